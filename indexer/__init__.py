@@ -1,0 +1,1 @@
+"""Thai analysis and search over the archive."""

@@ -1,0 +1,1 @@
+"""The Flask web service (see the issue on the clerk's web service); the only package that imports Flask."""
