@@ -1,0 +1,84 @@
+"""Letter rendering: one layout description, two outputs (DOCX and PDF).
+
+>>> from templates import render_docx, render_pdf
+>>> pdf = render_pdf(letter)            # bytes of an A4 PDF
+>>> docx = render_docx(letter)          # bytes of a .docx
+
+Both validate the letter document first (:func:`saraban.letter.check`), so bad input fails
+with :class:`saraban.errors.InvalidLetter` naming every field at fault, never a corrupt file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from saraban import settings
+from saraban.errors import BadRequest, SarabanError
+from saraban.letter import check
+from templates._layout import Layout, layout_letter
+
+__all__ = ["EmblemError", "RenderError", "layout_letter", "render_docx", "render_pdf"]
+
+PLACEHOLDER_EMBLEM = Path(__file__).parent / "assets" / "garuda-placeholder.png"
+_EMBLEM_TYPES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
+
+
+class RenderError(SarabanError):
+    """The letter could not be rendered (a fault of the renderer, not of the input)."""
+
+
+class EmblemError(BadRequest):
+    pass
+
+
+def emblem_path() -> Path:
+    """The Garuda image: SARABAN_GARUDA_IMAGE (PNG or JPEG) or the marked placeholder."""
+    path = settings.get_path("SARABAN_GARUDA_IMAGE")
+    if path is None:
+        return PLACEHOLDER_EMBLEM
+    try:
+        head = path.read_bytes()[:8]
+    except OSError as exc:
+        raise EmblemError(
+            f"SARABAN_GARUDA_IMAGE: อ่านไฟล์ตราครุฑไม่ได้ / cannot read the emblem {path}: "
+            f"{exc.strerror}"
+        ) from exc
+    if not any(head.startswith(magic) for magic in _EMBLEM_TYPES):
+        raise EmblemError(
+            f"SARABAN_GARUDA_IMAGE: ตราครุฑต้องเป็นไฟล์ PNG หรือ JPEG / the emblem {path} "
+            "must be a PNG or JPEG image"
+        )
+    return path.resolve()
+
+
+def _checked_layout(letter: object) -> Layout:
+    return layout_letter(check(letter))
+
+
+def render_docx(letter: object) -> bytes:
+    """The letter as a .docx (python-docx), in the official layout of its kind."""
+    from templates._docx import render_layout_docx
+
+    return render_layout_docx(_checked_layout(letter), emblem_path())
+
+
+def render_pdf(letter: object, *, pdfa: bool = False) -> bytes:
+    """The letter as an A4 PDF.
+
+    ``pdfa``: a PDF/A-3b file that carries the letter document as the embedded file
+    ``letter.json``, so the file alone holds its data (archived copies use this).
+    """
+    from templates._pdf import render_layout_pdf
+
+    doc = check(letter)
+    attachments = None
+    if pdfa:
+        data = json.dumps(doc, ensure_ascii=False, indent=2).encode()
+        attachments = [("letter.json", data, "The letter document (saraban format 1)")]
+    return render_layout_pdf(
+        layout_letter(doc),
+        emblem_path(),
+        attachments=attachments,
+        pdf_variant="pdf/a-3b" if pdfa else None,
+    )

@@ -1,0 +1,190 @@
+"""DOCX output of a :class:`~templates._layout.Layout`, with python-docx.
+
+Two things Thai DOCX generators usually get wrong, and this one does not:
+
+- every run sets the complex-script font slot and size (``w:rFonts w:cs``, ``w:szCs``,
+  ``w:bCs``), or Word shows the Thai in the theme font at the wrong size;
+- body paragraphs use Thai distributed justification (``w:jc w:val="thaiDistribute"``).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_SECTION_START
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+from templates import _layout as L
+from templates._layout import Block, Layout, Run
+
+DOCX_FONT = "TH SarabunPSK"  # the official face (cabinet resolution, 7 Sep 2553)
+
+_ALIGN = {
+    "left": WD_ALIGN_PARAGRAPH.LEFT,
+    "center": WD_ALIGN_PARAGRAPH.CENTER,
+    "right": WD_ALIGN_PARAGRAPH.RIGHT,
+    "justify": WD_ALIGN_PARAGRAPH.THAI_JUSTIFY,
+}
+
+
+def render_layout_docx(layout: Layout, emblem: Path) -> bytes:
+    document = Document()
+    _set_defaults(document)
+    section = document.sections[0]
+    section.start_type = WD_SECTION_START.NEW_PAGE
+    section.page_width, section.page_height = Cm(L.PAGE_WIDTH_CM), Cm(L.PAGE_HEIGHT_CM)
+    section.left_margin, section.right_margin = Cm(L.MARGIN_LEFT_CM), Cm(L.MARGIN_RIGHT_CM)
+    # One section has one top margin: the first page's, so the emblem stands 1.5 cm from
+    # the top; on later pages Word moves the text below the page-number header.
+    section.top_margin, section.bottom_margin = Cm(L.MARGIN_TOP_FIRST_CM), Cm(L.MARGIN_BOTTOM_CM)
+    section.header_distance, section.footer_distance = Cm(1.0), Cm(1.0)
+    section.different_first_page_header_footer = True
+    _page_furniture(section, layout)
+
+    if layout.emblem_cm:
+        _emblem_paragraph(document.add_paragraph(), emblem, layout.emblem_cm)
+    for block in layout.blocks:
+        _fill(document.add_paragraph(), block, emblem)
+    document.core_properties.title = layout.title
+    document.core_properties.language = "th-TH"
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _set_defaults(document) -> None:
+    normal = document.styles["Normal"]
+    normal.font.name = DOCX_FONT
+    normal.font.size = Pt(L.BODY_PT)
+    _font_slots(normal.element.get_or_add_rPr(), L.BODY_PT)
+    fmt = normal.paragraph_format
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing = 1.0
+
+
+def _font_slots(rpr, size_pt: float, bold: bool = False, color: str | None = None) -> None:
+    """Set every font slot (incl. complex script), size and Thai language on a w:rPr."""
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for slot in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(slot), DOCX_FONT)
+    half_points = str(round(size_pt * 2))
+    for tag in ("w:b", "w:bCs", "w:color", "w:sz", "w:szCs", "w:lang"):
+        old = rpr.find(qn(tag))
+        if old is not None:
+            rpr.remove(old)
+    # CT_RPr's schema order: rFonts, b, bCs, ..., color, ..., sz, szCs, ..., lang.
+    if bold:
+        rpr.append(OxmlElement("w:b"))
+        rpr.append(OxmlElement("w:bCs"))
+    if color:
+        element = OxmlElement("w:color")
+        element.set(qn("w:val"), color)
+        rpr.append(element)
+    for tag in ("w:sz", "w:szCs"):
+        element = OxmlElement(tag)
+        element.set(qn("w:val"), half_points)
+        rpr.append(element)
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:bidi"), "th-TH")
+    rpr.append(lang)
+
+
+def _add_run(paragraph, run: Run, block: Block):
+    r = paragraph.add_run(run.text)
+    _font_slots(
+        r._r.get_or_add_rPr(),
+        run.size or block.size,
+        bold=run.bold or block.bold,
+        color=run.color or block.color,
+    )
+    return r
+
+
+def _fill(paragraph, block: Block, emblem: Path) -> None:
+    fmt = paragraph.paragraph_format
+    paragraph.alignment = _ALIGN[block.align]
+    fmt.left_indent = Cm(block.indent_cm) if block.indent_cm else None
+    fmt.first_line_indent = Cm(block.first_line_cm) if block.first_line_cm else None
+    fmt.space_before = Pt(block.space_before_pt)
+    fmt.space_after = Pt(0)
+    fmt.keep_with_next = block.keep_with_next or None
+    if block.emblem:  # the memo: small emblem at the left of the title line
+        run = paragraph.add_run()
+        run.add_picture(str(emblem), height=Cm(L.EMBLEM_CM["memo"]))
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT
+        fmt.tab_stops.add_tab_stop(Cm(L.TEXT_WIDTH_CM / 2), WD_TAB_ALIGNMENT.CENTER)
+        _add_run(paragraph, Run("\t"), block)
+    if block.label:
+        for run in block.label:
+            _add_run(paragraph, run, block)
+        if block.hang_cm:
+            fmt.tab_stops.add_tab_stop(Cm(block.indent_cm))
+            _add_run(paragraph, Run("\t"), block)
+    for run in block.runs:
+        _add_run(paragraph, run, block)
+    if block.tab_runs:
+        fmt.tab_stops.add_tab_stop(Cm(block.tab_cm))
+        _add_run(paragraph, Run("\t"), block)
+        for run in block.tab_runs:
+            _add_run(paragraph, run, block)
+
+
+def _emblem_paragraph(paragraph, emblem: Path, height_cm: float) -> None:
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.paragraph_format.space_after = Pt(0)
+    paragraph.add_run().add_picture(str(emblem), height=Cm(height_cm))
+
+
+def _page_furniture(section, layout: Layout) -> None:
+    """Headers and footers: page numbers from page two, secrecy marks, the slogan."""
+    mark = Block("secrecy", [Run(layout.secrecy or "")], align="center", bold=True,
+                 size=L.SECRECY_PT, color=L.RED)
+    number = Block("page_number", align="center")
+
+    first_header = section.first_page_header.paragraphs[0]
+    later_header = section.header.paragraphs[0]
+    if layout.secrecy:
+        _fill(first_header, mark, Path())
+        _fill(later_header, mark, Path())
+        later_header = section.header.add_paragraph()
+    _fill(later_header, number, Path())
+    _add_run(later_header, Run("- "), number)
+    _page_field(later_header, number)
+    _add_run(later_header, Run(" -"), number)
+    # Thai digits for the PAGE field.
+    pg = OxmlElement("w:pgNumType")
+    pg.set(qn("w:fmt"), "thaiNumbers")
+    section._sectPr.append(pg)
+
+    first_footer = section.first_page_footer.paragraphs[0]
+    later_footer = section.footer.paragraphs[0]
+    if layout.first_page_footer:
+        _fill(first_footer, Block("footer", [Run(layout.first_page_footer)], align="center"),
+              Path())
+        if layout.secrecy:
+            first_footer = section.first_page_footer.add_paragraph()
+    if layout.secrecy:
+        _fill(first_footer, mark, Path())
+        _fill(later_footer, mark, Path())
+
+
+def _page_field(paragraph, block: Block) -> None:
+    run = _add_run(paragraph, Run(""), block)
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "๒"),
+                       ("end", None)):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        else:
+            element = OxmlElement("w:instrText" if text == " PAGE " else "w:t")
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        run._r.append(element)

@@ -1,0 +1,244 @@
+"""PDF output of a :class:`~templates._layout.Layout`: HTML and CSS rendered by WeasyPrint.
+
+WeasyPrint 70 is extended by :mod:`templates._weasyprint_thai` so that the text layer
+extracts as the exact Thai, lines break only between words and justified Thai lines are
+spread evenly. Resources are fetched only from an allow-list of local files (the
+templates' assets, the bundled font, the configured emblem); anything else fails the
+render instead of being fetched.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import logging
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import fontpkg_sarabun
+import weasyprint
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+from templates import _layout as L
+from templates import _weasyprint_thai
+from templates._layout import Block, Layout, Run
+
+ASSETS = Path(__file__).parent / "assets"
+FONT_DIR = Path(fontpkg_sarabun.__file__).parent / "files"
+CSS_FILE = Path(__file__).parent / "letter.css"
+
+logger = logging.getLogger("saraban.templates")
+
+
+class _LocalOnlyFetcher(URLFetcher):
+    """Fetch ``file:`` URLs inside the allowed folders or files; refuse everything else."""
+
+    def __init__(self, allowed: list[Path]) -> None:
+        super().__init__(allowed_protocols=("file",), fail_on_errors=True)
+        self._allowed = [p.resolve() for p in allowed]
+
+    def fetch(self, url, headers=None):
+        parts = urlsplit(url)
+        if parts.scheme != "file":
+            raise FatalURLFetchingError(f"refused to fetch {url!r}: only local files")
+        path = Path(unquote(parts.path)).resolve()
+        if not any(path == a or a in path.parents for a in self._allowed):
+            raise FatalURLFetchingError(f"refused to fetch {url!r}: outside the templates")
+        return super().fetch(url, headers)
+
+
+def css_string(text: str) -> str:
+    """A CSS string literal (for ``content:``), safe for any text."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
+    return f'"{escaped}"'
+
+
+def _style(block: Block) -> str:
+    rules = [f"font-size:{block.size}pt", f"margin-top:{block.space_before_pt}pt"]
+    if block.tab_runs:  # a flex row: each part has its own box, no text-indent
+        start = block.indent_cm + min(block.first_line_cm, 0)
+        if start:
+            rules.append(f"padding-left:{start}cm")
+    else:
+        if block.indent_cm:
+            rules.append(f"padding-left:{block.indent_cm}cm")
+        if block.first_line_cm:
+            rules.append(f"text-indent:{block.first_line_cm}cm")
+    if block.align != "left":
+        rules.append(f"text-align:{block.align}")
+    if block.bold:
+        rules.append("font-weight:bold")
+    if block.color:
+        rules.append(f"color:#{block.color}")
+    if block.keep_with_next:
+        rules.append("break-after:avoid")
+    return ";".join(rules)
+
+
+def _text(text: str) -> str:
+    return html.escape(_weasyprint_thai.thai_line_break_hints(text), quote=False)
+
+
+def _runs_html(runs: list[Run]) -> str:
+    out = []
+    for run in runs:
+        style = []
+        if run.bold:
+            style.append("font-weight:bold")
+        if run.size:
+            style.append(f"font-size:{run.size}pt")
+        if run.color:
+            style.append(f"color:#{run.color}")
+        text = _text(run.text)
+        out.append(f'<span style="{";".join(style)}">{text}</span>' if style else text)
+    return "".join(out)
+
+
+def _block_html(block: Block, emblem_url: str) -> str:
+    inner = []
+    if block.emblem:
+        inner.append(
+            f'<img class="emblem-small" src="{html.escape(emblem_url)}" '
+            f'style="height:{L.EMBLEM_CM["memo"]}cm" alt="">'
+        )
+    if block.label:
+        width = f"width:{block.hang_cm}cm" if block.hang_cm else ""
+        inner.append(f'<span class="label" style="{width}">{_runs_html(block.label)}</span>')
+    body = _runs_html(block.runs)
+    if block.tab_runs:
+        start = block.indent_cm + min(block.first_line_cm, 0)
+        # The text before the tab may not run into the tab stop; it wraps instead.
+        limit = block.tab_cm - start - (block.hang_cm if block.label else 0)
+        inner.append(f'<span class="before-tab" style="width:{limit}cm">{body}</span>')
+        inner.append(f'<span class="tabbed">{_runs_html(block.tab_runs)}</span>')
+        cls = f"{block.role} tabs"
+    else:
+        inner.append(body)
+        cls = block.role
+    if block.role == "signature_space":
+        inner = ["&#160;"]
+        cls += " space"
+    return f'<p class="{cls}" style="{_style(block)}">{"".join(inner)}</p>'
+
+
+def _page_css(layout: Layout) -> str:
+    return f"""
+@page {{ @top-center {{ content: "- " counter(page, thai-digits) " -"; }} }}
+@page :first {{ margin-top: {L.MARGIN_TOP_FIRST_CM}cm; @top-center {{ content: none; }} }}
+"""
+
+
+def _footer_html(layout: Layout) -> str:
+    """The slogan at the foot of page one. It is an absolute box of the first page, not a
+    margin box, so the continuation marker keeps the whole bottom-right margin box."""
+    if not layout.first_page_footer:
+        return ""
+    top = L.PAGE_HEIGHT_CM - L.MARGIN_TOP_FIRST_CM - 1.45
+    return f'<div class="first-page-footer" style="top:{top}cm">{_text(layout.first_page_footer)}</div>'
+
+
+def _secrecy_html(layout: Layout) -> str:
+    """Secrecy marks, centred at the top and bottom of every page (fixed boxes repeat)."""
+    if not layout.secrecy:
+        return ""
+    mark = _text(layout.secrecy)
+    return (
+        f'<div class="secrecy top">{mark}</div>'
+        f'<div class="secrecy bottom">{mark}</div>'
+    )
+
+
+def layout_html(layout: Layout, emblem: Path, continuations: dict[int, str] | None = None) -> str:
+    """The whole HTML document of a layout (continuations: page number -> marker text)."""
+    faces = "".join(
+        f"@font-face {{ font-family: Sarabun; font-weight: {weight}; "
+        f"src: url({(FONT_DIR / f'Sarabun-{name}.ttf').as_uri()}); }}\n"
+        for name, weight in (("Regular", 400), ("Bold", 700))
+    )
+    pages = "".join(
+        f"@page :nth({page}) {{ @bottom-right {{ content: {css_string(text)}; }} }}\n"
+        for page, text in (continuations or {}).items()
+    )
+    blocks = "\n".join(_block_html(b, emblem.as_uri()) for b in layout.blocks)
+    head_emblem = (
+        f'<img class="emblem" src="{html.escape(emblem.as_uri())}" '
+        f'style="height:{layout.emblem_cm}cm" alt="">'
+        if layout.emblem_cm
+        else ""
+    )
+    return f"""<!DOCTYPE html>
+<html lang="th"><head><meta charset="utf-8"><title>{html.escape(layout.title)}</title>
+<style>{faces}{_page_css(layout)}{pages}</style></head>
+<body class="{layout.kind}">{_secrecy_html(layout)}{_footer_html(layout)}{head_emblem}
+{blocks}
+</body></html>"""
+
+
+def _first_words(page) -> str | None:
+    """The first word(s) of a page's text, for the previous page's continuation marker."""
+    from pythainlp.tokenize import word_tokenize
+
+    root = page._page_box.children[0]
+    for box in root.descendants():
+        text = getattr(box, "text", "").strip()
+        if not text:
+            continue
+        text = _weasyprint_thai.strip_line_break_hints(text)
+        chunks = text.split()
+        head = chunks[0]
+        if len(head) <= 3 and len(chunks) > 1:  # an item number such as "๔."
+            head = f"{head} {chunks[1]}"
+        words = word_tokenize(head, engine="newmm", keep_whitespace=True)
+        if len(words) > 1 and len(head) > 12:
+            # Keep an item number or a short first word with the word after it.
+            cut, size = [], 0
+            for word in words:
+                cut.append(word)
+                size += len(word.strip())
+                if size >= 4:
+                    break
+            head = "".join(cut)
+        return f"/{head}..."
+    return None
+
+
+def render_layout_pdf(
+    layout: Layout,
+    emblem: Path,
+    *,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+    pdf_variant: str | None = None,
+) -> bytes:
+    """Render to PDF bytes. ``attachments``: (name, content, description) embedded files."""
+    _weasyprint_thai.install()
+    fetcher = _LocalOnlyFetcher([ASSETS, FONT_DIR, emblem])
+    stylesheet = weasyprint.CSS(filename=str(CSS_FILE), url_fetcher=fetcher)
+
+    def render(continuations=None):
+        document = weasyprint.HTML(
+            string=layout_html(layout, emblem, continuations),
+            base_url=str(ASSETS),
+            url_fetcher=fetcher,
+        ).render(stylesheets=[stylesheet])
+        return document
+
+    document = render()
+    if len(document.pages) > 1:
+        # Every page but the last ends with "/" and the first words of the next page; the
+        # words are known only once the text is laid out, hence a second pass.
+        continuations = {}
+        for number, page in enumerate(document.pages[1:], start=1):
+            marker = _first_words(page)
+            if marker:
+                continuations[number] = marker
+        document = render(continuations)
+    options = {"pdf_variant": pdf_variant} if pdf_variant else {}
+    if attachments:
+        options["attachments"] = [
+            weasyprint.Attachment(
+                file_obj=io.BytesIO(content), name=name, description=description,
+                relationship="Data", url_fetcher=fetcher,
+            )
+            for name, content, description in attachments
+        ]
+    return document.write_pdf(**options)
