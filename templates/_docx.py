@@ -17,7 +17,7 @@ from docx.enum.section import WD_SECTION_START
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Pt
 
 from templates import _layout as L
 from templates._layout import Block, Layout, Run
@@ -50,7 +50,7 @@ def render_layout_docx(layout: Layout, emblem: Path) -> bytes:
         _emblem_paragraph(document.add_paragraph(), emblem, layout.emblem_cm)
     for block in layout.blocks:
         _fill(document.add_paragraph(), block, emblem)
-    document.core_properties.title = layout.title
+    document.core_properties.title = layout.title[:255]  # the property's limit in OOXML
     document.core_properties.language = "th-TH"
     out = io.BytesIO()
     document.save(out)

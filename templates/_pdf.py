@@ -19,6 +19,7 @@ import fontpkg_sarabun
 import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from saraban.thai import to_thai_digits
 from templates import _layout as L
 from templates import _weasyprint_thai
 from templates._layout import Block, Layout, Run
@@ -121,20 +122,21 @@ def _block_html(block: Block, emblem_url: str) -> str:
     return f'<p class="{cls}" style="{_style(block)}">{"".join(inner)}</p>'
 
 
-def _page_css(layout: Layout) -> str:
-    return f"""
-@page {{ @top-center {{ content: "- " counter(page, thai-digits) " -"; }} }}
-@page :first {{ margin-top: {L.MARGIN_TOP_FIRST_CM}cm; @top-center {{ content: none; }} }}
-"""
+def _page_css(layout: Layout, pages: dict[int, tuple[str, str | None]]) -> str:
+    """Page rules. ``pages``: for page n (from 1), its number text and continuation marker.
 
-
-def _footer_html(layout: Layout) -> str:
-    """The slogan at the foot of page one. It is an absolute box of the first page, not a
-    margin box, so the continuation marker keeps the whole bottom-right margin box."""
-    if not layout.first_page_footer:
-        return ""
-    top = L.PAGE_HEIGHT_CM - L.MARGIN_TOP_FIRST_CM - 1.45
-    return f'<div class="first-page-footer" style="top:{top}cm">{_text(layout.first_page_footer)}</div>'
+    Both are written out per page from the first pass's pagination, rather than with CSS
+    counters, so that the numbers are Thai digits in every PDF reader's text layer."""
+    rules = [f"@page :first {{ margin-top: {L.MARGIN_TOP_FIRST_CM}cm; }}"]
+    if layout.first_page_footer:
+        footer = css_string(_weasyprint_thai.thai_line_break_hints(layout.first_page_footer))
+        rules.append(f"@page :first {{ @bottom-center {{ content: {footer}; }} }}")
+    for page, (number, marker) in pages.items():
+        boxes = f"@top-center {{ content: {css_string(number)}; }}" if page > 1 else ""
+        if marker:
+            boxes += f" @bottom-right-corner {{ content: {css_string(marker)}; }}"
+        rules.append(f"@page :nth({page}) {{ {boxes} }}")
+    return "\n".join(rules)
 
 
 def _secrecy_html(layout: Layout) -> str:
@@ -148,16 +150,14 @@ def _secrecy_html(layout: Layout) -> str:
     )
 
 
-def layout_html(layout: Layout, emblem: Path, continuations: dict[int, str] | None = None) -> str:
-    """The whole HTML document of a layout (continuations: page number -> marker text)."""
+def layout_html(
+    layout: Layout, emblem: Path, pages: dict[int, tuple[str, str | None]] | None = None
+) -> str:
+    """The whole HTML document of a layout (see :func:`_page_css` for ``pages``)."""
     faces = "".join(
         f"@font-face {{ font-family: Sarabun; font-weight: {weight}; "
         f"src: url({(FONT_DIR / f'Sarabun-{name}.ttf').as_uri()}); }}\n"
         for name, weight in (("Regular", 400), ("Bold", 700))
-    )
-    pages = "".join(
-        f"@page :nth({page}) {{ @bottom-right {{ content: {css_string(text)}; }} }}\n"
-        for page, text in (continuations or {}).items()
     )
     blocks = "\n".join(_block_html(b, emblem.as_uri()) for b in layout.blocks)
     head_emblem = (
@@ -168,8 +168,8 @@ def layout_html(layout: Layout, emblem: Path, continuations: dict[int, str] | No
     )
     return f"""<!DOCTYPE html>
 <html lang="th"><head><meta charset="utf-8"><title>{html.escape(layout.title)}</title>
-<style>{faces}{_page_css(layout)}{pages}</style></head>
-<body class="{layout.kind}">{_secrecy_html(layout)}{_footer_html(layout)}{head_emblem}
+<style>{faces}{_page_css(layout, pages or {})}</style></head>
+<body class="{layout.kind}">{_secrecy_html(layout)}{head_emblem}
 {blocks}
 </body></html>"""
 
@@ -214,9 +214,9 @@ def render_layout_pdf(
     fetcher = _LocalOnlyFetcher([ASSETS, FONT_DIR, emblem])
     stylesheet = weasyprint.CSS(filename=str(CSS_FILE), url_fetcher=fetcher)
 
-    def render(continuations=None):
+    def render(pages=None):
         document = weasyprint.HTML(
-            string=layout_html(layout, emblem, continuations),
+            string=layout_html(layout, emblem, pages),
             base_url=str(ASSETS),
             url_fetcher=fetcher,
         ).render(stylesheets=[stylesheet])
@@ -224,14 +224,18 @@ def render_layout_pdf(
 
     document = render()
     if len(document.pages) > 1:
-        # Every page but the last ends with "/" and the first words of the next page; the
-        # words are known only once the text is laid out, hence a second pass.
-        continuations = {}
-        for number, page in enumerate(document.pages[1:], start=1):
-            marker = _first_words(page)
-            if marker:
-                continuations[number] = marker
-        document = render(continuations)
+        # Pages 2+ carry "- ๒ -"; every page but the last ends with "/" and the first words
+        # of the next page, known only once the text is laid out: hence a second pass.
+        # Margin boxes do not take part in the flow, so the pages break in the same places.
+        count = len(document.pages)
+        pages = {
+            n: (
+                f"- {to_thai_digits(str(n))} -",
+                _first_words(document.pages[n]) if n < count else None,
+            )
+            for n in range(1, count + 1)
+        }
+        document = render(pages)
     options = {"pdf_variant": pdf_variant} if pdf_variant else {}
     if attachments:
         options["attachments"] = [

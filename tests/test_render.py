@@ -1,0 +1,417 @@
+"""Letters rendered to DOCX and PDF and read back: parts, order, Thai forms, robustness."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import io
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+import weasyprint
+from conftest import DATA, SEEDS
+from docx import Document
+from docx.oxml.ns import qn
+from pdfutil import no_weasyprint_warnings, pdftotext
+from pypdf import PdfReader
+from pythainlp.tokenize import word_tokenize
+from weasyprint.urls import FatalURLFetchingError
+
+from saraban.errors import InvalidLetter
+from saraban.thai import thai_date, to_thai_digits
+from templates import render_docx, render_pdf
+from templates._pdf import _LocalOnlyFetcher
+
+SEED_LETTERS = sorted(SEEDS.glob("*.letter.json"))
+KIND_LETTERS = sorted((DATA / "letters").glob("*.letter.json"))
+ALL_LETTERS = SEED_LETTERS + KIND_LETTERS
+
+
+def load(path) -> dict:
+    return json.loads(path.read_text("utf-8"))
+
+
+def letter_id(path) -> str:
+    return path.name.split(".")[0]
+
+
+def squash(text: str) -> str:
+    """Text without any white space: PDF lines wrap Thai where the source has no space."""
+    return re.sub(r"\s+", "", text)
+
+
+def expected_parts(letter: dict) -> list[str]:
+    """Every printed part of a letter, in the official order of its kind."""
+    kind = letter["kind"]
+    date = letter["date"] and dt.date.fromisoformat(letter["date"])
+    body = []
+    for block in letter["body"]:
+        if isinstance(block, str):
+            body.append(block)
+        else:
+            body += [
+                f"{to_thai_digits(str(i + 1))}. {item}" for i, item in enumerate(block["items"])
+            ]
+    signer = letter["signer"]
+    signature = ([f"({signer['name']})"] if signer.get("name") else []) + signer["position"]
+    contact = [v for v in (letter["contact"].get("phone"), letter["contact"].get("email")) if v]
+    if kind == "external":
+        parts = [
+            letter["urgency"],
+            letter["ref_no"],
+            letter["sender"]["name"],
+            *letter["sender"]["address"],
+            thai_date(date),
+            letter["subject"],
+            letter["addressee"],
+            *letter["references"],
+            *[e["title"] for e in letter["enclosures"]],
+            *body,
+            letter["closing"],
+            letter["complimentary_close"],
+            *signature,
+            *letter["owner_unit"],
+            *contact,
+        ]
+    elif kind == "memo":
+        parts = [
+            "บันทึกข้อความ",
+            "ส่วนราชการ",
+            "ที่",
+            letter["ref_no"],
+            "วันที่",
+            thai_date(date),
+            "เรื่อง",
+            letter["subject"],
+            letter["addressee"],
+            *body,
+            letter["closing"],
+            *signature,
+        ]
+    elif kind in ("order", "announcement"):
+        word = "คำสั่ง" if kind == "order" else "ประกาศ"
+        decree = "สั่ง" if kind == "order" else "ประกาศ"
+        parts = [
+            word + letter["issuer"],
+            letter["ref_no"],
+            letter["subject"],
+            *body,
+            f"{decree} ณ วันที่ {thai_date(date, 'decree')}",
+            *signature,
+        ]
+    else:  # stamped
+        parts = [
+            letter["ref_no"],
+            "ถึง",
+            letter["addressee"],
+            *body,
+            letter["sender"]["name"],
+            thai_date(date),
+            *letter["owner_unit"],
+            *contact,
+        ]
+    return [p for p in parts if p]
+
+
+def assert_in_order(text: str, parts: list[str]) -> None:
+    haystack, position = squash(text), 0
+    for part in parts:
+        found = haystack.find(squash(part), position)
+        assert found >= 0, f"missing or out of order: {part!r} (after offset {position})"
+        position = found + len(squash(part))
+
+
+def docx_text(data: bytes) -> str:
+    return "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+
+
+def pdf_letter_text(pdf: bytes, furniture: tuple[str | None, ...] = ()) -> str:
+    """The text layer, page by page, without page furniture: page numbers, continuation
+    markers and the given texts (the footer slogan, secrecy marks), which may wrap."""
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    keep = []
+    for number in range(1, pages + 1):
+        text = pdftotext(pdf, "-raw", "-f", str(number), "-l", str(number))
+        lines = [ln for ln in text.splitlines() if not FURNITURE.fullmatch(ln)]
+        for item in filter(None, furniture):
+            lines = _without_run_of_lines(lines, squash(item))
+        keep += lines
+    return "\n".join(keep)
+
+
+def _without_run_of_lines(lines: list[str], target: str) -> list[str]:
+    """Drop the consecutive lines that together spell ``target`` (white space aside)."""
+    for start in range(len(lines)):
+        joined = ""
+        for end in range(start, len(lines)):
+            joined += squash(lines[end])
+            if joined == target:
+                return lines[:start] + lines[end + 1 :]
+            if not target.startswith(joined):
+                break
+    return lines
+
+
+FURNITURE = re.compile(r"\s*(- [๐-๙]+ -|/.*\.\.\.)\s*")
+
+
+# --- DOCX ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ALL_LETTERS, ids=letter_id)
+def test_docx_holds_every_part_in_order(path):
+    letter = load(path)
+    assert_in_order(docx_text(render_docx(letter)), expected_parts(letter))
+
+
+@pytest.mark.parametrize("path", ALL_LETTERS, ids=letter_id)
+def test_docx_every_run_sets_the_thai_font_slot_and_size(path):
+    data = render_docx(load(path))
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        parts = [
+            n
+            for n in package.namelist()
+            if re.fullmatch(r"word/(document|header\d*|footer\d*)\.xml", n)
+        ]
+        from lxml import etree
+
+        runs = 0
+        for name in parts:
+            root = etree.fromstring(package.read(name))
+            for run in root.iter(qn("w:r")):
+                if run.find(qn("w:t")) is None:
+                    continue
+                runs += 1
+                rpr = run.find(qn("w:rPr"))
+                fonts = rpr.find(qn("w:rFonts"))
+                assert fonts.get(qn("w:cs")) == "TH SarabunPSK", name
+                assert rpr.find(qn("w:szCs")) is not None, name
+                assert rpr.find(qn("w:szCs")).get(qn("w:val")) == rpr.find(qn("w:sz")).get(
+                    qn("w:val")
+                )
+        assert runs > 10
+
+
+@pytest.mark.parametrize("path", SEED_LETTERS[:2], ids=letter_id)
+def test_docx_body_is_thai_distributed_and_page_is_official(path):
+    letter = load(path)
+    document = Document(io.BytesIO(render_docx(letter)))
+    body_texts = {b for b in letter["body"] if isinstance(b, str)}
+    justified = [p for p in document.paragraphs if p.text in body_texts]
+    assert justified
+    for paragraph in justified:
+        jc = paragraph._p.pPr.find(qn("w:jc"))
+        assert jc.get(qn("w:val")) == "thaiDistribute"
+        assert round(paragraph.paragraph_format.first_line_indent.cm, 2) == 2.5
+    section = document.sections[0]
+    assert (round(section.page_width.cm, 1), round(section.page_height.cm, 1)) == (21.0, 29.7)
+    assert (round(section.left_margin.cm, 1), round(section.right_margin.cm, 1)) == (3.0, 2.0)
+    assert section.different_first_page_header_footer
+    assert section._sectPr.find(qn("w:pgNumType")).get(qn("w:fmt")) == "thaiNumbers"
+    assert "PAGE" in section.header._element.xml
+    assert document.inline_shapes[0].height.cm == pytest.approx(3.0, abs=0.01)  # the Garuda
+
+
+def test_docx_has_no_empty_optional_parts():
+    letter = load(SEED_LETTERS[0])
+    assert letter["references"] == []
+    text = docx_text(render_docx(letter))
+    assert "อ้างถึง" not in text and "สำเนาส่ง" not in text and "โทรสาร" not in text
+
+
+# --- PDF -------------------------------------------------------------------------------
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize("path", ALL_LETTERS, ids=letter_id)
+def test_pdf_text_layer_holds_every_part_in_order(path):
+    letter = load(path)
+    with no_weasyprint_warnings():
+        pdf = render_pdf(letter)
+    text = pdf_letter_text(pdf, (letter.get("footer"), letter.get("secrecy")))
+    assert_in_order(text, expected_parts(letter))
+    reader = PdfReader(io.BytesIO(pdf))
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points
+    if letter.get("footer"):
+        assert squash(letter["footer"]) in squash(pdftotext(pdf, "-raw"))
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize("path", SEED_LETTERS, ids=letter_id)
+def test_pdf_breaks_lines_only_between_thai_words(path):
+    letter = load(path)
+    pdf = render_pdf(letter)
+    lines = [squash(ln) for ln in pdf_letter_text(pdf, (letter.get("footer"),)).splitlines()]
+    ends, offset = set(), 0
+    for line in lines:
+        offset += len(line)
+        ends.add(offset)
+    whole = "".join(lines)
+    checked = 0
+    for block in letter["body"]:
+        for paragraph in [block] if isinstance(block, str) else block["items"]:
+            words = [
+                squash(w) for w in word_tokenize(paragraph, engine="newmm", keep_whitespace=False)
+            ]
+            start = whole.find(squash(paragraph))
+            assert start >= 0, paragraph[:40]
+            boundaries, position = {start}, start
+            for word in words:
+                position += len(word)
+                boundaries.add(position)
+            inside = [e for e in ends if start < e < start + len(squash(paragraph))]
+            for end in inside:
+                checked += 1
+                assert end in boundaries, (
+                    f"line breaks inside a word: …{whole[end - 12 : end + 12]}…"
+                )
+    assert checked > 0
+
+
+@pytest.mark.pdf
+def test_pdf_pages_are_numbered_in_thai_with_continuation_markers():
+    letter = load(SEEDS / "003_4dc97dfab31f716a.letter.json")
+    pdf = render_pdf(letter)
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    assert len(pages) >= 2
+    for number in range(1, len(pages) + 1):
+        text = pdftotext(pdf, "-raw", "-f", str(number), "-l", str(number))
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        if number == 1:
+            assert "- ๑ -" not in text
+        else:
+            assert f"- {to_thai_digits(str(number))} -" in lines
+        if number < len(pages):
+            marker = next(ln for ln in lines if ln.startswith("/") and ln.endswith("..."))
+            following = pdftotext(pdf, "-raw", "-f", str(number + 1), "-l", str(number + 1))
+            body = [ln for ln in following.splitlines() if ln.strip() and not ln.startswith("-")]
+            assert squash(body[0]).startswith(squash(marker[1:-3])), (marker, body[0])
+
+
+@pytest.mark.pdf
+def test_pdf_marks_urgency_and_secrecy_on_every_page():
+    letter = load(DATA / "letters" / "secret.letter.json")
+    letter["body"] = letter["body"] * 4  # several pages
+    pdf = render_pdf(letter)
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    assert pages >= 2
+    for number in range(1, pages + 1):
+        text = pdftotext(pdf, "-raw", "-f", str(number), "-l", str(number))
+        assert text.count("ลับ") >= 2, f"page {number}: secrecy mark at top and bottom"
+    assert "ด่วนที่สุด" in pdftotext(pdf, "-raw", "-l", "1")
+
+
+@pytest.mark.pdf
+def test_pdfa_carries_the_letter_document():
+    letter = load(SEED_LETTERS[1])
+    reader = PdfReader(io.BytesIO(render_pdf(letter, pdfa=True)))
+    embedded = reader.attachments["letter.json"][0]
+    assert json.loads(embedded)["ref_no"] == letter["ref_no"]
+    assert b"pdfaid:part" in reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+
+
+# --- bad and hostile input --------------------------------------------------------------
+
+HOSTILE = {
+    "markup": '<b>ตัวหนา</b> & "อัญประกาศ" \'เดี่ยว\' <img src="file:///etc/passwd"> ]]> &amp;',
+    "zero_width": "ศูนย์\u200bผู้นำ\u200cจิต\u200dอาสา\ufeffพัฒนาชุมชน",
+    "emoji": "ขอบคุณครับ 🙏🇹🇭 👍🏽",
+    "long_word": "ก" * 600,
+    "long_url": "https://example.go.th/" + "a" * 400,
+    "mixed": "COVID-19 ๒๕๖๘ 2025 ภาษาไทย English 中文",
+}
+
+
+def hostile_letter(text: str) -> dict:
+    letter = load(SEED_LETTERS[0])
+    letter["subject"] = text
+    letter["body"] = [text, {"items": [text, text]}]
+    letter["signer"]["name"] = text[:200]
+    letter["enclosures"][0]["title"] = text
+    return letter
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_docx_keeps_hostile_text_exactly(name):
+    text = HOSTILE[name]
+    document = Document(io.BytesIO(render_docx(hostile_letter(text))))
+    assert text in [p.text for p in document.paragraphs]
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize("name", HOSTILE)
+def test_pdf_of_hostile_text_is_valid(name, tmp_path):
+    pdf = render_pdf(hostile_letter(HOSTILE[name]))
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 1
+    text = squash(pdftotext(pdf, "-raw"))
+    if name in ("markup", "mixed", "long_word"):
+        assert squash(HOSTILE[name]) in text
+
+
+@pytest.mark.pdf
+def test_forty_page_body_renders():
+    letter = load(SEED_LETTERS[0])
+    first, second = [b for b in letter["body"] if isinstance(b, str)][:2]
+    letter["body"] = [f"{first} {second}"] * 120
+    pdf = render_pdf(letter)
+    assert len(PdfReader(io.BytesIO(pdf)).pages) >= 40
+    assert len(Document(io.BytesIO(render_docx(letter))).paragraphs) > 120
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http://127.0.0.1:9/x.png", "data:,x"])
+def test_pdf_fetcher_refuses_anything_outside_the_templates(url):
+    from templates._pdf import ASSETS
+
+    fetcher = _LocalOnlyFetcher([ASSETS])
+    html = f'<img src="{url}"><link rel="stylesheet" href="{url}">'
+    with pytest.raises(FatalURLFetchingError):
+        weasyprint.HTML(string=html, base_url=str(ASSETS), url_fetcher=fetcher).write_pdf()
+
+
+def test_invalid_letter_is_refused_before_rendering():
+    letter = load(SEED_LETTERS[0])
+    del letter["signer"]["name"]
+    letter["kind"] = "telegram"
+    with pytest.raises(InvalidLetter) as error:
+        render_docx(letter)
+    fields = {p.field for p in error.value.problems}
+    assert "kind" in fields
+
+
+def test_render_does_not_change_its_input():
+    letter = load(SEED_LETTERS[2])
+    before = copy.deepcopy(letter)
+    render_docx(letter)
+    assert letter == before
+
+
+@pytest.mark.soffice
+@pytest.mark.parametrize("path", SEED_LETTERS[:1] + KIND_LETTERS[:1], ids=letter_id)
+def test_libreoffice_opens_the_docx(path, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice, "LibreOffice is installed by scripts/setup --test"
+    source = tmp_path / "letter.docx"
+    source.write_bytes(render_docx(load(path)))
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    text = pdftotext((tmp_path / "letter.pdf").read_bytes(), "-raw")
+    assert squash(load(path)["subject"]) in squash(text)
