@@ -25,6 +25,13 @@ SETTINGS: tuple[Setting, ...] = (
         "The instance folder: database, stored files and search index all live inside it.",
     ),
     Setting(
+        "SARABAN_DATABASE_URL",
+        "",
+        "Database of the archive. Empty: SQLite in the instance folder (saraban.sqlite3). "
+        "A PostgreSQL URL such as postgresql://saraban@localhost/saraban selects PostgreSQL "
+        "(driver: psycopg 3).",
+    ),
+    Setting(
         "SARABAN_GARUDA_IMAGE",
         "",
         "Path to the Garuda emblem image (PNG, JPEG or SVG) printed on letters. Empty: a "

@@ -4,8 +4,81 @@
 ground truth), copied from the project's shared folder so that a clone tests on its own.
 """
 
+import os
 from pathlib import Path
+
+import pytest
 
 DATA = Path(__file__).parent / "data"
 SEEDS = DATA / "seeds"
-SHARED = Path(__file__).parents[2] / "shared"  # beside the checkout; absent in a bare clone
+
+
+# ---- databases for the archive tests (tests/postgres.py) --------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server for the whole session (initdb in a temporary folder)."""
+    from postgres import PostgresServer, find_bin_dir
+
+    bin_dir = find_bin_dir()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found: run scripts/setup")
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found")
+    server = PostgresServer(bin_dir)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request):
+    """None for the embedded SQLite archive, or the URL of a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres_server").create_database()
+
+
+# ---- the archive (tests/test_archive*.py, tests/test_registers*.py) --------------------------
+ARCHIVE_UNIT = "นค ๐๐๑๙.๓"
+
+
+def make_letter(subject: str = "ทดสอบการออกเลขหนังสือ", **fields):
+    """A short, valid external letter draft (no number, no date) for the archive tests."""
+    from saraban.letter import new_letter
+
+    defaults = {
+        "sender": {"name": "ศาลากลางจังหวัดหนองคาย", "address": ["ถนนมิตรภาพ นค ๔๓๐๐๐"]},
+        "subject": subject,
+        "salutation": "เรียน",
+        "addressee": "นายอำเภอ ทุกอำเภอ",
+        "body": ["ด้วยจังหวัดหนองคายขอแจ้งเรื่องนี้ให้ทราบ"],
+        "closing": "จึงเรียนมาเพื่อทราบ",
+        "complimentary_close": "ขอแสดงความนับถือ",
+        "signer": {"name": "นายสมชาย ใจดี", "position": ["ผู้ว่าราชการจังหวัดหนองคาย"]},
+        "owner_unit": ["สำนักงานพัฒนาชุมชนจังหวัด"],
+        "contact": {"phone": "๐ ๔๒๔๑ ๑๑๘๒", "fax": None, "email": None},
+    }
+    return new_letter("external", **(defaults | fields))
+
+
+@pytest.fixture
+def archive_home(tmp_path):
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def archive(archive_home, database_url):
+    """A new archive (SQLite, and PostgreSQL under the ``postgres`` marker) with one unit."""
+    from archive import open_archive
+
+    opened = open_archive(archive_home, database_url)
+    opened.add_unit(
+        ARCHIVE_UNIT, "ศาลากลางจังหวัดหนองคาย", address=["ถนนมิตรภาพ นค ๔๓๐๐๐"], actor="tester"
+    )
+    try:
+        yield opened
+    finally:
+        opened.close()

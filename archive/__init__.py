@@ -1,0 +1,50 @@
+"""The archive: registers, issuing letters under gap-free numbers, stored files, the incoming
+register, references between letters, retention, and verification.
+
+>>> from archive import open_archive
+>>> archive = open_archive("instance")          # SQLite; or a PostgreSQL URL as 2nd argument
+>>> archive.add_unit("นค ๐๐๑๙.๓", "ศาลากลางจังหวัดหนองคาย", actor="clerk")
+>>> issued = archive.issue(letter, "นค ๐๐๑๙.๓", actor="clerk")
+>>> issued.ref_no, issued.pdf_path
+>>> archive.verify()                             # [] when all is well
+"""
+
+from archive._archive import (
+    Archive,
+    IssuedLetter,
+    IssueFailed,
+    LetterRecord,
+    ReceivedRecord,
+    RegisterInfo,
+    Reservation,
+    Thread,
+    UnitInfo,
+    init_app,
+    open_archive,
+)
+from archive._registers import (
+    Table,
+    incoming_register,
+    outgoing_register,
+    retention_due,
+)
+from archive._registers import write as write_table
+
+__all__ = [
+    "Archive",
+    "IssueFailed",
+    "IssuedLetter",
+    "LetterRecord",
+    "ReceivedRecord",
+    "RegisterInfo",
+    "Reservation",
+    "Thread",
+    "Table",
+    "UnitInfo",
+    "incoming_register",
+    "init_app",
+    "open_archive",
+    "outgoing_register",
+    "retention_due",
+    "write_table",
+]

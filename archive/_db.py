@@ -1,0 +1,138 @@
+"""Engines for the two databases the archive runs on, and the schema migrations.
+
+SQLite (the embedded default, ``<home>/saraban.sqlite3``) runs in WAL mode with foreign keys
+on, a long busy timeout and ``synchronous=FULL`` (a register is a legal record: a committed
+number must survive a power cut, not only a crash). Python's ``sqlite3`` module opens
+transactions lazily and in DEFERRED mode, which lets two writers both read a counter and then
+fail to upgrade their lock; so the driver's own transaction handling is switched off and every
+transaction begins explicitly: ``BEGIN IMMEDIATE`` for the writer engine (it takes the write
+lock first and waits for it under the busy timeout), plain ``BEGIN`` for readers (WAL lets them
+run beside a writer).
+
+PostgreSQL is chosen by a database URL (``postgresql://...``; the driver is psycopg 3).
+Writers serialise on the counter row they update (``UPDATE ... RETURNING`` locks it until
+commit) and on a transaction-scoped advisory lock for the audit chain.
+
+Migrations are Alembic scripts shipped in ``archive/migrations`` and run in-process by
+:func:`upgrade`, under a lock, so that several processes opening a new archive at once do not
+race to create the same tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from saraban.errors import BadRequest
+
+SQLITE_FILENAME = "saraban.sqlite3"
+BUSY_TIMEOUT_SECONDS = 120
+_MIGRATIONS = Path(__file__).parent / "migrations"
+# Advisory lock keys (PostgreSQL): any fixed 64-bit numbers, distinct from each other.
+MIGRATION_LOCK = 0x5A2ABA01
+AUDIT_LOCK = 0x5A2ABA02
+
+
+def database_url(home: Path, database_url: str | None) -> str:
+    """The URL to open: the one given, or the embedded SQLite file in the instance folder."""
+    if not database_url:
+        return f"sqlite:///{(home / SQLITE_FILENAME).resolve()}"
+    url = make_url(database_url)
+    if url.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
+        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if url.drivername in ("sqlite", "sqlite+pysqlite"):
+        return database_url
+    raise BadRequest(
+        f"ฐานข้อมูลชนิด {url.drivername!r} ใช้ไม่ได้ (SARABAN_DATABASE_URL) / unsupported "
+        f"database {url.drivername!r} in SARABAN_DATABASE_URL: use sqlite:///PATH or "
+        "postgresql://USER@HOST/DB"
+    )
+
+
+def create_engines(url: str) -> tuple[Engine, Engine]:
+    """(reader, writer) engines. On PostgreSQL both are one engine; on SQLite they differ
+    only in how a transaction begins."""
+    if not url.startswith("sqlite"):
+        engine = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
+        return engine, engine
+    return _sqlite_engine(url, immediate=False), _sqlite_engine(url, immediate=True)
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    # NullPool: a connection per transaction costs little for a file database, and a pooled
+    # connection must never outlive a fork or keep a read snapshot open between requests.
+    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we send BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def sqlite_lock_path(url: str) -> Path | None:
+    """The file writers queue on (beside the database), or None for PostgreSQL/in-memory."""
+    parsed = make_url(url)
+    if (
+        parsed.get_backend_name() != "sqlite"
+        or not parsed.database
+        or parsed.database == ":memory:"
+    ):
+        return None
+    return Path(f"{parsed.database}.writelock")
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(writer: Engine) -> None:
+    """Bring the schema to the newest revision; a no-op when it is there already.
+
+    The whole upgrade runs in one transaction (DDL is transactional on both databases) that
+    first takes the write lock (SQLite) or an advisory lock (PostgreSQL); a process that
+    waited for it then finds the schema current and does nothing.
+    """
+    head = head_revision()
+    if current_revision(writer) == head:
+        return
+    config = _alembic_config()
+    with writer.begin() as connection:
+        if is_postgres(writer):
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

@@ -1,0 +1,251 @@
+"""The archive's tables as typed SQLAlchemy models.
+
+The schema itself is created by the Alembic scripts in ``archive/migrations`` (which also add
+the triggers that keep issued letters and the audit trail unchangeable); these models must
+match them, and ``tests/test_archive_schema.py`` checks that they do.
+
+A row of ``letters`` is one number of an outgoing register (or one imported letter, which
+has no number of ours). Its ``status`` follows one path and never goes back:
+
+    reserved --> pending --> issued --> cancelled
+        \\           \\
+         `--> unused  `--> unused
+
+``pending`` is the short window while the files are rendered; a crash leaves it behind and
+the next start repairs it. ``issued``, ``cancelled`` and ``unused`` rows are read-only apart
+from the single step issued -> cancelled, and no register row is ever deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """An aware datetime stored as naive UTC, so both databases keep and compare it alike."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: give a timezone")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        return None if value is None else value.replace(tzinfo=dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        dt.datetime: UTCDateTime,
+    }
+
+
+# Statuses of a register number (``letters.status``).
+RESERVED, PENDING, ISSUED, CANCELLED, UNUSED, STORED = (
+    "reserved",
+    "pending",
+    "issued",
+    "cancelled",
+    "unused",
+    "stored",  # an imported letter: kept, but not a number of our register
+)
+STATUSES = (RESERVED, PENDING, ISSUED, CANCELLED, UNUSED, STORED)
+
+# Counter series of a register.
+NORMAL, CIRCULAR, INCOMING = "normal", "circular", "incoming"
+
+
+class Register(Base):
+    """A numbering book: the outgoing series (normal and ``ว``) and the incoming series."""
+
+    __tablename__ = "registers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # "separate": ว letters have their own series; "shared": they take the normal one.
+    circular_series: Mapped[str] = mapped_column(String(10))
+    # "plain": นค ๐๐๑๙.๓/๒๗๕๒๘; "year": นค ๐๐๑๙.๓/๖๑๙/๒๕๖๕.
+    number_format: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime]
+
+
+class Unit(Base):
+    """A ส่วนราชการ that issues letters under its reference prefix, into one register."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(100), unique=True)  # "นค ๐๐๑๙.๓"
+    prefix_key: Mapped[str] = mapped_column(String(100), unique=True)  # "นค0019.3"
+    name: Mapped[str] = mapped_column(String(500))
+    address: Mapped[list[str]]
+    phone: Mapped[str | None] = mapped_column(String(100))
+    fax: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(200))
+    footer: Mapped[str | None] = mapped_column(Text)
+    signer: Mapped[dict[str, Any] | None]
+    register_id: Mapped[int] = mapped_column(ForeignKey("registers.id"))
+    created_at: Mapped[dt.datetime]
+
+
+class Counter(Base):
+    """The last number given in one series of one register in one BE year."""
+
+    __tablename__ = "counters"
+
+    register_id: Mapped[int] = mapped_column(ForeignKey("registers.id"), primary_key=True)
+    series: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class StoredFile(Base):
+    """A file under ``<home>/files``, named by its SHA-256."""
+
+    __tablename__ = "files"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime]
+
+
+class Letter(Base):
+    """One number of an outgoing register, or one imported letter (``status`` = stored)."""
+
+    __tablename__ = "letters"
+    __table_args__ = (
+        UniqueConstraint("register_id", "series", "year", "serial", name="uq_letters_number"),
+        Index("ix_letters_ref_key", "ref_key"),
+        Index("ix_letters_date", "date"),
+        Index("ix_letters_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    register_id: Mapped[int | None] = mapped_column(ForeignKey("registers.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    series: Mapped[str | None] = mapped_column(String(20))
+    year: Mapped[int | None] = mapped_column(Integer)  # BE
+    serial: Mapped[int | None] = mapped_column(Integer)
+    circular: Mapped[bool] = mapped_column(default=False)
+    ref_no: Mapped[str | None] = mapped_column(String(200))
+    ref_key: Mapped[str | None] = mapped_column(String(200))
+    date: Mapped[dt.date | None] = mapped_column(Date)
+    subject: Mapped[str | None] = mapped_column(Text)
+    sender: Mapped[str | None] = mapped_column(Text)
+    addressee: Mapped[str | None] = mapped_column(Text)
+    secrecy: Mapped[str | None] = mapped_column(String(20))
+    doc: Mapped[dict[str, Any] | None]
+    retention_years: Mapped[int | None] = mapped_column(Integer)  # None: ห้ามทำลาย
+    docx_sha256: Mapped[str | None] = mapped_column(String(64))
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    original_sha256: Mapped[str | None] = mapped_column(String(64))
+    original_name: Mapped[str | None] = mapped_column(String(500))
+    needs_review: Mapped[dict[str, Any] | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)  # why cancelled / unused
+    worker: Mapped[str | None] = mapped_column(String(200))  # who renders a pending row
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[dt.datetime | None]
+    issued_by: Mapped[str | None] = mapped_column(String(200))
+    closed_at: Mapped[dt.datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class Received(Base):
+    """One row of the incoming register (ทะเบียนหนังสือรับ): its เลขรับ and what was done."""
+
+    __tablename__ = "received"
+    __table_args__ = (
+        UniqueConstraint("register_id", "year", "serial", name="uq_received_number"),
+        Index("ix_received_received_at", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    register_id: Mapped[int] = mapped_column(ForeignKey("registers.id"))
+    year: Mapped[int] = mapped_column(Integer)  # BE
+    serial: Mapped[int] = mapped_column(Integer)  # เลขรับ
+    received_at: Mapped[dt.datetime]
+    ref_no: Mapped[str | None] = mapped_column(String(200))  # the sender's ที่
+    ref_key: Mapped[str | None] = mapped_column(String(200))
+    letter_date: Mapped[dt.date | None] = mapped_column(Date)
+    sender: Mapped[str] = mapped_column(Text)  # จาก
+    recipient: Mapped[str] = mapped_column(Text)  # ถึง
+    subject: Mapped[str] = mapped_column(Text)
+    action: Mapped[str | None] = mapped_column(Text)  # การปฏิบัติ
+    note: Mapped[str | None] = mapped_column(Text)
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
+class Reference(Base):
+    """An อ้างถึง line of a letter, linked to the archived letter it names once that is known."""
+
+    __tablename__ = "letter_references"
+    __table_args__ = (
+        Index("ix_letter_references_ref_key", "ref_key"),
+        Index("ix_letter_references_target", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    ref_key: Mapped[str | None] = mapped_column(String(200))
+    ref_date: Mapped[dt.date | None] = mapped_column(Date)
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
+
+
+class AuditEvent(Base):
+    """One link of the audit chain: ``hash`` = SHA-256 of the previous hash and this event."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))
+    letter_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class IndexJob(Base):
+    """A letter waiting for the search indexer, which deletes the row once it is indexed."""
+
+    __tablename__ = "index_queue"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id"))
+    reason: Mapped[str] = mapped_column(String(50))
+    enqueued_at: Mapped[dt.datetime]

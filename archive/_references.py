@@ -1,0 +1,96 @@
+"""Linking อ้างถึง lines to the letters they name, so a clerk can walk a thread both ways.
+
+A reference is read for its number (``saraban.thai.find_ref_nos``, any spacing, Thai or Arabic
+digits, with or without ว) and its date (``find_thai_dates``, full or abbreviated month).
+It links to an archived letter with the same number key and, when the reference gives one,
+the same date: the serial restarts every year, so a number alone can name several letters,
+and then the link is made only if exactly one letter fits. A reference whose letter is not
+in the archive yet is kept unlinked and linked when that letter arrives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from archive._models import CANCELLED, ISSUED, STORED, Letter, Reference
+from saraban.thai import find_ref_nos, find_thai_dates
+
+# Statuses of letters that a reference may point at (a letter that exists on paper).
+LINKABLE = (ISSUED, CANCELLED, STORED)
+
+
+def read_reference(text: str) -> tuple[str | None, dt.date | None]:
+    """(number key, date) named by one อ้างถึง line; either is None when not found."""
+    refs = find_ref_nos(text)
+    dates = [m.date for m in find_thai_dates(text) if m.date is not None and m.error is None]
+    return (refs[0][2].key if refs else None), (dates[0] if dates else None)
+
+
+def _find_target(session: Session, key: str, date: dt.date | None, exclude: int) -> int | None:
+    query = select(Letter.id).where(
+        Letter.ref_key == key, Letter.status.in_(LINKABLE), Letter.id != exclude
+    )
+    if date is not None:
+        query = query.where(Letter.date == date)
+    ids = session.scalars(query.limit(2)).all()
+    return ids[0] if len(ids) == 1 else None
+
+
+def link_letter(session: Session, letter: Letter) -> None:
+    """Record the letter's references (linked where possible) and link earlier references
+    that name this letter. Runs in the transaction that issues or stores the letter."""
+    for position, text in enumerate((letter.doc or {}).get("references") or []):
+        if not isinstance(text, str):
+            continue
+        key, date = read_reference(text)
+        target = _find_target(session, key, date, letter.id) if key else None
+        session.add(
+            Reference(
+                letter_id=letter.id,
+                position=position,
+                text=text,
+                ref_key=key,
+                ref_date=date,
+                target_id=target,
+            )
+        )
+    if letter.ref_key:
+        session.execute(
+            update(Reference)
+            .where(
+                Reference.target_id.is_(None),
+                Reference.ref_key == letter.ref_key,
+                Reference.letter_id != letter.id,
+                or_(Reference.ref_date.is_(None), Reference.ref_date == letter.date),
+            )
+            .values(target_id=letter.id)
+            .execution_options(synchronize_session=False)
+        )
+    session.flush()
+
+
+def connected(session: Session, letter_id: int) -> tuple[list[int], list[tuple[int, int]]]:
+    """Every letter reachable from ``letter_id`` through references, either way, and the
+    links among them as (citing, cited) pairs."""
+    seen = {letter_id}
+    links: set[tuple[int, int]] = set()
+    queue = deque([letter_id])
+    while queue:
+        current = queue.popleft()
+        rows = session.execute(
+            select(Reference.letter_id, Reference.target_id).where(
+                or_(Reference.letter_id == current, Reference.target_id == current),
+                Reference.target_id.is_not(None),
+            )
+        ).all()
+        for citing, cited in rows:
+            links.add((citing, cited))
+            for other in (citing, cited):
+                if other not in seen:
+                    seen.add(other)
+                    queue.append(other)
+    return sorted(seen), sorted(links)

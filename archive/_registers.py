@@ -1,0 +1,347 @@
+"""Registers and lists out of the archive, in the official column layouts (reference §5):
+
+- ทะเบียนหนังสือส่ง (แบบที่ ๑๔) and ทะเบียนหนังสือรับ (แบบที่ ๑๓): วันที่, เลขทะเบียน,
+  ที่, ลงวันที่, จาก, ถึง, เรื่อง, การปฏิบัติ, หมายเหตุ;
+- บัญชีหนังสือขอทำลาย (แบบที่ ๒๕): ลำดับที่, รหัสแฟ้ม, ที่, ลงวันที่, เรื่อง, การพิจารณา,
+  หมายเหตุ.
+
+Each comes as a :class:`Table` (title, columns, rows of strings) that is written as CSV
+(UTF-8 with a byte-order mark, so spreadsheet programs read the Thai), DOCX (python-docx,
+A4 landscape) or PDF (WeasyPrint, the bundled Sarabun font). Generated numbers and dates are
+in Thai digits with short Thai dates (``๑๕ ธ.ค. ๖๕``); text a clerk typed is left as typed.
+Every number of the outgoing register appears, cancelled and unused ones with their reason,
+so the printed register accounts for each number.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from saraban.errors import BadRequest
+from saraban.thai import be_year, thai_date, to_thai_digits
+
+if TYPE_CHECKING:
+    from archive._archive import Archive
+
+OUTGOING_COLUMNS = (
+    "วันที่",
+    "เลขทะเบียนส่ง",
+    "ที่",
+    "ลงวันที่",
+    "จาก",
+    "ถึง",
+    "เรื่อง",
+    "การปฏิบัติ",
+    "หมายเหตุ",
+)
+INCOMING_COLUMNS = (
+    "วันที่",
+    "เลขทะเบียนรับ",
+    "ที่",
+    "ลงวันที่",
+    "จาก",
+    "ถึง",
+    "เรื่อง",
+    "การปฏิบัติ",
+    "หมายเหตุ",
+)
+DESTRUCTION_COLUMNS = (
+    "ลำดับที่",
+    "รหัสแฟ้ม",
+    "ที่",
+    "ลงวันที่",
+    "เรื่อง",
+    "การพิจารณา",
+    "หมายเหตุ",
+)
+# Relative column widths for the printed tables (the subject gets the room).
+_WIDTHS = {
+    OUTGOING_COLUMNS: (9, 9, 10, 9, 13, 13, 23, 8, 10),
+    INCOMING_COLUMNS: (10, 9, 11, 9, 13, 12, 22, 9, 9),
+    DESTRUCTION_COLUMNS: (6, 8, 16, 10, 38, 10, 12),
+}
+FORMATS = ("csv", "docx", "pdf")
+_STATUS_NOTES = {
+    "cancelled": "ยกเลิก",
+    "unused": "ไม่ได้ใช้เลข",
+    "reserved": "จองเลข",
+    "pending": "กำลังออกเลข",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    subtitle: str
+    columns: tuple[str, ...]
+    rows: list[list[str]]
+
+
+def _short(d: dt.date | None) -> str:
+    return thai_date(d, "short") if d else ""
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone()  # the register shows the office's own clock
+
+
+def _period(date_from: dt.date, date_to: dt.date) -> str:
+    if date_to < date_from:
+        raise BadRequest(
+            f"--to: วันสิ้นสุด {date_to.isoformat()} อยู่ก่อนวันเริ่ม {date_from.isoformat()} / "
+            f"the end date {date_to.isoformat()} is before the start {date_from.isoformat()}"
+        )
+    return f"ตั้งแต่ {thai_date(date_from)} ถึง {thai_date(date_to)}"
+
+
+def outgoing_register(
+    archive: Archive, date_from: dt.date, date_to: dt.date, *, register: str | None = None
+) -> Table:
+    """ทะเบียนหนังสือส่ง: every number whose letter is dated in the range, in number order."""
+    subtitle = _period(date_from, date_to)
+    rows = []
+    for letter in archive.letters(date_from=date_from, date_to=date_to, register=register):
+        if letter.status == "stored" or letter.serial is None:
+            continue
+        serial = to_thai_digits(str(letter.serial))
+        if letter.circular:
+            serial = f"ว {serial}"
+        notes = []
+        if letter.status in _STATUS_NOTES:
+            reason = letter.reason or letter.note
+            notes.append(_STATUS_NOTES[letter.status] + (f": {reason}" if reason else ""))
+        if letter.secrecy:
+            notes.append(f"ชั้นความลับ: {letter.secrecy}")
+        rows.append(
+            [
+                _short(_local(letter.created_at).date()),
+                serial,
+                letter.unit or "",
+                _short(letter.date),
+                letter.sender or "",
+                letter.addressee or "",
+                letter.subject or "",
+                "",
+                "; ".join(notes),
+            ]
+        )
+    name = f" ({register})" if register else ""
+    return Table(f"ทะเบียนหนังสือส่ง{name}", subtitle, OUTGOING_COLUMNS, rows)
+
+
+def incoming_register(
+    archive: Archive, date_from: dt.date, date_to: dt.date, *, register: str | None = None
+) -> Table:
+    """ทะเบียนหนังสือรับ: every เลขรับ received in the range, in number order."""
+    subtitle = _period(date_from, date_to)
+    rows = []
+    for item in archive.received(date_from=date_from, date_to=date_to, register=register):
+        when = _local(item.received_at)
+        rows.append(
+            [
+                f"{_short(when.date())} {to_thai_digits(when.strftime('%H.%M'))} น.",
+                to_thai_digits(str(item.serial)),
+                item.ref_no or "",
+                _short(item.letter_date),
+                item.sender,
+                item.recipient,
+                item.subject,
+                item.action or "",
+                item.note or "",
+            ]
+        )
+    name = f" ({register})" if register else ""
+    return Table(f"ทะเบียนหนังสือรับ{name}", subtitle, INCOMING_COLUMNS, rows)
+
+
+def retention_due(archive: Archive, year: int) -> Table:
+    """บัญชีหนังสือขอทำลาย for BE ``year``: letters whose retention ends with that year
+    (letter year + retention years = ``year``). Letters marked never to destroy, unused
+    numbers and letters without a date are never listed."""
+    if year < 2400:
+        raise BadRequest(
+            f"YEAR: {year} เป็นปี ค.ศ. ให้ใช้ปี พ.ศ. / {year} looks like a CE year: give the "
+            f"BE year (e.g. {be_year(dt.date.today().year)})"
+        )
+    due = [
+        letter
+        for letter in archive.letters()
+        if letter.status in ("issued", "cancelled", "stored") and letter.keep_until == year
+    ]
+    due.sort(key=lambda letter: (letter.date or dt.date.max, letter.id))
+    rows = []
+    for letter in due:
+        note = f"เก็บถึง พ.ศ. {to_thai_digits(str(year))}"
+        if letter.status == "cancelled":
+            note += "; ยกเลิกแล้ว"
+        rows.append(
+            [
+                "",
+                to_thai_digits(str(letter.id)),
+                letter.ref_no or "",
+                _short(letter.date),
+                letter.subject or "",
+                "",
+                note,
+            ]
+        )
+    for n, row in enumerate(rows, 1):
+        row[0] = to_thai_digits(str(n))
+    return Table(
+        "บัญชีหนังสือขอทำลาย",
+        f"หนังสือที่ครบกำหนดเก็บใน พ.ศ. {to_thai_digits(str(year))}",
+        DESTRUCTION_COLUMNS,
+        rows,
+    )
+
+
+# ---- writers ---------------------------------------------------------------------------------
+
+
+def to_csv(table: Table) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(table.columns)
+    writer.writerows(table.rows)
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_docx(table: Table) -> bytes:
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Cm, Pt
+
+    font = "TH SarabunPSK"
+    document = Document()
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.LANDSCAPE
+    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Cm(1.5))
+
+    def style_run(run, size: float, bold: bool = False) -> None:  # type: ignore[no-untyped-def]
+        run.font.name = font
+        run.font.size = Pt(size)
+        run.font.bold = bold
+        rpr = run._element.get_or_add_rPr()
+        fonts = rpr.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = rpr.makeelement(qn("w:rFonts"), {})
+            rpr.insert(0, fonts)
+        for slot in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+            fonts.set(qn(slot), font)
+        for tag, value in (("w:szCs", str(int(size * 2))),):
+            el = rpr.find(qn(tag))
+            if el is None:
+                el = rpr.makeelement(qn(tag), {})
+                rpr.append(el)
+            el.set(qn("w:val"), value)
+        if bold:
+            if rpr.find(qn("w:bCs")) is None:
+                rpr.append(rpr.makeelement(qn("w:bCs"), {}))
+
+    for text, size in ((table.title, 20), (table.subtitle, 16)):
+        paragraph = document.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        style_run(paragraph.add_run(text), size, bold=size == 20)
+    grid = document.add_table(rows=1, cols=len(table.columns))
+    grid.style = "Table Grid"
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    widths = _WIDTHS[table.columns]
+    usable = 26.7
+    for i, column in enumerate(table.columns):
+        cell = grid.rows[0].cells[i]
+        cell.width = Cm(usable * widths[i] / sum(widths))
+        paragraph = cell.paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        style_run(paragraph.add_run(column), 14, bold=True)
+    header = grid.rows[0]._tr.get_or_add_trPr()
+    header.append(header.makeelement(qn("w:tblHeader"), {qn("w:val"): "true"}))
+    for row in table.rows:
+        cells = grid.add_row().cells
+        for i, value in enumerate(row):
+            cells[i].width = Cm(usable * widths[i] / sum(widths))
+            lines = value.split("\n")
+            paragraph = cells[i].paragraphs[0]
+            for j, line in enumerate(lines):
+                run = paragraph.add_run(line)
+                style_run(run, 14)
+                if j < len(lines) - 1:
+                    run.add_break()
+    if not table.rows:
+        paragraph = document.add_paragraph()
+        style_run(paragraph.add_run("ไม่มีรายการ"), 14)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+_PDF_CSS = """
+@font-face {{ font-family: Sarabun; src: url({regular}); }}
+@font-face {{ font-family: Sarabun; font-weight: bold; src: url({bold}); }}
+@page {{ size: A4 landscape; margin: 1.5cm;
+         @bottom-center {{ font-family: Sarabun; font-size: 12pt;
+                           content: "หน้า " counter(page, thai); }} }}
+html {{ font-family: Sarabun; font-size: 12pt; line-height: 1.25; }}
+h1 {{ font-size: 18pt; text-align: center; margin: 0; }}
+p.subtitle {{ text-align: center; margin: 0 0 0.3cm 0; }}
+table {{ width: 100%; border-collapse: collapse; table-layout: fixed; }}
+th, td {{ border: 0.5pt solid #000; padding: 2pt 3pt; vertical-align: top;
+          overflow-wrap: anywhere; }}
+th {{ font-weight: bold; text-align: center; }}
+thead {{ display: table-header-group; }}
+tr {{ break-inside: avoid; }}
+"""
+
+
+def to_pdf(table: Table) -> bytes:
+    import fontpkg_sarabun
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    fonts = Path(fontpkg_sarabun.__file__).parent / "files"
+    css = _PDF_CSS.format(
+        regular=(fonts / "Sarabun-Regular.ttf").as_uri(),
+        bold=(fonts / "Sarabun-Bold.ttf").as_uri(),
+    )
+    widths = _WIDTHS[table.columns]
+    cols = "".join(f'<col style="width:{100 * w / sum(widths):.2f}%">' for w in widths)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
+    body = (
+        "".join(
+            "<tr>"
+            + "".join(f"<td>{html.escape(v).replace(chr(10), '<br>')}</td>" for v in row)
+            + "</tr>"
+            for row in table.rows
+        )
+        or f'<tr><td colspan="{len(table.columns)}">ไม่มีรายการ</td></tr>'
+    )
+    document = (
+        f'<html lang="th"><head><meta charset="utf-8"><title>{html.escape(table.title)}</title>'
+        f"</head><body><h1>{html.escape(table.title)}</h1>"
+        f'<p class="subtitle">{html.escape(table.subtitle)}</p>'
+        f"<table><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table></body></html>"
+    )
+    fetcher = URLFetcher(allowed_protocols=("file",), fail_on_errors=True)
+    return weasyprint.HTML(string=document, url_fetcher=fetcher).write_pdf(
+        stylesheets=[weasyprint.CSS(string=css, url_fetcher=fetcher)]
+    )
+
+
+def write(table: Table, fmt: str) -> bytes:
+    if fmt not in FORMATS:
+        raise BadRequest(
+            f"--format: ต้องเป็น csv, docx หรือ pdf / format must be one of "
+            f"{', '.join(FORMATS)}, not {fmt!r}"
+        )
+    return {"csv": to_csv, "docx": to_docx, "pdf": to_pdf}[fmt](table)
