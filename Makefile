@@ -3,10 +3,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SARABAN_HOME ?= instance
 
-.PHONY: setup run test test-fast lint lock bench
+.PHONY: setup setup-test run test test-fast lint lock bench
 
 setup:
 	@VENV=$(VENV) scripts/setup
+
+setup-test:
+	@VENV=$(VENV) scripts/setup --test
 
 run: setup
 	$(BIN)/saraban validate examples/circular.letter.json
@@ -14,11 +17,11 @@ run: setup
 	$(BIN)/saraban render examples/circular.letter.json -o out/circular.docx
 	@echo "rendered out/circular.pdf and out/circular.docx"
 
-test: setup
+test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/pytest -m "" -q
 
-test-fast: setup
+test-fast: setup-test
 	$(BIN)/pytest -q -m "not pdf and not soffice"
 
 lint: setup
@@ -30,5 +33,5 @@ lock:
 	/tmp/saraban-lock/bin/pip-compile -q --generate-hashes --allow-unsafe --extra dev \
 		--strip-extras -o requirements.lock pyproject.toml
 
-bench: setup
-	$(BIN)/python benchmarks/render.py
+bench: setup-test
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
