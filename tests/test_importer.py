@@ -394,21 +394,10 @@ def _recompose(value: object) -> str:
 
 # templates.render_pdf draws the second line of seed 001's two-line footer slogan at the top
 # of page two, over the first line of text (and "/พอเพียง..." becomes the continuation word).
-_RENDERED_PDF_STEMS = [
-    pytest.param(
-        stem,
-        marks=pytest.mark.xfail(
-            strict=True, reason="render_pdf: a wrapped footer slogan spills onto page two"
-        ),
-    )
-    if stem.startswith("001")
-    else stem
-    for stem in SEED_STEMS
-]
 
 
 @pytest.mark.pdf
-@pytest.mark.parametrize("stem", _RENDERED_PDF_STEMS)
+@pytest.mark.parametrize("stem", SEED_STEMS)
 def test_pdf_rendered_from_a_seed_letter_imports_back(stem, tmp_path):
     """The service's own PDF: wrapped lines, page numbers, continuation words, the footer
     slogan in the bottom margin of page one. Exact but for where a wrap put a space."""
