@@ -1,1 +1,1 @@
-"""The Flask web service (see the issue on the clerk's web service); the only package that imports Flask."""
+"""The Flask web service: the only package that imports Flask (see the web service issue)."""
