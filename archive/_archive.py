@@ -238,6 +238,45 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _check_form_enclosures(doc: dict[str, Any]) -> None:
+    """An enclosure may carry a filled form: ``{"form": {"name": ..., "data": {...}}}``.
+    Check it against the form's schema before any number is taken."""
+    from saraban.errors import InvalidLetter as _Invalid
+    from templates.forms import validate_form_data
+
+    problems: list[Problem] = []
+    for i, enclosure in enumerate(doc.get("enclosures") or []):
+        form = enclosure.get("form") if isinstance(enclosure, dict) else None
+        if form is None:
+            continue
+        where = f"enclosures.{i}.form"
+        if not isinstance(form, dict) or not isinstance(form.get("name"), str):
+            problems.append(
+                Problem(where, "form_shape", 'a form is {"name": ..., "data": {...}}',
+                        'แบบฟอร์มต้องอยู่ในรูป {"name": ..., "data": {...}}')
+            )
+            continue
+        try:
+            found = validate_form_data(form["name"], form.get("data") or {})
+        except SarabanError as exc:  # an unknown form
+            problems.append(Problem(f"{where}.name", "unknown_form", exc.message, exc.message))
+            continue
+        problems += [
+            Problem(f"{where}.data.{p.field}", p.code, p.en, p.th) for p in found
+        ]
+    if problems:
+        raise _Invalid(problems)
+
+
+def _form_enclosure_files(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """(kind, sha256) of every filled form a letter document encloses."""
+    found = []
+    for enclosure in doc.get("enclosures") or []:
+        if isinstance(enclosure, dict) and isinstance(enclosure.get("files"), dict):
+            found += [(kind, sha) for kind, sha in enclosure["files"].items() if sha]
+    return found
+
+
 def default_actor() -> str:
     try:
         return getpass.getuser()
@@ -611,6 +650,7 @@ class Archive:
         if date is not None:
             doc["date"] = date.isoformat()
         doc = check(doc)
+        _check_form_enclosures(doc)
         assert date is not None
         return doc, date
 
@@ -751,6 +791,17 @@ class Archive:
         """Render (what is not stored yet), store and finalise a pending row."""
         hashes: dict[str, str] = {}
         blobs: dict[str, bytes] = {}
+        try:
+            enclosure_blobs = self._fill_form_enclosures(doc)
+        except SarabanError as exc:
+            reason = f"กรอกแบบฟอร์มที่ส่งมาด้วยไม่สำเร็จ / filling an enclosed form failed: {exc.message}"
+            self._mark_unused(letter_id, reason, actor=actor, worker=worker)
+            raise IssueFailed(
+                f"{reason}; เลข {doc.get('ref_no')} บันทึกว่าไม่ได้ใช้ / the number "
+                f"{doc.get('ref_no')} is recorded as unused",
+                letter_id=letter_id,
+                ref_no=str(doc.get("ref_no")),
+            ) from exc
         for kind in ("docx", "pdf"):
             old = (known or {}).get(kind)
             if old and self.files.check(old) is None:
@@ -774,14 +825,16 @@ class Archive:
 
             hashes[kind] = sha256_bytes(blobs[kind])
         crashpoint("rendered")
-        if blobs:
+        if blobs or enclosure_blobs:
             with self._write() as s:
                 claimed = s.execute(
                     update(Letter)
                     .where(
                         Letter.id == letter_id, Letter.status == PENDING, Letter.worker == worker
                     )
-                    .values(docx_sha256=hashes["docx"], pdf_sha256=hashes["pdf"])
+                    # The enclosures' hashes live in the document: record them before the
+                    # files are stored, so a repair finds them instead of strays.
+                    .values(docx_sha256=hashes["docx"], pdf_sha256=hashes["pdf"], doc=doc)
                     .execution_options(synchronize_session=False)
                 ).rowcount
             if claimed != 1:
@@ -790,19 +843,22 @@ class Archive:
                     "took over this pending letter"
                 )
             crashpoint("recorded")
+            for data in enclosure_blobs:
+                self.files.put(data)
             for kind, data in blobs.items():
                 self.files.put(data)
                 crashpoint(f"stored_{kind}")
         crashpoint("stored")
-        sizes = {kind: self.files.path(sha).stat().st_size for kind, sha in hashes.items()}
+        files = {sha: kind for kind, sha in hashes.items()}
+        files.update({sha: kind for kind, sha in _form_enclosure_files(doc)})
         now = utcnow()
         with self._write() as s:
-            for kind, sha in hashes.items():
+            for sha, kind in files.items():
                 s.execute(
                     self._insert(StoredFile)
                     .values(
                         sha256=sha,
-                        size=sizes[kind],
+                        size=self.files.path(sha).stat().st_size,
                         media_type=DOCX_TYPE if kind == "docx" else PDF_TYPE,
                         created_at=now,
                     )
@@ -816,6 +872,7 @@ class Archive:
                 )
             row.docx_sha256 = hashes["docx"]
             row.pdf_sha256 = hashes["pdf"]
+            row.doc = doc
             row.status = ISSUED
             row.worker = None
             row.issued_at = now
@@ -857,6 +914,41 @@ class Archive:
             )
         crashpoint("issued")
         return result
+
+    def _fill_form_enclosures(self, doc: dict[str, Any]) -> list[bytes]:
+        """Fill each enclosure that names a form (``{"form": {"name", "data"}}``), put the
+        files' hashes in the enclosure (``"files": {"docx", "pdf"}``) and return the files
+        not stored yet. A repair reuses the files an earlier attempt stored."""
+        from templates.forms import fill_docx, fill_pdf
+
+        blobs = []
+        for enclosure in doc.get("enclosures") or []:
+            form = enclosure.get("form") if isinstance(enclosure, dict) else None
+            if not form:
+                continue
+            stored = enclosure.get("files") or {}
+            files = {}
+            for kind, fill in (("docx", fill_docx), ("pdf", fill_pdf)):
+                if stored.get(kind) and self.files.check(stored[kind]) is None:
+                    files[kind] = stored[kind]
+                    continue
+                data = fill(form["name"], form.get("data") or {})
+                files[kind] = hashlib.sha256(data).hexdigest()
+                blobs.append(data)
+            enclosure["files"] = files
+        return blobs
+
+    def enclosure_file(self, letter_id: int, index: int, kind: str) -> Path:
+        """The filled form enclosed as ``enclosures[index]`` of a letter, as DOCX or PDF."""
+        doc = self.letter_document(letter_id)
+        enclosures = doc.get("enclosures") or []
+        files = enclosures[index].get("files") if 0 <= index < len(enclosures) else None
+        if not files or kind not in files:
+            raise NotFound(
+                f"letter {letter_id}: ไม่มีแบบฟอร์มที่ส่งมาด้วยลำดับ {index + 1} / no filled form "
+                f"enclosed as number {index + 1}"
+            )
+        return self.files.path(files[kind])
 
     def _mark_unused(self, letter_id: int, reason: str, *, actor: str, worker: str | None) -> None:
         with self._write() as s:

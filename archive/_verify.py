@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from archive import _audit
+from archive._archive import _form_enclosure_files  # _archive imports this module lazily
 from archive._models import (
     CANCELLED,
     INCOMING,
@@ -72,11 +73,19 @@ def verify(archive: Archive) -> list[str]:
                 Letter.reason,
                 Letter.worker,
                 Letter.created_at,
+                Letter.doc,
             )
         ).all()
         for row in rows:
             name = f"letter {row.id} ({row.ref_no or 'no number'})"
+            enclosed = _form_enclosure_files(row.doc or {})
             if row.status in (ISSUED, CANCELLED):
+                for kind, sha in enclosed:
+                    if sha not in recorded:
+                        problems.append(
+                            f"ไม่มีบันทึกไฟล์แบบฟอร์มที่ส่งมาด้วย / {name}: its enclosed form "
+                            f"{kind.upper()} {sha} is not recorded"
+                        )
                 for kind, sha in (("DOCX", row.docx_sha256), ("PDF", row.pdf_sha256)):
                     if not sha:
                         problems.append(f"หนังสือไม่มีไฟล์ {kind} / {name}: no {kind} file")
@@ -93,6 +102,7 @@ def verify(archive: Archive) -> list[str]:
             if row.status == PENDING:
                 if worker_alive(row.worker, row.created_at, now):
                     in_progress.update(filter(None, (row.docx_sha256, row.pdf_sha256)))
+                    in_progress.update(sha for _, sha in enclosed)
                 else:
                     problems.append(
                         f"ออกเลขค้างอยู่ / {name}: pending and its process is gone; open the "
