@@ -13,6 +13,7 @@ import functools
 import html
 import io
 import logging
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -188,31 +189,18 @@ def layout_html(layout: Layout, body: str) -> str:
 {body}</html>"""
 
 
-def _first_words(page) -> str | None:
-    """The first word(s) of a page's text, for the previous page's continuation marker."""
-    from pythainlp.tokenize import word_tokenize
+# An optional number ("๔. ", "๑ "), then the first word: the text up to the first space or
+# zero width space, which thai_line_break_hints put at every word boundary.
+_FIRST_WORD = re.compile(r"\s*((?:[0-9๐-๙]+[.)]?\s*)?[^\s\u200b]+)")
 
-    root = page._page_box.children[0]
-    for box in root.descendants():
-        text = getattr(box, "text", "").strip()
-        if not text:
-            continue
-        text = _weasyprint_thai.strip_line_break_hints(text)
-        chunks = text.split()
-        head = chunks[0]
-        if len(head) <= 3 and len(chunks) > 1:  # an item number such as "๔."
-            head = f"{head} {chunks[1]}"
-        words = word_tokenize(head, engine="newmm", keep_whitespace=True)
-        if len(words) > 1 and len(head) > 12:
-            # Keep an item number or a short first word with the word after it.
-            cut, size = [], 0
-            for word in words:
-                cut.append(word)
-                size += len(word.strip())
-                if size >= 4:
-                    break
-            head = "".join(cut)
-        return f"/{head}..."
+
+def _first_words(page) -> str | None:
+    """``/`` and the first word of a page's text (after an item number), for the marker
+    at the foot of the page before: ``/๔. วิเคราะห์...``."""
+    for box in page._page_box.children[0].descendants():
+        match = _FIRST_WORD.match(getattr(box, "text", "") or "")
+        if match:
+            return f"/{_weasyprint_thai.strip_line_break_hints(match.group(1))}..."
     return None
 
 
