@@ -11,18 +11,17 @@ setup:
 setup-test:
 	@VENV=$(VENV) scripts/setup --test
 
+# The service on the embedded defaults (SQLite, tantivy, files in $(SARABAN_HOME)), filled with
+# the seed letters on first start; the demo login is printed.
 run: setup
-	$(BIN)/saraban validate examples/circular.letter.json
-	$(BIN)/saraban render examples/circular.letter.json -o out/circular.pdf
-	$(BIN)/saraban render examples/circular.letter.json -o out/circular.docx
-	@echo "rendered out/circular.pdf and out/circular.docx"
+	SARABAN_HOME=$(SARABAN_HOME) $(BIN)/saraban serve --demo
 
 test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/pytest -m "" -q
 
 test-fast: setup-test
-	$(BIN)/pytest -q -m "not pdf and not soffice"
+	$(BIN)/pytest -q -m "not pdf and not soffice and not browser"
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -1,1 +1,88 @@
-"""Thai analysis and search over the archive."""
+"""Thai search over the archive: find any letter by topic, reference number, person or date.
+
+>>> from indexer import open_index, sync
+>>> index = open_index("instance")                  # tantivy, in instance/index/tantivy
+>>> sync(archive, index)                           # drain the archive's queue
+>>> result = index.search("ศูนย์ผู้นำจิตอาสา", filters=SearchFilters(fiscal_year=2566))
+>>> result.total, result.hits[0].snippet, result.facets["year"]
+
+One analyzer (:func:`analyze`) serves documents and queries; backends are chosen by name
+(``SARABAN_SEARCH_BACKEND``) and imported only when used. See ``docs/search.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from indexer._model import Hit, IndexDoc, SearchFilters, SearchIndex, SearchResult
+from indexer._sync import reindex, sync
+from indexer._thai import analyze
+from saraban import settings
+
+BACKENDS = ("tantivy", "whoosh", "postgres")
+DEFAULT_BACKEND = "tantivy"
+
+
+def open_index(
+    home: Path | str,
+    *,
+    backend: str | None = None,
+    database_url: str | None = None,
+    engine: str | None = None,
+) -> SearchIndex:
+    """Open (creating) the search index of the instance folder ``home``.
+
+    ``backend``: "tantivy" (default, files in ``<home>/index/tantivy``), "whoosh" (files in
+    ``<home>/index/whoosh``) or "postgres" (tables in the archive's PostgreSQL database,
+    ``database_url`` or ``SARABAN_DATABASE_URL``). ``engine``: the Thai segmentation engine
+    (``SARABAN_TOKENIZER``). An index that is new or of another schema or engine comes back
+    with ``needs_rebuild`` set; :func:`sync` then rebuilds it from the archive.
+    """
+    name = backend or settings.get("SARABAN_SEARCH_BACKEND") or DEFAULT_BACKEND
+    home = Path(home).expanduser()
+    if name == "tantivy":
+        from indexer._tantivy import TantivyIndex
+
+        return TantivyIndex(home, engine=engine)
+    if name == "whoosh":
+        from indexer._whoosh import WhooshIndex
+
+        return WhooshIndex(home, engine=engine)
+    if name == "postgres":
+        from indexer._postgres import PostgresIndex
+
+        url = database_url or settings.get("SARABAN_DATABASE_URL")
+        return PostgresIndex(home, url, engine=engine)
+    raise ValueError(
+        f"SARABAN_SEARCH_BACKEND: unknown search backend {name!r}; "
+        f"choose one of {', '.join(BACKENDS)}"
+    )
+
+
+def init_app(app: Any) -> SearchIndex:
+    """Open the index for a Flask app (``app.extensions["index"]``); takes the app as a
+    plain object so this package never imports Flask."""
+    home = app.config.get("SARABAN_HOME") or settings.home()
+    index = open_index(
+        home,
+        backend=app.config.get("SARABAN_SEARCH_BACKEND") or None,
+        database_url=app.config.get("SARABAN_DATABASE_URL") or None,
+    )
+    app.extensions["index"] = index
+    return index
+
+
+__all__ = [
+    "BACKENDS",
+    "Hit",
+    "IndexDoc",
+    "SearchFilters",
+    "SearchIndex",
+    "SearchResult",
+    "analyze",
+    "init_app",
+    "open_index",
+    "reindex",
+    "sync",
+]

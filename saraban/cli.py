@@ -16,7 +16,13 @@ from saraban import __version__
 from saraban.errors import SarabanError
 
 # Modules that contribute sub-commands; each has register(subparsers).
-_COMMAND_MODULES = ("templates._cli", "templates._forms_cli", "archive._cli", "indexer._cli")
+_COMMAND_MODULES = (
+    "templates._cli",
+    "templates._forms_cli",
+    "archive._cli",
+    "indexer._cli",
+    "service._cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

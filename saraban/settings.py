@@ -37,6 +37,45 @@ SETTINGS: tuple[Setting, ...] = (
         "Path to the Garuda emblem image (PNG, JPEG or SVG) printed on letters. Empty: a "
         "clearly marked placeholder is printed, since no freely licensed emblem ships.",
     ),
+    Setting(
+        "SARABAN_SECRET_KEY",
+        "",
+        "Key that signs the web service's session cookies. Empty: a random key is made once "
+        "and kept in the instance folder (secret_key, mode 0600).",
+    ),
+    Setting(
+        "SARABAN_SECURE_COOKIES",
+        "0",
+        "1: session cookies are sent over HTTPS only (set it when a proxy serves HTTPS).",
+    ),
+    Setting(
+        "SARABAN_MAX_UPLOAD_MB",
+        "200",
+        "Largest request the web service accepts, in MB (an import of many files at once); "
+        "each imported file is also limited to 50 MB.",
+    ),
+    Setting(
+        "SARABAN_SESSION_HOURS",
+        "12",
+        "How long a web login lasts, in hours.",
+    ),
+    Setting(
+        "SARABAN_THREADS",
+        "8",
+        "Worker threads of `saraban serve` (waitress).",
+    ),
+    Setting(
+        "SARABAN_SEARCH_BACKEND",
+        "tantivy",
+        "Search engine: tantivy (embedded, files in SARABAN_HOME/index/tantivy), whoosh (pure "
+        "Python, slower) or postgres (full-text tables in the archive's PostgreSQL database).",
+    ),
+    Setting(
+        "SARABAN_TOKENIZER",
+        "nlpo3",
+        "Thai segmentation engine of the search index: nlpo3 (Rust, fast) or newmm "
+        "(PyThaiNLP, pure Python). Changing it rebuilds the index from the archive.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -1,0 +1,489 @@
+"""Search benchmark: a realistic archive recombined from the seed letters, every backend side
+by side, and SQLite FTS5 (its default tokenizer on the raw text) as the naive baseline.
+
+    .venv/bin/python benchmarks/search.py [--n 100000] [--backends tantivy,whoosh,postgres,fts5]
+        [--whoosh-n 20000] [--queries 100] [--recall-n 5000]
+
+Letters are recombined from the five seeds' own text: a seed subject (sometimes with a
+programme name of another seed), 3-8 body paragraphs drawn from all seeds, enclosures text
+for a third of them, a random province code and unit (``นค ๐๐๑๙.๓``), serial, date (2015-2025,
+BE and fiscal years follow), kind, urgency and signer. Printed per backend: indexing
+letters/second (analysis included), index size, and p50/p95 latency of topic, phrase,
+reference-number and filtered queries (each query returns its total, 10 hits with snippets and
+facets). Whoosh is slow to index: it runs on ``--whoosh-n`` letters (the output says so).
+
+Recall: on the first ``--recall-n`` letters, for each topic query the letters whose text holds
+the query (spaces and digits normalised) are counted by scanning, and each engine's total is
+compared with it. A space-splitting engine finds a Thai word only where it stands between
+spaces, which is why archives that index that way find almost nothing.
+
+Recombined text repeats whole clauses, so the analyzer's cache of segmented runs is kinder
+than on a real archive: the "cold analysis" line gives the rate with the cache emptied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import random
+import re
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from indexer import IndexDoc, SearchFilters, open_index  # noqa: E402
+from indexer._engine import Preparer, prepare  # noqa: E402
+from indexer._thai import _segmenter, analyze, check_engine, normalize  # noqa: E402
+from saraban.thai import to_thai_digits  # noqa: E402
+
+SEEDS = ROOT / "tests" / "data" / "seeds"
+TOPICS = [
+    "จิตอาสา",
+    "ศูนย์ผู้นำจิตอาสา",
+    "โคกหนองนา",
+    "สัมมาชีพ",
+    "ผู้นำการเปลี่ยนแปลง",
+    "มาตรฐานการพัฒนาชุมชน",
+    "ทฤษฎีใหม่",
+    "ประชุมเชิงปฏิบัติการ",
+    "ภารกิจสำคัญ",
+    "ชุมชน",
+]
+PHRASES = [
+    '"ศูนย์ผู้นำจิตอาสาพัฒนาชุมชน"',
+    '"โคก หนอง นา โมเดล"',
+    '"ผู้นำการเปลี่ยนแปลง"',
+    '"ผู้นำสัมมาชีพชุมชน"',
+    '"ประชุมเชิงปฏิบัติการ"',
+]
+# Programme names that stand in for the seeds' own in most letters, so that each topic is in
+# a realistic share of the archive instead of in nearly every letter.
+OTHER_PROGRAMMES = [
+    "กองทุนหมู่บ้าน",
+    "หนึ่งตำบลหนึ่งผลิตภัณฑ์",
+    "กองทุนพัฒนาบทบาทสตรี",
+    "กลุ่มออมทรัพย์เพื่อการผลิต",
+    "หมู่บ้านเศรษฐกิจพอเพียง",
+    "แผนพัฒนาหมู่บ้าน",
+    "บัญชีครัวเรือน",
+    "ข้อมูลความจำเป็นพื้นฐาน",
+    "ตลาดนัดชุมชน",
+    "การท่องเที่ยวโดยชุมชน",
+    "ผ้าไทยใส่ให้สนุก",
+    "ธนาคารขยะ",
+    "ครัวเรือนยากจน",
+    "การแก้ไขปัญหาความยากจน",
+    "ศูนย์ปฏิบัติการป้องกันยาเสพติด",
+    "สวนผักคนเมือง",
+    "การป้องกันอุทกภัย",
+    "ผู้สูงอายุ",
+    "ภูมิปัญญาท้องถิ่น",
+    "การฝึกอบรมอาชีพ",
+]
+SEED_PROGRAMMES = re.compile(
+    "ศูนย์ผู้นำจิตอาสาพัฒนาชุมชน|ผู้นำจิตอาสา|จิตอาสา|โคก หนอง นา โมเดล|โคก หนอง นา|"
+    "ผู้นำการเปลี่ยนแปลง|ผู้นำสัมมาชีพชุมชน|สัมมาชีพชุมชน|สัมมาชีพ|มาตรฐานการพัฒนาชุมชน|"
+    r"ทฤษฎีใหม่|ภารกิจสำคัญ|\(?มชช\.\)?"
+)
+KINDS = ["external"] * 6 + ["memo"] * 3 + ["order", "announcement"]
+URGENCIES = [None] * 7 + ["ด่วน", "ด่วนมาก", "ด่วนที่สุด"]
+
+
+# ---- the generated archive ---------------------------------------------------------------------
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if len(p.strip()) > 40]
+
+
+class Generator:
+    def __init__(self, seed: int) -> None:
+        self.random = random.Random(seed)
+        letters = [json.loads(p.read_text("utf-8")) for p in sorted(SEEDS.glob("*.letter.json"))]
+        texts = [p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt"))]
+        self.subjects = [letter["subject"] for letter in letters]
+        self.programmes = [
+            "ศูนย์ผู้นำจิตอาสาพัฒนาชุมชน",
+            "โคก หนอง นา โมเดล",
+            "ผู้นำการเปลี่ยนแปลง",
+            "ผู้นำสัมมาชีพชุมชน",
+            "มาตรฐานการพัฒนาชุมชน",
+        ]
+        self.body = [
+            b for letter in letters for b in letter["body"] if isinstance(b, str) and len(b) > 40
+        ]
+        self.attachments = [p for text in texts for p in _paragraphs(text)[12:]]
+        self.signers = [letter["signer"] for letter in letters]
+        self.addressees = [letter["addressee"] for letter in letters] + ["ผู้ว่าราชการจังหวัด"]
+        with (ROOT / "saraban" / "data" / "province-codes.csv").open(encoding="utf-8") as f:
+            self.provinces = [(r["code_th"], r["province_th"]) for r in csv.DictReader(f)]
+
+    def _numbers(self, text: str) -> str:
+        """Vary the numbers in a paragraph (amounts, dates, counts), keeping their digits."""
+
+        def swap(m: re.Match[str]) -> str:
+            digits = str(self.random.randint(1, 10 ** len(m.group())))[: len(m.group())]
+            return to_thai_digits(digits) if "๐" <= m.group()[0] <= "๙" else digits
+
+        return re.sub(r"[0-9๐-๙]+", swap, text) if self.random.random() < 0.7 else text
+
+    def letter(self, doc_id: int) -> IndexDoc:
+        r = self.random
+        code, province = r.choice(self.provinces)
+        unit = f"{code} {to_thai_digits(f'00{r.choice([17, 19, 23, 32])}.{r.randint(1, 6)}')}"
+        circular = r.random() < 0.3
+        serial = r.randint(1, 30000)
+        ref_no = f"{unit}/{'ว ' if circular else ''}{to_thai_digits(str(serial))}"
+        date = dt.date(2015, 1, 1) + dt.timedelta(days=r.randint(0, 11 * 365))
+        subject = r.choice(self.subjects)
+        if r.random() < 0.3:
+            subject = f"{subject} และ{r.choice(self.programmes)}"
+        body = [self._numbers(p) for p in r.sample(self.body, r.randint(3, 8))]
+        attachments = ""
+        if r.random() < 0.33:
+            attachments = "\n\n".join(r.sample(self.attachments, r.randint(2, 10)))
+        if r.random() < 0.8:  # most letters are about another programme
+            programme = r.choice(OTHER_PROGRAMMES)
+            subject = SEED_PROGRAMMES.sub(programme, subject)
+            body = [SEED_PROGRAMMES.sub(programme, p) for p in body]
+            attachments = SEED_PROGRAMMES.sub(programme, attachments)
+        signer = r.choice(self.signers)
+        references = []
+        if r.random() < 0.4:
+            references.append(
+                f"หนังสือจังหวัด{province} ที่ {unit}/ว {to_thai_digits(str(r.randint(1, 9999)))}"
+            )
+        return IndexDoc(
+            id=doc_id,
+            ref_no=ref_no,
+            subject=subject,
+            body="\n".join(body),
+            attachments_text=attachments,
+            references=references,
+            addressee=r.choice(self.addressees),
+            signer="\n".join([signer["name"], *signer["position"]]),
+            sender=f"ศาลากลางจังหวัด{province}",
+            owner_unit="สำนักงานพัฒนาชุมชนจังหวัด\nกลุ่มงานส่งเสริมการพัฒนาชุมชน",
+            date=date,
+            kind=r.choice(KINDS),
+            urgency=r.choice(URGENCIES),
+            unit=unit,
+            direction=r.choice(["sent", "sent", "received", "imported"]),
+            status="issued",
+        )
+
+    def letters(self, n: int) -> Iterator[IndexDoc]:
+        for i in range(1, n + 1):
+            yield self.letter(i)
+
+
+# ---- engines -----------------------------------------------------------------------------------
+
+
+class Fts5:
+    """The naive archive: SQLite FTS5 with its default (unicode61) tokenizer on raw text."""
+
+    backend = "fts5"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = sqlite3.connect(path)
+        self.db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS letters USING fts5(ref_no, subject, body, "
+            "attachments, people)"
+        )
+
+    def add(self, docs: list[IndexDoc]) -> None:
+        self.db.executemany(
+            "INSERT INTO letters (rowid, ref_no, subject, body, attachments, people) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    d.id,
+                    d.ref_no or "",
+                    d.subject,
+                    d.body,
+                    d.attachments_text,
+                    "\n".join([d.addressee, d.signer, d.sender]),
+                )
+                for d in docs
+            ],
+        )
+        self.db.commit()
+
+    def search(self, query: str, **_: object) -> tuple[int, list[int]]:
+        terms = " ".join('"' + t.replace('"', "") + '"' for t in query.split() if t.strip('"'))
+        if not terms:
+            return 0, []
+        total = self.db.execute("SELECT count(*) FROM letters WHERE letters MATCH ?", (terms,))
+        count = total.fetchone()[0]
+        rows = self.db.execute(
+            "SELECT rowid, snippet(letters, 2, '<mark>', '</mark>', '…', 20) FROM letters "
+            "WHERE letters MATCH ? ORDER BY rank LIMIT 10",
+            (terms,),
+        ).fetchall()
+        return count, [r[0] for r in rows]
+
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _pg_size(index: object) -> int:
+    from sqlalchemy import text
+
+    with index._db.connect() as db:  # type: ignore[attr-defined]
+        return int(db.execute(text("SELECT pg_total_relation_size('search_letters')")).scalar())
+
+
+def _spellings(ref_no: str, r: random.Random) -> str:
+    arabic = re.sub("[๐-๙]", lambda m: str(ord(m.group()) - 0x0E50), ref_no)
+    choices = [
+        ref_no,
+        arabic,
+        arabic.replace(" ", ""),
+        ref_no.replace("/", " / "),
+        arabic.replace("ว ", ""),  # without ว
+    ]
+    return r.choice(choices)
+
+
+def measure(run: Callable[[], object], times: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(times):
+        start = time.perf_counter()
+        run()
+        samples.append((time.perf_counter() - start) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+
+
+def build(backend: str, n: int, args: argparse.Namespace, workdir: Path) -> tuple[object, dict]:
+    docs = list(Generator(args.seed).letters(n))  # generated before the clock starts
+    home = workdir / backend
+    batches = [docs[i : i + args.batch] for i in range(0, n, args.batch)]
+    started = time.perf_counter()
+    if backend == "fts5":
+        home.mkdir(parents=True, exist_ok=True)
+        engine = Fts5(home / "fts5.sqlite3")
+        for batch in batches:
+            engine.add(batch)
+        elapsed = time.perf_counter() - started
+        return engine, {"rate": n / elapsed, "size": engine.size(), "seconds": elapsed}
+    index = open_index(home, backend=backend, database_url=args.database_url)
+    # As indexer.reindex does it: analysis in worker processes, pipelined with writing.
+    with Preparer(index.engine, workers=args.workers, expected=n) as preparer:
+        pending = None
+        for batch in [*batches, None]:
+            following = preparer.submit(batch) if batch else None
+            if pending is not None:
+                index.add_prepared(pending())
+            pending = following
+    elapsed = time.perf_counter() - started
+    del docs, batches
+    size = _pg_size(index) if backend == "postgres" else _dir_size(home / "index" / backend)
+    return index, {"rate": n / elapsed, "size": size, "seconds": elapsed}
+
+
+def query_sets(n: int, args: argparse.Namespace) -> dict[str, list[tuple[str, dict]]]:
+    r = random.Random(args.seed + 1)
+    generator = Generator(args.seed)
+    sample_ids = sorted(r.sample(range(1, n + 1), min(args.queries, n)))
+    refs, wanted = [], set(sample_ids)
+    for doc in generator.letters(sample_ids[-1]):
+        if doc.id in wanted:
+            refs.append((_spellings(doc.ref_no or "", r), {"expect": doc.id}))
+    filtered = []
+    for _ in range(args.queries):
+        filters: dict = {"fiscal_year": r.randint(2558, 2568)}
+        if r.random() < 0.5:
+            filters["kind"] = "memo"
+        else:
+            filters["urgency"] = "ด่วนที่สุด"
+        filtered.append((r.choice(TOPICS), {"filters": SearchFilters(**filters)}))
+    return {
+        "topic": [(r.choice(TOPICS), {}) for _ in range(args.queries)],
+        "phrase": [(r.choice(PHRASES), {}) for _ in range(args.queries)],
+        "reference": refs,
+        "filtered": filtered,
+    }
+
+
+def run_queries(engine: object, sets: dict, args: argparse.Namespace) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for kind, queries in sets.items():
+        cursor = iter(queries * 3)
+        if getattr(engine, "backend", "") == "fts5":
+
+            def once(cursor=cursor) -> None:  # noqa: ANN001
+                query, _extra = next(cursor)
+                engine.search(query)  # type: ignore[attr-defined]
+
+        else:
+
+            def once(cursor=cursor) -> None:  # noqa: ANN001
+                query, extra = next(cursor)
+                engine.search(query, filters=extra.get("filters"))  # type: ignore[attr-defined]
+
+        for _ in range(min(5, len(queries))):
+            once()
+        out[kind] = measure(once, len(queries))
+    first = 0
+    for query, extra in sets["reference"]:
+        if getattr(engine, "backend", "") == "fts5":
+            _total, found = engine.search(query)  # type: ignore[attr-defined]
+        else:
+            found = [h.id for h in engine.search(query).hits]  # type: ignore[attr-defined]
+        first += bool(found) and found[0] == extra["expect"]
+    out["ref_first"] = first / max(1, len(sets["reference"]))
+    return out
+
+
+def recall(backends: list[str], args: argparse.Namespace, workdir: Path) -> None:
+    n = args.recall_n
+    docs = list(Generator(args.seed).letters(n))
+    squeezed = [
+        re.sub(r"\s+", "", normalize("\n".join([d.subject, d.body, d.attachments_text])))
+        for d in docs
+    ]
+    print(f"\nrecall on {n:,} letters: letters found / letters whose text holds the query")
+    engines = {}
+    for backend in backends:
+        if backend == "fts5":
+            engine = Fts5(workdir / f"recall-{backend}.sqlite3")
+            engine.add(docs)
+        else:
+            engine = open_index(
+                workdir / f"recall-{backend}", backend=backend, database_url=args.database_url
+            )
+            engine.clear()  # the PostgreSQL tables are shared with the speed run
+            engine.add(docs)
+        engines[backend] = engine
+    print(f"{'query':32}{'truth':>8}" + "".join(f"{b:>10}" for b in backends))
+    sums = dict.fromkeys(backends, 0.0)
+    for topic in TOPICS:
+        needle = re.sub(r"\s+", "", normalize(topic))
+        truth = sum(needle in text for text in squeezed)
+        row = f"{topic:32}{truth:8}"
+        for backend, engine in engines.items():
+            if backend == "fts5":
+                total = engine.search(topic)[0]
+            else:
+                total = engine.search(topic, limit=0).total
+            sums[backend] += min(total, truth) / truth if truth else 1.0
+            row += f"{total:10}"
+        print(row)
+    print(
+        f"{'recall (mean, capped)':32}{'':8}"
+        + "".join(f"{sums[b] / len(TOPICS):10.2f}" for b in backends)
+    )
+    for engine in engines.values():
+        engine.close()
+
+
+def cold_analysis(args: argparse.Namespace) -> None:
+    docs = list(Generator(args.seed + 7).letters(1000))
+    chars = sum(len(d.subject) + len(d.body) + len(d.attachments_text) for d in docs)
+    engine = check_engine(None)
+    analyze("ทดสอบ", engine=engine)
+    segment = _segmenter(engine)
+    segment.cache_clear()  # type: ignore[attr-defined]
+    start = time.perf_counter()
+    for doc in docs:
+        prepare(doc, engine)
+    cold = time.perf_counter() - start
+    start = time.perf_counter()
+    for doc in docs:
+        prepare(doc, engine)
+    warm = time.perf_counter() - start
+    print(
+        f"analysis of 1,000 letters ({chars / 1000:,.0f} chars each, {engine}): cold cache "
+        f"{1000 / cold:,.0f} letters/s, warm {1000 / warm:,.0f} letters/s"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--backends", default="tantivy,whoosh,postgres,fts5")
+    parser.add_argument("--whoosh-n", type=int, default=20_000, help="letters for Whoosh")
+    parser.add_argument("--queries", type=int, default=100, help="queries of each kind")
+    parser.add_argument("--recall-n", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, help="analysis processes (default: one a core)")
+    parser.add_argument("--database-url", help="PostgreSQL for the postgres backend")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = parser.parse_args(argv)
+    backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    workdir = Path(tempfile.mkdtemp(prefix="saraban-search-bench-"))
+    server = None
+    if "postgres" in backends and not args.database_url:
+        from postgres import PostgresServer, find_bin_dir
+
+        bin_dir = find_bin_dir()
+        if bin_dir is None:
+            print("postgres: no initdb/pg_ctl found, skipped")
+            backends.remove("postgres")
+        else:
+            server = PostgresServer(bin_dir)
+            server.start()
+            args.database_url = server.create_database()
+    print(f"saraban search benchmark: {args.n:,} letters, {os.cpu_count()} cores")
+    try:
+        cold_analysis(args)
+        results = {}
+        for backend in backends:
+            n = args.n
+            if backend == "whoosh" and args.whoosh_n < n:
+                n = args.whoosh_n
+                print(
+                    f"whoosh: indexed on {n:,} letters only (at ~1,000 letters/s or less, "
+                    f"{args.n:,} would take too long); its latencies are for {n:,}"
+                )
+            engine, stats = build(backend, n, args, workdir)
+            stats |= run_queries(engine, query_sets(n, args), args)
+            stats["n"] = n
+            results[backend] = stats
+            print(
+                f"{backend:9} {n:>8,} letters  {stats['rate']:8,.0f} letters/s  "
+                f"{stats['size'] / 1e6:8,.0f} MB  "
+                + "  ".join(
+                    f"{k} p50 {stats[k][0]:.1f} p95 {stats[k][1]:.1f} ms"
+                    for k in ("topic", "phrase", "reference", "filtered")
+                )
+                + f"  ref first {stats['ref_first']:.0%}",
+                flush=True,
+            )
+            engine.close()  # type: ignore[attr-defined]
+        recall(
+            [b for b in backends if b != "whoosh" or args.recall_n <= args.whoosh_n], args, workdir
+        )
+    finally:
+        if server is not None:
+            server.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

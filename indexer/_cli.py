@@ -1,0 +1,150 @@
+"""``saraban search`` and ``saraban reindex``: the index from the command line.
+
+Both work on the instance folder (``SARABAN_HOME``) and the archive's database
+(``SARABAN_DATABASE_URL``); the backend is ``SARABAN_SEARCH_BACKEND``. A search first
+drains the archive's index queue, so it finds a letter issued a moment ago.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from saraban import settings
+from saraban.errors import BadRequest
+
+
+def register(subparsers: Any) -> None:
+    search = subparsers.add_parser(
+        "search",
+        help="search the archive (Thai full text, reference numbers, filters) / ค้นหาหนังสือ",
+        description="Search letters by topic, reference number, person or date.",
+    )
+    search.add_argument("query", help='words, a reference number, or "an exact phrase"')
+    search.add_argument("--json", action="store_true", help="print JSON")
+    search.add_argument("--limit", type=int, default=10, help="hits to show (default 10)")
+    search.add_argument("--offset", type=int, default=0, help="hits to skip (paging)")
+    search.add_argument(
+        "--from", dest="date_from", type=_date, help="letters dated from YYYY-MM-DD"
+    )
+    search.add_argument("--to", dest="date_to", type=_date, help="letters dated up to YYYY-MM-DD")
+    search.add_argument(
+        "--fiscal-year", type=int, help="ปีงบประมาณ, BE (2568) or CE (2025: the same letters)"
+    )
+    search.add_argument("--kind", help="external, memo, order, announcement, stamped")
+    search.add_argument("--unit", help='unit prefix, e.g. "นค 0019.3"')
+    search.add_argument("--urgency", help="ด่วน, ด่วนมาก, ด่วนที่สุด")
+    search.add_argument("--direction", help="sent, received, imported")
+    search.add_argument("--sort", choices=("relevance", "date"), default="relevance")
+    search.add_argument(
+        "--clearance", help="highest secrecy level to show: ลับ, ลับมาก, ลับที่สุด (default none)"
+    )
+    search.set_defaults(func=_search)
+
+    reindex = subparsers.add_parser(
+        "reindex",
+        help="rebuild the search index from the archive / สร้างดัชนีค้นหาใหม่",
+        description="Rebuild the search index from the archive (progress on stderr).",
+    )
+    reindex.set_defaults(func=_reindex)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"วันที่ต้องเป็น YYYY-MM-DD (ค.ศ.) / a date must be YYYY-MM-DD, not {text!r}"
+        ) from None
+
+
+def _open() -> tuple[Any, Any]:
+    from archive import open_archive
+    from indexer import open_index
+
+    home = settings.home()
+    url = settings.get("SARABAN_DATABASE_URL") or None
+    archive = open_archive(home, url)
+    try:
+        index = open_index(home, database_url=url)
+    except BaseException:
+        archive.close()
+        raise
+    return archive, index
+
+
+def _search(args: argparse.Namespace) -> int:
+    from indexer import SearchFilters, sync
+
+    if args.limit < 0 or args.offset < 0:
+        raise BadRequest("--limit/--offset: ต้องไม่ติดลบ / must not be negative")
+    filters = SearchFilters(
+        date_from=args.date_from,
+        date_to=args.date_to,
+        fiscal_year=args.fiscal_year,
+        kind=args.kind,
+        unit=args.unit,
+        urgency=args.urgency,
+        direction=args.direction,
+    )
+    archive, index = _open()
+    try:
+        sync(archive, index)
+        result = index.search(
+            args.query,
+            filters=filters,
+            sort=args.sort,
+            limit=args.limit,
+            offset=args.offset,
+            clearance=args.clearance or None,
+        )
+    finally:
+        index.close()
+        archive.close()
+    if args.json:
+        body = {
+            "total": result.total,
+            "hits": [
+                {
+                    k: hit.as_dict()[k]
+                    for k in ("id", "ref_no", "subject", "date", "score", "snippet")
+                }
+                for hit in result.hits
+            ],
+            "facets": result.facets,
+        }
+        print(json.dumps(body, ensure_ascii=False, indent=2))
+        return 0
+    print(f"พบ {result.total} ฉบับ / {result.total} found")
+    for hit in result.hits:
+        date = hit.date.isoformat() if hit.date else "-"
+        print(f"{hit.id}\t{hit.ref_no or '-'}\t{date}\t{hit.subject}")
+        snippet = hit.snippet.replace("<mark>", "[").replace("</mark>", "]")
+        print(f"\t{_unescape(snippet)}")
+    return 0
+
+
+def _unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+def _reindex(args: argparse.Namespace) -> int:
+    from indexer import reindex
+
+    def progress(done: int, total: int) -> None:
+        print(f"\rสร้างดัชนี / indexing {done}/{total}", end="", file=sys.stderr, flush=True)
+
+    archive, index = _open()
+    try:
+        count = reindex(archive, index, progress=progress)
+    finally:
+        index.close()
+        archive.close()
+    print(file=sys.stderr)
+    print(f"สร้างดัชนีแล้ว {count} ฉบับ / indexed {count} letters ({index.backend})")
+    return 0

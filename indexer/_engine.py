@@ -1,0 +1,418 @@
+"""What the backends share: preparing a letter's fields, the search flow, snippets, locks.
+
+A backend subclasses :class:`BaseIndex` and supplies ``_write`` (add and delete in one
+session), ``_run`` (one query with filters, one page, totals and facets), ``count``,
+``ids`` and ``clear``; reading the query, widening it when it finds too little, and making
+hits with snippets happen here, the same for every backend.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from indexer import _query, _snippet
+from indexer._model import (
+    Hit,
+    IndexDoc,
+    SearchFilters,
+    SearchResult,
+    check_search_args,
+    clearance_level,
+    normalize_unit,
+    ref_keys,
+    secrecy_level,
+    unit_of,
+)
+from indexer._terms import vocabulary
+from indexer._thai import analyze, check_engine
+from saraban.errors import BadRequest
+from saraban.thai import (
+    THAI_MONTHS,
+    THAI_MONTHS_ABBR,
+    be_year,
+    find_ref_nos,
+    fiscal_year,
+)
+
+# Bump when the fields or the analysis change: an index of another version is rebuilt.
+SCHEMA_VERSION = 2
+SENTINEL = "saraban-index.json"
+STORED_TEXT_LIMIT = 20_000  # characters of body/attachments kept for snippets
+
+
+@dataclass
+class Prepared:
+    """A letter as every backend indexes it: token lists per text field, keys, filters."""
+
+    id: int
+    # Tokens of each text field, joined by spaces: one string pickles (to and from worker
+    # processes) far faster than thousands of small ones, and the engines take it as is.
+    text: dict[str, str]
+    ref: list[str]
+    cited: list[str]
+    day: int  # yyyymmdd, 0 without a date
+    year: int  # BE year of the date, 0 without a date
+    kind: str
+    unit: str
+    urgency: str
+    direction: str
+    status: str
+    secrecy: int
+    stored: dict[str, Any] = field(default_factory=dict)
+    stored_json: str = ""  # ``stored`` as JSON, made beside the analysis
+
+
+def _when_text(date: dt.date | None) -> str:
+    if date is None:
+        return ""
+    be = be_year(date.year)
+    month, abbr = THAI_MONTHS[date.month - 1], THAI_MONTHS_ABBR[date.month - 1]
+    return f"{date.day} {month} {abbr} {be} {date.year} ปีงบประมาณ {fiscal_year(date)}"
+
+
+def prepare(doc: IndexDoc, engine: str) -> Prepared:
+    people = "\n".join(p for p in (doc.addressee, doc.signer, doc.sender, doc.owner_unit) if p)
+    references = "\n".join(doc.references)
+    exact, loose = ref_keys(doc.ref_no)
+    cited: list[str] = []
+    for reference in doc.references:
+        for _start, _end, ref in find_ref_nos(reference):
+            more_exact, more_loose = ref_keys(ref.format("arabic"))
+            cited += [k for k in more_exact + more_loose if k not in cited]
+    subject = analyze(doc.subject, engine=engine)
+    meta = analyze(
+        "\n".join([doc.ref_no or "", people, _when_text(doc.date), references]), engine=engine
+    )
+    every = subject + meta + analyze(doc.body, engine=engine)
+    every += analyze(doc.attachments_text, engine=engine)
+    text = {
+        "words": " ".join(every),
+        "pairs": " ".join(_query.pairs(every)),
+        "subject": " ".join(subject),
+        "subject_pairs": " ".join(_query.pairs(subject)),
+        "meta": " ".join(meta),
+        "meta_pairs": " ".join(_query.pairs(meta)),
+    }
+    unit = normalize_unit(doc.unit) if doc.unit else unit_of(doc.ref_no) or ""
+    day = doc.date.year * 10000 + doc.date.month * 100 + doc.date.day if doc.date else 0
+    prepared = Prepared(
+        id=doc.id,
+        text=text,
+        ref=exact + loose,
+        cited=cited,
+        day=day,
+        year=be_year(doc.date.year) if doc.date else 0,
+        kind=doc.kind or "",
+        unit=unit,
+        urgency=doc.urgency or "",
+        direction=doc.direction or "",
+        status=doc.status or "",
+        secrecy=secrecy_level(doc.secrecy),
+        stored={
+            "id": doc.id,
+            "ref_no": doc.ref_no,
+            "subject": doc.subject,
+            "date": doc.date.isoformat() if doc.date else None,
+            "kind": doc.kind,
+            "unit": unit or None,
+            "secrecy": doc.secrecy,
+            "status": doc.status,
+            "direction": doc.direction,
+            "body": doc.body[:STORED_TEXT_LIMIT],
+            "attach": doc.attachments_text[:STORED_TEXT_LIMIT],
+            "refs": references,
+            "people": people,
+        },
+    )
+    prepared.stored_json = json.dumps(prepared.stored, ensure_ascii=False)
+    prepared.stored = {}  # only its JSON travels on
+    return prepared
+
+
+def prepare_many(docs: list[IndexDoc], engine: str) -> list[Prepared]:
+    return [prepare(doc, engine) for doc in docs]
+
+
+class Preparer:
+    """Analysis of many letters at once, in worker processes when it pays.
+
+    Segmenting Thai is most of the cost of indexing; with ``workers`` processes (default:
+    one per core, for 2,000 letters or more) batches are analyzed in parallel while the
+    index writes the previous one. Workers are spawned, not forked: the parent holds index
+    writers and threads that a fork would copy half-way.
+    """
+
+    CHUNK = 250
+
+    def __init__(self, engine: str, *, workers: int | None = None, expected: int = 0) -> None:
+        self.engine = engine
+        if workers is None:
+            workers = (os.cpu_count() or 1) if expected >= 2000 else 0
+        self._pool = None
+        if workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn")
+            )
+
+    def submit(self, docs: list[IndexDoc]):  # noqa: ANN201 - returns a callable giving the result
+        """Start analyzing ``docs``; call the returned function for the Prepared list."""
+        if self._pool is None:
+            return lambda: prepare_many(docs, self.engine)
+        chunks = [docs[i : i + self.CHUNK] for i in range(0, len(docs), self.CHUNK)]
+        futures = [self._pool.submit(prepare_many, chunk, self.engine) for chunk in chunks]
+        return lambda: [p for future in futures for p in future.result()]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def __enter__(self) -> Preparer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class Page:
+    total: int
+    rows: list[tuple[float, dict[str, Any]]]  # (score, stored fields)
+    facets: dict[str, dict[str, int]]
+
+
+@dataclass
+class Filters:
+    """SearchFilters resolved for a backend: integers and exact values."""
+
+    day_from: int | None
+    day_to: int | None
+    kind: str | None
+    unit: str | None
+    urgency: str | None
+    direction: str | None
+    max_secrecy: int
+
+    @classmethod
+    def of(cls, filters: SearchFilters | None, clearance: str | None) -> Filters:
+        filters = filters or SearchFilters()
+        start, end = filters.date_range()
+
+        def day(d: dt.date | None) -> int | None:
+            return d.year * 10000 + d.month * 100 + d.day if d else None
+
+        return cls(
+            day_from=day(start),
+            day_to=day(end),
+            kind=filters.kind or None,
+            unit=filters.unit_value(),
+            urgency=filters.urgency or None,
+            direction=filters.direction or None,
+            max_secrecy=clearance_level(clearance),
+        )
+
+
+class _FileLock:
+    """An exclusive OS lock on a file: one writer at a time across processes. The lock dies
+    with its process, so a crash never leaves it held."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> _FileLock:
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class BaseIndex:
+    """Shared behaviour of the backends (see the module docstring)."""
+
+    backend = "base"
+
+    def __init__(self, home: Path, engine: str | None) -> None:
+        self.home = Path(home)
+        self.engine = check_engine(engine)
+        self.needs_rebuild = False
+        self._thread_lock = threading.RLock()
+
+    # ---- the sentinel -----------------------------------------------------------------------
+
+    def _sentinel_wanted(self) -> dict[str, Any]:
+        return {"schema": SCHEMA_VERSION, "engine": self.engine, "backend": self.backend}
+
+    @staticmethod
+    def _read_sentinel(path: Path) -> dict[str, Any] | None:
+        try:
+            return json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    @staticmethod
+    def _write_sentinel(path: Path, data: dict[str, Any]) -> None:
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+        os.replace(temporary, path)
+
+    def mark_built(self) -> None:
+        """Record that the index now holds the whole archive (after a rebuild)."""
+        self.needs_rebuild = False
+
+    # ---- writing ------------------------------------------------------------------------------
+
+    def add(self, docs: Iterable[IndexDoc]) -> None:
+        """Add letters, replacing any already indexed under the same id."""
+        prepared = [prepare(doc, self.engine) for doc in docs]
+        if prepared:
+            self._write(prepared, [])
+
+    def add_prepared(self, docs: list[Prepared]) -> None:
+        """Add letters already analyzed (:func:`prepare`), e.g. by worker processes."""
+        if docs:
+            self._write(docs, [])
+
+    def delete(self, ids: Iterable[int]) -> None:
+        ids = [int(i) for i in ids]
+        if ids:
+            self._write([], ids)
+
+    def _write(self, docs: list[Prepared], delete_ids: list[int]) -> None:
+        raise NotImplementedError
+
+    def ids(self) -> set[int]:
+        raise NotImplementedError
+
+    def count(self) -> int:
+        raise NotImplementedError
+
+    def clear(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> BaseIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- searching ----------------------------------------------------------------------------
+
+    def _run(
+        self,
+        must: object | None,
+        should: list[object],
+        filters: Filters,
+        *,
+        sort: str,
+        limit: int,
+        offset: int,
+    ) -> Page:
+        raise NotImplementedError
+
+    def search(
+        self,
+        query: str,
+        *,
+        filters: SearchFilters | None = None,
+        sort: str = "relevance",
+        limit: int = 10,
+        offset: int = 0,
+        clearance: str | None = None,
+    ) -> SearchResult:
+        """Letters matching ``query`` that ``clearance`` may see (filtered inside the engine
+        query, so totals, facets and snippets never count a letter above it)."""
+        if not isinstance(query, str):
+            raise BadRequest("q: คำค้นต้องเป็นข้อความ / the query must be text")
+        check_search_args(sort, limit, offset)
+        resolved = Filters.of(filters, clearance)
+        plan = _query.parse(query, vocabulary(self.home, self.engine), self.engine)
+        run = self._runner(resolved, sort, limit, offset)
+        if plan.empty:
+            if query.strip():
+                return SearchResult(0, [], {})
+            page = run(None, [], "date" if sort == "relevance" else sort)
+            return self._result(page, plan)
+        page = run(*_query.build(plan))
+        tolerant = False
+        if page.total == 0 and plan.ref_texts:
+            plan = plan.without_refs(vocabulary(self.home, self.engine), self.engine)
+            if plan.empty:
+                return self._result(page, plan)
+            page = run(*_query.build(plan))
+        if page.total < _query.TOLERANT_BELOW and plan.units:
+            wider = run(*_query.build(plan, _query.WORDS))
+            if wider.total > page.total:
+                page, tolerant = wider, True
+            if page.total == 0 and len(plan.units) > 1:
+                page, tolerant = run(*_query.build(plan, _query.ALL_BUT_ONE)), True
+        return self._result(page, plan, tolerant=tolerant)
+
+    def _runner(self, filters: Filters, sort: str, limit: int, offset: int):  # noqa: ANN202
+        def run(must: object | None, should: list[object], order: str = sort) -> Page:
+            return self._run(must, should, filters, sort=order, limit=limit, offset=offset)
+
+        return run
+
+    def _result(self, page: Page, plan: _query.Plan, *, tolerant: bool = False) -> SearchResult:
+        compiled = _snippet.pattern(plan.highlight(tolerant=tolerant), plan.ref_texts)
+        hits = []
+        for score, stored in page.rows:
+            texts = [stored.get(k) or "" for k in ("body", "attach", "refs", "people", "subject")]
+            date = stored.get("date")
+            hits.append(
+                Hit(
+                    id=int(stored["id"]),
+                    ref_no=stored.get("ref_no"),
+                    subject=stored.get("subject") or "",
+                    date=dt.date.fromisoformat(date) if date else None,
+                    score=float(score),
+                    snippet=_snippet.make_snippet(texts, compiled),
+                    kind=stored.get("kind"),
+                    unit=stored.get("unit"),
+                    secrecy=stored.get("secrecy"),
+                    status=stored.get("status"),
+                    direction=stored.get("direction"),
+                )
+            )
+        return SearchResult(page.total, hits, page.facets)
+
+
+@contextmanager
+def writer_turn(lock_path: Path, thread_lock: threading.RLock) -> Iterator[None]:
+    """One writer at a time: this process's threads, then other processes."""
+    with thread_lock, _FileLock(lock_path):
+        yield
+
+
+def retry_busy(open_writer, what: str, *, timeout: float = 30.0):  # noqa: ANN001, ANN201
+    """Open a writer, retrying while another holder (outside our lock) keeps it busy."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        try:
+            return open_writer()
+        except (ValueError, OSError) as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)

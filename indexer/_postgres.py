@@ -1,0 +1,379 @@
+"""PostgreSQL full-text search over the analyzer's tokens, for offices that outgrow one
+machine (tables in the archive's own PostgreSQL database).
+
+PostgreSQL's text parser never sees Thai: each letter's ``tsvector`` is built from our
+tokens as a literal with positions and weights (subject A; number, people, date and
+references B; the whole letter C), and queries are ``tsquery`` literals built from the
+same tokens: a word is a phrase of syllables (``'จิต' <-> 'อา' <-> 'สา'``), a missing
+syllable a wider distance (``<2>``). Nothing depends on the database's locale or text search
+configuration, and reference numbers are never split by a parser (their keys are in arrays,
+matched exactly). A ``tsvector`` keeps positions up to 16,383: words further into a very
+long letter still match singly, not as phrases.
+
+Text is held as syllables and as pairs of adjacent syllables (see ``_query.py``), so a
+phrase is a phrase of rare pairs. Ranking is kept cheap: every match is counted (GIN index),
+but only the best candidates by the small ``head`` vector (subject, number, people) and
+reference-number hits are ranked
+with ``ts_rank`` over the whole letter.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from indexer import _query
+from indexer._engine import BaseIndex, Filters, Page, Prepared
+from saraban.errors import BadRequest
+
+MAX_POSITION = 16383
+_FIELD_GAP = 8
+# Weights, and the order of the fields in the tsvector: the small ones first, then pairs (the
+# phrases), then single syllables, so that what the 16,383 positions cut off is the least use.
+_LABELS = {
+    "subject": "A",
+    "subject_pairs": "A",
+    "meta": "B",
+    "meta_pairs": "B",
+    "pairs": "C",
+    "words": "C",
+}
+_HEAD_FIELDS = ("subject", "subject_pairs", "meta", "meta_pairs")
+_UNRESTRICTED = {"words", "pairs"}  # they hold the whole letter: no weight restriction
+_RERANK = 200  # candidates re-ranked over the whole letter
+_SETUP_LOCK = 0x5A2ABA10
+_TABLE = "search_letters"
+_META = "search_meta"
+
+
+def _quote(token: str) -> str:
+    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector_literal(text_by_field: dict[str, str], fields: tuple[str, ...]) -> str:
+    """A tsvector in PostgreSQL's literal form, positions and weights set by us."""
+    positions: dict[str, list[str]] = {}
+    bare: set[str] = set()
+    position = 1
+    for name in fields:
+        label = _LABELS[name]
+        for token in (text_by_field.get(name) or "").split():
+            if position <= MAX_POSITION:
+                positions.setdefault(token, []).append(f"{position}{label}")
+            elif token not in positions:
+                bare.add(token)
+            position += 1
+        position += _FIELD_GAP
+    parts = [f"{_quote(t)}:{','.join(p[:256])}" for t, p in positions.items()]
+    parts += [_quote(t) for t in bare - positions.keys()]
+    return " ".join(parts)
+
+
+def _phrase(tokens: tuple[tuple[int, str], ...], labels: str) -> str:
+    suffix = f":{labels}" if labels and len(labels) < 4 else ""
+    text_parts = [f"{_quote(tokens[0][1])}{suffix}"]
+    for (before, _), (offset, token) in zip(tokens, tokens[1:], strict=False):
+        distance = offset - before
+        operator = "<->" if distance == 1 else f"<{distance}>"
+        text_parts.append(f"{operator} {_quote(token)}{suffix}")
+    joined = " ".join(text_parts)
+    return f"({joined})" if len(tokens) > 1 else joined
+
+
+def tsquery_literal(node: Any) -> str | None:
+    """The text part of a query tree as a tsquery literal (None: no text in it)."""
+    if isinstance(node, _query.Phrase):
+        tokens = node.tokens
+        if not node.exact and len(tokens) > 1:
+            label = "" if node.field in _UNRESTRICTED else f":{_LABELS[node.field]}"
+            return "(" + " & ".join(f"{_quote(t)}{label}" for _o, t in tokens) + ")"
+        if node.field.endswith("pairs") and tokens[-1][0] - tokens[0][0] == len(tokens) - 1:
+            tokens = _query.sparse(tokens)
+        return _phrase(tokens, "" if node.field in _UNRESTRICTED else _LABELS[node.field])
+    if isinstance(node, _query.Boost):
+        return tsquery_literal(node.item)
+    if isinstance(node, _query.Ranked):
+        return tsquery_literal(node.must)
+    if isinstance(node, _query.Any | _query.Max | _query.All):
+        # One phrase in every field is the phrase with no weight restriction.
+        by_tokens: dict[tuple, set[str]] = {}
+        others: list[str] = []
+        for item in node.items:
+            inner = item.item if isinstance(item, _query.Boost) else item
+            if isinstance(inner, _query.Phrase) and not isinstance(node, _query.All):
+                label = "ABCD" if inner.field in _UNRESTRICTED else _LABELS[inner.field]
+                by_tokens.setdefault(inner.tokens, set()).update(label)
+            else:
+                compiled = tsquery_literal(item)
+                if compiled:
+                    others.append(compiled)
+        for tokens, labels in by_tokens.items():
+            others.append(_phrase(tokens, "".join(sorted(labels))))
+        if not others:
+            return None
+        operator = " & " if isinstance(node, _query.All) else " | "
+        return others[0] if len(others) == 1 else "(" + operator.join(others) + ")"
+    return None
+
+
+def _engine_url(url: str | None) -> str:
+    if not url:
+        raise BadRequest(
+            "SARABAN_DATABASE_URL: ระบบค้นหาแบบ postgres ต้องใช้ฐานข้อมูล PostgreSQL / the "
+            "postgres search backend needs a PostgreSQL SARABAN_DATABASE_URL"
+        )
+    parsed = make_url(url)
+    if parsed.drivername not in ("postgresql", "postgres", "postgresql+psycopg"):
+        raise BadRequest(
+            f"SARABAN_DATABASE_URL: {parsed.drivername!r} ไม่ใช่ PostgreSQL / the postgres "
+            f"search backend needs a PostgreSQL database, not {parsed.drivername!r}"
+        )
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+class PostgresIndex(BaseIndex):
+    backend = "postgres"
+
+    def __init__(self, home: Path, url: str | None, *, engine: str | None = None) -> None:
+        super().__init__(home, engine)
+        self._db: Engine = create_engine(
+            _engine_url(url), pool_pre_ping=True, pool_size=2, max_overflow=4
+        )
+        self._setup()
+
+    def close(self) -> None:
+        self._db.dispose()
+
+    def _setup(self) -> None:
+        wanted = self._sentinel_wanted()
+        with self._db.begin() as db:
+            db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SETUP_LOCK})
+            db.execute(
+                text(f"CREATE TABLE IF NOT EXISTS {_META} (key text PRIMARY KEY, value jsonb)")
+            )
+            found = db.execute(text(f"SELECT value FROM {_META} WHERE key = 'sentinel'")).scalar()
+            sentinel = found if isinstance(found, dict) else json.loads(found) if found else None
+            if sentinel is None or any(sentinel.get(k) != v for k, v in wanted.items()):
+                db.execute(text(f"DROP TABLE IF EXISTS {_TABLE}"))
+                db.execute(
+                    text(
+                        f"""CREATE TABLE {_TABLE} (
+                            id bigint PRIMARY KEY,
+                            tsv tsvector NOT NULL,
+                            head tsvector NOT NULL,
+                            ref text[] NOT NULL,
+                            cited text[] NOT NULL,
+                            day integer NOT NULL,
+                            year integer NOT NULL,
+                            secrecy smallint NOT NULL,
+                            kind text, unit text, urgency text, direction text, status text,
+                            data jsonb NOT NULL)"""
+                    )
+                )
+                db.execute(text(f"CREATE INDEX {_TABLE}_tsv ON {_TABLE} USING gin (tsv)"))
+                db.execute(text(f"CREATE INDEX {_TABLE}_ref ON {_TABLE} USING gin (ref)"))
+                db.execute(text(f"CREATE INDEX {_TABLE}_cited ON {_TABLE} USING gin (cited)"))
+                db.execute(text(f"CREATE INDEX {_TABLE}_day ON {_TABLE} (day)"))
+                sentinel = wanted | {"built": False}
+                self._save_sentinel(db, sentinel)
+            self.needs_rebuild = not sentinel.get("built")
+
+    @staticmethod
+    def _save_sentinel(db: Any, sentinel: dict[str, Any]) -> None:
+        db.execute(
+            text(
+                f"INSERT INTO {_META} (key, value) VALUES ('sentinel', CAST(:v AS jsonb)) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            ),
+            {"v": json.dumps(sentinel)},
+        )
+
+    def mark_built(self) -> None:
+        with self._db.begin() as db:
+            self._save_sentinel(db, self._sentinel_wanted() | {"built": True})
+        super().mark_built()
+
+    # ---- writing ------------------------------------------------------------------------------
+
+    def _row(self, doc: Prepared) -> dict[str, Any]:
+        return {
+            "id": doc.id,
+            "tsv": tsvector_literal(doc.text, tuple(_LABELS)),
+            "head": tsvector_literal(doc.text, _HEAD_FIELDS),
+            "ref": doc.ref,
+            "cited": doc.cited,
+            "day": doc.day,
+            "year": doc.year,
+            "secrecy": doc.secrecy,
+            "kind": doc.kind or None,
+            "unit": doc.unit or None,
+            "urgency": doc.urgency or None,
+            "direction": doc.direction or None,
+            "status": doc.status or None,
+            "data": doc.stored_json,
+        }
+
+    def _write(self, docs: list[Prepared], delete_ids: list[int]) -> None:
+        with self._db.begin() as db:
+            if delete_ids:
+                db.execute(text(f"DELETE FROM {_TABLE} WHERE id = ANY(:ids)"), {"ids": delete_ids})
+            if docs:
+                db.execute(
+                    text(
+                        f"""INSERT INTO {_TABLE} (id, tsv, head, ref, cited, day, year, secrecy,
+                                kind, unit, urgency, direction, status, data)
+                        VALUES (:id, CAST(:tsv AS tsvector), CAST(:head AS tsvector), :ref,
+                                :cited, :day, :year, :secrecy, :kind, :unit, :urgency,
+                                :direction, :status, CAST(:data AS jsonb))
+                        ON CONFLICT (id) DO UPDATE SET tsv = excluded.tsv,
+                            head = excluded.head, ref = excluded.ref, cited = excluded.cited,
+                            day = excluded.day, year = excluded.year,
+                            secrecy = excluded.secrecy, kind = excluded.kind,
+                            unit = excluded.unit, urgency = excluded.urgency,
+                            direction = excluded.direction, status = excluded.status,
+                            data = excluded.data"""
+                    ),
+                    [self._row(doc) for doc in docs],
+                )
+
+    def clear(self) -> None:
+        with self._db.begin() as db:
+            db.execute(text(f"DELETE FROM {_TABLE}"))
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        with self._db.connect() as db:
+            return int(db.execute(text(f"SELECT count(*) FROM {_TABLE}")).scalar() or 0)
+
+    def ids(self) -> set[int]:
+        with self._db.connect() as db:
+            return set(db.execute(text(f"SELECT id FROM {_TABLE}")).scalars())
+
+    def _condition(self, node: Any, params: dict[str, Any]) -> str:
+        """SQL for what must match: ref-number keys in their arrays, text in the tsvector."""
+        keys = _keys(node)
+        if keys is not None:
+            params["exact_ref"] = [k.value for k in keys if k.field == "ref"]
+            params["cited_ref"] = [k.value for k in keys if k.field == "cited"]
+            return "(ref && CAST(:exact_ref AS text[]) OR cited && CAST(:cited_ref AS text[]))"
+        literal = tsquery_literal(node)
+        if literal is None:
+            return "true"
+        params["must_q"] = literal
+        return "tsv @@ CAST(:must_q AS tsquery)"
+
+    def _run(
+        self,
+        must: object | None,
+        should: list[object],
+        filters: Filters,
+        *,
+        sort: str,
+        limit: int,
+        offset: int,
+    ) -> Page:
+        params: dict[str, Any] = {"max_secrecy": filters.max_secrecy}
+        where = ["secrecy <= :max_secrecy"]
+        if filters.day_from is not None or filters.day_to is not None:
+            where.append("day BETWEEN :day_from AND :day_to")
+            params["day_from"] = filters.day_from or 1
+            params["day_to"] = filters.day_to or 99999999
+        for name in ("kind", "unit", "urgency", "direction"):
+            value = getattr(filters, name)
+            if value:
+                where.append(f"{name} = :{name}")
+                params[name] = value
+        if must is not None:
+            where.append(self._condition(must, params))
+        condition = " AND ".join(where)
+        # Ranking: text of the whole query (must and should), reference hits, dates.
+        rank_q = tsquery_literal(_query.Any(tuple([must, *should]) if must else tuple(should)))
+        params["rank_q"] = rank_q or ""
+        ref_score = "0"
+        keys = _keys(must) or []
+        if keys:
+            params["rank_exact"] = [k.value for k in keys if k.field == "ref" and k.score >= 1000]
+            params["rank_loose"] = [k.value for k in keys if k.field == "ref" and k.score < 1000]
+            ref_score = (
+                "(CASE WHEN ref && CAST(:rank_exact AS text[]) THEN 1000 "
+                "WHEN ref && CAST(:rank_loose AS text[]) THEN 500 ELSE 40 END)"
+            )
+        days = [
+            n.item.day
+            for n in should
+            if isinstance(n, _query.Const) and isinstance(n.item, _query.DateIs)
+        ]
+        date_score = "0"
+        if days:
+            params["rank_days"] = days
+            date_score = "(CASE WHEN day = ANY(:rank_days) THEN 20 ELSE 0 END)"
+        strict = [
+            n.item for n in should if isinstance(n, _query.Const) and n.score == _query.STRICT_BONUS
+        ]
+        strict_q = tsquery_literal(strict[0]) if strict else None
+        if strict_q:
+            # A widened query: letters the exact query finds come first.
+            params["strict_q"] = strict_q
+            date_score += (
+                " + (CASE WHEN tsv @@ CAST(:strict_q AS tsquery) "
+                f"THEN {_query.STRICT_BONUS} ELSE 0 END)"
+            )
+        head_rank = "ts_rank(head, CAST(:rank_q AS tsquery))" if rank_q else "0"
+        # Normalisation 1: divided by 1 + log(length), so long letters do not saturate.
+        full_rank = "ts_rank(tsv, CAST(:rank_q AS tsquery), 1)" if rank_q else "0"
+        params |= {"limit": limit, "offset": offset, "rerank": max(_RERANK, offset + limit)}
+        with self._db.connect() as db:
+            counts = db.execute(
+                text(
+                    f"""SELECT GROUPING(year) AS by_unit, GROUPING(unit) AS by_year, year, unit,
+                               count(*) AS n FROM {_TABLE} WHERE {condition}
+                        GROUP BY GROUPING SETS ((year), (unit), ())"""
+                ),
+                params,
+            ).all()
+            total = next((int(r.n) for r in counts if r.by_unit and r.by_year), 0)
+            facets: dict[str, dict[str, int]] = {"year": {}, "unit": {}}
+            for row in counts:
+                if row.by_year and not row.by_unit and row.year:
+                    facets["year"][str(row.year)] = int(row.n)
+                elif row.by_unit and not row.by_year and row.unit:
+                    facets["unit"][row.unit] = int(row.n)
+            if not total:
+                return Page(0, [], facets)
+            if sort == "date":
+                sql = f"""SELECT 0.0 AS score, data FROM {_TABLE} WHERE {condition}
+                          ORDER BY day DESC, id DESC LIMIT :limit OFFSET :offset"""
+            else:
+                sql = f"""SELECT score + {full_rank} * 10 AS score, data FROM (
+                            SELECT tsv, data, id,
+                                   {ref_score} + {date_score} + {head_rank} * 10 AS score
+                            FROM {_TABLE} WHERE {condition}
+                            ORDER BY score DESC, day DESC LIMIT :rerank) AS candidates
+                          ORDER BY 1 DESC, id DESC LIMIT :limit OFFSET :offset"""
+            rows = [
+                (float(r.score), r.data if isinstance(r.data, dict) else json.loads(r.data))
+                for r in db.execute(text(sql), params)
+            ]
+        return Page(total, rows, facets)
+
+
+def _keys(node: Any) -> list[Any] | None:
+    """The reference-number keys of a ref node (an Any of Const(Key)), with their scores."""
+    if not isinstance(node, _query.Any) or not node.items:
+        return None
+    found = []
+    for item in node.items:
+        if not (isinstance(item, _query.Const) and isinstance(item.item, _query.Key)):
+            return None
+        found.append(_ScoredKey(item.item.field, item.item.value, item.score))
+    return found
+
+
+class _ScoredKey:
+    def __init__(self, field: str, value: str, score: float) -> None:
+        self.field, self.value, self.score = field, value, score

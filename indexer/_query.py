@@ -1,0 +1,384 @@
+"""From what a clerk types to a query every backend can run.
+
+A query is read into a :class:`Plan`:
+
+- ``"quoted text"`` is an exact phrase;
+- a reference number typed any way (Thai or Arabic digits, spaces, with or without ``ว``)
+  becomes its keys (``RefNo.key``), matched in the number's own field: such a query finds
+  that letter first;
+- what is typed without spaces is a *phrase* (a run of syllables that must occur whole;
+  a government term or synonym expression typed with spaces joins its pieces), and it is
+  also cut into *words* (PyThaiNLP's word dictionary). Synonyms are other phrases that may
+  stand in a phrase's or a word's place;
+- a Thai date in the query ranks letters of that date first.
+
+:func:`build` turns a plan into a small tree (:class:`Phrase`, :class:`Key`, :class:`Any`,
+:class:`All`, :class:`Max`, :class:`Ranked`, :class:`Boost`, :class:`Const`) that each
+backend compiles, at one of three levels, tried narrowest first while the letters found are
+fewer than :data:`TOLERANT_BELOW`:
+
+1. ``EXACT``: every phrase whole (``ศูนย์ผู้นำจิตอาสา`` as typed, inside any compound);
+2. ``WORDS``: every word anywhere, and a word of four or more syllables also with any one
+   syllable wrong or missing (OCR noise: ``กรมการพัฒนารวมชน`` for ``กรมการพัฒนาชุมชน``) or
+   ``ำ`` read as ``า``; letters the exact query finds still come first;
+3. ``ALL_BUT_ONE``: all the words but one (of two words, either): a typo is let go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from indexer._model import ref_keys
+from indexer._terms import Tokens, Vocabulary
+from indexer._thai import analyze, words
+from saraban.thai import find_ref_nos, find_thai_dates
+
+# Text fields. ``words`` holds every syllable of a letter (subject, number, people, date,
+# references, body, attachments), ``subject`` and ``meta`` (number, addressee, signer, sender,
+# owner unit, date, references) again on their own for weighting. Each has a ``_pairs`` twin
+# holding adjacent syllables joined ("จิต_อา", "อา_สา"): a phrase of syllables is a phrase of
+# pairs, and pairs are rare terms, so phrases are fast even on very common syllables.
+BASE_FIELDS = ("words", "subject", "meta")
+TEXT_FIELDS = ("words", "pairs", "subject", "subject_pairs", "meta", "meta_pairs")
+SUBJECT_BOOST = 4.0
+TERM_SUBJECT_BOOST = 8.0  # a government term in the subject
+META_BOOST = 2.0
+CHUNK_BOOST = 2.0
+PAIR = "_"
+TOLERANT_BELOW = 10  # widen the query when the exact one finds fewer letters than this
+EXACT_REF_SCORE = 1000.0
+LOOSE_REF_SCORE = 500.0
+CITED_REF_SCORE = 40.0
+DATE_SCORE = 20.0
+TOLERANT_WEIGHT = 0.3
+STRICT_BONUS = 100.0  # in a widened query, letters the exact query finds come first
+MIN_HOLEY_LENGTH = 4
+
+_QUOTED_RE = re.compile(r"[\"“”]([^\"“”]*)[\"“”]")
+
+
+# ---- the plan ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Unit:
+    alternatives: list[Tokens]  # the unit itself first, then its synonyms
+    quoted: bool = False
+    term: bool = False
+
+
+@dataclass
+class Plan:
+    """``phrases``: what was typed without spaces (or quoted), each a phrase that must occur
+    whole (the exact query); ``units``: its words, each of which must occur somewhere (the
+    wider query, when the exact one finds too little)."""
+
+    phrases: list[Unit] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+    exact_refs: list[str] = field(default_factory=list)
+    loose_refs: list[str] = field(default_factory=list)
+    ref_texts: list[str] = field(default_factory=list)  # as typed, for highlighting
+    chunks: list[Tokens] = field(default_factory=list)  # multi-word chunks: phrase boosts
+    whole: Tokens | None = None  # the whole query, when typed in several chunks
+    dates: list[dt.date] = field(default_factory=list)
+    text_without_refs: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.phrases and not self.exact_refs and not self.loose_refs
+
+    def highlight(self, *, tolerant: bool = False) -> list[tuple[str | None, ...]]:
+        """Token sequences to mark in snippets, longest first; in tolerant mode also the
+        near spellings, with None where any syllable may stand."""
+        found: set[tuple[str | None, ...]] = {a for unit in self.units for a in unit.alternatives}
+        found |= set(self.chunks) | {a for unit in self.phrases for a in unit.alternatives}
+        if tolerant:
+            for unit in self.units:
+                for alt in unit.alternatives:
+                    for form in tolerant_forms(alt):
+                        spelled: list[str | None] = [None] * (form[-1][0] + 1)
+                        for offset, token in form:
+                            spelled[offset] = token
+                        while spelled and spelled[0] is None:
+                            spelled.pop(0)
+                        found.add(tuple(spelled))
+        return sorted(found, key=lambda t: (-len("".join(x or "" for x in t)), str(t)))
+
+    def without_refs(self, vocabulary: Vocabulary, engine: str) -> Plan:
+        """The same query with the reference numbers read as plain text (when no letter
+        carries them as its number, they may still be in a letter's text)."""
+        return parse(self.text_without_refs, vocabulary, engine, read_refs=False)
+
+
+def parse(query: str, vocabulary: Vocabulary, engine: str, *, read_refs: bool = True) -> Plan:
+    plan = Plan(text_without_refs=query)
+    rest = query
+    for m in _QUOTED_RE.finditer(query):
+        tokens = tuple(analyze(m.group(1), engine=engine))
+        if tokens:
+            plan.units.append(Unit([tokens], quoted=True))
+            plan.phrases.append(Unit([tokens], quoted=True))
+    rest = _QUOTED_RE.sub(" ", rest)
+    if read_refs:
+        pieces, last = [], 0
+        for start, end, ref in find_ref_nos(rest):
+            exact, loose = ref_keys(ref.format("arabic"))
+            plan.exact_refs += [k for k in exact if k not in plan.exact_refs]
+            plan.loose_refs += [k for k in loose if k not in plan.loose_refs]
+            plan.ref_texts.append(rest[start:end])
+            pieces.append(rest[last:start])
+            last = end
+        pieces.append(rest[last:])
+        rest = " ".join(pieces)
+        if plan.ref_texts:
+            rest = re.sub(r"(^|\s)ที่(\s|$)", " ", rest)
+    for found in find_thai_dates(rest):
+        if found.date is not None and found.error is None:
+            plan.dates.append(found.date)
+    _read_units(rest, plan, vocabulary, engine)
+    return plan
+
+
+def _read_units(text: str, plan: Plan, vocabulary: Vocabulary, engine: str) -> None:
+    tokens: list[str] = []
+    word_of: list[int] = []
+    chunk_of: list[int] = []
+    word_number = 0
+    for chunk_number, chunk in enumerate(text.split()):
+        for word in words(chunk, engine=engine):
+            word_tokens = analyze(word, engine=engine)
+            if not word_tokens:
+                continue
+            tokens += word_tokens
+            word_of += [word_number] * len(word_tokens)
+            chunk_of += [chunk_number] * len(word_tokens)
+            word_number += 1
+    # Terms and synonym expressions first, longest match, across words and chunks.
+    spans: dict[int, int] = {}
+    i = 0
+    while i < len(tokens):
+        found = vocabulary.longest_at(tokens, i)
+        if found:
+            spans[i] = i + len(found)
+            i += len(found)
+        else:
+            i += 1
+    units: list[Tokens] = []
+    i = 0
+    while i < len(tokens):
+        if i in spans:
+            units.append(tuple(tokens[i : spans[i]]))
+            i = spans[i]
+            continue
+        j = i + 1
+        while j < len(tokens) and word_of[j] == word_of[i] and j not in spans:
+            j += 1
+        units.append(tuple(tokens[i:j]))
+        i = j
+    for unit in units:
+        plan.units.append(Unit(vocabulary.synonyms(unit), term=vocabulary.is_term(unit)))
+    # Phrases: the chunks, joined where a term or synonym expression spans the spaces.
+    group_of = list(chunk_of)
+    for start, end in spans.items():
+        for k in range(start, end):
+            group_of[k] = group_of[start]
+    for group in sorted(set(group_of)):
+        phrase = tuple(t for t, g in zip(tokens, group_of, strict=True) if g == group)
+        plan.phrases.append(Unit(vocabulary.synonyms(phrase), term=vocabulary.is_term(phrase)))
+    # A chunk typed without spaces ranks letters holding it whole above the rest.
+    for chunk_number in sorted(set(chunk_of)):
+        chunk_tokens = tuple(t for t, c in zip(tokens, chunk_of, strict=True) if c == chunk_number)
+        chunk_words = {w for w, c in zip(word_of, chunk_of, strict=True) if c == chunk_number}
+        if len(chunk_words) > 1:
+            plan.chunks.append(chunk_tokens)
+    if len(set(chunk_of)) > 1:
+        plan.whole = tuple(tokens)
+
+
+# ---- the tree every backend compiles ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Tokens at given offsets in one text field; one token is a term query.
+
+    Not ``exact``: two pairs that need only both occur in the letter, not in sequence (a
+    word of three syllables, the commonest length): both halves of such a word occurring,
+    yet never the word, is rare enough to accept for unquoted text, and checking no
+    positions is several times faster. Longer runs are always exact: letters of one field
+    of work share so many pairs (พัฒ_นา, ชุม_ชน) that all the pairs of a long compound turn
+    up apart in letters that never name it.
+    """
+
+    field: str
+    tokens: tuple[tuple[int, str], ...]
+    exact: bool = True
+
+
+@dataclass(frozen=True)
+class Key:
+    """An exact keyword in a keyword field (reference number keys)."""
+
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Any:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class All:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """Matches like ``must``; each item of ``should`` that also matches adds to the score."""
+
+    must: object
+    should: tuple
+
+
+@dataclass(frozen=True)
+class Max:
+    """Matches like :class:`Any` but scores as its best item: a unit's spellings and
+    synonyms are one word, not several."""
+
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Boost:
+    item: object
+    weight: float
+
+
+@dataclass(frozen=True)
+class Const:
+    """Matches like ``item`` with a fixed score (a reference number hit)."""
+
+    item: object
+    score: float
+
+
+@dataclass(frozen=True)
+class DateIs:
+    day: int  # yyyymmdd
+
+
+def _positions(tokens: Tokens) -> tuple[tuple[int, str], ...]:
+    return tuple(enumerate(tokens))
+
+
+def pairs(tokens: list[str] | Tokens) -> list[str]:
+    """Adjacent tokens joined: the terms of the ``_pairs`` fields."""
+    return list(map(PAIR.join, zip(tokens, tokens[1:], strict=False)))
+
+
+def sparse(tokens: tuple[tuple[int, str], ...]) -> tuple[tuple[int, str], ...]:
+    """A phrase of pairs at consecutive offsets, every other pair left out: pairs at offsets
+    0, 2, 4 (and the last) already fix every syllable, and fewer terms intersect faster."""
+    last = len(tokens) - 1
+    return tuple(t for i, t in enumerate(tokens) if i % 2 == 0 or i == last)
+
+
+def pairs_field(field: str) -> str:
+    return "pairs" if field == "words" else f"{field}_pairs"
+
+
+def match(field: str, positions: tuple[tuple[int, str], ...], *, exact: bool = True) -> Phrase:
+    """Tokens at their offsets in a base field: a run of 2+ tokens as a phrase of pairs."""
+    offsets = [offset for offset, _token in positions]
+    if len(positions) > 1 and offsets == list(range(offsets[0], offsets[0] + len(offsets))):
+        joined = pairs([token for _offset, token in positions])
+        return Phrase(pairs_field(field), _positions(tuple(joined)), exact=exact or len(joined) > 2)
+    return Phrase(field, positions)
+
+
+def tolerant_forms(tokens: Tokens) -> list[tuple[tuple[int, str], ...]]:
+    """Near spellings of a unit: one syllable wrong or missing (4+ syllables), ำ read as า."""
+    forms: list[tuple[tuple[int, str], ...]] = []
+    if len(tokens) >= MIN_HOLEY_LENGTH:
+        for hole in range(len(tokens)):
+            forms.append(tuple((i, t) for i, t in enumerate(tokens) if i != hole))
+    if any("ำ" in t for t in tokens):
+        forms.append(_positions(tuple(t.replace("ำ", "า") for t in tokens)))
+    return forms
+
+
+def unit_node(unit: Unit, *, tolerant: bool) -> object:
+    """A unit matches anywhere in the letter (``words``); in the subject or the number,
+    people and date (``meta``) it counts more."""
+    exact = unit.quoted
+    options: list[object] = [
+        match("words", _positions(alt), exact=exact) for alt in unit.alternatives
+    ]
+    if tolerant and not unit.quoted:
+        for alt in unit.alternatives:
+            options += [
+                Boost(match("words", form), TOLERANT_WEIGHT) for form in tolerant_forms(alt)
+            ]
+    core: object = Max(tuple(options)) if len(options) > 1 else options[0]
+    first = _positions(unit.alternatives[0])
+    subject_boost = TERM_SUBJECT_BOOST if unit.term else SUBJECT_BOOST
+    return Ranked(
+        core,
+        (
+            Boost(match("subject", first, exact=exact), subject_boost),
+            Boost(match("meta", first, exact=exact), META_BOOST),
+        ),
+    )
+
+
+def ref_node(plan: Plan) -> object | None:
+    options: list[object] = []
+    options += [Const(Key("ref", k), EXACT_REF_SCORE) for k in plan.exact_refs]
+    options += [Const(Key("ref", k), LOOSE_REF_SCORE) for k in plan.loose_refs]
+    options += [Const(Key("cited", k), CITED_REF_SCORE) for k in plan.exact_refs]
+    options += [Const(Key("cited", k), CITED_REF_SCORE / 2) for k in plan.loose_refs]
+    return Any(tuple(options)) if options else None
+
+
+EXACT, WORDS, ALL_BUT_ONE = 0, 1, 2  # the levels of a query, narrowest first
+
+
+def build(plan: Plan, level: int = EXACT) -> tuple[object, list]:
+    """(what must match, what only adds to the score) at a level: ``EXACT`` every phrase
+    whole; ``WORDS`` every word anywhere, near spellings allowed; ``ALL_BUT_ONE`` all the
+    words but one (the last resort for a query whose words are not all found)."""
+    if level == EXACT:
+        units = [unit_node(u, tolerant=False) for u in plan.phrases]
+        chunks = []  # each chunk is a phrase already
+    else:
+        units = [unit_node(u, tolerant=True) for u in plan.units]
+        chunks = list(plan.chunks)
+    if plan.whole:
+        chunks.append(plan.whole)
+    boosts: list[object] = [
+        Boost(match(name, _positions(chunk)), weight)
+        for chunk in chunks
+        for name, weight in (("subject", SUBJECT_BOOST * CHUNK_BOOST), ("words", CHUNK_BOOST))
+    ]
+    boosts += [
+        Const(DateIs(d.year * 10000 + d.month * 100 + d.day), DATE_SCORE) for d in plan.dates
+    ]
+    refs = ref_node(plan)
+    if refs is not None:
+        # A reference number says which letter: the words only rank among its matches.
+        return refs, units + boosts
+    if not units:
+        return None, boosts
+    if level != EXACT:
+        strict = [unit_node(u, tolerant=False) for u in plan.phrases]
+        boosts.append(Const(All(tuple(strict)), STRICT_BONUS))
+    if level == ALL_BUT_ONE and len(units) > 2:
+        # All the units but one: a word the letters do not have (a typo) is let go.
+        but_one = [All(tuple(units[:i] + units[i + 1 :])) for i in range(len(units))]
+        return Any(tuple(but_one)), boosts + [Boost(u, 0.5) for u in units]
+    if level == ALL_BUT_ONE and len(units) > 1:
+        return Any(tuple(units)), boosts
+    return All(tuple(units)), boosts

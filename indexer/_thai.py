@@ -1,0 +1,216 @@
+"""The one Thai analyzer: the same function turns letters and queries into index tokens.
+
+Thai is written without spaces between words, so a search engine that splits on spaces
+indexes a whole clause as one token and finds almost nothing. Here text is
+
+1. normalised: Unicode NFC; zero-width characters, soft hyphens and BOMs dropped; the
+   private-use Thai glyphs some PDF fonts emit mapped back to real characters; the
+   nikhahit + sara aa pair that PDF extraction yields (``ํา``) joined into sara am (``ำ``);
+   ``เเ`` (two sara e) read as ``แ``; a tone mark typed before an upper/lower vowel put after
+   it; Thai digits made Arabic; Latin letters case-folded;
+2. split into runs: Thai letters, numbers (``0019.3``, ``269,000`` -> ``269000``), Latin
+   words, and dotted Thai abbreviations (``พ.ศ.`` -> ``พศ``); ``ฯ``, ``ๆ`` and punctuation go;
+3. Thai runs segmented into **syllables** by the newmm algorithm (PyThaiNLP's ``newmm`` or
+   its Rust port ``nlpo3``, the same engine for index and query) over PyThaiNLP's syllable
+   dictionary.
+
+Why syllables and not words: a word dictionary holds compounds (``กรมการพัฒนาชุมชน`` is one
+word in PyThaiNLP's dictionary), and a compound indexed whole hides its parts, so a search
+for ``ชุมชน`` misses it. Syllables are the finest units every word is made of, and their
+boundaries hardly depend on context, so any word or part of a compound a clerk types becomes
+the same run of syllables in the letter. Queries keep their words as phrases of syllables
+(see ``_query.py``), which keeps them precise.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Callable
+from functools import cache, lru_cache
+from importlib.resources import as_file, files
+
+ENGINES = ("nlpo3", "newmm")
+DEFAULT_ENGINE = "nlpo3"
+
+# Thai glyph variants that old PDF fonts place in the Private Use Area (shifted tone marks
+# and vowels, ฐ/ญ without their lower part); text extraction copies them as they are.
+_PUA_THAI = {
+    0xF700: "\u0e10", 0xF701: "\u0e34", 0xF702: "\u0e35", 0xF703: "\u0e36", 0xF704: "\u0e37",
+    0xF705: "\u0e48", 0xF706: "\u0e49", 0xF707: "\u0e4a", 0xF708: "\u0e4b", 0xF709: "\u0e4c",
+    0xF70A: "\u0e48", 0xF70B: "\u0e49", 0xF70C: "\u0e4a", 0xF70D: "\u0e4b", 0xF70E: "\u0e4c",
+    0xF70F: "\u0e0d", 0xF710: "\u0e31", 0xF711: "\u0e4d", 0xF712: "\u0e47", 0xF713: "\u0e48",
+    0xF714: "\u0e49", 0xF715: "\u0e4a", 0xF716: "\u0e4b", 0xF717: "\u0e4c", 0xF718: "\u0e38",
+    0xF719: "\u0e39", 0xF71A: "\u0e3a",
+}  # fmt: skip
+# Invisible characters: ZWSP, ZWNJ, ZWJ, word joiner, BOM, soft hyphen.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_TRANSLATE = str.maketrans({**_PUA_THAI, **_INVISIBLE, **{0x0E50 + i: str(i) for i in range(10)}})
+
+_TONE = "\u0e48-\u0e4b"
+_UPPER_LOWER_VOWEL = "\u0e31\u0e34-\u0e3a\u0e47"
+_FIXES = (
+    (re.compile(f"\u0e4d([{_TONE}]?)\u0e32"), "\\1\u0e33"),  # ํ + (tone) + า -> (tone) + ำ
+    (re.compile(f"\u0e32([{_TONE}])\u0e4d"), "\\1\u0e33"),  # า + tone + ํ (seen in extraction)
+    (re.compile("\u0e40\u0e40"), "\u0e41"),  # เ + เ -> แ
+    (re.compile(f"([{_TONE}\u0e4c])([{_UPPER_LOWER_VOWEL}])"), "\\2\\1"),  # tone before vowel
+    (re.compile(f"([{_TONE}])\\1+"), "\\1"),  # a doubled tone mark
+)
+
+_THAI_LETTERS = "\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e"  # no ฯ ๆ ฿ digits
+_TOKEN_RE = re.compile(
+    rf"(?P<abbr>(?<![{_THAI_LETTERS}])(?:[ก-ฮ]{{1,3}}\.){{2,}})"
+    rf"|(?P<thai>[{_THAI_LETTERS}]+)"
+    r"|(?P<number>[0-9]+(?:[.,:][0-9]+)*)"
+    r"|(?P<word>[^\W\d_\u0e00-\u0e7f]+)"
+)
+_THOUSANDS_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+
+
+# Quick checks: most text needs none of the fixes, and finding that out is cheaper than
+# running them.
+_NEEDS_TRANSLATE = re.compile("[\uf700-\uf71a\u200b-\u200d\u2060\ufeff\u00ad\u0e50-\u0e59]")
+NEEDS_CLEANING = re.compile("[\uf700-\uf71a\u200b-\u200d\u2060\ufeff\u00ad]")  # no digits
+_NEEDS_FIXES = re.compile(
+    f"\u0e4d|\u0e40\u0e40|[{_TONE}\u0e4c][{_UPPER_LOWER_VOWEL}]|([{_TONE}])\\1"
+)
+
+
+def repair(
+    text: str, table: dict[int, str | None], needs: re.Pattern[str] = _NEEDS_TRANSLATE
+) -> str:
+    """NFC, the character table, and the fixes, each only where the text needs it."""
+    text = unicodedata.normalize("NFC", text)
+    if needs.search(text):
+        text = text.translate(table)
+    if _NEEDS_FIXES.search(text):
+        for pattern, replacement in _FIXES:
+            text = pattern.sub(replacement, text)
+    return text
+
+
+def normalize(text: str) -> str:
+    """Text as the analyzer reads it (see the module docstring); lengths may change."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, not {type(text).__name__}")
+    return repair(text, _TRANSLATE).casefold()
+
+
+# ---- segmentation engines ---------------------------------------------------------------------
+
+_SYLLABLES_FILE = "syllables_th.txt"  # PyThaiNLP's syllable list, shipped in pythainlp.corpus
+_NLPO3_DICT = "saraban-syllables-1"
+_load_lock = threading.Lock()
+_keep_files: list = []  # context managers of extracted package files, kept open for nlpo3
+
+
+def _nlpo3_segmenter() -> Callable[[str], list[str]]:
+    """nlpo3 over the syllable dictionary; nlpo3 ignores PyThaiNLP's ``custom_dict`` and
+    reads a dictionary only through its own ``load_dict`` (once per process)."""
+    import nlpo3
+
+    with _load_lock:
+        if not _keep_files:
+            context = as_file(files("pythainlp.corpus").joinpath(_SYLLABLES_FILE))
+            path = context.__enter__()
+            message, ok = nlpo3.load_dict(str(path), _NLPO3_DICT)
+            if not ok and "already" not in message:
+                raise RuntimeError(f"nlpo3 could not load the syllable dictionary: {message}")
+            _keep_files.append(context)
+
+    def segment(run: str) -> list[str]:
+        return nlpo3.segment(run, _NLPO3_DICT)
+
+    return segment
+
+
+def _newmm_segmenter() -> Callable[[str], list[str]]:
+    """PyThaiNLP's newmm over the same syllable dictionary (pure Python, ~6x slower)."""
+    from pythainlp.corpus import thai_syllables
+    from pythainlp.tokenize import word_tokenize
+    from pythainlp.util import dict_trie
+
+    trie = dict_trie(thai_syllables())
+
+    def segment(run: str) -> list[str]:
+        return word_tokenize(run, custom_dict=trie, engine="newmm", keep_whitespace=False)
+
+    return segment
+
+
+@cache
+def _segmenter(engine: str) -> Callable[[str], tuple[str, ...]]:
+    if engine not in ENGINES:
+        raise ValueError(f"unknown tokenizer engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    raw = _nlpo3_segmenter() if engine == "nlpo3" else _newmm_segmenter()
+
+    # Letters repeat whole clauses (salutations, closings, unit names, addresses): a cache
+    # of segmented runs saves most of the work on a real archive.
+    @lru_cache(maxsize=200_000)
+    def segment(run: str) -> tuple[str, ...]:
+        return tuple(s for s in raw(run) if s.strip())
+
+    return segment
+
+
+def default_engine() -> str:
+    from saraban import settings
+
+    return settings.get("SARABAN_TOKENIZER") or DEFAULT_ENGINE
+
+
+def check_engine(engine: str | None) -> str:
+    engine = engine or default_engine()
+    if engine not in ENGINES:
+        raise ValueError(
+            f"SARABAN_TOKENIZER: unknown tokenizer engine {engine!r}; "
+            f"choose one of {', '.join(ENGINES)}"
+        )
+    return engine
+
+
+# ---- the analyzer ------------------------------------------------------------------------------
+
+
+def analyze(text: str, *, engine: str | None = None) -> list[str]:
+    """Index and query tokens of ``text``: normalised, Thai split into syllables.
+
+    >>> analyze("ศูนย์ผู้นำจิตอาสา นค ๐๐๑๙.๓/ว ๒๕๖๔")
+    ['ศูนย์', 'ผู้', 'นำ', 'จิต', 'อา', 'สา', 'นค', '0019.3', 'ว', '2564']
+    """
+    if not text:
+        return []
+    segment = _segmenter(check_engine(engine))
+    tokens: list[str] = []
+    for m in _TOKEN_RE.finditer(normalize(text)):
+        kind = m.lastgroup
+        value = m.group()
+        if kind == "thai":
+            tokens.extend(segment(value))
+        elif kind == "number":
+            if "," in value and _THOUSANDS_RE.fullmatch(value):
+                value = value.replace(",", "")
+            tokens.append(value)
+        elif kind == "abbr":
+            tokens.append(value.replace(".", ""))
+        else:
+            tokens.append(value)
+    return tokens
+
+
+def words(text: str, *, engine: str | None = None) -> list[str]:
+    """Words of a query (PyThaiNLP's word dictionary, same engine): where its phrases end.
+
+    Used only to group a query's syllables into words; documents are never segmented into
+    words, so no dictionary compound can hide its parts.
+    """
+    from pythainlp.tokenize import word_tokenize
+
+    engine = check_engine(engine)
+    return [w for w in word_tokenize(text, engine=engine, keep_whitespace=False) if w.strip()]
+
+
+def key(text: str, *, engine: str | None = None) -> str:
+    """Spacing-, dot- and digit-independent form of a term: its tokens joined."""
+    return "".join(analyze(text, engine=engine))

@@ -1,0 +1,327 @@
+"""One test suite, every backend: tantivy, Whoosh, and PostgreSQL (``postgres`` marker).
+
+The index holds the five seed letters (their ground-truth letter documents) and three
+made-up ones that exercise secrecy, kinds, urgencies and escaping. It is built once per
+backend per module ("for speed", as paperless-ngx does); tests that change an index get a
+fresh one.
+"""
+
+import datetime as dt
+import json
+
+import pytest
+from conftest import SEEDS
+
+from indexer import IndexDoc, SearchFilters, open_index
+from saraban.errors import BadRequest
+
+BACKENDS = ["tantivy", "whoosh", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+SEED_META = {
+    1: ("000_e6238ec4d0848a5c", "received"),
+    2: ("001_1817bd84ea7a4ec5", "received"),
+    3: ("002_b86b2e7e88d9451c", "sent"),
+    4: ("003_4dc97dfab31f716a", "imported"),
+    5: ("004_85f1eb06a0d041e8", "sent"),
+}
+SECRET, VERY_SECRET, MEMO = 10, 11, 12
+
+
+def seed_docs() -> list[IndexDoc]:
+    docs = []
+    for doc_id, (stem, direction) in SEED_META.items():
+        letter = json.loads((SEEDS / f"{stem}.letter.json").read_text("utf-8"))
+        text = (SEEDS / f"{stem}.txt").read_text("utf-8")
+        # The enclosures that travelled with the letter: searchable as attachments text.
+        letter["attachments_text"] = text.split("\n\n", 40)[-1][:6000]
+        docs.append(IndexDoc.from_letter(doc_id, letter, direction=direction, status="issued"))
+    docs += [
+        IndexDoc(
+            id=SECRET,
+            ref_no="สข ๐๐๑๗.๑/๙๙๙",
+            subject="การคัดเลือกผู้นำจิตอาสาดีเด่น ลับเฉพาะ",
+            body="รายชื่อผู้นำจิตอาสาที่ได้รับการเสนอชื่อ",
+            date=dt.date(2023, 5, 1),
+            kind="memo",
+            secrecy="ลับ",
+            direction="sent",
+        ),
+        IndexDoc(
+            id=VERY_SECRET,
+            ref_no="ยล ๐๐๒๒/๑๒",
+            subject="ผลการตรวจสอบจิตอาสาในพื้นที่",
+            body="ผลการตรวจสอบ",
+            date=dt.date(2019, 1, 10),
+            urgency="ด่วนมาก",
+            secrecy="ลับมาก",
+            direction="received",
+        ),
+        IndexDoc(
+            id=MEMO,
+            subject="ขอเชิญประชุมคณะทำงานจิตอาสา <script>alert(1)</script> & co",
+            body="ขอเชิญประชุมคณะทำงานจิตอาสา ณ ห้องประชุม <b>ชั้น ๒</b>",
+            date=dt.date(2023, 10, 5),
+            kind="memo",
+            urgency="ด่วน",
+            unit="นค ๐๐๑๙.๓",
+            direction="sent",
+        ),
+    ]
+    return docs
+
+
+def _open(backend, home, request):
+    url = None
+    if backend == "postgres":
+        url = request.getfixturevalue("postgres_server").create_database()
+    return open_index(home, backend=backend, database_url=url)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def index(request, tmp_path_factory):
+    opened = _open(request.param, tmp_path_factory.mktemp(request.param), request)
+    opened.add(seed_docs())
+    opened.mark_built()
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def fresh_index(request, tmp_path):
+    opened = _open(request.param, tmp_path / "home", request)
+    yield opened
+    opened.close()
+
+
+def ids(result):
+    return [hit.id for hit in result.hits]
+
+
+# ---- reference numbers --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "นค 0019.3/ว2564",
+        "นค ๐๐๑๙.๓/ว ๒๕๖๔",
+        "นค ๐๐๑๙.๓ / ว ๒๕๖๔",
+        "นค 0019.3/2564",  # without ว
+        "ที่ นค ๐๐๑๙.๓/ว ๒๕๖๔",
+        "นค๐๐๑๙.๓/ว๒๕๖๔",
+    ],
+)
+def test_a_reference_number_typed_any_way_finds_its_letter_first(index, query):
+    assert ids(index.search(query))[0] == 3
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("นค ๐๐๑๙.๓/๖๑๙/๒๕๖๕", 1),
+        ("นค 0019.3/619", 1),  # the year tail left out
+        ("ลป 0019.3/27528", 2),
+        ("บก 0019.3/15500", 5),
+        ("บก ๐๐๑๙.๓ / ๑๕๕๐๐", 5),
+    ],
+)
+def test_reference_numbers_of_each_seed(index, query, expected):
+    assert ids(index.search(query))[0] == expected
+
+
+def test_a_cited_number_finds_the_citing_letter_after_the_letter_itself(index):
+    # 002 cites นค ๐๐๑๙.๓/ว ๒๕๖๓ (อ้างถึง); no letter of ours carries that number.
+    assert 3 in ids(index.search("นค 0019.3/ว2563"))
+
+
+# ---- words, compounds, phrases, noise ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["จิตอาสา", "ศูนย์ผู้นำจิตอาสา", "ศูนย์ผู้นำจิตอาสาพัฒนาชุมชน"])
+def test_part_of_a_compound_finds_the_letters_about_it(index, query):
+    # The two letters about ศูนย์ผู้นำจิตอาสาพัฒนาชุมชน; the short memo about a จิตอาสา
+    # working group may stand among them.
+    assert {1, 2} <= set(ids(index.search(query))[:3])
+
+
+def test_a_dictionary_compound_does_not_hide_its_parts(index):
+    # กรมการพัฒนาชุมชน is one word in PyThaiNLP's dictionary; ชุมชน must still match it.
+    assert set(ids(index.search("ชุมชน", limit=20))) >= {1, 2, 3, 4, 5}
+
+
+def test_quoted_phrase(index):
+    assert ids(index.search('"ผู้นำการเปลี่ยนแปลง"'))[0] == 3
+    assert index.search('"อาสาจิต"').total == 0
+
+
+def test_a_person(index):
+    assert set(ids(index.search("นายไพโรจน์"))[:2]) == {1, 3}
+    assert ids(index.search("กฤษณะ พินิจ"))[0] == 2
+
+
+def test_ocr_noise_either_spelling(index):
+    assert ids(index.search("กรมการพัฒนารวมชน"))[0] == 4
+    assert 4 in ids(index.search("กรมการพัฒนาชุมชน", limit=20))
+
+
+def test_exact_spelling_ranks_above_near_spellings(index):
+    found = ids(index.search("กรมการพัฒนาชุมชน", limit=20))
+    assert found.index(4) > min(found.index(i) for i in (1, 2, 3))
+
+
+def test_synonym_of_an_abbreviation(index):
+    assert ids(index.search("มชช."))[0] == 5
+    assert 5 in ids(index.search("มาตรฐานการพัฒนาชุมชน"))
+
+
+def test_a_date_in_the_query(index):
+    assert ids(index.search("15 ธันวาคม 2565"))[0] == 1
+    assert ids(index.search("๑๕ ธ.ค. ๒๕๖๕"))[0] == 1
+
+
+def test_nothing_found(index):
+    result = index.search("xyzzyqq")
+    assert (result.total, result.hits) == (0, [])
+    assert index.search("!!! ...").total == 0
+
+
+def test_blank_query_lists_letters_newest_first(index):
+    result = index.search("", limit=50)
+    dates = [h.date for h in result.hits if h.date]
+    assert result.total == 6  # the open letters only
+    assert dates == sorted(dates, reverse=True)
+
+
+# ---- filters, sorting, paging -------------------------------------------------------------------
+
+
+def test_fiscal_year_be_and_ce_mean_the_same_letters(index):
+    be = index.search("จิตอาสา", filters=SearchFilters(fiscal_year=2566))
+    ce = index.search("จิตอาสา", filters=SearchFilters(fiscal_year=2023))
+    assert ids(be) == ids(ce) == [1]  # 15 Dec 2022 is in fiscal year 2566
+
+
+def test_date_range(index):
+    result = index.search(
+        "ชุมชน", filters=SearchFilters(date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 12, 31))
+    )
+    assert set(ids(result)) == {2, 4}
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (SearchFilters(kind="memo"), {MEMO}),
+        (SearchFilters(urgency="ด่วน"), {MEMO}),
+        (SearchFilters(urgency="ด่วนที่สุด"), {3}),
+        (SearchFilters(direction="received"), {1, 2}),
+        (SearchFilters(unit="นค 0019.3"), {1, 3, MEMO}),
+        (SearchFilters(unit="ลป ๐๐๑๙.๓"), {2}),
+    ],
+)
+def test_filters(index, filters, expected):
+    assert set(ids(index.search("", filters=filters, limit=50))) == expected
+
+
+def test_sort_by_date(index):
+    result = index.search("ชุมชน", sort="date", limit=20)
+    dates = [h.date for h in result.hits]
+    assert dates == sorted(dates, reverse=True)
+
+
+def test_paging(index):
+    everything = index.search("ชุมชน", limit=50)
+    pages = [index.search("ชุมชน", limit=2, offset=o) for o in range(0, everything.total, 2)]
+    assert [i for page in pages for i in ids(page)] == ids(everything)
+    assert {page.total for page in pages} == {everything.total}
+
+
+def test_limit_zero_counts_only(index):
+    result = index.search("ชุมชน", limit=0)
+    assert result.total >= 5 and result.hits == []
+    assert sum(result.facets["year"].values()) == result.total
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"sort": "size"}, {"limit": -1}, {"limit": 5000}, {"offset": -3}]
+)
+def test_bad_arguments(index, kwargs):
+    with pytest.raises(BadRequest):
+        index.search("ชุมชน", **kwargs)
+
+
+def test_bad_clearance(index):
+    with pytest.raises(BadRequest, match="clearance"):
+        index.search("ชุมชน", clearance="top secret")
+
+
+# ---- hits: snippets, facets, secrecy -------------------------------------------------------------
+
+
+def test_snippet_marks_the_match_in_the_letters_own_text(index):
+    hit = index.search("ผู้นำการเปลี่ยนแปลง").hits[0]
+    assert "<mark>ผู้นำการเปลี่ยนแปลง</mark>" in hit.snippet
+    assert hit.ref_no == "นค ๐๐๑๙.๓/ว ๒๕๖๔"
+    assert hit.date == dt.date(2021, 2, 13)
+    assert hit.kind == "external"
+
+
+def test_snippet_is_html_safe(index):
+    hit = index.search("ขอเชิญประชุมคณะทำงาน").hits[0]
+    assert hit.id == MEMO
+    assert "<b>" not in hit.snippet and "&lt;b&gt;" in hit.snippet
+    assert hit.snippet.replace("<mark>", "").replace("</mark>", "").count("<") == 0
+
+
+def test_facets_by_be_year_and_unit(index):
+    result = index.search("ชุมชน", limit=1)
+    assert sum(result.facets["year"].values()) == result.total
+    assert result.facets["year"]["2567"] == 2  # 003 (Feb 2024) and 001 (Nov 2024)
+    assert result.facets["unit"]["นค ๐๐๑๙.๓"] >= 2
+
+
+@pytest.mark.parametrize(
+    ("clearance", "visible"),
+    [
+        (None, set()),
+        ("ลับ", {SECRET}),
+        ("ลับมาก", {SECRET, VERY_SECRET}),
+        ("ลับที่สุด", {SECRET, VERY_SECRET}),
+    ],
+)
+def test_secret_letters_above_the_clearance_are_invisible(index, clearance, visible):
+    result = index.search("จิตอาสา", clearance=clearance, limit=50)
+    open_result = index.search("จิตอาสา", limit=50)
+    assert {SECRET, VERY_SECRET} & set(ids(result)) == visible
+    assert result.total == open_result.total + len(visible)
+    assert ("2562" in result.facets["year"]) == (VERY_SECRET in visible)
+    assert ("สข ๐๐๑๗.๑" in result.facets["unit"]) == (SECRET in visible)
+    assert all("ลับเฉพาะ" not in h.snippet for h in result.hits) or SECRET in visible
+
+
+def test_secret_letter_not_found_by_its_own_number_without_clearance(index):
+    assert index.search("สข 0017.1/999").total == 0
+    assert ids(index.search("สข 0017.1/999", clearance="ลับ")) == [SECRET]
+
+
+# ---- writing -------------------------------------------------------------------------------------
+
+
+def test_add_replace_delete(fresh_index):
+    doc = IndexDoc(id=7, subject="การประชุมจิตอาสา", date=dt.date(2024, 1, 2))
+    fresh_index.add([doc])
+    assert fresh_index.count() == 1
+    doc.subject = "การประชุมคณะกรรมการหมู่บ้าน"
+    fresh_index.add([doc])
+    assert fresh_index.count() == 1
+    assert fresh_index.search("จิตอาสา").total == 0
+    assert ids(fresh_index.search("คณะกรรมการหมู่บ้าน")) == [7]
+    fresh_index.delete([7])
+    assert fresh_index.count() == 0
+    assert fresh_index.search("คณะกรรมการหมู่บ้าน").total == 0
+
+
+def test_a_new_index_asks_to_be_built(fresh_index):
+    assert fresh_index.needs_rebuild
+    fresh_index.mark_built()
+    assert not fresh_index.needs_rebuild
