@@ -1,1 +1,187 @@
-"""The Flask web service: the only package that imports Flask (see the web service issue)."""
+"""The Flask web service: the clerk's pages (in Thai) and the JSON API over the archive,
+the letter renderers, the search index and the importer.
+
+The only package that imports Flask. Views stay thin: they parse the request, call
+``archive``, ``templates``, ``indexer`` or ``saraban.letter``, and render.
+
+>>> from service import create_app
+>>> app = create_app({"SARABAN_HOME": "/tmp/instance"})
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from pathlib import Path
+from typing import Any
+
+import fontpkg_sarabun
+from flask import Flask, abort, g, request, send_from_directory
+from markupsafe import Markup
+
+import archive as archive_package
+from saraban.thai import thai_date, to_thai_digits
+from service import _config, _web
+from service._jobs import Jobs
+from service._searching import SearchService
+from service._store import Store
+
+__all__ = ["create_app"]
+
+FONT_DIR = Path(fontpkg_sarabun.__file__).resolve().parent / "files"
+_FONTS = ("Sarabun-Regular.ttf", "Sarabun-Bold.ttf", "Sarabun-Italic.ttf", "Sarabun-SemiBold.ttf")
+_BLUEPRINTS = (
+    "auth",
+    "letters",
+    "search",
+    "registers",
+    "imports",
+    "forms",
+    "admin",
+    "jobs",
+    "api",
+)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The application: defaults, then the instance folder's ``config.py`` and the
+    environment (``SARABAN_*``), or ``test_config``; then the archive, the service's store,
+    the search index, and one blueprint per task."""
+    config = _config.defaults()
+    home_hint = (
+        (test_config or {}).get("SARABAN_HOME")
+        or _config.from_environment().get("SARABAN_HOME")
+        or config["SARABAN_HOME"]
+    )
+    home = Path(str(home_hint)).expanduser().resolve()
+    _config.check_instance(home)
+    app = Flask(__name__, instance_path=str(home), instance_relative_config=True)
+    app.config.from_mapping(config)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(_config.from_environment())
+    else:
+        app.config.update(test_config)
+    app.config["SARABAN_HOME"] = str(home)
+    app.config.update(_config.resolve(app.config))
+    app.config["SECRET_KEY"] = _config.secret_key(home, app.config.get("SARABAN_SECRET_KEY"))
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    opened = archive_package.init_app(app)
+    app.extensions["saraban_store"] = Store(
+        opened, password_method=app.config.get("PASSWORD_HASH_METHOD")
+    )
+    app.extensions["saraban_search"] = SearchService(
+        opened,
+        home,
+        backend=app.config.get("SARABAN_SEARCH_BACKEND") or None,
+        database_url=app.config.get("SARABAN_DATABASE_URL") or None,
+    )
+    app.extensions["saraban_jobs"] = Jobs()
+
+    _web.register_error_handlers(app)
+    _install_hooks(app)
+    _install_template_helpers(app)
+    for name in _BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(f"service.{name}").bp)
+    app.add_url_rule("/fonts/<name>", "font", _font)
+    return app
+
+
+def close_app(app: Flask) -> None:
+    """Stop background work and close the databases (tests, and ``saraban serve`` on exit)."""
+    app.extensions["saraban_search"].close()
+    app.extensions["saraban_store"].close()
+    app.extensions["archive"].close()
+
+
+def _font(name: str) -> Any:
+    """The Sarabun font from the fontpkg-sarabun package: offices run offline, no CDN."""
+    if name not in _FONTS:
+        abort(404)
+    response = send_from_directory(FONT_DIR, name, mimetype="font/ttf", max_age=86400 * 30)
+    return response
+
+
+def _install_hooks(app: Flask) -> None:
+    @app.before_request
+    def _who_and_csrf() -> None:
+        if request.endpoint in ("static", "font"):
+            return
+        _web.load_user()
+        _web.check_csrf()
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
+            "script-src 'self'; frame-src 'self' blob:; object-src 'self'; "
+            "frame-ancestors 'self'; form-action 'self'; base-uri 'none'",
+        )
+        if g.get("user") is not None and not request.path.startswith(("/static/", "/fonts/")):
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def _be_date(value: Any, style: str = "letter") -> str:
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime):
+        value = value.astimezone().date()
+    return thai_date(value, style)
+
+
+def _be_datetime(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone()
+    return f"{thai_date(local.date(), 'short')} {to_thai_digits(local.strftime('%H.%M'))} น."
+
+
+def _install_template_helpers(app: Flask) -> None:
+    from service._letter_form import KIND_NAMES, field_label
+
+    app.jinja_env.filters["be_date"] = _be_date
+    app.jinja_env.filters["be_datetime"] = _be_datetime
+    app.jinja_env.filters["thai_digits"] = lambda v: to_thai_digits(str(v)) if v is not None else ""
+    app.jinja_env.filters["kind_name"] = lambda k: KIND_NAMES.get(k, k or "")
+    app.jinja_env.filters["status_name"] = lambda s: STATUS_NAMES.get(s, s or "")
+    app.jinja_env.filters["number"] = lambda n: f"{int(n):,}"
+    app.jinja_env.globals["csrf_token"] = _web.csrf_token
+    app.jinja_env.globals["current_user"] = _web.current_user
+    app.jinja_env.globals["mark_safe_snippet"] = _safe_snippet
+    app.jinja_env.globals["field_label"] = field_label
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+STATUS_NAMES = {
+    "issued": "ออกเลขแล้ว",
+    "cancelled": "ยกเลิก",
+    "stored": "นำเข้า",
+    "reserved": "จองเลข",
+    "pending": "กำลังออกเลข",
+    "unused": "ไม่ได้ใช้เลข",
+}
+
+
+def _safe_snippet(snippet: str | None) -> Markup:
+    """A search snippet as HTML: the indexer escapes the text and adds only ``<mark>``;
+    anything else found in it is escaped again rather than trusted."""
+    if not snippet:
+        return Markup("")
+    stripped = snippet.replace("<mark>", "").replace("</mark>", "")
+    if "<" in stripped or ">" in stripped:
+        return Markup.escape(snippet)
+    return Markup(snippet)

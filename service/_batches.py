@@ -1,0 +1,260 @@
+"""Import batches: files uploaded together, parsed in the background, reviewed by a clerk
+and stored in the archive one by one or all at once.
+
+A batch lives in ``<home>/imports/<id>/``: the uploaded files (named by their position, so
+no uploaded name ever becomes a path) and ``manifest.json``, rewritten atomically after
+each step. Nothing reaches the archive before a clerk confirms it.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import os
+import secrets
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from archive import Archive
+from archive._importer import DEFAULT_MAX_BYTES, extract_text, import_file
+from saraban.errors import BadRequest, NotFound, SarabanError
+
+SUFFIXES = (".txt", ".docx", ".pdf")
+MAX_FILES = 1000
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_LOCK = threading.Lock()
+_ID_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+
+@dataclass
+class Item:
+    n: int
+    name: str  # as uploaded, for display only
+    file: str  # stored name inside the batch folder
+    size: int
+    status: str = "waiting"  # waiting, parsed, failed, stored
+    error: str | None = None
+    letter: dict[str, Any] | None = None
+    needs_review: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    letter_id: int | None = None
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.file).suffix
+
+
+@dataclass
+class Batch:
+    id: str
+    owner_id: int
+    created_at: str
+    items: list[Item]
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(("waiting", "parsed", "failed", "stored"), 0)
+        for item in self.items:
+            counts[item.status] = counts.get(item.status, 0) + 1
+        return counts
+
+
+def _lock(batch_id: str) -> threading.Lock:
+    with _LOCKS_LOCK:
+        return _LOCKS.setdefault(batch_id, threading.Lock())
+
+
+def root(home: Path) -> Path:
+    return Path(home) / "imports"
+
+
+def _folder(home: Path, batch_id: str) -> Path:
+    if not batch_id or not set(batch_id) <= _ID_CHARS:
+        raise NotFound(f"ไม่พบชุดนำเข้า {batch_id!r} / no import batch {batch_id!r}")
+    return root(home) / batch_id
+
+
+def create(home: Path, owner_id: int, files: list[tuple[str, bytes]]) -> Batch:
+    """Keep the uploaded files as a new batch (nothing parsed yet)."""
+    if not files:
+        raise BadRequest("files: ยังไม่ได้เลือกไฟล์ / no file was chosen")
+    if len(files) > MAX_FILES:
+        raise BadRequest(
+            f"files: นำเข้าได้ครั้งละไม่เกิน {MAX_FILES:,} ไฟล์ / at most {MAX_FILES:,} files at once"
+        )
+    batch_id = secrets.token_urlsafe(9)
+    folder = root(home) / batch_id
+    folder.mkdir(parents=True)
+    items = []
+    for n, (name, data) in enumerate(files, start=1):
+        display = Path(name.replace("\\", "/")).name or f"file-{n}"
+        suffix = Path(display).suffix.lower()
+        stored = f"{n:04d}{suffix if suffix in SUFFIXES else '.bin'}"
+        (folder / stored).write_bytes(data)
+        item = Item(n, display, stored, len(data))
+        if suffix not in SUFFIXES:
+            item.status = "failed"
+            item.error = (
+                f"{display}: นำเข้าได้เฉพาะไฟล์ .txt .docx และ .pdf / only .txt, .docx and .pdf "
+                "files can be imported"
+            )
+        elif len(data) > DEFAULT_MAX_BYTES:
+            item.status = "failed"
+            item.error = (
+                f"{display}: ไฟล์ใหญ่เกิน {DEFAULT_MAX_BYTES // (1024 * 1024)} MB / the file is "
+                f"over {DEFAULT_MAX_BYTES // (1024 * 1024)} MB"
+            )
+        items.append(item)
+    batch = Batch(batch_id, owner_id, dt.datetime.now(dt.UTC).isoformat(), items)
+    save(home, batch)
+    return batch
+
+
+def save(home: Path, batch: Batch) -> None:
+    folder = _folder(home, batch.id)
+    data = json.dumps(asdict(batch), ensure_ascii=False, indent=1).encode()
+    tmp = folder / f".manifest.{os.getpid()}.{threading.get_ident()}.tmp"
+    tmp.write_bytes(data)
+    os.replace(tmp, folder / "manifest.json")
+
+
+def load(home: Path, batch_id: str, owner_id: int) -> Batch:
+    """The owner's batch, or NotFound (another clerk's batch does not exist for them)."""
+    path = _folder(home, batch_id) / "manifest.json"
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+    except (FileNotFoundError, ValueError):
+        raise NotFound(f"ไม่พบชุดนำเข้า {batch_id} / no import batch {batch_id}") from None
+    if raw.get("owner_id") != owner_id:
+        raise NotFound(f"ไม่พบชุดนำเข้า {batch_id} / no import batch {batch_id}")
+    items = [Item(**item) for item in raw["items"]]
+    return Batch(raw["id"], raw["owner_id"], raw["created_at"], items)
+
+
+def recent(home: Path, owner_id: int, limit: int = 10) -> list[Batch]:
+    folder = root(home)
+    if not folder.is_dir():
+        return []
+    found = []
+    for manifest in sorted(
+        folder.glob("*/manifest.json"), key=lambda p: p.stat().st_mtime, reverse=True
+    ):
+        try:
+            found.append(load(home, manifest.parent.name, owner_id))
+        except NotFound:
+            continue
+        if len(found) >= limit:
+            break
+    return found
+
+
+def item_path(home: Path, batch: Batch, item: Item) -> Path:
+    return _folder(home, batch.id) / item.file
+
+
+def get_item(batch: Batch, n: int) -> Item:
+    for item in batch.items:
+        if item.n == n:
+            return item
+    raise NotFound(f"ไม่พบไฟล์ลำดับ {n} ในชุดนำเข้านี้ / no file {n} in this batch")
+
+
+def parse_all(home: Path, batch_id: str, owner_id: int, progress: Any = None) -> Batch:
+    """Parse every waiting file of the batch (the background job of an upload)."""
+    batch = load(home, batch_id, owner_id)
+    waiting = [item for item in batch.items if item.status == "waiting"]
+    if progress:
+        progress(0, len(waiting), "")
+    for count, item in enumerate(waiting, start=1):
+        path = item_path(home, batch, item)
+        try:
+            result = import_file(path)
+        except SarabanError as exc:
+            error = exc.message.replace(path.name, item.name)
+            with _lock(batch_id):
+                current = load(home, batch_id, owner_id)
+                target = get_item(current, item.n)
+                target.status, target.error = "failed", error
+                save(home, current)
+        else:
+            with _lock(batch_id):
+                current = load(home, batch_id, owner_id)
+                target = get_item(current, item.n)
+                target.status = "parsed"
+                target.letter = result.letter
+                target.needs_review = list(result.needs_review)
+                target.notes = list(result.notes)
+                save(home, current)
+        if progress:
+            progress(count, len(waiting), item.name)
+    return load(home, batch_id, owner_id)
+
+
+def original_text(home: Path, batch: Batch, item: Item) -> str | None:
+    """The text of the original, shown beside the parsed fields (a PDF is shown itself)."""
+    path = item_path(home, batch, item)
+    if item.suffix == ".pdf":
+        return None
+    try:
+        return extract_text(path)
+    except SarabanError as exc:
+        return exc.message
+
+
+def store_item(
+    archive: Archive,
+    home: Path,
+    batch_id: str,
+    owner_id: int,
+    n: int,
+    *,
+    actor: str,
+    letter: dict[str, Any] | None = None,
+) -> Item:
+    """Keep one parsed file in the archive (with the clerk's corrections, if any)."""
+    with _lock(batch_id):
+        batch = load(home, batch_id, owner_id)
+        item = get_item(batch, n)
+        if item.status == "stored":
+            return item
+        if item.status != "parsed" or item.letter is None:
+            raise BadRequest(
+                f"{item.name}: ไฟล์นี้อ่านเป็นหนังสือไม่ได้ จึงเก็บเข้าระบบไม่ได้ / this file "
+                "could not be read as a letter and cannot be stored"
+            )
+        doc = copy.deepcopy(letter if letter is not None else item.letter)
+        record = archive.store_imported(
+            doc,
+            original=item_path(home, batch, item).read_bytes(),
+            original_name=item.name,
+            actor=actor,
+            needs_review={"fields": item.needs_review, "notes": item.notes},
+        )
+        item.letter = doc
+        item.status = "stored"
+        item.letter_id = record.id
+        item.error = None
+        save(home, batch)
+        return item
+
+
+def store_all(
+    archive: Archive, home: Path, batch_id: str, owner_id: int, *, actor: str, progress: Any = None
+) -> Batch:
+    """Keep every parsed file of the batch (the background job of "confirm all")."""
+    batch = load(home, batch_id, owner_id)
+    todo = [item.n for item in batch.items if item.status == "parsed"]
+    for count, n in enumerate(todo, start=1):
+        try:
+            store_item(archive, home, batch_id, owner_id, n, actor=actor)
+        except SarabanError as exc:
+            with _lock(batch_id):
+                current = load(home, batch_id, owner_id)
+                target = get_item(current, n)
+                target.error = exc.message
+                save(home, current)
+        if progress:
+            progress(count, len(todo), str(n))
+    return load(home, batch_id, owner_id)

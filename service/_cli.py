@@ -1,0 +1,317 @@
+"""``saraban serve``, ``saraban user`` and ``saraban token``: the web service's commands.
+
+``serve`` runs the app under waitress (a production WSGI server in pure Python, not
+Flask's development server). ``--demo`` fills a fresh instance with the seed letters, a
+unit and register, and a demo login, so a new user sees something real at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from saraban import settings
+from saraban.errors import BadRequest, NotFound
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "tests" / "data" / "seeds"
+EXAMPLE = REPO / "examples" / "circular.letter.json"
+DEMO_UNIT = "นค ๐๐๑๙.๓"
+DEMO_USER = "demo"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    serve = sub.add_parser(
+        "serve",
+        help="run the web service (waitress)",
+        description="Run the web service on SARABAN_HOME with waitress (threads: "
+        "SARABAN_THREADS). Stop it with Ctrl-C.",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="fill a fresh instance with the seed letters, a unit and a demo login",
+    )
+    serve.set_defaults(func=_serve)
+
+    user = sub.add_parser("user", help="web service accounts").add_subparsers(
+        dest="user_command", metavar="ACTION", required=True
+    )
+    add = user.add_parser("add", help="add a user (the password is asked for)")
+    add.add_argument("name")
+    add.add_argument("--role", choices=("clerk", "admin"), default="clerk")
+    add.add_argument("--clearance", choices=("ลับ", "ลับมาก", "ลับที่สุด"), default=None)
+    add.add_argument("--display-name", help="the name shown on pages")
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    add.set_defaults(func=_user_add)
+    listing = user.add_parser("list", help="list users")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(func=_user_list)
+    passwd = user.add_parser("passwd", help="set a user's password")
+    passwd.add_argument("name")
+    passwd.add_argument("--password-stdin", action="store_true")
+    passwd.set_defaults(func=_user_passwd)
+
+    token = sub.add_parser("token", help="API tokens").add_subparsers(
+        dest="token_command", metavar="ACTION", required=True
+    )
+    create = token.add_parser("create", help="make a token for a user; printed once")
+    create.add_argument("name", help="the user the token acts as")
+    create.add_argument("--label", help="what uses the token")
+    create.set_defaults(func=_token_create)
+    tokens = token.add_parser("list", help="list tokens (never the tokens themselves)")
+    tokens.set_defaults(func=_token_list)
+    revoke = token.add_parser("revoke", help="revoke a token by its id")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(func=_token_revoke)
+
+
+# ---- opening ---------------------------------------------------------------------------------
+
+
+def _open() -> tuple[Any, Any]:
+    from archive import open_archive
+    from service._config import check_instance
+    from service._store import Store
+
+    home = settings.home().expanduser().resolve()
+    check_instance(home)
+    archive = open_archive(home, settings.get("SARABAN_DATABASE_URL") or None)
+    return archive, Store(archive)
+
+
+def _actor() -> str:
+    from archive._archive import default_actor
+
+    return default_actor()
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    first = getpass.getpass("รหัสผ่าน / password: ")
+    second = getpass.getpass("อีกครั้ง / again: ")
+    if first != second:
+        raise BadRequest("password: รหัสผ่านสองครั้งไม่ตรงกัน / the passwords differ")
+    return first
+
+
+# ---- users and tokens ------------------------------------------------------------------------
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    from service._records import audit
+
+    password = _read_password(args)
+    archive, store = _open()
+    try:
+        user = store.add_user(
+            args.name,
+            password,
+            role=args.role,
+            clearance=args.clearance,
+            display_name=args.display_name,
+        )
+        audit(
+            archive,
+            actor=_actor(),
+            action="user.add",
+            detail={"user": user.name, "role": user.role, "clearance": user.clearance},
+        )
+    finally:
+        store.close()
+        archive.close()
+    clearance = f", ชั้นความลับ {user.clearance}" if user.clearance else ""
+    print(f"เพิ่มผู้ใช้ {user.name} ({user.role}{clearance}) แล้ว / added user {user.name}")
+    return 0
+
+
+def _user_list(args: argparse.Namespace) -> int:
+    archive, store = _open()
+    try:
+        users = store.users()
+    finally:
+        store.close()
+        archive.close()
+    if args.json:
+        print(json.dumps([u.as_dict() for u in users], ensure_ascii=False, indent=2))
+        return 0
+    for u in users:
+        state = "" if u.active else "\t(ปิดใช้งาน / disabled)"
+        print(f"{u.name}\t{u.role}\t{u.clearance or '-'}{state}")
+    return 0
+
+
+def _user_passwd(args: argparse.Namespace) -> int:
+    from service._records import audit
+
+    password = _read_password(args)
+    archive, store = _open()
+    try:
+        user = store.user_by_name(args.name)
+        if user is None:
+            raise NotFound(f"ไม่พบผู้ใช้ {args.name} / no user {args.name}")
+        store.set_password(user.id, password)
+        audit(archive, actor=_actor(), action="user.password", detail={"user": user.name})
+    finally:
+        store.close()
+        archive.close()
+    print(f"ตั้งรหัสผ่านของ {args.name} แล้ว / password set")
+    return 0
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from service._records import audit
+
+    archive, store = _open()
+    try:
+        user = store.user_by_name(args.name)
+        if user is None:
+            raise NotFound(f"ไม่พบผู้ใช้ {args.name} (เพิ่มด้วย saraban user add) / no user {args.name}")
+        token, info = store.create_token(user.id, args.label)
+        audit(
+            archive,
+            actor=_actor(),
+            action="token.create",
+            detail={"user": user.name, "token_id": info.id, "label": info.label},
+        )
+    finally:
+        store.close()
+        archive.close()
+    print(
+        f"โทเค็นของ {user.name} (แสดงครั้งเดียว เก็บไว้ให้ดี) / token for {user.name}, shown once:",
+        file=sys.stderr,
+    )
+    print(token)
+    return 0
+
+
+def _token_list(args: argparse.Namespace) -> int:
+    archive, store = _open()
+    try:
+        tokens = store.tokens()
+    finally:
+        store.close()
+        archive.close()
+    for t in tokens:
+        state = "revoked" if t.revoked else "live"
+        print(f"{t.id}\t{t.user}\t{t.label or '-'}\t{t.created_at:%Y-%m-%d}\t{state}")
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from service._records import audit
+
+    archive, store = _open()
+    try:
+        store.revoke_token(args.id)
+        audit(archive, actor=_actor(), action="token.revoke", detail={"token_id": args.id})
+    finally:
+        store.close()
+        archive.close()
+    print(f"เพิกถอนโทเค็น {args.id} แล้ว / token {args.id} revoked")
+    return 0
+
+
+# ---- serving ---------------------------------------------------------------------------------
+
+
+def fill_demo(app: Any) -> list[str]:
+    """A fresh instance made real: a unit with its register, the seed letters imported, one
+    circular issued, and a demo login. Returns what was done, one line each."""
+    from archive._importer import import_file
+    from saraban.errors import SarabanError
+
+    archive = app.extensions["archive"]
+    store = app.extensions["saraban_store"]
+    done = []
+    if not archive.units():
+        archive.add_unit(
+            DEMO_UNIT,
+            "ศาลากลางจังหวัดหนองคาย",
+            address=["ถนนมิตรภาพ นค ๔๓๐๐๐"],
+            phone="๐ ๔๒๔๑ ๑๑๘๒",
+            fax="๐ ๔๒๔๑ ๑๑๘๒",
+            footer="หนองคายเมืองน่าอยู่",
+            signer={"name": "นายไพโรจน์ โสภาพร", "position": ["ผู้ว่าราชการจังหวัดหนองคาย"]},
+            actor="demo",
+        )
+        store.add_signer(
+            "นายสมชาย ใจดี",
+            ["รองผู้ว่าราชการจังหวัด ปฏิบัติราชการแทน", "ผู้ว่าราชการจังหวัดหนองคาย"],
+            DEMO_UNIT,
+        )
+        done.append(f"ส่วนราชการและทะเบียน {DEMO_UNIT} ศาลากลางจังหวัดหนองคาย")
+    if not archive.letters(limit=1):
+        count = 0
+        for path in sorted(SEEDS.glob("*.txt")):
+            try:
+                parsed = import_file(path)
+                archive.store_imported(
+                    parsed.letter,
+                    original=path.read_bytes(),
+                    original_name=path.name,
+                    actor="demo",
+                    needs_review={"fields": parsed.needs_review, "notes": parsed.notes},
+                )
+                count += 1
+            except SarabanError as exc:
+                done.append(f"นำเข้า {path.name} ไม่ได้: {exc.message}")
+        done.append(f"นำเข้าหนังสือตัวอย่าง {count} ฉบับ")
+        if EXAMPLE.exists():
+            letter = json.loads(EXAMPLE.read_text("utf-8"))
+            letter["ref_no"] = None
+            letter["date"] = None
+            issued = archive.issue(letter, DEMO_UNIT, actor="demo")
+            done.append(f"ออกหนังสือเวียนตัวอย่าง ที่ {issued.ref_no}")
+    password = secrets.token_urlsafe(9)
+    existing = store.user_by_name(DEMO_USER)
+    if existing is None:
+        store.add_user(DEMO_USER, password, role="admin", clearance="ลับ", display_name="ผู้ใช้ทดลอง")
+    else:
+        store.set_password(existing.id, password)
+    done.append(f"เข้าสู่ระบบด้วย ชื่อผู้ใช้ {DEMO_USER} รหัสผ่าน {password}")
+    search = app.extensions["saraban_search"]
+    if search.available:
+        search.sync_now()
+    return done
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import waitress
+
+    from service import close_app, create_app
+
+    app = create_app()
+    try:
+        if args.demo:
+            for line in fill_demo(app):
+                print(f"demo: {line}", flush=True)
+        else:
+            app.extensions["saraban_search"].poke()
+        url = f"http://{args.host}:{args.port}/"
+        print(f"saraban: เปิดใช้งานที่ {url} (หยุดด้วย Ctrl-C) / serving on {url}", flush=True)
+        waitress.serve(
+            app,
+            host=args.host,
+            port=args.port,
+            threads=app.config["SARABAN_THREADS"],
+            ident="saraban",
+            max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+            clear_untrusted_proxy_headers=True,
+        )
+    finally:
+        close_app(app)
+    return 0

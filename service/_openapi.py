@@ -1,0 +1,447 @@
+"""The OpenAPI 3.1 document of ``/api/v1``, written from one compact table of routes so it
+stays beside the code it describes (a test checks that every API route is in it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from saraban import __version__
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+_PAGING = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {
+        "name": "per_page",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+    },
+]
+
+
+def _id(name: str, kind: str = "integer") -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+
+
+def _query(name: str, description: str, kind: str = "string", **extra: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "description": description,
+        "schema": {"type": kind, **extra},
+    }
+
+
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+_FILE = {
+    "200": {
+        "description": "the file",
+        "content": {
+            "application/pdf": {},
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {},
+            "text/csv": {},
+        },
+    }
+}
+
+# path -> method -> (summary, parameters, request body or None, success status, admin only)
+_ROUTES: dict[
+    str, dict[str, tuple[str, list[dict[str, Any]], dict[str, Any] | None, str, bool]]
+] = {
+    "/me": {"get": ("The user the token belongs to", [], None, "200", False)},
+    "/letters": {
+        "get": (
+            "Letters the user may see, newest first",
+            [
+                *_PAGING,
+                _query("ref_no", "a reference number typed any way (Thai or Arabic digits)"),
+                _query("year", "BE year of the letter's date", "integer"),
+                _query("status", "issued, cancelled or stored"),
+                _query("unit", "a unit prefix, e.g. นค ๐๐๑๙.๓"),
+            ],
+            None,
+            "200",
+            False,
+        )
+    },
+    "/letters/{letter_id}": {
+        "get": (
+            "A letter: its register record and letter document",
+            [_id("letter_id")],
+            None,
+            "200",
+            False,
+        )
+    },
+    "/letters/{letter_id}/{kind}": {
+        "get": (
+            "The letter as issued (docx, pdf) or the imported original",
+            [
+                _id("letter_id"),
+                {
+                    "name": "kind",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"enum": ["docx", "pdf", "original"]},
+                },
+            ],
+            None,
+            "file",
+            False,
+        )
+    },
+    "/letters/{letter_id}/history": {
+        "get": (
+            "What was done with the letter, from the audit chain",
+            [_id("letter_id")],
+            None,
+            "200",
+            False,
+        )
+    },
+    "/letters/{letter_id}/cancel": {
+        "post": (
+            "Cancel an issued letter (the number stays, with the reason)",
+            [_id("letter_id")],
+            {
+                "type": "object",
+                "required": ["reason"],
+                "properties": {"reason": {"type": "string"}},
+            },
+            "200",
+            False,
+        )
+    },
+    "/drafts": {
+        "get": ("The user's drafts", list(_PAGING), None, "200", False),
+        "post": (
+            "Create a draft from a kind and unit, or from a whole letter document",
+            [],
+            {
+                "type": "object",
+                "properties": {
+                    "kind": {"enum": ["external", "memo", "order", "announcement", "stamped"]},
+                    "circular": {"type": "boolean"},
+                    "unit": {"type": "string", "description": "unit prefix, e.g. นค ๐๐๑๙.๓"},
+                    "letter": {"$ref": "#/components/schemas/Letter"},
+                },
+            },
+            "201",
+            False,
+        ),
+    },
+    "/drafts/{draft_id}": {
+        "get": ("A draft with its errors and warnings", [_id("draft_id")], None, "200", False),
+        "put": (
+            "Replace the draft's letter document (and unit)",
+            [_id("draft_id")],
+            {
+                "type": "object",
+                "required": ["letter"],
+                "properties": {
+                    "letter": {"$ref": "#/components/schemas/Letter"},
+                    "unit": {"type": "string"},
+                },
+            },
+            "200",
+            False,
+        ),
+        "delete": ("Delete a draft", [_id("draft_id")], None, "200", False),
+    },
+    "/drafts/{draft_id}/preview": {
+        "get": (
+            "The draft as it will print (PDF, without its number)",
+            [_id("draft_id")],
+            None,
+            "file",
+            False,
+        )
+    },
+    "/drafts/{draft_id}/issue": {
+        "post": (
+            "Issue the draft: number, date, DOCX and PDF/A, audit",
+            [_id("draft_id")],
+            None,
+            "201",
+            False,
+        )
+    },
+    "/search": {
+        "get": (
+            "Search letters (Thai words, quoted phrases, reference numbers)",
+            [
+                _query("q", "the query"),
+                _query("date_from", "from this date (BE, e.g. 1/10/2567 or ๑ ต.ค. ๒๕๖๗)"),
+                _query("date_to", "to this date (BE)"),
+                _query("fiscal_year", "BE fiscal year", "integer"),
+                _query("kind", "letter kind"),
+                _query("unit", "unit prefix"),
+                _query("urgency", "ด่วน, ด่วนมาก, ด่วนที่สุด"),
+                _query("direction", "sent, received or imported"),
+                _query("sort", "relevance or date"),
+                *_PAGING,
+            ],
+            None,
+            "200",
+            False,
+        )
+    },
+    "/imports": {
+        "post": (
+            "Import letters (.txt, .docx, .pdf; at most 20 files a request)",
+            [],
+            {"multipart": True},
+            "201",
+            False,
+        )
+    },
+    "/registers": {
+        "get": ("Registers and units", [], None, "200", False),
+        "post": (
+            "Add a register (administrators)",
+            [],
+            {
+                "type": "object",
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "number_format": {"enum": ["plain", "year"]},
+                    "circular_series": {"enum": ["separate", "shared"]},
+                },
+            },
+            "201",
+            True,
+        ),
+    },
+    "/registers/{kind}": {
+        "get": (
+            "The sent or received register: JSON rows, or the official table as a file",
+            [
+                {
+                    "name": "kind",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"enum": ["sent", "received"]},
+                },
+                _query("from", "ISO date (default: 1 January this year)", format="date"),
+                _query("to", "ISO date (default: today)", format="date"),
+                _query("register", "register name or unit prefix"),
+                _query("format", "json (default), csv, docx or pdf"),
+                *_PAGING,
+            ],
+            None,
+            "200",
+            False,
+        )
+    },
+    "/registers/received": {
+        "post": (
+            "Enter a received letter in the incoming register",
+            [],
+            {
+                "type": "object",
+                "required": ["register", "sender", "recipient", "subject"],
+                "properties": {
+                    "register": {"type": "string"},
+                    "sender": {"type": "string"},
+                    "recipient": {"type": "string"},
+                    "subject": {"type": "string"},
+                    "ref_no": {"type": "string"},
+                    "letter_date": {"type": "string", "format": "date"},
+                    "action": {"type": "string"},
+                    "note": {"type": "string"},
+                },
+            },
+            "201",
+            False,
+        )
+    },
+    "/forms": {"get": ("The report forms", [], None, "200", False)},
+    "/forms/{name}": {"get": ("A form's schema", [_id("name", "string")], None, "200", False)},
+    "/forms/{name}/{fmt}": {
+        "post": (
+            "The form filled with data, as DOCX or PDF",
+            [
+                _id("name", "string"),
+                {
+                    "name": "fmt",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"enum": ["docx", "pdf"]},
+                },
+            ],
+            {"type": "object", "required": ["data"], "properties": {"data": {"type": "object"}}},
+            "file",
+            False,
+        )
+    },
+    "/users": {
+        "get": ("Users (administrators)", [], None, "200", True),
+        "post": (
+            "Add a user (administrators)",
+            [],
+            {
+                "type": "object",
+                "required": ["name", "password"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "password": {"type": "string", "minLength": 8},
+                    "role": {"enum": ["clerk", "admin"]},
+                    "clearance": {"enum": ["ลับ", "ลับมาก", "ลับที่สุด", None]},
+                    "display_name": {"type": "string"},
+                },
+            },
+            "201",
+            True,
+        ),
+    },
+    "/units": {
+        "post": (
+            "Add a unit issuing under a reference prefix (administrators)",
+            [],
+            {
+                "type": "object",
+                "required": ["prefix", "name"],
+                "properties": {
+                    "prefix": {"type": "string"},
+                    "name": {"type": "string"},
+                    "register": {"type": "string"},
+                    "address": {"type": "array", "items": {"type": "string"}},
+                    "phone": {"type": "string"},
+                    "fax": {"type": "string"},
+                    "email": {"type": "string"},
+                    "footer": {"type": "string"},
+                    "signer": {"type": "object"},
+                },
+            },
+            "201",
+            True,
+        )
+    },
+    "/reindex": {"post": ("Rebuild the search index (administrators)", [], None, "202", True)},
+    "/jobs/{job_id}": {
+        "get": ("Progress of a background job", [_id("job_id", "string")], None, "200", False)
+    },
+}
+
+
+def _operation(
+    summary: str,
+    parameters: list[dict[str, Any]],
+    body: dict[str, Any] | None,
+    success: str,
+    admin: bool,
+) -> dict[str, Any]:
+    responses: dict[str, Any] = (
+        dict(_FILE) if success == "file" else {success: {"$ref": "#/components/responses/Ok"}}
+    )
+    responses.update({"400": _ERROR, "401": _ERROR, "404": _ERROR})
+    if admin:
+        responses["403"] = _ERROR
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if body is not None:
+        if body.get("multipart"):
+            operation["requestBody"] = {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "files": {
+                                    "type": "array",
+                                    "items": {"type": "string", "format": "binary"},
+                                }
+                            },
+                        }
+                    }
+                },
+            }
+        else:
+            operation["requestBody"] = _json_body(body)
+    return operation
+
+
+def openapi_document() -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        "/openapi.json": {
+            "get": {
+                "summary": "This document",
+                "security": [],
+                "responses": {"200": {"description": "OpenAPI 3.1"}},
+            }
+        }
+    }
+    for path, methods in _ROUTES.items():
+        paths[path] = {method: _operation(*spec) for method, spec in methods.items()}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "saraban API",
+            "version": __version__,
+            "description": (
+                "Thai official letters (งานสารบรรณ): drafts, issuing under register numbers, "
+                "search, import, registers and report forms. Every route but this document "
+                "needs `Authorization: Bearer <token>` (`saraban token create NAME`). Errors: "
+                '`{"ok": false, "error": "...", "status": N}`. A letter the token\'s user is not '
+                "cleared for answers 404, like one that does not exist."
+            ),
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["ok", "error", "status"],
+                    "properties": {
+                        "ok": {"const": False},
+                        "error": {"type": "string", "description": "Thai / English"},
+                        "status": {"type": "integer"},
+                        "problems": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "field": {"type": "string"},
+                                    "code": {"type": "string"},
+                                    "en": {"type": "string"},
+                                    "th": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                },
+                "Letter": {
+                    "type": "object",
+                    "description": "A letter document, format 1 (docs/letter-format.md)",
+                    "properties": {"format": {"const": 1}, "kind": {"type": "string"}},
+                    "additionalProperties": True,
+                },
+            },
+            "responses": {
+                "Ok": {
+                    "description": "success",
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "object", "properties": {"ok": {"const": True}}}
+                        }
+                    },
+                },
+                "Error": {
+                    "description": "the error shape",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
+            },
+        },
+    }

@@ -1,0 +1,680 @@
+"""What the web service keeps beside the archive: accounts, API tokens, drafts, the address
+book and the signers.
+
+Why here and not in the archive: the archive is the *record* (numbers, issued letters, the
+audit chain), and its rows never change once issued. Accounts and drafts are the service's
+working state: a draft is edited a hundred times and thrown away as often; it becomes a
+record only when the archive issues it. So these tables live in the same database (SQLite
+or PostgreSQL, whatever ``SARABAN_DATABASE_URL`` says) but under their own Alembic line
+(``service/migrations``, version table ``saraban_service_version``), and the archive's
+schema and its checks stay untouched.
+
+Passwords are stored as werkzeug hashes (scrypt); API tokens as the SHA-256 of a 256-bit
+random token (a token is never shown again after it is created). No Flask here: the CLI
+(``saraban user add``, ``saraban token create``) uses this module too.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+import hashlib
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, func, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from archive import Archive
+from archive._db import create_engines
+from archive._models import UTCDateTime, utcnow
+from saraban.errors import BadRequest, Conflict, NotFound
+from saraban.letter import SECRECIES
+
+ROLES = ("clerk", "admin")
+VERSION_TABLE = "saraban_service_version"
+MIN_PASSWORD_LENGTH = 8
+TOKEN_PREFIX = "sbn_"
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_NAME_RE = re.compile(r"[^\s\x00-\x1f\x7f]{2,64}")
+_MIGRATION_LOCK = 0x5A2ABA10  # PostgreSQL advisory lock key, distinct from the archive's
+_TOUCH_EVERY = dt.timedelta(minutes=1)
+# How long this process trusts a token it has checked: an API call must not pay a database
+# round trip just to learn who it is. Revoking a token or changing its user here clears the
+# cache at once; another process sees the change within this time.
+TOKEN_CACHE_SECONDS = 5.0
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+        dt.datetime: UTCDateTime,
+    }
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(10))
+    clearance: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime]
+    password_changed_at: Mapped[dt.datetime]
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    label: Mapped[str | None] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime]
+    last_used_at: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
+
+
+class Draft(Base):
+    __tablename__ = "drafts"
+    __table_args__ = (Index("ix_drafts_owner", "owner_id", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    doc: Mapped[dict[str, Any]]
+    unit: Mapped[str | None] = mapped_column(String(100))  # the unit prefix it will issue under
+    date_text: Mapped[str | None] = mapped_column(String(200))  # the date as the clerk typed it
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    letter_id: Mapped[int | None] = mapped_column(Integer)  # set once issued
+    issued_at: Mapped[dt.datetime | None]
+
+
+class AddressBookEntry(Base):
+    __tablename__ = "address_book"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    addressee: Mapped[str] = mapped_column(String(500), unique=True)
+    salutation: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime]
+
+
+class Signer(Base):
+    __tablename__ = "signers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[list[str]]
+    unit: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+
+
+# ---- plain values handed to callers -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    id: int
+    name: str
+    display_name: str | None
+    role: str
+    clearance: str | None
+    active: bool
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.name
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "display_name": self.display_name,
+            "role": self.role,
+            "clearance": self.clearance,
+            "active": self.active,
+        }
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    user: str
+    label: str | None
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class DraftInfo:
+    id: int
+    owner_id: int
+    doc: dict[str, Any]
+    unit: str | None
+    date_text: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    letter_id: int | None
+
+    @property
+    def subject(self) -> str:
+        return str(self.doc.get("subject") or "")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "unit": self.unit,
+            "date_text": self.date_text,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "letter_id": self.letter_id,
+            "letter": copy.deepcopy(self.doc),
+        }
+
+
+@dataclass(frozen=True)
+class AddressInfo:
+    id: int | None
+    addressee: str
+    salutation: str
+
+
+@dataclass(frozen=True)
+class SignerInfo:
+    id: int | None
+    name: str
+    position: list[str]
+    unit: str | None
+
+
+# The address book every office starts with (reference §4: addressees of circulars); an
+# administrator adds the office's own.
+DEFAULT_ADDRESSES: tuple[tuple[str, str], ...] = (
+    ("นายอำเภอ ทุกอำเภอ", "เรียน"),
+    ("หัวหน้าส่วนราชการประจำจังหวัด ทุกส่วน", "เรียน"),
+    ("นายกองค์การบริหารส่วนจังหวัด", "เรียน"),
+    ("นายกเทศมนตรี ทุกแห่ง", "เรียน"),
+    ("นายกองค์การบริหารส่วนตำบล ทุกแห่ง", "เรียน"),
+    ("ผู้ว่าราชการจังหวัด ทุกจังหวัด", "เรียน"),
+    ("ปลัดกระทรวงมหาดไทย", "เรียน"),
+    ("อธิบดีกรมการพัฒนาชุมชน", "เรียน"),
+    ("พัฒนาการอำเภอ ทุกอำเภอ", "เรียน"),
+    ("ผู้ว่าราชการจังหวัด", "เรียน"),
+)
+
+
+def _clean(value: object, field: str, *, required: bool = True, limit: int = 500) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise BadRequest(f"{field}: ต้องระบุ / required")
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"{field}: ต้องเป็นข้อความ / must be text")
+    value = value.strip()
+    if len(value) > limit:
+        raise BadRequest(f"{field}: ยาวเกิน {limit} อักขระ / longer than {limit} characters")
+    return value
+
+
+def check_role(role: object) -> str:
+    if role not in ROLES:
+        raise BadRequest(
+            f"role: ต้องเป็น clerk (เจ้าหน้าที่สารบรรณ) หรือ admin (ผู้ดูแลระบบ) / must be one of "
+            f"{', '.join(ROLES)}, not {role!r}"
+        )
+    return str(role)
+
+
+def check_clearance(clearance: object) -> str | None:
+    if clearance in (None, ""):
+        return None
+    if clearance not in SECRECIES:
+        raise BadRequest(
+            f"clearance: ชั้นความลับต้องเป็น {', '.join(SECRECIES)} หรือเว้นว่าง / clearance "
+            f"must be one of {', '.join(SECRECIES)} or empty, not {clearance!r}"
+        )
+    return str(clearance)
+
+
+def check_password(password: object) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequest(
+            f"password: รหัสผ่านต้องยาวอย่างน้อย {MIN_PASSWORD_LENGTH} ตัวอักษร / the password "
+            f"must be at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    if len(password) > 1024:
+        raise BadRequest("password: รหัสผ่านยาวเกินไป / the password is too long")
+    return password
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _user_info(row: User) -> UserInfo:
+    return UserInfo(row.id, row.name, row.display_name, row.role, row.clearance, row.active)
+
+
+def _draft_info(row: Draft) -> DraftInfo:
+    return DraftInfo(
+        row.id,
+        row.owner_id,
+        copy.deepcopy(row.doc),
+        row.unit,
+        row.date_text,
+        row.created_at,
+        row.updated_at,
+        row.letter_id,
+    )
+
+
+class Store:
+    """The service's tables, in the archive's database. Thread-safe: one session per call."""
+
+    def __init__(self, archive: Archive, *, password_method: str | None = None) -> None:
+        self._reader, self._writer = create_engines(archive.url)
+        # werkzeug's default (scrypt) unless told otherwise (the tests use a cheap one).
+        self._hash_method = password_method or "scrypt"
+        self._postgres = self._writer.dialect.name == "postgresql"
+        self._touched: dict[int, dt.datetime] = {}
+        self._touch_lock = threading.Lock()
+        self._token_cache: dict[str, tuple[float, int, UserInfo]] = {}
+        self.upgrade()
+
+    def close(self) -> None:
+        self._reader.dispose()
+        if self._writer is not self._reader:
+            self._writer.dispose()
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with Session(self._reader, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        with Session(self._writer, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    # ---- schema -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _alembic_config() -> Config:
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        return config
+
+    def upgrade(self) -> None:
+        """Create or upgrade the service's tables (under a lock: several workers may start
+        at once)."""
+        config = self._alembic_config()
+        head = ScriptDirectory.from_config(config).get_current_head()
+        with self._writer.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+            if context.get_current_revision() == head:
+                return
+        with self._writer.begin() as connection:
+            if self._postgres:
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                )
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    # ---- users --------------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        name: str,
+        password: str,
+        *,
+        role: str = "clerk",
+        clearance: str | None = None,
+        display_name: str | None = None,
+    ) -> UserInfo:
+        name = _clean(name, "name", limit=64) or ""
+        if not _NAME_RE.fullmatch(name):
+            raise BadRequest(
+                f"name: ชื่อผู้ใช้ {name!r} ต้องยาว ๒-๖๔ ตัวอักษรและไม่มีช่องว่าง / the user "
+                f"name {name!r} must be 2-64 characters without spaces"
+            )
+        role = check_role(role)
+        clearance = check_clearance(clearance)
+        password = check_password(password)
+        display = _clean(display_name, "display_name", required=False, limit=200)
+        now = utcnow()
+        with self._write() as s:
+            if s.scalar(select(User.id).where(User.name == name)) is not None:
+                raise Conflict(f"มีผู้ใช้ชื่อ {name} แล้ว / a user named {name} exists already")
+            row = User(
+                name=name,
+                display_name=display,
+                password_hash=generate_password_hash(password, self._hash_method),
+                role=role,
+                clearance=clearance,
+                active=True,
+                created_at=now,
+                password_changed_at=now,
+            )
+            s.add(row)
+            s.flush()
+            return _user_info(row)
+
+    def users(self) -> list[UserInfo]:
+        with self._read() as s:
+            return [_user_info(u) for u in s.scalars(select(User).order_by(User.name))]
+
+    def user(self, user_id: int) -> UserInfo | None:
+        with self._read() as s:
+            row = s.get(User, user_id)
+            return _user_info(row) if row else None
+
+    def user_by_name(self, name: str) -> UserInfo | None:
+        with self._read() as s:
+            row = s.scalar(select(User).where(User.name == name))
+            return _user_info(row) if row else None
+
+    def authenticate(self, name: str, password: str) -> UserInfo | None:
+        """The active user with this name and password, or None (for either mistake alike)."""
+        with self._read() as s:
+            row = s.scalar(select(User).where(User.name == name)) if name else None
+            stored = row.password_hash if row else None
+        if stored is None:
+            # Spend the same time as a real check, so a name's existence does not show.
+            check_password_hash(_dummy_hash(), password or "")
+            return None
+        if not check_password_hash(stored, password or "") or not row or not row.active:
+            return None
+        return _user_info(row)
+
+    def update_user(
+        self,
+        user_id: int,
+        *,
+        role: str | None = None,
+        clearance: str | None | object = ...,
+        active: bool | None = None,
+        display_name: str | None | object = ...,
+    ) -> UserInfo:
+        with self._write() as s:
+            row = s.get(User, user_id)
+            if row is None:
+                raise NotFound(f"ไม่พบผู้ใช้รายการ {user_id} / no user {user_id}")
+            if role is not None:
+                row.role = check_role(role)
+            if clearance is not ...:
+                row.clearance = check_clearance(clearance)
+            if active is not None:
+                row.active = bool(active)
+            if display_name is not ...:
+                row.display_name = _clean(display_name, "display_name", required=False, limit=200)
+            s.flush()
+            changed = _user_info(row)
+        self._token_cache.clear()
+        return changed
+
+    def set_password(self, user_id: int, password: str) -> None:
+        password = check_password(password)
+        with self._write() as s:
+            row = s.get(User, user_id)
+            if row is None:
+                raise NotFound(f"ไม่พบผู้ใช้รายการ {user_id} / no user {user_id}")
+            row.password_hash = generate_password_hash(password, self._hash_method)
+            row.password_changed_at = utcnow()
+
+    # ---- API tokens ---------------------------------------------------------------------------
+
+    def create_token(self, user_id: int, label: str | None = None) -> tuple[str, TokenInfo]:
+        """A new token for the user: the token itself (shown once) and what is kept."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        label = _clean(label, "label", required=False, limit=200)
+        with self._write() as s:
+            user = s.get(User, user_id)
+            if user is None:
+                raise NotFound(f"ไม่พบผู้ใช้รายการ {user_id} / no user {user_id}")
+            row = ApiToken(
+                user_id=user_id, label=label, token_hash=hash_token(token), created_at=utcnow()
+            )
+            s.add(row)
+            s.flush()
+            return token, TokenInfo(row.id, user.name, label, row.created_at, None, False)
+
+    def user_for_token(self, token: str) -> UserInfo | None:
+        """The active user a live token belongs to, or None."""
+        if not token or len(token) > 200:
+            return None
+        digest = hash_token(token)
+        now = time.monotonic()
+        cached = self._token_cache.get(digest)
+        if cached is not None and now - cached[0] < TOKEN_CACHE_SECONDS:
+            self._touch_token(cached[1])
+            return cached[2]
+        with self._read() as s:
+            found = s.execute(
+                select(ApiToken.id, User)
+                .join(User, User.id == ApiToken.user_id)
+                .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
+            ).first()
+        if found is None or not found[1].active:
+            self._token_cache.pop(digest, None)
+            return None
+        user = _user_info(found[1])
+        if len(self._token_cache) > 10_000:
+            self._token_cache.clear()
+        self._token_cache[digest] = (now, found[0], user)
+        self._touch_token(found[0])
+        return user
+
+    def _touch_token(self, token_id: int) -> None:
+        """Record when a token was last used, at most once a minute (a write per request
+        would queue every API call behind the database's write lock)."""
+        now = utcnow()
+        with self._touch_lock:
+            last = self._touched.get(token_id)
+            if last is not None and now - last < _TOUCH_EVERY:
+                return
+            self._touched[token_id] = now
+        with self._write() as s:
+            row = s.get(ApiToken, token_id)
+            if row is not None:
+                row.last_used_at = now
+
+    def tokens(self, user_id: int | None = None) -> list[TokenInfo]:
+        with self._read() as s:
+            query = select(ApiToken, User.name).join(User, User.id == ApiToken.user_id)
+            if user_id is not None:
+                query = query.where(ApiToken.user_id == user_id)
+            rows = s.execute(query.order_by(ApiToken.id)).all()
+            return [
+                TokenInfo(
+                    t.id, name, t.label, t.created_at, t.last_used_at, t.revoked_at is not None
+                )
+                for t, name in rows
+            ]
+
+    def revoke_token(self, token_id: int) -> None:
+        with self._write() as s:
+            row = s.get(ApiToken, token_id)
+            if row is None:
+                raise NotFound(f"ไม่พบโทเค็นรายการ {token_id} / no token {token_id}")
+            row.revoked_at = row.revoked_at or utcnow()
+        self._token_cache.clear()
+
+    # ---- drafts -------------------------------------------------------------------------------
+
+    def create_draft(self, owner_id: int, doc: dict[str, Any], *, unit: str | None) -> DraftInfo:
+        now = utcnow()
+        with self._write() as s:
+            row = Draft(
+                owner_id=owner_id,
+                doc=copy.deepcopy(doc),
+                unit=unit,
+                date_text=None,
+                created_at=now,
+                updated_at=now,
+            )
+            s.add(row)
+            s.flush()
+            return _draft_info(row)
+
+    def draft(self, draft_id: int) -> DraftInfo | None:
+        with self._read() as s:
+            row = s.get(Draft, draft_id)
+            return _draft_info(row) if row else None
+
+    def drafts(self, owner_id: int, *, limit: int = 50, offset: int = 0) -> list[DraftInfo]:
+        """The owner's drafts not issued yet, the last edited first."""
+        with self._read() as s:
+            rows = s.scalars(
+                select(Draft)
+                .where(Draft.owner_id == owner_id, Draft.letter_id.is_(None))
+                .order_by(Draft.updated_at.desc(), Draft.id.desc())
+                .limit(limit)
+                .offset(offset)
+            )
+            return [_draft_info(r) for r in rows]
+
+    def count_drafts(self, owner_id: int) -> int:
+        with self._read() as s:
+            return (
+                s.scalar(
+                    select(func.count())
+                    .select_from(Draft)
+                    .where(Draft.owner_id == owner_id, Draft.letter_id.is_(None))
+                )
+                or 0
+            )
+
+    def update_draft(
+        self,
+        draft_id: int,
+        doc: dict[str, Any],
+        *,
+        unit: str | None,
+        date_text: str | None,
+    ) -> DraftInfo:
+        with self._write() as s:
+            row = s.get(Draft, draft_id)
+            if row is None:
+                raise NotFound(f"ไม่พบร่างหนังสือรายการ {draft_id} / no draft {draft_id}")
+            if row.letter_id is not None:
+                raise Conflict(
+                    f"ร่างนี้ออกเลขเป็นหนังสือรายการ {row.letter_id} แล้ว แก้ไขไม่ได้ / this "
+                    f"draft was issued as letter {row.letter_id} and cannot change"
+                )
+            row.doc = copy.deepcopy(doc)
+            row.unit = unit
+            row.date_text = date_text
+            row.updated_at = utcnow()
+            s.flush()
+            return _draft_info(row)
+
+    def mark_issued(self, draft_id: int, letter_id: int) -> None:
+        with self._write() as s:
+            row = s.get(Draft, draft_id)
+            if row is not None:
+                row.letter_id = letter_id
+                row.issued_at = utcnow()
+
+    def claim_draft(self, draft_id: int) -> bool:
+        """Take a draft for issuing (sets a placeholder letter id of 0) so two clicks on
+        "issue" cannot take two numbers; False if it is issued or being issued already."""
+        with self._write() as s:
+            row = s.get(Draft, draft_id)
+            if row is None or row.letter_id is not None:
+                return False
+            row.letter_id = 0
+            return True
+
+    def release_draft(self, draft_id: int) -> None:
+        """Give back a draft whose issue failed, so the clerk can correct it."""
+        with self._write() as s:
+            row = s.get(Draft, draft_id)
+            if row is not None and row.letter_id == 0:
+                row.letter_id = None
+
+    def delete_draft(self, draft_id: int) -> None:
+        with self._write() as s:
+            row = s.get(Draft, draft_id)
+            if row is None or row.letter_id is not None:
+                raise Conflict(f"ลบร่างรายการ {draft_id} ไม่ได้ / draft {draft_id} cannot be deleted")
+            s.delete(row)
+
+    # ---- address book and signers -------------------------------------------------------------
+
+    def addresses(self) -> list[AddressInfo]:
+        with self._read() as s:
+            rows = s.scalars(select(AddressBookEntry).order_by(AddressBookEntry.addressee)).all()
+            own = [AddressInfo(r.id, r.addressee, r.salutation) for r in rows]
+        known = {a.addressee for a in own}
+        builtin = [AddressInfo(None, a, sal) for a, sal in DEFAULT_ADDRESSES if a not in known]
+        return own + builtin
+
+    def add_address(self, addressee: str, salutation: str = "เรียน") -> AddressInfo:
+        addressee = _clean(addressee, "addressee") or ""
+        salutation = _clean(salutation, "salutation", limit=100) or "เรียน"
+        with self._write() as s:
+            if s.scalar(select(AddressBookEntry.id).where(AddressBookEntry.addressee == addressee)):
+                raise Conflict(f"มี {addressee} ในสมุดรายชื่อแล้ว / already in the address book")
+            row = AddressBookEntry(addressee=addressee, salutation=salutation, created_at=utcnow())
+            s.add(row)
+            s.flush()
+            return AddressInfo(row.id, addressee, salutation)
+
+    def delete_address(self, entry_id: int) -> None:
+        with self._write() as s:
+            row = s.get(AddressBookEntry, entry_id)
+            if row is None:
+                raise NotFound(f"ไม่พบรายชื่อรายการ {entry_id} / no address {entry_id}")
+            s.delete(row)
+
+    def signers(self) -> list[SignerInfo]:
+        with self._read() as s:
+            rows = s.scalars(select(Signer).order_by(Signer.name)).all()
+            return [SignerInfo(r.id, r.name, list(r.position), r.unit) for r in rows]
+
+    def add_signer(self, name: str, position: list[str], unit: str | None = None) -> SignerInfo:
+        name = _clean(name, "name", limit=200) or ""
+        lines = [line.strip() for line in position if line and line.strip()]
+        if not lines:
+            raise BadRequest("position: ต้องระบุตำแหน่งอย่างน้อยหนึ่งบรรทัด / at least one line")
+        unit = _clean(unit, "unit", required=False)
+        with self._write() as s:
+            row = Signer(name=name, position=lines, unit=unit, created_at=utcnow())
+            s.add(row)
+            s.flush()
+            return SignerInfo(row.id, name, lines, unit)
+
+    def delete_signer(self, signer_id: int) -> None:
+        with self._write() as s:
+            row = s.get(Signer, signer_id)
+            if row is None:
+                raise NotFound(f"ไม่พบผู้ลงนามรายการ {signer_id} / no signer {signer_id}")
+            s.delete(row)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return generate_password_hash("not a password: evens out the time of a failed login")

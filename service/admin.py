@@ -1,0 +1,291 @@
+"""Administration (administrators only): units and registers, users and their clearance,
+API tokens, the address book and signers, rebuilding the search index and verifying the
+archive (both with progress), and the latest audit events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from saraban.errors import BadRequest, SarabanError
+from saraban.letter import SECRECIES
+from service import _records, _web
+from service._store import ROLES
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+NUMBER_FORMATS_TH = {
+    "plain": "เลขเรียงต่อเนื่อง เช่น นค ๐๐๑๙.๓/๑๒๓",
+    "year": "มีปีท้ายเลข เช่น นค ๐๐๑๙.๓/๑๒๓/๒๕๖๘",
+}
+CIRCULAR_SERIES_TH = {
+    "separate": "หนังสือเวียน (ว) แยกชุดเลข",
+    "shared": "หนังสือเวียนใช้ชุดเลขเดียวกับหนังสือปกติ",
+}
+
+
+def _lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _done(message: str, section: str) -> Any:
+    flash(message, "success")
+    return redirect(url_for("admin.index") + f"#{section}")
+
+
+def _failed(exc: SarabanError, section: str) -> Any:
+    if exc.status >= 500:
+        raise exc
+    flash(exc.message, "error")
+    return redirect(url_for("admin.index") + f"#{section}")
+
+
+@bp.get("/")
+@_web.admin_required
+def index() -> Any:
+    archive = _web.archive()
+    store = _web.store()
+    return render_template(
+        "admin.html",
+        units=archive.units(),
+        registers=archive.registers(),
+        users=store.users(),
+        tokens=store.tokens(),
+        addresses=store.addresses(),
+        signers=store.signers(),
+        roles=ROLES,
+        secrecies=SECRECIES,
+        number_formats=NUMBER_FORMATS_TH,
+        circular_series=CIRCULAR_SERIES_TH,
+        events=_records.events(archive, limit=30),
+        search=_web.search_service(),
+        job=request.args.get("job"),
+    )
+
+
+@bp.post("/units")
+@_web.admin_required
+def add_unit() -> Any:
+    form = request.form
+    signer_name = (form.get("signer_name") or "").strip()
+    signer = (
+        {"name": signer_name, "position": _lines(form.get("signer_position"))}
+        if signer_name
+        else None
+    )
+    try:
+        unit = _web.archive().add_unit(
+            form.get("prefix") or "",
+            form.get("name") or "",
+            register=(form.get("register") or "").strip() or None,
+            address=_lines(form.get("address")),
+            phone=form.get("phone") or None,
+            fax=form.get("fax") or None,
+            email=form.get("email") or None,
+            footer=form.get("footer") or None,
+            signer=signer,
+            number_format=form.get("number_format") or "plain",
+            circular_series=form.get("circular_series") or "separate",
+            actor=_web.user().name,
+        )
+    except SarabanError as exc:
+        return _failed(exc, "units")
+    return _done(f"เพิ่มส่วนราชการ {unit.prefix} {unit.name} แล้ว", "units")
+
+
+@bp.post("/registers")
+@_web.admin_required
+def add_register() -> Any:
+    form = request.form
+    try:
+        register = _web.archive().add_register(
+            form.get("name") or "",
+            number_format=form.get("number_format") or "plain",
+            circular_series=form.get("circular_series") or "separate",
+            actor=_web.user().name,
+        )
+    except SarabanError as exc:
+        return _failed(exc, "units")
+    return _done(f"เพิ่มทะเบียน {register.name} แล้ว", "units")
+
+
+@bp.post("/users")
+@_web.admin_required
+def add_user() -> Any:
+    form = request.form
+    admin = _web.user()
+    try:
+        if (form.get("password") or "") != (form.get("repeat_password") or ""):
+            raise BadRequest("repeat_password: รหัสผ่านทั้งสองช่องไม่ตรงกัน / the passwords differ")
+        added = _web.store().add_user(
+            form.get("name") or "",
+            form.get("password") or "",
+            role=form.get("role") or "clerk",
+            clearance=form.get("clearance") or None,
+            display_name=form.get("display_name") or None,
+        )
+    except SarabanError as exc:
+        return _failed(exc, "users")
+    _records.audit(
+        _web.archive(),
+        actor=admin.name,
+        action="user.add",
+        detail={"user": added.name, "role": added.role, "clearance": added.clearance},
+    )
+    return _done(f"เพิ่มผู้ใช้ {added.name} แล้ว", "users")
+
+
+@bp.post("/users/<int:user_id>")
+@_web.admin_required
+def update_user(user_id: int) -> Any:
+    form = request.form
+    admin = _web.user()
+    store = _web.store()
+    try:
+        if user_id == admin.id and (form.get("role") != "admin" or form.get("active") != "1"):
+            raise BadRequest("ลดสิทธิ์หรือปิดบัญชีของตัวเองไม่ได้ / you cannot demote or disable yourself")
+        changed = store.update_user(
+            user_id,
+            role=form.get("role") or None,
+            clearance=form.get("clearance") or None,
+            active=form.get("active") == "1",
+        )
+        password = form.get("password") or ""
+        if password:
+            store.set_password(user_id, password)
+    except SarabanError as exc:
+        return _failed(exc, "users")
+    _records.audit(
+        _web.archive(),
+        actor=admin.name,
+        action="user.update",
+        detail={
+            "user": changed.name,
+            "role": changed.role,
+            "clearance": changed.clearance,
+            "active": changed.active,
+            "password_reset": bool(password),
+        },
+    )
+    return _done(f"บันทึกผู้ใช้ {changed.name} แล้ว", "users")
+
+
+@bp.post("/tokens")
+@_web.admin_required
+def create_token() -> Any:
+    admin = _web.user()
+    store = _web.store()
+    try:
+        user_id = int(request.form.get("user_id") or 0)
+        token, info = store.create_token(user_id, request.form.get("label") or None)
+    except (ValueError, SarabanError) as exc:
+        if isinstance(exc, SarabanError):
+            return _failed(exc, "users")
+        return _failed(BadRequest("user_id: ไม่ถูกต้อง / invalid"), "users")
+    _records.audit(
+        _web.archive(),
+        actor=admin.name,
+        action="token.create",
+        detail={"user": info.user, "token_id": info.id, "label": info.label},
+    )
+    # Shown once, on this response only: the token is not kept anywhere but its hash.
+    return render_template("token_created.html", token=token, info=info)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@_web.admin_required
+def revoke_token(token_id: int) -> Any:
+    try:
+        _web.store().revoke_token(token_id)
+    except SarabanError as exc:
+        return _failed(exc, "users")
+    _records.audit(
+        _web.archive(), actor=_web.user().name, action="token.revoke", detail={"token_id": token_id}
+    )
+    return _done("เพิกถอนโทเค็นแล้ว", "users")
+
+
+@bp.post("/addresses")
+@_web.admin_required
+def add_address() -> Any:
+    try:
+        entry = _web.store().add_address(
+            request.form.get("addressee") or "", request.form.get("salutation") or "เรียน"
+        )
+    except SarabanError as exc:
+        return _failed(exc, "addresses")
+    return _done(f"เพิ่ม {entry.addressee} ในสมุดรายชื่อแล้ว", "addresses")
+
+
+@bp.post("/addresses/<int:entry_id>/delete")
+@_web.admin_required
+def delete_address(entry_id: int) -> Any:
+    try:
+        _web.store().delete_address(entry_id)
+    except SarabanError as exc:
+        return _failed(exc, "addresses")
+    return _done("ลบรายชื่อแล้ว", "addresses")
+
+
+@bp.post("/signers")
+@_web.admin_required
+def add_signer() -> Any:
+    form = request.form
+    try:
+        signer = _web.store().add_signer(
+            form.get("name") or "", _lines(form.get("position")), form.get("unit") or None
+        )
+    except SarabanError as exc:
+        return _failed(exc, "addresses")
+    return _done(f"เพิ่มผู้ลงนาม {signer.name} แล้ว", "addresses")
+
+
+@bp.post("/signers/<int:signer_id>/delete")
+@_web.admin_required
+def delete_signer(signer_id: int) -> Any:
+    try:
+        _web.store().delete_signer(signer_id)
+    except SarabanError as exc:
+        return _failed(exc, "addresses")
+    return _done("ลบผู้ลงนามแล้ว", "addresses")
+
+
+def start_reindex(owner_id: int) -> Any:
+    """Rebuild the search index from the archive in the background (one at a time)."""
+    jobs = _web.jobs()
+    running = jobs.running("reindex")
+    if running is not None:
+        return running
+    service = _web.search_service()
+    service.require()
+
+    def work(job: Any) -> Any:
+        def progress(done: int, total: int | None = None, *_: Any) -> None:
+            job.advance(done, total if total is not None else job.total, "")
+
+        return str(service.reindex(progress=progress))
+
+    return jobs.start("reindex", owner_id, "สร้างดัชนีค้นหาใหม่", work)
+
+
+@bp.post("/reindex")
+@_web.admin_required
+def reindex() -> Any:
+    job = start_reindex(_web.user().id)
+    _records.audit(_web.archive(), actor=_web.user().name, action="search.reindex", detail={})
+    return redirect(url_for("admin.index", job=job.id) + "#search")
+
+
+@bp.post("/verify")
+@_web.admin_required
+def verify() -> Any:
+    archive = _web.archive()
+
+    def work(job: Any) -> Any:
+        job.advance(0, 1, "กำลังตรวจไฟล์ เลขทะเบียน และบันทึกการตรวจสอบ")
+        problems = archive.verify()
+        job.advance(1, 1, "ไม่พบปัญหา" if not problems else f"พบปัญหา {len(problems)} รายการ")
+        return problems
+
+    job = _web.jobs().start("verify", _web.user().id, "ตรวจสอบความครบถ้วนของคลังหนังสือ", work)
+    return redirect(url_for("admin.index", job=job.id) + "#search")

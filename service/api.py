@@ -1,0 +1,657 @@
+"""The JSON API, ``/api/v1``: letters and drafts, search, import, registers, forms, and a
+few administrator routes. Described by ``/api/v1/openapi.json`` (the one route without a
+token).
+
+Every other route needs ``Authorization: Bearer <token>`` (``saraban token create NAME``);
+a missing or wrong token is 401, a clerk on an administrator's route 403, a letter the
+token's user is not cleared for 404 (the same answer as a letter that does not exist).
+Errors have one shape: ``{"ok": false, "error": "...", "status": N}`` (``problems`` added
+for a letter or form that breaks its format). Lists are paged: ``page`` (from 1) and
+``per_page`` (1-100), answered with ``total`` and ``pages``. Dates are ISO (``YYYY-MM-DD``,
+Christian era), as in the letter document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Response, request, url_for
+
+from saraban.errors import BadRequest, NotFound, SarabanError
+from saraban.letter import KINDS
+from service import _drafting, _records, _web
+from service._openapi import openapi_document
+from service.letters import send_letter_file
+from service.registers import register_table, visible_sent
+from service.search import parse_search
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_PER_PAGE = 100
+MAX_IMPORT_FILES = 20
+
+
+# ---- request helpers -------------------------------------------------------------------------
+
+
+def _body() -> dict[str, Any]:
+    """The JSON object sent, or 400 naming what is wrong with it."""
+    if not request.is_json:
+        raise BadRequest(
+            "body: ต้องส่งข้อมูลเป็น JSON (Content-Type: application/json) / send a JSON body "
+            "with Content-Type: application/json"
+        )
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("body: ข้อมูล JSON ไม่ถูกต้อง / the body is not valid JSON")
+    if not isinstance(data, dict):
+        raise BadRequest("body: ต้องเป็นออบเจกต์ JSON / the body must be a JSON object")
+    return data
+
+
+def _paging() -> tuple[int, int]:
+    values = {}
+    for name, default, low, high in (("page", 1, 1, 1_000_000), ("per_page", 20, 1, MAX_PER_PAGE)):
+        text = request.args.get(name, str(default))
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise BadRequest(
+                f"{name}: ต้องเป็นจำนวนเต็ม {low}-{high:,} (ไม่ใช่ {text!r}) / must be a whole "
+                f"number {low}-{high:,}, not {text!r}"
+            )
+        values[name] = int(text)
+    return values["page"], values["per_page"]
+
+
+def _page(items: list[Any], total: int, page: int, per_page: int) -> dict[str, Any]:
+    return {
+        "ok": True,
+        "items": items,
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": max(1, -(-total // per_page)),
+    }
+
+
+def _iso_date(value: Any, field: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(f"{field}: ต้องเป็นข้อความวันที่ YYYY-MM-DD / must be a YYYY-MM-DD string")
+    try:
+        date = dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(
+            f"{field}: '{value}' ไม่ใช่วันที่แบบ YYYY-MM-DD (ปี ค.ศ.) / not a YYYY-MM-DD date"
+        ) from None
+    if date.year > 2400:
+        raise BadRequest(
+            f"{field}: ปี {date.year} เป็นปี พ.ศ. แต่ API ใช้ปี ค.ศ. ({date.year - 543}) / year "
+            f"{date.year} looks like BE; the API takes CE dates ({date.year - 543})"
+        )
+    return date
+
+
+def _letter_json(record: Any, doc: dict[str, Any] | None = None) -> dict[str, Any]:
+    data = record.as_dict()
+    data["links"] = {
+        "self": url_for("api.get_letter", letter_id=record.id),
+        **(
+            {
+                "docx": url_for("api.letter_file", letter_id=record.id, kind="docx"),
+                "pdf": url_for("api.letter_file", letter_id=record.id, kind="pdf"),
+            }
+            if record.pdf_sha256
+            else {}
+        ),
+        **(
+            {"original": url_for("api.letter_file", letter_id=record.id, kind="original")}
+            if record.original_sha256
+            else {}
+        ),
+    }
+    if doc is not None:
+        data["letter"] = doc
+    return data
+
+
+def _draft_json(draft: Any) -> dict[str, Any]:
+    errors, warnings = _drafting.findings(draft.doc, draft.date_text)
+    return {
+        **draft.as_dict(),
+        "errors": [p.as_dict() for p in errors],
+        "warnings": [p.as_dict() for p in warnings],
+        "links": {
+            "self": url_for("api.get_draft", draft_id=draft.id),
+            "preview": url_for("api.preview_draft", draft_id=draft.id),
+            "issue": url_for("api.issue_draft", draft_id=draft.id),
+        },
+    }
+
+
+# ---- the document -----------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi() -> Any:
+    return _web.json_ok(openapi_document())
+
+
+@bp.get("/me")
+@_web.login_required
+def me() -> Any:
+    return _web.json_ok({"ok": True, "user": _web.user().as_dict()})
+
+
+# ---- letters ----------------------------------------------------------------------------------
+
+
+@bp.get("/letters")
+@_web.login_required
+def list_letters() -> Any:
+    """Letters the user may see, newest first; ``ref_no`` (typed any way), ``year`` (BE),
+    ``status`` (issued, cancelled, stored), ``unit`` filter them."""
+    page, per_page = _paging()
+    statuses = _records.SHOWN_STATUSES
+    status = request.args.get("status")
+    if status:
+        if status not in _records.SHOWN_STATUSES:
+            raise BadRequest(
+                f"status: ต้องเป็น {', '.join(_records.SHOWN_STATUSES)} / must be one of "
+                f"{', '.join(_records.SHOWN_STATUSES)}"
+            )
+        statuses = (status,)
+    year = request.args.get("year")
+    if year is not None and (not year.isdigit() or not 2400 <= int(year) <= 2800):
+        raise BadRequest("year: ต้องเป็นปี พ.ศ. เช่น 2568 / year must be a BE year such as 2568")
+    total, rows = _records.recent(
+        _web.archive(),
+        _web.clearance(),
+        limit=per_page,
+        offset=(page - 1) * per_page,
+        statuses=statuses,
+        year=int(year) if year else None,
+        ref_no=request.args.get("ref_no") or None,
+        unit=request.args.get("unit") or None,
+    )
+    return _web.json_ok(_page([_letter_json(r) for r in rows], total, page, per_page))
+
+
+@bp.get("/letters/<int:letter_id>")
+@_web.login_required
+def get_letter(letter_id: int) -> Any:
+    archive = _web.archive()
+    record = _records.letter_for(archive, letter_id, _web.clearance())
+    try:
+        doc = archive.letter_document(letter_id)
+    except NotFound:
+        doc = None
+    return _web.json_ok({"ok": True, "letter": _letter_json(record, doc)})
+
+
+@bp.get("/letters/<int:letter_id>/<any(docx, pdf, original):kind>")
+@_web.login_required
+def letter_file(letter_id: int, kind: str) -> Any:
+    return send_letter_file(letter_id, kind, _web.clearance())
+
+
+@bp.get("/letters/<int:letter_id>/history")
+@_web.login_required
+def letter_history(letter_id: int) -> Any:
+    archive = _web.archive()
+    _records.letter_for(archive, letter_id, _web.clearance())
+    events = [
+        {
+            "seq": e.seq,
+            "at": e.at.isoformat(),
+            "actor": e.actor,
+            "action": e.action,
+            "detail": e.detail,
+        }
+        for e in _records.history(archive, letter_id)
+    ]
+    return _web.json_ok({"ok": True, "events": events})
+
+
+@bp.post("/letters/<int:letter_id>/cancel")
+@_web.login_required
+def cancel_letter(letter_id: int) -> Any:
+    archive = _web.archive()
+    _records.letter_for(archive, letter_id, _web.clearance())
+    reason = _body().get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise BadRequest("reason: ต้องระบุเหตุผลที่ยกเลิก / a reason is required")
+    record = archive.cancel(letter_id, reason, actor=_web.user().name)
+    _web.search_service().poke()
+    return _web.json_ok({"ok": True, "letter": _letter_json(record)})
+
+
+# ---- drafts -----------------------------------------------------------------------------------
+
+
+@bp.get("/drafts")
+@_web.login_required
+def list_drafts() -> Any:
+    page, per_page = _paging()
+    store, user = _web.store(), _web.user()
+    shown = store.drafts(user.id, limit=per_page, offset=(page - 1) * per_page)
+    total = store.count_drafts(user.id)
+    return _web.json_ok(_page([d.as_dict() for d in shown], total, page, per_page))
+
+
+def _letter_argument(body: dict[str, Any]) -> dict[str, Any] | None:
+    letter = body.get("letter")
+    if letter is not None and not isinstance(letter, dict):
+        raise BadRequest("letter: ต้องเป็นออบเจกต์ JSON ของหนังสือ / must be a letter document object")
+    return letter
+
+
+@bp.post("/drafts")
+@_web.login_required
+def create_draft() -> Any:
+    """A new draft: ``{"kind", "circular", "unit"}`` to start from the unit's defaults, or
+    ``{"letter": {...}, "unit"}`` with a whole letter document (its ``ref_no`` dropped)."""
+    body = _body()
+    letter = _letter_argument(body)
+    kind = body.get("kind") or (letter or {}).get("kind") or "external"
+    if kind not in KINDS:
+        raise BadRequest(f"kind: ต้องเป็น {', '.join(KINDS)} / must be one of {', '.join(KINDS)}")
+    unit = body.get("unit")
+    if unit is not None and not isinstance(unit, str):
+        raise BadRequest("unit: ต้องเป็นเลขประจำส่วนราชการ เช่น นค ๐๐๑๙.๓ / a unit prefix")
+    draft = _drafting.create(
+        _web.user(), kind, circular=bool(body.get("circular")), unit=unit, letter=letter
+    )
+    return _web.json_ok({"ok": True, "draft": _draft_json(draft)}, 201)
+
+
+@bp.get("/drafts/<int:draft_id>")
+@_web.login_required
+def get_draft(draft_id: int) -> Any:
+    draft = _drafting.draft_for(draft_id, _web.user())
+    return _web.json_ok({"ok": True, "draft": _draft_json(draft)})
+
+
+@bp.put("/drafts/<int:draft_id>")
+@_web.login_required
+def update_draft(draft_id: int) -> Any:
+    """Replace the draft's letter document (and its unit, if given)."""
+    body = _body()
+    draft = _drafting.draft_for(draft_id, _web.user())
+    letter = _letter_argument(body)
+    if letter is None:
+        raise BadRequest("letter: ต้องส่งหนังสือทั้งฉบับ / the whole letter document is required")
+    if letter.get("kind", "external") not in KINDS:
+        raise BadRequest(
+            f"letter.kind: ต้องเป็น {', '.join(KINDS)} / must be one of {', '.join(KINDS)}"
+        )
+    letter = {**letter, "ref_no": None}
+    unit = body["unit"] if "unit" in body else draft.unit
+    if unit is not None and not isinstance(unit, str):
+        raise BadRequest("unit: ต้องเป็นเลขประจำส่วนราชการ / a unit prefix")
+    _drafting.check_unit(unit)
+    saved = _web.store().update_draft(draft.id, letter, unit=unit or None, date_text=None)
+    return _web.json_ok({"ok": True, "draft": _draft_json(saved)})
+
+
+@bp.delete("/drafts/<int:draft_id>")
+@_web.login_required
+def delete_draft(draft_id: int) -> Any:
+    draft = _drafting.draft_for(draft_id, _web.user())
+    _web.store().delete_draft(draft.id)
+    return _web.json_ok({"ok": True})
+
+
+@bp.get("/drafts/<int:draft_id>/preview")
+@_web.login_required
+def preview_draft(draft_id: int) -> Any:
+    draft = _drafting.draft_for(draft_id, _web.user())
+    return Response(_drafting.preview_pdf(draft), mimetype="application/pdf")
+
+
+@bp.post("/drafts/<int:draft_id>/issue")
+@_web.login_required
+def issue_draft(draft_id: int) -> Any:
+    """Issue the draft: the register gives the number, the letter is dated (its own date or
+    today), rendered, stored and audited."""
+    user = _web.user()
+    draft = _drafting.draft_for(draft_id, user)
+    issued = _drafting.issue(draft, user)
+    record = _web.archive().get(issued.id)
+    return _web.json_ok({"ok": True, "letter": _letter_json(record, issued.letter)}, 201)
+
+
+# ---- search -----------------------------------------------------------------------------------
+
+
+@bp.get("/search")
+@_web.login_required
+def search() -> Any:
+    """``q`` and the filters of the search page (``date_from``/``date_to`` typed in BE or as
+    Thai dates, ``fiscal_year`` BE, ``kind``, ``unit``, ``urgency``, ``direction``),
+    ``sort`` (relevance, date), paged."""
+    page, per_page = _paging()
+    query, filters, sort, errors = parse_search(request.args)
+    if errors:
+        raise BadRequest(
+            "; ".join(v if v.startswith(f"{k}:") else f"{k}: {v}" for k, v in errors.items())
+        )
+    if not query and not filters:
+        raise BadRequest("q: ต้องระบุคำค้นหรือตัวกรอง / give a query or a filter")
+    result = _web.search_service().search(
+        query,
+        clearance=_web.clearance(),
+        filters=filters,
+        sort=sort,
+        limit=per_page,
+        offset=(page - 1) * per_page,
+    )
+    return _web.json_ok(
+        {
+            "ok": True,
+            "total": result.total,
+            "hits": [h.as_dict() for h in result.hits],
+            "facets": result.facets,
+            "page": page,
+            "per_page": per_page,
+            "pages": max(1, -(-result.total // per_page)),
+        }
+    )
+
+
+# ---- import -----------------------------------------------------------------------------------
+
+
+@bp.post("/imports")
+@_web.login_required
+def import_files() -> Any:
+    """Import letters (multipart field ``files``, at most 20 a request): each is read and
+    stored at once; each answer says what to review. One bad file does not stop the rest."""
+    import tempfile
+    from pathlib import Path
+
+    from archive._importer import import_file
+
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    if not files:
+        raise BadRequest(
+            "files: ต้องแนบไฟล์ในช่อง files (multipart/form-data) / attach files as 'files'"
+        )
+    if len(files) > MAX_IMPORT_FILES:
+        raise BadRequest(
+            f"files: ครั้งละไม่เกิน {MAX_IMPORT_FILES} ไฟล์ / at most {MAX_IMPORT_FILES} files a request"
+        )
+    user = _web.user()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="saraban-import-") as folder:
+        for number, upload in enumerate(files, start=1):
+            name = Path((upload.filename or "").replace("\\", "/")).name or f"file-{number}"
+            data = upload.read()
+            path = Path(folder) / f"{number:04d}{Path(name).suffix.lower()}"
+            path.write_bytes(data)
+            try:
+                parsed = import_file(path)
+                record = _web.archive().store_imported(
+                    parsed.letter,
+                    original=data,
+                    original_name=name,
+                    actor=user.name,
+                    needs_review={"fields": parsed.needs_review, "notes": parsed.notes},
+                )
+            except SarabanError as exc:
+                if exc.status >= 500:
+                    raise
+                results.append(
+                    {
+                        "file": name,
+                        "ok": False,
+                        "status": exc.status,
+                        "error": exc.message.replace(path.name, name),
+                    }
+                )
+                continue
+            results.append(
+                {
+                    "file": name,
+                    "ok": True,
+                    "id": record.id,
+                    "ref_no": record.ref_no,
+                    "needs_review": parsed.needs_review,
+                    "notes": parsed.notes,
+                }
+            )
+    _web.search_service().poke()
+    return _web.json_ok(
+        {"ok": all(r["ok"] for r in results), "results": results},
+        201 if any(r["ok"] for r in results) else 400,
+    )
+
+
+# ---- registers --------------------------------------------------------------------------------
+
+
+@bp.get("/registers")
+@_web.login_required
+def list_registers() -> Any:
+    archive = _web.archive()
+    return _web.json_ok(
+        {
+            "ok": True,
+            "registers": [
+                {
+                    "name": r.name,
+                    "circular_series": r.circular_series,
+                    "number_format": r.number_format,
+                    "units": r.units,
+                }
+                for r in archive.registers()
+            ],
+            "units": [
+                {"prefix": u.prefix, "name": u.name, "register": u.register, "address": u.address}
+                for u in archive.units()
+            ],
+        }
+    )
+
+
+def _period() -> tuple[dt.date, dt.date]:
+    today = dt.date.today()
+    date_from = _iso_date(request.args.get("from"), "from") or dt.date(today.year, 1, 1)
+    date_to = _iso_date(request.args.get("to"), "to") or today
+    if date_to < date_from:
+        raise BadRequest("to: วันสิ้นสุดอยู่ก่อนวันเริ่ม / the end date is before the start")
+    return date_from, date_to
+
+
+@bp.get("/registers/<any(sent, received):kind>")
+@_web.login_required
+def register_rows(kind: str) -> Any:
+    """The register between ``from`` and ``to`` (ISO dates; default: this year), as JSON rows
+    (paged) or, with ``format`` csv/docx/pdf, the official table as a file."""
+    from service.registers import export_response
+
+    date_from, date_to = _period()
+    register = request.args.get("register") or None
+    fmt = request.args.get("format", "json")
+    if fmt != "json":
+        table = register_table(kind, date_from, date_to, register, _web.clearance())
+        return export_response(table, fmt, kind, date_from, date_to)
+    page, per_page = _paging()
+    archive = _web.archive()
+    if kind == "sent":
+        rows = [
+            r.as_dict()
+            for r in visible_sent(
+                archive.letters(date_from=date_from, date_to=date_to, register=register),
+                _web.clearance(),
+            )
+        ]
+    else:
+        rows = [
+            r.as_dict()
+            for r in archive.received(date_from=date_from, date_to=date_to, register=register)
+        ]
+    return _web.json_ok(
+        _page(rows[(page - 1) * per_page : page * per_page], len(rows), page, per_page)
+    )
+
+
+@bp.post("/registers/received")
+@_web.login_required
+def receive() -> Any:
+    """Enter a received letter: ``{register, sender, recipient, subject, ref_no?,
+    letter_date? (ISO), action?, note?}``; answers with its เลขรับ."""
+    body = _body()
+    for name in ("register", "sender", "recipient", "subject", "ref_no", "action", "note"):
+        if body.get(name) is not None and not isinstance(body.get(name), str):
+            raise BadRequest(f"{name}: ต้องเป็นข้อความ / must be text")
+    record = _web.archive().receive(
+        body.get("register") or "",
+        sender=body.get("sender") or "",
+        recipient=body.get("recipient") or "",
+        subject=body.get("subject") or "",
+        ref_no=body.get("ref_no"),
+        letter_date=_iso_date(body.get("letter_date"), "letter_date"),
+        action=body.get("action"),
+        note=body.get("note"),
+        actor=_web.user().name,
+    )
+    return _web.json_ok({"ok": True, "received": record.as_dict()}, 201)
+
+
+# ---- forms ------------------------------------------------------------------------------------
+
+
+@bp.get("/forms")
+@_web.login_required
+def list_forms() -> Any:
+    from templates.forms import list_forms as forms
+
+    return _web.json_ok({"ok": True, "forms": [f.as_dict() for f in forms()]})
+
+
+@bp.get("/forms/<name>")
+@_web.login_required
+def form_schema(name: str) -> Any:
+    from templates.forms import form_schema as schema
+
+    return _web.json_ok({"ok": True, "form": schema(name)})
+
+
+@bp.post("/forms/<name>/<any(docx, pdf):fmt>")
+@_web.login_required
+def fill_form(name: str, fmt: str) -> Any:
+    """The form filled with ``{"data": {...}}`` as DOCX or PDF; bad data is 400 with every
+    problem and its field path."""
+    from templates.forms import fill_docx, fill_pdf
+
+    body = _body()
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise BadRequest("data: ต้องเป็นออบเจกต์ JSON ของข้อมูลแบบฟอร์ม / must be an object")
+    content = fill_pdf(name, data) if fmt == "pdf" else fill_docx(name, data)
+    from service.forms import _attachment
+
+    return _attachment(content, name, fmt)
+
+
+# ---- administration ---------------------------------------------------------------------------
+
+
+@bp.get("/users")
+@_web.admin_required
+def list_users() -> Any:
+    return _web.json_ok({"ok": True, "users": [u.as_dict() for u in _web.store().users()]})
+
+
+@bp.post("/users")
+@_web.admin_required
+def add_user() -> Any:
+    body = _body()
+    for name in ("name", "password", "role", "clearance", "display_name"):
+        if body.get(name) is not None and not isinstance(body.get(name), str):
+            raise BadRequest(f"{name}: ต้องเป็นข้อความ / must be text")
+    added = _web.store().add_user(
+        body.get("name") or "",
+        body.get("password") or "",
+        role=body.get("role") or "clerk",
+        clearance=body.get("clearance"),
+        display_name=body.get("display_name"),
+    )
+    _records.audit(
+        _web.archive(),
+        actor=_web.user().name,
+        action="user.add",
+        detail={"user": added.name, "role": added.role, "clearance": added.clearance},
+    )
+    return _web.json_ok({"ok": True, "user": added.as_dict()}, 201)
+
+
+@bp.post("/units")
+@_web.admin_required
+def add_unit() -> Any:
+    body = _body()
+    address = body.get("address") or []
+    if not isinstance(address, list) or not all(isinstance(a, str) for a in address):
+        raise BadRequest("address: ต้องเป็นรายการบรรทัดข้อความ / must be a list of lines")
+    signer = body.get("signer")
+    if signer is not None and not isinstance(signer, dict):
+        raise BadRequest("signer: ต้องเป็นออบเจกต์ {name, position} / must be {name, position}")
+    for name in ("prefix", "name", "register", "phone", "fax", "email", "footer"):
+        if body.get(name) is not None and not isinstance(body.get(name), str):
+            raise BadRequest(f"{name}: ต้องเป็นข้อความ / must be text")
+    unit = _web.archive().add_unit(
+        body.get("prefix") or "",
+        body.get("name") or "",
+        register=body.get("register"),
+        address=address,
+        phone=body.get("phone"),
+        fax=body.get("fax"),
+        email=body.get("email"),
+        footer=body.get("footer"),
+        signer=signer,
+        number_format=body.get("number_format") or "plain",
+        circular_series=body.get("circular_series") or "separate",
+        actor=_web.user().name,
+    )
+    return _web.json_ok(
+        {"ok": True, "unit": {"prefix": unit.prefix, "name": unit.name, "register": unit.register}},
+        201,
+    )
+
+
+@bp.post("/registers")
+@_web.admin_required
+def add_register() -> Any:
+    body = _body()
+    if not isinstance(body.get("name"), str):
+        raise BadRequest("name: ต้องระบุชื่อทะเบียน / the register's name is required")
+    register = _web.archive().add_register(
+        body["name"],
+        number_format=body.get("number_format") or "plain",
+        circular_series=body.get("circular_series") or "separate",
+        actor=_web.user().name,
+    )
+    return _web.json_ok({"ok": True, "register": {"name": register.name}}, 201)
+
+
+@bp.post("/reindex")
+@_web.admin_required
+def reindex() -> Any:
+    from service.admin import start_reindex
+
+    job = start_reindex(_web.user().id)
+    _records.audit(_web.archive(), actor=_web.user().name, action="search.reindex", detail={})
+    return _web.json_ok(
+        {"ok": True, "job": job.as_dict(), "progress": url_for("api.job", job_id=job.id)}, 202
+    )
+
+
+@bp.get("/jobs/<job_id>")
+@_web.login_required
+def job(job_id: str) -> Any:
+    user = _web.user()
+    found = _web.jobs().get(job_id)
+    if found is None or (found.owner_id != user.id and not user.is_admin):
+        raise NotFound(f"ไม่พบงานรายการ {job_id} / no job {job_id}")
+    return _web.json_ok({"ok": True, "job": found.as_dict()})

@@ -1,0 +1,181 @@
+"""Report forms: the list, a web form built from each form's schema (tables with rows to
+add, nested tables included), and the filled DOCX or PDF, or the blank form.
+
+Input names are the schema's dotted paths (``activities.1.steps.0.method``), the same
+paths the form's problems carry, so each problem is shown beside its input. Dates are typed
+in BE and handed to the form as ISO dates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+
+from saraban.errors import Problem
+from saraban.thai import THAI_MONTHS, ThaiDateError, to_arabic_digits
+from service import _web
+from service._letter_form import parse_be_date
+
+bp = Blueprint("forms", __name__)
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_INDEX = re.compile(r"\d+")
+
+
+def _types(items: list[dict[str, Any]], prefix: str = "") -> dict[str, str]:
+    """Field type by path pattern, row numbers replaced by ``#``: {"activities.#.title": "text"}."""
+    found = {}
+    for item in items:
+        path = f"{prefix}{item['name']}"
+        if item["kind"] == "table":
+            found.update(_types(item["columns"], f"{path}.#."))
+        else:
+            found[path] = item.get("type", "text")
+    return found
+
+
+def _tables(items: list[dict[str, Any]], prefix: str = "") -> dict[str, dict[str, Any]]:
+    found = {}
+    for item in items:
+        if item["kind"] == "table":
+            path = f"{prefix}{item['name']}"
+            found[path] = item
+            found.update(_tables(item["columns"], f"{path}.#."))
+    return found
+
+
+def _empty_row(row: Any, preset: Mapping[str, Any]) -> bool:
+    if isinstance(row, dict):
+        return all(_empty_row(value, {}) or preset.get(key) == value for key, value in row.items())
+    if isinstance(row, list):
+        return all(_empty_row(value, {}) for value in row)
+    return row in (None, "")
+
+
+def unflatten(
+    form: Mapping[str, str], schema: dict[str, Any]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """The form's data from the posted fields, and the problems of typed dates."""
+    types = _types(schema["items"])
+    tables = _tables(schema["items"])
+    problems: list[Problem] = []
+    data: dict[str, Any] = {}
+    for key, raw in form.items():
+        pattern = _INDEX.sub("#", key)
+        kind = types.get(pattern)
+        if kind is None:
+            continue
+        value: Any = raw.replace("\r\n", "\n").strip() if isinstance(raw, str) else raw
+        if value == "":
+            value = None
+        elif kind == "date":
+            try:
+                parsed = parse_be_date(value)
+                value = parsed.isoformat() if parsed else None
+            except ThaiDateError as exc:
+                problems.append(Problem(key, exc.code, exc.en, exc.th))
+                value = None
+        elif kind in ("integer", "year", "month"):
+            value = to_arabic_digits(value)
+        node = data
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return _lists(data, "", tables), problems
+
+
+def _lists(node: Any, path: str, tables: dict[str, dict[str, Any]]) -> Any:
+    """Row dictionaries keyed by number become lists in order, empty rows dropped."""
+    if not isinstance(node, dict):
+        return node
+    if path.rstrip(".") and _INDEX.sub("#", path.rstrip(".")) in tables:
+        table = tables[_INDEX.sub("#", path.rstrip("."))]
+        presets = table.get("presets") or []
+        rows = []
+        for number in sorted(int(k) for k in node if k.isdigit()):
+            row = _lists(node[str(number)], f"{path}{number}.", tables)
+            preset = presets[number] if number < len(presets) else {}
+            if not _empty_row(row, preset):
+                rows.append(row)
+        return rows
+    return {key: _lists(value, f"{path}{key}.", tables) for key, value in node.items()}
+
+
+def rows_of(value: Any, table: dict[str, Any]) -> int:
+    shown = len(value) if isinstance(value, list) else 0
+    return max(shown, table.get("min_rows") or 0, len(table.get("presets") or []), 1)
+
+
+@bp.get("/forms")
+@_web.login_required
+def forms() -> Any:
+    from templates.forms import list_forms
+
+    return render_template("forms.html", forms=list_forms())
+
+
+def _fill_page(
+    name: str,
+    data: dict[str, Any] | None = None,
+    problems: list[Problem] | None = None,
+    status: int = 200,
+) -> Any:
+    from templates.forms import form_schema
+
+    schema = form_schema(name)
+    by_field: dict[str, list[str]] = {}
+    for problem in problems or []:
+        by_field.setdefault(problem.field, []).append(problem.th)
+    return render_template(
+        "form_fill.html",
+        schema=schema,
+        data=data or {},
+        problems=by_field,
+        all_problems=problems or [],
+        months=THAI_MONTHS,
+        rows_of=rows_of,
+    ), status
+
+
+@bp.get("/forms/<name>")
+@_web.login_required
+def fill(name: str) -> Any:
+    return _fill_page(name)
+
+
+@bp.post("/forms/<name>")
+@_web.login_required
+def download(name: str) -> Any:
+    """The filled form as DOCX or PDF; problems re-show the form with each beside its input."""
+    from templates.forms import InvalidFormData, fill_docx, fill_pdf, form_schema
+
+    schema = form_schema(name)
+    data, problems = unflatten(request.form, schema)
+    fmt = request.form.get("format", "docx")
+    if problems:
+        return _fill_page(name, data, problems, 400)
+    try:
+        content = fill_pdf(name, data) if fmt == "pdf" else fill_docx(name, data)
+    except InvalidFormData as exc:
+        return _fill_page(name, data, list(exc.problems), 400)
+    return _attachment(content, name, fmt)
+
+
+def _attachment(content: bytes, name: str, fmt: str) -> Response:
+    response = Response(content, mimetype="application/pdf" if fmt == "pdf" else DOCX_TYPE)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{name}.{"pdf" if fmt == "pdf" else "docx"}"'
+    )
+    return response
+
+
+@bp.get("/forms/<name>/blank.<any(docx, pdf):fmt>")
+@_web.login_required
+def blank(name: str, fmt: str) -> Any:
+    from templates.forms import blank_docx, blank_pdf
+
+    content = blank_pdf(name) if fmt == "pdf" else blank_docx(name)
+    return _attachment(content, f"{name}-blank", fmt)

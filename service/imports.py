@@ -1,0 +1,225 @@
+"""Importing existing letters: upload (.txt, .docx, .pdf; size-limited), parsing in the
+background with progress, review of what was read beside the original, and confirmation
+(one letter at a time with corrections, or all at once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from saraban.errors import SarabanError
+from saraban.letter import KINDS, SECRECIES, URGENCIES
+from saraban.thai import ThaiDateError
+from service import _batches, _web
+from service._letter_form import KIND_NAMES, parse_be_date, show_be_date
+
+bp = Blueprint("imports", __name__)
+_MEDIA = {
+    ".pdf": "application/pdf",
+    ".txt": "text/plain; charset=utf-8",
+    ".docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+}
+# Fields a clerk may correct on the review page (dotted paths of the letter document).
+REVIEW_FIELDS = (
+    ("ref_no", "ที่ (เลขที่หนังสือ)"),
+    ("date", "ลงวันที่ (พ.ศ.)"),
+    ("subject", "เรื่อง"),
+    ("sender.name", "ส่วนราชการเจ้าของหนังสือ"),
+    ("addressee", "เรียน (ผู้รับ)"),
+    ("signer.name", "ผู้ลงนาม"),
+)
+
+
+def _home() -> Path:
+    return Path(current_app.config["SARABAN_HOME"])
+
+
+def start_parsing(batch: _batches.Batch) -> Any:
+    home, owner = _home(), batch.owner_id
+
+    def work(job: Any) -> Any:
+        def progress(done: int, total: int, name: str) -> None:
+            job.advance(done, total, f"กำลังอ่าน {name}" if name else "")
+
+        return _batches.parse_all(home, batch.id, owner, progress).counts()
+
+    return _web.jobs().start("import-parse", owner, "อ่านไฟล์ที่นำเข้า", work)
+
+
+@bp.get("/imports")
+@_web.login_required
+def imports() -> Any:
+    user = _web.user()
+    return render_template(
+        "imports.html",
+        batches=_batches.recent(_home(), user.id),
+        max_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
+    )
+
+
+@bp.post("/imports")
+@_web.login_required
+def upload() -> Any:
+    user = _web.user()
+    files = [
+        (f.filename or "", f.read()) for f in request.files.getlist("files") if f and f.filename
+    ]
+    try:
+        batch = _batches.create(_home(), user.id, files)
+    except SarabanError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("imports.imports"))
+    job = start_parsing(batch)
+    return redirect(url_for("imports.batch", batch_id=batch.id, job=job.id))
+
+
+@bp.get("/imports/<batch_id>")
+@_web.login_required
+def batch(batch_id: str) -> Any:
+    user = _web.user()
+    found = _batches.load(_home(), batch_id, user.id)
+    return render_template(
+        "import_batch.html",
+        batch=found,
+        counts=found.counts(),
+        job=request.args.get("job"),
+    )
+
+
+@bp.get("/imports/<batch_id>/<int:n>")
+@_web.login_required
+def review(batch_id: str, n: int) -> Any:
+    return _review_page(batch_id, n)
+
+
+def _review_page(batch_id: str, n: int, error: str | None = None, values: Any = None) -> Any:
+    user = _web.user()
+    home = _home()
+    found = _batches.load(home, batch_id, user.id)
+    item = _batches.get_item(found, n)
+    letter = item.letter or {}
+    shown = values or {
+        "ref_no": letter.get("ref_no") or "",
+        "date": show_be_date(letter.get("date")),
+        "subject": letter.get("subject") or "",
+        "sender.name": (letter.get("sender") or {}).get("name") or "",
+        "addressee": letter.get("addressee") or "",
+        "signer.name": (letter.get("signer") or {}).get("name") or "",
+        "kind": letter.get("kind") or "external",
+        "secrecy": letter.get("secrecy") or "",
+        "urgency": letter.get("urgency") or "",
+    }
+    numbers = [i.n for i in found.items]
+    position = numbers.index(n)
+    return render_template(
+        "import_review.html",
+        batch=found,
+        item=item,
+        values=shown,
+        fields=REVIEW_FIELDS,
+        review=set(item.needs_review),
+        text=_batches.original_text(home, found, item),
+        kinds=KINDS,
+        kind_names=KIND_NAMES,
+        secrecies=SECRECIES,
+        urgencies=URGENCIES,
+        previous=numbers[position - 1] if position > 0 else None,
+        next=numbers[position + 1] if position + 1 < len(numbers) else None,
+        error=error,
+    ), (400 if error else 200)
+
+
+@bp.post("/imports/<batch_id>/<int:n>")
+@_web.login_required
+def confirm(batch_id: str, n: int) -> Any:
+    """Store one letter with the clerk's corrections."""
+    user = _web.user()
+    home = _home()
+    found = _batches.load(home, batch_id, user.id)
+    item = _batches.get_item(found, n)
+    letter = dict(item.letter or {})
+    form = request.form
+    try:
+        date_text = (form.get("date") or "").strip()
+        date = parse_be_date(date_text)
+    except ThaiDateError as exc:
+        return _review_page(batch_id, n, f"ลงวันที่: {exc.th} / {exc.en}", form)
+    letter["ref_no"] = (form.get("ref_no") or "").strip() or None
+    letter["date"] = date.isoformat() if date else None
+    letter["subject"] = (form.get("subject") or "").strip() or None
+    letter["addressee"] = (form.get("addressee") or "").strip() or None
+    letter["sender"] = {
+        **(letter.get("sender") or {}),
+        "name": (form.get("sender.name") or "").strip() or None,
+    }
+    letter["signer"] = {
+        **(letter.get("signer") or {}),
+        "name": (form.get("signer.name") or "").strip() or None,
+    }
+    kind = form.get("kind")
+    letter["kind"] = kind if kind in KINDS else letter.get("kind", "external")
+    letter["secrecy"] = form.get("secrecy") if form.get("secrecy") in SECRECIES else None
+    letter["urgency"] = form.get("urgency") if form.get("urgency") in URGENCIES else None
+    try:
+        stored = _batches.store_item(
+            _web.archive(), home, batch_id, user.id, n, actor=user.name, letter=letter
+        )
+    except SarabanError as exc:
+        if exc.status >= 500:
+            raise
+        return _review_page(batch_id, n, exc.message, form)
+    _web.search_service().poke()
+    flash(f"เก็บ {item.name} เข้าระบบแล้ว (หนังสือรายการ {stored.letter_id})", "success")
+    following = [i.n for i in found.items if i.n > n and i.status == "parsed"]
+    if following:
+        return redirect(url_for("imports.review", batch_id=batch_id, n=following[0]))
+    return redirect(url_for("imports.batch", batch_id=batch_id))
+
+
+@bp.post("/imports/<batch_id>/confirm")
+@_web.login_required
+def confirm_all(batch_id: str) -> Any:
+    """Store every parsed letter of the batch as read, in the background."""
+    user = _web.user()
+    home = _home()
+    _batches.load(home, batch_id, user.id)  # 404 for another clerk's batch
+    archive, search = _web.archive(), _web.search_service()
+
+    def work(job: Any) -> Any:
+        def progress(done: int, total: int, _name: str) -> None:
+            job.advance(done, total, f"เก็บแล้ว {done} จาก {total}")
+
+        result = _batches.store_all(
+            archive, home, batch_id, user.id, actor=user.name, progress=progress
+        )
+        search.poke()
+        return result.counts()
+
+    job = _web.jobs().start("import-store", user.id, "เก็บหนังสือที่นำเข้า", work)
+    return redirect(url_for("imports.batch", batch_id=batch_id, job=job.id))
+
+
+@bp.get("/imports/<batch_id>/<int:n>/original")
+@_web.login_required
+def original(batch_id: str, n: int) -> Any:
+    user = _web.user()
+    home = _home()
+    found = _batches.load(home, batch_id, user.id)
+    item = _batches.get_item(found, n)
+    return send_file(
+        _batches.item_path(home, found, item),
+        mimetype=_MEDIA.get(item.suffix, "application/octet-stream"),
+        as_attachment=item.suffix not in (".pdf", ".txt"),
+        download_name=item.name,
+    )

@@ -1,0 +1,204 @@
+"""The registers: ทะเบียนหนังสือส่ง (every number, cancelled and unused ones with their
+reason) and ทะเบียนหนังสือรับ (with a form to receive a letter), filtered by BE dates and
+register, exported as CSV, DOCX or PDF in the official columns.
+
+A letter the user is not cleared for is left out of the page and of the export alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+
+from archive import Table, incoming_register, outgoing_register, write_table
+from saraban.errors import BadRequest, SarabanError
+from saraban.letter import SECRECIES
+from saraban.thai import ThaiDateError, thai_date, to_thai_digits
+from service import _records, _web
+from service._letter_form import parse_be_date
+
+bp = Blueprint("registers", __name__)
+PER_PAGE = 50
+KINDS = {"sent": "ทะเบียนหนังสือส่ง", "received": "ทะเบียนหนังสือรับ"}
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "pdf": "application/pdf",
+}
+_SECRECY_NOTE = re.compile(r"ชั้นความลับ: (\S+)")
+
+
+def parse_period(args: Any) -> tuple[dt.date, dt.date, dict[str, str]]:
+    """The BE dates typed in ``from``/``to`` (default: 1 January of this year to today)."""
+    today = dt.date.today()
+    errors: dict[str, str] = {}
+    period = [dt.date(today.year, 1, 1), today]
+    for index, name in enumerate(("from", "to")):
+        text = (args.get(name) or "").strip()
+        if not text:
+            continue
+        try:
+            parsed = parse_be_date(text)
+        except ThaiDateError as exc:
+            errors[name] = f"{exc.th} / {exc.en}"
+        else:
+            if parsed is not None:
+                period[index] = parsed
+    if period[1] < period[0] and not errors:
+        errors["to"] = (
+            f"วันสิ้นสุด ({thai_date(period[1])}) อยู่ก่อนวันเริ่ม ({thai_date(period[0])}) / the end "
+            "date is before the start"
+        )
+    return period[0], period[1], errors
+
+
+def visible_sent(records: list[Any], clearance: str | None) -> list[Any]:
+    return [
+        r
+        for r in records
+        if r.status != "stored" and r.serial is not None and _records.can_see(clearance, r.secrecy)
+    ]
+
+
+def filter_table(table: Table, records: list[Any], clearance: str | None) -> Table:
+    """The outgoing register without the rows of letters the user may not see.
+
+    A row is dropped when it matches a hidden letter (number, unit and date), and, as a
+    second guard, whenever its note names a secrecy level above the clearance.
+    """
+    hidden = {
+        (
+            ("ว " if r.circular else "") + to_thai_digits(str(r.serial)),
+            r.unit or "",
+            thai_date(r.date, "short") if r.date else "",
+        )
+        for r in records
+        if r.serial is not None and not _records.can_see(clearance, r.secrecy)
+    }
+    rows = []
+    for row in table.rows:
+        if (row[1], row[2], row[3]) in hidden:
+            continue
+        marked = _SECRECY_NOTE.search(row[-1] or "")
+        if marked and not _records.can_see(clearance, marked.group(1).rstrip(";")):
+            continue
+        rows.append(row)
+    return Table(table.title, table.subtitle, table.columns, rows)
+
+
+def register_table(
+    kind: str, date_from: dt.date, date_to: dt.date, register: str | None, clearance: str | None
+) -> Table:
+    archive = _web.archive()
+    if kind == "received":
+        return incoming_register(archive, date_from, date_to, register=register)
+    table = outgoing_register(archive, date_from, date_to, register=register)
+    if clearance == SECRECIES[-1]:
+        return table
+    records = archive.letters(date_from=date_from, date_to=date_to, register=register)
+    return filter_table(table, records, clearance)
+
+
+def export_response(
+    table: Table, fmt: str, kind: str, date_from: dt.date, date_to: dt.date
+) -> Response:
+    if fmt not in FORMATS:
+        raise BadRequest("format: ต้องเป็น csv, docx หรือ pdf / format must be csv, docx or pdf")
+    data = write_table(table, fmt)
+    name = f"{kind}-{date_from.isoformat()}-{date_to.isoformat()}.{fmt}"
+    response = Response(data, mimetype=FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.get("/registers")
+@_web.login_required
+def registers() -> Any:
+    user = _web.user()
+    kind = request.args.get("kind", "sent")
+    if kind not in KINDS:
+        kind = "sent"
+    date_from, date_to, errors = parse_period(request.args)
+    register = (request.args.get("register") or "").strip() or None
+    archive = _web.archive()
+    rows: list[Any] = []
+    if not errors:
+        if kind == "sent":
+            rows = visible_sent(
+                archive.letters(date_from=date_from, date_to=date_to, register=register),
+                user.clearance,
+            )
+            rows.reverse()  # newest number first on screen
+        else:
+            rows = list(
+                reversed(archive.received(date_from=date_from, date_to=date_to, register=register))
+            )
+    page = _web.page_number()
+    total = len(rows)
+    return render_template(
+        "registers.html",
+        kind=kind,
+        kinds=KINDS,
+        rows=rows[(page - 1) * PER_PAGE : page * PER_PAGE],
+        total=total,
+        page=page,
+        pages=max(1, -(-total // PER_PAGE)),
+        date_from=request.args.get("from") or thai_date(date_from),
+        date_to=request.args.get("to") or thai_date(date_to),
+        register=register or "",
+        registers=archive.registers(),
+        units=archive.units(),
+        errors=errors,
+        today=thai_date(dt.date.today()),
+    ), (400 if errors else 200)
+
+
+@bp.get("/registers/export")
+@_web.login_required
+def export() -> Any:
+    kind = request.args.get("kind", "sent")
+    if kind not in KINDS:
+        raise BadRequest("kind: ต้องเป็น sent หรือ received / kind must be sent or received")
+    date_from, date_to, errors = parse_period(request.args)
+    if errors:
+        raise BadRequest("; ".join(f"{k}: {v}" for k, v in errors.items()))
+    register = (request.args.get("register") or "").strip() or None
+    table = register_table(kind, date_from, date_to, register, _web.clearance())
+    return export_response(table, request.args.get("format", "csv"), kind, date_from, date_to)
+
+
+@bp.post("/registers/receive")
+@_web.login_required
+def receive() -> Any:
+    """ลงทะเบียนรับ: the next เลขรับ of the register for a letter that arrived."""
+    user = _web.user()
+    form = request.form
+    letter_date = None
+    text = (form.get("letter_date") or "").strip()
+    try:
+        letter_date = parse_be_date(text) if text else None
+    except ThaiDateError as exc:
+        flash(f"ลงวันที่: {exc.th}", "error")
+        return redirect(url_for("registers.registers", kind="received"))
+    try:
+        record = _web.archive().receive(
+            form.get("register") or "",
+            sender=form.get("sender") or "",
+            recipient=form.get("recipient") or "",
+            subject=form.get("subject") or "",
+            ref_no=form.get("ref_no") or None,
+            letter_date=letter_date,
+            action=form.get("action") or None,
+            note=form.get("note") or None,
+            actor=user.name,
+        )
+    except SarabanError as exc:
+        if exc.status >= 500:
+            raise
+        flash(f"ลงรับไม่ได้: {exc.message}", "error")
+        return redirect(url_for("registers.registers", kind="received"))
+    flash(f"ลงรับแล้ว เลขรับที่ {to_thai_digits(str(record.serial))}", "success")
+    return redirect(url_for("registers.registers", kind="received"))

@@ -1,0 +1,780 @@
+"""The web service's pages: the factory and its settings, the one error shape, accounts
+(login, CSRF, cookies, roles), drafting (form to document, lint beside each field, BE dates),
+secrecy on every page, registers, import and forms. Real SQLite, real files, no rendering
+(the tests that render PDFs are in test_service_pdf.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from test_service_support import (
+    PASSWORD,
+    SEEDS,
+    UNIT,
+    add_unit,
+    add_users,
+    csrf_of,
+    draft_form,
+    login,
+    make_app,
+    secret_letter,
+    seed_letter,
+    store_letter,
+)
+
+from saraban.errors import NotFound, SarabanError
+from saraban.settings import SETTINGS
+
+
+@pytest.fixture
+def app(tmp_path):
+    from service import close_app
+
+    app = make_app(tmp_path / "home")
+    add_unit(app)
+    add_users(app)
+    yield app
+    close_app(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# ---- the factory and settings --------------------------------------------------------------
+
+
+def test_factory_reads_the_test_config(tmp_path):
+    from service import close_app, create_app
+
+    app = create_app({"SARABAN_HOME": str(tmp_path / "h"), "SARABAN_MAX_UPLOAD_MB": "3"})
+    try:
+        assert app.config["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024
+        assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+        assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+        assert app.config["SESSION_COOKIE_SECURE"] is False
+        assert (tmp_path / "h" / "secret_key").stat().st_mode & 0o777 == 0o600
+    finally:
+        close_app(app)
+
+
+def test_factory_reads_the_environment(tmp_path, monkeypatch):
+    from service import close_app, create_app
+
+    monkeypatch.setenv("SARABAN_HOME", str(tmp_path / "env-home"))
+    monkeypatch.setenv("SARABAN_SECURE_COOKIES", "1")
+    monkeypatch.setenv("SARABAN_SECRET_KEY", "k" * 32)
+    app = create_app()
+    try:
+        assert app.config["SARABAN_HOME"] == str((tmp_path / "env-home").resolve())
+        assert app.config["SESSION_COOKIE_SECURE"] is True
+        assert app.config["SECRET_KEY"] == "k" * 32
+    finally:
+        close_app(app)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SARABAN_SECURE_COOKIES", "maybe"),
+        ("SARABAN_MAX_UPLOAD_MB", "lots"),
+        ("SARABAN_SECRET_KEY", "short"),
+    ],
+)
+def test_a_bad_setting_is_refused_naming_the_variable(tmp_path, name, value):
+    from service import create_app
+
+    with pytest.raises(SarabanError) as caught:
+        create_app({"SARABAN_HOME": str(tmp_path), name: value})
+    assert name in caught.value.message
+
+
+def test_an_instance_folder_that_cannot_be_written_is_refused(tmp_path):
+    from service import create_app
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")  # (tests may run as root: a mode bit would not stop it)
+    with pytest.raises(SarabanError) as caught:
+        create_app({"SARABAN_HOME": str(blocker / "instance")})
+    assert "SARABAN_HOME" in caught.value.message
+
+
+def test_every_service_setting_is_in_the_settings_table():
+    from service._config import SERVICE_SETTINGS
+
+    documented = {s.name for s in SETTINGS}
+    # SARABAN_SEARCH_BACKEND belongs to the indexer, which documents it.
+    assert set(SERVICE_SETTINGS) - {"SARABAN_SEARCH_BACKEND"} <= documented
+
+
+# ---- one error shape -------------------------------------------------------------------------
+
+
+def test_the_error_shape_is_pinned(client):
+    """Every API error, whatever raised it, is exactly {ok, error, status}."""
+    cases = [
+        client.get("/api/v1/letters"),  # no token: 401
+        client.get("/api/v1/no-such-route"),  # 404 from the router
+        client.delete("/api/v1/letters"),  # 405 from the router
+    ]
+    for response in cases:
+        body = response.get_json()
+        assert set(body) == {"ok", "error", "status"}
+        assert body["ok"] is False
+        assert body["status"] == response.status_code
+        assert isinstance(body["error"], str) and body["error"]
+
+
+def test_the_error_shape_is_saraban_errors_own():
+    assert NotFound("ไม่พบ / not found").as_dict() == {
+        "ok": False,
+        "error": "ไม่พบ / not found",
+        "status": 404,
+    }
+
+
+def test_a_page_error_is_a_thai_page(client):
+    login(client, "clerk")
+    response = client.get("/letters/999999")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "ไม่พบหนังสือรายการ 999999" in response.get_data(as_text=True)
+
+
+# ---- accounts --------------------------------------------------------------------------------
+
+
+def test_pages_need_a_login(client):
+    for path in ("/", "/letters", "/search", "/registers", "/imports", "/forms", "/letters/new"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_login_sets_a_secure_session_cookie(client):
+    page = client.get("/login")
+    token = csrf_of(page.get_data(as_text=True))
+    response = client.post(
+        "/login", data={"name": "clerk", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # only with SARABAN_SECURE_COOKIES=1
+
+
+def test_secure_cookies_when_configured(tmp_path):
+    from service import close_app
+
+    app = make_app(tmp_path / "h", SARABAN_SECURE_COOKIES="1")
+    add_users(app)
+    try:
+        client = app.test_client()
+        token = csrf_of(client.get("/login").get_data(as_text=True))
+        response = client.post(
+            "/login", data={"name": "clerk", "password": PASSWORD, "csrf_token": token}
+        )
+        assert "Secure" in response.headers["Set-Cookie"]
+    finally:
+        close_app(app)
+
+
+def test_a_wrong_password_is_refused_in_thai(client):
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"name": "clerk", "password": "wrong password", "csrf_token": token}
+    )
+    assert response.status_code == 401
+    assert "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง" in response.get_data(as_text=True)
+
+
+def test_the_login_form_needs_its_csrf_token(client):
+    client.get("/login")
+    response = client.post("/login", data={"name": "clerk", "password": PASSWORD})
+    assert response.status_code == 400
+    assert "CSRF" in response.get_data(as_text=True)
+
+
+def test_every_form_post_needs_the_csrf_token(app, client):
+    login(client, "admin")
+    draft = app.extensions["saraban_store"].create_draft(
+        app.extensions["saraban_store"].user_by_name("admin").id, {"kind": "external"}, unit=None
+    )
+    posts = [
+        "/letters/new",
+        f"/drafts/{draft.id}",
+        f"/drafts/{draft.id}/issue",
+        f"/drafts/{draft.id}/delete",
+        "/letters/1/cancel",
+        "/registers/receive",
+        "/imports",
+        "/admin/users",
+        "/admin/units",
+        "/admin/reindex",
+        "/logout",
+        "/account",
+    ]
+    for path in posts:
+        response = client.post(path, data={"name": "x"})
+        assert response.status_code == 400, path
+        wrong = client.post(path, data={"csrf_token": "forged"})
+        assert wrong.status_code == 400, path
+
+
+def test_too_many_failed_logins_are_refused(client):
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    for _ in range(10):
+        client.post("/login", data={"name": "secret", "password": "nope", "csrf_token": token})
+    response = client.post(
+        "/login", data={"name": "secret", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 429
+
+
+def test_logins_are_in_the_audit_chain(app, client):
+    from service import _records
+
+    login(client, "clerk")
+    actions = [(e.actor, e.action) for e in _records.events(app.extensions["archive"])]
+    assert ("clerk", "user.login") in actions
+    assert app.extensions["archive"].verify() == []
+
+
+def test_the_next_parameter_stays_on_this_site(client):
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login",
+        data={
+            "name": "clerk",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/",
+        },
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_a_clerk_cannot_open_administration(client):
+    login(client, "clerk")
+    assert client.get("/admin/").status_code == 403
+
+
+def test_an_admin_adds_a_user_and_a_token(app, client):
+    csrf = login(client, "admin")
+    response = client.post(
+        "/admin/users",
+        data={
+            "csrf_token": csrf,
+            "name": "newclerk",
+            "password": "a good password",
+            "repeat_password": "a good password",
+            "role": "clerk",
+            "clearance": "ลับมาก",
+        },
+    )
+    assert response.status_code == 302
+    user = app.extensions["saraban_store"].user_by_name("newclerk")
+    assert user.clearance == "ลับมาก"
+    page = client.post(
+        "/admin/tokens", data={"csrf_token": csrf, "user_id": str(user.id), "label": "ระบบ A"}
+    )
+    token = page.get_data(as_text=True).split('id="token" class="token" value="')[1].split('"')[0]
+    assert app.extensions["saraban_store"].user_for_token(token).name == "newclerk"
+
+
+def test_password_change_needs_the_old_one(client):
+    csrf = login(client, "clerk")
+    response = client.post(
+        "/account",
+        data={
+            "csrf_token": csrf,
+            "current_password": "wrong",
+            "new_password": "new password 1",
+            "repeat_password": "new password 1",
+        },
+    )
+    assert response.status_code == 400
+    assert "รหัสผ่านเดิมไม่ถูกต้อง" in response.get_data(as_text=True)
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_font_is_served_from_the_package(client):
+    with client.get("/fonts/Sarabun-Regular.ttf") as response:
+        assert response.status_code == 200
+        assert response.data[:4] == b"\x00\x01\x00\x00"
+    with client.get("/fonts/secret_key") as response:
+        assert response.status_code == 404
+
+
+def test_no_page_fetches_from_the_internet(client):
+    login(client, "admin")
+    for path in ("/", "/letters/new", "/search", "/registers", "/imports", "/forms", "/admin/"):
+        html = client.get(path).get_data(as_text=True)
+        assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', ""), path
+        assert "https://" not in html, path
+    with client.get("/static/saraban.css") as response:
+        css = response.get_data(as_text=True)
+    with client.get("/static/saraban.js") as response:
+        js = response.get_data(as_text=True)
+    assert "http" not in css and "http" not in js
+
+
+# ---- drafting --------------------------------------------------------------------------------
+
+
+def _new_draft(client, csrf, kind="external"):
+    response = client.post(
+        "/letters/new", data={"csrf_token": csrf, "kind": kind, "circular": "1", "unit": UNIT}
+    )
+    assert response.status_code == 302
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def test_a_new_draft_starts_with_the_units_parts(app, client):
+    csrf = login(client, "clerk")
+    draft_id = _new_draft(client, csrf)
+    draft = app.extensions["saraban_store"].draft(draft_id)
+    assert draft.unit == UNIT
+    assert draft.doc["sender"]["name"] == "ศาลากลางจังหวัดหนองคาย"
+    assert draft.doc["signer"]["name"] == "นายไพโรจน์ โสภาพร"
+    assert draft.doc["circular"] is True
+    page = client.get(f"/drafts/{draft_id}").get_data(as_text=True)
+    assert "นายอำเภอ ทุกอำเภอ" in page  # the address book
+    assert 'data-field="subject"' in page
+
+
+def test_autosave_builds_the_document_and_places_findings(app, client):
+    csrf = login(client, "clerk")
+    draft_id = _new_draft(client, csrf)
+    form = draft_form(csrf)
+    form["references"] = ["", *form["references"]]  # an empty row first: dropped
+    form["signer.name"] = ""
+    response = client.post(f"/drafts/{draft_id}", data=form, headers={"Accept": "application/json"})
+    body = response.get_json()
+    assert body["ok"] is True
+    doc = app.extensions["saraban_store"].draft(draft_id).doc
+    assert len(doc["references"]) == 2
+    assert doc["enclosures"][2] == {"title": "แผนที่", "quantity": "๑ แผ่น"}
+    assert doc["body"][1] == {"items": ["แจ้งผู้เข้าร่วมประชุม", "ส่งแบบตอบรับ (สิ่งที่ส่งมาด้วย ๒)"]}
+    errors = {p["form_field"]: p for p in body["errors"]}
+    assert errors["signer.name"]["code"] == "required"
+    assert "ต้องระบุ" in errors["signer.name"]["th"]
+    assert body["preview"].startswith(f"/drafts/{draft_id}/preview.pdf")
+
+
+def test_a_finding_about_a_row_points_at_the_row_typed(client):
+    from werkzeug.datastructures import MultiDict
+
+    from service._letter_form import letter_from_form
+
+    form = MultiDict(draft_form("x"))
+    form.setlist("references", ["", "", "หนังสือ ที่ นค ๐๐๑๙.๓/๑"])
+    parsed = letter_from_form(form)
+    assert parsed.doc["references"] == ["หนังสือ ที่ นค ๐๐๑๙.๓/๑"]
+    assert parsed.form_path("references.0") == "references.2"
+    assert parsed.form_path("body.1.items.1") == "body.1.items.1"
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("15/12/2025", "ce_year"),
+        ("15 ธันวาคม 2025", "ce_year"),
+        ("2025-12-15", "ce_year"),
+        ("31/2/2568", "impossible_date"),
+        ("เมื่อวาน", "unreadable"),
+    ],
+)
+def test_a_date_in_ce_is_caught_not_shifted(app, client, typed, code):
+    csrf = login(client, "clerk")
+    draft_id = _new_draft(client, csrf)
+    body = client.post(
+        f"/drafts/{draft_id}",
+        data=draft_form(csrf, date=typed),
+        headers={"Accept": "application/json"},
+    ).get_json()
+    dates = [p for p in body["errors"] if p["form_field"] == "date"]
+    assert [p["code"] for p in dates] == [code]
+    draft = app.extensions["saraban_store"].draft(draft_id)
+    assert draft.doc["date"] is None and draft.date_text == typed
+    if code == "ce_year":
+        assert "พ.ศ." in dates[0]["th"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "iso"),
+    [
+        ("15/12/2568", "2025-12-15"),
+        ("๑๕ ธันวาคม ๒๕๖๘", "2025-12-15"),
+        ("15 ธ.ค. 68", "2025-12-15"),
+        ("๑๕/๑๒/๒๕๖๘", "2025-12-15"),
+    ],
+)
+def test_a_be_date_is_read(app, client, typed, iso):
+    csrf = login(client, "clerk")
+    draft_id = _new_draft(client, csrf)
+    client.post(
+        f"/drafts/{draft_id}",
+        data=draft_form(csrf, date=typed),
+        headers={"Accept": "application/json"},
+    )
+    assert app.extensions["saraban_store"].draft(draft_id).doc["date"] == iso
+
+
+def test_a_draft_with_an_unreadable_date_is_not_issued_with_today(app, client):
+    csrf = login(client, "clerk")
+    draft_id = _new_draft(client, csrf)
+    client.post(f"/drafts/{draft_id}", data=draft_form(csrf, date="15/12/2025"))
+    response = client.post(f"/drafts/{draft_id}/issue", data={"csrf_token": csrf})
+    assert response.status_code == 400
+    assert app.extensions["archive"].letters() == []
+
+
+def test_lint_warnings_reach_the_page(client):
+    csrf = login(client, "clerk")
+    draft_id = _new_draft(client, csrf)
+    form = draft_form(csrf, salutation="กราบเรียน", complimentary_close="ขอแสดงความนับถือ")
+    body = client.post(
+        f"/drafts/{draft_id}", data=form, headers={"Accept": "application/json"}
+    ).get_json()
+    codes = {p["code"] for p in body["warnings"]}
+    assert "salutation_pair" in codes
+
+
+def test_another_clerks_draft_does_not_exist(app, client):
+    csrf = login(client, "clerk")
+    draft_id = _new_draft(client, csrf)
+    other = app.test_client()
+    other_csrf = login(other, "secret")
+    assert other.get(f"/drafts/{draft_id}").status_code == 404
+    assert other.get(f"/drafts/{draft_id}/preview.pdf").status_code == 404
+    assert other.post(f"/drafts/{draft_id}", data=draft_form(other_csrf)).status_code == 404
+
+
+def test_deleting_a_draft(app, client):
+    csrf = login(client, "clerk")
+    draft_id = _new_draft(client, csrf)
+    client.post(f"/drafts/{draft_id}/delete", data={"csrf_token": csrf})
+    assert app.extensions["saraban_store"].draft(draft_id) is None
+
+
+# ---- secrecy on pages ------------------------------------------------------------------------
+
+
+def test_a_secret_letter_is_seen_only_by_the_cleared(app, client):
+    record = store_letter(app, secret_letter("ลับมาก"))
+    open_record = store_letter(app, seed_letter())
+    for name, sees in (("clerk", False), ("secret", False), ("topsecret", True), ("admin", False)):
+        c = app.test_client()
+        login(c, name)
+        page = c.get(f"/letters/{record.id}")
+        assert page.status_code == (200 if sees else 404), name
+        with c.get(f"/letters/{record.id}/original") as download:
+            assert download.status_code == (200 if sees else 404), name
+        listing = c.get("/letters").get_data(as_text=True)
+        assert ("นาคราช" in listing) is sees, name
+        assert c.get(f"/letters/{open_record.id}").status_code == 200
+        by_number = c.get("/letters?ref_no=นค 0019.3/9876").get_data(as_text=True)
+        assert ("นาคราช" in by_number) is sees, name
+        dashboard = c.get("/").get_data(as_text=True)
+        assert ("นาคราช" in dashboard) is sees, name
+
+
+def test_the_dashboard_chart_counts_only_what_is_seen(app, client):
+    from service import _records
+
+    archive = app.extensions["archive"]
+    store_letter(app, secret_letter("ลับ"))
+    store_letter(app, seed_letter())
+    seen_by_clerk = sum(n for _, n in _records.counts_by_unit(archive, None))
+    seen_by_secret = sum(n for _, n in _records.counts_by_unit(archive, "ลับ"))
+    assert (seen_by_clerk, seen_by_secret) == (1, 2)
+    login(client, "clerk")
+    assert "<svg" in client.get("/").get_data(as_text=True)
+
+
+def test_a_missing_and_a_hidden_letter_look_the_same(app, client):
+    record = store_letter(app, secret_letter("ลับ"))
+    login(client, "clerk")
+    hidden = client.get(f"/letters/{record.id}")
+    missing = client.get(f"/letters/{record.id + 1000}")
+    assert hidden.status_code == missing.status_code == 404
+
+    def shown(response, letter_id):
+        text = response.get_data(as_text=True)
+        return text.replace(f"รายการ {letter_id} ", "รายการ N ").replace(
+            f"letter {letter_id}<", "letter N<"
+        )
+
+    assert shown(hidden, record.id) == shown(missing, record.id + 1000)
+
+
+# ---- registers -------------------------------------------------------------------------------
+
+
+def test_receiving_a_letter(app, client):
+    csrf = login(client, "clerk")
+    response = client.post(
+        "/registers/receive",
+        data={
+            "csrf_token": csrf,
+            "register": UNIT,
+            "sender": "กรมการพัฒนาชุมชน",
+            "recipient": "ผู้ว่าราชการจังหวัดหนองคาย",
+            "subject": "ขอเชิญประชุม",
+            "ref_no": "มท ๐๔๐๗.๒/ว ๑๒",
+            "letter_date": "1/10/2568",
+        },
+    )
+    assert response.status_code == 302
+    [received] = app.extensions["archive"].received()
+    assert received.letter_date.isoformat() == "2025-10-01"
+    page = client.get("/registers?kind=received").get_data(as_text=True)
+    assert "ขอเชิญประชุม" in page
+
+
+def test_a_register_date_in_ce_is_caught(client):
+    login(client, "clerk")
+    response = client.get("/registers?from=1/1/2025")
+    assert response.status_code == 400
+    assert "ค.ศ." in response.get_data(as_text=True)
+
+
+def test_the_register_export_leaves_out_what_the_user_may_not_see(app):
+    import datetime as dt
+
+    from archive import Table
+    from service.registers import filter_table
+
+    class Record:
+        def __init__(self, serial, secrecy):
+            self.serial, self.secrecy, self.circular = serial, secrecy, False
+            self.unit, self.date = UNIT, dt.date(2025, 11, 20)
+
+    records = [Record(1, None), Record(2, "ลับ"), Record(3, "ลับที่สุด")]
+    rows = [
+        ["", "๑", UNIT, "๒๐ พ.ย. ๖๘", "", "", "เปิด", "", ""],
+        ["", "๒", UNIT, "๒๐ พ.ย. ๖๘", "", "", "ลับหนึ่ง", "", "ชั้นความลับ: ลับ"],
+        ["", "๓", UNIT, "๒๐ พ.ย. ๖๘", "", "", "ลับสุด", "", "ชั้นความลับ: ลับที่สุด"],
+        ["", "๔", UNIT, "๒๐ พ.ย. ๖๘", "", "", "ลับใหม่", "", "ชั้นความลับ: ลับมาก"],
+    ]
+    table = Table("ทะเบียน", "", tuple("abcdefghi"), rows)
+    subjects = lambda t: [r[6] for r in t.rows]  # noqa: E731
+    assert subjects(filter_table(table, records, None)) == ["เปิด"]
+    assert subjects(filter_table(table, records, "ลับ")) == ["เปิด", "ลับหนึ่ง"]
+    assert subjects(filter_table(table, records, "ลับมาก")) == ["เปิด", "ลับหนึ่ง", "ลับใหม่"]
+
+
+def test_register_csv_export(app, client):
+    login(client, "clerk")
+    response = client.get("/registers/export?kind=received&format=csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "เลขทะเบียนรับ" in response.data.decode("utf-8-sig")
+
+
+# ---- import ----------------------------------------------------------------------------------
+
+
+def _wait_for_job(app, job_id, timeout=60):
+    deadline = time.monotonic() + timeout
+    job = app.extensions["saraban_jobs"].get(job_id)
+    while job.state == "running":
+        assert time.monotonic() < deadline, "the job did not finish"
+        time.sleep(0.05)
+    return job
+
+
+def test_import_upload_review_and_confirm(app, client):
+    import io
+
+    csrf = login(client, "clerk")
+    seed = SEEDS / "001_1817bd84ea7a4ec5.txt"
+    response = client.post(
+        "/imports",
+        data={
+            "csrf_token": csrf,
+            "files": [
+                (io.BytesIO(seed.read_bytes()), seed.name),
+                (io.BytesIO(b"not a letter at all, just words"), "notes.txt"),
+                (io.BytesIO(b"%PDF"), "virus.exe"),
+            ],
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    job_id = location.split("job=")[1]
+    job = _wait_for_job(app, job_id)
+    assert job.state == "done", job.error
+    progress = client.get(f"/jobs/{job_id}").get_json()
+    assert progress["done"] == progress["total"] == 2
+    batch_page = client.get(location.split("?")[0]).get_data(as_text=True)
+    assert "ลป ๐๐๑๙.๓/๒๗๕๒๘" in batch_page
+    assert "only .txt, .docx and .pdf" in batch_page
+    assert "ไม่พบส่วนของหนังสือราชการ" in batch_page
+    review_url = location.split("?")[0] + "/1"
+    review = client.get(review_url).get_data(as_text=True)
+    assert "แนวทางการดำเนินงานศูนย์ผู้นำจิตอาสาพัฒนาชุมชน" in review  # parsed and original
+    assert "๒๑ พฤศจิกายน ๒๕๖๗" in review  # the date shown in BE
+    bad = client.post(review_url, data={"csrf_token": csrf, "date": "21/11/2024"})
+    assert bad.status_code == 400 and "ค.ศ." in bad.get_data(as_text=True)
+    form = {
+        "csrf_token": csrf,
+        "ref_no": "ลป ๐๐๑๙.๓/๒๗๕๒๘",
+        "date": "๒๑ พฤศจิกายน ๒๕๖๗",
+        "subject": "แนวทางการดำเนินงานศูนย์ผู้นำจิตอาสาพัฒนาชุมชน (ตรวจแล้ว)",
+        "kind": "external",
+    }
+    stored = client.post(review_url, data=form)
+    assert stored.status_code == 302
+    [letter] = app.extensions["archive"].letters()
+    assert letter.subject.endswith("(ตรวจแล้ว)")
+    assert letter.date.isoformat() == "2024-11-21"
+    other = app.test_client()
+    login(other, "admin")
+    assert other.get(review_url).status_code == 404  # another user's batch
+
+
+def test_import_confirm_all_in_the_background(app, client):
+    import io
+
+    csrf = login(client, "clerk")
+    files = [(io.BytesIO(p.read_bytes()), p.name) for p in sorted(SEEDS.glob("00[0-2]_*.txt"))]
+    response = client.post(
+        "/imports", data={"csrf_token": csrf, "files": files}, content_type="multipart/form-data"
+    )
+    batch_url = response.headers["Location"].split("?")[0]
+    _wait_for_job(app, response.headers["Location"].split("job=")[1])
+    response = client.post(f"{batch_url}/confirm", data={"csrf_token": csrf})
+    job = _wait_for_job(app, response.headers["Location"].split("job=")[1])
+    assert job.state == "done" and job.result["stored"] == 3
+    assert len(app.extensions["archive"].letters()) == 3
+
+
+def test_an_upload_over_the_limit_is_refused_clearly(tmp_path):
+    from service import close_app
+
+    app = make_app(tmp_path / "h", SARABAN_MAX_UPLOAD_MB="1")
+    add_users(app)
+    try:
+        client = app.test_client()
+        csrf = login(client, "clerk")
+        # The request says how big it is; the server refuses it before reading the body.
+        response = client.post(
+            "/imports",
+            data=b"--x--",
+            content_type="multipart/form-data; boundary=x",
+            headers={"X-CSRF-Token": csrf},
+            environ_overrides={"CONTENT_LENGTH": str(2 * 1024 * 1024)},
+        )
+        assert response.status_code == 413
+        assert "ใหญ่เกินกำหนด" in response.get_data(as_text=True)
+    finally:
+        close_app(app)
+
+
+# ---- forms -----------------------------------------------------------------------------------
+
+
+def test_the_forms_page_lists_every_form(client):
+    login(client, "clerk")
+    page = client.get("/forms").get_data(as_text=True)
+    assert "แผนการพัฒนาตนเอง" in page
+
+
+def test_a_form_is_filled_from_its_web_form(client):
+    import io
+
+    import docx
+
+    csrf = login(client, "clerk")
+    page = client.get("/forms/activity_schedule").get_data(as_text=True)
+    assert 'name="activities.0.steps.0.method"' in page
+    assert 'name="activities.__0__.title"' in page  # the row template
+    response = client.post(
+        "/forms/activity_schedule",
+        data={
+            "csrf_token": csrf,
+            "format": "docx",
+            "project": "โครงการพัฒนาศักยภาพผู้นำ",
+            "fiscal_year": "๒๕๖๘",
+            "activities.0.title": "ประชุมชี้แจง",
+            "activities.0.steps.0.method": "จัดประชุมผู้นำชุมชน",
+            "activities.0.steps.0.when": "ตุลาคม ๒๕๖๗",
+        },
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(response.data)).paragraphs)
+    text += "\n".join(
+        c.text
+        for t in docx.Document(io.BytesIO(response.data)).tables
+        for r in t.rows
+        for c in r.cells
+    )
+    assert "จัดประชุมผู้นำชุมชน" in text
+
+
+def test_a_forms_problems_are_shown_beside_the_inputs(client):
+    csrf = login(client, "clerk")
+    response = client.post(
+        "/forms/activity_schedule",
+        data={"csrf_token": csrf, "format": "docx", "fiscal_year": "2025"},
+    )
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'data-field="project"' in page and "field-error" in page
+
+
+def test_jobs_of_others_are_not_found(app, client):
+    login(client, "clerk")
+    job = app.extensions["saraban_jobs"].start("x", 999, "t", lambda job: None)
+    assert client.get(f"/jobs/{job.id}").status_code == 404
+
+
+def test_openapi_lists_every_api_route(app):
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = rule.rule.removeprefix("/api/v1")
+        import re
+
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", path)
+        path = re.sub(r"\{any\([^)]*\):(\w+)\}", r"{\1}", path)
+        assert path in document["paths"], path
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert method.lower() in document["paths"][path], (path, method)
+    json.dumps(document)
+
+
+def test_docs_pictures_are_checked_in():
+    """The pictures in docs/ui.md exist (made with SARABAN_UI_SHOTS=folder pytest -m browser)."""
+    docs = Path(__file__).parents[1] / "docs"
+    text = (docs / "ui.md").read_text("utf-8")
+    for name in (
+        "login",
+        "dashboard",
+        "new-letter",
+        "draft",
+        "letter",
+        "search",
+        "registers",
+        "import",
+        "import-review",
+        "forms",
+        "form-fill",
+        "admin",
+    ):
+        assert f"img/ui-{name}.png" in text
+        assert (docs / "img" / f"ui-{name}.png").exists()

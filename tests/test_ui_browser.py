@@ -1,0 +1,377 @@
+"""The clerk's whole cycle in a real browser: headless Chromium (Debian's ``chromium``)
+driven by Playwright, against a real ``saraban serve`` (waitress) on a free loopback port
+with a temporary instance.
+
+Log in, draft a circular with two references, three enclosures and numbered items, watch
+the preview and the findings beside the fields, issue it, download the PDF, find it by a
+Thai topic word and by its number typed with Arabic digits; import a seed and find it.
+A screenshot of each page is kept (``SARABAN_UI_SHOTS=folder`` keeps them there: that is
+how ``docs/img/ui-*.png`` are made).
+
+Never ``playwright install``: the browser is the system's (``scripts/setup --test``).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SEEDS = Path(__file__).parent / "data" / "seeds"
+UNIT = "นค ๐๐๑๙.๓"
+PASSWORD = "correct horse battery"
+SUBJECT = "ขอเชิญประชุมคณะทำงานโครงการฝายมีชีวิต"
+SARABAN = Path(sys.executable).with_name("saraban")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _saraban(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
+        [str(SARABAN), *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``saraban serve`` on a free port, with a unit, a clerk and an administrator."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} not found: run scripts/setup --test")
+        pytest.skip(f"{CHROMIUM} not found (apt-get install chromium)")
+    home = tmp_path_factory.mktemp("ui") / "home"
+    env = {**os.environ, "SARABAN_HOME": str(home)}
+    _saraban(
+        env,
+        "register", "add", "--prefix", UNIT, "--name", "ศาลากลางจังหวัดหนองคาย",
+        "--address", "ถนนมิตรภาพ นค ๔๓๐๐๐", "--phone", "๐ ๔๒๔๑ ๑๑๘๒",
+        "--footer", "หนองคายเมืองน่าอยู่", "--signer-name", "นายไพโรจน์ โสภาพร",
+        "--signer-position", "ผู้ว่าราชการจังหวัดหนองคาย",
+    )  # fmt: skip
+    _saraban(
+        env,
+        "user",
+        "add",
+        "clerk",
+        "--display-name",
+        "สมศรี ใจดี",
+        "--password-stdin",
+        stdin=PASSWORD,
+    )
+    _saraban(env, "user", "add", "boss", "--role", "admin", "--password-stdin", stdin=PASSWORD)
+    # an archive with history: four seeds imported by the command line (seed 000 is left
+    # for the browser to import)
+    _saraban(env, "import", *(str(p) for p in sorted(SEEDS.glob("00[1-4]_*.txt"))))
+    port = _free_port()
+    log = (home.parent / "serve.log").open("w")
+    process = subprocess.Popen(
+        [str(SARABAN), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            connection.request("GET", "/login")
+            if connection.getresponse().status == 200:
+                break
+        except OSError:
+            pass
+        finally:
+            connection.close()
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("saraban serve did not start: " + (home.parent / "serve.log").read_text())
+        time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    folder = Path(os.environ.get("SARABAN_UI_SHOTS") or tmp_path_factory.mktemp("shots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _page(browser, errors):
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 768}, accept_downloads=True, locale="th-TH"
+    )
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: dialog.accept())
+    return page
+
+
+def _login(page, base, name):
+    page.goto(f"{base}/login")
+    page.get_by_label("ชื่อผู้ใช้").fill(name)
+    page.get_by_label("รหัสผ่าน").fill(PASSWORD)
+    page.get_by_role("button", name="เข้าสู่ระบบ").click()
+    page.wait_for_url(f"{base}/")
+
+
+def _pdf_text(data: bytes) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
+
+
+def _unlabelled(page) -> list[str]:
+    """Inputs the clerk can reach that have no label (keyboard and screen-reader use)."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('input, select, textarea'))
+        .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+        .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+        .map(el => el.name || el.id)"""
+    )
+
+
+def _wait_saved(page, before: str) -> None:
+    page.wait_for_function(
+        "before => document.getElementById('save-state').textContent.startsWith('บันทึกอัตโนมัติแล้ว')"
+        " && document.getElementById('preview').src !== before",
+        arg=before,
+    )
+
+
+def test_the_whole_cycle(server, browser, shots):
+    errors: list[str] = []
+    page = _page(browser, errors)
+    page.goto(f"{server}/login")
+    page.screenshot(path=shots / "ui-login.png")
+    _login(page, server, "clerk")
+
+    # a new circular
+    page.get_by_role("link", name="ร่างหนังสือ", exact=True).click()
+    page.screenshot(path=shots / "ui-new-letter.png")
+    page.get_by_label("หนังสือภายนอก").check()
+    page.get_by_label("หนังสือเวียน (ส่งถึงผู้รับหลายราย เลขที่มี ว)").check()
+    page.get_by_role("button", name="เริ่มร่าง").click()
+    page.wait_for_selector("#draft-form")
+    assert page.get_by_label("ส่วนราชการเจ้าของหนังสือ").input_value() == "ศาลากลางจังหวัดหนองคาย"
+    assert _unlabelled(page) == []
+
+    page.get_by_label("เรื่อง", exact=True).fill(SUBJECT)
+    page.get_by_label("ถึง (ผู้รับ)").fill("นายอำเภอ ทุกอำเภอ")  # from the address book
+    references = [
+        "หนังสือจังหวัดหนองคาย ที่ นค ๐๐๑๙.๓/ว ๑๐๐ ลงวันที่ ๑ ตุลาคม ๒๕๖๘",
+        "หนังสือกรมการพัฒนาชุมชน ที่ มท ๐๔๐๗.๒/ว ๕๐ ลงวันที่ ๓ ตุลาคม ๒๕๖๘",
+    ]
+    for number, text in enumerate(references):
+        page.get_by_role("button", name="+ เพิ่มอ้างถึง").click()
+        page.locator("[data-repeat=references] input").nth(number).fill(text)
+    enclosures = [
+        ("กำหนดการประชุม", "๑ ฉบับ"),
+        ("แบบตอบรับการเข้าร่วมประชุม", "๑ ฉบับ"),
+        ("แผนที่ตั้งฝาย", "๑ แผ่น"),
+    ]
+    for number, (title, quantity) in enumerate(enclosures):
+        page.get_by_role("button", name="+ เพิ่มสิ่งที่ส่งมาด้วย").click()
+        row = page.locator("[data-repeat=enclosures] .repeat-row").nth(number)
+        row.locator("input[name='enclosures.title']").fill(title)
+        row.locator("input[name='enclosures.quantity']").fill(quantity)
+    page.get_by_label("ย่อหน้า").first.fill(
+        "ตามที่อ้างถึง จังหวัดหนองคายได้ดำเนินโครงการฝายมีชีวิตร่วมกับอำเภอ บัดนี้ถึงกำหนดประชุมคณะทำงาน"
+        " เพื่อติดตามความก้าวหน้าของโครงการ"
+    )
+    page.get_by_role("button", name="+ รายการเลขข้อ (๑. ๒. ๓.)").click()
+    items = [
+        "แจ้งผู้เข้าร่วมประชุมตามกำหนดการ (สิ่งที่ส่งมาด้วย ๑)",
+        "ส่งแบบตอบรับภายในวันที่ ๑๕ ธันวาคม ๒๕๖๘ (สิ่งที่ส่งมาด้วย ๒)",
+        "เดินทางตามแผนที่ (สิ่งที่ส่งมาด้วย ๓)",
+    ]
+    block = page.locator("[data-blocks] .block").nth(1)
+    for number, text in enumerate(items):
+        if number:
+            block.get_by_role("button", name="+ เพิ่มข้อ").click()
+        block.locator("textarea").nth(number).fill(text)
+    page.get_by_label("ย่อหน้าสรุป").fill("จึงเรียนมาเพื่อโปรดพิจารณาดำเนินการ")
+    page.get_by_label("ส่วนราชการเจ้าของเรื่อง (บรรทัดละหนึ่งรายการ)").fill("สำนักงานพัฒนาชุมชนจังหวัด")
+
+    # a year typed in CE is caught beside the date, in Thai, and not shifted
+    before = page.locator("#preview").get_attribute("src")
+    page.get_by_label("ลงวันที่ (พ.ศ.)").fill("15/12/2025")
+    page.locator("[data-field=date] .findings .error").wait_for()
+    assert "พ.ศ." in page.locator("[data-field=date] .findings").inner_text()
+    page.get_by_label("ลงวันที่ (พ.ศ.)").fill("")
+    page.wait_for_function("() => !document.querySelector('[data-field=date] .findings')")
+    _wait_saved(page, before)
+
+    # a lint warning sits beside the field it concerns
+    page.get_by_label("คำขึ้นต้น").fill("กราบเรียน")
+    page.locator("[data-field=complimentary_close] .findings .warning").wait_for()
+    page.get_by_label("คำขึ้นต้น").fill("เรียน")
+    page.wait_for_function(
+        "() => !document.querySelector('[data-field=complimentary_close] .findings')"
+    )
+
+    # the preview is the letter as it will print
+    page.wait_for_function(
+        "() => document.getElementById('save-state').textContent.startsWith('บันทึกอัตโนมัติแล้ว')"
+    )
+    preview_url = page.locator("#preview").get_attribute("src").split("#")[0]
+    preview = page.request.get(f"{server}{preview_url}")
+    assert preview.headers["content-type"] == "application/pdf"
+    preview_text = _pdf_text(preview.body())
+    assert SUBJECT in preview_text and "แผนที่ตั้งฝาย" in preview_text
+    page.wait_for_timeout(2500)  # the PDF viewer draws the page
+    page.screenshot(path=shots / "ui-draft.png")
+
+    # issue it
+    page.get_by_role("button", name="ออกเลขและออกหนังสือ").click()
+    page.wait_for_url(f"{server}/letters/*")
+    ref_no = page.locator("dl.details dd").first.inner_text()
+    assert ref_no == "นค ๐๐๑๙.๓/ว ๑"
+    assert "ออกเลขแล้ว" in page.locator(".flash").inner_text()
+    page.screenshot(path=shots / "ui-letter.png")
+
+    # download the PDF
+    with page.expect_download() as download:
+        page.get_by_role("link", name="ดาวน์โหลด PDF").click()
+    assert download.value.suggested_filename == "นค ๐๐๑๙.๓-ว ๑.pdf"
+    text = _pdf_text(Path(download.value.path()).read_bytes())
+    assert "นค ๐๐๑๙.๓/ว ๑" in text and SUBJECT in text and "นายอำเภอ ทุกอำเภอ" in text
+
+    # find it by a Thai topic word, and by its number typed with Arabic digits
+    search = page.get_by_label("ค้นหาหนังสือ")
+    search.fill("ฝายมีชีวิต")
+    search.press("Enter")
+    page.wait_for_url(f"{server}/search*")
+    assert page.locator(".hit h2").first.inner_text() == SUBJECT
+    assert "<mark>" in page.locator(".snippet").first.inner_html()
+    page.screenshot(path=shots / "ui-search.png")
+    page.get_by_label("ค้นหาหนังสือ").fill("นค 0019.3/ว 1")
+    page.get_by_label("ค้นหาหนังสือ").press("Enter")
+    page.wait_for_load_state()
+    assert page.locator(".hit h2").first.inner_text() == SUBJECT
+    assert page.locator(".hit .ref").first.inner_text() == "นค ๐๐๑๙.๓/ว ๑"
+
+    # the registers
+    page.get_by_role("link", name="ทะเบียน", exact=True).click()
+    assert SUBJECT in page.locator("table.register").inner_text()
+    page.screenshot(path=shots / "ui-registers.png")
+    assert errors == []
+
+
+def test_import_a_seed_and_find_it(server, browser, shots):
+    errors: list[str] = []
+    page = _page(browser, errors)
+    _login(page, server, "clerk")
+    page.get_by_role("link", name="นำเข้า").click()
+    page.screenshot(path=shots / "ui-import.png")
+    page.get_by_label("เลือกไฟล์หนังสือ (.txt .docx .pdf เลือกได้หลายไฟล์)").set_input_files(
+        str(SEEDS / "000_e6238ec4d0848a5c.txt")
+    )
+    page.get_by_role("button", name="อัปโหลดและอ่านไฟล์").click()
+    page.wait_for_url(f"{server}/imports/*")
+    page.locator("tr.import-parsed").wait_for()  # the progress page reloads when parsing is done
+    page.screenshot(path=shots / "ui-import-batch.png")
+    page.get_by_role("link", name="000_e6238ec4d0848a5c.txt").click()
+    assert page.get_by_label("ที่ (เลขที่หนังสือ)").input_value() == "นค ๐๐๑๙.๓/๖๑๙/๒๕๖๕"
+    assert "๑๕ ธันวาคม ๒๕๖๕" in page.get_by_label("ลงวันที่ (พ.ศ.)", exact=False).input_value()
+    assert "ศูนย์ผู้นำจิตอาสา" in page.locator(".original-text").inner_text()
+    page.screenshot(path=shots / "ui-import-review.png")
+    page.get_by_role("button", name="ยืนยันและเก็บเข้าคลัง").click()
+    page.locator("tr.import-stored").wait_for()
+    page.get_by_label("ค้นหาหนังสือ").fill("นค 0019.3/619/2565")
+    page.get_by_label("ค้นหาหนังสือ").press("Enter")
+    page.wait_for_url(f"{server}/search*")
+    first = page.locator(".hit").first
+    assert "การขับเคลื่อนการดำเนินงานศูนย์ผู้นำจิตอาสาพัฒนาชุมชน" in first.inner_text()
+    page.get_by_label("ค้นหาหนังสือ").fill("ขับเคลื่อนศูนย์ผู้นำ")
+    page.get_by_label("ค้นหาหนังสือ").press("Enter")
+    page.wait_for_load_state()
+    assert "นค ๐๐๑๙.๓/๖๑๙/๒๕๖๕" in page.locator(".hits-list").inner_text()
+    page.get_by_role("link", name="หน้าแรก").click()
+    assert page.locator("svg.chart").count() == 2
+    page.screenshot(path=shots / "ui-dashboard.png")
+    assert errors == []
+
+
+def test_forms_and_administration_pages(server, browser, shots):
+    errors: list[str] = []
+    page = _page(browser, errors)
+    _login(page, server, "boss")
+    page.get_by_role("link", name="แบบฟอร์ม").click()
+    page.screenshot(path=shots / "ui-forms.png")
+    page.locator("a[href='/forms/activity_schedule']").click()
+    page.get_by_label("ชื่อโครงการ").fill("โครงการฝายมีชีวิต")
+    page.get_by_label("ชื่อกิจกรรม").first.fill("ประชุมชี้แจง")
+    page.get_by_label("วิธีดำเนินงาน").first.fill("จัดประชุมผู้นำชุมชน")
+    page.locator("[data-add-row][data-depth='0']").click()  # a second activity
+    assert page.locator("[name='activities.1.title']").count() == 1
+    assert _unlabelled(page) == []
+    page.screenshot(path=shots / "ui-form-fill.png")
+    page.locator("[name='activities.1.title']").locator("xpath=ancestor::li[1]").get_by_role(
+        "button", name="ลบแถว"
+    ).last.click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="ดาวน์โหลด DOCX").click()
+    assert Path(download.value.path()).read_bytes()[:2] == b"PK"
+    page.get_by_role("link", name="ผู้ดูแลระบบ").click()
+    assert "clerk" in page.locator("#users").inner_text()
+    page.screenshot(path=shots / "ui-admin.png")
+    page.get_by_role("button", name="สร้างดัชนีค้นหาใหม่ทั้งหมด").click()
+    page.wait_for_function(
+        "() => (document.querySelector('.job-text') || {}).textContent?.includes('เสร็จแล้ว')"
+    )
+    assert errors == []
+
+
+def test_keyboard_only_sign_in(server, browser):
+    errors: list[str] = []
+    page = _page(browser, errors)
+    page.goto(f"{server}/login")
+    page.keyboard.type("clerk")  # the name field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server}/")
+    page.keyboard.press("Tab")  # the first stop skips to the content
+    assert page.evaluate("document.activeElement.textContent") == "ข้ามไปยังเนื้อหา"
+    keys = page.eval_on_selector_all("nav a[accesskey]", "links => links.map(a => a.accessKey)")
+    assert len(set(keys)) == len(keys) >= 7
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # หน้าแรก, ร่างหนังสือ
+    assert page.evaluate("document.activeElement.textContent") == "ร่างหนังสือ"
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{server}/letters/new")
+    assert errors == []
