@@ -20,7 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     render.add_argument("letter", type=Path, help="the letter document (JSON)")
     render.add_argument(
-        "-o", "--output", type=Path, required=True,
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
         help="output file; .docx or .pdf chooses the format",
     )
     render.add_argument("--pdfa", action="store_true", help="PDF/A-3b with the letter embedded")
@@ -64,15 +67,27 @@ def _validate(args: argparse.Namespace) -> int:
             letter = load_letter(path)
         except InvalidLetter as exc:
             status = 2
-            report.append({"file": str(path), "ok": False,
-                           "errors": [p.as_dict() for p in exc.problems], "warnings": []})
+            report.append(
+                {
+                    "file": str(path),
+                    "ok": False,
+                    "errors": [p.as_dict() for p in exc.problems],
+                    "warnings": [],
+                }
+            )
             if not args.json:
                 print(f"{path}: ไม่ถูกต้อง / invalid", file=sys.stderr)
                 print(format_problems(exc.problems, lang=args.lang), file=sys.stderr)
             continue
         warnings = lint(letter)
-        report.append({"file": str(path), "ok": True, "errors": [],
-                       "warnings": [p.as_dict() for p in warnings]})
+        report.append(
+            {
+                "file": str(path),
+                "ok": True,
+                "errors": [],
+                "warnings": [p.as_dict() for p in warnings],
+            }
+        )
         if not args.json:
             print(f"{path}: ถูกต้อง / valid" + (f", {len(warnings)} คำเตือน" if warnings else ""))
             if warnings:

@@ -34,8 +34,17 @@ _ALIGN = {
 }
 
 
-_KEPT_STYLES = {"Normal", "DefaultParagraphFont", "TableNormal", "NoList", "Header", "Footer",
-                "HeaderChar", "FooterChar", "TableGrid"}
+_KEPT_STYLES = {
+    "Normal",
+    "DefaultParagraphFont",
+    "TableNormal",
+    "NoList",
+    "Header",
+    "Footer",
+    "HeaderChar",
+    "FooterChar",
+    "TableGrid",
+}
 
 
 @functools.cache
@@ -180,8 +189,14 @@ def _emblem_paragraph(paragraph, emblem: Path, height_cm: float) -> None:
 
 def _page_furniture(section, layout: Layout) -> None:
     """Headers and footers: page numbers from page two, secrecy marks, the slogan."""
-    mark = Block("secrecy", [Run(layout.secrecy or "")], align="center", bold=True,
-                 size=L.SECRECY_PT, color=L.RED)
+    mark = Block(
+        "secrecy",
+        [Run(layout.secrecy or "")],
+        align="center",
+        bold=True,
+        size=L.SECRECY_PT,
+        color=L.RED,
+    )
     number = Block("page_number", align="center")
 
     first_header = section.first_page_header.paragraphs[0]
@@ -202,8 +217,9 @@ def _page_furniture(section, layout: Layout) -> None:
     first_footer = section.first_page_footer.paragraphs[0]
     later_footer = section.footer.paragraphs[0]
     if layout.first_page_footer:
-        _fill(first_footer, Block("footer", [Run(layout.first_page_footer)], align="center"),
-              Path())
+        _fill(
+            first_footer, Block("footer", [Run(layout.first_page_footer)], align="center"), Path()
+        )
         if layout.secrecy:
             first_footer = section.first_page_footer.add_paragraph()
     if layout.secrecy:
@@ -213,8 +229,13 @@ def _page_furniture(section, layout: Layout) -> None:
 
 def _page_field(paragraph, block: Block) -> None:
     run = _add_run(paragraph, Run(""), block)
-    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "๒"),
-                       ("end", None)):
+    for kind, text in (
+        ("begin", None),
+        (None, " PAGE "),
+        ("separate", None),
+        (None, "๒"),
+        ("end", None),
+    ):
         if kind:
             element = OxmlElement("w:fldChar")
             element.set(qn("w:fldCharType"), kind)

@@ -317,12 +317,8 @@ def _build_external(letter: dict, blocks: list[Block]) -> None:
     )
     for line in sender.get("address") or []:
         blocks.append(Block("sender_address", _runs(line), indent_cm=SENDER_CM))
-    blocks.append(
-        Block("date", _runs(letter_date(letter)), indent_cm=DATE_CM, space_before_pt=6)
-    )
-    blocks.append(
-        _labelled("subject", "เรื่อง", letter.get("subject"), SUBJECT_HANG_CM, PARA_GAP_PT)
-    )
+    blocks.append(Block("date", _runs(letter_date(letter)), indent_cm=DATE_CM, space_before_pt=6))
+    blocks.append(_labelled("subject", "เรื่อง", letter.get("subject"), SUBJECT_HANG_CM, PARA_GAP_PT))
     blocks.append(
         Block(
             "salutation",
@@ -342,8 +338,14 @@ def _build_external(letter: dict, blocks: list[Block]) -> None:
 def _build_memo(letter: dict, blocks: list[Block]) -> None:
     label = {"bold": True, "size": MEMO_LABEL_PT}
     blocks.append(
-        Block("memo_title", _runs("บันทึกข้อความ"), align="center", bold=True,
-              size=MEMO_TITLE_PT, emblem=True)
+        Block(
+            "memo_title",
+            _runs("บันทึกข้อความ"),
+            align="center",
+            bold=True,
+            size=MEMO_TITLE_PT,
+            emblem=True,
+        )
     )
     if letter.get("urgency"):
         blocks.append(_urgency(letter["urgency"]))
@@ -360,13 +362,14 @@ def _build_memo(letter: dict, blocks: list[Block]) -> None:
             tab_runs=[Run("วันที่ ", **label), *_runs(date)],
         )
     )
-    blocks.append(
-        Block("memo_subject", [Run("เรื่อง ", **label), *_runs(letter.get("subject"))])
-    )
+    blocks.append(Block("memo_subject", [Run("เรื่อง ", **label), *_runs(letter.get("subject"))]))
     salutation = letter.get("salutation") or "เรียน"
     blocks.append(
-        Block("salutation", [Run(f"{salutation} "), *_runs(letter.get("addressee"))],
-              space_before_pt=PARA_GAP_PT)
+        Block(
+            "salutation",
+            [Run(f"{salutation} "), *_runs(letter.get("addressee"))],
+            space_before_pt=PARA_GAP_PT,
+        )
     )
     blocks.extend(_body(letter))
     blocks.extend(_closing(letter))
@@ -379,9 +382,7 @@ def _issuer(letter: dict) -> str:
 
 def _build_directive(word: str, decree_word: str):
     def build(letter: dict, blocks: list[Block]) -> None:
-        blocks.append(
-            Block("title", _runs(f"{word}{_issuer(letter)}"), align="center", bold=True)
-        )
+        blocks.append(Block("title", _runs(f"{word}{_issuer(letter)}"), align="center", bold=True))
         if letter.get("ref_no"):
             blocks.append(Block("ref_no", _ref_line(letter), align="center"))
         blocks.append(
@@ -408,20 +409,25 @@ def _build_stamped(letter: dict, blocks: list[Block]) -> None:
     sender = letter.get("sender") or {}
     blocks.append(Block("ref_no", _ref_line(letter)))
     blocks.append(
-        Block("addressee", [Run("ถึง "), *_runs(letter.get("addressee"))],
-              space_before_pt=PARA_GAP_PT)
+        Block(
+            "addressee", [Run("ถึง "), *_runs(letter.get("addressee"))], space_before_pt=PARA_GAP_PT
+        )
     )
     blocks.extend(_body(letter))
     blocks.extend(_closing(letter))
     blocks.append(
-        Block("sender_name", _runs(sender.get("name")), align="center",
-              indent_cm=SIGN_FROM_CM, space_before_pt=PARA_GAP_PT, keep_with_next=True)
+        Block(
+            "sender_name",
+            _runs(sender.get("name")),
+            align="center",
+            indent_cm=SIGN_FROM_CM,
+            space_before_pt=PARA_GAP_PT,
+            keep_with_next=True,
+        )
     )
     # The red stamp of the unit goes here, with a division head's initials.
     blocks.append(Block("signature_space", space_before_pt=SIGNATURE_GAP_PT, keep_with_next=True))
-    blocks.append(
-        Block("date", _runs(letter_date(letter)), align="center", indent_cm=SIGN_FROM_CM)
-    )
+    blocks.append(Block("date", _runs(letter_date(letter)), align="center", indent_cm=SIGN_FROM_CM))
     blocks.extend(_owner_and_contact(letter))
 
 
