@@ -221,6 +221,12 @@ def _json_type(value: object) -> str:
     return type(value).__name__
 
 
+def json_type_name(value: object) -> tuple[str, str]:
+    """What a JSON value is, for a message: (English, Thai), e.g. ("a string", "ข้อความ")."""
+    got = _json_type(value)
+    return _JSON_TYPE_NAMES.get(got, (f"a Python {got}", f"ชนิด {got} ของ Python"))
+
+
 def _shown(value: object, limit: int = 80) -> str:
     """``repr`` of a value echoed in a message, cut short: a message must stay one line."""
     text = repr(value)
@@ -228,8 +234,7 @@ def _shown(value: object, limit: int = 80) -> str:
 
 
 def _wrong_type(field: str, expected: Sequence[str], value: object) -> Problem:
-    got = _json_type(value)
-    got_en, got_th = _JSON_TYPE_NAMES.get(got, (f"a Python {got}", f"ชนิด {got} ของ Python"))
+    got_en, got_th = json_type_name(value)
     want_en = " or ".join(_JSON_TYPE_NAMES[t][0] for t in expected)
     want_th = " หรือ ".join(_JSON_TYPE_NAMES[t][1] for t in expected)
     return Problem(
@@ -474,8 +479,7 @@ class _Validator:
 
     def document(self, doc: object) -> None:
         if not isinstance(doc, dict):
-            got = _json_type(doc)
-            got_en, got_th = _JSON_TYPE_NAMES.get(got, (f"a Python {got}", f"ชนิด {got}"))
+            got_en, got_th = json_type_name(doc)
             self.add(
                 Problem(
                     "(document)",

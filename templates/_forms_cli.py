@@ -21,11 +21,6 @@ from saraban.errors import BadRequest
 _FORMATS = {".docx": "docx", ".pdf": "pdf"}
 
 
-def _say(*parts: object, **options) -> None:
-    """This program's output (the one place it prints)."""
-    print(*parts, **options)  # noqa: T201
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     forms = sub.add_parser("forms", help="report forms: list, fill, blank, inspect / แบบฟอร์มรายงาน")
     commands = forms.add_subparsers(dest="forms_command", metavar="ACTION", required=True)
@@ -109,7 +104,7 @@ def _write(output: Path, data: bytes) -> int:
     tmp = output.with_name(f".{output.name}.part")
     tmp.write_bytes(data)
     tmp.replace(output)  # never leave a half-written file under the real name
-    _say(output)
+    print(output)
     return 0
 
 
@@ -118,11 +113,11 @@ def _list(args: argparse.Namespace) -> int:
 
     forms = list_forms()
     if args.json:
-        _say(json.dumps([f.as_dict() for f in forms], ensure_ascii=False, indent=2))
+        print(json.dumps([f.as_dict() for f in forms], ensure_ascii=False, indent=2))
         return 0
     width = max(len(f.name) for f in forms)
     for form in forms:
-        _say(f"{form.name:<{width}}  {form.title}")
+        print(f"{form.name:<{width}}  {form.title}")
     return 0
 
 
@@ -146,16 +141,16 @@ def _inspect(args: argparse.Namespace) -> int:
 
     info = inspect_template(_read(args.template, "แม่แบบ"))
     if args.json:
-        _say(json.dumps(info.as_dict(), ensure_ascii=False, indent=2))
+        print(json.dumps(info.as_dict(), ensure_ascii=False, indent=2))
         return 0
-    _say(f"{args.template}: {len(info.variables)} ตัวแปร / variables")
+    print(f"{args.template}: {len(info.variables)} ตัวแปร / variables")
     for item in info.schema["items"]:
         detail = ""
         if item["kind"] == "table":
             detail = " [" + ", ".join(c["name"] for c in item["columns"]) + "]"
         elif item["kind"] == "object":
             detail = " {" + ", ".join(f["name"] for f in item["fields"]) + "}"
-        _say(f"  {item['name']} ({item['kind']}){detail}")
+        print(f"  {item['name']} ({item['kind']}){detail}")
     return 0
 
 

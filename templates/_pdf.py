@@ -161,10 +161,7 @@ def _secrecy_html(layout: Layout) -> str:
     if not layout.secrecy:
         return ""
     mark = _text(layout.secrecy)
-    return (
-        f'<div class="secrecy top">{mark}</div>'
-        f'<div class="secrecy bottom">{mark}</div>'
-    )
+    return f'<div class="secrecy top">{mark}</div><div class="secrecy bottom">{mark}</div>'
 
 
 def body_html(layout: Layout, emblem: Path) -> str:
@@ -205,18 +202,30 @@ def _first_words(page) -> str | None:
 
 
 @functools.cache
-def _stylesheet() -> tuple[weasyprint.CSS, FontConfiguration]:
-    """The letter stylesheet with its fonts, parsed and loaded once per process."""
+def thai_fonts() -> tuple[weasyprint.CSS, FontConfiguration]:
+    """Sarabun's font faces and the configuration that holds them, loaded once per process
+    (letters and forms share them)."""
     _weasyprint_thai.install()
     font_config = FontConfiguration()
-    css = _weasyprint_thai.font_face_css() + "\n" + CSS_FILE.read_text("utf-8")
-    stylesheet = weasyprint.CSS(
-        string=css,
-        base_url=str(ASSETS),
-        url_fetcher=_LocalOnlyFetcher([ASSETS, FONT_DIR]),
+    fonts = weasyprint.CSS(
+        string=_weasyprint_thai.font_face_css(),
+        url_fetcher=_LocalOnlyFetcher([FONT_DIR]),
         font_config=font_config,
     )
-    return stylesheet, font_config
+    return fonts, font_config
+
+
+@functools.cache
+def _stylesheets() -> tuple[list[weasyprint.CSS], FontConfiguration]:
+    """The letter stylesheet with its fonts, parsed once per process."""
+    fonts, font_config = thai_fonts()
+    letter = weasyprint.CSS(
+        string=CSS_FILE.read_text("utf-8"),
+        base_url=str(ASSETS),
+        url_fetcher=_LocalOnlyFetcher([ASSETS]),
+        font_config=font_config,
+    )
+    return [fonts, letter], font_config
 
 
 def render_layout_pdf(
@@ -227,12 +236,12 @@ def render_layout_pdf(
     pdf_variant: str | None = None,
 ) -> bytes:
     """Render to PDF bytes. ``attachments``: (name, content, description) embedded files."""
-    stylesheet, font_config = _stylesheet()
+    stylesheets, font_config = _stylesheets()
     fetcher = _LocalOnlyFetcher([ASSETS, FONT_DIR, emblem])
 
     def render(html: str) -> weasyprint.Document:
         return weasyprint.HTML(string=html, base_url=str(ASSETS), url_fetcher=fetcher).render(
-            stylesheets=[stylesheet], font_config=font_config
+            stylesheets=stylesheets, font_config=font_config
         )
 
     document = render(layout_html(layout, body_html(layout, emblem)))
@@ -260,8 +269,11 @@ def render_layout_pdf(
     if attachments:
         options["attachments"] = [
             weasyprint.Attachment(
-                file_obj=io.BytesIO(content), name=name, description=description,
-                relationship="Data", url_fetcher=fetcher,
+                file_obj=io.BytesIO(content),
+                name=name,
+                description=description,
+                relationship="Data",
+                url_fetcher=fetcher,
             )
             for name, content, description in attachments
         ]

@@ -91,9 +91,9 @@ def _render_docx(form: Form, context: dict) -> bytes:
 
 @functools.cache
 def _html_source(name: str) -> str:
-    from templates._weasyprint_thai import font_face_css, thai_line_break_hints
+    from templates._weasyprint_thai import thai_line_break_hints
 
-    return build_html_template(FORMS[name].design, thai_line_break_hints, font_face_css())
+    return build_html_template(FORMS[name].design, thai_line_break_hints)
 
 
 def _render_pdf(form: Form, context: dict) -> bytes:

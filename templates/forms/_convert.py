@@ -28,13 +28,13 @@ def html_to_pdf(html: str, base: Path) -> bytes:
     """Render a filled HTML twin to PDF bytes (fonts fetched only from the Sarabun package)."""
     import weasyprint
 
-    from templates import _weasyprint_thai
-    from templates._pdf import FONT_DIR, _LocalOnlyFetcher
+    from templates._pdf import _LocalOnlyFetcher, thai_fonts
 
-    _weasyprint_thai.install()
-    fetcher = _LocalOnlyFetcher([FONT_DIR, base])
-    document = weasyprint.HTML(string=html, base_url=str(base), url_fetcher=fetcher)
-    return document.write_pdf()
+    fonts, font_config = thai_fonts()
+    document = weasyprint.HTML(
+        string=html, base_url=str(base), url_fetcher=_LocalOnlyFetcher([base])
+    )
+    return document.write_pdf(stylesheets=[fonts], font_config=font_config)
 
 
 def soffice_path() -> str | None:

@@ -286,32 +286,23 @@ def _docx_grid(document, grid: Grid, page: Page) -> None:
         _repeat_header(top)
         if grouped:
             _repeat_header(table.rows[1])
-        index = 0
-        while index < len(columns):
-            col = columns[index]
-            if col.group:
-                end = index
-                while end + 1 < len(columns) and columns[end + 1].group == col.group:
-                    end += 1
-                for sub in range(index, end + 1):
+        for start, end, group in _header_spans(columns):
+            if group:
+                for sub in range(start, end + 1):
                     cell = table.cell(1, sub)
                     _cell_text(cell, columns[sub].header, HEADER_PT, bold=True, align="center")
                     cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-                merged = (
-                    table.cell(0, index).merge(table.cell(0, end))
-                    if end > index
-                    else (table.cell(0, index))
-                )
-                _cell_text(merged, col.group, HEADER_PT, bold=True, align="center")
+                merged = table.cell(0, start)
+                if end > start:
+                    merged = merged.merge(table.cell(0, end))
+                _cell_text(merged, group, HEADER_PT, bold=True, align="center")
                 merged.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-                index = end + 1
                 continue
-            cell = table.cell(0, index)
+            cell = table.cell(0, start)
             if grouped:
-                cell = cell.merge(table.cell(1, index))
-            _cell_text(cell, col.header, HEADER_PT, bold=True, align="center")
+                cell = cell.merge(table.cell(1, start))
+            _cell_text(cell, columns[start].header, HEADER_PT, bold=True, align="center")
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-            index += 1
 
     first = header_rows
     tags = [f"{{%tr for {grid.var} in {grid.rows} %}}"]
@@ -384,7 +375,7 @@ def _html_parts(parts: tuple[Inline, ...], hints) -> str:
     return "".join(out)
 
 
-def build_html_template(design: Design, hints, font_css: str) -> str:
+def build_html_template(design: Design, hints) -> str:
     """The design as a Jinja HTML template (filled in the sandbox, then WeasyPrint)."""
     page = design.page
     top, right, bottom, left = page.margins
@@ -409,8 +400,23 @@ def build_html_template(design: Design, hints, font_css: str) -> str:
     title = html.escape(design.title)
     return (
         f'<!DOCTYPE html>\n<html lang="th"><head><meta charset="utf-8"><title>{title}</title>'
-        f"<style>{font_css}{page_css}{_CSS}</style></head>\n<body>\n{body}\n</body></html>"
+        f"<style>{page_css}{_CSS}</style></head>\n<body>\n{body}\n</body></html>"
     )
+
+
+def _header_spans(columns) -> list[tuple[int, int, str | None]]:
+    """The header cells of a table, left to right: (first column, last column, group
+    heading), where neighbouring columns of one group share a heading above their own."""
+    spans = []
+    start = 0
+    while start < len(columns):
+        group = columns[start].group
+        end = start
+        while group and end + 1 < len(columns) and columns[end + 1].group == group:
+            end += 1
+        spans.append((start, end, group or None))
+        start = end + 1
+    return spans
 
 
 def _html_para(para: Para, hints) -> str:
@@ -443,22 +449,15 @@ def _html_grid(grid: Grid, page: Page, hints) -> str:
     if grid.header:
         grouped = any(c.group for c in columns)
         top, bottom = [], []
-        index = 0
-        while index < len(columns):
-            col = columns[index]
-            if col.group:
-                end = index
-                while end + 1 < len(columns) and columns[end + 1].group == col.group:
-                    end += 1
-                top.append(f'<th colspan="{end - index + 1}">{_html_text(col.group, hints)}</th>')
+        for start, end, group in _header_spans(columns):
+            if group:
+                top.append(f'<th colspan="{end - start + 1}">{_html_text(group, hints)}</th>')
                 bottom += [
-                    f"<th>{_html_text(c.header, hints)}</th>" for c in columns[index : end + 1]
+                    f"<th>{_html_text(c.header, hints)}</th>" for c in columns[start : end + 1]
                 ]
-                index = end + 1
                 continue
             span = ' rowspan="2"' if grouped else ""
-            top.append(f"<th{span}>{_html_text(col.header, hints)}</th>")
-            index += 1
+            top.append(f"<th{span}>{_html_text(columns[start].header, hints)}</th>")
         out.append("<thead><tr>" + "".join(top) + "</tr>")
         if grouped:
             out.append("<tr>" + "".join(bottom) + "</tr>")

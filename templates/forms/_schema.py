@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from saraban.errors import Problem
+from saraban.letter import json_type_name
 from saraban.thai import to_arabic_digits, to_thai_digits
 
 #: Field types, with what each accepts in JSON and how the form prints it.
@@ -108,7 +109,7 @@ class Field:
                 Problem(
                     path,
                     "type",
-                    f"{self.en} must be text, not {_json_type(value)}",
+                    f"{self.en} must be text, not {json_type_name(value)[0]}",
                     f"{self.th} ต้องเป็นข้อความ",
                 )
             )
@@ -165,7 +166,7 @@ class Field:
                 Problem(
                     path,
                     "type",
-                    f"{self.en} must be a date string, not {_json_type(value)}",
+                    f"{self.en} must be a date string, not {json_type_name(value)[0]}",
                     f"{self.th} ต้องเป็นวันที่",
                 )
             )
@@ -194,7 +195,7 @@ class Field:
                 Problem(
                     path,
                     "type",
-                    f"{self.en} must be a whole number, not {_json_type(value)} {value!r}",
+                    f"{self.en} must be a whole number, not {json_type_name(value)[0]} {value!r}",
                     f"{self.th} ต้องเป็นจำนวนเต็ม",
                 )
             )
@@ -257,7 +258,7 @@ class Table:
                 Problem(
                     path,
                     "type",
-                    f"{self.en} must be a list of rows, not {_json_type(value)}",
+                    f"{self.en} must be a list of rows, not {json_type_name(value)[0]}",
                     f"{self.th} ต้องเป็นรายการแถว",
                 )
             )
@@ -314,7 +315,7 @@ class FormSchema:
                 Problem(
                     "",
                     "type",
-                    f"form data must be a JSON object, not {_json_type(data)}",
+                    f"form data must be a JSON object, not {json_type_name(data)[0]}",
                     "ข้อมูลแบบฟอร์มต้องเป็นออบเจกต์ JSON",
                 )
             )
@@ -345,7 +346,7 @@ def _check_group(
             Problem(
                 path,
                 "type",
-                f"a row must be a JSON object, not {_json_type(data)}",
+                f"a row must be a JSON object, not {json_type_name(data)[0]}",
                 "แต่ละแถวต้องเป็นออบเจกต์ JSON",
             )
         )
@@ -378,19 +379,3 @@ def _blank_group(items: tuple[Field | Table, ...], preset: dict) -> dict:
         else:
             out[item.name] = preset.get(item.name)
     return out
-
-
-def _json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
