@@ -148,9 +148,11 @@ def thai_line_break_hints(text: str) -> str:
             continue
         if position and _hint_break(text, position, log_attrs[position].is_line_break):
             pieces.append(_ZERO_WIDTH_SPACE)
-        position += len(token)
+        start, position = position, position + len(token)
         if not token.isspace():
             token = _SPACE_INSIDE_WORD_RE.sub("\\1" + _WORD_JOINER, token)
+        elif token == " " and text[start - 1 : start].isdigit() and text[position:][:1].isdigit():
+            token += _WORD_JOINER  # a number written in groups: ๐ ๔๒๔๑ ๑๑๘๒ stays on one line
         pieces.append(token)
     return "".join(pieces)
 

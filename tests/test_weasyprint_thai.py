@@ -291,6 +291,8 @@ ZWSP, WJ = "\u200b", "\u2060"
         ("๑,๐๐๐บาท", "๑,๐๐๐บาท"),  # a number keeps its unit
         ("พ.ศ.๒๕๖๕", "พ.ศ.๒๕๖๕"),
         ("Google Sheet", "Google Sheet"),
+        ("โทร ๐ ๔๒๔๑ ๑๑๘๒", f"โทร ๐ {WJ}๔๒๔๑ {WJ}๑๑๘๒"),  # a phone number stays on one line
+        ("ข้อ ๓ ถึง", "ข้อ ๓ ถึง"),
         ("AIC/ทำแผน", f"AIC/{ZWSP}ทำ{ZWSP}แผน"),  # Pango's break after "/" is kept
         (f"ศูนย์{ZWSP}ผู้นำ{WJ}", f"ศูนย์{ZWSP}ผู้นำ"),  # idempotent: old hints go first
     ],
