@@ -171,6 +171,8 @@ def _hint_break(text: str, position: int, pango_breaks: bool) -> bool:
         return False
     if after.isdigit() and unicodedata.category(before).startswith("P"):
         return False  # พ.ศ.๒๕๖๕, ๑/๒๕๖๕
+    if _is_thai(before) and text[position + 1 : position + 2] == ".":
+        return False  # newmm reads โทร. as โท + ร. (an abbreviation): one word still
     return (_is_thai(before) and _is_thai(after)) or pango_breaks
 
 

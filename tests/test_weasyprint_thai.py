@@ -293,6 +293,7 @@ ZWSP, WJ = "\u200b", "\u2060"
         ("Google Sheet", "Google Sheet"),
         ("โทร ๐ ๔๒๔๑ ๑๑๘๒", f"โทร ๐ {WJ}๔๒๔๑ {WJ}๑๑๘๒"),  # a phone number stays on one line
         ("ข้อ ๓ ถึง", "ข้อ ๓ ถึง"),
+        ("โทร. ๐", "โทร. ๐"),  # newmm cuts โท|ร.; the abbreviation is one word
         ("AIC/ทำแผน", f"AIC/{ZWSP}ทำ{ZWSP}แผน"),  # Pango's break after "/" is kept
         (f"ศูนย์{ZWSP}ผู้นำ{WJ}", f"ศูนย์{ZWSP}ผู้นำ"),  # idempotent: old hints go first
     ],
