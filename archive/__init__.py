@@ -11,17 +11,24 @@ register, references between letters, retention, and verification.
 
 from archive._archive import (
     Archive,
+    AuditEntry,
+    IndexableLetter,
     IssuedLetter,
     IssueFailed,
     LetterRecord,
     ReceivedRecord,
     RegisterInfo,
     Reservation,
+    StoredOriginal,
     Thread,
     UnitInfo,
+    default_actor,
     init_app,
     open_archive,
+    with_unit_defaults,
 )
+from archive._db import Database
+from archive._models import SHOWN_STATUSES, UTCDateTime, utcnow
 from archive._registers import (
     Table,
     incoming_register,
@@ -31,20 +38,29 @@ from archive._registers import (
 from archive._registers import write as write_table
 
 __all__ = [
+    "SHOWN_STATUSES",
     "Archive",
+    "AuditEntry",
+    "Database",
+    "IndexableLetter",
     "IssueFailed",
     "IssuedLetter",
     "LetterRecord",
     "ReceivedRecord",
     "RegisterInfo",
     "Reservation",
-    "Thread",
+    "StoredOriginal",
     "Table",
+    "Thread",
+    "UTCDateTime",
     "UnitInfo",
+    "default_actor",
     "incoming_register",
     "init_app",
     "open_archive",
     "outgoing_register",
     "retention_due",
+    "utcnow",
+    "with_unit_defaults",
     "write_table",
 ]

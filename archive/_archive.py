@@ -27,14 +27,15 @@ import datetime as dt
 import fcntl
 import getpass
 import hashlib
+import json
 import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, case, select, update
+from sqlalchemy import ColumnElement, Engine, case, false, func, or_, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -48,8 +49,10 @@ from archive._models import (
     NORMAL,
     PENDING,
     RESERVED,
+    SHOWN_STATUSES,
     STORED,
     UNUSED,
+    AuditEvent,
     Counter,
     IndexJob,
     Letter,
@@ -226,6 +229,63 @@ class Thread:
     links: list[tuple[int, int]]
 
 
+@dataclass(frozen=True)
+class StoredOriginal:
+    """The file an imported letter came from, as uploaded."""
+
+    sha256: str
+    name: str
+    media_type: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event of the audit chain, its detail decoded."""
+
+    seq: int
+    at: dt.datetime
+    actor: str
+    action: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IndexableLetter:
+    """What the search index keeps of a letter; ``received``: entered in an incoming
+    register."""
+
+    id: int
+    status: str
+    doc: dict[str, Any]
+    ref_no: str | None
+    date: dt.date | None
+    secrecy: str | None
+    subject: str | None
+    unit: str | None
+    received: bool
+
+
+def with_unit_defaults(doc: Mapping[str, Any], unit: UnitInfo | Unit | None) -> dict[str, Any]:
+    """The letter with what its unit supplies where the clerk left it empty (sender,
+    contact, footer, signer): what issuing under the unit fills in, so a preview shows
+    what will print."""
+    doc = dict(doc)
+    if unit is None:
+        return doc
+    sender = doc.get("sender") or {}
+    if isinstance(sender, dict) and not sender.get("name"):
+        doc["sender"] = {"name": unit.name, "address": list(unit.address)}
+    contact = doc.get("contact") or {}
+    if isinstance(contact, dict) and not any(contact.values()):
+        doc["contact"] = {"phone": unit.phone, "fax": unit.fax, "email": unit.email}
+    if not doc.get("footer") and unit.footer:
+        doc["footer"] = unit.footer
+    signer = doc.get("signer") or {}
+    if isinstance(signer, dict) and not signer.get("name") and unit.signer:
+        doc["signer"] = copy.deepcopy(unit.signer)
+    return doc
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
@@ -252,8 +312,12 @@ def _check_form_enclosures(doc: dict[str, Any]) -> None:
         where = f"enclosures.{i}.form"
         if not isinstance(form, dict) or not isinstance(form.get("name"), str):
             problems.append(
-                Problem(where, "form_shape", 'a form is {"name": ..., "data": {...}}',
-                        'แบบฟอร์มต้องอยู่ในรูป {"name": ..., "data": {...}}')
+                Problem(
+                    where,
+                    "form_shape",
+                    'a form is {"name": ..., "data": {...}}',
+                    'แบบฟอร์มต้องอยู่ในรูป {"name": ..., "data": {...}}',
+                )
             )
             continue
         try:
@@ -261,9 +325,7 @@ def _check_form_enclosures(doc: dict[str, Any]) -> None:
         except SarabanError as exc:  # an unknown form
             problems.append(Problem(f"{where}.name", "unknown_form", exc.message, exc.message))
             continue
-        problems += [
-            Problem(f"{where}.data.{p.field}", p.code, p.en, p.th) for p in found
-        ]
+        problems += [Problem(f"{where}.data.{p.field}", p.code, p.en, p.th) for p in found]
     if problems:
         raise _Invalid(problems)
 
@@ -321,6 +383,40 @@ def _letter_problem(field_name: str, code: str, en: str, th: str) -> InvalidLett
     return InvalidLetter([Problem(field_name, code, en, th)])
 
 
+def _ref_key(ref_no: str | None) -> str | None:
+    """The number's key for matching however it was typed; None for a number off the
+    grammar (another office's odd number is kept as printed)."""
+    if not ref_no:
+        return None
+    try:
+        return parse_ref_no(ref_no).key
+    except RefNoError:
+        return None
+
+
+def _close(s: Session, row: Letter, status: str, reason: str, *, actor: str, action: str) -> None:
+    """End a row's life as cancelled or unused, with the reason, in the audit chain."""
+    row.status = status
+    row.reason = reason
+    row.closed_at = utcnow()
+    row.closed_by = actor
+    s.flush()
+    _audit.append(
+        s,
+        actor=actor,
+        action=action,
+        letter_id=row.id,
+        detail={"ref_no": row.ref_no, "reason": reason},
+    )
+
+
+def _taken_over(letter_id: int) -> Conflict:
+    return Conflict(
+        f"letter {letter_id}: ถูกดำเนินการโดยกระบวนการอื่นแล้ว / another process took over "
+        "this pending letter"
+    )
+
+
 class Archive:
     """An open archive: a database (SQLite or PostgreSQL) and the stored files.
 
@@ -332,16 +428,14 @@ class Archive:
         self.home = home
         self.url = url
         self.files = FileStore(home / "files")
-        self._reader, self._writer = _db.create_engines(url)
+        self._database = _db.Database(url)
         self._lock_path = _db.sqlite_lock_path(url)
         self._renderer: Renderer = renderer or _TemplatesRenderer()
 
     # ---- plumbing -----------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._reader.dispose()
-        if self._writer is not self._reader:
-            self._writer.dispose()
+        self._database.close()
 
     def __enter__(self) -> Archive:
         return self
@@ -351,22 +445,19 @@ class Archive:
 
     @property
     def engine(self) -> Engine:
-        return self._writer
+        return self._database.writer
 
     @property
     def dialect(self) -> str:
-        return self._writer.dialect.name
+        return self.engine.dialect.name
 
-    @contextmanager
-    def _read(self) -> Iterator[Session]:
-        with Session(self._reader, expire_on_commit=False) as session, session.begin():
-            yield session
+    def _read(self) -> AbstractContextManager[Session]:
+        return self._database.read()
 
     @contextmanager
     def _write(self) -> Iterator[Session]:
-        with self._writer_turn(), Session(self._writer, expire_on_commit=False) as session:
-            with session.begin():
-                yield session
+        with self._writer_turn(), self._database.write() as session:
+            yield session
 
     @contextmanager
     def _writer_turn(self) -> Iterator[None]:
@@ -620,18 +711,7 @@ class Archive:
                 "when the letter is issued: leave ref_no null",
                 f"หนังสือมีเลขที่แล้ว ({doc['ref_no']}) ทะเบียนจะออกเลขให้เมื่อออกหนังสือ: ให้เว้น ref_no ว่างไว้",
             )
-        if unit is not None:
-            sender = doc.get("sender") or {}
-            if isinstance(sender, dict) and not sender.get("name"):
-                doc["sender"] = {"name": unit.name, "address": list(unit.address)}
-            contact = doc.get("contact") or {}
-            if isinstance(contact, dict) and not any(contact.values()):
-                doc["contact"] = {"phone": unit.phone, "fax": unit.fax, "email": unit.email}
-            if not doc.get("footer") and unit.footer:
-                doc["footer"] = unit.footer
-            signer = doc.get("signer") or {}
-            if isinstance(signer, dict) and not signer.get("name") and unit.signer:
-                doc["signer"] = copy.deepcopy(unit.signer)
+        doc = with_unit_defaults(doc, unit)
         given = doc.get("date")
         if given and date is not None and given != date.isoformat():
             raise _letter_problem(
@@ -795,13 +875,7 @@ class Archive:
             enclosure_blobs = self._fill_form_enclosures(doc)
         except SarabanError as exc:
             reason = f"กรอกแบบฟอร์มที่ส่งมาด้วยไม่สำเร็จ / filling an enclosed form failed: {exc.message}"
-            self._mark_unused(letter_id, reason, actor=actor, worker=worker)
-            raise IssueFailed(
-                f"{reason}; เลข {doc.get('ref_no')} บันทึกว่าไม่ได้ใช้ / the number "
-                f"{doc.get('ref_no')} is recorded as unused",
-                letter_id=letter_id,
-                ref_no=str(doc.get("ref_no")),
-            ) from exc
+            raise self._issue_failed(letter_id, doc, reason, actor=actor, worker=worker) from exc
         for kind in ("docx", "pdf"):
             old = (known or {}).get(kind)
             if old and self.files.check(old) is None:
@@ -814,12 +888,8 @@ class Archive:
                     f"สร้างไฟล์ {kind.upper()} ไม่สำเร็จ / rendering the {kind.upper()} failed: "
                     f"{getattr(exc, 'message', None) or exc!r}"
                 )
-                self._mark_unused(letter_id, reason, actor=actor, worker=worker)
-                raise IssueFailed(
-                    f"{reason}; เลข {doc.get('ref_no')} บันทึกว่าไม่ได้ใช้ / the number "
-                    f"{doc.get('ref_no')} is recorded as unused",
-                    letter_id=letter_id,
-                    ref_no=str(doc.get("ref_no")),
+                raise self._issue_failed(
+                    letter_id, doc, reason, actor=actor, worker=worker
                 ) from exc
             from archive._files import sha256_bytes
 
@@ -838,10 +908,7 @@ class Archive:
                     .execution_options(synchronize_session=False)
                 ).rowcount
             if claimed != 1:
-                raise Conflict(
-                    f"letter {letter_id}: ถูกดำเนินการโดยกระบวนการอื่นแล้ว / another process "
-                    "took over this pending letter"
-                )
+                raise _taken_over(letter_id)
             crashpoint("recorded")
             for data in enclosure_blobs:
                 self.files.put(data)
@@ -866,10 +933,7 @@ class Archive:
                 )
             row = s.get_one(Letter, letter_id, with_for_update=True)
             if row.status != PENDING or row.worker != worker:
-                raise Conflict(
-                    f"letter {letter_id}: ถูกดำเนินการโดยกระบวนการอื่นแล้ว / another process "
-                    "took over this pending letter"
-                )
+                raise _taken_over(letter_id)
             row.docx_sha256 = hashes["docx"]
             row.pdf_sha256 = hashes["pdf"]
             row.doc = doc
@@ -915,6 +979,18 @@ class Archive:
         crashpoint("issued")
         return result
 
+    def _issue_failed(
+        self, letter_id: int, doc: dict[str, Any], reason: str, *, actor: str, worker: str
+    ) -> IssueFailed:
+        """Record the number unused with the reason; the error that says so."""
+        self._mark_unused(letter_id, reason, actor=actor, worker=worker)
+        ref_no = doc.get("ref_no")
+        return IssueFailed(
+            f"{reason}; เลข {ref_no} บันทึกว่าไม่ได้ใช้ / the number {ref_no} is recorded as unused",
+            letter_id=letter_id,
+            ref_no=str(ref_no),
+        )
+
     def _fill_form_enclosures(self, doc: dict[str, Any]) -> list[bytes]:
         """Fill each enclosure that names a form (``{"form": {"name", "data"}}``), put the
         files' hashes in the enclosure (``"files": {"docx", "pdf"}``) and return the files
@@ -955,19 +1031,8 @@ class Archive:
             row = s.get_one(Letter, letter_id, with_for_update=True)
             if row.status not in (PENDING, RESERVED) or (worker and row.worker != worker):
                 return
-            row.status = UNUSED
-            row.reason = reason
             row.worker = None
-            row.closed_at = utcnow()
-            row.closed_by = actor
-            s.flush()
-            _audit.append(
-                s,
-                actor=actor,
-                action="number.unused",
-                letter_id=letter_id,
-                detail={"ref_no": row.ref_no, "reason": reason},
-            )
+            _close(s, row, UNUSED, reason, actor=actor, action="number.unused")
 
     # ---- reservations and cancelling ----------------------------------------------------------
 
@@ -1046,18 +1111,7 @@ class Archive:
                     f"ตอนนี้คือ {row.status} / only an issued letter can be cancelled; this one "
                     f"is {row.status}"
                 )
-            row.status = CANCELLED
-            row.reason = reason
-            row.closed_at = utcnow()
-            row.closed_by = actor
-            s.flush()
-            _audit.append(
-                s,
-                actor=actor,
-                action="letter.cancel",
-                letter_id=letter_id,
-                detail={"ref_no": row.ref_no, "reason": reason},
-            )
+            _close(s, row, CANCELLED, reason, actor=actor, action="letter.cancel")
             s.add(IndexJob(letter_id=letter_id, reason="cancelled", enqueued_at=utcnow()))
         return self.get(letter_id)
 
@@ -1170,6 +1224,116 @@ class Archive:
         records.sort(key=lambda r: (r.date or dt.date.max, r.id))
         return Thread(records, links)
 
+    def recent(
+        self,
+        clearance: str | None,
+        *,
+        limit: int = 20,
+        offset: int = 0,
+        statuses: tuple[str, ...] = SHOWN_STATUSES,
+        year: int | None = None,
+        ref_no: str | None = None,
+        unit: str | None = None,
+    ) -> tuple[int, list[LetterRecord]]:
+        """(total, one page of letters), newest first, only those the clearance opens.
+
+        ``ref_no`` matches the number typed any way (Thai or Arabic digits, any spacing);
+        ``year`` is the BE year of the letter's date; ``unit`` a unit prefix.
+        """
+        where = [_secrecy_clause(clearance), *_year_clause(year)]
+        if statuses:
+            where.append(Letter.status.in_(statuses))
+        if ref_no:
+            key = _ref_key(ref_no)
+            where.append(Letter.ref_key == key if key else Letter.ref_no == ref_no.strip())
+        with self._read() as s:
+            if unit:
+                unit_id = s.scalar(select(Unit.id).where(Unit.prefix == unit.strip()))
+                where.append(Letter.unit_id == unit_id if unit_id is not None else false())
+            total = s.scalar(select(func.count()).select_from(Letter).where(*where)) or 0
+            rows = s.scalars(
+                select(Letter)
+                .where(*where)
+                .order_by(
+                    func.coalesce(Letter.issued_at, Letter.created_at).desc(), Letter.id.desc()
+                )
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            return total, [self._record(s, row) for row in rows]
+
+    def counts_by_month(
+        self, clearance: str | None, *, months: int = 12
+    ) -> list[tuple[dt.date, int]]:
+        """Letters dated in each of the last ``months`` months (first day of the month,
+        count), oldest first, months without letters included; only those the clearance
+        opens."""
+        today = dt.date.today()
+        firsts = []
+        year, month = today.year, today.month
+        for _ in range(months):
+            firsts.append(dt.date(year, month, 1))
+            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        firsts.reverse()
+        with self._read() as s:
+            dates = s.execute(
+                select(Letter.date, func.count())
+                .where(
+                    _secrecy_clause(clearance),
+                    Letter.status.in_(SHOWN_STATUSES),
+                    Letter.date >= firsts[0],
+                )
+                .group_by(Letter.date)
+            ).all()
+        counts = dict.fromkeys(firsts, 0)
+        for day, count in dates:
+            if day is not None:
+                key = dt.date(day.year, day.month, 1)
+                if key in counts:
+                    counts[key] += count
+        return list(counts.items())
+
+    def counts_by_unit(
+        self, clearance: str | None, *, year: int | None = None
+    ) -> list[tuple[str, int]]:
+        """Letters of each unit (prefix, count), most first, only those the clearance
+        opens; letters imported from outside (no unit of ours) are counted together as
+        "นำเข้าจากภายนอก". ``year`` is the BE year of the letter's date."""
+        with self._read() as s:
+            rows = s.execute(
+                select(Unit.prefix, func.count())
+                .select_from(Letter)
+                .outerjoin(Unit, Unit.id == Letter.unit_id)
+                .where(
+                    _secrecy_clause(clearance),
+                    Letter.status.in_(SHOWN_STATUSES),
+                    *_year_clause(year),
+                )
+                .group_by(Unit.prefix)
+            ).all()
+        result = [(prefix or "นำเข้าจากภายนอก", count) for prefix, count in rows]
+        result.sort(key=lambda item: (-item[1], item[0]))
+        return result
+
+    def original_file(self, letter_id: int) -> StoredOriginal | None:
+        """The file an imported letter came from (name and type as uploaded), if any."""
+        with self._read() as s:
+            row = s.execute(
+                select(Letter.original_sha256, Letter.original_name, StoredFile.media_type)
+                .outerjoin(StoredFile, StoredFile.sha256 == Letter.original_sha256)
+                .where(Letter.id == letter_id)
+            ).first()
+        if row is None or not row[0]:
+            return None
+        return StoredOriginal(
+            row[0], row[1] or f"letter-{letter_id}", row[2] or "application/octet-stream"
+        )
+
+    def needs_review(self, letter_id: int) -> dict[str, Any] | None:
+        """What the importer could not read for sure in an imported letter, if anything."""
+        with self._read() as s:
+            return s.scalar(select(Letter.needs_review).where(Letter.id == letter_id))
+
     # ---- imported letters ---------------------------------------------------------------------
 
     def store_imported(
@@ -1193,10 +1357,7 @@ class Archive:
         keep = self._retention(doc, retention_years)
         doc.pop("retention_years", None)
         ref_no = doc.get("ref_no")
-        try:
-            key = parse_ref_no(ref_no).key if ref_no else None
-        except RefNoError:
-            key = None
+        key = _ref_key(ref_no)
         try:
             date = dt.date.fromisoformat(doc["date"]) if doc.get("date") else None
         except (TypeError, ValueError):
@@ -1281,12 +1442,7 @@ class Archive:
         recipient_text = _clean_text(recipient, "recipient") or ""
         subject_text = _clean_text(subject, "subject") or ""
         ref_text = _clean_text(ref_no, "ref_no", required=False)
-        key = None
-        if ref_text:
-            try:
-                key = parse_ref_no(ref_text).key
-            except RefNoError:
-                key = None  # another office's odd number is recorded as printed
+        key = _ref_key(ref_text)
         year = be_year(received_at.date().year)
         with self._write() as s:
             reg, _unit = self._resolve(s, register)
@@ -1390,10 +1546,37 @@ class Archive:
             query = query.order_by(Received.register_id, Received.year, Received.serial)
             return [self._received_record(row, name) for row, name in s.execute(query)]
 
-    # ---- search index queue -------------------------------------------------------------------
+    # ---- audit trail --------------------------------------------------------------------------
 
-    def index_jobs(self, limit: int = 100) -> list[tuple[int, int, str]]:
-        """Letters waiting for the search index, oldest first: (job id, letter id, reason)."""
+    def audit(self, action: str, detail: Mapping[str, Any] | None = None, *, actor: str) -> None:
+        """Append an event that concerns no letter (a login, a new user) to the audit chain."""
+        with self._write() as s:
+            _audit.append(s, actor=actor, action=action, detail=dict(detail or {}))
+
+    def history(self, letter_id: int) -> list[AuditEntry]:
+        """What was done with a letter, oldest first, from the audit chain."""
+        with self._read() as s:
+            rows = s.scalars(
+                select(AuditEvent).where(AuditEvent.letter_id == letter_id).order_by(AuditEvent.seq)
+            ).all()
+        return [_audit_entry(row) for row in rows]
+
+    def events(
+        self, *, limit: int = 50, actions: tuple[str, ...] | None = None
+    ) -> list[AuditEntry]:
+        """The newest events of the audit chain, newest first (``actions``: only these)."""
+        query = select(AuditEvent)
+        if actions:
+            query = query.where(AuditEvent.action.in_(actions))
+        with self._read() as s:
+            rows = s.scalars(query.order_by(AuditEvent.seq.desc()).limit(limit)).all()
+        return [_audit_entry(row) for row in rows]
+
+    # ---- search index -------------------------------------------------------------------------
+
+    def index_jobs(self, limit: int | None = 100) -> list[tuple[int, int, str]]:
+        """Letters waiting for the search index, oldest first: (job id, letter id, reason);
+        ``limit`` None: all of them."""
         with self._read() as s:
             rows = s.execute(
                 select(IndexJob.id, IndexJob.letter_id, IndexJob.reason)
@@ -1401,6 +1584,45 @@ class Archive:
                 .limit(limit)
             ).all()
             return [(r.id, r.letter_id, r.reason) for r in rows]
+
+    def indexable_ids(self) -> list[int]:
+        """The ids of every letter the search index should hold, in order."""
+        with self._read() as s:
+            return list(
+                s.scalars(
+                    select(Letter.id).where(Letter.status.in_(SHOWN_STATUSES)).order_by(Letter.id)
+                )
+            )
+
+    def indexable(self, ids: Iterable[int]) -> list[IndexableLetter]:
+        """What the search index keeps of each of these letters that it should hold, in
+        one query: a rebuild of 100,000 letters must not make 200,000 round trips. Ids not
+        answered (no such letter, or not one the index holds) are to be removed from it."""
+        wanted = sorted({int(i) for i in ids})
+        # Not correlated: the incoming register is read once for the batch (it has no
+        # index on letter_id).
+        received = Letter.id.in_(select(Received.letter_id).where(Received.letter_id.in_(wanted)))
+        with self._read() as s:
+            rows = s.execute(
+                select(Letter, Unit.prefix, received.label("received"))
+                .outerjoin(Unit, Unit.id == Letter.unit_id)
+                .where(Letter.id.in_(wanted), Letter.status.in_(SHOWN_STATUSES))
+                .order_by(Letter.id)
+            ).all()
+        return [
+            IndexableLetter(
+                id=row.id,
+                status=row.status,
+                doc=dict(row.doc or {}),
+                ref_no=row.ref_no,
+                date=row.date,
+                secrecy=row.secrecy,
+                subject=row.subject,
+                unit=prefix,
+                received=bool(was_received),
+            )
+            for row, prefix, was_received in rows
+        ]
 
     def index_done(self, job_ids: list[int]) -> None:
         """Drop jobs the indexer has finished."""
@@ -1494,6 +1716,36 @@ class Archive:
         return verify(self)
 
 
+def _secrecy_clause(clearance: str | None) -> ColumnElement[bool]:
+    """saraban.letter.can_see as SQL: the letters a user cleared at ``clearance`` may see."""
+    from saraban.letter import SECRECIES, visible_levels  # slow to import; not every use needs it
+
+    if clearance == SECRECIES[-1]:
+        return true()
+    clauses = [Letter.secrecy.is_(None), Letter.secrecy == ""]
+    levels = visible_levels(clearance)
+    if levels:
+        clauses.append(Letter.secrecy.in_(levels))
+    return or_(*clauses)
+
+
+def _year_clause(year: int | None) -> list[ColumnElement[bool]]:
+    """Letters dated in BE ``year`` (no condition for None)."""
+    if year is None:
+        return []
+    return [Letter.date >= dt.date(year - 543, 1, 1), Letter.date <= dt.date(year - 543, 12, 31)]
+
+
+def _audit_entry(row: AuditEvent) -> AuditEntry:
+    try:
+        detail = json.loads(row.detail)
+    except ValueError:
+        detail = {}
+    return AuditEntry(
+        row.seq, row.at, row.actor, row.action, detail if isinstance(detail, dict) else {}
+    )
+
+
 def _media_type(name: str) -> str:
     suffix = Path(name).suffix.lower()
     return {
@@ -1540,25 +1792,10 @@ def open_archive(
     url = _db.database_url(home, database_url or settings.get("SARABAN_DATABASE_URL") or None)
     archive = Archive(home, url, renderer=renderer)
     try:
-        _db.upgrade(archive.engine)
+        archive._database.upgrade()
         if repair:
             archive.repair()
     except BaseException:
         archive.close()
         raise
     return archive
-
-
-__all__ = [
-    "Archive",
-    "IssueFailed",
-    "IssuedLetter",
-    "LetterRecord",
-    "ReceivedRecord",
-    "RegisterInfo",
-    "Reservation",
-    "Thread",
-    "UnitInfo",
-    "init_app",
-    "open_archive",
-]

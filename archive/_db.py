@@ -14,12 +14,14 @@ Writers serialise on the counter row they update (``UPDATE ... RETURNING`` locks
 commit) and on a transaction-scoped advisory lock for the audit chain.
 
 Migrations are Alembic scripts shipped in ``archive/migrations`` and run in-process by
-:func:`upgrade`, under a lock, so that several processes opening a new archive at once do not
-race to create the same tables.
+:meth:`Database.upgrade`, under a lock, so that several processes opening a new archive at
+once do not race to create the same tables.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -28,6 +30,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from saraban.errors import BadRequest
@@ -103,9 +106,9 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def _alembic_config() -> Config:
+def _alembic_config(migrations: Path = _MIGRATIONS) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.set_main_option("script_location", str(migrations))
     return config
 
 
@@ -115,24 +118,57 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revision(engine: Engine, version_table: str = "alembic_version") -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        context = MigrationContext.configure(connection, opts={"version_table": version_table})
+        return context.get_current_revision()
 
 
-def upgrade(writer: Engine) -> None:
-    """Bring the schema to the newest revision; a no-op when it is there already.
+class Database:
+    """One database (SQLite or PostgreSQL) as the archive opens it: a reader and a writer
+    engine, a transaction on either, and Alembic upgrades. The web service keeps its own
+    tables in the same database through one of these."""
 
-    The whole upgrade runs in one transaction (DDL is transactional on both databases) that
-    first takes the write lock (SQLite) or an advisory lock (PostgreSQL); a process that
-    waited for it then finds the schema current and does nothing.
-    """
-    head = head_revision()
-    if current_revision(writer) == head:
-        return
-    config = _alembic_config()
-    with writer.begin() as connection:
-        if is_postgres(writer):
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.reader, self.writer = create_engines(url)
+
+    def close(self) -> None:
+        self.reader.dispose()
+        if self.writer is not self.reader:
+            self.writer.dispose()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with Session(self.reader, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with Session(self.writer, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def upgrade(
+        self,
+        migrations: Path = _MIGRATIONS,
+        *,
+        version_table: str = "alembic_version",
+        lock: int = MIGRATION_LOCK,
+    ) -> None:
+        """Bring the schema of one Alembic line (the archive's, or ``migrations`` with its
+        own ``version_table`` and advisory ``lock`` key) to its newest revision; a no-op
+        when it is there already.
+
+        The whole upgrade runs in one transaction (DDL is transactional on both databases)
+        that first takes the write lock (SQLite) or an advisory lock (PostgreSQL); a process
+        that waited for it then finds the schema current and does nothing.
+        """
+        config = _alembic_config(migrations)
+        head = ScriptDirectory.from_config(config).get_current_head()
+        if current_revision(self.writer, version_table) == head:
+            return
+        with self.writer.begin() as connection:
+            if is_postgres(self.writer):
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock})
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")

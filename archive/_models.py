@@ -76,6 +76,10 @@ RESERVED, PENDING, ISSUED, CANCELLED, UNUSED, STORED = (
     "stored",  # an imported letter: kept, but not a number of our register
 )
 STATUSES = (RESERVED, PENDING, ISSUED, CANCELLED, UNUSED, STORED)
+# What a clerk calls a letter, shown in lists and the search index: issued, cancelled, or
+# kept from outside (not numbers that were only reserved, are being issued, or were never
+# used).
+SHOWN_STATUSES = (ISSUED, CANCELLED, STORED)
 
 # Counter series of a register.
 NORMAL, CIRCULAR, INCOMING = "normal", "circular", "incoming"

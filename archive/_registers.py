@@ -29,28 +29,14 @@ from saraban.thai import be_year, thai_date, to_thai_digits
 if TYPE_CHECKING:
     from archive._archive import Archive
 
-OUTGOING_COLUMNS = (
-    "วันที่",
-    "เลขทะเบียนส่ง",
-    "ที่",
-    "ลงวันที่",
-    "จาก",
-    "ถึง",
-    "เรื่อง",
-    "การปฏิบัติ",
-    "หมายเหตุ",
-)
-INCOMING_COLUMNS = (
-    "วันที่",
-    "เลขทะเบียนรับ",
-    "ที่",
-    "ลงวันที่",
-    "จาก",
-    "ถึง",
-    "เรื่อง",
-    "การปฏิบัติ",
-    "หมายเหตุ",
-)
+
+def _register_columns(number: str) -> tuple[str, ...]:
+    """The columns both registers share; ``number`` heads the เลขทะเบียน column."""
+    return ("วันที่", number, "ที่", "ลงวันที่", "จาก", "ถึง", "เรื่อง", "การปฏิบัติ", "หมายเหตุ")
+
+
+OUTGOING_COLUMNS = _register_columns("เลขทะเบียนส่ง")
+INCOMING_COLUMNS = _register_columns("เลขทะเบียนรับ")
 DESTRUCTION_COLUMNS = (
     "ลำดับที่",
     "รหัสแฟ้ม",

@@ -14,17 +14,11 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from indexer._engine import Preparer
 from indexer._model import IndexDoc, SearchIndex
 
 logger = logging.getLogger("saraban.indexer")
 
-# What a clerk calls a letter: issued, cancelled, or kept from outside. Reserved, pending
-# and unused numbers are not letters and are never indexed.
-INDEXED_STATUSES = ("issued", "cancelled", "stored")
 _REBUILD_BATCH = 1000
 
 
@@ -35,46 +29,22 @@ def _direction(status: str, received: bool) -> str:
 
 
 def load_docs(archive: Any, ids: Iterable[int]) -> tuple[list[IndexDoc], list[int]]:
-    """(letters to index, ids to remove from the index) for the given archive ids.
-
-    Reads the rows in one query per batch (the archive's tables through its engine): a
-    rebuild of 100,000 letters must not make 200,000 round trips.
-    """
-    from archive._models import Letter, Received, Unit
-
-    ids = sorted(set(int(i) for i in ids))
+    """(letters to index, ids to remove from the index) for the given archive ids, read in
+    one query (:meth:`archive.Archive.indexable`)."""
+    ids = sorted({int(i) for i in ids})
     docs: list[IndexDoc] = []
-    gone: list[int] = []
-    with Session(archive.engine) as session:
-        rows = {
-            row.Letter.id: row
-            for row in session.execute(
-                select(Letter, Unit.prefix)
-                .outerjoin(Unit, Unit.id == Letter.unit_id)
-                .where(Letter.id.in_(ids))
-            )
-        }
-        received = set(
-            session.scalars(select(Received.letter_id).where(Received.letter_id.in_(ids)))
-        )
-    for letter_id in ids:
-        row = rows.get(letter_id)
-        if row is None or row.Letter.status not in INDEXED_STATUSES:
-            gone.append(letter_id)
-            continue
-        letter = row.Letter
+    for letter in archive.indexable(ids):
         meta: dict[str, Any] = {
             "status": letter.status,
-            "direction": _direction(letter.status, letter_id in received),
+            "direction": _direction(letter.status, letter.received),
         }
-        for name in ("ref_no", "date", "secrecy", "subject"):
+        for name in ("ref_no", "date", "secrecy", "subject", "unit"):
             value = getattr(letter, name)
             if value:
                 meta[name] = value
-        if row.prefix:
-            meta["unit"] = row.prefix
-        docs.append(IndexDoc.from_letter(letter_id, dict(letter.doc or {}), **meta))
-    return docs, gone
+        docs.append(IndexDoc.from_letter(letter.id, letter.doc, **meta))
+    found = {doc.id for doc in docs}
+    return docs, [letter_id for letter_id in ids if letter_id not in found]
 
 
 def sync(archive: Any, index: SearchIndex, *, batch: int = 500) -> int:
@@ -107,15 +77,10 @@ def reindex(
     """Rebuild the index from the archive; ``progress(done, total)`` after each batch.
     Returns the number of letters indexed. ``workers``: processes that analyze the text
     (default: one per core for 2,000 letters or more; 0 or 1: in this process)."""
-    from archive._models import IndexJob, Letter
-
-    with Session(archive.engine) as session:
-        ids = list(
-            session.scalars(
-                select(Letter.id).where(Letter.status.in_(INDEXED_STATUSES)).order_by(Letter.id)
-            )
-        )
-        queued = list(session.scalars(select(IndexJob.id)))
+    # The queue first: every job in it is then older than the list of letters, so the
+    # rebuild covers it (a job queued in between stays for the next sync).
+    queued = [job for job, _letter, _reason in archive.index_jobs(None)]
+    ids = archive.indexable_ids()
     total = len(ids)
     if progress:
         progress(0, total)

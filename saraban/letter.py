@@ -62,18 +62,37 @@ __all__ = [
     "KINDS",
     "SECRECIES",
     "URGENCIES",
+    "can_see",
     "check",
     "format_problems",
     "lint",
     "load_letter",
     "new_letter",
     "validate",
+    "visible_levels",
 ]
 
 FORMAT = 1
 KINDS = ("external", "memo", "order", "announcement", "stamped")
 URGENCIES = ("ด่วน", "ด่วนมาก", "ด่วนที่สุด")
 SECRECIES = ("ลับ", "ลับมาก", "ลับที่สุด")
+
+
+def visible_levels(clearance: str | None) -> tuple[str, ...]:
+    """The secrecy levels a clearance opens, lowest first."""
+    if clearance not in SECRECIES:
+        return ()
+    return SECRECIES[: SECRECIES.index(clearance) + 1]
+
+
+def can_see(clearance: str | None, secrecy: str | None) -> bool:
+    """Whether a user cleared at ``clearance`` may see a letter marked ``secrecy``: a
+    letter marked ลับ, ลับมาก or ลับที่สุด only at that level or above; an unknown marking
+    counts as the highest. (The archive's queries say the same in SQL.)"""
+    if not secrecy or clearance == SECRECIES[-1]:
+        return True
+    return secrecy in visible_levels(clearance)
+
 
 _KIND_NAMES = {  # kind -> (English with article, Thai)
     "external": ("an external letter", "หนังสือภายนอก"),

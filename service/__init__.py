@@ -129,19 +129,6 @@ def _install_hooks(app: Flask) -> None:
         return response
 
 
-def _be_date(value: Any, style: str = "letter") -> str:
-    if not value:
-        return ""
-    if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value)
-        except ValueError:
-            return value
-    if isinstance(value, dt.datetime):
-        value = value.astimezone().date()
-    return thai_date(value, style)
-
-
 def _be_datetime(value: dt.datetime | None) -> str:
     if value is None:
         return ""
@@ -150,9 +137,9 @@ def _be_datetime(value: dt.datetime | None) -> str:
 
 
 def _install_template_helpers(app: Flask) -> None:
-    from service._letter_form import KIND_NAMES, field_label
+    from service._letter_form import KIND_NAMES, field_label, show_be_date
 
-    app.jinja_env.filters["be_date"] = _be_date
+    app.jinja_env.filters["be_date"] = show_be_date
     app.jinja_env.filters["be_datetime"] = _be_datetime
     app.jinja_env.filters["thai_digits"] = lambda v: to_thai_digits(str(v)) if v is not None else ""
     app.jinja_env.filters["kind_name"] = lambda k: KIND_NAMES.get(k, k or "")

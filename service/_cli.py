@@ -12,6 +12,8 @@ import getpass
 import json
 import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +82,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 # ---- opening ---------------------------------------------------------------------------------
 
 
-def _open() -> tuple[Any, Any]:
+@contextmanager
+def _opened() -> Iterator[tuple[Any, Any]]:
+    """The archive and the service's tables of SARABAN_HOME, closed after use."""
     from archive import open_archive
     from service._config import check_instance
     from service._store import Store
@@ -88,11 +92,18 @@ def _open() -> tuple[Any, Any]:
     home = settings.home().expanduser().resolve()
     check_instance(home)
     archive = open_archive(home, settings.get("SARABAN_DATABASE_URL") or None)
-    return archive, Store(archive)
+    try:
+        store = Store(archive)
+        try:
+            yield archive, store
+        finally:
+            store.close()
+    finally:
+        archive.close()
 
 
 def _actor() -> str:
-    from archive._archive import default_actor
+    from archive import default_actor
 
     return default_actor()
 
@@ -112,11 +123,8 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def _user_add(args: argparse.Namespace) -> int:
-    from service._records import audit
-
     password = _read_password(args)
-    archive, store = _open()
-    try:
+    with _opened() as (archive, store):
         user = store.add_user(
             args.name,
             password,
@@ -124,27 +132,19 @@ def _user_add(args: argparse.Namespace) -> int:
             clearance=args.clearance,
             display_name=args.display_name,
         )
-        audit(
-            archive,
+        archive.audit(
+            "user.add",
+            {"user": user.name, "role": user.role, "clearance": user.clearance},
             actor=_actor(),
-            action="user.add",
-            detail={"user": user.name, "role": user.role, "clearance": user.clearance},
         )
-    finally:
-        store.close()
-        archive.close()
     clearance = f", ชั้นความลับ {user.clearance}" if user.clearance else ""
     print(f"เพิ่มผู้ใช้ {user.name} ({user.role}{clearance}) แล้ว / added user {user.name}")
     return 0
 
 
 def _user_list(args: argparse.Namespace) -> int:
-    archive, store = _open()
-    try:
+    with _opened() as (_archive, store):
         users = store.users()
-    finally:
-        store.close()
-        archive.close()
     if args.json:
         print(json.dumps([u.as_dict() for u in users], ensure_ascii=False, indent=2))
         return 0
@@ -155,41 +155,28 @@ def _user_list(args: argparse.Namespace) -> int:
 
 
 def _user_passwd(args: argparse.Namespace) -> int:
-    from service._records import audit
-
     password = _read_password(args)
-    archive, store = _open()
-    try:
+    with _opened() as (archive, store):
         user = store.user_by_name(args.name)
         if user is None:
             raise NotFound(f"ไม่พบผู้ใช้ {args.name} / no user {args.name}")
         store.set_password(user.id, password)
-        audit(archive, actor=_actor(), action="user.password", detail={"user": user.name})
-    finally:
-        store.close()
-        archive.close()
+        archive.audit("user.password", {"user": user.name}, actor=_actor())
     print(f"ตั้งรหัสผ่านของ {args.name} แล้ว / password set")
     return 0
 
 
 def _token_create(args: argparse.Namespace) -> int:
-    from service._records import audit
-
-    archive, store = _open()
-    try:
+    with _opened() as (archive, store):
         user = store.user_by_name(args.name)
         if user is None:
             raise NotFound(f"ไม่พบผู้ใช้ {args.name} (เพิ่มด้วย saraban user add) / no user {args.name}")
         token, info = store.create_token(user.id, args.label)
-        audit(
-            archive,
+        archive.audit(
+            "token.create",
+            {"user": user.name, "token_id": info.id, "label": info.label},
             actor=_actor(),
-            action="token.create",
-            detail={"user": user.name, "token_id": info.id, "label": info.label},
         )
-    finally:
-        store.close()
-        archive.close()
     print(
         f"โทเค็นของ {user.name} (แสดงครั้งเดียว เก็บไว้ให้ดี) / token for {user.name}, shown once:",
         file=sys.stderr,
@@ -199,12 +186,8 @@ def _token_create(args: argparse.Namespace) -> int:
 
 
 def _token_list(args: argparse.Namespace) -> int:
-    archive, store = _open()
-    try:
+    with _opened() as (_archive, store):
         tokens = store.tokens()
-    finally:
-        store.close()
-        archive.close()
     for t in tokens:
         state = "revoked" if t.revoked else "live"
         print(f"{t.id}\t{t.user}\t{t.label or '-'}\t{t.created_at:%Y-%m-%d}\t{state}")
@@ -212,15 +195,9 @@ def _token_list(args: argparse.Namespace) -> int:
 
 
 def _token_revoke(args: argparse.Namespace) -> int:
-    from service._records import audit
-
-    archive, store = _open()
-    try:
+    with _opened() as (archive, store):
         store.revoke_token(args.id)
-        audit(archive, actor=_actor(), action="token.revoke", detail={"token_id": args.id})
-    finally:
-        store.close()
-        archive.close()
+        archive.audit("token.revoke", {"token_id": args.id}, actor=_actor())
     print(f"เพิกถอนโทเค็น {args.id} แล้ว / token {args.id} revoked")
     return 0
 

@@ -18,12 +18,12 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from archive import IssuedLetter, UnitInfo
+from archive import IssuedLetter, UnitInfo, with_unit_defaults
 from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound, Problem
 from saraban.letter import KINDS, lint, new_letter, validate
 from saraban.thai import ThaiDateError
 from service import _web
-from service._letter_form import parse_be_date, with_unit_defaults
+from service._letter_form import parse_be_date
 from service._store import DraftInfo, UserInfo
 
 _PREVIEWS: OrderedDict[str, bytes] = OrderedDict()

@@ -20,7 +20,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from archive import UnitInfo
 from saraban.errors import Problem
 from saraban.letter import KINDS, SECRECIES, URGENCIES, new_letter
 from saraban.thai import (
@@ -126,8 +125,9 @@ def parse_be_date(text: str | None) -> dt.date | None:
         ) from None
 
 
-def show_be_date(value: str | dt.date | None) -> str:
-    """An ISO date (or a date) as the clerk reads it: "๑๕ ธันวาคม ๒๕๖๘"."""
+def show_be_date(value: str | dt.date | None, style: str = "letter") -> str:
+    """An ISO date (or a date, or a moment on the office's clock) as the clerk reads it:
+    "๑๕ ธันวาคม ๒๕๖๘" (``style``: that of :func:`saraban.thai.thai_date`)."""
     if not value:
         return ""
     if isinstance(value, str):
@@ -135,7 +135,9 @@ def show_be_date(value: str | dt.date | None) -> str:
             value = dt.date.fromisoformat(value)
         except ValueError:
             return value
-    return thai_date(value)
+    if isinstance(value, dt.datetime):
+        value = value.astimezone().date()
+    return thai_date(value, style)
 
 
 @dataclass
@@ -261,26 +263,6 @@ def _body(form: FormData, paths: dict[str, str]) -> list[Any]:
                 paths[f"body.{len(body)}"] = f"body.{index}"
                 body.append(text)
     return body
-
-
-def with_unit_defaults(doc: dict[str, Any], unit: UnitInfo | None) -> dict[str, Any]:
-    """The parts a unit supplies when the clerk left them empty (sender, contact, footer,
-    signer): what issuing under the unit fills in, so a preview shows what will print."""
-    if unit is None:
-        return doc
-    doc = dict(doc)
-    sender = doc.get("sender") or {}
-    if isinstance(sender, dict) and not sender.get("name"):
-        doc["sender"] = {"name": unit.name, "address": list(unit.address)}
-    contact = doc.get("contact") or {}
-    if isinstance(contact, dict) and not any(contact.values()):
-        doc["contact"] = {"phone": unit.phone, "fax": unit.fax, "email": unit.email}
-    if not doc.get("footer") and unit.footer:
-        doc["footer"] = unit.footer
-    signer = doc.get("signer") or {}
-    if isinstance(signer, dict) and not signer.get("name") and unit.signer:
-        doc["signer"] = {"name": unit.signer["name"], "position": list(unit.signer["position"])}
-    return doc
 
 
 def body_blocks(doc: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -24,23 +24,15 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, func, select, text
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from archive import Archive
-from archive._db import create_engines
-from archive._models import UTCDateTime, utcnow
+from archive import Archive, Database, UTCDateTime, utcnow
 from saraban.errors import BadRequest, Conflict, NotFound
 from saraban.letter import SECRECIES
 
@@ -294,54 +286,22 @@ class Store:
     """The service's tables, in the archive's database. Thread-safe: one session per call."""
 
     def __init__(self, archive: Archive, *, password_method: str | None = None) -> None:
-        self._reader, self._writer = create_engines(archive.url)
+        self._database = Database(archive.url)
+        self._read, self._write = self._database.read, self._database.write
         # werkzeug's default (scrypt) unless told otherwise (the tests use a cheap one).
         self._hash_method = password_method or "scrypt"
-        self._postgres = self._writer.dialect.name == "postgresql"
         self._touched: dict[int, dt.datetime] = {}
         self._touch_lock = threading.Lock()
         self._token_cache: dict[str, tuple[float, int, UserInfo]] = {}
         self.upgrade()
 
     def close(self) -> None:
-        self._reader.dispose()
-        if self._writer is not self._reader:
-            self._writer.dispose()
-
-    @contextmanager
-    def _read(self) -> Iterator[Session]:
-        with Session(self._reader, expire_on_commit=False) as session, session.begin():
-            yield session
-
-    @contextmanager
-    def _write(self) -> Iterator[Session]:
-        with Session(self._writer, expire_on_commit=False) as session, session.begin():
-            yield session
-
-    # ---- schema -------------------------------------------------------------------------------
-
-    @staticmethod
-    def _alembic_config() -> Config:
-        config = Config()
-        config.set_main_option("script_location", str(_MIGRATIONS))
-        return config
+        self._database.close()
 
     def upgrade(self) -> None:
         """Create or upgrade the service's tables (under a lock: several workers may start
         at once)."""
-        config = self._alembic_config()
-        head = ScriptDirectory.from_config(config).get_current_head()
-        with self._writer.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-            if context.get_current_revision() == head:
-                return
-        with self._writer.begin() as connection:
-            if self._postgres:
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
-                )
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        self._database.upgrade(_MIGRATIONS, version_table=VERSION_TABLE, lock=_MIGRATION_LOCK)
 
     # ---- users --------------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
 """What every blueprint shares: the app's parts (archive, store, search, jobs), the signed-in
-user, the login and role guards, CSRF, and the one error shape.
+user and the letters it may see, the login and role guards, CSRF, and the one error shape.
 
 Errors: every :class:`saraban.errors.SarabanError` (and every HTTP error) is answered by one
 handler, as ``{"ok": false, "error": ..., "status": ...}`` (plus ``problems`` for a letter
@@ -29,8 +29,9 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from archive import Archive
-from saraban.errors import SarabanError
+from archive import Archive, LetterRecord
+from saraban.errors import NotFound, SarabanError
+from saraban.letter import can_see
 from service._jobs import Jobs
 from service._searching import SearchService
 from service._store import Store, UserInfo
@@ -100,6 +101,15 @@ def user() -> UserInfo:
 def clearance() -> str | None:
     found = current_user()
     return found.clearance if found else None
+
+
+def visible_letter(letter_id: int) -> LetterRecord:
+    """The letter, or NotFound, the same answer whether it does not exist or is secret
+    beyond the user's clearance: nobody learns that a letter they may not see exists."""
+    record = archive().get(letter_id)
+    if not can_see(clearance(), record.secrecy):
+        raise NotFound(f"ไม่พบหนังสือรายการ {letter_id} / no letter {letter_id}")
+    return record
 
 
 # ---- requests --------------------------------------------------------------------------------

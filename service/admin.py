@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from saraban.errors import BadRequest, SarabanError
 from saraban.letter import SECRECIES
-from service import _records, _web
+from service import _web
 from service._store import ROLES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -57,7 +57,7 @@ def index() -> Any:
         secrecies=SECRECIES,
         number_formats=NUMBER_FORMATS_TH,
         circular_series=CIRCULAR_SERIES_TH,
-        events=_records.events(archive, limit=30),
+        events=archive.events(limit=30),
         search=_web.search_service(),
         job=request.args.get("job"),
     )
@@ -126,11 +126,10 @@ def add_user() -> Any:
         )
     except SarabanError as exc:
         return _failed(exc, "users")
-    _records.audit(
-        _web.archive(),
+    _web.archive().audit(
+        "user.add",
+        {"user": added.name, "role": added.role, "clearance": added.clearance},
         actor=admin.name,
-        action="user.add",
-        detail={"user": added.name, "role": added.role, "clearance": added.clearance},
     )
     return _done(f"เพิ่มผู้ใช้ {added.name} แล้ว", "users")
 
@@ -155,17 +154,16 @@ def update_user(user_id: int) -> Any:
             store.set_password(user_id, password)
     except SarabanError as exc:
         return _failed(exc, "users")
-    _records.audit(
-        _web.archive(),
-        actor=admin.name,
-        action="user.update",
-        detail={
+    _web.archive().audit(
+        "user.update",
+        {
             "user": changed.name,
             "role": changed.role,
             "clearance": changed.clearance,
             "active": changed.active,
             "password_reset": bool(password),
         },
+        actor=admin.name,
     )
     return _done(f"บันทึกผู้ใช้ {changed.name} แล้ว", "users")
 
@@ -182,11 +180,10 @@ def create_token() -> Any:
         if isinstance(exc, SarabanError):
             return _failed(exc, "users")
         return _failed(BadRequest("user_id: ไม่ถูกต้อง / invalid"), "users")
-    _records.audit(
-        _web.archive(),
+    _web.archive().audit(
+        "token.create",
+        {"user": info.user, "token_id": info.id, "label": info.label},
         actor=admin.name,
-        action="token.create",
-        detail={"user": info.user, "token_id": info.id, "label": info.label},
     )
     # Shown once, on this response only: the token is not kept anywhere but its hash.
     return render_template("token_created.html", token=token, info=info)
@@ -199,9 +196,7 @@ def revoke_token(token_id: int) -> Any:
         _web.store().revoke_token(token_id)
     except SarabanError as exc:
         return _failed(exc, "users")
-    _records.audit(
-        _web.archive(), actor=_web.user().name, action="token.revoke", detail={"token_id": token_id}
-    )
+    _web.archive().audit("token.revoke", {"token_id": token_id}, actor=_web.user().name)
     return _done("เพิกถอนโทเค็นแล้ว", "users")
 
 
@@ -272,7 +267,7 @@ def start_reindex(owner_id: int) -> Any:
 @_web.admin_required
 def reindex() -> Any:
     job = start_reindex(_web.user().id)
-    _records.audit(_web.archive(), actor=_web.user().name, action="search.reindex", detail={})
+    _web.archive().audit("search.reindex", actor=_web.user().name)
     return redirect(url_for("admin.index", job=job.id) + "#search")
 
 

@@ -18,9 +18,10 @@ from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
+from archive import SHOWN_STATUSES
 from saraban.errors import BadRequest, NotFound, SarabanError
 from saraban.letter import KINDS
-from service import _drafting, _records, _web
+from service import _drafting, _web
 from service._openapi import openapi_document
 from service.letters import send_letter_file
 from service.registers import register_table, visible_sent
@@ -152,20 +153,19 @@ def list_letters() -> Any:
     """Letters the user may see, newest first; ``ref_no`` (typed any way), ``year`` (BE),
     ``status`` (issued, cancelled, stored), ``unit`` filter them."""
     page, per_page = _paging()
-    statuses = _records.SHOWN_STATUSES
+    statuses = SHOWN_STATUSES
     status = request.args.get("status")
     if status:
-        if status not in _records.SHOWN_STATUSES:
+        if status not in SHOWN_STATUSES:
             raise BadRequest(
-                f"status: ต้องเป็น {', '.join(_records.SHOWN_STATUSES)} / must be one of "
-                f"{', '.join(_records.SHOWN_STATUSES)}"
+                f"status: ต้องเป็น {', '.join(SHOWN_STATUSES)} / must be one of "
+                f"{', '.join(SHOWN_STATUSES)}"
             )
         statuses = (status,)
     year = request.args.get("year")
     if year is not None and (not year.isdigit() or not 2400 <= int(year) <= 2800):
         raise BadRequest("year: ต้องเป็นปี พ.ศ. เช่น 2568 / year must be a BE year such as 2568")
-    total, rows = _records.recent(
-        _web.archive(),
+    total, rows = _web.archive().recent(
         _web.clearance(),
         limit=per_page,
         offset=(page - 1) * per_page,
@@ -181,7 +181,7 @@ def list_letters() -> Any:
 @_web.login_required
 def get_letter(letter_id: int) -> Any:
     archive = _web.archive()
-    record = _records.letter_for(archive, letter_id, _web.clearance())
+    record = _web.visible_letter(letter_id)
     try:
         doc = archive.letter_document(letter_id)
     except NotFound:
@@ -192,14 +192,13 @@ def get_letter(letter_id: int) -> Any:
 @bp.get("/letters/<int:letter_id>/<any(docx, pdf, original):kind>")
 @_web.login_required
 def letter_file(letter_id: int, kind: str) -> Any:
-    return send_letter_file(letter_id, kind, _web.clearance())
+    return send_letter_file(letter_id, kind)
 
 
 @bp.get("/letters/<int:letter_id>/history")
 @_web.login_required
 def letter_history(letter_id: int) -> Any:
-    archive = _web.archive()
-    _records.letter_for(archive, letter_id, _web.clearance())
+    _web.visible_letter(letter_id)
     events = [
         {
             "seq": e.seq,
@@ -208,7 +207,7 @@ def letter_history(letter_id: int) -> Any:
             "action": e.action,
             "detail": e.detail,
         }
-        for e in _records.history(archive, letter_id)
+        for e in _web.archive().history(letter_id)
     ]
     return _web.json_ok({"ok": True, "events": events})
 
@@ -217,7 +216,7 @@ def letter_history(letter_id: int) -> Any:
 @_web.login_required
 def cancel_letter(letter_id: int) -> Any:
     archive = _web.archive()
-    _records.letter_for(archive, letter_id, _web.clearance())
+    _web.visible_letter(letter_id)
     reason = _body().get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise BadRequest("reason: ต้องระบุเหตุผลที่ยกเลิก / a reason is required")
@@ -578,11 +577,10 @@ def add_user() -> Any:
         clearance=body.get("clearance"),
         display_name=body.get("display_name"),
     )
-    _records.audit(
-        _web.archive(),
+    _web.archive().audit(
+        "user.add",
+        {"user": added.name, "role": added.role, "clearance": added.clearance},
         actor=_web.user().name,
-        action="user.add",
-        detail={"user": added.name, "role": added.role, "clearance": added.clearance},
     )
     return _web.json_ok({"ok": True, "user": added.as_dict()}, 201)
 
@@ -641,7 +639,7 @@ def reindex() -> Any:
     from service.admin import start_reindex
 
     job = start_reindex(_web.user().id)
-    _records.audit(_web.archive(), actor=_web.user().name, action="search.reindex", detail={})
+    _web.archive().audit("search.reindex", actor=_web.user().name)
     return _web.json_ok(
         {"ok": True, "job": job.as_dict(), "progress": url_for("api.job", job_id=job.id)}, 202
     )

@@ -23,7 +23,7 @@ from flask import (
 )
 
 from saraban.errors import BadRequest
-from service import _records, _web
+from service import _web
 
 bp = Blueprint("auth", __name__)
 
@@ -82,11 +82,8 @@ def login() -> Any:
     user = _web.store().authenticate(name, password) if name else None
     if user is None:
         _throttle().fail(name)
-        _records.audit(
-            _web.archive(),
-            actor=name or "(ไม่ระบุ)",
-            action="user.login_failed",
-            detail={"ip": request.remote_addr},
+        _web.archive().audit(
+            "user.login_failed", {"ip": request.remote_addr}, actor=name or "(ไม่ระบุ)"
         )
         return (
             render_template(
@@ -102,9 +99,7 @@ def login() -> Any:
     session.permanent = True
     session["uid"] = user.id
     _web.csrf_token()
-    _records.audit(
-        _web.archive(), actor=user.name, action="user.login", detail={"ip": request.remote_addr}
-    )
+    _web.archive().audit("user.login", {"ip": request.remote_addr}, actor=user.name)
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -112,7 +107,7 @@ def login() -> Any:
 def logout() -> Any:
     user = _web.current_user()
     if user is not None:
-        _records.audit(_web.archive(), actor=user.name, action="user.logout", detail={})
+        _web.archive().audit("user.logout", actor=user.name)
     session.clear()
     flash("ออกจากระบบแล้ว", "info")
     return redirect(url_for("auth.login"))
@@ -138,7 +133,7 @@ def account() -> Any:
         except BadRequest as exc:
             error = exc.message
         else:
-            _records.audit(_web.archive(), actor=user.name, action="user.password", detail={})
+            _web.archive().audit("user.password", actor=user.name)
             flash("เปลี่ยนรหัสผ่านแล้ว", "success")
             return redirect(url_for("auth.account"))
     tokens = _web.store().tokens(user.id)

@@ -103,11 +103,14 @@ def review(batch_id: str, n: int) -> Any:
     return _review_page(batch_id, n)
 
 
+def _batch_item(batch_id: str, n: int) -> tuple[_batches.Batch, _batches.Item]:
+    """The user's own batch (404 for another clerk's) and its file number ``n``."""
+    found = _batches.load(_home(), batch_id, _web.user().id)
+    return found, _batches.get_item(found, n)
+
+
 def _review_page(batch_id: str, n: int, error: str | None = None, values: Any = None) -> Any:
-    user = _web.user()
-    home = _home()
-    found = _batches.load(home, batch_id, user.id)
-    item = _batches.get_item(found, n)
+    found, item = _batch_item(batch_id, n)
     letter = item.letter or {}
     shown = values or {
         "ref_no": letter.get("ref_no") or "",
@@ -129,7 +132,7 @@ def _review_page(batch_id: str, n: int, error: str | None = None, values: Any = 
         values=shown,
         fields=REVIEW_FIELDS,
         review=set(item.needs_review),
-        text=_batches.original_text(home, found, item),
+        text=_batches.original_text(_home(), found, item),
         kinds=KINDS,
         kind_names=KIND_NAMES,
         secrecies=SECRECIES,
@@ -145,9 +148,7 @@ def _review_page(batch_id: str, n: int, error: str | None = None, values: Any = 
 def confirm(batch_id: str, n: int) -> Any:
     """Store one letter with the clerk's corrections."""
     user = _web.user()
-    home = _home()
-    found = _batches.load(home, batch_id, user.id)
-    item = _batches.get_item(found, n)
+    found, item = _batch_item(batch_id, n)
     letter = dict(item.letter or {})
     form = request.form
     try:
@@ -173,7 +174,7 @@ def confirm(batch_id: str, n: int) -> Any:
     letter["urgency"] = form.get("urgency") if form.get("urgency") in URGENCIES else None
     try:
         stored = _batches.store_item(
-            _web.archive(), home, batch_id, user.id, n, actor=user.name, letter=letter
+            _web.archive(), _home(), batch_id, user.id, n, actor=user.name, letter=letter
         )
     except SarabanError as exc:
         if exc.status >= 500:
@@ -213,12 +214,9 @@ def confirm_all(batch_id: str) -> Any:
 @bp.get("/imports/<batch_id>/<int:n>/original")
 @_web.login_required
 def original(batch_id: str, n: int) -> Any:
-    user = _web.user()
-    home = _home()
-    found = _batches.load(home, batch_id, user.id)
-    item = _batches.get_item(found, n)
+    found, item = _batch_item(batch_id, n)
     return send_file(
-        _batches.item_path(home, found, item),
+        _batches.item_path(_home(), found, item),
         mimetype=_MEDIA.get(item.suffix, "application/octet-stream"),
         as_attachment=item.suffix not in (".pdf", ".txt"),
         download_name=item.name,

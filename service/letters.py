@@ -20,9 +20,9 @@ from flask import (
 
 from archive import IssueFailed
 from saraban.errors import InvalidLetter, NotFound, SarabanError
-from saraban.letter import KINDS, SECRECIES, URGENCIES
+from saraban.letter import KINDS, SECRECIES, URGENCIES, can_see
 from saraban.thai import THAI_MONTHS_ABBR, be_year, to_thai_digits
-from service import _charts, _drafting, _records, _web
+from service import _charts, _drafting, _web
 from service._letter_form import (
     KIND_NAMES,
     NOT_PRINTED,
@@ -46,13 +46,13 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 def dashboard() -> Any:
     user = _web.user()
     archive = _web.archive()
-    _total, recent = _records.recent(archive, user.clearance, limit=10)
-    months = _records.counts_by_month(archive, user.clearance)
+    _total, recent = archive.recent(user.clearance, limit=10)
+    months = archive.counts_by_month(user.clearance)
     month_items = [
         (f"{THAI_MONTHS_ABBR[d.month - 1]} {to_thai_digits(str(be_year(d.year))[-2:])}", n)
         for d, n in months
     ]
-    units = _records.counts_by_unit(archive, user.clearance)[:8]
+    units = archive.counts_by_unit(user.clearance)[:8]
     return render_template(
         "dashboard.html",
         recent=recent,
@@ -86,8 +86,7 @@ def letters() -> Any:
         else:
             year = int(digits)
     ref_no = (request.args.get("ref_no") or "").strip() or None
-    total, rows = _records.recent(
-        _web.archive(),
+    total, rows = _web.archive().recent(
         user.clearance,
         limit=PER_PAGE,
         offset=(page - 1) * PER_PAGE,
@@ -279,22 +278,22 @@ def delete_draft(draft_id: int) -> Any:
 def letter(letter_id: int) -> Any:
     user = _web.user()
     archive = _web.archive()
-    record = _records.letter_for(archive, letter_id, user.clearance)
+    record = _web.visible_letter(letter_id)
     try:
         doc = archive.letter_document(letter_id)
     except NotFound:
         doc = None
     thread = archive.thread(letter_id)
-    shown = {r.id for r in thread.letters if _records.can_see(user.clearance, r.secrecy)}
+    shown = {r.id for r in thread.letters if can_see(user.clearance, r.secrecy)}
     return render_template(
         "letter.html",
         record=record,
         doc=doc,
-        history=_records.history(archive, letter_id),
+        history=archive.history(letter_id),
         thread=[r for r in thread.letters if r.id in shown],
         links={(a, b) for a, b in thread.links if a in shown and b in shown},
-        original=_records.original_file(archive, letter_id),
-        review=_records.needs_review(archive, letter_id) if record.status == "stored" else None,
+        original=archive.original_file(letter_id),
+        review=archive.needs_review(letter_id) if record.status == "stored" else None,
     )
 
 
@@ -317,12 +316,12 @@ def _attachment(path: Any, mimetype: str, record: Any, suffix: str) -> Any:
     return response
 
 
-def send_letter_file(letter_id: int, kind: str, clearance: str | None) -> Any:
+def send_letter_file(letter_id: int, kind: str) -> Any:
     """The letter's DOCX, PDF or original file, for a user cleared to see it."""
     archive = _web.archive()
-    record = _records.letter_for(archive, letter_id, clearance)
+    record = _web.visible_letter(letter_id)
     if kind == "original":
-        original = _records.original_file(archive, letter_id)
+        original = archive.original_file(letter_id)
         if original is None:
             raise NotFound(f"หนังสือรายการ {letter_id} ไม่มีไฟล์ต้นฉบับ / no original file")
         suffix = "." + original.name.rsplit(".", 1)[-1] if "." in original.name else ""
@@ -339,14 +338,14 @@ def send_letter_file(letter_id: int, kind: str, clearance: str | None) -> Any:
 @bp.get("/letters/<int:letter_id>/<any(docx, pdf, original):kind>")
 @_web.login_required
 def download(letter_id: int, kind: str) -> Any:
-    return send_letter_file(letter_id, kind, _web.clearance())
+    return send_letter_file(letter_id, kind)
 
 
 @bp.post("/letters/<int:letter_id>/cancel")
 @_web.login_required
 def cancel(letter_id: int) -> Any:
     user = _web.user()
-    _records.letter_for(_web.archive(), letter_id, user.clearance)
+    _web.visible_letter(letter_id)
     reason = (request.form.get("reason") or "").strip()
     try:
         _web.archive().cancel(letter_id, reason, actor=user.name)
@@ -365,7 +364,7 @@ def cancel(letter_id: int) -> Any:
 def copy_letter(letter_id: int) -> Any:
     """A new draft from a letter (the number and date left for the register)."""
     user = _web.user()
-    record = _records.letter_for(_web.archive(), letter_id, user.clearance)
+    record = _web.visible_letter(letter_id)
     doc = _web.archive().letter_document(letter_id)
     doc["date"] = None
     unit = record.unit if _drafting.unit_info(record.unit) else None

@@ -15,9 +15,9 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from archive import Table, incoming_register, outgoing_register, write_table
 from saraban.errors import BadRequest, SarabanError
-from saraban.letter import SECRECIES
+from saraban.letter import SECRECIES, can_see
 from saraban.thai import ThaiDateError, thai_date, to_thai_digits
-from service import _records, _web
+from service import _web
 from service._letter_form import parse_be_date
 
 bp = Blueprint("registers", __name__)
@@ -59,7 +59,7 @@ def visible_sent(records: list[Any], clearance: str | None) -> list[Any]:
     return [
         r
         for r in records
-        if r.status != "stored" and r.serial is not None and _records.can_see(clearance, r.secrecy)
+        if r.status != "stored" and r.serial is not None and can_see(clearance, r.secrecy)
     ]
 
 
@@ -76,14 +76,14 @@ def filter_table(table: Table, records: list[Any], clearance: str | None) -> Tab
             thai_date(r.date, "short") if r.date else "",
         )
         for r in records
-        if r.serial is not None and not _records.can_see(clearance, r.secrecy)
+        if r.serial is not None and not can_see(clearance, r.secrecy)
     }
     rows = []
     for row in table.rows:
         if (row[1], row[2], row[3]) in hidden:
             continue
         marked = _SECRECY_NOTE.search(row[-1] or "")
-        if marked and not _records.can_see(clearance, marked.group(1).rstrip(";")):
+        if marked and not can_see(clearance, marked.group(1).rstrip(";")):
             continue
         rows.append(row)
     return Table(table.title, table.subtitle, table.columns, rows)

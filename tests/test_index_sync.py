@@ -84,6 +84,27 @@ def test_reindex_reports_progress_and_drops_stale_entries(archive, index):
     assert 999 not in index.ids()
 
 
+def test_a_batch_is_read_in_one_query(archive):
+    """A rebuild of 100,000 letters must not make a round trip per letter."""
+    from sqlalchemy import Engine, event
+
+    from indexer._sync import load_docs
+
+    seeds = import_seeds(archive)
+    selects = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            selects.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        docs, gone = load_docs(archive, [*seeds.values(), 999])
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert (len(docs), gone, len(selects)) == (5, [999], 1)
+
+
 def test_reindex_in_worker_processes(archive, index):
     seeds = import_seeds(archive)
     assert reindex(archive, index, workers=2) == 5

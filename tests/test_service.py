@@ -237,10 +237,8 @@ def test_too_many_failed_logins_are_refused(client):
 
 
 def test_logins_are_in_the_audit_chain(app, client):
-    from service import _records
-
     login(client, "clerk")
-    actions = [(e.actor, e.action) for e in _records.events(app.extensions["archive"])]
+    actions = [(e.actor, e.action) for e in app.extensions["archive"].events()]
     assert ("clerk", "user.login") in actions
     assert app.extensions["archive"].verify() == []
 
@@ -491,13 +489,11 @@ def test_a_secret_letter_is_seen_only_by_the_cleared(app, client):
 
 
 def test_the_dashboard_chart_counts_only_what_is_seen(app, client):
-    from service import _records
-
     archive = app.extensions["archive"]
     store_letter(app, secret_letter("ลับ"))
     store_letter(app, seed_letter())
-    seen_by_clerk = sum(n for _, n in _records.counts_by_unit(archive, None))
-    seen_by_secret = sum(n for _, n in _records.counts_by_unit(archive, "ลับ"))
+    seen_by_clerk = sum(n for _, n in archive.counts_by_unit(None))
+    seen_by_secret = sum(n for _, n in archive.counts_by_unit("ลับ"))
     assert (seen_by_clerk, seen_by_secret) == (1, 2)
     login(client, "clerk")
     assert "<svg" in client.get("/").get_data(as_text=True)

@@ -49,9 +49,7 @@ def test_user_add_with_a_password_from_stdin(home, monkeypatch, capsys):
     try:
         user = store.authenticate("somsri", "a good password")
         assert (user.role, user.clearance) == ("admin", "ลับมาก")
-        assert [
-            e.action for e in __import__("service._records", fromlist=["x"]).events(archive)
-        ] == ["user.add"]
+        assert [e.action for e in archive.events()] == ["user.add"]
     finally:
         store.close()
         archive.close()

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection that :func:`archive._db.upgrade` hands over.
+"""Alembic environment: runs on the connection that :meth:`archive._db.Database.upgrade` hands over.
 
 There is no ``alembic.ini`` and no logging set-up: migrations run inside the program, in the
 transaction (and under the lock) that the caller opened.

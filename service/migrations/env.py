@@ -1,5 +1,5 @@
 """Alembic environment of the service's tables: runs on the connection that
-:meth:`service._store.Store.upgrade` hands over, with its own version table, so the
+:meth:`archive.Database.upgrade` hands over, with its own version table, so the
 archive's migrations and these never meet."""
 
 from alembic import context
