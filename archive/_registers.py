@@ -20,7 +20,6 @@ import datetime as dt
 import html
 import io
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from saraban.errors import BadRequest
@@ -272,33 +271,24 @@ def to_docx(table: Table) -> bytes:
 
 
 _PDF_CSS = """
-@font-face {{ font-family: Sarabun; src: url({regular}); }}
-@font-face {{ font-family: Sarabun; font-weight: bold; src: url({bold}); }}
-@page {{ size: A4 landscape; margin: 1.5cm;
-         @bottom-center {{ font-family: Sarabun; font-size: 12pt;
-                           content: "หน้า " counter(page, thai); }} }}
-html {{ font-family: Sarabun; font-size: 12pt; line-height: 1.25; }}
-h1 {{ font-size: 18pt; text-align: center; margin: 0; }}
-p.subtitle {{ text-align: center; margin: 0 0 0.3cm 0; }}
-table {{ width: 100%; border-collapse: collapse; table-layout: fixed; }}
-th, td {{ border: 0.5pt solid #000; padding: 2pt 3pt; vertical-align: top;
-          overflow-wrap: anywhere; }}
-th {{ font-weight: bold; text-align: center; }}
-thead {{ display: table-header-group; }}
-tr {{ break-inside: avoid; }}
+@page { size: A4 landscape; margin: 1.5cm;
+        @bottom-center { font-family: Sarabun; font-size: 12pt;
+                         content: "หน้า " counter(page, thai); } }
+html { font-family: Sarabun; font-size: 12pt; line-height: 1.25; }
+h1 { font-size: 18pt; text-align: center; margin: 0; }
+p.subtitle { text-align: center; margin: 0 0 0.3cm 0; }
+table { width: 100%; border-collapse: collapse; table-layout: fixed; }
+th, td { border: 0.5pt solid #000; padding: 2pt 3pt; vertical-align: top;
+         overflow-wrap: anywhere; }
+th { font-weight: bold; text-align: center; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; }
 """
 
 
 def to_pdf(table: Table) -> bytes:
-    import fontpkg_sarabun
-    import weasyprint
-    from weasyprint.urls import URLFetcher
+    from templates._pdf import html_to_pdf
 
-    fonts = Path(fontpkg_sarabun.__file__).parent / "files"
-    css = _PDF_CSS.format(
-        regular=(fonts / "Sarabun-Regular.ttf").as_uri(),
-        bold=(fonts / "Sarabun-Bold.ttf").as_uri(),
-    )
     widths = _WIDTHS[table.columns]
     cols = "".join(f'<col style="width:{100 * w / sum(widths):.2f}%">' for w in widths)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
@@ -318,10 +308,7 @@ def to_pdf(table: Table) -> bytes:
         f"<table><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"
         f"<tbody>{body}</tbody></table></body></html>"
     )
-    fetcher = URLFetcher(allowed_protocols=("file",), fail_on_errors=True)
-    return weasyprint.HTML(string=document, url_fetcher=fetcher).write_pdf(
-        stylesheets=[weasyprint.CSS(string=css, url_fetcher=fetcher)]
-    )
+    return html_to_pdf(document, css=_PDF_CSS)
 
 
 def write(table: Table, fmt: str) -> bytes:

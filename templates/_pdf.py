@@ -215,6 +215,21 @@ def thai_fonts() -> tuple[weasyprint.CSS, FontConfiguration]:
     return fonts, font_config
 
 
+def html_to_pdf(html: str, *, css: str = "", base: Path | None = None) -> bytes:
+    """Render an HTML page to PDF with Sarabun and Thai line breaking, fetching nothing but
+    files under ``base`` (forms' twins, the registers' tables)."""
+    fonts, font_config = thai_fonts()
+    allowed = [base] if base is not None else []
+    fetcher = _LocalOnlyFetcher(allowed)
+    document = weasyprint.HTML(
+        string=html, base_url=str(base) if base else None, url_fetcher=fetcher
+    )
+    stylesheets = [fonts]
+    if css:
+        stylesheets.append(weasyprint.CSS(string=css, url_fetcher=fetcher, font_config=font_config))
+    return document.write_pdf(stylesheets=stylesheets, font_config=font_config)
+
+
 @functools.cache
 def _stylesheets() -> tuple[list[weasyprint.CSS], FontConfiguration]:
     """The letter stylesheet with its fonts, parsed once per process."""

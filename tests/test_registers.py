@@ -13,6 +13,7 @@ import subprocess
 import pytest
 from conftest import ARCHIVE_UNIT, make_letter
 from docx import Document
+from pdfutil import no_weasyprint_warnings
 
 from archive import incoming_register, outgoing_register, retention_due, write_table
 from archive._registers import DESTRUCTION_COLUMNS, INCOMING_COLUMNS, OUTGOING_COLUMNS
@@ -106,7 +107,8 @@ def test_register_as_docx_table(filled):
 def test_register_as_pdf(filled, tmp_path):
     archive, _ = filled
     path = tmp_path / "register.pdf"
-    path.write_bytes(write_table(outgoing_register(archive, *JAN), "pdf"))
+    with no_weasyprint_warnings():  # a Thai glyph missing from the font fails here
+        path.write_bytes(write_table(outgoing_register(archive, *JAN), "pdf"))
     text = subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout

@@ -11,7 +11,6 @@ from docxtpl import DocxTemplate
 from saraban.errors import Problem, SarabanError
 from templates.forms import _sandbox
 from templates.forms._catalogue import FORMS, Form, FormInfo
-from templates.forms._convert import html_to_pdf
 from templates.forms._design import build_html_template, make_fill
 from templates.forms._errors import FormNotFound, InvalidFormData
 from templates.forms._schema import Table
@@ -97,11 +96,12 @@ def _html_source(name: str) -> str:
 
 
 def _render_pdf(form: Form, context: dict) -> bytes:
+    from templates._pdf import html_to_pdf
     from templates._weasyprint_thai import thai_line_break_hints
 
     env = _sandbox.new_environment(filters={"fill": make_fill(thai_line_break_hints)})
     html = env.from_string(_html_source(form.name)).render(context)
-    return html_to_pdf(html, FORMS_DIR)
+    return html_to_pdf(html, base=FORMS_DIR)
 
 
 def fill_docx(name: str, data: object) -> bytes:

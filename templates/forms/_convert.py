@@ -1,4 +1,5 @@
-"""PDF output of forms: WeasyPrint for the built-in forms' HTML twins, LibreOffice for .docx.
+"""PDF output of forms: WeasyPrint for the built-in forms' HTML twins
+(:func:`templates._pdf.html_to_pdf`), LibreOffice for .docx.
 
 Built-in forms have an HTML twin written from the same design as their .docx template
 (:mod:`templates.forms._design`), rendered by WeasyPrint with the Thai extension
@@ -22,19 +23,6 @@ from templates.forms._errors import ConversionFailed, PdfUnavailable
 
 SOFFICE_NAMES = ("soffice", "libreoffice")
 SOFFICE_SECONDS = 180  # a cold start on a small machine takes a few seconds; never hang
-
-
-def html_to_pdf(html: str, base: Path) -> bytes:
-    """Render a filled HTML twin to PDF bytes (fonts fetched only from the Sarabun package)."""
-    import weasyprint
-
-    from templates._pdf import _LocalOnlyFetcher, thai_fonts
-
-    fonts, font_config = thai_fonts()
-    document = weasyprint.HTML(
-        string=html, base_url=str(base), url_fetcher=_LocalOnlyFetcher([base])
-    )
-    return document.write_pdf(stylesheets=[fonts], font_config=font_config)
 
 
 def soffice_path() -> str | None:
