@@ -144,7 +144,7 @@ def _install_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["thai_digits"] = lambda v: to_thai_digits(str(v)) if v is not None else ""
     app.jinja_env.filters["kind_name"] = lambda k: KIND_NAMES.get(k, k or "")
     app.jinja_env.filters["status_name"] = lambda s: STATUS_NAMES.get(s, s or "")
-    app.jinja_env.filters["number"] = lambda n: f"{int(n):,}"
+    app.jinja_env.filters["number"] = lambda n: to_thai_digits(f"{int(n):,}")
     app.jinja_env.globals["csrf_token"] = _web.csrf_token
     app.jinja_env.globals["current_user"] = _web.current_user
     app.jinja_env.globals["mark_safe_snippet"] = _safe_snippet

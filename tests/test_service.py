@@ -499,6 +499,12 @@ def test_the_dashboard_chart_counts_only_what_is_seen(app, client):
     assert "<svg" in client.get("/").get_data(as_text=True)
 
 
+def test_counts_are_shown_in_thai_digits(app, client):
+    store_letter(app, seed_letter())
+    login(client, "clerk")
+    assert "๑ ฉบับ" in client.get("/letters").get_data(as_text=True)  # one filter for all pages
+
+
 def test_a_missing_and_a_hidden_letter_look_the_same(app, client):
     record = store_letter(app, secret_letter("ลับ"))
     login(client, "clerk")
