@@ -1,7 +1,7 @@
 """What the backends share: preparing a letter's fields, the search flow, snippets, locks.
 
 A backend subclasses :class:`BaseIndex` and supplies ``_write`` (add and delete in one
-session), ``_run`` (one query with filters, one page, totals and facets), ``count``,
+session), ``_run`` (one :class:`Request`: a page of hits, the total and facets), ``count``,
 ``ids`` and ``clear``; reading the query, widening it when it finds too little, and making
 hits with snippets happen here, the same for every backend.
 """
@@ -223,6 +223,33 @@ class Filters:
             max_secrecy=clearance_level(clearance),
         )
 
+    @property
+    def days(self) -> tuple[int, int] | None:
+        """(first, last) day as yyyymmdd when the dates are limited, else None."""
+        if self.day_from is None and self.day_to is None:
+            return None
+        return self.day_from or 1, self.day_to or 99_999_999
+
+    @property
+    def keywords(self) -> dict[str, str]:
+        """The exact-value filters that are set: {"kind": "memo", "unit": ...}."""
+        named = {"kind": self.kind, "unit": self.unit}
+        named |= {"urgency": self.urgency, "direction": self.direction}
+        return {name: value for name, value in named.items() if value}
+
+
+@dataclass
+class Request:
+    """One query as a backend runs it: ``must`` (a :mod:`_query` tree, None for every
+    letter) decides what matches, ``should`` only adds to the score; one page of hits."""
+
+    must: object | None
+    should: list[object]
+    filters: Filters
+    sort: str
+    limit: int
+    offset: int
+
 
 class _FileLock:
     """An exclusive OS lock on a file: one writer at a time across processes. The lock dies
@@ -317,16 +344,7 @@ class BaseIndex:
 
     # ---- searching ----------------------------------------------------------------------------
 
-    def _run(
-        self,
-        must: object | None,
-        should: list[object],
-        filters: Filters,
-        *,
-        sort: str,
-        limit: int,
-        offset: int,
-    ) -> Page:
+    def _run(self, request: Request) -> Page:
         raise NotImplementedError
 
     def search(
@@ -369,7 +387,7 @@ class BaseIndex:
 
     def _runner(self, filters: Filters, sort: str, limit: int, offset: int):  # noqa: ANN202
         def run(must: object | None, should: list[object], order: str = sort) -> Page:
-            return self._run(must, should, filters, sort=order, limit=limit, offset=offset)
+            return self._run(Request(must, should, filters, order, limit, offset))
 
         return run
 

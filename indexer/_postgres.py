@@ -11,10 +11,9 @@ matched exactly). A ``tsvector`` keeps positions up to 16,383: words further int
 long letter still match singly, not as phrases.
 
 Text is held as syllables and as pairs of adjacent syllables (see ``_query.py``), so a
-phrase is a phrase of rare pairs. Ranking is kept cheap: every match is counted (GIN index),
-but only the best candidates by the small ``head`` vector (subject, number, people) and
-reference-number hits are ranked
-with ``ts_rank`` over the whole letter.
+phrase is a phrase of rare pairs. What matches is decided by the GIN index alone: a letter
+holding every pair of each phrase (see :meth:`PostgresIndex._run`); every match is counted,
+and only a few hundred candidates are ranked with ``ts_rank``, phrases and weights included.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from indexer import _query
-from indexer._engine import BaseIndex, Filters, Page, Prepared
+from indexer._engine import BaseIndex, Page, Prepared, Request
 from saraban.errors import BadRequest
 
 MAX_POSITION = 16383
@@ -44,7 +43,7 @@ _LABELS = {
 }
 _HEAD_FIELDS = ("subject", "subject_pairs", "meta", "meta_pairs")
 _UNRESTRICTED = {"words", "pairs"}  # they hold the whole letter: no weight restriction
-_RERANK = 200  # candidates re-ranked over the whole letter
+_RERANK = 200  # candidates of each kind ranked over the whole letter
 _SETUP_LOCK = 0x5A2ABA10
 _TABLE = "search_letters"
 _META = "search_meta"
@@ -84,10 +83,19 @@ def _phrase(tokens: tuple[tuple[int, str], ...], labels: str) -> str:
     return f"({joined})" if len(tokens) > 1 else joined
 
 
-def tsquery_literal(node: Any) -> str | None:
-    """The text part of a query tree as a tsquery literal (None: no text in it)."""
+def tsquery_literal(node: Any, *, positions: bool = True) -> str | None:
+    """The text part of a query tree as a tsquery literal (None: no text in it).
+
+    ``positions=False``: every phrase is only its terms, anywhere in the letter, and no
+    weight is asked for. The GIN index answers such a query by itself, without reading a
+    letter's ``tsvector`` (phrases and weights make PostgreSQL recheck every match).
+    """
     if isinstance(node, _query.Phrase):
         tokens = node.tokens
+        if not positions and len(tokens) > 1:
+            return "(" + " & ".join(_quote(t) for _o, t in tokens) + ")"
+        if not positions:
+            return _quote(tokens[0][1])
         if not node.exact and len(tokens) > 1:
             label = "" if node.field in _UNRESTRICTED else f":{_LABELS[node.field]}"
             return "(" + " & ".join(f"{_quote(t)}{label}" for _o, t in tokens) + ")"
@@ -95,20 +103,20 @@ def tsquery_literal(node: Any) -> str | None:
             tokens = _query.sparse(tokens)
         return _phrase(tokens, "" if node.field in _UNRESTRICTED else _LABELS[node.field])
     if isinstance(node, _query.Boost):
-        return tsquery_literal(node.item)
+        return tsquery_literal(node.item, positions=positions)
     if isinstance(node, _query.Ranked):
-        return tsquery_literal(node.must)
-    if isinstance(node, _query.Any | _query.Max | _query.All):
+        return tsquery_literal(node.must, positions=positions)
+    if isinstance(node, _query.Items):
         # One phrase in every field is the phrase with no weight restriction.
         by_tokens: dict[tuple, set[str]] = {}
         others: list[str] = []
         for item in node.items:
             inner = item.item if isinstance(item, _query.Boost) else item
-            if isinstance(inner, _query.Phrase) and not isinstance(node, _query.All):
+            if positions and isinstance(inner, _query.Phrase) and not isinstance(node, _query.All):
                 label = "ABCD" if inner.field in _UNRESTRICTED else _LABELS[inner.field]
                 by_tokens.setdefault(inner.tokens, set()).update(label)
             else:
-                compiled = tsquery_literal(item)
+                compiled = tsquery_literal(item, positions=positions)
                 if compiled:
                     others.append(compiled)
         for tokens, labels in by_tokens.items():
@@ -180,6 +188,10 @@ class PostgresIndex(BaseIndex):
                 db.execute(text(f"CREATE INDEX {_TABLE}_day ON {_TABLE} (day)"))
                 sentinel = wanted | {"built": False}
                 self._save_sentinel(db, sentinel)
+            # Candidates for ranking: letters whose subject, number or people match.
+            db.execute(
+                text(f"CREATE INDEX IF NOT EXISTS {_TABLE}_head ON {_TABLE} USING gin (head)")
+            )
             self.needs_rebuild = not sentinel.get("built")
 
     @staticmethod
@@ -255,111 +267,163 @@ class PostgresIndex(BaseIndex):
             return set(db.execute(text(f"SELECT id FROM {_TABLE}")).scalars())
 
     def _condition(self, node: Any, params: dict[str, Any]) -> str:
-        """SQL for what must match: ref-number keys in their arrays, text in the tsvector."""
+        """SQL for what must match: ref-number keys in their arrays, text in the tsvector
+        (its terms only: see :meth:`_run`)."""
         keys = _keys(node)
         if keys is not None:
             params["exact_ref"] = [k.value for k in keys if k.field == "ref"]
             params["cited_ref"] = [k.value for k in keys if k.field == "cited"]
             return "(ref && CAST(:exact_ref AS text[]) OR cited && CAST(:cited_ref AS text[]))"
-        literal = tsquery_literal(node)
+        literal = tsquery_literal(node, positions=False)
         if literal is None:
             return "true"
         params["must_q"] = literal
         return "tsv @@ CAST(:must_q AS tsquery)"
 
-    def _run(
-        self,
-        must: object | None,
-        should: list[object],
-        filters: Filters,
-        *,
-        sort: str,
-        limit: int,
-        offset: int,
-    ) -> Page:
+    def _run(self, request: Request) -> Page:
+        """Match with the GIN index alone, count and facet every match, rank a few.
+
+        A letter matches when it holds every term of the query (each pair of a phrase,
+        anywhere): the index answers that without reading a letter. Asking it for the phrase
+        itself would make PostgreSQL read and check the whole ``tsvector`` of every match,
+        seconds for tens of thousands of letters. Order is what the ranking then checks:
+        ``ts_rank`` with the phrases, over the candidates only, puts the letters that hold a
+        phrase as typed above those that hold its pairs apart.
+
+        One pass over the matches gives the total, the facets and the newest of them (the
+        page when sorting by date). Candidates for relevance: those newest, the newest
+        :data:`_RERANK` whose subject, number or people match (the ``head`` vector, its own
+        GIN index), in a widened query the newest that match strictly, and every letter a
+        reference number finds.
+        """
+        must, should, filters = request.must, request.should, request.filters
         params: dict[str, Any] = {"max_secrecy": filters.max_secrecy}
         where = ["secrecy <= :max_secrecy"]
-        if filters.day_from is not None or filters.day_to is not None:
+        if filters.days:
             where.append("day BETWEEN :day_from AND :day_to")
-            params["day_from"] = filters.day_from or 1
-            params["day_to"] = filters.day_to or 99999999
-        for name in ("kind", "unit", "urgency", "direction"):
-            value = getattr(filters, name)
-            if value:
-                where.append(f"{name} = :{name}")
-                params[name] = value
+            params["day_from"], params["day_to"] = filters.days
+        for name, value in filters.keywords.items():
+            where.append(f"{name} = :{name}")
+            params[name] = value
+        filtered = " AND ".join(where)
         if must is not None:
             where.append(self._condition(must, params))
         condition = " AND ".join(where)
-        # Ranking: text of the whole query (must and should), reference hits, dates.
-        rank_q = tsquery_literal(_query.Any(tuple([must, *should]) if must else tuple(should)))
-        params["rank_q"] = rank_q or ""
-        ref_score = "0"
-        keys = _keys(must) or []
-        if keys:
+        params["rerank"] = max(_RERANK, request.offset + request.limit)
+        with self._db.connect() as db:
+            # Bitmap scans only: the planner prices ``@@`` as cheap and may walk the day
+            # index or the table reading each row's tsvector, where a bitmap reads none.
+            db.execute(text("SET LOCAL enable_seqscan = off"))
+            db.execute(text("SET LOCAL enable_indexscan = off"))
+            found = db.execute(
+                text(
+                    f"""WITH matches AS MATERIALIZED (
+                            SELECT id, day, year, unit FROM {_TABLE} WHERE {condition})
+                        SELECT GROUPING(year) AS by_unit, GROUPING(unit) AS by_year, year,
+                               unit, count(*) AS n, NULL::bigint AS id
+                        FROM matches GROUP BY GROUPING SETS ((year), (unit), ())
+                        UNION ALL (SELECT 1, 1, NULL, NULL, NULL, id FROM matches
+                                   ORDER BY day DESC, id DESC LIMIT :rerank)"""
+                ),
+                params,
+            ).all()
+            total = next(
+                (int(r.n) for r in found if r.n is not None and r.by_unit and r.by_year), 0
+            )
+            facets: dict[str, dict[str, int]] = {"year": {}, "unit": {}}
+            for row in found:
+                if row.by_year and not row.by_unit and row.year:
+                    facets["year"][str(row.year)] = int(row.n)
+                elif row.by_unit and not row.by_year and row.unit:
+                    facets["unit"][row.unit] = int(row.n)
+            params["newest"] = [r.id for r in found if r.id is not None]
+            if not total or not request.limit:
+                return Page(total, [], facets)
+            if request.sort == "date":
+                page = params["newest"][request.offset : request.offset + request.limit]
+                by_id = dict(
+                    db.execute(
+                        text(f"SELECT id, data FROM {_TABLE} WHERE id = ANY(:page)"),
+                        {"page": page},
+                    ).all()
+                )
+                rows = [(0.0, _stored(by_id[i])) for i in page]
+            else:
+                params |= {"limit": request.limit, "offset": request.offset}
+                sql = self._ranked_sql(must, should, condition, filtered, params)
+                rows = [(float(r.score), _stored(r.data)) for r in db.execute(text(sql), params)]
+        return Page(total, rows, facets)
+
+    def _ranked_sql(
+        self,
+        must: object | None,
+        should: list[object],
+        condition: str,
+        filtered: str,
+        params: dict[str, Any],
+    ) -> str:
+        """A page by relevance: the candidates (see :meth:`_run`) scored by the reference
+        number, the date, the strict query, and ``ts_rank`` of the head and the letter.
+        ``condition`` is what matches, ``filtered`` its filters alone: the head is part of
+        the letter's ``tsv``, and the strict query holds every term of the wider one, so a
+        letter that matches either matches the query (asking ``tsv`` again would read it)."""
+        candidates = ["SELECT unnest(CAST(:newest AS bigint[]))"]
+        keys = _keys(must)
+        score = ["0"]
+        if keys is not None:
+            candidates = [f"SELECT id FROM {_TABLE} WHERE {condition}"]  # few: rank them all
             params["rank_exact"] = [k.value for k in keys if k.field == "ref" and k.score >= 1000]
             params["rank_loose"] = [k.value for k in keys if k.field == "ref" and k.score < 1000]
-            ref_score = (
+            score.append(
                 "(CASE WHEN ref && CAST(:rank_exact AS text[]) THEN 1000 "
                 "WHEN ref && CAST(:rank_loose AS text[]) THEN 500 ELSE 40 END)"
+            )
+        elif must is not None and (head_q := tsquery_literal(must, positions=False)):
+            params["head_q"] = head_q
+            candidates.append(
+                f"SELECT id FROM {_TABLE} WHERE {filtered} AND head @@ CAST(:head_q AS tsquery) "
+                "ORDER BY day DESC, id DESC LIMIT :rerank"
             )
         days = [
             n.item.day
             for n in should
             if isinstance(n, _query.Const) and isinstance(n.item, _query.DateIs)
         ]
-        date_score = "0"
         if days:
             params["rank_days"] = days
-            date_score = "(CASE WHEN day = ANY(:rank_days) THEN 20 ELSE 0 END)"
+            score.append("(CASE WHEN day = ANY(:rank_days) THEN 20 ELSE 0 END)")
         strict = [
             n.item for n in should if isinstance(n, _query.Const) and n.score == _query.STRICT_BONUS
         ]
-        strict_q = tsquery_literal(strict[0]) if strict else None
-        if strict_q:
+        if strict and (strict_q := tsquery_literal(strict[0])):
             # A widened query: letters the exact query finds come first.
             params["strict_q"] = strict_q
-            date_score += (
-                " + (CASE WHEN tsv @@ CAST(:strict_q AS tsquery) "
-                f"THEN {_query.STRICT_BONUS} ELSE 0 END)"
+            params["strict_terms"] = tsquery_literal(strict[0], positions=False)
+            candidates.append(
+                f"SELECT id FROM {_TABLE} WHERE {filtered} "
+                "AND tsv @@ CAST(:strict_terms AS tsquery) ORDER BY day DESC, id DESC "
+                "LIMIT :rerank"
             )
-        head_rank = "ts_rank(head, CAST(:rank_q AS tsquery))" if rank_q else "0"
-        # Normalisation 1: divided by 1 + log(length), so long letters do not saturate.
-        full_rank = "ts_rank(tsv, CAST(:rank_q AS tsquery), 1)" if rank_q else "0"
-        params |= {"limit": limit, "offset": offset, "rerank": max(_RERANK, offset + limit)}
-        with self._db.connect() as db:
-            counts = db.execute(
-                text(
-                    f"""SELECT GROUPING(year) AS by_unit, GROUPING(unit) AS by_year, year, unit,
-                               count(*) AS n FROM {_TABLE} WHERE {condition}
-                        GROUP BY GROUPING SETS ((year), (unit), ())"""
-                ),
-                params,
-            ).all()
-            total = next((int(r.n) for r in counts if r.by_unit and r.by_year), 0)
-            facets: dict[str, dict[str, int]] = {"year": {}, "unit": {}}
-            for row in counts:
-                if row.by_year and not row.by_unit and row.year:
-                    facets["year"][str(row.year)] = int(row.n)
-                elif row.by_unit and not row.by_year and row.unit:
-                    facets["unit"][row.unit] = int(row.n)
-            if not total:
-                return Page(0, [], facets)
-            if sort == "date":
-                sql = f"""SELECT 0.0 AS score, data FROM {_TABLE} WHERE {condition}
-                          ORDER BY day DESC, id DESC LIMIT :limit OFFSET :offset"""
-            else:
-                sql = f"""SELECT score + {full_rank} * 10 AS score, data FROM (
-                            SELECT tsv, data, id,
-                                   {ref_score} + {date_score} + {head_rank} * 10 AS score
-                            FROM {_TABLE} WHERE {condition}
-                            ORDER BY score DESC, day DESC LIMIT :rerank) AS candidates
-                          ORDER BY 1 DESC, id DESC LIMIT :limit OFFSET :offset"""
-            rows = [
-                (float(r.score), r.data if isinstance(r.data, dict) else json.loads(r.data))
-                for r in db.execute(text(sql), params)
-            ]
-        return Page(total, rows, facets)
+            score.append(
+                f"(CASE WHEN tsv @@ CAST(:strict_q AS tsquery) THEN {_query.STRICT_BONUS} "
+                "ELSE 0 END)"
+            )
+        # Ranking: the text of the whole query (must and should).
+        rank_q = tsquery_literal(_query.Any(tuple([must, *should]) if must else tuple(should)))
+        if rank_q:
+            params["rank_q"] = rank_q
+            # Normalisation 1 for the letter: divided by 1 + log(length), so that long
+            # letters do not saturate.
+            score.append("ts_rank(head, CAST(:rank_q AS tsquery)) * 10")
+            score.append("ts_rank(tsv, CAST(:rank_q AS tsquery), 1) * 10")
+        chosen = " UNION ".join(f"({c})" for c in candidates)
+        return f"""SELECT {" + ".join(score)} AS score, data FROM {_TABLE}
+                   WHERE id IN ({chosen})
+                   ORDER BY score DESC, day DESC, id DESC LIMIT :limit OFFSET :offset"""
+
+
+def _stored(data: Any) -> dict[str, Any]:
+    return data if isinstance(data, dict) else json.loads(data)
 
 
 def _keys(node: Any) -> list[Any] | None:

@@ -226,13 +226,21 @@ class Key:
 
 
 @dataclass(frozen=True)
-class Any:
+class Items:
     items: tuple
 
 
-@dataclass(frozen=True)
-class All:
-    items: tuple
+class Any(Items):
+    """Matches where any item matches; scores as the sum of those that do."""
+
+
+class All(Items):
+    """Matches where every item matches."""
+
+
+class Max(Items):
+    """Matches like :class:`Any` but scores as its best item: a unit's spellings and
+    synonyms are one word, not several."""
 
 
 @dataclass(frozen=True)
@@ -241,14 +249,6 @@ class Ranked:
 
     must: object
     should: tuple
-
-
-@dataclass(frozen=True)
-class Max:
-    """Matches like :class:`Any` but scores as its best item: a unit's spellings and
-    synonyms are one word, not several."""
-
-    items: tuple
 
 
 @dataclass(frozen=True)
@@ -279,11 +279,15 @@ def pairs(tokens: list[str] | Tokens) -> list[str]:
     return list(map(PAIR.join, zip(tokens, tokens[1:], strict=False)))
 
 
-def sparse(tokens: tuple[tuple[int, str], ...]) -> tuple[tuple[int, str], ...]:
+def sparse(tokens: tuple[tuple[int, str], ...], keep: int = 0) -> tuple[tuple[int, str], ...]:
     """A phrase of pairs at consecutive offsets, every other pair left out: pairs at offsets
-    0, 2, 4 (and the last) already fix every syllable, and fewer terms intersect faster."""
+    0, 2, 4 (and the last) already fix every syllable, and fewer terms intersect faster.
+    The pair at index ``keep`` stays in, the others around it: an engine that knows which
+    pair is rarest keeps that one, and only letters holding it are checked for the phrase."""
     last = len(tokens) - 1
-    return tuple(t for i, t in enumerate(tokens) if i % 2 == 0 or i == last)
+    fixed = sorted({0, keep, last})
+    chosen = {i for start, end in zip(fixed, fixed[1:], strict=False) for i in range(start, end, 2)}
+    return tuple(tokens[i] for i in sorted(chosen | {last}))
 
 
 def pairs_field(field: str) -> str:

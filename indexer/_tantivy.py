@@ -30,6 +30,7 @@ from indexer._engine import (
     Filters,
     Page,
     Prepared,
+    Request,
     retry_busy,
     writer_turn,
 )
@@ -176,90 +177,53 @@ class TantivyIndex(BaseIndex):
         result = searcher.search(tantivy.Query.all_query(), total, count=False)
         return {int(searcher.doc(address)["id"][0]) for _score, address in result.hits}
 
-    def _compile(self, node: Any) -> tantivy.Query:
-        schema = self.schema
-        if isinstance(node, _query.Phrase):
-            tokens = node.tokens
-            if len(tokens) == 1:
-                return tantivy.Query.term_query(schema, node.field, tokens[0][1])
-            if not node.exact:
-                terms = [tantivy.Query.term_query(schema, node.field, t) for _o, t in tokens]
-                return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in terms])
-            if node.field.endswith("pairs") and tokens[-1][0] - tokens[0][0] == len(tokens) - 1:
-                tokens = _query.sparse(tokens)
-            return tantivy.Query.phrase_query(schema, node.field, list(tokens))
-        if isinstance(node, _query.Key):
-            return tantivy.Query.term_query(schema, node.field, node.value)
-        if isinstance(node, _query.DateIs):
-            return tantivy.Query.term_query(schema, "day", node.day)
-        if isinstance(node, _query.Boost):
-            return tantivy.Query.boost_query(self._compile(node.item), node.weight)
-        if isinstance(node, _query.Const):
-            return tantivy.Query.const_score_query(self._compile(node.item), node.score)
-        if isinstance(node, _query.Any):
-            if len(node.items) == 1:
-                return self._compile(node.items[0])
-            return tantivy.Query.boolean_query(
-                [(tantivy.Occur.Should, self._compile(item)) for item in node.items]
-            )
-        if isinstance(node, _query.Ranked):
-            clauses = [(tantivy.Occur.Must, self._compile(node.must))]
-            clauses += [(tantivy.Occur.Should, self._compile(item)) for item in node.should]
-            return tantivy.Query.boolean_query(clauses)
-        if isinstance(node, _query.Max):
-            if len(node.items) == 1:
-                return self._compile(node.items[0])
-            return tantivy.Query.disjunction_max_query([self._compile(i) for i in node.items])
-        if isinstance(node, _query.All):
-            if len(node.items) == 1:
-                return self._compile(node.items[0])
-            return tantivy.Query.boolean_query(
-                [(tantivy.Occur.Must, self._compile(item)) for item in node.items]
-            )
-        raise TypeError(f"cannot compile {node!r}")
-
     def _filter_queries(self, filters: Filters) -> list[tantivy.Query]:
         schema, integer = self.schema, tantivy.FieldType.Integer
         found = [tantivy.Query.range_query(schema, "secrecy", integer, 0, filters.max_secrecy)]
-        if filters.day_from is not None or filters.day_to is not None:
-            low = filters.day_from if filters.day_from is not None else 1
-            found.append(tantivy.Query.range_query(schema, "day", integer, low, filters.day_to))
-        for name in ("kind", "unit", "urgency", "direction"):
-            value = getattr(filters, name)
-            if value:
-                found.append(tantivy.Query.term_query(schema, name, value))
+        if filters.days:
+            found.append(tantivy.Query.range_query(schema, "day", integer, *filters.days))
+        found += [tantivy.Query.term_query(schema, k, v) for k, v in filters.keywords.items()]
         return [tantivy.Query.const_score_query(q, 0.0) for q in found]
 
-    def _run(
-        self,
-        must: object | None,
-        should: list[object],
-        filters: Filters,
-        *,
-        sort: str,
-        limit: int,
-        offset: int,
-    ) -> Page:
-        clauses = [(tantivy.Occur.Must, q) for q in self._filter_queries(filters)]
-        if must is not None:
-            clauses.append((tantivy.Occur.Must, self._compile(must)))
-        matching = tantivy.Query.boolean_query(clauses)  # for facets: no scoring needed
-        clauses += [(tantivy.Occur.Should, self._compile(node)) for node in should]
-        query = tantivy.Query.boolean_query(clauses)
+    def _run(self, request: Request) -> Page:
+        must, should, limit = request.must, request.should, request.limit
         searcher = self._searcher()
-        spec = {
+        filtering = [(tantivy.Occur.Must, q) for q in self._filter_queries(request.filters)]
+
+        def matching(compiler: _Compiler) -> tantivy.Query:
+            found = [(tantivy.Occur.Must, compiler(must))] if must is not None else []
+            return tantivy.Query.boolean_query(filtering + found)
+
+        frequency: dict[str, int] = {}
+        exact = _Compiler(self.schema, searcher, frequency=frequency, scoring=False)
+        counted = matching(exact)
+        # Facets walk every match again. Checking phrase positions in every letter costs
+        # most of a search; letters holding all of a phrase's terms are a superset of those
+        # holding the phrase, so when both count the same they are the same letters, and
+        # the cheap count gives the facets. Run it beside the search (tantivy releases the
+        # GIL while it searches).
+        if exact.positional:
+            loose = _Compiler(
+                self.schema, searcher, frequency=frequency, scoring=False, positions=False
+            )
+            counted = matching(loose)
+        spec: dict[str, Any] = {
             "year": {"terms": {"field": "year", "size": _FACET_SIZE}},
             "unit": {"terms": {"field": "unit", "size": _FACET_SIZE}},
         }
-        # Facets walk every match again: run that beside the search (tantivy releases the
-        # GIL while it searches), so a query costs about one pass, not two.
-        aggregating = _facet_pool().submit(searcher.aggregate, matching, spec)
+        scoring = _Compiler(self.schema, searcher, frequency=frequency)
+        clauses = [(tantivy.Occur.Must, scoring(must))] if must is not None else []
+        clauses += [(tantivy.Occur.Should, scoring(node)) for node in should]
+        query = tantivy.Query.boolean_query(filtering + clauses)
+        aggregating = _facet_pool().submit(searcher.aggregate, counted, spec)
         wanted = max(limit, 1)  # tantivy refuses a limit of 0; a count-only search drops hits
-        if sort == "date":
-            result = searcher.search(query, wanted, count=True, order_by_field="day", offset=offset)
+        if request.sort == "date":
+            result = searcher.search(
+                query, wanted, count=True, order_by_field="day", offset=request.offset
+            )
             scored = [(0.0, address) for _day, address in result.hits]
         else:
-            result = searcher.search(query, wanted, count=True, offset=offset)
+            result = searcher.search(query, wanted, count=True, offset=request.offset)
             scored = list(result.hits)
         scored = scored[:limit]
         rows = []
@@ -267,15 +231,101 @@ class TantivyIndex(BaseIndex):
             data = searcher.doc(address)["data"][0]
             rows.append((score, json.loads(bytes(data).decode("utf-8"))))
         total = result.count or 0
-        facets: dict[str, dict[str, int]] = {"year": {}, "unit": {}}
         aggregated = aggregating.result()
-        if total:
-            for name in ("year", "unit"):
-                for bucket in aggregated.get(name, {}).get("buckets", []):
-                    key = bucket["key"]
-                    if isinstance(key, float):
-                        key = int(key)
-                    if key in (0, ""):
-                        continue
-                    facets[name][str(key)] = int(bucket["doc_count"])
-        return Page(total, rows, facets)
+        if not total:
+            return Page(0, rows, {"year": {}, "unit": {}})
+        if _counted(aggregated["year"]) != total:  # the phrases' terms stand apart somewhere
+            aggregated = searcher.aggregate(matching(exact), spec)
+        return Page(total, rows, _facets(aggregated))
+
+
+def _counted(buckets: dict[str, Any]) -> int:
+    """The letters a terms aggregation saw (every letter has a year, 0 without a date)."""
+    return sum(b["doc_count"] for b in buckets["buckets"]) + buckets["sum_other_doc_count"]
+
+
+def _facets(aggregated: dict[str, Any]) -> dict[str, dict[str, int]]:
+    facets: dict[str, dict[str, int]] = {"year": {}, "unit": {}}
+    for name, counts in facets.items():
+        for bucket in aggregated[name]["buckets"]:
+            key = int(bucket["key"]) if isinstance(bucket["key"], float) else bucket["key"]
+            if key not in (0, ""):
+                counts[str(key)] = int(bucket["doc_count"])
+    return facets
+
+
+class _Compiler:
+    """A query tree (``_query``) as a tantivy query, against one searcher.
+
+    A phrase of pairs is checked through the pairs that cost least (:func:`_query.sparse`):
+    tantivy reads positions only in letters holding every pair of the phrase, so a rare
+    pair saves most of the work, and each pair more adds its positions to read.
+    ``scoring=False`` leaves out what only adds to the score (for counting). With
+    ``positions=False`` a phrase is only its terms, all in the letter: a wider query, cheap
+    to count, that :meth:`TantivyIndex._run` uses for facets when it finds exactly as many
+    letters as the phrase. ``positional`` says whether any phrase needed positions.
+    """
+
+    def __init__(
+        self,
+        schema: tantivy.Schema,
+        searcher: tantivy.Searcher,
+        *,
+        frequency: dict[str, int],
+        scoring: bool = True,
+        positions: bool = True,
+    ) -> None:
+        self.schema = schema
+        self.searcher = searcher
+        self.frequency = frequency  # letters holding each pair, shared by the compilers
+        self.scoring = scoring
+        self.positions = positions
+        self.positional = False
+
+    def _cheapest(self, tokens: tuple[tuple[int, str], ...]) -> tuple[tuple[int, str], ...]:
+        """The pairs to check: the cover whose rarest pair times its length is least (the
+        letters to check times the position lists to read in each)."""
+        frequency = self.frequency
+        for _offset, token in tokens:
+            if token not in frequency:
+                frequency[token] = self.searcher.doc_freq("pairs", token)
+        covers = {_query.sparse(tokens, keep) for keep in range(len(tokens))}
+        return min(covers, key=lambda c: (min(frequency[t] for _o, t in c) * len(c), c))
+
+    def _phrase(self, node: _query.Phrase) -> tantivy.Query:
+        schema, tokens = self.schema, node.tokens
+        if len(tokens) == 1:
+            return tantivy.Query.term_query(schema, node.field, tokens[0][1])
+        if not (node.exact and self.positions):
+            terms = [tantivy.Query.term_query(schema, node.field, t) for _o, t in tokens]
+            return tantivy.Query.boolean_query([(tantivy.Occur.Must, q) for q in terms])
+        self.positional = True
+        if node.field.endswith("pairs") and tokens[-1][0] - tokens[0][0] == len(tokens) - 1:
+            tokens = self._cheapest(tokens)
+        return tantivy.Query.phrase_query(schema, node.field, list(tokens))
+
+    def __call__(self, node: Any) -> tantivy.Query:
+        if isinstance(node, _query.Phrase):
+            return self._phrase(node)
+        if isinstance(node, _query.Key):
+            return tantivy.Query.term_query(self.schema, node.field, node.value)
+        if isinstance(node, _query.DateIs):
+            return tantivy.Query.term_query(self.schema, "day", node.day)
+        if isinstance(node, _query.Boost):
+            return tantivy.Query.boost_query(self(node.item), node.weight)
+        if isinstance(node, _query.Const):
+            return tantivy.Query.const_score_query(self(node.item), node.score)
+        if isinstance(node, _query.Ranked):
+            if not self.scoring:
+                return self(node.must)
+            clauses = [(tantivy.Occur.Must, self(node.must))]
+            clauses += [(tantivy.Occur.Should, self(item)) for item in node.should]
+            return tantivy.Query.boolean_query(clauses)
+        if isinstance(node, _query.Items) and len(node.items) == 1:
+            return self(node.items[0])
+        if isinstance(node, _query.Max):
+            return tantivy.Query.disjunction_max_query([self(i) for i in node.items])
+        if isinstance(node, _query.Any | _query.All):
+            occur = tantivy.Occur.Must if isinstance(node, _query.All) else tantivy.Occur.Should
+            return tantivy.Query.boolean_query([(occur, self(item)) for item in node.items])
+        raise TypeError(f"cannot compile {node!r}")

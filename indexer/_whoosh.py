@@ -23,7 +23,7 @@ from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.query import spans
 
 from indexer import _query
-from indexer._engine import SENTINEL, BaseIndex, Filters, Page, Prepared, writer_turn
+from indexer._engine import SENTINEL, BaseIndex, Filters, Page, Prepared, Request, writer_turn
 
 _KEYWORDS = ("kind", "unit", "urgency", "direction", "status")
 
@@ -166,42 +166,31 @@ class WhooshIndex(BaseIndex):
 
     def _filter(self, filters: Filters) -> wq.Query:
         parts: list[wq.Query] = [wq.NumericRange("secrecy", 0, filters.max_secrecy)]
-        if filters.day_from is not None or filters.day_to is not None:
-            parts.append(wq.NumericRange("day", filters.day_from or 1, filters.day_to))
-        for name in ("kind", "unit", "urgency", "direction"):
-            value = getattr(filters, name)
-            if value:
-                parts.append(wq.Term(name, value))
+        if filters.days:
+            parts.append(wq.NumericRange("day", *filters.days))
+        parts += [wq.Term(name, value) for name, value in filters.keywords.items()]
         return wq.And(parts) if len(parts) > 1 else parts[0]
 
-    def _run(
-        self,
-        must: object | None,
-        should: list[object],
-        filters: Filters,
-        *,
-        sort: str,
-        limit: int,
-        offset: int,
-    ) -> Page:
+    def _run(self, request: Request) -> Page:
+        must, should, offset, limit = request.must, request.should, request.offset, request.limit
         query: wq.Query = wq.Every() if must is None else self._compile(must)
         if should and must is not None:
             query = wq.AndMaybe(query, wq.Or([self._compile(node) for node in should]))
         facets = {"year": sorting.FieldFacet("year"), "unit": sorting.FieldFacet("unit")}
         options: dict[str, Any] = {
             "limit": max(offset + limit, 1),
-            "filter": self._filter(filters),
+            "filter": self._filter(request.filters),
             "groupedby": facets,
             "maptype": sorting.Count,
         }
-        if sort == "date":
+        if request.sort == "date":
             options |= {"sortedby": "day", "reverse": True}
         with self._searcher() as searcher:
             results = searcher.search(query, **options)
             total = len(results)
             rows = []
             for hit in results[offset : offset + limit]:
-                score = 0.0 if sort == "date" else float(hit.score or 0.0)
+                score = 0.0 if request.sort == "date" else float(hit.score or 0.0)
                 rows.append((score, json.loads(hit["data"])))
             found: dict[str, dict[str, int]] = {"year": {}, "unit": {}}
             if total:
