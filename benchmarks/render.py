@@ -50,8 +50,18 @@ def soffice_ms(docx: bytes, repeat: int) -> float | None:
         for _ in range(repeat + 1):
             start = time.perf_counter()
             subprocess.run(
-                [soffice, profile, "--headless", "--convert-to", "pdf", "--outdir", tmp,
-                 str(source)], check=True, capture_output=True,
+                [
+                    soffice,
+                    profile,
+                    "--headless",
+                    "--convert-to",
+                    "pdf",
+                    "--outdir",
+                    tmp,
+                    str(source),
+                ],
+                check=True,
+                capture_output=True,
             )
             times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times[1:])  # the first run also creates the profile
@@ -78,16 +88,20 @@ def main() -> None:
         print(f"{name:<28} {pages:>5} {docx_ms:8.1f} {pdf_ms:8.1f} {lo} {ratio:>6}")
         rows.append((pages, docx_ms, pdf_ms, lo_ms))
     one_page = [r for r in rows if r[0] == 1]
-    print(f"\nmedian over letters: DOCX {statistics.median(r[1] for r in rows):.1f} ms, "
-          f"PDF {statistics.median(r[2] for r in rows):.1f} ms")
+    print(
+        f"\nmedian over letters: DOCX {statistics.median(r[1] for r in rows):.1f} ms, "
+        f"PDF {statistics.median(r[2] for r in rows):.1f} ms"
+    )
     print(f"PDF ms per page: {statistics.median(r[2] / r[0] for r in rows):.1f}")
     if all(r[3] for r in rows):
         ratio = statistics.median(r[3] / r[2] for r in rows)
         print(f"LibreOffice route / saraban PDF: {ratio:.1f}x slower (median)")
     if one_page:
-        print(f"one-page letters: PDF {statistics.median(r[2] for r in one_page):.1f} ms, "
-              f"DOCX {statistics.median(r[1] for r in one_page):.1f} ms, LibreOffice route "
-              f"{statistics.median(r[3] / r[2] for r in one_page if r[3]):.1f}x slower (median)")
+        print(
+            f"one-page letters: PDF {statistics.median(r[2] for r in one_page):.1f} ms, "
+            f"DOCX {statistics.median(r[1] for r in one_page):.1f} ms, LibreOffice route "
+            f"{statistics.median(r[3] / r[2] for r in one_page if r[3]):.1f}x slower (median)"
+        )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ SEEDS = DATA / "seeds"
 
 # ---- databases for the archive tests (tests/postgres.py) --------------------------------------
 
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """A real PostgreSQL server for the whole session (initdb in a temporary folder)."""
