@@ -20,34 +20,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from docxutil import docx_from_text  # noqa: E402
 
 from archive._importer import import_file, parse_letter_text  # noqa: E402
 
 SEEDS = Path(__file__).resolve().parents[1] / "tests" / "data" / "seeds"
-
-
-def _docx(text: str, path: Path) -> None:
-    import docx
-
-    document = docx.Document()
-    rows: list[list[str]] = []
-
-    def flush() -> None:
-        if rows:
-            table = document.add_table(rows=len(rows), cols=max(len(r) for r in rows))
-            for row, cells in zip(table.rows, rows, strict=True):
-                for cell, value in zip(row.cells, cells, strict=False):
-                    cell.text = value
-            rows.clear()
-
-    for line in text.split("\n"):
-        if "\t" in line:
-            rows.append(line.split("\t"))
-        else:
-            flush()
-            document.add_paragraph(line)
-    flush()
-    document.save(str(path))
 
 
 def _pdf(stem: str, path: Path) -> str:
@@ -96,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
         for stem in stems:
             text = (SEEDS / f"{stem}.txt").read_text()
             files["txt"].append(SEEDS / f"{stem}.txt")
-            _docx(text, folder / f"{stem}.docx")
+            docx_from_text(text, folder / f"{stem}.docx")
             files["docx"].append(folder / f"{stem}.docx")
             pdf_source = _pdf(stem, folder / f"{stem}.pdf")
             files["pdf"].append(folder / f"{stem}.pdf")

@@ -16,6 +16,7 @@ from pathlib import Path
 import docx
 import pytest
 from conftest import SEEDS
+from docxutil import docx_from_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -312,35 +313,10 @@ def test_text_that_is_not_a_letter_parses_with_everything_to_review():
 # --------------------------------------------------------------------------- DOCX
 
 
-def _docx_from_text(text: str, path: Path) -> Path:
-    """One paragraph per line of the text; runs of tab-separated lines become a table."""
-    document = docx.Document()
-    rows: list[list[str]] = []
-
-    def flush() -> None:
-        if not rows:
-            return
-        table = document.add_table(rows=len(rows), cols=max(len(r) for r in rows))
-        for row, cells in zip(table.rows, rows, strict=True):
-            for cell, value in zip(row.cells, cells, strict=False):
-                cell.text = value
-        rows.clear()
-
-    for line in text.split("\n"):
-        if "\t" in line:
-            rows.append(line.split("\t"))
-        else:
-            flush()
-            document.add_paragraph(line)
-    flush()
-    document.save(str(path))
-    return path
-
-
 @pytest.mark.parametrize("stem", SEED_STEMS)
 def test_docx_made_from_a_seed_imports_like_its_text(stem, tmp_path):
     text = _seed_text(stem)
-    path = _docx_from_text(text, tmp_path / f"{stem}.docx")
+    path = docx_from_text(text, tmp_path / f"{stem}.docx")
     assert docx.Document(str(path)).tables or "\t" not in text
     assert import_file(path).letter == parse_letter_text(text).letter
 
