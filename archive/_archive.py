@@ -1345,11 +1345,15 @@ class Archive:
         actor: str,
         needs_review: Mapping[str, Any] | None = None,
         retention_years: int | None = _UNSET,
+        clearance: str | None = _UNSET,
     ) -> LetterRecord:
         """Keep an existing letter (e.g. parsed from a PDF) with its original file.
 
         It is not a number of our register (status ``stored``): its ``ref_no`` is whatever
-        the letter carries. Its references are linked like an issued letter's.
+        the letter carries. Its references are linked like an issued letter's. The same file
+        twice is refused, naming the letter it became; a ``clearance`` (the importing user's)
+        limits that to the letters it opens, so a file already kept as a secret letter is
+        kept again rather than telling an uncleared user that the letter exists.
         """
         if not isinstance(original, bytes) or not original:
             raise BadRequest(f"{original_name}: ไฟล์ว่าง / the file is empty")
@@ -1364,7 +1368,10 @@ class Archive:
             date = None
         sha = hashlib.sha256(original).hexdigest()
         with self._read() as s:
-            earlier = s.scalar(select(Letter.id).where(Letter.original_sha256 == sha))
+            same_file = select(Letter.id).where(Letter.original_sha256 == sha)
+            if clearance is not _UNSET:
+                same_file = same_file.where(_secrecy_clause(clearance))
+            earlier = s.scalar(same_file.limit(1))
         if earlier is not None:
             raise Conflict(
                 f"{original_name}: นำเข้าแล้วเป็นหนังสือเลขที่ {earlier} / already imported as "

@@ -18,6 +18,7 @@ from typing import Any
 import fontpkg_sarabun
 from flask import Flask, abort, g, request, send_from_directory
 from markupsafe import Markup
+from werkzeug.routing import IntegerConverter
 
 import archive as archive_package
 from saraban.thai import thai_date, to_thai_digits
@@ -81,12 +82,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["saraban_jobs"] = Jobs()
 
     _web.register_error_handlers(app)
+    app.url_map.converters["int"] = RowIdConverter
     _install_hooks(app)
     _install_template_helpers(app)
     for name in _BLUEPRINTS:
         app.register_blueprint(importlib.import_module(f"service.{name}").bp)
     app.add_url_rule("/fonts/<name>", "font", _font)
     return app
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` takes at most nine digits: a database INTEGER ends at 2**31 - 1, so a
+    longer number names no row. Refusing it in the path answers 404 for every method,
+    instead of an overflow in the database driver (500) or, with ``max``, a 405."""
+
+    regex = r"\d{1,9}"
 
 
 def close_app(app: Flask) -> None:

@@ -211,9 +211,11 @@ def store_item(
     n: int,
     *,
     actor: str,
+    clearance: str | None,
     letter: dict[str, Any] | None = None,
 ) -> Item:
-    """Keep one parsed file in the archive (with the clerk's corrections, if any)."""
+    """Keep one parsed file in the archive (with the clerk's corrections, if any), as a
+    clerk cleared at ``clearance`` (see :meth:`archive.Archive.store_imported`)."""
     with _lock(batch_id):
         batch = load(home, batch_id, owner_id)
         item = get_item(batch, n)
@@ -231,6 +233,7 @@ def store_item(
             original_name=item.name,
             actor=actor,
             needs_review={"fields": item.needs_review, "notes": item.notes},
+            clearance=clearance,
         )
         item.letter = doc
         item.status = "stored"
@@ -241,14 +244,21 @@ def store_item(
 
 
 def store_all(
-    archive: Archive, home: Path, batch_id: str, owner_id: int, *, actor: str, progress: Any = None
+    archive: Archive,
+    home: Path,
+    batch_id: str,
+    owner_id: int,
+    *,
+    actor: str,
+    clearance: str | None,
+    progress: Any = None,
 ) -> Batch:
     """Keep every parsed file of the batch (the background job of "confirm all")."""
     batch = load(home, batch_id, owner_id)
     todo = [item.n for item in batch.items if item.status == "parsed"]
     for count, n in enumerate(todo, start=1):
         try:
-            store_item(archive, home, batch_id, owner_id, n, actor=actor)
+            store_item(archive, home, batch_id, owner_id, n, actor=actor, clearance=clearance)
         except SarabanError as exc:
             with _lock(batch_id):
                 current = load(home, batch_id, owner_id)

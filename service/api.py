@@ -54,7 +54,7 @@ def _paging() -> tuple[int, int]:
     values = {}
     for name, default, low, high in (("page", 1, 1, 1_000_000), ("per_page", 20, 1, MAX_PER_PAGE)):
         text = request.args.get(name, str(default))
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not text.isdecimal() or not low <= int(text) <= high:
             raise BadRequest(
                 f"{name}: ต้องเป็นจำนวนเต็ม {low}-{high:,} (ไม่ใช่ {text!r}) / must be a whole "
                 f"number {low}-{high:,}, not {text!r}"
@@ -163,7 +163,7 @@ def list_letters() -> Any:
             )
         statuses = (status,)
     year = request.args.get("year")
-    if year is not None and (not year.isdigit() or not 2400 <= int(year) <= 2800):
+    if year is not None and (not year.isdecimal() or not 2400 <= int(year) <= 2800):
         raise BadRequest("year: ต้องเป็นปี พ.ศ. เช่น 2568 / year must be a BE year such as 2568")
     total, rows = _web.archive().recent(
         _web.clearance(),
@@ -396,6 +396,7 @@ def import_files() -> Any:
                     original_name=name,
                     actor=user.name,
                     needs_review={"fields": parsed.needs_review, "notes": parsed.notes},
+                    clearance=user.clearance,
                 )
             except SarabanError as exc:
                 if exc.status >= 500:
@@ -420,10 +421,11 @@ def import_files() -> Any:
                 }
             )
     _web.search_service().poke()
-    return _web.json_ok(
-        {"ok": all(r["ok"] for r in results), "results": results},
-        201 if any(r["ok"] for r in results) else 400,
-    )
+    if not any(r["ok"] for r in results):
+        # Nothing imported: an error, so in the error shape (with each file's reason).
+        error = "files: นำเข้าไม่ได้สักไฟล์ (ดู results) / no file was imported (see results)"
+        return _web.json_ok({"ok": False, "error": error, "status": 400, "results": results}, 400)
+    return _web.json_ok({"ok": all(r["ok"] for r in results), "results": results}, 201)
 
 
 # ---- registers --------------------------------------------------------------------------------

@@ -174,7 +174,14 @@ def confirm(batch_id: str, n: int) -> Any:
     letter["urgency"] = form.get("urgency") if form.get("urgency") in URGENCIES else None
     try:
         stored = _batches.store_item(
-            _web.archive(), _home(), batch_id, user.id, n, actor=user.name, letter=letter
+            _web.archive(),
+            _home(),
+            batch_id,
+            user.id,
+            n,
+            actor=user.name,
+            clearance=user.clearance,
+            letter=letter,
         )
     except SarabanError as exc:
         if exc.status >= 500:
@@ -202,7 +209,13 @@ def confirm_all(batch_id: str) -> Any:
             job.advance(done, total, f"เก็บแล้ว {done} จาก {total}")
 
         result = _batches.store_all(
-            archive, home, batch_id, user.id, actor=user.name, progress=progress
+            archive,
+            home,
+            batch_id,
+            user.id,
+            actor=user.name,
+            clearance=user.clearance,
+            progress=progress,
         )
         search.poke()
         return result.counts()

@@ -81,7 +81,7 @@ def letters() -> Any:
         from saraban.thai import to_arabic_digits
 
         digits = to_arabic_digits(year_text)
-        if not digits.isdigit() or not 2400 <= int(digits) <= 2800:
+        if not digits.isdecimal() or not 2400 <= int(digits) <= 2800:
             error = f"ปี พ.ศ. '{year_text}' ไม่ถูกต้อง (เช่น ๒๕๖๘) / give a BE year such as 2568"
         else:
             year = int(digits)

@@ -25,7 +25,7 @@ MAX_QUERY = 500
 
 def _be_year(text: str, field: str) -> int:
     digits = to_arabic_digits(text.strip())
-    if not digits.isdigit():
+    if not digits.isdecimal():
         raise BadRequest(f"{field}: '{text}' ไม่ใช่ปี พ.ศ. / not a year")
     year = int(digits)
     if year < 2400:
