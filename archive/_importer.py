@@ -156,9 +156,11 @@ class _Review:
 
 
 def _am(pattern: str) -> str:
-    """Let a keyword match with ``ำ`` read as ``า``: PDF text layers often lose the NIKHAHIT
-    of SARA AM ("จำนวน" extracts as "จานวน"). Only the matching is lenient; text is kept."""
-    return pattern.replace("ำ", "[ำา]")
+    """Let a keyword match with ``ำ`` and ``า`` read for each other: PDF text layers often
+    lose the NIKHAHIT of SARA AM ("จำนวน" extracts as "จานวน"), and a PDF whose one glyph
+    draws both may give ``ำ`` for every ``า`` ("โทรสำร"). Only the matching is lenient; text
+    is kept. (The pattern must not hold ``ำ`` or ``า`` inside a ``[...]`` class.)"""
+    return "".join("[ำา]" if char in "ำา" else char for char in pattern)
 
 
 _DIGIT = "0-9๐-๙"
@@ -248,23 +250,27 @@ _LABEL_RE = re.compile(_am(r"^(?:เรื่อง|อ้าง\s*ถึง|ส
 _REF_LINE_RE = re.compile(r"^ที่\s*[:：]?\s*(?P<rest>.*)$")
 _SUBJECT_RE = re.compile(r"^เรื่อง\s*[:：]?\s*(?P<text>.*)$")
 _SALUTATION_RE = re.compile(
-    r"^(?P<salutation>ขอประทานกราบทูล|กราบบังคมทูล|กราบทูล|กราบเรียน|นมัสการ|เรียน|ทูล|ถึง)"
-    r"(?:\s*[:：]\s*|\s+|(?=[ก-ฮ]))(?P<addressee>\S.*)$"
+    _am(
+        r"^(?P<salutation>ขอประทานกราบทูล|กราบบังคมทูล|กราบทูล|กราบเรียน|นมัสการ|เรียน|ทูล|ถึง)"
+        r"(?:\s*[:：]\s*|\s+|(?=[ก-ฮ]))(?P<addressee>\S.*)$"
+    )
 )
 _REFERENCES_RE = re.compile(r"^อ้าง\s*ถึง\s*[:：]?\s*(?P<text>.*)$")
-_ENCLOSURES_RE = re.compile(r"^สิ่ง\s*ที่\s*ส่ง\s*มา\s*ด้วย\s*[:：]?\s*(?P<text>.*)$")
-_MEMO_TITLE_RE = re.compile(r"^บันทึก\s*ข้อความ$")
-_MEMO_UNIT_RE = re.compile(r"^ส่วน\s*ราชการ\s*[:：]?\s*(?P<text>.*)$")
+_ENCLOSURES_RE = re.compile(_am(r"^สิ่ง\s*ที่\s*ส่ง\s*มา\s*ด้วย\s*[:：]?\s*(?P<text>.*)$"))
+_MEMO_TITLE_RE = re.compile(_am(r"^บันทึก\s*ข้อความ$"))
+_MEMO_UNIT_RE = re.compile(_am(r"^ส่วน\s*ราชการ\s*[:：]?\s*(?P<text>.*)$"))
 _MEMO_REF_DATE_RE = re.compile(r"^ที่\s*(?P<ref>.*?)\s*วันที่\s*(?P<date>.*)$")
 _MEMO_DATE_RE = re.compile(r"^วันที่\s*(?P<date>.*)$")
 _DIRECTIVE_RE = re.compile(_am(r"^(?P<word>คำสั่ง|ประกาศ)\s*(?P<issuer>\S.*)$"))
-_DECREE_DATE_RE = re.compile(r"^(?:สั่ง|ประกาศ|ให้ไว้)\s*ณ\s*(?P<date>วันที่.*)$")
+_DECREE_DATE_RE = re.compile(_am(r"^(?:สั่ง|ประกาศ|ให้ไว้)\s*ณ\s*(?P<date>วันที่.*)$"))
 _CLOSING_START_RE = re.compile(r"^จึง")
-_CLOSING_INSIDE_RE = re.compile(r"\s(จึง(?:กราบ)?เรียนมา\S*.*)$")
+_CLOSING_INSIDE_RE = re.compile(_am(r"\s(จึง(?:กราบ)?เรียนมา\S*.*)$"))
 _COMPLIMENTARY_RE = re.compile(
-    r"^(?:ขอแสดงความนับถือ(?:อย่างยิ่ง|อย่างสูง)?|ขอนมัสการด้วยความเคารพ(?:อย่างยิ่ง|อย่างสูง)?"
-    r"|ขอแสดงความเคารพ(?:อย่างยิ่ง|อย่างสูง)?|ด้วยความเคารพ(?:อย่างยิ่ง|อย่างสูง)?"
-    r"|ด้วยความนับถือ(?:อย่างยิ่ง|อย่างสูง)?|ควรมิควรแล้วแต่จะโปรด\S*)$"
+    _am(
+        r"^(?:ขอแสดงความนับถือ(?:อย่างยิ่ง|อย่างสูง)?|ขอนมัสการด้วยความเคารพ(?:อย่างยิ่ง|อย่างสูง)?"
+        r"|ขอแสดงความเคารพ(?:อย่างยิ่ง|อย่างสูง)?|ด้วยความเคารพ(?:อย่างยิ่ง|อย่างสูง)?"
+        r"|ด้วยความนับถือ(?:อย่างยิ่ง|อย่างสูง)?|ควรมิควรแล้วแต่จะโปรด\S*)$"
+    )
 )
 _NAME_TITLES = (
     "นาย",
@@ -306,22 +312,34 @@ _UNIT_START_RE = re.compile(
     )
 )
 _CONTACT_LABEL_RE = re.compile(
-    r"(?P<label>โทร(?:ศัพท์)?\.?\s*[/,]\s*(?:โทรสาร|แฟกซ์|fax\.?)"
-    r"|โทรสาร|แฟกซ์|fax\.?|โทร(?:ศัพท์)?(?:มือถือ)?\.?|tel\.?|โทรศัพท์"
-    r"|ไปรษณีย์อิเล็กทรอนิกส์|อีเมล์?|e-?mail)\s*[:：]?",
+    _am(
+        r"(?P<label>โทร(?:ศัพท์)?\.?\s*[/,]\s*(?:โทรสาร|แฟกซ์|fax\.?)"
+        r"|โทรสาร|แฟกซ์|fax\.?|โทร(?:ศัพท์)?(?:มือถือ)?\.?|tel\.?|โทรศัพท์"
+        r"|ไปรษณีย์อิเล็กทรอนิกส์|อีเมล์?|e-?mail)\s*[:：]?"
+    ),
     re.IGNORECASE,
 )
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _COPIES_RE = re.compile(_am(r"^สำเนา\s*ส่ง\s*[:：]?\s*(?P<text>.*)$"))
+# A person to call, printed in the contact block under the unit's numbers ("ผู้ประสานงาน
+# นางสาว... โทร. ๐๘ ..."). The format has no field for it: it is noted, and the block reads on.
+_COORDINATOR_RE = re.compile(_am(r"^(?:ผู้ประสานงาน|ผู้ประสาน|ผู้รับผิดชอบ|ผู้ติดต่อ|เจ้าหน้าที่ผู้รับผิดชอบ)"))
+# The label an enclosure carries at its top ("สิ่งที่ส่งมาด้วย ๑", "(เอกสารแนบ ๒)"): where the
+# enclosures' text starts, never a footer slogan.
+_ENCLOSURE_MARK_RE = re.compile(
+    _am(r"^[(\[]?\s*(?:สิ่ง\s*ที่\s*ส่ง\s*มา\s*ด้วย|เอกสาร\s*แนบ)\s*(?:ที่\s*)?[0-9๐-๙]")
+)
 _QUANTITY_RE = re.compile(_am(rf"(?:^|\s)จำนวน\s*(?P<q>[{_DIGIT}][{_DIGIT},.]*\s*\S.*?)\s*$"))
 _TAB_QUANTITY_RE = re.compile(
     rf"(?:\t|\s{{2,}})(?P<q>[{_DIGIT}]+\s*(?:ชุด|ฉบับ|แผ่น|เล่ม|แฟ้ม|หน้า|รายการ|ไฟล์|ภาพ|แผ่นพับ))\s*$"
 )
 _LEADERS_RE = re.compile(r"\.{3,}|…+")
 _COLUMNS_RE = re.compile(r"\t+|\s{3,}")
+# No month name holds ``ำ``; a PDF whose one glyph serves ``า`` and ``ำ`` may give ``ำ`` for
+# every ``า`` ("ตุลำคม"), so a month matches with either.
 _MONTH_RE = re.compile(
     "|".join(
-        [*THAI_MONTHS]
+        [month.replace("า", "[าำ]") for month in THAI_MONTHS]
         + [r"\.?\s?".join(map(re.escape, a.rstrip(".").split("."))) for a in THAI_MONTHS_ABBR]
     )
 )
@@ -509,14 +527,24 @@ class _Parser:
                 and (m := _DIRECTIVE_RE.match(text))
                 and not _SALUTATION_RE.match(text)
             ):
-                self.kind = "order" if m["word"] == "คำสั่ง" else "announcement"
+                self.kind = "order" if m["word"].startswith("ค") else "announcement"  # คำสั่ง
                 self.fields["sender"]["name"] = m["issuer"].strip()
                 self.found.add(self.kind)
                 self.i += 1
                 continue
             if not started and (m := _MEMO_UNIT_RE.match(text)):
-                self.read_memo_unit(m["text"])
+                parts = [m["text"]]
                 self.i += 1
+                # A long unit wraps: the part runs on to the next label of the memo form.
+                while (nxt := self.line()) is not None and not nxt.gap and not nxt.after_break:
+                    if any(
+                        label.match(nxt.flat)
+                        for label in (_REF_LINE_RE, _MEMO_DATE_RE, _SUBJECT_RE, _SALUTATION_RE)
+                    ):
+                        break
+                    parts.append(nxt.flat)
+                    self.i += 1
+                self.read_memo_unit(" ".join(parts))
                 continue
             if not started and ref_at is None and _REF_LINE_RE.match(text):
                 ref_at = self.i
@@ -683,8 +711,8 @@ class _Parser:
         """The date line, as ISO; unreadable or doubtful dates go to needs_review."""
         self.found.add("date")
         printed = _flat(_LEADERS_RE.sub(" ", text))
-        try:
-            day = parse_thai_date(printed)
+        try:  # "ตุลำคม": see _MONTH_RE; no month name, digit or "พ.ศ." holds ``ำ``
+            day = parse_thai_date(printed.replace("ำ", "า"))
         except ThaiInputError as exc:
             self.fields["date"] = None
             self.flag(
@@ -712,7 +740,22 @@ class _Parser:
             if _SEPARATOR_RE.match(text):
                 self.i += 1
                 break
-            if self.kind in ("order", "announcement") and start and line.indent > start.indent:
+            directive = self.kind in ("order", "announcement")
+            above = self.line(self.i - 1)
+            if (
+                directive
+                and parts
+                and (
+                    self.rule_closes_subject()
+                    or (self.wrapped and above and not self.ends_short(above))
+                )
+            ):
+                # A long centred subject wrapped: the rule line comes right under it, or the
+                # line above ran to the right margin.
+                parts.append(text)
+                self.i += 1
+                continue
+            if directive and start and line.indent > start.indent:
                 break
             if not parts:  # "เรื่อง" alone on its line, the text below
                 parts.append(text)
@@ -729,6 +772,17 @@ class _Parser:
         self.fields["subject"] = _join(parts) or None
         if not parts:
             self.flag("subject", "ไม่พบข้อความของเรื่อง", "the เรื่อง line is empty")
+
+    def rule_closes_subject(self) -> bool:
+        """A directive prints a rule under its subject: when one follows within two lines,
+        with no blank line before it, the lines up to it are the subject wrapped."""
+        for ahead in range(self.i, self.i + 2):
+            line = self.line(ahead)
+            if line is None or line.gap or _LABEL_RE.match(line.flat):
+                return False
+            if _SEPARATOR_RE.match(line.flat):
+                return ahead > self.i
+        return False
 
     def read_references(self, first: str) -> None:
         """อ้างถึง: one reference, or several numbered ๑. ๒.; wrapped lines joined."""
@@ -1062,11 +1116,20 @@ class _Parser:
             i = skipped_to
         if contact_at is not None:
             i = contact_at
-            while (line := self.line(i)) is not None and _is_contact(line.flat):
-                if line.gap >= 3:
-                    break
+        while (line := self.line(i)) is not None and (
+            (contact_at is not None and _is_contact(line.flat)) or _COORDINATOR_RE.match(line.flat)
+        ):
+            if line.gap >= 3:
+                break
+            if _COORDINATOR_RE.match(line.flat):
+                self.tail_block = True
+                self.review.note(
+                    "บรรทัดผู้ประสานงานในส่วนติดต่อ ไม่มีช่องเก็บในหนังสือ / a coordinator"
+                    f" line in the contact block, which the letter has no field for: '{line.flat}'"
+                )
+            else:
                 self.read_contact_line(line.flat)
-                i += 1
+            i += 1
         if (line := self.line(i)) is not None and (m := _COPIES_RE.match(line.flat)):
             i = self.read_copies(i, m["text"])
         return i
@@ -1171,7 +1234,7 @@ class _Parser:
         for n, m in enumerate(matches):
             end = matches[n + 1].start() if n + 1 < len(matches) else len(text)
             value = _flat(text[m.end() : end]).strip(" ,;:")
-            label = _flat(m["label"]).lower()
+            label = _flat(m["label"]).lower().replace("ำ", "า")  # "โทรสำร": see _am
             if not value:
                 continue
             if label.startswith(("ไปรษณีย์", "อีเมล", "e-mail", "email")):
@@ -1221,6 +1284,7 @@ class _Parser:
                     or ":" in line.flat
                 )
                 and not self.names_an_enclosure(nxt.flat)
+                and not _ENCLOSURE_MARK_RE.match(nxt.flat)
             ):
                 candidate.append(nxt)
                 j += 1
@@ -1245,8 +1309,10 @@ class _Parser:
             self.fields["attachments_text"] = "\n".join(out)
 
     def is_footer(self, text: str, candidate: list[_Line]) -> bool:
-        """Short, not numbered, not the title of an enclosure."""
+        """Short, not numbered, not the title or the label of an enclosure."""
         if len(text) > 160 or _ITEM_RE.match(text) or _starts_paragraph(text):
+            return False
+        if _LABEL_RE.match(text) or _ENCLOSURE_MARK_RE.match(text):
             return False
         if any(len(c.flat) > 90 for c in candidate):
             return False
@@ -1347,7 +1413,8 @@ def _ends_with_date(text: str) -> bool:
 def _blocks(paragraphs: list[str]) -> list:
     """Paragraphs -> body blocks. A run ``๑. ๒. ...`` is one ``{"items": [...]}`` block; text
     between two items belongs to the item above it (the renderer numbers the list again,
-    so an item must not be split); text after the last item is a paragraph again."""
+    so an item must not be split); after the last item, its own sub-items (``๓.๑``, ``๓.๒``
+    under ``๓.``) still belong to it; other text after it is a paragraph again."""
     blocks: list = []
     index = 0
     while index < len(paragraphs):
@@ -1371,14 +1438,23 @@ def _blocks(paragraphs: list[str]) -> list:
             look += 1
         # Rebuild the items with the paragraphs between them.
         last = positions[-1]
+        upto = last + 1
+        while upto < len(paragraphs) and _is_sub_item_of(paragraphs[upto], expected - 1):
+            upto += 1
+        positions.append(upto)  # the end of the last item
         merged = []
-        for n, pos in enumerate(positions):
-            upto = positions[n + 1] if n + 1 < len(positions) else pos + 1
-            parts = [items[n], *paragraphs[pos + 1 : upto]]
+        for n, pos in enumerate(positions[:-1]):
+            parts = [items[n], *paragraphs[pos + 1 : positions[n + 1]]]
             merged.append(_flat(" ".join(parts)))
         blocks.append({"items": merged})
-        index = last + 1
+        index = positions[-1]
     return blocks
+
+
+def _is_sub_item_of(paragraph: str, number: int) -> bool:
+    """``๓.๑ ...`` or ``๓.๑.๒ ...`` under item ``๓.``."""
+    m = re.match(rf"^([{_DIGIT}]{{1,3}})\s*\.\s*[{_DIGIT}]", paragraph)
+    return m is not None and _number(m[1]) == number
 
 
 def parse_letter_text(text: str) -> ImportResult:

@@ -205,6 +205,115 @@ def test_clean_seed_has_nothing_to_review(seed_results):
     assert seed_results["004_85f1eb06a0d041e8"].needs_review == []
 
 
+# --------------------------------------------------------------------------- unseen letters
+
+# Letters written for the importer after it was built, each with its letter document written
+# by hand by the rules of letter-format.md: kinds and parts the seeds do not have (กราบเรียน,
+# a memo with sub-items, a คำสั่ง with two lists, a ประกาศ, a หนังสือประทับตรา, สำเนาส่ง, a
+# coordinator line, enclosures' text with their "สิ่งที่ส่งมาด้วย ๑" labels).
+UNSEEN = Path(__file__).parent / "data" / "unseen"
+UNSEEN_STEMS = sorted(p.stem for p in UNSEEN.glob("*.txt"))
+UNSEEN_FIELDS = {
+    **FIELDS,
+    "secrecy": (lambda d: d["secrecy"], "exact"),
+    "copies_to": (lambda d: d["copies_to"], "spaces"),
+    "attachments_text": (lambda d: d["attachments_text"], "spaces"),
+}
+
+
+def _unseen(stem: str) -> tuple[str, dict]:
+    text = (UNSEEN / f"{stem}.txt").read_text(encoding="utf-8")
+    return text, json.loads((UNSEEN / f"{stem}.letter.json").read_text(encoding="utf-8"))
+
+
+def test_there_are_unseen_letters_of_every_kind():
+    kinds = {_unseen(stem)[1]["kind"] for stem in UNSEEN_STEMS}
+    assert kinds == {"external", "memo", "order", "announcement", "stamped"}
+
+
+@pytest.mark.parametrize("stem", UNSEEN_STEMS)
+def test_unseen_letter_imports_exactly(stem):
+    """Every field as the hand-written document has it, and nothing left to doubt."""
+    text, truth = _unseen(stem)
+    result = parse_letter_text(text)
+    wrong = {
+        name: (read(result.letter), read(truth))
+        for name, (read, mode) in UNSEEN_FIELDS.items()
+        if (
+            read(result.letter) != read(truth)
+            if mode == "exact"
+            else _spaces(read(result.letter)) != _spaces(read(truth))
+        )
+    }
+    assert wrong == {}
+    assert result.needs_review == []
+
+
+def test_a_coordinator_line_in_the_contact_block_is_noted_and_the_block_reads_on():
+    text, truth = _unseen("circular_two_refs")
+    result = parse_letter_text(text)
+    assert result.letter["footer"] is None and result.letter["attachments_text"] is None
+    assert any("ผู้ประสานงาน นางสาวพิมพ์ชนก ทองดี" in note for note in result.notes)
+    # and with สำเนาส่ง and a slogan after it, both are still read
+    text = text + "\nสำเนาส่ง นายอำเภอ ทุกอำเภอ\n\nกรมส่งเสริมการปกครองท้องถิ่น “ท้องถิ่นมั่นคง”\n"
+    letter = parse_letter_text(text).letter
+    assert letter["copies_to"] == ["นายอำเภอ ทุกอำเภอ"]
+    assert letter["footer"] == "กรมส่งเสริมการปกครองท้องถิ่น “ท้องถิ่นมั่นคง”"
+    assert letter["contact"] == truth["contact"]
+
+
+def test_the_label_of_an_enclosure_is_not_a_footer():
+    """Enclosures carry "สิ่งที่ส่งมาด้วย ๑" at their top: the letter's text ends above it."""
+    text, _ = _unseen("with_forms")
+    result = parse_letter_text(text)
+    assert result.letter["footer"] is None
+    assert result.letter["attachments_text"].startswith("สิ่งที่ส่งมาด้วย ๑\n")
+
+
+def test_sub_items_of_the_last_item_stay_in_it():
+    text, truth = _unseen("memo_subitems")
+    items = parse_letter_text(text).letter["body"][2]["items"]
+    assert len(items) == 3
+    assert "๓.๔ ค่าวัสดุ" in items[2]
+    assert parse_letter_text(text).letter["body"][3] == truth["body"][3]
+
+
+def _loose(value: object) -> str:
+    """Whitespace-free, tone marks dropped, ``ำ`` as ``า``: a WeasyPrint/Sarabun PDF maps one
+    glyph to both vowels, so its text reads "ดาเนิน" or "หน้ำที่" depending on the letter."""
+    return re.sub("[่-๋]", "", json.dumps(_no_spaces(value), ensure_ascii=False)).replace("ำ", "า")
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize("stem", UNSEEN_STEMS)
+def test_pdf_of_an_unseen_letter_imports_like_its_document(stem, tmp_path):
+    """The letter typeset by plain WeasyPrint (without saraban's text-layer fix, like the
+    PDFs other offices send) and read back by pdftotext: wrapped lines (a memo's long
+    ส่วนราชการ, a directive's long subject) and vowels misread (``ำ`` for every ``า`` when the
+    text starts with "คำสั่ง": "ตุลำคม", "โทรสำร")."""
+    import html
+
+    import fontpkg_sarabun
+    from weasyprint import HTML
+
+    text, truth = _unseen(stem)
+    font = fontpkg_sarabun.ROOT / "files" / "Sarabun-Regular.ttf"
+    paragraphs = "".join(f"<p>{html.escape(line) or '&nbsp;'}</p>" for line in text.split("\n"))
+    page = (
+        f"<style>@font-face{{font-family:S;src:url('{font.as_uri()}')}}"
+        f"body{{font-family:S;font-size:16pt}}p{{margin:0}}</style>{paragraphs}"
+    )
+    path = tmp_path / f"{stem}.pdf"
+    HTML(string=page).write_pdf(path)
+    got = import_file(path).letter
+    wrong = [
+        name
+        for name, (read, _) in UNSEEN_FIELDS.items()
+        if _loose(read(got)) != _loose(read(truth))
+    ]
+    assert wrong == []
+
+
 # --------------------------------------------------------------------------- other forms
 
 EXPECTED = sorted(DATA.glob("*.expected.json"))
