@@ -30,7 +30,7 @@ def _date(text: str) -> dt.date:
 def _retention(text: str) -> int | None:
     if text in ("never", "ห้ามทำลาย"):
         return None
-    if not text.isdigit() or int(text) < 1:
+    if not text.isdecimal() or int(text) < 1:
         raise argparse.ArgumentTypeError(
             f"อายุการเก็บต้องเป็นจำนวนปี หรือ never / retention must be years or 'never': {text!r}"
         )

@@ -282,11 +282,11 @@ def field_label(path: str) -> str:
     "body.2.items.0" -> "ข้อความ ส่วนที่ ๓ ข้อ ๑"."""
     parts = path.split(".")
     numbered = ("references", "enclosures", "copies_to")
-    if parts[0] in numbered and len(parts) > 1 and parts[1].isdigit():
+    if parts[0] in numbered and len(parts) > 1 and parts[1].isdecimal():
         return f"{FIELD_LABELS[parts[0]]} ลำดับที่ {to_thai_digits(str(int(parts[1]) + 1))}"
-    if parts[0] == "body" and len(parts) > 1 and parts[1].isdigit():
+    if parts[0] == "body" and len(parts) > 1 and parts[1].isdecimal():
         label = f"ข้อความ ส่วนที่ {to_thai_digits(str(int(parts[1]) + 1))}"
-        if len(parts) > 3 and parts[2] == "items" and parts[3].isdigit():
+        if len(parts) > 3 and parts[2] == "items" and parts[3].isdecimal():
             label += f" ข้อ {to_thai_digits(str(int(parts[3]) + 1))}"
         return label
     for cut in range(len(parts), 0, -1):

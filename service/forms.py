@@ -95,8 +95,9 @@ def _lists(node: Any, path: str, tables: dict[str, dict[str, Any]]) -> Any:
         table = tables[_INDEX.sub("#", path.rstrip("."))]
         presets = table.get("presets") or []
         rows = []
-        for number in sorted(int(k) for k in node if k.isdigit()):
-            row = _lists(node[str(number)], f"{path}{number}.", tables)
+        for key in sorted((k for k in node if k.isdecimal()), key=int):  # ๑ and 1 alike
+            number = int(key)
+            row = _lists(node[key], f"{path}{number}.", tables)
             preset = presets[number] if number < len(presets) else {}
             if not _empty_row(row, preset):
                 rows.append(row)

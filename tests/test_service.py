@@ -727,6 +727,16 @@ def test_a_form_is_filled_from_its_web_form(client):
     assert "จัดประชุมผู้นำชุมชน" in text
 
 
+@pytest.mark.parametrize("row", ["๑", "²", "-1", "x"])
+def test_a_forged_row_number_is_never_a_server_error(client, row):
+    csrf = login(client, "clerk")
+    response = client.post(
+        "/forms/activity_schedule",
+        data={"csrf_token": csrf, "format": "docx", f"activities.{row}.title": "ประชุม"},
+    )
+    assert response.status_code < 500
+
+
 def test_a_forms_problems_are_shown_beside_the_inputs(client):
     csrf = login(client, "clerk")
     response = client.post(
