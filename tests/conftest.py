@@ -2,6 +2,10 @@
 
 ``SEEDS`` holds the five seed letters (``*.txt`` PDF text extraction, ``*.letter.json``
 ground truth), copied from the project's shared folder so that a clone tests on its own.
+
+Every test marked ``pdf`` runs under ``pdfutil.no_weasyprint_warnings``: a Thai glyph missing
+from the font, a stylesheet WeasyPrint cannot read or a resource it cannot fetch fails the
+test, wherever in the code the PDF was made (unless it is marked ``missing_glyphs``).
 """
 
 import os
@@ -11,6 +15,18 @@ import pytest
 
 DATA = Path(__file__).parent / "data"
 SEEDS = DATA / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def _weasyprint_logs_nothing(request):
+    marked = request.node.get_closest_marker
+    if marked("pdf") is None or marked("missing_glyphs") is not None:
+        yield
+        return
+    from pdfutil import no_weasyprint_warnings
+
+    with no_weasyprint_warnings():
+        yield
 
 
 # ---- databases for the archive tests (tests/postgres.py) --------------------------------------

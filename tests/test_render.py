@@ -343,8 +343,14 @@ def test_docx_keeps_hostile_text_exactly(name):
     assert text in [p.text for p in document.paragraphs]
 
 
+NO_GLYPHS = {"emoji", "mixed"}  # Sarabun draws no emoji or Chinese: WeasyPrint warns, draws boxes
+
+
 @pytest.mark.pdf
-@pytest.mark.parametrize("name", HOSTILE)
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.missing_glyphs) if n in NO_GLYPHS else n for n in HOSTILE],
+)
 def test_pdf_of_hostile_text_is_valid(name, tmp_path):
     pdf = render_pdf(hostile_letter(HOSTILE[name]))
     reader = PdfReader(io.BytesIO(pdf))
