@@ -29,9 +29,11 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import functools
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -874,6 +876,34 @@ def _normalised(doc: dict) -> dict:
 _ZERO_WIDTH_RE = re.compile(
     r"(?<=[\u0e00-\u0e7f])[\u200b\u200c\u200d\u2060\ufeff\u00ad]+(?=[\u0e00-\u0e7f])"
 )
+
+
+@functools.cache
+def _printable() -> frozenset[int]:
+    """The characters the bundled letter font (Sarabun) draws; WeasyPrint takes others from
+    whatever system font has them, or prints a box."""
+    import fontpkg_sarabun
+    from fontTools.ttLib import TTFont
+
+    font = Path(fontpkg_sarabun.__file__).resolve().parent / "files" / "Sarabun-Regular.ttf"
+    with TTFont(font, lazy=True) as opened:
+        return frozenset(opened.getBestCmap())
+
+
+def _unprintable(text: str) -> list[str]:
+    """Characters of ``text`` the letter font has no glyph for, in order, each once
+    (spacing, control and invisible format characters are other rules' business)."""
+    printable = _printable()
+    found = dict.fromkeys(
+        c
+        for c in text
+        if ord(c) not in printable
+        and not c.isspace()
+        and unicodedata.category(c) not in ("Cc", "Cf", "Mn")
+    )
+    return list(found)
+
+
 _FISCAL_YEAR_RE = re.compile(r"ปีงบประมาณ\s*(?:พ\s*\.?\s*ศ\s*\.?)?\s*([0-9๐-๙]{4})(?![0-9๐-๙])")
 _POSTCODE_RE = re.compile(
     r"(?:(?P<code>[ก-ฮ]{2})\.?|(?P<bangkok>กทม\.?))?\s*(?<![0-9๐-๙])(?P<postcode>[0-9๐-๙]{5})(?![0-9๐-๙])"
@@ -1027,6 +1057,7 @@ class _Linter:
         self.references_and_enclosures()
         self.acting_line()
         self.zero_width()
+        self.unprintable()
         return self.problems
 
     # -- parts
@@ -1394,6 +1425,23 @@ class _Linter:
                 f" (ทั้งหมด {count} ตัว) ทำให้การค้นหาและการตัดบรรทัดผิดพลาด",
             )
 
+    def unprintable(self) -> None:
+        for field, text in _all_texts(self.doc):
+            missing = _unprintable(text)
+            if not missing:
+                continue
+            shown = " ".join(f"{c} (U+{ord(c):04X})" for c in missing[:5])
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            more_th = f" และอีก {len(missing) - 5} ตัว" if len(missing) > 5 else ""
+            self.add(
+                field,
+                "unprintable",
+                f"the letter font (Sarabun) has no glyph for {shown}{more}: it prints in another "
+                "font, or as a box where the machine has none",
+                f"แบบอักษรของหนังสือ (Sarabun) ไม่มีตัวอักษร {shown}{more_th} จะพิมพ์ด้วยแบบอักษรอื่น "
+                "หรือเป็นกล่องสี่เหลี่ยมถ้าเครื่องไม่มีแบบอักษรนั้น",
+            )
+
 
 def lint(doc: object, *, today: dt.date | None = None) -> list[Problem]:
     """Warnings a careful clerk would want about a letter that validates. Never raises.
@@ -1409,7 +1457,8 @@ def lint(doc: object, *, today: dt.date | None = None) -> list[Problem]:
     ``cited_after_date``), ``postcode_province`` / ``unknown_postcode`` (geothai), the body
     against the lists (``reference_missing``, ``enclosure_missing``, ``reference_number``,
     ``enclosure_number``), ``marking_on_kind`` (urgency or secrecy on a public announcement)
-    and ``zero_width`` (an invisible character inside a Thai word). ``โปรด`` toward a
+    ``zero_width`` (an invisible character inside a Thai word) and ``unprintable`` (a
+    character the letter font does not draw: emoji, Chinese). ``โปรด`` toward a
     subordinate is convention only and not flagged.
 
     ``today`` (default: the system date) is only for the "dated in the future" rule.

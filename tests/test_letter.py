@@ -523,7 +523,7 @@ def test_polite_words_toward_subordinates_are_not_flagged() -> None:
     "text",
     [
         "<b>เรื่อง</b> & \"คำพูด\" 'quote' > <",
-        "รายงานผล 📄✅ ภายใน 🙏",
+        "“อัญประกาศ” – ๕๐% ฿๑,๐๐๐ ° ± × ÷ © § ½ € …",
         "COVID-19 ๒๐๒๔ mixed ไทย English ๑๒๓ 123",
         "zero\u200bwidth between Latin letters",
         "แท็บ\tและ\nขึ้นบรรทัดใหม่",
@@ -535,6 +535,15 @@ def test_special_characters_pass(text: str) -> None:
     assert validate(doc) == []
     assert lint(doc, today=TODAY) == []
     assert check(doc)["subject"] == text
+
+
+def test_characters_the_letter_font_lacks_are_a_warning_naming_them() -> None:
+    doc = _letter(subject="รายงานผล 📄✅ ภายใน 🙏", body=["ย่อหน้า", "ภาษาจีน 中文 ในเนื้อความ"])
+    assert validate(doc) == []
+    warnings = lint(doc, today=TODAY)
+    assert _pairs(warnings) == [("subject", "unprintable"), ("body.1", "unprintable")]
+    assert "📄 (U+1F4C4) ✅ (U+2705) 🙏 (U+1F64F)" in warnings[0].en
+    assert "中 (U+4E2D) 文 (U+6587)" in warnings[1].th
 
 
 def test_zero_width_inside_a_thai_word_is_a_warning() -> None:
