@@ -19,13 +19,15 @@ run: setup
 test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/codespell
 	$(BIN)/pytest -m "" -q
 
 test-fast: setup-test
 	$(BIN)/pytest -q -m "not pdf and not soffice and not browser"
 
 lint: setup
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy && $(BIN)/codespell
 
 # Re-pin every dependency (with hashes) after changing pyproject.toml.
 lock:

@@ -33,9 +33,21 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Engine, case, false, func, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Engine,
+    Update,
+    case,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -408,6 +420,12 @@ def _close(s: Session, row: Letter, status: str, reason: str, *, actor: str, act
         letter_id=row.id,
         detail={"ref_no": row.ref_no, "reason": reason},
     )
+
+
+def _rows_updated(s: Session, statement: Update) -> int:
+    """How many rows an UPDATE changed. ``Session.execute`` is typed to return a plain
+    ``Result``; for an UPDATE it is a ``CursorResult``, which holds the count."""
+    return cast(CursorResult[Any], s.execute(statement)).rowcount
 
 
 def _taken_over(letter_id: int) -> Conflict:
@@ -897,7 +915,8 @@ class Archive:
         crashpoint("rendered")
         if blobs or enclosure_blobs:
             with self._write() as s:
-                claimed = s.execute(
+                claimed = _rows_updated(
+                    s,
                     update(Letter)
                     .where(
                         Letter.id == letter_id, Letter.status == PENDING, Letter.worker == worker
@@ -905,8 +924,8 @@ class Archive:
                     # The enclosures' hashes live in the document: record them before the
                     # files are stored, so a repair finds them instead of strays.
                     .values(docx_sha256=hashes["docx"], pdf_sha256=hashes["pdf"], doc=doc)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
+                    .execution_options(synchronize_session=False),
+                )
             if claimed != 1:
                 raise _taken_over(letter_id)
             crashpoint("recorded")
@@ -1669,14 +1688,15 @@ class Archive:
             if worker_alive(row.worker, row.created_at, now):
                 continue
             with self._write() as s:
-                claimed = s.execute(
+                claimed = _rows_updated(
+                    s,
                     update(Letter)
                     .where(
                         Letter.id == row.id, Letter.status == PENDING, Letter.worker == row.worker
                     )
                     .values(worker=me)
-                    .execution_options(synchronize_session=False)
-                ).rowcount
+                    .execution_options(synchronize_session=False),
+                )
             if claimed != 1:
                 continue
             try:

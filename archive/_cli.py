@@ -207,7 +207,7 @@ def _write_output(data: bytes, output: Path | None, fmt: str) -> None:
     tmp = output.with_name(f".{output.name}.part")
     tmp.write_bytes(data)
     tmp.replace(output)
-    _say(output)
+    _say(str(output))
 
 
 def _register_add(args: argparse.Namespace) -> int:

@@ -95,7 +95,7 @@ class FileStore:
 
     def remove_stale_temporaries(self, writer_alive: Callable[[int], bool]) -> list[Path]:
         """Delete temporary files whose writing process has ended (a crash mid-write)."""
-        removed = []
+        removed: list[Path] = []
         if not self.root.is_dir():
             return removed
         for path in self.root.glob("*/*/.*.tmp"):

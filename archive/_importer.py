@@ -834,7 +834,7 @@ class _Parser:
             m = _ITEM_RE.match(_flat(text))
             qm = _QUANTITY_RE.search(text) or _TAB_QUANTITY_RE.search(text)
             quantity_only = qm is not None and not text[: qm.start()].strip()
-            if quantity_only and entries and entries[-1]["quantity"] is None:
+            if qm is not None and quantity_only and entries and entries[-1]["quantity"] is None:
                 entries[-1]["quantity"] = _flat(qm["q"])
                 return True
             if m and (numbered or not entries) and _number(m["num"]) == len(entries) + 1:

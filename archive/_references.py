@@ -88,6 +88,8 @@ def connected(session: Session, letter_id: int) -> tuple[list[int], list[tuple[i
             )
         ).all()
         for citing, cited in rows:
+            if cited is None:  # the query leaves these out; this tells the type checker
+                continue
             links.add((citing, cited))
             for other in (citing, cited):
                 if other not in seen:

@@ -26,6 +26,8 @@ from saraban.errors import BadRequest
 from saraban.thai import be_year, thai_date, to_thai_digits
 
 if TYPE_CHECKING:
+    from docx.text.run import Run
+
     from archive._archive import Archive
 
 
@@ -213,7 +215,7 @@ def to_docx(table: Table) -> bytes:
     for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, side, Cm(1.5))
 
-    def style_run(run, size: float, bold: bool = False) -> None:  # type: ignore[no-untyped-def]
+    def style_run(run: Run, size: float, bold: bool = False) -> None:
         run.font.name = font
         run.font.size = Pt(size)
         run.font.bold = bold

@@ -254,9 +254,11 @@ class SearchResult:
 
 class SearchIndex(Protocol):
     """What every backend offers. ``needs_rebuild`` is True for a new index, or one whose
-    schema or tokenizer changed: :func:`indexer.sync` then rebuilds it from the archive."""
+    schema or tokenizer changed: :func:`indexer.sync` then rebuilds it from the archive.
+    ``engine`` is the Thai segmentation engine the index's text is cut with."""
 
     backend: str
+    engine: str
     needs_rebuild: bool
 
     def add(self, docs: Iterable[IndexDoc]) -> None: ...

@@ -341,7 +341,7 @@ class PostgresIndex(BaseIndex):
                 return Page(total, [], facets)
             if request.sort == "date":
                 page = params["newest"][request.offset : request.offset + request.limit]
-                by_id = dict(
+                by_id: dict[int, Any] = dict(
                     db.execute(
                         text(f"SELECT id, data FROM {_TABLE} WHERE id = ANY(:page)"),
                         {"page": page},

@@ -97,7 +97,7 @@ def reindex(
                 batch = (preparer.submit(docs), min(start + _REBUILD_BATCH, total))
             if pending is not None:
                 prepared = pending[0]()
-                index.add_prepared(prepared)  # type: ignore[attr-defined]
+                index.add_prepared(prepared)
                 done += len(prepared)
                 if progress:
                     progress(pending[1], total)

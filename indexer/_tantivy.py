@@ -230,7 +230,8 @@ class TantivyIndex(BaseIndex):
         for score, address in scored:
             data = searcher.doc(address)["data"][0]
             rows.append((score, json.loads(bytes(data).decode("utf-8"))))
-        total = result.count or 0
+        # tantivy.pyi leaves out SearchResult.count, which the extension has (count=True above).
+        total = result.count or 0  # type: ignore[attr-defined]
         aggregated = aggregating.result()
         if not total:
             return Page(0, rows, {"year": {}, "unit": {}})

@@ -117,7 +117,7 @@ _lock = threading.Lock()
 def _stamp(home: Path | None) -> tuple:
     if home is None:
         return ()
-    stamps = []
+    stamps: list[tuple[str, int | None, int | None]] = []
     for name in ("terms.txt", "synonyms.txt"):
         try:
             stat = os.stat(home / "search" / name)

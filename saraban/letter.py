@@ -1288,7 +1288,7 @@ class _Linter:
         code = {
             "weekday_mismatch": "weekday_mismatch",
             "ce_year": "text_ce_year",
-        }.get(match.error_code, "text_impossible_date")
+        }.get(match.error_code or "", "text_impossible_date")
         self.add(field, code, f"{match.text!r}: {en}", f"{match.text!r}: {th}")
 
     def cited_letters(self) -> None:
@@ -1307,7 +1307,7 @@ class _Linter:
             dates = [m for m in find_thai_dates(reference) if m.date is not None]
             dated = [m for m in dates if m.text.startswith("ลงวันที่")] or dates
             for match in dated:
-                if match.date > self.date:
+                if match.date is not None and match.date > self.date:
                     self.add(
                         field,
                         "cited_after_date",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -120,7 +121,9 @@ def thai_date(d: datetime.date, style: str = "letter") -> str:
         raise TypeError(f"d must be a datetime.date, not {type(d).__name__}")
     if style not in _STYLES:
         raise ValueError(f"unknown date style {style!r}; choose one of {', '.join(_STYLES)}")
-    return thai_strftime(d, _STYLES[style], thaidigit=True)
+    # thai_strftime takes a datetime; the styles print only the date part.
+    midnight = datetime.datetime.combine(d, datetime.time())
+    return thai_strftime(midnight, _STYLES[style], thaidigit=True)
 
 
 def _abbr_pattern(abbr: str) -> str:
@@ -444,7 +447,8 @@ def find_ref_nos(text: str) -> list[tuple[int, int, RefNo]]:
 @cache
 def _province_codes() -> dict[str, str]:
     source = resources.files("saraban") / "data" / "province-codes.csv"
-    with source.open(encoding="utf-8", newline="") as f:
+    # csv wants newline=""; Traversable.open promises only mode, encoding and errors.
+    with io.TextIOWrapper(source.open("rb"), encoding="utf-8", newline="") as f:
         return {row["code_th"]: row["province_th"] for row in csv.DictReader(f)}
 
 

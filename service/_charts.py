@@ -52,12 +52,12 @@ def bar_chart(
         parts.append(f'<line class="axis" x1="0" y1="{bottom}" x2="{width}" y2="{bottom}"/>')
         for index, (label, count) in enumerate(items):
             x = index * slot + (slot - bar_width) / 2
-            bar = (bottom - top) * count / peak
+            bar_height = (bottom - top) * count / peak
             parts.append(
-                f'<rect class="bar" x="{x:.1f}" y="{bottom - bar:.1f}" width="{bar_width:.1f}" '
-                f'height="{max(bar, 0.5):.1f}" rx="2"/>'
+                f'<rect class="bar" x="{x:.1f}" y="{bottom - bar_height:.1f}" '
+                f'width="{bar_width:.1f}" height="{max(bar_height, 0.5):.1f}" rx="2"/>'
                 f'<text class="chart-value" x="{x + bar_width / 2:.1f}" '
-                f'y="{bottom - bar - 4:.1f}" text-anchor="middle">'
+                f'y="{bottom - bar_height - 4:.1f}" text-anchor="middle">'
                 f"{escape(to_thai_digits(str(count))) if count else ''}</text>"
                 f'<text class="chart-label" x="{x + bar_width / 2:.1f}" y="{height - 8}" '
                 f'text-anchor="middle">{escape(label)}</text>'

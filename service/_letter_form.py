@@ -83,7 +83,10 @@ _BODY_KEY_RE = re.compile(r"body\.(\d+)\.kind")
 
 
 class FormData(Protocol):
-    def get(self, key: str, default: Any = None) -> Any: ...
+    """The posted fields: a Werkzeug ``MultiDict`` (``request.form``) fits. Only the
+    one-argument ``get`` is used; asking for a default would not match its overloads."""
+
+    def get(self, key: str) -> Any: ...
 
     def getlist(self, key: str) -> list[str]: ...
 
@@ -131,10 +134,11 @@ def show_be_date(value: str | dt.date | None, style: str = "letter") -> str:
     if not value:
         return ""
     if isinstance(value, str):
+        typed = value
         try:
-            value = dt.date.fromisoformat(value)
+            value = dt.date.fromisoformat(typed)
         except ValueError:
-            return value
+            return typed
     if isinstance(value, dt.datetime):
         value = value.astimezone().date()
     return thai_date(value, style)
@@ -246,7 +250,7 @@ def _body(form: FormData, paths: dict[str, str]) -> list[Any]:
     for index in indices:
         kind = form.get(f"body.{index}.kind")
         if kind == "items":
-            items = []
+            items: list[str] = []
             for item_index, value in enumerate(form.getlist(f"body.{index}.items")):
                 value = str(value).replace("\r\n", "\n").strip()
                 if value:
@@ -290,9 +294,9 @@ def field_label(path: str) -> str:
             label += f" ข้อ {to_thai_digits(str(int(parts[3]) + 1))}"
         return label
     for cut in range(len(parts), 0, -1):
-        label = FIELD_LABELS.get(".".join(parts[:cut]))
-        if label:
-            return label
+        known = FIELD_LABELS.get(".".join(parts[:cut]))
+        if known:
+            return known
     return path
 
 

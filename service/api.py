@@ -153,7 +153,7 @@ def list_letters() -> Any:
     """Letters the user may see, newest first; ``ref_no`` (typed any way), ``year`` (BE),
     ``status`` (issued, cancelled, stored), ``unit`` filter them."""
     page, per_page = _paging()
-    statuses = SHOWN_STATUSES
+    statuses: tuple[str, ...] = SHOWN_STATUSES
     status = request.args.get("status")
     if status:
         if status not in SHOWN_STATUSES:

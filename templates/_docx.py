@@ -175,6 +175,7 @@ def _fill(paragraph, block: Block, emblem: Path) -> None:
     for run in block.runs:
         _add_run(paragraph, run, block)
     if block.tab_runs:
+        assert block.tab_cm is not None  # the builders set the tab stop with the runs
         fmt.tab_stops.add_tab_stop(Cm(block.tab_cm))
         _add_run(paragraph, Run("\t"), block)
         for run in block.tab_runs:

@@ -336,7 +336,9 @@ def _build_external(letter: dict, blocks: list[Block]) -> None:
 
 
 def _build_memo(letter: dict, blocks: list[Block]) -> None:
-    label = {"bold": True, "size": MEMO_LABEL_PT}
+    def label(text: str) -> Run:
+        return Run(text, bold=True, size=MEMO_LABEL_PT)
+
     blocks.append(
         Block(
             "memo_title",
@@ -352,17 +354,17 @@ def _build_memo(letter: dict, blocks: list[Block]) -> None:
     unit = ", ".join(letter.get("owner_unit") or []) or (letter.get("sender") or {}).get("name")
     phone = (letter.get("contact") or {}).get("phone")
     unit_text = f"{unit} โทร. {phone}" if unit and phone else unit
-    blocks.append(Block("memo_unit", [Run("ส่วนราชการ ", **label), *_runs(unit_text)]))
+    blocks.append(Block("memo_unit", [label("ส่วนราชการ "), *_runs(unit_text)]))
     date = letter_date(letter)
     blocks.append(
         Block(
             "memo_ref",
-            [Run("ที่ ", **label), *_runs(letter.get("ref_no"))],
+            [label("ที่ "), *_runs(letter.get("ref_no"))],
             tab_cm=DATE_CM,
-            tab_runs=[Run("วันที่ ", **label), *_runs(date)],
+            tab_runs=[label("วันที่ "), *_runs(date)],
         )
     )
-    blocks.append(Block("memo_subject", [Run("เรื่อง ", **label), *_runs(letter.get("subject"))]))
+    blocks.append(Block("memo_subject", [label("เรื่อง "), *_runs(letter.get("subject"))]))
     salutation = letter.get("salutation") or "เรียน"
     blocks.append(
         Block(

@@ -15,6 +15,7 @@ import io
 import logging
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import fontpkg_sarabun
@@ -113,6 +114,7 @@ def _block_html(block: Block, emblem_url: str) -> str:
         inner.append(_runs_html(block.label))
     body = _runs_html(block.runs)
     if block.tab_runs:
+        assert block.tab_cm is not None  # the builders set the tab stop with the runs
         start = block.indent_cm + min(block.first_line_cm, 0)
         # The text before the tab may not run into the tab stop; it wraps instead.
         limit = block.tab_cm - start - (block.hang_cm if block.label else 0)
@@ -280,7 +282,7 @@ def render_layout_pdf(
         for page, extra in zip(document.pages, furniture.pages, strict=True):
             margin_boxes = [b for b in extra._page_box.children if isinstance(b, boxes.MarginBox)]
             page._page_box.children = (*page._page_box.children, *margin_boxes)
-    options = {"pdf_variant": pdf_variant} if pdf_variant else {}
+    options: dict[str, Any] = {"pdf_variant": pdf_variant} if pdf_variant else {}
     if attachments:
         options["attachments"] = [
             weasyprint.Attachment(

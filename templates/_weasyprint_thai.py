@@ -45,6 +45,7 @@ import re
 import threading
 import unicodedata
 from contextvars import ContextVar
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -257,7 +258,10 @@ def _register_css() -> None:
     properties.INITIAL_VALUES["text_justify"] = "auto"
     properties.KNOWN_PROPERTIES.add("text-justify")
     properties.INHERITED.add("text_justify")
-    word_break.wants_base_url = text_justify.wants_base_url = False
+    # WeasyPrint passes a base URL only to validators that ask (its own @property decorator
+    # records this, but it refuses a name it already knows, such as word-break).
+    for validator in (word_break, text_justify):
+        vars(validator)["wants_base_url"] = False
     validation.PROPERTIES["word-break"] = word_break
     validation.PROPERTIES["text-justify"] = text_justify
 
@@ -561,6 +565,8 @@ class _Cluster:
     def __init__(self, first: int, end: int, raw_text: str, font, rtl: bool):
         self.first = first
         self.end = end
+        # How many graphemes start in the text; one character: whether it starts one.
+        self.starts: int
         if len(raw_text) == 1:  # the usual case, made fast
             self.starts = _is_grapheme_start(raw_text)
             self.text = "" if raw_text in _INVISIBLE else raw_text
@@ -651,6 +657,17 @@ def _actual_text(text: str) -> bytes:
     return b"<</ActualText <FEFF" + text.encode("utf-16-be").hex().upper().encode() + b">>>"
 
 
+@dataclass(slots=True)
+class _Planned:
+    """Glyphs ``first`` to ``last`` (numbered along the line) drawn for ``text``."""
+
+    first: int
+    last: int
+    text: str
+    needs_span: bool
+    last_visible: int | None  # the last glyph with an advance; None: none is visible
+
+
 def _plan_spans(clusters: list[_Cluster], gapped: bool, word_spans: bool):
     """Decide which glyphs of a line open and close ActualText spans.
 
@@ -677,7 +694,7 @@ def _plan_spans(clusters: list[_Cluster], gapped: bool, word_spans: bool):
             units.append([cluster])
         else:
             units[-1].append(cluster)
-    planned = []  # [first glyph, last glyph, text, needs a span, last visible glyph]
+    planned: list[_Planned] = []
     for unit in units:
         exact = True
         for cluster in unit:
@@ -687,31 +704,31 @@ def _plan_spans(clusters: list[_Cluster], gapped: bool, word_spans: bool):
         text = "".join(cluster.text for cluster in unit)
         visible = [cluster.last_visible for cluster in unit if cluster.visible_glyphs]
         last_visible = visible[-1] if visible else None
-        planned.append([unit[0].first, unit[-1].end - 1, text, not exact, last_visible])
+        planned.append(_Planned(unit[0].first, unit[-1].end - 1, text, not exact, last_visible))
     if word_spans:
-        words = []
+        words: list[_Planned] = []
         in_word = False
         for plan, unit in zip(planned, units, strict=True):
-            if plan[2].isspace() or unit[0].rtl:
+            if plan.text.isspace() or unit[0].rtl:
                 words.append(plan)
                 in_word = False
             elif in_word:
                 word = words[-1]
-                word[1] = plan[1]
-                word[2] += plan[2]
-                word[3] = True
-                if plan[4] is not None:
-                    word[4] = plan[4]
+                word.last = plan.last
+                word.text += plan.text
+                word.needs_span = True
+                if plan.last_visible is not None:
+                    word.last_visible = plan.last_visible
             else:
                 words.append(plan)
                 in_word = True
         planned = words
     span_starts = {}
     span_ends = {}
-    for first, last, text, needs_span, last_visible in planned:
-        if needs_span and text:
-            span_starts[first] = _actual_text(text)
-            span_ends[last] = last if last_visible is None else last_visible
+    for plan in planned:
+        if plan.needs_span and plan.text:
+            span_starts[plan.first] = _actual_text(plan.text)
+            span_ends[plan.last] = plan.last if plan.last_visible is None else plan.last_visible
     return span_starts, span_ends
 
 

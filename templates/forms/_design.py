@@ -161,14 +161,14 @@ def display(value: object, fmt: str = "") -> str:
         if fmt == "day":
             return to_thai_digits(str(value.day))
         if fmt == "month":
-            return thai_strftime(value, "%B")
+            return thai_strftime(dt.datetime(value.year, value.month, value.day), "%B")
         if fmt == "year":
             return to_thai_digits(str(be_year(value.year)))
         text = thai_date(value, "letter")
         return f"ภายในวันที่ {text}" if fmt == "by_date" else text
     if isinstance(value, int) and not isinstance(value, bool):
         if fmt == "month":
-            return thai_strftime(dt.date(2000, value, 1), "%B")
+            return thai_strftime(dt.datetime(2000, value, 1), "%B")
         return to_thai_digits(str(value))
     return str(value)
 

@@ -22,6 +22,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from docx.opc.exceptions import PackageNotFoundError
@@ -422,13 +423,13 @@ def _derive_schema(variables: list[str], trees: list[nodes.Template]) -> dict:
             columns = loops.setdefault(source.name, set())
             used_bare = False
             for child in loop.body:
-                for name in child.find_all(nodes.Name):
-                    if name.name == var:
+                for use in child.find_all(nodes.Name):
+                    if use.name == var:
                         used_bare = True
                 columns |= _attributes_of(child, var)
             if used_bare and not columns:
                 bare_loops.add(source.name)
-        for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        for node in _accesses(tree):
             if isinstance(node.node, nodes.Name):
                 attr = _attribute_name(node)
                 if attr:
@@ -476,12 +477,20 @@ def _derive_schema(variables: list[str], trees: list[nodes.Template]) -> dict:
 
 def _attributes_of(node: nodes.Node, var: str) -> set[str]:
     found = set()
-    for access in node.find_all((nodes.Getattr, nodes.Getitem)):
+    for access in _accesses(node):
         if isinstance(access.node, nodes.Name) and access.node.name == var:
             attr = _attribute_name(access)
             if attr:
                 found.add(attr)
     return found
+
+
+def _accesses(node: nodes.Node) -> Iterator[nodes.Getattr | nodes.Getitem]:
+    """Every ``x.a`` and ``x[...]`` under ``node``. (``find_all`` of two node types is typed
+    as yielding their common base, ``Expr``; the check narrows it back.)"""
+    for access in node.find_all((nodes.Getattr, nodes.Getitem)):
+        if isinstance(access, nodes.Getattr | nodes.Getitem):
+            yield access
 
 
 def _attribute_name(node: nodes.Getattr | nodes.Getitem) -> str | None:
