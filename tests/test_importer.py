@@ -285,27 +285,32 @@ def _loose(value: object) -> str:
 
 
 @pytest.mark.pdf
-@pytest.mark.parametrize("stem", UNSEEN_STEMS)
-def test_pdf_of_an_unseen_letter_imports_like_its_document(stem, tmp_path):
-    """The letter typeset by plain WeasyPrint (without saraban's text-layer fix, like the
-    PDFs other offices send) and read back by pdftotext: wrapped lines (a memo's long
-    ส่วนราชการ, a directive's long subject) and vowels misread (``ำ`` for every ``า`` when the
-    text starts with "คำสั่ง": "ตุลำคม", "โทรสำร")."""
+def _typeset_plainly(text: str, path: Path) -> Path:
+    """The text as a PDF typeset by plain WeasyPrint and Sarabun, a paragraph a line, without
+    saraban's text-layer fixes: like the PDFs that come from other offices."""
     import html
 
     import fontpkg_sarabun
     from weasyprint import HTML
 
-    text, truth = _unseen(stem)
     font = fontpkg_sarabun.ROOT / "files" / "Sarabun-Regular.ttf"
     paragraphs = "".join(f"<p>{html.escape(line) or '&nbsp;'}</p>" for line in text.split("\n"))
     page = (
         f"<style>@font-face{{font-family:S;src:url('{font.as_uri()}')}}"
         f"body{{font-family:S;font-size:16pt}}p{{margin:0}}</style>{paragraphs}"
     )
-    path = tmp_path / f"{stem}.pdf"
     HTML(string=page).write_pdf(path)
-    got = import_file(path).letter
+    return path
+
+
+@pytest.mark.parametrize("stem", UNSEEN_STEMS)
+def test_pdf_of_an_unseen_letter_imports_like_its_document(stem, tmp_path):
+    """The letter typeset by plain WeasyPrint (without saraban's text-layer fix, like the
+    PDFs other offices send) and read back by pdftotext: wrapped lines (a memo's long
+    ส่วนราชการ, a directive's long subject) and vowels misread (``ำ`` for every ``า`` when the
+    text starts with "คำสั่ง": "ตุลำคม", "โทรสำร")."""
+    text, truth = _unseen(stem)
+    got = import_file(_typeset_plainly(text, tmp_path / f"{stem}.pdf")).letter
     wrong = [
         name
         for name, (read, _) in UNSEEN_FIELDS.items()
@@ -505,22 +510,7 @@ def test_pdf_rendered_from_a_seed_letter_imports_back(stem, tmp_path):
 def test_pdf_of_a_seed_text_imports_as_well_as_the_text(stem, tmp_path):
     """The seed text typeset by WeasyPrint (wrapped lines, page breaks) and read back with
     pdftotext gives the same fields as the text itself."""
-    import html
-
-    import fontpkg_sarabun
-    from weasyprint import HTML
-
-    font = fontpkg_sarabun.ROOT / "files" / "Sarabun-Regular.ttf"
-    paragraphs = "".join(
-        f"<p>{html.escape(line) or '&nbsp;'}</p>" for line in _seed_text(stem).split("\n")
-    )
-    page = (
-        f"<style>@font-face{{font-family:S;src:url('{font.as_uri()}')}}"
-        f"body{{font-family:S;font-size:16pt}}p{{margin:0}}</style>{paragraphs}"
-    )
-    path = tmp_path / f"{stem}.pdf"
-    HTML(string=page).write_pdf(path)
-    got = import_file(path).letter
+    got = import_file(_typeset_plainly(_seed_text(stem), tmp_path / f"{stem}.pdf")).letter
     want = parse_letter_text(_seed_text(stem)).letter
     wrong = [
         name
