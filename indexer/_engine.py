@@ -371,7 +371,7 @@ class BaseIndex:
             page = run(None, [], "date" if sort == "relevance" else sort)
             return self._result(page, plan)
         page = run(*_query.build(plan))
-        tolerant = False
+        tolerant = some_words = False
         if page.total == 0 and plan.ref_texts:
             plan = plan.without_refs(vocabulary(self.home, self.engine), self.engine)
             if plan.empty:
@@ -383,7 +383,12 @@ class BaseIndex:
                 page, tolerant = wider, True
             if page.total == 0 and len(plan.units) > 1:
                 page, tolerant = run(*_query.build(plan, _query.ALL_BUT_ONE)), True
-        return self._result(page, plan, tolerant=tolerant)
+                some_words = True
+            if page.total == 0 and len(plan.units) > 2:
+                page = run(*_query.build(plan, _query.ANY_WORD))
+        result = self._result(page, plan, tolerant=tolerant)
+        result.some_words = some_words and result.total > 0
+        return result
 
     def _runner(self, filters: Filters, sort: str, limit: int, offset: int):  # noqa: ANN202
         def run(must: object | None, should: list[object], order: str = sort) -> Page:

@@ -243,12 +243,15 @@ class SearchResult:
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]] = field(default_factory=dict)  # {"year": {"2568": 3}}
+    # True when no letter holds every word of the query and the hits hold only some of them.
+    some_words: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "total": self.total,
             "hits": [h.as_dict() for h in self.hits],
             "facets": self.facets,
+            "some_words": self.some_words,
         }
 
 

@@ -14,14 +14,16 @@ A query is read into a :class:`Plan`:
 
 :func:`build` turns a plan into a small tree (:class:`Phrase`, :class:`Key`, :class:`Any`,
 :class:`All`, :class:`Max`, :class:`Ranked`, :class:`Boost`, :class:`Const`) that each
-backend compiles, at one of three levels, tried narrowest first while the letters found are
-fewer than :data:`TOLERANT_BELOW`:
+backend compiles, at one of four levels, tried narrowest first while the letters found are
+fewer than :data:`TOLERANT_BELOW` (the last two only while nothing is found):
 
 1. ``EXACT``: every phrase whole (``ศูนย์ผู้นำจิตอาสา`` as typed, inside any compound);
 2. ``WORDS``: every word anywhere, and a word of four or more syllables also with any one
    syllable wrong or missing (OCR noise: ``กรมการพัฒนารวมชน`` for ``กรมการพัฒนาชุมชน``) or
    ``ำ`` read as ``า``; letters the exact query finds still come first;
-3. ``ALL_BUT_ONE``: all the words but one (of two words, either): a typo is let go.
+3. ``ALL_BUT_ONE``: all the words but one (of two words, either): a typo is let go;
+4. ``ANY_WORD``: any of the words, the letters with the most of them first: a clerk's query
+   in plain words ("หนังสือเวียน จิตอาสา ปีที่แล้ว") holds words no letter prints.
 """
 
 from __future__ import annotations
@@ -347,13 +349,14 @@ def ref_node(plan: Plan) -> object | None:
     return Any(tuple(options)) if options else None
 
 
-EXACT, WORDS, ALL_BUT_ONE = 0, 1, 2  # the levels of a query, narrowest first
+EXACT, WORDS, ALL_BUT_ONE, ANY_WORD = 0, 1, 2, 3  # the levels of a query, narrowest first
 
 
 def build(plan: Plan, level: int = EXACT) -> tuple[object, list]:
     """(what must match, what only adds to the score) at a level: ``EXACT`` every phrase
     whole; ``WORDS`` every word anywhere, near spellings allowed; ``ALL_BUT_ONE`` all the
-    words but one (the last resort for a query whose words are not all found)."""
+    words but one (for a query whose words are not all found); ``ANY_WORD`` any word, each
+    adding to the score (the last resort)."""
     if level == EXACT:
         units = [unit_node(u, tolerant=False) for u in plan.phrases]
         chunks = []  # each chunk is a phrase already
@@ -383,6 +386,6 @@ def build(plan: Plan, level: int = EXACT) -> tuple[object, list]:
         # All the units but one: a word the letters do not have (a typo) is let go.
         but_one = [All(tuple(units[:i] + units[i + 1 :])) for i in range(len(units))]
         return Any(tuple(but_one)), boosts + [Boost(u, 0.5) for u in units]
-    if level == ALL_BUT_ONE and len(units) > 1:
+    if level in (ALL_BUT_ONE, ANY_WORD) and len(units) > 1:
         return Any(tuple(units)), boosts
     return All(tuple(units)), boosts

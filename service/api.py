@@ -351,6 +351,7 @@ def search() -> Any:
             "total": result.total,
             "hits": [h.as_dict() for h in result.hits],
             "facets": result.facets,
+            "some_words": result.some_words,
             "page": page,
             "per_page": per_page,
             "pages": max(1, -(-result.total // per_page)),

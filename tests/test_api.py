@@ -557,6 +557,19 @@ def test_lists_and_search_show_a_secret_letter_only_to_the_cleared(world, query,
         assert sum(facet.values()) <= body["total"], facet
 
 
+def test_a_search_in_plain_words_says_it_found_only_some_of_them(world):
+    app, _users, keys, _letters = world
+    query = "หนังสือเวียน จิตอาสา ปีที่แล้ว"  # no letter prints the first and the last
+    body = app.test_client().get(f"/api/v1/search?q={query}", headers=bearer(keys["clerk"]))
+    assert body.get_json()["total"] > 0 and body.get_json()["some_words"] is True
+    exact = app.test_client().get("/api/v1/search?q=จิตอาสา", headers=bearer(keys["clerk"]))
+    assert exact.get_json()["some_words"] is False
+    client = app.test_client()
+    login(client, "clerk")
+    assert "ไม่พบหนังสือที่มีครบทุกคำ" in client.get(f"/search?q={query}").get_data(as_text=True)
+    assert "ไม่พบหนังสือที่มีครบทุกคำ" not in client.get("/search?q=จิตอาสา").get_data(as_text=True)
+
+
 def test_a_secret_letter_is_not_found_by_search(world):
     app, _users, keys, _letters = world
     client = app.test_client()

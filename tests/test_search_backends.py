@@ -179,6 +179,15 @@ def test_a_date_in_the_query(index):
     assert ids(index.search("๑๕ ธ.ค. ๒๕๖๕"))[0] == 1
 
 
+def test_words_no_letter_prints_still_find_the_letters_with_the_others(index):
+    # "หนังสือเวียน" and "ปีที่แล้ว" are a clerk's words, printed in no letter.
+    result = index.search("หนังสือเวียน จิตอาสา ปีที่แล้ว")
+    assert set(ids(result)[:2]) == {1, 2}
+    assert result.some_words and result.as_dict()["some_words"] is True
+    assert index.search("นายไพโรจน์").some_words is False
+    assert index.search("xyzzyqq qqxyzzy zzqqxy").total == 0
+
+
 def test_nothing_found(index):
     result = index.search("xyzzyqq")
     assert (result.total, result.hits) == (0, [])
