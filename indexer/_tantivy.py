@@ -196,7 +196,7 @@ class TantivyIndex(BaseIndex):
 
         frequency: dict[str, int] = {}
         exact = _Compiler(self.schema, searcher, frequency=frequency, scoring=False)
-        counted = matching(exact)
+        counted = exactly = matching(exact)
         # Facets walk every match again. Checking phrase positions in every letter costs
         # most of a search; letters holding all of a phrase's terms are a superset of those
         # holding the phrase, so when both count the same they are the same letters, and
@@ -236,7 +236,7 @@ class TantivyIndex(BaseIndex):
         if not total:
             return Page(0, rows, {"year": {}, "unit": {}})
         if _counted(aggregated["year"]) != total:  # the phrases' terms stand apart somewhere
-            aggregated = searcher.aggregate(matching(exact), spec)
+            aggregated = searcher.aggregate(exactly, spec)
         return Page(total, rows, _facets(aggregated))
 
 
