@@ -882,10 +882,11 @@ _ZERO_WIDTH_RE = re.compile(
 def _printable() -> frozenset[int]:
     """The characters the bundled letter font (Sarabun) draws; WeasyPrint takes others from
     whatever system font has them, or prints a box."""
-    import fontpkg_sarabun
     from fontTools.ttLib import TTFont
 
-    font = Path(fontpkg_sarabun.__file__).resolve().parent / "files" / "Sarabun-Regular.ttf"
+    from saraban.fonts import SARABUN_DIR
+
+    font = SARABUN_DIR / "Sarabun-Regular.ttf"
     with TTFont(font, lazy=True) as opened:
         return frozenset(opened.getBestCmap())
 

@@ -15,12 +15,12 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-import fontpkg_sarabun
 from flask import Flask, abort, g, request, send_from_directory
 from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
 import archive as archive_package
+from saraban.fonts import SARABUN_DIR
 from saraban.thai import thai_date, to_thai_digits
 from service import _config, _web
 from service._jobs import Jobs
@@ -29,7 +29,6 @@ from service._store import Store
 
 __all__ = ["create_app"]
 
-FONT_DIR = Path(fontpkg_sarabun.__file__).resolve().parent / "files"
 _FONTS = ("Sarabun-Regular.ttf", "Sarabun-Bold.ttf", "Sarabun-Italic.ttf", "Sarabun-SemiBold.ttf")
 _BLUEPRINTS = (
     "auth",
@@ -110,7 +109,7 @@ def _font(name: str) -> Any:
     """The Sarabun font from the fontpkg-sarabun package: offices run offline, no CDN."""
     if name not in _FONTS:
         abort(404)
-    response = send_from_directory(FONT_DIR, name, mimetype="font/ttf", max_age=86400 * 30)
+    response = send_from_directory(SARABUN_DIR, name, mimetype="font/ttf", max_age=86400 * 30)
     return response
 
 

@@ -18,19 +18,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import fontpkg_sarabun
 import weasyprint
 from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
+from saraban.fonts import SARABUN_DIR
 from saraban.thai import to_thai_digits
 from templates import _layout as L
 from templates import _weasyprint_thai
 from templates._layout import Block, Layout, Run
 
 ASSETS = Path(__file__).parent / "assets"
-FONT_DIR = Path(fontpkg_sarabun.__file__).parent / "files"
 CSS_FILE = Path(__file__).parent / "letter.css"
 
 logger = logging.getLogger("saraban.templates")
@@ -211,7 +210,7 @@ def thai_fonts() -> tuple[weasyprint.CSS, FontConfiguration]:
     font_config = FontConfiguration()
     fonts = weasyprint.CSS(
         string=_weasyprint_thai.font_face_css(),
-        url_fetcher=_LocalOnlyFetcher([FONT_DIR]),
+        url_fetcher=_LocalOnlyFetcher([SARABUN_DIR]),
         font_config=font_config,
     )
     return fonts, font_config
@@ -254,7 +253,7 @@ def render_layout_pdf(
 ) -> bytes:
     """Render to PDF bytes. ``attachments``: (name, content, description) embedded files."""
     stylesheets, font_config = _stylesheets()
-    fetcher = _LocalOnlyFetcher([ASSETS, FONT_DIR, emblem])
+    fetcher = _LocalOnlyFetcher([ASSETS, SARABUN_DIR, emblem])
 
     def render(html: str) -> weasyprint.Document:
         return weasyprint.HTML(string=html, base_url=str(ASSETS), url_fetcher=fetcher).render(

@@ -48,7 +48,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from io import BytesIO
-from pathlib import Path
 from xml.etree import ElementTree
 
 import cffi
@@ -183,9 +182,8 @@ def font_face_css() -> str:
     The fonts come from the ``fontpkg-sarabun`` package, loaded by ``file://`` URL, so the
     URL fetcher must allow that directory.
     """
-    import fontpkg_sarabun
+    from saraban.fonts import SARABUN_DIR
 
-    font_dir = Path(fontpkg_sarabun.__file__).resolve().parent / "files"
     rules = []
     for weight, style, name in (
         ("normal", "normal", "Regular"),
@@ -193,7 +191,7 @@ def font_face_css() -> str:
         ("normal", "italic", "Italic"),
         ("bold", "italic", "BoldItalic"),
     ):
-        url = (font_dir / f"Sarabun-{name}.ttf").as_uri()
+        url = (SARABUN_DIR / f"Sarabun-{name}.ttf").as_uri()
         rules.append(
             f"@font-face {{ font-family: Sarabun; font-weight: {weight}; "
             f"font-style: {style}; src: url({url}); }}"

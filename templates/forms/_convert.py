@@ -59,14 +59,16 @@ def docx_to_pdf(docx: bytes) -> bytes:
             "(ดาวน์โหลดเป็น .docx ได้) / PDF of an uploaded template needs LibreOffice "
             "(soffice), which is not installed; the .docx is available"
         )
-    from templates._pdf import FONT_DIR
+    from saraban.fonts import SARABUN_DIR
 
     with tempfile.TemporaryDirectory(prefix="saraban-soffice-") as tmp:
         work = Path(tmp)
         source = work / "form.docx"
         source.write_bytes(docx)
         conf = work / "fonts.conf"
-        conf.write_text(_FONTS_CONF.format(font_dir=FONT_DIR, cache_dir=work / "fc-cache"), "utf-8")
+        conf.write_text(
+            _FONTS_CONF.format(font_dir=SARABUN_DIR, cache_dir=work / "fc-cache"), "utf-8"
+        )
         env = {**os.environ, "FONTCONFIG_FILE": str(conf), "HOME": str(work)}
         command = [
             soffice,
