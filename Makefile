@@ -19,7 +19,7 @@ run: setup
 test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	$(BIN)/python scripts/typecheck
 	$(BIN)/codespell
 	$(BIN)/pytest -m "" -q
 
@@ -27,7 +27,7 @@ test-fast: setup-test
 	$(BIN)/pytest -q -m "not pdf and not soffice and not browser"
 
 lint: setup
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy && $(BIN)/codespell
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/python scripts/typecheck && $(BIN)/codespell
 
 # Re-pin every dependency (with hashes) after changing pyproject.toml.
 lock:

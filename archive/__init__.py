@@ -1,7 +1,7 @@
 """The archive: registers, issuing letters under gap-free numbers, stored files, the incoming
 register, references between letters, retention, and verification.
 
->>> from archive import open_archive
+>>> from saraban.archive import open_archive
 >>> archive = open_archive("instance")          # SQLite; or a PostgreSQL URL as 2nd argument
 >>> archive.add_unit("นค ๐๐๑๙.๓", "ศาลากลางจังหวัดหนองคาย", actor="clerk")
 >>> issued = archive.issue(letter, "นค ๐๐๑๙.๓", actor="clerk")
@@ -9,7 +9,7 @@ register, references between letters, retention, and verification.
 >>> archive.verify()                             # [] when all is well
 """
 
-from archive._archive import (
+from saraban.archive._archive import (
     Archive,
     AuditEntry,
     IndexableLetter,
@@ -27,15 +27,15 @@ from archive._archive import (
     open_archive,
     with_unit_defaults,
 )
-from archive._db import Database
-from archive._models import SHOWN_STATUSES, UTCDateTime, utcnow
-from archive._registers import (
+from saraban.archive._db import Database
+from saraban.archive._models import SHOWN_STATUSES, UTCDateTime, utcnow
+from saraban.archive._registers import (
     Table,
     incoming_register,
     outgoing_register,
     retention_due,
 )
-from archive._registers import write as write_table
+from saraban.archive._registers import write as write_table
 
 __all__ = [
     "SHOWN_STATUSES",

@@ -51,9 +51,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from archive import _audit, _db, _references
-from archive._files import FileStore
-from archive._models import (
+from saraban import settings
+from saraban.archive import _audit, _db, _references
+from saraban.archive._files import FileStore
+from saraban.archive._models import (
     CANCELLED,
     CIRCULAR,
     INCOMING,
@@ -74,8 +75,7 @@ from archive._models import (
     Unit,
     utcnow,
 )
-from archive._process import crashpoint, pid_alive, worker_alive, worker_token
-from saraban import settings
+from saraban.archive._process import crashpoint, pid_alive, worker_alive, worker_token
 from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound, Problem, SarabanError
 from saraban.thai import RefNo, RefNoError, be_year, parse_ref_no
 
@@ -99,12 +99,12 @@ class _TemplatesRenderer:
     """The real renderers, imported on first use (WeasyPrint is slow to import)."""
 
     def render_docx(self, letter: dict) -> bytes:
-        from templates import render_docx
+        from saraban.templates import render_docx
 
         return render_docx(letter)
 
     def render_pdf(self, letter: dict, *, pdfa: bool = False) -> bytes:
-        from templates import render_pdf
+        from saraban.templates import render_pdf
 
         return render_pdf(letter, pdfa=pdfa)
 
@@ -314,7 +314,7 @@ def _check_form_enclosures(doc: dict[str, Any]) -> None:
     """An enclosure may carry a filled form: ``{"form": {"name": ..., "data": {...}}}``.
     Check it against the form's schema before any number is taken."""
     from saraban.errors import InvalidLetter as _Invalid
-    from templates.forms import validate_form_data
+    from saraban.templates.forms import validate_form_data
 
     problems: list[Problem] = []
     for i, enclosure in enumerate(doc.get("enclosures") or []):
@@ -909,7 +909,7 @@ class Archive:
                 raise self._issue_failed(
                     letter_id, doc, reason, actor=actor, worker=worker
                 ) from exc
-            from archive._files import sha256_bytes
+            from saraban.archive._files import sha256_bytes
 
             hashes[kind] = sha256_bytes(blobs[kind])
         crashpoint("rendered")
@@ -1014,7 +1014,7 @@ class Archive:
         """Fill each enclosure that names a form (``{"form": {"name", "data"}}``), put the
         files' hashes in the enclosure (``"files": {"docx", "pdf"}``) and return the files
         not stored yet. A repair reuses the files an earlier attempt stored."""
-        from templates.forms import fill_docx, fill_pdf
+        from saraban.templates.forms import fill_docx, fill_pdf
 
         blobs = []
         for enclosure in doc.get("enclosures") or []:
@@ -1738,7 +1738,7 @@ class Archive:
         cancelled, reserved or recorded unused with a reason), that no pending row has been
         abandoned, and that the audit chain is whole.
         """
-        from archive._verify import verify
+        from saraban.archive._verify import verify
 
         return verify(self)
 

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from archive._db import AUDIT_LOCK
-from archive._models import AuditEvent, utcnow
+from saraban.archive._db import AUDIT_LOCK
+from saraban.archive._models import AuditEvent, utcnow
 
 GENESIS = "0" * 64
 

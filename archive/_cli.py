@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from archive._archive import Archive, default_actor, open_archive
 from saraban import settings
+from saraban.archive._archive import Archive, default_actor, open_archive
 from saraban.errors import BadRequest, SarabanError
 
 
@@ -368,7 +368,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _registers_export(args: argparse.Namespace) -> int:
-    from archive import _registers
+    from saraban.archive import _registers
 
     with _open() as archive:
         make = _registers.incoming_register if args.incoming else _registers.outgoing_register
@@ -378,7 +378,7 @@ def _registers_export(args: argparse.Namespace) -> int:
 
 
 def _retention_due(args: argparse.Namespace) -> int:
-    from archive import _registers
+    from saraban.archive import _registers
 
     with _open() as archive:
         table = _registers.retention_due(archive, args.year)
@@ -389,7 +389,7 @@ def _retention_due(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     """Import each file in turn. A file that fails is reported and stores nothing; the
     others go on. Exit 2 if any file failed."""
-    from archive._importer import import_file
+    from saraban.archive._importer import import_file
 
     results: list[dict[str, Any]] = []
     failed = 0

@@ -16,7 +16,7 @@ from collections import deque
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from archive._models import CANCELLED, ISSUED, STORED, Letter, Reference
+from saraban.archive._models import CANCELLED, ISSUED, STORED, Letter, Reference
 from saraban.thai import find_ref_nos, find_thai_dates
 
 # Statuses of letters that a reference may point at (a letter that exists on paper).

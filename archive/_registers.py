@@ -28,7 +28,7 @@ from saraban.thai import be_year, thai_date, to_thai_digits
 if TYPE_CHECKING:
     from docx.text.run import Run
 
-    from archive._archive import Archive
+    from saraban.archive._archive import Archive
 
 
 def _register_columns(number: str) -> tuple[str, ...]:
@@ -289,7 +289,7 @@ tr { break-inside: avoid; }
 
 
 def to_pdf(table: Table) -> bytes:
-    from templates._pdf import html_to_pdf
+    from saraban.templates._pdf import html_to_pdf
 
     widths = _WIDTHS[table.columns]
     cols = "".join(f'<col style="width:{100 * w / sum(widths):.2f}%">' for w in widths)

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from archive import _audit
-from archive._archive import _form_enclosure_files  # _archive imports this module lazily
-from archive._models import (
+from saraban.archive import _audit
+from saraban.archive._archive import _form_enclosure_files  # _archive imports this module lazily
+from saraban.archive._models import (
     CANCELLED,
     INCOMING,
     ISSUED,
@@ -28,10 +28,10 @@ from archive._models import (
     StoredFile,
     utcnow,
 )
-from archive._process import worker_alive
+from saraban.archive._process import worker_alive
 
 if TYPE_CHECKING:
-    from archive._archive import Archive
+    from saraban.archive._archive import Archive
 
 
 def _gaps(serials: list[int], last: int) -> tuple[list[int], list[int]]:

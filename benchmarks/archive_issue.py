@@ -19,12 +19,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from archive import open_archive  # noqa: E402
+from saraban.archive import open_archive  # noqa: E402
 
 UNIT = "นค ๐๐๑๙.๓"
 WORKER = """
 import os, sys, time
-from archive import open_archive
+from saraban.archive import open_archive
 from conftest import make_letter
 
 home, url, count, start = sys.argv[1], sys.argv[2] or None, int(sys.argv[3]), sys.argv[4]

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from templates.forms import blank_docx, fill_docx, fill_pdf, list_forms
-from templates.forms._convert import docx_to_pdf, soffice_path
+from saraban.templates.forms import blank_docx, fill_docx, fill_pdf, list_forms
+from saraban.templates.forms._convert import docx_to_pdf, soffice_path
 
 SAMPLES = Path(__file__).parents[1] / "tests" / "data" / "forms"
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from docxutil import docx_from_text  # noqa: E402
 
-from archive._importer import import_file, parse_letter_text  # noqa: E402
+from saraban.archive._importer import import_file, parse_letter_text  # noqa: E402
 
 SEEDS = Path(__file__).resolve().parents[1] / "tests" / "data" / "seeds"
 
@@ -32,10 +32,10 @@ SEEDS = Path(__file__).resolve().parents[1] / "tests" / "data" / "seeds"
 def _pdf(stem: str, path: Path) -> str:
     """Render the seed's letter document; fall back to the seed text in plain HTML."""
     try:
-        from templates import render_pdf
+        from saraban.templates import render_pdf
 
         path.write_bytes(render_pdf(json.loads((SEEDS / f"{stem}.letter.json").read_text())))
-        return "templates.render_pdf"
+        return "saraban.templates.render_pdf"
     except Exception as exc:  # the renderer is optional here: say what was measured
         import fontpkg_sarabun
         from weasyprint import HTML

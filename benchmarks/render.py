@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-from templates import render_docx, render_pdf
+from saraban.templates import render_docx, render_pdf
 
 ROOT = Path(__file__).parents[1]
 LETTERS = [

@@ -43,9 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from indexer import IndexDoc, SearchFilters, open_index  # noqa: E402
-from indexer._engine import Preparer, prepare  # noqa: E402
-from indexer._thai import _segmenter, analyze, check_engine, normalize  # noqa: E402
+from saraban.indexer import IndexDoc, SearchFilters, open_index  # noqa: E402
+from saraban.indexer._engine import Preparer, prepare  # noqa: E402
+from saraban.indexer._thai import _segmenter, analyze, check_engine, normalize  # noqa: E402
 from saraban.thai import to_thai_digits  # noqa: E402
 
 SEEDS = ROOT / "tests" / "data" / "seeds"

@@ -60,10 +60,10 @@ def prepare_instance(home: Path, n: int, seed: int) -> tuple[str, list[tuple[str
 
     from search import PHRASES, TOPICS, Generator  # benchmarks/search.py
 
-    from archive import open_archive
-    from indexer import open_index
-    from indexer._engine import prepare
-    from service._store import Store
+    from saraban.archive import open_archive
+    from saraban.indexer import open_index
+    from saraban.indexer._engine import prepare
+    from saraban.service._store import Store
 
     archive = open_archive(home)
     archive.add_unit(
@@ -262,7 +262,7 @@ def issue_load(port: int, token: str, issuers: int, issues: int) -> list[str]:
 
 
 def check_numbers(home: Path, expected: int) -> None:
-    from archive import open_archive
+    from saraban.archive import open_archive
     from saraban.thai import be_year
 
     archive = open_archive(home)

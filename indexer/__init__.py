@@ -1,6 +1,6 @@
 """Thai search over the archive: find any letter by topic, reference number, person or date.
 
->>> from indexer import open_index, sync
+>>> from saraban.indexer import open_index, sync
 >>> index = open_index("instance")                  # tantivy, in instance/index/tantivy
 >>> sync(archive, index)                           # drain the archive's queue
 >>> result = index.search("ศูนย์ผู้นำจิตอาสา", filters=SearchFilters(fiscal_year=2566))
@@ -15,10 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from indexer._model import Hit, IndexDoc, SearchFilters, SearchIndex, SearchResult
-from indexer._sync import reindex, sync
-from indexer._thai import analyze
 from saraban import settings
+from saraban.indexer._model import Hit, IndexDoc, SearchFilters, SearchIndex, SearchResult
+from saraban.indexer._sync import reindex, sync
+from saraban.indexer._thai import analyze
 
 BACKENDS = ("tantivy", "whoosh", "postgres")
 DEFAULT_BACKEND = "tantivy"
@@ -42,15 +42,15 @@ def open_index(
     name = backend or settings.get("SARABAN_SEARCH_BACKEND") or DEFAULT_BACKEND
     home = Path(home).expanduser()
     if name == "tantivy":
-        from indexer._tantivy import TantivyIndex
+        from saraban.indexer._tantivy import TantivyIndex
 
         return TantivyIndex(home, engine=engine)
     if name == "whoosh":
-        from indexer._whoosh import WhooshIndex
+        from saraban.indexer._whoosh import WhooshIndex
 
         return WhooshIndex(home, engine=engine)
     if name == "postgres":
-        from indexer._postgres import PostgresIndex
+        from saraban.indexer._postgres import PostgresIndex
 
         url = database_url or settings.get("SARABAN_DATABASE_URL")
         return PostgresIndex(home, url, engine=engine)

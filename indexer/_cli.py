@@ -62,8 +62,8 @@ def _date(text: str) -> dt.date:
 
 
 def _open() -> tuple[Any, Any]:
-    from archive import open_archive
-    from indexer import open_index
+    from saraban.archive import open_archive
+    from saraban.indexer import open_index
 
     home = settings.home()
     url = settings.get("SARABAN_DATABASE_URL") or None
@@ -77,7 +77,7 @@ def _open() -> tuple[Any, Any]:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from indexer import SearchFilters, sync
+    from saraban.indexer import SearchFilters, sync
 
     if args.limit < 0 or args.offset < 0:
         raise BadRequest("--limit/--offset: ต้องไม่ติดลบ / must not be negative")
@@ -134,7 +134,7 @@ def _unescape(text: str) -> str:
 
 
 def _reindex(args: argparse.Namespace) -> int:
-    from indexer import reindex
+    from saraban.indexer import reindex
 
     def progress(done: int, total: int) -> None:
         print(f"\rสร้างดัชนี / indexing {done}/{total}", end="", file=sys.stderr, flush=True)

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from indexer import _query, _snippet
-from indexer._model import (
+from saraban.errors import BadRequest
+from saraban.indexer import _query, _snippet
+from saraban.indexer._model import (
     Hit,
     IndexDoc,
     SearchFilters,
@@ -33,9 +34,8 @@ from indexer._model import (
     secrecy_level,
     unit_of,
 )
-from indexer._terms import vocabulary
-from indexer._thai import analyze, check_engine
-from saraban.errors import BadRequest
+from saraban.indexer._terms import vocabulary
+from saraban.indexer._thai import analyze, check_engine
 from saraban.thai import (
     THAI_MONTHS,
     THAI_MONTHS_ABBR,

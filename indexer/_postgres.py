@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from indexer import _query
-from indexer._engine import BaseIndex, Page, Prepared, Request
 from saraban.errors import BadRequest
+from saraban.indexer import _query
+from saraban.indexer._engine import BaseIndex, Page, Prepared, Request
 
 MAX_POSITION = 16383
 _FIELD_GAP = 8

@@ -32,9 +32,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from indexer._model import ref_keys
-from indexer._terms import Tokens, Vocabulary
-from indexer._thai import analyze, words
+from saraban.indexer._model import ref_keys
+from saraban.indexer._terms import Tokens, Vocabulary
+from saraban.indexer._thai import analyze, words
 from saraban.thai import find_ref_nos, find_thai_dates
 
 # Text fields. ``words`` holds every syllable of a letter (subject, number, people, date,

@@ -12,7 +12,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from indexer._thai import _INVISIBLE, _PUA_THAI, NEEDS_CLEANING, repair
+from saraban.indexer._thai import _INVISIBLE, _PUA_THAI, NEEDS_CLEANING, repair
 
 WIDTH = 220
 SCAN = 8000

@@ -14,8 +14,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from indexer._engine import Preparer
-from indexer._model import IndexDoc, SearchIndex
+from saraban.indexer._engine import Preparer
+from saraban.indexer._model import IndexDoc, SearchIndex
 
 logger = logging.getLogger("saraban.indexer")
 

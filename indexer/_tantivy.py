@@ -23,8 +23,8 @@ from typing import Any
 
 import tantivy
 
-from indexer import _query
-from indexer._engine import (
+from saraban.indexer import _query
+from saraban.indexer._engine import (
     SENTINEL,
     BaseIndex,
     Filters,

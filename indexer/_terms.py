@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
-from indexer._thai import analyze
+from saraban.indexer._thai import analyze
 
 Tokens = tuple[str, ...]
 
@@ -72,7 +72,7 @@ def _lines(text: str) -> list[str]:
 
 def _read(name: str, home: Path | None) -> tuple[list[str], list[str]]:
     """(lines to add, expressions to drop): the built-in file, then the instance's."""
-    lines = _lines(files("indexer").joinpath("data", name).read_text("utf-8"))
+    lines = _lines(files(__package__).joinpath("data", name).read_text("utf-8"))
     drops: list[str] = []
     if home is not None:
         own = home / "search" / name

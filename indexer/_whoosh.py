@@ -22,8 +22,16 @@ from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
 from whoosh.query import spans
 
-from indexer import _query
-from indexer._engine import SENTINEL, BaseIndex, Filters, Page, Prepared, Request, writer_turn
+from saraban.indexer import _query
+from saraban.indexer._engine import (
+    SENTINEL,
+    BaseIndex,
+    Filters,
+    Page,
+    Prepared,
+    Request,
+    writer_turn,
+)
 
 _KEYWORDS = ("kind", "unit", "urgency", "direction", "status")
 

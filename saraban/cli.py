@@ -17,11 +17,11 @@ from saraban.errors import SarabanError
 
 # Modules that contribute sub-commands; each has register(subparsers).
 _COMMAND_MODULES = (
-    "templates._cli",
-    "templates._forms_cli",
-    "archive._cli",
-    "indexer._cli",
-    "service._cli",
+    "saraban.templates._cli",
+    "saraban.templates._forms_cli",
+    "saraban.archive._cli",
+    "saraban.indexer._cli",
+    "saraban.service._cli",
 )
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from templates.forms._build import DOCX_DIR, build_all, stale  # noqa: E402
+from saraban.templates.forms._build import DOCX_DIR, build_all, stale  # noqa: E402
 
 
 def _say(*parts: object, **options) -> None:
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 def pictures() -> list[Path]:
     """Every page of each form filled with its sample (tests/data/forms/NAME.json), and the
     first page of each blank form, at 60 dpi, for docs/forms.md."""
-    from templates.forms import blank_pdf, fill_pdf, list_forms
+    from saraban.templates.forms import blank_pdf, fill_pdf, list_forms
 
     out_dir = ROOT / "docs" / "img"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ the letter renderers, the search index and the importer.
 The only package that imports Flask. Views stay thin: they parse the request, call
 ``archive``, ``templates``, ``indexer`` or ``saraban.letter``, and render.
 
->>> from service import create_app
+>>> from saraban.service import create_app
 >>> app = create_app({"SARABAN_HOME": "/tmp/instance"})
 """
 
@@ -19,13 +19,13 @@ from flask import Flask, abort, g, request, send_from_directory
 from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
-import archive as archive_package
+from saraban import archive as archive_package
 from saraban.fonts import SARABUN_DIR
+from saraban.service import _config, _web
+from saraban.service._jobs import Jobs
+from saraban.service._searching import SearchService
+from saraban.service._store import Store
 from saraban.thai import thai_date, to_thai_digits
-from service import _config, _web
-from service._jobs import Jobs
-from service._searching import SearchService
-from service._store import Store
 
 __all__ = ["create_app"]
 
@@ -85,7 +85,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _install_hooks(app)
     _install_template_helpers(app)
     for name in _BLUEPRINTS:
-        app.register_blueprint(importlib.import_module(f"service.{name}").bp)
+        app.register_blueprint(importlib.import_module(f"saraban.service.{name}").bp)
     app.add_url_rule("/fonts/<name>", "font", _font)
     return app
 
@@ -146,7 +146,7 @@ def _be_datetime(value: dt.datetime | None) -> str:
 
 
 def _install_template_helpers(app: Flask) -> None:
-    from service._letter_form import KIND_NAMES, field_label, show_be_date
+    from saraban.service._letter_form import KIND_NAMES, field_label, show_be_date
 
     app.jinja_env.filters["be_date"] = show_be_date
     app.jinja_env.filters["be_datetime"] = _be_datetime

@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archive import Archive
-from archive._importer import DEFAULT_MAX_BYTES, extract_text, import_file
+from saraban.archive import Archive
+from saraban.archive._importer import DEFAULT_MAX_BYTES, extract_text, import_file
 from saraban.errors import BadRequest, NotFound, SarabanError
 
 SUFFIXES = (".txt", ".docx", ".pdf")

@@ -85,9 +85,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 @contextmanager
 def _opened() -> Iterator[tuple[Any, Any]]:
     """The archive and the service's tables of SARABAN_HOME, closed after use."""
-    from archive import open_archive
-    from service._config import check_instance
-    from service._store import Store
+    from saraban.archive import open_archive
+    from saraban.service._config import check_instance
+    from saraban.service._store import Store
 
     home = settings.home().expanduser().resolve()
     check_instance(home)
@@ -103,7 +103,7 @@ def _opened() -> Iterator[tuple[Any, Any]]:
 
 
 def _actor() -> str:
-    from archive import default_actor
+    from saraban.archive import default_actor
 
     return default_actor()
 
@@ -208,7 +208,7 @@ def _token_revoke(args: argparse.Namespace) -> int:
 def fill_demo(app: Any) -> list[str]:
     """A fresh instance made real: a unit with its register, the seed letters imported, one
     circular issued, and a demo login. Returns what was done, one line each."""
-    from archive._importer import import_file
+    from saraban.archive._importer import import_file
     from saraban.errors import SarabanError
 
     archive = app.extensions["archive"]
@@ -269,7 +269,7 @@ def fill_demo(app: Any) -> list[str]:
 def _serve(args: argparse.Namespace) -> int:
     import waitress
 
-    from service import close_app, create_app
+    from saraban.service import close_app, create_app
 
     app = create_app()
     try:

@@ -18,13 +18,13 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from archive import IssuedLetter, UnitInfo, with_unit_defaults
+from saraban.archive import IssuedLetter, UnitInfo, with_unit_defaults
 from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound, Problem
 from saraban.letter import KINDS, lint, new_letter, validate
+from saraban.service import _web
+from saraban.service._letter_form import parse_be_date
+from saraban.service._store import DraftInfo, UserInfo
 from saraban.thai import ThaiDateError
-from service import _web
-from service._letter_form import parse_be_date
-from service._store import DraftInfo, UserInfo
 
 _PREVIEWS: OrderedDict[str, bytes] = OrderedDict()
 _PREVIEWS_LOCK = threading.Lock()
@@ -109,7 +109,7 @@ def findings(
 
 def preview_pdf(draft: DraftInfo) -> bytes:
     """The PDF as issuing will print it, but without its number (the register gives it)."""
-    from templates import render_pdf
+    from saraban.templates import render_pdf
 
     doc = with_unit_defaults(copy.deepcopy(draft.doc), unit_info(draft.unit))
     if not doc.get("date"):

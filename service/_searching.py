@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from archive import Archive
+from saraban.archive import Archive
 from saraban.errors import SarabanError
 
 logger = logging.getLogger("saraban.service.search")
@@ -50,7 +50,7 @@ class SearchService:
         self._dirty = True  # something may wait in the queue: look before the next search
         self._checked_at = 0.0
         try:
-            import indexer
+            from saraban import indexer
 
             self._indexer = indexer
             self.index = indexer.open_index(

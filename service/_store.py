@@ -32,7 +32,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, func, sel
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from archive import Archive, Database, UTCDateTime, utcnow
+from saraban.archive import Archive, Database, UTCDateTime, utcnow
 from saraban.errors import BadRequest, Conflict, NotFound
 from saraban.letter import SECRECIES
 

@@ -29,12 +29,12 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from archive import Archive, LetterRecord
+from saraban.archive import Archive, LetterRecord
 from saraban.errors import NotFound, SarabanError
 from saraban.letter import can_see
-from service._jobs import Jobs
-from service._searching import SearchService
-from service._store import Store, UserInfo
+from saraban.service._jobs import Jobs
+from saraban.service._searching import SearchService
+from saraban.service._store import Store, UserInfo
 
 logger = logging.getLogger("saraban.service")
 F = TypeVar("F", bound=Callable[..., Any])

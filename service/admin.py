@@ -10,8 +10,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from saraban.errors import BadRequest, SarabanError
 from saraban.letter import SECRECIES
-from service import _web
-from service._store import ROLES
+from saraban.service import _web
+from saraban.service._store import ROLES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 NUMBER_FORMATS_TH = {

@@ -18,14 +18,14 @@ from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
-from archive import SHOWN_STATUSES
+from saraban.archive import SHOWN_STATUSES
 from saraban.errors import BadRequest, NotFound, SarabanError
 from saraban.letter import KINDS
-from service import _drafting, _web
-from service._openapi import openapi_document
-from service.letters import send_letter_file
-from service.registers import register_table, visible_sent
-from service.search import parse_search
+from saraban.service import _drafting, _web
+from saraban.service._openapi import openapi_document
+from saraban.service.letters import send_letter_file
+from saraban.service.registers import register_table, visible_sent
+from saraban.service.search import parse_search
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
@@ -370,7 +370,7 @@ def import_files() -> Any:
     import tempfile
     from pathlib import Path
 
-    from archive._importer import import_file
+    from saraban.archive._importer import import_file
 
     files = [f for f in request.files.getlist("files") if f and f.filename]
     if not files:
@@ -470,7 +470,7 @@ def _period() -> tuple[dt.date, dt.date]:
 def register_rows(kind: str) -> Any:
     """The register between ``from`` and ``to`` (ISO dates; default: this year), as JSON rows
     (paged) or, with ``format`` csv/docx/pdf, the official table as a file."""
-    from service.registers import export_response
+    from saraban.service.registers import export_response
 
     date_from, date_to = _period()
     register = request.args.get("register") or None
@@ -527,7 +527,7 @@ def receive() -> Any:
 @bp.get("/forms")
 @_web.login_required
 def list_forms() -> Any:
-    from templates.forms import list_forms as forms
+    from saraban.templates.forms import list_forms as forms
 
     return _web.json_ok({"ok": True, "forms": [f.as_dict() for f in forms()]})
 
@@ -535,7 +535,7 @@ def list_forms() -> Any:
 @bp.get("/forms/<name>")
 @_web.login_required
 def form_schema(name: str) -> Any:
-    from templates.forms import form_schema as schema
+    from saraban.templates.forms import form_schema as schema
 
     return _web.json_ok({"ok": True, "form": schema(name)})
 
@@ -545,14 +545,14 @@ def form_schema(name: str) -> Any:
 def fill_form(name: str, fmt: str) -> Any:
     """The form filled with ``{"data": {...}}`` as DOCX or PDF; bad data is 400 with every
     problem and its field path."""
-    from templates.forms import fill_docx, fill_pdf
+    from saraban.templates.forms import fill_docx, fill_pdf
 
     body = _body()
     data = body.get("data")
     if not isinstance(data, dict):
         raise BadRequest("data: ต้องเป็นออบเจกต์ JSON ของข้อมูลแบบฟอร์ม / must be an object")
     content = fill_pdf(name, data) if fmt == "pdf" else fill_docx(name, data)
-    from service.forms import _attachment
+    from saraban.service.forms import _attachment
 
     return _attachment(content, name, fmt)
 
@@ -639,7 +639,7 @@ def add_register() -> Any:
 @bp.post("/reindex")
 @_web.admin_required
 def reindex() -> Any:
-    from service.admin import start_reindex
+    from saraban.service.admin import start_reindex
 
     job = start_reindex(_web.user().id)
     _web.archive().audit("search.reindex", actor=_web.user().name)

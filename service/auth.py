@@ -23,7 +23,7 @@ from flask import (
 )
 
 from saraban.errors import BadRequest
-from service import _web
+from saraban.service import _web
 
 bp = Blueprint("auth", __name__)
 

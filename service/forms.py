@@ -15,9 +15,9 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 
 from saraban.errors import Problem
+from saraban.service import _web
+from saraban.service._letter_form import parse_be_date
 from saraban.thai import THAI_MONTHS, ThaiDateError, to_arabic_digits
-from service import _web
-from service._letter_form import parse_be_date
 
 bp = Blueprint("forms", __name__)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -113,7 +113,7 @@ def rows_of(value: Any, table: dict[str, Any]) -> int:
 @bp.get("/forms")
 @_web.login_required
 def forms() -> Any:
-    from templates.forms import list_forms
+    from saraban.templates.forms import list_forms
 
     return render_template("forms.html", forms=list_forms())
 
@@ -124,7 +124,7 @@ def _fill_page(
     problems: list[Problem] | None = None,
     status: int = 200,
 ) -> Any:
-    from templates.forms import form_schema
+    from saraban.templates.forms import form_schema
 
     schema = form_schema(name)
     by_field: dict[str, list[str]] = {}
@@ -151,7 +151,7 @@ def fill(name: str) -> Any:
 @_web.login_required
 def download(name: str) -> Any:
     """The filled form as DOCX or PDF; problems re-show the form with each beside its input."""
-    from templates.forms import InvalidFormData, fill_docx, fill_pdf, form_schema
+    from saraban.templates.forms import InvalidFormData, fill_docx, fill_pdf, form_schema
 
     schema = form_schema(name)
     data, problems = unflatten(request.form, schema)
@@ -176,7 +176,7 @@ def _attachment(content: bytes, name: str, fmt: str) -> Response:
 @bp.get("/forms/<name>/blank.<any(docx, pdf):fmt>")
 @_web.login_required
 def blank(name: str, fmt: str) -> Any:
-    from templates.forms import blank_docx, blank_pdf
+    from saraban.templates.forms import blank_docx, blank_pdf
 
     content = blank_pdf(name) if fmt == "pdf" else blank_docx(name)
     return _attachment(content, f"{name}-blank", fmt)

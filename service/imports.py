@@ -20,9 +20,9 @@ from flask import (
 
 from saraban.errors import SarabanError
 from saraban.letter import KINDS, SECRECIES, URGENCIES
+from saraban.service import _batches, _web
+from saraban.service._letter_form import KIND_NAMES, parse_be_date, show_be_date
 from saraban.thai import ThaiDateError
-from service import _batches, _web
-from service._letter_form import KIND_NAMES, parse_be_date, show_be_date
 
 bp = Blueprint("imports", __name__)
 _MEDIA = {

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint
 
 from saraban.errors import NotFound
-from service import _web
+from saraban.service import _web
 
 bp = Blueprint("jobs", __name__)
 

@@ -18,12 +18,11 @@ from flask import (
     url_for,
 )
 
-from archive import IssueFailed
+from saraban.archive import IssueFailed
 from saraban.errors import InvalidLetter, NotFound, SarabanError
 from saraban.letter import KINDS, SECRECIES, URGENCIES, can_see
-from saraban.thai import THAI_MONTHS_ABBR, be_year, to_thai_digits
-from service import _charts, _drafting, _web
-from service._letter_form import (
+from saraban.service import _charts, _drafting, _web
+from saraban.service._letter_form import (
     KIND_NAMES,
     NOT_PRINTED,
     ParsedForm,
@@ -32,6 +31,7 @@ from service._letter_form import (
     problems_json,
     show_be_date,
 )
+from saraban.thai import THAI_MONTHS_ABBR, be_year, to_thai_digits
 
 bp = Blueprint("letters", __name__)
 PER_PAGE = 20

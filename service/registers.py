@@ -13,12 +13,12 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from archive import Table, incoming_register, outgoing_register, write_table
+from saraban.archive import Table, incoming_register, outgoing_register, write_table
 from saraban.errors import BadRequest, SarabanError
 from saraban.letter import SECRECIES, can_see
+from saraban.service import _web
+from saraban.service._letter_form import parse_be_date
 from saraban.thai import ThaiDateError, thai_date, to_thai_digits
-from service import _web
-from service._letter_form import parse_be_date
 
 bp = Blueprint("registers", __name__)
 PER_PAGE = 50

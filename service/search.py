@@ -12,9 +12,9 @@ from flask import Blueprint, render_template, request
 
 from saraban.errors import BadRequest
 from saraban.letter import KINDS, URGENCIES
+from saraban.service import _web
+from saraban.service._letter_form import KIND_NAMES, parse_be_date
 from saraban.thai import BE_OFFSET, ThaiDateError, to_arabic_digits
-from service import _web
-from service._letter_form import KIND_NAMES, parse_be_date
 
 bp = Blueprint("search", __name__)
 PER_PAGE = 10

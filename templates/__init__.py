@@ -1,6 +1,6 @@
 """Letter rendering: one layout description, two outputs (DOCX and PDF).
 
->>> from templates import render_docx, render_pdf
+>>> from saraban.templates import render_docx, render_pdf
 >>> pdf = render_pdf(letter)            # bytes of an A4 PDF
 >>> docx = render_docx(letter)          # bytes of a .docx
 
@@ -16,7 +16,7 @@ from pathlib import Path
 from saraban import settings
 from saraban.errors import BadRequest, SarabanError
 from saraban.letter import check
-from templates._layout import Layout, layout_letter
+from saraban.templates._layout import Layout, layout_letter
 
 __all__ = ["EmblemError", "RenderError", "layout_letter", "render_docx", "render_pdf"]
 
@@ -58,7 +58,7 @@ def _checked_layout(letter: object) -> Layout:
 
 def render_docx(letter: object) -> bytes:
     """The letter as a .docx (python-docx), in the official layout of its kind."""
-    from templates._docx import render_layout_docx
+    from saraban.templates._docx import render_layout_docx
 
     return render_layout_docx(_checked_layout(letter), emblem_path())
 
@@ -69,7 +69,7 @@ def render_pdf(letter: object, *, pdfa: bool = False) -> bytes:
     ``pdfa``: a PDF/A-3b file that carries the letter document as the embedded file
     ``letter.json``, so the file alone holds its data (archived copies use this).
     """
-    from templates._pdf import render_layout_pdf
+    from saraban.templates._pdf import render_layout_pdf
 
     doc = check(letter)
     attachments = None

@@ -46,7 +46,7 @@ def _render(args: argparse.Namespace) -> int:
             f"{args.output}: ใช้นามสกุล .docx หรือ .pdf / the output must end in .docx or .pdf"
         )
     letter = load_letter(args.letter)
-    from templates import render_docx, render_pdf
+    from saraban.templates import render_docx, render_pdf
 
     data = render_docx(letter) if fmt == "docx" else render_pdf(letter, pdfa=args.pdfa)
     args.output.parent.mkdir(parents=True, exist_ok=True)

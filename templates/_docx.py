@@ -21,8 +21,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
-from templates import _layout as L
-from templates._layout import Block, Layout, Run
+from saraban.templates import _layout as L
+from saraban.templates._layout import Block, Layout, Run
 
 DOCX_FONT = "TH SarabunPSK"  # the official face (cabinet resolution, 7 Sep 2553)
 

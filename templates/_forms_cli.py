@@ -109,7 +109,7 @@ def _write(output: Path, data: bytes) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from templates.forms import list_forms
+    from saraban.templates.forms import list_forms
 
     forms = list_forms()
     if args.json:
@@ -122,7 +122,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _fill(args: argparse.Namespace) -> int:
-    from templates.forms import fill_docx, fill_pdf
+    from saraban.templates.forms import fill_docx, fill_pdf
 
     fmt = _format(args.output)
     data = _load_json(args.data)
@@ -130,14 +130,14 @@ def _fill(args: argparse.Namespace) -> int:
 
 
 def _blank(args: argparse.Namespace) -> int:
-    from templates.forms import blank_docx, blank_pdf
+    from saraban.templates.forms import blank_docx, blank_pdf
 
     fmt = _format(args.output)
     return _write(args.output, (blank_docx if fmt == "docx" else blank_pdf)(args.name))
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from templates.forms import inspect_template
+    from saraban.templates.forms import inspect_template
 
     info = inspect_template(_read(args.template, "แม่แบบ"))
     if args.json:
@@ -155,7 +155,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _fill_template(args: argparse.Namespace) -> int:
-    from templates.forms import fill_uploaded, fill_uploaded_pdf
+    from saraban.templates.forms import fill_uploaded, fill_uploaded_pdf
 
     fmt = _format(args.output)
     template = _read(args.template, "แม่แบบ")

@@ -24,10 +24,10 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from saraban.fonts import SARABUN_DIR
+from saraban.templates import _layout as L
+from saraban.templates import _weasyprint_thai
+from saraban.templates._layout import Block, Layout, Run
 from saraban.thai import to_thai_digits
-from templates import _layout as L
-from templates import _weasyprint_thai
-from templates._layout import Block, Layout, Run
 
 ASSETS = Path(__file__).parent / "assets"
 CSS_FILE = Path(__file__).parent / "letter.css"

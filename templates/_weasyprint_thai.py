@@ -100,7 +100,7 @@ def install() -> None:
 
         if weasyprint.__version__ != WEASYPRINT_VERSION:
             raise RuntimeError(
-                f"templates._weasyprint_thai patches WeasyPrint {WEASYPRINT_VERSION}, but "
+                f"saraban.templates._weasyprint_thai patches WeasyPrint {WEASYPRINT_VERSION}, but "
                 f"WeasyPrint {weasyprint.__version__} is installed: re-check the copied "
                 "functions against this release before changing WEASYPRINT_VERSION"
             )

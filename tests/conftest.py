@@ -89,7 +89,7 @@ def archive_home(tmp_path):
 @pytest.fixture
 def archive(archive_home, database_url):
     """A new archive (SQLite, and PostgreSQL under the ``postgres`` marker) with one unit."""
-    from archive import open_archive
+    from saraban.archive import open_archive
 
     opened = open_archive(archive_home, database_url)
     opened.add_unit(

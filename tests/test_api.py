@@ -62,7 +62,7 @@ SAMPLE_PATH_VALUES = {
 def world(tmp_path_factory):
     """One app for the module (the access checks only read): a unit, users of each role and
     clearance with tokens, open and secret letters (imported, so no PDF is rendered)."""
-    from service import close_app
+    from saraban.service import close_app
 
     app = make_app(tmp_path_factory.mktemp("api") / "home")
     add_unit(app)
@@ -313,7 +313,7 @@ def test_importing_a_secret_letters_file_again_does_not_name_it(tmp_path):
     """Uploading the very file a secret letter was imported from must not tell an
     uncleared clerk that the letter exists: for them the file is new and is kept again.
     A user cleared for the letter is told which letter the file already is."""
-    from service import close_app
+    from saraban.service import close_app
 
     app = make_app(tmp_path / "home")
     try:
@@ -694,7 +694,7 @@ def test_every_list_is_paged_and_its_pages_add_up(tmp_path):
     """Each paged route (by its OpenAPI entry, every register kind): walked one item a page,
     the pages hold every item once, and ``total`` and ``pages`` say so. Its own app: the
     rows it adds would change the counts the tests on ``world`` expect."""
-    from service import close_app
+    from saraban.service import close_app
 
     app = make_app(tmp_path / "home")
     try:
@@ -957,7 +957,7 @@ def issued(tmp_path_factory):
     """An app where a clerk cleared for ลับ issued a secret letter, and an uncleared clerk an
     open one, through the API (rendered, so under the ``pdf`` marker): what a register, a
     DOCX or a PDF can show, which stored letters cannot."""
-    from service import close_app
+    from saraban.service import close_app
 
     app = make_app(tmp_path_factory.mktemp("api-issued") / "home")
     add_unit(app)

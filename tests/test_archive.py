@@ -12,8 +12,8 @@ from conftest import ARCHIVE_UNIT, make_letter
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from archive import IssueFailed, open_archive
-from archive._db import head_revision
+from saraban.archive import IssueFailed, open_archive
+from saraban.archive._db import head_revision
 from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound
 
 ACTOR = "tester"
@@ -37,7 +37,7 @@ def raw(archive, sql, **params):
 
 
 def test_open_creates_schema_and_reopens(archive, archive_home, database_url):
-    from archive._db import current_revision
+    from saraban.archive._db import current_revision
 
     assert current_revision(archive.engine) == head_revision()
     if database_url is None:

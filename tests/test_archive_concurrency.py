@@ -14,14 +14,14 @@ import time
 from conftest import ARCHIVE_UNIT
 from test_archive_crash import child_env
 
-from archive import open_archive
+from saraban.archive import open_archive
 
 PROCESSES = 8
 LETTERS_EACH = 25
 
 WORKER = """
 import os, sys, time
-from archive import open_archive
+from saraban.archive import open_archive
 from conftest import make_letter
 
 home, url, register, count, start = sys.argv[1:6]

@@ -20,15 +20,15 @@ from pathlib import Path
 import pytest
 from conftest import ARCHIVE_UNIT
 
-from archive import open_archive
-from archive._process import CRASH_ENV
+from saraban.archive import open_archive
+from saraban.archive._process import CRASH_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 
 WORKER = """
 import sys
-from archive import open_archive
+from saraban.archive import open_archive
 from conftest import make_letter
 
 home, url, register, count = sys.argv[1], sys.argv[2] or None, sys.argv[3], int(sys.argv[4])

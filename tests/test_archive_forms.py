@@ -10,7 +10,7 @@ from conftest import ARCHIVE_UNIT, DATA, make_letter
 from docx import Document
 from pdfutil import pdftotext
 
-from archive import IssueFailed
+from saraban.archive import IssueFailed
 from saraban.errors import InvalidLetter
 
 PLAN = json.loads((DATA / "forms" / "centre_year_plan.json").read_text("utf-8"))
@@ -57,12 +57,12 @@ def test_bad_form_data_takes_no_number(archive):
 
 
 def test_a_form_that_cannot_be_filled_leaves_the_number_unused(archive, monkeypatch):
-    import templates.forms
+    from saraban.templates import forms
 
     def broken(name, data):
-        raise templates.forms.InvalidFormData([])  # as if the template refused the data
+        raise forms.InvalidFormData([])  # as if the template refused the data
 
-    monkeypatch.setattr(templates.forms, "fill_pdf", broken)
+    monkeypatch.setattr(forms, "fill_pdf", broken)
     with pytest.raises(IssueFailed, match="recorded as unused"):
         archive.issue(letter_with_form(), ARCHIVE_UNIT, actor="clerk")
     assert archive.verify() == []

@@ -6,8 +6,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from archive import open_archive
-from archive._models import Base
+from saraban.archive import open_archive
+from saraban.archive._models import Base
 
 
 def test_models_match_migrations(tmp_path, database_url):

@@ -14,8 +14,8 @@ from docx.oxml.ns import qn
 
 from saraban.cli import main as saraban_main
 from saraban.errors import BadRequest, NotFound, Problem
-from templates import _forms_cli
-from templates.forms import (
+from saraban.templates import _forms_cli
+from saraban.templates.forms import (
     FormNotFound,
     InvalidFormData,
     blank_docx,
@@ -24,7 +24,7 @@ from templates.forms import (
     list_forms,
     validate_form_data,
 )
-from templates.forms._build import stale
+from saraban.templates.forms._build import stale
 
 FORMS_DATA = DATA / "forms"
 NAMES = ["centre_report", "centre_year_plan", "self_development_plan", "activity_schedule"]
@@ -499,8 +499,8 @@ def test_saraban_command_has_forms_when_registered(capsys):
     """Once templates._forms_cli is in saraban.cli._COMMAND_MODULES, `saraban forms` runs."""
     from saraban import cli
 
-    if "templates._forms_cli" not in cli._COMMAND_MODULES:
-        pytest.skip("templates._forms_cli is not registered in saraban.cli yet")
+    if "saraban.templates._forms_cli" not in cli._COMMAND_MODULES:
+        pytest.skip("saraban.templates._forms_cli is not registered in saraban.cli yet")
     assert saraban_main(["forms", "list"]) == 0
     assert "centre_report" in capsys.readouterr().out
     assert saraban_main(["forms", "blank", "nope", "-o", "x.docx"]) == 2

@@ -17,13 +17,13 @@ import pytest
 from conftest import DATA
 from docx import Document
 
-from templates.forms import (
+from saraban.templates.forms import (
     PdfUnavailable,
     blank_pdf,
     fill_pdf,
     fill_uploaded_pdf,
 )
-from templates.forms._convert import soffice_path
+from saraban.templates.forms._convert import soffice_path
 
 FORMS_DATA = DATA / "forms"
 NAMES = ["centre_report", "centre_year_plan", "self_development_plan", "activity_schedule"]
@@ -317,7 +317,7 @@ def test_without_libreoffice_pdf_of_an_upload_says_so(monkeypatch, tmp_path):
 
 
 def test_without_libreoffice_bad_values_are_still_reported_first(monkeypatch, tmp_path):
-    from templates.forms import InvalidFormData
+    from saraban.templates.forms import InvalidFormData
 
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(InvalidFormData):

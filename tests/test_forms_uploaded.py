@@ -10,7 +10,7 @@ from docx import Document
 from docx.shared import Pt
 
 from saraban.errors import BadRequest, TooLarge
-from templates.forms import (
+from saraban.templates.forms import (
     InvalidFormData,
     InvalidTemplate,
     Limits,

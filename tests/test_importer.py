@@ -20,7 +20,7 @@ from docxutil import docx_from_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from archive._importer import (
+from saraban.archive._importer import (
     DEFAULT_MAX_BYTES,
     EmptyFile,
     FileTooLarge,
@@ -462,7 +462,7 @@ def test_docx_header_and_footer_parts_are_read(tmp_path):
 def test_docx_rendered_from_a_seed_letter_imports_back(stem, tmp_path):
     """The service's own DOCX (labels and quantities at tab stops, spacing instead of empty
     paragraphs, the footer slogan in the page footer) reads back to the same fields."""
-    from templates import render_docx
+    from saraban.templates import render_docx
 
     truth = _seed_truth(stem)
     path = tmp_path / f"{stem}.docx"
@@ -491,7 +491,7 @@ def _recompose(value: object) -> str:
 def test_pdf_rendered_from_a_seed_letter_imports_back(stem, tmp_path):
     """The service's own PDF: wrapped lines, page numbers, continuation words, the footer
     slogan in the bottom margin of page one. Exact but for where a wrap put a space."""
-    from templates import render_pdf
+    from saraban.templates import render_pdf
 
     truth = _seed_truth(stem)
     path = tmp_path / f"{stem}.pdf"

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from conftest import ARCHIVE_UNIT, SEEDS, make_letter
 
-from archive._importer import import_file
-from indexer import IndexDoc, open_index, reindex, sync
-from indexer._engine import SENTINEL
+from saraban.archive._importer import import_file
+from saraban.indexer import IndexDoc, open_index, reindex, sync
+from saraban.indexer._engine import SENTINEL
 
 
 def import_seeds(archive) -> dict[str, int]:
@@ -88,7 +88,7 @@ def test_a_batch_is_read_in_one_query(archive):
     """A rebuild of 100,000 letters must not make a round trip per letter."""
     from sqlalchemy import Engine, event
 
-    from indexer._sync import load_docs
+    from saraban.indexer._sync import load_docs
 
     seeds = import_seeds(archive)
     selects = []
@@ -170,7 +170,7 @@ def test_processes_write_and_search_at_once(tmp_path, backend):
     script = textwrap.dedent(
         f"""
         import sys
-        from indexer import IndexDoc, open_index
+        from saraban.indexer import IndexDoc, open_index
         start = int(sys.argv[1])
         index = open_index({str(tmp_path)!r}, backend={backend!r})
         for i in range(start, start + 12):

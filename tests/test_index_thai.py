@@ -3,8 +3,8 @@
 import pytest
 from conftest import SEEDS
 
-from indexer import analyze
-from indexer._thai import ENGINES, key, normalize, words
+from saraban.indexer import analyze
+from saraban.indexer._thai import ENGINES, key, normalize, words
 
 
 def _contains(haystack: list[str], needle: list[str]) -> bool:

@@ -15,8 +15,8 @@ from conftest import ARCHIVE_UNIT, make_letter
 from docx import Document
 from pdfutil import no_weasyprint_warnings
 
-from archive import incoming_register, outgoing_register, retention_due, write_table
-from archive._registers import DESTRUCTION_COLUMNS, INCOMING_COLUMNS, OUTGOING_COLUMNS
+from saraban.archive import incoming_register, outgoing_register, retention_due, write_table
+from saraban.archive._registers import DESTRUCTION_COLUMNS, INCOMING_COLUMNS, OUTGOING_COLUMNS
 from saraban.errors import BadRequest
 
 ACTOR = "tester"

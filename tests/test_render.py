@@ -22,9 +22,9 @@ from pythainlp.tokenize import word_tokenize
 from weasyprint.urls import FatalURLFetchingError
 
 from saraban.errors import InvalidLetter
+from saraban.templates import render_docx, render_pdf
+from saraban.templates._pdf import _LocalOnlyFetcher
 from saraban.thai import thai_date, to_thai_digits
-from templates import render_docx, render_pdf
-from templates._pdf import _LocalOnlyFetcher
 
 SEED_LETTERS = sorted(SEEDS.glob("*.letter.json"))
 KIND_LETTERS = sorted((DATA / "letters").glob("*.letter.json"))
@@ -372,7 +372,7 @@ def test_forty_page_body_renders():
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "http://127.0.0.1:9/x.png", "data:,x"])
 def test_pdf_fetcher_refuses_anything_outside_the_templates(url):
-    from templates._pdf import ASSETS
+    from saraban.templates._pdf import ASSETS
 
     fetcher = _LocalOnlyFetcher([ASSETS])
     html = f'<img src="{url}"><link rel="stylesheet" href="{url}">'

@@ -12,8 +12,8 @@ import json
 import pytest
 from conftest import SEEDS
 
-from indexer import IndexDoc, SearchFilters, open_index
 from saraban.errors import BadRequest
+from saraban.indexer import IndexDoc, SearchFilters, open_index
 
 BACKENDS = ["tantivy", "whoosh", pytest.param("postgres", marks=pytest.mark.postgres)]
 

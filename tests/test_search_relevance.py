@@ -13,9 +13,9 @@ from collections import defaultdict
 import pytest
 from conftest import DATA, SEEDS
 
-from archive import open_archive
-from archive._importer import import_file
-from indexer import SearchFilters, open_index, sync
+from saraban.archive import open_archive
+from saraban.archive._importer import import_file
+from saraban.indexer import SearchFilters, open_index, sync
 
 QUERIES = json.loads((DATA / "search_queries.json").read_text("utf-8"))
 BACKENDS = ["tantivy", "whoosh", pytest.param("postgres", marks=pytest.mark.postgres)]

@@ -31,7 +31,7 @@ from saraban.settings import SETTINGS
 
 @pytest.fixture
 def app(tmp_path):
-    from service import close_app
+    from saraban.service import close_app
 
     app = make_app(tmp_path / "home")
     add_unit(app)
@@ -49,7 +49,7 @@ def client(app):
 
 
 def test_factory_reads_the_test_config(tmp_path):
-    from service import close_app, create_app
+    from saraban.service import close_app, create_app
 
     app = create_app({"SARABAN_HOME": str(tmp_path / "h"), "SARABAN_MAX_UPLOAD_MB": "3"})
     try:
@@ -63,7 +63,7 @@ def test_factory_reads_the_test_config(tmp_path):
 
 
 def test_factory_reads_the_environment(tmp_path, monkeypatch):
-    from service import close_app, create_app
+    from saraban.service import close_app, create_app
 
     monkeypatch.setenv("SARABAN_HOME", str(tmp_path / "env-home"))
     monkeypatch.setenv("SARABAN_SECURE_COOKIES", "1")
@@ -86,7 +86,7 @@ def test_factory_reads_the_environment(tmp_path, monkeypatch):
     ],
 )
 def test_a_bad_setting_is_refused_naming_the_variable(tmp_path, name, value):
-    from service import create_app
+    from saraban.service import create_app
 
     with pytest.raises(SarabanError) as caught:
         create_app({"SARABAN_HOME": str(tmp_path), name: value})
@@ -94,7 +94,7 @@ def test_a_bad_setting_is_refused_naming_the_variable(tmp_path, name, value):
 
 
 def test_an_instance_folder_that_cannot_be_written_is_refused(tmp_path):
-    from service import create_app
+    from saraban.service import create_app
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")  # (tests may run as root: a mode bit would not stop it)
@@ -104,7 +104,7 @@ def test_an_instance_folder_that_cannot_be_written_is_refused(tmp_path):
 
 
 def test_every_service_setting_is_in_the_settings_table():
-    from service._config import SERVICE_SETTINGS
+    from saraban.service._config import SERVICE_SETTINGS
 
     documented = {s.name for s in SETTINGS}
     # SARABAN_SEARCH_BACKEND belongs to the indexer, which documents it.
@@ -169,7 +169,7 @@ def test_login_sets_a_secure_session_cookie(client):
 
 
 def test_secure_cookies_when_configured(tmp_path):
-    from service import close_app
+    from saraban.service import close_app
 
     app = make_app(tmp_path / "h", SARABAN_SECURE_COOKIES="1")
     add_users(app)
@@ -373,7 +373,7 @@ def test_autosave_builds_the_document_and_places_findings(app, client):
 def test_a_finding_about_a_row_points_at_the_row_typed(client):
     from werkzeug.datastructures import MultiDict
 
-    from service._letter_form import letter_from_form
+    from saraban.service._letter_form import letter_from_form
 
     form = MultiDict(draft_form("x"))
     form.setlist("references", ["", "", "หนังสือ ที่ นค ๐๐๑๙.๓/๑"])
@@ -555,8 +555,8 @@ def test_a_register_date_in_ce_is_caught(client):
 def test_the_register_export_leaves_out_what_the_user_may_not_see(app):
     import datetime as dt
 
-    from archive import Table
-    from service.registers import filter_table
+    from saraban.archive import Table
+    from saraban.service.registers import filter_table
 
     class Record:
         def __init__(self, serial, secrecy):
@@ -665,7 +665,7 @@ def test_import_confirm_all_in_the_background(app, client):
 
 
 def test_an_upload_over_the_limit_is_refused_clearly(tmp_path):
-    from service import close_app
+    from saraban.service import close_app
 
     app = make_app(tmp_path / "h", SARABAN_MAX_UPLOAD_MB="1")
     add_users(app)

@@ -29,8 +29,8 @@ def home(tmp_path, monkeypatch):
 
 
 def _open_store(home):
-    from archive import open_archive
-    from service._store import Store
+    from saraban.archive import open_archive
+    from saraban.service._store import Store
 
     archive = open_archive(home)
     return archive, Store(archive)
@@ -100,7 +100,7 @@ def test_the_service_tables_match_their_migrations(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from service._store import Base
+    from saraban.service._store import Base
 
     archive, store = _open_store(tmp_path / "home")
     try:

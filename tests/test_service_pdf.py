@@ -24,7 +24,7 @@ pytestmark = pytest.mark.pdf
 
 @pytest.fixture
 def app(tmp_path):
-    from service import close_app
+    from saraban.service import close_app
 
     app = make_app(tmp_path / "home")
     add_unit(app)

@@ -28,7 +28,7 @@ USERS = {
 
 
 def make_app(home: Path, **config: Any) -> Any:
-    from service import create_app
+    from saraban.service import create_app
 
     # A cheap password hash: the tests sign in hundreds of times (production uses scrypt).
     settings = {

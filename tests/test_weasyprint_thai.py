@@ -1,4 +1,4 @@
-"""templates._weasyprint_thai: Thai text layer, line breaks and justification in real PDFs.
+"""saraban.templates._weasyprint_thai: Thai text layer, line breaks and justification in real PDFs.
 
 Every PDF test renders real HTML with WeasyPrint and the Sarabun font, then reads the PDF
 back with poppler's ``pdftotext``: ``-raw`` for the text in drawing order, ``-bbox-layout``
@@ -17,7 +17,7 @@ import weasyprint
 from pdfutil import no_weasyprint_warnings, pdftotext
 from pythainlp.tokenize import word_tokenize
 
-from templates import _weasyprint_thai as thai
+from saraban.templates import _weasyprint_thai as thai
 
 SEEDS = sorted((Path(__file__).parent / "data" / "seeds").glob("*.txt"))
 SAMPLE = "ผู้นำจิตอาสา กรมการพัฒนาชุมชน น้ำ ซ้ำ ปั้น"

@@ -6,7 +6,7 @@ transaction (and under the lock) that the caller opened.
 
 from alembic import context
 
-from archive._models import Base
+from saraban.archive._models import Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata)

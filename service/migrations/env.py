@@ -4,7 +4,7 @@ archive's migrations and these never meet."""
 
 from alembic import context
 
-from service._store import VERSION_TABLE, Base
+from saraban.service._store import VERSION_TABLE, Base
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, version_table=VERSION_TABLE)

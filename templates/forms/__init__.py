@@ -1,6 +1,6 @@
 """Report forms: the built-in forms of the seed circulars, and clerks' own .docx templates.
 
->>> from templates.forms import list_forms, form_schema, fill_docx, fill_pdf, blank_docx
+>>> from saraban.templates.forms import list_forms, form_schema, fill_docx, fill_pdf, blank_docx
 >>> [f.name for f in list_forms()]
 ['centre_report', 'centre_year_plan', 'self_development_plan', 'activity_schedule']
 >>> docx = fill_docx("self_development_plan", {"name": "นางสมศรี ใจดี", "activities": []})
@@ -19,7 +19,7 @@ field path), a broken or unsafe template :class:`InvalidTemplate` (400), an over
 
 from __future__ import annotations
 
-from templates.forms._builtin import (
+from saraban.templates.forms._builtin import (
     blank_docx,
     blank_pdf,
     fill_docx,
@@ -28,8 +28,8 @@ from templates.forms._builtin import (
     list_forms,
     validate_form_data,
 )
-from templates.forms._catalogue import FormInfo
-from templates.forms._errors import (
+from saraban.templates.forms._catalogue import FormInfo
+from saraban.templates.forms._errors import (
     ConversionFailed,
     FormNotFound,
     InvalidFormData,
@@ -37,8 +37,8 @@ from templates.forms._errors import (
     PdfUnavailable,
     TemplateTooLarge,
 )
-from templates.forms._sandbox import Limits
-from templates.forms._uploaded import TemplateInfo, fill_uploaded, inspect_template
+from saraban.templates.forms._sandbox import Limits
+from saraban.templates.forms._uploaded import TemplateInfo, fill_uploaded, inspect_template
 
 __all__ = [
     "ConversionFailed",
@@ -70,6 +70,6 @@ def fill_uploaded_pdf(data: bytes, values: dict) -> bytes:
     :func:`fill_uploaded` still works), after checking the template and the values, so a
     clerk's mistakes are reported first.
     """
-    from templates.forms._convert import docx_to_pdf
+    from saraban.templates.forms._convert import docx_to_pdf
 
     return docx_to_pdf(fill_uploaded(data, values))

@@ -6,8 +6,8 @@ import io
 import zipfile
 from pathlib import Path
 
-from templates.forms._catalogue import FORMS
-from templates.forms._design import build_docx_template
+from saraban.templates.forms._catalogue import FORMS
+from saraban.templates.forms._design import build_docx_template
 
 DOCX_DIR = Path(__file__).parent / "docx"
 # The parts that carry the form; docProps/core.xml holds a timestamp and is not compared.

@@ -9,11 +9,11 @@ from pathlib import Path
 from docxtpl import DocxTemplate
 
 from saraban.errors import Problem, SarabanError
-from templates.forms import _sandbox
-from templates.forms._catalogue import FORMS, Form, FormInfo
-from templates.forms._design import build_html_template, make_fill
-from templates.forms._errors import FormNotFound, InvalidFormData
-from templates.forms._schema import Table
+from saraban.templates.forms import _sandbox
+from saraban.templates.forms._catalogue import FORMS, Form, FormInfo
+from saraban.templates.forms._design import build_html_template, make_fill
+from saraban.templates.forms._errors import FormNotFound, InvalidFormData
+from saraban.templates.forms._schema import Table
 
 FORMS_DIR = Path(__file__).parent
 DOCX_DIR = FORMS_DIR / "docx"
@@ -90,14 +90,14 @@ def _render_docx(form: Form, context: dict) -> bytes:
 
 @functools.cache
 def _html_source(name: str) -> str:
-    from templates._weasyprint_thai import thai_line_break_hints
+    from saraban.templates._weasyprint_thai import thai_line_break_hints
 
     return build_html_template(FORMS[name].design, thai_line_break_hints)
 
 
 def _render_pdf(form: Form, context: dict) -> bytes:
-    from templates._pdf import html_to_pdf
-    from templates._weasyprint_thai import thai_line_break_hints
+    from saraban.templates._pdf import html_to_pdf
+    from saraban.templates._weasyprint_thai import thai_line_break_hints
 
     env = _sandbox.new_environment(filters={"fill": make_fill(thai_line_break_hints)})
     html = env.from_string(_html_source(form.name)).render(context)

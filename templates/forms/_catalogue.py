@@ -10,8 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from templates.forms._design import Box, Col, Design, Fill, Grid, Page, PageBreak, Para, Strong
-from templates.forms._schema import Field, FormSchema, Table
+from saraban.templates.forms._design import (
+    Box,
+    Col,
+    Design,
+    Fill,
+    Grid,
+    Page,
+    PageBreak,
+    Para,
+    Strong,
+)
+from saraban.templates.forms._schema import Field, FormSchema, Table
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from templates.forms._errors import ConversionFailed, PdfUnavailable
+from saraban.templates.forms._errors import ConversionFailed, PdfUnavailable
 
 SOFFICE_NAMES = ("soffice", "libreoffice")
 SOFFICE_SECONDS = 180  # a cold start on a small machine takes a few seconds; never hang

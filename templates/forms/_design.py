@@ -26,9 +26,9 @@ from docx.oxml import OxmlElement
 from docx.shared import Cm, Pt
 from pythainlp.util import thai_strftime
 
+from saraban.templates._docx import _font_slots, _set_defaults
+from saraban.templates._layout import BODY_PT, PAGE_HEIGHT_CM, PAGE_WIDTH_CM
 from saraban.thai import be_year, thai_date, to_thai_digits
-from templates._docx import _font_slots, _set_defaults
-from templates._layout import BODY_PT, PAGE_HEIGHT_CM, PAGE_WIDTH_CM
 
 TABLE_PT = 14.0  # table text: the wide report tables do not fit at 16 pt
 HEADER_PT = 13.0  # column headings: long Thai words in narrow columns

@@ -32,9 +32,9 @@ from jinja2.exceptions import SecurityError, TemplateError, UndefinedError
 from lxml.etree import XMLSyntaxError
 
 from saraban.errors import Problem
+from saraban.templates.forms import _sandbox
+from saraban.templates.forms._errors import InvalidFormData, InvalidTemplate, TemplateTooLarge
 from saraban.thai import baht_text, thai_date, to_thai_digits
-from templates.forms import _sandbox
-from templates.forms._errors import InvalidFormData, InvalidTemplate, TemplateTooLarge
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the .docx as uploaded
 MAX_MEMBERS = 1000  # files inside the zip
