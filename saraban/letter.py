@@ -67,6 +67,7 @@ __all__ = [
     "can_see",
     "check",
     "format_problems",
+    "letter_characters",
     "lint",
     "load_letter",
     "new_letter",
@@ -965,6 +966,12 @@ def _prose(doc: dict) -> Iterator[tuple[str, str]]:
     yield from _body_texts(doc)
     if closing := _text(doc.get("closing")):
         yield "closing", closing
+
+
+def letter_characters(doc: object) -> int:
+    """How many characters a letter prints: every printed text of the contract, the unit's
+    furniture included, ``attachments_text`` not (it is searched, never rendered)."""
+    return sum(len(text) for _, text in _all_texts(doc)) if isinstance(doc, dict) else 0
 
 
 def _all_texts(doc: dict) -> Iterator[tuple[str, str]]:

@@ -15,7 +15,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, g, request, send_from_directory
+from flask import Flask, abort, request, send_from_directory
 from markupsafe import Markup
 from werkzeug.routing import IntegerConverter
 
@@ -65,8 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SARABAN_HOME"] = str(home)
     app.config.update(_config.resolve(app.config))
     app.config["SECRET_KEY"] = _config.secret_key(home, app.config.get("SARABAN_SECRET_KEY"))
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    _web.install_text_safety(app)
 
     opened = archive_package.init_app(app)
     app.extensions["saraban_store"] = Store(
@@ -100,6 +99,8 @@ class RowIdConverter(IntegerConverter):
 
 def close_app(app: Flask) -> None:
     """Stop background work and close the databases (tests, and ``saraban serve`` on exit)."""
+    if "saraban_login_audit" in app.extensions:  # the failed logins counted, not yet written
+        app.extensions["saraban_login_audit"].flush(app.extensions["archive"], force=True)
     app.extensions["saraban_search"].close()
     app.extensions["saraban_store"].close()
     app.extensions["archive"].close()
@@ -120,22 +121,9 @@ def _install_hooks(app: Flask) -> None:
             return
         _web.load_user()
         _web.check_csrf()
+        _web.check_text_input()
 
-    @app.after_request
-    def _security_headers(response: Any) -> Any:
-        headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; "
-            "script-src 'self'; frame-src 'self' blob:; object-src 'self'; "
-            "frame-ancestors 'self'; form-action 'self'; base-uri 'none'",
-        )
-        if g.get("user") is not None and not request.path.startswith(("/static/", "/fonts/")):
-            headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.after_request(_web.security_headers)
 
 
 def _be_datetime(value: dt.datetime | None) -> str:

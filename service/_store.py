@@ -9,8 +9,12 @@ or PostgreSQL, whatever ``SARABAN_DATABASE_URL`` says) but under their own Alemb
 (``service/migrations``, version table ``saraban_service_version``), and the archive's
 schema and its checks stay untouched.
 
-Passwords are stored as werkzeug hashes (scrypt); API tokens as the SHA-256 of a 256-bit
-random token (a token is never shown again after it is created). No Flask here: the CLI
+Passwords are stored as werkzeug hashes (scrypt) and must pass the policy of
+:mod:`saraban.service._passwords`; API tokens and login sessions as the SHA-256 of a 256-bit
+random token (a token is never shown again after it is created; a session's lives only in
+the signed cookie). A login session is a row, so it ends on the server: on logout, on a
+password change (every other session of the account), when the account is disabled, and at
+its expiry, whatever copy of the cookie is still about. No Flask here: the CLI
 (``saraban user add``, ``saraban token create``) uses this module too.
 """
 
@@ -28,17 +32,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, func, select
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from saraban.archive import Archive, Database, UTCDateTime, utcnow
 from saraban.errors import BadRequest, Conflict, NotFound
 from saraban.letter import SECRECIES
+from saraban.service._passwords import check_password
 
 ROLES = ("clerk", "admin")
 VERSION_TABLE = "saraban_service_version"
-MIN_PASSWORD_LENGTH = 8
 TOKEN_PREFIX = "sbn_"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _NAME_RE = re.compile(r"[^\s\x00-\x1f\x7f]{2,64}")
@@ -48,6 +64,9 @@ _TOUCH_EVERY = dt.timedelta(minutes=1)
 # round trip just to learn who it is. Revoking a token or changing its user here clears the
 # cache at once; another process sees the change within this time.
 TOKEN_CACHE_SECONDS = 5.0
+# Ended and expired login sessions are kept this long (the account page lists the recent
+# ones), then deleted when someone signs in.
+SESSIONS_KEPT = dt.timedelta(days=30)
 
 
 class Base(DeclarativeBase):
@@ -82,6 +101,20 @@ class ApiToken(Base):
     created_at: Mapped[dt.datetime]
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
+
+
+class LoginSession(Base):
+    __tablename__ = "login_sessions"
+    __table_args__ = (Index("ix_login_sessions_user", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    ended_at: Mapped[dt.datetime | None]
+    address: Mapped[str | None] = mapped_column(String(64))
 
 
 class Draft(Base):
@@ -157,6 +190,15 @@ class TokenInfo:
     created_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked: bool
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: int
+    created_at: dt.datetime
+    last_seen_at: dt.datetime
+    expires_at: dt.datetime
+    address: str | None
 
 
 @dataclass(frozen=True)
@@ -250,17 +292,6 @@ def check_clearance(clearance: object) -> str | None:
     return str(clearance)
 
 
-def check_password(password: object) -> str:
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise BadRequest(
-            f"password: รหัสผ่านต้องยาวอย่างน้อย {MIN_PASSWORD_LENGTH} ตัวอักษร / the password "
-            f"must be at least {MIN_PASSWORD_LENGTH} characters"
-        )
-    if len(password) > 1024:
-        raise BadRequest("password: รหัสผ่านยาวเกินไป / the password is too long")
-    return password
-
-
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -322,8 +353,8 @@ class Store:
             )
         role = check_role(role)
         clearance = check_clearance(clearance)
-        password = check_password(password)
         display = _clean(display_name, "display_name", required=False, limit=200)
+        password = check_password(password, name=name, display_name=display)
         now = utcnow()
         with self._write() as s:
             if s.scalar(select(User.id).where(User.name == name)) is not None:
@@ -388,6 +419,8 @@ class Store:
                 row.clearance = check_clearance(clearance)
             if active is not None:
                 row.active = bool(active)
+                if not row.active:
+                    self._end_sessions(s, user_id, keep=None)
             if display_name is not ...:
                 row.display_name = _clean(display_name, "display_name", required=False, limit=200)
             s.flush()
@@ -395,14 +428,114 @@ class Store:
         self._token_cache.clear()
         return changed
 
-    def set_password(self, user_id: int, password: str) -> None:
-        password = check_password(password)
-        with self._write() as s:
+    def set_password(self, user_id: int, password: str, *, keep_session: str | None = None) -> None:
+        """A new password (the policy's checks first); every login session of the account
+        ends, but ``keep_session`` (the one the user changed it from)."""
+        with self._read() as s:
             row = s.get(User, user_id)
             if row is None:
                 raise NotFound(f"ไม่พบผู้ใช้รายการ {user_id} / no user {user_id}")
-            row.password_hash = generate_password_hash(password, self._hash_method)
+            name, display = row.name, row.display_name
+        password = check_password(password, name=name, display_name=display)
+        hashed = generate_password_hash(password, self._hash_method)
+        with self._write() as s:
+            row = s.get_one(User, user_id)
+            row.password_hash = hashed
             row.password_changed_at = utcnow()
+            self._end_sessions(s, user_id, keep=keep_session)
+
+    # ---- login sessions -----------------------------------------------------------------------
+
+    def start_session(
+        self, user_id: int, *, lifetime: dt.timedelta, address: str | None = None
+    ) -> str:
+        """A new login session for the user: the token for the cookie (kept here only as its
+        hash). Ended and expired sessions older than :data:`SESSIONS_KEPT` go."""
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        with self._write() as s:
+            cutoff = now - SESSIONS_KEPT
+            s.execute(
+                delete(LoginSession).where(
+                    or_(LoginSession.expires_at < cutoff, LoginSession.ended_at < cutoff)
+                )
+            )
+            s.add(
+                LoginSession(
+                    user_id=user_id,
+                    token_hash=hash_token(token),
+                    created_at=now,
+                    last_seen_at=now,
+                    expires_at=now + lifetime,
+                    address=(address or "")[:64] or None,
+                )
+            )
+        return token
+
+    def user_for_session(self, token: str) -> UserInfo | None:
+        """The active user of a live session (not ended, not expired), or None."""
+        if not token or len(token) > 200:
+            return None
+        now = utcnow()
+        with self._read() as s:
+            found = s.execute(
+                select(LoginSession.id, LoginSession.last_seen_at, User)
+                .join(User, User.id == LoginSession.user_id)
+                .where(
+                    LoginSession.token_hash == hash_token(token),
+                    LoginSession.ended_at.is_(None),
+                    LoginSession.expires_at > now,
+                )
+            ).first()
+        if found is None or not found[2].active:
+            return None
+        if now - found[1] >= _TOUCH_EVERY:
+            with self._write() as s:
+                s.execute(
+                    update(LoginSession).where(LoginSession.id == found[0]).values(last_seen_at=now)
+                )
+        return _user_info(found[2])
+
+    def end_session(self, token: str) -> None:
+        with self._write() as s:
+            s.execute(
+                update(LoginSession)
+                .where(
+                    LoginSession.token_hash == hash_token(token), LoginSession.ended_at.is_(None)
+                )
+                .values(ended_at=utcnow())
+            )
+
+    def end_sessions(self, user_id: int, *, keep: str | None = None) -> int:
+        """End every login session of the user (but ``keep``); how many ended."""
+        with self._write() as s:
+            return self._end_sessions(s, user_id, keep=keep)
+
+    @staticmethod
+    def _end_sessions(s: Any, user_id: int, *, keep: str | None) -> int:
+        statement = update(LoginSession).where(
+            LoginSession.user_id == user_id, LoginSession.ended_at.is_(None)
+        )
+        if keep:
+            statement = statement.where(LoginSession.token_hash != hash_token(keep))
+        return int(s.execute(statement.values(ended_at=utcnow())).rowcount or 0)
+
+    def sessions(self, user_id: int) -> list[SessionInfo]:
+        """The user's live sessions, the last used first."""
+        with self._read() as s:
+            rows = s.scalars(
+                select(LoginSession)
+                .where(
+                    LoginSession.user_id == user_id,
+                    LoginSession.ended_at.is_(None),
+                    LoginSession.expires_at > utcnow(),
+                )
+                .order_by(LoginSession.last_seen_at.desc())
+            ).all()
+            return [
+                SessionInfo(r.id, r.created_at, r.last_seen_at, r.expires_at, r.address)
+                for r in rows
+            ]
 
     # ---- API tokens ---------------------------------------------------------------------------
 

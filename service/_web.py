@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import hmac
+import json
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -27,10 +29,12 @@ from flask import (
     session,
     url_for,
 )
+from flask.json.provider import DefaultJSONProvider
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from saraban.archive import Archive, LetterRecord
-from saraban.errors import NotFound, SarabanError
+from saraban.errors import BadRequest, NotFound, SarabanError
 from saraban.letter import can_see
 from saraban.service._jobs import Jobs
 from saraban.service._searching import SearchService
@@ -39,6 +43,7 @@ from saraban.service._store import Store, UserInfo
 logger = logging.getLogger("saraban.service")
 F = TypeVar("F", bound=Callable[..., Any])
 
+SESSION_KEY = "sid"  # the login session's token, in the signed cookie
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 _UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -112,6 +117,31 @@ def visible_letter(letter_id: int) -> LetterRecord:
     return record
 
 
+def check_clearance_grant(clearance: str | None, *, current: str | None = None) -> None:
+    """An administrator grants at most the clearance they hold themselves (to anyone, to
+    themselves too): otherwise an administrator without clearance makes a cleared account
+    and reads through it. ``current``: the account's clearance now, which may stay."""
+    if clearance and clearance != current and not can_see(clearance_of_user(), clearance):
+        raise Forbidden(
+            f"clearance: ให้ชั้นความลับ {clearance} สูงกว่าชั้นความลับของตนเองไม่ได้ / you cannot "
+            f"grant the clearance {clearance}, above your own"
+        )
+
+
+def check_acts_within_clearance(target: UserInfo) -> None:
+    """Setting an account's password is a way to act as it: refused for an account cleared
+    for letters the administrator may not see."""
+    if not can_see(clearance_of_user(), target.clearance):
+        raise Forbidden(
+            f"ตั้งรหัสผ่านของ {target.name} ซึ่งมีชั้นความลับสูงกว่าของท่านไม่ได้ / you cannot set "
+            f"the password of {target.name}, cleared above you"
+        )
+
+
+def clearance_of_user() -> str | None:
+    return user().clearance
+
+
 # ---- requests --------------------------------------------------------------------------------
 
 
@@ -139,13 +169,40 @@ def load_user() -> None:
         if scheme.lower() == "bearer" and token.strip():
             g.user = store().user_for_token(token.strip())
         return
-    user_id = session.get("uid")
-    if isinstance(user_id, int):
-        found = store().user(user_id)
-        if found is not None and found.active:
+    cookie = session.get(SESSION_KEY)
+    if isinstance(cookie, str):
+        found = store().user_for_session(cookie)
+        if found is not None:
             g.user = found
-        else:
+        else:  # ended (logout, a password change, a disabled account) or expired
             session.clear()
+
+
+def start_session(user: UserInfo) -> None:
+    """Sign the user in: a new session, server-side, nothing carried over from before (so a
+    session id planted before the login is worth nothing after it)."""
+    session.clear()
+    session.permanent = True
+    session[SESSION_KEY] = store().start_session(
+        user.id,
+        lifetime=current_app.permanent_session_lifetime,
+        address=request.remote_addr,
+    )
+    g.user = user
+
+
+def end_session() -> None:
+    """Sign out: the session ends on the server, so a copy of the cookie is worth nothing."""
+    token = session.get(SESSION_KEY)
+    if isinstance(token, str):
+        store().end_session(token)
+    session.clear()
+    g.user = None
+
+
+def session_token() -> str | None:
+    token = session.get(SESSION_KEY)
+    return token if isinstance(token, str) else None
 
 
 def login_required(view: F) -> F:
@@ -175,6 +232,193 @@ def admin_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapped)
+
+
+# ---- text at the edge -------------------------------------------------------------------------
+
+# A JSON body the API takes: I-JSON (RFC 7493), so that what is stored is text and numbers
+# every reader agrees on. Deeper nesting than any letter needs is refused before it can cost.
+MAX_JSON_DEPTH = 64
+SAFE_INTEGER = 2**53 - 1  # I-JSON: integers an IEEE double holds exactly
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
+    "frame-src 'self' blob:; object-src 'self'; frame-ancestors 'self'; form-action 'self'; "
+    "base-uri 'none'"
+)
+
+
+def _bad_body(th: str, en: str) -> BadRequest:
+    return BadRequest(f"body: {th} / {en}")
+
+
+def _json_path(path: list[str | int]) -> str:
+    return ".".join(str(p) for p in path) or "(ทั้งก้อน / the whole body)"
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _bad_body(
+                f"มีชื่อช่อง {key!r} ซ้ำกันในออบเจกต์เดียว", f"the key {key!r} appears twice in one object"
+            )
+        found[key] = value
+    return found
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _bad_body(f"{name} ไม่ใช่ตัวเลขใน JSON", f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _bad_body(
+            f"ตัวเลข {text[:40]} ใหญ่เกินกว่าที่เก็บได้", f"the number {text[:40]} is out of range"
+        )
+    return value
+
+
+def _safe_int(text: str) -> int:
+    if len(text) > 17 or abs(int(text)) > SAFE_INTEGER:
+        raise _bad_body(
+            f"จำนวนเต็ม {text[:40]} ใหญ่เกินไป (ไม่เกิน {SAFE_INTEGER:,})",
+            f"the integer {text[:40]} is too large (at most {SAFE_INTEGER:,})",
+        )
+    return int(text)
+
+
+def check_json_value(value: Any) -> None:
+    """Refuse what JSON can carry but text cannot: a lone surrogate (``"\\ud800"``) in any
+    key or string, and nesting deeper than :data:`MAX_JSON_DEPTH`. Iterative: no recursion
+    for a hostile depth to exhaust."""
+    stack: list[tuple[Any, list[str | int]]] = [(value, [])]
+    while stack:
+        item, path = stack.pop()
+        if len(path) > MAX_JSON_DEPTH:
+            raise _bad_body(
+                f"ซ้อนกันลึกเกิน {MAX_JSON_DEPTH} ชั้น", f"nested more than {MAX_JSON_DEPTH} levels deep"
+            )
+        if isinstance(item, str):
+            if match := _SURROGATE_RE.search(item):
+                raise _surrogate_error(_json_path(path), match)
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if match := _SURROGATE_RE.search(key):
+                    raise _surrogate_error(_json_path(path), match)
+                stack.append((inner, [*path, key]))
+        elif isinstance(item, list):
+            stack.extend((inner, [*path, index]) for index, inner in enumerate(item))
+
+
+def _surrogate_error(where: str, match: re.Match[str]) -> BadRequest:
+    code_point = f"U+{ord(match.group()):04X}"
+    return _bad_body(
+        f"ช่อง {where} มีอักขระ {code_point} ที่ไม่ใช่ข้อความ Unicode ที่ถูกต้อง (surrogate เดี่ยว)",
+        f"{where} holds {code_point}, a lone surrogate, which is not valid text",
+    )
+
+
+def json_body() -> dict[str, Any]:
+    """The JSON object sent, or 400 (``body: ...``) naming what is wrong, before anything is
+    stored: not JSON, not UTF-8, a duplicate key, NaN or a number out of range, a lone
+    surrogate, nesting deeper than :data:`MAX_JSON_DEPTH`, or not an object."""
+    if not request.is_json:
+        raise _bad_body(
+            "ต้องส่งข้อมูลเป็น JSON (Content-Type: application/json)",
+            "send a JSON body with Content-Type: application/json",
+        )
+    raw = request.get_data(cache=True)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _bad_body(
+            f"ไม่ใช่ข้อความ UTF-8 (ไบต์ที่ {exc.start + 1:,})",
+            f"not UTF-8 text (byte {exc.start + 1:,})",
+        ) from None
+    try:
+        data = json.loads(
+            text,
+            object_pairs_hook=_no_duplicate_keys,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+            parse_int=_safe_int,
+        )
+    except RecursionError:
+        raise _bad_body(
+            f"ซ้อนกันลึกเกิน {MAX_JSON_DEPTH} ชั้น", f"nested more than {MAX_JSON_DEPTH} levels deep"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise _bad_body(
+            f"ข้อมูล JSON ไม่ถูกต้อง (บรรทัด {exc.lineno} ตำแหน่ง {exc.colno})",
+            f"the body is not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})",
+        ) from None
+    except ValueError:  # an integer literal longer than Python converts
+        raise _bad_body("มีตัวเลขยาวเกินไป", "a number is too long") from None
+    if not isinstance(data, dict):
+        raise _bad_body("ต้องเป็นออบเจกต์ JSON", "the body must be a JSON object")
+    check_json_value(data)
+    return data
+
+
+def check_text_input() -> None:
+    """Refuse a query string or form field that holds a lone surrogate, for every route:
+    such text cannot be stored, shown or sent back, so it must never be saved."""
+    for source, values in (("query", request.args), ("form", request.form)):
+        for key, value in values.items(multi=True):
+            for text in (key, value):
+                if match := _SURROGATE_RE.search(text):
+                    code_point = f"U+{ord(match.group()):04X}"
+                    raise BadRequest(
+                        f"{key}: มีอักขระ {code_point} ที่ไม่ใช่ข้อความ Unicode ที่ถูกต้อง กรุณาลบแล้ว"
+                        f"พิมพ์ใหม่ / the {source} field holds {code_point}, a lone surrogate, "
+                        "which is not valid text"
+                    )
+
+
+def scrub_surrogates(text: str) -> str:
+    """Text safe to send: each lone surrogate (stored before it was refused) becomes U+FFFD."""
+    return _SURROGATE_RE.sub("\ufffd", text) if _SURROGATE_RE.search(text) else text
+
+
+class _TextSafeJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, but a lone surrogate in a stored value is sent as U+FFFD instead of
+    failing the whole answer (a 500 for every list that holds it)."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return scrub_surrogates(super().dumps(obj, **kwargs))
+
+
+def _safe_output(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return Markup(scrub_surrogates(str(value)))
+    if isinstance(value, str):
+        return scrub_surrogates(value)
+    return value
+
+
+def install_text_safety(app: Flask) -> None:
+    """Pages and JSON answers never fail on text already in the database."""
+    provider = _TextSafeJSONProvider(app)
+    provider.ensure_ascii = False
+    provider.sort_keys = False
+    app.json = provider
+    app.jinja_env.finalize = _safe_output
+
+
+def security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+    if g.get("user") is not None and not request.path.startswith(("/static/", "/fonts/")):
+        headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 # ---- CSRF ------------------------------------------------------------------------------------

@@ -8,9 +8,10 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from saraban.errors import BadRequest, SarabanError
+from saraban.errors import BadRequest, NotFound, SarabanError
 from saraban.letter import SECRECIES
 from saraban.service import _web
+from saraban.service._passwords import check_password
 from saraban.service._store import ROLES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -117,6 +118,7 @@ def add_user() -> Any:
     try:
         if (form.get("password") or "") != (form.get("repeat_password") or ""):
             raise BadRequest("repeat_password: รหัสผ่านทั้งสองช่องไม่ตรงกัน / the passwords differ")
+        _web.check_clearance_grant(form.get("clearance") or None)
         added = _web.store().add_user(
             form.get("name") or "",
             form.get("password") or "",
@@ -143,13 +145,20 @@ def update_user(user_id: int) -> Any:
     try:
         if user_id == admin.id and (form.get("role") != "admin" or form.get("active") != "1"):
             raise BadRequest("ลดสิทธิ์หรือปิดบัญชีของตัวเองไม่ได้ / you cannot demote or disable yourself")
+        target = store.user(user_id)
+        if target is None:
+            raise NotFound(f"ไม่พบผู้ใช้รายการ {user_id} / no user {user_id}")
+        _web.check_clearance_grant(form.get("clearance") or None, current=target.clearance)
+        password = form.get("password") or ""
+        if password:  # checked before anything changes: all of the form or none of it
+            _web.check_acts_within_clearance(target)
+            check_password(password, name=target.name, display_name=target.display_name)
         changed = store.update_user(
             user_id,
             role=form.get("role") or None,
             clearance=form.get("clearance") or None,
             active=form.get("active") == "1",
         )
-        password = form.get("password") or ""
         if password:
             store.set_password(user_id, password)
     except SarabanError as exc:
@@ -166,27 +175,6 @@ def update_user(user_id: int) -> Any:
         actor=admin.name,
     )
     return _done(f"บันทึกผู้ใช้ {changed.name} แล้ว", "users")
-
-
-@bp.post("/tokens")
-@_web.admin_required
-def create_token() -> Any:
-    admin = _web.user()
-    store = _web.store()
-    try:
-        user_id = int(request.form.get("user_id") or 0)
-        token, info = store.create_token(user_id, request.form.get("label") or None)
-    except (ValueError, SarabanError) as exc:
-        if isinstance(exc, SarabanError):
-            return _failed(exc, "users")
-        return _failed(BadRequest("user_id: ไม่ถูกต้อง / invalid"), "users")
-    _web.archive().audit(
-        "token.create",
-        {"user": info.user, "token_id": info.id, "label": info.label},
-        actor=admin.name,
-    )
-    # Shown once, on this response only: the token is not kept anywhere but its hash.
-    return render_template("token_created.html", token=token, info=info)
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

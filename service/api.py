@@ -36,18 +36,8 @@ MAX_IMPORT_FILES = 20
 
 
 def _body() -> dict[str, Any]:
-    """The JSON object sent, or 400 naming what is wrong with it."""
-    if not request.is_json:
-        raise BadRequest(
-            "body: ต้องส่งข้อมูลเป็น JSON (Content-Type: application/json) / send a JSON body "
-            "with Content-Type: application/json"
-        )
-    data = request.get_json(silent=True)
-    if data is None:
-        raise BadRequest("body: ข้อมูล JSON ไม่ถูกต้อง / the body is not valid JSON")
-    if not isinstance(data, dict):
-        raise BadRequest("body: ต้องเป็นออบเจกต์ JSON / the body must be a JSON object")
-    return data
+    """The JSON object sent, or 400 naming what is wrong with it (:func:`_web.json_body`)."""
+    return _web.json_body()
 
 
 def _paging() -> tuple[int, int]:
@@ -573,6 +563,7 @@ def add_user() -> Any:
     for name in ("name", "password", "role", "clearance", "display_name"):
         if body.get(name) is not None and not isinstance(body.get(name), str):
             raise BadRequest(f"{name}: ต้องเป็นข้อความ / must be text")
+    _web.check_clearance_grant(body.get("clearance"))
     added = _web.store().add_user(
         body.get("name") or "",
         body.get("password") or "",

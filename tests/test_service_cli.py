@@ -59,7 +59,7 @@ def test_user_add_with_a_password_from_stdin(home, monkeypatch, capsys):
     ("args", "stdin", "message"),
     [
         (["user", "add", "x y", "--password-stdin"], "a good password\n", "ไม่มีช่องว่าง"),
-        (["user", "add", "short", "--password-stdin"], "short\n", "อย่างน้อย 8"),
+        (["user", "add", "short", "--password-stdin"], "short\n", "อย่างน้อย 12"),
         (["token", "create", "nobody"], "", "ไม่พบผู้ใช้ nobody"),
     ],
 )

@@ -1,0 +1,159 @@
+"""Letter size benchmark: what the largest letters cost to render, to set the limits of
+``saraban.letter`` (total characters, body blocks, enclosures, references) from measured
+figures. Run by hand:
+
+    .venv/bin/python benchmarks/letter_size.py [--sizes 25000,50000,100000] [--shape paragraphs]
+
+Each letter is rendered in a fresh child process (DOCX and PDF, as issuing does; a preview
+renders only the PDF), which reports its wall time per format and its peak memory (resident
+set, ``ru_maxrss``). The letter's text is the seed letters' own Thai body text repeated to
+size, so line breaking does real work. ``--shape``: ``paragraphs`` (body paragraphs of at most
+``--paragraph`` characters), ``items`` (one numbered list), ``references`` and ``enclosures``
+(those lists at their limit), ``limits`` (the largest letter the current limits accept).
+Prints figures only; asserts nothing. The machine is shared (2 cores): run it when nothing
+heavy runs beside it, and say so beside any figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "tests" / "data" / "seeds"
+
+
+def thai_text() -> str:
+    """The seed letters' body paragraphs, joined: real Thai words, spaces and digits."""
+    parts: list[str] = []
+    for path in sorted(SEEDS.glob("*.letter.json")):
+        doc = json.loads(path.read_text("utf-8"))
+        for block in doc.get("body") or []:
+            if isinstance(block, str):
+                parts.append(block)
+            elif isinstance(block, dict):
+                parts.extend(block.get("items") or [])
+    return " ".join(parts)
+
+
+def text_of(length: int, source: str, offset: int = 0) -> str:
+    repeated = source * (length // len(source) + 2)
+    return repeated[offset : offset + length].strip() or "ก"
+
+
+def letter(shape: str, size: int, paragraph: int) -> dict:
+    from saraban import letter as rules
+
+    source = thai_text()
+    fields: dict = {
+        "sender": {"name": "ศาลากลางจังหวัดหนองคาย", "address": ["ถนนมิตรภาพ นค ๔๓๐๐๐"]},
+        "date": "2025-03-01",
+        "subject": text_of(min(200, size), source),
+        "salutation": "เรียน",
+        "addressee": "นายอำเภอ ทุกอำเภอ",
+        "closing": "จึงเรียนมาเพื่อโปรดทราบ",
+        "complimentary_close": "ขอแสดงความนับถือ",
+        "signer": {"name": "นายสมชาย ใจดี", "position": ["ผู้ว่าราชการจังหวัดหนองคาย"]},
+        "owner_unit": ["สำนักงานจังหวัด"],
+        "contact": {"phone": "๐ ๔๒๔๑ ๑๑๘๒", "fax": None, "email": None},
+    }
+    if shape == "paragraphs":
+        count = max(1, -(-size // paragraph))
+        fields["body"] = [text_of(paragraph, source, i * 97) for i in range(count)]
+    elif shape == "items":
+        count = max(1, -(-size // paragraph))
+        items = [text_of(paragraph, source, i * 97) for i in range(count)]
+        fields["body"] = ["ขอแจ้งรายการดังนี้", {"items": items}]
+    elif shape in ("references", "enclosures"):
+        count = max(1, -(-size // paragraph))
+        entries = [text_of(paragraph, source, i * 97) for i in range(count)]
+        fields["body"] = ["ขอแจ้งให้ทราบ"]
+        if shape == "references":
+            fields["references"] = entries
+        else:
+            fields["enclosures"] = [{"title": e, "quantity": "๑ ชุด"} for e in entries]
+    elif shape == "limits":
+        # The largest letter the current limits accept: every body block full.
+        blocks = getattr(rules, "MAX_BODY_BLOCKS", 200)
+        total = getattr(rules, "MAX_LETTER_CHARS", None) or blocks * rules.MAX_PARAGRAPH_CHARS
+        per_block = min(rules.MAX_PARAGRAPH_CHARS, max(1, total // blocks))
+        fields["body"] = [text_of(per_block, source, i * 97) for i in range(blocks)]
+    else:
+        raise SystemExit(f"unknown shape {shape!r}")
+    return rules.new_letter("external", **fields)
+
+
+def child(shape: str, size: int, paragraph: int) -> None:
+    """Render one letter and print one JSON line of figures (runs in the child process)."""
+    from saraban.letter import letter_characters, validate
+    from saraban.templates import render_docx, render_pdf
+
+    render_pdf(letter("paragraphs", 500, 500))  # warm: fonts, the word lists, caches
+    doc = letter(shape, size, paragraph)
+    errors = [p.code + ":" + p.field for p in validate(doc)]
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    pdf = render_pdf(doc)
+    pdf_s = time.perf_counter() - start
+    after_pdf = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    render_docx(doc)
+    docx_s = time.perf_counter() - start
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(BytesIO(pdf)).pages)
+    print(
+        json.dumps(
+            {
+                "characters": letter_characters(doc),
+                "blocks": len(doc.get("body") or []),
+                "pages": pages,
+                "pdf_s": round(pdf_s, 2),
+                "docx_s": round(docx_s, 2),
+                "start_mb": round(before / 1024),
+                "peak_pdf_mb": round(after_pdf / 1024),
+                "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                "errors": errors[:5],
+            }
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="10000,25000,50000,100000")
+    parser.add_argument("--shape", default="paragraphs")
+    parser.add_argument("--paragraph", type=int, default=1000, help="characters a block")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    if args.child:
+        child(args.shape, sizes[0], args.paragraph)
+        return
+    print(f"shape {args.shape}, blocks of {args.paragraph:,} characters")
+    head = f"{'characters':>10} {'blocks':>6} {'pages':>5} {'PDF s':>6} {'DOCX s':>6}"
+    print(f"{head} {'warm MB':>8} {'peak MB':>8}  errors")
+    for size in sizes:
+        command = [sys.executable, __file__, "--child", "--sizes", str(size)]
+        command += ["--shape", args.shape, "--paragraph", str(args.paragraph)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            print(f"{size:>10,} failed: {done.stderr.strip().splitlines()[-1:]}")
+            continue
+        r = json.loads(done.stdout.strip().splitlines()[-1])
+        print(
+            f"{r['characters']:>10,} {r['blocks']:>6} {r['pages']:>5} {r['pdf_s']:>6} "
+            f"{r['docx_s']:>6} {r['start_mb']:>8} {r['peak_mb']:>8}  {' '.join(r['errors'])}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,387 @@
+"""The findings of issue 11 at the request edge, accounts and administration, each tried the
+way a hostile clerk, an administrator without clearance or an outsider would, against a
+real app (real SQLite, real files). docs/security.md says what each test defends."""
+
+from __future__ import annotations
+
+import pytest
+from test_service_support import (
+    PASSWORD,
+    add_unit,
+    add_users,
+    bearer,
+    csrf_of,
+    login,
+    make_app,
+    tokens,
+)
+
+
+@pytest.fixture
+def app(tmp_path):
+    from saraban.service import close_app
+
+    app = make_app(tmp_path / "home")
+    add_unit(app)
+    add_users(app)
+    yield app
+    close_app(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _store(app):
+    return app.extensions["saraban_store"]
+
+
+# ---- text at the edge: lone surrogates --------------------------------------------------------
+
+
+def test_a_lone_surrogate_in_a_draft_from_the_api_is_refused_and_nothing_is_saved(app):
+    client = app.test_client()
+    keys = tokens(app, {"clerk": _store(app).user_by_name("clerk")})
+    body = b'{"unit": null, "letter": {"kind": "external", "subject": "\\ud800 \xe0\xb8\x81"}}'
+    response = client.post(
+        "/api/v1/drafts", data=body, content_type="application/json", headers=bearer(keys["clerk"])
+    )
+    assert response.status_code == 400
+    assert "letter.subject" in response.get_json()["error"]
+    assert "U+D800" in response.get_json()["error"]
+    assert _store(app).count_drafts(_store(app).user_by_name("clerk").id) == 0
+
+
+def test_a_lone_surrogate_in_a_form_field_is_refused_on_every_page(app, client):
+    """Werkzeug decodes form and query bytes without surrogates today; the edge refuses
+    them all the same, so no later decoder change can let one be saved."""
+    from flask import request
+    from werkzeug.datastructures import MultiDict
+
+    from saraban.errors import BadRequest
+    from saraban.service import _web
+
+    with app.test_request_context("/search", method="GET"):
+        request.__dict__["args"] = MultiDict({"q": "\ud83d"})
+        with pytest.raises(BadRequest) as raised:
+            _web.check_text_input()
+    assert "U+D83D" in raised.value.message
+
+
+def test_pages_and_lists_survive_a_surrogate_already_in_the_database(app, client):
+    """A draft saved before the edge refused surrogates made the clerk's draft list and
+    dashboard 500s for good; they show U+FFFD in its place instead."""
+    from saraban.letter import new_letter
+
+    clerk = _store(app).user_by_name("clerk")
+    draft = _store(app).create_draft(
+        clerk.id, new_letter("external", subject="เรื่อง \ud800 ทดสอบ"), unit=None
+    )
+    login(client, "clerk")
+    dashboard = client.get("/")
+    assert dashboard.status_code == 200
+    assert "เรื่อง \ufffd ทดสอบ" in dashboard.get_data(as_text=True)
+    assert client.get(f"/drafts/{draft.id}").status_code == 200
+    keys = tokens(app, {"clerk": clerk})
+    listing = client.get("/api/v1/drafts", headers=bearer(keys["clerk"]))
+    assert listing.status_code == 200
+    assert listing.get_json()["items"][0]["letter"]["subject"] == "เรื่อง \ufffd ทดสอบ"
+    one = client.get(f"/api/v1/drafts/{draft.id}", headers=bearer(keys["clerk"]))
+    assert one.status_code == 200
+    assert one.get_json()["draft"]["errors"][0]["code"] == "bad_character"
+
+
+def test_a_deeply_nested_body_costs_nothing(app):
+    """JSON nested 100,000 deep was a RecursionError (500); now a 400 before any work."""
+    client = app.test_client()
+    keys = tokens(app, {"clerk": _store(app).user_by_name("clerk")})
+    body = b'{"letter": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = client.post(
+        "/api/v1/drafts", data=body, content_type="application/json", headers=bearer(keys["clerk"])
+    )
+    assert response.status_code == 400
+    assert "64" in response.get_json()["error"]
+
+
+# ---- sessions end on the server ---------------------------------------------------------------
+
+
+def _cookie(client):
+    return client.get_cookie("saraban_session").value
+
+
+def _with_cookie(app, value):
+    other = app.test_client()
+    other.set_cookie("saraban_session", value)
+    return other
+
+
+def test_a_cookie_taken_before_logout_does_not_work_after_it(app, client):
+    csrf = login(client, "clerk")
+    taken = _cookie(client)
+    assert _with_cookie(app, taken).get("/").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf})
+    replayed = _with_cookie(app, taken).get("/")
+    assert replayed.status_code == 302 and replayed.headers["Location"].startswith("/login")
+
+
+def test_a_password_change_ends_every_other_session(app, client):
+    elsewhere = app.test_client()
+    login(elsewhere, "clerk")
+    csrf = login(client, "clerk")
+    response = client.post(
+        "/account",
+        data={
+            "csrf_token": csrf,
+            "current_password": PASSWORD,
+            "new_password": "ข้าวเหนียวมะม่วงน้ำปลาหวาน",
+            "repeat_password": "ข้าวเหนียวมะม่วงน้ำปลาหวาน",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200  # the session it was changed from goes on
+    assert elsewhere.get("/").status_code == 302  # the other one ended
+
+
+def test_an_administrators_reset_or_disabling_ends_the_users_sessions(app, client):
+    user_client = app.test_client()
+    login(user_client, "clerk")
+    store = _store(app)
+    store.set_password(store.user_by_name("clerk").id, "ข้าวเหนียวมะม่วงน้ำปลาหวาน")
+    assert user_client.get("/").status_code == 302
+    login(user_client, "clerk", "ข้าวเหนียวมะม่วงน้ำปลาหวาน")
+    store.update_user(store.user_by_name("clerk").id, active=False)
+    assert user_client.get("/").status_code == 302
+    assert store.sessions(store.user_by_name("clerk").id) == []
+
+
+def test_ending_the_other_sessions_from_the_account_page(app, client):
+    elsewhere = app.test_client()
+    login(elsewhere, "clerk")
+    csrf = login(client, "clerk")
+    assert len(_store(app).sessions(_store(app).user_by_name("clerk").id)) == 2
+    client.post("/account/sessions/end", data={"csrf_token": csrf})
+    assert elsewhere.get("/").status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_a_session_past_its_expiry_ends_on_the_server(app, client):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from saraban.service._store import LoginSession
+
+    login(client, "clerk")
+    store = _store(app)
+    with store._write() as s:
+        s.execute(update(LoginSession).values(expires_at=dt.datetime.now(dt.UTC)))
+    assert client.get("/").status_code == 302
+
+
+# ---- where a login goes next ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/\t/evil.example", "/"),  # browsers drop the tab: //evil.example
+        ("/\n/evil.example", "/"),  # was a 500 (a newline in the Location header)
+        ("/\r\n/evil.example", "/"),
+        ("\t//evil.example", "/"),
+        (" //evil.example", "/"),
+        ("/\\evil.example", "/"),  # browsers read \ as /
+        ("\\\\evil.example", "/"),
+        ("//evil.example", "/"),
+        ("https://evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/\x00/evil.example", "/"),
+        ("/" + "a" * 3000, "/"),
+        ("/letters?year=2568", "/letters?year=2568"),
+        ("/search?q=ลับ", "/search?q=%E0%B8%A5%E0%B8%B1%E0%B8%9A"),
+        ("/%2F%2Fevil.example", "/%2F%2Fevil.example"),  # a path on this site
+    ],
+)
+def test_next_is_read_the_way_browsers_read_it(client, target, expected):
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    response = client.post(
+        "/login", data={"name": "clerk", "password": PASSWORD, "csrf_token": token, "next": target}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+    again = client.get("/login", query_string={"next": target})  # signed in: straight on
+    assert again.status_code == 302
+    assert again.headers["Location"] == expected
+
+
+def test_the_issues_own_next_url_goes_home(client):
+    login(client, "clerk")
+    response = client.get("/login?next=/%09/evil.com")
+    assert response.headers["Location"] == "/"
+    assert client.get("/login?next=/%0A/evil.com").status_code == 302
+
+
+# ---- the password policy, everywhere a password is set ----------------------------------------
+
+WEAK_PASSWORDS = {
+    "short": ("ab12cd", "อย่างน้อย 12"),
+    "common": ("12345678", "อย่างน้อย 12"),
+    "common-long": ("qwerty123456", "ใช้กันมากที่สุด"),
+    "common-with-year": ("sunshine2568!", "ใช้กันมากที่สุด"),
+    "digits": ("3430100012345", "ตัวเลข"),  # a national ID card number
+    "keyboard-row": ("qwertyuiopas", "แป้น"),
+    "thai-layout-digits": ("ๅ/-ภถุึคตจขช", "ตัวเลข"),  # 1234567890-= typed in Thai
+    "the-name": ("clerk2568clerk", "ชื่อผู้ใช้"),
+    "program": ("saraban-2568!", "ชื่อผู้ใช้"),
+    "too-long": ("ก" * 129, "ยาวเกิน 128"),
+}
+
+
+@pytest.mark.parametrize("weak", WEAK_PASSWORDS.values(), ids=WEAK_PASSWORDS.keys())
+def test_a_weak_password_is_refused_on_the_account_page(client, weak):
+    password, message = weak
+    csrf = login(client, "clerk")
+    response = client.post(
+        "/account",
+        data={
+            "csrf_token": csrf,
+            "current_password": PASSWORD,
+            "new_password": password,
+            "repeat_password": password,
+        },
+    )
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("weak", WEAK_PASSWORDS.values(), ids=WEAK_PASSWORDS.keys())
+def test_a_weak_password_is_refused_by_the_api(app, weak):
+    password, message = weak
+    keys = tokens(app, {"admin": _store(app).user_by_name("admin")})
+    name = "clerk" if "ชื่อผู้ใช้" not in message else "clerk2"
+    response = app.test_client().post(
+        "/api/v1/users",
+        json={"name": name + "x", "password": password.replace("clerk", name + "x")},
+        headers=bearer(keys["admin"]),
+    )
+    assert response.status_code == 400, response.get_json()
+    assert message in response.get_json()["error"]
+
+
+def test_a_weak_password_is_refused_by_the_command_line(tmp_path, monkeypatch, capsys):
+    import io
+    import sys
+
+    from saraban.cli import main
+
+    monkeypatch.setenv("SARABAN_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO("somsri-password\n"))
+    assert main(["user", "add", "somsri", "--password-stdin"]) == 2
+    assert "ชื่อผู้ใช้" in capsys.readouterr().err
+    monkeypatch.setattr(sys, "stdin", io.StringIO("แมวส้มนอนบนหลังคา\n"))
+    assert main(["user", "add", "somsri", "--password-stdin"]) == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("password12345\n"))
+    assert main(["user", "passwd", "somsri", "--password-stdin"]) == 2
+    assert "ใช้กันมากที่สุด" in capsys.readouterr().err
+
+
+def test_the_admin_page_refuses_a_weak_password_and_changes_nothing(app, client):
+    csrf = login(client, "admin")
+    clerk = _store(app).user_by_name("clerk")
+    response = client.post(
+        f"/admin/users/{clerk.id}",
+        data={"csrf_token": csrf, "role": "admin", "active": "1", "password": "12345678"},
+        follow_redirects=True,
+    )
+    assert "อย่างน้อย 12" in response.get_data(as_text=True)
+    assert _store(app).user_by_name("clerk").role == "clerk"  # all of the form or none
+
+
+# ---- throttling: by address as well as by name ------------------------------------------------
+
+
+def _try_login(client, name, password, address):
+    token = csrf_of(client.get("/login", environ_base={"REMOTE_ADDR": address}).get_data(True))
+    return client.post(
+        "/login",
+        data={"name": name, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    )
+
+
+def test_nobody_locks_another_person_out_by_typing_their_name(app):
+    attacker = app.test_client()
+    for _ in range(15):
+        _try_login(attacker, "clerk", "not the password", "10.0.0.66")
+    blocked = _try_login(attacker, "clerk", PASSWORD, "10.0.0.66")
+    assert blocked.status_code == 429
+    assert "กรุณารอ ๑๕ นาที" in blocked.get_data(as_text=True)
+    owner = app.test_client()
+    assert _try_login(owner, "clerk", PASSWORD, "10.0.0.7").status_code == 302
+
+
+def test_the_owners_own_browser_signs_in_behind_the_same_address(app):
+    """Behind one NAT or proxy every clerk has the same address: the browser that signed in
+    as a name before (its device cookie) still signs in while that address is blocked."""
+    owner = app.test_client()
+    assert _try_login(owner, "clerk", PASSWORD, "10.0.0.1").status_code == 302
+    owner.post("/logout", data={"csrf_token": csrf_of(owner.get("/account").get_data(True))})
+    attacker = app.test_client()
+    for number in range(40):
+        _try_login(attacker, f"user{number % 3}" if number % 2 else "clerk", "wrong!", "10.0.0.1")
+    assert _try_login(attacker, "clerk", PASSWORD, "10.0.0.1").status_code == 429
+    assert _try_login(attacker, "admin", PASSWORD, "10.0.0.1").status_code == 429
+    assert _try_login(owner, "clerk", PASSWORD, "10.0.0.1").status_code == 302
+
+
+def test_one_address_cannot_try_name_after_name(app):
+    client = app.test_client()
+    for number in range(30):
+        assert _try_login(client, f"guess{number}", "wrong!", "10.0.0.9").status_code == 401
+    refused = _try_login(client, "secret", PASSWORD, "10.0.0.9")
+    assert refused.status_code == 429
+    assert "จากเครื่องนี้" in refused.get_data(as_text=True)
+
+
+def test_a_campaign_from_many_addresses_stops_at_the_name(app):
+    client = app.test_client()
+    for number in range(100):
+        _try_login(client, "secret", "wrong!", f"10.1.{number // 250}.{number % 250}")
+    refused = _try_login(client, "secret", PASSWORD, "10.9.9.9")
+    assert refused.status_code == 429
+    assert "เบราว์เซอร์ที่เคยเข้าสู่ระบบ" in refused.get_data(as_text=True)
+
+
+# ---- the audit of failed logins is bounded ----------------------------------------------------
+
+
+def test_failed_logins_under_invented_names_add_a_bounded_number_of_audit_rows(app):
+    from saraban.service import auth
+
+    archive = app.extensions["archive"]
+    before = len(archive.events(limit=100_000))
+    client = app.test_client()
+    for number in range(300):
+        _try_login(client, f"nobody{number}", "wrong!", f"10.2.{number // 200}.{number % 200}")
+    events = archive.events(limit=100_000)[: len(archive.events(limit=100_000)) - before]
+    failed = [e for e in events if e.action == "user.login_failed"]
+    assert len(failed) == auth.AUDIT_LISTED
+    assert [e.action for e in events].count("user.login_failed_more") == 1
+    assert len(events) == auth.AUDIT_LISTED + 1
+    auth.login_audit(app).flush(archive, force=True)
+    summary = archive.events(limit=1)[0]
+    assert summary.action == "user.login_failed_summary"
+    assert summary.detail["count"] == 300 - auth.AUDIT_LISTED
+    assert len(summary.detail["names"]) == auth.AUDIT_SUMMARY_TOP
+    assert archive.verify() == []
+
+
+def test_a_real_accounts_failures_are_listed_by_name(app):
+    archive = app.extensions["archive"]
+    client = app.test_client()
+    for _ in range(3):
+        _try_login(client, "secret", "wrong!", "10.3.0.1")
+    listed = [e for e in archive.events(limit=10) if e.action == "user.login_failed"]
+    assert [e.actor for e in listed] == ["secret"] * 3
+    assert listed[0].detail == {"ip": "10.3.0.1"}
