@@ -259,6 +259,7 @@ class AuditEntry:
     actor: str
     action: str
     detail: dict[str, Any]
+    letter_id: int | None = None  # the letter it concerns (its secrecy hides the event)
 
 
 @dataclass(frozen=True)
@@ -1769,7 +1770,12 @@ def _audit_entry(row: AuditEvent) -> AuditEntry:
     except ValueError:
         detail = {}
     return AuditEntry(
-        row.seq, row.at, row.actor, row.action, detail if isinstance(detail, dict) else {}
+        row.seq,
+        row.at,
+        row.actor,
+        row.action,
+        detail if isinstance(detail, dict) else {},
+        row.letter_id,
     )
 
 

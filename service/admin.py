@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from saraban.errors import BadRequest, NotFound, SarabanError
-from saraban.letter import SECRECIES
+from saraban.letter import SECRECIES, can_see
 from saraban.service import _web
 from saraban.service._passwords import check_password
 from saraban.service._store import ROLES
@@ -23,6 +23,37 @@ CIRCULAR_SERIES_TH = {
     "separate": "หนังสือเวียน (ว) แยกชุดเลข",
     "shared": "หนังสือเวียนใช้ชุดเลขเดียวกับหนังสือปกติ",
 }
+
+
+AUDIT_SHOWN = 30
+AUDIT_SCAN = 5000  # events read at most to fill one page of the audit table
+
+
+def visible_events(archive: Any, clearance: str | None, limit: int = AUDIT_SHOWN) -> list[Any]:
+    """The newest audit events an administrator may read: an event about a letter above
+    their clearance (or whose detail carries such a secrecy) is left out whole, so its
+    subject, cancel reason or file name never shows, and the table is filled from older
+    events, so the number of rows does not tell how many were left out."""
+    secrecy_of: dict[int, str | None] = {}
+
+    def visible(event: Any) -> bool:
+        levels = [event.detail.get("secrecy")] if event.detail.get("secrecy") else []
+        if event.letter_id is not None:
+            if event.letter_id not in secrecy_of:
+                try:
+                    secrecy_of[event.letter_id] = archive.get(event.letter_id).secrecy
+                except NotFound:
+                    secrecy_of[event.letter_id] = None
+            levels.append(secrecy_of[event.letter_id])
+        return all(can_see(clearance, level) for level in levels)
+
+    fetched = limit
+    while True:
+        events = archive.events(limit=fetched)
+        shown = [e for e in events if visible(e)]
+        if len(shown) >= limit or len(events) < fetched or fetched >= AUDIT_SCAN:
+            return shown[:limit]
+        fetched = min(fetched * 4, AUDIT_SCAN)
 
 
 def _lines(text: str | None) -> list[str]:
@@ -58,7 +89,8 @@ def index() -> Any:
         secrecies=SECRECIES,
         number_formats=NUMBER_FORMATS_TH,
         circular_series=CIRCULAR_SERIES_TH,
-        events=archive.events(limit=30),
+        events=visible_events(archive, _web.clearance()),
+        sees_everything=_web.clearance() == SECRECIES[-1],
         search=_web.search_service(),
         job=request.args.get("job"),
     )
