@@ -106,13 +106,25 @@ _KIND_NAMES = {  # kind -> (English with article, Thai)
 }
 
 # Sane limits: far above any real letter, low enough that a runaway paste or a hostile
-# request is refused with a clear message instead of a 300-page PDF.
+# request is refused with a clear message instead of a 300-page PDF. Each is matched to a
+# measured cost (benchmarks/letter_size.py; figures in docs/security.md): the largest letter
+# they accept renders its PDF in under 10 s and 500 MB on a 2-core server.
 MAX_LINE_CHARS = 500  # one-line text: names, salutation, addressee, position lines, contact
 MAX_SUBJECT_CHARS = 1_000
-MAX_PARAGRAPH_CHARS = 10_000  # one body paragraph or item, closing, a reference, a title
-MAX_ATTACHMENTS_TEXT_CHARS = 2_000_000
+MAX_PARAGRAPH_CHARS = 10_000  # one body paragraph or item, the closing, the footer
+MAX_LETTER_CHARS = 60_000  # everything a letter prints, together (about 35 A4 pages)
+MAX_ATTACHMENTS_TEXT_CHARS = 2_000_000  # searched, never rendered
 MAX_BODY_BLOCKS = 200
-MAX_LIST_ENTRIES = 200  # items of a block, references, enclosures, copies_to
+MAX_LIST_ENTRIES = 200  # items of a body block
+# A character of a reference, an enclosure or a สำเนาส่ง line costs the renderer four to six
+# times one of the body (50 enclosures took 34 s, 50 copies_to lines 9 s); real letters have
+# a few of each, short.
+MAX_REFERENCES = 10
+MAX_REFERENCE_CHARS = 500
+MAX_ENCLOSURES = 10
+MAX_ENCLOSURE_TITLE_CHARS = 200
+MAX_COPIES_TO = 20
+MAX_COPY_TO_CHARS = 200
 MAX_LINES = 20  # address, position and owner-unit lines
 MAX_EXTRA_DEPTH = 32  # nesting of values under keys the format does not know
 MAX_FILE_BYTES = 16 * 1024 * 1024
@@ -572,7 +584,7 @@ class _Validator:
         self.text("salutation", doc.get("salutation"), MAX_LINE_CHARS)
         self.text("addressee", doc.get("addressee"), MAX_LINE_CHARS)
         self.lines(
-            "references", doc.get("references", _MISSING), MAX_PARAGRAPH_CHARS, MAX_LIST_ENTRIES
+            "references", doc.get("references", _MISSING), MAX_REFERENCE_CHARS, MAX_REFERENCES
         )
         self.enclosures(doc.get("enclosures", _MISSING))
         self.body(doc.get("body", _MISSING))
@@ -596,10 +608,21 @@ class _Validator:
                 )
             )
         self.text("footer", doc.get("footer"), MAX_PARAGRAPH_CHARS)
-        self.lines(
-            "copies_to", doc.get("copies_to", _MISSING), MAX_PARAGRAPH_CHARS, MAX_LIST_ENTRIES
-        )
+        self.lines("copies_to", doc.get("copies_to", _MISSING), MAX_COPY_TO_CHARS, MAX_COPIES_TO)
         self.text("attachments_text", doc.get("attachments_text"), MAX_ATTACHMENTS_TEXT_CHARS)
+        total = letter_characters(doc)
+        if total > MAX_LETTER_CHARS:
+            self.add(
+                Problem(
+                    "(document)",
+                    "too_long",
+                    f"the letter prints {total:,} characters in all; the limit is "
+                    f"{MAX_LETTER_CHARS:,} (about 35 pages): split it, or send the rest as an "
+                    "enclosure",
+                    f"หนังสือทั้งฉบับยาว {total:,} อักขระ เกินกำหนด {MAX_LETTER_CHARS:,} อักขระ "
+                    "(ประมาณ ๓๕ หน้า) กรุณาแบ่งเป็นหลายฉบับ หรือส่งส่วนที่เหลือเป็นสิ่งที่ส่งมาด้วย",
+                )
+            )
 
     def date(self, value: object) -> None:
         if value is None:
@@ -667,15 +690,15 @@ class _Validator:
         if not isinstance(value, list):
             self.add(_wrong_type("enclosures", ("list",), value))
             return
-        if len(value) > MAX_LIST_ENTRIES:
-            self.add(_too_many("enclosures", len(value), MAX_LIST_ENTRIES))
-        for index, entry in enumerate(value[:MAX_LIST_ENTRIES]):
+        if len(value) > MAX_ENCLOSURES:
+            self.add(_too_many("enclosures", len(value), MAX_ENCLOSURES))
+        for index, entry in enumerate(value[:MAX_ENCLOSURES]):
             field = f"enclosures.{index}"
             if not isinstance(entry, dict):
                 self.add(_wrong_type(field, ("object",), entry))
                 continue
             self.obj(field, entry, ("title", "quantity"))
-            title = self.text(f"{field}.title", entry.get("title"), MAX_PARAGRAPH_CHARS)
+            title = self.text(f"{field}.title", entry.get("title"), MAX_ENCLOSURE_TITLE_CHARS)
             if entry.get("title") is None or (title is not None and not title.strip()):
                 self.add(_required(f"{field}.title", None))
             self.text(f"{field}.quantity", entry.get("quantity"), MAX_LINE_CHARS)

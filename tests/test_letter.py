@@ -20,7 +20,10 @@ from saraban.errors import InvalidLetter, NotFound, Problem
 from saraban.letter import (
     KINDS,
     MAX_BODY_BLOCKS,
+    MAX_ENCLOSURES,
     MAX_FILE_BYTES,
+    MAX_REFERENCE_CHARS,
+    MAX_REFERENCES,
     MAX_SUBJECT_CHARS,
     SECRECIES,
     URGENCIES,
@@ -218,6 +221,14 @@ BAD_DOCUMENTS = [
     ({"body__0": "ย่อหน้า\x00"}, "body.0", "control_char"),
     ({"subject": "เรื่อง\ud800"}, "subject", "bad_character"),
     ({"attachments_text": "ก" * 2_000_001}, "attachments_text", "too_long"),
+    # sizes matched to rendering costs (benchmarks/letter_size.py, docs/security.md)
+    ({"body": ["ก" * 10_000] * 7}, "(document)", "too_long"),
+    ({"references": ["หนังสือ"] * (MAX_REFERENCES + 1)}, "references", "too_many"),
+    ({"references": ["ก" * (MAX_REFERENCE_CHARS + 1)]}, "references.0", "too_long"),
+    ({"enclosures": [{"title": "แบบ"}] * (MAX_ENCLOSURES + 1)}, "enclosures", "too_many"),
+    ({"enclosures": [{"title": "ก" * 201}]}, "enclosures.0.title", "too_long"),
+    ({"copies_to": ["นายอำเภอ"] * 21}, "copies_to", "too_many"),
+    ({"copies_to": ["ก" * 201]}, "copies_to.0", "too_long"),
     ({"subject": ["เรื่อง"]}, "subject", "wrong_type"),
     # lists and objects
     ({"references": "หนังสือจังหวัด"}, "references", "wrong_type"),
