@@ -42,6 +42,9 @@ _FILE = {
             "application/pdf": {},
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {},
             "text/csv": {},
+            "text/plain": {},  # an imported original, as it came
+            "application/json": {},
+            "application/octet-stream": {},
         },
     }
 }
@@ -287,7 +290,7 @@ _ROUTES: dict[
                 "required": ["name", "password"],
                 "properties": {
                     "name": {"type": "string"},
-                    "password": {"type": "string", "minLength": 8},
+                    "password": {"type": "string", "minLength": 12, "maxLength": 128},
                     "role": {"enum": ["clerk", "admin"]},
                     "clearance": {"enum": ["ลับ", "ลับมาก", "ลับที่สุด", None]},
                     "display_name": {"type": "string"},
@@ -333,11 +336,15 @@ def _operation(
     body: dict[str, Any] | None,
     success: str,
     admin: bool,
+    *,
+    method: str = "get",
 ) -> dict[str, Any]:
     responses: dict[str, Any] = (
         dict(_FILE) if success == "file" else {success: {"$ref": "#/components/responses/Ok"}}
     )
     responses.update({"400": _ERROR, "401": _ERROR, "404": _ERROR})
+    if method != "get":  # a name taken, a letter not in a state to change; a body too large
+        responses.update({"409": _ERROR, "413": _ERROR})
     if admin:
         responses["403"] = _ERROR
     operation: dict[str, Any] = {
@@ -379,7 +386,7 @@ def openapi_document() -> dict[str, Any]:
         }
     }
     for path, methods in _ROUTES.items():
-        paths[path] = {method: _operation(*spec) for method, spec in methods.items()}
+        paths[path] = {method: _operation(*spec, method=method) for method, spec in methods.items()}
     return {
         "openapi": "3.1.0",
         "info": {

@@ -369,7 +369,7 @@ def check_text_input() -> None:
     for source, values in (("query", request.args), ("form", request.form)):
         for key, value in values.items(multi=True):
             for text in (key, value):
-                if match := _SURROGATE_RE.search(text):
+                if isinstance(text, str) and (match := _SURROGATE_RE.search(text)):
                     code_point = f"U+{ord(match.group()):04X}"
                     raise BadRequest(
                         f"{key}: มีอักขระ {code_point} ที่ไม่ใช่ข้อความ Unicode ที่ถูกต้อง กรุณาลบแล้ว"

@@ -307,7 +307,7 @@ def download_name(record: Any, suffix: str) -> str:
 def _attachment(path: Any, mimetype: str, record: Any, suffix: str) -> Any:
     """The file as a download named after the letter's number; the plain-ASCII fallback
     name (for old clients) is ``letter-<id>``, not the number with its Thai stripped."""
-    response = send_file(path, mimetype=mimetype, as_attachment=True)
+    response = send_file(path, mimetype=mimetype.split(";")[0], as_attachment=True)
     name = download_name(record, suffix)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="letter-{record.id}{suffix}"; '

@@ -4,6 +4,8 @@ real app (real SQLite, real files). docs/security.md says what each test defends
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from test_service_support import (
     PASSWORD,
@@ -13,6 +15,9 @@ from test_service_support import (
     csrf_of,
     login,
     make_app,
+    secret_letter,
+    seed_letter,
+    store_letter,
     tokens,
 )
 
@@ -385,3 +390,226 @@ def test_a_real_accounts_failures_are_listed_by_name(app):
     listed = [e for e in archive.events(limit=10) if e.action == "user.login_failed"]
     assert [e.actor for e in listed] == ["secret"] * 3
     assert listed[0].detail == {"ip": "10.3.0.1"}
+
+
+# ---- administrators: no side channel to what they may not see --------------------------------
+
+
+def _audit_about(app, letter_id, action, detail):
+    """An event about a letter, as issuing or cancelling writes it (without rendering)."""
+    from saraban.archive import _audit
+
+    archive = app.extensions["archive"]
+    with archive._write() as s:
+        _audit.append(s, actor="secret", action=action, letter_id=letter_id, detail=detail)
+
+
+def test_the_audit_table_shows_an_uncleared_admin_nothing_of_a_secret_letter(app, client):
+    from saraban.service.admin import AUDIT_SHOWN
+
+    archive = app.extensions["archive"]
+    for number in range(AUDIT_SHOWN):
+        archive.audit("search.reindex", {"n": number}, actor="admin")
+    secret = archive.store_imported(
+        secret_letter("ลับ", "แผนลับนาคราช"),
+        original=b"secret original",
+        original_name="นาคราช-ลับ.pdf",
+        actor="secret",
+    )
+    _audit_about(app, secret.id, "letter.cancel", {"ref_no": "x", "reason": "เหตุผลลับนาคราช"})
+    _audit_about(app, secret.id, "letter.receive", {"subject": "แผนลับนาคราช"})
+    login(client, "admin")
+    page = client.get("/admin/").get_data(as_text=True)
+    audit = page[page.index('id="audit"') :]
+    assert "นาคราช" not in audit
+    assert audit.count("<tr>") - 1 == AUDIT_SHOWN  # filled from older events all the same
+    assert "ไม่แสดงในตารางนี้" in audit  # said always, whether or not anything was left out
+    assert "<th>ลำดับ</th>" not in audit  # sequence numbers would show the gaps
+    cleared = app.test_client()
+    _store(app).update_user(_store(app).user_by_name("topsecret").id, role="admin")
+    login(cleared, "topsecret")
+    seen = cleared.get("/admin/").get_data(as_text=True)
+    seen = seen[seen.index('id="audit"') :]
+    assert "เหตุผลลับนาคราช" in seen and "นาคราช-ลับ.pdf" in seen
+
+
+def test_the_audit_table_says_the_same_whether_or_not_a_secret_letter_exists(app, client):
+    archive = app.extensions["archive"]
+    for number in range(40):
+        archive.audit("search.reindex", {"n": number}, actor="admin")
+    login(client, "admin")
+
+    def table():
+        page = client.get("/admin/").get_data(as_text=True)
+        return re.sub(r'name="csrf-token" content="[^"]+"', "", page[page.index('id="audit"') :])
+
+    before = table()
+    secret = store_letter(app, secret_letter("ลับมาก"))
+    _audit_about(app, secret.id, "letter.cancel", {"reason": "ลับ"})
+    assert table() == before
+
+
+def test_an_admin_cannot_mint_a_token_for_another_user_by_any_route(app, client):
+    csrf = login(client, "admin")
+    topsecret = _store(app).user_by_name("topsecret")
+    for path in ("/admin/tokens", "/account/tokens", f"/admin/users/{topsecret.id}/tokens"):
+        client.post(path, data={"csrf_token": csrf, "user_id": str(topsecret.id)})
+    assert _store(app).tokens(topsecret.id) == []
+
+
+def test_a_user_makes_their_own_token_after_typing_their_password(app, client):
+    csrf = login(client, "secret")
+    wrong = client.post("/account/tokens", data={"csrf_token": csrf, "password": "wrong"})
+    assert wrong.status_code == 400
+    assert "รหัสผ่านเดิมไม่ถูกต้อง" in wrong.get_data(as_text=True)
+    made = client.post(
+        "/account/tokens", data={"csrf_token": csrf, "password": PASSWORD, "label": "ระบบ A"}
+    )
+    token = re.search(r'id="token" class="token" value="([^"]+)"', made.get_data(as_text=True))
+    user = _store(app).user_for_token(token.group(1))
+    assert user.name == "secret"
+    own = _store(app).tokens(user.id)[0]
+    client.post(f"/account/tokens/{own.id}/revoke", data={"csrf_token": csrf})
+    assert _store(app).user_for_token(token.group(1)) is None
+    other = _store(app).create_token(_store(app).user_by_name("clerk").id)[1]
+    refused = client.post(f"/account/tokens/{other.id}/revoke", data={"csrf_token": csrf})
+    assert refused.status_code == 404  # another user's token is not one's own
+
+
+def test_an_uncleared_admin_grants_no_clearance_above_their_own(app, client):
+    csrf = login(client, "admin")
+    for clearance in ("ลับ", "ลับที่สุด"):
+        client.post(
+            "/admin/users",
+            data={
+                "csrf_token": csrf,
+                "name": "mole",
+                "password": "a good password",
+                "repeat_password": "a good password",
+                "role": "clerk",
+                "clearance": clearance,
+            },
+        )
+        assert _store(app).user_by_name("mole") is None
+    admin = _store(app).user_by_name("admin")
+    page = client.post(
+        f"/admin/users/{admin.id}",
+        data={"csrf_token": csrf, "role": "admin", "active": "1", "clearance": "ลับที่สุด"},
+        follow_redirects=True,
+    )
+    assert "สูงกว่าชั้นความลับของตนเองไม่ได้" in page.get_data(as_text=True)
+    assert _store(app).user_by_name("admin").clearance is None
+    keys = tokens(app, {"admin": admin})
+    response = app.test_client().post(
+        "/api/v1/users",
+        json={"name": "mole", "password": "a good password", "clearance": "ลับ"},
+        headers=bearer(keys["admin"]),
+    )
+    assert response.status_code == 403
+    assert _store(app).user_by_name("mole") is None
+
+
+def test_an_admin_cannot_take_over_an_account_cleared_above_them(app, client):
+    csrf = login(client, "admin")
+    topsecret = _store(app).user_by_name("topsecret")
+    page = client.post(
+        f"/admin/users/{topsecret.id}",
+        data={
+            "csrf_token": csrf,
+            "role": "clerk",
+            "active": "1",
+            "clearance": "ลับที่สุด",
+            "password": "a new password for the mole",
+        },
+        follow_redirects=True,
+    )
+    assert "ตั้งรหัสผ่านของ topsecret" in page.get_data(as_text=True)
+    assert _store(app).authenticate("topsecret", PASSWORD) is not None
+    # what stays allowed: resetting an account cleared no higher, keeping a clearance
+    clerk = _store(app).user_by_name("clerk")
+    client.post(
+        f"/admin/users/{clerk.id}",
+        data={"csrf_token": csrf, "role": "clerk", "active": "1", "password": "แมวส้มนอนบนหลังคา"},
+    )
+    assert _store(app).authenticate("clerk", "แมวส้มนอนบนหลังคา") is not None
+    client.post(
+        f"/admin/users/{topsecret.id}",
+        data={"csrf_token": csrf, "role": "clerk", "active": "0", "clearance": "ลับที่สุด"},
+    )
+    assert _store(app).user_by_name("topsecret").active is False
+
+
+# ---- security headers: a strict CSP the pages keep to ----------------------------------------
+
+SERVICE = __import__("pathlib").Path(__file__).parents[1] / "service"
+
+
+def test_no_template_or_script_needs_unsafe_inline():
+    """The CSP has no 'unsafe-inline': an inline script, an on* handler, a style attribute
+    or a javascript: URL would be blocked by the browser (and could carry an injection)."""
+    inline = re.compile(
+        r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")"  # data blocks are inert
+        r"|\son[a-z]+\s*="
+        r"|\sstyle\s*="
+        r"|<style"
+        r"|javascript:",
+        re.IGNORECASE,
+    )
+    for path in sorted((SERVICE / "templates").glob("*.html")):
+        found = inline.findall(path.read_text("utf-8"))
+        assert not found, (path.name, found)
+    script = (SERVICE / "static" / "saraban.js").read_text("utf-8")
+    for needle in (".style.", "cssText", 'setAttribute("style', "innerHTML", "eval(", "Function("):
+        assert needle not in script, needle
+    assert not re.search(r"setAttribute\(\s*[\"']on", script)
+
+
+@pytest.mark.parametrize(
+    "path", ["/login", "/", "/no-such-page", "/api/v1/me", "/static/saraban.css"]
+)
+def test_every_answer_carries_the_security_headers(client, path):
+    from saraban.service._web import CONTENT_SECURITY_POLICY
+
+    response = client.get(path)
+    response.close()
+    headers = response.headers
+    csp = headers["Content-Security-Policy"]
+    assert csp == CONTENT_SECURITY_POLICY
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'self'" in csp and "script-src 'self'" in csp
+    assert "style-src 'self'" in csp and "object-src" in csp and "base-uri 'none'" in csp
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+# ---- what the API fuzz found (tests/test_api_fuzz.py) -----------------------------------------
+
+
+def test_a_text_original_is_sent_with_one_charset(app):
+    """The fuzz found ``text/plain; charset=utf-8; charset=utf-8`` on a .txt original."""
+    keys = tokens(app, {"clerk": _store(app).user_by_name("clerk")})
+    letter = store_letter(app, seed_letter())
+    with app.test_client().get(
+        f"/api/v1/letters/{letter.id}/original", headers=bearer(keys["clerk"])
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+
+
+def test_a_multipart_part_without_a_name_is_no_server_error(app):
+    """The fuzz found a 500: a multipart part without a name reached the surrogate check
+    with None for its name."""
+    keys = tokens(app, {"clerk": _store(app).user_by_name("clerk")})
+    body = (
+        b"--b\r\nContent-Disposition: form-data\r\n\r\n[]\r\n"
+        b'--b\r\nContent-Disposition: form-data; name="files"; filename="files"\r\n\r\n'
+        b"\x04\xff\xfeSH\r\n--b--\r\n"
+    )
+    response = app.test_client().post(
+        "/api/v1/imports",
+        data=body,
+        content_type="multipart/form-data; boundary=b",
+        headers=bearer(keys["clerk"]),
+    )
+    assert response.status_code < 500, response.get_json()

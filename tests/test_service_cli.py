@@ -173,7 +173,11 @@ def test_serve_demo_fills_a_fresh_instance(tmp_path):
         response = connection.getresponse()
         response.read()
         assert response.status == 302
-        cookie = response.getheader("Set-Cookie").split(";")[0]
+        cookie = next(
+            c.split(";")[0]
+            for c in response.msg.get_all("Set-Cookie")
+            if c.startswith("saraban_session=")
+        )
         connection.request("GET", "/letters", headers={"Cookie": cookie})
         letters = connection.getresponse().read().decode()
         assert letters.count('href="/letters/') >= 6

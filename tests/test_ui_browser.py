@@ -135,6 +135,13 @@ def _page(browser, errors):
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # A strict CSP (no 'unsafe-inline'): anything the browser refuses under it is an error.
+    page.on(
+        "console",
+        lambda message: (
+            errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     page.on("dialog", lambda dialog: dialog.accept())
     return page
 
