@@ -2,15 +2,18 @@
 ``saraban.letter`` (total characters, body blocks, enclosures, references) from measured
 figures. Run by hand:
 
-    .venv/bin/python benchmarks/letter_size.py [--sizes 25000,50000,100000] [--shape paragraphs]
+    .venv/bin/python benchmarks/letter_size.py [--sizes 10000,30000,59000] [--shape paragraphs]
+        [--paragraph 1000] [--lift-total]
 
 Each letter is rendered in a fresh child process (DOCX and PDF, as issuing does; a preview
 renders only the PDF), which reports its wall time per format, the CPU time of the PDF (what
 the wall time is on an idle machine: rendering is one thread) and its peak memory (resident
 set, ``ru_maxrss``). The letter's text is the seed letters' own Thai body text repeated to
 size, so line breaking does real work. ``--shape``: ``paragraphs`` (body paragraphs of at most
-``--paragraph`` characters), ``items`` (one numbered list), ``references`` and ``enclosures``
-(those lists at their limit), ``limits`` (the largest letter the current limits accept).
+``--paragraph`` characters), ``items`` (one numbered list), ``references``, ``enclosures``
+and ``copies_to`` (that list, entries of ``--paragraph`` characters), ``limits`` (the
+costliest letter the limits accept: every list full, the body filling the total);
+``--lift-total`` measures beyond ``MAX_LETTER_CHARS``.
 Prints figures only; asserts nothing. The machine is shared (2 cores): run it when nothing
 heavy runs beside it, and say so beside any figure.
 """
@@ -146,7 +149,7 @@ def child(shape: str, size: int, paragraph: int, lift: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", default="10000,25000,50000,100000")
+    parser.add_argument("--sizes", default="10000,30000,59000")
     parser.add_argument("--shape", default="paragraphs")
     parser.add_argument("--paragraph", type=int, default=1000, help="characters a block")
     parser.add_argument("--lift-total", action="store_true", help="measure beyond MAX_LETTER_CHARS")

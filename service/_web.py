@@ -121,7 +121,7 @@ def check_clearance_grant(clearance: str | None, *, current: str | None = None) 
     """An administrator grants at most the clearance they hold themselves (to anyone, to
     themselves too): otherwise an administrator without clearance makes a cleared account
     and reads through it. ``current``: the account's clearance now, which may stay."""
-    if clearance and clearance != current and not can_see(clearance_of_user(), clearance):
+    if clearance and clearance != current and not can_see(user().clearance, clearance):
         raise Forbidden(
             f"clearance: ให้ชั้นความลับ {clearance} สูงกว่าชั้นความลับของตนเองไม่ได้ / you cannot "
             f"grant the clearance {clearance}, above your own"
@@ -131,15 +131,11 @@ def check_clearance_grant(clearance: str | None, *, current: str | None = None) 
 def check_acts_within_clearance(target: UserInfo) -> None:
     """Setting an account's password is a way to act as it: refused for an account cleared
     for letters the administrator may not see."""
-    if not can_see(clearance_of_user(), target.clearance):
+    if not can_see(user().clearance, target.clearance):
         raise Forbidden(
             f"ตั้งรหัสผ่านของ {target.name} ซึ่งมีชั้นความลับสูงกว่าของท่านไม่ได้ / you cannot set "
             f"the password of {target.name}, cleared above you"
         )
-
-
-def clearance_of_user() -> str | None:
-    return user().clearance
 
 
 # ---- requests --------------------------------------------------------------------------------

@@ -337,7 +337,14 @@ def logout() -> Any:
 
 
 def _confirm_password(user: Any, field: str = "current_password") -> None:
+    """The signed-in user's password typed again (a session left open must not be enough
+    to change it or to make a token), throttled like a login."""
+    limits: list[tuple[tuple[str, ...], int]] = [(("confirm", str(user.id)), MAX_FAILURES)]
+    if _throttle().blocked(limits) is not None:
+        th, en = _BLOCKED_MESSAGES["device"]
+        raise _web.TooManyAttempts(f"{th} / {en}")
     if _web.store().authenticate(user.name, request.form.get(field) or "") is None:
+        _throttle().fail(limits)
         raise BadRequest(f"{field}: รหัสผ่านเดิมไม่ถูกต้อง / wrong current password")
 
 

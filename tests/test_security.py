@@ -476,6 +476,16 @@ def test_a_user_makes_their_own_token_after_typing_their_password(app, client):
     assert refused.status_code == 404  # another user's token is not one's own
 
 
+def test_typing_ones_password_again_is_throttled_like_a_login(app, client):
+    """A session left open must not let someone guess the password on the account page."""
+    csrf = login(client, "clerk")
+    for _ in range(10):
+        client.post("/account/tokens", data={"csrf_token": csrf, "password": "a guess!"})
+    right = client.post("/account/tokens", data={"csrf_token": csrf, "password": PASSWORD})
+    assert right.status_code == 429
+    assert _store(app).tokens(_store(app).user_by_name("clerk").id) == []
+
+
 def test_an_uncleared_admin_grants_no_clearance_above_their_own(app, client):
     csrf = login(client, "admin")
     for clearance in ("ลับ", "ลับที่สุด"):
