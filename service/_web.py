@@ -257,8 +257,9 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     for key, value in pairs:
         if key in found:
+            shown = repr(key[:40])
             raise _bad_body(
-                f"มีชื่อช่อง {key!r} ซ้ำกันในออบเจกต์เดียว", f"the key {key!r} appears twice in one object"
+                f"มีชื่อช่อง {shown} ซ้ำกันในออบเจกต์เดียว", f"the key {shown} appears twice in one object"
             )
         found[key] = value
     return found

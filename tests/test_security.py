@@ -185,6 +185,26 @@ def test_a_session_past_its_expiry_ends_on_the_server(app, client):
     assert client.get("/").status_code == 302
 
 
+@pytest.mark.postgres
+def test_sessions_end_on_the_server_with_postgresql(tmp_path, postgres_server):
+    from saraban.service import close_app
+
+    app = make_app(tmp_path / "home", SARABAN_DATABASE_URL=postgres_server.create_database())
+    try:
+        add_users(app)
+        client, elsewhere = app.test_client(), app.test_client()
+        login(elsewhere, "clerk")
+        clerk = _store(app).user_by_name("clerk")
+        _store(app).set_password(clerk.id, "ข้าวเหนียวมะม่วงน้ำปลาหวาน")
+        assert elsewhere.get("/").status_code == 302
+        csrf = login(client, "clerk", "ข้าวเหนียวมะม่วงน้ำปลาหวาน")
+        taken = _cookie(client)
+        client.post("/logout", data={"csrf_token": csrf})
+        assert _with_cookie(app, taken).get("/").status_code == 302
+    finally:
+        close_app(app)
+
+
 # ---- where a login goes next ------------------------------------------------------------------
 
 
