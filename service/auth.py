@@ -302,7 +302,17 @@ def login() -> Any:
     if blocked is not None:
         login_audit(current_app).failed(archive, name, address, refused=True)
         th, en = _BLOCKED_MESSAGES[blocked[0]]
-        raise _web.TooManyAttempts(f"{th} / {en}")
+        if _web.wants_json():
+            raise _web.TooManyAttempts(f"{th} / {en}")
+        return (
+            render_template(
+                "login.html",
+                next=request.form.get("next", "")[:MAX_NEXT_LENGTH],
+                name=name,
+                error=f"{th} / {en}",
+            ),
+            429,
+        )
     user = _web.store().authenticate(name, password) if name else None
     if user is None:
         _throttle().fail(limits)
