@@ -112,17 +112,16 @@ _KIND_NAMES = {  # kind -> (English with article, Thai)
 MAX_LINE_CHARS = 500  # one-line text: names, salutation, addressee, position lines, contact
 MAX_SUBJECT_CHARS = 1_000
 MAX_PARAGRAPH_CHARS = 10_000  # one body paragraph or item, the closing, the footer
-MAX_LETTER_CHARS = 60_000  # everything a letter prints, together (about 35 A4 pages)
+MAX_LETTER_CHARS = 100_000  # everything a letter prints, together (about 55 A4 pages)
 MAX_ATTACHMENTS_TEXT_CHARS = 2_000_000  # searched, never rendered
 MAX_BODY_BLOCKS = 200
 MAX_LIST_ENTRIES = 200  # items of a body block
-# A character of a reference, an enclosure or a สำเนาส่ง line costs the renderer four to six
-# times one of the body (50 enclosures took 34 s, 50 copies_to lines 9 s); real letters have
-# a few of each, short.
+# What references, enclosures and สำเนาส่ง lines cost the renderer grows faster than their
+# number (20 enclosures of 500 characters took 4 s, 50 took 34 s); real letters have a few.
 MAX_REFERENCES = 10
 MAX_REFERENCE_CHARS = 500
 MAX_ENCLOSURES = 10
-MAX_ENCLOSURE_TITLE_CHARS = 200
+MAX_ENCLOSURE_TITLE_CHARS = 1_000
 MAX_COPIES_TO = 20
 MAX_COPY_TO_CHARS = 200
 MAX_LINES = 20  # address, position and owner-unit lines
@@ -617,10 +616,10 @@ class _Validator:
                     "(document)",
                     "too_long",
                     f"the letter prints {total:,} characters in all; the limit is "
-                    f"{MAX_LETTER_CHARS:,} (about 35 pages): split it, or send the rest as an "
+                    f"{MAX_LETTER_CHARS:,} (about 55 pages): split it, or send the rest as an "
                     "enclosure",
                     f"หนังสือทั้งฉบับยาว {total:,} อักขระ เกินกำหนด {MAX_LETTER_CHARS:,} อักขระ "
-                    "(ประมาณ ๓๕ หน้า) กรุณาแบ่งเป็นหลายฉบับ หรือส่งส่วนที่เหลือเป็นสิ่งที่ส่งมาด้วย",
+                    "(ประมาณ ๕๕ หน้า) กรุณาแบ่งเป็นหลายฉบับ หรือส่งส่วนที่เหลือเป็นสิ่งที่ส่งมาด้วย",
                 )
             )
 
