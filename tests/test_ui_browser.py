@@ -327,7 +327,11 @@ def test_import_a_seed_and_find_it(server, browser, shots):
     page.wait_for_load_state()
     assert "นค ๐๐๑๙.๓/๖๑๙/๒๕๖๕" in page.locator(".hits-list").inner_text()
     page.get_by_role("link", name="หน้าแรก").click()
-    assert page.locator("svg.chart").count() == 2
+    page.wait_for_url(f"{server}/")
+    # the seed is dated 2565, so the monthly chart may be empty when this test runs alone;
+    # the chart by unit counts it among the imported letters whatever the date
+    assert page.locator("figure").count() == 2
+    assert "นำเข้าจากภายนอก" in page.locator("svg.chart").last.get_attribute("aria-label")
     page.screenshot(path=shots / "ui-dashboard.png")
     assert errors == []
 
