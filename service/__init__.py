@@ -40,6 +40,7 @@ _BLUEPRINTS = (
     "admin",
     "jobs",
     "api",
+    "verify",
 )
 
 
@@ -119,7 +120,8 @@ def _install_hooks(app: Flask) -> None:
         if request.endpoint in ("static", "font"):
             return
         _web.load_user()
-        _web.check_csrf()
+        if request.blueprint != "verify":  # public and changes nothing: nothing to forge
+            _web.check_csrf()
 
     @app.after_request
     def _security_headers(response: Any) -> Any:
