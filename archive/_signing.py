@@ -289,6 +289,33 @@ def _stamp_lines(unit_name: str, moment: dt.datetime, self_signed: bool) -> list
     return lines
 
 
+@functools.cache
+def _stamp_font_bytes() -> bytes:
+    return _stamp_font_path().read_bytes()
+
+
+def _stamp_font_factory() -> Any:
+    from pyhanko.pdf_utils.font.api import FontEngineFactory
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
+
+    class StampFont(FontEngineFactory):
+        """Sarabun for the stamp text (pyHanko's own factory opens the font file and never
+        closes it)."""
+
+        def create_font_engine(self, writer: Any, obj_stream: Any = None) -> GlyphAccumulator:
+            if obj_stream is None and writer.stream_xrefs:
+                obj_stream = writer.prepare_object_stream()
+            return GlyphAccumulator(
+                writer=writer,
+                font_handle=io.BytesIO(_stamp_font_bytes()),
+                font_size=7,
+                bcp47_lang_code="th",
+                obj_stream=obj_stream,
+            )
+
+    return StampFont()
+
+
 def _sign_pdf(
     pdf: bytes,
     material: SigningMaterial,
@@ -308,7 +335,6 @@ def _sign_pdf(
         load_pem_private_key,
     )
     from pyhanko.pdf_utils import generic
-    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.sign import fields, signers
@@ -363,9 +389,7 @@ def _sign_pdf(
     writer.register_annotation(page_ref, writer.add_object(link))
     style = QRStampStyle(
         stamp_text="\n".join(line.replace("%", "%%") for line in lines),
-        text_box_style=TextBoxStyle(
-            font=GlyphAccumulatorFactory(str(_stamp_font_path())), font_size=7, leading=9
-        ),
+        text_box_style=TextBoxStyle(font=_stamp_font_factory(), font_size=7, leading=9),
         border_width=0,
         background=None,
         innsep=_STAMP_INNSEP,
