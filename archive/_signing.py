@@ -66,9 +66,14 @@ MAX_SIGNATURES_CHECKED = 8
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16): 128 random bits
 
 # The stamp sits in page one's top margin (2.5 cm, templates/letter.css), right of the
-# emblem and above the first line, so the issued layout needs no room made for it.
+# centred emblem and above the first line, so the issued layout needs no room made for it.
+# A memo's emblem and large heading reach higher (to about 1.6 cm from the top), so its
+# stamp is a lower band. tests/test_signing.py checks every kind against the words on the
+# page and reads the QR code back from the rendered page.
 _CM = 72 / 2.54
-STAMP_WIDTH, STAMP_TOP, STAMP_BOTTOM, STAMP_RIGHT = 6.4 * _CM, 0.35 * _CM, 2.3 * _CM, 2 * _CM
+STAMP_LEFT, STAMP_RIGHT = 12.6 * _CM, 19 * _CM  # from the page's left edge, A4
+STAMP_BAND = (0.35 * _CM, 2.3 * _CM)  # from the page's top edge
+MEMO_STAMP_BAND = (0.2 * _CM, 1.5 * _CM)
 _STAMP_FONT = "Sarabun-Regular.ttf"
 _STAMP_INNSEP = 2
 
@@ -323,6 +328,7 @@ def _sign_pdf(
     url: str,
     lines: list[str],
     location: str,
+    low_band: bool = False,
 ) -> bytes:
     """The issued PDF with one incremental update: the visible PAdES signature and a link
     over its QR code."""
@@ -361,20 +367,22 @@ def _sign_pdf(
     )
     writer = KeepIssuedMetadata(io.BytesIO(pdf))
     page_ref, _resources = writer.find_page_for_modification(0)
-    llx, lly, urx, ury = (float(v) for v in page_ref.get_object()["/MediaBox"])
+    llx, _lly, _urx, ury = (float(v) for v in page_ref.get_object()["/MediaBox"])
+    top, bottom = MEMO_STAMP_BAND if low_band else STAMP_BAND
     box = (
-        round(urx - STAMP_RIGHT - STAMP_WIDTH),
-        round(ury - STAMP_BOTTOM),
-        round(urx - STAMP_RIGHT),
-        round(ury - STAMP_TOP),
+        round(llx + STAMP_LEFT),
+        round(ury - bottom),
+        round(llx + STAMP_RIGHT),
+        round(ury - top),
     )
     qr_side = box[3] - box[1]
+    qr_rect = (box[2] - qr_side, box[1], box[2], box[3])
     link = generic.DictionaryObject(
         {
             generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
             generic.pdf_name("/Subtype"): generic.pdf_name("/Link"),
             generic.pdf_name("/Rect"): generic.ArrayObject(
-                [generic.FloatObject(v) for v in (box[2] - qr_side, box[1], box[2], box[3])]
+                [generic.FloatObject(v) for v in qr_rect]
             ),
             generic.pdf_name("/F"): generic.NumberObject(4),  # Print: PDF/A wants it set
             generic.pdf_name("/Border"): generic.ArrayObject([generic.NumberObject(0)] * 3),
@@ -487,6 +495,7 @@ def sign_letter(
         url=url,
         lines=_stamp_lines(signer_unit.name, now, material.self_signed),
         location=signer_unit.name,
+        low_band=archive.letter_document(letter_id).get("kind") == "memo",
     )
     sha = archive.files.put(signed)
     archive.files.put(material.cert_der)

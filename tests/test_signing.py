@@ -16,7 +16,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ARCHIVE_UNIT, make_letter
+from conftest import ARCHIVE_UNIT, DATA, make_letter
 from pdfa import embedded_files, pdfa_problems
 from pdfutil import pdftotext
 
@@ -139,27 +139,46 @@ def test_the_pdfa_checks_catch_what_signing_can_break(world):
     assert any(p.startswith("6.6.3") for p in pdfa_problems(plain))
 
 
-def test_the_stamp_sits_in_the_top_margin_clear_of_the_text(world):
+def _assert_stamp_clear(issued_pdf: bytes, signed_path: Path) -> None:
+    """The stamp lies in page one's top margin, inside the right margin, and covers no word
+    of the letter's text."""
     from pypdf import PdfReader
 
-    _archive, issued, signed, _ = world
-    page = PdfReader(signed.path).pages[0]
+    page = PdfReader(signed_path).pages[0]
     height = float(page.mediabox.height)
     widgets = [a.get_object() for a in page["/Annots"] if a.get_object()["/Subtype"] == "/Widget"]
     (widget,) = widgets
     x1, y1, x2, y2 = (float(v) for v in widget["/Rect"])
     assert y1 >= height - 2.5 * CM  # above the first line (the page's 2.5 cm top margin)
+    assert y2 - y1 >= 1.25 * CM  # room for a QR code a phone reads from paper
     assert x2 <= float(page.mediabox.width) - 2 * CM + 1  # within the right margin
     assert widget["/F"] & 4  # printed
     words = re.findall(
         r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)"',
-        pdftotext(issued.pdf_path.read_bytes(), "-bbox", "-f", "1", "-l", "1"),
+        pdftotext(issued_pdf, "-bbox", "-f", "1", "-l", "1"),
     )
     assert words
     for wx1, wy1, wx2, wy2 in ((float(v) for v in w) for w in words):
         top, bottom = height - wy1, height - wy2  # pdftotext measures from the top
-        overlaps = wx1 < x2 and wx2 > x1 and bottom < y2 and top > y1
-        assert not overlaps
+        assert not (wx1 < x2 and wx2 > x1 and bottom < y2 and top > y1)
+
+
+def test_the_stamp_sits_in_the_top_margin_clear_of_the_text(world):
+    _archive, issued, signed, _ = world
+    _assert_stamp_clear(issued.pdf_path.read_bytes(), signed.path)
+
+
+@pytest.mark.parametrize("kind", ["memo", "announcement", "stamped"])
+def test_the_stamp_clears_every_kind_of_letter(world, kind, tmp_path):
+    archive, *_ = world
+    doc = json.loads((DATA / "letters" / f"{kind}.letter.json").read_text("utf-8"))
+    doc.pop("ref_no", None)
+    doc.pop("date", None)
+    issued = archive.issue(doc, ARCHIVE_UNIT, actor="tester")
+    signed = sign_letter(archive, issued.id, actor="tester")
+    _assert_stamp_clear(issued.pdf_path.read_bytes(), signed.path)
+    assert pdfa_problems(signed.path.read_bytes()) == []
+    assert _qr_codes(signed.path.read_bytes(), tmp_path) == [signed.url]
 
 
 def _page_image(pdf: bytes, tmp_path: Path) -> Path:
@@ -171,6 +190,18 @@ def _page_image(pdf: bytes, tmp_path: Path) -> Path:
     )
     (image,) = tmp_path.glob("p*.png")
     return image
+
+
+def _qr_codes(pdf: bytes, tmp_path: Path) -> list[str]:
+    """The QR codes zxing-cpp reads on page one rendered at 150 dpi (a phone's view of a
+    printed page is no sharper)."""
+    import zxingcpp
+    from PIL import Image
+
+    image = Image.open(_page_image(pdf, tmp_path))
+    return [
+        c.text for c in zxingcpp.read_barcodes(image) if c.format == zxingcpp.BarcodeFormat.QRCode
+    ]
 
 
 def test_the_qr_code_on_the_page_opens_the_verification_page(world, tmp_path):
