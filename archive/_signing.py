@@ -294,6 +294,14 @@ def _stamp_lines(unit_name: str, moment: dt.datetime, self_signed: bool) -> list
     return lines
 
 
+@functools.lru_cache(maxsize=16)
+def _private_key(key_pem: bytes) -> Any:
+    """The unit's key, parsed once per process and key (it was checked when installed)."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    return load_pem_private_key(key_pem, None, unsafe_skip_rsa_key_validation=True)
+
+
 @functools.cache
 def _stamp_font_bytes() -> bytes:
     return _stamp_font_path().read_bytes()
@@ -334,16 +342,17 @@ def _sign_pdf(
     over its QR code."""
     from asn1crypto import keys as asn1_keys
     from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     from cryptography.hazmat.primitives.serialization import (
         Encoding,
         NoEncryption,
         PrivateFormat,
-        load_pem_private_key,
     )
     from pyhanko.pdf_utils import generic
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.pdf_utils.text import TextBoxStyle
     from pyhanko.sign import fields, signers
+    from pyhanko.sign.general import get_pyca_cryptography_hash
     from pyhanko.stamp import QRPosition, QRStampStyle
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -355,8 +364,23 @@ def _sign_pdf(
         def _update_meta(self) -> None:
             return
 
-    key = load_pem_private_key(material.key_pem, None)
-    signer = signers.SimpleSigner(
+    key = _private_key(material.key_pem)
+
+    class KeyLoadedOnce(signers.SimpleSigner):
+        """pyHanko parses the key again for each signature it makes (two per file: one to
+        measure, one to keep), and OpenSSL re-checks an RSA key each time (a third of a
+        second for 3072 bits); the key, checked when it was installed, is parsed once."""
+
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+            digest = get_pyca_cryptography_hash(digest_algorithm)
+            if mechanism == "rsassa_pkcs1v15" and isinstance(key, rsa.RSAPrivateKey):
+                return key.sign(data, padding.PKCS1v15(), digest)
+            if mechanism == "ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey):
+                return key.sign(data, ec.ECDSA(digest))
+            return super().sign_raw(data, digest_algorithm)
+
+    signer = KeyLoadedOnce(
         signing_cert=asn1_x509.Certificate.load(material.cert_der),
         signing_key=asn1_keys.PrivateKeyInfo.load(
             key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())

@@ -502,3 +502,22 @@ def test_the_commands(tmp_path, monkeypatch, capsys):
     (tmp_path / "changed.pdf").write_bytes(bytes(changed))
     assert main(["sign-check", str(tmp_path / "changed.pdf"), "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["authentic"] is False
+
+
+def test_signature_records_never_change(archive):
+    """On both databases: a signature row can be neither changed nor deleted (triggers)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    create_self_signed_key(archive, ARCHIVE_UNIT, actor="tester", days=30)
+    signed = sign_letter(archive, archive.issue(make_letter(), ARCHIVE_UNIT, actor="t").id)
+    for statement in (
+        "UPDATE signatures SET token = 'x' WHERE id = :id",
+        "UPDATE signatures SET sha256 = 'x' WHERE id = :id",
+        "DELETE FROM signatures WHERE id = :id",
+    ):
+        with pytest.raises(DBAPIError, match="never changed or deleted"):
+            with archive.engine.begin() as connection:
+                connection.execute(text(statement), {"id": signed.id})
+    assert letter_for_token(archive, signed.token).ref_no == signed.ref_no
+    assert archive.verify() == []
