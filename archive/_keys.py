@@ -157,9 +157,11 @@ def is_self_signed(cert: x509.Certificate) -> bool:
     """Issued by itself: its own key verifies its signature (not only a matching name)."""
     if cert.issuer != cert.subject:
         return False
+    from cryptography.exceptions import InvalidSignature
+
     try:
         cert.verify_directly_issued_by(cert)
-    except (ValueError, TypeError, Exception):  # noqa: B014 - InvalidSignature and kin
+    except (ValueError, TypeError, InvalidSignature):
         return False
     return True
 

@@ -94,6 +94,8 @@ class Signature(Base):
     sha256: Mapped[str] = mapped_column(String(64), unique=True)  # the signed PDF
     issued_sha256: Mapped[str] = mapped_column(String(64))  # the PDF/A it was made from
     certificate_sha256: Mapped[str] = mapped_column(String(64))  # stored in files/ too
+    # The timestamp authority's certificate (B-T; stored in files/), trusted as it was then.
+    tsa_certificate_sha256: Mapped[str | None] = mapped_column(String(64))
     self_signed: Mapped[bool] = mapped_column(Boolean)
     signed_at: Mapped[dt.datetime]
     signed_by: Mapped[str] = mapped_column(String(200))
@@ -120,6 +122,7 @@ class SignedLetter:
     signed_at: dt.datetime
     signed_by: str
     path: Path
+    timestamped: bool  # PAdES B-T: the signature carries a timestamp authority's token
     new: bool  # made by this call (False: an earlier copy signed with the same key)
 
     def as_dict(self) -> dict[str, Any]:
@@ -176,10 +179,12 @@ class SignatureCheck:
     signed_at: dt.datetime | None
     certificate_sha256: str | None
     error: str | None = None
+    timestamp: dt.datetime | None = None  # a timestamp authority's time, when it holds
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["signed_at"] = self.signed_at.isoformat() if self.signed_at else None
+        d["timestamp"] = self.timestamp.isoformat() if self.timestamp else None
         return d
 
 
@@ -240,6 +245,89 @@ def base_url(value: str | None = None) -> str:
             f"an http(s) address such as https://saraban.example.go.th, not {raw!r}"
         )
     return raw.rstrip("/")
+
+
+def timestamper(url: str | None = None) -> Any:
+    """A client of the timestamp authority SARABAN_TSA_URL (or ``url``), or None: B-B."""
+    raw = (url if url is not None else settings.get("SARABAN_TSA_URL")).strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not raw.isascii():
+        raise SarabanError(
+            f"SARABAN_TSA_URL: ต้องเป็นที่อยู่เว็บของผู้ให้บริการประทับเวลา / must be the http(s) "
+            f"address of an RFC 3161 timestamp authority, not {raw!r}"
+        )
+    return _timestamp_client(raw)
+
+
+_TSA_TIMEOUT = 15  # seconds
+_TSA_MAX_REPLY = 1024 * 1024
+
+
+def _timestamp_client(url: str) -> Any:
+    import asyncio
+    import urllib.error
+    import urllib.request
+
+    from asn1crypto import tsp
+    from pyhanko.sign.timestamps.api import TimeStamper
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+    class UrllibTimeStamper(TimeStamper):
+        """RFC 3161 over HTTP with the standard library, each connection closed when its
+        answer is read (pyHanko's aiohttp client can leave its socket to the garbage
+        collector when the event loop of a synchronous call ends)."""
+
+        async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
+            def post() -> bytes:
+                request = urllib.request.Request(
+                    url,
+                    data=req.dump(),
+                    headers={
+                        "Content-Type": "application/timestamp-query",
+                        "Accept": "application/timestamp-reply",
+                    },
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=_TSA_TIMEOUT) as response:
+                        kind = response.headers.get("Content-Type")
+                        body = response.read(_TSA_MAX_REPLY + 1)
+                except (OSError, urllib.error.URLError) as exc:
+                    raise TimestampRequestError(f"{url}: {exc}") from exc
+                if kind != "application/timestamp-reply" or len(body) > _TSA_MAX_REPLY:
+                    raise TimestampRequestError(f"{url}: not a timestamp reply ({kind})")
+                return body
+
+            return tsp.TimeStampResp.load(await asyncio.to_thread(post))
+
+    return UrllibTimeStamper()
+
+
+def _timestamp_certificate(signed: bytes, cert_der: bytes) -> bytes | None:
+    """The certificate of the timestamp authority that stamped ``signed`` (DER), if its
+    token holds (checked by pyHanko's validator with that certificate as trusted)."""
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.general import extract_certificate_info
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    (embedded,) = PdfFileReader(io.BytesIO(signed)).embedded_signatures
+    tokens = [
+        attr["values"][0]["content"]
+        for attr in embedded.signer_info["unsigned_attrs"] or []
+        if attr["type"].native == "signature_time_stamp_token"
+    ]
+    if len(tokens) != 1:
+        return None
+    tsa_cert = extract_certificate_info(tokens[0]).signer_cert
+    roots = [asn1_x509.Certificate.load(cert_der), tsa_cert]
+    context = ValidationContext(trust_roots=roots, allow_fetching=False)
+    token = validate_pdf_signature(embedded, context).timestamp_validity
+    if token is None or not (token.intact and token.valid and token.trusted):
+        return None
+    return bytes(tsa_cert.dump())
 
 
 def verify_url(token: str, base: str | None = None) -> str:
@@ -337,6 +425,7 @@ def _sign_pdf(
     lines: list[str],
     location: str,
     low_band: bool = False,
+    stamper: Any = None,
 ) -> bytes:
     """The issued PDF with one incremental update: the visible PAdES signature and a link
     over its QR code."""
@@ -437,6 +526,7 @@ def _sign_pdf(
     pdf_signer = signers.PdfSigner(
         meta,
         signer=signer,
+        timestamper=stamper,
         stamp_style=style,
         new_field_spec=fields.SigFieldSpec(sig_field_name=SIGNATURE_FIELD, on_page=0, box=box),
     )
@@ -461,6 +551,7 @@ def _signed_letter(
         signed_at=row.signed_at,
         signed_by=row.signed_by,
         path=archive.files.path(row.sha256),
+        timestamped=row.tsa_certificate_sha256 is not None,
         new=new,
     )
 
@@ -504,7 +595,13 @@ def sign_letter(
                 Signature.letter_id == letter_id, Signature.certificate_sha256 == cert_sha
             )
         )
-    if existing is not None and archive.files.check(existing.sha256) is None:
+    if existing is not None:
+        damaged = archive.files.check(existing.sha256)
+        if damaged:
+            raise SarabanError(
+                f"สำเนาที่ลงนามไว้ของหนังสือ {letter_id} เสียหาย / the signed copy of letter "
+                f"{letter_id} is damaged (run saraban verify): {damaged}"
+            )
         return _signed_letter(archive, existing, record.ref_no or "", signer_unit.prefix, False)
 
     problem = archive.files.check(record.pdf_sha256)
@@ -512,22 +609,44 @@ def sign_letter(
         raise SarabanError(f"ไฟล์ PDF ที่ออกไว้เสียหาย ลงนามไม่ได้ / the issued PDF is damaged: {problem}")
     token = secrets.token_urlsafe(16)
     url = verify_url(token, base)
+    stamper = timestamper()
     now = utcnow()
-    signed = _sign_pdf(
-        archive.files.read(record.pdf_sha256),
-        material,
-        url=url,
-        lines=_stamp_lines(signer_unit.name, now, material.self_signed),
-        location=signer_unit.name,
-        low_band=archive.letter_document(letter_id).get("kind") == "memo",
-    )
+    try:
+        signed = _sign_pdf(
+            archive.files.read(record.pdf_sha256),
+            material,
+            url=url,
+            lines=_stamp_lines(signer_unit.name, now, material.self_signed),
+            location=signer_unit.name,
+            low_band=archive.letter_document(letter_id).get("kind") == "memo",
+            stamper=stamper,
+        )
+    except Exception as exc:
+        from pyhanko.sign.timestamps.common_utils import TimestampRequestError
+
+        if not isinstance(exc, TimestampRequestError):
+            raise
+        raise SarabanError(
+            f"SARABAN_TSA_URL: ขอประทับเวลาไม่สำเร็จ / the timestamp authority did not answer: {exc}",
+            status=502,
+        ) from exc
+    tsa_der = _timestamp_certificate(signed, material.cert_der) if stamper is not None else None
+    if stamper is not None and tsa_der is None:
+        raise SarabanError(
+            "SARABAN_TSA_URL: ตราประทับเวลาที่ได้รับใช้ไม่ได้ / the timestamp token received does not hold",
+            status=502,
+        )
+    tsa_sha = hashlib.sha256(tsa_der).hexdigest() if tsa_der else None
     sha = archive.files.put(signed)
     archive.files.put(material.cert_der)
+    if tsa_der:
+        archive.files.put(tsa_der)
     try:
         with archive._write() as s:
             for digest, data, media_type in (
                 (sha, signed, PDF_TYPE),
                 (cert_sha, material.cert_der, CERT_TYPE),
+                *([(tsa_sha, tsa_der, CERT_TYPE)] if tsa_sha and tsa_der else []),
             ):
                 s.execute(
                     archive._insert(StoredFile)
@@ -542,6 +661,7 @@ def sign_letter(
                 sha256=sha,
                 issued_sha256=record.pdf_sha256,
                 certificate_sha256=cert_sha,
+                tsa_certificate_sha256=tsa_sha,
                 self_signed=material.self_signed,
                 signed_at=now,
                 signed_by=actor,
@@ -559,6 +679,7 @@ def sign_letter(
                     "sha256": sha,
                     "issued_sha256": record.pdf_sha256,
                     "certificate_sha256": cert_sha,
+                    "tsa_certificate_sha256": tsa_sha,
                     "self_signed": material.self_signed,
                 },
             )
@@ -566,7 +687,15 @@ def sign_letter(
         # Another process signed it with the same key a moment ago: keep its copy, and
         # take back the file that nobody will record.
         archive.files.path(sha).unlink(missing_ok=True)
-        return sign_letter(archive, letter_id, unit, actor=actor, base=base)
+        with archive._read() as s:
+            earlier = s.scalar(
+                select(Signature).where(
+                    Signature.letter_id == letter_id, Signature.certificate_sha256 == cert_sha
+                )
+            )
+        if earlier is None:
+            raise
+        return _signed_letter(archive, earlier, record.ref_no or "", signer_unit.prefix, False)
     return _signed_letter(archive, row, record.ref_no or "", signer_unit.prefix, True)
 
 
@@ -647,6 +776,13 @@ def _trust_roots(archive: Archive) -> dict[str, bytes]:
     roots: dict[str, bytes] = {}
     with archive._read() as s:
         shas = set(s.scalars(select(Signature.certificate_sha256).distinct()))
+        shas |= set(
+            s.scalars(
+                select(Signature.tsa_certificate_sha256)
+                .where(Signature.tsa_certificate_sha256.is_not(None))
+                .distinct()
+            )
+        )
     for sha in sorted(shas):
         if archive.files.check(sha) is None:
             roots[sha] = archive.files.read(sha)
@@ -689,8 +825,10 @@ def _check_signatures(
         try:
             status = validate_pdf_signature(sig, context)
             cert = status.signing_cert
+            token = status.timestamp_validity
+            token_holds = token is None or bool(token.intact and token.valid and token.trusted)
             check = SignatureCheck(
-                valid=bool(status.intact and status.valid and status.trusted),
+                valid=bool(status.intact and status.valid and status.trusted and token_holds),
                 intact=bool(status.intact),
                 trusted=bool(status.trusted),
                 covers_whole_file=status.coverage is not None
@@ -699,6 +837,7 @@ def _check_signatures(
                 self_signed=_asn1_self_signed(cert.dump()),
                 signed_at=status.signer_reported_dt,
                 certificate_sha256=hashlib.sha256(cert.dump()).hexdigest(),
+                timestamp=token.timestamp if token is not None and token_holds else None,
             )
         except Exception as exc:  # noqa: BLE001 - a broken signature is an answer, not a 500
             check = SignatureCheck(

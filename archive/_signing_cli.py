@@ -217,6 +217,8 @@ def _sign(args: argparse.Namespace) -> int:
     _say(f"  ตรวจสอบได้ที่ / verify at: {signed.url}")
     if not signed.new:
         _say("  (ลงนามไว้แล้วด้วยกุญแจนี้ / signed earlier with this key: the same file)")
+    if signed.timestamped:
+        _say("  ประทับเวลาโดยผู้ให้บริการประทับเวลา / timestamped by the authority (PAdES B-T)")
     if signed.self_signed:
         _say("  ! ใบรับรองทดลองที่ลงนามเอง / a self-signed certificate, for trying only")
     return 0

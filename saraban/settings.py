@@ -78,6 +78,13 @@ SETTINGS: tuple[Setting, ...] = (
         "reach, such as https://saraban.example.go.th.",
     ),
     Setting(
+        "SARABAN_TSA_URL",
+        "",
+        "Address of an RFC 3161 timestamp authority. Set: every signed letter carries its "
+        "timestamp (PAdES B-T), and the authority's certificate is kept as trusted. Empty: "
+        "signatures are PAdES B-B, timed by this server's clock.",
+    ),
+    Setting(
         "SARABAN_TOKENIZER",
         "nlpo3",
         "Thai segmentation engine of the search index: nlpo3 (Rust, fast) or newmm "

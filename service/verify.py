@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from saraban.archive import FileCheck, PublicLetter, check_file, letter_for_token
 from saraban.archive._signing import MAX_CHECK_BYTES
@@ -27,6 +28,7 @@ from saraban.service._web import archive, error_body, json_ok
 bp = Blueprint("verify", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 _PDF_TYPES = ("application/pdf", "application/octet-stream")
+_MB = MAX_CHECK_BYTES // (1024 * 1024)
 
 
 @bp.before_request
@@ -51,6 +53,14 @@ def _json_errors(view: F) -> F:
             return view(*args, **kwargs)
         except SarabanError as error:
             return json_ok(error_body(error), error.status)
+        except HTTPException as error:  # a body over the limit, a broken multipart form
+            status = error.code or 400
+            message = (
+                f"ไฟล์ใหญ่เกิน {_MB} MB / the upload is larger than {_MB} MB"
+                if status == 413
+                else f"คำขอไม่ถูกต้อง / bad request: {error.description}"
+            )
+            return json_ok(error_body(SarabanError(message, status=status)), status)
 
     return cast(F, wrapped)
 
@@ -65,10 +75,7 @@ def _uploaded() -> bytes:
     else:
         raise BadRequest("file: เลือกไฟล์ PDF ที่จะตรวจสอบ / choose the PDF file to check")
     if len(data) > MAX_CHECK_BYTES:
-        raise TooLarge(
-            f"file: ไฟล์ใหญ่เกิน {MAX_CHECK_BYTES // (1024 * 1024)} MB / the file is larger "
-            f"than {MAX_CHECK_BYTES // (1024 * 1024)} MB"
-        )
+        raise TooLarge(f"file: ไฟล์ใหญ่เกิน {_MB} MB / the file is larger than {_MB} MB")
     return data
 
 

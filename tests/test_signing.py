@@ -36,7 +36,7 @@ from saraban.archive import (
 )
 from saraban.archive._signing import TOKEN_RE
 from saraban.cli import main
-from saraban.errors import NotFound
+from saraban.errors import NotFound, SarabanError
 
 pytestmark = pytest.mark.pdf
 
@@ -521,3 +521,123 @@ def test_signature_records_never_change(archive):
                 connection.execute(text(statement), {"id": signed.id})
     assert letter_for_token(archive, signed.token).ref_no == signed.ref_no
     assert archive.verify() == []
+
+
+# ---- PAdES B-T: a timestamp authority run here ------------------------------------------------
+
+
+@pytest.fixture
+def timestamp_authority():
+    """An RFC 3161 timestamp authority over HTTP on a loopback port: pyHanko's own TSA
+    logic (DummyTimeStamper) behind http.server, with its own certificate (extended key
+    usage timeStamping). Yields (URL, the TSA's certificate in DER)."""
+    import http.server
+    import threading
+
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import tsp
+    from asn1crypto import x509 as asn1_x509
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+    )
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    now = dt.datetime.now(dt.UTC)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Timestamp Authority")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    der = cert.public_bytes(Encoding.DER)
+    stamper = DummyTimeStamper(
+        tsa_cert=asn1_x509.Certificate.load(der),
+        tsa_key=asn1_keys.PrivateKeyInfo.load(
+            key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+        ),
+    )
+    served = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            reply = stamper.request_tsa_response(request).dump()
+            served.append(self.headers["Content-Type"])
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/tsa", der, served
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_with_a_timestamp_authority_the_signature_is_b_t(
+    tmp_path, monkeypatch, timestamp_authority
+):
+    from pyhanko.keys import load_certs_from_pemder_data
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    url, tsa_der, served = timestamp_authority
+    monkeypatch.setenv("SARABAN_TSA_URL", url)
+    archive = open_archive(tmp_path / "home")
+    try:
+        archive.add_unit(ARCHIVE_UNIT, UNIT_NAME, actor="tester")
+        create_self_signed_key(archive, ARCHIVE_UNIT, actor="tester")
+        issued = archive.issue(make_letter(), ARCHIVE_UNIT, actor="tester")
+        signed = sign_letter(archive, issued.id, actor="tester")
+        assert signed.timestamped and set(served) == {"application/timestamp-query"}
+        data = signed.path.read_bytes()
+
+        from asn1crypto import x509 as asn1_x509
+
+        roots = [
+            *load_certs_from_pemder_data(_cert_pem(archive)),
+            asn1_x509.Certificate.load(tsa_der),
+        ]
+        (embedded,) = PdfFileReader(io.BytesIO(data)).embedded_signatures
+        status = validate_pdf_signature(embedded, ValidationContext(trust_roots=roots))
+        token = status.timestamp_validity
+        assert status.bottom_line and token is not None
+        assert token.intact and token.valid and token.trusted
+        assert abs(token.timestamp - signed.signed_at) < dt.timedelta(minutes=1)
+        # The archive kept the authority's certificate, and trusts it when checking.
+        result = check_file(archive, data)
+        assert result.authentic and result.signatures[0].timestamp == token.timestamp
+        assert pdfa_problems(data) == []
+        assert archive.verify() == []
+
+        monkeypatch.setenv("SARABAN_TSA_URL", "http://127.0.0.1:9/nothing-listens-here")
+        other = archive.issue(make_letter(), ARCHIVE_UNIT, actor="tester")
+        with pytest.raises(SarabanError, match="timestamp authority") as failed:
+            sign_letter(archive, other.id, actor="tester")
+        assert failed.value.status == 502 and signed_copies(archive, other.id) == []
+        assert archive.verify() == []  # nothing half-stored
+    finally:
+        archive.close()

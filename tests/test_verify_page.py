@@ -86,6 +86,14 @@ def test_errors_in_the_one_shape(site):
             ),
             413,
         ),
+        (
+            client.post(
+                "/v.json",
+                data=b"x" * (MAX_CHECK_BYTES + 100_000),
+                content_type="application/pdf",
+            ),
+            413,
+        ),
     ):
         assert response.status_code == status
         body = response.get_json()
@@ -166,4 +174,5 @@ def test_the_page_on_a_phone(site, tmp_path):
             browser.close()
     finally:
         server.shutdown()
+        server.server_close()
         thread.join()

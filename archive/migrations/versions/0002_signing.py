@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(64), nullable=False, unique=True),
         sa.Column("issued_sha256", sa.String(64), nullable=False),
         sa.Column("certificate_sha256", sa.String(64), nullable=False),
+        sa.Column("tsa_certificate_sha256", sa.String(64)),
         sa.Column("self_signed", sa.Boolean, nullable=False),
         sa.Column("signed_at", sa.DateTime, nullable=False),
         sa.Column("signed_by", sa.String(200), nullable=False),
