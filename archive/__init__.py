@@ -7,6 +7,8 @@ register, references between letters, retention, and verification.
 >>> issued = archive.issue(letter, "นค ๐๐๑๙.๓", actor="clerk")
 >>> issued.ref_no, issued.pdf_path
 >>> archive.verify()                             # [] when all is well
+>>> create_self_signed_key(archive, "นค ๐๐๑๙.๓", actor="clerk")   # or import_key_pkcs12
+>>> signed_pdf = sign_issued(archive, issued.id)  # PAdES, with the verification QR code
 """
 
 from saraban.archive._archive import (
@@ -28,6 +30,14 @@ from saraban.archive._archive import (
     with_unit_defaults,
 )
 from saraban.archive._db import Database
+from saraban.archive._keys import (
+    SigningKeyError,
+    UnitKey,
+    create_self_signed_key,
+    import_key_pem,
+    import_key_pkcs12,
+    list_signing_keys,
+)
 from saraban.archive._models import SHOWN_STATUSES, UTCDateTime, utcnow
 from saraban.archive._registers import (
     Table,
@@ -36,30 +46,58 @@ from saraban.archive._registers import (
     retention_due,
 )
 from saraban.archive._registers import write as write_table
+from saraban.archive._signing import (
+    FileCheck,
+    PublicLetter,
+    SignatureCheck,
+    SignedLetter,
+    SigningRefused,
+    check_file,
+    letter_for_token,
+    sign_issued,
+    sign_letter,
+    signed_copies,
+)
 
 __all__ = [
     "SHOWN_STATUSES",
     "Archive",
     "AuditEntry",
     "Database",
+    "FileCheck",
     "IndexableLetter",
     "IssueFailed",
     "IssuedLetter",
     "LetterRecord",
+    "PublicLetter",
     "ReceivedRecord",
     "RegisterInfo",
     "Reservation",
+    "SignatureCheck",
+    "SignedLetter",
+    "SigningKeyError",
+    "SigningRefused",
     "StoredOriginal",
     "Table",
     "Thread",
     "UTCDateTime",
     "UnitInfo",
+    "UnitKey",
+    "check_file",
+    "create_self_signed_key",
     "default_actor",
+    "import_key_pem",
+    "import_key_pkcs12",
     "incoming_register",
     "init_app",
+    "letter_for_token",
+    "list_signing_keys",
     "open_archive",
     "outgoing_register",
     "retention_due",
+    "sign_issued",
+    "sign_letter",
+    "signed_copies",
     "utcnow",
     "with_unit_defaults",
     "write_table",

@@ -71,6 +71,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Python, slower) or postgres (full-text tables in the archive's PostgreSQL database).",
     ),
     Setting(
+        "SARABAN_BASE_URL",
+        "http://localhost:8000",
+        "Public address of this service, printed in the QR code of every signed letter "
+        "(its verification page is BASE_URL/v/TOKEN): set it to the address recipients "
+        "reach, such as https://saraban.example.go.th.",
+    ),
+    Setting(
+        "SARABAN_TSA_URL",
+        "",
+        "Address of an RFC 3161 timestamp authority. Set: every signed letter carries its "
+        "timestamp (PAdES B-T), and the authority's certificate is kept as trusted. Empty: "
+        "signatures are PAdES B-B, timed by this server's clock.",
+    ),
+    Setting(
         "SARABAN_TOKENIZER",
         "nlpo3",
         "Thai segmentation engine of the search index: nlpo3 (Rust, fast) or newmm "

@@ -40,6 +40,7 @@ _BLUEPRINTS = (
     "admin",
     "jobs",
     "api",
+    "verify",
 )
 
 
@@ -120,7 +121,8 @@ def _install_hooks(app: Flask) -> None:
         if request.endpoint in ("static", "font"):
             return
         _web.load_user()
-        _web.check_csrf()
+        if request.blueprint != "verify":  # public and changes nothing: nothing to forge
+            _web.check_csrf()
         _web.check_text_input()
 
     app.after_request(_web.security_headers)

@@ -1,0 +1,178 @@
+"""The public verification page of signed letters (service/verify.py), through the Flask
+test client and, at 360 px, in headless Chromium against a real server."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import ARCHIVE_UNIT, make_letter
+
+from saraban.archive import create_self_signed_key, open_archive, sign_letter
+from saraban.archive._signing import MAX_CHECK_BYTES
+from saraban.service import close_app, create_app
+
+pytestmark = pytest.mark.pdf
+
+UNIT_NAME = "ศาลากลางจังหวัดหนองคาย"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The service over an archive with two signed letters."""
+    home = tmp_path_factory.mktemp("verify") / "home"
+    with open_archive(home) as archive:
+        archive.add_unit(ARCHIVE_UNIT, UNIT_NAME, actor="tester")
+        create_self_signed_key(archive, ARCHIVE_UNIT, actor="tester")
+        signed = [
+            sign_letter(
+                archive,
+                archive.issue(make_letter(subject), ARCHIVE_UNIT, actor="tester").id,
+                actor="tester",
+            )
+            for subject in ("ขอเชิญประชุมคณะทำงาน", "ขอส่งรายงานผลการดำเนินงาน")
+        ]
+    app = create_app({"SARABAN_HOME": str(home), "TESTING": True})
+    try:
+        yield app, signed
+    finally:
+        close_app(app)
+
+
+def _upload(data: bytes) -> dict:
+    return {"file": (io.BytesIO(data), "letter.pdf")}
+
+
+def test_the_json_twins(site):
+    app, (first, _second) = site
+    client = app.test_client()
+    got = client.get(f"/v/{first.token}.json")
+    assert got.status_code == 200
+    letter = got.get_json()["letter"]
+    assert letter["ref_no"] == first.ref_no and letter["unit_name"] == UNIT_NAME
+    assert letter["self_signed"] is True and letter["status"] == "issued"
+    assert set(letter) == {
+        "ref_no", "date", "unit", "unit_name", "status", "cancelled_on", "signed_by_unit",
+        "signed_by_unit_name", "signed_at", "self_signed", "certificate_sha256",
+    }  # fmt: skip
+    data = first.path.read_bytes()
+    for path, body, kwargs in (
+        ("/v.json", _upload(data), {}),
+        (f"/v/{first.token}.json", _upload(data), {}),
+        ("/v.json", data, {"content_type": "application/pdf"}),
+    ):
+        checked = client.post(path, data=body, **kwargs)  # no session, no CSRF token
+        assert checked.status_code == 200, checked.data[:200]
+        answer = checked.get_json()
+        assert answer["ok"] and answer["authentic"] and answer["match"] == "signed"
+        assert answer["signatures"][0]["valid"] is True
+
+
+def test_errors_in_the_one_shape(site):
+    app, (first, _second) = site
+    client = app.test_client()
+    for response, status in (
+        (client.get("/v/AAAAAAAAAAAAAAAAAAAAAA.json"), 404),
+        (client.post("/v/AAAAAAAAAAAAAAAAAAAAAA.json", data=_upload(b"%PDF")), 404),
+        (client.post("/v.json", data={}), 400),
+        (client.post("/v.json", data=_upload(b"")), 400),
+        (
+            client.post(
+                "/v.json", data=b"x" * (MAX_CHECK_BYTES + 1), content_type="application/pdf"
+            ),
+            413,
+        ),
+        (
+            client.post(
+                "/v.json",
+                data=b"x" * (MAX_CHECK_BYTES + 100_000),
+                content_type="application/pdf",
+            ),
+            413,
+        ),
+    ):
+        assert response.status_code == status
+        body = response.get_json()
+        assert set(body) == {"ok", "error", "status"} and body["status"] == status
+        assert body["ok"] is False and body["error"]
+    page = client.get("/v/AAAAAAAAAAAAAAAAAAAAAA")
+    assert page.status_code == 404 and "ไม่พบหนังสือตามคิวอาร์โค้ดนี้" in page.get_data(True)
+    assert client.get(f"/v/{first.letter_id}").status_code == 404  # the id opens nothing
+
+
+def test_an_upload_on_the_page(site):
+    app, (first, second) = site
+    client = app.test_client()
+    page = client.get(f"/v/{first.token}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and first.ref_no in html and "ใบรับรองทดลอง" in html
+    assert 'name="csrf_token"' not in html
+    data = first.path.read_bytes()
+    good = client.post(f"/v/{first.token}", data=_upload(data)).get_data(as_text=True)
+    assert "ถูกต้อง: ไฟล์นี้ตรงกับหนังสือที่สารบรรณนี้ลงนามทุกไบต์" in good
+    changed = bytearray(data)
+    changed[len(changed) // 2] ^= 0x20
+    bad = client.post(f"/v/{first.token}", data=_upload(bytes(changed))).get_data(as_text=True)
+    assert "ถูกต้อง:" not in bad and "ไม่ตรงกับหนังสือของคิวอาร์โค้ดนี้" in bad
+    assert "ลายมือชื่ออิเล็กทรอนิกส์ไม่ถูกต้อง" in bad
+    other = client.post(f"/v/{first.token}", data=_upload(second.path.read_bytes()))
+    assert "ไฟล์นี้ไม่ใช่หนังสือของคิวอาร์โค้ดนี้" in other.get_data(as_text=True)
+    assert second.ref_no in other.get_data(as_text=True)
+    general = client.post("/v", data=_upload(second.path.read_bytes())).get_data(as_text=True)
+    assert "ถูกต้อง:" in general
+    hostile = client.post("/v", data=_upload(b"<script>alert(1)</script>"))
+    assert hostile.status_code == 200 and "<script>alert" not in hostile.get_data(as_text=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.browser
+def test_the_page_on_a_phone(site, tmp_path):
+    """360 px wide: nothing wider than the screen, the file chosen and checked."""
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{chromium} not found: run scripts/setup --test")
+        pytest.skip(f"{chromium} not found")
+    from playwright.sync_api import sync_playwright
+    from werkzeug.serving import make_server
+
+    app, (first, _second) = site
+    server = make_server("127.0.0.1", _free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(first.path.read_bytes())
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=chromium,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            page = browser.new_page(viewport={"width": 360, "height": 740}, locale="th-TH")
+            page.goto(f"http://127.0.0.1:{server.server_port}/v/{first.token}")
+            assert page.get_by_role("heading", name="มีหนังสือฉบับนี้ในสารบรรณ").is_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360
+            page.set_input_files("#verify-file", str(pdf))
+            page.get_by_role("button", name="ตรวจสอบไฟล์").click()
+            page.wait_for_selector("#result-head")
+            assert "ถูกต้อง" in page.inner_text("#result-head")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360
+            if os.environ.get("SARABAN_UI_SHOTS"):
+                page.screenshot(
+                    path=str(Path(os.environ["SARABAN_UI_SHOTS"]) / "verify-phone.png"),
+                    full_page=True,
+                )
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
