@@ -51,7 +51,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from saraban import settings
 from saraban.archive import _audit, _db, _references
 from saraban.archive._files import FileStore
 from saraban.archive._models import (
@@ -77,6 +76,7 @@ from saraban.archive._models import (
 )
 from saraban.archive._process import crashpoint, pid_alive, worker_alive, worker_token
 from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound, Problem, SarabanError
+from saraban.settings import Settings
 from saraban.thai import RefNo, RefNoError, be_year, parse_ref_no
 
 DEFAULT_RETENTION_YEARS = 10
@@ -95,18 +95,22 @@ class Renderer(Protocol):
     def render_pdf(self, letter: dict, *, pdfa: bool = False) -> bytes: ...
 
 
-class _TemplatesRenderer:
-    """The real renderers, imported on first use (WeasyPrint is slow to import)."""
+class TemplatesRenderer:
+    """The real renderers, imported on first use (WeasyPrint is slow to import), printing
+    ``emblem`` (the setting SARABAN_GARUDA_IMAGE; None: the placeholder)."""
+
+    def __init__(self, emblem: Path | None = None) -> None:
+        self.emblem = emblem
 
     def render_docx(self, letter: dict) -> bytes:
         from saraban.templates import render_docx
 
-        return render_docx(letter)
+        return render_docx(letter, emblem=self.emblem)
 
     def render_pdf(self, letter: dict, *, pdfa: bool = False) -> bytes:
         from saraban.templates import render_pdf
 
-        return render_pdf(letter, pdfa=pdfa)
+        return render_pdf(letter, pdfa=pdfa, emblem=self.emblem)
 
 
 class IssueFailed(SarabanError):
@@ -448,7 +452,7 @@ class Archive:
         self.files = FileStore(home / "files")
         self._database = _db.Database(url)
         self._lock_path = _db.sqlite_lock_path(url)
-        self._renderer: Renderer = renderer or _TemplatesRenderer()
+        self.renderer: Renderer = renderer or TemplatesRenderer()
 
     # ---- plumbing -----------------------------------------------------------------------------
 
@@ -872,8 +876,8 @@ class Archive:
 
     def _render(self, doc: dict[str, Any], kind: str) -> bytes:
         if kind == "docx":
-            return self._renderer.render_docx(doc)
-        return self._renderer.render_pdf(doc, pdfa=True)
+            return self.renderer.render_docx(doc)
+        return self.renderer.render_pdf(doc, pdfa=True)
 
     def _complete(
         self,
@@ -1783,16 +1787,24 @@ def _media_type(name: str) -> str:
     }.get(suffix, "application/octet-stream")
 
 
-def init_app(app: Any) -> Archive:
-    """Open the archive for a Flask app and keep it in ``app.extensions["archive"]``.
-
-    Reads ``SARABAN_HOME`` and ``SARABAN_DATABASE_URL`` from ``app.config`` (falling back to
-    the settings); takes the app as a plain object, so this package never imports Flask.
-    """
-    home = app.config.get("SARABAN_HOME") or settings.home()
-    opened = open_archive(home, app.config.get("SARABAN_DATABASE_URL") or None)
+def init_app(app: Any, settings: Settings) -> Archive:
+    """Open the archive of ``settings`` for a Flask app and keep it in
+    ``app.extensions["archive"]``; takes the app as a plain object, so this package never
+    imports Flask."""
+    opened = open_settings_archive(settings)
     app.extensions["archive"] = opened
     return opened
+
+
+def open_settings_archive(settings: Settings, *, repair: bool = True) -> Archive:
+    """The archive the settings name: instance folder, database, and the emblem the
+    renderer prints."""
+    return open_archive(
+        settings.home,
+        settings.database_url,
+        repair=repair,
+        renderer=TemplatesRenderer(settings.garuda_image),
+    )
 
 
 def open_archive(
@@ -1804,9 +1816,9 @@ def open_archive(
 ) -> Archive:
     """Open (creating or upgrading) the archive in the instance folder ``home``.
 
-    ``database_url`` (or the setting ``SARABAN_DATABASE_URL``) selects PostgreSQL; without
-    one the archive is ``<home>/saraban.sqlite3``. Unless ``repair`` is False, whatever a
-    crashed process left half-done is finished first (:meth:`Archive.repair`).
+    ``database_url`` selects PostgreSQL; without one the archive is
+    ``<home>/saraban.sqlite3``. Unless ``repair`` is False, whatever a crashed process left
+    half-done is finished first (:meth:`Archive.repair`).
     """
     home = Path(home).expanduser()
     try:
@@ -1816,7 +1828,7 @@ def open_archive(
             f"SARABAN_HOME: สร้างโฟลเดอร์ {home} ไม่ได้ / cannot create the instance folder "
             f"{home}: {exc.strerror}"
         ) from exc
-    url = _db.database_url(home, database_url or settings.get("SARABAN_DATABASE_URL") or None)
+    url = _db.database_url(home, database_url)
     archive = Archive(home, url, renderer=renderer)
     try:
         archive._database.upgrade()

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from saraban import settings
-from saraban.archive._archive import Archive, default_actor, open_archive
+from saraban.archive._archive import Archive, default_actor, open_settings_archive
 from saraban.errors import BadRequest, SarabanError
+from saraban.settings import Settings
 
 
 def _date(text: str) -> dt.date:
@@ -179,7 +179,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _open() -> Archive:
-    return open_archive(settings.home())
+    return open_settings_archive(Settings.load())
 
 
 def _actor(args: argparse.Namespace) -> str:

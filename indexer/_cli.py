@@ -13,8 +13,8 @@ import json
 import sys
 from typing import Any
 
-from saraban import settings
 from saraban.errors import BadRequest
+from saraban.settings import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -62,14 +62,18 @@ def _date(text: str) -> dt.date:
 
 
 def _open() -> tuple[Any, Any]:
-    from saraban.archive import open_archive
+    from saraban.archive import open_settings_archive
     from saraban.indexer import open_index
 
-    home = settings.home()
-    url = settings.get("SARABAN_DATABASE_URL") or None
-    archive = open_archive(home, url)
+    settings = Settings.load()
+    archive = open_settings_archive(settings)
     try:
-        index = open_index(home, database_url=url)
+        index = open_index(
+            settings.home,
+            backend=settings.search_backend,
+            database_url=settings.database_url,
+            engine=settings.tokenizer,
+        )
     except BaseException:
         archive.close()
         raise

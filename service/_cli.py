@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from saraban import settings
 from saraban.errors import BadRequest, NotFound
+from saraban.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "tests" / "data" / "seeds"
@@ -85,13 +85,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 @contextmanager
 def _opened() -> Iterator[tuple[Any, Any]]:
     """The archive and the service's tables of SARABAN_HOME, closed after use."""
-    from saraban.archive import open_archive
+    from saraban.archive import open_settings_archive
     from saraban.service._config import check_instance
     from saraban.service._store import Store
 
-    home = settings.home().expanduser().resolve()
-    check_instance(home)
-    archive = open_archive(home, settings.get("SARABAN_DATABASE_URL") or None)
+    settings = Settings.load()
+    check_instance(settings.home)
+    archive = open_settings_archive(settings)
     try:
         store = Store(archive)
         try:

@@ -39,6 +39,7 @@ class SearchService:
         *,
         backend: str | None = None,
         database_url: str | None = None,
+        engine: str | None = None,
     ) -> None:
         self.archive = archive
         self.index: Any = None
@@ -54,7 +55,10 @@ class SearchService:
 
             self._indexer = indexer
             self.index = indexer.open_index(
-                home, backend=backend or None, database_url=database_url or None
+                home,
+                backend=backend or None,
+                database_url=database_url or None,
+                engine=engine or None,
             )
         except (ImportError, AttributeError) as exc:
             self.why_unavailable = f"indexer: {exc}"

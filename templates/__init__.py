@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from saraban import settings
 from saraban.errors import BadRequest, SarabanError
 from saraban.letter import check
 from saraban.templates._layout import Layout, layout_letter
@@ -32,9 +31,9 @@ class EmblemError(BadRequest):
     pass
 
 
-def emblem_path() -> Path:
-    """The Garuda image: SARABAN_GARUDA_IMAGE (PNG or JPEG) or the marked placeholder."""
-    path = settings.get_path("SARABAN_GARUDA_IMAGE")
+def emblem_path(path: Path | None = None) -> Path:
+    """The Garuda image: ``path`` (the setting SARABAN_GARUDA_IMAGE), checked to be a PNG
+    or JPEG, or without one the marked placeholder."""
     if path is None:
         return PLACEHOLDER_EMBLEM
     try:
@@ -56,15 +55,17 @@ def _checked_layout(letter: object) -> Layout:
     return layout_letter(check(letter))
 
 
-def render_docx(letter: object) -> bytes:
-    """The letter as a .docx (python-docx), in the official layout of its kind."""
+def render_docx(letter: object, *, emblem: Path | None = None) -> bytes:
+    """The letter as a .docx (python-docx), in the official layout of its kind; ``emblem``:
+    the Garuda image file (default: the placeholder)."""
     from saraban.templates._docx import render_layout_docx
 
-    return render_layout_docx(_checked_layout(letter), emblem_path())
+    return render_layout_docx(_checked_layout(letter), emblem_path(emblem))
 
 
-def render_pdf(letter: object, *, pdfa: bool = False) -> bytes:
-    """The letter as an A4 PDF.
+def render_pdf(letter: object, *, pdfa: bool = False, emblem: Path | None = None) -> bytes:
+    """The letter as an A4 PDF; ``emblem``: the Garuda image file (default: the
+    placeholder).
 
     ``pdfa``: a PDF/A-3b file that carries the letter document as the embedded file
     ``letter.json``, so the file alone holds its data (archived copies use this).
@@ -78,7 +79,7 @@ def render_pdf(letter: object, *, pdfa: bool = False) -> bytes:
         attachments = [("letter.json", data, "The letter document (saraban format 1)")]
     return render_layout_pdf(
         layout_letter(doc),
-        emblem_path(),
+        emblem_path(emblem),
         attachments=attachments,
         pdf_variant="pdf/a-3b" if pdfa else None,
     )
