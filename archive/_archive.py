@@ -33,7 +33,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -78,6 +78,9 @@ from saraban.archive._process import crashpoint, pid_alive, worker_alive, worker
 from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound, Problem, SarabanError
 from saraban.settings import Settings
 from saraban.thai import RefNo, RefNoError, be_year, parse_ref_no
+
+if TYPE_CHECKING:  # saraban.letter is slow to import; not every use of the archive needs it
+    from saraban.letter import CheckedLetter
 
 DEFAULT_RETENTION_YEARS = 10
 NUMBER_FORMATS = ("plain", "year")
@@ -717,23 +720,30 @@ class Archive:
     # ---- issuing ------------------------------------------------------------------------------
 
     def _prepare(
-        self, letter: Mapping[str, Any], unit: Unit | None, date: dt.date | None
-    ) -> tuple[dict[str, Any], dt.date]:
-        """The letter ready to number: unit defaults filled in, date set, validated."""
+        self,
+        letter: Mapping[str, Any],
+        unit: Unit | None,
+        date: dt.date | None,
+        retention_years: Any,
+    ) -> tuple[CheckedLetter, dt.date, int | None]:
+        """The letter ready to number, checked once: unit defaults filled in, date set;
+        with the years it is kept."""
         from saraban.letter import check
 
         if not isinstance(letter, Mapping):
             raise BadRequest("letter: ต้องเป็นออบเจกต์ JSON / the letter must be a JSON object")
-        doc = copy.deepcopy(dict(letter))
-        if doc.get("ref_no"):
+        if letter.get("ref_no"):
             raise _letter_problem(
                 "ref_no",
                 "already_numbered",
-                f"the letter already has a number ({doc['ref_no']}); the register assigns it "
-                "when the letter is issued: leave ref_no null",
-                f"หนังสือมีเลขที่แล้ว ({doc['ref_no']}) ทะเบียนจะออกเลขให้เมื่อออกหนังสือ: ให้เว้น ref_no ว่างไว้",
+                f"the letter already has a number ({letter['ref_no']}); the register assigns "
+                "it when the letter is issued: leave ref_no null",
+                f"หนังสือมีเลขที่แล้ว ({letter['ref_no']}) ทะเบียนจะออกเลขให้เมื่อออกหนังสือ: "
+                "ให้เว้น ref_no ว่างไว้",
             )
-        doc = with_unit_defaults(doc, unit)
+        doc = with_unit_defaults(letter, unit)  # a new dict: the caller's letter is untouched
+        keep = self._retention(doc, retention_years)
+        doc.pop("retention_years", None)
         given = doc.get("date")
         if given and date is not None and given != date.isoformat():
             raise _letter_problem(
@@ -751,10 +761,10 @@ class Archive:
             date = dt.date.today()
         if date is not None:
             doc["date"] = date.isoformat()
-        doc = check(doc)
-        _check_form_enclosures(doc)
+        checked = check(doc)
+        _check_form_enclosures(checked)
         assert date is not None
-        return doc, date
+        return checked, date, keep
 
     @staticmethod
     def _retention(doc: Mapping[str, Any], retention_years: Any) -> int | None:
@@ -800,9 +810,7 @@ class Archive:
                 f"ส่วนราชการ / register {reg.name!r} is shared by several units: give the "
                 "unit's prefix"
             )
-        doc, date = self._prepare(letter, unit, date)
-        keep = self._retention(doc, retention_years)
-        doc.pop("retention_years", None)
+        doc, date, keep = self._prepare(letter, unit, date, retention_years)
         circular = bool(doc.get("circular"))
         year = be_year(date.year)
         series = self._series(reg, circular)
@@ -824,7 +832,9 @@ class Archive:
                 s.add(row)
             assert row.serial is not None
             ref_no = self._ref_no(reg, unit, circular, row.serial, year)
-            doc["ref_no"] = ref_no
+            # The number checked with the letter, before it is committed: a letter that
+            # cannot carry it (an order is numbered n/year) takes no number.
+            doc = doc.replace(ref_no=ref_no)
             row.status = PENDING
             row.unit_id = unit.id
             row.circular = circular

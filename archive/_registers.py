@@ -205,9 +205,10 @@ def to_docx(table: Table) -> bytes:
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm
 
-    font = "TH SarabunPSK"
+    from saraban.templates import set_docx_font
+
     document = Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
@@ -216,25 +217,7 @@ def to_docx(table: Table) -> bytes:
         setattr(section, side, Cm(1.5))
 
     def style_run(run: Run, size: float, bold: bool = False) -> None:
-        run.font.name = font
-        run.font.size = Pt(size)
-        run.font.bold = bold
-        rpr = run._element.get_or_add_rPr()
-        fonts = rpr.find(qn("w:rFonts"))
-        if fonts is None:
-            fonts = rpr.makeelement(qn("w:rFonts"), {})
-            rpr.insert(0, fonts)
-        for slot in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-            fonts.set(qn(slot), font)
-        for tag, value in (("w:szCs", str(int(size * 2))),):
-            el = rpr.find(qn(tag))
-            if el is None:
-                el = rpr.makeelement(qn(tag), {})
-                rpr.append(el)
-            el.set(qn("w:val"), value)
-        if bold:
-            if rpr.find(qn("w:bCs")) is None:
-                rpr.append(rpr.makeelement(qn("w:bCs"), {}))
+        set_docx_font(run._element.get_or_add_rPr(), size, bold=bold)
 
     for text, size in ((table.title, 20), (table.subtitle, 16)):
         paragraph = document.add_paragraph()

@@ -139,12 +139,13 @@ def _be_datetime(value: dt.datetime | None) -> str:
 
 
 def _install_template_helpers(app: Flask) -> None:
-    from saraban.service._letter_form import KIND_NAMES, field_label, show_be_date
+    from saraban.service._letter_form import field_label, show_be_date
+    from saraban.vocabulary import kind_label
 
     app.jinja_env.filters["be_date"] = show_be_date
     app.jinja_env.filters["be_datetime"] = _be_datetime
     app.jinja_env.filters["thai_digits"] = lambda v: to_thai_digits(str(v)) if v is not None else ""
-    app.jinja_env.filters["kind_name"] = lambda k: KIND_NAMES.get(k, k or "")
+    app.jinja_env.filters["kind_name"] = kind_label
     app.jinja_env.filters["status_name"] = lambda s: STATUS_NAMES.get(s, s or "")
     app.jinja_env.filters["number"] = lambda n: to_thai_digits(f"{int(n):,}")
     app.jinja_env.globals["csrf_token"] = _web.csrf_token

@@ -20,11 +20,12 @@ from typing import Any
 
 from saraban.archive import IssuedLetter, UnitInfo, with_unit_defaults
 from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound, Problem
-from saraban.letter import KINDS, lint, new_letter, validate
+from saraban.letter import lint, new_letter, validate
 from saraban.service import _web
 from saraban.service._letter_form import parse_be_date
 from saraban.service._store import DraftInfo, UserInfo
 from saraban.thai import ThaiDateError
+from saraban.vocabulary import LETTER_KINDS
 
 _PREVIEWS: OrderedDict[str, bytes] = OrderedDict()
 _PREVIEWS_LOCK = threading.Lock()
@@ -65,12 +66,12 @@ def check_unit(prefix: str | None) -> str | None:
 
 def starting_letter(kind: str, *, circular: bool, unit: UnitInfo | None) -> dict[str, Any]:
     """A new draft of ``kind`` with what a clerk would type anyway already in it."""
-    if kind not in KINDS:
+    if kind not in LETTER_KINDS:
         raise BadRequest(f"kind: ไม่รู้จักชนิดหนังสือ {kind!r} / unknown kind {kind!r}")
     fields: dict[str, Any] = {"circular": circular}
-    if kind in ("external", "memo"):
+    if LETTER_KINDS[kind].prints("salutation"):
         fields["salutation"] = "เรียน"
-    if kind == "external":
+    if LETTER_KINDS[kind].prints("complimentary_close"):
         fields["complimentary_close"] = "ขอแสดงความนับถือ"
     doc = new_letter(kind, **fields)
     return with_unit_defaults(doc, unit)

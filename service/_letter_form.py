@@ -32,21 +32,6 @@ from saraban.thai import (
     to_thai_digits,
 )
 
-KIND_NAMES = {
-    "external": "หนังสือภายนอก",
-    "memo": "บันทึกข้อความ (หนังสือภายใน)",
-    "order": "คำสั่ง",
-    "announcement": "ประกาศ",
-    "stamped": "หนังสือประทับตรา",
-}
-# Parts a kind does not print (saraban.letter's rule), hidden from its form.
-NOT_PRINTED = {
-    "external": (),
-    "memo": ("sender.address", "complimentary_close"),
-    "order": ("salutation", "addressee", "complimentary_close"),
-    "announcement": ("salutation", "addressee", "complimentary_close"),
-    "stamped": ("salutation", "complimentary_close", "signer.name", "signer.position"),
-}
 FIELD_LABELS = {
     "kind": "ชนิดหนังสือ",
     "unit": "ส่วนราชการที่ออกหนังสือ",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from saraban import __version__
+from saraban.vocabulary import KINDS, SECRECIES, URGENCIES
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _PAGING = [
@@ -122,7 +123,7 @@ _ROUTES: dict[
             {
                 "type": "object",
                 "properties": {
-                    "kind": {"enum": ["external", "memo", "order", "announcement", "stamped"]},
+                    "kind": {"enum": list(KINDS)},
                     "circular": {"type": "boolean"},
                     "unit": {"type": "string", "description": "unit prefix, e.g. นค ๐๐๑๙.๓"},
                     "letter": {"$ref": "#/components/schemas/Letter"},
@@ -178,7 +179,7 @@ _ROUTES: dict[
                 _query("fiscal_year", "BE fiscal year", "integer"),
                 _query("kind", "letter kind"),
                 _query("unit", "unit prefix"),
-                _query("urgency", "ด่วน, ด่วนมาก, ด่วนที่สุด"),
+                _query("urgency", ", ".join(URGENCIES)),
                 _query("direction", "sent, received or imported"),
                 _query("sort", "relevance or date"),
                 *_PAGING,
@@ -289,7 +290,7 @@ _ROUTES: dict[
                     "name": {"type": "string"},
                     "password": {"type": "string", "minLength": 8},
                     "role": {"enum": ["clerk", "admin"]},
-                    "clearance": {"enum": ["ลับ", "ลับมาก", "ลับที่สุด", None]},
+                    "clearance": {"enum": [*SECRECIES, None]},
                     "display_name": {"type": "string"},
                 },
             },

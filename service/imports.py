@@ -21,7 +21,7 @@ from flask import (
 from saraban.errors import SarabanError
 from saraban.letter import KINDS, SECRECIES, URGENCIES
 from saraban.service import _batches, _web
-from saraban.service._letter_form import KIND_NAMES, parse_be_date, show_be_date
+from saraban.service._letter_form import parse_be_date, show_be_date
 from saraban.thai import ThaiDateError
 
 bp = Blueprint("imports", __name__)
@@ -134,7 +134,6 @@ def _review_page(batch_id: str, n: int, error: str | None = None, values: Any = 
         review=set(item.needs_review),
         text=_batches.original_text(_home(), found, item),
         kinds=KINDS,
-        kind_names=KIND_NAMES,
         secrecies=SECRECIES,
         urgencies=URGENCIES,
         previous=numbers[position - 1] if position > 0 else None,

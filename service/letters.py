@@ -20,11 +20,9 @@ from flask import (
 
 from saraban.archive import IssueFailed
 from saraban.errors import InvalidLetter, NotFound, SarabanError
-from saraban.letter import KINDS, SECRECIES, URGENCIES, can_see
+from saraban.letter import can_see
 from saraban.service import _charts, _drafting, _web
 from saraban.service._letter_form import (
-    KIND_NAMES,
-    NOT_PRINTED,
     ParsedForm,
     body_blocks,
     letter_from_form,
@@ -32,6 +30,7 @@ from saraban.service._letter_form import (
     show_be_date,
 )
 from saraban.thai import THAI_MONTHS_ABBR, be_year, to_thai_digits
+from saraban.vocabulary import KINDS, LETTER_KINDS, SECRECIES, URGENCIES
 
 bp = Blueprint("letters", __name__)
 PER_PAGE = 20
@@ -113,7 +112,7 @@ def letters() -> Any:
 def new_letter() -> Any:
     units = _web.archive().units()
     if request.method == "GET":
-        return render_template("new_letter.html", kinds=KINDS, kind_names=KIND_NAMES, units=units)
+        return render_template("new_letter.html", kinds=KINDS, units=units)
     kind = request.form.get("kind", "external")
     circular = request.form.get("circular") in ("1", "on")
     unit = request.form.get("unit") or (units[0].prefix if len(units) == 1 else None)
@@ -141,8 +140,8 @@ def _editor(
                 {"name": unit_row.signer["name"], "position": list(unit_row.signer["position"])}
             )
     hide_for = {
-        name: " ".join(k for k in KINDS if name in NOT_PRINTED[k])
-        for name in {n for fields in NOT_PRINTED.values() for n in fields}
+        part: " ".join(k.name for k in LETTER_KINDS.values() if not k.prints(part))
+        for part in {p for k in LETTER_KINDS.values() for p in k.not_printed}
     }
     return (
         render_template(
@@ -169,7 +168,6 @@ def _editor(
             addresses_json={a.addressee: a.salutation for a in addresses},
             signers_json=signers,
             kinds=KINDS,
-            kind_names=KIND_NAMES,
             hide_for=hide_for,
             urgencies=URGENCIES,
             secrecies=SECRECIES,

@@ -4,20 +4,29 @@
 >>> pdf = render_pdf(letter)            # bytes of an A4 PDF
 >>> docx = render_docx(letter)          # bytes of a .docx
 
-Both validate the letter document first (:func:`saraban.letter.check`), so bad input fails
-with :class:`saraban.errors.InvalidLetter` naming every field at fault, never a corrupt file.
+Both take a checked letter (:class:`saraban.letter.CheckedLetter`) as it is, and validate
+anything else first (:func:`saraban.letter.check`), so bad input fails with
+:class:`saraban.errors.InvalidLetter` naming every field at fault, never a corrupt file.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from saraban.errors import BadRequest, SarabanError
-from saraban.letter import check
+from saraban.letter import checked
 from saraban.templates._layout import Layout, layout_letter
 
-__all__ = ["EmblemError", "RenderError", "layout_letter", "render_docx", "render_pdf"]
+__all__ = [
+    "EmblemError",
+    "RenderError",
+    "layout_letter",
+    "render_docx",
+    "render_pdf",
+    "set_docx_font",
+]
 
 PLACEHOLDER_EMBLEM = Path(__file__).parent / "assets" / "garuda-placeholder.png"
 _EMBLEM_TYPES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
@@ -51,8 +60,17 @@ def emblem_path(path: Path | None = None) -> Path:
     return path.resolve()
 
 
+def set_docx_font(rpr: Any, size_pt: float, *, bold: bool = False) -> None:
+    """Put a python-docx run's properties (``w:rPr``) in the official face, TH SarabunPSK,
+    in every font slot (complex script included), at ``size_pt`` for the Thai too: what
+    Word needs to show Thai right. Letters and the register tables share it."""
+    from saraban.templates._docx import _font_slots
+
+    _font_slots(rpr, size_pt, bold=bold)
+
+
 def _checked_layout(letter: object) -> Layout:
-    return layout_letter(check(letter))
+    return layout_letter(checked(letter))
 
 
 def render_docx(letter: object, *, emblem: Path | None = None) -> bytes:
@@ -72,7 +90,7 @@ def render_pdf(letter: object, *, pdfa: bool = False, emblem: Path | None = None
     """
     from saraban.templates._pdf import render_layout_pdf
 
-    doc = check(letter)
+    doc = checked(letter)
     attachments = None
     if pdfa:
         data = json.dumps(doc, ensure_ascii=False, indent=2).encode()
