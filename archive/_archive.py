@@ -28,8 +28,9 @@ import fcntl
 import getpass
 import hashlib
 import json
+import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -82,7 +83,9 @@ from saraban.thai import RefNo, RefNoError, be_year, parse_ref_no
 if TYPE_CHECKING:  # saraban.letter is slow to import; not every use of the archive needs it
     from saraban.letter import CheckedLetter
 
+logger = logging.getLogger("saraban.archive")
 DEFAULT_RETENTION_YEARS = 10
+_CHANGED = "saraban.index_queued"  # session.info key: this transaction queued index jobs
 NUMBER_FORMATS = ("plain", "year")
 CIRCULAR_SERIES = ("separate", "shared")
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -456,6 +459,7 @@ class Archive:
         self._database = _db.Database(url)
         self._lock_path = _db.sqlite_lock_path(url)
         self.renderer: Renderer = renderer or TemplatesRenderer()
+        self._listeners: list[Callable[[], None]] = []
 
     # ---- plumbing -----------------------------------------------------------------------------
 
@@ -483,6 +487,30 @@ class Archive:
     def _write(self) -> Iterator[Session]:
         with self._writer_turn(), self._database.write() as session:
             yield session
+        if session.info.pop(_CHANGED, False):
+            self._tell_listeners()
+
+    # ---- the outbox: what changed, for the search index -------------------------------------
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every commit that changed what the search index holds
+        (a letter issued, imported or cancelled; the queue, :meth:`index_jobs`, says
+        which). It runs in the writer's thread after the commit, so it must only signal
+        (start a sync in the background), never wait. The index is told here, once, and
+        no caller of the archive has to remember it."""
+        self._listeners.append(listener)
+
+    def _enqueue(self, s: Session, letter_id: int, reason: str) -> None:
+        """Queue a letter for the search index in the caller's transaction (the outbox)."""
+        s.add(IndexJob(letter_id=letter_id, reason=reason, enqueued_at=utcnow()))
+        s.info[_CHANGED] = True
+
+    def _tell_listeners(self) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:  # noqa: BLE001 - a listener's fault must not fail the write
+                logger.exception("archive change listener %r failed", listener)
 
     @contextmanager
     def _writer_turn(self) -> Iterator[None]:
@@ -992,7 +1020,7 @@ class Archive:
                     "repaired": repaired,
                 },
             )
-            s.add(IndexJob(letter_id=letter_id, reason="issued", enqueued_at=now))
+            self._enqueue(s, letter_id, "issued")
             _references.link_letter(s, row)
             crashpoint("finalising")
             result = IssuedLetter(
@@ -1145,7 +1173,7 @@ class Archive:
                     f"is {row.status}"
                 )
             _close(s, row, CANCELLED, reason, actor=actor, action="letter.cancel")
-            s.add(IndexJob(letter_id=letter_id, reason="cancelled", enqueued_at=utcnow()))
+            self._enqueue(s, letter_id, "cancelled")
         return self.get(letter_id)
 
     # ---- reading ------------------------------------------------------------------------------
@@ -1452,7 +1480,7 @@ class Archive:
                 letter_id=row.id,
                 detail={"ref_no": ref_no, "original": original_name, "sha256": sha},
             )
-            s.add(IndexJob(letter_id=row.id, reason="imported", enqueued_at=now))
+            self._enqueue(s, row.id, "imported")
             _references.link_letter(s, row)
             return self._record(s, row)
 

@@ -260,9 +260,6 @@ def fill_demo(app: Any) -> list[str]:
     else:
         store.set_password(existing.id, password)
     done.append(f"เข้าสู่ระบบด้วย ชื่อผู้ใช้ {DEMO_USER} รหัสผ่าน {password}")
-    search = app.extensions["saraban_search"]
-    if search.available:
-        search.sync_now()
     return done
 
 
@@ -276,8 +273,8 @@ def _serve(args: argparse.Namespace) -> int:
         if args.demo:
             for line in fill_demo(app):
                 print(f"demo: {line}", flush=True)
-        else:
-            app.extensions["saraban_search"].poke()
+        # What commands queued for the index while the service was down.
+        app.extensions["saraban_search"].poke()
         url = f"http://{args.host}:{args.port}/"
         print(f"saraban: เปิดใช้งานที่ {url} (หยุดด้วย Ctrl-C) / serving on {url}", flush=True)
         waitress.serve(

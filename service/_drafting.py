@@ -129,8 +129,8 @@ def preview_pdf(draft: DraftInfo) -> bytes:
 
 
 def issue(draft: DraftInfo, user: UserInfo) -> IssuedLetter:
-    """Issue the draft under its unit: number, date, DOCX and PDF/A, audit; then the
-    search index catches up in the background."""
+    """Issue the draft under its unit: number, date, DOCX and PDF/A, audit (the search
+    index, told by the archive, catches up in the background)."""
     if draft.letter_id:
         raise Conflict(
             f"ร่างนี้ออกเลขแล้วเป็นหนังสือรายการ {draft.letter_id} / this draft was issued "
@@ -159,5 +159,4 @@ def issue(draft: DraftInfo, user: UserInfo) -> IssuedLetter:
         store.release_draft(draft.id)
         raise
     store.mark_issued(draft.id, issued.id)
-    _web.search_service().poke()
     return issued

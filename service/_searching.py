@@ -1,9 +1,11 @@
 """The search index as the web service uses it: opened once per app, kept in step with the
 archive without ever holding up an issue.
 
-After an issue or an import the view calls :meth:`SearchService.poke`: a short-lived
-background thread drains the archive's index queue (``indexer.sync``). A search first makes
-sure the queue is empty (usually one cheap query), so a letter issued a moment ago is found.
+The archive tells the service when a commit queued letters for the index (its outbox,
+:meth:`archive.Archive.on_change`); :meth:`SearchService.poke` then has a short-lived
+background thread drain the queue (``indexer.sync``). No page, route or command pokes it.
+A search first makes sure the queue is empty (usually one cheap query), so a letter issued
+a moment ago is found.
 One lock keeps two syncs of this process from running at once; the indexer itself keeps
 other processes safe.
 """
@@ -63,6 +65,8 @@ class SearchService:
         except (ImportError, AttributeError) as exc:
             self.why_unavailable = f"indexer: {exc}"
             logger.warning("search index not available: %s", exc)
+        else:
+            archive.on_change(self.poke)
 
     @property
     def available(self) -> bool:

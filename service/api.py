@@ -221,7 +221,6 @@ def cancel_letter(letter_id: int) -> Any:
     if not isinstance(reason, str) or not reason.strip():
         raise BadRequest("reason: ต้องระบุเหตุผลที่ยกเลิก / a reason is required")
     record = archive.cancel(letter_id, reason, actor=_web.user().name)
-    _web.search_service().poke()
     return _web.json_ok({"ok": True, "letter": _letter_json(record)})
 
 
@@ -421,7 +420,6 @@ def import_files() -> Any:
                     "notes": parsed.notes,
                 }
             )
-    _web.search_service().poke()
     if not any(r["ok"] for r in results):
         # Nothing imported: an error, so in the error shape (with each file's reason).
         error = "files: นำเข้าไม่ได้สักไฟล์ (ดู results) / no file was imported (see results)"

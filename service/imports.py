@@ -186,7 +186,6 @@ def confirm(batch_id: str, n: int) -> Any:
         if exc.status >= 500:
             raise
         return _review_page(batch_id, n, exc.message, form)
-    _web.search_service().poke()
     flash(f"เก็บ {item.name} เข้าระบบแล้ว (หนังสือรายการ {stored.letter_id})", "success")
     following = [i.n for i in found.items if i.n > n and i.status == "parsed"]
     if following:
@@ -201,7 +200,7 @@ def confirm_all(batch_id: str) -> Any:
     user = _web.user()
     home = _home()
     _batches.load(home, batch_id, user.id)  # 404 for another clerk's batch
-    archive, search = _web.archive(), _web.search_service()
+    archive = _web.archive()
 
     def work(job: Any) -> Any:
         def progress(done: int, total: int, _name: str) -> None:
@@ -216,7 +215,6 @@ def confirm_all(batch_id: str) -> Any:
             clearance=user.clearance,
             progress=progress,
         )
-        search.poke()
         return result.counts()
 
     job = _web.jobs().start("import-store", user.id, "เก็บหนังสือที่นำเข้า", work)

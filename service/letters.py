@@ -352,7 +352,6 @@ def cancel(letter_id: int) -> Any:
             raise
         flash(f"ยกเลิกไม่ได้: ต้องระบุเหตุผลที่ยกเลิก / {exc.message}", "error")
         return redirect(url_for("letters.letter", letter_id=letter_id) + "#cancel")
-    _web.search_service().poke()
     flash("ยกเลิกหนังสือแล้ว เลขที่เดิมยังอยู่ในทะเบียนพร้อมเหตุผล", "success")
     return redirect(url_for("letters.letter", letter_id=letter_id))
 
