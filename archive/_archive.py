@@ -1035,7 +1035,7 @@ class Archive:
                 pdf_path=self.files.path(hashes["pdf"]),
                 docx_sha256=hashes["docx"],
                 pdf_sha256=hashes["pdf"],
-                letter=doc,
+                letter=dict(doc),  # a plain copy: dataclasses.asdict rebuilds dicts by type
             )
         crashpoint("issued")
         return result

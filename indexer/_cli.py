@@ -81,29 +81,31 @@ def _open() -> tuple[Any, Any]:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from saraban.indexer import SearchFilters, sync
+    from saraban.indexer import sync
+    from saraban.usecases.searching import search
 
     if args.limit < 0 or args.offset < 0:
         raise BadRequest("--limit/--offset: ต้องไม่ติดลบ / must not be negative")
-    filters = SearchFilters(
-        date_from=args.date_from,
-        date_to=args.date_to,
-        fiscal_year=args.fiscal_year,
-        kind=args.kind,
-        unit=args.unit,
-        urgency=args.urgency,
-        direction=args.direction,
-    )
+    filters = {
+        "date_from": args.date_from,
+        "date_to": args.date_to,
+        "fiscal_year": args.fiscal_year,
+        "kind": args.kind,
+        "unit": args.unit,
+        "urgency": args.urgency,
+        "direction": args.direction,
+    }
     archive, index = _open()
     try:
         sync(archive, index)
-        result = index.search(
+        result = search(
+            index,
             args.query,
+            clearance=args.clearance or None,
             filters=filters,
             sort=args.sort,
             limit=args.limit,
             offset=args.offset,
-            clearance=args.clearance or None,
         )
     finally:
         index.close()

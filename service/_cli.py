@@ -208,8 +208,8 @@ def _token_revoke(args: argparse.Namespace) -> int:
 def fill_demo(app: Any) -> list[str]:
     """A fresh instance made real: a unit with its register, the seed letters imported, one
     circular issued, and a demo login. Returns what was done, one line each."""
-    from saraban.archive._importer import import_file
     from saraban.errors import SarabanError
+    from saraban.usecases.importing import import_file
 
     archive = app.extensions["archive"]
     store = app.extensions["saraban_store"]
@@ -235,14 +235,7 @@ def fill_demo(app: Any) -> list[str]:
         count = 0
         for path in sorted(SEEDS.glob("*.txt")):
             try:
-                parsed = import_file(path)
-                archive.store_imported(
-                    parsed.letter,
-                    original=path.read_bytes(),
-                    original_name=path.name,
-                    actor="demo",
-                    needs_review={"fields": parsed.needs_review, "notes": parsed.notes},
-                )
+                import_file(archive, path, actor="demo")
                 count += 1
             except SarabanError as exc:
                 done.append(f"นำเข้า {path.name} ไม่ได้: {exc.message}")

@@ -21,6 +21,7 @@ from typing import Any
 
 from saraban.archive import Archive
 from saraban.errors import SarabanError
+from saraban.usecases import searching
 
 logger = logging.getLogger("saraban.service.search")
 CHECK_SECONDS = 2.0
@@ -148,14 +149,14 @@ class SearchService:
     ) -> Any:
         index = self.require()
         self.ensure_synced()
-        search_filters = self._indexer.SearchFilters(**(filters or {})) if filters else None
-        return index.search(
+        return searching.search(
+            index,
             query,
-            filters=search_filters,
+            clearance=clearance,
+            filters=filters,
             sort=sort,
             limit=limit,
             offset=offset,
-            clearance=clearance,
         )
 
     def reindex(self, progress: Callable[..., Any] | None = None) -> Any:

@@ -558,7 +558,7 @@ def test_the_register_export_leaves_out_what_the_user_may_not_see(app):
     import datetime as dt
 
     from saraban.archive import Table
-    from saraban.service.registers import filter_table
+    from saraban.usecases.registers import filter_table
 
     class Record:
         def __init__(self, serial, secrecy):

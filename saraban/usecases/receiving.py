@@ -1,0 +1,36 @@
+"""The incoming register (ทะเบียนหนังสือรับ): a letter that arrived entered under the next
+เลขรับ, and what was done with it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from saraban.archive import Archive, ReceivedRecord
+
+
+def receive(
+    archive: Archive,
+    register: str,
+    *,
+    sender: str,
+    recipient: str,
+    subject: str,
+    actor: str,
+    ref_no: str | None = None,
+    letter_date: dt.date | None = None,
+    action: str | None = None,
+    note: str | None = None,
+) -> ReceivedRecord:
+    """Enter a received letter under the register's next เลขรับ; every text is checked
+    (required, text, trimmed) by the archive before a number is taken."""
+    return archive.receive(
+        register,
+        sender=sender,
+        recipient=recipient,
+        subject=subject,
+        ref_no=ref_no or None,
+        letter_date=letter_date,
+        action=action or None,
+        note=note or None,
+        actor=actor,
+    )
