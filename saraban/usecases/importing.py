@@ -23,12 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from saraban.archive import Archive, LetterRecord
-from saraban.archive._importer import (
-    DEFAULT_MAX_BYTES,
-    ImportResult,
-    extract_text,
-)
-from saraban.archive._importer import import_file as read_file
+from saraban.archive.importer import DEFAULT_MAX_BYTES, ImportResult, extract_text
+from saraban.archive.importer import import_file as read_file
 from saraban.errors import BadRequest, NotFound, SarabanError
 from saraban.letter import SECRECIES
 
