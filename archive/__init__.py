@@ -11,26 +11,27 @@ register, references between letters, retention, and verification.
 
 from saraban.archive._archive import (
     Archive,
+    default_actor,
+    init_app,
+    open_archive,
+    open_settings_archive,
+)
+from saraban.archive._core import Renderer, TemplatesRenderer, with_unit_defaults
+from saraban.archive._db import Database
+from saraban.archive._issuing import IssueFailed
+from saraban.archive._models import SHOWN_STATUSES, UTCDateTime, utcnow
+from saraban.archive._records import (
     AuditEntry,
     IndexableLetter,
     IssuedLetter,
-    IssueFailed,
     LetterRecord,
     ReceivedRecord,
     RegisterInfo,
     Reservation,
     StoredOriginal,
-    TemplatesRenderer,
     Thread,
     UnitInfo,
-    default_actor,
-    init_app,
-    open_archive,
-    open_settings_archive,
-    with_unit_defaults,
 )
-from saraban.archive._db import Database
-from saraban.archive._models import SHOWN_STATUSES, UTCDateTime, utcnow
 from saraban.archive._registers import (
     Table,
     incoming_register,
@@ -50,6 +51,7 @@ __all__ = [
     "LetterRecord",
     "ReceivedRecord",
     "RegisterInfo",
+    "Renderer",
     "Reservation",
     "StoredOriginal",
     "Table",

@@ -8,12 +8,11 @@ run now and then, not on every request.
 from __future__ import annotations
 
 import collections
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from saraban.archive import _audit
-from saraban.archive._archive import _form_enclosure_files  # _archive imports this module lazily
+from saraban.archive._core import ArchiveCore, _form_enclosure_files
 from saraban.archive._models import (
     CANCELLED,
     INCOMING,
@@ -30,9 +29,6 @@ from saraban.archive._models import (
 )
 from saraban.archive._process import worker_alive
 
-if TYPE_CHECKING:
-    from saraban.archive._archive import Archive
-
 
 def _gaps(serials: list[int], last: int) -> tuple[list[int], list[int]]:
     """(missing numbers of 1..last, numbers given twice or beyond last)."""
@@ -47,7 +43,7 @@ def _ranges(numbers: list[int], limit: int = 20) -> str:
     return shown + (f" … ({len(numbers)} in all)" if len(numbers) > limit else "")
 
 
-def verify(archive: Archive) -> list[str]:
+def verify(archive: ArchiveCore) -> list[str]:
     problems: list[str] = []
     now = utcnow()
     with archive._read() as s:
