@@ -20,6 +20,8 @@ from saraban.archive._core import Renderer, TemplatesRenderer, with_unit_default
 from saraban.archive._db import Database
 from saraban.archive._issuing import IssueFailed
 from saraban.archive._models import SHOWN_STATUSES, UTCDateTime, utcnow
+from saraban.archive._private import close_up, exposed, keep_private, private_folder
+from saraban.archive._process import FOREIGN_LEASE, crashpoint, worker_alive, worker_token
 from saraban.archive._records import (
     AuditEntry,
     IndexableLetter,
@@ -41,6 +43,7 @@ from saraban.archive._registers import (
 from saraban.archive._registers import write as write_table
 
 __all__ = [
+    "FOREIGN_LEASE",
     "SHOWN_STATUSES",
     "Archive",
     "AuditEntry",
@@ -59,14 +62,21 @@ __all__ = [
     "Thread",
     "UTCDateTime",
     "UnitInfo",
+    "close_up",
+    "crashpoint",
     "default_actor",
+    "exposed",
     "incoming_register",
     "init_app",
+    "keep_private",
     "open_archive",
     "open_settings_archive",
     "outgoing_register",
+    "private_folder",
     "retention_due",
     "utcnow",
     "with_unit_defaults",
+    "worker_alive",
+    "worker_token",
     "write_table",
 ]

@@ -12,9 +12,12 @@ from saraban.archive._core import Renderer, TemplatesRenderer
 from saraban.archive._incoming import Incoming
 from saraban.archive._issuing import Issuing
 from saraban.archive._organisation import Organisation
+from saraban.archive._private import keep_private, private_file, private_folder
 from saraban.archive._queries import Queries
 from saraban.errors import SarabanError
 from saraban.settings import Settings
+
+_SQLITE_SIDES = ("-wal", "-shm", ".writelock")  # SQLite's journal files, and our write queue
 
 
 class Archive(Organisation, Issuing, Incoming, Queries):
@@ -68,17 +71,28 @@ def open_archive(
 
     ``database_url`` selects PostgreSQL; without one the archive is
     ``<home>/saraban.sqlite3``. Unless ``repair`` is False, whatever a crashed process left
-    half-done is finished first (:meth:`Archive.repair`).
+    half-done is finished first, without rendering anything (:meth:`Archive.repair`).
+
+    The instance folder and everything in it is its owner's only (folders 0700, files
+    0600), whatever the umask: this process's umask gains 077 (see ``_private``).
     """
     home = Path(home).expanduser()
+    keep_private()
     try:
-        (home / "files").mkdir(parents=True, exist_ok=True)
+        private_folder(home)
+        private_folder(home / "files")
     except OSError as exc:
         raise SarabanError(
             f"SARABAN_HOME: สร้างโฟลเดอร์ {home} ไม่ได้ / cannot create the instance folder "
             f"{home}: {exc.strerror}"
         ) from exc
     url = _db.database_url(home, database_url)
+    sqlite_file = _db.sqlite_path(url)
+    if sqlite_file is not None:
+        private_file(sqlite_file)
+        for side in (sqlite_file.with_name(sqlite_file.name + end) for end in _SQLITE_SIDES):
+            if side.exists():
+                private_file(side)
     archive = Archive(home, url, renderer=renderer)
     try:
         archive._database.upgrade()

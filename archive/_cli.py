@@ -16,6 +16,7 @@ from typing import Any
 from saraban.archive._archive import Archive, default_actor, open_settings_archive
 from saraban.errors import BadRequest, SarabanError
 from saraban.settings import Settings
+from saraban.vocabulary import SECRECIES
 
 
 def _date(text: str) -> dt.date:
@@ -121,6 +122,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     receive.add_argument("--letter-date", type=_date, help="the letter's date YYYY-MM-DD")
     receive.add_argument("--action", help="การปฏิบัติ")
     receive.add_argument("--note", help="หมายเหตุ")
+    receive.add_argument(
+        "--secrecy", choices=SECRECIES, help="ชั้นความลับ: the row is shown only to users cleared"
+    )
     receive.add_argument("--json", action="store_true")
     _add_actor(receive)
     receive.set_defaults(func=_receive)
@@ -319,6 +323,7 @@ def _receive(args: argparse.Namespace) -> int:
             letter_date=args.letter_date,
             action=args.action,
             note=args.note,
+            secrecy=args.secrecy,
             actor=_actor(args),
         )
     if args.json:

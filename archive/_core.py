@@ -36,6 +36,7 @@ from saraban.archive._models import (
     Unit,
     utcnow,
 )
+from saraban.archive._private import FILE_MODE
 from saraban.archive._records import LetterRecord, UnitInfo
 from saraban.errors import BadRequest, InvalidLetter, NotFound, Problem
 from saraban.thai import RefNo, RefNoError, parse_ref_no
@@ -148,17 +149,32 @@ def _ref_key(ref_no: str | None) -> str | None:
         return None
 
 
-def _secrecy_clause(clearance: str | None) -> ColumnElement[bool]:
-    """saraban.letter.can_see as SQL: the letters a user cleared at ``clearance`` may see."""
+def _secrecy_clause(clearance: str | None, column: Any = Letter.secrecy) -> ColumnElement[bool]:
+    """saraban.letter.can_see as SQL: the rows (letters, or received letters with
+    ``column`` = Received.secrecy) a user cleared at ``clearance`` may see."""
     from saraban.letter import SECRECIES, visible_levels  # slow to import; not every use needs it
 
     if clearance == SECRECIES[-1]:
         return true()
-    clauses = [Letter.secrecy.is_(None), Letter.secrecy == ""]
+    clauses = [column.is_(None), column == ""]
     levels = visible_levels(clearance)
     if levels:
-        clauses.append(Letter.secrecy.in_(levels))
+        clauses.append(column.in_(levels))
     return or_(*clauses)
+
+
+def _check_secrecy(value: Any) -> str | None:
+    """A secrecy level as given (None or empty: none), or BadRequest naming the levels."""
+    from saraban.vocabulary import SECRECIES
+
+    if value is None or value == "":
+        return None
+    if value not in SECRECIES:
+        raise BadRequest(
+            f"secrecy: ชั้นความลับต้องเป็น {', '.join(SECRECIES)} หรือเว้นว่าง / secrecy must be "
+            f"one of {', '.join(SECRECIES)} or empty, not {value!r}"
+        )
+    return str(value)
 
 
 class ArchiveCore:
@@ -232,7 +248,7 @@ class ArchiveCore:
         if self._lock_path is None:
             yield
             return
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
@@ -356,3 +372,10 @@ class ArchiveCore:
             if row is None or row.doc is None:
                 raise NotFound(f"ไม่พบเอกสารของหนังสือ {letter_id} / no document for {letter_id}")
             return copy.deepcopy(row.doc)
+
+    def letter_by_key(self, key: str) -> LetterRecord | None:
+        """The letter written under an idempotency key (a draft's issue, a batch item's
+        import), whatever became of it; None if nothing was written under it."""
+        with self._read() as s:
+            row = s.scalar(select(Letter).where(Letter.idempotency_key == key))
+            return self._record(s, row) if row is not None else None

@@ -20,6 +20,7 @@ from saraban.archive._core import (
     DOCX_TYPE,
     PDF_TYPE,
     ArchiveCore,
+    _check_secrecy,
     _clean_text,
     _ref_key,
     _secrecy_clause,
@@ -61,6 +62,7 @@ class Incoming(ArchiveCore):
         needs_review: Mapping[str, Any] | None = None,
         retention_years: int | None = _UNSET,
         clearance: str | None = _UNSET,
+        idempotency_key: str | None = None,
     ) -> LetterRecord:
         """Keep an existing letter (e.g. parsed from a PDF) with its original file.
 
@@ -69,9 +71,15 @@ class Incoming(ArchiveCore):
         twice is refused, naming the letter it became; a ``clearance`` (the importing user's)
         limits that to the letters it opens, so a file already kept as a secret letter is
         kept again rather than telling an uncleared user that the letter exists.
+        ``idempotency_key`` names the hand-over (a batch item): written with the letter, it
+        makes asking again answer with that letter instead of keeping the file twice.
         """
         if not isinstance(original, bytes) or not original:
             raise BadRequest(f"{original_name}: ไฟล์ว่าง / the file is empty")
+        if idempotency_key is not None:
+            earlier_letter = self.letter_by_key(idempotency_key)
+            if earlier_letter is not None:
+                return earlier_letter
         doc = copy.deepcopy(dict(letter))
         keep = self._retention(doc, retention_years)
         doc.pop("retention_years", None)
@@ -122,6 +130,7 @@ class Incoming(ArchiveCore):
                 original_sha256=sha,
                 original_name=original_name,
                 needs_review=dict(needs_review) if needs_review else None,
+                idempotency_key=idempotency_key,
                 created_at=now,
                 created_by=actor,
             )
@@ -152,9 +161,12 @@ class Incoming(ArchiveCore):
         action: str | None = None,
         note: str | None = None,
         letter_id: int | None = None,
+        secrecy: str | None = None,
     ) -> ReceivedRecord:
         """Enter a received letter in the incoming register under the next เลขรับ (from 1
-        each BE year of ``received_at``, which defaults to now)."""
+        each BE year of ``received_at``, which defaults to now). ``secrecy`` (ลับ, ลับมาก,
+        ลับที่สุด) hides the row from users not cleared for it, as a secret letter is
+        hidden from the outgoing register."""
         received_at = received_at or dt.datetime.now().astimezone()
         if received_at.tzinfo is None:
             received_at = received_at.astimezone()
@@ -162,6 +174,7 @@ class Incoming(ArchiveCore):
         recipient_text = _clean_text(recipient, "recipient") or ""
         subject_text = _clean_text(subject, "subject") or ""
         ref_text = _clean_text(ref_no, "ref_no", required=False)
+        secrecy_level = _check_secrecy(secrecy)
         key = _ref_key(ref_text)
         year = be_year(received_at.date().year)
         with self._write() as s:
@@ -183,6 +196,7 @@ class Incoming(ArchiveCore):
                 action=_clean_text(action, "action", required=False),
                 note=_clean_text(note, "note", required=False),
                 letter_id=letter_id,
+                secrecy=secrecy_level,
                 created_at=utcnow(),
                 created_by=actor,
             )
@@ -220,6 +234,7 @@ class Incoming(ArchiveCore):
             action=row.action,
             note=row.note,
             letter_id=row.letter_id,
+            secrecy=row.secrecy,
         )
 
     def record_action(
@@ -250,10 +265,14 @@ class Incoming(ArchiveCore):
         date_from: dt.date | None = None,
         date_to: dt.date | None = None,
         register: str | None = None,
+        clearance: str | None = _UNSET,
     ) -> list[ReceivedRecord]:
-        """The incoming register, in order of เลขรับ; dates bound the (local) day received."""
+        """The incoming register, in order of เลขรับ; dates bound the (local) day received.
+        With a ``clearance``, only the rows a user cleared at it may see."""
         with self._read() as s:
             query = select(Received, Register.name).join(Register)
+            if clearance is not _UNSET:
+                query = query.where(_secrecy_clause(clearance, Received.secrecy))
             if register is not None:
                 reg, _unit = self._resolve(s, register)
                 query = query.where(Received.register_id == reg.id)

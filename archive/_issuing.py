@@ -1,23 +1,27 @@
-"""The archive: registers and units, issuing letters under gap-free numbers, the incoming
-register, references, and the checks that prove nothing was lost or changed.
+"""Issuing letters under gap-free numbers, reservations, cancelling, and the repair of
+what a crash left half done.
 
 How issuing keeps every number accounted for, even through a crash (kill -9) at any point:
 
 1. One short write transaction takes the next serial of the series (the counter row is
    updated with ``UPDATE ... RETURNING``: the write lock on SQLite, a row lock on
    PostgreSQL) and writes the register row as ``pending``, with the letter document already
-   carrying its number and date. Counter and row commit together or not at all.
+   carrying its number and date, and the caller's idempotency key (a draft's hand-over).
+   Counter and row commit together or not at all.
 2. Outside any lock, the DOCX and the PDF/A are rendered; their SHA-256s are written to the
    pending row, then the files are stored (content-addressed, atomically renamed).
 3. One short write transaction records the files, turns the row ``issued``, appends the
    audit event, queues the letter for the search index and links its references.
 
-If rendering fails, the number is recorded ``unused`` with the reason. If the process dies
-between 1 and 3, the row stays ``pending`` under the dead worker's name, and the next
-:func:`open_archive` (or :meth:`Archive.repair`) finishes it: it keeps the files already
-stored, renders what is missing, and issues the letter; only if the letter cannot be
-rendered any more is the number recorded ``unused`` with the reason. A number is never
-silently reused.
+If rendering fails, with any exception at all (WeasyPrint's ``FatalURLFetchingError``
+derives from ``BaseException``), the number is recorded ``unused`` with the reason and the
+caller gets :class:`IssueFailed`. If the process dies between 1 and 3, the row stays
+``pending`` under the dead worker's name. Opening the archive never renders: the next
+:func:`open_archive` (:meth:`Issuing.repair`) finishes only a row whose files are all
+stored; :meth:`Issuing.finish_pending` (``saraban repair``, and ``saraban serve`` in the
+background) renders the rest once more, and records the number unused if that fails or
+if a letter stopped its process again. A number is never silently reused, and one bad
+letter never stops the archive from opening.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from saraban.archive import _audit, _references
@@ -138,6 +143,20 @@ def _rows_updated(s: Session, statement: Update) -> int:
     return cast(CursorResult[Any], s.execute(statement)).rowcount
 
 
+def _why(exc: BaseException) -> str:
+    """What went wrong, for the register's reason and the clerk: the error's own message,
+    or its type and text."""
+    return getattr(exc, "message", None) or repr(exc)
+
+
+def _key_taken(key: str, reason: str | None = None) -> Conflict:
+    why = f": {reason}" if reason else ""
+    return Conflict(
+        f"การออกหนังสือครั้งนี้ ({key}) จบไปแล้วโดยไม่ได้ออกเลข / this hand-over ({key}) "
+        f"ended without an issued letter{why}"
+    )
+
+
 def _taken_over(letter_id: int) -> Conflict:
     return Conflict(
         f"letter {letter_id}: ถูกดำเนินการโดยกระบวนการอื่นแล้ว / another process took over "
@@ -205,6 +224,7 @@ class Issuing(ArchiveCore):
         date: dt.date | None = None,
         reservation: int | None = None,
         retention_years: int | None = _UNSET,
+        idempotency_key: str | None = None,
     ) -> IssuedLetter:
         """Number, date, render and store a letter; return what was issued.
 
@@ -213,8 +233,15 @@ class Issuing(ArchiveCore):
         to today. ``reservation`` is the id of a number reserved earlier (จองเลข) in the same
         register, series and year. ``retention_years`` (default: the letter's
         ``retention_years`` or 10; None: never destroy) is how long it is kept.
+        ``idempotency_key`` names the hand-over (see :meth:`letter_by_key`): it is written
+        with the number, and asking again with the same key answers with the letter issued
+        under it instead of taking another number.
         Bad input raises before any number is taken.
         """
+        if idempotency_key is not None:
+            earlier = self._issued_under(idempotency_key)
+            if earlier is not None:
+                return earlier
         with self._read() as s:
             reg, unit = self._resolve(s, register)
         if unit is None:
@@ -261,11 +288,51 @@ class Issuing(ArchiveCore):
             row.doc = doc
             row.retention_years = keep
             row.worker = worker
-            s.flush()
+            row.idempotency_key = idempotency_key
+            try:
+                s.flush()
+            except IntegrityError:
+                if idempotency_key is None:
+                    raise
+                raise _key_taken(idempotency_key) from None
             letter_id = row.id
             crashpoint("allocating")
         crashpoint("allocated")
-        return self._complete(letter_id, doc, actor=actor, worker=worker, register=reg.name)
+        try:
+            return self._complete(letter_id, doc, actor=actor, worker=worker, register=reg.name)
+        except (IssueFailed, Conflict):
+            raise
+        except BaseException as exc:
+            # Whatever failed after the number was taken (the disk, the database), the
+            # number is recorded unused and the caller hears why: never a pending row left
+            # behind a live process.
+            failed = self._issue_failed(
+                letter_id,
+                doc,
+                f"ออกหนังสือไม่สำเร็จ / issuing failed: {_why(exc)}",
+                actor=actor,
+                worker=worker,
+            )
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            raise failed from exc
+
+    def _issued_under(self, key: str) -> IssuedLetter | None:
+        """The letter issued under an idempotency key, None if the key is new; Conflict
+        while it is being issued or if that issue failed."""
+        with self._read() as s:
+            row = s.scalar(select(Letter).where(Letter.idempotency_key == key))
+            if row is None:
+                return None
+            if row.status in (ISSUED, CANCELLED) and row.docx_sha256 and row.pdf_sha256:
+                register = s.get(Register, row.register_id) if row.register_id else None
+                return self._issued_letter(row, register.name if register else "")
+        if row.status == PENDING:
+            raise Conflict(
+                f"หนังสือนี้กำลังออกเลขอยู่ (รายการ {row.id}) / this letter is being issued "
+                f"(letter {row.id})"
+            )
+        raise _key_taken(key, row.reason)
 
     def _take_reservation(
         self,
@@ -318,9 +385,12 @@ class Issuing(ArchiveCore):
         blobs: dict[str, bytes] = {}
         try:
             enclosure_blobs = self._fill_form_enclosures(doc)
-        except SarabanError as exc:
-            reason = f"กรอกแบบฟอร์มที่ส่งมาด้วยไม่สำเร็จ / filling an enclosed form failed: {exc.message}"
-            raise self._issue_failed(letter_id, doc, reason, actor=actor, worker=worker) from exc
+        except BaseException as exc:  # noqa: BLE001 - any failure leaves the number unused
+            reason = f"กรอกแบบฟอร์มที่ส่งมาด้วยไม่สำเร็จ / filling an enclosed form failed: {_why(exc)}"
+            failed = self._issue_failed(letter_id, doc, reason, actor=actor, worker=worker)
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            raise failed from exc
         for kind in ("docx", "pdf"):
             old = (known or {}).get(kind)
             if old and self.files.check(old) is None:
@@ -328,14 +398,15 @@ class Issuing(ArchiveCore):
                 continue
             try:
                 blobs[kind] = self._render(doc, kind)
-            except Exception as exc:  # noqa: BLE001 - any failure leaves the number unused
+            except BaseException as exc:  # noqa: BLE001 - WeasyPrint raises BaseExceptions too
                 reason = (
                     f"สร้างไฟล์ {kind.upper()} ไม่สำเร็จ / rendering the {kind.upper()} failed: "
-                    f"{getattr(exc, 'message', None) or exc!r}"
+                    f"{_why(exc)}"
                 )
-                raise self._issue_failed(
-                    letter_id, doc, reason, actor=actor, worker=worker
-                ) from exc
+                failed = self._issue_failed(letter_id, doc, reason, actor=actor, worker=worker)
+                if isinstance(exc, KeyboardInterrupt | SystemExit):
+                    raise
+                raise failed from exc
             from saraban.archive._files import sha256_bytes
 
             hashes[kind] = sha256_bytes(blobs[kind])
@@ -408,22 +479,26 @@ class Issuing(ArchiveCore):
             self._enqueue(s, letter_id, "issued")
             _references.link_letter(s, row)
             crashpoint("finalising")
-            result = IssuedLetter(
-                id=row.id,
-                ref_no=row.ref_no or "",
-                date=row.date or dt.date.today(),
-                register=register,
-                serial=row.serial or 0,
-                year=row.year or 0,
-                circular=row.circular,
-                docx_path=self.files.path(hashes["docx"]),
-                pdf_path=self.files.path(hashes["pdf"]),
-                docx_sha256=hashes["docx"],
-                pdf_sha256=hashes["pdf"],
-                letter=dict(doc),  # a plain copy: dataclasses.asdict rebuilds dicts by type
-            )
+            result = self._issued_letter(row, register)
         crashpoint("issued")
         return result
+
+    def _issued_letter(self, row: Letter, register: str) -> IssuedLetter:
+        assert row.docx_sha256 and row.pdf_sha256
+        return IssuedLetter(
+            id=row.id,
+            ref_no=row.ref_no or "",
+            date=row.date or dt.date.today(),
+            register=register,
+            serial=row.serial or 0,
+            year=row.year or 0,
+            circular=row.circular,
+            docx_path=self.files.path(row.docx_sha256),
+            pdf_path=self.files.path(row.pdf_sha256),
+            docx_sha256=row.docx_sha256,
+            pdf_sha256=row.pdf_sha256,
+            letter=dict(row.doc or {}),  # a plain copy: dataclasses.asdict rebuilds by type
+        )
 
     def _issue_failed(
         self, letter_id: int, doc: dict[str, Any], reason: str, *, actor: str, worker: str
@@ -478,6 +553,21 @@ class Issuing(ArchiveCore):
             if row.status not in (PENDING, RESERVED) or (worker and row.worker != worker):
                 return
             row.worker = None
+            # Files an attempt stored stay in the store (it never deletes): recorded, so
+            # that verify does not take them for strays.
+            kept = [("docx", row.docx_sha256), ("pdf", row.pdf_sha256)]
+            for kind, sha in [*kept, *_form_enclosure_files(row.doc or {})]:
+                if sha and self.files.exists(sha):
+                    s.execute(
+                        self._insert(StoredFile)
+                        .values(
+                            sha256=sha,
+                            size=self.files.path(sha).stat().st_size,
+                            media_type=DOCX_TYPE if kind == "docx" else PDF_TYPE,
+                            created_at=utcnow(),
+                        )
+                        .on_conflict_do_nothing()
+                    )
             _close(s, row, UNUSED, reason, actor=actor, action="number.unused")
 
     def reserve(
@@ -560,57 +650,19 @@ class Issuing(ArchiveCore):
         return self.get(letter_id)
 
     def repair(self, *, actor: str = "saraban-repair") -> list[str]:
-        """Finish what a crashed process left: pending numbers (issued, or recorded unused
-        if they cannot be rendered), half-written temporary files, and reservations of a
-        past year (recorded unused). Returns a line for each thing done."""
+        """Finish what a crashed process left, without rendering anything (this runs at
+        every open: one bad letter must never stop the archive from opening): pending
+        numbers whose files are all stored are issued, half-written temporary files are
+        removed, and reservations of a past year are recorded unused. A pending number
+        that still needs rendering is left to :meth:`finish_pending`. Returns a line for
+        each thing done."""
         done = [
             f"removed temporary file {p}" for p in self.files.remove_stale_temporaries(pid_alive)
         ]
-        now = utcnow()
-        with self._read() as s:
-            pending = s.execute(
-                select(
-                    Letter.id,
-                    Letter.worker,
-                    Letter.created_at,
-                    Letter.created_by,
-                    Letter.doc,
-                    Letter.docx_sha256,
-                    Letter.pdf_sha256,
-                    Letter.register_id,
-                ).where(Letter.status == PENDING)
-            ).all()
-            names = dict(s.execute(select(Register.id, Register.name)).all())
-        me = worker_token()
-        for row in pending:
-            if worker_alive(row.worker, row.created_at, now):
+        for row in self._abandoned():
+            if self._needs_rendering(row):
                 continue
-            with self._write() as s:
-                claimed = _rows_updated(
-                    s,
-                    update(Letter)
-                    .where(
-                        Letter.id == row.id, Letter.status == PENDING, Letter.worker == row.worker
-                    )
-                    .values(worker=me)
-                    .execution_options(synchronize_session=False),
-                )
-            if claimed != 1:
-                continue
-            try:
-                issued = self._complete(
-                    row.id,
-                    dict(row.doc or {}),
-                    actor=row.created_by,
-                    worker=me,
-                    register=names.get(row.register_id, ""),
-                    repaired=True,
-                    known={"docx": row.docx_sha256, "pdf": row.pdf_sha256},
-                )
-            except IssueFailed as exc:
-                done.append(f"letter {row.id}: {exc.message}")
-            else:
-                done.append(f"letter {row.id} ({issued.ref_no}): issue finished after a crash")
+            done += self._finish(row, attempt=False)
         this_year = be_year(dt.date.today().year)
         with self._read() as s:
             stale = s.execute(
@@ -626,3 +678,98 @@ class Issuing(ArchiveCore):
             self._mark_unused(row.id, reason, actor=actor, worker=None)
             done.append(f"letter {row.id} ({row.ref_no}): {reason}")
         return done
+
+    def finish_pending(self) -> list[str]:
+        """Render once more, and issue, every pending number whose process died before it
+        stored the files. A letter that cannot be rendered, or whose rendering stopped its
+        process again, has its number recorded unused with the reason (the draft it came
+        from can then be issued again). Returns a line for each letter."""
+        done: list[str] = []
+        for row in self._abandoned():
+            done += self._finish(row, attempt=True)
+        return done
+
+    def _abandoned(self) -> list[Any]:
+        """Pending rows whose process is gone."""
+        now = utcnow()
+        with self._read() as s:
+            pending = s.execute(
+                select(
+                    Letter.id,
+                    Letter.ref_no,
+                    Letter.worker,
+                    Letter.created_at,
+                    Letter.created_by,
+                    Letter.doc,
+                    Letter.docx_sha256,
+                    Letter.pdf_sha256,
+                    Letter.register_id,
+                    Letter.attempts,
+                ).where(Letter.status == PENDING)
+            ).all()
+        return [row for row in pending if not worker_alive(row.worker, row.created_at, now)]
+
+    def _needs_rendering(self, row: Any) -> bool:
+        """Whether finishing the row would render anything (a file of it is not stored)."""
+        wanted = [row.docx_sha256, row.pdf_sha256]
+        for enclosure in (row.doc or {}).get("enclosures") or []:
+            if isinstance(enclosure, dict) and enclosure.get("form"):
+                files = enclosure.get("files") or {}
+                wanted += [files.get("docx"), files.get("pdf")]
+        return not all(sha and self.files.check(sha) is None for sha in wanted)
+
+    def _finish(self, row: Any, *, attempt: bool) -> list[str]:
+        """Take up an abandoned pending row and issue it (``attempt``: rendering again
+        what is missing, once)."""
+        me = worker_token()
+        with self._write() as s:
+            claimed = _rows_updated(
+                s,
+                update(Letter)
+                .where(
+                    Letter.id == row.id,
+                    Letter.status == PENDING,
+                    Letter.worker == row.worker,
+                    Letter.attempts == row.attempts,
+                )
+                .values(worker=me, attempts=row.attempts + (1 if attempt else 0))
+                .execution_options(synchronize_session=False),
+            )
+        if claimed != 1:
+            return []
+        name = f"letter {row.id} ({row.ref_no})"
+        if attempt and row.attempts >= 1:
+            reason = (
+                "การสร้างไฟล์ของหนังสือนี้ทำให้โปรแกรมหยุดทำงานซ้ำ จึงบันทึกว่าไม่ได้ใช้เลข / "
+                f"rendering this letter stopped its process again (attempt {row.attempts + 1})"
+            )
+            self._mark_unused(row.id, reason, actor=row.created_by, worker=me)
+            return [f"{name}: {reason}"]
+        with self._read() as s:
+            register = s.get(Register, row.register_id) if row.register_id else None
+        try:
+            issued = self._complete(
+                row.id,
+                dict(row.doc or {}),
+                actor=row.created_by,
+                worker=me,
+                register=register.name if register else "",
+                repaired=True,
+                known={"docx": row.docx_sha256, "pdf": row.pdf_sha256},
+            )
+        except IssueFailed as exc:
+            return [f"letter {row.id}: {exc.message}"]
+        except Conflict:  # another process took it over
+            return []
+        except BaseException as exc:
+            failed = self._issue_failed(
+                row.id,
+                dict(row.doc or {}),
+                f"ออกหนังสือไม่สำเร็จ / issuing failed: {_why(exc)}",
+                actor=row.created_by,
+                worker=me,
+            )
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            return [f"letter {row.id}: {failed.message}"]
+        return [f"letter {row.id} ({issued.ref_no}): issue finished after a crash"]

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 
 from saraban.archive import _references
-from saraban.archive._core import ArchiveCore, _ref_key, _secrecy_clause
+from saraban.archive._core import _UNSET, ArchiveCore, _ref_key, _secrecy_clause
 from saraban.archive._models import (
     NORMAL,
     SHOWN_STATUSES,
@@ -111,12 +111,19 @@ class Queries(ArchiveCore):
                 )
             )
 
-    def thread(self, letter_id: int) -> Thread:
-        """The letters this one cites and is cited by, followed both ways, oldest first."""
+    def thread(self, letter_id: int, *, clearance: str | None = _UNSET) -> Thread:
+        """The letters this one cites and is cited by, followed both ways, oldest first.
+        With a ``clearance``, only through letters a user cleared at it may see (the letter
+        itself too: NotFound otherwise); the thread says nothing of the others."""
+        visible = None if clearance is _UNSET else _secrecy_clause(clearance)
         with self._read() as s:
-            if s.get(Letter, letter_id) is None:
+            start = s.get(Letter, letter_id)
+            if start is None or (
+                visible is not None
+                and s.scalar(select(Letter.id).where(Letter.id == letter_id, visible)) is None
+            ):
                 raise NotFound(f"ไม่พบหนังสือรายการ {letter_id} / no letter {letter_id}")
-            ids, links = _references.connected(s, letter_id)
+            ids, links = _references.connected(s, letter_id, visible)
             rows = s.scalars(select(Letter).where(Letter.id.in_(ids))).all()
             records = [self._record(s, row) for row in rows]
         records.sort(key=lambda r: (r.date or dt.date.max, r.id))

@@ -118,6 +118,7 @@ class ReceivedRecord:
     action: str | None
     note: str | None
     letter_id: int | None
+    secrecy: str | None = None  # ลับ, ลับมาก, ลับที่สุด: only users cleared for it see the row
 
     def as_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from saraban.errors import BadRequest
 from saraban.thai import be_year, thai_date, to_thai_digits
+from saraban.vocabulary import SECRECIES
 
 if TYPE_CHECKING:
     from docx.text.run import Run
@@ -123,13 +124,25 @@ def outgoing_register(
 
 
 def incoming_register(
-    archive: Archive, date_from: dt.date, date_to: dt.date, *, register: str | None = None
+    archive: Archive,
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    register: str | None = None,
+    clearance: str | None = SECRECIES[-1],
 ) -> Table:
-    """ทะเบียนหนังสือรับ: every เลขรับ received in the range, in number order."""
+    """ทะเบียนหนังสือรับ: every เลขรับ received in the range, in number order; only those a
+    user cleared at ``clearance`` may see (default: all)."""
     subtitle = _period(date_from, date_to)
     rows = []
-    for item in archive.received(date_from=date_from, date_to=date_to, register=register):
+    received = archive.received(
+        date_from=date_from, date_to=date_to, register=register, clearance=clearance
+    )
+    for item in received:
         when = _local(item.received_at)
+        notes = [item.note] if item.note else []
+        if item.secrecy:
+            notes.append(f"ชั้นความลับ: {item.secrecy}")
         rows.append(
             [
                 f"{_short(when.date())} {to_thai_digits(when.strftime('%H.%M'))} น.",
@@ -140,7 +153,7 @@ def incoming_register(
                 item.recipient,
                 item.subject,
                 item.action or "",
-                item.note or "",
+                "; ".join(notes),
             ]
         )
     name = f" ({register})" if register else ""

@@ -27,6 +27,7 @@ from saraban.archive._models import (
     StoredFile,
     utcnow,
 )
+from saraban.archive._private import exposed
 from saraban.archive._process import worker_alive
 
 
@@ -101,8 +102,9 @@ def verify(archive: ArchiveCore) -> list[str]:
                     in_progress.update(sha for _, sha in enclosed)
                 else:
                     problems.append(
-                        f"ออกเลขค้างอยู่ / {name}: pending and its process is gone; open the "
-                        "archive again to repair it"
+                        f"ออกเลขค้างอยู่ สั่ง saraban repair เพื่อทำให้เสร็จ / {name}: pending and "
+                        "its process is gone; `saraban repair` renders it again (or records "
+                        "the number unused)"
                     )
 
         for sha in archive.files.all_hashes():
@@ -163,4 +165,9 @@ def verify(archive: ArchiveCore) -> list[str]:
             problems.append(f"เลขไม่มีตัวนับ / {orphans} register rows have no counter")
 
         problems.extend(_audit.verify_chain(s))
+    for path, mode in exposed(archive.home):
+        problems.append(
+            f"ผู้ใช้อื่นเข้าถึงได้ / {path} (mode {mode:04o}) is open to other users of the "
+            "machine: `saraban repair` closes it (folders 0700, files 0600)"
+        )
     return problems

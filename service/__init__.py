@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import logging
 from typing import Any
 
 from flask import Flask, abort, g, request, send_from_directory
@@ -26,8 +27,10 @@ from saraban.service._searching import SearchService
 from saraban.service._store import Store
 from saraban.settings import CONFIG_FILE, Settings
 from saraban.thai import thai_date, to_thai_digits
+from saraban.usecases import recovery
 
 __all__ = ["create_app"]
+logger = logging.getLogger("saraban.service")
 
 _FONTS = ("Sarabun-Regular.ttf", "Sarabun-Bold.ttf", "Sarabun-Italic.ttf", "Sarabun-SemiBold.ttf")
 _BLUEPRINTS = (
@@ -61,9 +64,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["saraban_settings"] = settings
 
     opened = archive_package.init_app(app, settings)
-    app.extensions["saraban_store"] = Store(
-        opened, password_method=app.config.get("PASSWORD_HASH_METHOD")
-    )
+    store = Store(opened, password_method=app.config.get("PASSWORD_HASH_METHOD"))
+    app.extensions["saraban_store"] = store
+    for line in recovery.on_open(opened, store):
+        logger.warning("repaired after a crash: %s", line)
     app.extensions["saraban_search"] = SearchService(
         opened,
         settings.home,

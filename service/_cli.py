@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import secrets
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,6 +80,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     revoke.add_argument("id", type=int)
     revoke.set_defaults(func=_token_revoke)
 
+    repair = sub.add_parser(
+        "repair",
+        help="finish what a crash left half done / ซ่อมสิ่งที่ค้างจากเครื่องหยุดกะทันหัน",
+        description="Render once more and issue the letters a crash left pending (or record "
+        "their numbers unused), settle drafts and import batches caught between the archive "
+        "and the service, and close the instance folder to other users (0700/0600).",
+    )
+    repair.set_defaults(func=_repair)
+
 
 # ---- opening ---------------------------------------------------------------------------------
 
@@ -88,6 +99,7 @@ def _opened() -> Iterator[tuple[Any, Any]]:
     from saraban.archive import open_settings_archive
     from saraban.service._config import check_instance
     from saraban.service._store import Store
+    from saraban.usecases import recovery
 
     settings = Settings.load()
     check_instance(settings.home)
@@ -95,6 +107,7 @@ def _opened() -> Iterator[tuple[Any, Any]]:
     try:
         store = Store(archive)
         try:
+            recovery.on_open(archive, store)
             yield archive, store
         finally:
             store.close()
@@ -202,6 +215,18 @@ def _token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _repair(args: argparse.Namespace) -> int:
+    from saraban.archive import close_up
+    from saraban.usecases import recovery
+
+    with _opened() as (archive, store):
+        done = recovery.finish(archive, store) + close_up(archive.home)
+    for line in done:
+        print(line)
+    print(f"ซ่อมแล้ว {len(done)} รายการ / {len(done)} things repaired")
+    return 0
+
+
 # ---- serving ---------------------------------------------------------------------------------
 
 
@@ -256,6 +281,16 @@ def fill_demo(app: Any) -> list[str]:
     return done
 
 
+def _finish_in_background(app: Any) -> None:
+    from saraban.usecases import recovery
+
+    try:
+        for line in recovery.finish(app.extensions["archive"], app.extensions["saraban_store"]):
+            print(f"saraban: repaired after a crash: {line}", flush=True)
+    except Exception:  # noqa: BLE001 - reported; the service goes on
+        logging.getLogger("saraban.service").exception("finishing pending letters failed")
+
+
 def _serve(args: argparse.Namespace) -> int:
     import waitress
 
@@ -268,6 +303,11 @@ def _serve(args: argparse.Namespace) -> int:
                 print(f"demo: {line}", flush=True)
         # What commands queued for the index while the service was down.
         app.extensions["saraban_search"].poke()
+        # Letters a crash left pending are rendered again in the background: the service
+        # answers at once, and one bad letter cannot stop it.
+        threading.Thread(
+            target=_finish_in_background, args=(app,), daemon=True, name="saraban-repair"
+        ).start()
         url = f"http://{args.host}:{args.port}/"
         print(f"saraban: เปิดใช้งานที่ {url} (หยุดด้วย Ctrl-C) / serving on {url}", flush=True)
         waitress.serve(

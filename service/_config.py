@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from saraban.archive import keep_private, private_folder
 from saraban.settings import ConfigError, Settings
 
 SECRET_KEY_FILE = "secret_key"
@@ -34,8 +35,9 @@ def flask_config(settings: Settings) -> dict[str, Any]:
 def check_instance(home: Path) -> None:
     """Refuse to start on an instance folder that cannot be written, naming the variable:
     a service that fails at its first upload is worse than one that does not start."""
+    keep_private()
     try:
-        home.mkdir(parents=True, exist_ok=True)
+        private_folder(home)
         probe = home / f".write-check-{os.getpid()}"
         probe.write_bytes(b"ok")
         probe.unlink()

@@ -253,6 +253,7 @@ _ROUTES: dict[
                     "letter_date": {"type": "string", "format": "date"},
                     "action": {"type": "string"},
                     "note": {"type": "string"},
+                    "secrecy": {"enum": [*SECRECIES, None]},
                 },
             },
             "201",

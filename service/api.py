@@ -476,9 +476,11 @@ def register_rows(kind: str) -> Any:
 @_web.login_required
 def receive() -> Any:
     """Enter a received letter: ``{register, sender, recipient, subject, ref_no?,
-    letter_date? (ISO), action?, note?}``; answers with its เลขรับ."""
+    letter_date? (ISO), action?, note?, secrecy?}``; answers with its เลขรับ. A secret one
+    (``secrecy``: ลับ, ลับมาก, ลับที่สุด) is shown only to users cleared for it."""
     body = _body()
-    for name in ("register", "sender", "recipient", "subject", "ref_no", "action", "note"):
+    fields = ("register", "sender", "recipient", "subject", "ref_no", "action", "note", "secrecy")
+    for name in fields:
         if body.get(name) is not None and not isinstance(body.get(name), str):
             raise BadRequest(f"{name}: ต้องเป็นข้อความ / must be text")
     record = receiving.receive(
@@ -491,6 +493,7 @@ def receive() -> Any:
         letter_date=_iso_date(body.get("letter_date"), "letter_date"),
         action=body.get("action"),
         note=body.get("note"),
+        secrecy=body.get("secrecy"),
         actor=_web.user().name,
     )
     return _web.json_ok({"ok": True, "received": record.as_dict()}, 201)

@@ -20,7 +20,6 @@ from flask import (
 
 from saraban.archive import IssueFailed
 from saraban.errors import InvalidLetter, NotFound, SarabanError
-from saraban.letter import can_see
 from saraban.service import _charts, _web
 from saraban.service._letter_form import (
     ParsedForm,
@@ -288,15 +287,14 @@ def letter(letter_id: int) -> Any:
         doc = archive.letter_document(letter_id)
     except NotFound:
         doc = None
-    thread = archive.thread(letter_id)
-    shown = {r.id for r in thread.letters if can_see(user.clearance, r.secrecy)}
+    thread = archive.thread(letter_id, clearance=user.clearance)
     return render_template(
         "letter.html",
         record=record,
         doc=doc,
         history=archive.history(letter_id),
-        thread=[r for r in thread.letters if r.id in shown],
-        links={(a, b) for a, b in thread.links if a in shown and b in shown},
+        thread=thread.letters,
+        links=set(thread.links),
         original=archive.original_file(letter_id),
         review=archive.needs_review(letter_id) if record.status == "stored" else None,
     )

@@ -18,6 +18,7 @@ from saraban.service import _web
 from saraban.thai import ThaiDateError, parse_be_date, thai_date, to_thai_digits
 from saraban.usecases import receiving
 from saraban.usecases import registers as registers_usecase
+from saraban.vocabulary import SECRECIES
 
 bp = Blueprint("registers", __name__)
 PER_PAGE = 50
@@ -95,6 +96,7 @@ def registers() -> Any:
         register=register or "",
         registers=archive.registers(),
         units=archive.units(),
+        secrecies=SECRECIES,
         errors=errors,
         today=thai_date(dt.date.today()),
     ), (400 if errors else 200)
@@ -140,6 +142,7 @@ def receive() -> Any:
             letter_date=letter_date,
             action=form.get("action") or None,
             note=form.get("note") or None,
+            secrecy=form.get("secrecy") or None,
             actor=user.name,
         )
     except SarabanError as exc:

@@ -13,7 +13,9 @@ the service's store or the search index they need:
 - :mod:`~saraban.usecases.receiving`: the incoming register (ลงทะเบียนรับ);
 - :mod:`~saraban.usecases.registers`: the registers as tables, without what the user may
   not see;
-- :mod:`~saraban.usecases.searching`: search, a thin call.
+- :mod:`~saraban.usecases.searching`: search, a thin call;
+- :mod:`~saraban.usecases.recovery`: what a crash left between the archive and the
+  service's records, settled.
 
 None of them tells the search index anything: the archive's outbox does
 (:meth:`saraban.archive.Archive.on_change`).

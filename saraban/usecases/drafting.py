@@ -21,7 +21,7 @@ from collections import OrderedDict
 from typing import Any, Protocol
 
 from saraban.archive import Archive, UnitInfo, with_unit_defaults
-from saraban.errors import BadRequest, InvalidLetter, NotFound, Problem
+from saraban.errors import BadRequest, InvalidLetter, NotFound, Problem, SarabanError
 from saraban.letter import lint, new_letter, validate
 from saraban.thai import ThaiDateError, parse_be_date
 from saraban.usecases._access import visible_letter
@@ -197,7 +197,14 @@ def preview_pdf(archive: Archive, draft: Draft) -> bytes:
         if key in _PREVIEWS:
             _PREVIEWS.move_to_end(key)
             return _PREVIEWS[key]
-    pdf = renderer.render_pdf(doc)
+    try:
+        pdf = renderer.render_pdf(doc)
+    except (SarabanError, KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - WeasyPrint raises BaseExceptions too
+        raise SarabanError(
+            f"แสดงตัวอย่างหนังสือไม่ได้ / the preview could not be rendered: {exc!r}"
+        ) from exc
     with _PREVIEWS_LOCK:
         _PREVIEWS[key] = pdf
         while len(_PREVIEWS) > _PREVIEWS_KEPT:

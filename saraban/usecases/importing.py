@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from saraban.archive import Archive, LetterRecord
+from saraban.archive import Archive, LetterRecord, crashpoint
 from saraban.archive.importer import DEFAULT_MAX_BYTES, ImportResult, extract_text
 from saraban.archive.importer import import_file as read_file
 from saraban.errors import BadRequest, NotFound, SarabanError
@@ -64,10 +64,12 @@ def store_parsed(
     *,
     actor: str,
     clearance: str | None,
+    key: str | None = None,
 ) -> LetterRecord:
     """Keep a letter read from a file, with its original and what the importer could not
     read for sure; ``clearance`` (the importing user's) bounds which earlier imports of the
-    same file are named (see :meth:`~saraban.archive.Archive.store_imported`)."""
+    same file are named (see :meth:`~saraban.archive.Archive.store_imported`); ``key``
+    names the hand-over (a batch item), so that asking again keeps nothing twice."""
     return archive.store_imported(
         parsed.letter,
         original=original,
@@ -75,6 +77,7 @@ def store_parsed(
         actor=actor,
         needs_review={"fields": parsed.needs_review, "notes": parsed.notes},
         clearance=clearance,
+        idempotency_key=key,
     )
 
 
@@ -322,14 +325,60 @@ def store_item(
         parsed = ImportResult(doc, list(item.needs_review), list(item.notes))
         original = item_path(home, batch, item).read_bytes()
         record = store_parsed(
-            archive, parsed, original, item.name, actor=actor, clearance=clearance
+            archive,
+            parsed,
+            original,
+            item.name,
+            actor=actor,
+            clearance=clearance,
+            key=item_key(batch_id, n),
         )
+        crashpoint("imported")  # stored in the archive, the manifest not yet saved
         item.letter = doc
         item.status = "stored"
         item.letter_id = record.id
         item.error = None
         save(home, batch)
         return item
+
+
+def item_key(batch_id: str, n: int) -> str:
+    """The idempotency key of a batch item's hand-over to the archive."""
+    return f"import:{batch_id}:{n}"
+
+
+def repair_batches(archive: Archive, home: Path) -> list[str]:
+    """Settle the batch items a crash left between the archive and the manifest: an item
+    the archive kept under its key is marked stored with its letter (it is never kept
+    twice). Returns a line for each item settled."""
+    done = []
+    folder = root(home)
+    manifests = sorted(folder.glob("*/manifest.json")) if folder.is_dir() else []
+    for manifest in manifests:
+        batch_id = manifest.parent.name
+        try:
+            owner = json.loads(manifest.read_text("utf-8"))["owner_id"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        with _lock(batch_id):
+            try:
+                batch = load(home, batch_id, owner)
+            except NotFound:
+                continue
+            changed = False
+            for item in batch.items:
+                if item.status != "parsed":
+                    continue
+                record = archive.letter_by_key(item_key(batch_id, item.n))
+                if record is None:
+                    continue
+                item.status, item.letter_id, item.error = "stored", record.id, None
+                item.letter = archive.letter_document(record.id)
+                changed = True
+                done.append(f"import {batch_id} file {item.n}: stored as letter {record.id}")
+            if changed:
+                save(home, batch)
+    return done
 
 
 def store_all(

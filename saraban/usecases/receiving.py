@@ -20,9 +20,12 @@ def receive(
     letter_date: dt.date | None = None,
     action: str | None = None,
     note: str | None = None,
+    secrecy: str | None = None,
 ) -> ReceivedRecord:
     """Enter a received letter under the register's next เลขรับ; every text is checked
-    (required, text, trimmed) by the archive before a number is taken."""
+    (required, text, trimmed) by the archive before a number is taken. ``secrecy`` (ลับ,
+    ลับมาก, ลับที่สุด) hides the row, its subject and its count from users not cleared for
+    it, in lists and exports alike."""
     return archive.receive(
         register,
         sender=sender,
@@ -32,5 +35,6 @@ def receive(
         letter_date=letter_date,
         action=action or None,
         note=note or None,
+        secrecy=secrecy or None,
         actor=actor,
     )

@@ -68,7 +68,9 @@ def register_table(
     """The outgoing ("sent") or incoming ("received") register of the period as the
     official table, without what ``clearance`` may not see."""
     if kind == "received":
-        return incoming_register(archive, date_from, date_to, register=register)
+        return incoming_register(
+            archive, date_from, date_to, register=register, clearance=clearance
+        )
     table = outgoing_register(archive, date_from, date_to, register=register)
     if clearance == SECRECIES[-1]:
         return table
@@ -98,4 +100,6 @@ def received_rows(
     clearance: str | None,
 ) -> list[ReceivedRecord]:
     """The incoming register of the period, in order of เลขรับ, as the user may see it."""
-    return archive.received(date_from=date_from, date_to=date_to, register=register)
+    return archive.received(
+        date_from=date_from, date_to=date_to, register=register, clearance=clearance
+    )
