@@ -33,6 +33,7 @@ from saraban.archive._models import (
     IndexJob,
     Letter,
     Register,
+    StoredFile,
     Unit,
     utcnow,
 )
@@ -258,6 +259,19 @@ class ArchiveCore:
     def _insert(self, model: type) -> Any:
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(model)
 
+    def _record_file(self, s: Session, sha256: str, media_type: str) -> None:
+        """Record a stored file (once) in the caller's transaction."""
+        s.execute(
+            self._insert(StoredFile)
+            .values(
+                sha256=sha256,
+                size=self.files.path(sha256).stat().st_size,
+                media_type=media_type,
+                created_at=utcnow(),
+            )
+            .on_conflict_do_nothing()
+        )
+
     def _resolve(self, s: Session, name: str) -> tuple[Register, Unit | None]:
         """A register, and the unit issuing into it, from a unit prefix or a register name."""
         if not isinstance(name, str) or not name.strip():
@@ -278,6 +292,18 @@ class ArchiveCore:
             )
         units = s.scalars(select(Unit).where(Unit.register_id == reg.id)).all()
         return reg, (units[0] if len(units) == 1 else None)
+
+    def _issuing_unit(self, s: Session, name: str) -> tuple[Register, Unit]:
+        """The register and the one unit that numbers a letter in it (:meth:`_resolve`);
+        a register shared by several units needs the unit's prefix."""
+        reg, unit = self._resolve(s, name)
+        if unit is None:
+            raise BadRequest(
+                f"register: ทะเบียน {reg.name!r} ใช้ร่วมกันหลายส่วนราชการ ให้ระบุเลขประจำ"
+                f"ส่วนราชการ / register {reg.name!r} is shared by several units: give the "
+                "unit's prefix"
+            )
+        return reg, unit
 
     def _next_serial(self, s: Session, register_id: int, series: str, year: int) -> int:
         """The next number of a series, under the lock its counter row takes until commit."""

@@ -31,7 +31,6 @@ from saraban.archive._models import (
     Letter,
     Received,
     Register,
-    StoredFile,
     utcnow,
 )
 from saraban.archive._records import LetterRecord, ReceivedRecord
@@ -103,16 +102,7 @@ class Incoming(ArchiveCore):
         sha = self.files.put(original)
         now = utcnow()
         with self._write() as s:
-            s.execute(
-                self._insert(StoredFile)
-                .values(
-                    sha256=sha,
-                    size=len(original),
-                    media_type=_media_type(original_name),
-                    created_at=now,
-                )
-                .on_conflict_do_nothing()
-            )
+            self._record_file(s, sha, _media_type(original_name))
             row = Letter(
                 status=STORED,
                 circular=bool(doc.get("circular")),

@@ -60,7 +60,6 @@ from saraban.archive._models import (
     UNUSED,
     Letter,
     Register,
-    StoredFile,
     Unit,
     utcnow,
 )
@@ -243,13 +242,7 @@ class Issuing(ArchiveCore):
             if earlier is not None:
                 return earlier
         with self._read() as s:
-            reg, unit = self._resolve(s, register)
-        if unit is None:
-            raise BadRequest(
-                f"register: ทะเบียน {reg.name!r} ใช้ร่วมกันหลายส่วนราชการ ให้ระบุเลขประจำ"
-                f"ส่วนราชการ / register {reg.name!r} is shared by several units: give the "
-                "unit's prefix"
-            )
+            reg, unit = self._issuing_unit(s, register)
         doc, date, keep = self._prepare(letter, unit, date, retention_years)
         circular = bool(doc.get("circular"))
         year = be_year(date.year)
@@ -306,16 +299,14 @@ class Issuing(ArchiveCore):
             # Whatever failed after the number was taken (the disk, the database), the
             # number is recorded unused and the caller hears why: never a pending row left
             # behind a live process.
-            failed = self._issue_failed(
+            raise self._issue_failed(
                 letter_id,
                 doc,
                 f"ออกหนังสือไม่สำเร็จ / issuing failed: {_why(exc)}",
                 actor=actor,
                 worker=worker,
-            )
-            if isinstance(exc, KeyboardInterrupt | SystemExit):
-                raise
-            raise failed from exc
+                cause=exc,
+            ) from exc
 
     def _issued_under(self, key: str) -> IssuedLetter | None:
         """The letter issued under an idempotency key, None if the key is new; Conflict
@@ -387,10 +378,9 @@ class Issuing(ArchiveCore):
             enclosure_blobs = self._fill_form_enclosures(doc)
         except BaseException as exc:  # noqa: BLE001 - any failure leaves the number unused
             reason = f"กรอกแบบฟอร์มที่ส่งมาด้วยไม่สำเร็จ / filling an enclosed form failed: {_why(exc)}"
-            failed = self._issue_failed(letter_id, doc, reason, actor=actor, worker=worker)
-            if isinstance(exc, KeyboardInterrupt | SystemExit):
-                raise
-            raise failed from exc
+            raise self._issue_failed(
+                letter_id, doc, reason, actor=actor, worker=worker, cause=exc
+            ) from exc
         for kind in ("docx", "pdf"):
             old = (known or {}).get(kind)
             if old and self.files.check(old) is None:
@@ -403,10 +393,9 @@ class Issuing(ArchiveCore):
                     f"สร้างไฟล์ {kind.upper()} ไม่สำเร็จ / rendering the {kind.upper()} failed: "
                     f"{_why(exc)}"
                 )
-                failed = self._issue_failed(letter_id, doc, reason, actor=actor, worker=worker)
-                if isinstance(exc, KeyboardInterrupt | SystemExit):
-                    raise
-                raise failed from exc
+                raise self._issue_failed(
+                    letter_id, doc, reason, actor=actor, worker=worker, cause=exc
+                ) from exc
             from saraban.archive._files import sha256_bytes
 
             hashes[kind] = sha256_bytes(blobs[kind])
@@ -438,16 +427,7 @@ class Issuing(ArchiveCore):
         now = utcnow()
         with self._write() as s:
             for sha, kind in files.items():
-                s.execute(
-                    self._insert(StoredFile)
-                    .values(
-                        sha256=sha,
-                        size=self.files.path(sha).stat().st_size,
-                        media_type=DOCX_TYPE if kind == "docx" else PDF_TYPE,
-                        created_at=now,
-                    )
-                    .on_conflict_do_nothing()
-                )
+                self._record_file(s, sha, DOCX_TYPE if kind == "docx" else PDF_TYPE)
             row = s.get_one(Letter, letter_id, with_for_update=True)
             if row.status != PENDING or row.worker != worker:
                 raise _taken_over(letter_id)
@@ -501,10 +481,20 @@ class Issuing(ArchiveCore):
         )
 
     def _issue_failed(
-        self, letter_id: int, doc: dict[str, Any], reason: str, *, actor: str, worker: str
+        self,
+        letter_id: int,
+        doc: dict[str, Any],
+        reason: str,
+        *,
+        actor: str,
+        worker: str,
+        cause: BaseException | None = None,
     ) -> IssueFailed:
-        """Record the number unused with the reason; the error that says so."""
+        """Record the number unused with the reason; the error that says so. A ``cause``
+        that stops the process (Ctrl-C, exit) is raised again once the number is recorded."""
         self._mark_unused(letter_id, reason, actor=actor, worker=worker)
+        if isinstance(cause, KeyboardInterrupt | SystemExit):
+            raise cause
         ref_no = doc.get("ref_no")
         return IssueFailed(
             f"{reason}; เลข {ref_no} บันทึกว่าไม่ได้ใช้ / the number {ref_no} is recorded as unused",
@@ -558,16 +548,7 @@ class Issuing(ArchiveCore):
             kept = [("docx", row.docx_sha256), ("pdf", row.pdf_sha256)]
             for kind, sha in [*kept, *_form_enclosure_files(row.doc or {})]:
                 if sha and self.files.exists(sha):
-                    s.execute(
-                        self._insert(StoredFile)
-                        .values(
-                            sha256=sha,
-                            size=self.files.path(sha).stat().st_size,
-                            media_type=DOCX_TYPE if kind == "docx" else PDF_TYPE,
-                            created_at=utcnow(),
-                        )
-                        .on_conflict_do_nothing()
-                    )
+                    self._record_file(s, sha, DOCX_TYPE if kind == "docx" else PDF_TYPE)
             _close(s, row, UNUSED, reason, actor=actor, action="number.unused")
 
     def reserve(
@@ -587,12 +568,7 @@ class Issuing(ArchiveCore):
         date = date or dt.date.today()
         year = be_year(date.year)
         with self._write() as s:
-            reg, unit = self._resolve(s, register)
-            if unit is None:
-                raise BadRequest(
-                    f"register: ทะเบียน {reg.name!r} ใช้ร่วมกันหลายส่วนราชการ ให้ระบุเลขประจำ"
-                    f"ส่วนราชการ / register {reg.name!r} is shared: give the unit's prefix"
-                )
+            reg, unit = self._issuing_unit(s, register)
             series = self._series(reg, circular)
             serial = self._next_serial(s, reg.id, series, year)
             ref_no = self._ref_no(reg, unit, circular, serial, year)
@@ -768,8 +744,7 @@ class Issuing(ArchiveCore):
                 f"ออกหนังสือไม่สำเร็จ / issuing failed: {_why(exc)}",
                 actor=row.created_by,
                 worker=me,
+                cause=exc,
             )
-            if isinstance(exc, KeyboardInterrupt | SystemExit):
-                raise
             return [f"letter {row.id}: {failed.message}"]
         return [f"letter {row.id} ({issued.ref_no}): issue finished after a crash"]
