@@ -13,23 +13,14 @@ register, references between letters, retention, and verification.
 
 from saraban.archive._archive import (
     Archive,
-    AuditEntry,
-    IndexableLetter,
-    IssuedLetter,
-    IssueFailed,
-    LetterRecord,
-    ReceivedRecord,
-    RegisterInfo,
-    Reservation,
-    StoredOriginal,
-    Thread,
-    UnitInfo,
     default_actor,
     init_app,
     open_archive,
-    with_unit_defaults,
+    open_settings_archive,
 )
+from saraban.archive._core import Renderer, TemplatesRenderer, with_unit_defaults
 from saraban.archive._db import Database
+from saraban.archive._issuing import IssueFailed
 from saraban.archive._keys import (
     SigningKeyError,
     UnitKey,
@@ -39,6 +30,20 @@ from saraban.archive._keys import (
     list_signing_keys,
 )
 from saraban.archive._models import SHOWN_STATUSES, UTCDateTime, utcnow
+from saraban.archive._private import close_up, exposed, keep_private, private_folder
+from saraban.archive._process import FOREIGN_LEASE, crashpoint, worker_alive, worker_token
+from saraban.archive._records import (
+    AuditEntry,
+    IndexableLetter,
+    IssuedLetter,
+    LetterRecord,
+    ReceivedRecord,
+    RegisterInfo,
+    Reservation,
+    StoredOriginal,
+    Thread,
+    UnitInfo,
+)
 from saraban.archive._registers import (
     Table,
     incoming_register,
@@ -60,6 +65,7 @@ from saraban.archive._signing import (
 )
 
 __all__ = [
+    "FOREIGN_LEASE",
     "SHOWN_STATUSES",
     "Archive",
     "AuditEntry",
@@ -72,6 +78,7 @@ __all__ = [
     "PublicLetter",
     "ReceivedRecord",
     "RegisterInfo",
+    "Renderer",
     "Reservation",
     "SignatureCheck",
     "SignedLetter",
@@ -79,26 +86,35 @@ __all__ = [
     "SigningRefused",
     "StoredOriginal",
     "Table",
+    "TemplatesRenderer",
     "Thread",
     "UTCDateTime",
     "UnitInfo",
     "UnitKey",
     "check_file",
+    "close_up",
+    "crashpoint",
     "create_self_signed_key",
     "default_actor",
+    "exposed",
     "import_key_pem",
     "import_key_pkcs12",
     "incoming_register",
     "init_app",
+    "keep_private",
     "letter_for_token",
     "list_signing_keys",
     "open_archive",
+    "open_settings_archive",
     "outgoing_register",
+    "private_folder",
     "retention_due",
     "sign_issued",
     "sign_letter",
     "signed_copies",
     "utcnow",
     "with_unit_defaults",
+    "worker_alive",
+    "worker_token",
     "write_table",
 ]

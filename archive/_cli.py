@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from saraban import settings
-from saraban.archive._archive import Archive, default_actor, open_archive
+from saraban.archive._archive import Archive, default_actor, open_settings_archive
 from saraban.errors import BadRequest, SarabanError
+from saraban.settings import Settings
+from saraban.vocabulary import SECRECIES
 
 
 def _date(text: str) -> dt.date:
@@ -121,6 +122,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     receive.add_argument("--letter-date", type=_date, help="the letter's date YYYY-MM-DD")
     receive.add_argument("--action", help="การปฏิบัติ")
     receive.add_argument("--note", help="หมายเหตุ")
+    receive.add_argument(
+        "--secrecy", choices=SECRECIES, help="ชั้นความลับ: the row is shown only to users cleared"
+    )
     receive.add_argument("--json", action="store_true")
     _add_actor(receive)
     receive.set_defaults(func=_receive)
@@ -179,7 +183,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _open() -> Archive:
-    return open_archive(settings.home())
+    return open_settings_archive(Settings.load())
 
 
 def _actor(args: argparse.Namespace) -> str:
@@ -250,13 +254,13 @@ def _register_list(args: argparse.Namespace) -> int:
 
 
 def _issue(args: argparse.Namespace) -> int:
-    from saraban.letter import load_letter
+    from saraban.usecases.issuing import issue_file
 
-    letter = load_letter(args.letter)
     extra = {"retention_years": args.retention} if hasattr(args, "retention") else {}
     with _open() as archive:
-        issued = archive.issue(
-            letter,
+        issued = issue_file(
+            archive,
+            args.letter,
             args.register,
             actor=_actor(args),
             date=args.date,
@@ -296,15 +300,21 @@ def _release(args: argparse.Namespace) -> int:
 
 
 def _cancel(args: argparse.Namespace) -> int:
+    from saraban.usecases.cancelling import cancel
+    from saraban.usecases.importing import ALL_LETTERS
+
     with _open() as archive:
-        record = archive.cancel(args.id, args.reason, actor=_actor(args))
+        record = cancel(archive, args.id, args.reason, actor=_actor(args), clearance=ALL_LETTERS)
     _say(f"{record.id}\t{record.ref_no}\t{record.status}")
     return 0
 
 
 def _receive(args: argparse.Namespace) -> int:
+    from saraban.usecases.receiving import receive
+
     with _open() as archive:
-        record = archive.receive(
+        record = receive(
+            archive,
             args.register,
             sender=args.sender,
             recipient=args.recipient,
@@ -313,6 +323,7 @@ def _receive(args: argparse.Namespace) -> int:
             letter_date=args.letter_date,
             action=args.action,
             note=args.note,
+            secrecy=args.secrecy,
             actor=_actor(args),
         )
     if args.json:
@@ -369,10 +380,14 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _registers_export(args: argparse.Namespace) -> int:
     from saraban.archive import _registers
+    from saraban.usecases.importing import ALL_LETTERS
+    from saraban.usecases.registers import register_table
 
+    kind = "received" if args.incoming else "sent"
     with _open() as archive:
-        make = _registers.incoming_register if args.incoming else _registers.outgoing_register
-        table = make(archive, args.date_from, args.date_to, register=args.register)
+        table = register_table(
+            archive, kind, args.date_from, args.date_to, args.register, ALL_LETTERS
+        )
     _write_output(_registers.write(table, args.format), args.output, args.format)
     return 0
 
@@ -389,7 +404,7 @@ def _retention_due(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     """Import each file in turn. A file that fails is reported and stores nothing; the
     others go on. Exit 2 if any file failed."""
-    from saraban.archive._importer import import_file
+    from saraban.usecases.importing import import_file
 
     results: list[dict[str, Any]] = []
     failed = 0
@@ -398,14 +413,7 @@ def _import(args: argparse.Namespace) -> int:
         for number, path in enumerate(args.files, start=1):
             _say(f"[{number}/{total}] {path}", err=True)
             try:
-                parsed = import_file(path)
-                record = archive.store_imported(
-                    parsed.letter,
-                    original=path.read_bytes(),
-                    original_name=path.name,
-                    actor=_actor(args),
-                    needs_review={"fields": parsed.needs_review, "notes": parsed.notes},
-                )
+                imported = import_file(archive, path, actor=_actor(args))
             except SarabanError as exc:
                 failed += 1
                 results.append({"file": str(path), "ok": False, "error": exc.message})
@@ -419,16 +427,16 @@ def _import(args: argparse.Namespace) -> int:
                 {
                     "file": str(path),
                     "ok": True,
-                    "id": record.id,
-                    "letter": parsed.letter,
-                    "needs_review": parsed.needs_review,
-                    "notes": parsed.notes,
+                    "id": imported.record.id,
+                    "letter": imported.letter,
+                    "needs_review": imported.needs_review,
+                    "notes": imported.notes,
                 }
             )
             if not args.json:
-                review = ", ".join(parsed.needs_review) or "-"
+                review = ", ".join(imported.needs_review) or "-"
                 _say(
-                    f"{record.id}\t{parsed.letter.get('ref_no') or '-'}\t{path.name}"
+                    f"{imported.record.id}\t{imported.letter.get('ref_no') or '-'}\t{path.name}"
                     f"\tตรวจทาน / review: {review}"
                 )
     if args.json:

@@ -91,8 +91,8 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     return engine
 
 
-def sqlite_lock_path(url: str) -> Path | None:
-    """The file writers queue on (beside the database), or None for PostgreSQL/in-memory."""
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for PostgreSQL or an in-memory database."""
     parsed = make_url(url)
     if (
         parsed.get_backend_name() != "sqlite"
@@ -100,7 +100,13 @@ def sqlite_lock_path(url: str) -> Path | None:
         or parsed.database == ":memory:"
     ):
         return None
-    return Path(f"{parsed.database}.writelock")
+    return Path(parsed.database)
+
+
+def sqlite_lock_path(url: str) -> Path | None:
+    """The file writers queue on (beside the database), or None for PostgreSQL/in-memory."""
+    path = sqlite_path(url)
+    return None if path is None else Path(f"{path}.writelock")
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -5,7 +5,8 @@ name is its checksum: :meth:`FileStore.check` re-reads it and compares. Writing 
 temporary name in the same folder, is flushed to disk, then renamed into place, so a crash
 leaves either the whole file or a temporary one (named after the writing process, which the
 next start removes once that process is gone), never a torn file under a real name.
-Stored files are made read-only; the archive never rewrites or deletes them.
+Stored files are made read-only, for their owner only (0400, in folders of 0700); the
+archive never rewrites or deletes them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from saraban.archive._private import FILE_MODE, STORED_FILE_MODE, private_folder
 
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 _TMP_RE = re.compile(r"\.(?P<sha>[0-9a-f]{64})\.(?P<pid>[0-9]+)\.tmp")
@@ -58,13 +61,14 @@ class FileStore:
         target = self.path(sha256)
         if target.exists() and self.check(sha256) is None:
             return sha256
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(target.parent)
         tmp = target.parent / f".{sha256}.{os.getpid()}.tmp"
-        with tmp.open("wb") as f:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        tmp.chmod(0o444)
+        tmp.chmod(STORED_FILE_MODE)
         os.replace(tmp, target)
         _fsync_dir(target.parent)
         return sha256

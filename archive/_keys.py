@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
-    from saraban.archive._archive import Archive, UnitInfo
+    from saraban.archive._archive import Archive
+    from saraban.archive._records import UnitInfo
 
 KEYS_FOLDER = "keys"
 KEY_FILE, CERT_FILE, CHAIN_FILE = "key.pem", "cert.pem", "chain.pem"

@@ -149,6 +149,7 @@ class Letter(Base):
         Index("ix_letters_ref_key", "ref_key"),
         Index("ix_letters_date", "date"),
         Index("ix_letters_status", "status"),
+        Index("uq_letters_idempotency_key", "idempotency_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,6 +183,11 @@ class Letter(Base):
     issued_by: Mapped[str | None] = mapped_column(String(200))
     closed_at: Mapped[dt.datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(200))
+    # The hand-over that made the row (a draft's issue, a batch item's import): looked up
+    # after a crash so the caller finds its letter instead of making another.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    # How often a pending row was taken up again to be finished after its process died.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Received(Base):
@@ -209,6 +215,7 @@ class Received(Base):
     letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
     created_at: Mapped[dt.datetime]
     created_by: Mapped[str] = mapped_column(String(200))
+    secrecy: Mapped[str | None] = mapped_column(String(20))  # ลับ, ลับมาก, ลับที่สุด
 
 
 class Reference(Base):

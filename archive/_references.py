@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from saraban.archive._models import CANCELLED, ISSUED, STORED, Letter, Reference
@@ -73,9 +73,14 @@ def link_letter(session: Session, letter: Letter) -> None:
     session.flush()
 
 
-def connected(session: Session, letter_id: int) -> tuple[list[int], list[tuple[int, int]]]:
+def connected(
+    session: Session, letter_id: int, visible: ColumnElement[bool] | None = None
+) -> tuple[list[int], list[tuple[int, int]]]:
     """Every letter reachable from ``letter_id`` through references, either way, and the
-    links among them as (citing, cited) pairs."""
+    links among them as (citing, cited) pairs. With ``visible`` (a condition on
+    ``Letter``), the walk goes only through letters that meet it: a letter the user may
+    not see is neither shown nor walked through, so two visible letters are never linked
+    through a hidden one."""
     seen = {letter_id}
     links: set[tuple[int, int]] = set()
     queue = deque([letter_id])
@@ -87,12 +92,11 @@ def connected(session: Session, letter_id: int) -> tuple[list[int], list[tuple[i
                 Reference.target_id.is_not(None),
             )
         ).all()
-        for citing, cited in rows:
-            if cited is None:  # the query leaves these out; this tells the type checker
-                continue
-            links.add((citing, cited))
-            for other in (citing, cited):
-                if other not in seen:
-                    seen.add(other)
-                    queue.append(other)
+        pairs = [(citing, cited) for citing, cited in rows if cited is not None]
+        found = {other for pair in pairs for other in pair if other not in seen}
+        if visible is not None and found:
+            found = set(session.scalars(select(Letter.id).where(Letter.id.in_(found), visible)))
+        seen.update(found)
+        queue.extend(sorted(found))
+        links.update(pair for pair in pairs if pair[0] in seen and pair[1] in seen)
     return sorted(seen), sorted(links)

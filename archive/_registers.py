@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from saraban.errors import BadRequest
 from saraban.thai import be_year, thai_date, to_thai_digits
+from saraban.vocabulary import SECRECIES
 
 if TYPE_CHECKING:
     from docx.text.run import Run
@@ -123,13 +124,25 @@ def outgoing_register(
 
 
 def incoming_register(
-    archive: Archive, date_from: dt.date, date_to: dt.date, *, register: str | None = None
+    archive: Archive,
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    register: str | None = None,
+    clearance: str | None = SECRECIES[-1],
 ) -> Table:
-    """ทะเบียนหนังสือรับ: every เลขรับ received in the range, in number order."""
+    """ทะเบียนหนังสือรับ: every เลขรับ received in the range, in number order; only those a
+    user cleared at ``clearance`` may see (default: all)."""
     subtitle = _period(date_from, date_to)
     rows = []
-    for item in archive.received(date_from=date_from, date_to=date_to, register=register):
+    received = archive.received(
+        date_from=date_from, date_to=date_to, register=register, clearance=clearance
+    )
+    for item in received:
         when = _local(item.received_at)
+        notes = [item.note] if item.note else []
+        if item.secrecy:
+            notes.append(f"ชั้นความลับ: {item.secrecy}")
         rows.append(
             [
                 f"{_short(when.date())} {to_thai_digits(when.strftime('%H.%M'))} น.",
@@ -140,7 +153,7 @@ def incoming_register(
                 item.recipient,
                 item.subject,
                 item.action or "",
-                item.note or "",
+                "; ".join(notes),
             ]
         )
     name = f" ({register})" if register else ""
@@ -205,9 +218,10 @@ def to_docx(table: Table) -> bytes:
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
-    from docx.shared import Cm, Pt
+    from docx.shared import Cm
 
-    font = "TH SarabunPSK"
+    from saraban.templates import set_docx_font
+
     document = Document()
     section = document.sections[0]
     section.orientation = WD_ORIENT.LANDSCAPE
@@ -216,25 +230,7 @@ def to_docx(table: Table) -> bytes:
         setattr(section, side, Cm(1.5))
 
     def style_run(run: Run, size: float, bold: bool = False) -> None:
-        run.font.name = font
-        run.font.size = Pt(size)
-        run.font.bold = bold
-        rpr = run._element.get_or_add_rPr()
-        fonts = rpr.find(qn("w:rFonts"))
-        if fonts is None:
-            fonts = rpr.makeelement(qn("w:rFonts"), {})
-            rpr.insert(0, fonts)
-        for slot in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
-            fonts.set(qn(slot), font)
-        for tag, value in (("w:szCs", str(int(size * 2))),):
-            el = rpr.find(qn(tag))
-            if el is None:
-                el = rpr.makeelement(qn(tag), {})
-                rpr.append(el)
-            el.set(qn("w:val"), value)
-        if bold:
-            if rpr.find(qn("w:bCs")) is None:
-                rpr.append(rpr.makeelement(qn("w:bCs"), {}))
+        set_docx_font(run._element.get_or_add_rPr(), size, bold=bold)
 
     for text, size in ((table.title, 20), (table.subtitle, 16)):
         paragraph = document.add_paragraph()

@@ -31,7 +31,6 @@ from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from saraban import settings
 from saraban.archive import _audit
 from saraban.archive._files import sha256_bytes
 from saraban.archive._keys import (
@@ -61,6 +60,7 @@ PDF_TYPE = "application/pdf"
 CERT_TYPE = "application/pkix-cert"
 SIGNATURE_FIELD = "saraban-signature"
 VERIFY_PATH = "/v/"
+DEFAULT_BASE_URL = "http://localhost:8000"  # SARABAN_BASE_URL's default
 MAX_CHECK_BYTES = 20 * 1024 * 1024  # a signed letter is tens of kB; enclosures are separate
 MAX_SIGNATURES_CHECKED = 8
 TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16): 128 random bits
@@ -228,9 +228,9 @@ class FileCheck:
 # ---- settings --------------------------------------------------------------------------------
 
 
-def base_url(value: str | None = None) -> str:
-    """SARABAN_BASE_URL (or ``value``), checked: http(s), a host, no query or fragment."""
-    raw = (value if value is not None else settings.get("SARABAN_BASE_URL")).strip()
+def base_url(value: str) -> str:
+    """The address SARABAN_BASE_URL gives, checked: http(s), a host, no query or fragment."""
+    raw = value.strip()
     parts = urlsplit(raw)
     if (
         parts.scheme not in ("http", "https")
@@ -247,9 +247,9 @@ def base_url(value: str | None = None) -> str:
     return raw.rstrip("/")
 
 
-def timestamper(url: str | None = None) -> Any:
-    """A client of the timestamp authority SARABAN_TSA_URL (or ``url``), or None: B-B."""
-    raw = (url if url is not None else settings.get("SARABAN_TSA_URL")).strip()
+def timestamper(url: str | None) -> Any:
+    """A client of the timestamp authority SARABAN_TSA_URL gives, or None: B-B."""
+    raw = (url or "").strip()
     if not raw:
         return None
     parts = urlsplit(raw)
@@ -330,7 +330,7 @@ def _timestamp_certificate(signed: bytes, cert_der: bytes) -> bytes | None:
     return bytes(tsa_cert.dump())
 
 
-def verify_url(token: str, base: str | None = None) -> str:
+def verify_url(token: str, base: str = DEFAULT_BASE_URL) -> str:
     return f"{base_url(base)}{VERIFY_PATH}{token}"
 
 
@@ -562,14 +562,16 @@ def sign_letter(
     unit: str | None = None,
     *,
     actor: str | None = None,
-    base: str | None = None,
+    base: str = DEFAULT_BASE_URL,
+    tsa_url: str | None = None,
 ) -> SignedLetter:
     """Sign an issued letter's PDF/A with ``unit``'s key (default: the unit that issued
     it), store and record the signed copy, and return it. A letter already signed with
     the same key is not signed again: its earlier copy is returned (``new`` False).
 
     Refuses secret letters, letters not issued by this archive, and cancelled ones.
-    ``base`` is the verification site's address (default SARABAN_BASE_URL).
+    ``base`` is the verification site's address (SARABAN_BASE_URL), ``tsa_url`` the
+    timestamp authority's (SARABAN_TSA_URL; None: no timestamp).
     """
     from saraban.archive._archive import default_actor
 
@@ -609,7 +611,7 @@ def sign_letter(
         raise SarabanError(f"ไฟล์ PDF ที่ออกไว้เสียหาย ลงนามไม่ได้ / the issued PDF is damaged: {problem}")
     token = secrets.token_urlsafe(16)
     url = verify_url(token, base)
-    stamper = timestamper()
+    stamper = timestamper(tsa_url)
     now = utcnow()
     try:
         signed = _sign_pdf(
@@ -700,11 +702,18 @@ def sign_letter(
 
 
 def sign_issued(
-    archive: Archive, letter_id: int, unit: str | None = None, *, actor: str | None = None
+    archive: Archive,
+    letter_id: int,
+    unit: str | None = None,
+    *,
+    actor: str | None = None,
+    base: str = DEFAULT_BASE_URL,
+    tsa_url: str | None = None,
 ) -> bytes:
     """The signed PDF of an issued letter, ready to send (signed now, or the copy signed
     earlier with the same key); see :func:`sign_letter`."""
-    return sign_letter(archive, letter_id, unit, actor=actor).path.read_bytes()
+    signed = sign_letter(archive, letter_id, unit, actor=actor, base=base, tsa_url=tsa_url)
+    return signed.path.read_bytes()
 
 
 def signed_copies(archive: Archive, letter_id: int) -> list[SignedLetter]:

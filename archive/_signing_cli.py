@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from saraban import settings
-from saraban.archive._archive import Archive, default_actor, open_archive
+from saraban.archive._archive import Archive, default_actor, open_settings_archive
 from saraban.archive._keys import (
     DEFAULT_DAYS,
     UnitKey,
@@ -22,6 +21,7 @@ from saraban.archive._keys import (
 )
 from saraban.archive._signing import FileCheck, check_file, sign_letter
 from saraban.errors import BadRequest
+from saraban.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -90,7 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _open() -> Archive:
-    return open_archive(settings.home())
+    return open_settings_archive(Settings.load())
 
 
 def _say(text: str) -> None:
@@ -204,7 +204,15 @@ def _list(args: argparse.Namespace) -> int:
 
 def _sign(args: argparse.Namespace) -> int:
     with _open() as archive:
-        signed = sign_letter(archive, args.id, args.unit, actor=args.actor or default_actor())
+        settings = Settings.load()
+        signed = sign_letter(
+            archive,
+            args.id,
+            args.unit,
+            actor=args.actor or default_actor(),
+            base=settings.base_url,
+            tsa_url=settings.tsa_url,
+        )
         if args.output is not None:
             args.output.parent.mkdir(parents=True, exist_ok=True)
             tmp = args.output.with_name(f".{args.output.name}.part")

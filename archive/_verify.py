@@ -8,12 +8,11 @@ run now and then, not on every request.
 from __future__ import annotations
 
 import collections
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from saraban.archive import _audit
-from saraban.archive._archive import _form_enclosure_files  # _archive imports this module lazily
+from saraban.archive._core import ArchiveCore, _form_enclosure_files
 from saraban.archive._models import (
     CANCELLED,
     INCOMING,
@@ -28,10 +27,8 @@ from saraban.archive._models import (
     StoredFile,
     utcnow,
 )
+from saraban.archive._private import exposed
 from saraban.archive._process import worker_alive
-
-if TYPE_CHECKING:
-    from saraban.archive._archive import Archive
 
 
 def _gaps(serials: list[int], last: int) -> tuple[list[int], list[int]]:
@@ -47,7 +44,7 @@ def _ranges(numbers: list[int], limit: int = 20) -> str:
     return shown + (f" … ({len(numbers)} in all)" if len(numbers) > limit else "")
 
 
-def verify(archive: Archive) -> list[str]:
+def verify(archive: ArchiveCore) -> list[str]:
     problems: list[str] = []
     now = utcnow()
     with archive._read() as s:
@@ -105,8 +102,9 @@ def verify(archive: Archive) -> list[str]:
                     in_progress.update(sha for _, sha in enclosed)
                 else:
                     problems.append(
-                        f"ออกเลขค้างอยู่ / {name}: pending and its process is gone; open the "
-                        "archive again to repair it"
+                        f"ออกเลขค้างอยู่ สั่ง saraban repair เพื่อทำให้เสร็จ / {name}: pending and "
+                        "its process is gone; `saraban repair` renders it again (or records "
+                        "the number unused)"
                     )
 
         for sha in archive.files.all_hashes():
@@ -167,4 +165,9 @@ def verify(archive: Archive) -> list[str]:
             problems.append(f"เลขไม่มีตัวนับ / {orphans} register rows have no counter")
 
         problems.extend(_audit.verify_chain(s))
+    for path, mode in exposed(archive.home):
+        problems.append(
+            f"ผู้ใช้อื่นเข้าถึงได้ / {path} (mode {mode:04o}) is open to other users of the "
+            "machine: `saraban repair` closes it (folders 0700, files 0600)"
+        )
     return problems

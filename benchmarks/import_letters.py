@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from docxutil import docx_from_text  # noqa: E402
 
-from saraban.archive._importer import import_file, parse_letter_text  # noqa: E402
+from saraban.archive.importer import import_file, parse_letter_text  # noqa: E402
 
 SEEDS = Path(__file__).resolve().parents[1] / "tests" / "data" / "seeds"
 

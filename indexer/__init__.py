@@ -15,10 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from saraban import settings
 from saraban.indexer._model import Hit, IndexDoc, SearchFilters, SearchIndex, SearchResult
 from saraban.indexer._sync import reindex, sync
 from saraban.indexer._thai import analyze
+from saraban.settings import Settings
 
 BACKENDS = ("tantivy", "whoosh", "postgres")
 DEFAULT_BACKEND = "tantivy"
@@ -35,11 +35,13 @@ def open_index(
 
     ``backend``: "tantivy" (default, files in ``<home>/index/tantivy``), "whoosh" (files in
     ``<home>/index/whoosh``) or "postgres" (tables in the archive's PostgreSQL database,
-    ``database_url`` or ``SARABAN_DATABASE_URL``). ``engine``: the Thai segmentation engine
-    (``SARABAN_TOKENIZER``). An index that is new or of another schema or engine comes back
-    with ``needs_rebuild`` set; :func:`sync` then rebuilds it from the archive.
+    ``database_url``). ``engine``: the Thai segmentation engine (the setting
+    ``SARABAN_TOKENIZER``; default nlpo3). The caller passes the settings down
+    (:class:`saraban.settings.Settings`); nothing here reads the environment. An index
+    that is new or of another schema or engine comes back with ``needs_rebuild`` set;
+    :func:`sync` then rebuilds it from the archive.
     """
-    name = backend or settings.get("SARABAN_SEARCH_BACKEND") or DEFAULT_BACKEND
+    name = backend or DEFAULT_BACKEND
     home = Path(home).expanduser()
     if name == "tantivy":
         from saraban.indexer._tantivy import TantivyIndex
@@ -52,22 +54,26 @@ def open_index(
     if name == "postgres":
         from saraban.indexer._postgres import PostgresIndex
 
-        url = database_url or settings.get("SARABAN_DATABASE_URL")
-        return PostgresIndex(home, url, engine=engine)
+        if not database_url:
+            raise ValueError(
+                "SARABAN_SEARCH_BACKEND: the postgres backend needs the archive's PostgreSQL "
+                "database (SARABAN_DATABASE_URL)"
+            )
+        return PostgresIndex(home, database_url, engine=engine)
     raise ValueError(
         f"SARABAN_SEARCH_BACKEND: unknown search backend {name!r}; "
         f"choose one of {', '.join(BACKENDS)}"
     )
 
 
-def init_app(app: Any) -> SearchIndex:
-    """Open the index for a Flask app (``app.extensions["index"]``); takes the app as a
-    plain object so this package never imports Flask."""
-    home = app.config.get("SARABAN_HOME") or settings.home()
+def init_app(app: Any, settings: Settings) -> SearchIndex:
+    """Open the index of ``settings`` for a Flask app (``app.extensions["index"]``); takes
+    the app as a plain object so this package never imports Flask."""
     index = open_index(
-        home,
-        backend=app.config.get("SARABAN_SEARCH_BACKEND") or None,
-        database_url=app.config.get("SARABAN_DATABASE_URL") or None,
+        settings.home,
+        backend=settings.search_backend,
+        database_url=settings.database_url,
+        engine=settings.tokenizer,
     )
     app.extensions["index"] = index
     return index

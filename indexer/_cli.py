@@ -13,8 +13,8 @@ import json
 import sys
 from typing import Any
 
-from saraban import settings
 from saraban.errors import BadRequest
+from saraban.settings import Settings
 
 
 def register(subparsers: Any) -> None:
@@ -62,14 +62,18 @@ def _date(text: str) -> dt.date:
 
 
 def _open() -> tuple[Any, Any]:
-    from saraban.archive import open_archive
+    from saraban.archive import open_settings_archive
     from saraban.indexer import open_index
 
-    home = settings.home()
-    url = settings.get("SARABAN_DATABASE_URL") or None
-    archive = open_archive(home, url)
+    settings = Settings.load()
+    archive = open_settings_archive(settings)
     try:
-        index = open_index(home, database_url=url)
+        index = open_index(
+            settings.home,
+            backend=settings.search_backend,
+            database_url=settings.database_url,
+            engine=settings.tokenizer,
+        )
     except BaseException:
         archive.close()
         raise
@@ -77,29 +81,31 @@ def _open() -> tuple[Any, Any]:
 
 
 def _search(args: argparse.Namespace) -> int:
-    from saraban.indexer import SearchFilters, sync
+    from saraban.indexer import sync
+    from saraban.usecases.searching import search
 
     if args.limit < 0 or args.offset < 0:
         raise BadRequest("--limit/--offset: ต้องไม่ติดลบ / must not be negative")
-    filters = SearchFilters(
-        date_from=args.date_from,
-        date_to=args.date_to,
-        fiscal_year=args.fiscal_year,
-        kind=args.kind,
-        unit=args.unit,
-        urgency=args.urgency,
-        direction=args.direction,
-    )
+    filters = {
+        "date_from": args.date_from,
+        "date_to": args.date_to,
+        "fiscal_year": args.fiscal_year,
+        "kind": args.kind,
+        "unit": args.unit,
+        "urgency": args.urgency,
+        "direction": args.direction,
+    }
     archive, index = _open()
     try:
         sync(archive, index)
-        result = index.search(
+        result = search(
+            index,
             args.query,
+            clearance=args.clearance or None,
             filters=filters,
             sort=args.sort,
             limit=args.limit,
             offset=args.offset,
-            clearance=args.clearance or None,
         )
     finally:
         index.close()

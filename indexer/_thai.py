@@ -155,9 +155,9 @@ def _segmenter(engine: str) -> Callable[[str], tuple[str, ...]]:
 
 
 def default_engine() -> str:
-    from saraban import settings
-
-    return settings.get("SARABAN_TOKENIZER") or DEFAULT_ENGINE
+    """The engine when none is named (the setting SARABAN_TOKENIZER is passed down by the
+    callers that read the settings)."""
+    return DEFAULT_ENGINE
 
 
 def check_engine(engine: str | None) -> str:

@@ -36,7 +36,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import geothai
 
@@ -58,14 +58,18 @@ from saraban.thai import (
     to_arabic_digits,
     to_thai_digits,
 )
+from saraban.vocabulary import KINDS, LETTER_KINDS, SECRECIES, URGENCIES
 
 __all__ = [
     "FORMAT",
     "KINDS",
+    "LETTER_KINDS",
+    "CheckedLetter",
     "SECRECIES",
     "URGENCIES",
     "can_see",
     "check",
+    "checked",
     "format_problems",
     "letter_characters",
     "lint",
@@ -76,9 +80,6 @@ __all__ = [
 ]
 
 FORMAT = 1
-KINDS = ("external", "memo", "order", "announcement", "stamped")
-URGENCIES = ("ด่วน", "ด่วนมาก", "ด่วนที่สุด")
-SECRECIES = ("ลับ", "ลับมาก", "ลับที่สุด")
 
 
 def visible_levels(clearance: str | None) -> tuple[str, ...]:
@@ -96,14 +97,6 @@ def can_see(clearance: str | None, secrecy: str | None) -> bool:
         return True
     return secrecy in visible_levels(clearance)
 
-
-_KIND_NAMES = {  # kind -> (English with article, Thai)
-    "external": ("an external letter", "หนังสือภายนอก"),
-    "memo": ("a memo", "บันทึกข้อความ"),
-    "order": ("an order", "คำสั่ง"),
-    "announcement": ("an announcement", "ประกาศ"),
-    "stamped": ("a stamped letter", "หนังสือประทับตรา"),
-}
 
 # Sane limits: far above any real letter, low enough that a runaway paste or a hostile
 # request is refused with a clear message instead of a 300-page PDF. Each is matched to a
@@ -127,44 +120,6 @@ MAX_COPY_TO_CHARS = 200
 MAX_LINES = 20  # address, position and owner-unit lines
 MAX_EXTRA_DEPTH = 32  # nesting of values under keys the format does not know
 MAX_FILE_BYTES = 16 * 1024 * 1024
-
-# Parts each kind cannot do without (section 1 of the reference). ``ref_no`` and ``date`` are
-# never required: a draft leaves them null and issuing fills them. An external letter's
-# sender block is a warning, not an error: imports can lose the first-page header (seed 003).
-_REQUIRED: dict[str, tuple[str, ...]] = {
-    "external": (
-        "subject",
-        "salutation",
-        "addressee",
-        "body",
-        "closing",
-        "complimentary_close",
-        "signer.name",
-        "signer.position",
-        "owner_unit",
-    ),
-    "memo": (
-        "owner_unit",
-        "subject",
-        "salutation",
-        "addressee",
-        "body",
-        "signer.name",
-        "signer.position",
-    ),
-    "order": ("sender.name", "subject", "body", "signer.name", "signer.position"),
-    "announcement": ("sender.name", "subject", "body", "signer.name", "signer.position"),
-    "stamped": ("sender.name", "addressee", "body", "owner_unit"),
-}
-
-# Parts a kind does not print: filled in, they would silently vanish from the letter.
-_NOT_PRINTED: dict[str, tuple[str, ...]] = {
-    "external": (),
-    "memo": ("sender.address", "complimentary_close"),
-    "order": ("salutation", "addressee", "complimentary_close"),
-    "announcement": ("salutation", "addressee", "complimentary_close"),
-    "stamped": ("salutation", "complimentary_close", "signer.name", "signer.position"),
-}
 
 
 def _defaults() -> dict[str, Any]:
@@ -286,7 +241,7 @@ def _unknown_choice(field: str, value: object, allowed: Sequence[str]) -> Proble
     }[field]
     if field == "kind":
         listed_en = ", ".join(allowed)
-        listed_th = ", ".join(f"{k} ({_KIND_NAMES[k][1]})" for k in allowed)
+        listed_th = ", ".join(f"{k} ({LETTER_KINDS[k].thai})" for k in allowed)
     else:
         listed_en = listed_th = ", ".join(allowed)
     null_en, null_th = ("", "") if field == "kind" else (", or null", " หรือ null")
@@ -301,7 +256,7 @@ def _unknown_choice(field: str, value: object, allowed: Sequence[str]) -> Proble
 def _required(field: str, kind: str | None) -> Problem:
     if kind is None:
         return Problem(field, "required", "required", "ต้องระบุ")
-    kind_en, kind_th = _KIND_NAMES[kind]
+    kind_en, kind_th = LETTER_KINDS[kind].english, LETTER_KINDS[kind].thai
     return Problem(
         field,
         "required",
@@ -735,7 +690,7 @@ class _Validator:
                 )
 
     def required(self, doc: dict, kind: str) -> None:
-        for path in _REQUIRED[kind]:
+        for path in LETTER_KINDS[kind].required:
             if _is_blank(_get(doc, path)):
                 self.add(_required(path, kind))
 
@@ -784,7 +739,7 @@ class _Validator:
             return
         if not ref.code:
             if kind is not None and kind not in ("order", "announcement"):
-                kind_en, kind_th = _KIND_NAMES[kind]
+                kind_en, kind_th = LETTER_KINDS[kind].english, LETTER_KINDS[kind].thai
                 self.add(
                     Problem(
                         "ref_no",
@@ -863,7 +818,58 @@ def validate(doc: object) -> list[Problem]:
     return validator.problems
 
 
-def check(doc: object) -> dict:
+class CheckedLetter(dict[str, Any]):
+    """A letter document that :func:`check` found valid, normalised (every key of the
+    format present): below the edge where a document comes in, this type says the letter
+    is valid, and nothing validates it again.
+
+    Only :func:`check` makes one, and its fields cannot be replaced afterwards (a replaced
+    field would not have been checked): :meth:`replace` checks the changed letter. It is a
+    ``dict`` for every reader (renderers, JSON, the database); a copy is a plain ``dict``.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, doc: dict[str, Any], *, _checked: object = None) -> None:
+        if _checked is not _CHECKED:
+            raise TypeError("a CheckedLetter comes from saraban.letter.check()")
+        super().__init__(doc)
+
+    def replace(self, **fields: Any) -> CheckedLetter:
+        """The letter with these fields changed, checked (e.g. the number a register gives)."""
+        return check({**self, **fields})
+
+    def _unchangeable(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a checked letter does not change: use replace(), or check() a copy")
+
+    __setitem__ = _unchangeable
+    __delitem__ = _unchangeable
+    __ior__ = _unchangeable
+    update = _unchangeable
+    pop = _unchangeable
+    popitem = _unchangeable
+    setdefault = _unchangeable
+    clear = _unchangeable
+
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return copy.deepcopy(dict(self), memo)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rechecked, (dict(self),))
+
+
+_CHECKED = object()
+
+
+def _rechecked(doc: dict[str, Any]) -> CheckedLetter:
+    """A checked letter back from a pickle (it was checked before it was pickled)."""
+    return CheckedLetter(doc, _checked=_CHECKED)
+
+
+def check(doc: object) -> CheckedLetter:
     """A normalised deep copy of a valid ``doc``; raises :class:`InvalidLetter` otherwise.
 
     Missing optional keys get their defaults (so renderers never test for presence), keys the
@@ -874,7 +880,13 @@ def check(doc: object) -> dict:
     if problems:
         raise InvalidLetter(problems)
     assert isinstance(doc, dict)  # validate() said so
-    return _normalised(copy.deepcopy(doc))
+    return CheckedLetter(_normalised(copy.deepcopy(doc)), _checked=_CHECKED)
+
+
+def checked(doc: object) -> CheckedLetter:
+    """``doc`` if it is checked already, else :func:`check` it: for code that takes a
+    letter from either side of the edge (the renderers)."""
+    return doc if isinstance(doc, CheckedLetter) else check(doc)
 
 
 def _normalised(doc: dict) -> dict:
@@ -1094,7 +1106,7 @@ class _Linter:
 
     def parts_of_kind(self) -> None:
         assert self.kind is not None
-        kind_en, kind_th = _KIND_NAMES[self.kind]
+        kind_en, kind_th = LETTER_KINDS[self.kind].english, LETTER_KINDS[self.kind].thai
         if self.kind == "external":
             sender = self.doc.get("sender")
             sender = sender if isinstance(sender, dict) else {}
@@ -1108,7 +1120,7 @@ class _Linter:
                     " the number; they are missing",
                     "หนังสือภายนอกต้องมีชื่อส่วนราชการเจ้าของหนังสือและที่ตั้ง แต่ยังไม่ได้ระบุ",
                 )
-        for path in _NOT_PRINTED[self.kind]:
+        for path in LETTER_KINDS[self.kind].not_printed:
             if not _is_blank(_get(self.doc, path)):
                 self.add(
                     path,
@@ -1526,7 +1538,7 @@ def _reject_constant(name: str) -> Any:
     )
 
 
-def load_letter(path: Path) -> dict:
+def load_letter(path: Path) -> CheckedLetter:
     """Read a letter document (UTF-8 JSON, a BOM tolerated) and :func:`check` it.
 
     Malformed JSON, bad UTF-8 and duplicate keys raise :class:`InvalidLetter` with a

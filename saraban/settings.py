@@ -1,14 +1,25 @@
-"""Every setting saraban reads, in one table: name, default, help.
+"""Every setting saraban reads, in one table (name, default, help), and the one
+:class:`Settings` object built from it.
 
-Settings come from the environment (``SARABAN_*``); the web service also accepts them in
-its instance config. README.md lists each one (a test checks that it does).
+A setting comes from, in order: its documented default, the instance folder's ``config.py``
+(``SARABAN_HOME/config.py``, plain Python assignments such as
+``SARABAN_GARUDA_IMAGE = "/srv/garuda.png"``), then the environment (``SARABAN_*``). The web
+service and every command build one :class:`Settings` at start and pass it down; nothing
+below them reads the environment. README.md lists each setting (a test checks that it does).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import runpy
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
+
+from saraban.errors import SarabanError
+
+CONFIG_FILE = "config.py"
 
 
 @dataclass(frozen=True)
@@ -34,8 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SARABAN_GARUDA_IMAGE",
         "",
-        "Path to the Garuda emblem image (PNG, JPEG or SVG) printed on letters. Empty: a "
-        "clearly marked placeholder is printed, since no freely licensed emblem ships.",
+        "Path to the Garuda emblem image (PNG or JPEG) printed on letters. Empty: a clearly "
+        "marked placeholder is printed, since no freely licensed emblem ships.",
     ),
     Setting(
         "SARABAN_SECRET_KEY",
@@ -93,17 +104,133 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
 
 
-def get(name: str) -> str:
-    """The value of a setting from the environment, or its documented default."""
-    return os.environ.get(name, _BY_NAME[name].default)
+class ConfigError(SarabanError):
+    """A setting with a value that cannot be used; the message names the variable."""
 
 
-def get_path(name: str) -> Path | None:
-    value = get(name)
-    return Path(value).expanduser() if value else None
+def as_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(
+        f"{name}: ต้องเป็น 1 หรือ 0 (ไม่ใช่ {value!r}) / must be 1 or 0 (true/false), not {value!r}"
+    )
 
 
-def home() -> Path:
-    return get_path("SARABAN_HOME") or Path("instance")
+def as_int(name: str, value: Any, *, minimum: int, maximum: int) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ConfigError(
+            f"{name}: ต้องเป็นจำนวนเต็ม (ไม่ใช่ {value!r}) / must be a whole number, not {value!r}"
+        ) from None
+    if not minimum <= number <= maximum:
+        raise ConfigError(
+            f"{name}: ต้องอยู่ระหว่าง {minimum} ถึง {maximum} / must be between {minimum} and "
+            f"{maximum}, not {number}"
+        )
+    return number
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _path(value: Any) -> Path | None:
+    text = _text(value)
+    return Path(text).expanduser() if text else None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, typed and checked; one field per row of :data:`SETTINGS`."""
+
+    home: Path
+    database_url: str | None
+    garuda_image: Path | None
+    secret_key: str | None
+    secure_cookies: bool
+    max_upload_mb: int
+    session_hours: int
+    threads: int
+    search_backend: str
+    tokenizer: str
+    base_url: str
+    tsa_url: str | None
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
+        """The settings given by name (``SARABAN_*``), the rest at their defaults; a value
+        that cannot be used raises :class:`ConfigError` naming its variable."""
+        raw = {s.name: values.get(s.name, s.default) for s in SETTINGS}
+        secret = _text(raw["SARABAN_SECRET_KEY"])
+        if secret and len(secret) < 16:
+            raise ConfigError(
+                "SARABAN_SECRET_KEY: สั้นเกินไป ต้องยาวอย่างน้อย ๑๖ ตัวอักษร / too short: use "
+                "at least 16 characters"
+            )
+        return cls(
+            home=(_path(raw["SARABAN_HOME"]) or Path("instance")).resolve(),
+            database_url=_text(raw["SARABAN_DATABASE_URL"]) or None,
+            garuda_image=_path(raw["SARABAN_GARUDA_IMAGE"]),
+            secret_key=secret or None,
+            secure_cookies=as_bool("SARABAN_SECURE_COOKIES", raw["SARABAN_SECURE_COOKIES"]),
+            max_upload_mb=as_int(
+                "SARABAN_MAX_UPLOAD_MB",
+                raw["SARABAN_MAX_UPLOAD_MB"] or 200,
+                minimum=1,
+                maximum=10_000,
+            ),
+            session_hours=as_int(
+                "SARABAN_SESSION_HOURS",
+                raw["SARABAN_SESSION_HOURS"] or 12,
+                minimum=1,
+                maximum=24 * 90,
+            ),
+            threads=as_int("SARABAN_THREADS", raw["SARABAN_THREADS"] or 8, minimum=1, maximum=256),
+            search_backend=_text(raw["SARABAN_SEARCH_BACKEND"]) or "tantivy",
+            tokenizer=_text(raw["SARABAN_TOKENIZER"]) or "nlpo3",
+            base_url=_text(raw["SARABAN_BASE_URL"]) or _BY_NAME["SARABAN_BASE_URL"].default,
+            tsa_url=_text(raw["SARABAN_TSA_URL"]) or None,
+        )
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults, then the instance folder's ``config.py``, then the environment."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        home = _path(environ.get("SARABAN_HOME")) or Path(_BY_NAME["SARABAN_HOME"].default)
+        values.update(instance_config(home))
+        values.update({name: environ[name] for name in _BY_NAME if name in environ})
+        return cls.from_mapping(values)
+
+    def as_mapping(self) -> dict[str, Any]:
+        """Each setting under its variable's name, as typed values."""
+        return {s.name: getattr(self, _FIELD[s.name]) for s in SETTINGS}
+
+
+_FIELD = {f"SARABAN_{f.name.upper()}": f.name for f in fields(Settings)}
+assert set(_FIELD) == set(_BY_NAME), "every setting has one field of Settings, and no other"
+
+
+def instance_config(home: Path) -> dict[str, Any]:
+    """The settings (``SARABAN_*``) assigned in ``home/config.py``; nothing if it is
+    missing. The file is Python, run as Flask runs an instance config."""
+    path = Path(home) / CONFIG_FILE
+    if not path.is_file():
+        return {}
+    try:
+        namespace = runpy.run_path(str(path))
+    except Exception as exc:  # noqa: BLE001 - any fault of the file is a clear config error
+        raise ConfigError(
+            f"{path}: อ่านไฟล์ตั้งค่าไม่ได้ / cannot read the instance config: {exc}"
+        ) from exc
+    return {name: value for name, value in namespace.items() if name in _BY_NAME}

@@ -220,6 +220,45 @@ def parse_thai_date(text: str) -> datetime.date:
     return d
 
 
+_NUMERIC_DATE_RE = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})")
+_ISO_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_be_date(text: str | None) -> datetime.date | None:
+    """A date typed in the Buddhist era: "๑๕ ธันวาคม ๒๕๖๘", "15 ธ.ค. 68" or "15/12/2568".
+
+    Empty means "no date" (issuing dates the letter today). A Christian-era year is refused
+    with a message saying what it would be in BE; it is never shifted silently.
+    """
+    if text is None or not text.strip():
+        return None
+    plain = to_arabic_digits(text.strip())
+    if _ISO_DATE_RE.fullmatch(plain):  # 2568-12-15: read as day/month/year like the rest
+        plain = f"{plain[8:10]}/{plain[5:7]}/{plain[:4]}"
+    match = _NUMERIC_DATE_RE.fullmatch(plain)
+    if match is None:
+        return parse_thai_date(text)
+    day, month, year = (int(part) for part in match.groups())
+    if year < MIN_BE_YEAR:
+        be = to_thai_digits(str(year + BE_OFFSET))
+        raise ThaiDateError(
+            "ce_year",
+            f"ปี {to_thai_digits(str(year))} เป็นปี ค.ศ. หนังสือราชการใช้ปี พ.ศ. "
+            f"(ค.ศ. {to_thai_digits(str(year))} = พ.ศ. {be}) โปรดพิมพ์ปี พ.ศ.",
+            f"the year {year} is a CE year; Thai letters use BE: CE {year} is BE "
+            f"{year + BE_OFFSET}",
+        )
+    try:
+        return datetime.date(year - BE_OFFSET, month, day)
+    except ValueError:
+        shown = to_thai_digits(f"{day}/{month}/{year}")
+        raise ThaiDateError(
+            "impossible_date",
+            f"ไม่มีวันที่ {shown} ในปฏิทิน",
+            f"there is no such date as {day}/{month}/{year} (BE)",
+        ) from None
+
+
 def find_thai_dates(text: str) -> list[ThaiDateMatch]:
     """Every day-month-year date in free text, with its weekday and any error, in order.
 

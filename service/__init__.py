@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from pathlib import Path
+import logging
 from typing import Any
 
 from flask import Flask, abort, request, send_from_directory
@@ -25,9 +25,12 @@ from saraban.service import _config, _web
 from saraban.service._jobs import Jobs
 from saraban.service._searching import SearchService
 from saraban.service._store import Store
+from saraban.settings import CONFIG_FILE, Settings
 from saraban.thai import thai_date, to_thai_digits
+from saraban.usecases import recovery
 
 __all__ = ["create_app"]
+logger = logging.getLogger("saraban.service")
 
 _FONTS = ("Sarabun-Regular.ttf", "Sarabun-Bold.ttf", "Sarabun-Italic.ttf", "Sarabun-SemiBold.ttf")
 _BLUEPRINTS = (
@@ -45,38 +48,32 @@ _BLUEPRINTS = (
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """The application: defaults, then the instance folder's ``config.py`` and the
-    environment (``SARABAN_*``), or ``test_config``; then the archive, the service's store,
-    the search index, and one blueprint per task."""
-    config = _config.defaults()
-    home_hint = (
-        (test_config or {}).get("SARABAN_HOME")
-        or _config.from_environment().get("SARABAN_HOME")
-        or config["SARABAN_HOME"]
-    )
-    home = Path(str(home_hint)).expanduser().resolve()
-    _config.check_instance(home)
-    app = Flask(__name__, instance_path=str(home), instance_relative_config=True)
-    app.config.from_mapping(config)
+    """The application: the settings (defaults, the instance folder's ``config.py``, the
+    environment; or ``test_config`` over the defaults), then the archive, the service's
+    store, the search index, and one blueprint per task."""
+    settings = Settings.load() if test_config is None else Settings.from_mapping(test_config)
+    _config.check_instance(settings.home)
+    app = Flask(__name__, instance_path=str(settings.home), instance_relative_config=True)
     if test_config is None:
-        app.config.from_pyfile("config.py", silent=True)
-        app.config.update(_config.from_environment())
+        app.config.from_pyfile(CONFIG_FILE, silent=True)  # Flask's own keys, if any
     else:
         app.config.update(test_config)
-    app.config["SARABAN_HOME"] = str(home)
-    app.config.update(_config.resolve(app.config))
-    app.config["SECRET_KEY"] = _config.secret_key(home, app.config.get("SARABAN_SECRET_KEY"))
+    app.config.update(_config.flask_config(settings))
+    app.config["SECRET_KEY"] = _config.secret_key(settings.home, settings.secret_key)
     _web.install_text_safety(app)
+    app.extensions["saraban_settings"] = settings
 
-    opened = archive_package.init_app(app)
-    app.extensions["saraban_store"] = Store(
-        opened, password_method=app.config.get("PASSWORD_HASH_METHOD")
-    )
+    opened = archive_package.init_app(app, settings)
+    store = Store(opened, password_method=app.config.get("PASSWORD_HASH_METHOD"))
+    app.extensions["saraban_store"] = store
+    for line in recovery.on_open(opened, store):
+        logger.warning("repaired after a crash: %s", line)
     app.extensions["saraban_search"] = SearchService(
         opened,
-        home,
-        backend=app.config.get("SARABAN_SEARCH_BACKEND") or None,
-        database_url=app.config.get("SARABAN_DATABASE_URL") or None,
+        settings.home,
+        backend=settings.search_backend,
+        database_url=settings.database_url,
+        engine=settings.tokenizer,
     )
     app.extensions["saraban_jobs"] = Jobs()
 
@@ -136,12 +133,13 @@ def _be_datetime(value: dt.datetime | None) -> str:
 
 
 def _install_template_helpers(app: Flask) -> None:
-    from saraban.service._letter_form import KIND_NAMES, field_label, show_be_date
+    from saraban.service._letter_form import field_label, show_be_date
+    from saraban.vocabulary import kind_label
 
     app.jinja_env.filters["be_date"] = show_be_date
     app.jinja_env.filters["be_datetime"] = _be_datetime
     app.jinja_env.filters["thai_digits"] = lambda v: to_thai_digits(str(v)) if v is not None else ""
-    app.jinja_env.filters["kind_name"] = lambda k: KIND_NAMES.get(k, k or "")
+    app.jinja_env.filters["kind_name"] = kind_label
     app.jinja_env.filters["status_name"] = lambda s: STATUS_NAMES.get(s, s or "")
     app.jinja_env.filters["number"] = lambda n: to_thai_digits(f"{int(n):,}")
     app.jinja_env.globals["csrf_token"] = _web.csrf_token

@@ -10,15 +10,17 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import logging
 import secrets
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from saraban import settings
 from saraban.errors import BadRequest, NotFound
+from saraban.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "tests" / "data" / "seeds"
@@ -78,6 +80,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     revoke.add_argument("id", type=int)
     revoke.set_defaults(func=_token_revoke)
 
+    repair = sub.add_parser(
+        "repair",
+        help="finish what a crash left half done / ซ่อมสิ่งที่ค้างจากเครื่องหยุดกะทันหัน",
+        description="Render once more and issue the letters a crash left pending (or record "
+        "their numbers unused), settle drafts and import batches caught between the archive "
+        "and the service, and close the instance folder to other users (0700/0600).",
+    )
+    repair.set_defaults(func=_repair)
+
 
 # ---- opening ---------------------------------------------------------------------------------
 
@@ -85,16 +96,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 @contextmanager
 def _opened() -> Iterator[tuple[Any, Any]]:
     """The archive and the service's tables of SARABAN_HOME, closed after use."""
-    from saraban.archive import open_archive
+    from saraban.archive import open_settings_archive
     from saraban.service._config import check_instance
     from saraban.service._store import Store
+    from saraban.usecases import recovery
 
-    home = settings.home().expanduser().resolve()
-    check_instance(home)
-    archive = open_archive(home, settings.get("SARABAN_DATABASE_URL") or None)
+    settings = Settings.load()
+    check_instance(settings.home)
+    archive = open_settings_archive(settings)
     try:
         store = Store(archive)
         try:
+            recovery.on_open(archive, store)
             yield archive, store
         finally:
             store.close()
@@ -202,14 +215,26 @@ def _token_revoke(args: argparse.Namespace) -> int:
     return 0
 
 
+def _repair(args: argparse.Namespace) -> int:
+    from saraban.archive import close_up
+    from saraban.usecases import recovery
+
+    with _opened() as (archive, store):
+        done = recovery.finish(archive, store) + close_up(archive.home)
+    for line in done:
+        print(line)
+    print(f"ซ่อมแล้ว {len(done)} รายการ / {len(done)} things repaired")
+    return 0
+
+
 # ---- serving ---------------------------------------------------------------------------------
 
 
 def fill_demo(app: Any) -> list[str]:
     """A fresh instance made real: a unit with its register, the seed letters imported, one
     circular issued, and a demo login. Returns what was done, one line each."""
-    from saraban.archive._importer import import_file
     from saraban.errors import SarabanError
+    from saraban.usecases.importing import import_file
 
     archive = app.extensions["archive"]
     store = app.extensions["saraban_store"]
@@ -235,14 +260,7 @@ def fill_demo(app: Any) -> list[str]:
         count = 0
         for path in sorted(SEEDS.glob("*.txt")):
             try:
-                parsed = import_file(path)
-                archive.store_imported(
-                    parsed.letter,
-                    original=path.read_bytes(),
-                    original_name=path.name,
-                    actor="demo",
-                    needs_review={"fields": parsed.needs_review, "notes": parsed.notes},
-                )
+                import_file(archive, path, actor="demo")
                 count += 1
             except SarabanError as exc:
                 done.append(f"นำเข้า {path.name} ไม่ได้: {exc.message}")
@@ -260,10 +278,17 @@ def fill_demo(app: Any) -> list[str]:
     else:
         store.set_password(existing.id, password)
     done.append(f"เข้าสู่ระบบด้วย ชื่อผู้ใช้ {DEMO_USER} รหัสผ่าน {password}")
-    search = app.extensions["saraban_search"]
-    if search.available:
-        search.sync_now()
     return done
+
+
+def _finish_in_background(app: Any) -> None:
+    from saraban.usecases import recovery
+
+    try:
+        for line in recovery.finish(app.extensions["archive"], app.extensions["saraban_store"]):
+            print(f"saraban: repaired after a crash: {line}", flush=True)
+    except Exception:  # noqa: BLE001 - reported; the service goes on
+        logging.getLogger("saraban.service").exception("finishing pending letters failed")
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -276,8 +301,13 @@ def _serve(args: argparse.Namespace) -> int:
         if args.demo:
             for line in fill_demo(app):
                 print(f"demo: {line}", flush=True)
-        else:
-            app.extensions["saraban_search"].poke()
+        # What commands queued for the index while the service was down.
+        app.extensions["saraban_search"].poke()
+        # Letters a crash left pending are rendered again in the background: the service
+        # answers at once, and one bad letter cannot stop it.
+        threading.Thread(
+            target=_finish_in_background, args=(app,), daemon=True, name="saraban-repair"
+        ).start()
         url = f"http://{args.host}:{args.port}/"
         print(f"saraban: เปิดใช้งานที่ {url} (หยุดด้วย Ctrl-C) / serving on {url}", flush=True)
         waitress.serve(

@@ -23,30 +23,14 @@ from typing import Any, Protocol
 from saraban.errors import Problem
 from saraban.letter import KINDS, SECRECIES, URGENCIES, new_letter
 from saraban.thai import (
-    BE_OFFSET,
-    MIN_BE_YEAR,
     ThaiDateError,
-    parse_thai_date,
+    parse_be_date,
     thai_date,
-    to_arabic_digits,
     to_thai_digits,
 )
 
-KIND_NAMES = {
-    "external": "หนังสือภายนอก",
-    "memo": "บันทึกข้อความ (หนังสือภายใน)",
-    "order": "คำสั่ง",
-    "announcement": "ประกาศ",
-    "stamped": "หนังสือประทับตรา",
-}
-# Parts a kind does not print (saraban.letter's rule), hidden from its form.
-NOT_PRINTED = {
-    "external": (),
-    "memo": ("sender.address", "complimentary_close"),
-    "order": ("salutation", "addressee", "complimentary_close"),
-    "announcement": ("salutation", "addressee", "complimentary_close"),
-    "stamped": ("salutation", "complimentary_close", "signer.name", "signer.position"),
-}
+__all__ = ["letter_from_form", "parse_be_date", "show_be_date"]
+
 FIELD_LABELS = {
     "kind": "ชนิดหนังสือ",
     "unit": "ส่วนราชการที่ออกหนังสือ",
@@ -77,8 +61,6 @@ FIELD_LABELS = {
     "footer": "ข้อความท้ายหน้าแรก",
     "copies_to": "สำเนาส่ง",
 }
-_NUMERIC_DATE_RE = re.compile(r"(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})")
-_ISO_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _BODY_KEY_RE = re.compile(r"body\.(\d+)\.kind")
 
 
@@ -91,41 +73,6 @@ class FormData(Protocol):
     def getlist(self, key: str) -> list[str]: ...
 
     def keys(self) -> Any: ...
-
-
-def parse_be_date(text: str | None) -> dt.date | None:
-    """A date typed in the Buddhist era: "๑๕ ธันวาคม ๒๕๖๘", "15 ธ.ค. 68" or "15/12/2568".
-
-    Empty means "no date" (issuing dates the letter today). A Christian-era year is refused
-    with a message saying what it would be in BE; it is never shifted silently.
-    """
-    if text is None or not text.strip():
-        return None
-    plain = to_arabic_digits(text.strip())
-    if _ISO_RE.fullmatch(plain):  # 2568-12-15: read as day/month/year like the rest
-        plain = f"{plain[8:10]}/{plain[5:7]}/{plain[:4]}"
-    match = _NUMERIC_DATE_RE.fullmatch(plain)
-    if match is None:
-        return parse_thai_date(text)
-    day, month, year = (int(part) for part in match.groups())
-    if year < MIN_BE_YEAR:
-        be = to_thai_digits(str(year + BE_OFFSET))
-        raise ThaiDateError(
-            "ce_year",
-            f"ปี {to_thai_digits(str(year))} เป็นปี ค.ศ. หนังสือราชการใช้ปี พ.ศ. "
-            f"(ค.ศ. {to_thai_digits(str(year))} = พ.ศ. {be}) โปรดพิมพ์ปี พ.ศ.",
-            f"the year {year} is a CE year; Thai letters use BE: CE {year} is BE "
-            f"{year + BE_OFFSET}",
-        )
-    try:
-        return dt.date(year - BE_OFFSET, month, day)
-    except ValueError:
-        shown = to_thai_digits(f"{day}/{month}/{year}")
-        raise ThaiDateError(
-            "impossible_date",
-            f"ไม่มีวันที่ {shown} ในปฏิทิน",
-            f"there is no such date as {day}/{month}/{year} (BE)",
-        ) from None
 
 
 def show_be_date(value: str | dt.date | None, style: str = "letter") -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from saraban import __version__
+from saraban.vocabulary import KINDS, SECRECIES, URGENCIES
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _PAGING = [
@@ -125,7 +126,7 @@ _ROUTES: dict[
             {
                 "type": "object",
                 "properties": {
-                    "kind": {"enum": ["external", "memo", "order", "announcement", "stamped"]},
+                    "kind": {"enum": list(KINDS)},
                     "circular": {"type": "boolean"},
                     "unit": {"type": "string", "description": "unit prefix, e.g. นค ๐๐๑๙.๓"},
                     "letter": {"$ref": "#/components/schemas/Letter"},
@@ -181,7 +182,7 @@ _ROUTES: dict[
                 _query("fiscal_year", "BE fiscal year", "integer"),
                 _query("kind", "letter kind"),
                 _query("unit", "unit prefix"),
-                _query("urgency", "ด่วน, ด่วนมาก, ด่วนที่สุด"),
+                _query("urgency", ", ".join(URGENCIES)),
                 _query("direction", "sent, received or imported"),
                 _query("sort", "relevance or date"),
                 *_PAGING,
@@ -255,6 +256,7 @@ _ROUTES: dict[
                     "letter_date": {"type": "string", "format": "date"},
                     "action": {"type": "string"},
                     "note": {"type": "string"},
+                    "secrecy": {"enum": [*SECRECIES, None]},
                 },
             },
             "201",
@@ -292,7 +294,7 @@ _ROUTES: dict[
                     "name": {"type": "string"},
                     "password": {"type": "string", "minLength": 12, "maxLength": 128},
                     "role": {"enum": ["clerk", "admin"]},
-                    "clearance": {"enum": ["ลับ", "ลับมาก", "ลับที่สุด", None]},
+                    "clearance": {"enum": [*SECRECIES, None]},
                     "display_name": {"type": "string"},
                 },
             },

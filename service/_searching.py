@@ -1,9 +1,11 @@
 """The search index as the web service uses it: opened once per app, kept in step with the
 archive without ever holding up an issue.
 
-After an issue or an import the view calls :meth:`SearchService.poke`: a short-lived
-background thread drains the archive's index queue (``indexer.sync``). A search first makes
-sure the queue is empty (usually one cheap query), so a letter issued a moment ago is found.
+The archive tells the service when a commit queued letters for the index (its outbox,
+:meth:`archive.Archive.on_change`); :meth:`SearchService.poke` then has a short-lived
+background thread drain the queue (``indexer.sync``). No page, route or command pokes it.
+A search first makes sure the queue is empty (usually one cheap query), so a letter issued
+a moment ago is found.
 One lock keeps two syncs of this process from running at once; the indexer itself keeps
 other processes safe.
 """
@@ -19,6 +21,7 @@ from typing import Any
 
 from saraban.archive import Archive
 from saraban.errors import SarabanError
+from saraban.usecases import searching
 
 logger = logging.getLogger("saraban.service.search")
 CHECK_SECONDS = 2.0
@@ -39,6 +42,7 @@ class SearchService:
         *,
         backend: str | None = None,
         database_url: str | None = None,
+        engine: str | None = None,
     ) -> None:
         self.archive = archive
         self.index: Any = None
@@ -54,11 +58,16 @@ class SearchService:
 
             self._indexer = indexer
             self.index = indexer.open_index(
-                home, backend=backend or None, database_url=database_url or None
+                home,
+                backend=backend or None,
+                database_url=database_url or None,
+                engine=engine or None,
             )
         except (ImportError, AttributeError) as exc:
             self.why_unavailable = f"indexer: {exc}"
             logger.warning("search index not available: %s", exc)
+        else:
+            archive.on_change(self.poke)
 
     @property
     def available(self) -> bool:
@@ -140,14 +149,14 @@ class SearchService:
     ) -> Any:
         index = self.require()
         self.ensure_synced()
-        search_filters = self._indexer.SearchFilters(**(filters or {})) if filters else None
-        return index.search(
+        return searching.search(
+            index,
             query,
-            filters=search_filters,
+            clearance=clearance,
+            filters=filters,
             sort=sort,
             limit=limit,
             offset=offset,
-            clearance=clearance,
         )
 
     def reindex(self, progress: Callable[..., Any] | None = None) -> Any:

@@ -128,8 +128,12 @@ class Draft(Base):
     date_text: Mapped[str | None] = mapped_column(String(200))  # the date as the clerk typed it
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
-    letter_id: Mapped[int | None] = mapped_column(Integer)  # set once issued
+    letter_id: Mapped[int | None] = mapped_column(Integer)  # set once issued; 0 while issuing
     issued_at: Mapped[dt.datetime | None]
+    # While issuing: the key the archive records with the letter, and who claimed it when.
+    issue_key: Mapped[str | None] = mapped_column(String(200))
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[dt.datetime | None]
 
 
 class AddressBookEntry(Base):
@@ -226,6 +230,16 @@ class DraftInfo:
             "letter_id": self.letter_id,
             "letter": copy.deepcopy(self.doc),
         }
+
+
+@dataclass(frozen=True)
+class DraftClaim:
+    """A draft claimed for issuing: its idempotency key, and who claimed it when."""
+
+    draft_id: int
+    key: str | None
+    worker: str | None
+    since: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -684,29 +698,49 @@ class Store:
             s.flush()
             return _draft_info(row)
 
-    def mark_issued(self, draft_id: int, letter_id: int) -> None:
-        with self._write() as s:
-            row = s.get(Draft, draft_id)
-            if row is not None:
-                row.letter_id = letter_id
-                row.issued_at = utcnow()
-
-    def claim_draft(self, draft_id: int) -> bool:
-        """Take a draft for issuing (sets a placeholder letter id of 0) so two clicks on
-        "issue" cannot take two numbers; False if it is issued or being issued already."""
+    def claim_draft(self, draft_id: int, *, worker: str) -> str | None:
+        """Take a draft for issuing, so two clicks on "issue" cannot take two numbers: its
+        letter id becomes 0 (a placeholder) and it gets a fresh idempotency key, which the
+        archive records with the letter it issues. Returns the key; None if the draft is
+        issued or being issued already. ``worker`` names the claiming process."""
         with self._write() as s:
             row = s.get(Draft, draft_id)
             if row is None or row.letter_id is not None:
-                return False
+                return None
             row.letter_id = 0
-            return True
+            row.issue_key = f"draft:{draft_id}:{secrets.token_hex(8)}"
+            row.claimed_by = worker
+            row.claimed_at = utcnow()
+            return row.issue_key
 
-    def release_draft(self, draft_id: int) -> None:
-        """Give back a draft whose issue failed, so the clerk can correct it."""
+    def mark_issued(self, draft_id: int, letter_id: int, key: str | None = None) -> None:
+        """Link the draft to the letter it became (only under the claim ``key``, if
+        given)."""
         with self._write() as s:
             row = s.get(Draft, draft_id)
-            if row is not None and row.letter_id == 0:
+            if row is not None and (key is None or row.issue_key == key):
+                row.letter_id = letter_id
+                row.issued_at = utcnow()
+                row.claimed_by = None
+
+    def release_draft(self, draft_id: int, key: str | None = None) -> None:
+        """Give back a draft whose issue failed, so the clerk can correct it (only under the
+        claim ``key``, if given)."""
+        with self._write() as s:
+            row = s.get(Draft, draft_id)
+            if row is not None and row.letter_id == 0 and (key is None or row.issue_key == key):
                 row.letter_id = None
+                row.issue_key = row.claimed_by = row.claimed_at = None
+
+    def claimed_drafts(self) -> list[DraftClaim]:
+        """Drafts claimed for issuing and not yet linked to a letter (a crash can leave
+        them so)."""
+        with self._read() as s:
+            rows = s.scalars(select(Draft).where(Draft.letter_id == 0).order_by(Draft.id))
+            return [
+                DraftClaim(r.id, r.issue_key, r.claimed_by, r.claimed_at or r.updated_at)
+                for r in rows
+            ]
 
     def delete_draft(self, draft_id: int) -> None:
         with self._write() as s:

@@ -34,11 +34,12 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from saraban.archive import Archive, LetterRecord
-from saraban.errors import BadRequest, NotFound, SarabanError
+from saraban.errors import BadRequest, SarabanError
 from saraban.letter import can_see
 from saraban.service._jobs import Jobs
 from saraban.service._searching import SearchService
 from saraban.service._store import Store, UserInfo
+from saraban.usecases._access import visible_letter as usecase_visible_letter
 
 logger = logging.getLogger("saraban.service")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -111,10 +112,7 @@ def clearance() -> str | None:
 def visible_letter(letter_id: int) -> LetterRecord:
     """The letter, or NotFound, the same answer whether it does not exist or is secret
     beyond the user's clearance: nobody learns that a letter they may not see exists."""
-    record = archive().get(letter_id)
-    if not can_see(clearance(), record.secrecy):
-        raise NotFound(f"ไม่พบหนังสือรายการ {letter_id} / no letter {letter_id}")
-    return record
+    return usecase_visible_letter(archive(), letter_id, clearance())
 
 
 def check_clearance_grant(clearance: str | None, *, current: str | None = None) -> None:

@@ -21,11 +21,11 @@ from flask import Blueprint, Response, request, url_for
 from saraban.archive import SHOWN_STATUSES
 from saraban.errors import BadRequest, NotFound, SarabanError
 from saraban.letter import KINDS
-from saraban.service import _drafting, _web
+from saraban.service import _web
 from saraban.service._openapi import openapi_document
 from saraban.service.letters import send_letter_file
-from saraban.service.registers import register_table, visible_sent
 from saraban.service.search import parse_search
+from saraban.usecases import cancelling, drafting, importing, issuing, receiving, registers
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
@@ -107,7 +107,7 @@ def _letter_json(record: Any, doc: dict[str, Any] | None = None) -> dict[str, An
 
 
 def _draft_json(draft: Any) -> dict[str, Any]:
-    errors, warnings = _drafting.findings(draft.doc, draft.date_text)
+    errors, warnings = drafting.findings(draft.doc, draft.date_text)
     return {
         **draft.as_dict(),
         "errors": [p.as_dict() for p in errors],
@@ -205,13 +205,14 @@ def letter_history(letter_id: int) -> Any:
 @bp.post("/letters/<int:letter_id>/cancel")
 @_web.login_required
 def cancel_letter(letter_id: int) -> Any:
-    archive = _web.archive()
-    _web.visible_letter(letter_id)
+    user = _web.user()
+    _web.visible_letter(letter_id)  # 404 before the body is looked at
     reason = _body().get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise BadRequest("reason: ต้องระบุเหตุผลที่ยกเลิก / a reason is required")
-    record = archive.cancel(letter_id, reason, actor=_web.user().name)
-    _web.search_service().poke()
+    record = cancelling.cancel(
+        _web.archive(), letter_id, reason, actor=user.name, clearance=user.clearance
+    )
     return _web.json_ok({"ok": True, "letter": _letter_json(record)})
 
 
@@ -248,8 +249,14 @@ def create_draft() -> Any:
     unit = body.get("unit")
     if unit is not None and not isinstance(unit, str):
         raise BadRequest("unit: ต้องเป็นเลขประจำส่วนราชการ เช่น นค ๐๐๑๙.๓ / a unit prefix")
-    draft = _drafting.create(
-        _web.user(), kind, circular=bool(body.get("circular")), unit=unit, letter=letter
+    draft = drafting.create(
+        _web.archive(),
+        _web.store(),
+        _web.user().id,
+        kind,
+        circular=bool(body.get("circular")),
+        unit=unit,
+        letter=letter,
     )
     return _web.json_ok({"ok": True, "draft": _draft_json(draft)}, 201)
 
@@ -257,7 +264,7 @@ def create_draft() -> Any:
 @bp.get("/drafts/<int:draft_id>")
 @_web.login_required
 def get_draft(draft_id: int) -> Any:
-    draft = _drafting.draft_for(draft_id, _web.user())
+    draft = drafting.draft_for(_web.store(), draft_id, _web.user().id)
     return _web.json_ok({"ok": True, "draft": _draft_json(draft)})
 
 
@@ -266,7 +273,7 @@ def get_draft(draft_id: int) -> Any:
 def update_draft(draft_id: int) -> Any:
     """Replace the draft's letter document (and its unit, if given)."""
     body = _body()
-    draft = _drafting.draft_for(draft_id, _web.user())
+    draft = drafting.draft_for(_web.store(), draft_id, _web.user().id)
     letter = _letter_argument(body)
     if letter is None:
         raise BadRequest("letter: ต้องส่งหนังสือทั้งฉบับ / the whole letter document is required")
@@ -274,28 +281,26 @@ def update_draft(draft_id: int) -> Any:
         raise BadRequest(
             f"letter.kind: ต้องเป็น {', '.join(KINDS)} / must be one of {', '.join(KINDS)}"
         )
-    letter = {**letter, "ref_no": None}
     unit = body["unit"] if "unit" in body else draft.unit
     if unit is not None and not isinstance(unit, str):
         raise BadRequest("unit: ต้องเป็นเลขประจำส่วนราชการ / a unit prefix")
-    _drafting.check_unit(unit)
-    saved = _web.store().update_draft(draft.id, letter, unit=unit or None, date_text=None)
+    saved = drafting.save(_web.archive(), _web.store(), draft, letter, unit=unit or None)
     return _web.json_ok({"ok": True, "draft": _draft_json(saved)})
 
 
 @bp.delete("/drafts/<int:draft_id>")
 @_web.login_required
 def delete_draft(draft_id: int) -> Any:
-    draft = _drafting.draft_for(draft_id, _web.user())
-    _web.store().delete_draft(draft.id)
+    draft = drafting.draft_for(_web.store(), draft_id, _web.user().id)
+    drafting.delete(_web.store(), draft)
     return _web.json_ok({"ok": True})
 
 
 @bp.get("/drafts/<int:draft_id>/preview")
 @_web.login_required
 def preview_draft(draft_id: int) -> Any:
-    draft = _drafting.draft_for(draft_id, _web.user())
-    return Response(_drafting.preview_pdf(draft), mimetype="application/pdf")
+    draft = drafting.draft_for(_web.store(), draft_id, _web.user().id)
+    return Response(drafting.preview_pdf(_web.archive(), draft), mimetype="application/pdf")
 
 
 @bp.post("/drafts/<int:draft_id>/issue")
@@ -304,8 +309,8 @@ def issue_draft(draft_id: int) -> Any:
     """Issue the draft: the register gives the number, the letter is dated (its own date or
     today), rendered, stored and audited."""
     user = _web.user()
-    draft = _drafting.draft_for(draft_id, user)
-    issued = _drafting.issue(draft, user)
+    draft = drafting.draft_for(_web.store(), draft_id, user.id)
+    issued = issuing.issue_draft(_web.archive(), _web.store(), draft, actor=user.name)
     record = _web.archive().get(issued.id)
     return _web.json_ok({"ok": True, "letter": _letter_json(record, issued.letter)}, 201)
 
@@ -357,11 +362,6 @@ def search() -> Any:
 def import_files() -> Any:
     """Import letters (multipart field ``files``, at most 20 a request): each is read and
     stored at once; each answer says what to review. One bad file does not stop the rest."""
-    import tempfile
-    from pathlib import Path
-
-    from saraban.archive._importer import import_file
-
     files = [f for f in request.files.getlist("files") if f and f.filename]
     if not files:
         raise BadRequest(
@@ -373,45 +373,27 @@ def import_files() -> Any:
         )
     user = _web.user()
     results = []
-    with tempfile.TemporaryDirectory(prefix="saraban-import-") as folder:
-        for number, upload in enumerate(files, start=1):
-            name = Path((upload.filename or "").replace("\\", "/")).name or f"file-{number}"
-            data = upload.read()
-            path = Path(folder) / f"{number:04d}{Path(name).suffix.lower()}"
-            path.write_bytes(data)
-            try:
-                parsed = import_file(path)
-                record = _web.archive().store_imported(
-                    parsed.letter,
-                    original=data,
-                    original_name=name,
-                    actor=user.name,
-                    needs_review={"fields": parsed.needs_review, "notes": parsed.notes},
-                    clearance=user.clearance,
-                )
-            except SarabanError as exc:
-                if exc.status >= 500:
-                    raise
-                results.append(
-                    {
-                        "file": name,
-                        "ok": False,
-                        "status": exc.status,
-                        "error": exc.message.replace(path.name, name),
-                    }
-                )
-                continue
-            results.append(
-                {
-                    "file": name,
-                    "ok": True,
-                    "id": record.id,
-                    "ref_no": record.ref_no,
-                    "needs_review": parsed.needs_review,
-                    "notes": parsed.notes,
-                }
+    for number, upload in enumerate(files, start=1):
+        name = importing.upload_name(upload.filename or "", number)
+        try:
+            imported = importing.import_upload(
+                _web.archive(), upload.read(), name, actor=user.name, clearance=user.clearance
             )
-    _web.search_service().poke()
+        except SarabanError as exc:
+            if exc.status >= 500:
+                raise
+            results.append({"file": name, "ok": False, "status": exc.status, "error": exc.message})
+            continue
+        results.append(
+            {
+                "file": name,
+                "ok": True,
+                "id": imported.record.id,
+                "ref_no": imported.record.ref_no,
+                "needs_review": imported.needs_review,
+                "notes": imported.notes,
+            }
+        )
     if not any(r["ok"] for r in results):
         # Nothing imported: an error, so in the error shape (with each file's reason).
         error = "files: นำเข้าไม่ได้สักไฟล์ (ดู results) / no file was imported (see results)"
@@ -465,24 +447,16 @@ def register_rows(kind: str) -> Any:
     date_from, date_to = _period()
     register = request.args.get("register") or None
     fmt = request.args.get("format", "json")
+    archive, clearance = _web.archive(), _web.clearance()
     if fmt != "json":
-        table = register_table(kind, date_from, date_to, register, _web.clearance())
+        table = registers.register_table(archive, kind, date_from, date_to, register, clearance)
         return export_response(table, fmt, kind, date_from, date_to)
     page, per_page = _paging()
-    archive = _web.archive()
-    if kind == "sent":
-        rows = [
-            r.as_dict()
-            for r in visible_sent(
-                archive.letters(date_from=date_from, date_to=date_to, register=register),
-                _web.clearance(),
-            )
-        ]
-    else:
-        rows = [
-            r.as_dict()
-            for r in archive.received(date_from=date_from, date_to=date_to, register=register)
-        ]
+    rows_of = registers.sent_rows if kind == "sent" else registers.received_rows
+    rows = [
+        r.as_dict()
+        for r in rows_of(archive, date_from, date_to, register=register, clearance=clearance)
+    ]
     return _web.json_ok(
         _page(rows[(page - 1) * per_page : page * per_page], len(rows), page, per_page)
     )
@@ -492,12 +466,15 @@ def register_rows(kind: str) -> Any:
 @_web.login_required
 def receive() -> Any:
     """Enter a received letter: ``{register, sender, recipient, subject, ref_no?,
-    letter_date? (ISO), action?, note?}``; answers with its เลขรับ."""
+    letter_date? (ISO), action?, note?, secrecy?}``; answers with its เลขรับ. A secret one
+    (``secrecy``: ลับ, ลับมาก, ลับที่สุด) is shown only to users cleared for it."""
     body = _body()
-    for name in ("register", "sender", "recipient", "subject", "ref_no", "action", "note"):
+    fields = ("register", "sender", "recipient", "subject", "ref_no", "action", "note", "secrecy")
+    for name in fields:
         if body.get(name) is not None and not isinstance(body.get(name), str):
             raise BadRequest(f"{name}: ต้องเป็นข้อความ / must be text")
-    record = _web.archive().receive(
+    record = receiving.receive(
+        _web.archive(),
         body.get("register") or "",
         sender=body.get("sender") or "",
         recipient=body.get("recipient") or "",
@@ -506,6 +483,7 @@ def receive() -> Any:
         letter_date=_iso_date(body.get("letter_date"), "letter_date"),
         action=body.get("action"),
         note=body.get("note"),
+        secrecy=body.get("secrecy"),
         actor=_web.user().name,
     )
     return _web.json_ok({"ok": True, "received": record.as_dict()}, 201)

@@ -20,9 +20,10 @@ from flask import (
 
 from saraban.errors import SarabanError
 from saraban.letter import KINDS, SECRECIES, URGENCIES
-from saraban.service import _batches, _web
-from saraban.service._letter_form import KIND_NAMES, parse_be_date, show_be_date
+from saraban.service import _web
+from saraban.service._letter_form import parse_be_date, show_be_date
 from saraban.thai import ThaiDateError
+from saraban.usecases import importing
 
 bp = Blueprint("imports", __name__)
 _MEDIA = {
@@ -45,14 +46,14 @@ def _home() -> Path:
     return Path(current_app.config["SARABAN_HOME"])
 
 
-def start_parsing(batch: _batches.Batch) -> Any:
+def start_parsing(batch: importing.Batch) -> Any:
     home, owner = _home(), batch.owner_id
 
     def work(job: Any) -> Any:
         def progress(done: int, total: int, name: str) -> None:
             job.advance(done, total, f"กำลังอ่าน {name}" if name else "")
 
-        return _batches.parse_all(home, batch.id, owner, progress).counts()
+        return importing.parse_all(home, batch.id, owner, progress).counts()
 
     return _web.jobs().start("import-parse", owner, "อ่านไฟล์ที่นำเข้า", work)
 
@@ -63,7 +64,7 @@ def imports() -> Any:
     user = _web.user()
     return render_template(
         "imports.html",
-        batches=_batches.recent(_home(), user.id),
+        batches=importing.recent(_home(), user.id),
         max_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024),
     )
 
@@ -76,7 +77,7 @@ def upload() -> Any:
         (f.filename or "", f.read()) for f in request.files.getlist("files") if f and f.filename
     ]
     try:
-        batch = _batches.create(_home(), user.id, files)
+        batch = importing.create(_home(), user.id, files)
     except SarabanError as exc:
         flash(exc.message, "error")
         return redirect(url_for("imports.imports"))
@@ -88,7 +89,7 @@ def upload() -> Any:
 @_web.login_required
 def batch(batch_id: str) -> Any:
     user = _web.user()
-    found = _batches.load(_home(), batch_id, user.id)
+    found = importing.load(_home(), batch_id, user.id)
     return render_template(
         "import_batch.html",
         batch=found,
@@ -103,10 +104,10 @@ def review(batch_id: str, n: int) -> Any:
     return _review_page(batch_id, n)
 
 
-def _batch_item(batch_id: str, n: int) -> tuple[_batches.Batch, _batches.Item]:
+def _batch_item(batch_id: str, n: int) -> tuple[importing.Batch, importing.Item]:
     """The user's own batch (404 for another clerk's) and its file number ``n``."""
-    found = _batches.load(_home(), batch_id, _web.user().id)
-    return found, _batches.get_item(found, n)
+    found = importing.load(_home(), batch_id, _web.user().id)
+    return found, importing.get_item(found, n)
 
 
 def _review_page(batch_id: str, n: int, error: str | None = None, values: Any = None) -> Any:
@@ -132,9 +133,8 @@ def _review_page(batch_id: str, n: int, error: str | None = None, values: Any = 
         values=shown,
         fields=REVIEW_FIELDS,
         review=set(item.needs_review),
-        text=_batches.original_text(_home(), found, item),
+        text=importing.original_text(_home(), found, item),
         kinds=KINDS,
-        kind_names=KIND_NAMES,
         secrecies=SECRECIES,
         urgencies=URGENCIES,
         previous=numbers[position - 1] if position > 0 else None,
@@ -173,7 +173,7 @@ def confirm(batch_id: str, n: int) -> Any:
     letter["secrecy"] = form.get("secrecy") if form.get("secrecy") in SECRECIES else None
     letter["urgency"] = form.get("urgency") if form.get("urgency") in URGENCIES else None
     try:
-        stored = _batches.store_item(
+        stored = importing.store_item(
             _web.archive(),
             _home(),
             batch_id,
@@ -187,7 +187,6 @@ def confirm(batch_id: str, n: int) -> Any:
         if exc.status >= 500:
             raise
         return _review_page(batch_id, n, exc.message, form)
-    _web.search_service().poke()
     flash(f"เก็บ {item.name} เข้าระบบแล้ว (หนังสือรายการ {stored.letter_id})", "success")
     following = [i.n for i in found.items if i.n > n and i.status == "parsed"]
     if following:
@@ -201,14 +200,14 @@ def confirm_all(batch_id: str) -> Any:
     """Store every parsed letter of the batch as read, in the background."""
     user = _web.user()
     home = _home()
-    _batches.load(home, batch_id, user.id)  # 404 for another clerk's batch
-    archive, search = _web.archive(), _web.search_service()
+    importing.load(home, batch_id, user.id)  # 404 for another clerk's batch
+    archive = _web.archive()
 
     def work(job: Any) -> Any:
         def progress(done: int, total: int, _name: str) -> None:
             job.advance(done, total, f"เก็บแล้ว {done} จาก {total}")
 
-        result = _batches.store_all(
+        result = importing.store_all(
             archive,
             home,
             batch_id,
@@ -217,7 +216,6 @@ def confirm_all(batch_id: str) -> Any:
             clearance=user.clearance,
             progress=progress,
         )
-        search.poke()
         return result.counts()
 
     job = _web.jobs().start("import-store", user.id, "เก็บหนังสือที่นำเข้า", work)
@@ -229,7 +227,7 @@ def confirm_all(batch_id: str) -> Any:
 def original(batch_id: str, n: int) -> Any:
     found, item = _batch_item(batch_id, n)
     return send_file(
-        _batches.item_path(_home(), found, item),
+        importing.item_path(_home(), found, item),
         mimetype=_MEDIA.get(item.suffix, "application/octet-stream"),
         as_attachment=item.suffix not in (".pdf", ".txt"),
         download_name=item.name,

@@ -20,11 +20,8 @@ from flask import (
 
 from saraban.archive import IssueFailed
 from saraban.errors import InvalidLetter, NotFound, SarabanError
-from saraban.letter import KINDS, SECRECIES, URGENCIES, can_see
-from saraban.service import _charts, _drafting, _web
+from saraban.service import _charts, _web
 from saraban.service._letter_form import (
-    KIND_NAMES,
-    NOT_PRINTED,
     ParsedForm,
     body_blocks,
     letter_from_form,
@@ -32,6 +29,8 @@ from saraban.service._letter_form import (
     show_be_date,
 )
 from saraban.thai import THAI_MONTHS_ABBR, be_year, to_thai_digits
+from saraban.usecases import cancelling, drafting, issuing
+from saraban.vocabulary import KINDS, LETTER_KINDS, SECRECIES, URGENCIES
 
 bp = Blueprint("letters", __name__)
 PER_PAGE = 20
@@ -113,11 +112,13 @@ def letters() -> Any:
 def new_letter() -> Any:
     units = _web.archive().units()
     if request.method == "GET":
-        return render_template("new_letter.html", kinds=KINDS, kind_names=KIND_NAMES, units=units)
+        return render_template("new_letter.html", kinds=KINDS, units=units)
     kind = request.form.get("kind", "external")
     circular = request.form.get("circular") in ("1", "on")
     unit = request.form.get("unit") or (units[0].prefix if len(units) == 1 else None)
-    draft = _drafting.create(_web.user(), kind, circular=circular, unit=unit)
+    draft = drafting.create(
+        _web.archive(), _web.store(), _web.user().id, kind, circular=circular, unit=unit
+    )
     return redirect(url_for("letters.edit_draft", draft_id=draft.id))
 
 
@@ -125,10 +126,10 @@ def _editor(
     draft_id: int, parsed: ParsedForm | None = None, status: int = 200, **extra: Any
 ) -> Any:
     user = _web.user()
-    draft = _drafting.draft_for(draft_id, user)
+    draft = drafting.draft_for(_web.store(), draft_id, user.id)
     doc = parsed.doc if parsed else draft.doc
     date_text = parsed.date_text if parsed else draft.date_text
-    errors, warnings = _drafting.findings(doc, date_text)
+    errors, warnings = drafting.findings(doc, date_text)
     if parsed:  # the form's own problems (the date is already among the findings)
         errors = [e for e in parsed.errors if e.field != "date"] + errors
     store = _web.store()
@@ -141,8 +142,8 @@ def _editor(
                 {"name": unit_row.signer["name"], "position": list(unit_row.signer["position"])}
             )
     hide_for = {
-        name: " ".join(k for k in KINDS if name in NOT_PRINTED[k])
-        for name in {n for fields in NOT_PRINTED.values() for n in fields}
+        part: " ".join(k.name for k in LETTER_KINDS.values() if not k.prints(part))
+        for part in {p for k in LETTER_KINDS.values() for p in k.not_printed}
     }
     return (
         render_template(
@@ -169,7 +170,6 @@ def _editor(
             addresses_json={a.addressee: a.salutation for a in addresses},
             signers_json=signers,
             kinds=KINDS,
-            kind_names=KIND_NAMES,
             hide_for=hide_for,
             urgencies=URGENCIES,
             secrecies=SECRECIES,
@@ -193,13 +193,17 @@ def save_draft(draft_id: int) -> Any:
     """Save the form (the page autosaves with the same post). A fetch gets the findings as
     JSON, each with the form field it belongs beside; a plain post gets the page again."""
     user = _web.user()
-    draft = _drafting.draft_for(draft_id, user)
+    draft = drafting.draft_for(_web.store(), draft_id, user.id)
     parsed = letter_from_form(request.form, base=draft.doc)
-    _drafting.check_unit(parsed.unit)
-    saved = _web.store().update_draft(
-        draft.id, parsed.doc, unit=parsed.unit, date_text=parsed.date_text
+    saved = drafting.save(
+        _web.archive(),
+        _web.store(),
+        draft,
+        parsed.doc,
+        unit=parsed.unit,
+        date_text=parsed.date_text,
     )
-    errors, warnings = _drafting.findings(saved.doc, saved.date_text)
+    errors, warnings = drafting.findings(saved.doc, saved.date_text)
     if _web.wants_json():
         return _web.json_ok(
             {
@@ -223,9 +227,9 @@ def save_draft(draft_id: int) -> Any:
 def preview(draft_id: int) -> Any:
     """The draft as it will print, for the page's preview frame. A draft that cannot be
     rendered yet answers with a short Thai page saying why, shown in the same frame."""
-    draft = _drafting.draft_for(draft_id, _web.user())
+    draft = drafting.draft_for(_web.store(), draft_id, _web.user().id)
     try:
-        pdf = _drafting.preview_pdf(draft)
+        pdf = drafting.preview_pdf(_web.archive(), draft)
     except InvalidLetter as exc:
         return render_template("preview_problems.html", problems=exc.problems), 200
     response = Response(pdf, mimetype="application/pdf")
@@ -236,9 +240,9 @@ def preview(draft_id: int) -> Any:
 
 def _issue(draft_id: int, parsed: ParsedForm | None = None) -> Any:
     user = _web.user()
-    draft = _drafting.draft_for(draft_id, user)
+    draft = drafting.draft_for(_web.store(), draft_id, user.id)
     try:
-        issued = _drafting.issue(draft, user)
+        issued = issuing.issue_draft(_web.archive(), _web.store(), draft, actor=user.name)
     except InvalidLetter as exc:
         if parsed is not None:
             parsed.errors = []
@@ -264,8 +268,8 @@ def issue_draft(draft_id: int) -> Any:
 @bp.post("/drafts/<int:draft_id>/delete")
 @_web.login_required
 def delete_draft(draft_id: int) -> Any:
-    draft = _drafting.draft_for(draft_id, _web.user())
-    _web.store().delete_draft(draft.id)
+    draft = drafting.draft_for(_web.store(), draft_id, _web.user().id)
+    drafting.delete(_web.store(), draft)
     flash("ลบร่างแล้ว", "info")
     return redirect(url_for("letters.dashboard"))
 
@@ -283,15 +287,14 @@ def letter(letter_id: int) -> Any:
         doc = archive.letter_document(letter_id)
     except NotFound:
         doc = None
-    thread = archive.thread(letter_id)
-    shown = {r.id for r in thread.letters if can_see(user.clearance, r.secrecy)}
+    thread = archive.thread(letter_id, clearance=user.clearance)
     return render_template(
         "letter.html",
         record=record,
         doc=doc,
         history=archive.history(letter_id),
-        thread=[r for r in thread.letters if r.id in shown],
-        links={(a, b) for a, b in thread.links if a in shown and b in shown},
+        thread=thread.letters,
+        links=set(thread.links),
         original=archive.original_file(letter_id),
         review=archive.needs_review(letter_id) if record.status == "stored" else None,
     )
@@ -345,16 +348,16 @@ def download(letter_id: int, kind: str) -> Any:
 @_web.login_required
 def cancel(letter_id: int) -> Any:
     user = _web.user()
-    _web.visible_letter(letter_id)
     reason = (request.form.get("reason") or "").strip()
     try:
-        _web.archive().cancel(letter_id, reason, actor=user.name)
+        cancelling.cancel(
+            _web.archive(), letter_id, reason, actor=user.name, clearance=user.clearance
+        )
     except SarabanError as exc:
         if exc.status != 400:
             raise
         flash(f"ยกเลิกไม่ได้: ต้องระบุเหตุผลที่ยกเลิก / {exc.message}", "error")
         return redirect(url_for("letters.letter", letter_id=letter_id) + "#cancel")
-    _web.search_service().poke()
     flash("ยกเลิกหนังสือแล้ว เลขที่เดิมยังอยู่ในทะเบียนพร้อมเหตุผล", "success")
     return redirect(url_for("letters.letter", letter_id=letter_id))
 
@@ -364,10 +367,6 @@ def cancel(letter_id: int) -> Any:
 def copy_letter(letter_id: int) -> Any:
     """A new draft from a letter (the number and date left for the register)."""
     user = _web.user()
-    record = _web.visible_letter(letter_id)
-    doc = _web.archive().letter_document(letter_id)
-    doc["date"] = None
-    unit = record.unit if _drafting.unit_info(record.unit) else None
-    draft = _drafting.create(user, doc.get("kind", "external"), unit=unit, letter=doc)
+    draft = drafting.copy_letter(_web.archive(), _web.store(), user.id, letter_id, user.clearance)
     flash("สร้างร่างใหม่จากหนังสือนี้แล้ว", "success")
     return redirect(url_for("letters.edit_draft", draft_id=draft.id))

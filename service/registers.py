@@ -8,17 +8,17 @@ A letter the user is not cleared for is left out of the page and of the export a
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from saraban.archive import Table, incoming_register, outgoing_register, write_table
+from saraban.archive import Table, write_table
 from saraban.errors import BadRequest, SarabanError
-from saraban.letter import SECRECIES, can_see
 from saraban.service import _web
-from saraban.service._letter_form import parse_be_date
-from saraban.thai import ThaiDateError, thai_date, to_thai_digits
+from saraban.thai import ThaiDateError, parse_be_date, thai_date, to_thai_digits
+from saraban.usecases import receiving
+from saraban.usecases import registers as registers_usecase
+from saraban.vocabulary import SECRECIES
 
 bp = Blueprint("registers", __name__)
 PER_PAGE = 50
@@ -28,7 +28,6 @@ FORMATS = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
 }
-_SECRECY_NOTE = re.compile(r"ชั้นความลับ: (\S+)")
 
 
 def parse_period(args: Any) -> tuple[dt.date, dt.date, dict[str, str]]:
@@ -55,53 +54,6 @@ def parse_period(args: Any) -> tuple[dt.date, dt.date, dict[str, str]]:
     return period[0], period[1], errors
 
 
-def visible_sent(records: list[Any], clearance: str | None) -> list[Any]:
-    return [
-        r
-        for r in records
-        if r.status != "stored" and r.serial is not None and can_see(clearance, r.secrecy)
-    ]
-
-
-def filter_table(table: Table, records: list[Any], clearance: str | None) -> Table:
-    """The outgoing register without the rows of letters the user may not see.
-
-    A row is dropped when it matches a hidden letter (number, unit and date), and, as a
-    second guard, whenever its note names a secrecy level above the clearance.
-    """
-    hidden = {
-        (
-            ("ว " if r.circular else "") + to_thai_digits(str(r.serial)),
-            r.unit or "",
-            thai_date(r.date, "short") if r.date else "",
-        )
-        for r in records
-        if r.serial is not None and not can_see(clearance, r.secrecy)
-    }
-    rows = []
-    for row in table.rows:
-        if (row[1], row[2], row[3]) in hidden:
-            continue
-        marked = _SECRECY_NOTE.search(row[-1] or "")
-        if marked and not can_see(clearance, marked.group(1).rstrip(";")):
-            continue
-        rows.append(row)
-    return Table(table.title, table.subtitle, table.columns, rows)
-
-
-def register_table(
-    kind: str, date_from: dt.date, date_to: dt.date, register: str | None, clearance: str | None
-) -> Table:
-    archive = _web.archive()
-    if kind == "received":
-        return incoming_register(archive, date_from, date_to, register=register)
-    table = outgoing_register(archive, date_from, date_to, register=register)
-    if clearance == SECRECIES[-1]:
-        return table
-    records = archive.letters(date_from=date_from, date_to=date_to, register=register)
-    return filter_table(table, records, clearance)
-
-
 def export_response(
     table: Table, fmt: str, kind: str, date_from: dt.date, date_to: dt.date
 ) -> Response:
@@ -126,16 +78,9 @@ def registers() -> Any:
     archive = _web.archive()
     rows: list[Any] = []
     if not errors:
-        if kind == "sent":
-            rows = visible_sent(
-                archive.letters(date_from=date_from, date_to=date_to, register=register),
-                user.clearance,
-            )
-            rows.reverse()  # newest number first on screen
-        else:
-            rows = list(
-                reversed(archive.received(date_from=date_from, date_to=date_to, register=register))
-            )
+        rows_of = registers_usecase.sent_rows if kind == "sent" else registers_usecase.received_rows
+        rows = rows_of(archive, date_from, date_to, register=register, clearance=user.clearance)
+        rows.reverse()  # newest number first on screen
     page = _web.page_number()
     total = len(rows)
     return render_template(
@@ -151,6 +96,7 @@ def registers() -> Any:
         register=register or "",
         registers=archive.registers(),
         units=archive.units(),
+        secrecies=SECRECIES,
         errors=errors,
         today=thai_date(dt.date.today()),
     ), (400 if errors else 200)
@@ -166,7 +112,9 @@ def export() -> Any:
     if errors:
         raise BadRequest("; ".join(f"{k}: {v}" for k, v in errors.items()))
     register = (request.args.get("register") or "").strip() or None
-    table = register_table(kind, date_from, date_to, register, _web.clearance())
+    table = registers_usecase.register_table(
+        _web.archive(), kind, date_from, date_to, register, _web.clearance()
+    )
     return export_response(table, request.args.get("format", "csv"), kind, date_from, date_to)
 
 
@@ -184,7 +132,8 @@ def receive() -> Any:
         flash(f"ลงวันที่: {exc.th}", "error")
         return redirect(url_for("registers.registers", kind="received"))
     try:
-        record = _web.archive().receive(
+        record = receiving.receive(
+            _web.archive(),
             form.get("register") or "",
             sender=form.get("sender") or "",
             recipient=form.get("recipient") or "",
@@ -193,6 +142,7 @@ def receive() -> Any:
             letter_date=letter_date,
             action=form.get("action") or None,
             note=form.get("note") or None,
+            secrecy=form.get("secrecy") or None,
             actor=user.name,
         )
     except SarabanError as exc:

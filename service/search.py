@@ -13,7 +13,7 @@ from flask import Blueprint, render_template, request
 from saraban.errors import BadRequest
 from saraban.letter import KINDS, URGENCIES
 from saraban.service import _web
-from saraban.service._letter_form import KIND_NAMES, parse_be_date
+from saraban.service._letter_form import parse_be_date
 from saraban.thai import BE_OFFSET, ThaiDateError, to_arabic_digits
 
 bp = Blueprint("search", __name__)
@@ -114,7 +114,6 @@ def search() -> Any:
         pages=max(1, -(-result.total // PER_PAGE)) if result else 1,
         errors=errors,
         kinds=KINDS,
-        kind_names=KIND_NAMES,
         urgencies=URGENCIES,
         directions=DIRECTIONS,
         sorts=SORTS,

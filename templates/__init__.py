@@ -4,21 +4,29 @@
 >>> pdf = render_pdf(letter)            # bytes of an A4 PDF
 >>> docx = render_docx(letter)          # bytes of a .docx
 
-Both validate the letter document first (:func:`saraban.letter.check`), so bad input fails
-with :class:`saraban.errors.InvalidLetter` naming every field at fault, never a corrupt file.
+Both take a checked letter (:class:`saraban.letter.CheckedLetter`) as it is, and validate
+anything else first (:func:`saraban.letter.check`), so bad input fails with
+:class:`saraban.errors.InvalidLetter` naming every field at fault, never a corrupt file.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from saraban import settings
 from saraban.errors import BadRequest, SarabanError
-from saraban.letter import check
+from saraban.letter import checked
 from saraban.templates._layout import Layout, layout_letter
 
-__all__ = ["EmblemError", "RenderError", "layout_letter", "render_docx", "render_pdf"]
+__all__ = [
+    "EmblemError",
+    "RenderError",
+    "layout_letter",
+    "render_docx",
+    "render_pdf",
+    "set_docx_font",
+]
 
 PLACEHOLDER_EMBLEM = Path(__file__).parent / "assets" / "garuda-placeholder.png"
 _EMBLEM_TYPES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
@@ -32,9 +40,9 @@ class EmblemError(BadRequest):
     pass
 
 
-def emblem_path() -> Path:
-    """The Garuda image: SARABAN_GARUDA_IMAGE (PNG or JPEG) or the marked placeholder."""
-    path = settings.get_path("SARABAN_GARUDA_IMAGE")
+def emblem_path(path: Path | None = None) -> Path:
+    """The Garuda image: ``path`` (the setting SARABAN_GARUDA_IMAGE), checked to be a PNG
+    or JPEG, or without one the marked placeholder."""
     if path is None:
         return PLACEHOLDER_EMBLEM
     try:
@@ -52,33 +60,44 @@ def emblem_path() -> Path:
     return path.resolve()
 
 
+def set_docx_font(rpr: Any, size_pt: float, *, bold: bool = False) -> None:
+    """Put a python-docx run's properties (``w:rPr``) in the official face, TH SarabunPSK,
+    in every font slot (complex script included), at ``size_pt`` for the Thai too: what
+    Word needs to show Thai right. Letters and the register tables share it."""
+    from saraban.templates._docx import _font_slots
+
+    _font_slots(rpr, size_pt, bold=bold)
+
+
 def _checked_layout(letter: object) -> Layout:
-    return layout_letter(check(letter))
+    return layout_letter(checked(letter))
 
 
-def render_docx(letter: object) -> bytes:
-    """The letter as a .docx (python-docx), in the official layout of its kind."""
+def render_docx(letter: object, *, emblem: Path | None = None) -> bytes:
+    """The letter as a .docx (python-docx), in the official layout of its kind; ``emblem``:
+    the Garuda image file (default: the placeholder)."""
     from saraban.templates._docx import render_layout_docx
 
-    return render_layout_docx(_checked_layout(letter), emblem_path())
+    return render_layout_docx(_checked_layout(letter), emblem_path(emblem))
 
 
-def render_pdf(letter: object, *, pdfa: bool = False) -> bytes:
-    """The letter as an A4 PDF.
+def render_pdf(letter: object, *, pdfa: bool = False, emblem: Path | None = None) -> bytes:
+    """The letter as an A4 PDF; ``emblem``: the Garuda image file (default: the
+    placeholder).
 
     ``pdfa``: a PDF/A-3b file that carries the letter document as the embedded file
     ``letter.json``, so the file alone holds its data (archived copies use this).
     """
     from saraban.templates._pdf import render_layout_pdf
 
-    doc = check(letter)
+    doc = checked(letter)
     attachments = None
     if pdfa:
         data = json.dumps(doc, ensure_ascii=False, indent=2).encode()
         attachments = [("letter.json", data, "The letter document (saraban format 1)")]
     return render_layout_pdf(
         layout_letter(doc),
-        emblem_path(),
+        emblem_path(emblem),
         attachments=attachments,
         pdf_variant="pdf/a-3b" if pdfa else None,
     )

@@ -46,9 +46,15 @@ def _render(args: argparse.Namespace) -> int:
             f"{args.output}: ใช้นามสกุล .docx หรือ .pdf / the output must end in .docx or .pdf"
         )
     letter = load_letter(args.letter)
+    from saraban.settings import Settings
     from saraban.templates import render_docx, render_pdf
 
-    data = render_docx(letter) if fmt == "docx" else render_pdf(letter, pdfa=args.pdfa)
+    emblem = Settings.load().garuda_image
+    data = (
+        render_docx(letter, emblem=emblem)
+        if fmt == "docx"
+        else render_pdf(letter, pdfa=args.pdfa, emblem=emblem)
+    )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.output.with_name(f".{args.output.name}.part")
     tmp.write_bytes(data)

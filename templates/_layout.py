@@ -16,6 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from saraban.thai import thai_date, to_thai_digits
+from saraban.vocabulary import LETTER_KINDS
 
 # Page, in centimetres.
 PAGE_WIDTH_CM = 21.0
@@ -342,7 +343,7 @@ def _build_memo(letter: dict, blocks: list[Block]) -> None:
     blocks.append(
         Block(
             "memo_title",
-            _runs("บันทึกข้อความ"),
+            _runs(LETTER_KINDS["memo"].thai),
             align="center",
             bold=True,
             size=MEMO_TITLE_PT,

@@ -1,6 +1,8 @@
 """A crash at any point of issuing (kill -9 of a real process) loses no number and leaves no
-half-issued letter: the next open of the archive repairs what was left, and every number of
-the series is accounted for (issued, or recorded unused with a reason).
+half-issued letter: the next open of the archive finishes what needs no rendering,
+``finish_pending`` (``saraban repair``, and ``saraban serve`` in the background) renders the
+rest once more, and every number of the series is accounted for (issued, or recorded unused
+with a reason).
 
 The child process is the real program: it opens the archive and issues letters with the
 real renderers. ``SARABAN_TEST_CRASH_AT`` makes it SIGKILL itself at a named point of the
@@ -103,8 +105,9 @@ def test_kill_at_each_point_of_issuing_is_repaired(unit_home, database_url, poin
     assert worker.returncode == -signal.SIGKILL, err
     assert out.split("\n").count("issued 1") == 1
 
-    archive = open_archive(unit_home, database_url)  # repairs on open
+    archive = open_archive(unit_home, database_url)  # repairs on open, rendering nothing
     try:
+        archive.finish_pending()  # renders what the crash left unrendered
         letters = assert_all_accounted_for(archive)
         expected = 1 if point == "allocating" else 2  # rolled back: number 2 never given
         assert len(letters) == expected
@@ -132,6 +135,7 @@ def test_kill_at_random_moments(unit_home, database_url):
         issued_by_workers += out.count("issued ")
         archive = open_archive(unit_home, database_url)
         try:
+            archive.finish_pending()
             letters = assert_all_accounted_for(archive)
             assert len(letters) >= issued_by_workers
         finally:

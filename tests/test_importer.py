@@ -20,7 +20,7 @@ from docxutil import docx_from_text
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from saraban.archive._importer import (
+from saraban.archive.importer import (
     DEFAULT_MAX_BYTES,
     EmptyFile,
     FileTooLarge,

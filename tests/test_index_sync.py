@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import ARCHIVE_UNIT, SEEDS, make_letter
 
-from saraban.archive._importer import import_file
+from saraban.archive.importer import import_file
 from saraban.indexer import IndexDoc, open_index, reindex, sync
 from saraban.indexer._engine import SENTINEL
 

@@ -100,6 +100,16 @@ def test_register_as_docx_table(filled):
     assert [row.cells[1].text for row in table.rows[1:]] == ["๑", "๒", "๓", "ว ๑"]
     section = document.sections[0]
     assert section.page_width > section.page_height  # landscape
+    # Every run in the official face in the complex-script slot too, sized for the Thai
+    # (the letters' own font code: templates.set_docx_font).
+    from docx.oxml.ns import qn
+
+    runs = document.element.body.iter(qn("w:r"))
+    for run in runs:
+        rpr = run.find(qn("w:rPr"))
+        fonts = rpr.find(qn("w:rFonts"))
+        assert fonts.get(qn("w:cs")) == "TH SarabunPSK"
+        assert rpr.find(qn("w:szCs")) is not None
 
 
 @pytest.mark.pdf

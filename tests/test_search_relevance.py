@@ -14,7 +14,7 @@ import pytest
 from conftest import DATA, SEEDS
 
 from saraban.archive import open_archive
-from saraban.archive._importer import import_file
+from saraban.archive.importer import import_file
 from saraban.indexer import SearchFilters, open_index, sync
 
 QUERIES = json.loads((DATA / "search_queries.json").read_text("utf-8"))

@@ -103,12 +103,14 @@ def test_an_instance_folder_that_cannot_be_written_is_refused(tmp_path):
     assert "SARABAN_HOME" in caught.value.message
 
 
-def test_every_service_setting_is_in_the_settings_table():
-    from saraban.service._config import SERVICE_SETTINGS
+def test_every_service_setting_is_in_the_settings_table(app):
+    """The service reads its settings from the one Settings object, whose fields are the
+    documented table, each under its variable's name in the app's config."""
+    from saraban.settings import Settings
 
     documented = {s.name for s in SETTINGS}
-    # SARABAN_SEARCH_BACKEND belongs to the indexer, which documents it.
-    assert set(SERVICE_SETTINGS) - {"SARABAN_SEARCH_BACKEND"} <= documented
+    assert set(Settings.from_mapping({}).as_mapping()) == documented
+    assert documented <= set(app.config)
 
 
 # ---- one error shape -------------------------------------------------------------------------
@@ -561,7 +563,7 @@ def test_the_register_export_leaves_out_what_the_user_may_not_see(app):
     import datetime as dt
 
     from saraban.archive import Table
-    from saraban.service.registers import filter_table
+    from saraban.usecases.registers import filter_table
 
     class Record:
         def __init__(self, serial, secrecy):

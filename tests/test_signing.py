@@ -296,7 +296,7 @@ def test_signing_again_gives_the_same_copy_and_is_recorded(world):
     assert sign_issued(archive, issued.id) == signed.path.read_bytes()
     assert [e.action for e in archive.history(issued.id)].count("letter.sign") == 1
     assert archive.verify() == []  # the copy and the certificate are recorded files
-    assert oct(stat.S_IMODE(signed.path.stat().st_mode)) == "0o444"
+    assert oct(stat.S_IMODE(signed.path.stat().st_mode)) == "0o400"  # stored files are read-only and private
 
 
 def test_the_token_is_unguessable_and_not_the_letter_id(world):
@@ -605,13 +605,12 @@ def test_with_a_timestamp_authority_the_signature_is_b_t(
     from pyhanko_certvalidator import ValidationContext
 
     url, tsa_der, served = timestamp_authority
-    monkeypatch.setenv("SARABAN_TSA_URL", url)
     archive = open_archive(tmp_path / "home")
     try:
         archive.add_unit(ARCHIVE_UNIT, UNIT_NAME, actor="tester")
         create_self_signed_key(archive, ARCHIVE_UNIT, actor="tester")
         issued = archive.issue(make_letter(), ARCHIVE_UNIT, actor="tester")
-        signed = sign_letter(archive, issued.id, actor="tester")
+        signed = sign_letter(archive, issued.id, actor="tester", tsa_url=url)
         assert signed.timestamped and set(served) == {"application/timestamp-query"}
         data = signed.path.read_bytes()
 
@@ -633,10 +632,10 @@ def test_with_a_timestamp_authority_the_signature_is_b_t(
         assert pdfa_problems(data) == []
         assert archive.verify() == []
 
-        monkeypatch.setenv("SARABAN_TSA_URL", "http://127.0.0.1:9/nothing-listens-here")
+        nobody = "http://127.0.0.1:9/nothing-listens-here"
         other = archive.issue(make_letter(), ARCHIVE_UNIT, actor="tester")
         with pytest.raises(SarabanError, match="timestamp authority") as failed:
-            sign_letter(archive, other.id, actor="tester")
+            sign_letter(archive, other.id, actor="tester", tsa_url=nobody)
         assert failed.value.status == 502 and signed_copies(archive, other.id) == []
         assert archive.verify() == []  # nothing half-stored
     finally:

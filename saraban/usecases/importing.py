@@ -1,9 +1,12 @@
-"""Import batches: files uploaded together, parsed in the background, reviewed by a clerk
-and stored in the archive one by one or all at once.
+"""Importing existing letters (.txt, .docx, .pdf): read a file into a letter document and
+keep it in the archive with its original, one at a time (the API, ``saraban import``, the
+demo) or in batches that a clerk reviews first (the import pages).
 
-A batch lives in ``<home>/imports/<id>/``: the uploaded files (named by their position, so
-no uploaded name ever becomes a path) and ``manifest.json``, rewritten atomically after
-each step. Nothing reaches the archive before a clerk confirms it.
+:func:`store_parsed` is the one place a parsed letter is handed to the archive, with what
+the clerk should review. A batch lives in ``<home>/imports/<id>/``: the uploaded files
+(named by their position, so no uploaded name ever becomes a path) and ``manifest.json``,
+rewritten atomically after each step. Nothing of a batch reaches the archive before a clerk
+confirms it.
 """
 
 from __future__ import annotations
@@ -13,14 +16,107 @@ import datetime as dt
 import json
 import os
 import secrets
+import tempfile
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from saraban.archive import Archive
-from saraban.archive._importer import DEFAULT_MAX_BYTES, extract_text, import_file
+from saraban.archive import Archive, LetterRecord, crashpoint
+from saraban.archive.importer import DEFAULT_MAX_BYTES, ImportResult, extract_text
+from saraban.archive.importer import import_file as read_file
 from saraban.errors import BadRequest, NotFound, SarabanError
+from saraban.letter import SECRECIES
+
+ALL_LETTERS = SECRECIES[-1]  # the clearance of a command run on the instance itself
+
+
+# ---- one file -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Imported:
+    """A letter kept from a file, and what the clerk should check in it."""
+
+    record: LetterRecord
+    letter: dict[str, Any]
+    needs_review: list[str]
+    notes: list[str]
+
+
+def read_letter(path: Path, *, name: str | None = None) -> ImportResult:
+    """The letter document read from ``path``; an error names the file as ``name`` (the
+    name it was uploaded under) rather than the path it was kept at."""
+    try:
+        return read_file(path)
+    except SarabanError as exc:
+        if name and name != path.name:
+            exc.message = exc.message.replace(path.name, name)
+            exc.args = (exc.message,)
+        raise
+
+
+def store_parsed(
+    archive: Archive,
+    parsed: ImportResult,
+    original: bytes,
+    name: str,
+    *,
+    actor: str,
+    clearance: str | None,
+    key: str | None = None,
+) -> LetterRecord:
+    """Keep a letter read from a file, with its original and what the importer could not
+    read for sure; ``clearance`` (the importing user's) bounds which earlier imports of the
+    same file are named (see :meth:`~saraban.archive.Archive.store_imported`); ``key``
+    names the hand-over (a batch item), so that asking again keeps nothing twice."""
+    return archive.store_imported(
+        parsed.letter,
+        original=original,
+        original_name=name,
+        actor=actor,
+        needs_review={"fields": parsed.needs_review, "notes": parsed.notes},
+        clearance=clearance,
+        idempotency_key=key,
+    )
+
+
+def import_file(
+    archive: Archive,
+    path: Path,
+    *,
+    actor: str,
+    clearance: str | None = ALL_LETTERS,
+    name: str | None = None,
+) -> Imported:
+    """Read a letter file and keep it. A file that fails stores nothing."""
+    name = name or path.name
+    parsed = read_letter(path, name=name)
+    record = store_parsed(
+        archive, parsed, path.read_bytes(), name, actor=actor, clearance=clearance
+    )
+    return Imported(record, parsed.letter, list(parsed.needs_review), list(parsed.notes))
+
+
+def upload_name(name: str, n: int) -> str:
+    """The name an uploaded file is shown and kept under: its last part, whatever folders
+    the client put before it (``n``: its place in the upload, for a file without one)."""
+    return Path(name.replace("\\", "/")).name or f"file-{n}"
+
+
+def import_upload(
+    archive: Archive, data: bytes, name: str, *, actor: str, clearance: str | None
+) -> Imported:
+    """Read and keep one uploaded file (``name``: see :func:`upload_name`): kept under a
+    name of our own while it is read (no uploaded name ever becomes a path), reported
+    under its own."""
+    with tempfile.TemporaryDirectory(prefix="saraban-import-") as folder:
+        path = Path(folder) / f"upload{Path(name).suffix.lower()}"
+        path.write_bytes(data)
+        return import_file(archive, path, actor=actor, clearance=clearance, name=name)
+
+
+# ---- batches ------------------------------------------------------------------------------
 
 SUFFIXES = (".txt", ".docx", ".pdf")
 MAX_FILES = 1000
@@ -89,7 +185,7 @@ def create(home: Path, owner_id: int, files: list[tuple[str, bytes]]) -> Batch:
     folder.mkdir(parents=True)
     items = []
     for n, (name, data) in enumerate(files, start=1):
-        display = Path(name.replace("\\", "/")).name or f"file-{n}"
+        display = upload_name(name, n)
         suffix = Path(display).suffix.lower()
         stored = f"{n:04d}{suffix if suffix in SUFFIXES else '.bin'}"
         (folder / stored).write_bytes(data)
@@ -168,11 +264,10 @@ def parse_all(home: Path, batch_id: str, owner_id: int, progress: Any = None) ->
     if progress:
         progress(0, len(waiting), "")
     for count, item in enumerate(waiting, start=1):
-        path = item_path(home, batch, item)
         try:
-            result = import_file(path)
+            result = read_letter(item_path(home, batch, item), name=item.name)
         except SarabanError as exc:
-            error = exc.message.replace(path.name, item.name)
+            error = exc.message
             with _lock(batch_id):
                 current = load(home, batch_id, owner_id)
                 target = get_item(current, item.n)
@@ -227,20 +322,63 @@ def store_item(
                 "could not be read as a letter and cannot be stored"
             )
         doc = copy.deepcopy(letter if letter is not None else item.letter)
-        record = archive.store_imported(
-            doc,
-            original=item_path(home, batch, item).read_bytes(),
-            original_name=item.name,
+        parsed = ImportResult(doc, list(item.needs_review), list(item.notes))
+        original = item_path(home, batch, item).read_bytes()
+        record = store_parsed(
+            archive,
+            parsed,
+            original,
+            item.name,
             actor=actor,
-            needs_review={"fields": item.needs_review, "notes": item.notes},
             clearance=clearance,
+            key=item_key(batch_id, n),
         )
+        crashpoint("imported")  # stored in the archive, the manifest not yet saved
         item.letter = doc
         item.status = "stored"
         item.letter_id = record.id
         item.error = None
         save(home, batch)
         return item
+
+
+def item_key(batch_id: str, n: int) -> str:
+    """The idempotency key of a batch item's hand-over to the archive."""
+    return f"import:{batch_id}:{n}"
+
+
+def repair_batches(archive: Archive, home: Path) -> list[str]:
+    """Settle the batch items a crash left between the archive and the manifest: an item
+    the archive kept under its key is marked stored with its letter (it is never kept
+    twice). Returns a line for each item settled."""
+    done = []
+    folder = root(home)
+    manifests = sorted(folder.glob("*/manifest.json")) if folder.is_dir() else []
+    for manifest in manifests:
+        batch_id = manifest.parent.name
+        try:
+            owner = json.loads(manifest.read_text("utf-8"))["owner_id"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        with _lock(batch_id):
+            try:
+                batch = load(home, batch_id, owner)
+            except NotFound:
+                continue
+            changed = False
+            for item in batch.items:
+                if item.status != "parsed":
+                    continue
+                record = archive.letter_by_key(item_key(batch_id, item.n))
+                if record is None:
+                    continue
+                item.status, item.letter_id, item.error = "stored", record.id, None
+                item.letter = archive.letter_document(record.id)
+                changed = True
+                done.append(f"import {batch_id} file {item.n}: stored as letter {record.id}")
+            if changed:
+                save(home, batch)
+    return done
 
 
 def store_all(

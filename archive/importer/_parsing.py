@@ -1,47 +1,22 @@
-"""Import an existing letter (plain text, DOCX or PDF) into a letter document.
-
-Offices hold thousands of letters that exist only as files; to bring them into the archive the
-importer reads the parts of the letter *by the rules of the format* (section 1 of
-``reference/thai-official-letters.md``), not by the look of a few samples:
-
-- หนังสือภายนอก: urgency/secrecy stamps, ``ที่`` + sender block, date line, ``เรื่อง``,
-  salutation + addressee, ``อ้างถึง``, ``สิ่งที่ส่งมาด้วย``, body paragraphs and numbered items,
-  closing (``จึงเรียนมาเพื่อ...``), complimentary close, signature name in parentheses,
-  position lines (acting lines included), owner unit, phone/fax/e-mail, footer slogan;
-- บันทึกข้อความ (``ส่วนราชการ``/``ที่``/``วันที่``/``เรื่อง``), คำสั่ง and ประกาศ
-  (``สั่ง/ประกาศ ณ วันที่``), and หนังสือประทับตรา (``ถึง``).
-
-Whatever follows the letter's owner-unit/contact/footer block is ``attachments_text``.
-
-A parser of real-world text is never sure of everything. Whatever it had to guess goes to
-``needs_review`` (dotted field paths) with a note in Thai and English saying why, so that a
-clerk checks exactly those fields; nothing guessed is presented as sure. Text is kept as
-printed (extraction noise such as ``ำ`` read as ``า`` is not "corrected"); only page furniture
-(page numbers ``- ๒ -``, continuation words ``/๔. วิเคราะห์...``) is dropped, and layout
-whitespace is collapsed.
-
-:func:`import_file` adds the checks a file from outside needs before anything parses it:
-size, magic bytes, PDF damage, DOCX zip bombs, and a text that is not a letter at all. Each
-is a :class:`ImportFailed` (a :class:`saraban.errors.BadRequest`) whose message names the
-file, in Thai and English.
-"""
+"""Reading the parts of a letter from its text, by the rules of the format (section 1 of
+the reference): whatever the parser had to guess goes to ``needs_review`` with a note
+saying why."""
 
 from __future__ import annotations
 
-import codecs
 import datetime as dt
 import difflib
-import html
 import re
-import subprocess
-import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from pythainlp.util import reorder_vowels
-
-from saraban.errors import BadRequest, TooLarge
+from saraban.archive.importer._text import (
+    COLUMNS_RE,
+    DIGIT,
+    PAGE_NUMBER_RE,
+    SPACES_RE,
+    clean,
+    flatten,
+)
 from saraban.letter import lint, new_letter, validate
 from saraban.thai import (
     THAI_MONTHS,
@@ -53,71 +28,6 @@ from saraban.thai import (
     parse_thai_date,
     to_arabic_digits,
 )
-
-__all__ = [
-    "DEFAULT_MAX_BYTES",
-    "DEFAULT_MAX_UNPACKED_BYTES",
-    "EmptyFile",
-    "FileTooLarge",
-    "ImportFailed",
-    "ImportResult",
-    "NotALetter",
-    "UnreadableFile",
-    "UnsupportedFormat",
-    "extract_text",
-    "import_file",
-    "parse_letter_text",
-]
-
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
-# A DOCX is a zip; python-docx inflates its XML parts in memory. Real letters unpack to a few
-# MB (images are stored already compressed); these limits refuse a bomb before it is opened.
-DEFAULT_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 200  # XML compresses 5-20x; a zero-filled bomb reaches 1000x
-_RATIO_FLOOR_BYTES = 1024 * 1024  # tiny members may compress oddly; judge the ratio above 1 MB
-MAX_ZIP_MEMBERS = 10_000
-PDFTOTEXT_TIMEOUT_S = 120
-
-
-# --------------------------------------------------------------------------- errors
-
-
-class ImportFailed(BadRequest):
-    """A file that cannot be imported; the message names the file and says why (Thai/English)."""
-
-    def __init__(self, path: Path | str, th: str, en: str, *, status: int | None = None) -> None:
-        self.path = Path(path)
-        self.th, self.en = th, en
-        super().__init__(f"{self.path.name}: {th} / {en}", status=status)
-
-
-class EmptyFile(ImportFailed):
-    """The file holds no bytes, or only whitespace."""
-
-
-class FileTooLarge(ImportFailed, TooLarge):
-    """The file (or a DOCX once unpacked) is over the limit."""
-
-    status = 413
-
-
-class UnsupportedFormat(ImportFailed):
-    """Not a .txt, .docx or .pdf, or its content is another format than its name says."""
-
-    status = 415
-
-
-class UnreadableFile(ImportFailed):
-    """A damaged PDF or DOCX, an encrypted PDF, text in an unknown encoding."""
-
-    status = 422
-
-
-class NotALetter(ImportFailed):
-    """Readable text, but none of the parts of a letter (ที่, เรื่อง, เรียน, ...) is in it."""
-
-    status = 422
-
 
 # --------------------------------------------------------------------------- result
 
@@ -163,15 +73,9 @@ def _am(pattern: str) -> str:
     return "".join("[ำา]" if char in "ำา" else char for char in pattern)
 
 
-_DIGIT = "0-9๐-๙"
 # More characters than one printed line of an A4 letter holds (about 70 at 16 pt): such a
 # line is a whole paragraph that the extraction (or a DOCX) already joined.
 MAX_PRINTED_LINE = 110
-_ZERO_WIDTH_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
-_SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u3000]+")
-_PAGE_NUMBER_RE = re.compile(
-    rf"^[-–—]\s*[{_DIGIT}]{{1,3}}\s*[-–—]$|^หน้า(?:ที่)?\s*[{_DIGIT}]{{1,3}}$"
-)
 # The word(s) that start the next page, printed at the bottom right: "/๔. วิเคราะห์...".
 _CONTINUATION_RE = re.compile(r"^/\s*\S.{0,60}?(?:\.{2,}|…)\s*$")
 _SEPARATOR_RE = re.compile(r"^[-–—―_=.·*~\s]{3,}$")
@@ -190,19 +94,7 @@ class _Line:
     @property
     def flat(self) -> str:
         """The text with every run of whitespace as one space."""
-        return _SPACES_RE.sub(" ", self.text).strip()
-
-
-def _clean(text: str) -> str:
-    """Unicode-level clean-up only: line ends, invisible characters, ``ํ+า`` -> ``ำ``.
-
-    PDF text layers often store ``ำ`` as NIKHAHIT + SARA AA and put tone marks in another
-    order; ``reorder_vowels`` restores the standard spelling of the *same* printed text.
-    Nothing visible is changed.
-    """
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _ZERO_WIDTH_RE.sub("", text)
-    return reorder_vowels(text)
+        return SPACES_RE.sub(" ", self.text).strip()
 
 
 def _split_lines(text: str) -> tuple[list[_Line], list[str], list[str]]:
@@ -213,7 +105,7 @@ def _split_lines(text: str) -> tuple[list[_Line], list[str], list[str]]:
     lines: list[_Line] = []
     secrecy: list[str] = []
     dropped: list[str] = []
-    for page_no, page in enumerate(_clean(text).split("\f")):
+    for page_no, page in enumerate(clean(text).split("\f")):
         gap = 0
         after_break = page_no > 0
         for raw in page.split("\n"):
@@ -221,8 +113,8 @@ def _split_lines(text: str) -> tuple[list[_Line], list[str], list[str]]:
             if not stripped:
                 gap += 1
                 continue
-            flat = _SPACES_RE.sub(" ", stripped)
-            if _PAGE_NUMBER_RE.match(flat) or _CONTINUATION_RE.match(flat):
+            flat = SPACES_RE.sub(" ", stripped)
+            if PAGE_NUMBER_RE.match(flat) or _CONTINUATION_RE.match(flat):
                 dropped.append(flat)
                 after_break = True
                 continue
@@ -240,10 +132,10 @@ def _split_lines(text: str) -> tuple[list[_Line], list[str], list[str]]:
 
 # --------------------------------------------------------------------------- patterns
 
-_ITEM_RE = re.compile(rf"^(?P<num>[{_DIGIT}]{{1,3}})\s*\.(?![{_DIGIT}])\s*(?P<text>.*)$")
+_ITEM_RE = re.compile(rf"^(?P<num>[{DIGIT}]{{1,3}})\s*\.(?![{DIGIT}])\s*(?P<text>.*)$")
 # Other starts of a paragraph: sub-numbers (๑.๑, ๑), (๑)), bullets.
 _PARAGRAPH_MARK_RE = re.compile(
-    rf"^(?:[{_DIGIT}]{{1,3}}\s*\.\s*[{_DIGIT}]{{1,3}}|\(?[{_DIGIT}]{{1,3}}\)|[-–•*○●▪►✓๏]\s?\S)"
+    rf"^(?:[{DIGIT}]{{1,3}}\s*\.\s*[{DIGIT}]{{1,3}}|\(?[{DIGIT}]{{1,3}}\)|[-–•*○●▪►✓๏]\s?\S)"
 )
 # Labels of the parts between เรื่อง and the body; each ends a wrapped part above it.
 _LABEL_RE = re.compile(_am(r"^(?:เรื่อง|อ้าง\s*ถึง|สิ่ง\s*ที่\s*ส่ง\s*มา\s*ด้วย|สำเนา\s*ส่ง)"))
@@ -329,12 +221,11 @@ _COORDINATOR_RE = re.compile(_am(r"^(?:ผู้ประสานงาน|ผ�
 _ENCLOSURE_MARK_RE = re.compile(
     _am(r"^[(\[]?\s*(?:สิ่ง\s*ที่\s*ส่ง\s*มา\s*ด้วย|เอกสาร\s*แนบ)\s*(?:ที่\s*)?[0-9๐-๙]")
 )
-_QUANTITY_RE = re.compile(_am(rf"(?:^|\s)จำนวน\s*(?P<q>[{_DIGIT}][{_DIGIT},.]*\s*\S.*?)\s*$"))
+_QUANTITY_RE = re.compile(_am(rf"(?:^|\s)จำนวน\s*(?P<q>[{DIGIT}][{DIGIT},.]*\s*\S.*?)\s*$"))
 _TAB_QUANTITY_RE = re.compile(
-    rf"(?:\t|\s{{2,}})(?P<q>[{_DIGIT}]+\s*(?:ชุด|ฉบับ|แผ่น|เล่ม|แฟ้ม|หน้า|รายการ|ไฟล์|ภาพ|แผ่นพับ))\s*$"
+    rf"(?:\t|\s{{2,}})(?P<q>[{DIGIT}]+\s*(?:ชุด|ฉบับ|แผ่น|เล่ม|แฟ้ม|หน้า|รายการ|ไฟล์|ภาพ|แผ่นพับ))\s*$"
 )
 _LEADERS_RE = re.compile(r"\.{3,}|…+")
-_COLUMNS_RE = re.compile(r"\t+|\s{3,}")
 # No month name holds ``ำ``; a PDF whose one glyph serves ``า`` and ``ำ`` may give ``ำ`` for
 # every ``า`` ("ตุลำคม"), so a month matches with either.
 _MONTH_RE = re.compile(
@@ -357,19 +248,15 @@ def _width(text: str) -> int:
     return len(text) - len(_THAI_COMBINING_RE.findall(text))
 
 
-def _flat(text: str) -> str:
-    return _SPACES_RE.sub(" ", text).strip()
-
-
 def _join(parts: list[str]) -> str:
     """Wrapped lines of one paragraph as one string, one space where a line broke."""
-    return _flat(" ".join(parts))
+    return flatten(" ".join(parts))
 
 
 def _is_name_like(text: str) -> bool:
     """A person's name as printed under a signature: a title, 2-5 words, no digits."""
-    text = _flat(text)
-    if not text or re.search(f"[{_DIGIT}/:]", text) or len(text) > 80:
+    text = flatten(text)
+    if not text or re.search(f"[{DIGIT}/:]", text) or len(text) > 80:
         return False
     if not text.startswith(_NAME_TITLES):
         return False
@@ -377,25 +264,25 @@ def _is_name_like(text: str) -> bool:
 
 
 def _paren_name(text: str) -> str | None:
-    m = _PAREN_NAME_RE.match(_flat(text))
+    m = _PAREN_NAME_RE.match(flatten(text))
     if m is None:
         return None
-    name = _flat(m["name"])
+    name = flatten(m["name"])
     words = name.split(" ")
     return name if 2 <= len(words) <= 6 else None
 
 
 def _is_contact(text: str) -> bool:
-    m = _CONTACT_LABEL_RE.match(_flat(text))
+    m = _CONTACT_LABEL_RE.match(flatten(text))
     return m is not None
 
 
 def _looks_like_date_line(text: str) -> bool:
-    text = _flat(text)
+    text = flatten(text)
     return (
         len(text) <= 45
         and _MONTH_RE.search(text) is not None
-        and re.search(f"[{_DIGIT}]{{2,4}}", text) is not None
+        and re.search(f"[{DIGIT}]{{2,4}}", text) is not None
         and not _LABEL_RE.match(text.replace("วันที่", "", 1) if text.startswith("วันที่") else text)
     )
 
@@ -412,7 +299,7 @@ def _starts_paragraph(text: str) -> bool:
 # --------------------------------------------------------------------------- parser
 
 
-class _Parser:
+class Parser:
     """One pass over the lines of one letter. Each part reader moves ``self.i`` forward."""
 
     def __init__(self, text: str) -> None:
@@ -645,7 +532,7 @@ class _Parser:
         self.found.add("memo")
         text = _LEADERS_RE.sub(" ", text)
         m = _CONTACT_LABEL_RE.search(text)
-        unit = _flat(text[: m.start()] if m else text).rstrip(",")
+        unit = flatten(text[: m.start()] if m else text).rstrip(",")
         if unit:
             self.fields["owner_unit"] = [unit]
         if m:
@@ -658,21 +545,21 @@ class _Parser:
         """
         self.found.add("ref_no")
         text = line.text.strip()
-        columns = [c.strip() for c in _COLUMNS_RE.split(text) if c.strip()]
-        first = _flat(columns[0]) if columns else ""
+        columns = [c.strip() for c in COLUMNS_RE.split(text) if c.strip()]
+        first = flatten(columns[0]) if columns else ""
         rest_columns = columns[1:]
         if m := _MEMO_REF_DATE_RE.match(first):
             first = f"ที่ {m['ref']}"
             self.read_date(m["date"])
-        elif rest_columns and (m := _MEMO_DATE_RE.match(_flat(rest_columns[0]))):
+        elif rest_columns and (m := _MEMO_DATE_RE.match(flatten(rest_columns[0]))):
             rest_columns = rest_columns[1:]
             self.read_date(m["date"])
         rest = _REF_LINE_RE.match(first)
-        number_text = _flat(rest["rest"]) if rest else ""
+        number_text = flatten(rest["rest"]) if rest else ""
         number_text = _LEADERS_RE.sub("", number_text).strip()
         if rest_columns:
-            self.fields["sender"]["name"] = _flat(rest_columns[0])
-            self.fields["sender"]["address"].extend(_flat(c) for c in rest_columns[1:])
+            self.fields["sender"]["name"] = flatten(rest_columns[0])
+            self.fields["sender"]["address"].extend(flatten(c) for c in rest_columns[1:])
         if not number_text:
             self.fields["ref_no"] = None
             self.flag("ref_no", "บรรทัด ที่ ไม่มีเลขที่หนังสือ", "the ที่ line carries no number")
@@ -710,7 +597,7 @@ class _Parser:
     def read_date(self, text: str) -> None:
         """The date line, as ISO; unreadable or doubtful dates go to needs_review."""
         self.found.add("date")
-        printed = _flat(_LEADERS_RE.sub(" ", text))
+        printed = flatten(_LEADERS_RE.sub(" ", text))
         try:  # "ตุลำคม": see _MONTH_RE; no month name, digit or "พ.ศ." holds ``ำ``
             day = parse_thai_date(printed.replace("ำ", "า"))
         except ThaiInputError as exc:
@@ -830,12 +717,12 @@ class _Parser:
             """Take one line; False when it is not part of the enclosures. ``hanging``: an
             indented line of wrapped text, under the title above it."""
             nonlocal numbered
-            text = _flat(text) if "\t" not in text else text.strip()
-            m = _ITEM_RE.match(_flat(text))
+            text = flatten(text) if "\t" not in text else text.strip()
+            m = _ITEM_RE.match(flatten(text))
             qm = _QUANTITY_RE.search(text) or _TAB_QUANTITY_RE.search(text)
             quantity_only = qm is not None and not text[: qm.start()].strip()
             if qm is not None and quantity_only and entries and entries[-1]["quantity"] is None:
-                entries[-1]["quantity"] = _flat(qm["q"])
+                entries[-1]["quantity"] = flatten(qm["q"])
                 return True
             if m and (numbered or not entries) and _number(m["num"]) == len(entries) + 1:
                 numbered = True
@@ -864,7 +751,7 @@ class _Parser:
             whole = "\t".join(entry["parts"])
             qm = _QUANTITY_RE.search(whole) or _TAB_QUANTITY_RE.search(whole)
             if qm:
-                entry["quantity"] = _flat(qm["q"])
+                entry["quantity"] = flatten(qm["q"])
                 entry["parts"] = [whole[: qm.start()]]
             return True
 
@@ -1233,8 +1120,8 @@ class _Parser:
         matches = list(_CONTACT_LABEL_RE.finditer(text))
         for n, m in enumerate(matches):
             end = matches[n + 1].start() if n + 1 < len(matches) else len(text)
-            value = _flat(text[m.end() : end]).strip(" ,;:")
-            label = _flat(m["label"]).lower().replace("ำ", "า")  # "โทรสำร": see _am
+            value = flatten(text[m.end() : end]).strip(" ,;:")
+            label = flatten(m["label"]).lower().replace("ำ", "า")  # "โทรสำร": see _am
             if not value:
                 continue
             if label.startswith(("ไปรษณีย์", "อีเมล", "e-mail", "email")):
@@ -1445,7 +1332,7 @@ def _blocks(paragraphs: list[str]) -> list:
         merged = []
         for n, pos in enumerate(positions[:-1]):
             parts = [items[n], *paragraphs[pos + 1 : positions[n + 1]]]
-            merged.append(_flat(" ".join(parts)))
+            merged.append(flatten(" ".join(parts)))
         blocks.append({"items": merged})
         index = positions[-1]
     return blocks
@@ -1453,7 +1340,7 @@ def _blocks(paragraphs: list[str]) -> list:
 
 def _is_sub_item_of(paragraph: str, number: int) -> bool:
     """``๓.๑ ...`` or ``๓.๑.๒ ...`` under item ``๓.``."""
-    m = re.match(rf"^([{_DIGIT}]{{1,3}})\s*\.\s*[{_DIGIT}]", paragraph)
+    m = re.match(rf"^([{DIGIT}]{{1,3}})\s*\.\s*[{DIGIT}]", paragraph)
     return m is not None and _number(m[1]) == number
 
 
@@ -1465,533 +1352,4 @@ def parse_letter_text(text: str) -> ImportResult:
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
-    return _Parser(text).parse()
-
-
-# --------------------------------------------------------------------------- files
-
-_MAGIC = (  # (prefix, kind, Thai name, English name)
-    (b"PK\x03\x04", "zip", "ไฟล์ zip", "a zip archive"),
-    (
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",
-        "ole",
-        "ไฟล์ Word แบบเก่า (.doc)",
-        "an old Word/Office file (.doc)",
-    ),
-    (b"\xff\xd8\xff", "jpeg", "ไฟล์ภาพ JPEG", "a JPEG image"),
-    (b"\x89PNG\r\n\x1a\n", "png", "ไฟล์ภาพ PNG", "a PNG image"),
-    (b"GIF8", "gif", "ไฟล์ภาพ GIF", "a GIF image"),
-    (b"II*\x00", "tiff", "ไฟล์ภาพ TIFF", "a TIFF image"),
-    (b"MM\x00*", "tiff", "ไฟล์ภาพ TIFF", "a TIFF image"),
-    (b"{\\rtf", "rtf", "ไฟล์ RTF", "an RTF document"),
-    (b"\x1f\x8b", "gzip", "ไฟล์ gzip", "a gzip archive"),
-    (b"Rar!", "rar", "ไฟล์ RAR", "a RAR archive"),
-    (b"7z\xbc\xaf\x27\x1c", "7z", "ไฟล์ 7z", "a 7z archive"),
-)
-_EXTENSIONS = {".pdf": "pdf", ".docx": "docx", ".txt": "text", ".text": "text"}
-_KIND_NAMES = {
-    "pdf": ("ไฟล์ PDF", "a PDF"),
-    "docx": ("ไฟล์ Word (.docx)", "a Word document (.docx)"),
-    "text": ("ไฟล์ข้อความ", "a text file"),
-}
-_TEXT_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_DOCX_MAIN_TYPES = (
-    b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
-    b"application/vnd.ms-word.document.macroEnabled.main+xml",
-)
-
-
-def _mb(size: int) -> str:
-    return f"{size / (1024 * 1024):,.1f} MB"
-
-
-def _sniff(path: Path, head: bytes) -> str:
-    """The format by content: "pdf", "docx", "text", or raises naming what the file is."""
-    if b"%PDF-" in head[:1024]:
-        return "pdf"
-    for prefix, kind, th, en in _MAGIC:
-        if head.startswith(prefix):
-            if kind == "zip":
-                return "docx"  # checked as a Word file in _docx_text
-            raise UnsupportedFormat(
-                path,
-                f"ไฟล์นี้เป็น{th} ไม่ใช่ไฟล์ .txt .docx หรือ .pdf ที่นำเข้าได้",
-                f"the file is {en}, not a .txt, .docx or .pdf that can be imported",
-            )
-    if not _looks_like_text(head):
-        raise UnsupportedFormat(
-            path,
-            "ไฟล์นี้เป็นข้อมูลไบนารีที่ไม่รู้จัก ไม่ใช่ข้อความ เอกสาร Word หรือ PDF",
-            "the file is binary data of an unknown kind, not text, a Word document or a PDF",
-        )
-    return "text"
-
-
-def _looks_like_text(head: bytes) -> bool:
-    """The first bytes decode as UTF-8/UTF-16 (BOM)/cp874 with few control characters."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return True
-    if b"\x00" in head:
-        return False
-    for encoding in ("utf-8-sig", "cp874"):
-        try:  # incremental: the last character may be cut at the end of the sample
-            text = codecs.getincrementaldecoder(encoding)().decode(head, final=False)
-        except UnicodeDecodeError:
-            continue
-        return len(_TEXT_CONTROL_RE.findall(text)) <= max(2, len(text) // 100)
-    return False
-
-
-def _check_kind(path: Path, kind: str) -> None:
-    """The name's extension must agree with the content (a JPEG renamed .pdf is refused)."""
-    named = _EXTENSIONS.get(path.suffix.lower())
-    if named is None:
-        if path.suffix:
-            raise UnsupportedFormat(
-                path,
-                f"นำเข้าได้เฉพาะไฟล์ .txt .docx และ .pdf (ไม่รองรับ {path.suffix})",
-                f"only .txt, .docx and .pdf files can be imported, not {path.suffix}",
-            )
-        return
-    if named != kind:
-        th_named, en_named = _KIND_NAMES[named]
-        th_kind, en_kind = _KIND_NAMES[kind]
-        raise UnsupportedFormat(
-            path,
-            f"ชื่อไฟล์บอกว่าเป็น{th_named} แต่เนื้อไฟล์เป็น{th_kind}",
-            f"the name says {en_named} but the content is {en_kind}",
-        )
-
-
-def _decode_text(path: Path, data: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM, else TIS-620/cp874 (older Thai files)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise UnreadableFile(
-                path, "ไฟล์ UTF-16 เสีย อ่านไม่ได้", f"damaged UTF-16 text: {exc.reason}"
-            ) from exc
-    if b"\x00" in data:
-        raise UnsupportedFormat(
-            path,
-            "ไฟล์นี้เป็นข้อมูลไบนารี ไม่ใช่ข้อความ",
-            "the file holds binary data, not text",
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp874")
-        except UnicodeDecodeError as exc:
-            raise UnreadableFile(
-                path,
-                "อ่านข้อความไม่ได้: ไม่ใช่ UTF-8 หรือ TIS-620 (อาจเป็นข้อมูลไบนารี)",
-                "cannot read the text: it is neither UTF-8 nor TIS-620/cp874 (binary data?)",
-            ) from exc
-    controls = len(_TEXT_CONTROL_RE.findall(text))
-    if controls > max(2, len(text) // 100):
-        raise UnsupportedFormat(
-            path,
-            "ไฟล์นี้มีอักขระควบคุมจำนวนมาก น่าจะเป็นข้อมูลไบนารี ไม่ใช่ข้อความ",
-            "the file is full of control characters: binary data, not text",
-        )
-    return text
-
-
-# -- PDF
-
-
-def _pdftotext(path: Path, mode: str) -> str:
-    try:
-        done = subprocess.run(
-            ["pdftotext", mode, "-enc", "UTF-8", str(path.resolve()), "-"],
-            capture_output=True,
-            timeout=PDFTOTEXT_TIMEOUT_S,
-            check=False,
-        )
-    except FileNotFoundError as exc:  # poppler-utils missing: a set-up fault, not the file's
-        raise RuntimeError("pdftotext (poppler-utils) is not installed") from exc
-    except subprocess.TimeoutExpired as exc:
-        raise UnreadableFile(
-            path,
-            f"อ่าน PDF ไม่เสร็จภายใน {PDFTOTEXT_TIMEOUT_S} วินาที (ไฟล์อาจเสียหรือซับซ้อนเกินไป)",
-            f"reading the PDF took over {PDFTOTEXT_TIMEOUT_S} s (damaged or too complex)",
-        ) from exc
-    message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-    if done.returncode != 0:
-        detail = message[-1] if message else f"exit status {done.returncode}"
-        if any("password" in line.lower() for line in message):
-            raise UnreadableFile(
-                path,
-                "PDF นี้เข้ารหัสด้วยรหัสผ่าน อ่านข้อความไม่ได้",
-                f"the PDF is password-protected ({detail})",
-            )
-        raise UnreadableFile(
-            path,
-            f"ไฟล์ PDF เสียหาย อ่านไม่ได้ ({detail})",
-            f"the PDF is damaged and cannot be read ({detail})",
-        )
-    return done.stdout.decode("utf-8", "replace")
-
-
-_THAI_MARKS_RE = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e\\s]")
-
-
-def _line_key(text: str) -> str:
-    """A line's base letters: the same for -raw and -layout output of one printed line."""
-    return _THAI_MARKS_RE.sub("", _clean(text))
-
-
-def _merge_layout_raw(layout: str, raw: str, bottom: list[set[str]] | None = None) -> str:
-    """Text of ``-raw`` (Thai marks in their true order) placed in the lines, indents and
-    blank lines of ``-layout`` (which splits words around tone marks: "สิง่ ที่สง่").
-
-    Lines are paired by their base letters, page by page; where they cannot be paired the
-    raw lines are kept (correct text beats correct spacing). ``bottom`` holds, per page,
-    the keys of the lines printed in the bottom margin (the footer slogan, the continuation
-    word): they go to the end of their page after a wide gap, where they stand on paper;
-    ``-layout`` may print them amid the text.
-    """
-    pages = []
-    layout_pages = layout.split("\f")
-    raw_pages = raw.split("\f")
-    for number in range(max(len(layout_pages), len(raw_pages))):
-        lay = layout_pages[number] if number < len(layout_pages) else ""
-        raw_lines = [
-            ln
-            for ln in (raw_pages[number] if number < len(raw_pages) else "").split("\n")
-            if ln.strip()
-        ]
-        lay_lines: list[tuple[int, str]] = []  # (blank lines before, line)
-        gap = 0
-        for ln in lay.split("\n"):
-            if not ln.strip():
-                gap += 1
-                continue
-            lay_lines.append((gap, ln))
-            gap = 0
-        matcher = difflib.SequenceMatcher(
-            None,
-            [_line_key(ln) for _, ln in lay_lines],
-            [_line_key(ln) for ln in raw_lines],
-            autojunk=False,
-        )
-        out: list[str] = []
-        for op, a0, a1, b0, b1 in matcher.get_opcodes():
-            if op == "equal" or (op == "replace" and a1 - a0 == b1 - b0):
-                for (gap, lay_line), raw_line in zip(
-                    lay_lines[a0:a1], raw_lines[b0:b1], strict=True
-                ):
-                    indent = len(lay_line) - len(lay_line.lstrip())
-                    columns = _COLUMNS_RE.split(lay_line.strip())
-                    text = raw_line.strip()
-                    if len(columns) > 1 and _line_key(lay_line) == _line_key(raw_line):
-                        text = _columns_from_raw(raw_line.strip(), columns)
-                    out.extend([""] * gap)
-                    out.append(" " * indent + text)
-            elif op == "insert":
-                out.extend(ln.strip() for ln in raw_lines[b0:b1])
-            elif op == "delete":
-                continue  # present only in the layout output: nothing trustworthy to keep
-            else:
-                gap = lay_lines[a0][0]
-                out.extend([""] * gap)
-                out.extend(ln.strip() for ln in raw_lines[b0:b1])
-        keys = bottom[number] if bottom and number < len(bottom) else set()
-        low = [ln for ln in out if ln.strip() and _line_key(ln) in keys]
-        if low:
-            out = [ln for ln in out if not (ln.strip() and _line_key(ln) in keys)]
-            out.extend(["", "", "", *(ln.strip() for ln in low)])
-        pages.append("\n".join(out))
-    return "\f".join(pages)
-
-
-_BBOX_PAGE_RE = re.compile(
-    r'<page width="[\d.]+" height="(?P<height>[\d.]+)">(?P<body>.*?)</page>', re.S
-)
-_BBOX_LINE_RE = re.compile(
-    r'<line xMin="[\d.]+" yMin="(?P<y>[\d.]+)"[^>]*>(?P<body>.*?)</line>', re.S
-)
-_BBOX_WORD_RE = re.compile(r"<word[^>]*>(?P<text>.*?)</word>", re.S)
-# Body text stops at the bottom margin (2 cm and more); what is printed below 1.9 cm from
-# the edge is page furniture: the footer slogan, page numbers, the continuation word.
-_BOTTOM_BAND_PT = 1.9 / 2.54 * 72
-
-
-def _bottom_margin_keys(bbox: str) -> list[set[str]]:
-    """Per page, the keys of the lines that ``pdftotext -bbox-layout`` places in the
-    bottom margin."""
-    pages = []
-    for page in _BBOX_PAGE_RE.finditer(bbox):
-        limit = float(page["height"]) - _BOTTOM_BAND_PT
-        keys = set()
-        for line in _BBOX_LINE_RE.finditer(page["body"]):
-            if float(line["y"]) >= limit:
-                words = [html.unescape(w["text"]) for w in _BBOX_WORD_RE.finditer(line["body"])]
-                if key := _line_key("".join(words)):
-                    keys.add(key)
-        pages.append(keys)
-    return pages
-
-
-def _columns_from_raw(raw_line: str, columns: list[str]) -> str:
-    """Keep the layout's column gaps (ที่ ... | sender) with the raw line's characters."""
-    pieces = []
-    rest = raw_line
-    for column in columns[:-1]:
-        want = len(_line_key(column))
-        taken = cut = 0
-        while cut < len(rest) and taken < want:
-            if not _THAI_MARKS_RE.match(rest[cut]):
-                taken += 1
-            cut += 1
-        # the marks above and below the last letter belong to it
-        while cut < len(rest) and _THAI_MARKS_RE.match(rest[cut]) and not rest[cut].isspace():
-            cut += 1
-        pieces.append(rest[:cut].strip())
-        rest = rest[cut:]
-    pieces.append(rest.strip())
-    return "    ".join(pieces)
-
-
-def _pdf_text(path: Path) -> str:
-    with path.open("rb") as f:
-        f.seek(max(0, path.stat().st_size - 2048))
-        tail = f.read()
-    if b"%%EOF" not in tail:
-        raise UnreadableFile(
-            path,
-            "ไฟล์ PDF ไม่สมบูรณ์ (ถูกตัดท้ายหรือเสียหาย: ไม่พบเครื่องหมาย %%EOF)",
-            "the PDF is truncated or damaged (no %%EOF end marker)",
-        )
-    # Three views of one text layer; poppler runs them side by side.
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        runs = [pool.submit(_pdftotext, path, m) for m in ("-raw", "-layout", "-bbox-layout")]
-        raw, layout, bbox = (run.result() for run in runs)
-    if not raw.strip():
-        raise EmptyFile(
-            path,
-            "PDF นี้ไม่มีข้อความ (น่าจะเป็นภาพสแกน ต้องทำ OCR ก่อน)",
-            "the PDF has no text layer (a scanned image? it needs OCR first)",
-        )
-    return _merge_layout_raw(layout, raw, _bottom_margin_keys(bbox))
-
-
-# -- DOCX
-
-
-def _check_docx_zip(path: Path, max_unpacked_bytes: int) -> None:
-    """Refuse zip bombs and zips that are not Word documents before python-docx opens them."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-            if len(infos) > MAX_ZIP_MEMBERS:
-                raise FileTooLarge(
-                    path,
-                    f"ไฟล์ .docx มีไฟล์ย่อย {len(infos):,} ไฟล์ เกินขีดจำกัด {MAX_ZIP_MEMBERS:,}",
-                    f"the .docx holds {len(infos):,} parts, over the limit of {MAX_ZIP_MEMBERS:,}",
-                )
-            unpacked = sum(info.file_size for info in infos)
-            if unpacked > max_unpacked_bytes:
-                raise FileTooLarge(
-                    path,
-                    f"ไฟล์ .docx เมื่อแตกออกมีขนาด {_mb(unpacked)} เกินขีดจำกัด"
-                    f" {_mb(max_unpacked_bytes)} (อาจเป็น zip bomb)",
-                    f"the .docx unpacks to {_mb(unpacked)}, over the limit of"
-                    f" {_mb(max_unpacked_bytes)} (a zip bomb?)",
-                )
-            for info in infos:
-                ratio = info.file_size / max(info.compress_size, 1)
-                if info.file_size > _RATIO_FLOOR_BYTES and ratio > MAX_COMPRESSION_RATIO:
-                    raise FileTooLarge(
-                        path,
-                        f"ส่วน {info.filename} ในไฟล์ .docx ถูกบีบอัด {ratio:,.0f} เท่า"
-                        f" (เกิน {MAX_COMPRESSION_RATIO} เท่า) น่าจะเป็น zip bomb",
-                        f"the part {info.filename} is compressed {ratio:,.0f}x (over"
-                        f" {MAX_COMPRESSION_RATIO}x): a zip bomb?",
-                    )
-            names = {info.filename for info in infos}
-            types = b""
-            listing = next((i for i in infos if i.filename == "[Content_Types].xml"), None)
-            if listing is not None and listing.file_size <= _RATIO_FLOOR_BYTES:
-                types = archive.read(listing)
-    except zipfile.BadZipFile as exc:
-        raise UnreadableFile(
-            path, f"ไฟล์ .docx เสียหาย ({exc})", f"the .docx is damaged: {exc}"
-        ) from exc
-    if not any(t in types for t in _DOCX_MAIN_TYPES):
-        what_th, what_en = "ไฟล์ zip ที่ไม่ใช่เอกสาร Word", "a zip archive that is not a Word document"
-        if any(n.startswith("xl/") for n in names):
-            what_th, what_en = "ไฟล์ Excel (.xlsx)", "an Excel workbook (.xlsx)"
-        elif any(n.startswith("ppt/") for n in names):
-            what_th, what_en = "ไฟล์ PowerPoint (.pptx)", "a PowerPoint file (.pptx)"
-        elif "mimetype" in names:
-            what_th, what_en = "ไฟล์ OpenDocument (.odt)", "an OpenDocument file (.odt)"
-        raise UnsupportedFormat(
-            path, f"ไฟล์นี้เป็น{what_th}", f"the file is {what_en}, not a .docx letter"
-        )
-
-
-def _docx_text(path: Path, max_unpacked_bytes: int) -> str:
-    """Paragraphs and tables in document order (text boxes included), then the page footer.
-
-    A paragraph that Word spaces or indents from the one above starts after a blank line,
-    the way a PDF's text shows it; a table row whose cells hold one paragraph each is one
-    line with the cells tab-separated (an enclosure list), other tables are read cell by cell.
-    """
-    import docx  # python-docx: imported here, the text and PDF paths do not need it
-    from docx.oxml.ns import qn
-
-    _check_docx_zip(path, max_unpacked_bytes)
-    try:
-        document = docx.Document(str(path))
-    except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors, ...
-        raise UnreadableFile(
-            path,
-            f"เปิดไฟล์ .docx ไม่ได้ (ไฟล์เสียหาย): {exc}",
-            f"cannot open the .docx (damaged): {exc}",
-        ) from exc
-    out: list[str] = []
-    p_tag, tbl_tag, sdt_tag = qn("w:p"), qn("w:tbl"), qn("w:sdt")
-    txbx_tag, fallback_tag = (
-        qn("w:txbxContent"),
-        "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback",
-    )
-
-    def spaced(paragraph) -> bool:
-        fmt = paragraph.paragraph_format
-        return bool(
-            (fmt.space_before and fmt.space_before > 0)
-            or (fmt.first_line_indent and fmt.first_line_indent > 0)
-        )
-
-    def walk(element, parent) -> None:
-        from docx.table import Table
-        from docx.text.paragraph import Paragraph
-
-        previous_after = False
-        for child in element.iterchildren():
-            if child.tag == p_tag:
-                paragraph = Paragraph(child, parent)
-                if (spaced(paragraph) or previous_after) and out and out[-1] != "":
-                    out.append("")
-                out.extend(paragraph.text.split("\n"))
-                after = paragraph.paragraph_format.space_after
-                previous_after = bool(after and after > 0)
-                for box in child.iter(txbx_tag):
-                    if not any(a.tag == fallback_tag for a in box.iterancestors()):
-                        walk(box, parent)
-            elif child.tag == tbl_tag:
-                table(Table(child, parent))
-                previous_after = False
-            elif child.tag == sdt_tag:
-                content = child.find(qn("w:sdtContent"))
-                if content is not None:
-                    walk(content, parent)
-
-    def table(tbl) -> None:
-        for row in tbl.rows:
-            cells = []
-            seen = set()
-            for cell in row.cells:
-                if id(cell._tc) in seen:
-                    continue
-                seen.add(id(cell._tc))
-                cells.append(cell)
-            if all(len(c.paragraphs) <= 1 and not c.tables for c in cells):
-                out.append("\t".join(c.text.replace("\n", " ") for c in cells))
-            else:
-                for cell in cells:
-                    walk(cell._tc, cell)
-
-    walk(document.element.body, document)
-    if not document.sections:
-        return "\n".join(out)
-    # Page one's header (some templates put ที่ and the sender there) and footer (the
-    # slogan), without page numbers; the footer goes after the text, as a PDF shows it.
-    section = document.sections[0]
-    first = section.different_first_page_header_footer
-    header = section.first_page_header if first else section.header
-    footer = section.first_page_footer if first else section.footer
-
-    def furniture(part) -> list[str]:
-        lines = [p.text.strip() for p in part.paragraphs if p.text.strip()]
-        return [ln for ln in lines if not _PAGE_NUMBER_RE.match(_flat(ln)) and not ln.isdigit()]
-
-    top, bottom = furniture(header), furniture(footer)
-    return "\n".join([*top, *([""] if top else []), *out, *([""] if bottom else []), *bottom])
-
-
-# -- entry points
-
-
-def extract_text(
-    path: Path,
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES,
-) -> str:
-    """The plain text of a .txt, .docx or .pdf letter, after the safety checks.
-
-    The format is told by the content (magic bytes) and must agree with the extension.
-    Raises :class:`ImportFailed` subclasses: :class:`EmptyFile`, :class:`FileTooLarge`
-    (also a DOCX that unpacks too large or too compressed: a zip bomb),
-    :class:`UnsupportedFormat`, :class:`UnreadableFile`.
-    """
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError as exc:
-        raise ImportFailed(path, "ไม่พบไฟล์", "no such file", status=404) from exc
-    except OSError as exc:
-        raise UnreadableFile(
-            path, f"อ่านไฟล์ไม่ได้ ({exc.strerror})", f"cannot read: {exc.strerror}"
-        ) from exc
-    if not path.is_file():
-        raise UnsupportedFormat(path, "ไม่ใช่ไฟล์ (อาจเป็นโฟลเดอร์)", "not a regular file")
-    if size == 0:
-        raise EmptyFile(path, "ไฟล์ว่างเปล่า (๐ ไบต์)", "the file is empty (0 bytes)")
-    if size > max_bytes:
-        raise FileTooLarge(
-            path,
-            f"ไฟล์มีขนาด {_mb(size)} เกินขีดจำกัด {_mb(max_bytes)}",
-            f"the file is {_mb(size)}, over the limit of {_mb(max_bytes)}",
-        )
-    with path.open("rb") as f:
-        head = f.read(2048)
-    kind = _sniff(path, head)
-    _check_kind(path, kind)
-    if kind == "pdf":
-        text = _pdf_text(path)
-    elif kind == "docx":
-        text = _docx_text(path, max_unpacked_bytes)
-    else:
-        text = _decode_text(path, path.read_bytes())
-    if not text.strip():
-        raise EmptyFile(
-            path, "ไฟล์ไม่มีข้อความ (มีแต่ช่องว่าง)", "the file holds no text (whitespace only)"
-        )
-    return text
-
-
-def import_file(
-    path: Path,
-    *,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES,
-) -> ImportResult:
-    """Read a letter file into a letter document (:func:`extract_text` +
-    :func:`parse_letter_text`); a text with none of the parts of a letter raises
-    :class:`NotALetter`."""
-    path = Path(path)
-    text = extract_text(path, max_bytes=max_bytes, max_unpacked_bytes=max_unpacked_bytes)
-    parser = _Parser(text)
-    result = parser.parse()
-    if not parser.found & {"ref_no", "subject", "salutation", "memo", "order", "announcement"}:
-        raise NotALetter(
-            path,
-            "ไม่พบส่วนของหนังสือราชการ (ที่ เรื่อง เรียน) ในไฟล์นี้ จึงไม่ใช่หนังสือที่นำเข้าได้",
-            "none of the parts of a letter (ที่, เรื่อง, เรียน) is in this file",
-        )
-    return result
+    return Parser(text).parse()

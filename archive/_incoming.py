@@ -1,0 +1,276 @@
+"""What comes in from outside: letters kept from files (imports) and the incoming
+register (ทะเบียนหนังสือรับ)."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    select,
+)
+
+from saraban.archive import _audit, _references
+from saraban.archive._core import (
+    _UNSET,
+    DOCX_TYPE,
+    PDF_TYPE,
+    ArchiveCore,
+    _check_secrecy,
+    _clean_text,
+    _ref_key,
+    _secrecy_clause,
+)
+from saraban.archive._models import (
+    INCOMING,
+    STORED,
+    Letter,
+    Received,
+    Register,
+    utcnow,
+)
+from saraban.archive._records import LetterRecord, ReceivedRecord
+from saraban.errors import BadRequest, Conflict, NotFound
+from saraban.thai import be_year
+
+
+def _media_type(name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    return {
+        ".pdf": PDF_TYPE,
+        ".docx": DOCX_TYPE,
+        ".txt": "text/plain; charset=utf-8",
+        ".json": "application/json",
+    }.get(suffix, "application/octet-stream")
+
+
+class Incoming(ArchiveCore):
+    """Imported letters and the incoming register."""
+
+    def store_imported(
+        self,
+        letter: Mapping[str, Any],
+        *,
+        original: bytes,
+        original_name: str,
+        actor: str,
+        needs_review: Mapping[str, Any] | None = None,
+        retention_years: int | None = _UNSET,
+        clearance: str | None = _UNSET,
+        idempotency_key: str | None = None,
+    ) -> LetterRecord:
+        """Keep an existing letter (e.g. parsed from a PDF) with its original file.
+
+        It is not a number of our register (status ``stored``): its ``ref_no`` is whatever
+        the letter carries. Its references are linked like an issued letter's. The same file
+        twice is refused, naming the letter it became; a ``clearance`` (the importing user's)
+        limits that to the letters it opens, so a file already kept as a secret letter is
+        kept again rather than telling an uncleared user that the letter exists.
+        ``idempotency_key`` names the hand-over (a batch item): written with the letter, it
+        makes asking again answer with that letter instead of keeping the file twice.
+        """
+        if not isinstance(original, bytes) or not original:
+            raise BadRequest(f"{original_name}: ไฟล์ว่าง / the file is empty")
+        if idempotency_key is not None:
+            earlier_letter = self.letter_by_key(idempotency_key)
+            if earlier_letter is not None:
+                return earlier_letter
+        doc = copy.deepcopy(dict(letter))
+        keep = self._retention(doc, retention_years)
+        doc.pop("retention_years", None)
+        ref_no = doc.get("ref_no")
+        key = _ref_key(ref_no)
+        try:
+            date = dt.date.fromisoformat(doc["date"]) if doc.get("date") else None
+        except (TypeError, ValueError):
+            date = None
+        sha = hashlib.sha256(original).hexdigest()
+        with self._read() as s:
+            same_file = select(Letter.id).where(Letter.original_sha256 == sha)
+            if clearance is not _UNSET:
+                same_file = same_file.where(_secrecy_clause(clearance))
+            earlier = s.scalar(same_file.limit(1))
+        if earlier is not None:
+            raise Conflict(
+                f"{original_name}: นำเข้าแล้วเป็นหนังสือเลขที่ {earlier} / already imported as "
+                f"letter {earlier} (same file, SHA-256 {sha[:12]}…)"
+            )
+        sha = self.files.put(original)
+        now = utcnow()
+        with self._write() as s:
+            self._record_file(s, sha, _media_type(original_name))
+            row = Letter(
+                status=STORED,
+                circular=bool(doc.get("circular")),
+                ref_no=ref_no,
+                ref_key=key,
+                date=date,
+                subject=doc.get("subject"),
+                sender=(doc.get("sender") or {}).get("name")
+                if isinstance(doc.get("sender"), dict)
+                else None,
+                addressee=doc.get("addressee"),
+                secrecy=doc.get("secrecy"),
+                doc=doc,
+                retention_years=keep,
+                original_sha256=sha,
+                original_name=original_name,
+                needs_review=dict(needs_review) if needs_review else None,
+                idempotency_key=idempotency_key,
+                created_at=now,
+                created_by=actor,
+            )
+            s.add(row)
+            s.flush()
+            _audit.append(
+                s,
+                actor=actor,
+                action="letter.import",
+                letter_id=row.id,
+                detail={"ref_no": ref_no, "original": original_name, "sha256": sha},
+            )
+            self._enqueue(s, row.id, "imported")
+            _references.link_letter(s, row)
+            return self._record(s, row)
+
+    def receive(
+        self,
+        register: str,
+        *,
+        sender: str,
+        recipient: str,
+        subject: str,
+        actor: str,
+        ref_no: str | None = None,
+        letter_date: dt.date | None = None,
+        received_at: dt.datetime | None = None,
+        action: str | None = None,
+        note: str | None = None,
+        letter_id: int | None = None,
+        secrecy: str | None = None,
+    ) -> ReceivedRecord:
+        """Enter a received letter in the incoming register under the next เลขรับ (from 1
+        each BE year of ``received_at``, which defaults to now). ``secrecy`` (ลับ, ลับมาก,
+        ลับที่สุด) hides the row from users not cleared for it, as a secret letter is
+        hidden from the outgoing register."""
+        received_at = received_at or dt.datetime.now().astimezone()
+        if received_at.tzinfo is None:
+            received_at = received_at.astimezone()
+        sender_text = _clean_text(sender, "sender") or ""
+        recipient_text = _clean_text(recipient, "recipient") or ""
+        subject_text = _clean_text(subject, "subject") or ""
+        ref_text = _clean_text(ref_no, "ref_no", required=False)
+        secrecy_level = _check_secrecy(secrecy)
+        key = _ref_key(ref_text)
+        year = be_year(received_at.date().year)
+        with self._write() as s:
+            reg, _unit = self._resolve(s, register)
+            if letter_id is not None and s.get(Letter, letter_id) is None:
+                raise NotFound(f"letter_id: ไม่พบหนังสือรายการ {letter_id} / no letter {letter_id}")
+            serial = self._next_serial(s, reg.id, INCOMING, year)
+            row = Received(
+                register_id=reg.id,
+                year=year,
+                serial=serial,
+                received_at=received_at,
+                ref_no=ref_text,
+                ref_key=key,
+                letter_date=letter_date,
+                sender=sender_text,
+                recipient=recipient_text,
+                subject=subject_text,
+                action=_clean_text(action, "action", required=False),
+                note=_clean_text(note, "note", required=False),
+                letter_id=letter_id,
+                secrecy=secrecy_level,
+                created_at=utcnow(),
+                created_by=actor,
+            )
+            s.add(row)
+            s.flush()
+            _audit.append(
+                s,
+                actor=actor,
+                action="letter.receive",
+                letter_id=letter_id,
+                detail={
+                    "register": reg.name,
+                    "year": year,
+                    "serial": serial,
+                    "ref_no": ref_text,
+                    "from": sender_text,
+                    "subject": subject_text,
+                },
+            )
+            return self._received_record(row, reg.name)
+
+    @staticmethod
+    def _received_record(row: Received, register: str) -> ReceivedRecord:
+        return ReceivedRecord(
+            id=row.id,
+            register=register,
+            year=row.year,
+            serial=row.serial,
+            received_at=row.received_at,
+            ref_no=row.ref_no,
+            letter_date=row.letter_date,
+            sender=row.sender,
+            recipient=row.recipient,
+            subject=row.subject,
+            action=row.action,
+            note=row.note,
+            letter_id=row.letter_id,
+            secrecy=row.secrecy,
+        )
+
+    def record_action(
+        self, received_id: int, action: str, *, actor: str, note: str | None = None
+    ) -> ReceivedRecord:
+        """Write what was done with a received letter (การปฏิบัติ); the number never changes."""
+        action_text = _clean_text(action, "action") or ""
+        with self._write() as s:
+            row = s.get(Received, received_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"ไม่พบเลขรับรายการ {received_id} / no received letter {received_id}")
+            row.action = action_text
+            if note is not None:
+                row.note = _clean_text(note, "note", required=False)
+            s.flush()
+            _audit.append(
+                s,
+                actor=actor,
+                action="received.action",
+                letter_id=row.letter_id,
+                detail={"received_id": received_id, "action": action_text, "note": row.note},
+            )
+            return self._received_record(row, s.get_one(Register, row.register_id).name)
+
+    def received(
+        self,
+        *,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+        register: str | None = None,
+        clearance: str | None = _UNSET,
+    ) -> list[ReceivedRecord]:
+        """The incoming register, in order of เลขรับ; dates bound the (local) day received.
+        With a ``clearance``, only the rows a user cleared at it may see."""
+        with self._read() as s:
+            query = select(Received, Register.name).join(Register)
+            if clearance is not _UNSET:
+                query = query.where(_secrecy_clause(clearance, Received.secrecy))
+            if register is not None:
+                reg, _unit = self._resolve(s, register)
+                query = query.where(Received.register_id == reg.id)
+            if date_from is not None:
+                start = dt.datetime.combine(date_from, dt.time()).astimezone()
+                query = query.where(Received.received_at >= start)
+            if date_to is not None:
+                end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time()).astimezone()
+                query = query.where(Received.received_at < end)
+            query = query.order_by(Received.register_id, Received.year, Received.serial)
+            return [self._received_record(row, name) for row, name in s.execute(query)]

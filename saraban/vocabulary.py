@@ -1,0 +1,102 @@
+"""The letter's vocabulary, in one table: the kinds (their Thai names, what each must
+have and what it does not print), the urgency marks and the secrecy levels.
+
+The letter rules (:mod:`saraban.letter`), the renderer, the clerk's form, the search page
+and the API all read these; none keeps a list of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of official letter (section 1 of the reference)."""
+
+    name: str  # the document's "kind"
+    thai: str  # its name as printed and spoken: บันทึกข้อความ
+    label: str  # its name on the clerk's form, where two kinds could be confused
+    english: str  # with its article, for messages: "a memo"
+    # Parts it cannot do without. ``ref_no`` and ``date`` are never required: a draft
+    # leaves them null and issuing fills them. An external letter's sender block is a
+    # warning, not an error: imports can lose the first-page header.
+    required: tuple[str, ...]
+    # Parts it does not print: filled in, they would silently vanish from the letter.
+    not_printed: tuple[str, ...] = ()
+
+    def prints(self, part: str) -> bool:
+        return part not in self.not_printed
+
+
+LETTER_KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind(
+            "external",
+            "หนังสือภายนอก",
+            "หนังสือภายนอก",
+            "an external letter",
+            required=(
+                "subject",
+                "salutation",
+                "addressee",
+                "body",
+                "closing",
+                "complimentary_close",
+                "signer.name",
+                "signer.position",
+                "owner_unit",
+            ),
+        ),
+        Kind(
+            "memo",
+            "บันทึกข้อความ",
+            "บันทึกข้อความ (หนังสือภายใน)",
+            "a memo",
+            required=(
+                "owner_unit",
+                "subject",
+                "salutation",
+                "addressee",
+                "body",
+                "signer.name",
+                "signer.position",
+            ),
+            not_printed=("sender.address", "complimentary_close"),
+        ),
+        Kind(
+            "order",
+            "คำสั่ง",
+            "คำสั่ง",
+            "an order",
+            required=("sender.name", "subject", "body", "signer.name", "signer.position"),
+            not_printed=("salutation", "addressee", "complimentary_close"),
+        ),
+        Kind(
+            "announcement",
+            "ประกาศ",
+            "ประกาศ",
+            "an announcement",
+            required=("sender.name", "subject", "body", "signer.name", "signer.position"),
+            not_printed=("salutation", "addressee", "complimentary_close"),
+        ),
+        Kind(
+            "stamped",
+            "หนังสือประทับตรา",
+            "หนังสือประทับตรา",
+            "a stamped letter",
+            required=("sender.name", "addressee", "body", "owner_unit"),
+            not_printed=("salutation", "complimentary_close", "signer.name", "signer.position"),
+        ),
+    )
+}
+KINDS = tuple(LETTER_KINDS)
+URGENCIES = ("ด่วน", "ด่วนมาก", "ด่วนที่สุด")  # ชั้นความเร็ว, slowest first
+SECRECIES = ("ลับ", "ลับมาก", "ลับที่สุด")  # ชั้นความลับ, lowest first
+
+
+def kind_label(kind: str | None) -> str:
+    """The form's Thai name of a kind; an unknown kind as it is."""
+    found = LETTER_KINDS.get(kind or "")
+    return found.label if found else kind or ""
