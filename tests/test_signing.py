@@ -296,7 +296,7 @@ def test_signing_again_gives_the_same_copy_and_is_recorded(world):
     assert sign_issued(archive, issued.id) == signed.path.read_bytes()
     assert [e.action for e in archive.history(issued.id)].count("letter.sign") == 1
     assert archive.verify() == []  # the copy and the certificate are recorded files
-    assert oct(stat.S_IMODE(signed.path.stat().st_mode)) == "0o400"  # stored files are read-only and private
+    assert oct(stat.S_IMODE(signed.path.stat().st_mode)) == "0o400"
 
 
 def test_the_token_is_unguessable_and_not_the_letter_id(world):
