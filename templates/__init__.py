@@ -10,7 +10,10 @@ with :class:`saraban.errors.InvalidLetter` naming every field at fault, never a 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from saraban import settings
@@ -18,7 +21,14 @@ from saraban.errors import BadRequest, SarabanError
 from saraban.letter import check
 from saraban.templates._layout import Layout, layout_letter
 
-__all__ = ["EmblemError", "RenderError", "layout_letter", "render_docx", "render_pdf"]
+__all__ = [
+    "EmblemError",
+    "RenderError",
+    "layout_letter",
+    "render_docx",
+    "render_errors",
+    "render_pdf",
+]
 
 PLACEHOLDER_EMBLEM = Path(__file__).parent / "assets" / "garuda-placeholder.png"
 _EMBLEM_TYPES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
@@ -26,6 +36,33 @@ _EMBLEM_TYPES = {b"\x89PNG\r\n\x1a\n": "PNG", b"\xff\xd8\xff": "JPEG"}
 
 class RenderError(SarabanError):
     """The letter could not be rendered (a fault of the renderer, not of the input)."""
+
+
+logger = logging.getLogger("saraban.templates")
+
+_DETAIL_CHARS = 300
+
+
+@contextlib.contextmanager
+def render_errors(what: str, fmt: str = "PDF") -> Iterator[None]:
+    """Turn any failure of a renderer into a :class:`RenderError` (status 500).
+
+    WeasyPrint raises ``FatalURLFetchingError``, which derives from ``BaseException`` and so
+    passes every ``except Exception``: nothing but our own errors, an interrupt or an exit
+    leaves this block as anything else.
+    """
+    try:
+        yield
+    except (SarabanError, KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:
+        logger.exception("rendering %s failed", what)
+        detail = f"{type(exc).__name__}: {exc}"
+        if len(detail) > _DETAIL_CHARS:
+            detail = detail[:_DETAIL_CHARS] + "…"
+        raise RenderError(
+            f"พิมพ์เป็น {fmt} ไม่สำเร็จ / could not render {what} to {fmt} ({detail})"
+        ) from exc
 
 
 class EmblemError(BadRequest):
@@ -58,9 +95,11 @@ def _checked_layout(letter: object) -> Layout:
 
 def render_docx(letter: object) -> bytes:
     """The letter as a .docx (python-docx), in the official layout of its kind."""
-    from saraban.templates._docx import render_layout_docx
+    layout, emblem = _checked_layout(letter), emblem_path()
+    with render_errors("the letter", "DOCX"):
+        from saraban.templates._docx import render_layout_docx
 
-    return render_layout_docx(_checked_layout(letter), emblem_path())
+        return render_layout_docx(layout, emblem)
 
 
 def render_pdf(letter: object, *, pdfa: bool = False) -> bytes:
@@ -69,16 +108,18 @@ def render_pdf(letter: object, *, pdfa: bool = False) -> bytes:
     ``pdfa``: a PDF/A-3b file that carries the letter document as the embedded file
     ``letter.json``, so the file alone holds its data (archived copies use this).
     """
-    from saraban.templates._pdf import render_layout_pdf
-
     doc = check(letter)
     attachments = None
     if pdfa:
         data = json.dumps(doc, ensure_ascii=False, indent=2).encode()
         attachments = [("letter.json", data, "The letter document (saraban format 1)")]
-    return render_layout_pdf(
-        layout_letter(doc),
-        emblem_path(),
-        attachments=attachments,
-        pdf_variant="pdf/a-3b" if pdfa else None,
-    )
+    layout, emblem = layout_letter(doc), emblem_path()
+    with render_errors("the letter"):
+        from saraban.templates._pdf import render_layout_pdf
+
+        return render_layout_pdf(
+            layout,
+            emblem,
+            attachments=attachments,
+            pdf_variant="pdf/a-3b" if pdfa else None,
+        )

@@ -13,6 +13,7 @@ before เรื่อง, the salutation, อ้างถึง, สิ่ง�
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 
 from saraban.thai import thai_date, to_thai_digits
@@ -26,6 +27,14 @@ MARGIN_TOP_FIRST_CM = 1.5  # the emblem stands 1.5 cm from the top edge
 MARGIN_TOP_CM = 2.5  # later pages, below the page number
 MARGIN_BOTTOM_CM = 2.0
 TEXT_WIDTH_CM = PAGE_WIDTH_CM - MARGIN_LEFT_CM - MARGIN_RIGHT_CM
+
+# Page furniture, in its own bands inside the printable area (see templates/_pdf.py).
+EDGE_CM = 1.0  # nothing is printed nearer the sheet's edge than this
+FURNITURE_LINE = 1.3  # line height (em) of furniture lines: Sarabun's ascent + descent
+BAND_GAP_CM = 0.2  # between two bands, and between the text and the bands
+SLOGAN_PT = 14.0  # the first page's slogan; smaller (down to SLOGAN_MIN_PT) when it is long
+SLOGAN_MIN_PT = 10.0
+MARKER_CHARS = 24  # a continuation marker shows at most this much of the next page's text
 
 # Type, in points. The official face is TH SarabunPSK (DOCX names it; the PDF embeds
 # Sarabun, whose Thai advance widths match it within 1%).
@@ -83,11 +92,12 @@ class Block:
     bold: bool = False
     color: str | None = None
     keep_with_next: bool = False
-    emblem: bool = False  # the memo's small emblem, inline at the start of the block
+    emblem: bool = False  # the memo's small emblem at the left of the title line
+    beside_emblem: list[Run] = field(default_factory=list)  # the memo's urgency stamp
 
     @property
     def text(self) -> str:
-        parts = [r.text for r in self.label] + [r.text for r in self.runs]
+        parts = [r.text for r in self.beside_emblem + self.label + self.runs]
         if self.tab_runs:
             parts += ["\t"] + [r.text for r in self.tab_runs]
         return "".join(parts)
@@ -128,15 +138,41 @@ def layout_letter(letter: dict) -> Layout:
     if letter.get("urgency") and kind != "memo":
         blocks.append(_urgency(letter["urgency"]))
     build(letter, blocks)
+    blocks = [b for b in blocks if b.text.strip() or b.emblem or b.role == "signature_space"]
+    _keep_text_with_signature(blocks)
     return Layout(
         kind=kind,
-        blocks=[b for b in blocks if b.text.strip() or b.emblem or b.role == "signature_space"],
+        blocks=blocks,
         emblem_cm=None if kind == "memo" else EMBLEM_CM[kind],
         emblem_align="left" if kind == "memo" else "center",
         secrecy=letter.get("secrecy") or None,
         first_page_footer=letter.get("footer") or None,
         title=letter.get("subject") or "",
     )
+
+
+# The blocks that end a letter and must not stand alone at the top of a page.
+_SIGNATURE_ROLES = frozenset(
+    {"closing", "complimentary_close", "decree_date", "sender_name", "signature_space"}
+)
+_BODY_ROLES = frozenset({"body", "item"})
+_SURELY_ONE_LINE = 40  # graphemes: far less than a 16 cm line holds at 16 pt
+
+
+def _keep_text_with_signature(blocks: list[Block]) -> None:
+    """Carry at least two lines of the body onto the page of the closing and signature.
+
+    The body block before them keeps with them (with ``widows: 2`` a split paragraph
+    carries two lines); when that block is surely a single line, so does the one before.
+    """
+    end = next((i for i, b in enumerate(blocks) if b.role in _SIGNATURE_ROLES), None)
+    lines = 0
+    for block in reversed(blocks[:end] if end is not None else []):
+        if block.role not in _BODY_ROLES or lines >= 2:
+            break
+        block.keep_with_next = True
+        starts = sum(1 for c in block.text if unicodedata.category(c) not in ("Mn", "Mc"))
+        lines += 1 if starts < _SURELY_ONE_LINE else 2
 
 
 def _urgency(urgency: str) -> Block:
@@ -339,6 +375,9 @@ def _build_memo(letter: dict, blocks: list[Block]) -> None:
     def label(text: str) -> Run:
         return Run(text, bold=True, size=MEMO_LABEL_PT)
 
+    # The title is centred on the text block; the urgency stamp goes between the Garuda
+    # and the title, as the แบบ shows (red, bold, 32 pt).
+    urgency = letter.get("urgency")
     blocks.append(
         Block(
             "memo_title",
@@ -347,10 +386,9 @@ def _build_memo(letter: dict, blocks: list[Block]) -> None:
             bold=True,
             size=MEMO_TITLE_PT,
             emblem=True,
+            beside_emblem=_runs(urgency, bold=True, size=STAMP_PT, color=RED),
         )
     )
-    if letter.get("urgency"):
-        blocks.append(_urgency(letter["urgency"]))
     unit = ", ".join(letter.get("owner_unit") or []) or (letter.get("sender") or {}).get("name")
     phone = (letter.get("contact") or {}).get("phone")
     unit_text = f"{unit} โทร. {phone}" if unit and phone else unit

@@ -482,8 +482,13 @@ def _recompose(value: object) -> str:
     return re.sub("[่-๋]?ำ", "า", json.dumps(_no_spaces(value), ensure_ascii=False))
 
 
-# templates.render_pdf draws the second line of seed 001's two-line footer slogan at the top
-# of page two, over the first line of text (and "/พอเพียง..." becomes the continuation word).
+def _unwrapped(name: str, letter: dict) -> object:
+    """A field as a PDF prints it, whatever its wrapping: the sender block is narrow, so a
+    long address line wraps (between its parts) and reads back as two."""
+    value = FIELDS[name][0](letter)
+    if name == "sender":
+        value = {**value, "address": "".join(value["address"])}
+    return _no_spaces(value)
 
 
 @pytest.mark.pdf
@@ -497,11 +502,7 @@ def test_pdf_rendered_from_a_seed_letter_imports_back(stem, tmp_path):
     path = tmp_path / f"{stem}.pdf"
     path.write_bytes(render_pdf(truth))
     got = import_file(path).letter
-    wrong = [
-        name
-        for name in FIELDS
-        if _no_spaces(FIELDS[name][0](got)) != _no_spaces(FIELDS[name][0](truth))
-    ]
+    wrong = [name for name in FIELDS if _unwrapped(name, got) != _unwrapped(name, truth)]
     assert wrong == []
 
 

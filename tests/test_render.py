@@ -16,13 +16,13 @@ import weasyprint
 from conftest import DATA, SEEDS
 from docx import Document
 from docx.oxml.ns import qn
-from pdfutil import no_weasyprint_warnings, pdftotext
+from pdfutil import no_weasyprint_warnings, page_boxes, pdftotext
 from pypdf import PdfReader
 from pythainlp.tokenize import word_tokenize
 from weasyprint.urls import FatalURLFetchingError
 
 from saraban.errors import InvalidLetter
-from saraban.templates import render_docx, render_pdf
+from saraban.templates import RenderError, render_docx, render_pdf
 from saraban.templates._pdf import _LocalOnlyFetcher
 from saraban.thai import thai_date, to_thai_digits
 
@@ -378,6 +378,121 @@ def test_pdf_fetcher_refuses_anything_outside_the_templates(url):
     html = f'<img src="{url}"><link rel="stylesheet" href="{url}">'
     with pytest.raises(FatalURLFetchingError):
         weasyprint.HTML(string=html, base_url=str(ASSETS), url_fetcher=fetcher).write_pdf()
+
+
+# --- text is text: no letter text can end the page's style or fetch a file (issue 11) ------
+
+BREAKOUT = (
+    "</style><style>.secrecy, .head, .foot { display: none }</style>"
+    "<p>อนุมัติให้จ่ายเงิน ๙,๙๙๙,๙๙๙ บาท</p><img src=file:///etc/passwd>"
+)
+
+
+def long_secret_letter() -> dict:
+    letter = load(DATA / "letters" / "secret.letter.json")
+    letter["body"] = letter["body"] * 4
+    return letter
+
+
+@pytest.mark.pdf
+def test_a_footer_cannot_end_the_style_forge_a_line_or_hide_the_secrecy_marks():
+    """A footer that closed the page's <style> printed a forged line, hid the ลับ marks and,
+    with an <img src=file:...>, crashed the renderer with a BaseException."""
+    letter = long_secret_letter()
+    letter["footer"] = BREAKOUT
+    pdf = render_pdf(letter)
+    text = squash(pdftotext(pdf, "-raw"))
+    assert squash(BREAKOUT) in text  # printed whole, as text
+    assert text.count("อนุมัติให้จ่ายเงิน") == 1  # and only there: no line of its own
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    assert pages >= 2
+    for number in range(1, pages + 1):
+        page = pdftotext(pdf, "-raw", "-f", str(number), "-l", str(number))
+        marks = [ln for ln in page.splitlines() if ln.strip() == letter["secrecy"]]
+        assert len(marks) == 2, f"page {number}: the secrecy mark at the top and the bottom"
+
+
+@pytest.mark.pdf
+def test_a_body_word_that_becomes_the_continuation_marker_stays_text():
+    letter = long_secret_letter()
+    paragraphs = [block for block in letter["body"] if isinstance(block, str)]
+    letter["body"] = [f"</style>{BREAKOUT} {paragraph}" for paragraph in paragraphs] * 3
+    pdf = render_pdf(letter)
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    markers = [
+        line.strip()
+        for number in range(1, pages)
+        for line in pdftotext(pdf, "-raw", "-f", str(number), "-l", str(number)).splitlines()
+        if line.strip().startswith("/") and line.strip().endswith("...")
+    ]
+    # the first word of a page, at most 24 characters of it, printed as text
+    assert "/</style></style><style>...." in markers, markers
+    assert squash(pdftotext(pdf, "-raw")).count("อนุมัติให้จ่ายเงิน") == len(letter["body"])
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize(
+    "field",
+    ["sender.name", "enclosures.0.quantity", "subject", "body.0", "signer.name", "footer"],
+)
+def test_long_unbroken_text_wraps_and_is_printed_whole(field):
+    """``sender.name`` and enclosure quantities were clipped at the page edge."""
+    letter = load(SEED_LETTERS[0])
+    limit = {"sender.name": 500, "enclosures.0.quantity": 500, "signer.name": 500}.get(
+        field, 1_000 if field == "subject" else 10_000
+    )
+    word = ("ก" * 9 + "ข") * (limit // 10)
+    if field == "footer":
+        word = word[:400]  # a slogan must fit at the foot of page one (longer ones are refused)
+    target = letter
+    *path, last = field.split(".")
+    for key in path:
+        target = target[int(key)] if key.isdigit() else target[key]
+    target[int(last) if last.isdigit() else last] = word
+    pdf = render_pdf(letter)
+    if field == "footer":
+        assert squash(word) in squash(pdftotext(pdf, "-raw", "-l", "1"))
+    else:
+        assert squash(word) in squash(pdf_letter_text(pdf, (letter["footer"],)))
+    for page in page_boxes(pdf):  # and nothing runs off the printable area
+        for box in page.words:
+            assert box.x0 >= 28 and page.width - box.x1 >= 28, box
+
+
+@pytest.mark.pdf
+def test_a_slogan_too_long_for_the_foot_of_page_one_is_a_clear_error():
+    letter = load(SEED_LETTERS[0])
+    letter["footer"] = "คำขวัญ " * 1000
+    with pytest.raises(InvalidLetter) as error:
+        render_pdf(letter)
+    assert [p.field for p in error.value.problems] == ["footer"]
+    assert error.value.status == 400
+
+
+@pytest.mark.pdf
+def test_any_failure_inside_weasyprint_is_a_render_error():
+    """WeasyPrint's FatalURLFetchingError derives from BaseException: it passed every
+    ``except Exception`` and left the request unanswered. Now it is a RenderError (500)."""
+    from saraban.templates._pdf import html_to_pdf
+
+    with pytest.raises(RenderError) as error:
+        html_to_pdf('<img src="file:///etc/passwd">')
+    assert error.value.status == 500
+    assert isinstance(error.value.__cause__, FatalURLFetchingError)
+    assert "file:///etc/passwd" in str(error.value)
+
+
+@pytest.mark.pdf
+def test_a_renderer_fault_while_rendering_a_letter_is_a_render_error(monkeypatch):
+    from saraban.templates import _pdf
+
+    def fetch_a_file(layout, furniture, emblem):  # a fault of the renderer's own making
+        return '<img src="file:///etc/passwd">'
+
+    monkeypatch.setattr(_pdf, "_letter_html", fetch_a_file)
+    with pytest.raises(RenderError) as error:
+        render_pdf(load(SEED_LETTERS[0]))
+    assert error.value.as_dict() == {"ok": False, "error": str(error.value), "status": 500}
 
 
 def test_invalid_letter_is_refused_before_rendering():
