@@ -16,6 +16,7 @@ import weasyprint
 from conftest import DATA, SEEDS
 from docx import Document
 from docx.oxml.ns import qn
+from docxutil import docx_lines
 from pdfutil import no_weasyprint_warnings, page_boxes, pdftotext
 from pypdf import PdfReader
 from pythainlp.tokenize import word_tokenize
@@ -126,7 +127,7 @@ def assert_in_order(text: str, parts: list[str]) -> None:
 
 
 def docx_text(data: bytes) -> str:
-    return "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+    return "\n".join(docx_lines(Document(io.BytesIO(data))))
 
 
 def pdf_letter_text(pdf: bytes, furniture: tuple[str | None, ...] = ()) -> str:
@@ -221,6 +222,42 @@ def test_docx_has_no_empty_optional_parts():
     assert letter["references"] == []
     text = docx_text(render_docx(letter))
     assert "อ้างถึง" not in text and "สำเนาส่ง" not in text and "โทรสาร" not in text
+
+
+def test_docx_enclosure_quantities_sit_in_their_own_column():
+    letter = copy.deepcopy(load(SEED_LETTERS[0]))
+    letter["enclosures"][0]["title"] = "แนวทาง " * 30
+    document = Document(io.BytesIO(render_docx(letter)))
+    (table,) = document.tables
+    for row, enclosure in zip(table.rows, letter["enclosures"], strict=True):
+        quantity = row.cells[-1].text
+        assert quantity == f"จำนวน {enclosure['quantity']}"
+        assert enclosure["title"].strip() in row.cells[-2].text
+    widths = [cell.width.cm for cell in table.rows[0].cells]
+    assert sum(widths) == pytest.approx(16.0, abs=0.05)
+
+
+def test_docx_memo_header_lines_are_dotted_to_the_margin():
+    """As on the printed form: the memo's header lines run on dot leaders to the margin."""
+    from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
+
+    document = Document(io.BytesIO(render_docx(load(DATA / "letters" / "memo.letter.json"))))
+    dotted = [
+        p
+        for p in document.paragraphs
+        if any(
+            t.leader == WD_TAB_LEADER.DOTS
+            and t.alignment == WD_TAB_ALIGNMENT.RIGHT
+            and round(t.position.cm, 1) == 16.0
+            for t in p.paragraph_format.tab_stops
+        )
+    ]
+    assert [p.text.split()[0] for p in dotted] == ["ส่วนราชการ", "ที่", "เรื่อง"]
+    assert all(p.text.endswith("\t") for p in dotted)
+    memo_head = document.tables[0]
+    assert "บันทึกข้อความ" in memo_head.rows[0].cells[2].text
+    widths = [cell.width.cm for cell in memo_head.rows[0].cells]
+    assert widths[0] + widths[1] == pytest.approx(widths[3])  # the title is centred
 
 
 # --- PDF -------------------------------------------------------------------------------
@@ -340,7 +377,7 @@ def hostile_letter(text: str) -> dict:
 def test_docx_keeps_hostile_text_exactly(name):
     text = HOSTILE[name]
     document = Document(io.BytesIO(render_docx(hostile_letter(text))))
-    assert text in [p.text for p in document.paragraphs]
+    assert text in docx_lines(document)
 
 
 NO_GLYPHS = {"emoji", "mixed"}  # Sarabun draws no emoji or Chinese: WeasyPrint warns, draws boxes
