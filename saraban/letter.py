@@ -40,7 +40,8 @@ from typing import Any
 
 import geothai
 
-from saraban.errors import InvalidLetter, NotFound, Problem
+from saraban.digits import digit_kinds, office_digits, printed_digits
+from saraban.errors import InvalidLetter, NotFound, Problem, SarabanError
 from saraban.thai import (
     THAI_MONTHS,
     THAI_WEEKDAYS,
@@ -1031,9 +1032,10 @@ def _number(text: str) -> int:
 class _Linter:
     """The warnings of one document; every rule tolerates wrong types (it may not validate)."""
 
-    def __init__(self, doc: dict, today: dt.date) -> None:
+    def __init__(self, doc: dict, today: dt.date, digits: str = "thai") -> None:
         self.doc = doc
         self.today = today
+        self.digits = digits
         kind = doc.get("kind")
         self.kind = kind if isinstance(kind, str) and kind in KINDS else None
         self.date = _letter_date(doc)
@@ -1059,6 +1061,7 @@ class _Linter:
         self.acting_line()
         self.zero_width()
         self.unprintable()
+        self.mixed_digits()
         return self.problems
 
     # -- parts
@@ -1443,8 +1446,38 @@ class _Linter:
                 "หรือเป็นกล่องสี่เหลี่ยมถ้าเครื่องไม่มีแบบอักษรนั้น",
             )
 
+    def mixed_digits(self) -> None:
+        """Fields typed with the other kind of digits than the rest of the letter (or than
+        the rest of the field): the printed letter converts them to the office's kind."""
+        kinds = {field: digit_kinds(text) for field, text in _all_texts(self.doc)}
+        arabic = [field for field, (a, _) in kinds.items() if a is not None]
+        thai = [field for field, (_, t) in kinds.items() if t is not None]
+        if not arabic or not thai:
+            return
+        office = self.digits
+        converted = arabic if office == "thai" else thai
+        for field in converted:
+            first_arabic, first_thai = kinds[field]
+            where = (first_arabic if office == "thai" else first_thai) or 0
+            text = dict(_all_texts(self.doc))[field]
+            sample = re.search(r"[0-9๐-๙](?:[0-9๐-๙,./]*[0-9๐-๙])?", text[where:])
+            shown = sample.group() if sample else text[where]
+            printed = printed_digits(shown, office)
+            other = "Thai" if office == "thai" else "Arabic"
+            other_th = "ไทย" if office == "thai" else "อารบิก"
+            mine = "Arabic" if office == "thai" else "Thai"
+            mine_th = "อารบิก" if office == "thai" else "ไทย"
+            self.add(
+                field,
+                "mixed_digits",
+                f"{mine} digits ({shown!r} at character {where + 1}) in a letter that also has"
+                f" {other} digits: the printed letter uses {other} digits throughout ({printed})",
+                f"ใช้เลข{mine_th} ({shown} ที่อักขระตัวที่ {where + 1}) ปนกับเลข{other_th}ในหนังสือฉบับเดียวกัน"
+                f" หนังสือที่พิมพ์จะใช้เลข{other_th}ทั้งฉบับ ({printed})",
+            )
 
-def lint(doc: object, *, today: dt.date | None = None) -> list[Problem]:
+
+def lint(doc: object, *, today: dt.date | None = None, digits: str | None = None) -> list[Problem]:
     """Warnings a careful clerk would want about a letter that validates. Never raises.
 
     Codes: parts (``missing_part`` sender block of an external letter, ``not_printed`` a part
@@ -1458,15 +1491,23 @@ def lint(doc: object, *, today: dt.date | None = None) -> list[Problem]:
     ``cited_after_date``), ``postcode_province`` / ``unknown_postcode`` (geothai), the body
     against the lists (``reference_missing``, ``enclosure_missing``, ``reference_number``,
     ``enclosure_number``), ``marking_on_kind`` (urgency or secrecy on a public announcement)
-    ``zero_width`` (an invisible character inside a Thai word) and ``unprintable`` (a
-    character the letter font does not draw: emoji, Chinese). ``โปรด`` toward a
-    subordinate is convention only and not flagged.
+    ``zero_width`` (an invisible character inside a Thai word), ``unprintable`` (a
+    character the letter font does not draw: emoji, Chinese) and ``mixed_digits`` (a field
+    typed in Arabic digits in a letter that also has Thai ones, or the other way round: the
+    printed letter converts them to the office's kind). ``โปรด`` toward a subordinate is
+    convention only and not flagged.
 
-    ``today`` (default: the system date) is only for the "dated in the future" rule.
+    ``today`` (default: the system date) is only for the "dated in the future" rule;
+    ``digits`` (default: ``SARABAN_LETTER_DIGITS``) only for ``mixed_digits``.
     """
     if not isinstance(doc, dict):
         return []
-    return _Linter(doc, today or dt.date.today()).run()
+    if digits is None:
+        try:
+            digits = office_digits()
+        except SarabanError:  # a wrong setting is the renderer's error to report, not lint's
+            digits = "thai"
+    return _Linter(doc, today or dt.date.today(), digits).run()
 
 
 # --------------------------------------------------------------------------- files

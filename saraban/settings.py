@@ -38,6 +38,14 @@ SETTINGS: tuple[Setting, ...] = (
         "clearly marked placeholder is printed, since no freely licensed emblem ships.",
     ),
     Setting(
+        "SARABAN_LETTER_DIGITS",
+        "thai",
+        "The one kind of digits a printed letter uses (PDF and DOCX): thai (๐-๙) or arabic "
+        "(0-9). Every part is converted, typed or generated (number, dates, items, page "
+        "numbers), but e-mail addresses, URLs and Latin words such as COVID-19; the lint "
+        "names each field whose typed text mixes the two.",
+    ),
+    Setting(
         "SARABAN_SECRET_KEY",
         "",
         "Key that signs the web service's session cookies. Empty: a random key is made once "

@@ -6,6 +6,7 @@
 
 Both validate the letter document first (:func:`saraban.letter.check`), so bad input fails
 with :class:`saraban.errors.InvalidLetter` naming every field at fault, never a corrupt file.
+Both print every digit in the office's kind (``SARABAN_LETTER_DIGITS``, Thai by default).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from saraban import settings
+from saraban.digits import office_digits
 from saraban.errors import BadRequest, SarabanError
 from saraban.letter import check
 from saraban.templates._layout import Layout, layout_letter
@@ -90,7 +92,7 @@ def emblem_path() -> Path:
 
 
 def _checked_layout(letter: object) -> Layout:
-    return layout_letter(check(letter))
+    return layout_letter(check(letter), digits=office_digits())
 
 
 def render_docx(letter: object) -> bytes:
@@ -113,7 +115,7 @@ def render_pdf(letter: object, *, pdfa: bool = False) -> bytes:
     if pdfa:
         data = json.dumps(doc, ensure_ascii=False, indent=2).encode()
         attachments = [("letter.json", data, "The letter document (saraban format 1)")]
-    layout, emblem = layout_letter(doc), emblem_path()
+    layout, emblem = layout_letter(doc, digits=office_digits()), emblem_path()
     with render_errors("the letter"):
         from saraban.templates._pdf import render_layout_pdf
 

@@ -21,6 +21,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+from saraban.digits import printed_digits
 from saraban.templates import _layout as L
 from saraban.templates._layout import Block, Layout, Run
 
@@ -288,11 +289,12 @@ def _page_furniture(section, layout: Layout) -> None:
         later_header = section.header.add_paragraph()
     _fill(later_header, number)
     _add_run(later_header, Run("- "), number)
-    _page_field(later_header, number)
+    _page_field(later_header, number, layout.digits)
     _add_run(later_header, Run(" -"), number)
-    # Thai digits for the PAGE field.
+    # The PAGE field in the letter's digits (LibreOffice shows thaiNumbers as 1, 2, 3: its
+    # DOCX import maps no page-number format to Thai digits).
     pg = OxmlElement("w:pgNumType")
-    pg.set(qn("w:fmt"), "thaiNumbers")
+    pg.set(qn("w:fmt"), "thaiNumbers" if layout.digits == "thai" else "decimal")
     section._sectPr.append(pg)
 
     first_footer = section.first_page_footer.paragraphs[0]
@@ -306,13 +308,13 @@ def _page_furniture(section, layout: Layout) -> None:
         _fill(later_footer, mark)
 
 
-def _page_field(paragraph, block: Block) -> None:
+def _page_field(paragraph, block: Block, digits: str) -> None:
     run = _add_run(paragraph, Run(""), block)
     for kind, text in (
         ("begin", None),
         (None, " PAGE "),
         ("separate", None),
-        (None, "๒"),
+        (None, printed_digits("2", digits)),
         ("end", None),
     ):
         if kind:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from saraban.digits import DIGIT_STYLES, printed_digits
 from saraban.thai import thai_date, to_thai_digits
 
 # Page, in centimetres.
@@ -112,6 +113,7 @@ class Layout:
     secrecy: str | None = None  # printed red at the centre top and bottom of every page
     first_page_footer: str | None = None
     title: str = ""  # document title metadata
+    digits: str = "thai"  # every printed digit: thai or arabic (SARABAN_LETTER_DIGITS)
 
     def text(self) -> str:
         return "\n".join(b.text for b in self.blocks)
@@ -127,8 +129,14 @@ def letter_date(letter: dict, style: str = "letter") -> str | None:
     return thai_date(dt.date.fromisoformat(letter["date"]), style)
 
 
-def layout_letter(letter: dict) -> Layout:
-    """The layout of a validated letter document (see :func:`saraban.letter.check`)."""
+def layout_letter(letter: dict, *, digits: str = "thai") -> Layout:
+    """The layout of a validated letter document (see :func:`saraban.letter.check`).
+
+    ``digits``: the one kind of digits the letter is printed in, ``thai`` or ``arabic``;
+    every part is converted, typed or generated, but e-mail addresses, URLs and Latin words
+    (:func:`saraban.digits.printed_digits`)."""
+    if digits not in DIGIT_STYLES:
+        raise ValueError(f"digits must be one of {DIGIT_STYLES}, not {digits!r}")
     kind = letter["kind"]
     try:
         build = _BUILDERS[kind]
@@ -140,15 +148,27 @@ def layout_letter(letter: dict) -> Layout:
     build(letter, blocks)
     blocks = [b for b in blocks if b.text.strip() or b.emblem or b.role == "signature_space"]
     _keep_text_with_signature(blocks)
+    for block in blocks:
+        for name in ("runs", "label", "tab_runs", "beside_emblem"):
+            runs = getattr(block, name)
+            if runs:
+                setattr(block, name, [_with_digits(run, digits) for run in runs])
+    footer = letter.get("footer") or None
     return Layout(
         kind=kind,
         blocks=blocks,
         emblem_cm=None if kind == "memo" else EMBLEM_CM[kind],
         emblem_align="left" if kind == "memo" else "center",
         secrecy=letter.get("secrecy") or None,
-        first_page_footer=letter.get("footer") or None,
+        first_page_footer=footer and printed_digits(footer, digits),
         title=letter.get("subject") or "",
+        digits=digits,
     )
+
+
+def _with_digits(run: Run, digits: str) -> Run:
+    text = printed_digits(run.text, digits)
+    return run if text == run.text else replace(run, text=text)
 
 
 # The blocks that end a letter and must not stand alone at the top of a page.

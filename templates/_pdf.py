@@ -35,12 +35,12 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
+from saraban.digits import printed_digits
 from saraban.errors import InvalidLetter, Problem
 from saraban.fonts import SARABUN_DIR
 from saraban.templates import _layout as L
 from saraban.templates import _weasyprint_thai, render_errors
 from saraban.templates._layout import Block, Layout, Run
-from saraban.thai import to_thai_digits
 
 ASSETS = Path(__file__).parent / "assets"
 CSS_FILE = Path(__file__).parent / "letter.css"
@@ -277,6 +277,7 @@ class _Furniture:
     def __init__(self, layout: Layout) -> None:
         self.secrecy = layout.secrecy
         self.slogan = layout.first_page_footer
+        self.digits = layout.digits
         slogan_lines = 0
         self.slogan_pt = 0.0
         if self.slogan:
@@ -307,7 +308,7 @@ class _Furniture:
     def elements(self, page: int, marker: str | None) -> str:
         """The running elements of one page: its head and its foot."""
         secrecy = f'<div class="secrecy">{_text(self.secrecy)}</div>' if self.secrecy else ""
-        number = f"- {to_thai_digits(str(page))} -" if page > 1 else ""
+        number = f"- {printed_digits(str(page), self.digits)} -" if page > 1 else ""
         head = secrecy + (f'<div class="page-number">{_text(number)}</div>' if number else "")
         slogan = ""
         if self.slogan and page == 1:

@@ -22,7 +22,8 @@ from pypdf import PdfReader
 from pythainlp.tokenize import word_tokenize
 from weasyprint.urls import FatalURLFetchingError
 
-from saraban.errors import InvalidLetter
+from saraban.digits import printed_digits
+from saraban.errors import InvalidLetter, SarabanError
 from saraban.templates import RenderError, render_docx, render_pdf
 from saraban.templates._pdf import _LocalOnlyFetcher
 from saraban.thai import thai_date, to_thai_digits
@@ -115,7 +116,8 @@ def expected_parts(letter: dict) -> list[str]:
             *letter["owner_unit"],
             *contact,
         ]
-    return [p for p in parts if p]
+    # Every digit prints in the office's kind (Thai by default), typed ones included.
+    return [printed_digits(p, "thai") for p in parts if p]
 
 
 def assert_in_order(text: str, parts: list[str]) -> None:
@@ -291,7 +293,8 @@ def test_pdf_breaks_lines_only_between_thai_words(path):
     whole = "".join(lines)
     checked = 0
     for block in letter["body"]:
-        for paragraph in [block] if isinstance(block, str) else block["items"]:
+        for typed in [block] if isinstance(block, str) else block["items"]:
+            paragraph = printed_digits(typed, "thai")
             words = [
                 squash(w) for w in word_tokenize(paragraph, engine="newmm", keep_whitespace=False)
             ]
@@ -377,7 +380,7 @@ def hostile_letter(text: str) -> dict:
 def test_docx_keeps_hostile_text_exactly(name):
     text = HOSTILE[name]
     document = Document(io.BytesIO(render_docx(hostile_letter(text))))
-    assert text in docx_lines(document)
+    assert printed_digits(text, "thai") in docx_lines(document)
 
 
 NO_GLYPHS = {"emoji", "mixed"}  # Sarabun draws no emoji or Chinese: WeasyPrint warns, draws boxes
@@ -394,7 +397,7 @@ def test_pdf_of_hostile_text_is_valid(name, tmp_path):
     assert len(reader.pages) >= 1
     text = squash(pdftotext(pdf, "-raw"))
     if name in ("markup", "mixed", "long_word"):
-        assert squash(HOSTILE[name]) in text
+        assert squash(printed_digits(HOSTILE[name], "thai")) in text
 
 
 @pytest.mark.pdf
@@ -415,6 +418,67 @@ def test_pdf_fetcher_refuses_anything_outside_the_templates(url):
     html = f'<img src="{url}"><link rel="stylesheet" href="{url}">'
     with pytest.raises(FatalURLFetchingError):
         weasyprint.HTML(string=html, base_url=str(ASSETS), url_fetcher=fetcher).write_pdf()
+
+
+# --- one kind of digits per letter (SARABAN_LETTER_DIGITS) -------------------------------
+
+THAI_DIGITS = re.compile("[๐-๙]")
+ARABIC_DIGITS = re.compile("[0-9]")
+
+
+def arabic_typed_letter() -> dict:
+    letter = load(SEED_LETTERS[0])
+    letter["body"] = letter["body"] * 2 + ["ส่งภายใน 15 วัน ทาง www.cdd.go.th/2567 เรื่อง COVID-19"]
+    letter["references"] = ["หนังสือจังหวัดหนองคาย ที่ นค 0019.3/ว 1 ลงวันที่ 3 ธันวาคม 2567"]
+    letter["enclosures"][0]["quantity"] = "2 ชุด"
+    letter["contact"] = {"phone": "0 4241 1182", "fax": None, "email": "nk2567@cdd.go.th"}
+    return letter
+
+
+AS_TYPED = ("www.cdd.go.th/2567", "COVID-19", "nk2567@cdd.go.th")
+
+
+def _without(text: str, kept: tuple[str, ...]) -> str:
+    for part in kept:
+        text = text.replace(part, "")
+    return text
+
+
+@pytest.mark.pdf
+def test_every_printed_digit_is_thai_by_default(monkeypatch):
+    monkeypatch.delenv("SARABAN_LETTER_DIGITS", raising=False)
+    letter = arabic_typed_letter()
+    pdf_text = pdftotext(render_pdf(letter), "-raw")
+    docx = docx_text(render_docx(letter))
+    for text in (squash(pdf_text), squash(docx)):
+        assert "นค๐๐๑๙.๓/ว๑ลงวันที่๓ธันวาคม๒๕๖๗" in text
+        assert "ส่งภายใน๑๕วัน" in text and "จำนวน๒ชุด" in text
+        for part in AS_TYPED:  # e-mail addresses, URLs and Latin words keep their digits
+            assert part in text
+        assert not ARABIC_DIGITS.search(_without(text, AS_TYPED))
+    assert "- ๒ -" in pdf_text
+
+
+@pytest.mark.pdf
+def test_an_office_may_print_arabic_digits_throughout(monkeypatch):
+    monkeypatch.setenv("SARABAN_LETTER_DIGITS", "arabic")
+    letter = arabic_typed_letter()
+    letter["body"].append("ภายในวันที่ ๓๑ มีนาคม ๒๕๖๘")
+    pdf_text = pdftotext(render_pdf(letter), "-raw")
+    data = render_docx(letter)
+    for text in (squash(pdf_text), squash(docx_text(data))):
+        assert "15ธันวาคม2565" in text  # the generated date
+        assert "ภายในวันที่31มีนาคม2568" in text  # typed Thai digits converted
+        assert not THAI_DIGITS.search(text)
+    assert "- 2 -" in pdf_text.splitlines()
+    section = Document(io.BytesIO(data)).sections[0]
+    assert section._sectPr.find(qn("w:pgNumType")).get(qn("w:fmt")) == "decimal"
+
+
+def test_a_wrong_digits_setting_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("SARABAN_LETTER_DIGITS", "roman")
+    with pytest.raises(SarabanError, match="SARABAN_LETTER_DIGITS"):
+        render_docx(load(SEED_LETTERS[0]))
 
 
 # --- text is text: no letter text can end the page's style or fetch a file (issue 11) ------
