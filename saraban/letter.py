@@ -599,6 +599,9 @@ class _Validator:
         self.lines(
             "copies_to", doc.get("copies_to", _MISSING), MAX_PARAGRAPH_CHARS, MAX_LIST_ENTRIES
         )
+        # Not in the contract, but printed: the issuer of an order or announcement
+        # (คำสั่ง<issuer>), when it is not the sender's name.
+        self.text("issuer", doc.get("issuer"), MAX_LINE_CHARS)
         self.text("attachments_text", doc.get("attachments_text"), MAX_ATTACHMENTS_TEXT_CHARS)
 
     def date(self, value: object) -> None:
@@ -874,6 +877,7 @@ def _normalised(doc: dict) -> dict:
 
 # --------------------------------------------------------------------------- lint
 
+_BIDI_CONTROL_RE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _ZERO_WIDTH_RE = re.compile(
     r"(?<=[\u0e00-\u0e7f])[\u200b\u200c\u200d\u2060\ufeff\u00ad]+(?=[\u0e00-\u0e7f])"
 )
@@ -973,7 +977,7 @@ def _all_texts(doc: dict) -> Iterator[tuple[str, str]]:
     for key in ("ref_no", "subject", "salutation", "addressee", "closing"):
         if text := _text(doc.get(key)):
             yield key, text
-    for key in ("complimentary_close", "footer"):
+    for key in ("complimentary_close", "footer", "issuer"):
         if text := _text(doc.get(key)):
             yield key, text
     for key, inner in (("sender", "name"), ("signer", "name")):
@@ -1062,6 +1066,7 @@ class _Linter:
         self.zero_width()
         self.unprintable()
         self.mixed_digits()
+        self.bidi_controls()
         return self.problems
 
     # -- parts
@@ -1476,6 +1481,22 @@ class _Linter:
                 f" หนังสือที่พิมพ์จะใช้เลข{other_th}ทั้งฉบับ ({printed})",
             )
 
+    def bidi_controls(self) -> None:
+        for field, text in _all_texts(self.doc):
+            match = _BIDI_CONTROL_RE.search(text)
+            if match is None:
+                continue
+            code_point = f"U+{ord(match.group()):04X}"
+            where = match.start() + 1
+            self.add(
+                field,
+                "bidi_control",
+                f"text-direction control {code_point} at character {where}: it could make the"
+                " text print in another order than it reads; it is left out of the printed letter",
+                f"มีอักขระควบคุมทิศทางข้อความ {code_point} ที่อักขระตัวที่ {where} ซึ่งอาจทำให้ข้อความ"
+                "พิมพ์ออกมาเรียงต่างจากที่พิมพ์ไว้ จะไม่ถูกพิมพ์ลงในหนังสือ",
+            )
+
 
 def lint(doc: object, *, today: dt.date | None = None, digits: str | None = None) -> list[Problem]:
     """Warnings a careful clerk would want about a letter that validates. Never raises.
@@ -1492,10 +1513,11 @@ def lint(doc: object, *, today: dt.date | None = None, digits: str | None = None
     against the lists (``reference_missing``, ``enclosure_missing``, ``reference_number``,
     ``enclosure_number``), ``marking_on_kind`` (urgency or secrecy on a public announcement)
     ``zero_width`` (an invisible character inside a Thai word), ``unprintable`` (a
-    character the letter font does not draw: emoji, Chinese) and ``mixed_digits`` (a field
+    character the letter font does not draw: emoji, Chinese), ``mixed_digits`` (a field
     typed in Arabic digits in a letter that also has Thai ones, or the other way round: the
-    printed letter converts them to the office's kind). ``โปรด`` toward a subordinate is
-    convention only and not flagged.
+    printed letter converts them to the office's kind) and ``bidi_control`` (a
+    text-direction control such as U+202E, left out of the printed letter). ``โปรด`` toward
+    a subordinate is convention only and not flagged.
 
     ``today`` (default: the system date) is only for the "dated in the future" rule;
     ``digits`` (default: ``SARABAN_LETTER_DIGITS``) only for ``mixed_digits``.

@@ -160,14 +160,29 @@ def layout_letter(letter: dict, *, digits: str = "thai") -> Layout:
         emblem_cm=None if kind == "memo" else EMBLEM_CM[kind],
         emblem_align="left" if kind == "memo" else "center",
         secrecy=letter.get("secrecy") or None,
-        first_page_footer=footer and printed_digits(footer, digits),
+        first_page_footer=footer and printed_text(footer, digits),
         title=letter.get("subject") or "",
         digits=digits,
     )
 
 
+# Bidirectional formatting characters (LRM, RLM, ALM, embeddings, overrides, isolates): an
+# override typed into one field would print that field, or the next one on its line, in
+# reverse (๑,๐๐๐ for ๐๐๐,๑) while the document, the index and the DOCX text say otherwise.
+# A Thai letter has no use for them: they are not printed (the lint names where they are).
+_BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+
+
+def printed_text(text: str, digits: str) -> str:
+    """Typed text as both renderers print it: in the office's digits, without bidirectional
+    formatting characters."""
+    return printed_digits(text.translate(_BIDI_CONTROLS), digits)
+
+
 def _with_digits(run: Run, digits: str) -> Run:
-    text = printed_digits(run.text, digits)
+    text = printed_text(run.text, digits)
     return run if text == run.text else replace(run, text=text)
 
 

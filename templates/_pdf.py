@@ -83,9 +83,18 @@ def _attribute(value: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
+def _flex_row(block: Block) -> bool:
+    """Whether the block is a row of boxes: a label in a hanging indent, text at a tab.
+
+    The text then has a box of its own, whose lines all start at its left edge: a word
+    wider than the line breaks there like anywhere else (after an inline label it did not,
+    and ran off the page)."""
+    return bool(block.tab_runs or (block.label and block.hang_cm))
+
+
 def _style(block: Block) -> str:
     rules = [f"font-size:{block.size}pt", f"margin-top:{block.space_before_pt}pt"]
-    if block.tab_runs:  # a flex row: each part has its own box, no text-indent
+    if _flex_row(block):  # each part has its own box, no text-indent
         start = block.indent_cm + min(block.first_line_cm, 0)
         if start:
             rules.append(f"padding-left:{start}cm")
@@ -176,7 +185,10 @@ def _block_html(block: Block, emblem_url: str) -> str:
     elif block.label:  # no hanging indent: the label is just the start of the line
         inner.append(_runs_html(block.label))
     body = _runs_html(block.runs, _address_text if block.role in _ADDRESS_ROLES else _text)
-    if block.tab_runs:
+    if _flex_row(block) and not block.tab_runs:
+        inner.append(f'<span class="hung">{body}</span>')
+        cls = f"{block.role} tabs"
+    elif block.tab_runs:
         assert block.tab_cm is not None  # the builders set the tab stop with the runs
         start = block.indent_cm + min(block.first_line_cm, 0)
         # The text before the tab may not run into the tab stop; it wraps instead.

@@ -815,3 +815,10 @@ def test_an_office_printing_arabic_digits_is_told_about_the_thai_ones():
 def test_one_kind_of_digits_is_no_warning():
     doc = _letter(body=["ประชุมวันที่ ๓ เวลา ๑๐.๐๐ น."])
     assert [p for p in lint(doc, today=TODAY) if p.code == "mixed_digits"] == []
+
+
+def test_a_text_direction_control_is_a_warning():
+    doc = _letter(subject="ราคา \u202e๐๐๐,๑ บาท")
+    (warning,) = [p for p in lint(doc, today=TODAY) if p.code == "bidi_control"]
+    assert warning.field == "subject" and "U+202E" in warning.en and "6" in warning.en
+    _assert_bilingual(warning)

@@ -571,6 +571,23 @@ def test_a_slogan_too_long_for_the_foot_of_page_one_is_a_clear_error():
 
 
 @pytest.mark.pdf
+def test_a_text_direction_override_cannot_reverse_what_is_printed():
+    """An override (U+202E) typed into the salutation printed the addressee after it, on the
+    same line, reversed; one in an amount printed ๑,๐๐๐ for ๐๐๐,๑. They are not printed."""
+    letter = load(SEED_LETTERS[0])
+    letter["salutation"] = "เรียน\u202e"
+    letter["addressee"] = "นายอำเภอ https://www.cdd.go.th/2567"
+    letter["body"][0] = "ขอเบิกเงิน \u202e๐๐๐,๑ บาท"
+    expected = ["เรียน นายอำเภอ https://www.cdd.go.th/2567", "ขอเบิกเงิน ๐๐๐,๑ บาท"]
+    pdf_text = squash(pdftotext(render_pdf(letter), "-raw"))
+    lines = docx_lines(Document(io.BytesIO(render_docx(letter))))
+    for text in expected:
+        assert squash(text) in pdf_text
+        assert any(text in line for line in lines)
+    assert not any("\u202e" in line for line in lines)
+
+
+@pytest.mark.pdf
 def test_any_failure_inside_weasyprint_is_a_render_error():
     """WeasyPrint's FatalURLFetchingError derives from BaseException: it passed every
     ``except Exception`` and left the request unanswered. Now it is a RenderError (500)."""
