@@ -328,6 +328,8 @@ class _Furniture:
                 f'<div class="slogan" style="font-size:{self.slogan_pt}pt;'
                 f'min-height:{self.slogan_cm:.3f}cm">{_text(self.slogan)}</div>'
             )
+        if not (head or marker or slogan or secrecy):
+            return ""  # no margin boxes at all: a plain one-page letter is laid out faster
         marker_html = _text(marker) if marker else ""
         return (
             f'<div class="head">{head}</div><div class="foot">'
