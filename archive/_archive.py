@@ -56,7 +56,7 @@ def open_settings_archive(settings: Settings, *, repair: bool = True) -> Archive
         settings.home,
         settings.database_url,
         repair=repair,
-        renderer=TemplatesRenderer(settings.garuda_image),
+        renderer=TemplatesRenderer(settings.garuda_image, settings.letter_digits),
     )
 
 

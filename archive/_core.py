@@ -63,20 +63,22 @@ class Renderer(Protocol):
 
 class TemplatesRenderer:
     """The real renderers, imported on first use (WeasyPrint is slow to import), printing
-    ``emblem`` (the setting SARABAN_GARUDA_IMAGE; None: the placeholder)."""
+    ``emblem`` (the setting SARABAN_GARUDA_IMAGE; None: the placeholder) and every digit in
+    ``digits`` (SARABAN_LETTER_DIGITS)."""
 
-    def __init__(self, emblem: Path | None = None) -> None:
+    def __init__(self, emblem: Path | None = None, digits: str = "thai") -> None:
         self.emblem = emblem
+        self.digits = digits
 
     def render_docx(self, letter: dict) -> bytes:
         from saraban.templates import render_docx
 
-        return render_docx(letter, emblem=self.emblem)
+        return render_docx(letter, emblem=self.emblem, digits=self.digits)
 
     def render_pdf(self, letter: dict, *, pdfa: bool = False) -> bytes:
         from saraban.templates import render_pdf
 
-        return render_pdf(letter, pdfa=pdfa, emblem=self.emblem)
+        return render_pdf(letter, pdfa=pdfa, emblem=self.emblem, digits=self.digits)
 
 
 def with_unit_defaults(doc: Mapping[str, Any], unit: UnitInfo | Unit | None) -> dict[str, Any]:

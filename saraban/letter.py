@@ -40,6 +40,7 @@ from typing import Any, NoReturn
 
 import geothai
 
+from saraban.digits import digit_kinds, printed_digits
 from saraban.errors import InvalidLetter, NotFound, Problem
 from saraban.thai import (
     THAI_MONTHS,
@@ -563,6 +564,9 @@ class _Validator:
             )
         self.text("footer", doc.get("footer"), MAX_PARAGRAPH_CHARS)
         self.lines("copies_to", doc.get("copies_to", _MISSING), MAX_COPY_TO_CHARS, MAX_COPIES_TO)
+        # Not in the contract, but printed: the issuer of an order or announcement
+        # (คำสั่ง<issuer>), when it is not the sender's name.
+        self.text("issuer", doc.get("issuer"), MAX_LINE_CHARS)
         self.text("attachments_text", doc.get("attachments_text"), MAX_ATTACHMENTS_TEXT_CHARS)
         total = letter_characters(doc)
         if total > MAX_LETTER_CHARS:
@@ -908,6 +912,7 @@ def _normalised(doc: dict) -> dict:
 
 # --------------------------------------------------------------------------- lint
 
+_BIDI_CONTROL_RE = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _ZERO_WIDTH_RE = re.compile(
     r"(?<=[\u0e00-\u0e7f])[\u200b\u200c\u200d\u2060\ufeff\u00ad]+(?=[\u0e00-\u0e7f])"
 )
@@ -1013,7 +1018,7 @@ def _all_texts(doc: dict) -> Iterator[tuple[str, str]]:
     for key in ("ref_no", "subject", "salutation", "addressee", "closing"):
         if text := _text(doc.get(key)):
             yield key, text
-    for key in ("complimentary_close", "footer"):
+    for key in ("complimentary_close", "footer", "issuer"):
         if text := _text(doc.get(key)):
             yield key, text
     for key, inner in (("sender", "name"), ("signer", "name")):
@@ -1072,9 +1077,10 @@ def _number(text: str) -> int:
 class _Linter:
     """The warnings of one document; every rule tolerates wrong types (it may not validate)."""
 
-    def __init__(self, doc: dict, today: dt.date) -> None:
+    def __init__(self, doc: dict, today: dt.date, digits: str = "thai") -> None:
         self.doc = doc
         self.today = today
+        self.digits = digits
         kind = doc.get("kind")
         self.kind = kind if isinstance(kind, str) and kind in KINDS else None
         self.date = _letter_date(doc)
@@ -1100,6 +1106,8 @@ class _Linter:
         self.acting_line()
         self.zero_width()
         self.unprintable()
+        self.mixed_digits()
+        self.bidi_controls()
         return self.problems
 
     # -- parts
@@ -1484,8 +1492,54 @@ class _Linter:
                 "หรือเป็นกล่องสี่เหลี่ยมถ้าเครื่องไม่มีแบบอักษรนั้น",
             )
 
+    def mixed_digits(self) -> None:
+        """Fields typed with the other kind of digits than the rest of the letter (or than
+        the rest of the field): the printed letter converts them to the office's kind."""
+        kinds = {field: digit_kinds(text) for field, text in _all_texts(self.doc)}
+        arabic = [field for field, (a, _) in kinds.items() if a is not None]
+        thai = [field for field, (_, t) in kinds.items() if t is not None]
+        if not arabic or not thai:
+            return
+        office = self.digits
+        converted = arabic if office == "thai" else thai
+        for field in converted:
+            first_arabic, first_thai = kinds[field]
+            where = (first_arabic if office == "thai" else first_thai) or 0
+            text = dict(_all_texts(self.doc))[field]
+            sample = re.search(r"[0-9๐-๙](?:[0-9๐-๙,./]*[0-9๐-๙])?", text[where:])
+            shown = sample.group() if sample else text[where]
+            printed = printed_digits(shown, office)
+            other = "Thai" if office == "thai" else "Arabic"
+            other_th = "ไทย" if office == "thai" else "อารบิก"
+            mine = "Arabic" if office == "thai" else "Thai"
+            mine_th = "อารบิก" if office == "thai" else "ไทย"
+            self.add(
+                field,
+                "mixed_digits",
+                f"{mine} digits ({shown!r} at character {where + 1}) in a letter that also has"
+                f" {other} digits: the printed letter uses {other} digits throughout ({printed})",
+                f"ใช้เลข{mine_th} ({shown} ที่อักขระตัวที่ {where + 1}) ปนกับเลข{other_th}ในหนังสือฉบับเดียวกัน"
+                f" หนังสือที่พิมพ์จะใช้เลข{other_th}ทั้งฉบับ ({printed})",
+            )
 
-def lint(doc: object, *, today: dt.date | None = None) -> list[Problem]:
+    def bidi_controls(self) -> None:
+        for field, text in _all_texts(self.doc):
+            match = _BIDI_CONTROL_RE.search(text)
+            if match is None:
+                continue
+            code_point = f"U+{ord(match.group()):04X}"
+            where = match.start() + 1
+            self.add(
+                field,
+                "bidi_control",
+                f"text-direction control {code_point} at character {where}: it could make the"
+                " text print in another order than it reads; it is left out of the printed letter",
+                f"มีอักขระควบคุมทิศทางข้อความ {code_point} ที่อักขระตัวที่ {where} ซึ่งอาจทำให้ข้อความ"
+                "พิมพ์ออกมาเรียงต่างจากที่พิมพ์ไว้ จะไม่ถูกพิมพ์ลงในหนังสือ",
+            )
+
+
+def lint(doc: object, *, today: dt.date | None = None, digits: str = "thai") -> list[Problem]:
     """Warnings a careful clerk would want about a letter that validates. Never raises.
 
     Codes: parts (``missing_part`` sender block of an external letter, ``not_printed`` a part
@@ -1499,15 +1553,19 @@ def lint(doc: object, *, today: dt.date | None = None) -> list[Problem]:
     ``cited_after_date``), ``postcode_province`` / ``unknown_postcode`` (geothai), the body
     against the lists (``reference_missing``, ``enclosure_missing``, ``reference_number``,
     ``enclosure_number``), ``marking_on_kind`` (urgency or secrecy on a public announcement)
-    ``zero_width`` (an invisible character inside a Thai word) and ``unprintable`` (a
-    character the letter font does not draw: emoji, Chinese). ``โปรด`` toward a
-    subordinate is convention only and not flagged.
+    ``zero_width`` (an invisible character inside a Thai word), ``unprintable`` (a
+    character the letter font does not draw: emoji, Chinese), ``mixed_digits`` (a field
+    typed in Arabic digits in a letter that also has Thai ones, or the other way round: the
+    printed letter converts them to the office's kind) and ``bidi_control`` (a
+    text-direction control such as U+202E, left out of the printed letter). ``โปรด`` toward
+    a subordinate is convention only and not flagged.
 
-    ``today`` (default: the system date) is only for the "dated in the future" rule.
+    ``today`` (default: the system date) is only for the "dated in the future" rule;
+    ``digits`` (the office's SARABAN_LETTER_DIGITS) only for ``mixed_digits``.
     """
     if not isinstance(doc, dict):
         return []
-    return _Linter(doc, today or dt.date.today()).run()
+    return _Linter(doc, today or dt.date.today(), digits).run()
 
 
 # --------------------------------------------------------------------------- files

@@ -49,6 +49,14 @@ SETTINGS: tuple[Setting, ...] = (
         "marked placeholder is printed, since no freely licensed emblem ships.",
     ),
     Setting(
+        "SARABAN_LETTER_DIGITS",
+        "thai",
+        "The one kind of digits a printed letter uses (PDF and DOCX): thai (๐-๙) or arabic "
+        "(0-9). Every part is converted, typed or generated (number, dates, items, page "
+        "numbers), but e-mail addresses, URLs and Latin words such as COVID-19; the lint "
+        "names each field whose typed text mixes the two.",
+    ),
+    Setting(
         "SARABAN_SECRET_KEY",
         "",
         "Key that signs the web service's session cookies. Empty: a random key is made once "
@@ -144,6 +152,15 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _digit_style(value: Any) -> str:
+    style = _text(value).lower() or "thai"
+    if style not in ("thai", "arabic"):
+        raise ConfigError(
+            f"SARABAN_LETTER_DIGITS: ต้องเป็น thai หรือ arabic / must be thai or arabic, not {style!r}"
+        )
+    return style
+
+
 def _path(value: Any) -> Path | None:
     text = _text(value)
     return Path(text).expanduser() if text else None
@@ -165,6 +182,7 @@ class Settings:
     tokenizer: str
     base_url: str
     tsa_url: str | None
+    letter_digits: str
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
@@ -200,6 +218,7 @@ class Settings:
             tokenizer=_text(raw["SARABAN_TOKENIZER"]) or "nlpo3",
             base_url=_text(raw["SARABAN_BASE_URL"]) or _BY_NAME["SARABAN_BASE_URL"].default,
             tsa_url=_text(raw["SARABAN_TSA_URL"]) or None,
+            letter_digits=_digit_style(raw["SARABAN_LETTER_DIGITS"]),
         )
 
     @classmethod

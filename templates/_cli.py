@@ -49,17 +49,18 @@ def _render(args: argparse.Namespace) -> int:
     from saraban.settings import Settings
     from saraban.templates import render_docx, render_pdf
 
-    emblem = Settings.load().garuda_image
+    settings = Settings.load()
+    emblem, digits = settings.garuda_image, settings.letter_digits
     data = (
-        render_docx(letter, emblem=emblem)
+        render_docx(letter, emblem=emblem, digits=digits)
         if fmt == "docx"
-        else render_pdf(letter, pdfa=args.pdfa, emblem=emblem)
+        else render_pdf(letter, pdfa=args.pdfa, emblem=emblem, digits=digits)
     )
     args.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.output.with_name(f".{args.output.name}.part")
     tmp.write_bytes(data)
     tmp.replace(args.output)  # never leave a half-written file under the real name
-    for problem in lint(letter):
+    for problem in lint(letter, digits=digits):
         print(f"คำเตือน / warning: {problem}", file=sys.stderr)
     print(args.output)
     return 0

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from docx import Document
 from docx.enum.section import WD_SECTION_START
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
+from saraban.digits import printed_digits
 from saraban.templates import _layout as L
 from saraban.templates._layout import Block, Layout, Run
 
@@ -89,8 +90,22 @@ def render_layout_docx(layout: Layout, emblem: Path) -> bytes:
 
     if layout.emblem_cm:
         _emblem_paragraph(document.add_paragraph(), emblem, layout.emblem_cm)
-    for block in layout.blocks:
-        _fill(document.add_paragraph(), block, emblem)
+    blocks = layout.blocks
+    index = 0
+    while index < len(blocks):
+        block = blocks[index]
+        if block.emblem:
+            _memo_head(document, block, emblem)
+        elif block.role == "enclosure":
+            end = index
+            while end < len(blocks) and blocks[end].role == "enclosure":
+                end += 1
+            _enclosure_table(document, blocks[index:end])
+            index = end
+            continue
+        else:
+            _fill(document.add_paragraph(), block)
+        index += 1
     document.core_properties.title = layout.title[:255]  # the property's limit in OOXML
     document.core_properties.language = "th-TH"
     out = io.BytesIO()
@@ -152,7 +167,7 @@ def _add_run(paragraph, run: Run, block: Block):
     return r
 
 
-def _fill(paragraph, block: Block, emblem: Path) -> None:
+def _fill(paragraph, block: Block) -> None:
     fmt = paragraph.paragraph_format
     paragraph.alignment = _ALIGN[block.align]
     fmt.left_indent = Cm(block.indent_cm) if block.indent_cm else None
@@ -160,12 +175,6 @@ def _fill(paragraph, block: Block, emblem: Path) -> None:
     fmt.space_before = Pt(block.space_before_pt)
     fmt.space_after = Pt(0)
     fmt.keep_with_next = block.keep_with_next or None
-    if block.emblem:  # the memo: small emblem at the left of the title line
-        run = paragraph.add_run()
-        run.add_picture(str(emblem), height=Cm(L.EMBLEM_CM["memo"]))
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.LEFT
-        fmt.tab_stops.add_tab_stop(Cm(L.TEXT_WIDTH_CM / 2), WD_TAB_ALIGNMENT.CENTER)
-        _add_run(paragraph, Run("\t"), block)
     if block.label:
         for run in block.label:
             _add_run(paragraph, run, block)
@@ -174,12 +183,84 @@ def _fill(paragraph, block: Block, emblem: Path) -> None:
             _add_run(paragraph, Run("\t"), block)
     for run in block.runs:
         _add_run(paragraph, run, block)
+    leader = WD_TAB_LEADER.DOTS if block.role in _DOTTED else WD_TAB_LEADER.SPACES
     if block.tab_runs:
         assert block.tab_cm is not None  # the builders set the tab stop with the runs
-        fmt.tab_stops.add_tab_stop(Cm(block.tab_cm))
+        fmt.tab_stops.add_tab_stop(Cm(block.tab_cm), WD_TAB_ALIGNMENT.LEFT, leader)
         _add_run(paragraph, Run("\t"), block)
         for run in block.tab_runs:
             _add_run(paragraph, run, block)
+    if block.role in _DOTTED:
+        fmt.tab_stops.add_tab_stop(Cm(L.TEXT_WIDTH_CM), WD_TAB_ALIGNMENT.RIGHT, leader)
+        _add_run(paragraph, Run("\t"), block)
+
+
+# The memo's header lines are written on dotted lines, as on the printed form (แบบที่ ๒๙):
+# dot leaders up to the next tab stop and to the right margin.
+_DOTTED = frozenset({"memo_unit", "memo_ref", "memo_subject"})
+
+
+def _borderless_table(document, widths_cm: list[float]):
+    """A table with fixed column widths, no borders and no cell margins, at the margin, so
+    its columns act as tab stops that hold long text."""
+    table = document.add_table(rows=0, cols=len(widths_cm))
+    table.autofit = False  # w:tblLayout fixed
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("w:left", "w:right"):
+        margin = OxmlElement(side)
+        margin.set(qn("w:w"), "0")
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    table._tbl.tblPr.insert_element_before(
+        margins, "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange"
+    )
+    for column, width in zip(table.columns, widths_cm, strict=True):
+        column.width = Cm(width)
+    return table
+
+
+def _add_row(table, widths_cm: list[float]):
+    row = table.add_row()
+    for cell, width in zip(row.cells, widths_cm, strict=True):
+        cell.width = Cm(width)
+    return row
+
+
+def _enclosure_table(document, blocks: list[Block]) -> None:
+    """สิ่งที่ส่งมาด้วย as a table: label, title, quantity. The quantity keeps its column
+    however long the title (a tab stop would push it onto the next line)."""
+    widths = [
+        L.ENCLOSURE_HANG_CM,
+        L.QUANTITY_CM - L.ENCLOSURE_HANG_CM,
+        L.TEXT_WIDTH_CM - L.QUANTITY_CM,
+    ]
+    table = _borderless_table(document, widths)
+    for block in blocks:
+        row = _add_row(table, widths)
+        parts = (block.label, block.runs, block.tab_runs)
+        for cell, runs in zip(row.cells, parts, strict=True):
+            paragraph = cell.paragraphs[0]
+            paragraph.paragraph_format.space_before = Pt(block.space_before_pt)
+            paragraph.paragraph_format.keep_with_next = block.keep_with_next or None
+            for run in runs:
+                _add_run(paragraph, run, block)
+
+
+def _memo_head(document, block: Block, emblem: Path) -> None:
+    """The memo's title line as a table: the Garuda, the urgency stamp beside it (wrapping
+    in its own column if it must), the title, and an empty column as wide as the first two,
+    so that the title is centred on the text block."""
+    title_cm, emblem_cm = 7.0, L.EMBLEM_CM["memo"] + 0.3
+    side = (L.TEXT_WIDTH_CM - title_cm) / 2
+    widths = [emblem_cm, side - emblem_cm, title_cm, side]
+    table = _borderless_table(document, widths)
+    picture, stamp, title, _ = _add_row(table, widths).cells
+    picture.paragraphs[0].add_run().add_picture(str(emblem), height=Cm(L.EMBLEM_CM["memo"]))
+    for run in block.beside_emblem:
+        _add_run(stamp.paragraphs[0], run, block)
+    title.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for run in block.runs:
+        _add_run(title.paragraphs[0], run, block)
 
 
 def _emblem_paragraph(paragraph, emblem: Path, height_cm: float) -> None:
@@ -203,38 +284,37 @@ def _page_furniture(section, layout: Layout) -> None:
     first_header = section.first_page_header.paragraphs[0]
     later_header = section.header.paragraphs[0]
     if layout.secrecy:
-        _fill(first_header, mark, Path())
-        _fill(later_header, mark, Path())
+        _fill(first_header, mark)
+        _fill(later_header, mark)
         later_header = section.header.add_paragraph()
-    _fill(later_header, number, Path())
+    _fill(later_header, number)
     _add_run(later_header, Run("- "), number)
-    _page_field(later_header, number)
+    _page_field(later_header, number, layout.digits)
     _add_run(later_header, Run(" -"), number)
-    # Thai digits for the PAGE field.
+    # The PAGE field in the letter's digits (LibreOffice shows thaiNumbers as 1, 2, 3: its
+    # DOCX import maps no page-number format to Thai digits).
     pg = OxmlElement("w:pgNumType")
-    pg.set(qn("w:fmt"), "thaiNumbers")
+    pg.set(qn("w:fmt"), "thaiNumbers" if layout.digits == "thai" else "decimal")
     section._sectPr.append(pg)
 
     first_footer = section.first_page_footer.paragraphs[0]
     later_footer = section.footer.paragraphs[0]
     if layout.first_page_footer:
-        _fill(
-            first_footer, Block("footer", [Run(layout.first_page_footer)], align="center"), Path()
-        )
+        _fill(first_footer, Block("footer", [Run(layout.first_page_footer)], align="center"))
         if layout.secrecy:
             first_footer = section.first_page_footer.add_paragraph()
     if layout.secrecy:
-        _fill(first_footer, mark, Path())
-        _fill(later_footer, mark, Path())
+        _fill(first_footer, mark)
+        _fill(later_footer, mark)
 
 
-def _page_field(paragraph, block: Block) -> None:
+def _page_field(paragraph, block: Block, digits: str) -> None:
     run = _add_run(paragraph, Run(""), block)
     for kind, text in (
         ("begin", None),
         (None, " PAGE "),
         ("separate", None),
-        (None, "๒"),
+        (None, printed_digits("2", digits)),
         ("end", None),
     ):
         if kind:

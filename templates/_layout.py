@@ -13,8 +13,10 @@ before เรื่อง, the salutation, อ้างถึง, สิ่ง�
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import unicodedata
+from dataclasses import dataclass, field, replace
 
+from saraban.digits import DIGIT_STYLES, printed_digits
 from saraban.thai import thai_date, to_thai_digits
 from saraban.vocabulary import LETTER_KINDS
 
@@ -27,6 +29,14 @@ MARGIN_TOP_FIRST_CM = 1.5  # the emblem stands 1.5 cm from the top edge
 MARGIN_TOP_CM = 2.5  # later pages, below the page number
 MARGIN_BOTTOM_CM = 2.0
 TEXT_WIDTH_CM = PAGE_WIDTH_CM - MARGIN_LEFT_CM - MARGIN_RIGHT_CM
+
+# Page furniture, in its own bands inside the printable area (see templates/_pdf.py).
+EDGE_CM = 1.0  # nothing is printed nearer the sheet's edge than this
+FURNITURE_LINE = 1.3  # line height (em) of furniture lines: Sarabun's ascent + descent
+BAND_GAP_CM = 0.2  # between two bands, and between the text and the bands
+SLOGAN_PT = 14.0  # the first page's slogan; smaller (down to SLOGAN_MIN_PT) when it is long
+SLOGAN_MIN_PT = 10.0
+MARKER_CHARS = 24  # a continuation marker shows at most this much of the next page's text
 
 # Type, in points. The official face is TH SarabunPSK (DOCX names it; the PDF embeds
 # Sarabun, whose Thai advance widths match it within 1%).
@@ -84,11 +94,12 @@ class Block:
     bold: bool = False
     color: str | None = None
     keep_with_next: bool = False
-    emblem: bool = False  # the memo's small emblem, inline at the start of the block
+    emblem: bool = False  # the memo's small emblem at the left of the title line
+    beside_emblem: list[Run] = field(default_factory=list)  # the memo's urgency stamp
 
     @property
     def text(self) -> str:
-        parts = [r.text for r in self.label] + [r.text for r in self.runs]
+        parts = [r.text for r in self.beside_emblem + self.label + self.runs]
         if self.tab_runs:
             parts += ["\t"] + [r.text for r in self.tab_runs]
         return "".join(parts)
@@ -103,6 +114,7 @@ class Layout:
     secrecy: str | None = None  # printed red at the centre top and bottom of every page
     first_page_footer: str | None = None
     title: str = ""  # document title metadata
+    digits: str = "thai"  # every printed digit: thai or arabic (SARABAN_LETTER_DIGITS)
 
     def text(self) -> str:
         return "\n".join(b.text for b in self.blocks)
@@ -118,8 +130,14 @@ def letter_date(letter: dict, style: str = "letter") -> str | None:
     return thai_date(dt.date.fromisoformat(letter["date"]), style)
 
 
-def layout_letter(letter: dict) -> Layout:
-    """The layout of a validated letter document (see :func:`saraban.letter.check`)."""
+def layout_letter(letter: dict, *, digits: str = "thai") -> Layout:
+    """The layout of a validated letter document (see :func:`saraban.letter.check`).
+
+    ``digits``: the one kind of digits the letter is printed in, ``thai`` or ``arabic``;
+    every part is converted, typed or generated, but e-mail addresses, URLs and Latin words
+    (:func:`saraban.digits.printed_digits`)."""
+    if digits not in DIGIT_STYLES:
+        raise ValueError(f"digits must be one of {DIGIT_STYLES}, not {digits!r}")
     kind = letter["kind"]
     try:
         build = _BUILDERS[kind]
@@ -129,15 +147,68 @@ def layout_letter(letter: dict) -> Layout:
     if letter.get("urgency") and kind != "memo":
         blocks.append(_urgency(letter["urgency"]))
     build(letter, blocks)
+    blocks = [b for b in blocks if b.text.strip() or b.emblem or b.role == "signature_space"]
+    _keep_text_with_signature(blocks)
+    for block in blocks:
+        for name in ("runs", "label", "tab_runs", "beside_emblem"):
+            runs = getattr(block, name)
+            if runs:
+                setattr(block, name, [_with_digits(run, digits) for run in runs])
+    footer = letter.get("footer") or None
     return Layout(
         kind=kind,
-        blocks=[b for b in blocks if b.text.strip() or b.emblem or b.role == "signature_space"],
+        blocks=blocks,
         emblem_cm=None if kind == "memo" else EMBLEM_CM[kind],
         emblem_align="left" if kind == "memo" else "center",
         secrecy=letter.get("secrecy") or None,
-        first_page_footer=letter.get("footer") or None,
+        first_page_footer=footer and printed_text(footer, digits),
         title=letter.get("subject") or "",
+        digits=digits,
     )
+
+
+# Bidirectional formatting characters (LRM, RLM, ALM, embeddings, overrides, isolates): an
+# override typed into one field would print that field, or the next one on its line, in
+# reverse (๑,๐๐๐ for ๐๐๐,๑) while the document, the index and the DOCX text say otherwise.
+# A Thai letter has no use for them: they are not printed (the lint names where they are).
+_BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
+
+
+def printed_text(text: str, digits: str) -> str:
+    """Typed text as both renderers print it: in the office's digits, without bidirectional
+    formatting characters."""
+    return printed_digits(text.translate(_BIDI_CONTROLS), digits)
+
+
+def _with_digits(run: Run, digits: str) -> Run:
+    text = printed_text(run.text, digits)
+    return run if text == run.text else replace(run, text=text)
+
+
+# The blocks that end a letter and must not stand alone at the top of a page.
+_SIGNATURE_ROLES = frozenset(
+    {"closing", "complimentary_close", "decree_date", "sender_name", "signature_space"}
+)
+_BODY_ROLES = frozenset({"body", "item"})
+_SURELY_ONE_LINE = 40  # graphemes: far less than a 16 cm line holds at 16 pt
+
+
+def _keep_text_with_signature(blocks: list[Block]) -> None:
+    """Carry at least two lines of the body onto the page of the closing and signature.
+
+    The body block before them keeps with them (with ``widows: 2`` a split paragraph
+    carries two lines); when that block is surely a single line, so does the one before.
+    """
+    end = next((i for i, b in enumerate(blocks) if b.role in _SIGNATURE_ROLES), None)
+    lines = 0
+    for block in reversed(blocks[:end] if end is not None else []):
+        if block.role not in _BODY_ROLES or lines >= 2:
+            break
+        block.keep_with_next = True
+        starts = sum(1 for c in block.text if unicodedata.category(c) not in ("Mn", "Mc"))
+        lines += 1 if starts < _SURELY_ONE_LINE else 2
 
 
 def _urgency(urgency: str) -> Block:
@@ -340,6 +411,9 @@ def _build_memo(letter: dict, blocks: list[Block]) -> None:
     def label(text: str) -> Run:
         return Run(text, bold=True, size=MEMO_LABEL_PT)
 
+    # The title is centred on the text block; the urgency stamp goes between the Garuda
+    # and the title, as the แบบ shows (red, bold, 32 pt).
+    urgency = letter.get("urgency")
     blocks.append(
         Block(
             "memo_title",
@@ -348,10 +422,9 @@ def _build_memo(letter: dict, blocks: list[Block]) -> None:
             bold=True,
             size=MEMO_TITLE_PT,
             emblem=True,
+            beside_emblem=_runs(urgency, bold=True, size=STAMP_PT, color=RED),
         )
     )
-    if letter.get("urgency"):
-        blocks.append(_urgency(letter["urgency"]))
     unit = ", ".join(letter.get("owner_unit") or []) or (letter.get("sender") or {}).get("name")
     phone = (letter.get("contact") or {}).get("phone")
     unit_text = f"{unit} โทร. {phone}" if unit and phone else unit

@@ -5,6 +5,17 @@ extracts as the exact Thai, lines break only between words and justified Thai li
 spread evenly. Resources are fetched only from an allow-list of local files (the
 templates' assets, the bundled font, the configured emblem); anything else fails the
 render instead of being fetched.
+
+Text is text: every string of the letter reaches the HTML through :func:`_text` or
+:func:`_attribute` (escaped for element content and for quoted attribute values), and none
+ever reaches a stylesheet. The only ``<style>`` is built from numbers (page margins). Page
+furniture (secrecy marks, page numbers, continuation markers, the first page's slogan) is
+made of escaped elements placed in the page's margin boxes as running elements, each in a
+band of its own inside the printable area, at least ``EDGE_CM`` from every edge::
+
+    top of every page       1 cm edge | secrecy mark | page number (pages 2+) | text
+    bottom of every page    text | continuation marker | slogan (page one) | secrecy mark
+                            | 1 cm edge
 """
 
 from __future__ import annotations
@@ -12,30 +23,30 @@ from __future__ import annotations
 import functools
 import html
 import io
-import logging
+import math
 import re
+import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import weasyprint
-from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
+from weasyprint.urls import FatalURLFetchingError
 
+from saraban.digits import printed_digits
+from saraban.errors import InvalidLetter, Problem
 from saraban.fonts import SARABUN_DIR
 from saraban.templates import _layout as L
-from saraban.templates import _weasyprint_thai
+from saraban.templates import _weasyprint_thai, render_errors
 from saraban.templates._layout import Block, Layout, Run
-from saraban.thai import to_thai_digits
 
 ASSETS = Path(__file__).parent / "assets"
 CSS_FILE = Path(__file__).parent / "letter.css"
 
-logger = logging.getLogger("saraban.templates")
 
-
-class _LocalOnlyFetcher(URLFetcher):
+class _LocalOnlyFetcher(weasyprint.URLFetcher):
     """Fetch ``file:`` URLs inside the allowed folders or files; refuse everything else."""
 
     def __init__(self, allowed: list[Path]) -> None:
@@ -52,15 +63,38 @@ class _LocalOnlyFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
-def css_string(text: str) -> str:
-    """A CSS string literal (for ``content:``), safe for any text."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
-    return f'"{escaped}"'
+# --------------------------------------------------------------------------------------
+# Escaping
+# --------------------------------------------------------------------------------------
+
+
+def _text(text: str) -> str:
+    """Element content: the text with its line-break hints, escaped."""
+    return html.escape(_weasyprint_thai.thai_line_break_hints(text))
+
+
+def _attribute(value: str) -> str:
+    """A double-quoted attribute value."""
+    return html.escape(value, quote=True)
+
+
+# --------------------------------------------------------------------------------------
+# Blocks
+# --------------------------------------------------------------------------------------
+
+
+def _flex_row(block: Block) -> bool:
+    """Whether the block is a row of boxes: a label in a hanging indent, text at a tab.
+
+    The text then has a box of its own, whose lines all start at its left edge: a word
+    wider than the line breaks there like anywhere else (after an inline label it did not,
+    and ran off the page)."""
+    return bool(block.tab_runs or (block.label and block.hang_cm))
 
 
 def _style(block: Block) -> str:
     rules = [f"font-size:{block.size}pt", f"margin-top:{block.space_before_pt}pt"]
-    if block.tab_runs:  # a flex row: each part has its own box, no text-indent
+    if _flex_row(block):  # each part has its own box, no text-indent
         start = block.indent_cm + min(block.first_line_cm, 0)
         if start:
             rules.append(f"padding-left:{start}cm")
@@ -80,39 +114,81 @@ def _style(block: Block) -> str:
     return ";".join(rules)
 
 
-def _text(text: str) -> str:
-    return html.escape(_weasyprint_thai.thai_line_break_hints(text), quote=False)
+def _run_style(run: Run) -> str:
+    style = []
+    if run.bold:
+        style.append("font-weight:bold")
+    if run.size:
+        style.append(f"font-size:{run.size}pt")
+    if run.color:
+        style.append(f"color:#{run.color}")
+    return ";".join(style)
 
 
-def _runs_html(runs: list[Run]) -> str:
+def _runs_html(runs: list[Run], text: Callable[[str], str] = _text) -> str:
     out = []
     for run in runs:
-        style = []
-        if run.bold:
-            style.append("font-weight:bold")
-        if run.size:
-            style.append(f"font-size:{run.size}pt")
-        if run.color:
-            style.append(f"color:#{run.color}")
-        text = _text(run.text)
-        out.append(f'<span style="{";".join(style)}">{text}</span>' if style else text)
+        style = _run_style(run)
+        out.append(f'<span style="{style}">{text(run.text)}</span>' if style else text(run.text))
     return "".join(out)
 
 
+# A number (house, moo, postcode, ที่ ๑๒๓/๔): it stays on the line of the part before it.
+_NUMBER_PART = re.compile(r"[0-9๐-๙][0-9๐-๙/.,-]*")
+
+
+# Lines written in parts (the sender's address, the memo's unit and phone, the contact lines).
+_ADDRESS_ROLES = frozenset({"sender_address", "memo_unit", "contact"})
+
+
+def _address_text(text: str) -> str:
+    """An address line that breaks only between its own parts (the words between spaces),
+    never inside one, and never before a number: ``ลป ๕๒๐๐๐`` stays together. A part wider
+    than the line still breaks (the Thai extension's fallback), so nothing overflows."""
+    parts = [p for p in re.split(r"(\s+)", text) if p]
+    out: list[str] = []
+    for index, part in enumerate(parts):
+        hinted = _weasyprint_thai.thai_line_break_hints(part)
+        if part.isspace():
+            following = parts[index + 1] if index + 1 < len(parts) else ""
+            if out and _NUMBER_PART.fullmatch(following):
+                hinted += "\u2060"  # word joiner: no break after this space
+        else:
+            hinted = hinted.replace("\u200b", "")
+        out.append(hinted)
+    return html.escape("".join(out))
+
+
+def _memo_head_html(block: Block, emblem_url: str) -> str:
+    """The memo's title line: the Garuda at the left, the urgency stamp beside it, the title
+    centred on the text block (the two sides of the title are equally wide)."""
+    stamp = _runs_html(block.beside_emblem)
+    left = (
+        f'<img class="emblem-small" src="{_attribute(emblem_url)}" '
+        f'style="height:{L.EMBLEM_CM["memo"]}cm" alt="">'
+        + (f'<span class="stamp">{stamp}</span>' if stamp else "")
+    )
+    return (
+        f'<div class="{_attribute(block.role)} memo-head" style="{_style(block)}">'
+        f'<div class="side">{left}</div><p class="title">{_runs_html(block.runs)}</p>'
+        f'<div class="side"></div></div>'
+    )
+
+
 def _block_html(block: Block, emblem_url: str) -> str:
-    inner = []
     if block.emblem:
-        inner.append(
-            f'<img class="emblem-small" src="{html.escape(emblem_url)}" '
-            f'style="height:{L.EMBLEM_CM["memo"]}cm" alt="">'
-        )
+        return _memo_head_html(block, emblem_url)
+    inner = []
     if block.label and block.hang_cm:
         label = _runs_html(block.label)
         inner.append(f'<span class="label" style="width:{block.hang_cm}cm">{label}</span>')
     elif block.label:  # no hanging indent: the label is just the start of the line
         inner.append(_runs_html(block.label))
-    body = _runs_html(block.runs)
-    if block.tab_runs:
+    body = _runs_html(block.runs, _address_text if block.role in _ADDRESS_ROLES else _text)
+    if _flex_row(block) and not block.tab_runs:
+        inner.append(f'<span class="hung">{body}</span>')
+        cls = f"{block.role} tabs"
+    elif block.tab_runs:
         assert block.tab_cm is not None  # the builders set the tab stop with the runs
         start = block.indent_cm + min(block.first_line_cm, 0)
         # The text before the tab may not run into the tab stop; it wraps instead.
@@ -126,65 +202,139 @@ def _block_html(block: Block, emblem_url: str) -> str:
     if block.role == "signature_space":
         inner = ["&#160;"]
         cls += " space"
-    return f'<p class="{cls}" style="{_style(block)}">{"".join(inner)}</p>'
+    return f'<p class="{_attribute(cls)}" style="{_style(block)}">{"".join(inner)}</p>'
 
 
-def _page_css(layout: Layout) -> str:
-    """Page rules of the letter: the first page's margin and slogan."""
-    rules = [_FIRST_PAGE_MARGIN]
-    if layout.first_page_footer:
-        footer = css_string(_weasyprint_thai.thai_line_break_hints(layout.first_page_footer))
-        rules.append(f"@page :first {{ @bottom-center {{ content: {footer}; }} }}")
-    return "\n".join(rules)
+# --------------------------------------------------------------------------------------
+# Page furniture
+# --------------------------------------------------------------------------------------
 
 
-_FIRST_PAGE_MARGIN = f"@page :first {{ margin-top: {L.MARGIN_TOP_FIRST_CM}cm; }}"
+def _line_cm(points: float) -> float:
+    return points * L.FURNITURE_LINE / 72 * 2.54
 
 
-def _furniture_html(pages: list[tuple[str | None, str | None]]) -> str:
-    """Blank pages carrying only each page's number and continuation marker.
+@functools.cache
+def _advances() -> dict[int, float]:
+    """Advance widths of Sarabun's characters, in ems (the slogan band is sized with them)."""
+    from fontTools.ttLib import TTFont
 
-    They are written out per page from the letter's pagination, rather than with CSS
-    counters, so the numbers are Thai digits in every reader's text layer."""
-    rules = [_FIRST_PAGE_MARGIN]
-    for page, (number, marker) in enumerate(pages, start=1):
-        boxes = f"@top-center {{ content: {css_string(number)}; }}" if number else ""
-        if marker:
-            boxes += f" @bottom-right-corner {{ content: {css_string(marker)}; }}"
-        rules.append(f"@page :nth({page}) {{ {boxes} }}")
-    breaks = '<div style="break-before:page"></div>' * (len(pages) - 1)
-    return f"""<!DOCTYPE html><html lang="th"><head><meta charset="utf-8">
-<style>{"".join(rules)}</style></head><body><div></div>{breaks}</body></html>"""
+    with TTFont(SARABUN_DIR / "Sarabun-Regular.ttf", lazy=True) as font:
+        metrics, units = font["hmtx"].metrics, font["head"].unitsPerEm
+        return {code: metrics[glyph][0] / units for code, glyph in font.getBestCmap().items()}
 
 
-def _secrecy_html(layout: Layout) -> str:
-    """Secrecy marks, centred at the top and bottom of every page (fixed boxes repeat)."""
-    if not layout.secrecy:
-        return ""
-    mark = _text(layout.secrecy)
-    return f'<div class="secrecy top">{mark}</div><div class="secrecy bottom">{mark}</div>'
+def _width_cm(text: str, points: float) -> float:
+    advances = _advances()
+    text = _weasyprint_thai.strip_line_break_hints(text)
+    return sum(advances.get(ord(c), 1.0) for c in text) * points / 72 * 2.54
 
 
-def body_html(layout: Layout, emblem: Path) -> str:
-    """The ``<body>`` of a layout: the same for both passes, so it is built once."""
-    blocks = "\n".join(_block_html(b, emblem.as_uri()) for b in layout.blocks)
-    head_emblem = (
-        f'<img class="emblem" src="{html.escape(emblem.as_uri())}" '
-        f'style="height:{layout.emblem_cm}cm" alt="">'
-        if layout.emblem_cm
-        else ""
-    )
-    return f"""<body class="{layout.kind}">{_secrecy_html(layout)}{head_emblem}
-{blocks}
-</body>"""
+# Where keep-all text may break: after a breaking space, or at a zero width space.
+_BREAK_AFTER = re.compile(r"(?<=[ \t\n\u200b])(?!\u2060)")
 
 
-def layout_html(layout: Layout, body: str) -> str:
-    """The whole HTML document of a layout."""
-    return f"""<!DOCTYPE html>
-<html lang="th"><head><meta charset="utf-8"><title>{html.escape(layout.title)}</title>
-<style>{_page_css(layout)}</style></head>
-{body}</html>"""
+def _slogan_lines(text: str, points: float) -> int:
+    """How many lines the centred slogan takes at ``points``: its words laid out greedily,
+    as the line breaker does, on a line 3 % short. A word wider than a line breaks where
+    Pango finds a place, which may leave a short line: one more line is counted for it."""
+    line = L.TEXT_WIDTH_CM * 0.97
+    lines, used = 1, 0.0
+    for word in _BREAK_AFTER.split(_weasyprint_thai.thai_line_break_hints(text)):
+        width = _width_cm(word.rstrip(), points)
+        if used and used + width > line:
+            lines, used = lines + 1, 0.0
+        if width > line:
+            lines += math.ceil(width / line)
+            used = line
+        else:
+            used += _width_cm(word, points)
+    return lines
+
+
+_SLOGAN_MAX_LINES = 8
+
+
+def _slogan_size(text: str) -> tuple[float, int]:
+    """Font size and lines of the slogan: 14 pt on one line, or a little smaller (to 12 pt)
+    to keep it on one line, else smaller (to 10 pt) to fit in two lines, else more lines; a
+    slogan that would take more than eight lines at 10 pt is refused."""
+    for wanted, smallest in ((1, L.SLOGAN_PT - 2), (2, L.SLOGAN_MIN_PT)):
+        points = L.SLOGAN_PT
+        while (lines := _slogan_lines(text, points)) > wanted and points > smallest:
+            points -= 1
+        if lines <= wanted:
+            return points, lines
+    if lines > _SLOGAN_MAX_LINES:
+        raise InvalidLetter(
+            [
+                Problem(
+                    "footer",
+                    "footer_too_long",
+                    f"the slogan ({len(text)} characters) does not fit in the foot of page one:"
+                    f" it would take {lines} lines at {L.SLOGAN_MIN_PT:g} pt; at most"
+                    f" {_SLOGAN_MAX_LINES} fit",
+                    f"คำขวัญท้ายหน้าแรก ({len(text)} ตัวอักษร) ยาวเกินกว่าจะพิมพ์ที่ท้ายหน้าแรกได้"
+                    f" (ต้องใช้ {lines} บรรทัด พิมพ์ได้ไม่เกิน {_SLOGAN_MAX_LINES} บรรทัด)",
+                )
+            ]
+        )
+    return points, lines
+
+
+class _Furniture:
+    """The bands of a letter's page furniture: their sizes, the page margins they need, and
+    the escaped elements that fill them."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.secrecy = layout.secrecy
+        self.slogan = layout.first_page_footer
+        self.digits = layout.digits
+        slogan_lines = 0
+        self.slogan_pt = 0.0
+        if self.slogan:
+            self.slogan_pt, slogan_lines = _slogan_size(self.slogan)
+        self.slogan_cm = slogan_lines * _line_cm(self.slogan_pt)
+        gap = L.BAND_GAP_CM
+        secrecy = _line_cm(L.SECRECY_PT) + gap if self.secrecy else 0.0
+        head = L.EDGE_CM + secrecy
+        self.top_first_cm = max(L.MARGIN_TOP_FIRST_CM, head)
+        self.top_cm = max(L.MARGIN_TOP_CM, head + _line_cm(L.BODY_PT) + 2 * gap)
+        foot = gap + _line_cm(L.BODY_PT) + secrecy + L.EDGE_CM
+        self.bottom_cm = max(L.MARGIN_BOTTOM_CM, foot)
+        self.bottom_first_cm = max(
+            L.MARGIN_BOTTOM_CM, foot + (self.slogan_cm + gap if self.slogan else 0.0)
+        )
+
+    def page_css(self) -> str:
+        """The ``@page`` rules: numbers only, never text of the letter."""
+        box = f"width:{L.TEXT_WIDTH_CM}cm"
+        return (
+            f"@page {{ margin:{self.top_cm:.3f}cm {L.MARGIN_RIGHT_CM}cm {self.bottom_cm:.3f}cm "
+            f"{L.MARGIN_LEFT_CM}cm; @top-center {{ {box}; padding-top:{L.EDGE_CM}cm }} "
+            f"@bottom-center {{ {box} }} }}\n"
+            f"@page :first {{ margin-top:{self.top_first_cm:.3f}cm; "
+            f"margin-bottom:{self.bottom_first_cm:.3f}cm }}"
+        )
+
+    def elements(self, page: int, marker: str | None) -> str:
+        """The running elements of one page: its head and its foot."""
+        secrecy = f'<div class="secrecy">{_text(self.secrecy)}</div>' if self.secrecy else ""
+        number = f"- {printed_digits(str(page), self.digits)} -" if page > 1 else ""
+        head = secrecy + (f'<div class="page-number">{_text(number)}</div>' if number else "")
+        slogan = ""
+        if self.slogan and page == 1:
+            slogan = (
+                f'<div class="slogan" style="font-size:{self.slogan_pt}pt;'
+                f'min-height:{self.slogan_cm:.3f}cm">{_text(self.slogan)}</div>'
+            )
+        if not (head or marker or slogan or secrecy):
+            return ""  # no margin boxes at all: a plain one-page letter is laid out faster
+        marker_html = _text(marker) if marker else ""
+        return (
+            f'<div class="head">{head}</div><div class="foot">'
+            f'<div class="marker">{marker_html}</div>{slogan}{secrecy}</div>'
+        )
 
 
 # An optional number ("๔. ", "๑ "), then the first word: the text up to the first space or
@@ -192,14 +342,59 @@ def layout_html(layout: Layout, body: str) -> str:
 _FIRST_WORD = re.compile(r"\s*((?:[0-9๐-๙]+[.)]?\s*)?[^\s\u200b]+)")
 
 
-def _first_words(page) -> str | None:
-    """``/`` and the first word of a page's text (after an item number), for the marker
-    at the foot of the page before: ``/๔. วิเคราะห์...``."""
-    for box in page._page_box.children[0].descendants():
-        match = _FIRST_WORD.match(getattr(box, "text", "") or "")
+def _clip(text: str, limit: int) -> str:
+    """At most ``limit`` characters of ``text``, never ending inside a grapheme."""
+    end = min(limit, len(text))
+    while end < len(text) and unicodedata.category(text[end]) in ("Mn", "Mc", "Me"):
+        end += 1
+    return text[:end]
+
+
+def _marker(page) -> str | None:
+    """``/`` and the first word of a page's text (after an item number), for the foot of
+    the page before: ``/๔. วิเคราะห์...``; a very long word is cut short."""
+    for text in _weasyprint_thai.page_texts(page):
+        match = _FIRST_WORD.match(text)
         if match:
-            return f"/{_weasyprint_thai.strip_line_break_hints(match.group(1))}..."
+            word = _weasyprint_thai.strip_line_break_hints(match.group(1))
+            return f"/{_clip(word, L.MARKER_CHARS)}..."
     return None
+
+
+# --------------------------------------------------------------------------------------
+# Documents
+# --------------------------------------------------------------------------------------
+
+
+def _document_html(layout: Layout, furniture: _Furniture, body: str) -> str:
+    return f"""<!DOCTYPE html>
+<html lang="th"><head><meta charset="utf-8"><title>{_attribute(layout.title)}</title>
+<style>{furniture.page_css()}</style></head>
+<body class="{_attribute(layout.kind)}">{body}</body></html>"""
+
+
+def _letter_html(layout: Layout, furniture: _Furniture, emblem: Path) -> str:
+    """The letter; its running elements are page one's (all a one-page letter needs)."""
+    blocks = "\n".join(_block_html(b, emblem.as_uri()) for b in layout.blocks)
+    head_emblem = (
+        f'<img class="emblem" src="{_attribute(emblem.as_uri())}" '
+        f'style="height:{layout.emblem_cm}cm" alt="">'
+        if layout.emblem_cm
+        else ""
+    )
+    return _document_html(layout, furniture, furniture.elements(1, None) + head_emblem + blocks)
+
+
+_NEW_PAGE = ' style="break-before:page"'
+
+
+def _furniture_html(layout: Layout, furniture: _Furniture, markers: list[str | None]) -> str:
+    """Blank pages, as many as the letter has, carrying only each page's furniture."""
+    pages = "".join(
+        f'<div class="page"{_NEW_PAGE if page > 1 else ""}>{furniture.elements(page, marker)}</div>'
+        for page, marker in enumerate(markers, start=1)
+    )
+    return _document_html(layout, furniture, pages)
 
 
 @functools.cache
@@ -218,17 +413,21 @@ def thai_fonts() -> tuple[weasyprint.CSS, FontConfiguration]:
 
 def html_to_pdf(html: str, *, css: str = "", base: Path | None = None) -> bytes:
     """Render an HTML page to PDF with Sarabun and Thai line breaking, fetching nothing but
-    files under ``base`` (forms' twins, the registers' tables)."""
-    fonts, font_config = thai_fonts()
-    allowed = [base] if base is not None else []
-    fetcher = _LocalOnlyFetcher(allowed)
-    document = weasyprint.HTML(
-        string=html, base_url=str(base) if base else None, url_fetcher=fetcher
-    )
-    stylesheets = [fonts]
-    if css:
-        stylesheets.append(weasyprint.CSS(string=css, url_fetcher=fetcher, font_config=font_config))
-    return document.write_pdf(stylesheets=stylesheets, font_config=font_config)
+    files under ``base`` (forms' twins, the registers' tables). Any failure inside
+    WeasyPrint is a :class:`~saraban.templates.RenderError`."""
+    with render_errors("the document"):
+        fonts, font_config = thai_fonts()
+        allowed = [base] if base is not None else []
+        fetcher = _LocalOnlyFetcher(allowed)
+        document = weasyprint.HTML(
+            string=html, base_url=str(base) if base else None, url_fetcher=fetcher
+        )
+        stylesheets = [fonts]
+        if css:
+            stylesheets.append(
+                weasyprint.CSS(string=css, url_fetcher=fetcher, font_config=font_config)
+            )
+        return document.write_pdf(stylesheets=stylesheets, font_config=font_config)
 
 
 @functools.cache
@@ -252,6 +451,7 @@ def render_layout_pdf(
     pdf_variant: str | None = None,
 ) -> bytes:
     """Render to PDF bytes. ``attachments``: (name, content, description) embedded files."""
+    furniture = _Furniture(layout)
     stylesheets, font_config = _stylesheets()
     fetcher = _LocalOnlyFetcher([ASSETS, SARABUN_DIR, emblem])
 
@@ -260,27 +460,17 @@ def render_layout_pdf(
             stylesheets=stylesheets, font_config=font_config
         )
 
-    document = render(layout_html(layout, body_html(layout, emblem)))
-    count = len(document.pages)
-    if count > 1:
+    document = render(_letter_html(layout, furniture, emblem))
+    pages = document.pages
+    if len(pages) > 1:
         # Pages 2+ carry "- ๒ -"; every page but the last ends with "/" and the first words
         # of the next page, known only once the text is laid out. Laying the letter out a
-        # second time with them cost as much again; instead, blank pages carrying just these
-        # margin boxes are laid out (a few ms) and their boxes grafted onto the letter's.
-        furniture = render(
-            _furniture_html(
-                [
-                    (
-                        f"- {to_thai_digits(str(n))} -" if n > 1 else None,
-                        _first_words(document.pages[n]) if n < count else None,
-                    )
-                    for n in range(1, count + 1)
-                ]
-            )
-        )
-        for page, extra in zip(document.pages, furniture.pages, strict=True):
-            margin_boxes = [b for b in extra._page_box.children if isinstance(b, boxes.MarginBox)]
-            page._page_box.children = (*page._page_box.children, *margin_boxes)
+        # second time with them cost as much again; instead, blank pages carrying just the
+        # furniture are laid out (a few ms) and their margin boxes replace the letter's.
+        markers = [_marker(page) for page in pages[1:]] + [None]
+        blank = render(_furniture_html(layout, furniture, markers))
+        for page, furniture_page in zip(pages, blank.pages, strict=True):
+            _weasyprint_thai.replace_margin_boxes(page, furniture_page)
     options: dict[str, Any] = {"pdf_variant": pdf_variant} if pdf_variant else {}
     if attachments:
         options["attachments"] = [

@@ -39,11 +39,28 @@ The replaced functions are copies of the 70.0 ones with the changes marked ``# T
 ``install()`` refuses any other WeasyPrint version, so an upgrade cannot silently drop or
 misapply them: re-check the copies against the new release, then change
 ``WEASYPRINT_VERSION``.
+
+The text-layer fix (1) works around WeasyPrint's own ToUnicode map for shaped scripts, where
+a glyph keeps the text of the first cluster it was drawn in: upstream
+https://github.com/Kozea/WeasyPrint/issues/2841 (a shared glyph extracts as another letter,
+multi-glyph clusters map to nothing; reported for Arabic, the same cause as Thai ``ำ`` and
+tone marks), with a proposed fix in https://github.com/Kozea/WeasyPrint/pull/2869. Drop the
+replacement of ``draw_first_line`` when a release fixes it.
+
+**This is the only module that touches WeasyPrint's internals** (anything beyond the
+documented ``HTML``, ``CSS``, ``Document``, ``Attachment``, ``URLFetcher``,
+``FontConfiguration`` and ``FatalURLFetchingError``): besides the patches above, the page
+furniture helpers (``page_texts``, ``replace_margin_boxes``) that let the letter renderer
+lay out each page's number and continuation marker once the text is paginated. Importing it
+checks the WeasyPrint version first (``check_version``), so nothing here runs against a
+release it was not checked against; ``tests/test_weasyprint_thai.py`` fails on any other
+version, and ``tests/test_packaging.py`` fails if another module reaches inside WeasyPrint.
 """
 
 import re
 import threading
 import unicodedata
+from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -54,8 +71,11 @@ import cffi
 
 __all__ = [
     "WEASYPRINT_VERSION",
+    "check_version",
     "font_face_css",
     "install",
+    "page_texts",
+    "replace_margin_boxes",
     "strip_line_break_hints",
     "thai_line_break_hints",
 ]
@@ -86,24 +106,32 @@ _install_lock = threading.Lock()
 _keep_all_suspended: ContextVar[bool] = ContextVar("_keep_all_suspended", default=False)
 
 
+def check_version() -> None:
+    """Raise ``RuntimeError`` unless the installed WeasyPrint is ``WEASYPRINT_VERSION``.
+
+    Every function of this module that reaches inside WeasyPrint was written against that
+    release (the replaced ones are copies of its own) and must be re-checked first.
+    """
+    import weasyprint
+
+    if weasyprint.__version__ != WEASYPRINT_VERSION:
+        raise RuntimeError(
+            f"saraban.templates._weasyprint_thai patches WeasyPrint {WEASYPRINT_VERSION}, but "
+            f"WeasyPrint {weasyprint.__version__} is installed: re-check the copied "
+            "functions against this release before changing WEASYPRINT_VERSION"
+        )
+
+
 def install() -> None:
     """Patch WeasyPrint for Thai; call once before rendering (later calls do nothing).
 
-    Raises ``RuntimeError`` if the installed WeasyPrint is not ``WEASYPRINT_VERSION``:
-    the replaced functions are copies of that release's and must be re-checked first.
+    Raises ``RuntimeError`` if the installed WeasyPrint is not ``WEASYPRINT_VERSION``.
     """
     global _installed
     with _install_lock:
         if _installed:
             return
-        import weasyprint
-
-        if weasyprint.__version__ != WEASYPRINT_VERSION:
-            raise RuntimeError(
-                f"saraban.templates._weasyprint_thai patches WeasyPrint {WEASYPRINT_VERSION}, but "
-                f"WeasyPrint {weasyprint.__version__} is installed: re-check the copied "
-                "functions against this release before changing WEASYPRINT_VERSION"
-            )
+        check_version()
         _weasy.load()
         _register_css()
         _patch_functions()
@@ -1064,3 +1092,38 @@ class _WeasyPrint:
 
 
 _weasy = _WeasyPrint()
+
+
+# --------------------------------------------------------------------------------------
+# Page furniture: the letter renderer's only other reach inside WeasyPrint
+# --------------------------------------------------------------------------------------
+
+
+def page_texts(page) -> Iterator[str]:
+    """The texts of a laid-out page's content, in document order (margin boxes left out).
+
+    ``page`` is a ``weasyprint.Page`` of a rendered document; its boxes are internal.
+    """
+    for box in page._page_box.children[0].descendants():
+        text = getattr(box, "text", None)
+        if text:
+            yield text
+
+
+def replace_margin_boxes(page, furniture_page) -> None:
+    """Give ``page`` the margin boxes (headers, footers) of ``furniture_page``, dropping its own.
+
+    Both are ``weasyprint.Page`` objects laid out with the same page size and margins: the
+    letter renderer lays out its text once, then lays out a document of blank pages that
+    carry only each page's number and continuation marker (known only once the text is
+    paginated), and moves their margin boxes over, instead of laying the letter out again.
+    """
+    from weasyprint.formatting_structure import boxes
+
+    own = [b for b in page._page_box.children if not isinstance(b, boxes.MarginBox)]
+    grafted = [b for b in furniture_page._page_box.children if isinstance(b, boxes.MarginBox)]
+    page._page_box.children = (*own, *grafted)
+
+
+# Every function above reaches inside WeasyPrint: refuse to load against another release.
+check_version()

@@ -1,4 +1,5 @@
-"""Helpers for tests (and benchmarks) that need a .docx made from plain text."""
+"""Helpers for tests (and benchmarks) that need a .docx made from plain text, or the text
+of a .docx in reading order."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import docx
 
-__all__ = ["docx_from_text"]
+__all__ = ["docx_from_text", "docx_lines"]
 
 
 def docx_from_text(text: str, path: Path) -> Path:
@@ -32,3 +33,13 @@ def docx_from_text(text: str, path: Path) -> Path:
     flush()
     document.save(str(path))
     return path
+
+
+def docx_lines(document) -> list[str]:
+    """Each paragraph's text in reading order, table cells included (row by row)."""
+    from docx.oxml.ns import qn
+
+    return [
+        "".join(t.text or "" for t in p.iter(qn("w:t")))
+        for p in document.element.body.iter(qn("w:p"))
+    ]

@@ -4,16 +4,22 @@
 missing Thai glyph, an unknown CSS property, a resource it could not fetch), so a broken
 font setup fails loudly instead of printing boxes. ``pdftotext()`` runs poppler's
 ``pdftotext`` (installed by ``scripts/setup`` with poppler-utils) on PDF bytes.
+``page_boxes()`` gives each page's words (``pdftotext -bbox``) and images with their boxes,
+in points from the top-left corner of the sheet, for layout tests.
 """
 
 from __future__ import annotations
 
+import html
+import io
 import logging
+import re
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
-__all__ = ["no_weasyprint_warnings", "pdftotext"]
+__all__ = ["Box", "PageBoxes", "no_weasyprint_warnings", "page_boxes", "pdftotext"]
 
 
 class _Collect(logging.Handler):
@@ -54,3 +60,58 @@ def pdftotext(pdf: bytes, *flags: str) -> str:
     if result.returncode:
         raise AssertionError(f"pdftotext failed: {result.stderr.decode(errors='replace')}")
     return result.stdout.decode()
+
+
+@dataclass(frozen=True)
+class Box:
+    """A word (``text``) or an image (``text`` is empty), in points from the top-left."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str = ""
+
+    def overlaps(self, other: Box, tolerance: float = 0.0) -> bool:
+        """Whether the two boxes share an area deeper than ``tolerance`` on both axes."""
+        across = min(self.x1, other.x1) - max(self.x0, other.x0)
+        down = min(self.y1, other.y1) - max(self.y0, other.y0)
+        return across > tolerance and down > tolerance
+
+
+@dataclass
+class PageBoxes:
+    width: float
+    height: float
+    words: list[Box] = field(default_factory=list)
+    images: list[Box] = field(default_factory=list)
+
+
+_PAGE_RE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
+_WORD_RE = re.compile(
+    r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">(.*?)</word>',
+    re.S,
+)
+
+
+def page_boxes(pdf: bytes) -> list[PageBoxes]:
+    """Every page's words (as ``pdftotext -bbox`` reads them) and images (where the content
+    stream draws them), in points from the top-left corner of the sheet."""
+    from pypdf import PdfReader
+
+    pages = []
+    for match in _PAGE_RE.finditer(pdftotext(pdf, "-bbox")):
+        page = PageBoxes(float(match[1]), float(match[2]))
+        for word in _WORD_RE.finditer(match[3]):
+            x0, y0, x1, y1 = map(float, word.groups()[:4])
+            page.words.append(Box(x0, y0, x1, y1, html.unescape(word[5])))
+        pages.append(page)
+    for page, reader_page in zip(pages, PdfReader(io.BytesIO(pdf)).pages, strict=True):
+
+        def draw(operator, operands, cm, tm, page=page):
+            if operator == b"Do":  # an image: the unit square scaled by the matrix
+                x, y, w, h = cm[4], cm[5], cm[0], cm[3]
+                page.images.append(Box(x, page.height - y - h, x + w, page.height - y))
+
+        reader_page.extract_text(visitor_operand_before=draw)
+    return pages

@@ -52,6 +52,7 @@ SEED_WARNINGS = {
     "002": [
         ("date", "weekend_date"),  # 13 Feb 2564 was a Saturday (misread date)
         ("references.1", "cited_after_date"),  # cites a letter of 16 Feb 2564
+        ("body.2.items.0", "mixed_digits"),  # โคโรนา 2019 in a letter of Thai digits
     ],
     "003": [
         ("sender", "missing_part"),  # first-page header lost in extraction
@@ -423,6 +424,7 @@ def test_text_dates_in_ce_or_impossible() -> None:
     assert _pairs(lint(doc, today=TODAY)) == [
         ("body.0", "text_ce_year"),
         ("body.1", "text_impossible_date"),
+        ("body.0", "mixed_digits"),  # ๑ มกราคม 2025
     ]
 
 
@@ -443,7 +445,7 @@ def test_cited_letter_newer_than_this_one() -> None:
     [
         ("ถนนมิตรภาพ นค ๔๓๐๐๐", []),
         ("ถนนมิตรภาพ นค ๕๓๐๐๐", ["postcode_province"]),
-        ("ถนนมิตรภาพ นค 53000", ["postcode_province"]),
+        ("ถนนมิตรภาพ นค 53000", ["postcode_province", "mixed_digits"]),
         ("ถนนมิตรภาพ ๕๓๐๐๐", ["postcode_province"]),  # the ref_no's code (นค) decides
         ("ถนนราชดำเนินนอก กทม. ๑๐๒๐๐", []),
         ("ถนนราชดำเนินนอก กทม. ๔๓๐๐๐", ["postcode_province"]),
@@ -535,7 +537,7 @@ def test_polite_words_toward_subordinates_are_not_flagged() -> None:
     [
         "<b>เรื่อง</b> & \"คำพูด\" 'quote' > <",
         "“อัญประกาศ” – ๕๐% ฿๑,๐๐๐ ° ± × ÷ © § ½ € …",
-        "COVID-19 ๒๐๒๔ mixed ไทย English ๑๒๓ 123",
+        "COVID-19 ๒๐๒๔ mixed ไทย English ๑๒๓ A4",  # Latin words keep their digits
         "zero\u200bwidth between Latin letters",
         "แท็บ\tและ\nขึ้นบรรทัดใหม่",
         "ข",
@@ -789,3 +791,45 @@ def test_format_problems_one_line_each_field_first() -> None:
     assert all(len(p.en) < 300 and len(p.th) < 300 for p in problems)
     with pytest.raises(ValueError, match="'fr'"):
         format_problems(problems, lang="fr")
+
+
+@pytest.mark.parametrize(
+    ("fields", "digits", "expected"),
+    [
+        # the example: a reference typed in Arabic digits, Thai elsewhere
+        (
+            {"references": ["หนังสือจังหวัดหนองคาย ที่ นค 0019.3/ว 1 ลงวันที่ 3 ธันวาคม 2567"]},
+            "thai",
+            [("references.0", "mixed_digits")],
+        ),
+        ({"body": ["ประชุมวันที่ ๓ เวลา 10.00 น."]}, "thai", [("body.0", "mixed_digits")]),
+        ({"body": ["รายงาน COVID-19 ทาง www.cdd.go.th/2567 หรือ a2567@cdd.go.th"]}, "thai", []),
+    ],
+)
+def test_typed_text_mixing_arabic_and_thai_digits_is_a_warning(fields, digits, expected):
+    warnings = [
+        p for p in lint(_letter(**fields), today=TODAY, digits=digits) if p.code == "mixed_digits"
+    ]
+    assert _pairs(warnings) == expected
+    for warning in warnings:
+        _assert_bilingual(warning)
+
+
+def test_an_office_printing_arabic_digits_is_told_about_the_thai_ones():
+    doc = _letter(body=["ประชุมวันที่ ๓ เวลา 10.00 น."])
+    warnings = [p for p in lint(doc, today=TODAY, digits="arabic") if p.code == "mixed_digits"]
+    fields = [p.field for p in warnings]
+    assert "body.0" in fields and "ref_no" in fields  # every field with Thai digits
+    assert all("Arabic digits throughout" in p.en for p in warnings)
+
+
+def test_one_kind_of_digits_is_no_warning():
+    doc = _letter(body=["ประชุมวันที่ ๓ เวลา ๑๐.๐๐ น."])
+    assert [p for p in lint(doc, today=TODAY) if p.code == "mixed_digits"] == []
+
+
+def test_a_text_direction_control_is_a_warning():
+    doc = _letter(subject="ราคา \u202e๐๐๐,๑ บาท")
+    (warning,) = [p for p in lint(doc, today=TODAY) if p.code == "bidi_control"]
+    assert warning.field == "subject" and "U+202E" in warning.en and "6" in warning.en
+    _assert_bilingual(warning)

@@ -16,13 +16,16 @@ import weasyprint
 from conftest import DATA, SEEDS
 from docx import Document
 from docx.oxml.ns import qn
-from pdfutil import no_weasyprint_warnings, pdftotext
+from docxutil import docx_lines
+from pdfutil import no_weasyprint_warnings, page_boxes, pdftotext
 from pypdf import PdfReader
 from pythainlp.tokenize import word_tokenize
 from weasyprint.urls import FatalURLFetchingError
 
-from saraban.errors import InvalidLetter
-from saraban.templates import render_docx, render_pdf
+from saraban.digits import printed_digits
+from saraban.errors import InvalidLetter, SarabanError
+from saraban.settings import Settings
+from saraban.templates import RenderError, render_docx, render_pdf
 from saraban.templates._pdf import _LocalOnlyFetcher
 from saraban.thai import thai_date, to_thai_digits
 
@@ -114,7 +117,8 @@ def expected_parts(letter: dict) -> list[str]:
             *letter["owner_unit"],
             *contact,
         ]
-    return [p for p in parts if p]
+    # Every digit prints in the office's kind (Thai by default), typed ones included.
+    return [printed_digits(p, "thai") for p in parts if p]
 
 
 def assert_in_order(text: str, parts: list[str]) -> None:
@@ -126,7 +130,7 @@ def assert_in_order(text: str, parts: list[str]) -> None:
 
 
 def docx_text(data: bytes) -> str:
-    return "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+    return "\n".join(docx_lines(Document(io.BytesIO(data))))
 
 
 def pdf_letter_text(pdf: bytes, furniture: tuple[str | None, ...] = ()) -> str:
@@ -223,6 +227,42 @@ def test_docx_has_no_empty_optional_parts():
     assert "อ้างถึง" not in text and "สำเนาส่ง" not in text and "โทรสาร" not in text
 
 
+def test_docx_enclosure_quantities_sit_in_their_own_column():
+    letter = copy.deepcopy(load(SEED_LETTERS[0]))
+    letter["enclosures"][0]["title"] = "แนวทาง " * 30
+    document = Document(io.BytesIO(render_docx(letter)))
+    (table,) = document.tables
+    for row, enclosure in zip(table.rows, letter["enclosures"], strict=True):
+        quantity = row.cells[-1].text
+        assert quantity == f"จำนวน {enclosure['quantity']}"
+        assert enclosure["title"].strip() in row.cells[-2].text
+    widths = [cell.width.cm for cell in table.rows[0].cells]
+    assert sum(widths) == pytest.approx(16.0, abs=0.05)
+
+
+def test_docx_memo_header_lines_are_dotted_to_the_margin():
+    """As on the printed form: the memo's header lines run on dot leaders to the margin."""
+    from docx.enum.text import WD_TAB_ALIGNMENT, WD_TAB_LEADER
+
+    document = Document(io.BytesIO(render_docx(load(DATA / "letters" / "memo.letter.json"))))
+    dotted = [
+        p
+        for p in document.paragraphs
+        if any(
+            t.leader == WD_TAB_LEADER.DOTS
+            and t.alignment == WD_TAB_ALIGNMENT.RIGHT
+            and round(t.position.cm, 1) == 16.0
+            for t in p.paragraph_format.tab_stops
+        )
+    ]
+    assert [p.text.split()[0] for p in dotted] == ["ส่วนราชการ", "ที่", "เรื่อง"]
+    assert all(p.text.endswith("\t") for p in dotted)
+    memo_head = document.tables[0]
+    assert "บันทึกข้อความ" in memo_head.rows[0].cells[2].text
+    widths = [cell.width.cm for cell in memo_head.rows[0].cells]
+    assert widths[0] + widths[1] == pytest.approx(widths[3])  # the title is centred
+
+
 # --- PDF -------------------------------------------------------------------------------
 
 
@@ -254,7 +294,8 @@ def test_pdf_breaks_lines_only_between_thai_words(path):
     whole = "".join(lines)
     checked = 0
     for block in letter["body"]:
-        for paragraph in [block] if isinstance(block, str) else block["items"]:
+        for typed in [block] if isinstance(block, str) else block["items"]:
+            paragraph = printed_digits(typed, "thai")
             words = [
                 squash(w) for w in word_tokenize(paragraph, engine="newmm", keep_whitespace=False)
             ]
@@ -340,7 +381,7 @@ def hostile_letter(text: str) -> dict:
 def test_docx_keeps_hostile_text_exactly(name):
     text = HOSTILE[name]
     document = Document(io.BytesIO(render_docx(hostile_letter(text))))
-    assert text in [p.text for p in document.paragraphs]
+    assert printed_digits(text, "thai") in docx_lines(document)
 
 
 NO_GLYPHS = {"emoji", "mixed"}  # Sarabun draws no emoji or Chinese: WeasyPrint warns, draws boxes
@@ -357,7 +398,7 @@ def test_pdf_of_hostile_text_is_valid(name, tmp_path):
     assert len(reader.pages) >= 1
     text = squash(pdftotext(pdf, "-raw"))
     if name in ("markup", "mixed", "long_word"):
-        assert squash(HOSTILE[name]) in text
+        assert squash(printed_digits(HOSTILE[name], "thai")) in text
 
 
 @pytest.mark.pdf
@@ -378,6 +419,198 @@ def test_pdf_fetcher_refuses_anything_outside_the_templates(url):
     html = f'<img src="{url}"><link rel="stylesheet" href="{url}">'
     with pytest.raises(FatalURLFetchingError):
         weasyprint.HTML(string=html, base_url=str(ASSETS), url_fetcher=fetcher).write_pdf()
+
+
+# --- one kind of digits per letter (SARABAN_LETTER_DIGITS) -------------------------------
+
+THAI_DIGITS = re.compile("[๐-๙]")
+ARABIC_DIGITS = re.compile("[0-9]")
+
+
+def arabic_typed_letter() -> dict:
+    letter = load(SEED_LETTERS[0])
+    letter["body"] = letter["body"] * 2 + ["ส่งภายใน 15 วัน ทาง www.cdd.go.th/2567 เรื่อง COVID-19"]
+    letter["references"] = ["หนังสือจังหวัดหนองคาย ที่ นค 0019.3/ว 1 ลงวันที่ 3 ธันวาคม 2567"]
+    letter["enclosures"][0]["quantity"] = "2 ชุด"
+    letter["contact"] = {"phone": "0 4241 1182", "fax": None, "email": "nk2567@cdd.go.th"}
+    return letter
+
+
+AS_TYPED = ("www.cdd.go.th/2567", "COVID-19", "nk2567@cdd.go.th")
+
+
+def _without(text: str, kept: tuple[str, ...]) -> str:
+    for part in kept:
+        text = text.replace(part, "")
+    return text
+
+
+@pytest.mark.pdf
+def test_every_printed_digit_is_thai_by_default():
+    letter = arabic_typed_letter()
+    pdf_text = pdftotext(render_pdf(letter), "-raw")
+    docx = docx_text(render_docx(letter))
+    for text in (squash(pdf_text), squash(docx)):
+        assert "นค๐๐๑๙.๓/ว๑ลงวันที่๓ธันวาคม๒๕๖๗" in text
+        assert "ส่งภายใน๑๕วัน" in text and "จำนวน๒ชุด" in text
+        for part in AS_TYPED:  # e-mail addresses, URLs and Latin words keep their digits
+            assert part in text
+        assert not ARABIC_DIGITS.search(_without(text, AS_TYPED))
+    assert "- ๒ -" in pdf_text
+
+
+@pytest.mark.pdf
+def test_an_office_may_print_arabic_digits_throughout():
+    letter = arabic_typed_letter()
+    letter["body"].append("ภายในวันที่ ๓๑ มีนาคม ๒๕๖๘")
+    pdf_text = pdftotext(render_pdf(letter, digits="arabic"), "-raw")
+    data = render_docx(letter, digits="arabic")
+    for text in (squash(pdf_text), squash(docx_text(data))):
+        assert "15ธันวาคม2565" in text  # the generated date
+        assert "ภายในวันที่31มีนาคม2568" in text  # typed Thai digits converted
+        assert not THAI_DIGITS.search(text)
+    assert "- 2 -" in pdf_text.splitlines()
+    section = Document(io.BytesIO(data)).sections[0]
+    assert section._sectPr.find(qn("w:pgNumType")).get(qn("w:fmt")) == "decimal"
+
+
+def test_a_wrong_digits_setting_is_a_clear_error():
+    with pytest.raises(SarabanError, match="SARABAN_LETTER_DIGITS"):
+        Settings.from_mapping({"SARABAN_LETTER_DIGITS": "roman"})
+    with pytest.raises(SarabanError, match="SARABAN_LETTER_DIGITS"):
+        render_docx(load(SEED_LETTERS[0]), digits="roman")
+
+
+# --- text is text: no letter text can end the page's style or fetch a file (issue 11) ------
+
+BREAKOUT = (
+    "</style><style>.secrecy, .head, .foot { display: none }</style>"
+    "<p>อนุมัติให้จ่ายเงิน ๙,๙๙๙,๙๙๙ บาท</p><img src=file:///etc/passwd>"
+)
+
+
+def long_secret_letter() -> dict:
+    letter = load(DATA / "letters" / "secret.letter.json")
+    letter["body"] = letter["body"] * 4
+    return letter
+
+
+@pytest.mark.pdf
+def test_a_footer_cannot_end_the_style_forge_a_line_or_hide_the_secrecy_marks():
+    """A footer that closed the page's <style> printed a forged line, hid the ลับ marks and,
+    with an <img src=file:...>, crashed the renderer with a BaseException."""
+    letter = long_secret_letter()
+    letter["footer"] = BREAKOUT
+    pdf = render_pdf(letter)
+    text = squash(pdftotext(pdf, "-raw"))
+    assert squash(BREAKOUT) in text  # printed whole, as text
+    assert text.count("อนุมัติให้จ่ายเงิน") == 1  # and only there: no line of its own
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    assert pages >= 2
+    for number in range(1, pages + 1):
+        page = pdftotext(pdf, "-raw", "-f", str(number), "-l", str(number))
+        marks = [ln for ln in page.splitlines() if ln.strip() == letter["secrecy"]]
+        assert len(marks) == 2, f"page {number}: the secrecy mark at the top and the bottom"
+
+
+@pytest.mark.pdf
+def test_a_body_word_that_becomes_the_continuation_marker_stays_text():
+    letter = long_secret_letter()
+    paragraphs = [block for block in letter["body"] if isinstance(block, str)]
+    letter["body"] = [f"</style>{BREAKOUT} {paragraph}" for paragraph in paragraphs] * 3
+    pdf = render_pdf(letter)
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    markers = [
+        line.strip()
+        for number in range(1, pages)
+        for line in pdftotext(pdf, "-raw", "-f", str(number), "-l", str(number)).splitlines()
+        if line.strip().startswith("/") and line.strip().endswith("...")
+    ]
+    # the first word of a page, at most 24 characters of it, printed as text
+    assert "/</style></style><style>...." in markers, markers
+    assert squash(pdftotext(pdf, "-raw")).count("อนุมัติให้จ่ายเงิน") == len(letter["body"])
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize(
+    "field",
+    ["sender.name", "enclosures.0.quantity", "subject", "body.0", "signer.name", "footer"],
+)
+def test_long_unbroken_text_wraps_and_is_printed_whole(field):
+    """``sender.name`` and enclosure quantities were clipped at the page edge."""
+    letter = load(SEED_LETTERS[0])
+    limit = {"sender.name": 500, "enclosures.0.quantity": 500, "signer.name": 500}.get(
+        field, 1_000 if field == "subject" else 10_000
+    )
+    word = ("ก" * 9 + "ข") * (limit // 10)
+    if field == "footer":
+        word = word[:400]  # a slogan must fit at the foot of page one (longer ones are refused)
+    target = letter
+    *path, last = field.split(".")
+    for key in path:
+        target = target[int(key)] if key.isdigit() else target[key]
+    target[int(last) if last.isdigit() else last] = word
+    pdf = render_pdf(letter)
+    if field == "footer":
+        assert squash(word) in squash(pdftotext(pdf, "-raw", "-l", "1"))
+    else:
+        assert squash(word) in squash(pdf_letter_text(pdf, (letter["footer"],)))
+    for page in page_boxes(pdf):  # and nothing runs off the printable area
+        for box in page.words:
+            assert box.x0 >= 28 and page.width - box.x1 >= 28, box
+
+
+@pytest.mark.pdf
+def test_a_slogan_too_long_for_the_foot_of_page_one_is_a_clear_error():
+    letter = load(SEED_LETTERS[0])
+    letter["footer"] = "คำขวัญ " * 1000
+    with pytest.raises(InvalidLetter) as error:
+        render_pdf(letter)
+    assert [p.field for p in error.value.problems] == ["footer"]
+    assert error.value.status == 400
+
+
+@pytest.mark.pdf
+def test_a_text_direction_override_cannot_reverse_what_is_printed():
+    """An override (U+202E) typed into the salutation printed the addressee after it, on the
+    same line, reversed; one in an amount printed ๑,๐๐๐ for ๐๐๐,๑. They are not printed."""
+    letter = load(SEED_LETTERS[0])
+    letter["salutation"] = "เรียน\u202e"
+    letter["addressee"] = "นายอำเภอ https://www.cdd.go.th/2567"
+    letter["body"][0] = "ขอเบิกเงิน \u202e๐๐๐,๑ บาท"
+    expected = ["เรียน นายอำเภอ https://www.cdd.go.th/2567", "ขอเบิกเงิน ๐๐๐,๑ บาท"]
+    pdf_text = squash(pdftotext(render_pdf(letter), "-raw"))
+    lines = docx_lines(Document(io.BytesIO(render_docx(letter))))
+    for text in expected:
+        assert squash(text) in pdf_text
+        assert any(text in line for line in lines)
+    assert not any("\u202e" in line for line in lines)
+
+
+@pytest.mark.pdf
+def test_any_failure_inside_weasyprint_is_a_render_error():
+    """WeasyPrint's FatalURLFetchingError derives from BaseException: it passed every
+    ``except Exception`` and left the request unanswered. Now it is a RenderError (500)."""
+    from saraban.templates._pdf import html_to_pdf
+
+    with pytest.raises(RenderError) as error:
+        html_to_pdf('<img src="file:///etc/passwd">')
+    assert error.value.status == 500
+    assert isinstance(error.value.__cause__, FatalURLFetchingError)
+    assert "file:///etc/passwd" in str(error.value)
+
+
+@pytest.mark.pdf
+def test_a_renderer_fault_while_rendering_a_letter_is_a_render_error(monkeypatch):
+    from saraban.templates import _pdf
+
+    def fetch_a_file(layout, furniture, emblem):  # a fault of the renderer's own making
+        return '<img src="file:///etc/passwd">'
+
+    monkeypatch.setattr(_pdf, "_letter_html", fetch_a_file)
+    with pytest.raises(RenderError) as error:
+        render_pdf(load(SEED_LETTERS[0]))
+    assert error.value.as_dict() == {"ok": False, "error": str(error.value), "status": 500}
 
 
 def test_invalid_letter_is_refused_before_rendering():

@@ -190,7 +190,9 @@ def preview_pdf(archive: Archive, draft: Draft) -> bytes:
         doc["date"] = dt.date.today().isoformat()
     renderer = archive.renderer
     shown = json.dumps(
-        [doc, str(getattr(renderer, "emblem", ""))], ensure_ascii=False, sort_keys=True
+        [doc, str(getattr(renderer, "emblem", "")), getattr(renderer, "digits", "")],
+        ensure_ascii=False,
+        sort_keys=True,
     )
     key = hashlib.sha256(shown.encode()).hexdigest()
     with _PREVIEWS_LOCK:
