@@ -44,10 +44,13 @@ misapply them: re-check the copies against the new release, then change
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from io import BytesIO
+from math import inf
+from typing import TypeVar
 from xml.etree import ElementTree
 
 import cffi
@@ -65,25 +68,27 @@ WEASYPRINT_VERSION = "70.0"
 
 _ZERO_WIDTH_SPACE = "\u200b"
 _WORD_JOINER = "\u2060"
+# Marks the break after it (a U+200B, or the space before it) as one a line takes only when
+# it would otherwise be loose: zero width non-joiner, which Thai shaping never needs.
+_LOOSE_BREAK = "\u200c"
 
 # Characters drawn as nothing (Pango gives them PANGO_GLYPH_EMPTY): they are not letters of
 # the text layer, take no justification gap, and are stripped from ActualText and ToUnicode.
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
 _DELETE_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE))
-_INVISIBLE_HINTS_RE = re.compile("[\u200b\u2060]")
-_SPACE_INSIDE_WORD_RE = re.compile(r"(\s+)(?=\S)")
-
-# Thai characters that may not start a line although newmm makes them a token of their own:
-# paiyannoi (ฯ) and mai yamok (ๆ).
-_NO_BREAK_BEFORE = frozenset("ฯๆ")
+_INVISIBLE_HINTS_RE = re.compile("[\u200b\u200c\u2060]")
 
 # Pango's PANGO_GLYPH_EMPTY and PANGO_GLYPH_UNKNOWN_FLAG (read once, as plain ints).
 _PANGO_GLYPH_EMPTY = 0x0FFFFFFF
 _PANGO_GLYPH_UNKNOWN_FLAG = 0x10000000
 
+_T = TypeVar("_T")
+
 _installed = False
 _install_lock = threading.Lock()
 _keep_all_suspended: ContextVar[bool] = ContextVar("_keep_all_suspended", default=False)
+# Whether the line being split may take the breaks of a loose line (between compound parts).
+_loose_breaks: ContextVar[bool] = ContextVar("_loose_breaks", default=False)
 
 
 def install() -> None:
@@ -116,64 +121,69 @@ def install() -> None:
 # --------------------------------------------------------------------------------------
 
 
-def thai_line_break_hints(text: str) -> str:
+def thai_line_break_hints(text: str, *, keep_whole: bool = False) -> str:
     """Return ``text`` with the invisible line-break hints ``word-break: keep-all`` needs.
 
     With ``word-break: keep-all`` (as this module implements it) a line breaks only at a
-    space or a U+200B (zero width space). This function marks the ``newmm`` word
-    boundaries that have no space with a U+200B, where a line may start: between two Thai
-    characters (not before ``ฯ``, ``ๆ`` or after a digit: ``๑,๐๐๐บาท`` stays whole), or
-    where Pango's own rules allow a break (after ``/`` before a Thai word, but not before a
-    digit: ``พ.ศ.๒๕๖๕`` stays whole). It puts a U+2060 (word joiner) after a space that
-    lies inside a ``newmm`` word (``ต่าง ๆ``, royal names), so no line breaks there.
+    space or a U+200B (zero width space). The places come from
+    :func:`saraban.templates._thai_breaks.break_classes` (a dictionary of Thai words, place
+    names, titles and compounds, and the rules that keep a label with its number, a name,
+    an abbreviation or a date whole):
 
-    The hints are drawn as nothing and never reach the PDF text layer. Apply this to every
-    text before HTML escaping; it is idempotent. The first call loads newmm's dictionary
-    (about half a second); later ones take about 0.3 ms a line.
+    - a word boundary without a space where a line may break gets a U+200B, if Pango's own
+      rules allow a break there too when a side is not Thai (``AIC/|ทำ``, not ``พ.ศ.|๒๕๖๕``);
+    - a compound's inner boundary (``กรม|การพัฒนา|ชุมชน``), which a line takes only when it
+      would otherwise be loose, gets U+200C U+200B (zero width non-joiner, zero width space);
+      after a space, a U+200C alone;
+    - a space where no line may break (``พ.ศ. ๒๕๖๘``, ``นายพิชิต แสงมหาชัย``, ``ต่าง ๆ``)
+      is followed by a U+2060 (word joiner).
+
+    ``keep_whole``: no line break at all inside the text (a signer's name), unless it is
+    wider than the line. The hints are drawn as nothing and never reach the PDF text layer.
+    Apply this to every text before HTML escaping; it is idempotent. The first call loads
+    the dictionary (about a second); a new text then costs well under a millisecond, a text
+    seen before (salutations, closings, unit names) nothing.
     """
-    from pythainlp.tokenize import word_tokenize
+    return _line_break_hints(strip_line_break_hints(text), keep_whole)
+
+
+@lru_cache(maxsize=8192)
+def _line_break_hints(text: str, keep_whole: bool) -> str:
     from weasyprint.text.line_break import get_log_attrs
 
-    text = strip_line_break_hints(text)
+    from saraban.templates._thai_breaks import FREE, LOOSE, NEVER, break_classes
+
     if not text.strip():
         return text
-    tokens = word_tokenize(text, engine="newmm", keep_whitespace=True)
-    if "".join(tokens) != text:  # newmm keeps every character; check, as we rely on it
-        raise ValueError(f"newmm did not keep the text intact: {text!r}")
-    log_attrs = get_log_attrs(text, "th")
+    classes = (NEVER,) * (len(text) + 1) if keep_whole else break_classes(text)
+    log_attrs = None
     pieces: list[str] = []
-    position = 0
-    for token in tokens:
-        if not token:
-            continue
-        if position and _hint_break(text, position, log_attrs[position].is_line_break):
-            pieces.append(_ZERO_WIDTH_SPACE)
-        start, position = position, position + len(token)
-        if not token.isspace():
-            token = _SPACE_INSIDE_WORD_RE.sub("\\1" + _WORD_JOINER, token)
-        elif token == " " and text[start - 1 : start].isdigit() and text[position:][:1].isdigit():
-            token += _WORD_JOINER  # a number written in groups: ๐ ๔๒๔๑ ๑๑๘๒ stays on one line
-        pieces.append(token)
+    for position, char in enumerate(text):
+        if position and not char.isspace():
+            before = text[position - 1]
+            kind = classes[position]
+            if _breaking_space(before):
+                if kind == NEVER:
+                    pieces.append(_WORD_JOINER)
+                elif kind == LOOSE:
+                    pieces.append(_LOOSE_BREAK)
+            elif kind in (FREE, LOOSE) and not before.isspace():
+                if not (_is_thai(before) and _is_thai(char)):
+                    if log_attrs is None:
+                        log_attrs = get_log_attrs(text, "th")
+                    if not log_attrs[position].is_line_break:
+                        kind = NEVER  # Pango's rules: no break after "(" or before ")"
+                if kind == FREE:
+                    pieces.append(_ZERO_WIDTH_SPACE)
+                elif kind == LOOSE:
+                    pieces.append(_LOOSE_BREAK + _ZERO_WIDTH_SPACE)
+        pieces.append(char)
     return "".join(pieces)
 
 
 def strip_line_break_hints(text: str) -> str:
-    """Return ``text`` without the U+200B and U+2060 of ``thai_line_break_hints``."""
+    """Return ``text`` without the U+200B, U+200C and U+2060 of ``thai_line_break_hints``."""
     return _INVISIBLE_HINTS_RE.sub("", text)
-
-
-def _hint_break(text: str, position: int, pango_breaks: bool) -> bool:
-    """Whether a line may break at the ``newmm`` boundary before ``text[position]``."""
-    before, after = text[position - 1], text[position]
-    if _breaking_space(before) or _breaking_space(after) or after.isspace():
-        return False  # spaces are break opportunities of their own
-    if after in _NO_BREAK_BEFORE or not _is_grapheme_start(after) or before.isdigit():
-        return False
-    if after.isdigit() and unicodedata.category(before).startswith("P"):
-        return False  # พ.ศ.๒๕๖๕, ๑/๒๕๖๕
-    if _is_thai(before) and text[position + 1 : position + 2] == ".":
-        return False  # newmm reads โทร. as โท + ร. (an abbreviation): one word still
-    return (_is_thai(before) and _is_thai(after)) or pango_breaks
 
 
 def font_face_css() -> str:
@@ -303,19 +313,20 @@ def _breaking_space(char: str) -> bool:
     return char.isspace() and char not in "\u00a0\u2007\u202f"
 
 
-def _no_break_ranges(text: str) -> list[tuple[int, int]]:
+def _no_break_ranges(text: str, loose: bool) -> list[tuple[int, int]]:
     """UTF-8 byte ranges inside which ``word-break: keep-all`` forbids line breaks.
 
     A line may break only after a U+200B, or after a breaking space not followed by a word
-    joiner (U+2060). Each range is the text between two such places without the U+200B or
-    the spaces that end it: Pango merges adjoining ranges, which would lose the break.
+    joiner (U+2060); with ``loose`` false, not where a U+200C marks the break as a loose
+    line's (before the U+200B, after the space). Each range is the text between two such
+    places without the U+200B or the spaces that end it: Pango merges adjoining ranges,
+    which would lose the break.
     """
     ranges = []
     start = position = 0
     length = len(text)
     for index, char in enumerate(text):
-        following = text[index + 1] if index + 1 < length else ""
-        if char == _ZERO_WIDTH_SPACE or (_breaking_space(char) and following != _WORD_JOINER):
+        if _is_break_after(text, index, length, loose):
             if position > start:
                 ranges.append((start, position))
             start = position + len(char.encode())
@@ -325,27 +336,40 @@ def _no_break_ranges(text: str) -> list[tuple[int, int]]:
     return [(start, end) for start, end in ranges if end - start > 1]
 
 
-def _keep_all_can_break(text: str) -> bool:
-    """Whether ``word-break: keep-all`` leaves a line break opportunity inside ``text``."""
-    for index in range(1, len(text)):
-        before, after = text[index - 1], text[index]
-        if before == _ZERO_WIDTH_SPACE:
-            return True
-        if _breaking_space(before) and after != _WORD_JOINER and not _breaking_space(after):
-            return True
+def _is_break_after(text: str, index: int, length: int, loose: bool) -> bool:
+    """Whether ``word-break: keep-all`` lets a line break after ``text[index]``."""
+    char = text[index]
+    if char == _ZERO_WIDTH_SPACE:
+        return loose or not index or text[index - 1] != _LOOSE_BREAK
+    if _breaking_space(char):
+        following = text[index + 1] if index + 1 < length else ""
+        return following != _WORD_JOINER and (loose or following != _LOOSE_BREAK)
     return False
 
 
+def _keep_all_can_break(text: str) -> bool:
+    """Whether ``word-break: keep-all`` leaves a line break opportunity inside ``text``."""
+    length = len(text)
+    return any(
+        _is_break_after(text, index, length, True) and not _breaking_space(text[index + 1])
+        for index in range(length - 1)
+    )
+
+
+def _has_loose_breaks(text: str) -> bool:
+    return _LOOSE_BREAK in text
+
+
 @lru_cache(maxsize=4096)
-def _cached_no_break_ranges(text: str) -> tuple[tuple[int, int], ...]:
-    return tuple(_no_break_ranges(text))
+def _cached_no_break_ranges(text: str, loose: bool) -> tuple[tuple[int, int], ...]:
+    return tuple(_no_break_ranges(text, loose))
 
 
 def _forbid_breaks_inside_words(layout) -> None:
     """Add Pango ``allow-breaks: false`` attributes over the keep-all ranges of ``layout``."""
     from weasyprint.text.ffi import ffi, pango
 
-    ranges = _cached_no_break_ranges(layout.text)
+    ranges = _cached_no_break_ranges(layout.text, _loose_breaks.get())
     attr_list = pango.pango_layout_get_attributes(layout.layout)
     if attr_list == ffi.NULL:
         if not ranges:
@@ -359,6 +383,63 @@ def _forbid_breaks_inside_words(layout) -> None:
         attr.start_index, attr.end_index = start, end
         pango.pango_attr_list_change(attr_list, attr)
     pango.pango_layout_set_attributes(layout.layout, attr_list)
+
+
+# --------------------------------------------------------------------------------------
+# Line breaking: keep-all and its priorities
+# --------------------------------------------------------------------------------------
+
+# A line that would leave more than this many ems unfilled is loose: it may then end between
+# the parts of a compound (กรม|การพัฒนาชุมชน) rather than before the whole compound.
+_LOOSE_LINE_EM = 3.0
+
+
+def _with(variable: ContextVar[bool], value: bool, function: Callable[[], _T]) -> _T:
+    token = variable.set(value)
+    try:
+        return function()
+    finally:
+        variable.reset(token)
+
+
+def _split_line(split_first_line, arguments: tuple):
+    """WeasyPrint's ``split_first_line`` for ``word-break: keep-all`` text, in up to three
+    tries (``arguments``: its arguments, in order):
+
+    1. breaking between words only, not between the parts of a compound;
+    2. if that leaves the line loose (more than ``_LOOSE_LINE_EM`` unfilled: the text is
+       split, or its first word does not fit where the line already holds more than that),
+       or a line starting with it overflows, breaking between compound parts too, kept if
+       it fills the line better;
+    3. if a line starting with the text still overflows, without keep-all, so Pango (or
+       ``overflow-wrap``) breaks the word that is wider than the line.
+
+    Minimum content widths (``minimum``) count compound parts as breaks.
+    """
+    text, style, _, max_width, _, is_line_start, minimum = arguments
+
+    def split():
+        return split_first_line(*arguments)
+
+    if style["word_break"] != "keep-all" or _keep_all_suspended.get():
+        return split()
+    if minimum:
+        return _with(_loose_breaks, True, split)
+    result = split()
+    if max_width is None or max_width == inf:
+        return result
+    if not _loose_breaks.get() and _has_loose_breaks(text):
+        width, fits = result[3], result[3] <= max_width
+        loose_limit = _LOOSE_LINE_EM * style["font_size"]
+        if (fits and result[2] is not None and max_width - width > loose_limit) or (
+            not fits and (is_line_start or max_width > loose_limit)
+        ):
+            loose = _with(_loose_breaks, True, split)
+            if loose[3] <= max_width and (not fits or loose[3] > width):
+                result = loose
+    if is_line_start and result[3] > max_width:
+        result = _with(_keep_all_suspended, True, split)
+    return result
 
 
 # --------------------------------------------------------------------------------------
@@ -408,37 +489,11 @@ def _patch_functions() -> None:
         is_line_start=True,
         minimum=False,
     ):
-        """``split_first_line``; a keep-all word wider than the line breaks anyway (THAI).
-
-        When the first unbreakable word of a line is wider than the line, lay the line out
-        again without the keep-all attributes, so Pango (or ``overflow-wrap``) breaks it.
-        """
-        result = original_split_first_line(
-            text, style, context, max_width, justification_spacing, is_line_start, minimum
+        """``split_first_line`` with keep-all's break priorities (THAI): ``_split_line``."""
+        return _split_line(
+            original_split_first_line,
+            (text, style, context, max_width, justification_spacing, is_line_start, minimum),
         )
-        width = result[3]
-        if (
-            style["word_break"] == "keep-all"
-            and is_line_start
-            and not minimum
-            and max_width is not None
-            and width > max_width
-            and not _keep_all_suspended.get()
-        ):
-            token = _keep_all_suspended.set(True)
-            try:
-                result = original_split_first_line(
-                    text,
-                    style,
-                    context,
-                    max_width,
-                    justification_spacing,
-                    is_line_start,
-                    minimum,
-                )
-            finally:
-                _keep_all_suspended.reset(token)
-        return result
 
     def can_break_inside(box):
         """``can_break_inside``, knowing where keep-all text can break (THAI).

@@ -15,9 +15,10 @@ from xml.etree import ElementTree
 import pytest
 import weasyprint
 from pdfutil import no_weasyprint_warnings, pdftotext
-from pythainlp.tokenize import word_tokenize
 
+from saraban.templates import _thai_breaks as breaks
 from saraban.templates import _weasyprint_thai as thai
+from saraban.templates._thai_breaks import NEVER
 
 SEEDS = sorted((Path(__file__).parent / "data" / "seeds").glob("*.txt"))
 SAMPLE = "ผู้นำจิตอาสา กรมการพัฒนาชุมชน น้ำ ซ้ำ ปั้น"
@@ -76,19 +77,6 @@ def read_lines(pdf: bytes, texts: list[str]) -> list[int]:
         ends.append(position)
     assert position == len(source), f"text missing from the PDF: {source[position:][:80]!r}"
     return ends
-
-
-def word_spans(texts: list[str]) -> list[tuple[int, int]]:
-    """(start, end) of each newmm word in ``squash(" ".join(texts))``."""
-    source = squash(" ".join(texts))
-    spans = []
-    position = 0
-    for text in texts:
-        for word in word_tokenize(squash(text), engine="newmm", keep_whitespace=False):
-            start = source.index(word, position)
-            spans.append((start, start + len(word)))
-            position = start + len(word)
-    return spans
 
 
 def line_boxes(pdf: bytes) -> list[tuple[float, float]]:
@@ -164,18 +152,26 @@ def test_tagged_pdf_extracts_exactly() -> None:
 @pytest.mark.parametrize("width", ["16cm", "8cm"])
 def test_seed_text_layer_and_line_breaks(path: Path, width: str) -> None:
     """Every seed line, as a justified paragraph, extracts exactly (no space added inside
-    a Thai word), and no line ends inside a newmm word narrower than the column."""
+    a Thai word), and no line ends where the breaker forbids it (inside a word, a name, an
+    abbreviation, between a label and its number) unless what it would split is wider than
+    the column. (Whether the breaker forbids the right places is tested on a typesetter's
+    corpus in tests/test_thai_breaks.py.)"""
     texts = seed_lines(path)
     pdf = render(paragraphs(texts), width=width)
     ends = read_lines(pdf, texts)
     source = squash(" ".join(texts))
-    broken = {
-        source[start:end]
-        for start, end in word_spans(texts)
-        for position in ends
-        if start < position < end
-    }
-    too_long = {word for word in broken if natural_width(word) > WIDTH_PT[width]}
+    classes = list(breaks.break_classes(squash(texts[0])))
+    for text in texts[1:]:  # a line may break after the space that joins two paragraphs
+        classes += [breaks.FREE, *breaks.break_classes(squash(text))[1:]]
+    assert len(classes) == len(source) + 1
+    broken = set()
+    for position in ends[:-1]:
+        position += source[position] == " "  # the line ended at a space: the break is after it
+        if classes[position] == NEVER:
+            start = max(p for p in range(position) if classes[p] != NEVER or p == 0)
+            end = min(p for p in range(position, len(source) + 1) if classes[p] != NEVER)
+            broken.add(source[start:end].strip())
+    too_long = {unit for unit in broken if natural_width(unit) > WIDTH_PT[width]}
     assert broken == too_long, f"lines end inside the words {sorted(broken - too_long)}"
 
 
@@ -277,7 +273,7 @@ def test_non_thai_paragraph_keeps_inter_word_justification() -> None:
 
 # ---- line-break hints ----------------------------------------------------------------------
 
-ZWSP, WJ = "\u200b", "\u2060"
+ZWSP, WJ, LOOSE = "\u200b", "\u2060", "\u200c"
 
 
 @pytest.mark.parametrize(
@@ -285,23 +281,33 @@ ZWSP, WJ = "\u200b", "\u2060"
     [
         ("", ""),
         ("   ", "   "),
-        ("ศูนย์ผู้นำจิตอาสา", f"ศูนย์{ZWSP}ผู้นำ{ZWSP}จิต{ZWSP}อาสา"),
+        # a compound: its parts break only on a loose line; จิตอาสา never
+        ("ศูนย์ผู้นำจิตอาสา", f"ศูนย์{LOOSE}{ZWSP}ผู้นำจิตอาสา"),
+        ("ส่งเอกสาร", f"ส่ง{ZWSP}เอกสาร"),
         ("ศูนย์ฯเพิ่มขึ้น", f"ศูนย์ฯ{ZWSP}เพิ่มขึ้น"),  # never a line starting with ฯ
         ("ต่าง ๆ", f"ต่าง {WJ}ๆ"),  # nor with ๆ: the space is inside the word
         ("๑,๐๐๐บาท", "๑,๐๐๐บาท"),  # a number keeps its unit
         ("พ.ศ.๒๕๖๕", "พ.ศ.๒๕๖๕"),
         ("Google Sheet", "Google Sheet"),
-        ("โทร ๐ ๔๒๔๑ ๑๑๘๒", f"โทร ๐ {WJ}๔๒๔๑ {WJ}๑๑๘๒"),  # a phone number stays on one line
-        ("ข้อ ๓ ถึง", "ข้อ ๓ ถึง"),
-        ("โทร. ๐", "โทร. ๐"),  # newmm cuts โท|ร.; the abbreviation is one word
+        ("โทร ๐ ๔๒๔๑ ๑๑๘๒", f"โทร {WJ}๐ {WJ}๔๒๔๑ {WJ}๑๑๘๒"),  # a phone number stays on one line
+        ("ข้อ ๓ ถึง", f"ข้อ {WJ}๓ ถึง"),  # a label keeps its number
+        ("โทร. ๐", f"โทร. {WJ}๐"),  # newmm cuts โท|ร.; the abbreviation is one word
+        ("๒๑ ธันวาคม ๒๕๖๖", f"๒๑ {WJ}ธันวาคม {LOOSE}๒๕๖๖"),  # the year goes only if loose
+        ("นายพิชิต แสงมหาชัย", f"นายพิชิต {WJ}แสงมหาชัย"),
         ("AIC/ทำแผน", f"AIC/{ZWSP}ทำ{ZWSP}แผน"),  # Pango's break after "/" is kept
-        (f"ศูนย์{ZWSP}ผู้นำ{WJ}", f"ศูนย์{ZWSP}ผู้นำ"),  # idempotent: old hints go first
+        (f"ส่ง{ZWSP}เอกสาร{WJ}{LOOSE}", f"ส่ง{ZWSP}เอกสาร"),  # idempotent: old hints go first
     ],
 )
 def test_line_break_hints(text: str, hinted: str) -> None:
     assert thai.thai_line_break_hints(text) == hinted
     assert thai.thai_line_break_hints(hinted) == hinted
     assert thai.strip_line_break_hints(hinted) == thai.strip_line_break_hints(text)
+
+
+def test_hints_keep_a_text_whole() -> None:
+    """The layout's hook for a signer's name: no break at all, spaces included."""
+    text = "ผู้ช่วยศาสตราจารย์สมชาย ใจดี ทองคำ"
+    assert thai.thai_line_break_hints(text, keep_whole=True) == text.replace(" ", " " + WJ)
 
 
 def test_hints_keep_spaces_inside_a_royal_name() -> None:
