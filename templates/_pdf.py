@@ -187,9 +187,10 @@ def layout_html(layout: Layout, body: str) -> str:
 {body}</html>"""
 
 
-# An optional number ("๔. ", "๑ "), then the first word: the text up to the first space or
-# zero width space, which thai_line_break_hints put at every word boundary.
-_FIRST_WORD = re.compile(r"\s*((?:[0-9๐-๙]+[.)]?\s*)?[^\s\u200b]+)")
+# An optional number ("๔. ", "๑ "), then the first word: the text up to the first space,
+# zero width space or zero width non-joiner, which thai_line_break_hints put at every word
+# boundary (the latter between the parts of a compound).
+_FIRST_WORD = re.compile(r"\s*((?:[0-9๐-๙]+[.)]?\s*)?[^\s\u200b\u200c]+)")
 
 
 def _first_words(page) -> str | None:

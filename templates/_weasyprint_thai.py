@@ -16,21 +16,27 @@ its functions (``install()``):
    ``pdftotext``, Acrobat and copy-and-paste honour. The invisible line-break hints of (2)
    never reach the text layer, nor do the gaps of (3) read as spaces.
 
-2. **Line breaks between Thai words only.** Pango breaks Thai with libthai's dictionary,
-   which splits words and names it does not know (``ประจำปี|งบประมาณ``, ``สิน|ท|รม``).
-   Call ``thai_line_break_hints(text)`` on every text before it goes into HTML: it puts
-   U+200B (zero width space) at each ``newmm`` word boundary where a line may break, and
-   U+2060 (word joiner) after a space that lies inside a ``newmm`` word (``ต่าง ๆ``).
-   Then give the text the CSS ``word-break: keep-all``, which this module teaches
-   WeasyPrint: a line may then break only at a space or a U+200B (libthai's guesses are
-   ignored). A word wider than the whole line still breaks where Pango can (anywhere with
+2. **Line breaks where a Thai typesetter allows them.** Pango breaks Thai with libthai's
+   dictionary, which splits words and names it does not know (``ประจำปี|งบประมาณ``,
+   ``สิน|ท|รม``). Call ``thai_line_break_hints(text)`` on every text before it goes into
+   HTML: it marks where a line may break (U+200B, zero width space), where only a loose
+   line may break (between the parts of a compound: U+200C before the break) and which
+   spaces must not break (U+2060, word joiner, after them), as
+   :mod:`saraban.templates._thai_breaks` decides. Then give the text the CSS
+   ``word-break: keep-all``, which this module teaches WeasyPrint: a line may then break
+   only at a space or a U+200B (libthai's guesses are ignored), and between compound parts
+   only if it is justified and would otherwise leave more than 3 em unfilled. A word wider
+   than the whole line still breaks where Pango can (anywhere with
    ``overflow-wrap: anywhere``), so nothing overflows.
 
 3. **Distributed justification** (Word's ``thaiDistribute``). WeasyPrint justifies by
    widening spaces only, and Thai lines have few spaces. With ``text-align: justify``, this
-   module spreads the extra width evenly over every gap between graphemes (spaces included)
-   when ``text-justify`` is ``inter-character`` (or its old name ``distribute``), or is
-   ``auto`` (the initial value) and the paragraph's ``lang`` is Thai (``th``, ``th-TH``).
+   module spreads the extra width over the spaces first (each up to 0.5 em wider), then
+   over the gaps between Thai graphemes (each up to 0.08 em), then over the spaces again;
+   only a line without spaces spreads its graphemes further. Latin words, Arabic numbers
+   and URLs are never letter-spaced. This applies when ``text-justify`` is
+   ``inter-character`` (or its old name ``distribute``), or is ``auto`` (the initial
+   value) and the paragraph's ``lang`` is Thai (``th``, ``th-TH``).
    ``text-justify: inter-word`` keeps WeasyPrint's space-only justification and
    ``text-justify: none`` turns justification off. The last line of a paragraph stays
    left-aligned, as CSS says.
@@ -68,8 +74,10 @@ WEASYPRINT_VERSION = "70.0"
 
 _ZERO_WIDTH_SPACE = "\u200b"
 _WORD_JOINER = "\u2060"
-# Marks the break after it (a U+200B, or the space before it) as one a line takes only when
-# it would otherwise be loose: zero width non-joiner, which Thai shaping never needs.
+# Marks a break a line takes only when it would otherwise be loose (after the space before
+# it, or where it stands): zero width non-joiner, which Thai shaping never needs. Pango cannot
+# be told to ignore a U+200B, so the mark is turned into one only when such a line is laid
+# out (``_loose_breaks``).
 _LOOSE_BREAK = "\u200c"
 
 # Characters drawn as nothing (Pango gives them PANGO_GLYPH_EMPTY): they are not letters of
@@ -133,8 +141,8 @@ def thai_line_break_hints(text: str, *, keep_whole: bool = False) -> str:
     - a word boundary without a space where a line may break gets a U+200B, if Pango's own
       rules allow a break there too when a side is not Thai (``AIC/|ทำ``, not ``พ.ศ.|๒๕๖๕``);
     - a compound's inner boundary (``กรม|การพัฒนา|ชุมชน``), which a line takes only when it
-      would otherwise be loose, gets U+200C U+200B (zero width non-joiner, zero width space);
-      after a space, a U+200C alone;
+      would otherwise be loose, gets a U+200C (zero width non-joiner), after the space if
+      there is one;
     - a space where no line may break (``พ.ศ. ๒๕๖๘``, ``นายพิชิต แสงมหาชัย``, ``ต่าง ๆ``)
       is followed by a U+2060 (word joiner).
 
@@ -176,7 +184,7 @@ def _line_break_hints(text: str, keep_whole: bool) -> str:
                 if kind == FREE:
                     pieces.append(_ZERO_WIDTH_SPACE)
                 elif kind == LOOSE:
-                    pieces.append(_LOOSE_BREAK + _ZERO_WIDTH_SPACE)
+                    pieces.append(_LOOSE_BREAK)
         pieces.append(char)
     return "".join(pieces)
 
@@ -317,10 +325,9 @@ def _no_break_ranges(text: str, loose: bool) -> list[tuple[int, int]]:
     """UTF-8 byte ranges inside which ``word-break: keep-all`` forbids line breaks.
 
     A line may break only after a U+200B, or after a breaking space not followed by a word
-    joiner (U+2060); with ``loose`` false, not where a U+200C marks the break as a loose
-    line's (before the U+200B, after the space). Each range is the text between two such
-    places without the U+200B or the spaces that end it: Pango merges adjoining ranges,
-    which would lose the break.
+    joiner (U+2060); with ``loose``, also after a U+200C, where a space followed by one may
+    break too. Each range is the text between two such places without the U+200B, U+200C
+    or the spaces that end it: Pango merges adjoining ranges, which would lose the break.
     """
     ranges = []
     start = position = 0
@@ -340,7 +347,9 @@ def _is_break_after(text: str, index: int, length: int, loose: bool) -> bool:
     """Whether ``word-break: keep-all`` lets a line break after ``text[index]``."""
     char = text[index]
     if char == _ZERO_WIDTH_SPACE:
-        return loose or not index or text[index - 1] != _LOOSE_BREAK
+        return True
+    if char == _LOOSE_BREAK:
+        return loose
     if _breaking_space(char):
         following = text[index + 1] if index + 1 < length else ""
         return following != _WORD_JOINER and (loose or following != _LOOSE_BREAK)
@@ -407,10 +416,10 @@ def _split_line(split_first_line, arguments: tuple):
     tries (``arguments``: its arguments, in order):
 
     1. breaking between words only, not between the parts of a compound;
-    2. if that leaves the line loose (more than ``_LOOSE_LINE_EM`` unfilled: the text is
-       split, or its first word does not fit where the line already holds more than that),
-       or a line starting with it overflows, breaking between compound parts too, kept if
-       it fills the line better;
+    2. if that leaves a justified line loose (more than ``_LOOSE_LINE_EM`` unfilled: the
+       text is split, or its first word does not fit where the line has more room than
+       that), or a line starting with the text overflows, breaking between compound parts
+       too, kept if it fills the line better;
     3. if a line starting with the text still overflows, without keep-all, so Pango (or
        ``overflow-wrap``) breaks the word that is wider than the line.
 
@@ -431,8 +440,10 @@ def _split_line(split_first_line, arguments: tuple):
     if not _loose_breaks.get() and _has_loose_breaks(text):
         width, fits = result[3], result[3] <= max_width
         loose_limit = _LOOSE_LINE_EM * style["font_size"]
-        if (fits and result[2] is not None and max_width - width > loose_limit) or (
-            not fits and (is_line_start or max_width > loose_limit)
+        # A ragged (not justified) line is never loose: it just ends early.
+        justified = style["text_align_all"] == "justify" and style["text_justify"] != "none"
+        if (justified and fits and result[2] is not None and max_width - width > loose_limit) or (
+            not fits and (is_line_start or (justified and max_width > loose_limit))
         ):
             loose = _with(_loose_breaks, True, split)
             if loose[3] <= max_width and (not fits or loose[3] > width):
@@ -475,9 +486,18 @@ def _patch_functions() -> None:
     original_can_break_inside = inline.can_break_inside
 
     def set_text(self, text, justify=False):
-        """``Layout.set_text``, then the ``word-break: keep-all`` attributes (THAI)."""
-        original_set_text(self, text, justify)
-        if self.style["word_break"] == "keep-all" and not _keep_all_suspended.get():
+        """``Layout.set_text``, then the ``word-break: keep-all`` attributes (THAI).
+
+        When loose-line breaks are allowed, Pango gets a U+200B (same length) for each
+        U+200C, so that it may break there; ``self.text`` keeps the text as given.
+        """
+        keep_all = self.style["word_break"] == "keep-all" and not _keep_all_suspended.get()
+        if keep_all and _loose_breaks.get() and _LOOSE_BREAK in text:
+            original_set_text(self, text.replace(_LOOSE_BREAK, _ZERO_WIDTH_SPACE), justify)
+            self.text = text[: len(self.text)]
+        else:
+            original_set_text(self, text, justify)
+        if keep_all:
             _forbid_breaks_inside_words(self)
 
     def split_first_line(
@@ -515,9 +535,9 @@ def _patch_functions() -> None:
         if line.style["text_justify"] == "none":
             return
         if _distributes(line.style) and line.style["direction"] == "ltr":
-            gaps = _count_line_gaps(line)
-            if gaps:
-                _add_gap_spacing(line, extra_width / gaps, 0, _LineState())
+            spacing = _distribute(line, extra_width)
+            if spacing is not None:
+                _add_gap_spacing(line, spacing, 0, _LineState())
                 return
         original_justify_line(context, line, extra_width)
 
@@ -535,53 +555,116 @@ def _patch_functions() -> None:
 # --------------------------------------------------------------------------------------
 
 
+# Distributed justification spreads a line's extra width over its spaces first, each up to
+# this many ems wider, then over the gaps between Thai graphemes, each up to this many ems;
+# what is left goes to the spaces again (to the graphemes only on a line without spaces).
+# Gaps between two non-Thai graphemes (inside Latin words, Arabic numbers, URLs) take none.
+_SPACE_STRETCH_EM = 0.5
+_CLUSTER_STRETCH_EM = 0.08
+
+# What the gap before a grapheme takes (``_gap_kind``).
+_NO_GAP, _SPACE_GAP, _CLUSTER_GAP = 0, 1, 2
+
+
+def _gap_kind(previous: str, char: str, following: str) -> int:
+    """What the gap before grapheme ``char`` takes: ``previous`` is the grapheme before it
+    ("" at the line start), ``following`` the character after it."""
+    if not previous:
+        return _NO_GAP
+    if char.isspace():
+        return _NO_GAP if following == _WORD_JOINER else _SPACE_GAP  # พ.ศ. ๒๕๖๘ stays tight
+    if previous.isspace() or not (_is_thai(previous) or _is_thai(char)):
+        return _NO_GAP  # after a space (the space took it), or inside "Social", "2019"
+    return _CLUSTER_GAP
+
+
+@dataclass(slots=True)
+class _Spacing:
+    """The extra width, in points, of each space and of each gap between Thai graphemes."""
+
+    space: float
+    cluster: float
+
+
 class _LineState:
-    """Whether anything has been placed on the line yet (its first grapheme gets no gap)."""
+    """The last grapheme placed on the line so far ("" at its start: no gap before it)."""
 
     def __init__(self) -> None:
-        self.started = False
+        self.previous = ""
 
 
-def _text_box_gaps(box, state: _LineState) -> tuple[int, bool]:
-    """Return the number of gaps a text box takes and whether its first grapheme has none."""
-    starts = _count_grapheme_starts(box.text)
-    skip_first = starts > 0 and not state.started
-    if starts:
-        state.started = True
-    return starts - skip_first, skip_first
+def _text_box_gaps(box, state: _LineState) -> tuple[int, int]:
+    """Return the number of space and grapheme gaps of a text box, moving ``state`` on."""
+    spaces = clusters = 0
+    previous = state.previous
+    text = box.text
+    for index, char in enumerate(text):
+        if _is_grapheme_start(char):
+            kind = _gap_kind(previous, char, text[index + 1 : index + 2])
+            spaces += kind == _SPACE_GAP
+            clusters += kind == _CLUSTER_GAP
+            previous = char
+    state.previous = previous
+    return spaces, clusters
 
 
-def _count_line_gaps(line) -> int:
+def _count_line_gaps(line) -> tuple[int, int]:
+    """The number of space and grapheme gaps of a line."""
     from weasyprint.formatting_structure import boxes
 
     state = _LineState()
 
-    def count(box) -> int:
+    def count(box) -> tuple[int, int]:
         if isinstance(box, boxes.TextBox):
-            return _text_box_gaps(box, state)[0]
+            return _text_box_gaps(box, state)
         if isinstance(box, (boxes.LineBox, boxes.InlineBox)):
-            return sum(count(child) for child in box.children if child.is_in_normal_flow())
-        state.started = True  # an atomic inline box (image, inline-block)
-        return 0
+            spaces = clusters = 0
+            for child in box.children:
+                if child.is_in_normal_flow():
+                    child_spaces, child_clusters = count(child)
+                    spaces += child_spaces
+                    clusters += child_clusters
+            return spaces, clusters
+        state.previous = "\ufffc"  # an atomic inline box (image, inline-block)
+        return 0, 0
 
     return count(line)
 
 
-def _add_gap_spacing(box, spacing: float, x_advance: float, state: _LineState) -> float:
-    """Like WeasyPrint's ``add_word_spacing``, with ``spacing`` before each grapheme.
+def _distribute(line, extra_width: float) -> _Spacing | None:
+    """How a justified line spreads ``extra_width``: spaces first, then (bounded) Thai
+    graphemes, then spaces again; ``None`` if the line has no gap at all."""
+    spaces, clusters = _count_line_gaps(line)
+    if not (spaces or clusters):
+        return None
+    font_size = line.style["font_size"]
+    space = min(extra_width / spaces, _SPACE_STRETCH_EM * font_size) if spaces else 0
+    left = extra_width - space * spaces
+    cluster = min(left / clusters, _CLUSTER_STRETCH_EM * font_size) if clusters else 0
+    left -= cluster * clusters
+    if spaces:
+        space += left / spaces
+    else:
+        cluster += left / clusters
+    return _Spacing(space, cluster)
+
+
+def _add_gap_spacing(box, spacing: _Spacing, x_advance: float, state: _LineState) -> float:
+    """Like WeasyPrint's ``add_word_spacing``, with ``spacing`` in the gaps of the line.
 
     The text boxes keep their Pango layout: the gaps are added when drawing
-    (``_draw_first_line`` reads ``_thai_gap`` and ``_thai_gap_skip_first``).
+    (``_draw_first_line`` reads ``_thai_spacing`` and ``_thai_previous``).
     """
     from weasyprint.formatting_structure import boxes
 
     if isinstance(box, boxes.TextBox):
-        gaps, skip_first = _text_box_gaps(box, state)
+        box._thai_previous = state.previous
+        box._thai_spacing = spacing
+        spaces, clusters = _text_box_gaps(box, state)
+        extra = spacing.space * spaces + spacing.cluster * clusters
         box.position_x += x_advance
-        box._thai_gap = spacing
-        box._thai_gap_skip_first = skip_first
-        box.width += spacing * gaps
-        x_advance += spacing * gaps
+        box.width += extra
+        x_advance += extra
     elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
         box.position_x += x_advance
         previous_x_advance = x_advance
@@ -591,8 +674,33 @@ def _add_gap_spacing(box, spacing: float, x_advance: float, state: _LineState) -
         box.width += x_advance - previous_x_advance
     else:
         box.translate(x_advance, 0)
-        state.started = True
+        state.previous = "\ufffc"
     return x_advance
+
+
+def _justification_gaps(textbox, clusters: list["_Cluster"]) -> dict[int, float]:
+    """The extra width, in points, drawn before the first glyph of each cluster."""
+    spacing = getattr(textbox, "_thai_spacing", None)
+    if spacing is None:
+        return {}
+    previous = textbox._thai_previous
+    text = "".join(cluster.raw for cluster in clusters)
+    owners = [cluster.first for cluster in clusters for _ in cluster.raw]
+    gaps: dict[int, float] = {}
+    for index, char in enumerate(text):
+        if _is_grapheme_start(char):
+            kind = _gap_kind(previous, char, text[index + 1 : index + 2])
+            extra = (
+                spacing.space
+                if kind == _SPACE_GAP
+                else spacing.cluster
+                if kind == _CLUSTER_GAP
+                else 0
+            )
+            if extra:
+                gaps[owners[index]] = gaps.get(owners[index], 0) + extra
+            previous = char
+    return gaps
 
 
 # --------------------------------------------------------------------------------------
@@ -608,6 +716,7 @@ class _Cluster:
         "first",
         "font",
         "last_visible",
+        "raw",
         "rtl",
         "shifted",
         "starts",
@@ -618,6 +727,7 @@ class _Cluster:
     def __init__(self, first: int, end: int, raw_text: str, font, rtl: bool):
         self.first = first
         self.end = end
+        self.raw = raw_text
         # How many graphemes start in the text; one character: whether it starts one.
         self.starts: int
         if len(raw_text) == 1:  # the usual case, made fast
@@ -813,7 +923,8 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     - the last visible glyph of a span is drawn with character spacing (``Tc``) making its
       advance end where the span ends: text extractors take the span's extent from its
       last glyph, and a mark shifted left would otherwise leave a gap read as a space;
-    - ``_thai_gap`` points (distributed justification) are added before each grapheme;
+    - the gaps of distributed justification (``_justification_gaps``) are added before the
+      spaces and Thai graphemes that take them;
     - x offsets and rises are converted from Pango units with ``FROM_UNITS`` (70.0 divides
       by 1000 instead of 1024, misplacing marks by 2.4 %);
     - no ``0`` positioning numbers are written (smaller content streams).
@@ -877,8 +988,8 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     # THAI: plan the whole line first: clusters, glyph-to-Unicode map, ActualText spans
     # (which may cross runs) and the justification gap before each grapheme.
     utf8_text = textbox.pango_layout.text.encode()
-    gap = getattr(textbox, "_thai_gap", 0)
-    skip_gap = getattr(textbox, "_thai_gap_skip_first", False)
+    spacing = getattr(textbox, "_thai_spacing", None)
+    gap = spacing.cluster if spacing else 0
     clusters = []
     run = first_line.runs[0]
     while run != ffi.NULL:
@@ -890,15 +1001,7 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     word_spans = gap > _LOOSE_GAP * textbox.style["font_size"]
     span_starts, span_ends = _plan_spans(clusters, bool(gap), word_spans)
     span_last_visible = set(span_ends.values())
-    gaps_before = {}
-    if gap:
-        for cluster in clusters:
-            gaps = cluster.starts
-            if gaps and skip_gap:
-                gaps -= 1
-                skip_gap = False
-            if gaps:
-                gaps_before[cluster.first] = gaps
+    gaps_before = _justification_gaps(textbox, clusters)
     base = 0
 
     run = first_line.runs[0]
@@ -931,9 +1034,9 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
         for i, glyph_info in enumerate(glyphs_info[0:num_glyphs], base):
             # THAI: justification gap, then ActualText span start.
             if i in gaps_before:
-                gaps = gaps_before[i]
-                string += f">{_number(-gap * gaps * 1000 / font_size)}<"
-                x_advance += gap * gaps / font_size
+                extra = gaps_before[i]
+                string += f">{_number(-extra * 1000 / font_size)}<"
+                x_advance += extra / font_size
             if i in span_starts:
                 string = _close(string)
                 if string:

@@ -80,13 +80,18 @@ def read_lines(pdf: bytes, texts: list[str]) -> list[int]:
 
 
 def line_boxes(pdf: bytes) -> list[tuple[float, float]]:
-    """(xMin, xMax) in points of every text line, as ``pdftotext -bbox-layout`` finds them."""
+    """(xMin, xMax) in points of every text line, as ``pdftotext -bbox-layout`` finds them
+    (it may cut a line at a wide justified space: the pieces on one baseline are one line)."""
     xhtml = pdftotext(pdf, "-bbox-layout")
     root = ElementTree.fromstring(re.sub(r"<!DOCTYPE[^>]*>", "", xhtml))
-    return [
-        (float(line.get("xMin")), float(line.get("xMax")))
-        for line in root.iter("{http://www.w3.org/1999/xhtml}line")
-    ]
+    lines: dict[tuple[int, float], tuple[float, float]] = {}
+    for page, page_element in enumerate(root.iter("{http://www.w3.org/1999/xhtml}page")):
+        for line in page_element.iter("{http://www.w3.org/1999/xhtml}line"):
+            key = (page, round(float(line.get("yMax")), 1))
+            x_min, x_max = float(line.get("xMin")), float(line.get("xMax"))
+            seen = lines.get(key, (x_min, x_max))
+            lines[key] = (min(seen[0], x_min), max(seen[1], x_max))
+    return [lines[key] for key in sorted(lines)]
 
 
 def natural_width(word: str) -> float:
@@ -282,7 +287,7 @@ ZWSP, WJ, LOOSE = "\u200b", "\u2060", "\u200c"
         ("", ""),
         ("   ", "   "),
         # a compound: its parts break only on a loose line; จิตอาสา never
-        ("ศูนย์ผู้นำจิตอาสา", f"ศูนย์{LOOSE}{ZWSP}ผู้นำจิตอาสา"),
+        ("ศูนย์ผู้นำจิตอาสา", f"ศูนย์{LOOSE}ผู้นำ{LOOSE}จิตอาสา"),
         ("ส่งเอกสาร", f"ส่ง{ZWSP}เอกสาร"),
         ("ศูนย์ฯเพิ่มขึ้น", f"ศูนย์ฯ{ZWSP}เพิ่มขึ้น"),  # never a line starting with ฯ
         ("ต่าง ๆ", f"ต่าง {WJ}ๆ"),  # nor with ๆ: the space is inside the word
