@@ -292,8 +292,8 @@ def _words(classes: _Classes) -> Iterable[tuple[int, int, str, int]]:
 
 def _compound_breaks(classes: _Classes, rules: _Rules) -> None:
     """Breaks between the parts of compounds and between a place and the word before it
-    (อำเภอ|ท่าบ่อ): loose lines only. A nominalised verb is one word (การดำเนินงาน), and
-    where newmm's reading of การ is doubtful, both readings' breaks are loose-line breaks."""
+    (อำเภอ|ท่าบ่อ): loose lines only. A nominalised verb is one word (การดำเนินงาน); where
+    newmm's reading of การ is doubtful, the likelier reading's break is a loose-line one."""
     tokens = classes.tokens
     text = classes.text
     for start, end, word, index in _words(classes):
@@ -307,14 +307,16 @@ def _compound_breaks(classes: _Classes, rules: _Rules) -> None:
                 classes.lower(end, NEVER)  # การ|ดำเนินงาน cut by newmm: one word
             elif not word.startswith(prefix) and word.endswith(prefix):
                 if previous + word[: -len(prefix)] in rules.words:
-                    # แนว|ทางการ|ขับเคลื่อน is most likely แนวทาง|การขับเคลื่อน, กิจ|กรรมการ
-                    # กิจกรรม|การ: either reading's break only on a loose line.
-                    classes.loose(start)
+                    # newmm's แนว|ทางการ|ขับเคลื่อน, กิจ|กรรมการ|ขับเคลื่อน read better as
+                    # แนวทาง|การขับเคลื่อน, กิจกรรม|การขับเคลื่อน: doubtful, so loose only.
+                    classes.lower(start, NEVER)
                     classes.loose(end - len(prefix))
                     classes.lower(end, NEVER)
             elif word.startswith(prefix) and word != prefix:
                 if previous + prefix in rules.words and word[len(prefix) :] in rules.words:
-                    classes.loose(start)  # ดำเนิน|การตาม is ดำเนินการ|ตาม too
+                    # newmm's โครง|การพัฒนา, ดำเนิน|การตาม read better as โครงการ|พัฒนา,
+                    # ดำเนินการ|ตาม.
+                    classes.lower(start, NEVER)
                     classes.loose(start + len(prefix))
         if len(following) >= 3 and following in rules.places and following not in rules.stopwords:
             place_prefix = next(

@@ -129,7 +129,7 @@ def install() -> None:
 # --------------------------------------------------------------------------------------
 
 
-def thai_line_break_hints(text: str, *, keep_whole: bool = False) -> str:
+def thai_line_break_hints(text: str) -> str:
     """Return ``text`` with the invisible line-break hints ``word-break: keep-all`` needs.
 
     With ``word-break: keep-all`` (as this module implements it) a line breaks only at a
@@ -146,24 +146,23 @@ def thai_line_break_hints(text: str, *, keep_whole: bool = False) -> str:
     - a space where no line may break (``พ.ศ. ๒๕๖๘``, ``นายพิชิต แสงมหาชัย``, ``ต่าง ๆ``)
       is followed by a U+2060 (word joiner).
 
-    ``keep_whole``: no line break at all inside the text (a signer's name), unless it is
-    wider than the line. The hints are drawn as nothing and never reach the PDF text layer.
+    The hints are drawn as nothing and never reach the PDF text layer.
     Apply this to every text before HTML escaping; it is idempotent. The first call loads
     the dictionary (about a second); a new text then costs well under a millisecond, a text
     seen before (salutations, closings, unit names) nothing.
     """
-    return _line_break_hints(strip_line_break_hints(text), keep_whole)
+    return _line_break_hints(strip_line_break_hints(text))
 
 
 @lru_cache(maxsize=8192)
-def _line_break_hints(text: str, keep_whole: bool) -> str:
+def _line_break_hints(text: str) -> str:
     from weasyprint.text.line_break import get_log_attrs
 
     from saraban.templates._thai_breaks import FREE, LOOSE, NEVER, break_classes
 
     if not text.strip():
         return text
-    classes = (NEVER,) * (len(text) + 1) if keep_whole else break_classes(text)
+    classes = break_classes(text)
     log_attrs = None
     pieces: list[str] = []
     for position, char in enumerate(text):

@@ -309,12 +309,6 @@ def test_line_break_hints(text: str, hinted: str) -> None:
     assert thai.strip_line_break_hints(hinted) == thai.strip_line_break_hints(text)
 
 
-def test_hints_keep_a_text_whole() -> None:
-    """The layout's hook for a signer's name: no break at all, spaces included."""
-    text = "ผู้ช่วยศาสตราจารย์สมชาย ใจดี ทองคำ"
-    assert thai.thai_line_break_hints(text, keep_whole=True) == text.replace(" ", " " + WJ)
-
-
 def test_hints_keep_spaces_inside_a_royal_name() -> None:
     name = "สมเด็จพระกนิษฐาธิราชเจ้า กรมสมเด็จพระเทพรัตนราชสุดาฯ สยามบรมราชกุมารี"
     assert thai.thai_line_break_hints(name + " ทรง").count(WJ) == 2
