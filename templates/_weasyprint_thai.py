@@ -320,6 +320,20 @@ def _breaking_space(char: str) -> bool:
     return char.isspace() and char not in "\u00a0\u2007\u202f"
 
 
+# The characters of ``_breaking_space`` in UTF-8 (white space but the no-break spaces).
+_BREAKING_SPACE = (
+    rb"[\t-\r\x1c-\x20]|\xc2\x85|\xe1\x9a\x80|\xe2\x80[\x80-\x86\x88-\x8a\xa8\xa9]"
+    rb"|\xe2\x81\x9f|\xe3\x80\x80"
+)
+# A character a keep-all line may break after (``_is_break_after``), in UTF-8: a U+200B; a
+# breaking space not followed by U+2060; with loose breaks, a U+200C, and without, a space
+# must not be followed by one either.
+_BREAK_AFTER_RE = {
+    False: re.compile(rb"\xe2\x80\x8b|(?:" + _BREAKING_SPACE + rb")(?!\xe2\x81\xa0|\xe2\x80\x8c)"),
+    True: re.compile(rb"\xe2\x80[\x8b\x8c]|(?:" + _BREAKING_SPACE + rb")(?!\xe2\x81\xa0)"),
+}
+
+
 def _no_break_ranges(text: str, loose: bool) -> list[tuple[int, int]]:
     """UTF-8 byte ranges inside which ``word-break: keep-all`` forbids line breaks.
 
@@ -328,18 +342,16 @@ def _no_break_ranges(text: str, loose: bool) -> list[tuple[int, int]]:
     break too. Each range is the text between two such places without the U+200B, U+200C
     or the spaces that end it: Pango merges adjoining ranges, which would lose the break.
     """
+    data = text.encode()
     ranges = []
-    start = position = 0
-    length = len(text)
-    for index, char in enumerate(text):
-        if _is_break_after(text, index, length, loose):
-            if position > start:
-                ranges.append((start, position))
-            start = position + len(char.encode())
-        position += len(char.encode())
-    if position > start:
-        ranges.append((start, position))
-    return [(start, end) for start, end in ranges if end - start > 1]
+    start = 0
+    for match in _BREAK_AFTER_RE[loose].finditer(data):
+        if match.start() - start > 1:
+            ranges.append((start, match.start()))
+        start = match.end()
+    if len(data) - start > 1:
+        ranges.append((start, len(data)))
+    return ranges
 
 
 def _is_break_after(text: str, index: int, length: int, loose: bool) -> bool:

@@ -14,6 +14,8 @@ from xml.etree import ElementTree
 
 import pytest
 import weasyprint
+from hypothesis import given
+from hypothesis import strategies as st
 from pdfutil import no_weasyprint_warnings, pdftotext
 
 from saraban.templates import _thai_breaks as breaks
@@ -319,3 +321,31 @@ def test_install_refuses_another_weasyprint(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(weasyprint, "__version__", "71.0")
     with pytest.raises(RuntimeError, match="patches WeasyPrint 70.0, but WeasyPrint 71.0"):
         thai.install()
+
+
+def reference_no_break_ranges(text: str, loose: bool) -> list[tuple[int, int]]:
+    """The keep-all ranges, character by character (``_no_break_ranges`` uses a regex)."""
+    ranges, start, position = [], 0, 0
+    for index, char in enumerate(text):
+        following = text[index + 1 : index + 2]
+        breaking_space = char.isspace() and char not in "\u00a0\u2007\u202f"
+        if (
+            char == ZWSP
+            or (char == LOOSE and loose)
+            or (breaking_space and following != WJ and (loose or following != LOOSE))
+        ):
+            if position - start > 1:
+                ranges.append((start, position))
+            start = position + len(char.encode())
+        position += len(char.encode())
+    if position - start > 1:
+        ranges.append((start, position))
+    return ranges
+
+
+@given(
+    text=st.text(alphabet="กขฯา่้ AbZ.\t\n\u00a0\u2003\u3000\u200b\u200c\u2060", max_size=16),
+    loose=st.booleans(),
+)
+def test_no_break_ranges(text: str, loose: bool) -> None:
+    assert thai._no_break_ranges(text, loose) == reference_no_break_ranges(text, loose)
