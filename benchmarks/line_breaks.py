@@ -456,33 +456,35 @@ def _consume(segments: list, index: int, position: int, line: str) -> tuple[int,
 
 
 def _segmentation_engines(texts: list[str]) -> None:
-    """nlpo3 and PyThaiNLP's newmm over the same dictionary: same cuts? how fast?"""
+    """nlpo3 alone, the breaker's segmentation (nlpo3, newmm where nlpo3 meets an unknown
+    word) and PyThaiNLP's newmm, all over the same dictionary: same cuts? how fast?"""
     from pythainlp.tokenize import word_tokenize
     from pythainlp.util import Trie
 
-    from saraban.templates._thai_breaks import dictionary_words, segment
+    from saraban.templates._thai_breaks import _newmm, _segmenter, dictionary_words, segment
 
     trie = Trie(dictionary_words())
-    segment(texts[0])
-    word_tokenize(texts[0], custom_dict=trie, engine="newmm")
-    start = time.perf_counter()
-    ours = [segment(text) for text in texts]
-    nlpo3_s = time.perf_counter() - start
-    start = time.perf_counter()
-    theirs = [word_tokenize(text, custom_dict=trie, engine="newmm") for text in texts]
-    newmm_s = time.perf_counter() - start
-    same = sum(a == b for a, b in zip(ours, theirs, strict=True))
-    same_thai = sum(
-        _thai_cuts(text, a) == _thai_cuts(text, b)
-        for text, a, b in zip(texts, ours, theirs, strict=True)
-    )
-    chars = sum(map(len, texts))
-    print(
-        f"segmentation of {len(texts)} paragraphs ({chars} characters): nlpo3"
-        f" {nlpo3_s * 1000:.0f} ms, PyThaiNLP newmm with the same dictionary (a Trie)"
-        f" {newmm_s * 1000:.0f} ms; the same tokens in {same}, the same cuts between Thai"
-        f" characters in {same_thai} (the others group punctuation and Latin differently)"
-    )
+    engines = {
+        "PyThaiNLP newmm (Trie)": lambda text: word_tokenize(
+            text, custom_dict=trie, engine="newmm"
+        ),
+        "nlpo3 alone": _segmenter(),
+        "the breaker's (nlpo3; newmm at unknown words)": segment,
+    }
+    print(f"segmentation of {len(texts)} paragraphs ({sum(map(len, texts))} characters):")
+    reference = None
+    for name, engine in engines.items():
+        engine(texts[0])  # load
+        _newmm()  # the breaker's newmm, for unknown words
+        start = time.perf_counter()
+        cuts = [_thai_cuts(text, engine(text)) for text in texts]
+        seconds = time.perf_counter() - start
+        reference = reference or cuts
+        same = sum(a == b for a, b in zip(cuts, reference, strict=True))
+        print(
+            f"  {name:46} {seconds * 1000:7.0f} ms; newmm's cuts between Thai characters in"
+            f" {same} paragraphs"
+        )
 
 
 def _thai_cuts(text: str, tokens: list[str]) -> set[int]:

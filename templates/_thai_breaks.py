@@ -16,9 +16,11 @@ knows nothing of the things a line must not split: a label and its number (``พ
 
 The words come from one dictionary: PyThaiNLP's word list, every province, district and
 subdistrict of geothai, and ``data/thai_breaks.txt`` (titles and ranks, royal names, agency
-words, the fixed parts of a letter, and which of them are compounds). It is segmented with
-nlpo3, the Rust port of ``newmm``: the same cuts as PyThaiNLP's ``newmm`` over the same
-dictionary (``benchmarks/line_breaks.py`` compares them), about twenty times faster.
+words, the fixed parts of a letter, and which of them are compounds). Texts are segmented
+with nlpo3, the Rust port of ``newmm``, and again with PyThaiNLP's ``newmm`` (a Trie of the
+same dictionary) wherever nlpo3 meets a word it does not know, where the two differ: the
+same cuts as ``newmm`` alone, in about a third of its time (``benchmarks/line_breaks.py``
+compares them). The dictionary is built once a process; the classes of each text are cached.
 """
 
 from __future__ import annotations
@@ -63,7 +65,6 @@ _SURNAME_MAX = 28
 class _Rules:
     words: frozenset[str]  # every dictionary word, compounds whole
     compounds: dict[str, tuple[int, ...]]  # compound -> offsets of its inner break places
-    titles: frozenset[str]
     title_re: re.Pattern[str]
     labels: frozenset[str]
     units: frozenset[str]
@@ -141,7 +142,6 @@ def _rules() -> _Rules:
     return _Rules(
         words=words,
         compounds=compounds,
-        titles=frozenset(titles),
         title_re=title_re,
         labels=frozenset(sections["labels"]),
         units=frozenset(sections["units"]) | _MONTHS,
@@ -182,9 +182,45 @@ def _segmenter() -> Callable[[str], list[str]]:
     return segment
 
 
+@cache
+def _newmm() -> Callable[[str], list[str]]:
+    """PyThaiNLP's newmm over the same dictionary (its Trie takes about a second to build)."""
+    from pythainlp.tokenize import word_tokenize
+    from pythainlp.util import Trie
+
+    trie = Trie(dictionary_words())
+
+    def segment(text: str) -> list[str]:
+        return word_tokenize(text, custom_dict=trie, engine="newmm", keep_whitespace=True)
+
+    return segment
+
+
+# What may be a word nlpo3 did not know: two Thai letters or more (not digits, ฯ or ๆ).
+_UNKNOWN_RE = re.compile("[ก-ฮะ-ฺเ-ๅ][ก-ฮะ-ฺเ-ๅ็-๎]+$")
+
+
 def segment(text: str) -> list[str]:
-    """The words of ``text`` (spaces are tokens of their own), as the line breaker sees them."""
-    tokens = _segmenter()(text)
+    """The words of ``text`` (spaces are tokens of their own), as the line breaker sees them.
+
+    nlpo3 cuts words it does not know differently from PyThaiNLP's newmm, and worse
+    (``นา|งก|รรณ์`` for newmm's ``นาง|กรรณ์``: a title split, the name unprotected), so a
+    stretch between spaces where nlpo3 finds anything but dictionary words is cut again
+    with newmm (spaces end newmm's words too: the same cuts as newmm over the whole text).
+    """
+    words = dictionary_words()
+    tokens: list[str] = []
+    stretch: list[str] = []
+    for token in [*_segmenter()(text), " "]:
+        if not token.isspace():
+            stretch.append(token)
+            continue
+        if any(_UNKNOWN_RE.match(word) and word not in words for word in stretch):
+            stretch = _newmm()("".join(stretch))
+        tokens += stretch
+        tokens.append(token)
+        stretch = []
+    tokens.pop()
     if "".join(tokens) != text:  # we rely on every character being kept, in order
         raise ValueError(f"the segmenter did not keep the text intact: {text!r}")
     return tokens
@@ -211,10 +247,12 @@ def _may_break_between(text: str, position: int) -> bool:
     before, after = text[position - 1], text[position]
     if after.isspace():
         return False  # a line breaks after spaces, never before them
+    if after in _NO_BREAK_BEFORE or not _is_grapheme_start(after):
+        return False  # ศูนย์ฯ, ต่าง ๆ
     if before.isspace():
         return True
-    if after in _NO_BREAK_BEFORE or not _is_grapheme_start(after) or before.isdigit():
-        return False  # ศูนย์ฯ, ต่าง ๆ; ๑,๐๐๐บาท
+    if before.isdigit():
+        return False  # ๑,๐๐๐บาท
     if after.isdigit() and unicodedata.category(before).startswith("P"):
         return False  # พ.ศ.๒๕๖๕, ๑/๒๕๖๕
     if (

@@ -234,3 +234,13 @@ def test_break_classes_of_odd_texts(text: str) -> None:
     assert len(classes) == len(text) + 1
     assert classes[0] == NEVER and classes[-1] == NEVER
     assert set(classes) <= {NEVER, LOOSE, FREE}
+
+
+def test_unknown_words_are_cut_as_newmm_cuts_them() -> None:
+    """nlpo3 cuts นา|งก|รรณ์ where newmm cuts นาง|กรรณ์: the title must stay a word, so the
+    name after it is found and kept whole."""
+    text = "โดยมอบหมายให้ นางกรรณ์นิกา ชาญนุวงศ์ ตำแหน่งนักวิชาการ"
+    assert segment(text)[4:6] == ["นาง", "กรรณ์"]
+    classes = break_classes(text)
+    name = text.index("นางกรรณ์นิกา")
+    assert all(c == NEVER for c in classes[name + 1 : text.index(" ตำแหน่ง")])
