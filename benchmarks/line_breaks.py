@@ -385,10 +385,11 @@ class _Segment:
     """A block's text as a line-break judge sees it: each character's break class, and the
     text without white space (pdftotext adds spaces at tabs and hanging labels)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, role: str) -> None:
         from saraban.templates._thai_breaks import NEVER, break_classes
 
         self.text = text
+        self.role = role
         self.classes = break_classes(text) if text.strip() else (NEVER,) * (len(text) + 1)
         self.at = [index for index, char in enumerate(text) if not char.isspace()]
         self.bare = "".join(text[index] for index in self.at)
@@ -414,7 +415,10 @@ def judge(result: dict, examples: dict) -> collections.Counter:
     letter's blocks: page numbers, continuation markers, the slogan)."""
     counts: collections.Counter = collections.Counter()
     segments = [
-        _Segment(text) for main, tab, _ in result["segments"] for text in (main, tab) if text
+        _Segment(text, role)
+        for main, tab, role in result["segments"]
+        for text, role in ((main, role), (tab, f"{role} (tab)"))
+        if text
     ]
     index, position = 0, 0
     for raw in result["lines"]:
@@ -432,6 +436,8 @@ def judge(result: dict, examples: dict) -> collections.Counter:
             continue
         verdict = segment.verdict(end)
         counts[verdict] += 1
+        if verdict == "bad":
+            counts[f"bad in {segment.role}"] += 1
         if verdict != "ok" and len(examples[verdict]) < 40:
             examples[verdict].append(segment.around(end))
         position = end
@@ -570,6 +576,14 @@ def main() -> None:
             before = _summary("before", _render_in_child(letters_file, work / "b.json", tree))
             after = _summary("after", _render_in_child(letters_file, work / "a.json", None))
             _print(f"{title} (before: {args.baseline}; after: this checkout)", before, after)
+            for summary in (before, after):
+                roles = sorted(
+                    (count, key.removeprefix("bad in "))
+                    for key, count in summary["counts"].items()
+                    if key.startswith("bad in ")
+                )
+                shown = ", ".join(f"{role} {count}" for count, role in roles[::-1][:6])
+                print(f"  bad breaks {summary['name']}, by block: {shown}")
             for verdict in ("bad", "loose"):
                 for summary in (before, after):
                     shown = summary["examples"][verdict][: args.examples]

@@ -244,3 +244,14 @@ def test_unknown_words_are_cut_as_newmm_cuts_them() -> None:
     classes = break_classes(text)
     name = text.index("นางกรรณ์นิกา")
     assert all(c == NEVER for c in classes[name + 1 : text.index(" ตำแหน่ง")])
+
+
+def test_data_file_entries_are_whole_and_unique() -> None:
+    from saraban.templates._thai_breaks import _read_sections
+
+    for name, entries in _read_sections().items():
+        assert len(entries) == len(set(entries)), f"an entry twice in [{name}]"
+        assert all(entry.strip() == entry and entry for entry in entries), name
+    for compound in _read_sections()["compounds"]:
+        assert all(compound.split("|")), compound
+        assert compound.count("|") >= 1, compound
