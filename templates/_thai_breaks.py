@@ -487,13 +487,21 @@ def _protect_names(classes: _Classes, rules: _Rules) -> None:
             continue  # นายอำเภอ: the "title" is the start of a longer word
         given_start = end + (text[end : end + 1] == " ")
         given = re.match(rf"[{_THAI_LETTERS}]+", text[given_start:])
-        if given is None or len(given.group()) > _GIVEN_NAME_MAX:
+        if given is None or len(given.group()) > _GIVEN_NAME_MAX or _not_a_name(given.group()):
             continue
         name_end = given_start + given.end()
         surname = re.match(rf" ([{_THAI_LETTERS}]+)", text[name_end:])
         if surname and len(surname.group(1)) <= _SURNAME_MAX and _is_surname(surname.group(1)):
             name_end += surname.end()
         classes.never(start, name_end)
+
+
+def _not_a_name(word: str) -> bool:
+    """Whether what follows a title starts like the sentence going on, not a name
+    (ถนนอินทร์นาง อำเภอเมือง: นาง ends a street name here)."""
+    rules = _rules()
+    first = segment(word)[0]
+    return first in rules.stopwords or first in rules.labels or first in rules.place_prefixes
 
 
 def _is_surname(word: str) -> bool:
