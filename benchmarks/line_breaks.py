@@ -356,9 +356,15 @@ def _baseline_tree(ref: str, folder: Path) -> Path:
     """Export ``ref``'s packages laid out as installed (saraban/templates, ...)."""
     source = folder / "source"
     source.mkdir()
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref, *PACKAGES], capture_output=True, check=True
-    ).stdout
+    exported = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, *PACKAGES], capture_output=True, check=False
+    )
+    if exported.returncode:
+        raise SystemExit(
+            f"cannot export the baseline {ref!r} ({exported.stderr.decode().strip()}):"
+            " pass --baseline with a git ref of this checkout"
+        )
+    archive = exported.stdout
     subprocess.run(["tar", "-x", "-C", str(source)], input=archive, check=True)
     tree = folder / "tree"
     for name, target in sorted(PACKAGES.items(), key=lambda item: item[1].count("/")):
@@ -522,7 +528,7 @@ def _summary(name: str, results: list[dict]) -> dict:
         "latin": sum(1 for *_, latin in justified if latin),
         "total_s": sum(r["ms"] for r in results) / 1000,
         "median_ms": statistics.median(r["ms"] for r in results),
-        "one_page_ms": statistics.median(one_page) if one_page else float("nan"),
+        "one_page_ms": f"{statistics.median(one_page):.1f}" if one_page else "-",
     }
 
 
@@ -544,7 +550,7 @@ def _print(title: str, before: dict, after: dict) -> None:
         ("  with Latin words letter-spaced", lambda s: s["latin"]),
         ("render time, all letters (s)", lambda s: f"{s['total_s']:.1f}"),
         ("render time, median letter (ms)", lambda s: f"{s['median_ms']:.1f}"),
-        ("render time, median one-page letter (ms)", lambda s: f"{s['one_page_ms']:.1f}"),
+        ("render time, median one-page letter (ms)", lambda s: s["one_page_ms"]),
     ]
     for label, value in rows:
         print(f"  {label:44} {value(before)!s:>10} {value(after)!s:>10}")
