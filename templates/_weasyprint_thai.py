@@ -148,7 +148,7 @@ def thai_line_break_hints(text: str) -> str:
 
     The hints are drawn as nothing and never reach the PDF text layer.
     Apply this to every text before HTML escaping; it is idempotent. The first call loads
-    the dictionary (about a second); a new text then costs well under a millisecond, a text
+    the dictionary (a second or two); a new text then costs about half a millisecond, a text
     seen before (salutations, closings, unit names) nothing.
     """
     return _line_break_hints(strip_line_break_hints(text))
