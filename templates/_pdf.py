@@ -159,10 +159,17 @@ def _address_text(text: str) -> str:
     return html.escape("".join(out))
 
 
+def _stamp_text(text: str) -> str:
+    """The memo's urgency stamp: ``ด่วนที่สุด`` and ``ด่วนมาก`` are one word to the breaker,
+    but beside the Garuda the stamp may wrap after ``ด่วน`` (a break hint, not printed)."""
+    hinted = _text(text)
+    return hinted.replace("ด่วน", "ด่วน\u200b", 1) if len(text.strip()) > 4 else hinted
+
+
 def _memo_head_html(block: Block, emblem_url: str) -> str:
     """The memo's title line: the Garuda at the left, the urgency stamp beside it, the title
     centred on the text block (the two sides of the title are equally wide)."""
-    stamp = _runs_html(block.beside_emblem)
+    stamp = _runs_html(block.beside_emblem, _stamp_text)
     left = (
         f'<img class="emblem-small" src="{_attribute(emblem_url)}" '
         f'style="height:{L.EMBLEM_CM["memo"]}cm" alt="">'
@@ -337,9 +344,13 @@ class _Furniture:
         )
 
 
-# An optional number ("๔. ", "๑ "), then the first word: the text up to the first space or
-# zero width space, which thai_line_break_hints put at every word boundary.
-_FIRST_WORD = re.compile(r"\s*((?:[0-9๐-๙]+[.)]?\s*)?[^\s\u200b]+)")
+# An optional number ("๔. ", "๑ "), then the first word: the text up to the first space, or
+# the first zero width space or non-joiner after a Thai character (thai_line_break_hints put
+# them at every Thai word boundary, the latter between the parts of a compound; after a
+# slash in Latin text they only let a long URL wrap, inside one word).
+_FIRST_WORD = re.compile(
+    r"\s*((?:[0-9๐-๙]+[.)]?\s*)?(?:[^\s\u200b\u200c]|(?<![\u0e00-\u0e7f\s])[\u200b\u200c])+)"
+)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -16,21 +16,27 @@ its functions (``install()``):
    ``pdftotext``, Acrobat and copy-and-paste honour. The invisible line-break hints of (2)
    never reach the text layer, nor do the gaps of (3) read as spaces.
 
-2. **Line breaks between Thai words only.** Pango breaks Thai with libthai's dictionary,
-   which splits words and names it does not know (``ประจำปี|งบประมาณ``, ``สิน|ท|รม``).
-   Call ``thai_line_break_hints(text)`` on every text before it goes into HTML: it puts
-   U+200B (zero width space) at each ``newmm`` word boundary where a line may break, and
-   U+2060 (word joiner) after a space that lies inside a ``newmm`` word (``ต่าง ๆ``).
-   Then give the text the CSS ``word-break: keep-all``, which this module teaches
-   WeasyPrint: a line may then break only at a space or a U+200B (libthai's guesses are
-   ignored). A word wider than the whole line still breaks where Pango can (anywhere with
+2. **Line breaks where a Thai typesetter allows them.** Pango breaks Thai with libthai's
+   dictionary, which splits words and names it does not know (``ประจำปี|งบประมาณ``,
+   ``สิน|ท|รม``). Call ``thai_line_break_hints(text)`` on every text before it goes into
+   HTML: it marks where a line may break (U+200B, zero width space), where only a loose
+   line may break (between the parts of a compound: U+200C before the break) and which
+   spaces must not break (U+2060, word joiner, after them), as
+   :mod:`saraban.templates._thai_breaks` decides. Then give the text the CSS
+   ``word-break: keep-all``, which this module teaches WeasyPrint: a line may then break
+   only at a space or a U+200B (libthai's guesses are ignored), and between compound parts
+   only if it is justified and would otherwise leave more than 3 em unfilled. A word wider
+   than the whole line still breaks where Pango can (anywhere with
    ``overflow-wrap: anywhere``), so nothing overflows.
 
 3. **Distributed justification** (Word's ``thaiDistribute``). WeasyPrint justifies by
    widening spaces only, and Thai lines have few spaces. With ``text-align: justify``, this
-   module spreads the extra width evenly over every gap between graphemes (spaces included)
-   when ``text-justify`` is ``inter-character`` (or its old name ``distribute``), or is
-   ``auto`` (the initial value) and the paragraph's ``lang`` is Thai (``th``, ``th-TH``).
+   module spreads the extra width over the spaces first (each up to 0.5 em wider), then
+   over the gaps between Thai graphemes (each up to 0.08 em), then over the spaces again;
+   only a line without spaces spreads its graphemes further. Latin words, Arabic numbers
+   and URLs are never letter-spaced. This applies when ``text-justify`` is
+   ``inter-character`` (or its old name ``distribute``), or is ``auto`` (the initial
+   value) and the paragraph's ``lang`` is Thai (``th``, ``th-TH``).
    ``text-justify: inter-word`` keeps WeasyPrint's space-only justification and
    ``text-justify: none`` turns justification off. The last line of a paragraph stays
    left-aligned, as CSS says.
@@ -60,11 +66,13 @@ version, and ``tests/test_packaging.py`` fails if another module reaches inside 
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from io import BytesIO
+from math import inf
+from typing import TypeVar
 from xml.etree import ElementTree
 
 import cffi
@@ -85,25 +93,29 @@ WEASYPRINT_VERSION = "70.0"
 
 _ZERO_WIDTH_SPACE = "\u200b"
 _WORD_JOINER = "\u2060"
+# Marks a break a line takes only when it would otherwise be loose (after the space before
+# it, or where it stands): zero width non-joiner, which Thai shaping never needs. Pango cannot
+# be told to ignore a U+200B, so the mark is turned into one only when such a line is laid
+# out (``_loose_breaks``).
+_LOOSE_BREAK = "\u200c"
 
 # Characters drawn as nothing (Pango gives them PANGO_GLYPH_EMPTY): they are not letters of
 # the text layer, take no justification gap, and are stripped from ActualText and ToUnicode.
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff\u00ad")
 _DELETE_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE))
-_INVISIBLE_HINTS_RE = re.compile("[\u200b\u2060]")
-_SPACE_INSIDE_WORD_RE = re.compile(r"(\s+)(?=\S)")
-
-# Thai characters that may not start a line although newmm makes them a token of their own:
-# paiyannoi (ฯ) and mai yamok (ๆ).
-_NO_BREAK_BEFORE = frozenset("ฯๆ")
+_INVISIBLE_HINTS_RE = re.compile("[\u200b\u200c\u2060]")
 
 # Pango's PANGO_GLYPH_EMPTY and PANGO_GLYPH_UNKNOWN_FLAG (read once, as plain ints).
 _PANGO_GLYPH_EMPTY = 0x0FFFFFFF
 _PANGO_GLYPH_UNKNOWN_FLAG = 0x10000000
 
+_T = TypeVar("_T")
+
 _installed = False
 _install_lock = threading.Lock()
 _keep_all_suspended: ContextVar[bool] = ContextVar("_keep_all_suspended", default=False)
+# Whether the line being split may take the breaks of a loose line (between compound parts).
+_loose_breaks: ContextVar[bool] = ContextVar("_loose_breaks", default=False)
 
 
 def check_version() -> None:
@@ -148,60 +160,64 @@ def thai_line_break_hints(text: str) -> str:
     """Return ``text`` with the invisible line-break hints ``word-break: keep-all`` needs.
 
     With ``word-break: keep-all`` (as this module implements it) a line breaks only at a
-    space or a U+200B (zero width space). This function marks the ``newmm`` word
-    boundaries that have no space with a U+200B, where a line may start: between two Thai
-    characters (not before ``ฯ``, ``ๆ`` or after a digit: ``๑,๐๐๐บาท`` stays whole), or
-    where Pango's own rules allow a break (after ``/`` before a Thai word, but not before a
-    digit: ``พ.ศ.๒๕๖๕`` stays whole). It puts a U+2060 (word joiner) after a space that
-    lies inside a ``newmm`` word (``ต่าง ๆ``, royal names), so no line breaks there.
+    space or a U+200B (zero width space). The places come from
+    :func:`saraban.templates._thai_breaks.break_classes` (a dictionary of Thai words, place
+    names, titles and compounds, and the rules that keep a label with its number, a name,
+    an abbreviation or a date whole):
 
-    The hints are drawn as nothing and never reach the PDF text layer. Apply this to every
-    text before HTML escaping; it is idempotent. The first call loads newmm's dictionary
-    (about half a second); later ones take about 0.3 ms a line.
+    - a word boundary without a space where a line may break gets a U+200B, if Pango's own
+      rules allow a break there too when a side is not Thai (``AIC/|ทำ``, not ``พ.ศ.|๒๕๖๕``);
+    - a compound's inner boundary (``กรม|การพัฒนา|ชุมชน``), which a line takes only when it
+      would otherwise be loose, gets a U+200C (zero width non-joiner), after the space if
+      there is one;
+    - a space where no line may break (``พ.ศ. ๒๕๖๘``, ``นายพิชิต แสงมหาชัย``, ``ต่าง ๆ``)
+      is followed by a U+2060 (word joiner).
+
+    The hints are drawn as nothing and never reach the PDF text layer.
+    Apply this to every text before HTML escaping; it is idempotent. The first call loads
+    the dictionary (a second or two); a new text then costs about half a millisecond, a text
+    seen before (salutations, closings, unit names) nothing.
     """
-    from pythainlp.tokenize import word_tokenize
+    return _line_break_hints(strip_line_break_hints(text))
+
+
+@lru_cache(maxsize=8192)
+def _line_break_hints(text: str) -> str:
     from weasyprint.text.line_break import get_log_attrs
 
-    text = strip_line_break_hints(text)
+    from saraban.templates._thai_breaks import FREE, LOOSE, NEVER, break_classes
+
     if not text.strip():
         return text
-    tokens = word_tokenize(text, engine="newmm", keep_whitespace=True)
-    if "".join(tokens) != text:  # newmm keeps every character; check, as we rely on it
-        raise ValueError(f"newmm did not keep the text intact: {text!r}")
-    log_attrs = get_log_attrs(text, "th")
+    classes = break_classes(text)
+    log_attrs = None
     pieces: list[str] = []
-    position = 0
-    for token in tokens:
-        if not token:
-            continue
-        if position and _hint_break(text, position, log_attrs[position].is_line_break):
-            pieces.append(_ZERO_WIDTH_SPACE)
-        start, position = position, position + len(token)
-        if not token.isspace():
-            token = _SPACE_INSIDE_WORD_RE.sub("\\1" + _WORD_JOINER, token)
-        elif token == " " and text[start - 1 : start].isdigit() and text[position:][:1].isdigit():
-            token += _WORD_JOINER  # a number written in groups: ๐ ๔๒๔๑ ๑๑๘๒ stays on one line
-        pieces.append(token)
+    for position, char in enumerate(text):
+        if position and not char.isspace():
+            before = text[position - 1]
+            kind = classes[position]
+            if _breaking_space(before):
+                if kind == NEVER:
+                    pieces.append(_WORD_JOINER)
+                elif kind == LOOSE:
+                    pieces.append(_LOOSE_BREAK)
+            elif kind in (FREE, LOOSE) and not before.isspace():
+                if not (_is_thai(before) and _is_thai(char)):
+                    if log_attrs is None:
+                        log_attrs = get_log_attrs(text, "th")
+                    if not log_attrs[position].is_line_break:
+                        kind = NEVER  # Pango's rules: no break after "(" or before ")"
+                if kind == FREE:
+                    pieces.append(_ZERO_WIDTH_SPACE)
+                elif kind == LOOSE:
+                    pieces.append(_LOOSE_BREAK)
+        pieces.append(char)
     return "".join(pieces)
 
 
 def strip_line_break_hints(text: str) -> str:
-    """Return ``text`` without the U+200B and U+2060 of ``thai_line_break_hints``."""
+    """Return ``text`` without the U+200B, U+200C and U+2060 of ``thai_line_break_hints``."""
     return _INVISIBLE_HINTS_RE.sub("", text)
-
-
-def _hint_break(text: str, position: int, pango_breaks: bool) -> bool:
-    """Whether a line may break at the ``newmm`` boundary before ``text[position]``."""
-    before, after = text[position - 1], text[position]
-    if _breaking_space(before) or _breaking_space(after) or after.isspace():
-        return False  # spaces are break opportunities of their own
-    if after in _NO_BREAK_BEFORE or not _is_grapheme_start(after) or before.isdigit():
-        return False
-    if after.isdigit() and unicodedata.category(before).startswith("P"):
-        return False  # พ.ศ.๒๕๖๕, ๑/๒๕๖๕
-    if _is_thai(before) and text[position + 1 : position + 2] == ".":
-        return False  # newmm reads โทร. as โท + ร. (an abbreviation): one word still
-    return (_is_thai(before) and _is_thai(after)) or pango_breaks
 
 
 def font_face_css() -> str:
@@ -331,49 +347,76 @@ def _breaking_space(char: str) -> bool:
     return char.isspace() and char not in "\u00a0\u2007\u202f"
 
 
-def _no_break_ranges(text: str) -> list[tuple[int, int]]:
+# The characters of ``_breaking_space`` in UTF-8 (white space but the no-break spaces).
+_BREAKING_SPACE = (
+    rb"[\t-\r\x1c-\x20]|\xc2\x85|\xe1\x9a\x80|\xe2\x80[\x80-\x86\x88-\x8a\xa8\xa9]"
+    rb"|\xe2\x81\x9f|\xe3\x80\x80"
+)
+# A character a keep-all line may break after (``_is_break_after``), in UTF-8: a U+200B; a
+# breaking space not followed by U+2060; with loose breaks, a U+200C, and without, a space
+# must not be followed by one either.
+_BREAK_AFTER_RE = {
+    False: re.compile(rb"\xe2\x80\x8b|(?:" + _BREAKING_SPACE + rb")(?!\xe2\x81\xa0|\xe2\x80\x8c)"),
+    True: re.compile(rb"\xe2\x80[\x8b\x8c]|(?:" + _BREAKING_SPACE + rb")(?!\xe2\x81\xa0)"),
+}
+
+
+def _no_break_ranges(text: str, loose: bool) -> list[tuple[int, int]]:
     """UTF-8 byte ranges inside which ``word-break: keep-all`` forbids line breaks.
 
     A line may break only after a U+200B, or after a breaking space not followed by a word
-    joiner (U+2060). Each range is the text between two such places without the U+200B or
-    the spaces that end it: Pango merges adjoining ranges, which would lose the break.
+    joiner (U+2060); with ``loose``, also after a U+200C, where a space followed by one may
+    break too. Each range is the text between two such places without the U+200B, U+200C
+    or the spaces that end it: Pango merges adjoining ranges, which would lose the break.
     """
+    data = text.encode()
     ranges = []
-    start = position = 0
-    length = len(text)
-    for index, char in enumerate(text):
+    start = 0
+    for match in _BREAK_AFTER_RE[loose].finditer(data):
+        if match.start() - start > 1:
+            ranges.append((start, match.start()))
+        start = match.end()
+    if len(data) - start > 1:
+        ranges.append((start, len(data)))
+    return ranges
+
+
+def _is_break_after(text: str, index: int, length: int, loose: bool) -> bool:
+    """Whether ``word-break: keep-all`` lets a line break after ``text[index]``."""
+    char = text[index]
+    if char == _ZERO_WIDTH_SPACE:
+        return True
+    if char == _LOOSE_BREAK:
+        return loose
+    if _breaking_space(char):
         following = text[index + 1] if index + 1 < length else ""
-        if char == _ZERO_WIDTH_SPACE or (_breaking_space(char) and following != _WORD_JOINER):
-            if position > start:
-                ranges.append((start, position))
-            start = position + len(char.encode())
-        position += len(char.encode())
-    if position > start:
-        ranges.append((start, position))
-    return [(start, end) for start, end in ranges if end - start > 1]
+        return following != _WORD_JOINER and (loose or following != _LOOSE_BREAK)
+    return False
 
 
 def _keep_all_can_break(text: str) -> bool:
     """Whether ``word-break: keep-all`` leaves a line break opportunity inside ``text``."""
-    for index in range(1, len(text)):
-        before, after = text[index - 1], text[index]
-        if before == _ZERO_WIDTH_SPACE:
-            return True
-        if _breaking_space(before) and after != _WORD_JOINER and not _breaking_space(after):
-            return True
-    return False
+    length = len(text)
+    return any(
+        _is_break_after(text, index, length, True) and not _breaking_space(text[index + 1])
+        for index in range(length - 1)
+    )
+
+
+def _has_loose_breaks(text: str) -> bool:
+    return _LOOSE_BREAK in text
 
 
 @lru_cache(maxsize=4096)
-def _cached_no_break_ranges(text: str) -> tuple[tuple[int, int], ...]:
-    return tuple(_no_break_ranges(text))
+def _cached_no_break_ranges(text: str, loose: bool) -> tuple[tuple[int, int], ...]:
+    return tuple(_no_break_ranges(text, loose))
 
 
 def _forbid_breaks_inside_words(layout) -> None:
     """Add Pango ``allow-breaks: false`` attributes over the keep-all ranges of ``layout``."""
     from weasyprint.text.ffi import ffi, pango
 
-    ranges = _cached_no_break_ranges(layout.text)
+    ranges = _cached_no_break_ranges(layout.text, _loose_breaks.get())
     attr_list = pango.pango_layout_get_attributes(layout.layout)
     if attr_list == ffi.NULL:
         if not ranges:
@@ -387,6 +430,65 @@ def _forbid_breaks_inside_words(layout) -> None:
         attr.start_index, attr.end_index = start, end
         pango.pango_attr_list_change(attr_list, attr)
     pango.pango_layout_set_attributes(layout.layout, attr_list)
+
+
+# --------------------------------------------------------------------------------------
+# Line breaking: keep-all and its priorities
+# --------------------------------------------------------------------------------------
+
+# A line that would leave more than this many ems unfilled is loose: it may then end between
+# the parts of a compound (กรม|การพัฒนาชุมชน) rather than before the whole compound.
+_LOOSE_LINE_EM = 3.0
+
+
+def _with(variable: ContextVar[bool], value: bool, function: Callable[[], _T]) -> _T:
+    token = variable.set(value)
+    try:
+        return function()
+    finally:
+        variable.reset(token)
+
+
+def _split_line(split_first_line, arguments: tuple):
+    """WeasyPrint's ``split_first_line`` for ``word-break: keep-all`` text, in up to three
+    tries (``arguments``: its arguments, in order):
+
+    1. breaking between words only, not between the parts of a compound;
+    2. if that leaves a justified line loose (more than ``_LOOSE_LINE_EM`` unfilled: the
+       text is split, or its first word does not fit where the line has more room than
+       that), or a line starting with the text overflows, breaking between compound parts
+       too, kept if it fills the line better;
+    3. if a line starting with the text still overflows, without keep-all, so Pango (or
+       ``overflow-wrap``) breaks the word that is wider than the line.
+
+    Minimum content widths (``minimum``) count compound parts as breaks.
+    """
+    text, style, _, max_width, _, is_line_start, minimum = arguments
+
+    def split():
+        return split_first_line(*arguments)
+
+    if style["word_break"] != "keep-all" or _keep_all_suspended.get():
+        return split()
+    if minimum:
+        return _with(_loose_breaks, True, split)
+    result = split()
+    if max_width is None or max_width == inf:
+        return result
+    if not _loose_breaks.get() and _has_loose_breaks(text):
+        width, fits = result[3], result[3] <= max_width
+        loose_limit = _LOOSE_LINE_EM * style["font_size"]
+        # A ragged (not justified) line is never loose: it just ends early.
+        justified = style["text_align_all"] == "justify" and style["text_justify"] != "none"
+        if (justified and fits and result[2] is not None and max_width - width > loose_limit) or (
+            not fits and (is_line_start or (justified and max_width > loose_limit))
+        ):
+            loose = _with(_loose_breaks, True, split)
+            if loose[3] <= max_width and (not fits or loose[3] > width):
+                result = loose
+    if is_line_start and result[3] > max_width:
+        result = _with(_keep_all_suspended, True, split)
+    return result
 
 
 # --------------------------------------------------------------------------------------
@@ -422,9 +524,18 @@ def _patch_functions() -> None:
     original_can_break_inside = inline.can_break_inside
 
     def set_text(self, text, justify=False):
-        """``Layout.set_text``, then the ``word-break: keep-all`` attributes (THAI)."""
-        original_set_text(self, text, justify)
-        if self.style["word_break"] == "keep-all" and not _keep_all_suspended.get():
+        """``Layout.set_text``, then the ``word-break: keep-all`` attributes (THAI).
+
+        When loose-line breaks are allowed, Pango gets a U+200B (same length) for each
+        U+200C, so that it may break there; ``self.text`` keeps the text as given.
+        """
+        keep_all = self.style["word_break"] == "keep-all" and not _keep_all_suspended.get()
+        if keep_all and _loose_breaks.get() and _LOOSE_BREAK in text:
+            original_set_text(self, text.replace(_LOOSE_BREAK, _ZERO_WIDTH_SPACE), justify)
+            self.text = text[: len(self.text)]
+        else:
+            original_set_text(self, text, justify)
+        if keep_all:
             _forbid_breaks_inside_words(self)
 
     def split_first_line(
@@ -436,37 +547,11 @@ def _patch_functions() -> None:
         is_line_start=True,
         minimum=False,
     ):
-        """``split_first_line``; a keep-all word wider than the line breaks anyway (THAI).
-
-        When the first unbreakable word of a line is wider than the line, lay the line out
-        again without the keep-all attributes, so Pango (or ``overflow-wrap``) breaks it.
-        """
-        result = original_split_first_line(
-            text, style, context, max_width, justification_spacing, is_line_start, minimum
+        """``split_first_line`` with keep-all's break priorities (THAI): ``_split_line``."""
+        return _split_line(
+            original_split_first_line,
+            (text, style, context, max_width, justification_spacing, is_line_start, minimum),
         )
-        width = result[3]
-        if (
-            style["word_break"] == "keep-all"
-            and is_line_start
-            and not minimum
-            and max_width is not None
-            and width > max_width
-            and not _keep_all_suspended.get()
-        ):
-            token = _keep_all_suspended.set(True)
-            try:
-                result = original_split_first_line(
-                    text,
-                    style,
-                    context,
-                    max_width,
-                    justification_spacing,
-                    is_line_start,
-                    minimum,
-                )
-            finally:
-                _keep_all_suspended.reset(token)
-        return result
 
     def can_break_inside(box):
         """``can_break_inside``, knowing where keep-all text can break (THAI).
@@ -488,9 +573,9 @@ def _patch_functions() -> None:
         if line.style["text_justify"] == "none":
             return
         if _distributes(line.style) and line.style["direction"] == "ltr":
-            gaps = _count_line_gaps(line)
-            if gaps:
-                _add_gap_spacing(line, extra_width / gaps, 0, _LineState())
+            spacing = _distribute(line, extra_width)
+            if spacing is not None:
+                _add_gap_spacing(line, spacing, 0, _LineState())
                 return
         original_justify_line(context, line, extra_width)
 
@@ -508,53 +593,116 @@ def _patch_functions() -> None:
 # --------------------------------------------------------------------------------------
 
 
+# Distributed justification spreads a line's extra width over its spaces first, each up to
+# this many ems wider, then over the gaps between Thai graphemes, each up to this many ems;
+# what is left goes to the spaces again (to the graphemes only on a line without spaces).
+# Gaps between two non-Thai graphemes (inside Latin words, Arabic numbers, URLs) take none.
+_SPACE_STRETCH_EM = 0.5
+_CLUSTER_STRETCH_EM = 0.08
+
+# What the gap before a grapheme takes (``_gap_kind``).
+_NO_GAP, _SPACE_GAP, _CLUSTER_GAP = 0, 1, 2
+
+
+def _gap_kind(previous: str, char: str, following: str) -> int:
+    """What the gap before grapheme ``char`` takes: ``previous`` is the grapheme before it
+    ("" at the line start), ``following`` the character after it."""
+    if not previous:
+        return _NO_GAP
+    if char.isspace():
+        return _NO_GAP if following == _WORD_JOINER else _SPACE_GAP  # พ.ศ. ๒๕๖๘ stays tight
+    if previous.isspace() or not (_is_thai(previous) or _is_thai(char)):
+        return _NO_GAP  # after a space (the space took it), or inside "Social", "2019"
+    return _CLUSTER_GAP
+
+
+@dataclass(slots=True)
+class _Spacing:
+    """The extra width, in points, of each space and of each gap between Thai graphemes."""
+
+    space: float
+    cluster: float
+
+
 class _LineState:
-    """Whether anything has been placed on the line yet (its first grapheme gets no gap)."""
+    """The last grapheme placed on the line so far ("" at its start: no gap before it)."""
 
     def __init__(self) -> None:
-        self.started = False
+        self.previous = ""
 
 
-def _text_box_gaps(box, state: _LineState) -> tuple[int, bool]:
-    """Return the number of gaps a text box takes and whether its first grapheme has none."""
-    starts = _count_grapheme_starts(box.text)
-    skip_first = starts > 0 and not state.started
-    if starts:
-        state.started = True
-    return starts - skip_first, skip_first
+def _text_box_gaps(box, state: _LineState) -> tuple[int, int]:
+    """Return the number of space and grapheme gaps of a text box, moving ``state`` on."""
+    spaces = clusters = 0
+    previous = state.previous
+    text = box.text
+    for index, char in enumerate(text):
+        if _is_grapheme_start(char):
+            kind = _gap_kind(previous, char, text[index + 1 : index + 2])
+            spaces += kind == _SPACE_GAP
+            clusters += kind == _CLUSTER_GAP
+            previous = char
+    state.previous = previous
+    return spaces, clusters
 
 
-def _count_line_gaps(line) -> int:
+def _count_line_gaps(line) -> tuple[int, int]:
+    """The number of space and grapheme gaps of a line."""
     from weasyprint.formatting_structure import boxes
 
     state = _LineState()
 
-    def count(box) -> int:
+    def count(box) -> tuple[int, int]:
         if isinstance(box, boxes.TextBox):
-            return _text_box_gaps(box, state)[0]
+            return _text_box_gaps(box, state)
         if isinstance(box, (boxes.LineBox, boxes.InlineBox)):
-            return sum(count(child) for child in box.children if child.is_in_normal_flow())
-        state.started = True  # an atomic inline box (image, inline-block)
-        return 0
+            spaces = clusters = 0
+            for child in box.children:
+                if child.is_in_normal_flow():
+                    child_spaces, child_clusters = count(child)
+                    spaces += child_spaces
+                    clusters += child_clusters
+            return spaces, clusters
+        state.previous = "\ufffc"  # an atomic inline box (image, inline-block)
+        return 0, 0
 
     return count(line)
 
 
-def _add_gap_spacing(box, spacing: float, x_advance: float, state: _LineState) -> float:
-    """Like WeasyPrint's ``add_word_spacing``, with ``spacing`` before each grapheme.
+def _distribute(line, extra_width: float) -> _Spacing | None:
+    """How a justified line spreads ``extra_width``: spaces first, then (bounded) Thai
+    graphemes, then spaces again; ``None`` if the line has no gap at all."""
+    spaces, clusters = _count_line_gaps(line)
+    if not (spaces or clusters):
+        return None
+    font_size = line.style["font_size"]
+    space = min(extra_width / spaces, _SPACE_STRETCH_EM * font_size) if spaces else 0
+    left = extra_width - space * spaces
+    cluster = min(left / clusters, _CLUSTER_STRETCH_EM * font_size) if clusters else 0
+    left -= cluster * clusters
+    if spaces:
+        space += left / spaces
+    else:
+        cluster += left / clusters
+    return _Spacing(space, cluster)
+
+
+def _add_gap_spacing(box, spacing: _Spacing, x_advance: float, state: _LineState) -> float:
+    """Like WeasyPrint's ``add_word_spacing``, with ``spacing`` in the gaps of the line.
 
     The text boxes keep their Pango layout: the gaps are added when drawing
-    (``_draw_first_line`` reads ``_thai_gap`` and ``_thai_gap_skip_first``).
+    (``_draw_first_line`` reads ``_thai_spacing`` and ``_thai_previous``).
     """
     from weasyprint.formatting_structure import boxes
 
     if isinstance(box, boxes.TextBox):
-        gaps, skip_first = _text_box_gaps(box, state)
+        box._thai_previous = state.previous
+        box._thai_spacing = spacing
+        spaces, clusters = _text_box_gaps(box, state)
+        extra = spacing.space * spaces + spacing.cluster * clusters
         box.position_x += x_advance
-        box._thai_gap = spacing
-        box._thai_gap_skip_first = skip_first
-        box.width += spacing * gaps
-        x_advance += spacing * gaps
+        box.width += extra
+        x_advance += extra
     elif isinstance(box, (boxes.LineBox, boxes.InlineBox)):
         box.position_x += x_advance
         previous_x_advance = x_advance
@@ -564,8 +712,33 @@ def _add_gap_spacing(box, spacing: float, x_advance: float, state: _LineState) -
         box.width += x_advance - previous_x_advance
     else:
         box.translate(x_advance, 0)
-        state.started = True
+        state.previous = "\ufffc"
     return x_advance
+
+
+def _justification_gaps(textbox, clusters: list["_Cluster"]) -> dict[int, float]:
+    """The extra width, in points, drawn before the first glyph of each cluster."""
+    spacing = getattr(textbox, "_thai_spacing", None)
+    if spacing is None:
+        return {}
+    previous = textbox._thai_previous
+    text = "".join(cluster.raw for cluster in clusters)
+    owners = [cluster.first for cluster in clusters for _ in cluster.raw]
+    gaps: dict[int, float] = {}
+    for index, char in enumerate(text):
+        if _is_grapheme_start(char):
+            kind = _gap_kind(previous, char, text[index + 1 : index + 2])
+            extra = (
+                spacing.space
+                if kind == _SPACE_GAP
+                else spacing.cluster
+                if kind == _CLUSTER_GAP
+                else 0
+            )
+            if extra:
+                gaps[owners[index]] = gaps.get(owners[index], 0) + extra
+            previous = char
+    return gaps
 
 
 # --------------------------------------------------------------------------------------
@@ -581,6 +754,7 @@ class _Cluster:
         "first",
         "font",
         "last_visible",
+        "raw",
         "rtl",
         "shifted",
         "starts",
@@ -591,6 +765,7 @@ class _Cluster:
     def __init__(self, first: int, end: int, raw_text: str, font, rtl: bool):
         self.first = first
         self.end = end
+        self.raw = raw_text
         # How many graphemes start in the text; one character: whether it starts one.
         self.starts: int
         if len(raw_text) == 1:  # the usual case, made fast
@@ -786,7 +961,8 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     - the last visible glyph of a span is drawn with character spacing (``Tc``) making its
       advance end where the span ends: text extractors take the span's extent from its
       last glyph, and a mark shifted left would otherwise leave a gap read as a space;
-    - ``_thai_gap`` points (distributed justification) are added before each grapheme;
+    - the gaps of distributed justification (``_justification_gaps``) are added before the
+      spaces and Thai graphemes that take them;
     - x offsets and rises are converted from Pango units with ``FROM_UNITS`` (70.0 divides
       by 1000 instead of 1024, misplacing marks by 2.4 %);
     - no ``0`` positioning numbers are written (smaller content streams).
@@ -850,8 +1026,8 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     # THAI: plan the whole line first: clusters, glyph-to-Unicode map, ActualText spans
     # (which may cross runs) and the justification gap before each grapheme.
     utf8_text = textbox.pango_layout.text.encode()
-    gap = getattr(textbox, "_thai_gap", 0)
-    skip_gap = getattr(textbox, "_thai_gap_skip_first", False)
+    spacing = getattr(textbox, "_thai_spacing", None)
+    gap = spacing.cluster if spacing else 0
     clusters = []
     run = first_line.runs[0]
     while run != ffi.NULL:
@@ -863,15 +1039,7 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
     word_spans = gap > _LOOSE_GAP * textbox.style["font_size"]
     span_starts, span_ends = _plan_spans(clusters, bool(gap), word_spans)
     span_last_visible = set(span_ends.values())
-    gaps_before = {}
-    if gap:
-        for cluster in clusters:
-            gaps = cluster.starts
-            if gaps and skip_gap:
-                gaps -= 1
-                skip_gap = False
-            if gaps:
-                gaps_before[cluster.first] = gaps
+    gaps_before = _justification_gaps(textbox, clusters)
     base = 0
 
     run = first_line.runs[0]
@@ -904,9 +1072,9 @@ def _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
         for i, glyph_info in enumerate(glyphs_info[0:num_glyphs], base):
             # THAI: justification gap, then ActualText span start.
             if i in gaps_before:
-                gaps = gaps_before[i]
-                string += f">{_number(-gap * gaps * 1000 / font_size)}<"
-                x_advance += gap * gaps / font_size
+                extra = gaps_before[i]
+                string += f">{_number(-extra * 1000 / font_size)}<"
+                x_advance += extra / font_size
             if i in span_starts:
                 string = _close(string)
                 if string:

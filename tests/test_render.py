@@ -19,7 +19,6 @@ from docx.oxml.ns import qn
 from docxutil import docx_lines
 from pdfutil import no_weasyprint_warnings, page_boxes, pdftotext
 from pypdf import PdfReader
-from pythainlp.tokenize import word_tokenize
 from weasyprint.urls import FatalURLFetchingError
 
 from saraban.digits import printed_digits
@@ -27,6 +26,7 @@ from saraban.errors import InvalidLetter, SarabanError
 from saraban.settings import Settings
 from saraban.templates import RenderError, render_docx, render_pdf
 from saraban.templates._pdf import _LocalOnlyFetcher
+from saraban.templates._thai_breaks import NEVER, break_classes
 from saraban.thai import thai_date, to_thai_digits
 
 SEED_LETTERS = sorted(SEEDS.glob("*.letter.json"))
@@ -296,19 +296,16 @@ def test_pdf_breaks_lines_only_between_thai_words(path):
     for block in letter["body"]:
         for typed in [block] if isinstance(block, str) else block["items"]:
             paragraph = printed_digits(typed, "thai")
-            words = [
-                squash(w) for w in word_tokenize(paragraph, engine="newmm", keep_whitespace=False)
-            ]
+            # Where a line may end, as the breaker decides (between words, or between the
+            # parts of a compound on a loose line), in the text without white space.
+            classes = break_classes(paragraph)
+            breaks = [classes[i] != NEVER for i, char in enumerate(paragraph) if not char.isspace()]
             start = whole.find(squash(paragraph))
             assert start >= 0, paragraph[:40]
-            boundaries, position = {start}, start
-            for word in words:
-                position += len(word)
-                boundaries.add(position)
             inside = [e for e in ends if start < e < start + len(squash(paragraph))]
             for end in inside:
                 checked += 1
-                assert end in boundaries, (
+                assert breaks[end - start], (
                     f"line breaks inside a word: …{whole[end - 12 : end + 12]}…"
                 )
     assert checked > 0

@@ -14,10 +14,13 @@ from xml.etree import ElementTree
 
 import pytest
 import weasyprint
+from hypothesis import given
+from hypothesis import strategies as st
 from pdfutil import no_weasyprint_warnings, pdftotext
-from pythainlp.tokenize import word_tokenize
 
+from saraban.templates import _thai_breaks as breaks
 from saraban.templates import _weasyprint_thai as thai
+from saraban.templates._thai_breaks import NEVER
 
 SEEDS = sorted((Path(__file__).parent / "data" / "seeds").glob("*.txt"))
 SAMPLE = "ผู้นำจิตอาสา กรมการพัฒนาชุมชน น้ำ ซ้ำ ปั้น"
@@ -78,27 +81,19 @@ def read_lines(pdf: bytes, texts: list[str]) -> list[int]:
     return ends
 
 
-def word_spans(texts: list[str]) -> list[tuple[int, int]]:
-    """(start, end) of each newmm word in ``squash(" ".join(texts))``."""
-    source = squash(" ".join(texts))
-    spans = []
-    position = 0
-    for text in texts:
-        for word in word_tokenize(squash(text), engine="newmm", keep_whitespace=False):
-            start = source.index(word, position)
-            spans.append((start, start + len(word)))
-            position = start + len(word)
-    return spans
-
-
 def line_boxes(pdf: bytes) -> list[tuple[float, float]]:
-    """(xMin, xMax) in points of every text line, as ``pdftotext -bbox-layout`` finds them."""
+    """(xMin, xMax) in points of every text line, as ``pdftotext -bbox-layout`` finds them
+    (it may cut a line at a wide justified space: the pieces on one baseline are one line)."""
     xhtml = pdftotext(pdf, "-bbox-layout")
     root = ElementTree.fromstring(re.sub(r"<!DOCTYPE[^>]*>", "", xhtml))
-    return [
-        (float(line.get("xMin")), float(line.get("xMax")))
-        for line in root.iter("{http://www.w3.org/1999/xhtml}line")
-    ]
+    lines: dict[tuple[int, float], tuple[float, float]] = {}
+    for page, page_element in enumerate(root.iter("{http://www.w3.org/1999/xhtml}page")):
+        for line in page_element.iter("{http://www.w3.org/1999/xhtml}line"):
+            key = (page, round(float(line.get("yMax")), 1))
+            x_min, x_max = float(line.get("xMin")), float(line.get("xMax"))
+            seen = lines.get(key, (x_min, x_max))
+            lines[key] = (min(seen[0], x_min), max(seen[1], x_max))
+    return [lines[key] for key in sorted(lines)]
 
 
 def natural_width(word: str) -> float:
@@ -164,18 +159,26 @@ def test_tagged_pdf_extracts_exactly() -> None:
 @pytest.mark.parametrize("width", ["16cm", "8cm"])
 def test_seed_text_layer_and_line_breaks(path: Path, width: str) -> None:
     """Every seed line, as a justified paragraph, extracts exactly (no space added inside
-    a Thai word), and no line ends inside a newmm word narrower than the column."""
+    a Thai word), and no line ends where the breaker forbids it (inside a word, a name, an
+    abbreviation, between a label and its number) unless what it would split is wider than
+    the column. (Whether the breaker forbids the right places is tested on a typesetter's
+    corpus in tests/test_thai_breaks.py.)"""
     texts = seed_lines(path)
     pdf = render(paragraphs(texts), width=width)
     ends = read_lines(pdf, texts)
     source = squash(" ".join(texts))
-    broken = {
-        source[start:end]
-        for start, end in word_spans(texts)
-        for position in ends
-        if start < position < end
-    }
-    too_long = {word for word in broken if natural_width(word) > WIDTH_PT[width]}
+    classes = list(breaks.break_classes(squash(texts[0])))
+    for text in texts[1:]:  # a line may break after the space that joins two paragraphs
+        classes += [breaks.FREE, *breaks.break_classes(squash(text))[1:]]
+    assert len(classes) == len(source) + 1
+    broken = set()
+    for position in ends[:-1]:
+        position += source[position] == " "  # the line ended at a space: the break is after it
+        if classes[position] == NEVER:
+            start = max(p for p in range(position) if classes[p] != NEVER or p == 0)
+            end = min(p for p in range(position, len(source) + 1) if classes[p] != NEVER)
+            broken.add(source[start:end].strip())
+    too_long = {unit for unit in broken if natural_width(unit) > WIDTH_PT[width]}
     assert broken == too_long, f"lines end inside the words {sorted(broken - too_long)}"
 
 
@@ -277,7 +280,7 @@ def test_non_thai_paragraph_keeps_inter_word_justification() -> None:
 
 # ---- line-break hints ----------------------------------------------------------------------
 
-ZWSP, WJ = "\u200b", "\u2060"
+ZWSP, WJ, LOOSE = "\u200b", "\u2060", "\u200c"
 
 
 @pytest.mark.parametrize(
@@ -285,17 +288,21 @@ ZWSP, WJ = "\u200b", "\u2060"
     [
         ("", ""),
         ("   ", "   "),
-        ("ศูนย์ผู้นำจิตอาสา", f"ศูนย์{ZWSP}ผู้นำ{ZWSP}จิต{ZWSP}อาสา"),
+        # a compound: its parts break only on a loose line; จิตอาสา never
+        ("ศูนย์ผู้นำจิตอาสา", f"ศูนย์{LOOSE}ผู้นำ{LOOSE}จิตอาสา"),
+        ("ส่งเอกสาร", f"ส่ง{ZWSP}เอกสาร"),
         ("ศูนย์ฯเพิ่มขึ้น", f"ศูนย์ฯ{ZWSP}เพิ่มขึ้น"),  # never a line starting with ฯ
         ("ต่าง ๆ", f"ต่าง {WJ}ๆ"),  # nor with ๆ: the space is inside the word
         ("๑,๐๐๐บาท", "๑,๐๐๐บาท"),  # a number keeps its unit
         ("พ.ศ.๒๕๖๕", "พ.ศ.๒๕๖๕"),
         ("Google Sheet", "Google Sheet"),
-        ("โทร ๐ ๔๒๔๑ ๑๑๘๒", f"โทร ๐ {WJ}๔๒๔๑ {WJ}๑๑๘๒"),  # a phone number stays on one line
-        ("ข้อ ๓ ถึง", "ข้อ ๓ ถึง"),
-        ("โทร. ๐", "โทร. ๐"),  # newmm cuts โท|ร.; the abbreviation is one word
+        ("โทร ๐ ๔๒๔๑ ๑๑๘๒", f"โทร {WJ}๐ {WJ}๔๒๔๑ {WJ}๑๑๘๒"),  # a phone number stays on one line
+        ("ข้อ ๓ ถึง", f"ข้อ {WJ}๓ ถึง"),  # a label keeps its number
+        ("โทร. ๐", f"โทร. {WJ}๐"),  # newmm cuts โท|ร.; the abbreviation is one word
+        ("๒๑ ธันวาคม ๒๕๖๖", f"๒๑ {WJ}ธันวาคม {LOOSE}๒๕๖๖"),  # the year goes only if loose
+        ("นายพิชิต แสงมหาชัย", f"นายพิชิต {WJ}แสงมหาชัย"),
         ("AIC/ทำแผน", f"AIC/{ZWSP}ทำ{ZWSP}แผน"),  # Pango's break after "/" is kept
-        (f"ศูนย์{ZWSP}ผู้นำ{WJ}", f"ศูนย์{ZWSP}ผู้นำ"),  # idempotent: old hints go first
+        (f"ส่ง{ZWSP}เอกสาร{WJ}{LOOSE}", f"ส่ง{ZWSP}เอกสาร"),  # idempotent: old hints go first
     ],
 )
 def test_line_break_hints(text: str, hinted: str) -> None:
@@ -314,3 +321,31 @@ def test_install_refuses_another_weasyprint(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(weasyprint, "__version__", "71.0")
     with pytest.raises(RuntimeError, match="patches WeasyPrint 70.0, but WeasyPrint 71.0"):
         thai.install()
+
+
+def reference_no_break_ranges(text: str, loose: bool) -> list[tuple[int, int]]:
+    """The keep-all ranges, character by character (``_no_break_ranges`` uses a regex)."""
+    ranges, start, position = [], 0, 0
+    for index, char in enumerate(text):
+        following = text[index + 1 : index + 2]
+        breaking_space = char.isspace() and char not in "\u00a0\u2007\u202f"
+        if (
+            char == ZWSP
+            or (char == LOOSE and loose)
+            or (breaking_space and following != WJ and (loose or following != LOOSE))
+        ):
+            if position - start > 1:
+                ranges.append((start, position))
+            start = position + len(char.encode())
+        position += len(char.encode())
+    if position - start > 1:
+        ranges.append((start, position))
+    return ranges
+
+
+@given(
+    text=st.text(alphabet="กขฯา่้ AbZ.\t\n\u00a0\u2003\u3000\u200b\u200c\u2060", max_size=16),
+    loose=st.booleans(),
+)
+def test_no_break_ranges(text: str, loose: bool) -> None:
+    assert thai._no_break_ranges(text, loose) == reference_no_break_ranges(text, loose)
