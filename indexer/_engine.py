@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import heapq
 import json
 import os
 import threading
@@ -23,6 +24,7 @@ from typing import Any
 from saraban.errors import BadRequest
 from saraban.indexer import _query, _snippet
 from saraban.indexer._model import (
+    TIERS,
     Hit,
     IndexDoc,
     SearchFilters,
@@ -45,7 +47,7 @@ from saraban.thai import (
 )
 
 # Bump when the fields or the analysis change: an index of another version is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SENTINEL = "saraban-index.json"
 STORED_TEXT_LIMIT = 20_000  # characters of body/attachments kept for snippets
 
@@ -224,6 +226,11 @@ class Filters:
         )
 
     @property
+    def tiers(self) -> tuple[int, ...]:
+        """The secrecy levels to read: only these exist for this search."""
+        return TIERS[: self.max_secrecy + 1]
+
+    @property
     def days(self) -> tuple[int, int] | None:
         """(first, last) day as yyyymmdd when the dates are limited, else None."""
         if self.day_from is None and self.day_to is None:
@@ -249,6 +256,45 @@ class Request:
     sort: str
     limit: int
     offset: int
+
+    def head(self) -> Request:
+        """The same query for the first ``offset + limit`` rows: what each tier must give
+        for :func:`merge_pages` to cut the page from."""
+        return Request(self.must, self.should, self.filters, self.sort, self.offset + self.limit, 0)
+
+
+def newest_key(stored: dict[str, Any]) -> tuple[int, int]:
+    """(day as yyyymmdd, id): the order of ``sort="date"``, newest first, every backend."""
+    date = stored.get("date") or ""
+    return int(date.replace("-", "") or 0), int(stored["id"])
+
+
+def merge_pages(pages: list[Page], request: Request) -> Page:
+    """One page from the pages of several tiers, each holding its first ``offset + limit``
+    rows (:meth:`Request.head`) in the backend's order. By relevance, rows of equal score
+    keep their tier's order, lower tiers first; by date, newest first, then highest id. A
+    tier's rows never depend on another tier, so what a user sees depends only on the
+    tiers they may read."""
+    if request.sort == "date":
+        every = [row for page in pages for row in page.rows]
+        rows = sorted(every, key=lambda row: newest_key(row[1]), reverse=True)
+    else:
+        ranked = [
+            [(-score, tier, i, stored) for i, (score, stored) in enumerate(page.rows)]
+            for tier, page in enumerate(pages)
+        ]
+        rows = [(-key, stored) for key, _tier, _i, stored in heapq.merge(*ranked)]
+    facets: dict[str, dict[str, int]] = {}
+    for page in pages:
+        for name, counts in page.facets.items():
+            merged = facets.setdefault(name, {})
+            for key, count in counts.items():
+                merged[key] = merged.get(key, 0) + count
+    return Page(
+        sum(p.total for p in pages),
+        rows[request.offset : request.offset + request.limit],
+        facets,
+    )
 
 
 class _FileLock:

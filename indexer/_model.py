@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from saraban.errors import BadRequest
+from saraban.letter import SECRECIES
 from saraban.thai import (
     BE_OFFSET,
     MIN_BE_YEAR,
@@ -18,7 +19,10 @@ from saraban.thai import (
     parse_ref_no,
 )
 
-SECRECY_LEVELS = ("ลับ", "ลับมาก", "ลับที่สุด")  # lowest first
+SECRECY_LEVELS = SECRECIES  # lowest first
+# Letters of each secrecy level (0: open, 1..3: ลับ, ลับมาก, ลับที่สุด) are kept apart: a
+# search reads only the levels its user may see (see docs/search.md, "Secrecy").
+TIERS = tuple(range(len(SECRECY_LEVELS) + 1))
 DIRECTIONS = ("sent", "received", "imported")
 SORTS = ("relevance", "date")
 

@@ -14,6 +14,12 @@ Text is held as syllables and as pairs of adjacent syllables (see ``_query.py``)
 phrase is a phrase of rare pairs. What matches is decided by the GIN index alone: a letter
 holding every pair of each phrase (see :meth:`PostgresIndex._run`); every match is counted,
 and only a few hundred candidates are ranked with ``ts_rank``, phrases and weights included.
+
+The table is partitioned by secrecy (``search_letters_0`` holds the open letters,
+``_1`` .. ``_3`` ลับ, ลับมาก, ลับที่สุด, each with its own GIN indexes and planner
+statistics), and a search names the levels its user may see as constants, so PostgreSQL
+prunes the others when it plans the query: no count, order or timing reads a letter above
+the user's clearance. ``ts_rank`` reads only the letter it ranks.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from sqlalchemy.engine import make_url
 from saraban.errors import BadRequest
 from saraban.indexer import _query
 from saraban.indexer._engine import BaseIndex, Page, Prepared, Request
+from saraban.indexer._model import TIERS
 
 MAX_POSITION = 16383
 _FIELD_GAP = 8
@@ -170,7 +177,7 @@ class PostgresIndex(BaseIndex):
                 db.execute(
                     text(
                         f"""CREATE TABLE {_TABLE} (
-                            id bigint PRIMARY KEY,
+                            id bigint NOT NULL,
                             tsv tsvector NOT NULL,
                             head tsvector NOT NULL,
                             ref text[] NOT NULL,
@@ -179,9 +186,17 @@ class PostgresIndex(BaseIndex):
                             year integer NOT NULL,
                             secrecy smallint NOT NULL,
                             kind text, unit text, urgency text, direction text, status text,
-                            data jsonb NOT NULL)"""
+                            data jsonb NOT NULL,
+                            PRIMARY KEY (id, secrecy)) PARTITION BY LIST (secrecy)"""
                     )
                 )
+                for tier in TIERS:
+                    db.execute(
+                        text(
+                            f"CREATE TABLE {_TABLE}_{tier} PARTITION OF {_TABLE} "
+                            f"FOR VALUES IN ({tier})"
+                        )
+                    )
                 db.execute(text(f"CREATE INDEX {_TABLE}_tsv ON {_TABLE} USING gin (tsv)"))
                 db.execute(text(f"CREATE INDEX {_TABLE}_ref ON {_TABLE} USING gin (ref)"))
                 db.execute(text(f"CREATE INDEX {_TABLE}_cited ON {_TABLE} USING gin (cited)"))
@@ -230,9 +245,12 @@ class PostgresIndex(BaseIndex):
         }
 
     def _write(self, docs: list[Prepared], delete_ids: list[int]) -> None:
+        """Each letter into the partition of its secrecy; a letter whose secrecy was
+        corrected leaves the other (the primary key holds the secrecy)."""
         with self._db.begin() as db:
-            if delete_ids:
-                db.execute(text(f"DELETE FROM {_TABLE} WHERE id = ANY(:ids)"), {"ids": delete_ids})
+            gone = delete_ids + [doc.id for doc in docs]
+            if gone:
+                db.execute(text(f"DELETE FROM {_TABLE} WHERE id = ANY(:ids)"), {"ids": gone})
             if docs:
                 db.execute(
                     text(
@@ -241,10 +259,10 @@ class PostgresIndex(BaseIndex):
                         VALUES (:id, CAST(:tsv AS tsvector), CAST(:head AS tsvector), :ref,
                                 :cited, :day, :year, :secrecy, :kind, :unit, :urgency,
                                 :direction, :status, CAST(:data AS jsonb))
-                        ON CONFLICT (id) DO UPDATE SET tsv = excluded.tsv,
+                        ON CONFLICT (id, secrecy) DO UPDATE SET tsv = excluded.tsv,
                             head = excluded.head, ref = excluded.ref, cited = excluded.cited,
                             day = excluded.day, year = excluded.year,
-                            secrecy = excluded.secrecy, kind = excluded.kind,
+                            kind = excluded.kind,
                             unit = excluded.unit, urgency = excluded.urgency,
                             direction = excluded.direction, status = excluded.status,
                             data = excluded.data"""
@@ -297,8 +315,8 @@ class PostgresIndex(BaseIndex):
         reference number finds.
         """
         must, should, filters = request.must, request.should, request.filters
-        params: dict[str, Any] = {"max_secrecy": filters.max_secrecy}
-        where = ["secrecy <= :max_secrecy"]
+        params: dict[str, Any] = {}
+        where = [_levels(filters.tiers)]
         if filters.days:
             where.append("day BETWEEN :day_from AND :day_to")
             params["day_from"], params["day_to"] = filters.days
@@ -343,7 +361,10 @@ class PostgresIndex(BaseIndex):
                 page = params["newest"][request.offset : request.offset + request.limit]
                 by_id: dict[int, Any] = dict(
                     db.execute(
-                        text(f"SELECT id, data FROM {_TABLE} WHERE id = ANY(:page)"),
+                        text(
+                            f"SELECT id, data FROM {_TABLE} "
+                            f"WHERE {_levels(filters.tiers)} AND id = ANY(:page)"
+                        ),
                         {"page": page},
                     ).all()
                 )
@@ -418,8 +439,14 @@ class PostgresIndex(BaseIndex):
             score.append("ts_rank(tsv, CAST(:rank_q AS tsquery), 1) * 10")
         chosen = " UNION ".join(f"({c})" for c in candidates)
         return f"""SELECT {" + ".join(score)} AS score, data FROM {_TABLE}
-                   WHERE id IN ({chosen})
+                   WHERE {filtered} AND id IN ({chosen})
                    ORDER BY score DESC, day DESC, id DESC LIMIT :limit OFFSET :offset"""
+
+
+def _levels(tiers: tuple[int, ...]) -> str:
+    """The secrecy levels a search reads, as constants (integers of ours, never text a user
+    typed), so that PostgreSQL prunes the other partitions when it plans the query."""
+    return f"secrecy IN ({', '.join(str(int(tier)) for tier in tiers)})"
 
 
 def _stored(data: Any) -> dict[str, Any]:

@@ -1,0 +1,78 @@
+"""Search through the API answers a user as if the letters above their clearance did not
+exist: the whole JSON of every search, scores, totals, facets, snippets and order included,
+is the same before and after secret letters sharing its words are stored (issue 11.2)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_service_support import (
+    SEEDS,
+    add_unit,
+    add_users,
+    bearer,
+    make_app,
+    secret_letter,
+    seed_letter,
+    store_letter,
+    tokens,
+)
+
+SEARCHES = [
+    "q=จิตอาสา",
+    "q=ชุมชน&per_page=3&page=2",
+    "q=นาคราช",  # the secret letters' own word
+    "q=ผู้นำจิตอาสา นาคราช",
+    "q=โครงการพิเศษ",
+    "q=นค 0019.3/9876",  # a secret letter's number
+    "q=นค 0019.3/9877",
+    "q=ลับเฉพาะ",
+    "q=ชุมชน&sort=date&per_page=100",
+    "q=จิตอาสา&fiscal_year=2568",
+    "kind=external&per_page=100",
+    "direction=imported&sort=date&per_page=100",
+]
+
+
+@pytest.fixture
+def clerk_app(tmp_path):
+    from saraban.service import close_app
+
+    app = make_app(tmp_path / "home")
+    add_unit(app)
+    keys = tokens(app, add_users(app))
+    for path in sorted(SEEDS.glob("*.letter.json")):
+        store_letter(app, seed_letter(path.name.removesuffix(".letter.json")))
+    app.extensions["saraban_search"].sync_now()
+    yield app, keys
+    close_app(app)
+
+
+def everything(app, key):
+    client = app.test_client()
+    found = {}
+    for query in SEARCHES:
+        response = client.get(f"/api/v1/search?{query}", headers=bearer(key))
+        assert response.status_code == 200, (query, response.get_json())
+        found[query] = json.dumps(response.get_json(), ensure_ascii=False, sort_keys=True)
+    return found
+
+
+@pytest.mark.parametrize(("who", "level"), [("clerk", "ลับ"), ("secret", "ลับมาก")])
+def test_secret_letters_change_no_search_answer_of_a_user_not_cleared(clerk_app, who, level):
+    app, keys = clerk_app
+    before = everything(app, keys[who])
+    letter_ids = []
+    for number, subject in enumerate(
+        ["ลับเฉพาะเรื่องโครงการพิเศษนาคราช", "ศูนย์ผู้นำจิตอาสาพัฒนาชุมชน นาคราช"], 9876
+    ):
+        letter = secret_letter(level, subject)
+        letter["ref_no"] = f"นค ๐๐๑๙.๓/{number}"
+        letter["body"] += ["จิตอาสา ชุมชน ผู้นำจิตอาสา " * 5]
+        letter_ids.append(store_letter(app, letter).id)
+    app.extensions["saraban_search"].sync_now()
+    after = everything(app, keys[who])
+    assert [query for query in SEARCHES if before[query] != after[query]] == []
+    cleared = app.test_client().get("/api/v1/search?q=นาคราช", headers=bearer(keys["topsecret"]))
+    assert {hit["id"] for hit in cleared.get_json()["hits"]} == set(letter_ids)
