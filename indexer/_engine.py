@@ -408,8 +408,10 @@ class BaseIndex:
         if not isinstance(query, str):
             raise BadRequest("q: คำค้นต้องเป็นข้อความ / the query must be text")
         check_search_args(sort, limit, offset)
+        _query.check_length(query)
         resolved = Filters.of(filters, clearance)
         plan = _query.parse(query, vocabulary(self.home, self.engine), self.engine)
+        _query.check_size(plan)
         run = self._runner(resolved, sort, limit, offset)
         if plan.empty:
             if query.strip():

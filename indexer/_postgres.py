@@ -113,6 +113,8 @@ def tsquery_literal(node: Any, *, positions: bool = True) -> str | None:
         return tsquery_literal(node.item, positions=positions)
     if isinstance(node, _query.Ranked):
         return tsquery_literal(node.must, positions=positions)
+    if isinstance(node, _query.Quorum):
+        return tsquery_literal(node.combinations(), positions=positions)
     if isinstance(node, _query.Items):
         # One phrase in every field is the phrase with no weight restriction.
         by_tokens: dict[tuple, set[str]] = {}

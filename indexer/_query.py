@@ -29,9 +29,12 @@ fewer than :data:`TOLERANT_BELOW` (the last two only while nothing is found):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from saraban.errors import BadRequest
 from saraban.indexer._model import ref_keys
 from saraban.indexer._terms import Tokens, Vocabulary
 from saraban.indexer._thai import analyze, words
@@ -57,6 +60,12 @@ DATE_SCORE = 20.0
 TOLERANT_WEIGHT = 0.3
 STRICT_BONUS = 100.0  # in a widened query, letters the exact query finds come first
 MIN_HOLEY_LENGTH = 4
+# Bounded work (docs/search.md, "Limits"): what a query may hold, measured on 100,000 letters.
+MAX_QUERY_CHARS = 200
+MAX_QUERY_WORDS = 16
+MAX_QUERY_NUMBERS = 4  # reference numbers
+MAX_SYNONYMS = 8  # expressions a word stands for, itself included
+MAX_NEAR_SPELLINGS = 24  # near spellings of a query's words, in all (each is a phrase to check)
 
 _QUOTED_RE = re.compile(r"[\"“”]([^\"“”]*)[\"“”]")
 
@@ -97,21 +106,62 @@ class Plan:
         found: set[tuple[str | None, ...]] = {a for unit in self.units for a in unit.alternatives}
         found |= set(self.chunks) | {a for unit in self.phrases for a in unit.alternatives}
         if tolerant:
-            for unit in self.units:
-                for alt in unit.alternatives:
-                    for form in tolerant_forms(alt):
-                        spelled: list[str | None] = [None] * (form[-1][0] + 1)
-                        for offset, token in form:
-                            spelled[offset] = token
-                        while spelled and spelled[0] is None:
-                            spelled.pop(0)
-                        found.add(tuple(spelled))
+            for forms in self.near_spellings():
+                for form in forms:
+                    spelled: list[str | None] = [None] * (form[-1][0] + 1)
+                    for offset, token in form:
+                        spelled[offset] = token
+                    while spelled and spelled[0] is None:
+                        spelled.pop(0)
+                    found.add(tuple(spelled))
         return sorted(found, key=lambda t: (-len("".join(x or "" for x in t)), str(t)))
+
+    def near_spellings(self) -> list[list[tuple[tuple[int, str], ...]]]:
+        """Each unit's near spellings (:func:`tolerant_forms`), at most
+        :data:`MAX_NEAR_SPELLINGS` in all, the first units first: each is one more phrase
+        for the engine to check."""
+        budget = MAX_NEAR_SPELLINGS
+        found: list[list[tuple[tuple[int, str], ...]]] = []
+        for unit in self.units:
+            forms = []
+            if not unit.quoted:
+                forms = [form for alt in unit.alternatives for form in tolerant_forms(alt)]
+            found.append(forms[:budget])
+            budget -= len(found[-1])
+        return found
 
     def without_refs(self, vocabulary: Vocabulary, engine: str) -> Plan:
         """The same query with the reference numbers read as plain text (when no letter
         carries them as its number, they may still be in a letter's text)."""
         return parse(self.text_without_refs, vocabulary, engine, read_refs=False)
+
+
+def check_length(query: str) -> None:
+    """A query longer than :data:`MAX_QUERY_CHARS` is refused, in the one error shape."""
+    length = len(query.strip())
+    if length > MAX_QUERY_CHARS:
+        raise BadRequest(
+            f"q: คำค้นยาว {length:,} ตัวอักษร ค้นได้ไม่เกิน {MAX_QUERY_CHARS} ตัวอักษร "
+            f"ลองใช้คำสำคัญหรือเลขที่หนังสือ / the query is {length:,} characters long; at "
+            f"most {MAX_QUERY_CHARS} are searched: try its key words or a reference number"
+        )
+
+
+def check_size(plan: Plan) -> None:
+    """A query of more than :data:`MAX_QUERY_WORDS` words or :data:`MAX_QUERY_NUMBERS`
+    reference numbers is refused: each is more work for every letter."""
+    if len(plan.units) > MAX_QUERY_WORDS:
+        raise BadRequest(
+            f"q: คำค้นมี {len(plan.units)} คำ ค้นได้ไม่เกิน {MAX_QUERY_WORDS} คำ "
+            f"ลองใช้คำสำคัญหรือเลขที่หนังสือ / the query has {len(plan.units)} words; at most "
+            f"{MAX_QUERY_WORDS} are searched: try its key words or a reference number"
+        )
+    if len(plan.ref_texts) > MAX_QUERY_NUMBERS:
+        raise BadRequest(
+            f"q: คำค้นมีเลขที่หนังสือ {len(plan.ref_texts)} เลข ค้นได้ครั้งละไม่เกิน "
+            f"{MAX_QUERY_NUMBERS} เลข / the query has {len(plan.ref_texts)} reference numbers; "
+            f"at most {MAX_QUERY_NUMBERS} are searched at once"
+        )
 
 
 def parse(query: str, vocabulary: Vocabulary, engine: str, *, read_refs: bool = True) -> Plan:
@@ -180,7 +230,8 @@ def _read_units(text: str, plan: Plan, vocabulary: Vocabulary, engine: str) -> N
         units.append(tuple(tokens[i:j]))
         i = j
     for unit in units:
-        plan.units.append(Unit(vocabulary.synonyms(unit), term=vocabulary.is_term(unit)))
+        alternatives = vocabulary.synonyms(unit)[:MAX_SYNONYMS]
+        plan.units.append(Unit(alternatives, term=vocabulary.is_term(unit)))
     # Phrases: the chunks, joined where a term or synonym expression spans the spaces.
     group_of = list(chunk_of)
     for start, end in spans.items():
@@ -188,7 +239,8 @@ def _read_units(text: str, plan: Plan, vocabulary: Vocabulary, engine: str) -> N
             group_of[k] = group_of[start]
     for group in sorted(set(group_of)):
         phrase = tuple(t for t, g in zip(tokens, group_of, strict=True) if g == group)
-        plan.phrases.append(Unit(vocabulary.synonyms(phrase), term=vocabulary.is_term(phrase)))
+        alternatives = vocabulary.synonyms(phrase)[:MAX_SYNONYMS]
+        plan.phrases.append(Unit(alternatives, term=vocabulary.is_term(phrase)))
     # A chunk typed without spaces ranks letters holding it whole above the rest.
     for chunk_number in sorted(set(chunk_of)):
         chunk_tokens = tuple(t for t, c in zip(tokens, chunk_of, strict=True) if c == chunk_number)
@@ -243,6 +295,18 @@ class All(Items):
 class Max(Items):
     """Matches like :class:`Any` but scores as its best item: a unit's spellings and
     synonyms are one word, not several."""
+
+
+@dataclass(frozen=True)
+class Quorum(Items):
+    """Matches where at least ``count`` items match; scores as the sum of those that do."""
+
+    count: int
+
+    def combinations(self) -> Any:
+        """The same as an :class:`Any` of :class:`All` (for engines without a minimum)."""
+        chosen = itertools.combinations(self.items, self.count)
+        return Any(tuple(All(items) for items in chosen))
 
 
 @dataclass(frozen=True)
@@ -316,18 +380,14 @@ def tolerant_forms(tokens: Tokens) -> list[tuple[tuple[int, str], ...]]:
     return forms
 
 
-def unit_node(unit: Unit, *, tolerant: bool) -> object:
-    """A unit matches anywhere in the letter (``words``); in the subject or the number,
-    people and date (``meta``) it counts more."""
+def unit_node(unit: Unit, near: Sequence[tuple[tuple[int, str], ...]] = ()) -> object:
+    """A unit matches anywhere in the letter (``words``), or as one of its ``near``
+    spellings; in the subject or the number, people and date (``meta``) it counts more."""
     exact = unit.quoted
     options: list[object] = [
         match("words", _positions(alt), exact=exact) for alt in unit.alternatives
     ]
-    if tolerant and not unit.quoted:
-        for alt in unit.alternatives:
-            options += [
-                Boost(match("words", form), TOLERANT_WEIGHT) for form in tolerant_forms(alt)
-            ]
+    options += [Boost(match("words", form), TOLERANT_WEIGHT) for form in near]
     core: object = Max(tuple(options)) if len(options) > 1 else options[0]
     first = _positions(unit.alternatives[0])
     subject_boost = TERM_SUBJECT_BOOST if unit.term else SUBJECT_BOOST
@@ -358,10 +418,11 @@ def build(plan: Plan, level: int = EXACT) -> tuple[object, list]:
     words but one (for a query whose words are not all found); ``ANY_WORD`` any word, each
     adding to the score (the last resort)."""
     if level == EXACT:
-        units = [unit_node(u, tolerant=False) for u in plan.phrases]
+        units = [unit_node(u) for u in plan.phrases]
         chunks = []  # each chunk is a phrase already
     else:
-        units = [unit_node(u, tolerant=True) for u in plan.units]
+        near = plan.near_spellings()
+        units = [unit_node(u, forms) for u, forms in zip(plan.units, near, strict=True)]
         chunks = list(plan.chunks)
     if plan.whole:
         chunks.append(plan.whole)
@@ -380,12 +441,11 @@ def build(plan: Plan, level: int = EXACT) -> tuple[object, list]:
     if not units:
         return None, boosts
     if level != EXACT:
-        strict = [unit_node(u, tolerant=False) for u in plan.phrases]
+        strict = [unit_node(u) for u in plan.phrases]
         boosts.append(Const(All(tuple(strict)), STRICT_BONUS))
     if level == ALL_BUT_ONE and len(units) > 2:
         # All the units but one: a word the letters do not have (a typo) is let go.
-        but_one = [All(tuple(units[:i] + units[i + 1 :])) for i in range(len(units))]
-        return Any(tuple(but_one)), boosts + [Boost(u, 0.5) for u in units]
+        return Quorum(tuple(units), len(units) - 1), boosts
     if level in (ALL_BUT_ONE, ANY_WORD) and len(units) > 1:
         return Any(tuple(units)), boosts
     return All(tuple(units)), boosts

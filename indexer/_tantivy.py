@@ -368,6 +368,9 @@ class _Compiler:
             clauses = [(tantivy.Occur.Must, self(node.must))]
             clauses += [(tantivy.Occur.Should, self(item)) for item in node.should]
             return tantivy.Query.boolean_query(clauses)
+        if isinstance(node, _query.Quorum):
+            should = [(tantivy.Occur.Should, self(item)) for item in node.items]
+            return tantivy.Query.boolean_query(should, minimum_number_should_match=node.count)
         if isinstance(node, _query.Items) and len(node.items) == 1:
             return self(node.items[0])
         if isinstance(node, _query.Max):

@@ -186,6 +186,8 @@ class WhooshIndex(BaseIndex):
             return wq.AndMaybe(self._compile(node.must), wq.Or(should))
         if isinstance(node, _query.Max):
             return wq.DisjunctionMax([self._compile(i) for i in node.items])
+        if isinstance(node, _query.Quorum):
+            return wq.Or([self._compile(i) for i in node.items], minmatch=node.count)
         if isinstance(node, _query.Any):
             return wq.Or([self._compile(i) for i in node.items])
         if isinstance(node, _query.All):

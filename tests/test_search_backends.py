@@ -261,6 +261,23 @@ def test_bad_arguments(index, kwargs):
         index.search("ชุมชน", **kwargs)
 
 
+def test_a_query_beyond_the_limits_is_refused_naming_the_limit(index):
+    from saraban.indexer._query import MAX_QUERY_CHARS, MAX_QUERY_NUMBERS, MAX_QUERY_WORDS
+
+    phrase = '"' + "ศูนย์ผู้นำจิตอาสา" * 20
+    with pytest.raises(BadRequest, match=f"{MAX_QUERY_CHARS} ตัวอักษร"):
+        index.search(phrase[:MAX_QUERY_CHARS] + '"')
+    index.search(phrase[: MAX_QUERY_CHARS - 1] + '"')  # at the limit: searched
+    words = ["ชุมชน", "จิตอาสา", "ผู้นำ", "ประชุม", "โครงการ", "อำเภอ", "จังหวัด", "หมู่บ้าน"]
+    words += ["ตำบล", "สำนักงาน", "พัฒนา", "นโยบาย", "ตรวจสอบ", "ความร่วมมือ", "งบประมาณ", "ส่งเสริม"]
+    index.search(" ".join(words[:MAX_QUERY_WORDS]))
+    with pytest.raises(BadRequest, match=f"{MAX_QUERY_WORDS} คำ"):
+        index.search(" ".join(words[:MAX_QUERY_WORDS] + ["ท้องถิ่น"]))
+    numbers = " ".join(f"นค 0019.3/{n}" for n in range(1, MAX_QUERY_NUMBERS + 2))
+    with pytest.raises(BadRequest, match=f"{MAX_QUERY_NUMBERS} เลข"):
+        index.search(numbers)
+
+
 def test_bad_clearance(index):
     with pytest.raises(BadRequest, match="clearance"):
         index.search("ชุมชน", clearance="top secret")

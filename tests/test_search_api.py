@@ -1,6 +1,9 @@
-"""Search through the API answers a user as if the letters above their clearance did not
-exist: the whole JSON of every search, scores, totals, facets, snippets and order included,
-is the same before and after secret letters sharing its words are stored (issue 11.2)."""
+"""Search through the API and the search page.
+
+A user is answered as if the letters above their clearance did not exist: the whole JSON of
+every search, scores, totals, facets, snippets and order included, is the same before and
+after secret letters sharing its words are stored (issue 11.2). A query beyond the limits is
+a 400 in the one error shape, naming the limit (issue 11.4)."""
 
 from __future__ import annotations
 
@@ -76,3 +79,32 @@ def test_secret_letters_change_no_search_answer_of_a_user_not_cleared(clerk_app,
     assert [query for query in SEARCHES if before[query] != after[query]] == []
     cleared = app.test_client().get("/api/v1/search?q=นาคราช", headers=bearer(keys["topsecret"]))
     assert {hit["id"] for hit in cleared.get_json()["hits"]} == set(letter_ids)
+
+
+def test_a_query_beyond_the_limits_is_a_clear_400(clerk_app):
+    from saraban.indexer._query import MAX_QUERY_CHARS, MAX_QUERY_WORDS
+
+    app, keys = clerk_app
+    client = app.test_client()
+    too_long = '"' + "ศูนย์ผู้นำจิตอาสา" * 20 + '"'
+    body = client.get(f"/api/v1/search?q={too_long}", headers=bearer(keys["clerk"]))
+    assert body.status_code == 400
+    error = body.get_json()
+    assert error["ok"] is False and error["status"] == 400
+    assert f"ไม่เกิน {MAX_QUERY_CHARS} ตัวอักษร" in error["error"]
+    many = " ".join(["ชุมชน", "จิตอาสา", "ผู้นำ", "ประชุม", "โครงการ"] * 4)
+    body = client.get(f"/api/v1/search?q={many}", headers=bearer(keys["clerk"]))
+    assert body.status_code == 400
+    assert f"ไม่เกิน {MAX_QUERY_WORDS} คำ" in body.get_json()["error"]
+    # The page says it beside the box, and keeps what was typed.
+    from test_service_support import login
+
+    login(client, "clerk")
+    page = client.get(f"/search?q={many}")
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    assert f"ไม่เกิน {MAX_QUERY_WORDS} คำ" in html and 'id="q-error"' in html
+    assert client.get(f"/search?q={too_long}").status_code == 400
+    # At the limits, a search works.
+    at_limit = client.get(f'/search?q={too_long[: MAX_QUERY_CHARS - 1]}"')
+    assert at_limit.status_code == 200
