@@ -37,7 +37,7 @@ from saraban.indexer._model import (
     unit_of,
 )
 from saraban.indexer._terms import vocabulary
-from saraban.indexer._thai import analyze, check_engine
+from saraban.indexer._thai import analyzed, check_engine, joined, paired
 from saraban.thai import (
     THAI_MONTHS,
     THAI_MONTHS_ABBR,
@@ -91,19 +91,20 @@ def prepare(doc: IndexDoc, engine: str) -> Prepared:
         for _start, _end, ref in find_ref_nos(reference):
             more_exact, more_loose = ref_keys(ref.format("arabic"))
             cited += [k for k in more_exact + more_loose if k not in cited]
-    subject = analyze(doc.subject, engine=engine)
-    meta = analyze(
+    subject = analyzed(doc.subject, engine=engine)
+    meta = analyzed(
         "\n".join([doc.ref_no or "", people, _when_text(doc.date), references]), engine=engine
     )
-    every = subject + meta + analyze(doc.body, engine=engine)
-    every += analyze(doc.attachments_text, engine=engine)
+    every = subject + meta
+    every += analyzed(doc.body, engine=engine)
+    every += analyzed(doc.attachments_text, engine=engine)
     text = {
-        "words": " ".join(every),
-        "pairs": " ".join(_query.pairs(every)),
-        "subject": " ".join(subject),
-        "subject_pairs": " ".join(_query.pairs(subject)),
-        "meta": " ".join(meta),
-        "meta_pairs": " ".join(_query.pairs(meta)),
+        "words": joined(every),
+        "pairs": paired(every),
+        "subject": joined(subject),
+        "subject_pairs": paired(subject),
+        "meta": joined(meta),
+        "meta_pairs": paired(meta),
     }
     unit = normalize_unit(doc.unit) if doc.unit else unit_of(doc.ref_no) or ""
     day = doc.date.year * 10000 + doc.date.month * 100 + doc.date.day if doc.date else 0

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from saraban.errors import BadRequest
 from saraban.indexer._model import ref_keys
 from saraban.indexer._terms import Tokens, Vocabulary
-from saraban.indexer._thai import analyze, words
+from saraban.indexer._thai import PAIR, analyze, words
 from saraban.thai import find_ref_nos, find_thai_dates
 
 # Text fields. ``words`` holds every syllable of a letter (subject, number, people, date,
@@ -51,7 +51,6 @@ SUBJECT_BOOST = 4.0
 TERM_SUBJECT_BOOST = 8.0  # a government term in the subject
 META_BOOST = 2.0
 CHUNK_BOOST = 2.0
-PAIR = "_"
 TOLERANT_BELOW = 10  # widen the query when the exact one finds fewer letters than this
 EXACT_REF_SCORE = 1000.0
 LOOSE_REF_SCORE = 500.0

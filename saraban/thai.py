@@ -41,6 +41,8 @@ MIN_BE_YEAR = 2400
 
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"  # ZWSP, ZWNJ, ZWJ, word joiner, BOM
 _TO_ARABIC = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_ZERO_WIDTH_RE = re.compile(f"[{_ZERO_WIDTH}]")
+_THAI_DIGIT_RE = re.compile("[๐-๙]")
 _THAI_CHAR = "\u0e00-\u0e7f"
 
 
@@ -83,19 +85,24 @@ def ce_year(be_year: int) -> int:
     return be_year - BE_OFFSET
 
 
-def _normalise(text: str) -> tuple[str, list[int]]:
+def _normalise(text: str) -> tuple[str, list[int] | None]:
     """Drop zero-width characters and turn Thai digits into Arabic ones.
 
-    Returns the new text and, for each of its characters, its index in ``text``, so that a
-    match found in the new text can be reported at its place in the original.
+    Returns the new text and, for each of its characters, its index in ``text`` (None when
+    nothing was dropped: every index is its own), so that a match found in the new text
+    can be reported at its place in the original.
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
+    if not _ZERO_WIDTH_RE.search(text):
+        return text.translate(_TO_ARABIC) if _THAI_DIGIT_RE.search(text) else text, None
     kept = [(i, ch) for i, ch in enumerate(text) if ch not in _ZERO_WIDTH]
     return "".join(ch for _, ch in kept).translate(_TO_ARABIC), [i for i, _ in kept]
 
 
-def _span(index: list[int], start: int, end: int) -> tuple[int, int]:
+def _span(index: list[int] | None, start: int, end: int) -> tuple[int, int]:
+    if index is None:
+        return start, end
     return index[start], index[end - 1] + 1
 
 
