@@ -24,6 +24,10 @@ fewer than :data:`TOLERANT_BELOW` (the last two only while nothing is found):
 3. ``ALL_BUT_ONE``: all the words but one (of two words, either): a typo is let go;
 4. ``ANY_WORD``: any of the words, the letters with the most of them first: a clerk's query
    in plain words ("หนังสือเวียน จิตอาสา ปีที่แล้ว") holds words no letter prints.
+
+The last two are tried only when the words found no letter even with near spellings, so
+they check the words as typed (no near spellings, no bonus for the exact query): each of
+those would be one more phrase to check in nearly every letter of the archive.
 """
 
 from __future__ import annotations
@@ -419,9 +423,12 @@ def build(plan: Plan, level: int = EXACT) -> tuple[object, list]:
     if level == EXACT:
         units = [unit_node(u) for u in plan.phrases]
         chunks = []  # each chunk is a phrase already
-    else:
+    elif level == WORDS:
         near = plan.near_spellings()
         units = [unit_node(u, forms) for u, forms in zip(plan.units, near, strict=True)]
+        chunks = list(plan.chunks)
+    else:  # all words but one, any word: a word may be missing, none need be misspelt
+        units = [unit_node(u) for u in plan.units]
         chunks = list(plan.chunks)
     if plan.whole:
         chunks.append(plan.whole)
@@ -439,7 +446,7 @@ def build(plan: Plan, level: int = EXACT) -> tuple[object, list]:
         return refs, units + boosts
     if not units:
         return None, boosts
-    if level != EXACT:
+    if level == WORDS:  # (the wider levels are tried only when the exact one found none)
         strict = [unit_node(u) for u in plan.phrases]
         boosts.append(Const(All(tuple(strict)), STRICT_BONUS))
     if level == ALL_BUT_ONE and len(units) > 2:
