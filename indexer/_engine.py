@@ -23,6 +23,7 @@ from typing import Any
 
 from saraban.errors import BadRequest
 from saraban.indexer import _query, _snippet
+from saraban.indexer._cited import cited_keys, date_keys
 from saraban.indexer._model import (
     TIERS,
     Hit,
@@ -36,18 +37,13 @@ from saraban.indexer._model import (
     secrecy_level,
     unit_of,
 )
+from saraban.indexer._snippet import strip_markup
 from saraban.indexer._terms import vocabulary
 from saraban.indexer._thai import analyzed, check_engine, joined, paired
-from saraban.thai import (
-    THAI_MONTHS,
-    THAI_MONTHS_ABBR,
-    be_year,
-    find_ref_nos,
-    fiscal_year,
-)
+from saraban.thai import THAI_MONTHS, THAI_MONTHS_ABBR, be_year, fiscal_year
 
 # Bump when the fields or the analysis change: an index of another version is rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SENTINEL = "saraban-index.json"
 STORED_TEXT_LIMIT = 20_000  # characters of body/attachments kept for snippets
 
@@ -61,7 +57,8 @@ class Prepared:
     # processes) far faster than thousands of small ones, and the engines take it as is.
     text: dict[str, str]
     ref: list[str]
-    cited: list[str]
+    cited: list[str]  # keys of the numbers the letter names (indexer._cited)
+    dates: list[str]  # yyyymmdd of its own date and of every date it names
     day: int  # yyyymmdd, 0 without a date
     year: int  # BE year of the date, 0 without a date
     kind: str
@@ -86,18 +83,15 @@ def prepare(doc: IndexDoc, engine: str) -> Prepared:
     people = "\n".join(p for p in (doc.addressee, doc.signer, doc.sender, doc.owner_unit) if p)
     references = "\n".join(doc.references)
     exact, loose = ref_keys(doc.ref_no)
-    cited: list[str] = []
-    for reference in doc.references:
-        for _start, _end, ref in find_ref_nos(reference):
-            more_exact, more_loose = ref_keys(ref.format("arabic"))
-            cited += [k for k in more_exact + more_loose if k not in cited]
+    body, attachments = strip_markup(doc.body), strip_markup(doc.attachments_text)
+    cited_in = (doc.subject, body, attachments, references)
     subject = analyzed(doc.subject, engine=engine)
     meta = analyzed(
         "\n".join([doc.ref_no or "", people, _when_text(doc.date), references]), engine=engine
     )
     every = subject + meta
-    every += analyzed(doc.body, engine=engine)
-    every += analyzed(doc.attachments_text, engine=engine)
+    every += analyzed(body, engine=engine)
+    every += analyzed(attachments, engine=engine)
     text = {
         "words": joined(every),
         "pairs": paired(every),
@@ -112,7 +106,8 @@ def prepare(doc: IndexDoc, engine: str) -> Prepared:
         id=doc.id,
         text=text,
         ref=exact + loose,
-        cited=cited,
+        cited=cited_keys(cited_in),
+        dates=date_keys(cited_in, doc.date),
         day=day,
         year=be_year(doc.date.year) if doc.date else 0,
         kind=doc.kind or "",
@@ -131,8 +126,8 @@ def prepare(doc: IndexDoc, engine: str) -> Prepared:
             "secrecy": doc.secrecy,
             "status": doc.status,
             "direction": doc.direction,
-            "body": doc.body[:STORED_TEXT_LIMIT],
-            "attach": doc.attachments_text[:STORED_TEXT_LIMIT],
+            "body": body[:STORED_TEXT_LIMIT],
+            "attach": attachments[:STORED_TEXT_LIMIT],
             "refs": references,
             "people": people,
         },
@@ -421,10 +416,16 @@ class BaseIndex:
             return self._result(page, plan)
         page = run(*_query.build(plan))
         tolerant = some_words = False
+        missing: list[str] = []
         if page.total == 0 and plan.ref_texts:
+            # No letter carries or cites the numbers: say so, and search the other words.
+            missing = plan.ref_texts
             plan = plan.without_refs(vocabulary(self.home, self.engine), self.engine)
             if plan.empty:
-                return self._result(page, plan)
+                return self._result(page, plan, missing=missing)
+            page = run(*_query.build(plan))
+        if page.total == 0 and plan.dates:  # no letter holds the dates: read them as words
+            plan = plan.without_date_keys(vocabulary(self.home, self.engine), self.engine)
             page = run(*_query.build(plan))
         if page.total < _query.TOLERANT_BELOW and plan.units:
             wider = run(*_query.build(plan, _query.WORDS))
@@ -435,7 +436,7 @@ class BaseIndex:
                 some_words = True
             if page.total == 0 and len(plan.units) > 2:
                 page = run(*_query.build(plan, _query.ANY_WORD))
-        result = self._result(page, plan, tolerant=tolerant)
+        result = self._result(page, plan, tolerant=tolerant, missing=missing)
         result.some_words = some_words and result.total > 0
         return result
 
@@ -445,8 +446,17 @@ class BaseIndex:
 
         return run
 
-    def _result(self, page: Page, plan: _query.Plan, *, tolerant: bool = False) -> SearchResult:
-        compiled = _snippet.pattern(plan.highlight(tolerant=tolerant), plan.ref_texts)
+    def _result(
+        self,
+        page: Page,
+        plan: _query.Plan,
+        *,
+        tolerant: bool = False,
+        missing: list[str] | None = None,
+    ) -> SearchResult:
+        compiled = _snippet.pattern(
+            plan.highlight(tolerant=tolerant), plan.refs, plan.dates + plan.text_dates
+        )
         hits = []
         for score, stored in page.rows:
             texts = [stored.get(k) or "" for k in ("body", "attach", "refs", "people", "subject")]
@@ -466,7 +476,7 @@ class BaseIndex:
                     direction=stored.get("direction"),
                 )
             )
-        return SearchResult(page.total, hits, page.facets)
+        return SearchResult(page.total, hits, page.facets, numbers_not_found=missing or [])
 
 
 @contextmanager

@@ -249,6 +249,9 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)  # {"year": {"2568": 3}}
     # True when no letter holds every word of the query and the hits hold only some of them.
     some_words: bool = False
+    # Reference numbers typed (as typed) that no letter visible to the user carries or
+    # cites; the hits, if any, are for the query's other words.
+    numbers_not_found: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -256,6 +259,7 @@ class SearchResult:
             "hits": [h.as_dict() for h in self.hits],
             "facets": self.facets,
             "some_words": self.some_words,
+            "numbers_not_found": self.numbers_not_found,
         }
 
 

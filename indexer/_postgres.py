@@ -184,6 +184,7 @@ class PostgresIndex(BaseIndex):
                             head tsvector NOT NULL,
                             ref text[] NOT NULL,
                             cited text[] NOT NULL,
+                            dates text[] NOT NULL,
                             day integer NOT NULL,
                             year integer NOT NULL,
                             secrecy smallint NOT NULL,
@@ -202,6 +203,7 @@ class PostgresIndex(BaseIndex):
                 db.execute(text(f"CREATE INDEX {_TABLE}_tsv ON {_TABLE} USING gin (tsv)"))
                 db.execute(text(f"CREATE INDEX {_TABLE}_ref ON {_TABLE} USING gin (ref)"))
                 db.execute(text(f"CREATE INDEX {_TABLE}_cited ON {_TABLE} USING gin (cited)"))
+                db.execute(text(f"CREATE INDEX {_TABLE}_dates ON {_TABLE} USING gin (dates)"))
                 db.execute(text(f"CREATE INDEX {_TABLE}_day ON {_TABLE} (day)"))
                 sentinel = wanted | {"built": False}
                 self._save_sentinel(db, sentinel)
@@ -235,6 +237,7 @@ class PostgresIndex(BaseIndex):
             "head": tsvector_literal(doc.text, _HEAD_FIELDS),
             "ref": doc.ref,
             "cited": doc.cited,
+            "dates": doc.dates,
             "day": doc.day,
             "year": doc.year,
             "secrecy": doc.secrecy,
@@ -256,13 +259,14 @@ class PostgresIndex(BaseIndex):
             if docs:
                 db.execute(
                     text(
-                        f"""INSERT INTO {_TABLE} (id, tsv, head, ref, cited, day, year, secrecy,
-                                kind, unit, urgency, direction, status, data)
+                        f"""INSERT INTO {_TABLE} (id, tsv, head, ref, cited, dates, day, year,
+                                secrecy, kind, unit, urgency, direction, status, data)
                         VALUES (:id, CAST(:tsv AS tsvector), CAST(:head AS tsvector), :ref,
-                                :cited, :day, :year, :secrecy, :kind, :unit, :urgency,
+                                :cited, :dates, :day, :year, :secrecy, :kind, :unit, :urgency,
                                 :direction, :status, CAST(:data AS jsonb))
                         ON CONFLICT (id, secrecy) DO UPDATE SET tsv = excluded.tsv,
                             head = excluded.head, ref = excluded.ref, cited = excluded.cited,
+                            dates = excluded.dates,
                             day = excluded.day, year = excluded.year,
                             kind = excluded.kind,
                             unit = excluded.unit, urgency = excluded.urgency,
@@ -287,13 +291,17 @@ class PostgresIndex(BaseIndex):
             return set(db.execute(text(f"SELECT id FROM {_TABLE}")).scalars())
 
     def _condition(self, node: Any, params: dict[str, Any]) -> str:
-        """SQL for what must match: ref-number keys in their arrays, text in the tsvector
-        (its terms only: see :meth:`_run`)."""
+        """SQL for what must match: keys (numbers, dates) in their arrays, text in the
+        tsvector (its terms only: see :meth:`_run`)."""
         keys = _keys(node)
         if keys is not None:
-            params["exact_ref"] = [k.value for k in keys if k.field == "ref"]
-            params["cited_ref"] = [k.value for k in keys if k.field == "cited"]
-            return "(ref && CAST(:exact_ref AS text[]) OR cited && CAST(:cited_ref AS text[]))"
+            return _key_condition(keys, params)
+        held = _key_parts(node, params)
+        if held is not None:
+            rest = tuple(item for item in node.items if _keys(item) is None)
+            if rest:
+                held += " AND " + self._condition(_query.All(rest), params)
+            return f"({held})"
         literal = tsquery_literal(node, positions=False)
         if literal is None:
             return "true"
@@ -393,14 +401,20 @@ class PostgresIndex(BaseIndex):
         candidates = ["SELECT unnest(CAST(:newest AS bigint[]))"]
         keys = _keys(must)
         score = ["0"]
+        # Candidates found by their text hold the keys too (a date typed with words).
+        held = _key_parts(must, params)
+        if held is not None:
+            filtered = f"{filtered} AND {held}"
         if keys is not None:
             candidates = [f"SELECT id FROM {_TABLE} WHERE {condition}"]  # few: rank them all
-            params["rank_exact"] = [k.value for k in keys if k.field == "ref" and k.score >= 1000]
-            params["rank_loose"] = [k.value for k in keys if k.field == "ref" and k.score < 1000]
-            score.append(
-                "(CASE WHEN ref && CAST(:rank_exact AS text[]) THEN 1000 "
-                "WHEN ref && CAST(:rank_loose AS text[]) THEN 500 ELSE 40 END)"
-            )
+            if any(k.field == "ref" for k in keys):
+                exact = [k.value for k in keys if k.field == "ref" and k.score >= 1000]
+                loose = [k.value for k in keys if k.field == "ref" and k.score < 1000]
+                params["rank_exact"], params["rank_loose"] = exact, loose
+                score.append(
+                    "(CASE WHEN ref && CAST(:rank_exact AS text[]) THEN 1000 "
+                    "WHEN ref && CAST(:rank_loose AS text[]) THEN 500 ELSE 40 END)"
+                )
         elif must is not None and (head_q := tsquery_literal(must, positions=False)):
             params["head_q"] = head_q
             candidates.append(
@@ -455,8 +469,30 @@ def _stored(data: Any) -> dict[str, Any]:
     return data if isinstance(data, dict) else json.loads(data)
 
 
+def _key_condition(keys: list[_ScoredKey], params: dict[str, Any]) -> str:
+    """Letters holding any of the keys, each field's keys in its array."""
+    fields: dict[str, list[str]] = {}
+    for key in keys:
+        fields.setdefault(key.field, []).append(key.value)
+    found = []
+    for field, values in fields.items():
+        name = f"keys_{len(params)}"
+        params[name] = values
+        found.append(f"{field} && CAST(:{name} AS text[])")  # a field of ours, never typed
+    return "(" + " OR ".join(found) + ")"
+
+
+def _key_parts(node: Any, params: dict[str, Any]) -> str | None:
+    """The keys an :class:`_query.All` must hold besides its text (a date typed with
+    words), as SQL; None when it holds none."""
+    if not isinstance(node, _query.All):
+        return None
+    parts = [_key_condition(keys, params) for item in node.items if (keys := _keys(item))]
+    return " AND ".join(parts) if parts else None
+
+
 def _keys(node: Any) -> list[Any] | None:
-    """The reference-number keys of a ref node (an Any of Const(Key)), with their scores."""
+    """The keys of a node of keys (an Any of Const(Key): numbers, dates), with scores."""
     if not isinstance(node, _query.Any) or not node.items:
         return None
     found = []

@@ -39,10 +39,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from saraban.errors import BadRequest
-from saraban.indexer._model import ref_keys
+from saraban.indexer._cited import date_key, query_numbers, ref_keys
 from saraban.indexer._terms import Tokens, Vocabulary
 from saraban.indexer._thai import PAIR, analyze, words
-from saraban.thai import find_ref_nos, find_thai_dates
+from saraban.thai import RefNo
+from saraban.thai import read_dates as read_dates_in
 
 # Text fields. ``words`` holds every syllable of a letter (subject, number, people, date,
 # references, body, attachments), ``subject`` and ``meta`` (number, addressee, signer, sender,
@@ -59,7 +60,8 @@ TOLERANT_BELOW = 10  # widen the query when the exact one finds fewer letters th
 EXACT_REF_SCORE = 1000.0
 LOOSE_REF_SCORE = 500.0
 CITED_REF_SCORE = 40.0
-DATE_SCORE = 20.0
+DATE_SCORE = 20.0  # the letter's own date is the one typed
+CITED_DATE_SCORE = 10.0  # the letter holds the date typed (its own, or one it names)
 TOLERANT_WEIGHT = 0.3
 STRICT_BONUS = 100.0  # in a widened query, letters the exact query finds come first
 MIN_HOLEY_LENGTH = 4
@@ -93,21 +95,37 @@ class Plan:
     units: list[Unit] = field(default_factory=list)
     exact_refs: list[str] = field(default_factory=list)
     loose_refs: list[str] = field(default_factory=list)
-    ref_texts: list[str] = field(default_factory=list)  # as typed, for highlighting
+    refs: list[RefNo] = field(default_factory=list)  # the numbers, for highlighting
+    ref_texts: list[str] = field(default_factory=list)  # as typed
     chunks: list[Tokens] = field(default_factory=list)  # multi-word chunks: phrase boosts
     whole: Tokens | None = None  # the whole query, when typed in several chunks
-    dates: list[dt.date] = field(default_factory=list)
-    text_without_refs: str = ""
+    dates: list[dt.date] = field(default_factory=list)  # each found as a key (any form)
+    text_dates: list[dt.date] = field(default_factory=list)  # dates left in the text
+    text_without_refs: str = ""  # the query without its numbers
+    text_with_dates: str = ""  # the query with its dates as words
 
     @property
     def empty(self) -> bool:
-        return not self.phrases and not self.exact_refs and not self.loose_refs
+        return not self.phrases and not self.exact_refs and not self.dates
+
+    def without_refs(self, vocabulary: Vocabulary, engine: str) -> Plan:
+        """The rest of the query, when no letter carries or cites its numbers."""
+        return parse(self.text_without_refs, vocabulary, engine, read_refs=False)
+
+    def without_date_keys(self, vocabulary: Vocabulary, engine: str) -> Plan:
+        """The query with its dates read as words (ranking letters of that date first),
+        when no letter holds them as dates."""
+        plan = parse(self.text_with_dates, vocabulary, engine, read_refs=False, read_dates=False)
+        plan.refs, plan.ref_texts = self.refs, self.ref_texts
+        return plan
 
     def highlight(self, *, tolerant: bool = False) -> list[tuple[str | None, ...]]:
         """Token sequences to mark in snippets, longest first; in tolerant mode also the
         near spellings, with None where any syllable may stand."""
         found: set[tuple[str | None, ...]] = {a for unit in self.units for a in unit.alternatives}
         found |= set(self.chunks) | {a for unit in self.phrases for a in unit.alternatives}
+        if self.whole:
+            found.add(self.whole)
         if tolerant:
             for forms in self.near_spellings():
                 for form in forms:
@@ -132,11 +150,6 @@ class Plan:
             found.append(forms[:budget])
             budget -= len(found[-1])
         return found
-
-    def without_refs(self, vocabulary: Vocabulary, engine: str) -> Plan:
-        """The same query with the reference numbers read as plain text (when no letter
-        carries them as its number, they may still be in a letter's text)."""
-        return parse(self.text_without_refs, vocabulary, engine, read_refs=False)
 
 
 def check_length(query: str) -> None:
@@ -167,31 +180,46 @@ def check_size(plan: Plan) -> None:
         )
 
 
-def parse(query: str, vocabulary: Vocabulary, engine: str, *, read_refs: bool = True) -> Plan:
-    plan = Plan(text_without_refs=query)
-    rest = query
+def _cut(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the spans replaced by spaces."""
+    for start, end in sorted(spans, reverse=True):
+        text = f"{text[:start]} {text[end:]}"
+    return text
+
+
+def parse(
+    query: str,
+    vocabulary: Vocabulary,
+    engine: str,
+    *,
+    read_refs: bool = True,
+    read_dates: bool = True,
+) -> Plan:
+    plan = Plan()
     for m in _QUOTED_RE.finditer(query):
         tokens = tuple(analyze(m.group(1), engine=engine))
         if tokens:
             plan.units.append(Unit([tokens], quoted=True))
             plan.phrases.append(Unit([tokens], quoted=True))
-    rest = _QUOTED_RE.sub(" ", rest)
+    rest = _QUOTED_RE.sub(" ", query)
+    plan.text_without_refs = plan.text_with_dates = query
     if read_refs:
-        pieces, last = [], 0
-        for start, end, ref in find_ref_nos(rest):
-            exact, loose = ref_keys(ref.format("arabic"))
-            plan.exact_refs += [k for k in exact if k not in plan.exact_refs]
+        numbers = query_numbers(rest)
+        for _start, _end, ref in numbers:
+            exact, *loose = ref_keys(ref)
+            plan.exact_refs += [exact] if exact not in plan.exact_refs else []
             plan.loose_refs += [k for k in loose if k not in plan.loose_refs]
-            plan.ref_texts.append(rest[start:end])
-            pieces.append(rest[last:start])
-            last = end
-        pieces.append(rest[last:])
-        rest = " ".join(pieces)
-        if plan.ref_texts:
-            rest = re.sub(r"(^|\s)ที่(\s|$)", " ", rest)
-    for found in find_thai_dates(rest):
-        if found.date is not None and found.error is None:
-            plan.dates.append(found.date)
+            plan.refs.append(ref)
+        plan.ref_texts = [rest[start:end].strip() for start, end, _ref in numbers]
+        if numbers:
+            rest = re.sub(r"(^|\s)(?:ที่|เลขที่)(\s|$)", " ", _cut(rest, [n[:2] for n in numbers]))
+            plan.text_without_refs = plan.text_with_dates = rest
+    found_dates = read_dates_in(rest)
+    if read_dates:
+        plan.dates = list(dict.fromkeys(found.date for found in found_dates))
+        rest = _cut(rest, [(found.start, found.end) for found in found_dates])
+    else:
+        plan.text_dates = [found.date for found in found_dates]
     _read_units(rest, plan, vocabulary, engine)
     return plan
 
@@ -412,6 +440,12 @@ def ref_node(plan: Plan) -> object | None:
     return Any(tuple(options)) if options else None
 
 
+def date_node(plan: Plan) -> object | None:
+    """Letters that hold one of the query's dates (their own, or written in them)."""
+    keys = [Const(Key("dates", date_key(d)), CITED_DATE_SCORE) for d in plan.dates]
+    return Any(tuple(keys)) if keys else None
+
+
 EXACT, WORDS, ALL_BUT_ONE, ANY_WORD = 0, 1, 2, 3  # the levels of a query, narrowest first
 
 
@@ -438,14 +472,23 @@ def build(plan: Plan, level: int = EXACT) -> tuple[object, list]:
         for name, weight in (("subject", SUBJECT_BOOST * CHUNK_BOOST), ("words", CHUNK_BOOST))
     ]
     boosts += [
-        Const(DateIs(d.year * 10000 + d.month * 100 + d.day), DATE_SCORE) for d in plan.dates
+        Const(DateIs(d.year * 10000 + d.month * 100 + d.day), DATE_SCORE)
+        for d in plan.dates + plan.text_dates
     ]
+    dates = date_node(plan)
     refs = ref_node(plan)
     if refs is not None:
         # A reference number says which letter: the words only rank among its matches.
-        return refs, units + boosts
+        return refs, units + boosts + ([dates] if dates else [])
     if not units:
-        return None, boosts
+        return dates, boosts
+    must, boosts = _words(plan, units, boosts, level)
+    # A date typed is one more thing each letter must hold, whatever the words' level.
+    return (All((dates, must)) if dates is not None else must), boosts
+
+
+def _words(plan: Plan, units: list[object], boosts: list[object], level: int) -> tuple:
+    """What the words must match at a level, and the boosts."""
     if level == WORDS:  # (the wider levels are tried only when the exact one found none)
         strict = [unit_node(u) for u in plan.phrases]
         boosts.append(Const(All(tuple(strict)), STRICT_BONUS))

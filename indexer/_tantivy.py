@@ -67,6 +67,7 @@ def build_schema() -> tantivy.Schema:
         builder.add_text_field(name, stored=False, tokenizer_name="whitespace")
     builder.add_text_field("ref", stored=False, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("cited", stored=False, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("dates", stored=False, tokenizer_name="raw", index_option="basic")
     for name in _KEYWORDS:
         builder.add_text_field(
             name, stored=False, tokenizer_name="raw", fast=True, index_option="basic"
@@ -129,6 +130,8 @@ class TantivyIndex(BaseIndex):
             document.add_text("ref", key)
         for key in doc.cited:
             document.add_text("cited", key)
+        for key in doc.dates:
+            document.add_text("dates", key)
         for name in _KEYWORDS:
             value = getattr(doc, name)
             if value:

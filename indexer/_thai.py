@@ -321,6 +321,16 @@ def paired(pieces: list[Piece]) -> str:
     return " ".join(filter(None, parts))
 
 
+def syllable_edges(run: str, engine: str | None = None) -> set[int]:
+    """Offsets in a run of Thai letters (as written) where its syllables begin or end, 0
+    and ``len(run)`` included: where a highlight or a cut may fall."""
+    edges, at = {0}, 0
+    for syllable in _segmenter(check_engine(engine))(run):
+        at += len(syllable)
+        edges.add(at)
+    return edges
+
+
 def words(text: str, *, engine: str | None = None) -> list[str]:
     """Words of a query (PyThaiNLP's word dictionary, same engine): where its phrases end.
 

@@ -22,7 +22,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.query import spans
 
 from saraban.indexer import _query
@@ -44,8 +44,9 @@ _KEYWORDS = ("kind", "unit", "urgency", "direction", "status")
 def build_schema() -> Schema:
     fields: dict[str, Any] = {
         "id": ID(stored=True, unique=True),
-        "ref": ID(),
-        "cited": ID(),
+        "ref": KEYWORD(),  # keys, one a word: a letter has several
+        "cited": KEYWORD(),
+        "dates": KEYWORD(),
         "day": NUMERIC(int, bits=32, sortable=True),
         "year": NUMERIC(int, bits=32, sortable=True),
         "newest": NUMERIC(int, bits=64, sortable=True),  # day * 2**32 + id
@@ -98,6 +99,7 @@ class WhooshIndex(BaseIndex):
             "id": str(doc.id),
             "ref": " ".join(doc.ref) or None,
             "cited": " ".join(doc.cited) or None,
+            "dates": " ".join(doc.dates) or None,
             "day": doc.day,
             "year": doc.year,
             "newest": (doc.day << 32) + doc.id,

@@ -108,3 +108,20 @@ def test_a_query_beyond_the_limits_is_a_clear_400(clerk_app):
     # At the limits, a search works.
     at_limit = client.get(f'/search?q={too_long[: MAX_QUERY_CHARS - 1]}"')
     assert at_limit.status_code == 200
+
+
+def test_a_number_not_in_the_archive_is_said_not_found(clerk_app):
+    from test_service_support import login
+
+    app, keys = clerk_app
+    client = app.test_client()
+    body = client.get("/api/v1/search?q=นค 0019.3/ว 9999", headers=bearer(keys["clerk"]))
+    answer = body.get_json()
+    assert body.status_code == 200
+    assert (answer["total"], answer["hits"]) == (0, [])
+    assert answer["numbers_not_found"] == ["นค 0019.3/ว 9999"]
+    found = client.get("/api/v1/search?q=นค 0019.3/ว2564", headers=bearer(keys["clerk"]))
+    assert found.get_json()["numbers_not_found"] == [] and found.get_json()["total"] >= 1
+    login(client, "clerk")
+    page = client.get("/search?q=นค 0019.3/ว 9999").get_data(as_text=True)
+    assert "ไม่พบหนังสือเลขที่ นค 0019.3/ว 9999" in page

@@ -1,0 +1,98 @@
+"""What a letter cites, as exact keys: every reference-like number and every date in it.
+
+A letter names other letters (``ตามหนังสือ ... ที่ นค ๐๐๑๙.๓/ว ๑๒๓๔``), orders (``คำสั่ง
+จังหวัดที่ ๑๒/๒๕๖๗``), contracts (``สัญญาเลขที่ กจ. ๔๕/๒๕๖๗``) and dates in every form clerks
+write (``๒๑ เดือน พฤศจิกายน พ.ศ. ๒๕๖๗``, ``21/11/67``). Read as words these are runs of
+common syllables and digits that many letters share; kept as keys, a query for one finds
+exactly the letters that cite it. The same functions read a query, so a number or a date is
+one key whichever way it is typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from saraban.thai import RefNo, RefNoError, find_ref_nos, read_dates, to_arabic_digits
+
+# A number after a label (``สัญญาเลขที่``, ``เลขที่``, ``ฉบับที่``, ``คำสั่งจังหวัดที่``; not
+# ``ครั้งที่``, ``หมู่ที่``, ``ข้อที่``, ...), with an optional prefix of letters (``กจ.``):
+# serial/BE year. A bare ``12/2567`` in a query is read the same way.
+_LABELLED_RE = re.compile(
+    r"(?:เลขที่|ฉบับที่|(?<!ครั้ง)(?<!หมู่)(?<!ข้อ)(?<!ลำดับ)(?<!ชั้น)(?<!เลข)(?<!ฉบับ)ที่)"
+    r"\s*(?:(?P<prefix>[ก-ฮ]{1,4})\.?\s*)?"
+    r"(?P<serial>[0-9๐-๙]+)\s*/\s*(?P<year>[0-9๐-๙]{4})(?![0-9๐-๙])"
+)
+_BARE_RE = re.compile(
+    r"(?<![0-9๐-๙./])(?P<serial>[0-9๐-๙]+)\s*/\s*(?P<year>[0-9๐-๙]{4})(?![0-9๐-๙./])"
+)
+
+
+def ref_keys(ref: RefNo) -> list[str]:
+    """Keys under which a number is found: :attr:`RefNo.key` (``นค0019.3/ว2564``), then
+    the same without ``ว`` and, for a letter number with a year tail, without the year:
+    what a clerk who leaves those out types."""
+    keys = [ref.key]
+    for circular in (ref.circular, False):
+        for year in (ref.year, None) if ref.code else (ref.year,):
+            key = RefNo(ref.code, ref.unit, circular, ref.serial, year).key
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+def _labelled(m: re.Match[str]) -> list[str]:
+    serial, year = to_arabic_digits(m["serial"]), to_arabic_digits(m["year"])
+    if int(year) < 2400 or not int(serial):
+        return []
+    keys = [f"{int(serial)}/{year}"]
+    if m["prefix"]:
+        keys.insert(0, f"{m['prefix']}{serial}/{year}")
+    return keys
+
+
+def cited_keys(texts: Iterable[str]) -> list[str]:
+    """Keys of every reference-like number in ``texts``: letter numbers, ที่ numbers of
+    orders and numbers after เลขที่ / ฉบับที่ (contracts, announcements), each also as a
+    clerk who leaves out ว, the year tail or a contract's prefix would type it."""
+    found: dict[str, None] = {}
+    for text in texts:
+        if not text or "/" not in text:
+            continue
+        for _start, _end, ref in find_ref_nos(text):
+            found.update(dict.fromkeys(ref_keys(ref)))
+        for m in _LABELLED_RE.finditer(text):
+            found.update(dict.fromkeys(_labelled(m)))
+    return list(found)
+
+
+def date_key(date: dt.date) -> str:
+    return date.strftime("%Y%m%d")
+
+
+def date_keys(texts: Iterable[str], own: dt.date | None = None) -> list[str]:
+    """Keys (yyyymmdd) of the letter's own date and every date written in ``texts``."""
+    found: dict[str, None] = {date_key(own): None} if own else {}
+    for text in texts:
+        if text:
+            found.update((date_key(m.date), None) for m in read_dates(text))
+    return list(found)
+
+
+def query_numbers(text: str) -> list[tuple[int, int, RefNo]]:
+    """The numbers in a query, as (start, end, RefNo): what :func:`find_ref_nos` reads, and
+    a bare ``serial/BE year`` (an order's or a contract's number typed without ที่)."""
+    found = find_ref_nos(text)
+    taken = [(start, end) for start, end, _ref in found]
+    for m in _BARE_RE.finditer(text):
+        if any(start < m.end() and m.start() < end for start, end in taken):
+            continue
+        try:
+            ref = RefNo(
+                "", "", False, int(to_arabic_digits(m["serial"])), int(to_arabic_digits(m["year"]))
+            )
+        except RefNoError:
+            continue
+        found.append((m.start(), m.end(), ref))
+    return sorted(found, key=lambda item: item[0])
