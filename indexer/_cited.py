@@ -29,6 +29,15 @@ _BARE_RE = re.compile(
 )
 
 
+def _key(ref: RefNo, circular: bool, year: int | None) -> str:
+    """:attr:`RefNo.key` of ``ref`` with another ``circular`` and ``year`` (made here
+    rather than through a new RefNo, which checks every field again)."""
+    tail = f"/{year}" if year is not None else ""
+    if not ref.code:
+        return f"{ref.serial}{tail}"
+    return f"{ref.code}{ref.unit}/{'ว' if circular else ''}{ref.serial}{tail}"
+
+
 def ref_keys(ref: RefNo) -> list[str]:
     """Keys under which a number is found: :attr:`RefNo.key` (``นค0019.3/ว2564``), then
     the same without ``ว`` and, for a letter number with a year tail, without the year:
@@ -36,10 +45,29 @@ def ref_keys(ref: RefNo) -> list[str]:
     keys = [ref.key]
     for circular in (ref.circular, False):
         for year in (ref.year, None) if ref.code else (ref.year,):
-            key = RefNo(ref.code, ref.unit, circular, ref.serial, year).key
+            key = _key(ref, circular, year)
             if key not in keys:
                 keys.append(key)
     return keys
+
+
+def _around_slashes(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
+    """Matches of ``pattern`` (each holding a "/" within 40 characters of its start)
+    looked for only around each "/": far cheaper than trying it at every character."""
+    found: list[re.Match[str]] = []
+    taken = 0
+    slash = text.find("/")
+    while slash >= 0:
+        if slash >= taken:
+            end = min(len(text), slash + 16)
+            m = pattern.search(text, max(taken, slash - 40), end)
+            if m is not None and m.end() >= end and end < len(text):
+                m = pattern.search(text, m.start())  # it may go on past the window
+            if m is not None and m.start() <= slash:
+                found.append(m)
+                taken = m.end()
+        slash = text.find("/", slash + 1)
+    return found
 
 
 def _labelled(m: re.Match[str]) -> list[str]:
@@ -62,13 +90,13 @@ def cited_keys(texts: Iterable[str]) -> list[str]:
             continue
         for _start, _end, ref in find_ref_nos(text):
             found.update(dict.fromkeys(ref_keys(ref)))
-        for m in _LABELLED_RE.finditer(text):
+        for m in _around_slashes(_LABELLED_RE, text):
             found.update(dict.fromkeys(_labelled(m)))
     return list(found)
 
 
 def date_key(date: dt.date) -> str:
-    return date.strftime("%Y%m%d")
+    return f"{date.year:04d}{date.month:02d}{date.day:02d}"
 
 
 def date_keys(texts: Iterable[str], own: dt.date | None = None) -> list[str]:

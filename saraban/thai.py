@@ -526,6 +526,8 @@ def find_ref_nos(text: str) -> list[tuple[int, int, RefNo]]:
 
     A number that matches the shape but breaks a rule (a CE year tail) is left out.
     """
+    if "/" not in text:  # every number has one
+        return []
     normal, index = _normalise(text)
     found = []
     for m in _ref_matches(normal):

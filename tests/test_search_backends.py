@@ -596,3 +596,18 @@ def test_snippets_are_cut_between_syllables(cited_index):
     whole = cited_docs()[3].body
     at = whole.index(inner)
     assert at in syllable_edges(whole) and at + len(inner) in syllable_edges(whole)
+
+
+def test_number_keys_are_those_of_refno():
+    from saraban.indexer._cited import _key
+    from saraban.thai import RefNo
+
+    for ref in (RefNo("นค", "0019.3", True, 2564), RefNo("นค", "0019.3", False, 619, 2565)):
+        for circular in (True, False):
+            for year in (None, 2565):
+                assert (
+                    _key(ref, circular, year)
+                    == RefNo("นค", "0019.3", circular, ref.serial, year).key
+                )
+    order = RefNo("", "", False, 12, 2568)
+    assert _key(order, False, 2568) == order.key == "12/2568"
