@@ -1,4 +1,5 @@
-"""What a letter cites, as exact keys: every reference-like number and every date in it.
+"""What a letter cites, as exact keys: every reference-like number in it (its dates are found
+by the analyzer's own pass, :func:`saraban.indexer._thai.dates_of`).
 
 A letter names other letters (``ตามหนังสือ ... ที่ นค ๐๐๑๙.๓/ว ๑๒๓๔``), orders (``คำสั่ง
 จังหวัดที่ ๑๒/๒๕๖๗``), contracts (``สัญญาเลขที่ กจ. ๔๕/๒๕๖๗``) and dates in every form clerks
@@ -14,7 +15,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from saraban.thai import RefNo, RefNoError, find_ref_nos, read_dates, to_arabic_digits
+from saraban.thai import RefNo, RefNoError, find_ref_nos, to_arabic_digits
 
 # A number after a label (``สัญญาเลขที่``, ``เลขที่``, ``ฉบับที่``, ``คำสั่งจังหวัดที่``; not
 # ``ครั้งที่``, ``หมู่ที่``, ``ข้อที่``, ...), with an optional prefix of letters (``กจ.``):
@@ -24,6 +25,7 @@ _LABELLED_RE = re.compile(
     r"\s*(?:(?P<prefix>[ก-ฮ]{1,4})\.?\s*)?"
     r"(?P<serial>[0-9๐-๙]+)\s*/\s*(?P<year>[0-9๐-๙]{4})(?![0-9๐-๙])"
 )
+_SEPARATOR = "\x00"  # between texts read at once: neither space, digit nor letter
 _BARE_RE = re.compile(
     r"(?<![0-9๐-๙./])(?P<serial>[0-9๐-๙]+)\s*/\s*(?P<year>[0-9๐-๙]{4})(?![0-9๐-๙./])"
 )
@@ -85,27 +87,16 @@ def cited_keys(texts: Iterable[str]) -> list[str]:
     orders and numbers after เลขที่ / ฉบับที่ (contracts, announcements), each also as a
     clerk who leaves out ว, the year tail or a contract's prefix would type it."""
     found: dict[str, None] = {}
-    for text in texts:
-        if not text or "/" not in text:
-            continue
-        for _start, _end, ref in find_ref_nos(text):
-            found.update(dict.fromkeys(ref_keys(ref)))
-        for m in _around_slashes(_LABELLED_RE, text):
-            found.update(dict.fromkeys(_labelled(m)))
+    text = _SEPARATOR.join(texts)  # one pass over all (no pattern spans the separator)
+    for _start, _end, ref in find_ref_nos(text):
+        found.update(dict.fromkeys(ref_keys(ref)))
+    for m in _around_slashes(_LABELLED_RE, text):
+        found.update(dict.fromkeys(_labelled(m)))
     return list(found)
 
 
 def date_key(date: dt.date) -> str:
     return f"{date.year:04d}{date.month:02d}{date.day:02d}"
-
-
-def date_keys(texts: Iterable[str], own: dt.date | None = None) -> list[str]:
-    """Keys (yyyymmdd) of the letter's own date and every date written in ``texts``."""
-    found: dict[str, None] = {date_key(own): None} if own else {}
-    for text in texts:
-        if text:
-            found.update((date_key(m.date), None) for m in read_dates(text))
-    return list(found)
 
 
 def query_numbers(text: str) -> list[tuple[int, int, RefNo]]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from saraban.errors import BadRequest
 from saraban.indexer import _query, _snippet
-from saraban.indexer._cited import cited_keys, date_keys
+from saraban.indexer._cited import cited_keys, date_key
 from saraban.indexer._model import (
     TIERS,
     Hit,
@@ -39,7 +39,7 @@ from saraban.indexer._model import (
 )
 from saraban.indexer._snippet import strip_markup
 from saraban.indexer._terms import vocabulary
-from saraban.indexer._thai import analyzed, check_engine, joined, paired
+from saraban.indexer._thai import analyzed, check_engine, dates_of, joined, paired
 from saraban.thai import THAI_MONTHS, THAI_MONTHS_ABBR, be_year, fiscal_year
 
 # Bump when the fields or the analysis change: an index of another version is rebuilt.
@@ -107,7 +107,7 @@ def prepare(doc: IndexDoc, engine: str) -> Prepared:
         text=text,
         ref=exact + loose,
         cited=cited_keys(cited_in),
-        dates=date_keys(cited_in, doc.date),
+        dates=list(dict.fromkeys([*([date_key(doc.date)] if doc.date else []), *dates_of(every)])),
         day=day,
         year=be_year(doc.date.year) if doc.date else 0,
         kind=doc.kind or "",

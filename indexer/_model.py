@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
 
 from saraban.errors import BadRequest
@@ -62,6 +63,7 @@ def unit_of(ref_no: str | None) -> str | None:
     return RefNo(ref.code, ref.unit, False, 1).format().removesuffix("/๑")
 
 
+@lru_cache(maxsize=4096)
 def normalize_unit(unit: str) -> str:
     """A unit filter typed any way ("นค 0019.3", "นค๐๐๑๙.๓") in the archive's form."""
     return unit_of(f"{unit.strip()}/1") or unit.strip()

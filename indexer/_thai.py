@@ -34,6 +34,8 @@ from itertools import compress, repeat
 from operator import is_, itemgetter
 from typing import cast
 
+from saraban.thai import THAI_MONTHS, THAI_MONTHS_ABBR, read_dates
+
 ENGINES = ("nlpo3", "newmm")
 DEFAULT_ENGINE = "nlpo3"
 
@@ -74,13 +76,28 @@ _TOKEN_RE = re.compile(
 # follow it (``พ.ศ.``, and ``นายก.ข.``, which :data:`_TOKEN_RE` reads again on its own).
 # It reads text before digits are made Arabic and letters case-folded: only pieces not
 # seen before are (a Thai run's spelling is fixed inside the run, so its edges stay).
+# A date (``saraban.thai.read_dates``' forms) is one piece, so that the same pass finds the
+# dates a letter holds: ``๒๑ พ.ย. ๖๗``, ``21/11/2567``, ``2024-11-21``.
+_D = "[0-9๐-๙]"
+_YEAR = f"(?:{_D}{{4}}|{_D}{{2}})(?!{_D})"
+_MONTHS = "|".join(
+    [*THAI_MONTHS, *(r"\.?\s?".join(a.rstrip(".").split(".")) + r"\.?" for a in THAI_MONTHS_ABBR)]
+)
+_DATE_PIECE = (
+    rf"{_D}{{1,2}}(?:\s*/?\s*(?:เดือน\s*)?(?:{_MONTHS})\s*(?:[พค]\s?\.?\s?ศ\.?\s*)?{_YEAR}"
+    rf"(?!\.{_D})"
+    + "".join(rf"|\s?{s}\s?{_D}{{1,2}}\s?{s}\s?{_YEAR}(?![./-]{_D})" for s in ("/", "-", r"\."))
+    + rf"|{_D}{{2}}-{_D}{{1,2}}-{_D}{{1,2}}(?!{_D})(?![./-]{_D}))"
+)
 _PIECE_RE = re.compile(
-    rf"[{_THAI_LETTERS}]+(?:\.(?:[ก-ฮ]{{1,3}}\.)+)?"
-    r"|[0-9๐-๙]+(?:[.,:][0-9๐-๙]+)*"
+    rf"{_DATE_PIECE}"
+    rf"|[{_THAI_LETTERS}]+(?:\.(?:[ก-ฮ]{{1,3}}\.)+)?"
+    rf"|{_D}+(?:[.,:]{_D}+)*"
     r"|[^\W\d_\u0e00-\u0e7f]+"
 )
 _THAI_RUN_RE = re.compile(f"[{_THAI_LETTERS}]+")
 PAIR = "_"  # joins the two tokens of a pair
+_DIGIT_CHARS = "0123456789๐๑๒๓๔๕๖๗๘๙"
 _THOUSANDS_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 
 
@@ -174,10 +191,11 @@ def _segmenter(engine: str) -> Callable[[str], list[str]]:
     return _nlpo3_segmenter() if engine == "nlpo3" else _newmm_segmenter()
 
 
-# What a piece of text (a Thai run, a number, a word) becomes: its tokens joined by spaces,
-# the pairs of adjacent tokens inside it, its first and its last token.
-Piece = tuple[str, str, str, str]
-_TOKENS, _INSIDE, _FIRST, _LAST = (itemgetter(i) for i in range(4))
+# What a piece of text (a Thai run, a number, a word, a date) becomes: its tokens joined by
+# spaces, the pairs of adjacent tokens inside it, its first and its last token, and the
+# date it writes (yyyymmdd, or "").
+Piece = tuple[str, str, str, str, str]
+_TOKENS, _INSIDE, _FIRST, _LAST, _DATE = (itemgetter(i) for i in range(5))
 # The pieces seen, per engine. Letters repeat whole clauses (salutations, closings, unit
 # names, addresses), so a real archive finds most of its pieces here.
 _CACHE_SIZE = 500_000
@@ -268,12 +286,18 @@ def tokens_text(text: str, *, engine: str | None = None) -> str:
     return joined(analyzed(text, engine=engine))
 
 
-def _piece(tokens: str) -> Piece:
+def _piece(piece: str, tokens: str) -> Piece:
     split = tokens.split()
     if not split:
-        return ("", "", "", "")
+        return ("", "", "", "", "")
     inside = " ".join(map(PAIR.join, zip(split, split[1:], strict=False)))
-    return tokens, inside, split[0], split[-1]
+    date = ""
+    if piece[0] in _DIGIT_CHARS:
+        found = read_dates(piece)
+        if len(found) == 1 and found[0].text == piece:
+            day = found[0].date
+            date = f"{day.year:04d}{day.month:02d}{day.day:02d}"
+    return tokens, inside, split[0], split[-1], date
 
 
 def analyzed(text: str, *, engine: str | None = None) -> list[Piece]:
@@ -300,8 +324,13 @@ def analyzed(text: str, *, engine: str | None = None) -> list[Piece]:
     if len(cache) + len(missing) > _CACHE_SIZE:  # start again, with this text's pieces
         cache.clear()
         missing = list(set(pieces))
-    cache.update(zip(missing, map(_piece, _tokens_of(missing, engine)), strict=True))
+    cache.update(zip(missing, map(_piece, missing, _tokens_of(missing, engine)), strict=True))
     return list(filter(_TOKENS, map(cache.__getitem__, pieces)))
+
+
+def dates_of(pieces: list[Piece]) -> list[str]:
+    """The dates the pieces write (yyyymmdd), each once, in order."""
+    return list(dict.fromkeys(filter(None, map(_DATE, pieces))))
 
 
 def joined(pieces: list[Piece]) -> str:

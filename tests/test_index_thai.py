@@ -154,3 +154,13 @@ def test_the_cache_is_bounded(monkeypatch):
         assert analyze(line) == _thai._tokens_one_by_one(normalize(line), "nlpo3")
         assert len(_thai._pieces["nlpo3"]) <= max(50, len(set(analyze(line))))
     _thai.clear_cache()
+
+
+def test_the_dates_of_the_pieces_are_those_read_dates_finds():
+    from saraban.indexer._thai import analyzed, dates_of
+    from saraban.thai import read_dates
+
+    texts = _texts() + ["ลงวันที่ ๒๑ เดือน พฤศจิกายน พ.ศ. ๒๕๖๗ วันที่ 3/1/2568 2024-11-21 ๒๐ ม.ค. ๖๘"]
+    for text in texts:
+        expected = list(dict.fromkeys(m.date.strftime("%Y%m%d") for m in read_dates(text)))
+        assert dates_of(analyzed(text)) == expected
