@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -301,13 +302,18 @@ def build(backend: str, n: int, args: argparse.Namespace, workdir: Path) -> tupl
         elapsed = time.perf_counter() - started
         return engine, {"rate": n / elapsed, "size": engine.size(), "seconds": elapsed}
     index = open_index(home, backend=backend, database_url=args.database_url)
-    # As indexer.reindex does it: analysis in worker processes, pipelined with writing.
-    with Preparer(index.engine, workers=args.workers, expected=n) as preparer:
+    # As indexer.reindex does it: analysis in worker processes, pipelined with writing (in
+    # one writing session where the version has one).
+    bulk = getattr(index, "bulk", None)
+    with (
+        Preparer(index.engine, workers=args.workers, expected=n) as preparer,
+        bulk() if bulk else nullcontext(index.add_prepared) as add,
+    ):
         pending = None
         for batch in [*batches, None]:
             following = preparer.submit(batch) if batch else None
             if pending is not None:
-                index.add_prepared(pending())
+                add(pending())
             pending = following
     elapsed = time.perf_counter() - started
     del docs, batches

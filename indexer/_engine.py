@@ -15,7 +15,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -357,6 +357,13 @@ class BaseIndex:
         """Add letters already analyzed (:func:`prepare`), e.g. by worker processes."""
         if docs:
             self._write(docs, [])
+
+    @contextmanager
+    def bulk(self) -> Iterator[Callable[[list[Prepared]], None]]:
+        """A writing session for many batches of prepared letters (a rebuild): yields the
+        function that adds a batch. Here each batch is written at once; a backend whose
+        writes cost most when opened and committed keeps one session."""
+        yield self.add_prepared
 
     def delete(self, ids: Iterable[int]) -> None:
         ids = [int(i) for i in ids]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
@@ -294,6 +295,8 @@ class SearchIndex(Protocol):
     def ids(self) -> set[int]: ...
 
     def add_prepared(self, docs: list[Any]) -> None: ...
+
+    def bulk(self) -> AbstractContextManager[Callable[[list[Any]], None]]: ...
 
     def clear(self) -> None: ...
 

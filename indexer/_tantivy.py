@@ -22,7 +22,9 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,7 @@ from saraban.indexer._model import TIERS
 
 _WRITER_HEAP = 64_000_000
 _BULK_HEAP = 256_000_000
+_BULK_COMMIT = 20_000  # letters between commits of a rebuild
 _KEYWORDS = ("kind", "unit", "urgency", "direction", "status")
 _FACET_SIZE = 200
 
@@ -180,9 +183,55 @@ class TantivyIndex(BaseIndex):
                 index.reload()
 
     def add_prepared(self, docs: list[Prepared]) -> None:
-        """Many prepared letters in one session with a larger writer (for reindex)."""
+        """Many prepared letters in one session with a larger writer."""
         if docs:
             self._write(docs, [], bulk=True)
+
+    @contextmanager
+    def bulk(self) -> Iterator[Callable[[list[Prepared]], None]]:
+        """One writing session for a rebuild: each tier's writer stays open, committing
+        every :data:`_BULK_COMMIT` letters (so searches see the rebuild progress) instead
+        of opening, committing and merging for each batch, which took most of the time.
+        The write lock is held until the rebuild ends; other writers wait for it."""
+        writers: dict[int, Any] = {}
+        written = 0
+
+        def add(docs: list[Prepared]) -> None:
+            nonlocal written
+            for tier, index in self._tiers.items():
+                adding = [doc for doc in docs if doc.secrecy == tier]
+                removing = self._holds(tier, [doc.id for doc in docs if doc.secrecy != tier])
+                if not adding and not removing:
+                    continue
+                if tier not in writers:
+                    open_writer = lambda index=index: index.writer(_BULK_HEAP, 2)  # noqa: E731
+                    writers[tier] = retry_busy(open_writer, "writer")
+                writer = writers[tier]
+                for doc_id in removing:
+                    writer.delete_documents_by_term("id", doc_id)
+                for doc in adding:
+                    writer.delete_documents_by_term("id", doc.id)
+                    writer.add_document(self._document(doc))
+            written += len(docs)
+            if written >= _BULK_COMMIT:
+                for tier, writer in writers.items():
+                    writer.commit()
+                    self._tiers[tier].reload()
+                written = 0
+
+        with writer_turn(self._lock_path, self._thread_lock):
+            try:
+                yield add
+                for writer in writers.values():
+                    writer.commit()
+            except BaseException:
+                for writer in writers.values():
+                    writer.rollback()
+                raise
+            finally:
+                for tier, writer in writers.items():
+                    writer.wait_merging_threads()
+                    self._tiers[tier].reload()
 
     def clear(self) -> None:
         with writer_turn(self._lock_path, self._thread_lock):
