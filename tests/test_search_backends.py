@@ -8,6 +8,7 @@ fresh one.
 
 import datetime as dt
 import json
+import re
 
 import pytest
 from conftest import SEEDS
@@ -611,3 +612,27 @@ def test_number_keys_are_those_of_refno():
                 )
     order = RefNo("", "", False, 12, 2568)
     assert _key(order, False, 2568) == order.key == "12/2568"
+
+
+@pytest.mark.postgres
+def test_postgres_reads_only_the_partitions_of_the_levels_a_user_may_see(request, tmp_path):
+    from sqlalchemy import text
+
+    from saraban.indexer._postgres import _levels
+
+    index = _open("postgres", tmp_path / "home", request)
+    try:
+        index.add(seed_docs())
+        with index._db.connect() as db:
+            for tiers, read in (((0,), {"0"}), ((0, 1), {"0", "1"})):
+                plan = "\n".join(
+                    db.execute(
+                        text(
+                            "EXPLAIN SELECT count(*) FROM search_letters "
+                            f"WHERE {_levels(tiers)} AND tsv @@ CAST('จิต_อา' AS tsquery)"
+                        )
+                    ).scalars()
+                )
+                assert set(re.findall(r" on search_letters_(\d)", plan)) == read, plan
+    finally:
+        index.close()
