@@ -475,7 +475,7 @@ class BaseIndex:
                     subject=stored.get("subject") or "",
                     date=dt.date.fromisoformat(date) if date else None,
                     score=float(score),
-                    snippet=_snippet.make_snippet(texts, compiled),
+                    snippet=_snippet.make_snippet(texts, compiled, engine=self.engine),
                     kind=stored.get("kind"),
                     unit=stored.get("unit"),
                     secrecy=stored.get("secrecy"),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 
 from saraban.indexer._thai import (
@@ -33,12 +34,12 @@ from saraban.thai import THAI_MONTHS, THAI_MONTHS_ABBR, RefNo, be_year
 
 WIDTH = 220
 SCAN = 8000
-_MAX_SPANS = 40
+_MAX_SPANS = 16
 _BEFORE = 60
 _DISPLAY = str.maketrans({**_PUA_THAI, **_INVISIBLE})
 _SEPARATOR = r"[\s.\-/]*"
 _DIGITS = {str(i): f"[{i}{chr(0x0E50 + i)}]" for i in range(10)}
-_THAI_LETTER = re.compile(f"[{_THAI_LETTERS}]")
+_THAI_RUN = re.compile(f"[{_THAI_LETTERS}]+")
 
 # ---- markup --------------------------------------------------------------------------------
 
@@ -142,37 +143,31 @@ def pattern(
 # ---- cutting --------------------------------------------------------------------------------
 
 
-def _thai_at(text: str, i: int) -> bool:
-    return 0 <= i < len(text) and bool(_THAI_LETTER.match(text, i))
-
-
-def _run_around(text: str, i: int) -> tuple[int, int]:
-    """The Thai run holding the edge between ``text[i - 1]`` and ``text[i]``."""
-    start = i
-    while start > 0 and _thai_at(text, start - 1):
-        start -= 1
-    end = i
-    while end < len(text) and _thai_at(text, end):
-        end += 1
-    return start, end
-
-
 class _Edges:
-    """Syllable edges of a text, found run by run as they are asked for."""
+    """Syllable edges of a text: every position outside its Thai runs, and inside each run
+    the edges of its syllables, segmented when first asked for."""
 
     def __init__(self, text: str, engine: str) -> None:
         self.text, self.engine = text, engine
-        self._runs: dict[tuple[int, int], set[int]] = {}
+        self._runs: list[tuple[int, int]] | None = None
+        self._starts: list[int] = []
+        self._cut: dict[int, set[int]] = {}
 
     def __contains__(self, i: int) -> bool:
-        """Whether a syllable may begin or end at ``i``: always outside Thai runs."""
-        if not (_thai_at(self.text, i - 1) and _thai_at(self.text, i)):
+        """Whether a syllable may begin or end at ``i``."""
+        if self._runs is None:
+            self._runs = [m.span() for m in _THAI_RUN.finditer(self.text)]
+            self._starts = [start for start, _end in self._runs]
+        k = bisect_right(self._starts, i) - 1
+        if k < 0:
             return True
-        run = _run_around(self.text, i)
-        if run not in self._runs:
-            start, end = run
-            self._runs[run] = {start + e for e in syllable_edges(self.text[start:end], self.engine)}
-        return i in self._runs[run]
+        start, end = self._runs[k]
+        if not start < i < end:
+            return True
+        if k not in self._cut:
+            edges = syllable_edges(self.text[start:end], self.engine)
+            self._cut[k] = {start + edge for edge in edges}
+        return i in self._cut[k]
 
     def before(self, i: int, floor: int = 0) -> int:
         """The nearest edge at or before ``i`` (not before ``floor``)."""

@@ -28,7 +28,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import as_file, files
 from itertools import compress, repeat
 from operator import is_, itemgetter
@@ -350,14 +350,19 @@ def paired(pieces: list[Piece]) -> str:
     return " ".join(filter(None, parts))
 
 
-def syllable_edges(run: str, engine: str | None = None) -> set[int]:
+def syllable_edges(run: str, engine: str | None = None) -> frozenset[int]:
     """Offsets in a run of Thai letters (as written) where its syllables begin or end, 0
     and ``len(run)`` included: where a highlight or a cut may fall."""
-    edges, at = {0}, 0
-    for syllable in _segmenter(check_engine(engine))(run):
+    return _syllable_edges(run, check_engine(engine))
+
+
+@lru_cache(maxsize=50_000)  # snippets meet the same runs again and again
+def _syllable_edges(run: str, engine: str) -> frozenset[int]:
+    edges, at = [0], 0
+    for syllable in _segmenter(engine)(run):
         at += len(syllable)
-        edges.add(at)
-    return edges
+        edges.append(at)
+    return frozenset(edges)
 
 
 def words(text: str, *, engine: str | None = None) -> list[str]:
