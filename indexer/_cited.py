@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 
-from saraban.thai import RefNo, RefNoError, find_ref_nos, to_arabic_digits
+from saraban.thai import RefNo, RefNoError, find_ref_nos, parse_ref_no, to_arabic_digits
 
 # A number after a label (``สัญญาเลขที่``, ``เลขที่``, ``ฉบับที่``, ``คำสั่งจังหวัดที่``; not
 # ``ครั้งที่``, ``หมู่ที่``, ``ข้อที่``, ...), with an optional prefix of letters (``กจ.``):
@@ -70,6 +70,18 @@ def _around_slashes(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
                 taken = m.end()
         slash = text.find("/", slash + 1)
     return found
+
+
+def own_keys(ref_no: str | None) -> list[str]:
+    """The keys of a letter's own number (:func:`ref_keys`), read whole or, failing that,
+    the first number in it; none for a letter without one."""
+    if not ref_no:
+        return []
+    try:
+        return ref_keys(parse_ref_no(ref_no))
+    except RefNoError:
+        found = find_ref_nos(ref_no)
+        return ref_keys(found[0][2]) if found else []
 
 
 def _labelled(m: re.Match[str]) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from saraban.errors import BadRequest
 from saraban.indexer import _query, _snippet
-from saraban.indexer._cited import cited_keys, date_key
+from saraban.indexer._cited import cited_keys, date_key, own_keys
 from saraban.indexer._model import (
     TIERS,
     Hit,
@@ -33,7 +33,6 @@ from saraban.indexer._model import (
     check_search_args,
     clearance_level,
     normalize_unit,
-    ref_keys,
     secrecy_level,
     unit_of,
 )
@@ -82,7 +81,6 @@ def _when_text(date: dt.date | None) -> str:
 def prepare(doc: IndexDoc, engine: str) -> Prepared:
     people = "\n".join(p for p in (doc.addressee, doc.signer, doc.sender, doc.owner_unit) if p)
     references = "\n".join(doc.references)
-    exact, loose = ref_keys(doc.ref_no)
     body, attachments = strip_markup(doc.body), strip_markup(doc.attachments_text)
     cited_in = (doc.subject, body, attachments, references)
     subject = analyzed(doc.subject, engine=engine)
@@ -105,7 +103,7 @@ def prepare(doc: IndexDoc, engine: str) -> Prepared:
     prepared = Prepared(
         id=doc.id,
         text=text,
-        ref=exact + loose,
+        ref=own_keys(doc.ref_no),
         cited=cited_keys(cited_in),
         dates=list(dict.fromkeys([*([date_key(doc.date)] if doc.date else []), *dates_of(every)])),
         day=day,

@@ -16,7 +16,6 @@ from saraban.thai import (
     MIN_BE_YEAR,
     RefNo,
     RefNoError,
-    find_ref_nos,
     fiscal_year_range,
     parse_ref_no,
 )
@@ -68,34 +67,6 @@ def unit_of(ref_no: str | None) -> str | None:
 def normalize_unit(unit: str) -> str:
     """A unit filter typed any way ("นค 0019.3", "นค๐๐๑๙.๓") in the archive's form."""
     return unit_of(f"{unit.strip()}/1") or unit.strip()
-
-
-def ref_keys(ref_no: str | None) -> tuple[list[str], list[str]]:
-    """Keys under which a ที่ number is found: (exact, loose).
-
-    Exact: :attr:`RefNo.key` ("นค0019.3/ว2564"). Loose: the same without ``ว`` and, for a
-    number with a year tail ("นค ๐๐๑๙.๓/๖๑๙/๒๕๖๕"), without the year: what a clerk who
-    leaves those out types.
-    """
-    if not ref_no:
-        return [], []
-    try:
-        ref = parse_ref_no(ref_no)
-    except RefNoError:
-        found = find_ref_nos(ref_no)
-        if not found:
-            return [], []
-        ref = found[0][2]
-    return [ref.key], _loose_keys(ref)
-
-
-def _loose_keys(ref: RefNo) -> list[str]:
-    loose: set[str] = set()
-    for circular in {ref.circular, False}:
-        for year in {ref.year, None} if ref.code else {ref.year}:
-            loose.add(RefNo(ref.code, ref.unit, circular, ref.serial, year).key)
-    loose.discard(ref.key)
-    return sorted(loose)
 
 
 def _text(value: Any) -> str:
