@@ -69,6 +69,25 @@ class Prepared:
     stored: dict[str, Any] = field(default_factory=dict)
     stored_json: str = ""  # ``stored`` as JSON, made beside the analysis
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (from a worker process) with its text as one UTF-16 blob: pickle would
+        write each string as UTF-8, and reading Thai back from UTF-8 costs the process that
+        writes the index many times what UTF-16, a copy of how Python holds Thai, costs."""
+        texts = [self.text.get(name, "") for name in _query.TEXT_FIELDS]
+        blob = _PACK_SEPARATOR.join([*texts, self.stored_json])
+        fields = (self.id, self.ref, self.cited, self.dates, self.day, self.year, self.kind)
+        fields += (self.unit, self.urgency, self.direction, self.status, self.secrecy)
+        return _unpack, (blob.encode("utf-16-le", "surrogatepass"), fields)
+
+
+_PACK_SEPARATOR = "\x00"  # never in tokens (not a token character) nor in JSON (escaped)
+
+
+def _unpack(blob: bytes, fields: tuple[Any, ...]) -> Prepared:
+    *texts, stored_json = blob.decode("utf-16-le", "surrogatepass").split(_PACK_SEPARATOR)
+    text = dict(zip(_query.TEXT_FIELDS, texts, strict=True))
+    return Prepared(fields[0], text, *fields[1:], stored_json=stored_json)
+
 
 def _when_text(date: dt.date | None) -> str:
     if date is None:

@@ -164,3 +164,23 @@ def test_the_dates_of_the_pieces_are_those_read_dates_finds():
     for text in texts:
         expected = list(dict.fromkeys(m.date.strftime("%Y%m%d") for m in read_dates(text)))
         assert dates_of(analyzed(text)) == expected
+
+
+def test_a_prepared_letter_crosses_processes_whole():
+    """Worker processes hand letters back pickled with their text as one UTF-16 blob."""
+    import dataclasses
+    import pickle
+
+    from saraban.indexer import IndexDoc
+    from saraban.indexer._engine import prepare
+
+    doc = IndexDoc(
+        id=7,
+        ref_no="นค ๐๐๑๙.๓/ว ๑๒๓๔",
+        subject="ศูนย์ผู้นำจิตอาสา 😀 \ud800 x",  # an astral character, a lone surrogate
+        body='ตามหนังสือ ที่ มท ๐๔๑๐.๒/ว ๑ ลงวันที่ ๒๑ พ.ย. ๖๗\n"quoted" \\ back',
+        references=["หนังสือ ที่ นค ๐๐๑๙.๓/ว ๒๕๖๓"],
+    )
+    prepared = prepare(doc, "nlpo3")
+    back = pickle.loads(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
+    assert dataclasses.asdict(back) == dataclasses.asdict(prepared)
