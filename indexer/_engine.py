@@ -75,8 +75,9 @@ class Prepared:
         writes the index many times what UTF-16, a copy of how Python holds Thai, costs."""
         texts = [self.text.get(name, "") for name in _query.TEXT_FIELDS]
         blob = _PACK_SEPARATOR.join([*texts, self.stored_json])
-        fields = (self.id, self.ref, self.cited, self.dates, self.day, self.year, self.kind)
-        fields += (self.unit, self.urgency, self.direction, self.status, self.secrecy)
+        fields: tuple[Any, ...] = (self.id, self.ref, self.cited, self.dates, self.day)
+        fields += (self.year, self.kind, self.unit, self.urgency, self.direction, self.status)
+        fields += (self.secrecy,)
         return _unpack, (blob.encode("utf-16-le", "surrogatepass"), fields)
 
 
@@ -85,8 +86,9 @@ _PACK_SEPARATOR = "\x00"  # never in tokens (not a token character) nor in JSON 
 
 def _unpack(blob: bytes, fields: tuple[Any, ...]) -> Prepared:
     *texts, stored_json = blob.decode("utf-16-le", "surrogatepass").split(_PACK_SEPARATOR)
-    text = dict(zip(_query.TEXT_FIELDS, texts, strict=True))
-    return Prepared(fields[0], text, *fields[1:], stored_json=stored_json)
+    prepared = Prepared(fields[0], dict(zip(_query.TEXT_FIELDS, texts, strict=True)), *fields[1:])
+    prepared.stored_json = stored_json
+    return prepared
 
 
 def _when_text(date: dt.date | None) -> str:
