@@ -50,10 +50,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 # In the child that measures the baseline (and in its worker processes, which run this
-# module's top again), saraban is imported from the baseline's sources, not this checkout.
-BASELINE_SOURCES = os.environ.get("SARABAN_BENCH_BASELINE")
-if BASELINE_SOURCES:
-    sys.path.insert(0, BASELINE_SOURCES)
+# module's top again), saraban is imported from the baseline's sources, not this checkout;
+# SARABAN_BENCH_SOURCES does the same for any run (a copy that stays put while you edit).
+SOURCES = os.environ.get("SARABAN_BENCH_SOURCES")
+if SOURCES:
+    sys.path.insert(0, SOURCES)
     sys.meta_path[:] = [f for f in sys.meta_path if "Editable" not in getattr(f, "__name__", "")]
 
 from saraban.indexer import IndexDoc, SearchFilters, _thai, open_index  # noqa: E402
@@ -482,7 +483,7 @@ def baseline_figures(args: argparse.Namespace, workdir: Path) -> dict | None:
     sources.mkdir()
     packages = ("saraban", "indexer", "archive", "templates", "service")
     archived = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", args.baseline, *packages],
+        ["git", "-C", str(args.repo), "archive", args.baseline, *packages],
         capture_output=True,
         check=True,
     ).stdout
@@ -490,7 +491,7 @@ def baseline_figures(args: argparse.Namespace, workdir: Path) -> dict | None:
     for package in packages[1:]:  # laid out as installed: saraban.indexer, ...
         (sources / package).rename(sources / "saraban" / package)
     child = [sys.executable, __file__, "--child", *sys.argv[1:]]
-    environment = os.environ | {"SARABAN_BENCH_BASELINE": str(sources)}
+    environment = os.environ | {"SARABAN_BENCH_SOURCES": str(sources)}
     done = subprocess.run(child, env=environment, capture_output=True, text=True)
     if done.returncode:
         print(f"baseline {args.baseline}: failed\n{done.stderr[-2000:]}")
@@ -517,6 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="PostgreSQL for the postgres backend")
     parser.add_argument("--baseline", default="main", help="git ref to compare with, or none")
     parser.add_argument("--baseline-backends", default="tantivy")
+    parser.add_argument("--repo", default=ROOT, help="git repository of the baseline")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
