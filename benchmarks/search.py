@@ -442,9 +442,13 @@ def analysis(args: argparse.Namespace) -> dict[str, float]:
         prepare(doc, engine)
     warm = time.perf_counter() - start
     many = list(Generator(args.seed + 11).letters(args.analysis_n))
+    cores = args.workers or os.cpu_count() or 1
     batches = [many[i : i + args.batch] for i in range(0, len(many), args.batch)]
     with Preparer(engine, workers=args.workers, expected=len(many)) as preparer:
-        preparer.submit(many[:200])()  # the workers started and warm, as in a long reindex
+        # Every worker started and warm, as in a long reindex (one is started per task).
+        warming = [preparer.submit(many[i : i + 200]) for i in range(0, 200 * cores, 200)]
+        for warm in warming:
+            warm()
         start = time.perf_counter()
         pending = [preparer.submit(batch) for batch in batches]
         for result in pending:

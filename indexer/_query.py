@@ -26,8 +26,10 @@ fewer than :data:`TOLERANT_BELOW` (the last two only while nothing is found):
    in plain words ("หนังสือเวียน จิตอาสา ปีที่แล้ว") holds words no letter prints.
 
 The last two are tried only when the words found no letter even with near spellings, so
-they check the words as typed (no near spellings, no bonus for the exact query): each of
-those would be one more phrase to check in nearly every letter of the archive.
+they check the words as typed (no near spellings, no bonus for the exact query), and a word
+matches where its syllable pairs all are, in sequence or not: each phrase checked in
+sequence costs its positions in nearly every letter of the archive, and these levels rank
+letters by how many of the words they hold, which the pairs say well enough.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ MAX_QUERY_WORDS = 16
 MAX_QUERY_NUMBERS = 4  # reference numbers
 MAX_SYNONYMS = 8  # expressions a word stands for, itself included
 MAX_NEAR_SPELLINGS = 24  # near spellings of a query's words, in all (each is a phrase to check)
+MAX_NEAR_SPELLING_WORDS = 6  # a longer query has none
 
 _QUOTED_RE = re.compile(r"[\"“”]([^\"“”]*)[\"“”]")
 
@@ -140,8 +143,10 @@ class Plan:
     def near_spellings(self) -> list[list[tuple[tuple[int, str], ...]]]:
         """Each unit's near spellings (:func:`tolerant_forms`), at most
         :data:`MAX_NEAR_SPELLINGS` in all, the first units first: each is one more phrase
-        for the engine to check."""
-        budget = MAX_NEAR_SPELLINGS
+        for the engine to check. A query of more than :data:`MAX_NEAR_SPELLING_WORDS` words
+        has none: checked in nearly every letter they cost seconds, and a misspelt word among
+        many is let go by the next level (all the words but one)."""
+        budget = MAX_NEAR_SPELLINGS if len(self.units) <= MAX_NEAR_SPELLING_WORDS else 0
         found: list[list[tuple[tuple[int, str], ...]]] = []
         for unit in self.units:
             forms = []
@@ -391,12 +396,16 @@ def pairs_field(field: str) -> str:
     return "pairs" if field == "words" else f"{field}_pairs"
 
 
-def match(field: str, positions: tuple[tuple[int, str], ...], *, exact: bool = True) -> Phrase:
-    """Tokens at their offsets in a base field: a run of 2+ tokens as a phrase of pairs."""
+def match(
+    field: str, positions: tuple[tuple[int, str], ...], *, exact: bool = True, loose: bool = False
+) -> Phrase:
+    """Tokens at their offsets in a base field: a run of 2+ tokens as a phrase of pairs
+    (``loose``: its pairs anywhere, even when it is long, unless ``exact``)."""
     offsets = [offset for offset, _token in positions]
     if len(positions) > 1 and offsets == list(range(offsets[0], offsets[0] + len(offsets))):
         joined = pairs([token for _offset, token in positions])
-        return Phrase(pairs_field(field), _positions(tuple(joined)), exact=exact or len(joined) > 2)
+        in_sequence = exact or (len(joined) > 2 and not loose)
+        return Phrase(pairs_field(field), _positions(tuple(joined)), exact=in_sequence)
     return Phrase(field, positions)
 
 
@@ -411,12 +420,15 @@ def tolerant_forms(tokens: Tokens) -> list[tuple[tuple[int, str], ...]]:
     return forms
 
 
-def unit_node(unit: Unit, near: Sequence[tuple[tuple[int, str], ...]] = ()) -> object:
+def unit_node(
+    unit: Unit, near: Sequence[tuple[tuple[int, str], ...]] = (), *, loose: bool = False
+) -> object:
     """A unit matches anywhere in the letter (``words``), or as one of its ``near``
-    spellings; in the subject or the number, people and date (``meta``) it counts more."""
+    spellings; in the subject or the number, people and date (``meta``) it counts more.
+    ``loose``: its syllable pairs need only all be in the letter (see :func:`build`)."""
     exact = unit.quoted
     options: list[object] = [
-        match("words", _positions(alt), exact=exact) for alt in unit.alternatives
+        match("words", _positions(alt), exact=exact, loose=loose) for alt in unit.alternatives
     ]
     options += [Boost(match("words", form), TOLERANT_WEIGHT) for form in near]
     core: object = Max(tuple(options)) if len(options) > 1 else options[0]
@@ -462,7 +474,7 @@ def build(plan: Plan, level: int = EXACT) -> tuple[object, list]:
         units = [unit_node(u, forms) for u, forms in zip(plan.units, near, strict=True)]
         chunks = list(plan.chunks)
     else:  # all words but one, any word: a word may be missing, none need be misspelt
-        units = [unit_node(u) for u in plan.units]
+        units = [unit_node(u, loose=True) for u in plan.units]
         chunks = list(plan.chunks)
     if plan.whole:
         chunks.append(plan.whole)
