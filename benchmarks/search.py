@@ -495,6 +495,8 @@ def baseline_figures(args: argparse.Namespace, workdir: Path) -> dict | None:
     for package in packages[1:]:  # laid out as installed: saraban.indexer, ...
         (sources / package).rename(sources / "saraban" / package)
     child = [sys.executable, __file__, "--child", *sys.argv[1:]]
+    if args.database_url:  # the server this run started (each run empties its tables)
+        child += ["--database-url", args.database_url]
     environment = os.environ | {"SARABAN_BENCH_SOURCES": str(sources)}
     done = subprocess.run(child, env=environment, capture_output=True, text=True)
     if done.returncode:
