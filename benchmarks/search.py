@@ -447,8 +447,8 @@ def analysis(args: argparse.Namespace) -> dict[str, float]:
     with Preparer(engine, workers=args.workers, expected=len(many)) as preparer:
         # Every worker started and warm, as in a long reindex (one is started per task).
         warming = [preparer.submit(many[i : i + 200]) for i in range(0, 200 * cores, 200)]
-        for warm in warming:
-            warm()
+        for started in warming:
+            started()
         start = time.perf_counter()
         pending = [preparer.submit(batch) for batch in batches]
         for result in pending:
