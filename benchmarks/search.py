@@ -18,7 +18,13 @@ compared with it. A space-splitting engine finds a Thai word only where it stand
 spaces, which is why archives that index that way find almost nothing.
 
 Recombined text repeats whole clauses, so the analyzer's cache of segmented runs is kinder
-than on a real archive: the "cold analysis" line gives the rate with the cache emptied.
+than on a real archive: the "cold" rate is with the cache emptied.
+
+Baseline: each figure of analysis, indexing and latency is printed beside the same figure of
+another version of saraban, measured in the same run on the same letters (``--baseline REF``,
+default ``main``; ``--baseline none`` to skip). Its packages are taken from git (``git
+archive REF``) into a temporary folder and measured in a child process that imports them
+instead of this checkout's (for the backends in ``--baseline-backends``, default tantivy).
 """
 
 from __future__ import annotations
@@ -33,19 +39,27 @@ import re
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+# In the child that measures the baseline (and in its worker processes, which run this
+# module's top again), saraban is imported from the baseline's sources, not this checkout;
+# SARABAN_BENCH_SOURCES does the same for any run (a copy that stays put while you edit).
+SOURCES = os.environ.get("SARABAN_BENCH_SOURCES")
+if SOURCES:
+    sys.path.insert(0, SOURCES)
+    sys.meta_path[:] = [f for f in sys.meta_path if "Editable" not in getattr(f, "__name__", "")]
 
-from saraban.indexer import IndexDoc, SearchFilters, open_index  # noqa: E402
+from saraban.indexer import IndexDoc, SearchFilters, _thai, open_index  # noqa: E402
 from saraban.indexer._engine import Preparer, prepare  # noqa: E402
-from saraban.indexer._thai import _segmenter, analyze, check_engine, normalize  # noqa: E402
+from saraban.indexer._thai import analyze, check_engine, normalize  # noqa: E402
 from saraban.thai import to_thai_digits  # noqa: E402
 
 SEEDS = ROOT / "tests" / "data" / "seeds"
@@ -289,13 +303,18 @@ def build(backend: str, n: int, args: argparse.Namespace, workdir: Path) -> tupl
         elapsed = time.perf_counter() - started
         return engine, {"rate": n / elapsed, "size": engine.size(), "seconds": elapsed}
     index = open_index(home, backend=backend, database_url=args.database_url)
-    # As indexer.reindex does it: analysis in worker processes, pipelined with writing.
-    with Preparer(index.engine, workers=args.workers, expected=n) as preparer:
+    # As indexer.reindex does it: analysis in worker processes, pipelined with writing (in
+    # one writing session where the version has one).
+    bulk = getattr(index, "bulk", None)
+    with (
+        Preparer(index.engine, workers=args.workers, expected=n) as preparer,
+        bulk() if bulk else nullcontext(index.add_prepared) as add,
+    ):
         pending = None
         for batch in [*batches, None]:
             following = preparer.submit(batch) if batch else None
             if pending is not None:
-                index.add_prepared(pending())
+                add(pending())
             pending = following
     elapsed = time.perf_counter() - started
     del docs, batches
@@ -399,13 +418,21 @@ def recall(backends: list[str], args: argparse.Namespace, workdir: Path) -> None
         engine.close()
 
 
-def cold_analysis(args: argparse.Namespace) -> None:
+def _clear_analysis_cache() -> None:
+    clear = getattr(_thai, "clear_cache", None)
+    if clear is not None:
+        clear()
+    else:  # the analyzer before its pieces were cached (a cache of segmented runs)
+        _thai._segmenter(check_engine(None)).cache_clear()  # type: ignore[attr-defined]
+
+
+def analysis(args: argparse.Namespace) -> dict[str, float]:
+    """Letters analyzed a second (:func:`prepare`, as reindex runs it): in one process with
+    the cache emptied (cold) and warm, and in worker processes on every core."""
     docs = list(Generator(args.seed + 7).letters(1000))
-    chars = sum(len(d.subject) + len(d.body) + len(d.attachments_text) for d in docs)
     engine = check_engine(None)
     analyze("ทดสอบ", engine=engine)
-    segment = _segmenter(engine)
-    segment.cache_clear()  # type: ignore[attr-defined]
+    _clear_analysis_cache()
     start = time.perf_counter()
     for doc in docs:
         prepare(doc, engine)
@@ -414,10 +441,73 @@ def cold_analysis(args: argparse.Namespace) -> None:
     for doc in docs:
         prepare(doc, engine)
     warm = time.perf_counter() - start
-    print(
-        f"analysis of 1,000 letters ({chars / 1000:,.0f} chars each, {engine}): cold cache "
-        f"{1000 / cold:,.0f} letters/s, warm {1000 / warm:,.0f} letters/s"
-    )
+    many = list(Generator(args.seed + 11).letters(args.analysis_n))
+    cores = args.workers or os.cpu_count() or 1
+    batches = [many[i : i + args.batch] for i in range(0, len(many), args.batch)]
+    with Preparer(engine, workers=args.workers, expected=len(many)) as preparer:
+        # Every worker started and warm, as in a long reindex (one is started per task).
+        warming = [preparer.submit(many[i : i + 200]) for i in range(0, 200 * cores, 200)]
+        for started in warming:
+            started()
+        start = time.perf_counter()
+        pending = [preparer.submit(batch) for batch in batches]
+        for result in pending:
+            result()
+        cores = time.perf_counter() - start
+    return {
+        "chars": sum(len(d.subject) + len(d.body) + len(d.attachments_text) for d in docs) / 1000,
+        "cold": 1000 / cold,
+        "warm": 1000 / warm,
+        "cores": len(many) / cores,
+    }
+
+
+def measure_backends(
+    backends: list[str], args: argparse.Namespace, workdir: Path
+) -> dict[str, dict]:
+    """Indexing and latency figures of each backend."""
+    results = {}
+    for backend in backends:
+        n = args.n
+        if backend == "whoosh" and args.whoosh_n < n:
+            n = args.whoosh_n
+        engine, stats = build(backend, n, args, workdir)
+        stats |= run_queries(engine, query_sets(n, args), args)
+        stats["n"] = n
+        results[backend] = stats
+        engine.close()  # type: ignore[attr-defined]
+    return results
+
+
+def baseline_figures(args: argparse.Namespace, workdir: Path) -> dict | None:
+    """The figures of ``args.baseline`` (a git ref), measured in a child process."""
+    if args.baseline == "none":
+        return None
+    sources = workdir / "baseline"
+    sources.mkdir()
+    packages = ("saraban", "indexer", "archive", "templates", "service")
+    archived = subprocess.run(
+        ["git", "-C", str(args.repo), "archive", args.baseline, *packages],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(sources)], input=archived, check=True)
+    for package in packages[1:]:  # laid out as installed: saraban.indexer, ...
+        (sources / package).rename(sources / "saraban" / package)
+    child = [sys.executable, __file__, "--child", *sys.argv[1:]]
+    if args.database_url:  # the server this run started (each run empties its tables)
+        child += ["--database-url", args.database_url]
+    environment = os.environ | {"SARABAN_BENCH_SOURCES": str(sources)}
+    done = subprocess.run(child, env=environment, capture_output=True, text=True)
+    if done.returncode:
+        print(f"baseline {args.baseline}: failed\n{done.stderr[-2000:]}")
+        return None
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _beside(value: float, base: float | None, unit: str = "", digits: int = 0) -> str:
+    text = f"{value:,.{digits}f}{unit}"
+    return f"{text} ({base:,.{digits}f})" if base is not None else text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -427,14 +517,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--whoosh-n", type=int, default=20_000, help="letters for Whoosh")
     parser.add_argument("--queries", type=int, default=100, help="queries of each kind")
     parser.add_argument("--recall-n", type=int, default=5000)
+    parser.add_argument("--analysis-n", type=int, default=20_000, help="letters, all cores")
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, help="analysis processes (default: one a core)")
     parser.add_argument("--database-url", help="PostgreSQL for the postgres backend")
+    parser.add_argument("--baseline", default="main", help="git ref to compare with, or none")
+    parser.add_argument("--baseline-backends", default="tantivy")
+    parser.add_argument("--repo", default=ROOT, help="git repository of the baseline")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     workdir = Path(tempfile.mkdtemp(prefix="saraban-search-bench-"))
+    if args.child:  # measuring the baseline: figures as JSON on the last line
+        try:
+            chosen = [b for b in args.baseline_backends.split(",") if b in backends]
+            figures = measure_backends(chosen, args, workdir)
+            print(json.dumps({"analysis": analysis(args), "backends": figures}))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 0
     server = None
     if "postgres" in backends and not args.database_url:
         from postgres import PostgresServer, find_bin_dir
@@ -448,32 +551,41 @@ def main(argv: list[str] | None = None) -> int:
             server.start()
             args.database_url = server.create_database()
     print(f"saraban search benchmark: {args.n:,} letters, {os.cpu_count()} cores")
+    if args.baseline != "none":
+        print(f"each figure is followed by {args.baseline}'s in parentheses, measured in this run")
     try:
-        cold_analysis(args)
-        results = {}
+        base = baseline_figures(args, workdir)
+        ours = analysis(args)
+        old = (base or {}).get("analysis", {})
+        cold, warm = _beside(ours["cold"], old.get("cold")), _beside(ours["warm"], old.get("warm"))
+        print(
+            f"analysis, {ours['chars']:,.0f} chars a letter, letters/s: one process cold {cold}, "
+            f"warm {warm}; {args.analysis_n:,} letters on {args.workers or os.cpu_count()} "
+            f"worker processes {_beside(ours['cores'], old.get('cores'))}",
+            flush=True,
+        )
         for backend in backends:
-            n = args.n
-            if backend == "whoosh" and args.whoosh_n < n:
-                n = args.whoosh_n
-                print(
-                    f"whoosh: indexed on {n:,} letters only (at ~1,000 letters/s or less, "
-                    f"{args.n:,} would take too long); its latencies are for {n:,}"
-                )
-            engine, stats = build(backend, n, args, workdir)
-            stats |= run_queries(engine, query_sets(n, args), args)
-            stats["n"] = n
-            results[backend] = stats
+            if backend == "whoosh" and args.whoosh_n < args.n:
+                print(f"whoosh: indexed on {args.whoosh_n:,} letters only (slow to index)")
+            stats = measure_backends([backend], args, workdir)[backend]
+            other = (base or {}).get("backends", {}).get(backend, {})
+
+            def pair(kind: str, stats=stats, other=other) -> str:  # noqa: ANN001
+                p50, p95 = stats[kind]
+                if kind not in other:
+                    return f"{kind} p50 {p50:.1f} p95 {p95:.1f} ms"
+                before = other[kind]
+                return f"{kind} p50 {p50:.1f} ({before[0]:.1f}) p95 {p95:.1f} ({before[1]:.1f}) ms"
+
             print(
-                f"{backend:9} {n:>8,} letters  {stats['rate']:8,.0f} letters/s  "
-                f"{stats['size'] / 1e6:8,.0f} MB  "
-                + "  ".join(
-                    f"{k} p50 {stats[k][0]:.1f} p95 {stats[k][1]:.1f} ms"
-                    for k in ("topic", "phrase", "reference", "filtered")
-                )
+                f"{backend:9} {stats['n']:>8,} letters  indexing "
+                f"{_beside(stats['rate'], other.get('rate'))} letters/s, "
+                f"{_beside(stats['seconds'], other.get('seconds'), ' s', 1)}  "
+                f"{_beside(stats['size'] / 1e6, other['size'] / 1e6 if other else None, ' MB')}  "
+                + "  ".join(pair(k) for k in ("topic", "phrase", "reference", "filtered"))
                 + f"  ref first {stats['ref_first']:.0%}",
                 flush=True,
             )
-            engine.close()  # type: ignore[attr-defined]
         recall(
             [b for b in backends if b != "whoosh" or args.recall_n <= args.whoosh_n], args, workdir
         )

@@ -121,9 +121,12 @@ def _search(args: argparse.Namespace) -> int:
                 for hit in result.hits
             ],
             "facets": result.facets,
+            "numbers_not_found": result.numbers_not_found,
         }
         print(json.dumps(body, ensure_ascii=False, indent=2))
         return 0
+    for number in result.numbers_not_found:
+        print(f"ไม่พบหนังสือเลขที่ {number} / no letter carries or cites {number}")
     print(f"พบ {result.total} ฉบับ / {result.total} found")
     for hit in result.hits:
         date = hit.date.isoformat() if hit.date else "-"

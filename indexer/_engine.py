@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import heapq
 import json
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,9 @@ from typing import Any
 
 from saraban.errors import BadRequest
 from saraban.indexer import _query, _snippet
+from saraban.indexer._cited import cited_keys, date_key, own_keys
 from saraban.indexer._model import (
+    TIERS,
     Hit,
     IndexDoc,
     SearchFilters,
@@ -30,22 +33,16 @@ from saraban.indexer._model import (
     check_search_args,
     clearance_level,
     normalize_unit,
-    ref_keys,
     secrecy_level,
     unit_of,
 )
+from saraban.indexer._snippet import strip_markup
 from saraban.indexer._terms import vocabulary
-from saraban.indexer._thai import analyze, check_engine
-from saraban.thai import (
-    THAI_MONTHS,
-    THAI_MONTHS_ABBR,
-    be_year,
-    find_ref_nos,
-    fiscal_year,
-)
+from saraban.indexer._thai import analyzed, check_engine, dates_of, joined, paired
+from saraban.thai import THAI_MONTHS, THAI_MONTHS_ABBR, be_year, fiscal_year
 
 # Bump when the fields or the analysis change: an index of another version is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 SENTINEL = "saraban-index.json"
 STORED_TEXT_LIMIT = 20_000  # characters of body/attachments kept for snippets
 
@@ -59,7 +56,8 @@ class Prepared:
     # processes) far faster than thousands of small ones, and the engines take it as is.
     text: dict[str, str]
     ref: list[str]
-    cited: list[str]
+    cited: list[str]  # keys of the numbers the letter names (indexer._cited)
+    dates: list[str]  # yyyymmdd of its own date and of every date it names
     day: int  # yyyymmdd, 0 without a date
     year: int  # BE year of the date, 0 without a date
     kind: str
@@ -70,6 +68,27 @@ class Prepared:
     secrecy: int
     stored: dict[str, Any] = field(default_factory=dict)
     stored_json: str = ""  # ``stored`` as JSON, made beside the analysis
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (from a worker process) with its text as one UTF-16 blob: pickle would
+        write each string as UTF-8, and reading Thai back from UTF-8 costs the process that
+        writes the index many times what UTF-16, a copy of how Python holds Thai, costs."""
+        texts = [self.text.get(name, "") for name in _query.TEXT_FIELDS]
+        blob = _PACK_SEPARATOR.join([*texts, self.stored_json])
+        fields: tuple[Any, ...] = (self.id, self.ref, self.cited, self.dates, self.day)
+        fields += (self.year, self.kind, self.unit, self.urgency, self.direction, self.status)
+        fields += (self.secrecy,)
+        return _unpack, (blob.encode("utf-16-le", "surrogatepass"), fields)
+
+
+_PACK_SEPARATOR = "\x00"  # never in tokens (not a token character) nor in JSON (escaped)
+
+
+def _unpack(blob: bytes, fields: tuple[Any, ...]) -> Prepared:
+    *texts, stored_json = blob.decode("utf-16-le", "surrogatepass").split(_PACK_SEPARATOR)
+    prepared = Prepared(fields[0], dict(zip(_query.TEXT_FIELDS, texts, strict=True)), *fields[1:])
+    prepared.stored_json = stored_json
+    return prepared
 
 
 def _when_text(date: dt.date | None) -> str:
@@ -83,33 +102,31 @@ def _when_text(date: dt.date | None) -> str:
 def prepare(doc: IndexDoc, engine: str) -> Prepared:
     people = "\n".join(p for p in (doc.addressee, doc.signer, doc.sender, doc.owner_unit) if p)
     references = "\n".join(doc.references)
-    exact, loose = ref_keys(doc.ref_no)
-    cited: list[str] = []
-    for reference in doc.references:
-        for _start, _end, ref in find_ref_nos(reference):
-            more_exact, more_loose = ref_keys(ref.format("arabic"))
-            cited += [k for k in more_exact + more_loose if k not in cited]
-    subject = analyze(doc.subject, engine=engine)
-    meta = analyze(
+    body, attachments = strip_markup(doc.body), strip_markup(doc.attachments_text)
+    cited_in = (doc.subject, body, attachments, references)
+    subject = analyzed(doc.subject, engine=engine)
+    meta = analyzed(
         "\n".join([doc.ref_no or "", people, _when_text(doc.date), references]), engine=engine
     )
-    every = subject + meta + analyze(doc.body, engine=engine)
-    every += analyze(doc.attachments_text, engine=engine)
+    every = subject + meta
+    every += analyzed(body, engine=engine)
+    every += analyzed(attachments, engine=engine)
     text = {
-        "words": " ".join(every),
-        "pairs": " ".join(_query.pairs(every)),
-        "subject": " ".join(subject),
-        "subject_pairs": " ".join(_query.pairs(subject)),
-        "meta": " ".join(meta),
-        "meta_pairs": " ".join(_query.pairs(meta)),
+        "words": joined(every),
+        "pairs": paired(every),
+        "subject": joined(subject),
+        "subject_pairs": paired(subject),
+        "meta": joined(meta),
+        "meta_pairs": paired(meta),
     }
     unit = normalize_unit(doc.unit) if doc.unit else unit_of(doc.ref_no) or ""
     day = doc.date.year * 10000 + doc.date.month * 100 + doc.date.day if doc.date else 0
     prepared = Prepared(
         id=doc.id,
         text=text,
-        ref=exact + loose,
-        cited=cited,
+        ref=own_keys(doc.ref_no),
+        cited=cited_keys(cited_in),
+        dates=list(dict.fromkeys([*([date_key(doc.date)] if doc.date else []), *dates_of(every)])),
         day=day,
         year=be_year(doc.date.year) if doc.date else 0,
         kind=doc.kind or "",
@@ -128,8 +145,8 @@ def prepare(doc: IndexDoc, engine: str) -> Prepared:
             "secrecy": doc.secrecy,
             "status": doc.status,
             "direction": doc.direction,
-            "body": doc.body[:STORED_TEXT_LIMIT],
-            "attach": doc.attachments_text[:STORED_TEXT_LIMIT],
+            "body": body[:STORED_TEXT_LIMIT],
+            "attach": attachments[:STORED_TEXT_LIMIT],
             "refs": references,
             "people": people,
         },
@@ -224,6 +241,11 @@ class Filters:
         )
 
     @property
+    def tiers(self) -> tuple[int, ...]:
+        """The secrecy levels to read: only these exist for this search."""
+        return TIERS[: self.max_secrecy + 1]
+
+    @property
     def days(self) -> tuple[int, int] | None:
         """(first, last) day as yyyymmdd when the dates are limited, else None."""
         if self.day_from is None and self.day_to is None:
@@ -249,6 +271,45 @@ class Request:
     sort: str
     limit: int
     offset: int
+
+    def head(self) -> Request:
+        """The same query for the first ``offset + limit`` rows: what each tier must give
+        for :func:`merge_pages` to cut the page from."""
+        return Request(self.must, self.should, self.filters, self.sort, self.offset + self.limit, 0)
+
+
+def newest_key(stored: dict[str, Any]) -> tuple[int, int]:
+    """(day as yyyymmdd, id): the order of ``sort="date"``, newest first, every backend."""
+    date = stored.get("date") or ""
+    return int(date.replace("-", "") or 0), int(stored["id"])
+
+
+def merge_pages(pages: list[Page], request: Request) -> Page:
+    """One page from the pages of several tiers, each holding its first ``offset + limit``
+    rows (:meth:`Request.head`) in the backend's order. By relevance, rows of equal score
+    keep their tier's order, lower tiers first; by date, newest first, then highest id. A
+    tier's rows never depend on another tier, so what a user sees depends only on the
+    tiers they may read."""
+    if request.sort == "date":
+        every = [row for page in pages for row in page.rows]
+        rows = sorted(every, key=lambda row: newest_key(row[1]), reverse=True)
+    else:
+        ranked = [
+            [(-score, tier, i, stored) for i, (score, stored) in enumerate(page.rows)]
+            for tier, page in enumerate(pages)
+        ]
+        rows = [(-key, stored) for key, _tier, _i, stored in heapq.merge(*ranked)]
+    facets: dict[str, dict[str, int]] = {}
+    for page in pages:
+        for name, counts in page.facets.items():
+            merged = facets.setdefault(name, {})
+            for key, count in counts.items():
+                merged[key] = merged.get(key, 0) + count
+    return Page(
+        sum(p.total for p in pages),
+        rows[request.offset : request.offset + request.limit],
+        facets,
+    )
 
 
 class _FileLock:
@@ -316,6 +377,13 @@ class BaseIndex:
         if docs:
             self._write(docs, [])
 
+    @contextmanager
+    def bulk(self) -> Iterator[Callable[[list[Prepared]], None]]:
+        """A writing session for many batches of prepared letters (a rebuild): yields the
+        function that adds a batch. Here each batch is written at once; a backend whose
+        writes cost most when opened and committed keeps one session."""
+        yield self.add_prepared
+
     def delete(self, ids: Iterable[int]) -> None:
         ids = [int(i) for i in ids]
         if ids:
@@ -362,8 +430,10 @@ class BaseIndex:
         if not isinstance(query, str):
             raise BadRequest("q: คำค้นต้องเป็นข้อความ / the query must be text")
         check_search_args(sort, limit, offset)
+        _query.check_length(query)
         resolved = Filters.of(filters, clearance)
         plan = _query.parse(query, vocabulary(self.home, self.engine), self.engine)
+        _query.check_size(plan)
         run = self._runner(resolved, sort, limit, offset)
         if plan.empty:
             if query.strip():
@@ -372,10 +442,16 @@ class BaseIndex:
             return self._result(page, plan)
         page = run(*_query.build(plan))
         tolerant = some_words = False
+        missing: list[str] = []
         if page.total == 0 and plan.ref_texts:
+            # No letter carries or cites the numbers: say so, and search the other words.
+            missing = plan.ref_texts
             plan = plan.without_refs(vocabulary(self.home, self.engine), self.engine)
             if plan.empty:
-                return self._result(page, plan)
+                return self._result(page, plan, missing=missing)
+            page = run(*_query.build(plan))
+        if page.total == 0 and plan.dates:  # no letter holds the dates: read them as words
+            plan = plan.without_date_keys(vocabulary(self.home, self.engine), self.engine)
             page = run(*_query.build(plan))
         if page.total < _query.TOLERANT_BELOW and plan.units:
             wider = run(*_query.build(plan, _query.WORDS))
@@ -386,7 +462,7 @@ class BaseIndex:
                 some_words = True
             if page.total == 0 and len(plan.units) > 2:
                 page = run(*_query.build(plan, _query.ANY_WORD))
-        result = self._result(page, plan, tolerant=tolerant)
+        result = self._result(page, plan, tolerant=tolerant, missing=missing)
         result.some_words = some_words and result.total > 0
         return result
 
@@ -396,8 +472,17 @@ class BaseIndex:
 
         return run
 
-    def _result(self, page: Page, plan: _query.Plan, *, tolerant: bool = False) -> SearchResult:
-        compiled = _snippet.pattern(plan.highlight(tolerant=tolerant), plan.ref_texts)
+    def _result(
+        self,
+        page: Page,
+        plan: _query.Plan,
+        *,
+        tolerant: bool = False,
+        missing: list[str] | None = None,
+    ) -> SearchResult:
+        compiled = _snippet.pattern(
+            plan.highlight(tolerant=tolerant), plan.refs, plan.dates + plan.text_dates
+        )
         hits = []
         for score, stored in page.rows:
             texts = [stored.get(k) or "" for k in ("body", "attach", "refs", "people", "subject")]
@@ -409,7 +494,7 @@ class BaseIndex:
                     subject=stored.get("subject") or "",
                     date=dt.date.fromisoformat(date) if date else None,
                     score=float(score),
-                    snippet=_snippet.make_snippet(texts, compiled),
+                    snippet=_snippet.make_snippet(texts, compiled, engine=self.engine),
                     kind=stored.get("kind"),
                     unit=stored.get("unit"),
                     secrecy=stored.get("secrecy"),
@@ -417,7 +502,7 @@ class BaseIndex:
                     direction=stored.get("direction"),
                 )
             )
-        return SearchResult(page.total, hits, page.facets)
+        return SearchResult(page.total, hits, page.facets, numbers_not_found=missing or [])
 
 
 @contextmanager

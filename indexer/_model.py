@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
 
 from saraban.errors import BadRequest
+from saraban.letter import SECRECIES
 from saraban.thai import (
     BE_OFFSET,
     MIN_BE_YEAR,
     RefNo,
     RefNoError,
-    find_ref_nos,
     fiscal_year_range,
     parse_ref_no,
 )
 
-SECRECY_LEVELS = ("ลับ", "ลับมาก", "ลับที่สุด")  # lowest first
+SECRECY_LEVELS = SECRECIES  # lowest first
+# Letters of each secrecy level (0: open, 1..3: ลับ, ลับมาก, ลับที่สุด) are kept apart: a
+# search reads only the levels its user may see (see docs/search.md, "Secrecy").
+TIERS = tuple(range(len(SECRECY_LEVELS) + 1))
 DIRECTIONS = ("sent", "received", "imported")
 SORTS = ("relevance", "date")
 
@@ -58,37 +63,10 @@ def unit_of(ref_no: str | None) -> str | None:
     return RefNo(ref.code, ref.unit, False, 1).format().removesuffix("/๑")
 
 
+@lru_cache(maxsize=4096)
 def normalize_unit(unit: str) -> str:
     """A unit filter typed any way ("นค 0019.3", "นค๐๐๑๙.๓") in the archive's form."""
     return unit_of(f"{unit.strip()}/1") or unit.strip()
-
-
-def ref_keys(ref_no: str | None) -> tuple[list[str], list[str]]:
-    """Keys under which a ที่ number is found: (exact, loose).
-
-    Exact: :attr:`RefNo.key` ("นค0019.3/ว2564"). Loose: the same without ``ว`` and, for a
-    number with a year tail ("นค ๐๐๑๙.๓/๖๑๙/๒๕๖๕"), without the year: what a clerk who
-    leaves those out types.
-    """
-    if not ref_no:
-        return [], []
-    try:
-        ref = parse_ref_no(ref_no)
-    except RefNoError:
-        found = find_ref_nos(ref_no)
-        if not found:
-            return [], []
-        ref = found[0][2]
-    return [ref.key], _loose_keys(ref)
-
-
-def _loose_keys(ref: RefNo) -> list[str]:
-    loose: set[str] = set()
-    for circular in {ref.circular, False}:
-        for year in {ref.year, None} if ref.code else {ref.year}:
-            loose.add(RefNo(ref.code, ref.unit, circular, ref.serial, year).key)
-    loose.discard(ref.key)
-    return sorted(loose)
 
 
 def _text(value: Any) -> str:
@@ -245,6 +223,9 @@ class SearchResult:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)  # {"year": {"2568": 3}}
     # True when no letter holds every word of the query and the hits hold only some of them.
     some_words: bool = False
+    # Reference numbers typed (as typed) that no letter visible to the user carries or
+    # cites; the hits, if any, are for the query's other words.
+    numbers_not_found: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -252,6 +233,7 @@ class SearchResult:
             "hits": [h.as_dict() for h in self.hits],
             "facets": self.facets,
             "some_words": self.some_words,
+            "numbers_not_found": self.numbers_not_found,
         }
 
 
@@ -284,6 +266,8 @@ class SearchIndex(Protocol):
     def ids(self) -> set[int]: ...
 
     def add_prepared(self, docs: list[Any]) -> None: ...
+
+    def bulk(self) -> AbstractContextManager[Callable[[list[Any]], None]]: ...
 
     def clear(self) -> None: ...
 

@@ -14,6 +14,12 @@ Text is held as syllables and as pairs of adjacent syllables (see ``_query.py``)
 phrase is a phrase of rare pairs. What matches is decided by the GIN index alone: a letter
 holding every pair of each phrase (see :meth:`PostgresIndex._run`); every match is counted,
 and only a few hundred candidates are ranked with ``ts_rank``, phrases and weights included.
+
+The table is partitioned by secrecy (``search_letters_0`` holds the open letters,
+``_1`` .. ``_3`` ลับ, ลับมาก, ลับที่สุด, each with its own GIN indexes and planner
+statistics), and a search names the levels its user may see as constants, so PostgreSQL
+prunes the others when it plans the query: no count, order or timing reads a letter above
+the user's clearance. ``ts_rank`` reads only the letter it ranks.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from sqlalchemy.engine import make_url
 from saraban.errors import BadRequest
 from saraban.indexer import _query
 from saraban.indexer._engine import BaseIndex, Page, Prepared, Request
+from saraban.indexer._model import TIERS
 
 MAX_POSITION = 16383
 _FIELD_GAP = 8
@@ -106,6 +113,8 @@ def tsquery_literal(node: Any, *, positions: bool = True) -> str | None:
         return tsquery_literal(node.item, positions=positions)
     if isinstance(node, _query.Ranked):
         return tsquery_literal(node.must, positions=positions)
+    if isinstance(node, _query.Quorum):
+        return tsquery_literal(node.combinations(), positions=positions)
     if isinstance(node, _query.Items):
         # One phrase in every field is the phrase with no weight restriction.
         by_tokens: dict[tuple, set[str]] = {}
@@ -170,21 +179,31 @@ class PostgresIndex(BaseIndex):
                 db.execute(
                     text(
                         f"""CREATE TABLE {_TABLE} (
-                            id bigint PRIMARY KEY,
+                            id bigint NOT NULL,
                             tsv tsvector NOT NULL,
                             head tsvector NOT NULL,
                             ref text[] NOT NULL,
                             cited text[] NOT NULL,
+                            dates text[] NOT NULL,
                             day integer NOT NULL,
                             year integer NOT NULL,
                             secrecy smallint NOT NULL,
                             kind text, unit text, urgency text, direction text, status text,
-                            data jsonb NOT NULL)"""
+                            data jsonb NOT NULL,
+                            PRIMARY KEY (id, secrecy)) PARTITION BY LIST (secrecy)"""
                     )
                 )
+                for tier in TIERS:
+                    db.execute(
+                        text(
+                            f"CREATE TABLE {_TABLE}_{tier} PARTITION OF {_TABLE} "
+                            f"FOR VALUES IN ({tier})"
+                        )
+                    )
                 db.execute(text(f"CREATE INDEX {_TABLE}_tsv ON {_TABLE} USING gin (tsv)"))
                 db.execute(text(f"CREATE INDEX {_TABLE}_ref ON {_TABLE} USING gin (ref)"))
                 db.execute(text(f"CREATE INDEX {_TABLE}_cited ON {_TABLE} USING gin (cited)"))
+                db.execute(text(f"CREATE INDEX {_TABLE}_dates ON {_TABLE} USING gin (dates)"))
                 db.execute(text(f"CREATE INDEX {_TABLE}_day ON {_TABLE} (day)"))
                 sentinel = wanted | {"built": False}
                 self._save_sentinel(db, sentinel)
@@ -218,6 +237,7 @@ class PostgresIndex(BaseIndex):
             "head": tsvector_literal(doc.text, _HEAD_FIELDS),
             "ref": doc.ref,
             "cited": doc.cited,
+            "dates": doc.dates,
             "day": doc.day,
             "year": doc.year,
             "secrecy": doc.secrecy,
@@ -230,21 +250,25 @@ class PostgresIndex(BaseIndex):
         }
 
     def _write(self, docs: list[Prepared], delete_ids: list[int]) -> None:
+        """Each letter into the partition of its secrecy; a letter whose secrecy was
+        corrected leaves the other (the primary key holds the secrecy)."""
         with self._db.begin() as db:
-            if delete_ids:
-                db.execute(text(f"DELETE FROM {_TABLE} WHERE id = ANY(:ids)"), {"ids": delete_ids})
+            gone = delete_ids + [doc.id for doc in docs]
+            if gone:
+                db.execute(text(f"DELETE FROM {_TABLE} WHERE id = ANY(:ids)"), {"ids": gone})
             if docs:
                 db.execute(
                     text(
-                        f"""INSERT INTO {_TABLE} (id, tsv, head, ref, cited, day, year, secrecy,
-                                kind, unit, urgency, direction, status, data)
+                        f"""INSERT INTO {_TABLE} (id, tsv, head, ref, cited, dates, day, year,
+                                secrecy, kind, unit, urgency, direction, status, data)
                         VALUES (:id, CAST(:tsv AS tsvector), CAST(:head AS tsvector), :ref,
-                                :cited, :day, :year, :secrecy, :kind, :unit, :urgency,
+                                :cited, :dates, :day, :year, :secrecy, :kind, :unit, :urgency,
                                 :direction, :status, CAST(:data AS jsonb))
-                        ON CONFLICT (id) DO UPDATE SET tsv = excluded.tsv,
+                        ON CONFLICT (id, secrecy) DO UPDATE SET tsv = excluded.tsv,
                             head = excluded.head, ref = excluded.ref, cited = excluded.cited,
+                            dates = excluded.dates,
                             day = excluded.day, year = excluded.year,
-                            secrecy = excluded.secrecy, kind = excluded.kind,
+                            kind = excluded.kind,
                             unit = excluded.unit, urgency = excluded.urgency,
                             direction = excluded.direction, status = excluded.status,
                             data = excluded.data"""
@@ -267,13 +291,17 @@ class PostgresIndex(BaseIndex):
             return set(db.execute(text(f"SELECT id FROM {_TABLE}")).scalars())
 
     def _condition(self, node: Any, params: dict[str, Any]) -> str:
-        """SQL for what must match: ref-number keys in their arrays, text in the tsvector
-        (its terms only: see :meth:`_run`)."""
+        """SQL for what must match: keys (numbers, dates) in their arrays, text in the
+        tsvector (its terms only: see :meth:`_run`)."""
         keys = _keys(node)
         if keys is not None:
-            params["exact_ref"] = [k.value for k in keys if k.field == "ref"]
-            params["cited_ref"] = [k.value for k in keys if k.field == "cited"]
-            return "(ref && CAST(:exact_ref AS text[]) OR cited && CAST(:cited_ref AS text[]))"
+            return _key_condition(keys, params)
+        held = _key_parts(node, params)
+        if held is not None:
+            rest = tuple(item for item in node.items if _keys(item) is None)
+            if rest:
+                held += " AND " + self._condition(_query.All(rest), params)
+            return f"({held})"
         literal = tsquery_literal(node, positions=False)
         if literal is None:
             return "true"
@@ -297,8 +325,8 @@ class PostgresIndex(BaseIndex):
         reference number finds.
         """
         must, should, filters = request.must, request.should, request.filters
-        params: dict[str, Any] = {"max_secrecy": filters.max_secrecy}
-        where = ["secrecy <= :max_secrecy"]
+        params: dict[str, Any] = {}
+        where = [_levels(filters.tiers)]
         if filters.days:
             where.append("day BETWEEN :day_from AND :day_to")
             params["day_from"], params["day_to"] = filters.days
@@ -343,7 +371,10 @@ class PostgresIndex(BaseIndex):
                 page = params["newest"][request.offset : request.offset + request.limit]
                 by_id: dict[int, Any] = dict(
                     db.execute(
-                        text(f"SELECT id, data FROM {_TABLE} WHERE id = ANY(:page)"),
+                        text(
+                            f"SELECT id, data FROM {_TABLE} "
+                            f"WHERE {_levels(filters.tiers)} AND id = ANY(:page)"
+                        ),
                         {"page": page},
                     ).all()
                 )
@@ -370,14 +401,20 @@ class PostgresIndex(BaseIndex):
         candidates = ["SELECT unnest(CAST(:newest AS bigint[]))"]
         keys = _keys(must)
         score = ["0"]
+        # Candidates found by their text hold the keys too (a date typed with words).
+        held = _key_parts(must, params)
+        if held is not None:
+            filtered = f"{filtered} AND {held}"
         if keys is not None:
             candidates = [f"SELECT id FROM {_TABLE} WHERE {condition}"]  # few: rank them all
-            params["rank_exact"] = [k.value for k in keys if k.field == "ref" and k.score >= 1000]
-            params["rank_loose"] = [k.value for k in keys if k.field == "ref" and k.score < 1000]
-            score.append(
-                "(CASE WHEN ref && CAST(:rank_exact AS text[]) THEN 1000 "
-                "WHEN ref && CAST(:rank_loose AS text[]) THEN 500 ELSE 40 END)"
-            )
+            if any(k.field == "ref" for k in keys):
+                exact = [k.value for k in keys if k.field == "ref" and k.score >= 1000]
+                loose = [k.value for k in keys if k.field == "ref" and k.score < 1000]
+                params["rank_exact"], params["rank_loose"] = exact, loose
+                score.append(
+                    "(CASE WHEN ref && CAST(:rank_exact AS text[]) THEN 1000 "
+                    "WHEN ref && CAST(:rank_loose AS text[]) THEN 500 ELSE 40 END)"
+                )
         elif must is not None and (head_q := tsquery_literal(must, positions=False)):
             params["head_q"] = head_q
             candidates.append(
@@ -418,16 +455,44 @@ class PostgresIndex(BaseIndex):
             score.append("ts_rank(tsv, CAST(:rank_q AS tsquery), 1) * 10")
         chosen = " UNION ".join(f"({c})" for c in candidates)
         return f"""SELECT {" + ".join(score)} AS score, data FROM {_TABLE}
-                   WHERE id IN ({chosen})
+                   WHERE {filtered} AND id IN ({chosen})
                    ORDER BY score DESC, day DESC, id DESC LIMIT :limit OFFSET :offset"""
+
+
+def _levels(tiers: tuple[int, ...]) -> str:
+    """The secrecy levels a search reads, as constants (integers of ours, never text a user
+    typed), so that PostgreSQL prunes the other partitions when it plans the query."""
+    return f"secrecy IN ({', '.join(str(int(tier)) for tier in tiers)})"
 
 
 def _stored(data: Any) -> dict[str, Any]:
     return data if isinstance(data, dict) else json.loads(data)
 
 
+def _key_condition(keys: list[_ScoredKey], params: dict[str, Any]) -> str:
+    """Letters holding any of the keys, each field's keys in its array."""
+    fields: dict[str, list[str]] = {}
+    for key in keys:
+        fields.setdefault(key.field, []).append(key.value)
+    found = []
+    for field, values in fields.items():
+        name = f"keys_{len(params)}"
+        params[name] = values
+        found.append(f"{field} && CAST(:{name} AS text[])")  # a field of ours, never typed
+    return "(" + " OR ".join(found) + ")"
+
+
+def _key_parts(node: Any, params: dict[str, Any]) -> str | None:
+    """The keys an :class:`_query.All` must hold besides its text (a date typed with
+    words), as SQL; None when it holds none."""
+    if not isinstance(node, _query.All):
+        return None
+    parts = [_key_condition(keys, params) for item in node.items if (keys := _keys(item))]
+    return " AND ".join(parts) if parts else None
+
+
 def _keys(node: Any) -> list[Any] | None:
-    """The reference-number keys of a ref node (an Any of Const(Key)), with their scores."""
+    """The keys of a node of keys (an Any of Const(Key): numbers, dates), with scores."""
     if not isinstance(node, _query.Any) or not node.items:
         return None
     found = []

@@ -24,18 +24,28 @@ fewer than :data:`TOLERANT_BELOW` (the last two only while nothing is found):
 3. ``ALL_BUT_ONE``: all the words but one (of two words, either): a typo is let go;
 4. ``ANY_WORD``: any of the words, the letters with the most of them first: a clerk's query
    in plain words ("หนังสือเวียน จิตอาสา ปีที่แล้ว") holds words no letter prints.
+
+The last two are tried only when the words found no letter even with near spellings, so
+they check the words as typed (no near spellings, no bonus for the exact query), and a word
+matches where its syllable pairs all are, in sequence or not: each phrase checked in
+sequence costs its positions in nearly every letter of the archive, and these levels rank
+letters by how many of the words they hold, which the pairs say well enough.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from saraban.indexer._model import ref_keys
+from saraban.errors import BadRequest
+from saraban.indexer._cited import date_key, query_numbers, ref_keys
 from saraban.indexer._terms import Tokens, Vocabulary
-from saraban.indexer._thai import analyze, words
-from saraban.thai import find_ref_nos, find_thai_dates
+from saraban.indexer._thai import PAIR, analyze, words
+from saraban.thai import RefNo
+from saraban.thai import read_dates as read_dates_in
 
 # Text fields. ``words`` holds every syllable of a letter (subject, number, people, date,
 # references, body, attachments), ``subject`` and ``meta`` (number, addressee, signer, sender,
@@ -48,15 +58,22 @@ SUBJECT_BOOST = 4.0
 TERM_SUBJECT_BOOST = 8.0  # a government term in the subject
 META_BOOST = 2.0
 CHUNK_BOOST = 2.0
-PAIR = "_"
 TOLERANT_BELOW = 10  # widen the query when the exact one finds fewer letters than this
 EXACT_REF_SCORE = 1000.0
 LOOSE_REF_SCORE = 500.0
 CITED_REF_SCORE = 40.0
-DATE_SCORE = 20.0
+DATE_SCORE = 20.0  # the letter's own date is the one typed
+CITED_DATE_SCORE = 10.0  # the letter holds the date typed (its own, or one it names)
 TOLERANT_WEIGHT = 0.3
 STRICT_BONUS = 100.0  # in a widened query, letters the exact query finds come first
 MIN_HOLEY_LENGTH = 4
+# Bounded work (docs/search.md, "Limits"): what a query may hold, measured on 100,000 letters.
+MAX_QUERY_CHARS = 200
+MAX_QUERY_WORDS = 16
+MAX_QUERY_NUMBERS = 4  # reference numbers
+MAX_SYNONYMS = 8  # expressions a word stands for, itself included
+MAX_NEAR_SPELLINGS = 24  # near spellings of a query's words, in all (each is a phrase to check)
+MAX_NEAR_SPELLING_WORDS = 6  # a longer query has none
 
 _QUOTED_RE = re.compile(r"[\"“”]([^\"“”]*)[\"“”]")
 
@@ -81,64 +98,133 @@ class Plan:
     units: list[Unit] = field(default_factory=list)
     exact_refs: list[str] = field(default_factory=list)
     loose_refs: list[str] = field(default_factory=list)
-    ref_texts: list[str] = field(default_factory=list)  # as typed, for highlighting
+    refs: list[RefNo] = field(default_factory=list)  # the numbers, for highlighting
+    ref_texts: list[str] = field(default_factory=list)  # as typed
     chunks: list[Tokens] = field(default_factory=list)  # multi-word chunks: phrase boosts
     whole: Tokens | None = None  # the whole query, when typed in several chunks
-    dates: list[dt.date] = field(default_factory=list)
-    text_without_refs: str = ""
+    dates: list[dt.date] = field(default_factory=list)  # each found as a key (any form)
+    text_dates: list[dt.date] = field(default_factory=list)  # dates left in the text
+    text_without_refs: str = ""  # the query without its numbers
+    text_with_dates: str = ""  # the query with its dates as words
 
     @property
     def empty(self) -> bool:
-        return not self.phrases and not self.exact_refs and not self.loose_refs
+        return not self.phrases and not self.exact_refs and not self.dates
+
+    def without_refs(self, vocabulary: Vocabulary, engine: str) -> Plan:
+        """The rest of the query, when no letter carries or cites its numbers."""
+        return parse(self.text_without_refs, vocabulary, engine, read_refs=False)
+
+    def without_date_keys(self, vocabulary: Vocabulary, engine: str) -> Plan:
+        """The query with its dates read as words (ranking letters of that date first),
+        when no letter holds them as dates."""
+        plan = parse(self.text_with_dates, vocabulary, engine, read_refs=False, read_dates=False)
+        plan.refs, plan.ref_texts = self.refs, self.ref_texts
+        return plan
 
     def highlight(self, *, tolerant: bool = False) -> list[tuple[str | None, ...]]:
         """Token sequences to mark in snippets, longest first; in tolerant mode also the
         near spellings, with None where any syllable may stand."""
         found: set[tuple[str | None, ...]] = {a for unit in self.units for a in unit.alternatives}
         found |= set(self.chunks) | {a for unit in self.phrases for a in unit.alternatives}
+        if self.whole:
+            found.add(self.whole)
         if tolerant:
-            for unit in self.units:
-                for alt in unit.alternatives:
-                    for form in tolerant_forms(alt):
-                        spelled: list[str | None] = [None] * (form[-1][0] + 1)
-                        for offset, token in form:
-                            spelled[offset] = token
-                        while spelled and spelled[0] is None:
-                            spelled.pop(0)
-                        found.add(tuple(spelled))
+            for forms in self.near_spellings():
+                for form in forms:
+                    spelled: list[str | None] = [None] * (form[-1][0] + 1)
+                    for offset, token in form:
+                        spelled[offset] = token
+                    while spelled and spelled[0] is None:
+                        spelled.pop(0)
+                    found.add(tuple(spelled))
         return sorted(found, key=lambda t: (-len("".join(x or "" for x in t)), str(t)))
 
-    def without_refs(self, vocabulary: Vocabulary, engine: str) -> Plan:
-        """The same query with the reference numbers read as plain text (when no letter
-        carries them as its number, they may still be in a letter's text)."""
-        return parse(self.text_without_refs, vocabulary, engine, read_refs=False)
+    def near_spellings(self) -> list[list[tuple[tuple[int, str], ...]]]:
+        """Each unit's near spellings (:func:`tolerant_forms`), at most
+        :data:`MAX_NEAR_SPELLINGS` in all, the first units first: each is one more phrase
+        for the engine to check. A query of more than :data:`MAX_NEAR_SPELLING_WORDS` words
+        has none: checked in nearly every letter they cost seconds, and a misspelt word among
+        many is let go by the next level (all the words but one)."""
+        budget = MAX_NEAR_SPELLINGS if len(self.units) <= MAX_NEAR_SPELLING_WORDS else 0
+        found: list[list[tuple[tuple[int, str], ...]]] = []
+        for unit in self.units:
+            forms = []
+            if not unit.quoted:
+                forms = [form for alt in unit.alternatives for form in tolerant_forms(alt)]
+            found.append(forms[:budget])
+            budget -= len(found[-1])
+        return found
 
 
-def parse(query: str, vocabulary: Vocabulary, engine: str, *, read_refs: bool = True) -> Plan:
-    plan = Plan(text_without_refs=query)
-    rest = query
+def check_length(query: str) -> None:
+    """A query longer than :data:`MAX_QUERY_CHARS` is refused, in the one error shape."""
+    length = len(query.strip())
+    if length > MAX_QUERY_CHARS:
+        raise BadRequest(
+            f"q: คำค้นยาว {length:,} ตัวอักษร ค้นได้ไม่เกิน {MAX_QUERY_CHARS} ตัวอักษร "
+            f"ลองใช้คำสำคัญหรือเลขที่หนังสือ / the query is {length:,} characters long; at "
+            f"most {MAX_QUERY_CHARS} are searched: try its key words or a reference number"
+        )
+
+
+def check_size(plan: Plan) -> None:
+    """A query of more than :data:`MAX_QUERY_WORDS` words or :data:`MAX_QUERY_NUMBERS`
+    reference numbers is refused: each is more work for every letter."""
+    if len(plan.units) > MAX_QUERY_WORDS:
+        raise BadRequest(
+            f"q: คำค้นมี {len(plan.units)} คำ ค้นได้ไม่เกิน {MAX_QUERY_WORDS} คำ "
+            f"ลองใช้คำสำคัญหรือเลขที่หนังสือ / the query has {len(plan.units)} words; at most "
+            f"{MAX_QUERY_WORDS} are searched: try its key words or a reference number"
+        )
+    if len(plan.ref_texts) > MAX_QUERY_NUMBERS:
+        raise BadRequest(
+            f"q: คำค้นมีเลขที่หนังสือ {len(plan.ref_texts)} เลข ค้นได้ครั้งละไม่เกิน "
+            f"{MAX_QUERY_NUMBERS} เลข / the query has {len(plan.ref_texts)} reference numbers; "
+            f"at most {MAX_QUERY_NUMBERS} are searched at once"
+        )
+
+
+def _cut(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with the spans replaced by spaces."""
+    for start, end in sorted(spans, reverse=True):
+        text = f"{text[:start]} {text[end:]}"
+    return text
+
+
+def parse(
+    query: str,
+    vocabulary: Vocabulary,
+    engine: str,
+    *,
+    read_refs: bool = True,
+    read_dates: bool = True,
+) -> Plan:
+    plan = Plan()
     for m in _QUOTED_RE.finditer(query):
         tokens = tuple(analyze(m.group(1), engine=engine))
         if tokens:
             plan.units.append(Unit([tokens], quoted=True))
             plan.phrases.append(Unit([tokens], quoted=True))
-    rest = _QUOTED_RE.sub(" ", rest)
+    rest = _QUOTED_RE.sub(" ", query)
+    plan.text_without_refs = plan.text_with_dates = query
     if read_refs:
-        pieces, last = [], 0
-        for start, end, ref in find_ref_nos(rest):
-            exact, loose = ref_keys(ref.format("arabic"))
-            plan.exact_refs += [k for k in exact if k not in plan.exact_refs]
+        numbers = query_numbers(rest)
+        for _start, _end, ref in numbers:
+            exact, *loose = ref_keys(ref)
+            plan.exact_refs += [exact] if exact not in plan.exact_refs else []
             plan.loose_refs += [k for k in loose if k not in plan.loose_refs]
-            plan.ref_texts.append(rest[start:end])
-            pieces.append(rest[last:start])
-            last = end
-        pieces.append(rest[last:])
-        rest = " ".join(pieces)
-        if plan.ref_texts:
-            rest = re.sub(r"(^|\s)ที่(\s|$)", " ", rest)
-    for found in find_thai_dates(rest):
-        if found.date is not None and found.error is None:
-            plan.dates.append(found.date)
+            plan.refs.append(ref)
+        plan.ref_texts = [rest[start:end].strip() for start, end, _ref in numbers]
+        if numbers:
+            rest = re.sub(r"(^|\s)(?:ที่|เลขที่)(\s|$)", " ", _cut(rest, [n[:2] for n in numbers]))
+            plan.text_without_refs = plan.text_with_dates = rest
+    found_dates = read_dates_in(rest)
+    if read_dates:
+        plan.dates = list(dict.fromkeys(found.date for found in found_dates))
+        rest = _cut(rest, [(found.start, found.end) for found in found_dates])
+    else:
+        plan.text_dates = [found.date for found in found_dates]
     _read_units(rest, plan, vocabulary, engine)
     return plan
 
@@ -180,7 +266,8 @@ def _read_units(text: str, plan: Plan, vocabulary: Vocabulary, engine: str) -> N
         units.append(tuple(tokens[i:j]))
         i = j
     for unit in units:
-        plan.units.append(Unit(vocabulary.synonyms(unit), term=vocabulary.is_term(unit)))
+        alternatives = vocabulary.synonyms(unit)[:MAX_SYNONYMS]
+        plan.units.append(Unit(alternatives, term=vocabulary.is_term(unit)))
     # Phrases: the chunks, joined where a term or synonym expression spans the spaces.
     group_of = list(chunk_of)
     for start, end in spans.items():
@@ -188,7 +275,8 @@ def _read_units(text: str, plan: Plan, vocabulary: Vocabulary, engine: str) -> N
             group_of[k] = group_of[start]
     for group in sorted(set(group_of)):
         phrase = tuple(t for t, g in zip(tokens, group_of, strict=True) if g == group)
-        plan.phrases.append(Unit(vocabulary.synonyms(phrase), term=vocabulary.is_term(phrase)))
+        alternatives = vocabulary.synonyms(phrase)[:MAX_SYNONYMS]
+        plan.phrases.append(Unit(alternatives, term=vocabulary.is_term(phrase)))
     # A chunk typed without spaces ranks letters holding it whole above the rest.
     for chunk_number in sorted(set(chunk_of)):
         chunk_tokens = tuple(t for t, c in zip(tokens, chunk_of, strict=True) if c == chunk_number)
@@ -246,6 +334,18 @@ class Max(Items):
 
 
 @dataclass(frozen=True)
+class Quorum(Items):
+    """Matches where at least ``count`` items match; scores as the sum of those that do."""
+
+    count: int
+
+    def combinations(self) -> Any:
+        """The same as an :class:`Any` of :class:`All` (for engines without a minimum)."""
+        chosen = itertools.combinations(self.items, self.count)
+        return Any(tuple(All(items) for items in chosen))
+
+
+@dataclass(frozen=True)
 class Ranked:
     """Matches like ``must``; each item of ``should`` that also matches adds to the score."""
 
@@ -296,12 +396,16 @@ def pairs_field(field: str) -> str:
     return "pairs" if field == "words" else f"{field}_pairs"
 
 
-def match(field: str, positions: tuple[tuple[int, str], ...], *, exact: bool = True) -> Phrase:
-    """Tokens at their offsets in a base field: a run of 2+ tokens as a phrase of pairs."""
+def match(
+    field: str, positions: tuple[tuple[int, str], ...], *, exact: bool = True, loose: bool = False
+) -> Phrase:
+    """Tokens at their offsets in a base field: a run of 2+ tokens as a phrase of pairs
+    (``loose``: its pairs anywhere, even when it is long, unless ``exact``)."""
     offsets = [offset for offset, _token in positions]
     if len(positions) > 1 and offsets == list(range(offsets[0], offsets[0] + len(offsets))):
         joined = pairs([token for _offset, token in positions])
-        return Phrase(pairs_field(field), _positions(tuple(joined)), exact=exact or len(joined) > 2)
+        in_sequence = exact or (len(joined) > 2 and not loose)
+        return Phrase(pairs_field(field), _positions(tuple(joined)), exact=in_sequence)
     return Phrase(field, positions)
 
 
@@ -316,18 +420,17 @@ def tolerant_forms(tokens: Tokens) -> list[tuple[tuple[int, str], ...]]:
     return forms
 
 
-def unit_node(unit: Unit, *, tolerant: bool) -> object:
-    """A unit matches anywhere in the letter (``words``); in the subject or the number,
-    people and date (``meta``) it counts more."""
+def unit_node(
+    unit: Unit, near: Sequence[tuple[tuple[int, str], ...]] = (), *, loose: bool = False
+) -> object:
+    """A unit matches anywhere in the letter (``words``), or as one of its ``near``
+    spellings; in the subject or the number, people and date (``meta``) it counts more.
+    ``loose``: its syllable pairs need only all be in the letter (see :func:`build`)."""
     exact = unit.quoted
     options: list[object] = [
-        match("words", _positions(alt), exact=exact) for alt in unit.alternatives
+        match("words", _positions(alt), exact=exact, loose=loose) for alt in unit.alternatives
     ]
-    if tolerant and not unit.quoted:
-        for alt in unit.alternatives:
-            options += [
-                Boost(match("words", form), TOLERANT_WEIGHT) for form in tolerant_forms(alt)
-            ]
+    options += [Boost(match("words", form), TOLERANT_WEIGHT) for form in near]
     core: object = Max(tuple(options)) if len(options) > 1 else options[0]
     first = _positions(unit.alternatives[0])
     subject_boost = TERM_SUBJECT_BOOST if unit.term else SUBJECT_BOOST
@@ -349,6 +452,12 @@ def ref_node(plan: Plan) -> object | None:
     return Any(tuple(options)) if options else None
 
 
+def date_node(plan: Plan) -> object | None:
+    """Letters that hold one of the query's dates (their own, or written in them)."""
+    keys = [Const(Key("dates", date_key(d)), CITED_DATE_SCORE) for d in plan.dates]
+    return Any(tuple(keys)) if keys else None
+
+
 EXACT, WORDS, ALL_BUT_ONE, ANY_WORD = 0, 1, 2, 3  # the levels of a query, narrowest first
 
 
@@ -358,10 +467,14 @@ def build(plan: Plan, level: int = EXACT) -> tuple[object, list]:
     words but one (for a query whose words are not all found); ``ANY_WORD`` any word, each
     adding to the score (the last resort)."""
     if level == EXACT:
-        units = [unit_node(u, tolerant=False) for u in plan.phrases]
+        units = [unit_node(u) for u in plan.phrases]
         chunks = []  # each chunk is a phrase already
-    else:
-        units = [unit_node(u, tolerant=True) for u in plan.units]
+    elif level == WORDS:
+        near = plan.near_spellings()
+        units = [unit_node(u, forms) for u, forms in zip(plan.units, near, strict=True)]
+        chunks = list(plan.chunks)
+    else:  # all words but one, any word: a word may be missing, none need be misspelt
+        units = [unit_node(u, loose=True) for u in plan.units]
         chunks = list(plan.chunks)
     if plan.whole:
         chunks.append(plan.whole)
@@ -371,21 +484,29 @@ def build(plan: Plan, level: int = EXACT) -> tuple[object, list]:
         for name, weight in (("subject", SUBJECT_BOOST * CHUNK_BOOST), ("words", CHUNK_BOOST))
     ]
     boosts += [
-        Const(DateIs(d.year * 10000 + d.month * 100 + d.day), DATE_SCORE) for d in plan.dates
+        Const(DateIs(d.year * 10000 + d.month * 100 + d.day), DATE_SCORE)
+        for d in plan.dates + plan.text_dates
     ]
+    dates = date_node(plan)
     refs = ref_node(plan)
     if refs is not None:
         # A reference number says which letter: the words only rank among its matches.
-        return refs, units + boosts
+        return refs, units + boosts + ([dates] if dates else [])
     if not units:
-        return None, boosts
-    if level != EXACT:
-        strict = [unit_node(u, tolerant=False) for u in plan.phrases]
+        return dates, boosts
+    must, boosts = _words(plan, units, boosts, level)
+    # A date typed is one more thing each letter must hold, whatever the words' level.
+    return (All((dates, must)) if dates is not None else must), boosts
+
+
+def _words(plan: Plan, units: list[object], boosts: list[object], level: int) -> tuple:
+    """What the words must match at a level, and the boosts."""
+    if level == WORDS:  # (the wider levels are tried only when the exact one found none)
+        strict = [unit_node(u) for u in plan.phrases]
         boosts.append(Const(All(tuple(strict)), STRICT_BONUS))
     if level == ALL_BUT_ONE and len(units) > 2:
         # All the units but one: a word the letters do not have (a typo) is let go.
-        but_one = [All(tuple(units[:i] + units[i + 1 :])) for i in range(len(units))]
-        return Any(tuple(but_one)), boosts + [Boost(u, 0.5) for u in units]
+        return Quorum(tuple(units), len(units) - 1), boosts
     if level in (ALL_BUT_ONE, ANY_WORD) and len(units) > 1:
         return Any(tuple(units)), boosts
     return All(tuple(units)), boosts

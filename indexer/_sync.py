@@ -85,23 +85,28 @@ def reindex(
     if progress:
         progress(0, total)
     done = 0
-    with Preparer(index.engine, workers=workers, expected=total) as preparer:
+    gone_all: list[int] = []
+    with (
+        Preparer(index.engine, workers=workers, expected=total) as preparer,
+        index.bulk() as add,
+    ):
         # Pipelined: the next batch is analyzed while the index writes this one.
         pending = None
         for start in range(0, total + _REBUILD_BATCH, _REBUILD_BATCH):
             batch = None
             if start < total:
                 docs, gone = load_docs(archive, ids[start : start + _REBUILD_BATCH])
-                if gone:
-                    index.delete(gone)
+                gone_all += gone
                 batch = (preparer.submit(docs), min(start + _REBUILD_BATCH, total))
             if pending is not None:
                 prepared = pending[0]()
-                index.add_prepared(prepared)
+                add(prepared)
                 done += len(prepared)
                 if progress:
                     progress(pending[1], total)
             pending = batch
+    if gone_all:
+        index.delete(gone_all)
     stale = index.ids() - set(ids) if hasattr(index, "ids") else set()
     if stale:
         index.delete(stale)

@@ -5,6 +5,11 @@ Text fields hold the analyzer's tokens joined by spaces and read back by tantivy
 phrases of syllables work. Reference number keys, filters and facets are raw or integer
 fast fields. What a hit shows is one stored JSON value.
 
+Letters of each secrecy level live in their own tantivy index (``tier-0`` for open letters,
+``tier-1`` .. ``tier-3`` for ลับ, ลับมาก, ลับที่สุด): a search opens only the levels its user
+may see, so no score, count, order or timing can depend on a letter above the user's
+clearance (BM25 statistics are those of the tiers read). Several tiers are merged by score.
+
 Writers: tantivy allows one ``IndexWriter`` per index, across processes, and fails at once
 (``LockBusy``) on a second. Writes here are short sessions taken in turn on an OS file lock
 (threads of one process queue on a lock first), so several web workers indexing and
@@ -17,7 +22,9 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +38,15 @@ from saraban.indexer._engine import (
     Page,
     Prepared,
     Request,
+    merge_pages,
     retry_busy,
     writer_turn,
 )
+from saraban.indexer._model import TIERS
 
 _WRITER_HEAP = 64_000_000
 _BULK_HEAP = 256_000_000
+_BULK_COMMIT = 20_000  # letters between commits of a rebuild
 _KEYWORDS = ("kind", "unit", "urgency", "direction", "status")
 _FACET_SIZE = 200
 
@@ -60,13 +70,15 @@ def build_schema() -> tantivy.Schema:
         builder.add_text_field(name, stored=False, tokenizer_name="whitespace")
     builder.add_text_field("ref", stored=False, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("cited", stored=False, tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("dates", stored=False, tokenizer_name="raw", index_option="basic")
     for name in _KEYWORDS:
         builder.add_text_field(
             name, stored=False, tokenizer_name="raw", fast=True, index_option="basic"
         )
     builder.add_integer_field("day", stored=False, indexed=True, fast=True)
     builder.add_integer_field("year", stored=False, indexed=True, fast=True)
-    builder.add_integer_field("secrecy", stored=False, indexed=True, fast=True)
+    # day * 2**32 + id: newest first, and of one day the highest id first (sort="date")
+    builder.add_integer_field("newest", stored=False, indexed=False, fast=True)
     builder.add_bytes_field("data", stored=True, indexed=False)
     return builder.build()
 
@@ -88,7 +100,11 @@ class TantivyIndex(BaseIndex):
                 self._write_sentinel(self.path / SENTINEL, wanted | {"built": False})
                 sentinel = wanted | {"built": False}
             self.needs_rebuild = not sentinel.get("built")
-            self._index = tantivy.Index(self.schema, path=str(self.path))
+            self._tiers: dict[int, tantivy.Index] = {}
+            for tier in TIERS:
+                folder = self.path / f"tier-{tier}"
+                folder.mkdir(exist_ok=True)
+                self._tiers[tier] = tantivy.Index(self.schema, path=str(folder))
 
     def _wipe(self) -> None:
         """Remove an index of another schema (its files only; the lock file stays)."""
@@ -117,78 +133,160 @@ class TantivyIndex(BaseIndex):
             document.add_text("ref", key)
         for key in doc.cited:
             document.add_text("cited", key)
+        for key in doc.dates:
+            document.add_text("dates", key)
         for name in _KEYWORDS:
             value = getattr(doc, name)
             if value:
                 document.add_text(name, value)
         document.add_integer("day", doc.day)
         document.add_integer("year", doc.year)
-        document.add_integer("secrecy", doc.secrecy)
+        document.add_integer("newest", (doc.day << 32) + doc.id)
         document.add_bytes("data", doc.stored_json.encode("utf-8"))
         return document
 
+    def _holds(self, tier: int, ids: list[int]) -> list[int]:
+        """Which of ``ids`` the tier holds (or held: a deleted letter may still count)."""
+        if not ids:
+            return []
+        index = self._tiers[tier]
+        index.reload()
+        searcher = index.searcher()
+        if not searcher.num_docs:
+            return []
+        return [i for i in ids if searcher.doc_freq("id", i)]
+
     def _write(self, docs: list[Prepared], delete_ids: list[int], *, bulk: bool = False) -> None:
+        """Each letter into the tier of its secrecy, out of every other tier that holds it
+        (a letter whose secrecy was corrected moves)."""
         heap, threads = (_BULK_HEAP, 2) if bulk else (_WRITER_HEAP, 1)
         with writer_turn(self._lock_path, self._thread_lock):
-            writer = retry_busy(lambda: self._index.writer(heap, threads), "tantivy writer")
-            try:
-                for doc_id in delete_ids:
-                    writer.delete_documents_by_term("id", doc_id)
-                for doc in docs:
-                    writer.delete_documents_by_term("id", doc.id)
-                    writer.add_document(self._document(doc))
-                writer.commit()
-            except BaseException:
-                writer.rollback()
-                raise
-            finally:
-                writer.wait_merging_threads()
-        self._index.reload()
+            for tier, index in self._tiers.items():
+                adding = [doc for doc in docs if doc.secrecy == tier]
+                elsewhere = [doc.id for doc in docs if doc.secrecy != tier]
+                removing = self._holds(tier, delete_ids + elsewhere)
+                if not adding and not removing:
+                    continue
+                writer = retry_busy(lambda index=index: index.writer(heap, threads), "writer")
+                try:
+                    for doc_id in removing:
+                        writer.delete_documents_by_term("id", doc_id)
+                    for doc in adding:
+                        writer.delete_documents_by_term("id", doc.id)
+                        writer.add_document(self._document(doc))
+                    writer.commit()
+                except BaseException:
+                    writer.rollback()
+                    raise
+                finally:
+                    writer.wait_merging_threads()
+                index.reload()
 
     def add_prepared(self, docs: list[Prepared]) -> None:
-        """Many prepared letters in one session with a larger writer (for reindex)."""
+        """Many prepared letters in one session with a larger writer."""
         if docs:
             self._write(docs, [], bulk=True)
 
+    @contextmanager
+    def bulk(self) -> Iterator[Callable[[list[Prepared]], None]]:
+        """One writing session for a rebuild: each tier's writer stays open, committing
+        every :data:`_BULK_COMMIT` letters (so searches see the rebuild progress) instead
+        of opening, committing and merging for each batch, which took most of the time.
+        The write lock is held until the rebuild ends; other writers wait for it."""
+        writers: dict[int, Any] = {}
+        written = 0
+
+        def add(docs: list[Prepared]) -> None:
+            nonlocal written
+            for tier, index in self._tiers.items():
+                adding = [doc for doc in docs if doc.secrecy == tier]
+                removing = self._holds(tier, [doc.id for doc in docs if doc.secrecy != tier])
+                if not adding and not removing:
+                    continue
+                if tier not in writers:
+                    open_writer = lambda index=index: index.writer(_BULK_HEAP, 2)  # noqa: E731
+                    writers[tier] = retry_busy(open_writer, "writer")
+                writer = writers[tier]
+                for doc_id in removing:
+                    writer.delete_documents_by_term("id", doc_id)
+                for doc in adding:
+                    writer.delete_documents_by_term("id", doc.id)
+                    writer.add_document(self._document(doc))
+            written += len(docs)
+            if written >= _BULK_COMMIT:
+                for tier, writer in writers.items():
+                    writer.commit()
+                    self._tiers[tier].reload()
+                written = 0
+
+        with writer_turn(self._lock_path, self._thread_lock):
+            try:
+                yield add
+                for writer in writers.values():
+                    writer.commit()
+            except BaseException:
+                for writer in writers.values():
+                    writer.rollback()
+                raise
+            finally:
+                for tier, writer in writers.items():
+                    writer.wait_merging_threads()
+                    self._tiers[tier].reload()
+
     def clear(self) -> None:
         with writer_turn(self._lock_path, self._thread_lock):
-            writer = retry_busy(lambda: self._index.writer(_WRITER_HEAP, 1), "tantivy writer")
-            try:
-                writer.delete_all_documents()
-                writer.commit()
-            finally:
-                writer.wait_merging_threads()
-        self._index.reload()
+            for index in self._tiers.values():
+                writer = retry_busy(lambda index=index: index.writer(_WRITER_HEAP, 1), "writer")
+                try:
+                    writer.delete_all_documents()
+                    writer.commit()
+                finally:
+                    writer.wait_merging_threads()
+                index.reload()
 
     # ---- reading ------------------------------------------------------------------------------
 
-    def _searcher(self) -> tantivy.Searcher:
-        self._index.reload()
-        return self._index.searcher()
+    def _searcher(self, tier: int) -> tantivy.Searcher:
+        index = self._tiers[tier]
+        index.reload()
+        return index.searcher()
 
     def count(self) -> int:
-        return self._searcher().num_docs
+        return sum(self._searcher(tier).num_docs for tier in TIERS)
 
     def ids(self) -> set[int]:
-        searcher = self._searcher()
-        total = searcher.num_docs
-        if not total:
-            return set()
-        result = searcher.search(tantivy.Query.all_query(), total, count=False)
-        return {int(searcher.doc(address)["id"][0]) for _score, address in result.hits}
+        found: set[int] = set()
+        for tier in TIERS:
+            searcher = self._searcher(tier)
+            total = searcher.num_docs
+            if total:
+                result = searcher.search(tantivy.Query.all_query(), total, count=False)
+                found |= {int(searcher.doc(address)["id"][0]) for _score, address in result.hits}
+        return found
 
     def _filter_queries(self, filters: Filters) -> list[tantivy.Query]:
         schema, integer = self.schema, tantivy.FieldType.Integer
-        found = [tantivy.Query.range_query(schema, "secrecy", integer, 0, filters.max_secrecy)]
+        found = []
         if filters.days:
             found.append(tantivy.Query.range_query(schema, "day", integer, *filters.days))
         found += [tantivy.Query.term_query(schema, k, v) for k, v in filters.keywords.items()]
         return [tantivy.Query.const_score_query(q, 0.0) for q in found]
 
     def _run(self, request: Request) -> Page:
+        """Each tier the user may see searched on its own (see the module docstring)."""
+        tiers = request.filters.tiers
+        if len(tiers) == 1:
+            return self._run_tier(tiers[0], request)
+        head = request.head()
+        return merge_pages([self._run_tier(tier, head) for tier in tiers], request)
+
+    def _run_tier(self, tier: int, request: Request) -> Page:
         must, should, limit = request.must, request.should, request.limit
-        searcher = self._searcher()
+        searcher = self._searcher(tier)
+        # Every letter of the tier when nothing else limits the search.
         filtering = [(tantivy.Occur.Must, q) for q in self._filter_queries(request.filters)]
+        if not filtering and must is None:
+            filtering = [(tantivy.Occur.Must, tantivy.Query.all_query())]
 
         def matching(compiler: _Compiler) -> tantivy.Query:
             found = [(tantivy.Occur.Must, compiler(must))] if must is not None else []
@@ -219,7 +317,7 @@ class TantivyIndex(BaseIndex):
         wanted = max(limit, 1)  # tantivy refuses a limit of 0; a count-only search drops hits
         if request.sort == "date":
             result = searcher.search(
-                query, wanted, count=True, order_by_field="day", offset=request.offset
+                query, wanted, count=True, order_by_field="newest", offset=request.offset
             )
             scored = [(0.0, address) for _day, address in result.hits]
         else:
@@ -322,6 +420,9 @@ class _Compiler:
             clauses = [(tantivy.Occur.Must, self(node.must))]
             clauses += [(tantivy.Occur.Should, self(item)) for item in node.should]
             return tantivy.Query.boolean_query(clauses)
+        if isinstance(node, _query.Quorum):
+            should = [(tantivy.Occur.Should, self(item)) for item in node.items]
+            return tantivy.Query.boolean_query(should, minimum_number_should_match=node.count)
         if isinstance(node, _query.Items) and len(node.items) == 1:
             return self(node.items[0])
         if isinstance(node, _query.Max):

@@ -30,6 +30,11 @@ import unicodedata
 from collections.abc import Callable
 from functools import cache, lru_cache
 from importlib.resources import as_file, files
+from itertools import compress, repeat
+from operator import is_, itemgetter
+from typing import cast
+
+from saraban.thai import THAI_MONTHS, THAI_MONTHS_ABBR, read_dates
 
 ENGINES = ("nlpo3", "newmm")
 DEFAULT_ENGINE = "nlpo3"
@@ -46,7 +51,7 @@ _PUA_THAI = {
 }  # fmt: skip
 # Invisible characters: ZWSP, ZWNJ, ZWJ, word joiner, BOM, soft hyphen.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
-_TRANSLATE = str.maketrans({**_PUA_THAI, **_INVISIBLE, **{0x0E50 + i: str(i) for i in range(10)}})
+_TRANSLATE = str.maketrans({**_PUA_THAI, **_INVISIBLE})
 
 _TONE = "\u0e48-\u0e4b"
 _UPPER_LOWER_VOWEL = "\u0e31\u0e34-\u0e3a\u0e47"
@@ -59,32 +64,66 @@ _FIXES = (
 )
 
 _THAI_LETTERS = "\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e"  # no ฯ ๆ ฿ digits
+# Tokens: dotted abbreviations, Thai runs, numbers, words of other scripts; what lies
+# between (spaces, punctuation, ฯ, ๆ) is dropped.
 _TOKEN_RE = re.compile(
     rf"(?P<abbr>(?<![{_THAI_LETTERS}])(?:[ก-ฮ]{{1,3}}\.){{2,}})"
     rf"|(?P<thai>[{_THAI_LETTERS}]+)"
     r"|(?P<number>[0-9]+(?:[.,:][0-9]+)*)"
     r"|(?P<word>[^\W\d_\u0e00-\u0e7f]+)"
 )
+# The same cut coarser, and several times faster: a Thai run takes the dotted parts that
+# follow it (``พ.ศ.``, and ``นายก.ข.``, which :data:`_TOKEN_RE` reads again on its own).
+# It reads text before digits are made Arabic and letters case-folded: only pieces not
+# seen before are (a Thai run's spelling is fixed inside the run, so its edges stay).
+# A date (``saraban.thai.read_dates``' forms) is one piece, so that the same pass finds the
+# dates a letter holds: ``๒๑ พ.ย. ๖๗``, ``21/11/2567``, ``2024-11-21``.
+_D = "[0-9๐-๙]"
+_YEAR = f"(?:{_D}{{4}}|{_D}{{2}})(?!{_D})"
+_MONTHS = "|".join(
+    [*THAI_MONTHS, *(r"\.?\s?".join(a.rstrip(".").split(".")) + r"\.?" for a in THAI_MONTHS_ABBR)]
+)
+_DATE_PIECE = (
+    rf"{_D}{{1,2}}(?:\s*/?\s*(?:เดือน\s*)?(?:{_MONTHS})\s*(?:[พค]\s?\.?\s?ศ\.?\s*)?{_YEAR}"
+    rf"(?!\.{_D})"
+    + "".join(rf"|\s?{s}\s?{_D}{{1,2}}\s?{s}\s?{_YEAR}(?![./-]{_D})" for s in ("/", "-", r"\."))
+    + rf"|{_D}{{2}}-{_D}{{1,2}}-{_D}{{1,2}}(?!{_D})(?![./-]{_D}))"
+)
+_PIECE_RE = re.compile(
+    rf"{_DATE_PIECE}"
+    rf"|[{_THAI_LETTERS}]+(?:\.(?:[ก-ฮ]{{1,3}}\.)+)?"
+    rf"|{_D}+(?:[.,:]{_D}+)*"
+    r"|[^\W\d_\u0e00-\u0e7f]+"
+)
+_THAI_RUN_RE = re.compile(f"[{_THAI_LETTERS}]+")
+PAIR = "_"  # joins the two tokens of a pair
+_DIGIT_CHARS = "0123456789๐๑๒๓๔๕๖๗๘๙"
 _THOUSANDS_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 
 
 # Quick checks: most text needs none of the fixes, and finding that out is cheaper than
-# running them.
-_NEEDS_TRANSLATE = re.compile("[\uf700-\uf71a\u200b-\u200d\u2060\ufeff\u00ad\u0e50-\u0e59]")
+# running them (ํ and เเ are looked for as plain substrings first).
 NEEDS_CLEANING = re.compile("[\uf700-\uf71a\u200b-\u200d\u2060\ufeff\u00ad]")  # no digits
-_NEEDS_FIXES = re.compile(
-    f"\u0e4d|\u0e40\u0e40|[{_TONE}\u0e4c][{_UPPER_LOWER_VOWEL}]|([{_TONE}])\\1"
-)
+_NEEDS_FIXES = re.compile(f"[{_TONE}\u0e4c][{_UPPER_LOWER_VOWEL}{_TONE}]")
+_THAI_DIGITS = tuple((chr(0x0E50 + i), str(i)) for i in range(10))
 
 
 def repair(
-    text: str, table: dict[int, str | None], needs: re.Pattern[str] = _NEEDS_TRANSLATE
+    text: str,
+    table: dict[int, str | None],
+    needs: re.Pattern[str] = NEEDS_CLEANING,
+    *,
+    fix: bool = True,
 ) -> str:
-    """NFC, the character table, and the fixes, each only where the text needs it."""
-    text = unicodedata.normalize("NFC", text)
+    """NFC, the character table, and (``fix``) the spelling fixes, each only where the text
+    needs it."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
     if needs.search(text):
         text = text.translate(table)
-    if _NEEDS_FIXES.search(text):
+    if not fix:
+        return text
+    if "\u0e4d" in text or "\u0e40\u0e40" in text or _NEEDS_FIXES.search(text):
         for pattern, replacement in _FIXES:
             text = pattern.sub(replacement, text)
     return text
@@ -94,7 +133,13 @@ def normalize(text: str) -> str:
     """Text as the analyzer reads it (see the module docstring); lengths may change."""
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
-    return repair(text, _TRANSLATE).casefold()
+    text = repair(text, _TRANSLATE)
+    # Thai digits one by one: ``str.translate`` looks every character up in a dict, ten
+    # scans for a character are many times faster on a letter.
+    for thai, arabic in _THAI_DIGITS:
+        if thai in text:
+            text = text.replace(thai, arabic)
+    return text.casefold()
 
 
 # ---- segmentation engines ---------------------------------------------------------------------
@@ -140,18 +185,72 @@ def _newmm_segmenter() -> Callable[[str], list[str]]:
 
 
 @cache
-def _segmenter(engine: str) -> Callable[[str], tuple[str, ...]]:
+def _segmenter(engine: str) -> Callable[[str], list[str]]:
     if engine not in ENGINES:
         raise ValueError(f"unknown tokenizer engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    raw = _nlpo3_segmenter() if engine == "nlpo3" else _newmm_segmenter()
+    return _nlpo3_segmenter() if engine == "nlpo3" else _newmm_segmenter()
 
-    # Letters repeat whole clauses (salutations, closings, unit names, addresses): a cache
-    # of segmented runs saves most of the work on a real archive.
-    @lru_cache(maxsize=200_000)
-    def segment(run: str) -> tuple[str, ...]:
-        return tuple(s for s in raw(run) if s.strip())
 
-    return segment
+# What a piece of text (a Thai run, a number, a word, a date) becomes: its tokens joined by
+# spaces, the pairs of adjacent tokens inside it, its first and its last token, and the
+# date it writes (yyyymmdd, or "").
+Piece = tuple[str, str, str, str, str]
+_TOKENS, _INSIDE, _FIRST, _LAST, _DATE = (itemgetter(i) for i in range(5))
+# The pieces seen, per engine. Letters repeat whole clauses (salutations, closings, unit
+# names, addresses), so a real archive finds most of its pieces here.
+_CACHE_SIZE = 500_000
+_pieces: dict[str, dict[str, Piece]] = {}
+
+
+def clear_cache() -> None:
+    """Forget every segmented piece (for measuring the analysis without its cache)."""
+    _pieces.clear()
+
+
+def _tokens_of(missing: list[str], engine: str) -> list[str]:
+    """The tokens of pieces not seen before, each joined by spaces: the pieces normalised
+    and read one match at a time, but the Thai runs among them segmented in one call, one
+    run a line (a line break is never inside a syllable, so each is cut as if alone)."""
+    found: list[str] = []
+    runs: list[int] = []
+    for piece in missing:
+        piece = normalize(piece)
+        if _THAI_RUN_RE.fullmatch(piece):
+            runs.append(len(found))
+            found.append(piece)
+        else:
+            found.append(" ".join(_tokens_one_by_one(piece, engine)))
+    if runs:
+        segment = _segmenter(engine)
+        if engine == "nlpo3":
+            cut = " ".join(segment("\n".join(found[i] for i in runs))).split("\n")
+        else:
+            cut = [" ".join(segment(found[i])) for i in runs]
+        if len(cut) != len(runs):  # never seen; cut each run alone rather than guess
+            cut = [" ".join(segment(found[i])) for i in runs]
+        for i, tokens in zip(runs, cut, strict=True):
+            found[i] = " ".join(tokens.split())
+    return found
+
+
+def _tokens_one_by_one(text: str, engine: str) -> list[str]:
+    """Tokens of normalised text, one match at a time: the rule :func:`analyzed` keeps to,
+    used where its pieces need a closer look."""
+    segment = _segmenter(engine)
+    tokens: list[str] = []
+    for m in _TOKEN_RE.finditer(text):
+        kind, value = m.lastgroup, m.group()
+        if kind == "thai":
+            tokens.extend(t for t in segment(value) if t.strip())
+        elif kind == "number":
+            if "," in value and _THOUSANDS_RE.fullmatch(value):
+                value = value.replace(",", "")
+            tokens.append(value)
+        elif kind == "abbr":
+            tokens.append(value.replace(".", ""))
+        else:
+            tokens.append(value)
+    return tokens
 
 
 def default_engine() -> str:
@@ -179,24 +278,91 @@ def analyze(text: str, *, engine: str | None = None) -> list[str]:
     >>> analyze("ศูนย์ผู้นำจิตอาสา นค ๐๐๑๙.๓/ว ๒๕๖๔")
     ['ศูนย์', 'ผู้', 'นำ', 'จิต', 'อา', 'สา', 'นค', '0019.3', 'ว', '2564']
     """
+    return tokens_text(text, engine=engine).split()
+
+
+def tokens_text(text: str, *, engine: str | None = None) -> str:
+    """:func:`analyze`'s tokens joined by single spaces, the way the index takes them."""
+    return joined(analyzed(text, engine=engine))
+
+
+def _piece(piece: str, tokens: str) -> Piece:
+    split = tokens.split()
+    if not split:
+        return ("", "", "", "", "")
+    inside = " ".join(map(PAIR.join, zip(split, split[1:], strict=False)))
+    date = ""
+    if piece[0] in _DIGIT_CHARS:
+        found = read_dates(piece)
+        if len(found) == 1 and found[0].text == piece:
+            day = found[0].date
+            date = f"{day.year:04d}{day.month:02d}{day.day:02d}"
+    return tokens, inside, split[0], split[-1], date
+
+
+def analyzed(text: str, *, engine: str | None = None) -> list[Piece]:
+    """The pieces of ``text`` with their tokens (:data:`Piece`), for :func:`joined` and
+    :func:`paired`.
+
+    No Python code runs per token or per piece: one regular expression finds the pieces
+    (Thai runs, abbreviations, numbers, words), a cache says what each becomes, and the
+    callers join its strings; only pieces never seen before are worked on, the Thai runs
+    among them segmented in one call. The tokens are those of reading the text one match
+    at a time (:func:`_tokens_one_by_one`, the analyzer before it was batched).
+    """
     if not text:
         return []
-    segment = _segmenter(check_engine(engine))
-    tokens: list[str] = []
-    for m in _TOKEN_RE.finditer(normalize(text)):
-        kind = m.lastgroup
-        value = m.group()
-        if kind == "thai":
-            tokens.extend(segment(value))
-        elif kind == "number":
-            if "," in value and _THOUSANDS_RE.fullmatch(value):
-                value = value.replace(",", "")
-            tokens.append(value)
-        elif kind == "abbr":
-            tokens.append(value.replace(".", ""))
-        else:
-            tokens.append(value)
-    return tokens
+    engine = check_engine(engine)
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, not {type(text).__name__}")
+    pieces = _PIECE_RE.findall(repair(text, _TRANSLATE, fix=False))
+    cache = _pieces.setdefault(engine, {})
+    found = list(map(cache.get, pieces))
+    if None not in found:
+        return list(filter(_TOKENS, cast(list[Piece], found)))
+    missing = list(set(compress(pieces, map(is_, found, repeat(None)))))
+    if len(cache) + len(missing) > _CACHE_SIZE:  # start again, with this text's pieces
+        cache.clear()
+        missing = list(set(pieces))
+    cache.update(zip(missing, map(_piece, missing, _tokens_of(missing, engine)), strict=True))
+    return list(filter(_TOKENS, map(cache.__getitem__, pieces)))
+
+
+def dates_of(pieces: list[Piece]) -> list[str]:
+    """The dates the pieces write (yyyymmdd), each once, in order."""
+    return list(dict.fromkeys(filter(None, map(_DATE, pieces))))
+
+
+def joined(pieces: list[Piece]) -> str:
+    """The tokens of :func:`analyzed` pieces, joined by spaces."""
+    return " ".join(map(_TOKENS, pieces))
+
+
+def paired(pieces: list[Piece]) -> str:
+    """Every pair of adjacent tokens (``จิต_อา``), joined by spaces: those inside each
+    piece come from the cache, those across two pieces are made here."""
+    if not pieces:
+        return ""
+    parts = [""] * (2 * len(pieces) - 1)
+    parts[0::2] = map(_INSIDE, pieces)
+    lasts, firsts = map(_LAST, pieces[:-1]), map(_FIRST, pieces[1:])
+    parts[1::2] = map(PAIR.join, zip(lasts, firsts, strict=True))
+    return " ".join(filter(None, parts))
+
+
+def syllable_edges(run: str, engine: str | None = None) -> frozenset[int]:
+    """Offsets in a run of Thai letters (as written) where its syllables begin or end, 0
+    and ``len(run)`` included: where a highlight or a cut may fall."""
+    return _syllable_edges(run, check_engine(engine))
+
+
+@lru_cache(maxsize=50_000)  # snippets meet the same runs again and again
+def _syllable_edges(run: str, engine: str) -> frozenset[int]:
+    edges, at = [0], 0
+    for syllable in _segmenter(engine)(run):
+        at += len(syllable)
+        edges.append(at)
+    return frozenset(edges)
 
 
 def words(text: str, *, engine: str | None = None) -> list[str]:

@@ -3,8 +3,11 @@
 Slower than tantivy by one to two orders of magnitude (see ``benchmarks/search.py``), but
 needs nothing compiled. Same fields as tantivy: pre-analyzed tokens read back by Whoosh's
 space tokenizer, keys and filters as ID and NUMERIC fields, display data stored as JSON.
-Filters (secrecy included) are passed as Whoosh's ``filter``, applied while collecting, so
-totals and facets count only letters the user may see. A phrase with a missing syllable
+Letters of each secrecy level are kept in their own Whoosh index (``tier-0`` .. ``tier-3``),
+and a search opens only those its user may see, so nothing it answers (BM25F statistics
+included) depends on a letter above the user's clearance; several are merged by score.
+Filters are passed as Whoosh's ``filter``, applied while collecting, so totals and facets
+count only letters that pass them. A phrase with a missing syllable
 (tolerant mode) becomes an ordered span query with a little slop.
 """
 
@@ -19,7 +22,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import sorting
 from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.fields import ID, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.query import spans
 
 from saraban.indexer import _query
@@ -30,8 +33,10 @@ from saraban.indexer._engine import (
     Page,
     Prepared,
     Request,
+    merge_pages,
     writer_turn,
 )
+from saraban.indexer._model import TIERS
 
 _KEYWORDS = ("kind", "unit", "urgency", "direction", "status")
 
@@ -39,11 +44,12 @@ _KEYWORDS = ("kind", "unit", "urgency", "direction", "status")
 def build_schema() -> Schema:
     fields: dict[str, Any] = {
         "id": ID(stored=True, unique=True),
-        "ref": ID(),
-        "cited": ID(),
+        "ref": KEYWORD(),  # keys, one a word: a letter has several
+        "cited": KEYWORD(),
+        "dates": KEYWORD(),
         "day": NUMERIC(int, bits=32, sortable=True),
         "year": NUMERIC(int, bits=32, sortable=True),
-        "secrecy": NUMERIC(int, bits=32),
+        "newest": NUMERIC(int, bits=64, sortable=True),  # day * 2**32 + id
         "data": STORED(),
     }
     for name in _query.TEXT_FIELDS:
@@ -64,19 +70,21 @@ class WhooshIndex(BaseIndex):
         with writer_turn(self._lock_path, self._thread_lock):
             sentinel = self._read_sentinel(self.path / SENTINEL)
             wanted = self._sentinel_wanted()
+            folders = {tier: self.path / f"tier-{tier}" for tier in TIERS}
             if (
                 sentinel is None
                 or any(sentinel.get(k) != v for k, v in wanted.items())
-                or not whoosh_index.exists_in(str(self.path))
+                or not all(whoosh_index.exists_in(str(f)) for f in folders.values())
             ):
                 for entry in self.path.iterdir():
                     if entry.name != self._lock_path.name:
                         shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-                self._index = whoosh_index.create_in(str(self.path), build_schema())
+                for folder in folders.values():
+                    folder.mkdir()
+                    whoosh_index.create_in(str(folder), build_schema())
                 sentinel = wanted | {"built": False}
                 self._write_sentinel(self.path / SENTINEL, sentinel)
-            else:
-                self._index = whoosh_index.open_dir(str(self.path))
+            self._tiers = {t: whoosh_index.open_dir(str(f)) for t, f in folders.items()}
             self.needs_rebuild = not sentinel.get("built")
 
     def mark_built(self) -> None:
@@ -91,9 +99,10 @@ class WhooshIndex(BaseIndex):
             "id": str(doc.id),
             "ref": " ".join(doc.ref) or None,
             "cited": " ".join(doc.cited) or None,
+            "dates": " ".join(doc.dates) or None,
             "day": doc.day,
             "year": doc.year,
-            "secrecy": doc.secrecy,
+            "newest": (doc.day << 32) + doc.id,
             "data": doc.stored_json,
         }
         for name, text in doc.text.items():
@@ -106,36 +115,49 @@ class WhooshIndex(BaseIndex):
         return {k: v for k, v in fields.items() if v is not None}
 
     def _write(self, docs: list[Prepared], delete_ids: list[int]) -> None:
+        """Each letter into the tier of its secrecy, out of every other tier."""
         with writer_turn(self._lock_path, self._thread_lock):
-            writer = self._index.writer()
-            try:
-                for doc_id in delete_ids:
-                    writer.delete_by_term("id", str(doc_id))
-                for doc in docs:
-                    writer.update_document(**self._fields(doc))
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
+            for tier, index in self._tiers.items():
+                adding = [doc for doc in docs if doc.secrecy == tier]
+                elsewhere = delete_ids + [doc.id for doc in docs if doc.secrecy != tier]
+                with index.searcher() as searcher:
+                    held = (searcher.document_number(id=str(i)) for i in elsewhere)
+                    removing = [i for i, n in zip(elsewhere, held, strict=True) if n is not None]
+                if not adding and not removing:
+                    continue
+                writer = index.writer()
+                try:
+                    for doc_id in removing:
+                        writer.delete_by_term("id", str(doc_id))
+                    for doc in adding:
+                        writer.update_document(**self._fields(doc))
+                except BaseException:
+                    writer.cancel()
+                    raise
+                writer.commit()
 
     def clear(self) -> None:
         with writer_turn(self._lock_path, self._thread_lock):
-            writer = self._index.writer()
-            writer.delete_by_query(wq.Every())
-            writer.commit()
+            for index in self._tiers.values():
+                writer = index.writer()
+                writer.delete_by_query(wq.Every())
+                writer.commit()
 
     # ---- reading ------------------------------------------------------------------------------
 
-    def _searcher(self) -> Any:
-        return self._index.searcher()
-
     def count(self) -> int:
-        with self._searcher() as searcher:
-            return searcher.doc_count()
+        total = 0
+        for index in self._tiers.values():
+            with index.searcher() as searcher:
+                total += searcher.doc_count()
+        return total
 
     def ids(self) -> set[int]:
-        with self._searcher() as searcher:
-            return {int(fields["id"]) for fields in searcher.all_stored_fields()}
+        found: set[int] = set()
+        for index in self._tiers.values():
+            with index.searcher() as searcher:
+                found |= {int(fields["id"]) for fields in searcher.all_stored_fields()}
+        return found
 
     def _compile(self, node: Any) -> wq.Query:
         if isinstance(node, _query.Phrase):
@@ -166,20 +188,32 @@ class WhooshIndex(BaseIndex):
             return wq.AndMaybe(self._compile(node.must), wq.Or(should))
         if isinstance(node, _query.Max):
             return wq.DisjunctionMax([self._compile(i) for i in node.items])
+        if isinstance(node, _query.Quorum):
+            return wq.Or([self._compile(i) for i in node.items], minmatch=node.count)
         if isinstance(node, _query.Any):
             return wq.Or([self._compile(i) for i in node.items])
         if isinstance(node, _query.All):
             return wq.And([self._compile(i) for i in node.items])
         raise TypeError(f"cannot compile {node!r}")
 
-    def _filter(self, filters: Filters) -> wq.Query:
-        parts: list[wq.Query] = [wq.NumericRange("secrecy", 0, filters.max_secrecy)]
+    def _filter(self, filters: Filters) -> wq.Query | None:
+        parts: list[wq.Query] = []
         if filters.days:
             parts.append(wq.NumericRange("day", *filters.days))
         parts += [wq.Term(name, value) for name, value in filters.keywords.items()]
+        if not parts:
+            return None
         return wq.And(parts) if len(parts) > 1 else parts[0]
 
     def _run(self, request: Request) -> Page:
+        """Each tier the user may see searched on its own (see the module docstring)."""
+        tiers = request.filters.tiers
+        if len(tiers) == 1:
+            return self._run_tier(tiers[0], request)
+        head = request.head()
+        return merge_pages([self._run_tier(tier, head) for tier in tiers], request)
+
+    def _run_tier(self, tier: int, request: Request) -> Page:
         must, should, offset, limit = request.must, request.should, request.offset, request.limit
         query: wq.Query = wq.Every() if must is None else self._compile(must)
         if should and must is not None:
@@ -192,8 +226,8 @@ class WhooshIndex(BaseIndex):
             "maptype": sorting.Count,
         }
         if request.sort == "date":
-            options |= {"sortedby": "day", "reverse": True}
-        with self._searcher() as searcher:
+            options |= {"sortedby": "newest", "reverse": True}
+        with self._tiers[tier].searcher() as searcher:
             results = searcher.search(query, **options)
             total = len(results)
             rows = []

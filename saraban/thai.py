@@ -14,6 +14,7 @@ import csv
 import datetime
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -41,6 +42,8 @@ MIN_BE_YEAR = 2400
 
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"  # ZWSP, ZWNJ, ZWJ, word joiner, BOM
 _TO_ARABIC = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_ZERO_WIDTH_RE = re.compile(f"[{_ZERO_WIDTH}]")
+_DIGIT_PAIRS = tuple(zip("๐๑๒๓๔๕๖๗๘๙", "0123456789", strict=True))
 _THAI_CHAR = "\u0e00-\u0e7f"
 
 
@@ -83,19 +86,33 @@ def ce_year(be_year: int) -> int:
     return be_year - BE_OFFSET
 
 
-def _normalise(text: str) -> tuple[str, list[int]]:
+def _normalise(text: str) -> tuple[str, list[int] | None]:
     """Drop zero-width characters and turn Thai digits into Arabic ones.
 
-    Returns the new text and, for each of its characters, its index in ``text``, so that a
-    match found in the new text can be reported at its place in the original.
+    Returns the new text and, for each of its characters, its index in ``text`` (None when
+    nothing was dropped: every index is its own), so that a match found in the new text
+    can be reported at its place in the original.
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be str, not {type(text).__name__}")
+    if not _ZERO_WIDTH_RE.search(text):
+        return _arabic(text), None
     kept = [(i, ch) for i, ch in enumerate(text) if ch not in _ZERO_WIDTH]
-    return "".join(ch for _, ch in kept).translate(_TO_ARABIC), [i for i, _ in kept]
+    return _arabic("".join(ch for _, ch in kept)), [i for i, _ in kept]
 
 
-def _span(index: list[int], start: int, end: int) -> tuple[int, int]:
+def _arabic(text: str) -> str:
+    """Thai digits made Arabic, a digit at a time: ``str.translate`` looks every character
+    up in a dict, and ten scans for one character are many times faster on a letter."""
+    for thai, arabic in _DIGIT_PAIRS:
+        if thai in text:
+            text = text.replace(thai, arabic)
+    return text
+
+
+def _span(index: list[int] | None, start: int, end: int) -> tuple[int, int]:
+    if index is None:
+        return start, end
     return index[start], index[end - 1] + 1
 
 
@@ -139,7 +156,7 @@ _DATE_PATTERN = r"""
     (?:(?:ลง|ณ\s*)?วันที่\s*
       |(?:วัน)?(?P<weekday>{weekdays})\s*(?:ที่)?\s*)?
     (?<![0-9.,])(?P<day>[0-9]{{1,2}})\s*/?\s*
-    (?P<month>{months})\s*
+    (?:เดือน\s*)?(?P<month>{months})\s*
     (?:(?P<era>พ\s?\.?\s?ศ\.?|ค\s?\.?\s?ศ\.?)\s*)?
     (?P<year>[0-9]{{4}}|[0-9]{{2}})(?![0-9])(?!\.[0-9])
 """.format(
@@ -257,6 +274,82 @@ def parse_be_date(text: str | None) -> datetime.date | None:
             f"ไม่มีวันที่ {shown} ในปฏิทิน",
             f"there is no such date as {day}/{month}/{year} (BE)",
         ) from None
+
+
+@dataclass(frozen=True)
+class DateMention:
+    """A date written in text, in any form :func:`read_dates` reads."""
+
+    start: int  # index in the original text, zero-width characters included
+    end: int
+    text: str  # text[start:end], as written
+    date: datetime.date
+    era: str  # "BE" or "CE": the era the year was written in
+
+
+# One pattern for every form, starting with the day's digits so that the engine skips the
+# rest of the text quickly; what must not stand before a date is checked after a match.
+_LOOSE_DATE_RE = re.compile(
+    r"""
+    (?P<day>[0-9]{{1,2}})(?:
+      \s*/?\s*(?:เดือน\s*)?(?P<month>{months})\s*
+      (?:(?P<era>พ\s?\.?\s?ศ\.?|ค\s?\.?\s?ศ\.?)\s*)?
+      (?P<year>[0-9]{{4}}|[0-9]{{2}})(?![0-9])(?!\.[0-9])
+    | (?P<sep>\s?[/.-]\s?)(?P<nmonth>[0-9]{{1,2}})(?P=sep)
+      (?P<nyear>[0-9]{{4}}|[0-9]{{2}})(?![0-9])(?![./-][0-9])
+    | (?P<iyear>[0-9]{{2}})-(?P<imonth>[0-9]{{1,2}})-(?P<iday>[0-9]{{1,2}})
+      (?![0-9])(?![./-][0-9])
+    )""".format(months="|".join([*THAI_MONTHS, *map(_abbr_pattern, THAI_MONTHS_ABBR)])),
+    re.VERBOSE,
+)
+
+
+def _loose_date(m: re.Match[str], before: str) -> tuple[datetime.date, str] | None:
+    """The date and era of a :data:`_LOOSE_DATE_RE` match; None for no date, or a match that
+    continues a number (``before``: the character before it)."""
+    digits = m["day"]
+    if m["month"]:
+        if before and before in "0123456789.,":
+            return None
+        day, month = int(digits), _MONTH_NUMBER[re.sub(r"[.\s]", "", m["month"])]
+        written, ce = m["year"], bool(m["era"]) and m["era"][0] == "ค"
+    elif before and before in "0123456789./-":
+        return None
+    elif m["nmonth"]:
+        day, month, written, ce = int(digits), int(m["nmonth"]), m["nyear"], False
+    else:
+        if len(digits) != 2:
+            return None
+        day, month, written, ce = int(m["iday"]), int(m["imonth"]), digits + m["iyear"], False
+    year = int(written)
+    if len(written) == 2:  # ๖๗ is 2567; with ค.ศ., 24 is 2024
+        year += 2000 if ce else 2500
+    ce = ce or year < MIN_BE_YEAR
+    try:
+        return datetime.date(year if ce else year - BE_OFFSET, month, day), "CE" if ce else "BE"
+    except ValueError:
+        return None
+
+
+def read_dates(text: str) -> list[DateMention]:
+    """Every date in free text, in every form real letters and clerks write one.
+
+    ``๒๑ พฤศจิกายน ๒๕๖๗``, ``๒๑ เดือน พฤศจิกายน พ.ศ. ๒๕๖๗``, ``21 พ.ย. 67``, ``21/11/2567``,
+    ``21-11-67``, ``21.11.2567``, ISO ``2024-11-21``; Thai and Arabic digits, mixed even in
+    one number. A year below 2400, or marked ค.ศ., is read as CE and converted; a 2-digit
+    year is BE (``67`` is 2567), or CE after ค.ศ. Unlike :func:`find_thai_dates`, which
+    checks the dates a letter prints and refuses a CE year, this reads what was written,
+    for search and for reading other offices' documents; a date that does not exist
+    (``31/02/2567``) is left out.
+    """
+    normal, index = _normalise(text)
+    found = []
+    for m in _LOOSE_DATE_RE.finditer(normal):
+        read = _loose_date(m, normal[m.start() - 1] if m.start() else "")
+        if read is not None:
+            start, end = _span(index, *m.span())
+            found.append(DateMention(start, end, text[start:end], *read))
+    return found
 
 
 def find_thai_dates(text: str) -> list[ThaiDateMatch]:
@@ -472,15 +565,45 @@ def find_ref_nos(text: str) -> list[tuple[int, int, RefNo]]:
 
     A number that matches the shape but breaks a rule (a CE year tail) is left out.
     """
+    if "/" not in text:  # every number has one
+        return []
     normal, index = _normalise(text)
     found = []
-    for m in _REF_FIND_RE.finditer(normal):
+    for m in _ref_matches(normal):
         try:
             ref = _ref_from_match(m)
         except RefNoError:
             continue
         found.append((*_span(index, *m.span("letter" if m["letter"] else "order")), ref))
     return found
+
+
+# Around a "/", what a reference number may hold: digits, dots, spaces (and ว after it).
+_NUMBER_CHARS_RE = re.compile(r"[0-9.\s]*")
+_AFTER_SLASH_RE = re.compile(r"[0-9.\sว/]*")
+
+
+def _ref_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_REF_FIND_RE.finditer(text)``, looked for only around each "/" (every number has
+    one): the pattern tried at every Thai letter of a letter costs far more than this. The
+    window reaches back over the digits, dots and spaces before the "/" to the code or
+    ที่, and on over what may follow; the engine's look-behind still sees the text before
+    the window."""
+    taken = 0
+    slash = text.find("/")
+    while slash >= 0:
+        if slash >= taken:
+            behind = text[max(taken, slash - 200) : slash][::-1]  # read backwards from "/"
+            start = max(taken, slash - _NUMBER_CHARS_RE.match(behind).end() - 6)  # type: ignore[union-attr]
+            after = _AFTER_SLASH_RE.match(text, slash)
+            end = min(len(text), (after.end() if after else slash) + 1)
+            m = _REF_FIND_RE.search(text, start, end)
+            if m is not None and m.end() >= end and end < len(text):
+                m = _REF_FIND_RE.search(text, m.start())  # it may go on past the window
+            if m is not None and m.start() <= slash:
+                yield m
+                taken = m.end()
+        slash = text.find("/", slash + 1)
 
 
 @cache

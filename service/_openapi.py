@@ -176,7 +176,11 @@ _ROUTES: dict[
         "get": (
             "Search letters (Thai words, quoted phrases, reference numbers)",
             [
-                _query("q", "the query"),
+                _query(
+                    "q",
+                    "the query: at most 200 characters, 16 words and 4 reference numbers; "
+                    "numbers no letter carries or cites are listed in numbers_not_found",
+                ),
                 _query("date_from", "from this date (BE, e.g. 1/10/2567 or ๑ ต.ค. ๒๕๖๗)"),
                 _query("date_to", "to this date (BE)"),
                 _query("fiscal_year", "BE fiscal year", "integer"),

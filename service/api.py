@@ -347,6 +347,7 @@ def search() -> Any:
             "hits": [h.as_dict() for h in result.hits],
             "facets": result.facets,
             "some_words": result.some_words,
+            "numbers_not_found": result.numbers_not_found,
             "page": page,
             "per_page": per_page,
             "pages": max(1, -(-result.total // per_page)),

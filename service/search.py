@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from saraban.errors import BadRequest
+from saraban.indexer._query import check_length
 from saraban.letter import KINDS, URGENCIES
 from saraban.service import _web
 from saraban.service._letter_form import parse_be_date
@@ -20,7 +21,6 @@ bp = Blueprint("search", __name__)
 PER_PAGE = 10
 DIRECTIONS = {"sent": "หนังสือส่ง", "received": "หนังสือรับ", "imported": "นำเข้า"}
 SORTS = {"relevance": "ตรงที่สุด", "date": "ใหม่ที่สุด"}
-MAX_QUERY = 500
 
 
 def _be_year(text: str, field: str) -> int:
@@ -41,9 +41,13 @@ def _be_year(text: str, field: str) -> int:
 def parse_search(args: Mapping[str, str]) -> tuple[str, dict[str, Any], str, dict[str, str]]:
     """(query, filters, sort, errors by field) from a query string; each error in Thai and
     English, naming the field. Used by the page and the API alike."""
-    query = (args.get("q") or "").strip()[:MAX_QUERY]
+    query = (args.get("q") or "").strip()
     filters: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    try:
+        check_length(query)
+    except BadRequest as exc:
+        errors["q"] = exc.message
     for name in ("date_from", "date_to"):
         text = (args.get(name) or "").strip()
         if text:
@@ -96,14 +100,17 @@ def search() -> Any:
     result = None
     unavailable = None if service.available else service.why_unavailable
     if (query or filters) and not errors and service.available:
-        result = service.search(
-            query,
-            clearance=user.clearance,
-            filters=filters,
-            sort=sort,
-            limit=PER_PAGE,
-            offset=(page - 1) * PER_PAGE,
-        )
+        try:
+            result = service.search(
+                query,
+                clearance=user.clearance,
+                filters=filters,
+                sort=sort,
+                limit=PER_PAGE,
+                offset=(page - 1) * PER_PAGE,
+            )
+        except BadRequest as exc:  # a query beyond the limits: said beside the box
+            errors["q"] = exc.message.removeprefix("q: ")
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "search.html",

@@ -100,3 +100,87 @@ def test_engines_agree_on_thai_text():
 def test_unknown_engine_is_named():
     with pytest.raises(ValueError, match="nope.*nlpo3"):
         analyze("ทดสอบ", engine="nope")
+
+
+# ---- the batched analyzer -------------------------------------------------------------------
+
+
+def _texts():
+    """Every text file of the test data (seeds, import corpora) and awkward strings."""
+    from conftest import DATA
+
+    found = [p.read_text("utf-8") for p in sorted(DATA.rglob("*.txt"))]
+    found += [
+        "ก.ข.ค นายก.ข. อ.ป.ท.และ พ.ศ.๒๕๖๗ ส.ค. ๖๗ x.5 1..2 1.2.3 0019.3. ๑,๒๓๔.๕๐ 1,23 10:30",
+        "ａｂｃ ＡＢＣ １２３ ΑΒΓ αβγ naïve 中文 ฯลฯ ๆ ฿ ๏ ² ٣ abc123 ว2564",
+        "เเก่ น้ํา ก\u200bข ผู\uf70bนำ ด่่วน",
+    ]
+    return [t for t in found if t.strip()]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_batched_analysis_gives_the_tokens_of_reading_one_match_at_a_time(engine):
+    from saraban.indexer._thai import _tokens_one_by_one, clear_cache
+
+    clear_cache()
+    texts = _texts()
+    for text in texts:
+        assert analyze(text, engine=engine) == _tokens_one_by_one(normalize(text), engine)
+    for text in texts:  # and again, every piece from the cache
+        assert analyze(text, engine=engine) == _tokens_one_by_one(normalize(text), engine)
+
+
+def test_pairs_of_pieces_are_the_pairs_of_the_tokens():
+    from saraban.indexer._query import pairs
+    from saraban.indexer._thai import analyzed, joined, paired
+
+    for text in _texts():
+        pieces = analyzed(text)
+        tokens = joined(pieces).split()
+        assert tokens == analyze(text)
+        assert paired(pieces).split() == pairs(tokens)
+        halves = analyzed(text[: len(text) // 2]) + analyzed(text[len(text) // 2 :])
+        assert paired(halves).split() == pairs(joined(halves).split())
+    assert paired([]) == joined([]) == ""
+
+
+def test_the_cache_is_bounded(monkeypatch):
+    from saraban.indexer import _thai
+
+    monkeypatch.setattr(_thai, "_CACHE_SIZE", 50)
+    _thai.clear_cache()
+    lines = [line for text in _texts()[:5] for line in text.splitlines() if line.strip()]
+    for line in lines[:400]:
+        assert analyze(line) == _thai._tokens_one_by_one(normalize(line), "nlpo3")
+        assert len(_thai._pieces["nlpo3"]) <= max(50, len(set(analyze(line))))
+    _thai.clear_cache()
+
+
+def test_the_dates_of_the_pieces_are_those_read_dates_finds():
+    from saraban.indexer._thai import analyzed, dates_of
+    from saraban.thai import read_dates
+
+    texts = _texts() + ["ลงวันที่ ๒๑ เดือน พฤศจิกายน พ.ศ. ๒๕๖๗ วันที่ 3/1/2568 2024-11-21 ๒๐ ม.ค. ๖๘"]
+    for text in texts:
+        expected = list(dict.fromkeys(m.date.strftime("%Y%m%d") for m in read_dates(text)))
+        assert dates_of(analyzed(text)) == expected
+
+
+def test_a_prepared_letter_crosses_processes_whole():
+    """Worker processes hand letters back pickled with their text as one UTF-16 blob."""
+    import dataclasses
+    import pickle
+
+    from saraban.indexer import IndexDoc
+    from saraban.indexer._engine import prepare
+
+    doc = IndexDoc(
+        id=7,
+        ref_no="นค ๐๐๑๙.๓/ว ๑๒๓๔",
+        subject="ศูนย์ผู้นำจิตอาสา 😀 \ud800 x",  # an astral character, a lone surrogate
+        body='ตามหนังสือ ที่ มท ๐๔๑๐.๒/ว ๑ ลงวันที่ ๒๑ พ.ย. ๖๗\n"quoted" \\ back',
+        references=["หนังสือ ที่ นค ๐๐๑๙.๓/ว ๒๕๖๓"],
+    )
+    prepared = prepare(doc, "nlpo3")
+    back = pickle.loads(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
+    assert dataclasses.asdict(back) == dataclasses.asdict(prepared)

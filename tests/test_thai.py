@@ -722,3 +722,88 @@ def test_readers_fail_only_with_their_own_errors(text):
         assert text[match.start : match.end] == match.text
     for start, end, ref in find_ref_nos(text):
         assert parse_ref_no(text[start:end]) == ref
+
+
+# ---- dates in every form (read_dates) -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "era"),
+    [
+        ("ลงวันที่ ๒๑ เดือน พฤศจิกายน พ.ศ. ๒๕๖๗", "2024-11-21", "BE"),
+        ("๒๑ พฤศจิกายน ๒๕๖๗", "2024-11-21", "BE"),
+        ("21 พ.ย. 67", "2024-11-21", "BE"),
+        ("๒๑ พ.ย.๖๗", "2024-11-21", "BE"),
+        ("21/11/2567", "2024-11-21", "BE"),
+        ("๒๑/๑๑/๖๗", "2024-11-21", "BE"),
+        ("21.11.2567", "2024-11-21", "BE"),
+        ("21-11-2567", "2024-11-21", "BE"),
+        ("2๑/1๑/25๖7", "2024-11-21", "BE"),  # Thai and Arabic digits in one number
+        ("2024-11-21", "2024-11-21", "CE"),  # ISO
+        ("2567-11-21", "2024-11-21", "BE"),
+        ("21/11/2024", "2024-11-21", "CE"),
+        ("21 พฤศจิกายน 2024", "2024-11-21", "CE"),
+        ("21 พ.ย. ค.ศ. 2024", "2024-11-21", "CE"),
+        ("21 พ.ย. ค.ศ. 24", "2024-11-21", "CE"),
+        ("ระหว่างวันที่ 1-15 ธันวาคม 2565", "2022-12-15", "BE"),
+    ],
+)
+def test_read_dates_reads_every_form(text, expected, era):
+    from saraban.thai import read_dates
+
+    (found,) = read_dates(text)
+    assert (found.date.isoformat(), found.era) == (expected, era)
+    assert text[found.start : found.end] == found.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "31/02/2567",  # no such day
+        "นค 0019.3/12/2567",  # a reference number with a year tail
+        "ที่ 12/2567",  # an order number
+        "เวลา 10.30 น.",
+        "1.2.3",
+        "123 ธันวาคม 2565",
+        "12024-11-21",
+        "ธันวาคม 2565",  # no day
+    ],
+)
+def test_read_dates_leaves_out_what_is_no_date(text):
+    from saraban.thai import read_dates
+
+    assert read_dates(text) == []
+
+
+def test_read_dates_spans_count_zero_width_characters():
+    from saraban.thai import read_dates
+
+    text = "ประชุม\u200b วันที่ ๒๑/๑๑/๒๕๖๗ เวลา"
+    (found,) = read_dates(text)
+    assert found.text == "๒๑/๑๑/๒๕๖๗" and text[found.start : found.end] == found.text
+
+
+def test_a_letter_date_may_say_เดือน():
+    assert parse_thai_date("๒๑ เดือน พฤศจิกายน พ.ศ. ๒๕๖๗") == datetime.date(2024, 11, 21)
+    assert parse_thai_date("วันที่ ๒๑ เดือนพฤศจิกายน ๒๕๖๗") == datetime.date(2024, 11, 21)
+
+
+def test_reference_numbers_are_found_as_a_full_scan_finds_them():
+    """find_ref_nos looks only around each "/"; it must find exactly what the pattern finds
+    tried at every character, spans and all."""
+    from conftest import DATA
+
+    from saraban.thai import _REF_FIND_RE, _normalise, _ref_matches
+
+    texts = [p.read_text("utf-8") for p in sorted(DATA.rglob("*.txt"))]
+    texts += [
+        "ที่ นค ๐๐๑๙.๓/ว ๒๕๖๔ และ นค 0019.3/619/2565 คำสั่งที่ 12/2568 ครั้งที่ 1/2568 "
+        + "ก" * 60
+        + " มท 0210.4/ว 123 / // x/y นค 1/2/3/4 นค"
+        + " " * 50
+        + "0019/1",
+    ]
+    for text in texts:
+        normal = _normalise(text)[0]
+        expected = [m.span() for m in _REF_FIND_RE.finditer(normal)]
+        assert [m.span() for m in _ref_matches(normal)] == expected
