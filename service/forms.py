@@ -165,12 +165,19 @@ def download(name: str) -> Any:
     return _attachment(content, name, fmt)
 
 
-def _attachment(content: bytes, name: str, fmt: str) -> Response:
-    response = Response(content, mimetype="application/pdf" if fmt == "pdf" else DOCX_TYPE)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{name}.{"pdf" if fmt == "pdf" else "docx"}"'
+def _attachment(content: bytes, name: str, fmt: str, *, blank: bool = False) -> Response:
+    """The form as a download named by its Thai title (``แผนการพัฒนาตนเอง ... (แบบว่าง).pdf``);
+    the ASCII fallback is the form's name (``self_development_plan-blank.pdf``)."""
+    from saraban.templates.forms import form_schema
+
+    suffix = "pdf" if fmt == "pdf" else "docx"
+    title = form_schema(name)["title"]["th"] + (" (แบบว่าง)" if blank else "")
+    return _web.attachment(
+        content,
+        "application/pdf" if fmt == "pdf" else DOCX_TYPE,
+        f"{title}.{suffix}",
+        f"{name}{'-blank' if blank else ''}.{suffix}",
     )
-    return response
 
 
 @bp.get("/forms/<name>/blank.<any(docx, pdf):fmt>")
@@ -179,4 +186,4 @@ def blank(name: str, fmt: str) -> Any:
     from saraban.templates.forms import blank_docx, blank_pdf
 
     content = blank_pdf(name) if fmt == "pdf" else blank_docx(name)
-    return _attachment(content, f"{name}-blank", fmt)
+    return _attachment(content, name, fmt, blank=True)

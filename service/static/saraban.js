@@ -6,6 +6,33 @@
 (function () {
   const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 
+  /* ---- the menu on a narrow screen: folded behind its button ------------------------- */
+  const narrow = window.matchMedia("(max-width: 900px)");
+  const toggle = document.querySelector(".menu-toggle");
+  const menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (toggle && menu) {
+    const setOpen = (open) => {
+      toggle.setAttribute("aria-expanded", String(open));
+      menu.classList.toggle("open", open);
+    };
+    const bar = toggle.closest(".topbar");
+    toggle.hidden = false;
+    bar.classList.add("menu-folds");
+    toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true"));
+    bar.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && narrow.matches) { setOpen(false); toggle.focus(); }
+    });
+    narrow.addEventListener("change", () => setOpen(false));
+  }
+
+  /* ---- filters fold away on a narrow screen, unless one needs correcting ------------- */
+  document.querySelectorAll("details[data-fold-narrow]").forEach((details) => {
+    const wide = details.open; // as the page was sent for a wide screen
+    const fold = () => { details.open = narrow.matches ? details.hasAttribute("data-active") : wide; };
+    fold();
+    narrow.addEventListener("change", fold);
+  });
+
   /* ---- confirmations ---------------------------------------------------------------- */
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-confirm]");
