@@ -65,7 +65,11 @@ class Fill:
     """A fill-in: ``path`` is the value (``district``, ``member.name``); ``dots`` the
     length of the dotted line printed when it is empty; ``before``/``after`` are printed
     around a value only (``จำนวน.....กิจกรรม`` but ``จำนวน ๕ กิจกรรม``); ``fmt`` is one of
-    :data:`FORMATS`."""
+    :data:`FORMATS`.
+
+    ``prefix`` is the printed word the value follows (``ตำบล``, ``บ้าน``, ``ศูนย์``), printed
+    before the dots too; a value typed with that word already (``บ้านหาดคำ``), or with one
+    of its ``aliases`` (``ต.จุมพล``), is printed once: ``บ้านหาดคำ``, ``ตำบลจุมพล``."""
 
     path: str
     dots: int = 0
@@ -73,10 +77,14 @@ class Fill:
     before: str = ""
     after: str = ""
     bold: bool = False
+    prefix: str = ""
+    aliases: tuple[str, ...] = ()
 
     def expression(self) -> str:
-        args = ", ".join(repr(a) for a in (self.dots, self.fmt, self.before, self.after))
-        return f"{{{{ {self.path}|fill({args}) }}}}"
+        args = [self.dots, self.fmt, self.before, self.after]
+        if self.prefix:
+            args += [self.prefix, list(self.aliases)]
+        return f"{{{{ {self.path}|fill({', '.join(repr(a) for a in args)}) }}}}"
 
 
 @dataclass(frozen=True)
@@ -173,14 +181,27 @@ def display(value: object, fmt: str = "") -> str:
     return str(value)
 
 
+def without_prefix(text: str, words: tuple[str, ...] | list[str]) -> str:
+    """``text`` less a leading word the form prints before it anyway (the longest of
+    ``words`` that starts it, and the spaces after it): ``บ้านหาดคำ`` → ``หาดคำ``."""
+    for word in sorted(words, key=len, reverse=True):
+        if word and text.startswith(word):
+            return text[len(word) :].lstrip()
+    return text
+
+
 def make_fill(hints=None):
     """The ``fill`` filter; ``hints`` (HTML only) adds Thai line-break hints to values."""
 
-    def fill(value, dots=0, fmt="", before="", after=""):
+    def fill(value, dots=0, fmt="", before="", after="", prefix="", aliases=()):
         if value is None or value == "":
-            return DOT * dots
-        text = f"{before}{display(value, fmt)}{after}"
-        return hints(text) if hints else text
+            text = prefix + DOT * dots
+        else:
+            shown = display(value, fmt)
+            if prefix:
+                shown = without_prefix(shown, [prefix, *aliases])
+            text = f"{prefix}{before}{shown}{after}" if shown else prefix
+        return hints(text) if hints and text.strip(DOT) else text
 
     return fill
 

@@ -34,6 +34,9 @@ TYPES = {
 # Control characters other than tab and line feed cannot be stored in a .docx (XML 1.0)
 # and turn into page or paragraph breaks in docxtpl; they are refused, not stripped.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+# What prints as nothing: spaces of every kind and the invisible joiners and break hints.
+# A required value made only of these is missing (it would print an empty line).
+_BLANK = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]*")
 _DIGITS = re.compile(r"[0-9๐-๙]+")
 MAX_TEXT = 300
 MAX_TEXTAREA = 3000
@@ -90,8 +93,11 @@ class Field:
         return (self.minimum, self.maximum)
 
     def check(self, value: object, path: str, problems: list[Problem]) -> object:
-        """The normalised value (``None`` when absent), appending any problem found."""
-        if value is None or value == "":
+        """The normalised value (``None`` when absent), appending any problem found. A
+        required value must print something: spaces or invisible characters alone are
+        missing too."""
+        blank = isinstance(value, str) and _BLANK.fullmatch(value) is not None
+        if value is None or value == "" or (blank and self.required):
             if self.required:
                 problems.append(
                     Problem(path, "required", f"{self.en} is required", f"ต้องกรอก{self.th}")
