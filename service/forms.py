@@ -17,7 +17,7 @@ from flask import Blueprint, Response, render_template, request
 from saraban.errors import Problem
 from saraban.service import _web
 from saraban.service._letter_form import parse_be_date
-from saraban.thai import THAI_MONTHS, ThaiDateError, to_arabic_digits
+from saraban.thai import THAI_MONTHS, ThaiDateError, to_arabic_digits, to_thai_digits
 
 bp = Blueprint("forms", __name__)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -31,7 +31,7 @@ def _types(items: list[dict[str, Any]], prefix: str = "") -> dict[str, str]:
         path = f"{prefix}{item['name']}"
         if item["kind"] == "table":
             found.update(_types(item["columns"], f"{path}.#."))
-        else:
+        elif item["kind"] == "field":
             found[path] = item.get("type", "text")
     return found
 
@@ -147,14 +147,59 @@ def fill(name: str) -> Any:
     return _fill_page(name)
 
 
+def posted_photos(schema: dict[str, Any]) -> tuple[dict[str, list[Any]], list[Problem]]:
+    """The photos of each photo item: those kept from the page sent back after a problem
+    (``NAME.kept``, base64, less those ticked ``NAME.drop``) and the files chosen now
+    (``NAME``), each cleaned (:func:`clean_photo`); a file that is not a photo is a problem
+    beside the upload, and the others are kept."""
+    from saraban.templates.forms import PhotoError, clean_photo, decode_upload
+
+    found: dict[str, list[Any]] = {}
+    problems: list[Problem] = []
+    for item in schema["items"]:
+        if item["kind"] != "photos":
+            continue
+        name = item["name"]
+        dropped = set(request.form.getlist(f"{name}.drop"))
+        sent: list[tuple[str, Any]] = [
+            (f"ภาพที่เก็บไว้ลำดับที่ {to_thai_digits(str(n + 1))}", kept)
+            for n, kept in enumerate(request.form.getlist(f"{name}.kept"))
+            if str(n) not in dropped
+        ]
+        sent += [(f.filename or "", f.read()) for f in request.files.getlist(name) if f.filename]
+        photos = []
+        for label, value in sent:
+            try:
+                photos.append(clean_photo(decode_upload(value)))
+            except PhotoError as exc:
+                problems.append(Problem(name, exc.code, f"{label}: {exc.en}", f"{label}: {exc.th}"))
+        if len(photos) > item["max_count"]:
+            limit = to_thai_digits(str(item["max_count"]))
+            problems.append(
+                Problem(
+                    name,
+                    "too_many_photos",
+                    f"at most {item['max_count']} photos; the first ones are kept",
+                    f"แนบภาพได้ไม่เกิน {limit} ภาพ เก็บไว้ {limit} ภาพแรก",
+                )
+            )
+            photos = photos[: item["max_count"]]
+        found[name] = photos
+    return found, problems
+
+
 @bp.post("/forms/<name>")
 @_web.login_required
 def download(name: str) -> Any:
-    """The filled form as DOCX or PDF; problems re-show the form with each beside its input."""
+    """The filled form as DOCX or PDF; problems re-show the form with each beside its input
+    (and the photos attached so far kept on the page)."""
     from saraban.templates.forms import InvalidFormData, fill_docx, fill_pdf, form_schema
 
     schema = form_schema(name)
     data, problems = unflatten(request.form, schema)
+    photos, photo_problems = posted_photos(schema)
+    data.update(photos)
+    problems += photo_problems
     fmt = request.form.get("format", "docx")
     if problems:
         return _fill_page(name, data, problems, 400)

@@ -80,7 +80,7 @@ def test_schema_is_json_and_describes_every_field(name):
     assert json.loads(json.dumps(schema, ensure_ascii=False)) == schema
     assert schema["name"] == name
     for item in schema["items"]:
-        assert item["kind"] in ("field", "table")
+        assert item["kind"] in ("field", "table", "photos")
         assert item["label"]["th"] and item["label"]["en"]
 
 

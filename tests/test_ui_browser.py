@@ -554,3 +554,51 @@ def test_the_menu_signs_out_on_a_phone(server, browser):
     page.goto(f"{server}/letters")
     assert "/login" in page.url
     assert errors == []
+
+
+def test_a_form_says_what_is_missing_and_takes_photos(server, browser, tmp_path):
+    from PIL import Image
+
+    errors: list[str] = []
+    page = _page(browser, errors, width=PHONE, height=740)
+    _login(page, server, "clerk")
+    page.goto(f"{server}/forms/centre_report")
+    page.locator("[name=province]").fill("   ")
+    page.get_by_role("button", name="ดาวน์โหลด DOCX").click()
+    # refused in the page, before sending: the Thai message beside each field left empty
+    province = page.locator("[data-field=province] [data-client-error]")
+    assert province.inner_text() == "ต้องกรอกจังหวัด"
+    assert page.evaluate("document.activeElement.name") == "province"
+    assert page.locator("[data-required-summary]").is_visible()
+    assert page.locator("[data-field='centre_name'] [data-client-error]").count() == 1
+    assert page.locator("[data-field^='committee'] [data-client-error]").count() == 0  # presets
+    # a half-filled row needs its required cells
+    page.locator("[name='coordinators.0.phone']").fill("๐๘๑ ๒๓๔ ๕๖๗๘")
+    page.get_by_role("button", name="ดาวน์โหลด DOCX").click()
+    assert "ต้องกรอกชื่อ - สกุล" in page.locator("[data-field='coordinators.0.name']").inner_text()
+    page.locator("[name='coordinators.0.phone']").fill("")
+    for name, value in CENTRE_PLACE.items():
+        page.locator(f"[name={name}]").fill(value)
+    assert page.locator("[data-field=province] [data-client-error]").count() == 0  # typing clears
+    photo = tmp_path / "IMG_0001.jpg"
+    Image.new("RGB", (400, 300), (200, 40, 40)).save(photo, "JPEG")
+    page.locator("input[type=file][name=photos]").set_input_files(str(photo))
+    _fits(page, "the form with its photo")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="ดาวน์โหลด DOCX").click()
+    assert download.value.suggested_filename == "แบบรายงานข้อมูลศูนย์ผู้นำจิตอาสาพัฒนาชุมชน.docx"
+    import zipfile
+
+    with zipfile.ZipFile(download.value.path()) as docx:
+        assert [n for n in docx.namelist() if n.startswith("word/media/")]
+        assert "ศูนย์ศูนย์" not in docx.read("word/document.xml").decode()
+    assert errors == []
+
+
+CENTRE_PLACE = {
+    "province": "หนองคาย",
+    "district": "โพนพิสัย",
+    "subdistrict": "จุมพล",
+    "village": "บ้านหาดคำ",
+    "centre_name": "ศูนย์ผู้นำจิตอาสาพัฒนาชุมชนบ้านหาดคำ",
+}

@@ -113,6 +113,62 @@
     if (remove) remove.closest(".table-row").remove();
   });
 
+  /* ---- report forms: required fields, said in Thai beside them before sending --------
+     A required field counts in a table row only when that row is filled in: a row holding
+     nothing but its presets (a committee row's role) is an empty row, which is not sent.
+     The server checks the same and says the same if this script does not run. */
+  const blank = (value) => value.replace(/[\s\u200b-\u200d\u2060\ufeff]/g, "") === "";
+  const typedIn = (el) => !blank(el.value) && el.value !== el.dataset.preset;
+  const rowIsEmpty = (row) =>
+    !Array.from(row.querySelectorAll("input[name]:not([type=hidden]):not([type=file]), textarea[name], select[name]"))
+      .some(typedIn);
+  const counts = (el) => {
+    const row = el.parentElement.closest(".table-row");
+    return !row || !rowIsEmpty(row);
+  };
+
+  function requiredProblems(form) {
+    form.querySelectorAll("[data-client-error]").forEach((el) => el.remove());
+    const found = [];
+    const say = (after, message, field) => {
+      const note = document.createElement("span");
+      note.className = "field-error";
+      note.dataset.clientError = "";
+      note.textContent = message;
+      after.after(note);
+      if (field) field.setAttribute("aria-invalid", "true");
+      found.push(field || after.parentElement);
+    };
+    form.querySelectorAll("[data-required]").forEach((field) => {
+      if (counts(field) && blank(field.value)) say(field, field.dataset.required, field);
+    });
+    form.querySelectorAll("[data-min-rows]").forEach((table) => {
+      if (!counts(table)) return;
+      const rows = table.querySelectorAll(":scope > [data-rows] > .table-row");
+      const filled = Array.from(rows).filter((row) => !rowIsEmpty(row)).length;
+      if (filled < Number(table.dataset.minRows)) say(table.querySelector(":scope > legend"), table.dataset.minRowsMessage, null);
+    });
+    return found;
+  }
+
+  document.querySelectorAll("form[data-check-required]").forEach((form) => {
+    const summary = document.querySelector("[data-required-summary]");
+    form.addEventListener("submit", (event) => {
+      const problems = requiredProblems(form);
+      if (summary) summary.hidden = !problems.length;
+      if (!problems.length) return;
+      event.preventDefault();
+      const first = problems[0];
+      (first.matches("input, textarea, select") ? first : first.querySelector("input, textarea, select, button"))?.focus();
+    });
+    form.addEventListener("input", (event) => {
+      const field = event.target.closest(".field");
+      if (!field) return;
+      field.querySelectorAll("[data-client-error]").forEach((el) => el.remove());
+      event.target.removeAttribute("aria-invalid");
+    });
+  });
+
   /* ---- the draft editor ------------------------------------------------------------- */
   const form = document.querySelector("form[data-autosave]");
   if (!form) return;

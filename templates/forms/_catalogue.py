@@ -21,7 +21,7 @@ from saraban.templates.forms._design import (
     Para,
     Strong,
 )
-from saraban.templates.forms._schema import Field, FormSchema, Table
+from saraban.templates.forms._schema import Field, FormSchema, Photos, Table
 
 
 @dataclass(frozen=True)
@@ -296,6 +296,7 @@ CENTRE_REPORT = Form(
                 ),
                 max_rows=30,
             ),
+            Photos("photos", "ภาพถ่ายประกอบ", "photographs", max_count=4),
         )
     ),
     Design(
@@ -451,7 +452,7 @@ CENTRE_REPORT = Form(
                 ),
             ),
             _heading("๙. ภาพถ่ายประกอบ", space=12),
-            Box(7.0),
+            Box(7.0, photos="photos"),
         ),
     ),
 )

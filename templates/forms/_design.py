@@ -140,10 +140,16 @@ class Grid:
 
 @dataclass(frozen=True)
 class Box:
-    """An empty framed area (the photographs of section ๙)."""
+    """A framed area, at least ``height_cm`` tall: empty on a blank form, or holding the
+    photos of the list ``photos`` names (the photographs of section ๙), each fitted into
+    :data:`PHOTO_CM`, two a line."""
 
     height_cm: float
     space_before_pt: float = 6.0
+    photos: str = ""
+
+
+PHOTO_CM = (7.4, 5.55)  # width, height: two photos side by side in a portrait text block
 
 
 @dataclass(frozen=True)
@@ -358,7 +364,44 @@ def _docx_box(document, box: Box, page: Page) -> None:
     row.height = Cm(box.height_cm)
     row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
     row.cells[0].width = Cm(page.text_width)
-    _cell_text(row.cells[0], "", BODY_PT)
+    content = f"{{{{ {box.photos}|photos }}}}" if box.photos else ""
+    _cell_text(row.cells[0], content, BODY_PT, align="center")
+
+
+def make_docx_photos(template):
+    """The ``photos`` filter of a .docx render: each photo as an inline picture of the
+    document ``template`` is rendering (docxtpl), a space between them."""
+    from docxtpl import InlineImage
+    from markupsafe import Markup
+
+    def photos(items) -> Markup:
+        pictures = []
+        for photo in items or []:
+            width, height = photo.printed_size(*PHOTO_CM)
+            picture = InlineImage(template, io.BytesIO(photo.data), Cm(width), Cm(height))
+            pictures.append(str(picture))
+        return Markup(" ".join(pictures))
+
+    return photos
+
+
+def make_html_photos(files: dict[int, str]):
+    """The ``photos`` filter of the HTML twin: each photo as an ``<img>`` of the file it was
+    written to (``files``: the photo's ``id()`` to its ``file:`` URL)."""
+    from markupsafe import Markup
+
+    def photos(items) -> Markup:
+        tags = []
+        for photo in items or []:
+            width, height = photo.printed_size(*PHOTO_CM)
+            tags.append(
+                Markup('<img class="photo" src="{}" alt="" style="width:{}cm;height:{}cm">').format(
+                    files[id(photo)], width, height
+                )
+            )
+        return Markup(" ").join(tags)
+
+    return photos
 
 
 # ---- the HTML twin ----------------------------------------------------------------------
@@ -377,7 +420,8 @@ table.grid td { height: 1.2em; }
 tr { break-inside: avoid; }
 td.center { text-align: center; }
 td.right { text-align: right; }
-.box { border: 0.75pt solid #000; }
+.box { border: 0.75pt solid #000; text-align: center; padding: 0.1cm 0; }
+img.photo { margin: 0.1cm 0.1cm; vertical-align: middle; }
 .page-break { break-before: page; }
 """
 
@@ -411,9 +455,10 @@ def build_html_template(design: Design, hints) -> str:
         elif isinstance(element, Grid):
             out.append(_html_grid(element, page, hints))
         elif isinstance(element, Box):
+            content = f"{{{{ {element.photos}|photos }}}}" if element.photos else ""
             out.append(
-                f'<div class="box" style="height:{element.height_cm}cm;'
-                f'margin-top:{element.space_before_pt}pt"></div>'
+                f'<div class="box" style="min-height:{element.height_cm}cm;'
+                f'margin-top:{element.space_before_pt}pt">{content}</div>'
             )
         else:
             out.append('<div class="page-break"></div>')
