@@ -507,6 +507,7 @@ def test_every_page_on_a_phone_and_an_office_screen(server, browser, shots, tmp_
         "forms": "/forms",
         "form-fill": "/forms/centre_report",
         "account": "/account",
+        "not-found": "/letters/999999",
         **({"admin": "/admin/"} if admin else {}),
     }
     for width in (PHONE, DESKTOP):
@@ -528,6 +529,14 @@ def test_every_page_on_a_phone_and_an_office_screen(server, browser, shots, tmp_
         # nothing says a file is too large before one is chosen
         page.goto(f"{server}/imports")
         assert not page.locator("[data-size-error]").is_visible()
+        # a new API token, shown once
+        page.goto(f"{server}/account")
+        page.locator("#token-label").fill(f"ระบบทดลองที่ {width}")
+        page.locator("#token-password").fill(PASSWORD)
+        page.get_by_role("button", name="สร้างโทเค็น").click()
+        page.locator("input.token").wait_for()
+        _fits(page, f"{name} new token at {width} px")
+        _menu_reachable(page, f"{name} new token at {width} px", admin)
     if not admin:
         page.set_viewport_size({"width": PHONE, "height": 740})
         page.goto(f"{server}/")
