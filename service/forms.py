@@ -166,14 +166,8 @@ def posted_photos(schema: dict[str, Any]) -> tuple[dict[str, list[Any]], list[Pr
             for n, kept in enumerate(request.form.getlist(f"{name}.kept"))
             if str(n) not in dropped
         ]
-        sent += [(f.filename or "", f.read()) for f in request.files.getlist(name) if f.filename]
-        photos = []
-        for label, value in sent:
-            try:
-                photos.append(clean_photo(decode_upload(value)))
-            except PhotoError as exc:
-                problems.append(Problem(name, exc.code, f"{label}: {exc.en}", f"{label}: {exc.th}"))
-        if len(photos) > item["max_count"]:
+        sent += [(f.filename or "", f) for f in request.files.getlist(name) if f.filename]
+        if len(sent) > item["max_count"]:  # said, and the rest never decoded
             limit = to_thai_digits(str(item["max_count"]))
             problems.append(
                 Problem(
@@ -183,7 +177,14 @@ def posted_photos(schema: dict[str, Any]) -> tuple[dict[str, list[Any]], list[Pr
                     f"แนบภาพได้ไม่เกิน {limit} ภาพ เก็บไว้ {limit} ภาพแรก",
                 )
             )
-            photos = photos[: item["max_count"]]
+            sent = sent[: item["max_count"]]
+        photos = []
+        for label, value in sent:
+            try:
+                upload = value.read() if hasattr(value, "read") else value
+                photos.append(clean_photo(decode_upload(upload)))
+            except PhotoError as exc:
+                problems.append(Problem(name, exc.code, f"{label}: {exc.en}", f"{label}: {exc.th}"))
         found[name] = photos
     return found, problems
 
