@@ -256,6 +256,10 @@ def test_the_whole_cycle(server, browser, shots):
     page.wait_for_function(
         "() => document.getElementById('save-state').textContent.startsWith('บันทึกอัตโนมัติแล้ว')"
     )
+    saved = page.locator("#save-state").inner_text()  # the time in Thai digits, as all else
+    assert any(c in saved for c in "๐๑๒๓๔๕๖๗๘๙") and not any(
+        c.isascii() and c.isdigit() for c in saved
+    )
     preview_url = page.locator("#preview").get_attribute("src").split("#")[0]
     preview = page.request.get(f"{server}{preview_url}")
     assert preview.headers["content-type"] == "application/pdf"

@@ -5,6 +5,7 @@
 
 (function () {
   const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+  const thaiDigits = (text) => String(text).replace(/[0-9]/g, (d) => "๐๑๒๓๔๕๖๗๘๙"[d]);
 
   /* ---- the menu on a narrow screen: folded behind its button ------------------------- */
   const narrow = window.matchMedia("(max-width: 900px)");
@@ -69,7 +70,7 @@
       }
       if (job.ok === false) { text.textContent = job.error; return; }
       if (job.total) { bar.max = job.total; bar.value = job.done; } else { bar.removeAttribute("value"); }
-      const count = job.total ? `${job.done} / ${job.total}` : "";
+      const count = job.total ? thaiDigits(`${job.done} / ${job.total}`) : "";
       if (job.state === "running") {
         text.textContent = `${job.title} ${count} ${job.message || ""}`;
         setTimeout(poll, 700);
@@ -347,7 +348,7 @@
         state.textContent = `บันทึกไม่สำเร็จ: ${data.error || response.status}`;
       } else {
         const when = new Date(data.saved_at);
-        state.textContent = `บันทึกอัตโนมัติแล้ว ${when.toLocaleTimeString("th-TH", { hour: "2-digit", minute: "2-digit" })}`;
+        state.textContent = `บันทึกอัตโนมัติแล้ว ${when.toLocaleTimeString("th-TH-u-nu-thai", { hour: "2-digit", minute: "2-digit" })} น.`;
         place(data);
         if (frame && data.preview) frame.src = data.preview + PDF_VIEW;
         form.dispatchEvent(new CustomEvent("saraban:saved", { detail: data }));
