@@ -10,7 +10,6 @@ The only package that imports Flask. Views stay thin: they parse the request, ca
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import logging
 from typing import Any
@@ -26,7 +25,7 @@ from saraban.service._jobs import Jobs
 from saraban.service._searching import SearchService
 from saraban.service._store import Store
 from saraban.settings import CONFIG_FILE, Settings
-from saraban.thai import thai_date, to_thai_digits
+from saraban.thai import to_thai_digits
 from saraban.usecases import recovery
 
 __all__ = ["create_app"]
@@ -125,23 +124,19 @@ def _install_hooks(app: Flask) -> None:
     app.after_request(_web.security_headers)
 
 
-def _be_datetime(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    local = value.astimezone()
-    return f"{thai_date(local.date(), 'short')} {to_thai_digits(local.strftime('%H.%M'))} น."
-
-
 def _install_template_helpers(app: Flask) -> None:
+    from saraban.service._clerk_text import be_datetime, event_details, event_name
     from saraban.service._letter_form import field_label, show_be_date
     from saraban.vocabulary import kind_label
 
     app.jinja_env.filters["be_date"] = show_be_date
-    app.jinja_env.filters["be_datetime"] = _be_datetime
+    app.jinja_env.filters["be_datetime"] = be_datetime
     app.jinja_env.filters["thai_digits"] = lambda v: to_thai_digits(str(v)) if v is not None else ""
     app.jinja_env.filters["kind_name"] = kind_label
     app.jinja_env.filters["status_name"] = lambda s: STATUS_NAMES.get(s, s or "")
     app.jinja_env.filters["number"] = lambda n: to_thai_digits(f"{int(n):,}")
+    app.jinja_env.filters["event_name"] = event_name
+    app.jinja_env.filters["event_details"] = event_details
     app.jinja_env.globals["csrf_token"] = _web.csrf_token
     app.jinja_env.globals["current_user"] = _web.current_user
     app.jinja_env.globals["mark_safe_snippet"] = _safe_snippet

@@ -20,7 +20,9 @@ def bar_chart(
     height: int = 220,
     horizontal: bool = False,
 ) -> Markup:
-    """Vertical bars (months) or horizontal bars (units), labelled with their counts."""
+    """Vertical bars (months) or horizontal bars (units), labelled with their counts. Every
+    other month's label, counting back from the latest, is marked ``odd``: a phone's
+    stylesheet hides those to make room for larger text."""
     if not any(count for _, count in items):
         return Markup('<p class="muted">ยังไม่มีข้อมูล</p>')
     peak = max(count for _, count in items) or 1
@@ -59,7 +61,8 @@ def bar_chart(
                 f'<text class="chart-value" x="{x + bar_width / 2:.1f}" '
                 f'y="{bottom - bar_height - 4:.1f}" text-anchor="middle">'
                 f"{escape(to_thai_digits(str(count))) if count else ''}</text>"
-                f'<text class="chart-label" x="{x + bar_width / 2:.1f}" y="{height - 8}" '
+                f'<text class="chart-label{" odd" if (len(items) - 1 - index) % 2 else ""}" '
+                f'x="{x + bar_width / 2:.1f}" y="{height - 8}" '
                 f'text-anchor="middle">{escape(label)}</text>'
             )
     parts.append("</svg>")

@@ -486,6 +486,23 @@ def register_error_handlers(app: Flask) -> None:
         return _respond(SarabanError("เกิดข้อผิดพลาดภายในระบบ / internal error (see the server log)"))
 
 
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+def attachment(content: bytes, mimetype: str, name: str, fallback: str) -> Response:
+    """A download named as a clerk reads it (``name``, Thai, BE dates), with a plain-ASCII
+    ``fallback`` name for old clients (RFC 6266 ``filename*``). Characters no disk takes
+    become ``-``."""
+    from urllib.parse import quote
+
+    safe = _UNSAFE_IN_FILE_NAMES.sub("-", name).strip(" .-") or fallback
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(safe, safe='')}"
+    )
+    return response
+
+
 def json_ok(payload: dict[str, Any] | list[Any], status: int = 200) -> Response:
     response = jsonify(payload)
     response.status_code = status

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, render_template, request
 from saraban.errors import Problem
 from saraban.service import _web
 from saraban.service._letter_form import parse_be_date
-from saraban.thai import THAI_MONTHS, ThaiDateError, to_arabic_digits
+from saraban.thai import THAI_MONTHS, ThaiDateError, to_arabic_digits, to_thai_digits
 
 bp = Blueprint("forms", __name__)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -31,7 +31,7 @@ def _types(items: list[dict[str, Any]], prefix: str = "") -> dict[str, str]:
         path = f"{prefix}{item['name']}"
         if item["kind"] == "table":
             found.update(_types(item["columns"], f"{path}.#."))
-        else:
+        elif item["kind"] == "field":
             found[path] = item.get("type", "text")
     return found
 
@@ -147,14 +147,60 @@ def fill(name: str) -> Any:
     return _fill_page(name)
 
 
+def posted_photos(schema: dict[str, Any]) -> tuple[dict[str, list[Any]], list[Problem]]:
+    """The photos of each photo item: those kept from the page sent back after a problem
+    (``NAME.kept``, base64, less those ticked ``NAME.drop``) and the files chosen now
+    (``NAME``), each cleaned (:func:`clean_photo`); a file that is not a photo is a problem
+    beside the upload, and the others are kept."""
+    from saraban.templates.forms import PhotoError, clean_photo, decode_upload
+
+    found: dict[str, list[Any]] = {}
+    problems: list[Problem] = []
+    for item in schema["items"]:
+        if item["kind"] != "photos":
+            continue
+        name = item["name"]
+        dropped = set(request.form.getlist(f"{name}.drop"))
+        sent: list[tuple[str, Any]] = [
+            (f"ภาพที่เก็บไว้ลำดับที่ {to_thai_digits(str(n + 1))}", kept)
+            for n, kept in enumerate(request.form.getlist(f"{name}.kept"))
+            if str(n) not in dropped
+        ]
+        sent += [(f.filename or "", f) for f in request.files.getlist(name) if f.filename]
+        if len(sent) > item["max_count"]:  # said, and the rest never decoded
+            limit = to_thai_digits(str(item["max_count"]))
+            problems.append(
+                Problem(
+                    name,
+                    "too_many_photos",
+                    f"at most {item['max_count']} photos; the first ones are kept",
+                    f"แนบภาพได้ไม่เกิน {limit} ภาพ เก็บไว้ {limit} ภาพแรก",
+                )
+            )
+            sent = sent[: item["max_count"]]
+        photos = []
+        for label, value in sent:
+            try:
+                upload = value.read() if hasattr(value, "read") else value
+                photos.append(clean_photo(decode_upload(upload)))
+            except PhotoError as exc:
+                problems.append(Problem(name, exc.code, f"{label}: {exc.en}", f"{label}: {exc.th}"))
+        found[name] = photos
+    return found, problems
+
+
 @bp.post("/forms/<name>")
 @_web.login_required
 def download(name: str) -> Any:
-    """The filled form as DOCX or PDF; problems re-show the form with each beside its input."""
+    """The filled form as DOCX or PDF; problems re-show the form with each beside its input
+    (and the photos attached so far kept on the page)."""
     from saraban.templates.forms import InvalidFormData, fill_docx, fill_pdf, form_schema
 
     schema = form_schema(name)
     data, problems = unflatten(request.form, schema)
+    photos, photo_problems = posted_photos(schema)
+    data.update(photos)
+    problems += photo_problems
     fmt = request.form.get("format", "docx")
     if problems:
         return _fill_page(name, data, problems, 400)
@@ -165,12 +211,19 @@ def download(name: str) -> Any:
     return _attachment(content, name, fmt)
 
 
-def _attachment(content: bytes, name: str, fmt: str) -> Response:
-    response = Response(content, mimetype="application/pdf" if fmt == "pdf" else DOCX_TYPE)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="{name}.{"pdf" if fmt == "pdf" else "docx"}"'
+def _attachment(content: bytes, name: str, fmt: str, *, blank: bool = False) -> Response:
+    """The form as a download named by its Thai title (``แผนการพัฒนาตนเอง ... (แบบว่าง).pdf``);
+    the ASCII fallback is the form's name (``self_development_plan-blank.pdf``)."""
+    from saraban.templates.forms import form_schema
+
+    suffix = "pdf" if fmt == "pdf" else "docx"
+    title = form_schema(name)["title"]["th"] + (" (แบบว่าง)" if blank else "")
+    return _web.attachment(
+        content,
+        "application/pdf" if fmt == "pdf" else DOCX_TYPE,
+        f"{title}.{suffix}",
+        f"{name}{'-blank' if blank else ''}.{suffix}",
     )
-    return response
 
 
 @bp.get("/forms/<name>/blank.<any(docx, pdf):fmt>")
@@ -179,4 +232,4 @@ def blank(name: str, fmt: str) -> Any:
     from saraban.templates.forms import blank_docx, blank_pdf
 
     content = blank_pdf(name) if fmt == "pdf" else blank_docx(name)
-    return _attachment(content, f"{name}-blank", fmt)
+    return _attachment(content, name, fmt, blank=True)

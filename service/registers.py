@@ -60,10 +60,15 @@ def export_response(
     if fmt not in FORMATS:
         raise BadRequest("format: ต้องเป็น csv, docx หรือ pdf / format must be csv, docx or pdf")
     data = write_table(table, fmt)
-    name = f"{kind}-{date_from.isoformat()}-{date_to.isoformat()}.{fmt}"
-    response = Response(data, mimetype=FORMATS[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    # ทะเบียนหนังสือส่ง ๑ ตุลาคม ๒๕๖๘ ถึง ๓๑ ธันวาคม ๒๕๖๘.pdf; for old clients the same
+    # period in BE, ASCII digits: register-sent-2568-10-01-2568-12-31.pdf
+    name = f"{KINDS[kind]} {thai_date(date_from)} ถึง {thai_date(date_to)}.{fmt}"
+    fallback = f"register-{kind}-{_be_iso(date_from)}-{_be_iso(date_to)}.{fmt}"
+    return _web.attachment(data, FORMATS[fmt], name, fallback)
+
+
+def _be_iso(day: dt.date) -> str:
+    return f"{day.year + 543:04d}-{day.month:02d}-{day.day:02d}"
 
 
 @bp.get("/registers")

@@ -80,7 +80,7 @@ def test_schema_is_json_and_describes_every_field(name):
     assert json.loads(json.dumps(schema, ensure_ascii=False)) == schema
     assert schema["name"] == name
     for item in schema["items"]:
-        assert item["kind"] in ("field", "table")
+        assert item["kind"] in ("field", "table", "photos")
         assert item["label"]["th"] and item["label"]["en"]
 
 
@@ -137,6 +137,22 @@ def test_validation_names_every_problem_with_its_path():
     assert error.status == 400 and isinstance(error, BadRequest)
     assert "committee.3.name" in error.message and "ต้องกรอกชื่อ - สกุล" in error.message
     assert len(error.as_dict()["problems"]) == len(problems)
+
+
+@pytest.mark.parametrize("value", [" ", "\u00a0\u3000", "\u200b", "\ufeff \u2060", "\n\t"])
+def test_a_required_value_of_spaces_or_invisible_characters_is_missing(value):
+    data = sample("centre_report")
+    data["province"] = value
+    data["committee"][0]["name"] = value
+    found = {(p.field, p.code, p.th) for p in validate_form_data("centre_report", data)}
+    assert ("province", "required", "ต้องกรอกจังหวัด") in found
+    assert ("committee.0.name", "required", "ต้องกรอกชื่อ - สกุล") in found
+
+
+def test_an_optional_value_of_spaces_is_kept_as_typed():
+    data = sample("centre_report")
+    data["house_no"] = "  "
+    assert validate_form_data("centre_report", data) == []
 
 
 @pytest.mark.parametrize(
@@ -392,6 +408,40 @@ def test_blank_activity_schedule_has_seven_numbered_rows():
     rows = rows_of(document.tables[0])[1:]
     assert [r[0] for r in rows] == [f"กิจกรรมที่ {d}\n{'.' * 20}" for d in "๑๒๓๔๕๖๗"]
     assert "มีทั้งหมด.....กิจกรรม ดังนี้" in [p.text for p in document.paragraphs]
+
+
+# A clerk types a place with its word (บ้านหาดคำ, ต.จุมพล); the form prints the word itself.
+PLACES_TYPED_WHOLE = {
+    "centre_name": "ศูนย์ผู้นำจิตอาสาพัฒนาชุมชนบ้านหาดคำ",
+    "village": "บ้านหาดคำ",
+    "moo": "หมู่ที่ ๕",
+    "house_no": "เลขที่ ๗",
+    "subdistrict": "ต.หาดคำ",
+    "district": "อำเภอเมืองหนองคาย",
+    "province": "จ. หนองคาย",
+}
+
+
+def test_a_place_typed_with_its_word_is_printed_once():
+    data = {**sample("centre_report"), **PLACES_TYPED_WHOLE}
+    data["coordinators"][0]["phone"] = "โทร. ๐๘๑ ๒๓๔ ๕๖๗๘"
+    document = read_docx(fill_docx("centre_report", data))
+    lines = [p.text for p in document.paragraphs]
+    assert "รายงานข้อมูลศูนย์ผู้นำจิตอาสาพัฒนาชุมชน อำเภอเมืองหนองคาย" in lines
+    assert "จังหวัดหนองคาย" in lines
+    assert ("ศูนย์ผู้นำจิตอาสาพัฒนาชุมชนบ้านหาดคำ หมู่ที่ ๕ ตำบลหาดคำ อำเภอเมืองหนองคาย จังหวัดหนองคาย") in lines
+    assert "บ้านเลขที่ ๗ หมู่ที่ ๕ บ้านหาดคำ ตำบลหาดคำ อำเภอเมืองหนองคาย จังหวัดหนองคาย" in lines
+    assert "บ้านหาดคำ หมู่ที่ ๕ ตำบลหาดคำ อำเภอเมืองหนองคาย จังหวัดหนองคาย" in lines
+    text = body_text(document)
+    assert "โทร. ๐๘๑ ๒๓๔ ๕๖๗๘" in text
+    for doubled in ("ศูนย์ศูนย์", "บ้านบ้าน", "หมู่ที่ หมู่ที่", "ตำบลต.", "อำเภออำเภอ", "จังหวัดจ.", "โทร. โทร."):
+        assert doubled not in text
+
+
+def test_a_value_that_is_only_the_word_prints_the_word_once():
+    data = {**sample("centre_report"), "village": "บ้าน"}
+    lines = [p.text for p in read_docx(fill_docx("centre_report", data)).paragraphs]
+    assert any(line.startswith("บ้านเลขที่ ๑๒๔ หมู่ที่ ๓ บ้าน ตำบลจุมพล") for line in lines)
 
 
 def test_optional_values_left_empty_keep_their_dots():

@@ -237,6 +237,17 @@ def test_pdf_keeps_the_table_columns_in_its_header():
 
 
 @pytest.mark.pdf
+def test_a_place_typed_with_its_word_is_printed_once_in_the_pdf(no_warnings):
+    data = sample("centre_report")
+    data.update(centre_name="ศูนย์ผู้นำจิตอาสาบ้านหาดคำ", village="บ้านหาดคำ", subdistrict="ต.หาดคำ")
+    text = pdftotext(fill_pdf("centre_report", data), "-raw")
+    assert squash("ศูนย์ผู้นำจิตอาสาบ้านหาดคำ หมู่ที่ ๓ ตำบลหาดคำ") in squash(text)
+    assert squash("หมู่ที่ ๓ บ้านหาดคำ ตำบลหาดคำ") in squash(text)
+    for doubled in ("ศูนย์ศูนย์", "บ้านบ้าน", "ตำบลต."):
+        assert doubled not in text
+
+
+@pytest.mark.pdf
 @pytest.mark.parametrize("name", NAMES)
 def test_blank_pdf_keeps_dotted_lines(name, no_warnings):
     text = pdftotext(blank_pdf(name), "-raw")

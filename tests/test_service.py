@@ -794,6 +794,20 @@ def test_docs_pictures_are_checked_in():
         "forms",
         "form-fill",
         "admin",
+        *(
+            f"phone-{page}"
+            for page in (
+                "menu",
+                "dashboard",
+                "letters",
+                "letter",
+                "draft",
+                "search",
+                "registers",
+                "import-review",
+                "form-fill",
+            )
+        ),
     ):
         assert f"img/ui-{name}.png" in text
         assert (docs / "img" / f"ui-{name}.png").exists()

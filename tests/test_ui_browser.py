@@ -5,6 +5,8 @@ with a temporary instance.
 Log in, draft a circular with two references, three enclosures and numbered items, watch
 the preview and the findings beside the fields, issue it, download the PDF, find it by a
 Thai topic word and by its number typed with Arabic digits; import a seed and find it.
+Every page a clerk and an administrator reach, on a 360 px phone and a 1366 px office
+screen: no page wider than the screen, the menu and the logout within reach.
 A screenshot of each page is kept (``SARABAN_UI_SHOTS=folder`` keeps them there: that is
 how ``docs/img/ui-*.png`` are made).
 
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -128,9 +131,9 @@ def shots(tmp_path_factory):
     return folder
 
 
-def _page(browser, errors):
+def _page(browser, errors, width=1366, height=768):
     context = browser.new_context(
-        viewport={"width": 1366, "height": 768}, accept_downloads=True, locale="th-TH"
+        viewport={"width": width, "height": height}, accept_downloads=True, locale="th-TH"
     )
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -252,6 +255,10 @@ def test_the_whole_cycle(server, browser, shots):
     # the preview is the letter as it will print
     page.wait_for_function(
         "() => document.getElementById('save-state').textContent.startsWith('บันทึกอัตโนมัติแล้ว')"
+    )
+    saved = page.locator("#save-state").inner_text()  # the time in Thai digits, as all else
+    assert any(c in saved for c in "๐๑๒๓๔๕๖๗๘๙") and not any(
+        c.isascii() and c.isdigit() for c in saved
     )
     preview_url = page.locator("#preview").get_attribute("src").split("#")[0]
     preview = page.request.get(f"{server}{preview_url}")
@@ -386,3 +393,225 @@ def test_keyboard_only_sign_in(server, browser):
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server}/letters/new")
     assert errors == []
+
+
+# ---- every page on a phone and on an office screen ---------------------------------------
+
+PHONE, DESKTOP = 360, 1366
+
+# What sticks out of the screen, and how wide the document is. Content may scroll
+# sideways only inside its own box (overflow-x auto or scroll); html and body must not
+# hide an overflow, or the width measured would prove nothing.
+_MEASURE = """() => {
+  const view = window.innerWidth;
+  const scrolls = el => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (['auto', 'scroll'].includes(getComputedStyle(p).overflowX)) return true;
+    }
+    return false;
+  };
+  const outside = Array.from(document.querySelectorAll('body *')).filter(el => {
+    const box = el.getBoundingClientRect();
+    return box.width > 1 && box.height > 1 && box.right > view + 1 && !scrolls(el);
+  }).map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+    (typeof el.className === 'string' ? '.' + el.className.replace(/ /g, '.') : ''));
+  return {
+    width: document.documentElement.scrollWidth,
+    view,
+    overflow: [document.documentElement, document.body].map(el => getComputedStyle(el).overflowX),
+    outside: outside.slice(0, 5),
+  };
+}"""
+
+
+def _fits(page, where: str) -> None:
+    measured = page.evaluate(_MEASURE)
+    assert measured["overflow"] == ["visible", "visible"], where
+    assert measured["width"] == measured["view"], f"{where}: {measured}"
+    assert measured["outside"] == [], f"{where}: {measured}"
+
+
+def _in_view(page, locator) -> bool:
+    box = locator.bounding_box()
+    view = page.viewport_size
+    return (
+        locator.is_visible()
+        and box is not None
+        and box["x"] >= 0
+        and box["x"] + box["width"] <= view["width"]
+        and box["y"] >= 0
+        and box["y"] + box["height"] <= view["height"]
+    )
+
+
+def _menu_reachable(page, where: str, admin: bool) -> None:
+    """The menu's links and the logout: on the screen at once on an office screen, behind
+    the menu button on a phone (and folded again by Escape)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    toggle = page.locator(".menu-toggle")
+    logout = page.get_by_role("button", name="ออกจากระบบ", exact=True)
+    links = page.locator("nav[aria-label='เมนูหลัก'] a")
+    assert links.count() == (8 if admin else 7), where
+    if page.viewport_size["width"] > 900:
+        assert not toggle.is_visible(), where
+    else:
+        assert _in_view(page, toggle), where
+        assert not logout.is_visible() and not links.first.is_visible(), where
+        toggle.click()
+        assert toggle.get_attribute("aria-expanded") == "true"
+    for index in range(links.count()):
+        assert _in_view(page, links.nth(index)), f"{where}: {links.nth(index).inner_text()}"
+    assert _in_view(page, logout), where
+    assert _in_view(page, page.get_by_role("link", name=page.locator(".who a").inner_text())), where
+    if toggle.is_visible():
+        page.keyboard.press("Escape")
+        assert toggle.get_attribute("aria-expanded") == "false"
+        assert not logout.is_visible(), where
+
+
+def _import_batch(page, base: str, folder: Path) -> str:
+    """A batch holding one parsed letter (seed 000 under a number of its own, so it is never
+    taken for a letter already in the archive)."""
+    text = (SEEDS / "000_e6238ec4d0848a5c.txt").read_text(encoding="utf-8")
+    letter = folder / "หนังสือทดลองหน้าจอ.txt"
+    letter.write_text(text.replace("/๖๑๙/", "/๙๑๖/"), encoding="utf-8")
+    page.goto(f"{base}/imports")
+    page.locator("#files").set_input_files(str(letter))
+    page.get_by_role("button", name="อัปโหลดและอ่านไฟล์").click()
+    page.wait_for_url(f"{base}/imports/*")
+    page.locator("tr.import-parsed").wait_for()
+    return page.url.split("?")[0].removeprefix(base)
+
+
+@pytest.mark.parametrize("name", ["clerk", "boss"])
+def test_every_page_on_a_phone_and_an_office_screen(server, browser, shots, tmp_path, name):
+    admin = name == "boss"
+    errors: list[str] = []
+    page = _page(browser, errors, width=PHONE, height=740)
+    _login(page, server, name)
+    page.goto(f"{server}/letters/new")
+    page.get_by_role("button", name="เริ่มร่าง").click()
+    page.wait_for_selector("#draft-form")
+    draft = page.url.removeprefix(server)
+    batch = _import_batch(page, server, tmp_path)
+    page.goto(f"{server}/letters")
+    letter = page.locator("table.list a").first.get_attribute("href")
+    paths = {
+        "dashboard": "/",
+        "letters": "/letters",
+        "letter": letter,
+        "new-letter": "/letters/new",
+        "draft": draft,
+        "registers": "/registers",
+        "registers-received": "/registers?kind=received",
+        "search": "/search?q=" + quote("ศูนย์ผู้นำ") + "&kind=external&date_from=" + quote("1/1/2560"),
+        "import": "/imports",
+        "import-batch": batch,
+        "import-review": f"{batch}/1",
+        "forms": "/forms",
+        "form-fill": "/forms/centre_report",
+        "account": "/account",
+        "not-found": "/letters/999999",
+        **({"admin": "/admin/"} if admin else {}),
+    }
+    for width in (PHONE, DESKTOP):
+        page.set_viewport_size({"width": width, "height": 740 if width == PHONE else 768})
+        for shown, path in paths.items():
+            page.goto(f"{server}{path}")
+            page.wait_for_load_state()
+            where = f"{name} {shown} at {width} px"
+            if width == PHONE and not admin:
+                page.screenshot(path=shots / f"ui-phone-{shown}.png")
+            _fits(page, where)
+            _menu_reachable(page, where, admin)
+        # the search filters fold away on a phone, and results come first
+        page.goto(f"{server}{paths['search']}")
+        filters = page.locator("form[role=search] details")
+        assert filters.evaluate("d => d.open") is (width == DESKTOP)
+        assert "ใช้อยู่ ๒" in filters.locator("summary").inner_text()
+        assert page.locator(".hit").first.is_visible()
+        # nothing says a file is too large before one is chosen
+        page.goto(f"{server}/imports")
+        assert not page.locator("[data-size-error]").is_visible()
+        # a new API token, shown once
+        page.goto(f"{server}/account")
+        page.locator("#token-label").fill(f"ระบบทดลองที่ {width}")
+        page.locator("#token-password").fill(PASSWORD)
+        page.get_by_role("button", name="สร้างโทเค็น").click()
+        page.locator("input.token").wait_for()
+        _fits(page, f"{name} new token at {width} px")
+        _menu_reachable(page, f"{name} new token at {width} px", admin)
+    if not admin:
+        page.set_viewport_size({"width": PHONE, "height": 740})
+        page.goto(f"{server}/")
+        page.locator(".menu-toggle").click()
+        page.screenshot(path=shots / "ui-phone-menu.png")
+    page.context.clear_cookies()
+    for width in (PHONE, DESKTOP):
+        page.set_viewport_size({"width": width, "height": 740})
+        page.goto(f"{server}/login")
+        _fits(page, f"login at {width} px")
+    page.set_viewport_size({"width": PHONE, "height": 740})
+    if not admin:
+        page.screenshot(path=shots / "ui-phone-login.png")
+    assert errors == []
+
+
+def test_the_menu_signs_out_on_a_phone(server, browser):
+    errors: list[str] = []
+    page = _page(browser, errors, width=PHONE, height=740)
+    _login(page, server, "clerk")
+    page.locator(".menu-toggle").click()
+    page.get_by_role("button", name="ออกจากระบบ", exact=True).click()
+    page.wait_for_url(f"{server}/login*")
+    page.goto(f"{server}/letters")
+    assert "/login" in page.url
+    assert errors == []
+
+
+def test_a_form_says_what_is_missing_and_takes_photos(server, browser, tmp_path):
+    from PIL import Image
+
+    errors: list[str] = []
+    page = _page(browser, errors, width=PHONE, height=740)
+    _login(page, server, "clerk")
+    page.goto(f"{server}/forms/centre_report")
+    page.locator("[name=province]").fill("   ")
+    page.get_by_role("button", name="ดาวน์โหลด DOCX").click()
+    # refused in the page, before sending: the Thai message beside each field left empty
+    province = page.locator("[data-field=province] [data-client-error]")
+    assert province.inner_text() == "ต้องกรอกจังหวัด"
+    assert page.evaluate("document.activeElement.name") == "province"
+    assert page.locator("[data-required-summary]").is_visible()
+    assert page.locator("[data-field='centre_name'] [data-client-error]").count() == 1
+    assert page.locator("[data-field^='committee'] [data-client-error]").count() == 0  # presets
+    # a half-filled row needs its required cells
+    page.locator("[name='coordinators.0.phone']").fill("๐๘๑ ๒๓๔ ๕๖๗๘")
+    page.get_by_role("button", name="ดาวน์โหลด DOCX").click()
+    assert "ต้องกรอกชื่อ - สกุล" in page.locator("[data-field='coordinators.0.name']").inner_text()
+    page.locator("[name='coordinators.0.phone']").fill("")
+    for name, value in CENTRE_PLACE.items():
+        page.locator(f"[name={name}]").fill(value)
+    assert page.locator("[data-field=province] [data-client-error]").count() == 0  # typing clears
+    photo = tmp_path / "IMG_0001.jpg"
+    Image.new("RGB", (400, 300), (200, 40, 40)).save(photo, "JPEG")
+    page.locator("input[type=file][name=photos]").set_input_files(str(photo))
+    _fits(page, "the form with its photo")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="ดาวน์โหลด DOCX").click()
+    assert download.value.suggested_filename == "แบบรายงานข้อมูลศูนย์ผู้นำจิตอาสาพัฒนาชุมชน.docx"
+    import zipfile
+
+    with zipfile.ZipFile(download.value.path()) as docx:
+        assert [n for n in docx.namelist() if n.startswith("word/media/")]
+        assert "ศูนย์ศูนย์" not in docx.read("word/document.xml").decode()
+    assert errors == []
+
+
+CENTRE_PLACE = {
+    "province": "หนองคาย",
+    "district": "โพนพิสัย",
+    "subdistrict": "จุมพล",
+    "village": "บ้านหาดคำ",
+    "centre_name": "ศูนย์ผู้นำจิตอาสาพัฒนาชุมชนบ้านหาดคำ",
+}

@@ -5,6 +5,34 @@
 
 (function () {
   const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+  const thaiDigits = (text) => String(text).replace(/[0-9]/g, (d) => "๐๑๒๓๔๕๖๗๘๙"[d]);
+
+  /* ---- the menu on a narrow screen: folded behind its button ------------------------- */
+  const narrow = window.matchMedia("(max-width: 900px)");
+  const toggle = document.querySelector(".menu-toggle");
+  const menu = toggle && document.getElementById(toggle.getAttribute("aria-controls"));
+  if (toggle && menu) {
+    const setOpen = (open) => {
+      toggle.setAttribute("aria-expanded", String(open));
+      menu.classList.toggle("open", open);
+    };
+    const bar = toggle.closest(".topbar");
+    toggle.hidden = false;
+    bar.classList.add("menu-folds");
+    toggle.addEventListener("click", () => setOpen(toggle.getAttribute("aria-expanded") !== "true"));
+    bar.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && narrow.matches) { setOpen(false); toggle.focus(); }
+    });
+    narrow.addEventListener("change", () => setOpen(false));
+  }
+
+  /* ---- filters fold away on a narrow screen, unless one needs correcting ------------- */
+  document.querySelectorAll("details[data-fold-narrow]").forEach((details) => {
+    const wide = details.open; // as the page was sent for a wide screen
+    const fold = () => { details.open = narrow.matches ? details.hasAttribute("data-active") : wide; };
+    fold();
+    narrow.addEventListener("change", fold);
+  });
 
   /* ---- confirmations ---------------------------------------------------------------- */
   document.addEventListener("click", (event) => {
@@ -42,7 +70,7 @@
       }
       if (job.ok === false) { text.textContent = job.error; return; }
       if (job.total) { bar.max = job.total; bar.value = job.done; } else { bar.removeAttribute("value"); }
-      const count = job.total ? `${job.done} / ${job.total}` : "";
+      const count = job.total ? thaiDigits(`${job.done} / ${job.total}`) : "";
       if (job.state === "running") {
         text.textContent = `${job.title} ${count} ${job.message || ""}`;
         setTimeout(poll, 700);
@@ -84,6 +112,62 @@
     }
     const remove = event.target.closest("[data-remove-row]");
     if (remove) remove.closest(".table-row").remove();
+  });
+
+  /* ---- report forms: required fields, said in Thai beside them before sending --------
+     A required field counts in a table row only when that row is filled in: a row holding
+     nothing but its presets (a committee row's role) is an empty row, which is not sent.
+     The server checks the same and says the same if this script does not run. */
+  const blank = (value) => value.replace(/[\s\u200b-\u200d\u2060\ufeff]/g, "") === "";
+  const typedIn = (el) => !blank(el.value) && el.value !== el.dataset.preset;
+  const rowIsEmpty = (row) =>
+    !Array.from(row.querySelectorAll("input[name]:not([type=hidden]):not([type=file]), textarea[name], select[name]"))
+      .some(typedIn);
+  const counts = (el) => {
+    const row = el.parentElement.closest(".table-row");
+    return !row || !rowIsEmpty(row);
+  };
+
+  function requiredProblems(form) {
+    form.querySelectorAll("[data-client-error]").forEach((el) => el.remove());
+    const found = [];
+    const say = (after, message, field) => {
+      const note = document.createElement("span");
+      note.className = "field-error";
+      note.dataset.clientError = "";
+      note.textContent = message;
+      after.after(note);
+      if (field) field.setAttribute("aria-invalid", "true");
+      found.push(field || after.parentElement);
+    };
+    form.querySelectorAll("[data-required]").forEach((field) => {
+      if (counts(field) && blank(field.value)) say(field, field.dataset.required, field);
+    });
+    form.querySelectorAll("[data-min-rows]").forEach((table) => {
+      if (!counts(table)) return;
+      const rows = table.querySelectorAll(":scope > [data-rows] > .table-row");
+      const filled = Array.from(rows).filter((row) => !rowIsEmpty(row)).length;
+      if (filled < Number(table.dataset.minRows)) say(table.querySelector(":scope > legend"), table.dataset.minRowsMessage, null);
+    });
+    return found;
+  }
+
+  document.querySelectorAll("form[data-check-required]").forEach((form) => {
+    const summary = document.querySelector("[data-required-summary]");
+    form.addEventListener("submit", (event) => {
+      const problems = requiredProblems(form);
+      if (summary) summary.hidden = !problems.length;
+      if (!problems.length) return;
+      event.preventDefault();
+      const first = problems[0];
+      (first.matches("input, textarea, select") ? first : first.querySelector("input, textarea, select, button"))?.focus();
+    });
+    form.addEventListener("input", (event) => {
+      const field = event.target.closest(".field");
+      if (!field) return;
+      field.querySelectorAll("[data-client-error]").forEach((el) => el.remove());
+      event.target.removeAttribute("aria-invalid");
+    });
   });
 
   /* ---- the draft editor ------------------------------------------------------------- */
@@ -264,7 +348,7 @@
         state.textContent = `บันทึกไม่สำเร็จ: ${data.error || response.status}`;
       } else {
         const when = new Date(data.saved_at);
-        state.textContent = `บันทึกอัตโนมัติแล้ว ${when.toLocaleTimeString("th-TH", { hour: "2-digit", minute: "2-digit" })}`;
+        state.textContent = `บันทึกอัตโนมัติแล้ว ${when.toLocaleTimeString("th-TH-u-nu-thai", { hour: "2-digit", minute: "2-digit" })} น.`;
         place(data);
         if (frame && data.preview) frame.src = data.preview + PDF_VIEW;
         form.dispatchEvent(new CustomEvent("saraban:saved", { detail: data }));

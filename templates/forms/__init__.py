@@ -5,6 +5,9 @@
 ['centre_report', 'centre_year_plan', 'self_development_plan', 'activity_schedule']
 >>> docx = fill_docx("self_development_plan", {"name": "นางสมศรี ใจดี", "activities": []})
 
+Photos (the centre report's section ๙) are JPEG or PNG, bytes or base64 text; each is
+checked by content and re-encoded by :func:`clean_photo` (no EXIF, no GPS, no comments).
+
 Clerks' templates (untrusted; sandboxed, size-limited):
 
 >>> info = inspect_template(upload)          # variables and a derived schema
@@ -37,6 +40,7 @@ from saraban.templates.forms._errors import (
     PdfUnavailable,
     TemplateTooLarge,
 )
+from saraban.templates.forms._photos import Photo, PhotoError, clean_photo, decode_upload
 from saraban.templates.forms._sandbox import Limits
 from saraban.templates.forms._uploaded import TemplateInfo, fill_uploaded, inspect_template
 
@@ -48,10 +52,14 @@ __all__ = [
     "InvalidTemplate",
     "Limits",
     "PdfUnavailable",
+    "Photo",
+    "PhotoError",
     "TemplateInfo",
     "TemplateTooLarge",
     "blank_docx",
     "blank_pdf",
+    "clean_photo",
+    "decode_upload",
     "fill_docx",
     "fill_pdf",
     "fill_uploaded",

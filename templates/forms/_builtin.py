@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import tempfile
 from pathlib import Path
 
 from docxtpl import DocxTemplate
@@ -11,9 +12,14 @@ from docxtpl import DocxTemplate
 from saraban.errors import Problem, SarabanError
 from saraban.templates.forms import _sandbox
 from saraban.templates.forms._catalogue import FORMS, Form, FormInfo
-from saraban.templates.forms._design import build_html_template, make_fill
+from saraban.templates.forms._design import (
+    build_html_template,
+    make_docx_photos,
+    make_fill,
+    make_html_photos,
+)
 from saraban.templates.forms._errors import FormNotFound, InvalidFormData
-from saraban.templates.forms._schema import Table
+from saraban.templates.forms._schema import Photos, Table
 
 FORMS_DIR = Path(__file__).parent
 DOCX_DIR = FORMS_DIR / "docx"
@@ -81,7 +87,9 @@ def _template_path(form: Form) -> Path:
 
 def _render_docx(form: Form, context: dict) -> bytes:
     template = DocxTemplate(_template_path(form))
-    env = _sandbox.new_environment(filters={"fill": make_fill()})
+    env = _sandbox.new_environment(
+        filters={"fill": make_fill(), "photos": make_docx_photos(template)}
+    )
     template.render(context, jinja_env=env, autoescape=True)
     out = io.BytesIO()
     template.save(out)
@@ -99,9 +107,25 @@ def _render_pdf(form: Form, context: dict) -> bytes:
     from saraban.templates._pdf import html_to_pdf
     from saraban.templates._weasyprint_thai import thai_line_break_hints
 
-    env = _sandbox.new_environment(filters={"fill": make_fill(thai_line_break_hints)})
-    html = env.from_string(_html_source(form.name)).render(context)
-    return html_to_pdf(html, base=FORMS_DIR)
+    photos = [
+        p for item in form.schema.items if isinstance(item, Photos) for p in context[item.name]
+    ]
+    with tempfile.TemporaryDirectory(prefix="saraban-photos-") as folder:
+        # WeasyPrint reads files only from the folder it is given: the photos are written
+        # there, under names of our own
+        files = {}
+        for number, photo in enumerate(photos):
+            path = Path(folder) / f"photo-{number}.{photo.suffix}"
+            path.write_bytes(photo.data)
+            files[id(photo)] = path.as_uri()
+        env = _sandbox.new_environment(
+            filters={
+                "fill": make_fill(thai_line_break_hints),
+                "photos": make_html_photos(files),
+            }
+        )
+        html = env.from_string(_html_source(form.name)).render(context)
+        return html_to_pdf(html, base=Path(folder) if photos else FORMS_DIR)
 
 
 def fill_docx(name: str, data: object) -> bytes:

@@ -21,7 +21,7 @@ from saraban.templates.forms._design import (
     Para,
     Strong,
 )
-from saraban.templates.forms._schema import Field, FormSchema, Table
+from saraban.templates.forms._schema import Field, FormSchema, Photos, Table
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,37 @@ def _cell(path: str, **kwargs) -> tuple:
     return (Fill(path, **kwargs),)
 
 
+# The words the forms print before a place's name, and their abbreviations: a name typed
+# with its word (``อำเภอโพนพิสัย``, ``ต.จุมพล``) is printed with the word once.
+_PLACE_WORDS = {
+    "province": ("จังหวัด", ("จ.",)),
+    "district": ("อำเภอ", ("อ.",)),
+    "subdistrict": ("ตำบล", ("ต.",)),
+    "village": ("บ้าน", ()),
+    "moo": ("หมู่ที่", ("หมู่", "ม.")),
+    "house_no": ("บ้านเลขที่", ("เลขที่",)),
+    "centre_name": ("ศูนย์", ()),
+}
+
+
+def _place(name: str, dots: int, *, space: bool = False) -> Fill:
+    """A place's name after its word: ``ตำบล.....`` blank, ``ตำบลจุมพล`` filled (``space``:
+    ``หมู่ที่ ๓``, a number stands apart)."""
+    word, aliases = _PLACE_WORDS[name]
+    return Fill(name, dots, before=" " if space else "", prefix=word, aliases=aliases)
+
+
+def _address(*names: str, dots: int = 20) -> tuple:
+    """The parts of a place on one line, a space between them: ``หมู่ที่ ๓ ตำบลจุมพล ...``."""
+    parts: list = []
+    for name in names:
+        if parts:
+            parts.append(" ")
+        short = {"moo": 6, "house_no": 8}.get(name)
+        parts.append(_place(name, short or dots, space=bool(short)))
+    return tuple(parts)
+
+
 # ---- seed 000: แบบรายงานข้อมูลศูนย์ผู้นำจิตอาสาพัฒนาชุมชน ------------------------------------
 
 _ADVISER_KINDS = (
@@ -95,7 +126,7 @@ _COMMITTEE_ROLES = (
     *("กรรมการ",) * 13,
 )
 
-_place = (
+_place_fields = (
     Field("province", "text", "จังหวัด", "province", required=True, max_length=60),
     Field("district", "text", "อำเภอ", "district", required=True, max_length=60),
     Field("subdistrict", "text", "ตำบล", "subdistrict (tambon)", required=True, max_length=60),
@@ -117,7 +148,7 @@ CENTRE_REPORT = Form(
     ),
     FormSchema(
         (
-            *_place,
+            *_place_fields,
             Field(
                 "centre_name",
                 "text",
@@ -265,46 +296,27 @@ CENTRE_REPORT = Form(
                 ),
                 max_rows=30,
             ),
+            Photos("photos", "ภาพถ่ายประกอบ", "photographs", max_count=4),
         )
     ),
     Design(
         "แบบรายงานข้อมูลศูนย์ผู้นำจิตอาสาพัฒนาชุมชน",
         (
             Para(
-                ("รายงานข้อมูลศูนย์ผู้นำจิตอาสาพัฒนาชุมชน อำเภอ", Fill("district", 15)),
+                ("รายงานข้อมูลศูนย์ผู้นำจิตอาสาพัฒนาชุมชน ", _place("district", 15)),
                 align="center",
                 bold=True,
                 size=18,
             ),
-            Para(("จังหวัด", Fill("province", 25)), align="center", bold=True, size=18),
+            Para((_place("province", 25),), align="center", bold=True, size=18),
             _heading("๑. ชื่อศูนย์", space=12),
             _line(
-                "ศูนย์",
-                Fill("centre_name", 45),
-                " หมู่ที่",
-                Fill("moo", 6, before=" "),
-                " ตำบล",
-                Fill("subdistrict", 20),
-                " อำเภอ",
-                Fill("district", 20),
-                " จังหวัด",
-                Fill("province", 20),
+                _place("centre_name", 45),
+                " ",
+                *_address("moo", "subdistrict", "district", "province"),
             ),
             _heading("๒. ที่ตั้ง"),
-            _line(
-                "บ้านเลขที่",
-                Fill("house_no", 8, before=" "),
-                " หมู่ที่",
-                Fill("moo", 6, before=" "),
-                " บ้าน",
-                Fill("village", 20),
-                " ตำบล",
-                Fill("subdistrict", 20),
-                " อำเภอ",
-                Fill("district", 20),
-                " จังหวัด",
-                Fill("province", 20),
-            ),
+            _line(*_address("house_no", "moo", "village", "subdistrict", "district", "province")),
             _heading(
                 "๓. ความโดดเด่น (หมายถึง จุดเด่นที่อัตลักษณ์ เอกลักษณ์ หรือความเชี่ยวชาญเฉพาะ หรือ ธีม (Theme))"
             ),
@@ -316,8 +328,19 @@ CENTRE_REPORT = Form(
                 (
                     Col("", _no("person", ")"), 1.2, align="right"),
                     Col("", _cell("person.name", dots=40), 5.6),
-                    Col("", ("ตำแหน่ง ", Fill("person.position", 22)), 5.2),
-                    Col("", ("โทร. ", Fill("person.phone", 18)), 4.0),
+                    Col("", (Fill("person.position", 22, prefix="ตำแหน่ง "),), 5.2),
+                    Col(
+                        "",
+                        (
+                            Fill(
+                                "person.phone",
+                                18,
+                                prefix="โทร. ",
+                                aliases=("โทรศัพท์", "โทร.", "โทร"),
+                            ),
+                        ),
+                        4.0,
+                    ),
                 ),
                 borders=False,
                 header=False,
@@ -349,18 +372,7 @@ CENTRE_REPORT = Form(
                 keep_with_next=True,
             ),
             Para(
-                (
-                    "บ้าน",
-                    Fill("village", 20),
-                    " หมู่ที่",
-                    Fill("moo", 5, before=" "),
-                    " ตำบล",
-                    Fill("subdistrict", 20),
-                    " อำเภอ",
-                    Fill("district", 20),
-                    " จังหวัด",
-                    Fill("province", 20),
-                ),
+                _address("village", "moo", "subdistrict", "district", "province"),
                 align="center",
                 keep_with_next=True,
             ),
@@ -440,7 +452,7 @@ CENTRE_REPORT = Form(
                 ),
             ),
             _heading("๙. ภาพถ่ายประกอบ", space=12),
-            Box(7.0),
+            Box(7.0, photos="photos"),
         ),
     ),
 )

@@ -65,7 +65,11 @@ class Fill:
     """A fill-in: ``path`` is the value (``district``, ``member.name``); ``dots`` the
     length of the dotted line printed when it is empty; ``before``/``after`` are printed
     around a value only (``จำนวน.....กิจกรรม`` but ``จำนวน ๕ กิจกรรม``); ``fmt`` is one of
-    :data:`FORMATS`."""
+    :data:`FORMATS`.
+
+    ``prefix`` is the printed word the value follows (``ตำบล``, ``บ้าน``, ``ศูนย์``), printed
+    before the dots too; a value typed with that word already (``บ้านหาดคำ``), or with one
+    of its ``aliases`` (``ต.จุมพล``), is printed once: ``บ้านหาดคำ``, ``ตำบลจุมพล``."""
 
     path: str
     dots: int = 0
@@ -73,10 +77,14 @@ class Fill:
     before: str = ""
     after: str = ""
     bold: bool = False
+    prefix: str = ""
+    aliases: tuple[str, ...] = ()
 
     def expression(self) -> str:
-        args = ", ".join(repr(a) for a in (self.dots, self.fmt, self.before, self.after))
-        return f"{{{{ {self.path}|fill({args}) }}}}"
+        args = [self.dots, self.fmt, self.before, self.after]
+        if self.prefix:
+            args += [self.prefix, list(self.aliases)]
+        return f"{{{{ {self.path}|fill({', '.join(repr(a) for a in args)}) }}}}"
 
 
 @dataclass(frozen=True)
@@ -132,10 +140,16 @@ class Grid:
 
 @dataclass(frozen=True)
 class Box:
-    """An empty framed area (the photographs of section ๙)."""
+    """A framed area, at least ``height_cm`` tall: empty on a blank form, or holding the
+    photos of the list ``photos`` names (the photographs of section ๙), each fitted into
+    :data:`PHOTO_CM`, two a line."""
 
     height_cm: float
     space_before_pt: float = 6.0
+    photos: str = ""
+
+
+PHOTO_CM = (7.4, 5.55)  # width, height: two photos side by side in a portrait text block
 
 
 @dataclass(frozen=True)
@@ -173,14 +187,27 @@ def display(value: object, fmt: str = "") -> str:
     return str(value)
 
 
+def without_prefix(text: str, words: tuple[str, ...] | list[str]) -> str:
+    """``text`` less a leading word the form prints before it anyway (the longest of
+    ``words`` that starts it, and the spaces after it): ``บ้านหาดคำ`` → ``หาดคำ``."""
+    for word in sorted(words, key=len, reverse=True):
+        if word and text.startswith(word):
+            return text[len(word) :].lstrip()
+    return text
+
+
 def make_fill(hints=None):
     """The ``fill`` filter; ``hints`` (HTML only) adds Thai line-break hints to values."""
 
-    def fill(value, dots=0, fmt="", before="", after=""):
+    def fill(value, dots=0, fmt="", before="", after="", prefix="", aliases=()):
         if value is None or value == "":
-            return DOT * dots
-        text = f"{before}{display(value, fmt)}{after}"
-        return hints(text) if hints else text
+            text = prefix + DOT * dots
+        else:
+            shown = display(value, fmt)
+            if prefix:
+                shown = without_prefix(shown, [prefix, *aliases])
+            text = f"{prefix}{before}{shown}{after}" if shown else prefix
+        return hints(text) if hints and text.strip(DOT) else text
 
     return fill
 
@@ -337,7 +364,44 @@ def _docx_box(document, box: Box, page: Page) -> None:
     row.height = Cm(box.height_cm)
     row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
     row.cells[0].width = Cm(page.text_width)
-    _cell_text(row.cells[0], "", BODY_PT)
+    content = f"{{{{ {box.photos}|photos }}}}" if box.photos else ""
+    _cell_text(row.cells[0], content, BODY_PT, align="center")
+
+
+def make_docx_photos(template):
+    """The ``photos`` filter of a .docx render: each photo as an inline picture of the
+    document ``template`` is rendering (docxtpl), a space between them."""
+    from docxtpl import InlineImage
+    from markupsafe import Markup
+
+    def photos(items) -> Markup:
+        pictures = []
+        for photo in items or []:
+            width, height = photo.printed_size(*PHOTO_CM)
+            picture = InlineImage(template, io.BytesIO(photo.data), Cm(width), Cm(height))
+            pictures.append(str(picture))
+        return Markup(" ".join(pictures))
+
+    return photos
+
+
+def make_html_photos(files: dict[int, str]):
+    """The ``photos`` filter of the HTML twin: each photo as an ``<img>`` of the file it was
+    written to (``files``: the photo's ``id()`` to its ``file:`` URL)."""
+    from markupsafe import Markup
+
+    def photos(items) -> Markup:
+        tags = []
+        for photo in items or []:
+            width, height = photo.printed_size(*PHOTO_CM)
+            tags.append(
+                Markup('<img class="photo" src="{}" alt="" style="width:{}cm;height:{}cm">').format(
+                    files[id(photo)], width, height
+                )
+            )
+        return Markup(" ").join(tags)
+
+    return photos
 
 
 # ---- the HTML twin ----------------------------------------------------------------------
@@ -356,7 +420,8 @@ table.grid td { height: 1.2em; }
 tr { break-inside: avoid; }
 td.center { text-align: center; }
 td.right { text-align: right; }
-.box { border: 0.75pt solid #000; }
+.box { border: 0.75pt solid #000; text-align: center; padding: 0.1cm 0; }
+img.photo { margin: 0.1cm 0.1cm; vertical-align: middle; }
 .page-break { break-before: page; }
 """
 
@@ -390,9 +455,10 @@ def build_html_template(design: Design, hints) -> str:
         elif isinstance(element, Grid):
             out.append(_html_grid(element, page, hints))
         elif isinstance(element, Box):
+            content = f"{{{{ {element.photos}|photos }}}}" if element.photos else ""
             out.append(
-                f'<div class="box" style="height:{element.height_cm}cm;'
-                f'margin-top:{element.space_before_pt}pt"></div>'
+                f'<div class="box" style="min-height:{element.height_cm}cm;'
+                f'margin-top:{element.space_before_pt}pt">{content}</div>'
             )
         else:
             out.append('<div class="page-break"></div>')

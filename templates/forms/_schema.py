@@ -34,6 +34,9 @@ TYPES = {
 # Control characters other than tab and line feed cannot be stored in a .docx (XML 1.0)
 # and turn into page or paragraph breaks in docxtpl; they are refused, not stripped.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+# What prints as nothing: spaces of every kind and the invisible joiners and break hints.
+# A required value made only of these is missing (it would print an empty line).
+_BLANK = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]*")
 _DIGITS = re.compile(r"[0-9๐-๙]+")
 MAX_TEXT = 300
 MAX_TEXTAREA = 3000
@@ -90,8 +93,11 @@ class Field:
         return (self.minimum, self.maximum)
 
     def check(self, value: object, path: str, problems: list[Problem]) -> object:
-        """The normalised value (``None`` when absent), appending any problem found."""
-        if value is None or value == "":
+        """The normalised value (``None`` when absent), appending any problem found. A
+        required value must print something: spaces or invisible characters alone are
+        missing too."""
+        blank = isinstance(value, str) and _BLANK.fullmatch(value) is not None
+        if value is None or value == "" or (blank and self.required):
             if self.required:
                 problems.append(
                     Problem(path, "required", f"{self.en} is required", f"ต้องกรอก{self.th}")
@@ -299,10 +305,86 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Photos:
+    """Photographs pasted into the form (JPEG or PNG, see :mod:`templates.forms._photos`):
+    a list of at most ``max_count``, each sent as bytes (a web upload) or base64 text (the
+    API), checked by content and re-encoded; the renderers get :class:`Photo` objects."""
+
+    name: str
+    th: str
+    en: str
+    max_count: int
+
+    required = False
+
+    def as_dict(self) -> dict:
+        from saraban.templates.forms._photos import MAX_BYTES, MAX_PIXELS
+
+        return {
+            "name": self.name,
+            "kind": "photos",
+            "label": {"th": self.th, "en": self.en},
+            "required": False,
+            "max_count": self.max_count,
+            "max_bytes": MAX_BYTES,
+            "max_pixels": MAX_PIXELS,
+            "types": ["image/jpeg", "image/png"],
+        }
+
+    def check(self, value: object, path: str, problems: list[Problem]) -> list:
+        from saraban.templates.forms._photos import Photo, PhotoError, clean_photo, decode_upload
+
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            problems.append(
+                Problem(
+                    path,
+                    "type",
+                    f"{self.en} must be a list of photos, not {json_type_name(value)[0]}",
+                    f"{self.th} ต้องเป็นรายการภาพ",
+                )
+            )
+            return []
+        if len(value) > self.max_count:
+            problems.append(
+                Problem(
+                    path,
+                    "too_many_photos",
+                    f"{self.en}: {len(value)} photos; at most {self.max_count}",
+                    f"{self.th} มี {to_thai_digits(str(len(value)))} ภาพ "
+                    f"เกินกว่า {to_thai_digits(str(self.max_count))} ภาพ",
+                )
+            )
+            value = value[: self.max_count]
+        photos = []
+        for index, item in enumerate(value):
+            if isinstance(item, Photo):  # cleaned already (only Python callers make these)
+                photos.append(item)
+                continue
+            try:
+                photos.append(clean_photo(decode_upload(item)))
+            except PhotoError as exc:
+                number = to_thai_digits(str(index + 1))
+                problems.append(
+                    Problem(
+                        f"{path}.{index}",
+                        exc.code,
+                        f"photo {index + 1}: {exc.en}",
+                        f"ภาพที่ {number}: {exc.th}",
+                    )
+                )
+        return photos
+
+    def blank(self) -> list:
+        return []
+
+
+@dataclass(frozen=True)
 class FormSchema:
     """The fields and tables of one form, in the order they are printed."""
 
-    items: tuple[Field | Table, ...]
+    items: tuple[Field | Table | Photos, ...]
 
     def as_dict(self) -> dict:
         return {"items": [item.as_dict() for item in self.items]}
@@ -326,7 +408,7 @@ class FormSchema:
         """The data of a blank form: no values, tables with their blank rows."""
         out: dict = {}
         for item in self.items:
-            out[item.name] = item.blank() if isinstance(item, Table) else None
+            out[item.name] = item.blank() if isinstance(item, Table | Photos) else None
         return out
 
 
@@ -335,7 +417,7 @@ def _join(path: str, name: str) -> str:
 
 
 def _check_group(
-    items: tuple[Field | Table, ...],
+    items: tuple[Field | Table | Photos, ...],
     data: object,
     path: str,
     problems: list[Problem],
@@ -371,10 +453,10 @@ def _check_group(
     return out
 
 
-def _blank_group(items: tuple[Field | Table, ...], preset: dict) -> dict:
+def _blank_group(items: tuple[Field | Table | Photos, ...], preset: dict) -> dict:
     out: dict = {}
     for item in items:
-        if isinstance(item, Table):
+        if isinstance(item, Table | Photos):
             out[item.name] = item.blank()
         else:
             out[item.name] = preset.get(item.name)
