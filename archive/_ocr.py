@@ -65,6 +65,7 @@ logger = logging.getLogger("saraban.ocr")
 # name -> Tesseract languages (trained data from Debian's tesseract-ocr-* packages).
 ENGINES: dict[str, tuple[str, ...]] = {
     "tesseract": ("tha", "eng"),  # tesseract-ocr-tha + tesseract-ocr-eng
+    "tesseract-tha": ("tha",),  # the Thai model alone (it knows Latin letters too)
     "tesseract-thai-script": ("Thai",),  # tesseract-ocr-script-thai (Thai script + Latin)
 }
 DEFAULT_ENGINE = "tesseract"
@@ -270,6 +271,7 @@ _THAI_RE = re.compile("[\u0e00-\u0e7f]")
 _COMBINING_RE = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
 _NO_SPACE_BEFORE = ".,)/:"
 _NO_SPACE_AFTER = "(/"
+NOISE_CONFIDENCE = 60  # rows read with less (mean word confidence) may be pictures
 SPACE_OF_ROW = 0.15  # a blank this part of the row's height wide is a space
 COLUMN_OF_ROW = 0.9  # ... and this wide a gap between columns
 
@@ -334,12 +336,25 @@ def _row_text(row: Row, ink: np.ndarray, typical: int) -> str:
                 pieces.append("    ")
             elif tight and widest < 2 * SPACE_OF_ROW * typical:
                 pass
-            elif prev.text[-1] == "." and widest < 1.6 * SPACE_OF_ROW * typical:
+            elif prev.text[-1] == "." and widest < 1.3 * SPACE_OF_ROW * typical:
                 pass  # "พ.ศ.", "๐๐๑๙.๓": a dot's own margin is not a space
             elif widest or not (thai or tight):
                 pieces.append(" ")
         pieces.append(word.text)
     return "".join(pieces)
+
+
+def _mean_confidence(row: Row) -> float:
+    return sum(w.confidence for w in row.words) / len(row.words)
+
+
+def _is_noise(row: Row, typical: int, usual: float) -> bool:
+    """A row that is no text: marks alone between two rows (far lower than a row of
+    letters), or what Tesseract makes of a picture (the Garuda, a stamp, a signature):
+    words it is far less sure of than of the page's usual row."""
+    if row.height < 0.35 * typical:
+        return True
+    return _mean_confidence(row) < min(NOISE_CONFIDENCE, usual - 25)
 
 
 def page_text(hocr: bytes, page: np.ndarray) -> tuple[str, float]:
@@ -357,10 +372,14 @@ def page_text(hocr: bytes, page: np.ndarray) -> tuple[str, float]:
     rows = _hocr_rows(hocr)
     heights = sorted(r.height for r in rows if r.height > 0)
     typical = heights[len(heights) * 3 // 4] if heights else 100
+    means = sorted(_mean_confidence(r) for r in rows)
+    usual = means[len(means) // 2] if means else 0.0
     lines: list[str] = []
     confidences: list[int] = []
     previous_bottom: int | None = None
     for row in rows:
+        if _is_noise(row, typical, usual):
+            continue
         reread_digits(row, page, ink)
         confidences.extend(w.confidence for w in row.words)
         if previous_bottom is not None and row.top - previous_bottom > 0.6 * typical:
