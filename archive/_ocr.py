@@ -38,6 +38,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,28 +130,45 @@ def read_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
     kind = _kind(path)
     if kind == "pdf":
         return _pdf_pages(path)
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     pages: list[tuple[np.ndarray, float | None]] = []
     try:
-        with Image.open(path) as image:
-            frames = getattr(image, "n_frames", 1)
-            if frames > MAX_PAGES:
-                raise OcrFailed(
-                    path,
-                    f"ภาพมี {frames} หน้า เกินขีดจำกัด {MAX_PAGES} หน้า",
-                    f"the image holds {frames} pages, over the limit of {MAX_PAGES}",
-                )
-            for number in range(frames):
-                image.seek(number)
-                dpi = image.info.get("dpi", (None,))[0]
-                frame = ImageOps.exif_transpose(image).convert("L")
-                pages.append((np.array(frame), float(dpi) if dpi else None))
-    except (OSError, Image.DecompressionBombError, SyntaxError, ValueError) as exc:
+        with warnings.catch_warnings():
+            # over MAX_IMAGE_PIXELS Pillow only warns (up to twice that): refuse it here
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                pages.extend(_frames(path, image))
+    except (
+        OSError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        SyntaxError,
+        ValueError,
+    ) as exc:
         raise OcrFailed(
             path, f"เปิดภาพไม่ได้ (ไฟล์เสียหายหรือใหญ่เกินไป): {exc}", f"cannot open the image: {exc}"
         ) from exc
+    return pages
+
+
+def _frames(path: Path, image) -> list[tuple[np.ndarray, float | None]]:
+    from PIL import ImageOps
+
+    frames = getattr(image, "n_frames", 1)
+    if frames > MAX_PAGES:
+        raise OcrFailed(
+            path,
+            f"ภาพมี {frames} หน้า เกินขีดจำกัด {MAX_PAGES} หน้า",
+            f"the image holds {frames} pages, over the limit of {MAX_PAGES}",
+        )
+    pages: list[tuple[np.ndarray, float | None]] = []
+    for number in range(frames):
+        image.seek(number)
+        dpi = image.info.get("dpi", (None,))[0]
+        frame = ImageOps.exif_transpose(image).convert("L")
+        pages.append((np.array(frame), float(dpi) if dpi else None))
     return pages
 
 
@@ -170,13 +188,20 @@ def _pdf_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
         )
     from PIL import Image
 
+    dpi = _scan_dpi(path)
     with tempfile.TemporaryDirectory(prefix="saraban-ocr-") as tmp:
-        done = subprocess.run(
-            ["pdftoppm", "-r", str(OCR_DPI), "-gray", "-png", str(path), f"{tmp}/page"],
-            capture_output=True,
-            timeout=60 * count,
-            check=False,
-        )
+        try:
+            # PGM: no compression to spend time on; the page is read back at once
+            done = subprocess.run(
+                ["pdftoppm", "-r", str(dpi), "-gray", str(path), f"{tmp}/page"],
+                capture_output=True,
+                timeout=30 * count,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise OcrFailed(
+                path, "แปลงหน้า PDF เป็นภาพไม่ทันเวลา", "rasterising the PDF took too long"
+            ) from exc
         if done.returncode:
             raise OcrFailed(
                 path,
@@ -184,9 +209,22 @@ def _pdf_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
                 f"cannot rasterise the PDF: {done.stderr.decode(errors='replace')[:200]}",
             )
         return [
-            (np.array(Image.open(p).convert("L")), float(OCR_DPI))
-            for p in sorted(Path(tmp).glob("page-*.png"))
+            (np.array(Image.open(p).convert("L")), float(dpi))
+            for p in sorted(Path(tmp).glob("page-*.pgm"))
         ]
+
+
+def _scan_dpi(path: Path) -> int:
+    """The resolution the scanner used (its page images'), so that the page is rasterised
+    at its own resolution (cleaning scales it to 300 dpi); 300 for a PDF without images."""
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(path)], capture_output=True, text=True, timeout=60, check=False
+    ).stdout
+    found = [
+        int(m.group(1))
+        for m in re.finditer(r"^\s*\d+\s+\d+\s+image(?:\s+\S+){10}\s+(\d+)\s", listing, re.M)
+    ]
+    return min(max(max(found, default=OCR_DPI), 100), OCR_DPI)
 
 
 # --------------------------------------------------------------------------- hOCR
@@ -243,7 +281,9 @@ def _hocr_rows(hocr: bytes) -> list[Row]:
             if not text:
                 continue
             conf = _CONF_RE.search(word.get("title") or "")
-            words.append(Glyphs(text, _box(word.get("title") or ""), int(conf.group(1)) if conf else 0))
+            words.append(
+                Glyphs(text, _box(word.get("title") or ""), int(conf.group(1)) if conf else 0)
+            )
         if words:
             _, top, _, bottom = _box(span.get("title") or "")
             lines.append(Row(words, top, bottom))
@@ -287,7 +327,7 @@ def _blank_runs(ink: np.ndarray, row: Row, narrowest: int) -> list[tuple[int, in
         return []
     left = max(min(w.box[0] for w in row.words), 0)
     right = min(max(w.box[2] for w in row.words), ink.shape[1])
-    blank = ~band[:, left:right].any(axis=0)
+    blank: list[bool] = (~band[:, left:right].any(axis=0)).tolist()
     runs = []
     start = None
     for x, empty in enumerate(blank):

@@ -45,13 +45,14 @@ def _order_corners(points: np.ndarray) -> np.ndarray:
     points = points.reshape(4, 2).astype(np.float32)
     sums = points.sum(axis=1)
     diffs = np.diff(points, axis=1).ravel()
-    return np.float32(
+    return np.array(
         [
             points[np.argmin(sums)],
             points[np.argmin(diffs)],
             points[np.argmax(sums)],
             points[np.argmax(diffs)],
-        ]
+        ],
+        dtype=np.float32,
     )
 
 
@@ -88,14 +89,14 @@ def find_page(gray: np.ndarray) -> np.ndarray | None:
     else:
         rect = cv2.minAreaRect(outline)
         corners = cv2.boxPoints(rect)
-    if cv2.contourArea(np.float32(corners).reshape(-1, 1, 2)) < 0.8 * area:
+    if cv2.contourArea(np.asarray(corners, dtype=np.float32).reshape(-1, 1, 2)) < 0.8 * area:
         return None
     # A sheet is lighter than what lies around it; the outline of a scan's text block is not.
     inside = np.zeros_like(small)
     cv2.fillConvexPoly(inside, np.int32(corners).reshape(-1, 2), 255)
     if cv2.mean(small, mask=255 - inside)[0] > cv2.mean(small, mask=inside)[0] - 25:
         return None
-    return _order_corners(np.float32(corners) / scale)
+    return _order_corners(np.asarray(corners, dtype=np.float32) / scale)
 
 
 def unwarp(gray: np.ndarray, corners: np.ndarray, dpi: int = OCR_DPI) -> np.ndarray:
@@ -106,8 +107,10 @@ def unwarp(gray: np.ndarray, corners: np.ndarray, dpi: int = OCR_DPI) -> np.ndar
     width, height = _a4_pixels(dpi)
     if top > side:
         width, height = height, width
-    target = np.float32([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]])
-    warp = cv2.getPerspectiveTransform(np.float32(corners), target)
+    target = np.array(
+        [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype=np.float32
+    )
+    warp = cv2.getPerspectiveTransform(np.asarray(corners, dtype=np.float32), target)
     return cv2.warpPerspective(
         gray, warp, (width, height), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
     )
@@ -157,9 +160,7 @@ def deskew(gray: np.ndarray) -> tuple[np.ndarray, float]:
         return gray, 0.0
     height, width = gray.shape
     turn = cv2.getRotationMatrix2D((width / 2, height / 2), angle, 1.0)
-    level = cv2.warpAffine(
-        gray, turn, (width, height), flags=cv2.INTER_CUBIC, borderValue=(255,)
-    )
+    level = cv2.warpAffine(gray, turn, (width, height), flags=cv2.INTER_CUBIC, borderValue=(255,))
     return level, angle
 
 

@@ -86,7 +86,9 @@ def found(word: str, text: str) -> bool:
     return any(tokens[i : i + len(query)] == query for i in range(len(tokens)))
 
 
-def make_corpus(folder: Path, stems: list[str], kinds: list[str]) -> list[tuple[str, str, list[Path]]]:
+def make_corpus(
+    folder: Path, stems: list[str], kinds: list[str]
+) -> list[tuple[str, str, list[Path]]]:
     """(stem, kind, files) for every letter: kind png (one file a page), pdf, photo."""
     items = []
     for stem in stems:

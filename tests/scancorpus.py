@@ -89,9 +89,7 @@ def render_pages(stem: str, *, dpi: int = SCAN_DPI) -> list[np.ndarray]:
             check=True,
             capture_output=True,
         )
-        return [
-            np.array(Image.open(p).convert("L")) for p in sorted(Path(tmp).glob("page-*.png"))
-        ]
+        return [np.array(Image.open(p).convert("L")) for p in sorted(Path(tmp).glob("page-*.png"))]
 
 
 def _rng(stem: str, page: int, kind: str) -> np.random.Generator:
