@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 if TYPE_CHECKING:
-    from saraban.archive._ocr import Row
+    from saraban.archive._ocr import Glyphs, Row
 
 __all__ = ["classify_digit", "reread_digits"]
 
@@ -190,12 +190,36 @@ def _read(ink: np.ndarray, shapes: list[list[int]]) -> list[str | None]:
     return out
 
 
+SURE_DISTANCE = 0.5  # a single letter next to digits is taken for a digit only this close
+
+
+def _looks_like_a_digit(word: Glyphs, row: Row, ink: np.ndarray) -> bool:
+    if len(word.text) != 1 or not ("\u0e01" <= word.text <= "\u0e2e" or word.text.isalpha()):
+        return False
+    left, _, right, _ = word.box
+    shapes = [
+        s
+        for s in _shapes(ink, left - 4, row.top, right + 4, row.bottom)
+        if min(s[2], right) - max(s[0], left) >= 0.5 * (s[2] - s[0])
+    ]
+    if not shapes:
+        return False
+    biggest = max(shapes, key=lambda s: (s[2] - s[0]) * (s[3] - s[1]))
+    _, distance = classify_digit(ink[biggest[1] : biggest[3], biggest[0] : biggest[2]])
+    return distance <= SURE_DISTANCE
+
+
 def reread_digits(row: Row, page: np.ndarray, ink: np.ndarray) -> None:
     """Replace each run of digits in ``row`` by its shapes read again (in place); one
     word a shape, so that the spacing is decided by the ink like everywhere else."""
     from saraban.archive._ocr import Glyphs
 
     for first, last in reversed(_runs(row)):
+        # a digit at either end that Tesseract took for a letter ("ด" for "๐")
+        while first > 0 and _looks_like_a_digit(row.words[first - 1], row, ink):
+            first -= 1
+        while last < len(row.words) and _looks_like_a_digit(row.words[last], row, ink):
+            last += 1
         words = row.words[first:last]
         left = min(w.box[0] for w in words)
         right = max(w.box[2] for w in words)

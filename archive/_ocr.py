@@ -291,7 +291,12 @@ def _hocr_rows(hocr: bytes) -> list[Row]:
     rows: list[Row] = []
     for line in lines:
         middle = (line.top + line.bottom) / 2
-        if rows and rows[-1].top <= middle <= rows[-1].bottom and line.height < 2 * rows[-1].height:
+        last = rows[-1] if rows else None
+        if (
+            last is not None
+            and last.top <= middle <= last.bottom
+            and line.top <= (last.top + last.bottom) / 2 <= line.bottom
+        ):
             # Tesseract's order within a line is the reading order (its boxes for Thai
             # marks are rough); lines of one row are put side by side, left to right.
             row = rows[-1]
@@ -311,6 +316,8 @@ _THAI_RE = re.compile("[\u0e00-\u0e7f]")
 _COMBINING_RE = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
 _NO_SPACE_BEFORE = ".,)/:"
 _NO_SPACE_AFTER = "(/"
+_LETTER_RE = re.compile("[\u0e01-\u0e30\u0e32\u0e33\u0e40-\u0e46\u0e50-\u0e59A-Za-z0-9]")
+_MARKS_RE = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e.,]")
 NOISE_CONFIDENCE = 60  # rows read with less (mean word confidence) may be pictures
 SPACE_OF_ROW = 0.15  # a blank this part of the row's height wide is a space
 COLUMN_OF_ROW = 0.9  # ... and this wide a gap between columns
@@ -358,6 +365,16 @@ def _clusters(row: Row) -> list[Glyphs]:
     return out
 
 
+def _after_dot(words: list[Glyphs], i: int) -> float:
+    """How many spaces wide a blank after a dot must be to be a space: a dot between digits
+    (``๐๐๑๙.๓``) or letters (``พ.ศ.``) binds them unless the gap is wide."""
+    before = words[i - 2].text[-1] if i >= 2 else " "
+    after = words[i].text[0]
+    if before.isdigit() and after.isdigit():
+        return 2.5
+    return 1.3
+
+
 def _row_text(row: Row, ink: np.ndarray, typical: int) -> str:
     """One printed row as text; a space wherever the ink has a blank wide enough."""
     blanks = _blank_runs(ink, row, max(4, int(SPACE_OF_ROW * typical)))
@@ -376,7 +393,7 @@ def _row_text(row: Row, ink: np.ndarray, typical: int) -> str:
                 pieces.append("    ")
             elif tight and widest < 2 * SPACE_OF_ROW * typical:
                 pass
-            elif prev.text[-1] == "." and widest < 1.3 * SPACE_OF_ROW * typical:
+            elif prev.text[-1] == "." and widest < _after_dot(words, i) * SPACE_OF_ROW * typical:
                 pass  # "พ.ศ.", "๐๐๑๙.๓": a dot's own margin is not a space
             elif widest or not (thai or tight):
                 pieces.append(" ")
@@ -394,7 +411,13 @@ def _is_noise(row: Row, typical: int, usual: float) -> bool:
     words it is far less sure of than of the page's usual row."""
     if row.height < 0.35 * typical:
         return True
-    return _mean_confidence(row) < min(NOISE_CONFIDENCE, usual - 25)
+    confidence = _mean_confidence(row)
+    if confidence < min(NOISE_CONFIDENCE, usual - 25):
+        return True
+    text = "".join(w.text for w in row.words)
+    letters = len(_LETTER_RE.findall(text))
+    symbols = len(text) - letters - len(_MARKS_RE.findall(text))
+    return symbols >= letters or (letters <= 2 and confidence < 90)
 
 
 def page_text(hocr: bytes, page: np.ndarray) -> tuple[str, float]:
@@ -410,8 +433,12 @@ def page_text(hocr: bytes, page: np.ndarray) -> tuple[str, float]:
     _, ink = cv2.threshold(page, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     ink = ink.astype(bool)
     rows = _hocr_rows(hocr)
-    heights = sorted(r.height for r in rows if r.height > 0)
-    typical = heights[len(heights) * 3 // 4] if heights else 100
+    # the height of a row of running text (many pieces): stamps, headings and stray
+    # marks are other sizes
+    heights = sorted(r.height for r in rows if len(r.words) >= 8) or sorted(
+        r.height for r in rows if r.height > 0
+    )
+    typical = heights[len(heights) // 2] if heights else 100
     means = sorted(_mean_confidence(r) for r in rows)
     usual = means[len(means) // 2] if means else 0.0
     lines: list[str] = []
