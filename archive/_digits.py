@@ -30,6 +30,10 @@ __all__ = ["classify_digit", "reread_digits"]
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
 _PUNCTUATION = "./-,"
 _LOOK_ALIKES = "oO©@0123456789"  # what a Thai digit is sometimes taken for
+# marks above and below a letter (MAI HAN-AKAT, the vowels ิ-ฺ, MAITAIKHU to YAMAKKAN)
+_COMBINING = (
+    "\u0e31" + "".join(map(chr, range(0x0E34, 0x0E3B))) + "".join(map(chr, range(0x0E47, 0x0E4F)))
+)
 _SIZE = 28
 # Shape distance above which a shape is no digit: digits of the scans and photos measure
 # 0.1-0.7 from their template, Thai letters 1.3 and more.
@@ -194,7 +198,11 @@ SURE_DISTANCE = 0.5  # a single letter next to digits is taken for a digit only 
 
 
 def _looks_like_a_digit(word: Glyphs, row: Row, ink: np.ndarray) -> bool:
-    if len(word.text) != 1 or not ("\u0e01" <= word.text <= "\u0e2e" or word.text.isalpha()):
+    # one letter, with the marks Tesseract put on it ("สั" for "๓")
+    base, marks = word.text[:1], word.text[1:]
+    if not base or not ("\u0e01" <= base <= "\u0e2e" or base.isalpha()) or len(marks) > 2:
+        return False
+    if any(m not in _COMBINING for m in marks):
         return False
     left, _, right, _ = word.box
     shapes = [

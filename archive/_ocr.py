@@ -292,10 +292,11 @@ def _hocr_rows(hocr: bytes) -> list[Row]:
     for line in lines:
         middle = (line.top + line.bottom) / 2
         last = rows[-1] if rows else None
+        overlap = min(last.bottom, line.bottom) - max(last.top, line.top) if last else 0
         if (
             last is not None
             and last.top <= middle <= last.bottom
-            and line.top <= (last.top + last.bottom) / 2 <= line.bottom
+            and overlap >= 0.6 * min(line.height, last.height)
         ):
             # Tesseract's order within a line is the reading order (its boxes for Thai
             # marks are rough); lines of one row are put side by side, left to right.
@@ -318,6 +319,7 @@ _NO_SPACE_BEFORE = ".,)/:"
 _NO_SPACE_AFTER = "(/"
 _LETTER_RE = re.compile("[\u0e01-\u0e30\u0e32\u0e33\u0e40-\u0e46\u0e50-\u0e59A-Za-z0-9]")
 _MARKS_RE = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e.,]")
+_FRAME = set("|/\\()[]{}“”~—_")
 NOISE_CONFIDENCE = 60  # rows read with less (mean word confidence) may be pictures
 SPACE_OF_ROW = 0.15  # a blank this part of the row's height wide is a space
 COLUMN_OF_ROW = 0.9  # ... and this wide a gap between columns
@@ -417,7 +419,12 @@ def _is_noise(row: Row, typical: int, usual: float) -> bool:
     text = "".join(w.text for w in row.words)
     letters = len(_LETTER_RE.findall(text))
     symbols = len(text) - letters - len(_MARKS_RE.findall(text))
-    return symbols >= letters or (letters <= 2 and confidence < 90)
+    if symbols >= letters or (letters <= 2 and confidence < 90):
+        return True
+    # A few letters inside a frame of strokes read as "|", "/", "(": the inside of a
+    # round emblem or stamp, a scrap of a signature.
+    framed = row.words[0].text in _FRAME or row.words[-1].text in _FRAME
+    return framed and letters <= 12 and confidence < 90
 
 
 def page_text(hocr: bytes, page: np.ndarray) -> tuple[str, float]:

@@ -192,9 +192,9 @@ def _register_fields_right(text: str) -> list[str]:
 
     from saraban.archive._importer import parse_letter_text
 
-    def spaces(value):
+    def spaces(value):  # whitespace is layout, as in the importer's PDF tests
         if isinstance(value, str):
-            return re.sub(r"\s+", " ", value).strip()
+            return re.sub(r"\s+", "", value)
         if isinstance(value, list):
             return [spaces(v) for v in value]
         if isinstance(value, dict):
