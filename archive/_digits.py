@@ -134,7 +134,7 @@ def _shapes(ink: np.ndarray, left: int, top: int, right: int, bottom: int) -> li
             last = merged[-1]
             overlap = min(last[2], box[2]) - max(last[0], box[0])
             apart = max(last[1], box[1]) - min(last[3], box[3])  # a mark above: not merged
-            if overlap > 0.5 * min(last[2] - last[0], box[2] - box[0]) and apart <= 3:
+            if overlap > 0.25 * min(last[2] - last[0], box[2] - box[0]) and apart <= 3:
                 last[:] = [min(last[0], box[0]), min(last[1], box[1]),
                            max(last[2], box[2]), max(last[3], box[3])]  # fmt: skip
                 continue
@@ -194,6 +194,17 @@ def _read(ink: np.ndarray, shapes: list[list[int]]) -> list[str | None]:
     return out
 
 
+def _belongs(shape: list[int], left: int, right: int, words: list[Glyphs]) -> bool:
+    """Whether a shape is part of the run of digits from ``left`` to ``right``."""
+    if min(shape[2], right) - max(shape[0], left) >= 0.3 * (shape[2] - shape[0]):
+        return True
+    # a digit whose box Tesseract drew as a sliver of it
+    return any(
+        min(shape[2], w.box[2]) - max(shape[0], w.box[0]) >= 0.6 * (w.box[2] - w.box[0])
+        for w in words
+    )
+
+
 SURE_DISTANCE = 0.5  # a single letter next to digits is taken for a digit only this close
 
 
@@ -207,8 +218,8 @@ def _looks_like_a_digit(word: Glyphs, row: Row, ink: np.ndarray) -> bool:
     left, _, right, _ = word.box
     shapes = [
         s
-        for s in _shapes(ink, left - 4, row.top, right + 4, row.bottom)
-        if min(s[2], right) - max(s[0], left) >= 0.5 * (s[2] - s[0])
+        for s in _shapes(ink, left - 40, row.top, right + 40, row.bottom)
+        if min(s[2], right) - max(s[0], left) >= 0.5 * min(s[2] - s[0], right - left)
     ]
     if not shapes:
         return False
@@ -228,14 +239,18 @@ def reread_digits(row: Row, page: np.ndarray, ink: np.ndarray) -> None:
             first -= 1
         while last < len(row.words) and _looks_like_a_digit(row.words[last], row, ink):
             last += 1
+        # marks Tesseract saw on a digit it took for a letter ("ส" + "ั" for "๓")
+        while last < len(row.words) and all(c in _COMBINING for c in row.words[last].text):
+            last += 1
         words = row.words[first:last]
         left = min(w.box[0] for w in words)
         right = max(w.box[2] for w in words)
+
         # Tesseract's boxes are rough: take every shape that overlaps the run well.
         shapes = [
             s
             for s in _shapes(ink, left - 40, row.top, right + 40, row.bottom)
-            if min(s[2], right) - max(s[0], left) >= 0.3 * (s[2] - s[0])
+            if _belongs(s, left, right, words)
         ]
         shapes = _split_touching(ink, shapes)
         if not shapes:

@@ -194,7 +194,7 @@ def _correct_line(line: str, anywhere: dict[str, str], starts: dict[str, str]) -
             following = line[end : end + 1]
             # the label must end there: a space, a digit or a letter after a label word
             label = starts[label_key]
-            if line[stripped:end] != label and (not following or not following.isspace()):
+            if line[stripped:end] != label and following and not following.isspace():
                 # a label run into the next word ("ทีนค"): keep them apart
                 replacements.append((stripped, end, label + " "))
             elif line[stripped:end] != label:
