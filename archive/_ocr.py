@@ -336,7 +336,7 @@ def _blank_runs(ink: np.ndarray, row: Row, narrowest: int) -> list[tuple[int, in
         return []
     left = max(min(w.box[0] for w in row.words), 0)
     right = min(max(w.box[2] for w in row.words), ink.shape[1])
-    blank: list[bool] = (~band[:, left:right].any(axis=0)).tolist()
+    blank = [not column for column in np.any(band[:, left:right], axis=0)]
     runs = []
     start = None
     for x, empty in enumerate(blank):
