@@ -10,8 +10,8 @@ run of digits Tesseract reports is read again here:
 2. each shape is compared with the ten digits drawn by the letter fonts (Sarabun, the
    free design of the official TH Sarabun; regular, medium and bold), normalised to one
    size, and the nearest wins;
-3. if a shape is like no digit (a letter at the edge of the run, a smudge) the run is left
-   as Tesseract read it.
+3. if a shape is like no digit (a letter at the edge of the run, a smudge, two digits
+   joined by noise and cut wrongly) the run is left as Tesseract read it.
 """
 
 from __future__ import annotations
@@ -258,12 +258,7 @@ def reread_digits(row: Row, page: np.ndarray, ink: np.ndarray) -> None:
         read = _read(ink, shapes)
         kept = [(text, s) for text, s in zip(read, shapes, strict=True) if text != ""]
         read, shapes = [t for t, _ in kept], [s for _, s in kept]
-        while read and read[0] is None:
-            read.pop(0)
-            shapes.pop(0)
-        while read and read[-1] is None:
-            read.pop()
-            shapes.pop()
+        # a shape like no digit: the run stays as Tesseract read it (nothing is dropped)
         if not read or None in read or not any(c in THAI_DIGITS for c in read if c):
             continue
         confidence = min(w.confidence for w in words)

@@ -11,8 +11,9 @@ The route, page by page:
    with Pillow (EXIF orientation applied, every frame of a TIFF).
 2. **Cleaning** (:mod:`._scan`): a photo's sheet is found and unwarped (perspective),
    light is flattened (shadows, grey paper), the page is levelled (deskew) and despeckled.
-3. **Recognition**: OCRmyPDF runs Tesseract with Debian's ``tha`` and ``eng`` data on the
-   cleaned pages and gives hOCR (each character with its box).
+3. **Recognition**: OCRmyPDF runs Tesseract with Debian's ``tha`` data (``eng`` added
+   in the ``tesseract`` engine) on the cleaned pages and gives hOCR (each character with
+   its box).
 4. **Reading the hOCR** (:func:`page_text`): lines are put back together by position (the
    ``ที่`` line and the sender beside it are one row, a wide gap between them), a blank
    line where the page has vertical space; **spaces are decided by the ink**, not by
@@ -69,7 +70,9 @@ ENGINES: dict[str, tuple[str, ...]] = {
     "tesseract-tha": ("tha",),  # the Thai model alone (it knows Latin letters too)
     "tesseract-thai-script": ("Thai",),  # tesseract-ocr-script-thai (Thai script + Latin)
 }
-DEFAULT_ENGINE = "tesseract"
+# Chosen by benchmarks/ocr.py: Thai alone reads the Thai letters of a letter better than
+# tha+eng (which takes "ที่ นค" for Latin "N UA"); it reads Latin letters too.
+DEFAULT_ENGINE = "tesseract-tha"
 MAX_PAGES = 50  # a letter with its enclosures; a longer scan is refused, not half read
 MAX_IMAGE_PIXELS = 80_000_000  # a 12,000 x 6,600 photo; larger is a bomb, not a letter
 TESSERACT_TIMEOUT_S = 180  # per page

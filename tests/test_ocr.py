@@ -201,9 +201,16 @@ def _register_fields_right(text: str) -> list[str]:
             return {k: spaces(v) for k, v in value.items()}
         return value
 
+    def flat(letter: dict, name: str) -> object:
+        value = letter[name]
+        if name == "sender":  # an address wrapped in its column is the same address
+            value = [value["name"] or "", *value["address"]]
+        value = spaces(value)
+        return "".join(value) if isinstance(value, list) else value
+
     got = parse_letter_text(text).letter
     want = scancorpus.seed_letter(STEM)
-    return [f for f in REGISTER_FIELDS if spaces(got[f]) == spaces(want[f])]
+    return [f for f in REGISTER_FIELDS if flat(got, f) == flat(want, f)]
 
 
 def _digest(path: Path) -> str:
@@ -248,5 +255,4 @@ def test_a_phone_photo_reads_into_the_register_fields(tmp_path):
     photo = scancorpus.write_jpeg(scancorpus.photo_page(clean, STEM, 0), tmp_path / "photo.jpg")
     text, pdfa, _ = ocr_file(photo, pdfa=False)
     assert pdfa is None
-    right = _register_fields_right(text)
-    assert len(right) >= 6, f"only {right} of {REGISTER_FIELDS}"
+    assert _register_fields_right(text) == list(REGISTER_FIELDS)
