@@ -1,0 +1,552 @@
+"""OCR of scanned letters and phone photos: text the letter parser can read, and a
+searchable PDF/A beside the untouched original.
+
+>>> from saraban.archive.importer._ocr import ocr_file
+>>> text, pdfa, confidence = ocr_file(Path("scan.pdf"))      # or .png .jpg .tif
+>>> parse_letter_text(text).letter["subject"]
+
+The route, page by page:
+
+1. **Pages.** A PDF is rasterised at 300 dpi by poppler (``pdftoppm``); an image is read
+   with Pillow (EXIF orientation applied, every frame of a TIFF).
+2. **Cleaning** (:mod:`._scan`): a photo's sheet is found and unwarped (perspective),
+   light is flattened (shadows, grey paper), the page is levelled (deskew) and despeckled.
+3. **Recognition**: OCRmyPDF runs Tesseract with Debian's ``tha`` data (``eng`` added
+   in the ``tesseract`` engine) on the cleaned pages and gives hOCR (each character with
+   its box).
+4. **Reading the hOCR** (:func:`page_text`): lines are put back together by position (the
+   ``ที่`` line and the sender beside it are one row, a wide gap between them), a blank
+   line where the page has vertical space; **spaces are decided by the ink**, not by
+   Tesseract (its Thai model splits words at random): a space is where the page has a
+   blank column wider than a thin space. **Thai digits are read again** (:mod:`._digits`),
+   since the ``tha`` model takes ``๖`` for ``๐``/``๒`` and ``๙`` for ``๕``.
+5. **Post-correction** (:mod:`._ocr_correct`): ``ํา`` -> ``ำ``, tone marks in order, and
+   each Thai run checked against the letter's vocabulary (labels, months, provinces and
+   districts, government terms).
+6. **PDF/A**: OCRmyPDF writes the cleaned pages with the corrected text as an invisible
+   layer, as PDF/A-2b. The original file is never changed.
+
+Engines are chosen by name (:data:`ENGINES`); each is Tesseract with other trained data,
+the only Thai models this machine's package sources carry (see ``benchmarks/ocr.py``).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import warnings
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import cv2
+import numpy as np
+
+from saraban.archive.importer._scan import OCR_DPI, prepare_page
+
+__all__ = [
+    "DEFAULT_ENGINE",
+    "ENGINES",
+    "MAX_PAGES",
+    "OcrFailed",
+    "OcrResult",
+    "ocr_file",
+    "ocr_pages",
+    "page_text",
+    "read_pages",
+]
+
+logger = logging.getLogger("saraban.ocr")
+
+# name -> Tesseract languages (trained data from Debian's tesseract-ocr-* packages).
+ENGINES: dict[str, tuple[str, ...]] = {
+    "tesseract": ("tha", "eng"),  # tesseract-ocr-tha + tesseract-ocr-eng
+    "tesseract-tha": ("tha",),  # the Thai model alone (it knows Latin letters too)
+    "tesseract-thai-script": ("Thai",),  # tesseract-ocr-script-thai (Thai script + Latin)
+}
+# Chosen by benchmarks/ocr.py: Thai alone reads the Thai letters of a letter better than
+# tha+eng (which takes "ที่ นค" for Latin "N UA"); it reads Latin letters too.
+DEFAULT_ENGINE = "tesseract-tha"
+MAX_PAGES = 50  # a letter with its enclosures; a longer scan is refused, not half read
+MAX_IMAGE_PIXELS = 80_000_000  # a 12,000 x 6,600 photo; larger is a bomb, not a letter
+TESSERACT_TIMEOUT_S = 180  # per page
+_IMAGE_MAGIC = {
+    b"\x89PNG\r\n\x1a\n": "png",
+    b"\xff\xd8\xff": "jpeg",
+    b"II*\x00": "tiff",
+    b"MM\x00*": "tiff",
+}
+
+
+class OcrFailed(Exception):
+    """The file could not be read as pages, or the OCR engine failed; says why in Thai and
+    English."""
+
+    def __init__(self, path: Path | str, th: str, en: str) -> None:
+        self.path = Path(path)
+        self.th, self.en = th, en
+        super().__init__(f"{self.path.name}: {th} / {en}")
+
+
+class OcrResult(NamedTuple):
+    """The text (pages separated by form feeds), the searchable PDF/A (None if not asked
+    for), and the mean word confidence of each page (0-100, Tesseract's own)."""
+
+    text: str
+    pdfa: bytes | None
+    confidence: list[float]
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _kind(path: Path) -> str:
+    with path.open("rb") as f:
+        head = f.read(16)
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    for magic, kind in _IMAGE_MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1"):
+        raise OcrFailed(
+            path,
+            "ยังอ่านภาพ HEIC ไม่ได้ กรุณาส่งเป็น JPEG หรือ PNG",
+            "HEIC photos are not read yet: send a JPEG or PNG",
+        )
+    raise OcrFailed(
+        path,
+        "ไฟล์นี้ไม่ใช่ PDF หรือภาพ (PNG, JPEG, TIFF)",
+        "not a PDF or an image (PNG, JPEG, TIFF)",
+    )
+
+
+def read_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
+    """The pages of a scanned PDF or an image file: (greyscale array, dpi or None)."""
+    path = Path(path)
+    kind = _kind(path)
+    if kind == "pdf":
+        return _pdf_pages(path)
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    pages: list[tuple[np.ndarray, float | None]] = []
+    try:
+        with warnings.catch_warnings():
+            # over MAX_IMAGE_PIXELS Pillow only warns (up to twice that): refuse it here
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                pages.extend(_frames(path, image))
+    except (
+        OSError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+        SyntaxError,
+        ValueError,
+    ) as exc:
+        raise OcrFailed(
+            path, f"เปิดภาพไม่ได้ (ไฟล์เสียหายหรือใหญ่เกินไป): {exc}", f"cannot open the image: {exc}"
+        ) from exc
+    return pages
+
+
+def _frames(path: Path, image) -> list[tuple[np.ndarray, float | None]]:
+    from PIL import ImageOps
+
+    frames = getattr(image, "n_frames", 1)
+    if frames > MAX_PAGES:
+        raise OcrFailed(
+            path,
+            f"ภาพมี {frames} หน้า เกินขีดจำกัด {MAX_PAGES} หน้า",
+            f"the image holds {frames} pages, over the limit of {MAX_PAGES}",
+        )
+    pages: list[tuple[np.ndarray, float | None]] = []
+    for number in range(frames):
+        image.seek(number)
+        dpi = image.info.get("dpi", (None,))[0]
+        frame = ImageOps.exif_transpose(image).convert("L")
+        pages.append((np.array(frame), float(dpi) if dpi else None))
+    return pages
+
+
+def _pdf_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=False)
+    found = re.search(r"^Pages:\s+(\d+)", info.stdout, re.M)
+    if info.returncode or not found:
+        raise OcrFailed(
+            path, "เปิดไฟล์ PDF ไม่ได้ (เสียหายหรือมีรหัสผ่าน)", "cannot open the PDF (damaged or encrypted)"
+        )
+    count = int(found.group(1))
+    if count > MAX_PAGES:
+        raise OcrFailed(
+            path,
+            f"PDF มี {count} หน้า เกินขีดจำกัด {MAX_PAGES} หน้า",
+            f"the PDF has {count} pages, over the limit of {MAX_PAGES}",
+        )
+    from PIL import Image
+
+    dpi = _scan_dpi(path)
+    with tempfile.TemporaryDirectory(prefix="saraban-ocr-") as tmp:
+        try:
+            # PGM: no compression to spend time on; the page is read back at once
+            done = subprocess.run(
+                ["pdftoppm", "-r", str(dpi), "-gray", str(path), f"{tmp}/page"],
+                capture_output=True,
+                timeout=30 * count,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise OcrFailed(
+                path, "แปลงหน้า PDF เป็นภาพไม่ทันเวลา", "rasterising the PDF took too long"
+            ) from exc
+        if done.returncode:
+            raise OcrFailed(
+                path,
+                "แปลงหน้า PDF เป็นภาพไม่ได้",
+                f"cannot rasterise the PDF: {done.stderr.decode(errors='replace')[:200]}",
+            )
+        return [
+            (np.array(Image.open(p).convert("L")), float(dpi))
+            for p in sorted(Path(tmp).glob("page-*.pgm"))
+        ]
+
+
+def _scan_dpi(path: Path) -> int:
+    """The resolution the scanner used (its page images'), so that the page is rasterised
+    at its own resolution (cleaning scales it to 300 dpi); 300 for a PDF without images."""
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(path)], capture_output=True, text=True, timeout=60, check=False
+    ).stdout
+    found = [
+        int(m.group(1))
+        for m in re.finditer(r"^\s*\d+\s+\d+\s+image(?:\s+\S+){10}\s+(\d+)\s", listing, re.M)
+    ]
+    return min(max(max(found, default=OCR_DPI), 100), OCR_DPI)
+
+
+# --------------------------------------------------------------------------- hOCR
+
+_XHTML = "{http://www.w3.org/1999/xhtml}"
+_BBOX_RE = re.compile(r"bbox (-?\d+) (-?\d+) (-?\d+) (-?\d+)")
+_CONF_RE = re.compile(r"x_wconf (\d+)")
+
+
+@dataclass
+class Glyphs:
+    """One word of Tesseract's hOCR (for Thai, often one character) with its box."""
+
+    text: str
+    box: tuple[int, int, int, int]  # left, top, right, bottom
+    confidence: int
+
+
+@dataclass
+class Row:
+    """Words printed on one row of the page, left to right."""
+
+    words: list[Glyphs] = field(default_factory=list)
+    top: int = 0
+    bottom: int = 0
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+
+def _box(title: str) -> tuple[int, int, int, int]:
+    m = _BBOX_RE.search(title or "")
+    if m is None:
+        return (0, 0, 0, 0)
+    left, top, right, bottom = (int(v) for v in m.groups())
+    return left, top, right, bottom
+
+
+def _hocr_rows(hocr: bytes) -> list[Row]:
+    """Tesseract's lines regrouped into printed rows: lines whose vertical middles lie
+    within each other's extent are one row (columns set side by side, such as ``ที่`` and
+    the sender's name)."""
+    root = ET.fromstring(hocr)
+    lines: list[Row] = []
+    for span in root.iter(f"{_XHTML}span"):
+        if span.get("class") not in ("ocr_line", "ocr_header", "ocr_caption", "ocr_textfloat"):
+            continue
+        words = []
+        for word in span.iter(f"{_XHTML}span"):
+            if word.get("class") != "ocrx_word":
+                continue
+            text = "".join(word.itertext()).strip()
+            if not text:
+                continue
+            conf = _CONF_RE.search(word.get("title") or "")
+            words.append(
+                Glyphs(text, _box(word.get("title") or ""), int(conf.group(1)) if conf else 0)
+            )
+        if words:
+            _, top, _, bottom = _box(span.get("title") or "")
+            lines.append(Row(words, top, bottom))
+    lines.sort(key=lambda r: (r.top + r.bottom) / 2)
+    rows: list[Row] = []
+    for line in lines:
+        middle = (line.top + line.bottom) / 2
+        last = rows[-1] if rows else None
+        overlap = min(last.bottom, line.bottom) - max(last.top, line.top) if last else 0
+        if (
+            last is not None
+            and last.top <= middle <= last.bottom
+            and overlap >= 0.6 * min(line.height, last.height)
+        ):
+            # Tesseract's order within a line is the reading order (its boxes for Thai
+            # marks are rough); lines of one row are put side by side, left to right.
+            row = rows[-1]
+            if line.words[0].box[0] < row.words[0].box[0]:
+                row.words[:0] = line.words
+            else:
+                row.words.extend(line.words)
+            row.top, row.bottom = min(row.top, line.top), max(row.bottom, line.bottom)
+        else:
+            rows.append(Row(list(line.words), line.top, line.bottom))
+    return rows
+
+
+# Thai letters and marks; Latin words keep Tesseract's own spaces.
+_THAI_RE = re.compile("[\u0e00-\u0e7f]")
+# Marks that sit above or below a letter: never a space before them.
+_COMBINING_RE = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e]")
+_NO_SPACE_BEFORE = ".,)/:"
+_NO_SPACE_AFTER = "(/"
+_LETTER_RE = re.compile("[\u0e01-\u0e30\u0e32\u0e33\u0e40-\u0e46\u0e50-\u0e59A-Za-z0-9]")
+_MARKS_RE = re.compile("[\u0e31\u0e34-\u0e3a\u0e47-\u0e4e.,]")
+_FRAME = set("|/\\()[]{}“”~—_")
+NOISE_CONFIDENCE = 60  # rows read with less (mean word confidence) may be pictures
+SPACE_OF_ROW = 0.15  # a blank this part of the row's height wide is a space
+COLUMN_OF_ROW = 0.9  # ... and this wide a gap between columns
+
+
+def _blank_runs(ink: np.ndarray, row: Row, narrowest: int) -> list[tuple[int, int]]:
+    """Stretches of the row with no ink at least ``narrowest`` columns wide."""
+    # The middle of the row, where the letters' bodies are: marks above and below (and the
+    # neighbouring rows' marks) must not fill a space.
+    top = row.top + int(0.3 * row.height)
+    bottom = row.bottom - int(0.25 * row.height)
+    band = ink[max(top, 0) : max(bottom, top + 1)]
+    if not band.size:
+        return []
+    left = max(min(w.box[0] for w in row.words), 0)
+    right = min(max(w.box[2] for w in row.words), ink.shape[1])
+    blank = [not column for column in np.any(band[:, left:right], axis=0)]
+    runs = []
+    start = None
+    for x, empty in enumerate(blank):
+        if empty and start is None:
+            start = x
+        elif not empty and start is not None:
+            if x - start >= narrowest:
+                runs.append((left + start, left + x))
+            start = None
+    return runs
+
+
+def _clusters(row: Row) -> list[Glyphs]:
+    """Tesseract's pieces with the marks put back on their letters (one box for both)."""
+    out: list[Glyphs] = []
+    for word in row.words:
+        if out and _COMBINING_RE.match(word.text):
+            last = out[-1]
+            box = (
+                min(last.box[0], word.box[0]),
+                min(last.box[1], word.box[1]),
+                max(last.box[2], word.box[2]),
+                max(last.box[3], word.box[3]),
+            )
+            out[-1] = Glyphs(last.text + word.text, box, min(last.confidence, word.confidence))
+        else:
+            out.append(Glyphs(word.text, word.box, word.confidence))
+    return out
+
+
+def _after_dot(words: list[Glyphs], i: int) -> float:
+    """How many spaces wide a blank after a dot must be to be a space: a dot between digits
+    (``๐๐๑๙.๓``) or letters (``พ.ศ.``) binds them unless the gap is wide."""
+    before = words[i - 2].text[-1] if i >= 2 else " "
+    after = words[i].text[0]
+    if before.isdigit() and after.isdigit():
+        return 2.5
+    return 1.3
+
+
+def _row_text(row: Row, ink: np.ndarray, typical: int) -> str:
+    """One printed row as text; a space wherever the ink has a blank wide enough."""
+    blanks = _blank_runs(ink, row, max(4, int(SPACE_OF_ROW * typical)))
+    words = _clusters(row)
+    pieces: list[str] = []
+    for i, word in enumerate(words):
+        if i:
+            prev = words[i - 1]
+            low = (prev.box[0] + prev.box[2]) / 2
+            high = (word.box[0] + word.box[2]) / 2
+            between = [b - a for a, b in blanks if low <= (a + b) / 2 <= high]
+            widest = max(between, default=0)
+            thai = _THAI_RE.match(prev.text[-1]) and _THAI_RE.match(word.text[0])
+            tight = word.text[0] in _NO_SPACE_BEFORE or prev.text[-1] in _NO_SPACE_AFTER
+            if widest >= COLUMN_OF_ROW * typical:
+                pieces.append("    ")
+            elif tight and widest < 2 * SPACE_OF_ROW * typical:
+                pass
+            elif prev.text[-1] == "." and widest < _after_dot(words, i) * SPACE_OF_ROW * typical:
+                pass  # "พ.ศ.", "๐๐๑๙.๓": a dot's own margin is not a space
+            elif widest or not (thai or tight):
+                pieces.append(" ")
+        pieces.append(word.text)
+    return "".join(pieces)
+
+
+def _mean_confidence(row: Row) -> float:
+    return sum(w.confidence for w in row.words) / len(row.words)
+
+
+def _is_noise(row: Row, typical: int, usual: float) -> bool:
+    """A row that is no text: marks alone between two rows (far lower than a row of
+    letters), or what Tesseract makes of a picture (the Garuda, a stamp, a signature):
+    words it is far less sure of than of the page's usual row."""
+    if row.height < 0.35 * typical:
+        return True
+    confidence = _mean_confidence(row)
+    if confidence < min(NOISE_CONFIDENCE, usual - 25):
+        return True
+    text = "".join(w.text for w in row.words)
+    letters = len(_LETTER_RE.findall(text))
+    symbols = len(text) - letters - len(_MARKS_RE.findall(text))
+    if symbols >= letters or (letters <= 2 and confidence < 90):
+        return True
+    # A few letters inside a frame of strokes read as "|", "/", "(": the inside of a
+    # round emblem or stamp, a scrap of a signature.
+    framed = row.words[0].text in _FRAME or row.words[-1].text in _FRAME
+    return framed and letters <= 12 and confidence < 90
+
+
+def page_text(hocr: bytes, page: np.ndarray) -> tuple[str, float]:
+    """The text of one page from its hOCR and its cleaned image, and the mean confidence.
+
+    Spaces: a blank stretch of the row wider than :data:`SPACE_OF_ROW` of a row's height
+    is a space, one wider than :data:`COLUMN_OF_ROW` a gap between columns (four spaces,
+    as ``pdftotext -layout`` prints). Rows farther apart than 0.6 row heights get a blank
+    line between them.
+    """
+    from saraban.archive.importer._ocr_digits import reread_digits
+
+    _, ink = cv2.threshold(page, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = ink.astype(bool)
+    rows = _hocr_rows(hocr)
+    # the height of a row of running text (many pieces): stamps, headings and stray
+    # marks are other sizes
+    heights = sorted(r.height for r in rows if len(r.words) >= 8) or sorted(
+        r.height for r in rows if r.height > 0
+    )
+    typical = heights[len(heights) // 2] if heights else 100
+    means = sorted(_mean_confidence(r) for r in rows)
+    usual = means[len(means) // 2] if means else 0.0
+    lines: list[str] = []
+    confidences: list[int] = []
+    previous_bottom: int | None = None
+    for row in rows:
+        if _is_noise(row, typical, usual):
+            continue
+        reread_digits(row, page, ink)
+        confidences.extend(w.confidence for w in row.words)
+        if previous_bottom is not None and row.top - previous_bottom > 0.6 * typical:
+            lines.append("")
+        lines.append(_row_text(row, ink, typical))
+        previous_bottom = row.bottom
+    mean = sum(confidences) / len(confidences) if confidences else 0.0
+    return "\n".join(lines), mean
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def _write_page_pdf(pages: list[np.ndarray], path: Path) -> None:
+    """The cleaned pages as an image PDF at 300 dpi (JPEG inside, as a scanner does)."""
+    import img2pdf
+    from PIL import Image
+
+    images = []
+    for page in pages:
+        buffer = io.BytesIO()
+        Image.fromarray(page).save(buffer, format="JPEG", quality=80, dpi=(OCR_DPI, OCR_DPI))
+        images.append(buffer.getvalue())
+    path.write_bytes(img2pdf.convert(images))
+
+
+def _quiet_ocrmypdf() -> None:
+    for name in ("ocrmypdf", "pikepdf", "PIL", "fontTools"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def ocr_pages(
+    pages: list[np.ndarray], *, engine: str | None = None, pdfa: bool = True
+) -> OcrResult:
+    """OCR of cleaned 300 dpi pages (see :func:`._scan.prepare_page`)."""
+    from ocrmypdf import api
+
+    from saraban.archive.importer._ocr_correct import correct_text
+
+    name = engine or DEFAULT_ENGINE
+    if name not in ENGINES:
+        raise ValueError(f"unknown OCR engine {name!r}; choose one of {', '.join(ENGINES)}")
+    _quiet_ocrmypdf()
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one core a page: workers run side by side
+    with tempfile.TemporaryDirectory(prefix="saraban-ocr-") as tmp:
+        work = Path(tmp)
+        source = work / "pages.pdf"
+        _write_page_pdf(pages, source)
+        folder = work / "hocr"
+        folder.mkdir()
+        api._pdf_to_hocr(
+            source,
+            folder,
+            language=list(ENGINES[name]),
+            jobs=1,
+            mode="force",
+            progress_bar=False,
+            tesseract_timeout=TESSERACT_TIMEOUT_S,
+        )
+        texts: list[str] = []
+        confidences: list[float] = []
+        for number, page in enumerate(pages, start=1):
+            hocr_path = folder / f"{number:06d}_ocr_hocr.hocr"
+            hocr = hocr_path.read_bytes()
+            text, confidence = page_text(hocr, page)
+            texts.append(correct_text(text))
+            confidences.append(round(confidence, 1))
+        pdf_bytes = None
+        if pdfa:
+            output = work / "out.pdf"
+            api._hocr_to_ocr_pdf(
+                folder, output, output_type="pdfa", optimize=1, jobs=1, progress_bar=False
+            )
+            pdf_bytes = output.read_bytes()
+    return OcrResult("\f".join(texts), pdf_bytes, confidences)
+
+
+def ocr_file(path: Path | str, *, engine: str | None = None, pdfa: bool = True) -> OcrResult:
+    """OCR a scanned PDF or a photo/scan image: (text, searchable PDF/A bytes or None,
+    per-page confidence). The file itself is only read."""
+    path = Path(path)
+    if not path.is_file():
+        raise OcrFailed(path, "ไม่พบไฟล์", "no such file")
+    if shutil.which("tesseract") is None:
+        raise OcrFailed(
+            path,
+            "ไม่พบโปรแกรม tesseract (ติดตั้งด้วย scripts/setup)",
+            "tesseract is not installed (scripts/setup installs it)",
+        )
+    pages = [prepare_page(image, dpi) for image, dpi in read_pages(path)]
+    if not pages:
+        raise OcrFailed(path, "ไม่พบหน้าในไฟล์", "the file holds no page")
+    return ocr_pages(pages, engine=engine, pdfa=pdfa)

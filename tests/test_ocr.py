@@ -1,0 +1,258 @@
+"""OCR of scans and phone photos (archive/importer/_ocr.py and its helpers).
+
+The fast tests check the parts on small made-up inputs: the post-correction of Thai OCR
+confusions, the digit shapes, the page geometry (sheet finding, skew) and the refusal of
+files that are not pages. The ``ocr`` tests run the real engine (Tesseract through
+OCRmyPDF) on one scanned page and one phone photo of a seed letter and check the register
+fields the letter parser reads from the text; the whole corpus runs in ``benchmarks/ocr.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import subprocess
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import scancorpus
+from PIL import Image, ImageDraw, ImageFont
+
+from saraban.archive.importer._ocr import OcrFailed, ocr_file, read_pages
+from saraban.archive.importer._ocr_correct import confusion_key, correct_text
+from saraban.archive.importer._ocr_digits import MAX_DISTANCE, THAI_DIGITS, classify_digit
+from saraban.archive.importer._scan import deskew, find_page, prepare_page, skew_angle
+from saraban.fonts import SARABUN_DIR
+
+# --------------------------------------------------------------------------- post-correction
+
+
+@pytest.mark.parametrize(
+    ("read", "meant"),
+    [
+        ("ดําเนินงาน", "ดำเนินงาน"),  # NIKHAHIT + SARA AA, as Tesseract writes ำ
+        ("ทีนค ๐๐๑๙.๓/๖๑๙", "ที่ นค ๐๐๑๙.๓/๖๑๙"),  # the label lost its mark and its space
+        ("เรือง การประชุม", "เรื่อง การประชุม"),  # a tone mark lost
+        ("สิงทีส่งมาด้วย ๑. แผน", "สิ่งที่ส่งมาด้วย ๑. แผน"),
+        ("ศาลากลางจังหวัดหนองคา ย", "ศาลากลางจังหวัดหนองคาย"),  # a space inside a word
+        ("สำนักงานพัฒนาขุมชนจังหวัด", "สำนักงานพัฒนาชุมชนจังหวัด"),  # ข for ช
+        ("องค์การบริหารส่วนดำบล", "องค์การบริหารส่วนตำบล"),  # ด for ต
+        ("๑๕ ธันวาคม ๒๕๖o", "๑๕ ธันวาคม ๒๕๖๐"),  # Latin o amid Thai digits
+        ("เเผนงาน", "แผนงาน"),  # two SARA E for SARA AE
+    ],
+)
+def test_ocr_confusions_are_put_right(read, meant):
+    assert correct_text(read) == meant
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "นายสมชาย ใจดี",  # no word of the vocabulary: left as read
+        "ข้าว ช้าง ดาว ตาว",  # short words are never guessed at
+        "Best practice o",  # Latin text and a lone o
+        "เรื่องเล่า",  # a label word inside another word, not at a label's place
+        "",
+    ],
+)
+def test_text_outside_the_vocabulary_is_left_as_read(text):
+    assert correct_text(text) == text
+
+
+def test_confusions_share_a_key_and_other_words_do_not():
+    assert confusion_key("ดำเนินการ") == confusion_key("ดาเนินการ") == confusion_key("ดำเนิน การ")
+    assert confusion_key("ชุมชน") == confusion_key("ขุมขน")
+    assert confusion_key("จังหวัด") != confusion_key("อำเภอ")
+
+
+# --------------------------------------------------------------------------- digits
+
+
+def _glyph(text: str, size: int, weight: str = "Regular") -> np.ndarray:
+    font = ImageFont.truetype(str(SARABUN_DIR / f"Sarabun-{weight}.ttf"), size)
+    canvas = Image.new("L", (size * 3, size * 3), 0)
+    ImageDraw.Draw(canvas).text((size // 2, size // 2), text, fill=255, font=font)
+    return np.array(canvas) > 127
+
+
+@pytest.mark.parametrize("digit", list(THAI_DIGITS))
+@pytest.mark.parametrize(("size", "weight"), [(42, "Regular"), (60, "Bold"), (36, "Medium")])
+def test_each_thai_digit_is_told_by_its_shape(digit, size, weight):
+    shape = _glyph(digit, size, weight)
+    rng = np.random.default_rng(size)
+    noisy = shape ^ (rng.random(shape.shape) < 0.01)  # specks on paper, holes in ink
+    noisy = cv2.morphologyEx(noisy.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    got, distance = classify_digit(noisy.astype(bool))
+    assert got == digit
+    assert distance <= MAX_DISTANCE
+
+
+@pytest.mark.parametrize("letter", list("กขมยรศ"))
+def test_a_thai_letter_is_no_digit(letter):
+    _, distance = classify_digit(_glyph(letter, 48))
+    assert distance > MAX_DISTANCE
+
+
+# --------------------------------------------------------------------------- page geometry
+
+
+def _lines_page(width: int = 1240, height: int = 1754) -> np.ndarray:
+    """A page of dark text-like bars, 150 dpi."""
+    page = np.full((height, width), 255, np.uint8)
+    for y in range(200, height - 200, 60):
+        cv2.rectangle(page, (150, y), (width - 150, y + 22), (30,), -1)
+    return page
+
+
+@pytest.mark.parametrize("angle", [1.5, -2.0, 0.0])
+def test_skew_is_measured_and_undone(angle):
+    page = _lines_page()
+    turn = cv2.getRotationMatrix2D((620, 877), angle, 1.0)
+    turned = cv2.warpAffine(page, turn, (1240, 1754), borderValue=(255,))
+    assert skew_angle(turned) == pytest.approx(-angle, abs=0.15)
+    level, _ = deskew(turned)
+    assert abs(skew_angle(level)) <= 0.15
+
+
+def test_a_scan_has_no_sheet_to_unwarp_and_a_photo_has():
+    page = _lines_page()
+    assert find_page(page) is None
+    desk = np.full((2200, 1700), 70, np.uint8)
+    corners = np.float32([[180, 160], [1500, 210], [1540, 2050], [140, 1990]])
+    warp = cv2.getPerspectiveTransform(
+        np.float32([[0, 0], [1240, 0], [1240, 1754], [0, 1754]]), corners
+    )
+    sheet = cv2.warpPerspective(page, warp, (1700, 2200), borderValue=(0,))
+    inside = cv2.warpPerspective(np.full_like(page, 255), warp, (1700, 2200))
+    photo = np.where(inside > 0, sheet, desk).astype(np.uint8)
+    found = find_page(photo)
+    assert found is not None
+    assert np.abs(found - corners).max() < 25
+    upright = prepare_page(photo)
+    assert upright.shape == (3508, 2480)  # A4 at 300 dpi
+    assert abs(skew_angle(upright)) <= 0.2
+
+
+# --------------------------------------------------------------------------- refused files
+
+
+def _huge_png(path: Path, width: int, height: int) -> Path:
+    """A tiny PNG file whose header claims ``width`` x ``height`` pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    body = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("letter.txt", b"hello", "not a PDF or an image"),
+        ("photo.heic", b"\0\0\0\x18ftypheic\0\0\0\0", "HEIC"),
+        ("broken.png", b"\x89PNG\r\n\x1a\nbroken", "cannot open the image"),
+        ("broken.pdf", b"%PDF-1.7\nnothing", "cannot open the PDF"),
+    ],
+)
+def test_files_that_are_not_pages_get_a_clear_error(tmp_path, name, content, words):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(OcrFailed) as caught:
+        read_pages(path)
+    assert words in str(caught.value)
+    assert name in str(caught.value)
+
+
+def test_an_image_bomb_is_refused_before_it_is_decoded(tmp_path):
+    with pytest.raises(OcrFailed, match="cannot open the image"):
+        read_pages(_huge_png(tmp_path / "bomb.png", 30_000, 30_000))
+
+
+def test_ocr_of_a_missing_file(tmp_path):
+    with pytest.raises(OcrFailed, match="no such file"):
+        ocr_file(tmp_path / "nothing.png")
+
+
+# --------------------------------------------------------------------------- the real engine
+
+STEM = "000_e6238ec4d0848a5c"
+REGISTER_FIELDS = ("sender", "ref_no", "date", "subject", "addressee", "urgency", "secrecy")
+
+
+def _register_fields_right(text: str) -> list[str]:
+    import re
+
+    from saraban.archive.importer import parse_letter_text
+
+    def spaces(value):  # whitespace is layout, as in the importer's PDF tests
+        if isinstance(value, str):
+            return re.sub(r"\s+", "", value)
+        if isinstance(value, list):
+            return [spaces(v) for v in value]
+        if isinstance(value, dict):
+            return {k: spaces(v) for k, v in value.items()}
+        return value
+
+    def flat(letter: dict, name: str) -> object:
+        value = letter[name]
+        if name == "sender":  # an address wrapped in its column is the same address
+            value = [value["name"] or "", *value["address"]]
+        value = spaces(value)
+        return "".join(value) if isinstance(value, list) else value
+
+    got = parse_letter_text(text).letter
+    want = scancorpus.seed_letter(STEM)
+    return [f for f in REGISTER_FIELDS if flat(got, f) == flat(want, f)]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.pdf
+@pytest.mark.ocr
+def test_a_scanned_pdf_page_reads_into_the_register_fields(tmp_path):
+    """Page one of a seed letter, scanned (150 dpi, turned 1.5 degrees, noise) into an
+    image-only PDF: the parser gets every register field from the OCR text, the topic
+    word is found by the search analyzer, and the PDF/A beside it is searchable."""
+    import pikepdf
+
+    from saraban.indexer import analyze
+
+    scan = scancorpus.scan_page(scancorpus.render_pages(STEM)[0], STEM, 0)
+    original = scancorpus.write_scan_pdf([scan], tmp_path / "scan.pdf")
+    before = _digest(original)
+    text, pdfa, confidence = ocr_file(original)
+    assert _digest(original) == before  # the original is never changed
+    assert _register_fields_right(text) == list(REGISTER_FIELDS)
+    query = analyze("ผู้นำจิตอาสา")
+    tokens = analyze(text)
+    assert any(tokens[i : i + len(query)] == query for i in range(len(tokens)))
+    assert len(confidence) == 1 and confidence[0] > 60
+    assert pdfa is not None
+    (tmp_path / "out.pdf").write_bytes(pdfa)
+    with pikepdf.open(tmp_path / "out.pdf") as pdf:
+        assert pdf.open_metadata().pdfa_status.startswith("2")
+    layer = subprocess.run(
+        ["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "ศาลากลางจังหวัดหนองคาย" in layer.replace(" ", "")
+
+
+@pytest.mark.pdf
+@pytest.mark.ocr
+def test_a_phone_photo_reads_into_the_register_fields(tmp_path):
+    """Page one photographed (slant, shadow, blur) as a JPEG: unwarped and read."""
+    clean = scancorpus.render_pages(STEM, dpi=scancorpus.PHOTO_DPI)[0]
+    photo = scancorpus.write_jpeg(scancorpus.photo_page(clean, STEM, 0), tmp_path / "photo.jpg")
+    text, pdfa, _ = ocr_file(photo, pdfa=False)
+    assert pdfa is None
+    assert _register_fields_right(text) == list(REGISTER_FIELDS)
