@@ -284,9 +284,7 @@ def _looks_like_date_line(text: str) -> bool:
     if len(text) > 45:
         return False
     if _MONTH_RE.search(text) is not None and re.search(f"[{DIGIT}]{{2,4}}", text) is not None:
-        return not _LABEL_RE.match(
-            text.replace("วันที่", "", 1) if text.startswith("วันที่") else text
-        )
+        return not _LABEL_RE.match(text.replace("วันที่", "", 1) if text.startswith("วันที่") else text)
     # 21/11/2567, 2024-11-21, ... (or the shape of one, so a date that does not exist is
     # flagged as unreadable rather than taken for an address line)
     return _written_date(text) is not None or _NUMERIC_DATE_LINE_RE.fullmatch(text) is not None
