@@ -8,7 +8,7 @@ import copy
 import fcntl
 import logging
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol, Self
@@ -40,7 +40,7 @@ from saraban.archive._models import (
 from saraban.archive._private import FILE_MODE
 from saraban.archive._records import LetterRecord, UnitInfo
 from saraban.errors import BadRequest, InvalidLetter, NotFound, Problem
-from saraban.thai import RefNo, RefNoError, parse_ref_no
+from saraban.thai import SECRET_SERIES, RefNo, RefNoError, parse_ref_no
 
 logger = logging.getLogger("saraban.archive")
 
@@ -331,20 +331,35 @@ class ArchiveCore:
         return serial
 
     @staticmethod
-    def _series(register: Register, circular: bool) -> str:
+    def _series(register: Register, circular: bool, secrecy: str | None = None) -> str:
+        """The counter a letter takes its number from. A secret letter is numbered in its
+        level's own series (ทะเบียนหนังสือลับ, ระเบียบว่าด้วยการรักษาความลับของทางราชการ
+        พ.ศ. ๒๕๔๔), so the register a user may see has no gap where a letter above their
+        clearance is: each level its own, as a user cleared for ลับ may not see ลับมาก."""
+        if secrecy in SECRET_SERIES:
+            return secrecy
         return CIRCULAR if circular and register.circular_series == "separate" else NORMAL
 
     @staticmethod
-    def _ref_no(register: Register, unit: Unit, circular: bool, serial: int, year: int) -> str:
+    def _ref_no(
+        register: Register,
+        unit: Unit,
+        circular: bool,
+        serial: int,
+        year: int,
+        secrecy: str | None = None,
+    ) -> str:
         code, unit_digits = unit.prefix_key[:2], unit.prefix_key[2:]
         shown_year = year if register.number_format == "year" else None
-        return RefNo(code, unit_digits, circular, serial, shown_year).format("thai")
+        secret = secrecy if secrecy in SECRET_SERIES else None
+        return RefNo(code, unit_digits, circular, serial, shown_year, secret).format("thai")
 
     def _record(self, s: Session, row: Letter) -> LetterRecord:
         reg = s.get(Register, row.register_id) if row.register_id else None
         unit = s.get(Unit, row.unit_id) if row.unit_id else None
         return LetterRecord(
             id=row.id,
+            public_id=row.public_id,
             status=row.status,
             ref_no=row.ref_no,
             date=row.date,
@@ -367,6 +382,7 @@ class ArchiveCore:
             created_by=row.created_by,
             issued_at=row.issued_at,
             closed_at=row.closed_at,
+            series=row.series,
         )
 
     @staticmethod
@@ -392,6 +408,25 @@ class ArchiveCore:
             if row is None:
                 raise NotFound(f"ไม่พบหนังสือรายการ {letter_id} / no letter {letter_id}")
             return self._record(s, row)
+
+    def letter_id_for(self, public_id: str) -> int | None:
+        """The archive's key of the letter with this public id, None if there is none (the
+        caller still checks that the user may see it)."""
+        if not isinstance(public_id, str) or len(public_id) > 20:
+            return None
+        with self._read() as s:
+            return s.scalar(select(Letter.id).where(Letter.public_id == public_id))
+
+    def public_ids(self, letter_ids: Iterable[int]) -> dict[int, str]:
+        """The public ids of these letters (those that exist), for links in a list."""
+        wanted = sorted(set(letter_ids))
+        found: dict[int, str] = {}
+        with self._read() as s:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                query = select(Letter.id, Letter.public_id).where(Letter.id.in_(chunk))
+                found.update({row_id: public for row_id, public in s.execute(query)})
+        return found
 
     def letter_document(self, letter_id: int) -> dict[str, Any]:
         """The letter document as issued (with its ref_no and date)."""

@@ -90,13 +90,13 @@ class Incoming(ArchiveCore):
             date = None
         sha = hashlib.sha256(original).hexdigest()
         with self._read() as s:
-            same_file = select(Letter.id).where(Letter.original_sha256 == sha)
+            same_file = select(Letter.public_id).where(Letter.original_sha256 == sha)
             if clearance is not _UNSET:
                 same_file = same_file.where(_secrecy_clause(clearance))
             earlier = s.scalar(same_file.limit(1))
         if earlier is not None:
             raise Conflict(
-                f"{original_name}: นำเข้าแล้วเป็นหนังสือเลขที่ {earlier} / already imported as "
+                f"{original_name}: นำเข้าแล้วเป็นหนังสือรายการ {earlier} / already imported as "
                 f"letter {earlier} (same file, SHA-256 {sha[:12]}…)"
             )
         sha = self.files.put(original)
@@ -225,6 +225,7 @@ class Incoming(ArchiveCore):
             note=row.note,
             letter_id=row.letter_id,
             secrecy=row.secrecy,
+            public_id=row.public_id,
         )
 
     def record_action(

@@ -245,8 +245,9 @@ class Issuing(ArchiveCore):
             reg, unit = self._issuing_unit(s, register)
         doc, date, keep = self._prepare(letter, unit, date, retention_years)
         circular = bool(doc.get("circular"))
+        secrecy = doc.get("secrecy")
         year = be_year(date.year)
-        series = self._series(reg, circular)
+        series = self._series(reg, circular, secrecy)
         worker = worker_token()
         now = utcnow()
         with self._write() as s:
@@ -264,7 +265,7 @@ class Issuing(ArchiveCore):
                 )
                 s.add(row)
             assert row.serial is not None
-            ref_no = self._ref_no(reg, unit, circular, row.serial, year)
+            ref_no = self._ref_no(reg, unit, circular, row.serial, year, secrecy)
             # The number checked with the letter, before it is committed: a letter that
             # cannot carry it (an order is numbered n/year) takes no number.
             doc = doc.replace(ref_no=ref_no)
@@ -467,6 +468,7 @@ class Issuing(ArchiveCore):
         assert row.docx_sha256 and row.pdf_sha256
         return IssuedLetter(
             id=row.id,
+            public_id=row.public_id,
             ref_no=row.ref_no or "",
             date=row.date or dt.date.today(),
             register=register,
@@ -559,19 +561,22 @@ class Issuing(ArchiveCore):
         circular: bool = False,
         date: dt.date | None = None,
         note: str | None = None,
+        secrecy: str | None = None,
     ) -> Reservation:
         """Take the next number now for a letter that is not final yet (จองเลข).
 
         Use it with ``issue(..., reservation=id)``, or give it up with :meth:`release`; a
         reservation not used by the end of its year is recorded unused by :meth:`repair`.
+        ``secrecy`` (ลับ, ลับมาก, ลับที่สุด) takes it from that level's own series, for a
+        secret letter.
         """
         date = date or dt.date.today()
         year = be_year(date.year)
         with self._write() as s:
             reg, unit = self._issuing_unit(s, register)
-            series = self._series(reg, circular)
+            series = self._series(reg, circular, secrecy)
             serial = self._next_serial(s, reg.id, series, year)
-            ref_no = self._ref_no(reg, unit, circular, serial, year)
+            ref_no = self._ref_no(reg, unit, circular, serial, year, secrecy)
             row = Letter(
                 status=RESERVED,
                 register_id=reg.id,
@@ -583,6 +588,7 @@ class Issuing(ArchiveCore):
                 ref_no=ref_no,
                 ref_key=parse_ref_no(ref_no).key,
                 date=date,
+                secrecy=secrecy if series == secrecy else None,
                 note=_clean_text(note, "note", required=False),
                 created_at=utcnow(),
                 created_by=actor,

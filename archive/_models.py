@@ -19,6 +19,7 @@ from the single step issued -> cancelled, and no register row is ever deleted.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from sqlalchemy import (
@@ -64,6 +65,21 @@ class Base(DeclarativeBase):
         list[str]: JSON,
         dt.datetime: UTCDateTime,
     }
+
+
+# A public id: 12 characters of lower-case letters and digits without the look-alikes
+# (0/o, 1/l), 60 random bits. It never counts rows, so a URL or JSON id tells nothing of
+# the letters in between, and it always holds a letter, so it is never read as a number.
+PUBLIC_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+PUBLIC_ID_LENGTH = 12
+PUBLIC_ID_PATTERN = f"[{PUBLIC_ID_ALPHABET}]{{{PUBLIC_ID_LENGTH}}}"
+
+
+def new_public_id() -> str:
+    while True:
+        value = "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+        if not value.isdecimal():
+            return value
 
 
 # Statuses of a register number (``letters.status``).
@@ -150,9 +166,14 @@ class Letter(Base):
         Index("ix_letters_date", "date"),
         Index("ix_letters_status", "status"),
         Index("uq_letters_idempotency_key", "idempotency_key", unique=True),
+        Index("uq_letters_public_id", "public_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What users see in URLs and the API instead of ``id`` (which counts rows).
+    # Nullable in the schema only because SQLite adds a column to a table with triggers no
+    # other way; every row has one (the default here, the migration for older rows).
+    public_id: Mapped[str] = mapped_column(String(20), nullable=True, default=new_public_id)
     status: Mapped[str] = mapped_column(String(20))
     register_id: Mapped[int | None] = mapped_column(ForeignKey("registers.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
@@ -197,9 +218,13 @@ class Received(Base):
     __table_args__ = (
         UniqueConstraint("register_id", "year", "serial", name="uq_received_number"),
         Index("ix_received_received_at", "received_at"),
+        Index("uq_received_public_id", "public_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Nullable in the schema only because SQLite adds a column to a table with triggers no
+    # other way; every row has one (the default here, the migration for older rows).
+    public_id: Mapped[str] = mapped_column(String(20), nullable=True, default=new_public_id)
     register_id: Mapped[int] = mapped_column(ForeignKey("registers.id"))
     year: Mapped[int] = mapped_column(Integer)  # BE
     serial: Mapped[int] = mapped_column(Integer)  # เลขรับ

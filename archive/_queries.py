@@ -19,6 +19,7 @@ from sqlalchemy import (
 from saraban.archive import _references
 from saraban.archive._core import _UNSET, ArchiveCore, _ref_key, _secrecy_clause
 from saraban.archive._models import (
+    CIRCULAR,
     NORMAL,
     SHOWN_STATUSES,
     AuditEvent,
@@ -37,6 +38,7 @@ from saraban.archive._records import (
 )
 from saraban.archive._verify import verify
 from saraban.errors import NotFound
+from saraban.thai import SECRET_SERIES
 
 
 def _year_clause(year: int | None) -> list[ColumnElement[bool]]:
@@ -91,7 +93,13 @@ class Queries(ArchiveCore):
             query = query.order_by(
                 Letter.register_id,
                 Letter.year,
-                case((Letter.series == NORMAL, 0), else_=1),  # the normal series, then ว
+                # the normal series, then ว, then each secret level's own
+                case(
+                    (Letter.series == NORMAL, 0),
+                    (Letter.series == CIRCULAR, 1),
+                    *((Letter.series == level, 2 + i) for i, level in enumerate(SECRET_SERIES)),
+                    else_=9,
+                ),
                 Letter.serial,
                 Letter.id,
             )
@@ -99,11 +107,13 @@ class Queries(ArchiveCore):
                 query = query.limit(limit)
             return [self._record(s, row) for row in s.scalars(query)]
 
-    def serials(self, register: str, *, year: int, circular: bool = False) -> list[int]:
+    def serials(
+        self, register: str, *, year: int, circular: bool = False, secrecy: str | None = None
+    ) -> list[int]:
         """Every number given in one series and BE year, in order (for checks and tests)."""
         with self._read() as s:
             reg, _unit = self._resolve(s, register)
-            series = self._series(reg, circular)
+            series = self._series(reg, circular, secrecy)
             return list(
                 s.scalars(
                     select(Letter.serial)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from saraban.thai import be_year
+from saraban.thai import SECRET_SERIES, be_year, to_thai_digits
 
 
 @dataclass(frozen=True)
@@ -36,9 +36,11 @@ class RegisterInfo:
 
 @dataclass(frozen=True)
 class LetterRecord:
-    """One register row (or imported letter) as a plain value."""
+    """One register row (or imported letter) as a plain value. ``id`` is the archive's own
+    key, which counts rows: users are shown ``public_id`` instead."""
 
     id: int
+    public_id: str
     status: str
     ref_no: str | None
     date: dt.date | None
@@ -61,6 +63,15 @@ class LetterRecord:
     created_by: str
     issued_at: dt.datetime | None
     closed_at: dt.datetime | None
+    series: str | None = None  # the counter: normal, circular, or a secret level's own
+
+    @property
+    def serial_label(self) -> str:
+        """The register number as the register prints it: "๕", "ว ๕", "ลับ ๕"."""
+        if self.serial is None:
+            return ""
+        secret = f"{self.series} " if self.series in SECRET_SERIES else ""
+        return ("ว " if self.circular else "") + secret + to_thai_digits(str(self.serial))
 
     @property
     def keep_until(self) -> int | None:
@@ -76,6 +87,7 @@ class LetterRecord:
 @dataclass(frozen=True)
 class IssuedLetter:
     id: int
+    public_id: str
     ref_no: str
     date: dt.date
     register: str
@@ -119,6 +131,7 @@ class ReceivedRecord:
     note: str | None
     letter_id: int | None
     secrecy: str | None = None  # ลับ, ลับมาก, ลับที่สุด: only users cleared for it see the row
+    public_id: str = ""  # what users see instead of ``id`` (which counts rows)
 
     def as_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))

@@ -97,9 +97,7 @@ def outgoing_register(
     for letter in archive.letters(date_from=date_from, date_to=date_to, register=register):
         if letter.status == "stored" or letter.serial is None:
             continue
-        serial = to_thai_digits(str(letter.serial))
-        if letter.circular:
-            serial = f"ว {serial}"
+        serial = letter.serial_label
         notes = []
         if letter.status in _STATUS_NOTES:
             reason = letter.reason or letter.note

@@ -25,8 +25,11 @@ def register(subparsers: Any) -> None:
     )
     search.add_argument("query", help='words, a reference number, or "an exact phrase"')
     search.add_argument("--json", action="store_true", help="print JSON")
-    search.add_argument("--limit", type=int, default=10, help="hits to show (default 10)")
-    search.add_argument("--offset", type=int, default=0, help="hits to skip (paging)")
+    # Paged as the API is (page, per_page); --limit/--offset still work, with a note.
+    search.add_argument("--per-page", type=int, default=None, help="hits a page (default 10)")
+    search.add_argument("--page", type=int, default=None, help="which page, from 1 (default 1)")
+    search.add_argument("--limit", type=int, default=None, help=argparse.SUPPRESS)
+    search.add_argument("--offset", type=int, default=None, help=argparse.SUPPRESS)
     search.add_argument(
         "--from", dest="date_from", type=_date, help="letters dated from YYYY-MM-DD"
     )
@@ -80,12 +83,31 @@ def _open() -> tuple[Any, Any]:
     return archive, index
 
 
+def _paging(args: argparse.Namespace) -> tuple[int, int]:
+    """(limit, offset) from --per-page/--page, the API's words; the old --limit/--offset
+    are read too, with a note on stderr to use the new ones."""
+    if args.limit is not None or args.offset is not None:
+        print(
+            "หมายเหตุ: --limit/--offset เลิกใช้แล้ว ใช้ --per-page/--page แทน / --limit and "
+            "--offset are deprecated: use --per-page and --page, as the API does",
+            file=sys.stderr,
+        )
+    per_page = args.per_page if args.per_page is not None else args.limit
+    per_page = 10 if per_page is None else per_page
+    if per_page < 1 or (args.page is not None and args.page < 1):
+        raise BadRequest("--per-page/--page: ต้องตั้งแต่ ๑ ขึ้นไป / must be 1 or more")
+    if args.offset is not None and args.page is None:
+        if args.offset < 0:
+            raise BadRequest("--offset: ต้องไม่ติดลบ / must not be negative")
+        return per_page, args.offset
+    return per_page, ((args.page or 1) - 1) * per_page
+
+
 def _search(args: argparse.Namespace) -> int:
     from saraban.indexer import sync
     from saraban.usecases.searching import search
 
-    if args.limit < 0 or args.offset < 0:
-        raise BadRequest("--limit/--offset: ต้องไม่ติดลบ / must not be negative")
+    limit, offset = _paging(args)
     filters = {
         "date_from": args.date_from,
         "date_to": args.date_to,
@@ -104,8 +126,8 @@ def _search(args: argparse.Namespace) -> int:
             clearance=args.clearance or None,
             filters=filters,
             sort=args.sort,
-            limit=args.limit,
-            offset=args.offset,
+            limit=limit,
+            offset=offset,
         )
     finally:
         index.close()

@@ -470,7 +470,8 @@ def format_baht(amount: Decimal | int | str) -> str:
 
 _LETTER_REF = (
     r"(?P<code>[ก-ฮ]{2})\s*(?P<unit>[0-9]+(?:\s*\.\s*[0-9]+)*)\s*/\s*"
-    r"(?P<circular>ว\.?\s*)?(?P<serial>[0-9]+)(?:\s*/\s*(?P<year>[0-9]{4}))?(?![0-9])"
+    r"(?P<circular>ว\.?\s*)?(?P<secret>ลับ(?:ที่สุด|มาก)?\s*)?"
+    r"(?P<serial>[0-9]+)(?:\s*/\s*(?P<year>[0-9]{4}))?(?![0-9])"
 )
 _ORDER_REF = r"(?P<order_serial>[0-9]+)\s*/\s*(?P<order_year>[0-9]{4})(?![0-9])"
 _REF_FULL_RE = re.compile(rf"(?:ที่\s*)?(?:{_LETTER_REF}|{_ORDER_REF})")
@@ -482,6 +483,10 @@ _REF_FIND_RE = re.compile(
 )
 
 
+# The secrecy levels that number in their own series, as the number prints them.
+SECRET_SERIES = ("ลับ", "ลับมาก", "ลับที่สุด")
+
+
 @dataclass(frozen=True)
 class RefNo:
     """The number printed after "ที่": code, owning unit, ว for a circular, register serial."""
@@ -491,6 +496,9 @@ class RefNo:
     circular: bool
     serial: int
     year: int | None = None  # BE; normal for คำสั่ง "๑๒/๒๕๖๘", non-standard on a letter
+    # ลับ, ลับมาก or ลับที่สุด: a number of that level's own series (ทะเบียนหนังสือลับ), printed
+    # before the serial ("นค ๐๐๑๙.๓/ลับ ๕") so it is never taken for the normal series' ๕.
+    secret: str | None = None
 
     def __post_init__(self) -> None:
         if self.code:
@@ -498,10 +506,12 @@ class RefNo:
                 _ref_error(self.code, "รหัสต้องเป็นพยัญชนะ ๒ ตัว", "code must be 2 Thai consonants")
             if not re.fullmatch(r"[0-9]+(?:\.[0-9]+)*", self.unit):
                 _ref_error(self.unit, "เลขหน่วยงานไม่ถูกต้อง", "unit must be Arabic digits and dots")
-        elif self.unit or self.circular or self.year is None:
+        elif self.unit or self.circular or self.secret or self.year is None:
             _ref_error(self, "เลขคำสั่งต้องเป็นแบบ ๑๒/๒๕๖๘", "a code-less number must be serial/year")
         if isinstance(self.serial, bool) or not isinstance(self.serial, int) or self.serial < 1:
             _ref_error(self.serial, "เลขทะเบียนต้องเป็นจำนวนเต็มบวก", "serial must be an int >= 1")
+        if self.secret is not None and self.secret not in SECRET_SERIES:
+            _ref_error(self.secret, "ชั้นความลับไม่ถูกต้อง", "secret must be ลับ, ลับมาก or ลับที่สุด")
         if self.year is not None and self.year < MIN_BE_YEAR:
             _ref_error(self.year, "ปีเป็น ค.ศ. ให้ใช้ พ.ศ.", "the year looks like CE; use the BE year")
 
@@ -511,7 +521,8 @@ class RefNo:
             raise ValueError(f"unknown digits {digits!r}; choose 'thai' or 'arabic'")
         year = f"/{self.year}" if self.year is not None else ""
         if self.code:
-            text = f"{self.code} {self.unit}/{'ว ' if self.circular else ''}{self.serial}{year}"
+            marks = ("ว " if self.circular else "") + (f"{self.secret} " if self.secret else "")
+            text = f"{self.code} {self.unit}/{marks}{self.serial}{year}"
         else:
             text = f"{self.serial}{year}"
         return to_thai_digits(text) if digits == "thai" else text
@@ -535,7 +546,8 @@ def _ref_from_match(m: re.Match[str]) -> RefNo:
     if m["code"]:
         year = int(m["year"]) if m["year"] else None
         unit = re.sub(r"\s", "", m["unit"])
-        return RefNo(m["code"], unit, bool(m["circular"]), int(m["serial"]), year)
+        secret = m["secret"].strip() if m["secret"] else None
+        return RefNo(m["code"], unit, bool(m["circular"]), int(m["serial"]), year, secret)
     return RefNo("", "", False, int(m["order_serial"]), int(m["order_year"]))
 
 
@@ -580,7 +592,7 @@ def find_ref_nos(text: str) -> list[tuple[int, int, RefNo]]:
 
 # Around a "/", what a reference number may hold: digits, dots, spaces (and ว after it).
 _NUMBER_CHARS_RE = re.compile(r"[0-9.\s]*")
-_AFTER_SLASH_RE = re.compile(r"[0-9.\sว/]*")
+_AFTER_SLASH_RE = re.compile(r"[0-9.\sว/ลับมากทีสุด]*")
 
 
 def _ref_matches(text: str) -> Iterator[re.Match[str]]:

@@ -22,6 +22,7 @@ from saraban import archive as archive_package
 from saraban.fonts import SARABUN_DIR
 from saraban.service import _config, _web
 from saraban.service._jobs import Jobs
+from saraban.service._letter_links import LetterConverter, letter_url
 from saraban.service._searching import SearchService
 from saraban.service._store import Store
 from saraban.settings import CONFIG_FILE, Settings
@@ -78,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     _web.register_error_handlers(app)
     app.url_map.converters["int"] = RowIdConverter
+    app.url_map.converters["letter"] = LetterConverter
     _install_hooks(app)
     _install_template_helpers(app)
     for name in _BLUEPRINTS:
@@ -141,6 +143,7 @@ def _install_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["current_user"] = _web.current_user
     app.jinja_env.globals["mark_safe_snippet"] = _safe_snippet
     app.jinja_env.globals["field_label"] = field_label
+    app.jinja_env.globals["letter_url"] = letter_url
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

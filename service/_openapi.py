@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from saraban import __version__
+from saraban.archive._models import PUBLIC_ID_PATTERN
 from saraban.vocabulary import KINDS, SECRECIES, URGENCIES
 
 _ERROR = {"$ref": "#/components/responses/Error"}
@@ -21,6 +22,16 @@ _PAGING = [
 
 def _id(name: str, kind: str = "integer") -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": kind}}
+
+
+# A letter is named by its public id, never the archive's row number (which counts letters).
+_LETTER_ID = {
+    "name": "letter_id",
+    "in": "path",
+    "required": True,
+    "description": "the letter's public id (the `id` of a letter in every answer)",
+    "schema": {"type": "string", "pattern": f"^{PUBLIC_ID_PATTERN}$"},
+}
 
 
 def _query(name: str, description: str, kind: str = "string", **extra: Any) -> dict[str, Any]:
@@ -73,7 +84,7 @@ _ROUTES: dict[
     "/letters/{letter_id}": {
         "get": (
             "A letter: its register record and letter document",
-            [_id("letter_id")],
+            [_LETTER_ID],
             None,
             "200",
             False,
@@ -83,7 +94,7 @@ _ROUTES: dict[
         "get": (
             "The letter as issued (docx, pdf) or the imported original",
             [
-                _id("letter_id"),
+                _LETTER_ID,
                 {
                     "name": "kind",
                     "in": "path",
@@ -99,7 +110,7 @@ _ROUTES: dict[
     "/letters/{letter_id}/history": {
         "get": (
             "What was done with the letter, from the audit chain",
-            [_id("letter_id")],
+            [_LETTER_ID],
             None,
             "200",
             False,
@@ -108,7 +119,7 @@ _ROUTES: dict[
     "/letters/{letter_id}/cancel": {
         "post": (
             "Cancel an issued letter (the number stays, with the reason)",
-            [_id("letter_id")],
+            [_LETTER_ID],
             {
                 "type": "object",
                 "required": ["reason"],
@@ -403,7 +414,9 @@ def openapi_document() -> dict[str, Any]:
                 "search, import, registers and report forms. Every route but this document "
                 "needs `Authorization: Bearer <token>` (`saraban token create NAME`). Errors: "
                 '`{"ok": false, "error": "...", "status": N}`. A letter the token\'s user is not '
-                "cleared for answers 404, like one that does not exist."
+                "cleared for answers 404, like one that does not exist. A letter's `id` is a "
+                "public id of 12 letters and digits that counts nothing (a row number would "
+                "tell where hidden letters are); paths name letters by it."
             ),
         },
         "servers": [{"url": "/api/v1"}],

@@ -688,8 +688,7 @@ class Store:
                 raise NotFound(f"ไม่พบร่างหนังสือรายการ {draft_id} / no draft {draft_id}")
             if row.letter_id is not None:
                 raise Conflict(
-                    f"ร่างนี้ออกเลขเป็นหนังสือรายการ {row.letter_id} แล้ว แก้ไขไม่ได้ / this "
-                    f"draft was issued as letter {row.letter_id} and cannot change"
+                    "ร่างนี้ออกเลขเป็นหนังสือแล้ว แก้ไขไม่ได้ / this draft was issued and cannot change"
                 )
             row.doc = copy.deepcopy(doc)
             row.unit = unit

@@ -22,6 +22,7 @@ from saraban.archive import SHOWN_STATUSES
 from saraban.errors import BadRequest, NotFound, SarabanError
 from saraban.letter import KINDS
 from saraban.service import _web
+from saraban.service._letter_links import public_id, remember_public_ids
 from saraban.service._openapi import openapi_document
 from saraban.service.letters import send_letter_file
 from saraban.service.search import parse_search
@@ -85,18 +86,19 @@ def _iso_date(value: Any, field: str) -> dt.date | None:
 
 def _letter_json(record: Any, doc: dict[str, Any] | None = None) -> dict[str, Any]:
     data = record.as_dict()
+    data["id"] = data.pop("public_id")  # the row number counts letters: never shown
     data["links"] = {
-        "self": url_for("api.get_letter", letter_id=record.id),
+        "self": url_for("api.get_letter", letter_id=record),
         **(
             {
-                "docx": url_for("api.letter_file", letter_id=record.id, kind="docx"),
-                "pdf": url_for("api.letter_file", letter_id=record.id, kind="pdf"),
+                "docx": url_for("api.letter_file", letter_id=record, kind="docx"),
+                "pdf": url_for("api.letter_file", letter_id=record, kind="pdf"),
             }
             if record.pdf_sha256
             else {}
         ),
         **(
-            {"original": url_for("api.letter_file", letter_id=record.id, kind="original")}
+            {"original": url_for("api.letter_file", letter_id=record, kind="original")}
             if record.original_sha256
             else {}
         ),
@@ -106,10 +108,17 @@ def _letter_json(record: Any, doc: dict[str, Any] | None = None) -> dict[str, An
     return data
 
 
+def _draft_dict(draft: Any) -> dict[str, Any]:
+    """The draft, its issued letter named by public id (the row number counts letters)."""
+    data = draft.as_dict()
+    data["letter_id"] = public_id(draft.letter_id) if draft.letter_id else None
+    return data
+
+
 def _draft_json(draft: Any) -> dict[str, Any]:
     errors, warnings = drafting.findings(draft.doc, draft.date_text)
     return {
-        **draft.as_dict(),
+        **_draft_dict(draft),
         "errors": [p.as_dict() for p in errors],
         "warnings": [p.as_dict() for p in warnings],
         "links": {
@@ -167,7 +176,7 @@ def list_letters() -> Any:
     return _web.json_ok(_page([_letter_json(r) for r in rows], total, page, per_page))
 
 
-@bp.get("/letters/<int:letter_id>")
+@bp.get("/letters/<letter:letter_id>")
 @_web.login_required
 def get_letter(letter_id: int) -> Any:
     archive = _web.archive()
@@ -179,19 +188,19 @@ def get_letter(letter_id: int) -> Any:
     return _web.json_ok({"ok": True, "letter": _letter_json(record, doc)})
 
 
-@bp.get("/letters/<int:letter_id>/<any(docx, pdf, original):kind>")
+@bp.get("/letters/<letter:letter_id>/<any(docx, pdf, original):kind>")
 @_web.login_required
 def letter_file(letter_id: int, kind: str) -> Any:
     return send_letter_file(letter_id, kind)
 
 
-@bp.get("/letters/<int:letter_id>/history")
+@bp.get("/letters/<letter:letter_id>/history")
 @_web.login_required
 def letter_history(letter_id: int) -> Any:
     _web.visible_letter(letter_id)
+    # No ``seq``: the audit chain numbers every event, hidden letters' too.
     events = [
         {
-            "seq": e.seq,
             "at": e.at.isoformat(),
             "actor": e.actor,
             "action": e.action,
@@ -202,7 +211,7 @@ def letter_history(letter_id: int) -> Any:
     return _web.json_ok({"ok": True, "events": events})
 
 
-@bp.post("/letters/<int:letter_id>/cancel")
+@bp.post("/letters/<letter:letter_id>/cancel")
 @_web.login_required
 def cancel_letter(letter_id: int) -> Any:
     user = _web.user()
@@ -226,7 +235,8 @@ def list_drafts() -> Any:
     store, user = _web.store(), _web.user()
     shown = store.drafts(user.id, limit=per_page, offset=(page - 1) * per_page)
     total = store.count_drafts(user.id)
-    return _web.json_ok(_page([d.as_dict() for d in shown], total, page, per_page))
+    remember_public_ids(d.letter_id for d in shown if d.letter_id)
+    return _web.json_ok(_page([_draft_dict(d) for d in shown], total, page, per_page))
 
 
 def _letter_argument(body: dict[str, Any]) -> dict[str, Any] | None:
@@ -344,7 +354,7 @@ def search() -> Any:
         {
             "ok": True,
             "total": result.total,
-            "hits": [h.as_dict() for h in result.hits],
+            "hits": _hits_json(result.hits),
             "facets": result.facets,
             "some_words": result.some_words,
             "numbers_not_found": result.numbers_not_found,
@@ -353,6 +363,11 @@ def search() -> Any:
             "pages": max(1, -(-result.total // per_page)),
         }
     )
+
+
+def _hits_json(hits: list[Any]) -> list[dict[str, Any]]:
+    remember_public_ids(h.id for h in hits)
+    return [h.as_dict() | {"id": public_id(h.id)} for h in hits]
 
 
 # ---- import -----------------------------------------------------------------------------------
@@ -389,7 +404,7 @@ def import_files() -> Any:
             {
                 "file": name,
                 "ok": True,
-                "id": imported.record.id,
+                "id": imported.record.public_id,
                 "ref_no": imported.record.ref_no,
                 "needs_review": imported.needs_review,
                 "notes": imported.notes,
@@ -454,13 +469,21 @@ def register_rows(kind: str) -> Any:
         return export_response(table, fmt, kind, date_from, date_to)
     page, per_page = _paging()
     rows_of = registers.sent_rows if kind == "sent" else registers.received_rows
-    rows = [
-        r.as_dict()
-        for r in rows_of(archive, date_from, date_to, register=register, clearance=clearance)
-    ]
+    found = rows_of(archive, date_from, date_to, register=register, clearance=clearance)
+    remember_public_ids(n for r in found if (n := getattr(r, "letter_id", None)))
+    rows = [_row_json(r) for r in found]
     return _web.json_ok(
         _page(rows[(page - 1) * per_page : page * per_page], len(rows), page, per_page)
     )
+
+
+def _row_json(row: Any) -> dict[str, Any]:
+    """A register row with public ids in place of the archive's row numbers."""
+    data = row.as_dict()
+    data["id"] = data.pop("public_id")
+    if data.get("letter_id"):
+        data["letter_id"] = public_id(data["letter_id"])
+    return data
 
 
 @bp.post("/registers/received")
@@ -487,7 +510,7 @@ def receive() -> Any:
         secrecy=body.get("secrecy"),
         actor=_web.user().name,
     )
-    return _web.json_ok({"ok": True, "received": record.as_dict()}, 201)
+    return _web.json_ok({"ok": True, "received": _row_json(record)}, 201)
 
 
 # ---- forms ------------------------------------------------------------------------------------

@@ -173,7 +173,7 @@ def confirm(batch_id: str, n: int) -> Any:
     letter["secrecy"] = form.get("secrecy") if form.get("secrecy") in SECRECIES else None
     letter["urgency"] = form.get("urgency") if form.get("urgency") in URGENCIES else None
     try:
-        stored = importing.store_item(
+        importing.store_item(
             _web.archive(),
             _home(),
             batch_id,
@@ -187,7 +187,7 @@ def confirm(batch_id: str, n: int) -> Any:
         if exc.status >= 500:
             raise
         return _review_page(batch_id, n, exc.message, form)
-    flash(f"เก็บ {item.name} เข้าระบบแล้ว (หนังสือรายการ {stored.letter_id})", "success")
+    flash(f"เก็บ {item.name} เข้าระบบแล้ว", "success")
     following = [i.n for i in found.items if i.n > n and i.status == "parsed"]
     if following:
         return redirect(url_for("imports.review", batch_id=batch_id, n=following[0]))

@@ -127,6 +127,8 @@ def _editor(
 ) -> Any:
     user = _web.user()
     draft = drafting.draft_for(_web.store(), draft_id, user.id)
+    if draft.letter_id is not None:
+        return _issued_draft(draft, 200 if status == 200 else 409)
     doc = parsed.doc if parsed else draft.doc
     date_text = parsed.date_text if parsed else draft.date_text
     errors, warnings = drafting.findings(doc, date_text)
@@ -194,6 +196,8 @@ def save_draft(draft_id: int) -> Any:
     JSON, each with the form field it belongs beside; a plain post gets the page again."""
     user = _web.user()
     draft = drafting.draft_for(_web.store(), draft_id, user.id)
+    if draft.letter_id is not None and not _web.wants_json():
+        return _issued_draft(draft, 409)
     parsed = letter_from_form(request.form, base=draft.doc)
     saved = drafting.save(
         _web.archive(),
@@ -238,9 +242,25 @@ def preview(draft_id: int) -> Any:
     return response
 
 
+def _issued_draft(draft: Any, status: int) -> Any:
+    """A draft that became a letter (or is becoming one) opens as such: never an editable
+    form, and a second issue or save says so in Thai instead of a bare 409."""
+    record = None
+    if draft.letter_id:
+        try:
+            record = _web.visible_letter(draft.letter_id)
+        except NotFound:
+            record = None
+    return render_template(
+        "draft_issued.html", draft=draft, record=record, again=status != 200
+    ), status
+
+
 def _issue(draft_id: int, parsed: ParsedForm | None = None) -> Any:
     user = _web.user()
     draft = drafting.draft_for(_web.store(), draft_id, user.id)
+    if draft.letter_id is not None:
+        return _issued_draft(draft, 409)
     try:
         issued = issuing.issue_draft(_web.archive(), _web.store(), draft, actor=user.name)
     except InvalidLetter as exc:
@@ -277,7 +297,7 @@ def delete_draft(draft_id: int) -> Any:
 # ---- the letter page -------------------------------------------------------------------------
 
 
-@bp.get("/letters/<int:letter_id>")
+@bp.get("/letters/<letter:letter_id>")
 @_web.login_required
 def letter(letter_id: int) -> Any:
     user = _web.user()
@@ -302,18 +322,18 @@ def letter(letter_id: int) -> Any:
 
 def download_name(record: Any, suffix: str) -> str:
     """A file name from the letter's number ("นค ๐๐๑๙.๓-ว ๑๒.pdf"), safe on any disk."""
-    stem = record.ref_no or f"letter-{record.id}"
-    stem = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "-", stem).strip(" .-") or f"letter-{record.id}"
+    stem = record.ref_no or f"letter-{record.public_id}"
+    stem = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "-", stem).strip(" .-") or f"letter-{record.public_id}"
     return f"{stem}{suffix}"
 
 
 def _attachment(path: Any, mimetype: str, record: Any, suffix: str) -> Any:
     """The file as a download named after the letter's number; the plain-ASCII fallback
-    name (for old clients) is ``letter-<id>``, not the number with its Thai stripped."""
+    name (for old clients) is ``letter-<public id>``, not the number with its Thai stripped."""
     response = send_file(path, mimetype=mimetype.split(";")[0], as_attachment=True)
     name = download_name(record, suffix)
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="letter-{record.id}{suffix}"; '
+        f'attachment; filename="letter-{record.public_id}{suffix}"; '
         f"filename*=UTF-8''{url_quote(name, safe='')}"
     )
     return response
@@ -326,25 +346,23 @@ def send_letter_file(letter_id: int, kind: str) -> Any:
     if kind == "original":
         original = archive.original_file(letter_id)
         if original is None:
-            raise NotFound(f"หนังสือรายการ {letter_id} ไม่มีไฟล์ต้นฉบับ / no original file")
+            raise NotFound("หนังสือนี้ไม่มีไฟล์ต้นฉบับ / this letter has no original file")
         suffix = "." + original.name.rsplit(".", 1)[-1] if "." in original.name else ""
         return _attachment(archive.files.path(original.sha256), original.media_type, record, suffix)
     sha = record.pdf_sha256 if kind == "pdf" else record.docx_sha256 if kind == "docx" else None
     if sha is None:
-        raise NotFound(
-            f"หนังสือรายการ {letter_id} ไม่มีไฟล์ {kind.upper()} / letter {letter_id} has no {kind} file"
-        )
+        raise NotFound(f"หนังสือนี้ไม่มีไฟล์ {kind.upper()} / this letter has no {kind} file")
     mimetype = "application/pdf" if kind == "pdf" else DOCX_TYPE
     return _attachment(archive.files.path(sha), mimetype, record, f".{kind}")
 
 
-@bp.get("/letters/<int:letter_id>/<any(docx, pdf, original):kind>")
+@bp.get("/letters/<letter:letter_id>/<any(docx, pdf, original):kind>")
 @_web.login_required
 def download(letter_id: int, kind: str) -> Any:
     return send_letter_file(letter_id, kind)
 
 
-@bp.post("/letters/<int:letter_id>/cancel")
+@bp.post("/letters/<letter:letter_id>/cancel")
 @_web.login_required
 def cancel(letter_id: int) -> Any:
     user = _web.user()
@@ -362,7 +380,7 @@ def cancel(letter_id: int) -> Any:
     return redirect(url_for("letters.letter", letter_id=letter_id))
 
 
-@bp.post("/letters/<int:letter_id>/copy")
+@bp.post("/letters/<letter:letter_id>/copy")
 @_web.login_required
 def copy_letter(letter_id: int) -> Any:
     """A new draft from a letter (the number and date left for the register)."""

@@ -15,6 +15,7 @@ from saraban.indexer._query import check_length
 from saraban.letter import KINDS, URGENCIES
 from saraban.service import _web
 from saraban.service._letter_form import parse_be_date
+from saraban.service._letter_links import remember_public_ids
 from saraban.thai import BE_OFFSET, ThaiDateError, to_arabic_digits
 
 bp = Blueprint("search", __name__)
@@ -112,6 +113,8 @@ def search() -> Any:
         except BadRequest as exc:  # a query beyond the limits: said beside the box
             errors["q"] = exc.message.removeprefix("q: ")
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    if result is not None:
+        remember_public_ids(h.id for h in result.hits)  # one query for the page's links
     return render_template(
         "search.html",
         query=query,

@@ -363,7 +363,7 @@ def test_memo_form_with_dotted_leaders_and_number_and_date_on_one_line():
         ("๑๕ ธ.ค. ๒๕๖๕", "2022-12-15", False),
         ("๑๕ ธัน\u200bวาคม ๒๕๖๕", "2022-12-15", False),  # a zero-width space inside the month
         ("๓๑ กุมภาพันธ์ ๒๕๖๗", None, True),  # no such day
-        ("15 ธันวาคม 2022", None, True),  # a CE year: never shifted silently
+        ("15 ธันวาคม 2022", "2022-12-15", True),  # a CE year: read, never silently
         ("๑๕ ธันวาคม", None, True),  # no year
     ],
 )
@@ -809,3 +809,39 @@ def _assert_sane(result: ImportResult) -> None:
     assert all(isinstance(path, str) and path for path in result.needs_review)
     assert all(isinstance(note, str) for note in result.notes)
     json.dumps(result.letter)
+
+
+# The date line in every form real letters and clerks write it (issue 13.6): seed 000's
+# "๑๕ ธันวาคม ๒๕๖๕" replaced; (written, ISO date read, marked for review).
+_DATE_FORMS = [
+    ("๑๕ ธันวาคม ๒๕๖๕", "2022-12-15", False),
+    ("๑๕ เดือน ธันวาคม พ.ศ. ๒๕๖๕", "2022-12-15", False),
+    ("วันที่ ๑๕ เดือน ธันวาคม พ.ศ. ๒๕๖๕", "2022-12-15", False),
+    ("๑5 ธันวาคม ๒๕6๕", "2022-12-15", False),  # Thai and Arabic digits in one number
+    ("15/12/2565", "2022-12-15", False),
+    ("๑๕/๑๒/๒๕๖๕", "2022-12-15", False),
+    ("15.12.2565", "2022-12-15", False),
+    ("๑๕ ธ.ค. ๖๕", "2022-12-15", True),  # a two-digit year: read as BE, checked by a clerk
+    ("15 ธ.ค. 2565", "2022-12-15", False),
+    ("2022-12-15", "2022-12-15", True),  # ISO, Christian era: converted, checked
+    ("15 ธันวาคม ค.ศ. 2022", "2022-12-15", True),
+]
+
+
+@pytest.mark.parametrize(("written", "iso", "flagged"), _DATE_FORMS)
+def test_the_importer_reads_the_date_in_every_form(written, iso, flagged):
+    text = _seed_text(SEED_STEMS[0])
+    assert "๑๕ ธันวาคม ๒๕๖๕" in text
+    result = parse_letter_text(text.replace("๑๕ ธันวาคม ๒๕๖๕", written, 1))
+    assert result.letter["date"] == iso
+    assert ("date" in result.needs_review) is flagged
+    # The lines around the date are still read as they were.
+    assert result.letter["subject"].startswith("การขับเคลื่อนการดำเนินงานศูนย์ผู้นำจิตอาสา")
+    assert result.letter["sender"]["name"] == "ศาลากลางจังหวัดหนองคาย"
+
+
+def test_a_date_that_does_not_exist_is_not_read():
+    text = _seed_text(SEED_STEMS[0]).replace("๑๕ ธันวาคม ๒๕๖๕", "31/02/2565", 1)
+    result = parse_letter_text(text)
+    assert result.letter["date"] is None or result.letter["date"] != "2022-02-31"
+    assert "date" in result.needs_review

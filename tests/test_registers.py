@@ -64,7 +64,7 @@ def test_outgoing_register_accounts_for_every_number(filled):
     rows = read_csv(write_table(table, "csv"))
     assert tuple(rows[0]) == OUTGOING_COLUMNS
     body = rows[1:]
-    assert [r[1] for r in body] == ["๑", "๒", "๓", "ว ๑"]
+    assert [r[1] for r in body] == ["๑", "๒", "๓", "ว ลับ ๑"]
     assert [r[2] for r in body] == [ARCHIVE_UNIT] * 4
     assert body[0][3] == "๑ ม.ค. ๖๘"
     assert body[0][4:7] == ["ศาลากลางจังหวัดหนองคาย", "นายอำเภอ ทุกอำเภอ", "ขอเชิญประชุม"]
@@ -97,7 +97,7 @@ def test_register_as_docx_table(filled):
     assert "ทะเบียนหนังสือส่ง" in document.paragraphs[0].text
     (table,) = document.tables
     assert [c.text for c in table.rows[0].cells] == list(OUTGOING_COLUMNS)
-    assert [row.cells[1].text for row in table.rows[1:]] == ["๑", "๒", "๓", "ว ๑"]
+    assert [row.cells[1].text for row in table.rows[1:]] == ["๑", "๒", "๓", "ว ลับ ๑"]
     section = document.sections[0]
     assert section.page_width > section.page_height  # landscape
     # Every run in the official face in the complex-script slot too, sized for the Thai

@@ -125,3 +125,30 @@ def test_a_number_not_in_the_archive_is_said_not_found(clerk_app):
     login(client, "clerk")
     page = client.get("/search?q=นค 0019.3/ว 9999").get_data(as_text=True)
     assert "ไม่พบหนังสือเลขที่ นค 0019.3/ว 9999" in page
+
+
+def test_a_new_search_from_the_page_keeps_the_year_facet(clerk_app):
+    """Issue 13: the year facet has no field in the form, so a new search typed on the
+    page dropped it. The form now carries it, and the facet list offers to clear it."""
+    import re
+
+    from test_service_support import login
+
+    app, _keys = clerk_app
+    client = app.test_client()
+    login(client, "clerk")
+    page = client.get("/search?q=ชุมชน").get_data(as_text=True)
+    years = re.findall(r'href="/search\?[^"]*year=(\d{4})', page)
+    assert years, "the seeds give the page a year facet"
+    chosen = client.get(f"/search?q=ชุมชน&year={years[0]}").get_data(as_text=True)
+    form = _search_form(chosen)
+    assert f'<input type="hidden" name="year" value="{years[0]}">' in form
+    assert re.search(r'<a href="/search\?q=[^"]*">ทั้งหมด</a>', chosen)
+    plain = client.get("/search?q=ชุมชน").get_data(as_text=True)
+    assert 'name="year"' not in _search_form(plain)
+
+
+def _search_form(page: str) -> str:
+    """The search page's own form (not the quick search in the top bar)."""
+    forms = [f.split("</form>", 1)[0] for f in page.split("<form")[1:]]
+    return next(f for f in forms if 'id="q"' in f)

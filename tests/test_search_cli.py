@@ -32,7 +32,7 @@ def test_search_json_finds_a_reference_number_first(instance, capsys):
 
 
 def test_search_with_filters_and_sort(instance, capsys):
-    everything = search_json(capsys, "ศูนย์ผู้นำจิตอาสา", "--limit", "20")
+    everything = search_json(capsys, "ศูนย์ผู้นำจิตอาสา", "--per-page", "20")
     assert everything["total"] >= 2
     fiscal = search_json(capsys, "ศูนย์ผู้นำจิตอาสา", "--fiscal-year", "2568")
     assert [h["date"] for h in fiscal["hits"]] == ["2024-11-21"]
@@ -64,3 +64,16 @@ def test_reindex_with_progress(instance, capsys):
     assert "5/5" in captured.err
     assert "5" in captured.out
     assert search_json(capsys, "โคก หนอง นา")["hits"][0]["date"] == "2024-02-07"
+
+
+def test_the_command_line_pages_with_the_apis_words(instance, capsys):
+    """One paging vocabulary (issue 13): --per-page and --page, as the API's per_page and
+    page; the old --limit still works and says it is deprecated."""
+    everything = search_json(capsys, "ชุมชน", "--per-page", "50")["hits"]
+    assert len(everything) >= 3
+    first = search_json(capsys, "ชุมชน", "--per-page", "2")["hits"]
+    second = search_json(capsys, "ชุมชน", "--per-page", "2", "--page", "2")["hits"]
+    assert [h["id"] for h in first + second] == [h["id"] for h in everything[:4]]
+    assert main(["search", "ชุมชน", "--limit", "2", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)["hits"]) == 2 and "--per-page" in captured.err

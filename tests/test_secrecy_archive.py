@@ -65,6 +65,7 @@ def test_a_thread_walks_only_through_letters_the_user_may_see(app):
 
 def test_the_letter_page_shows_no_letter_reached_through_a_hidden_one(app):
     a, _s, _b = app.config["THREAD"]
+    a = app.extensions["archive"].get(a).public_id
     clerk = app.test_client()
     login(clerk, "clerk")
     page = clerk.get(f"/letters/{a}").get_data(as_text=True)

@@ -621,7 +621,7 @@ def test_a_text_original_is_sent_with_one_charset(app):
     keys = tokens(app, {"clerk": _store(app).user_by_name("clerk")})
     letter = store_letter(app, seed_letter())
     with app.test_client().get(
-        f"/api/v1/letters/{letter.id}/original", headers=bearer(keys["clerk"])
+        f"/api/v1/letters/{letter.public_id}/original", headers=bearer(keys["clerk"])
     ) as response:
         assert response.status_code == 200
         assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
@@ -643,3 +643,98 @@ def test_a_multipart_part_without_a_name_is_no_server_error(app):
         headers=bearer(keys["clerk"]),
     )
     assert response.status_code < 500, response.get_json()
+
+
+# ---- public ids: nothing in a URL or a JSON id counts letters -------------------------------
+
+
+def _three_letters_the_middle_secret(app):
+    archive = app.extensions["archive"]
+    first = store_letter(app, {**seed_letter(), "ref_no": "นค ๐๐๑๙.๓/๑๐๑"})
+    hidden = store_letter(app, secret_letter("ลับ"))
+    last = store_letter(app, {**seed_letter(), "ref_no": "นค ๐๐๑๙.๓/๑๐๓"})
+    assert [first.id + 1, first.id + 2] == [hidden.id, last.id]  # the rows do count
+    return archive, first, hidden, last
+
+
+def test_letter_ids_in_urls_and_the_api_do_not_count_letters(app, client):
+    """Issue 11: letter ids were sequential, so an uncleared clerk saw the gap where a
+    hidden letter is. Now every URL, page link and JSON id is the letter's public id: 12
+    random characters, none of them the row number."""
+    _archive, first, hidden, last = _three_letters_the_middle_secret(app)
+    keys = tokens(app, {"clerk": _store(app).user_by_name("clerk")})
+    listing = client.get("/api/v1/letters", headers=bearer(keys["clerk"])).get_json()
+    ids = [item["id"] for item in listing["items"]]
+    assert sorted(ids) == sorted([first.public_id, last.public_id])
+    for item in listing["items"]:
+        assert re.fullmatch("[a-z2-9]{12}", item["id"]) and not item["id"].isdecimal()
+        assert item["links"]["self"] == f"/api/v1/letters/{item['id']}"
+    assert len({first.public_id, hidden.public_id, last.public_id}) == 3
+    login(client, "clerk")
+    page = client.get("/letters").get_data(as_text=True)
+    links = set(re.findall(r'href="/letters/([^"/]+)"', page)) - {"new"}
+    assert links == {first.public_id, last.public_id}
+    assert client.get(f"/letters/{first.public_id}").status_code == 200
+
+
+def test_a_letters_row_number_names_no_letter(app, client):
+    """The old integer paths answer 404 on pages and in the API, for every user: a row
+    number would let anyone count by trying (we decided against redirecting them)."""
+    _archive, first, _hidden, _last = _three_letters_the_middle_secret(app)
+    keys = tokens(app, {"admin": _store(app).user_by_name("admin")})
+    for path in (f"/api/v1/letters/{first.id}", f"/api/v1/letters/{first.id}/original"):
+        assert client.get(path, headers=bearer(keys["admin"])).status_code == 404
+    login(client, "admin")
+    for path in (f"/letters/{first.id}", f"/letters/{first.id}/original"):
+        assert client.get(path).status_code == 404
+
+
+def test_a_hidden_letters_public_id_answers_like_one_that_does_not_exist(app, client):
+    _archive, _first, hidden, _last = _three_letters_the_middle_secret(app)
+    login(client, "clerk")
+    answers = []
+    for public_id in (hidden.public_id, "zzzzzzzzzzzz"):
+        response = client.get(f"/letters/{public_id}")
+        body = response.get_data(as_text=True).replace(public_id, "ID")
+        answers.append((response.status_code, re.sub(r'content="[^"]+"', "", body)))
+    assert answers[0] == answers[1] and answers[0][0] == 404
+    assert str(hidden.id) not in answers[0][1].split("<main", 1)[-1].split("</main>")[0]
+
+
+def test_existing_letters_get_public_ids_when_the_archive_is_upgraded(tmp_path):
+    """Migration 0004_snags: rows written before it (an issued letter among them) get a
+    public id each, unique; afterwards an issued letter's public id is as fixed as the rest
+    of the row."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from saraban.archive import open_archive
+    from saraban.archive._db import _alembic_config, create_engines
+
+    home = tmp_path / "home"
+    home.mkdir()
+    url = f"sqlite:///{home / 'archive.db'}"
+    engine, _reader = create_engines(url)
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003_core")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO letters (id, status, circular, created_at, created_by, attempts) "
+                "VALUES (:id, :status, 0, '2026-01-01 00:00:00', 'old', 0)"
+            ),
+            [{"id": n, "status": s} for n, s in ((1, "stored"), (2, "stored"), (3, "issued"))],
+        )
+    engine.dispose()
+    archive = open_archive(home, url)
+    try:
+        found = {n: archive.get(n).public_id for n in (1, 2, 3)}
+        assert len(set(found.values())) == 3
+        assert all(re.fullmatch("[a-z2-9]{12}", p) for p in found.values())
+        assert archive.letter_id_for(found[3]) == 3
+        with pytest.raises(sa.exc.IntegrityError), archive.engine.begin() as connection:
+            connection.execute(sa.text("UPDATE letters SET public_id = 'x' WHERE id = 3"))
+    finally:
+        archive.close()

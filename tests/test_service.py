@@ -141,10 +141,10 @@ def test_the_error_shape_is_saraban_errors_own():
 
 def test_a_page_error_is_a_thai_page(client):
     login(client, "clerk")
-    response = client.get("/letters/999999")
+    response = client.get("/letters/zzzzzzzzzzzz")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
-    assert "ไม่พบหนังสือรายการ 999999" in response.get_data(as_text=True)
+    assert "ไม่พบหนังสือที่ต้องการ" in response.get_data(as_text=True)
 
 
 # ---- accounts --------------------------------------------------------------------------------
@@ -482,13 +482,13 @@ def test_a_secret_letter_is_seen_only_by_the_cleared(app, client):
     for name, sees in (("clerk", False), ("secret", False), ("topsecret", True), ("admin", False)):
         c = app.test_client()
         login(c, name)
-        page = c.get(f"/letters/{record.id}")
+        page = c.get(f"/letters/{record.public_id}")
         assert page.status_code == (200 if sees else 404), name
-        with c.get(f"/letters/{record.id}/original") as download:
+        with c.get(f"/letters/{record.public_id}/original") as download:
             assert download.status_code == (200 if sees else 404), name
         listing = c.get("/letters").get_data(as_text=True)
         assert ("นาคราช" in listing) is sees, name
-        assert c.get(f"/letters/{open_record.id}").status_code == 200
+        assert c.get(f"/letters/{open_record.public_id}").status_code == 200
         by_number = c.get("/letters?ref_no=นค 0019.3/9876").get_data(as_text=True)
         assert ("นาคราช" in by_number) is sees, name
         dashboard = c.get("/").get_data(as_text=True)
@@ -515,8 +515,8 @@ def test_counts_are_shown_in_thai_digits(app, client):
 def test_a_missing_and_a_hidden_letter_look_the_same(app, client):
     record = store_letter(app, secret_letter("ลับ"))
     login(client, "clerk")
-    hidden = client.get(f"/letters/{record.id}")
-    missing = client.get(f"/letters/{record.id + 1000}")
+    hidden = client.get(f"/letters/{record.public_id}")
+    missing = client.get("/letters/zzzzzzzzzzzz")
     assert hidden.status_code == missing.status_code == 404
 
     def shown(response, letter_id):
@@ -525,7 +525,7 @@ def test_a_missing_and_a_hidden_letter_look_the_same(app, client):
             f"letter {letter_id}<", "letter N<"
         )
 
-    assert shown(hidden, record.id) == shown(missing, record.id + 1000)
+    assert shown(hidden, record.public_id) == shown(missing, "zzzzzzzzzzzz")
 
 
 # ---- registers -------------------------------------------------------------------------------
@@ -568,6 +568,7 @@ def test_the_register_export_leaves_out_what_the_user_may_not_see(app):
     class Record:
         def __init__(self, serial, secrecy):
             self.serial, self.secrecy, self.circular = serial, secrecy, False
+            self.serial_label = "๐๑๒๓๔"[serial]
             self.unit, self.date = UNIT, dt.date(2025, 11, 20)
 
     records = [Record(1, None), Record(2, "ลับ"), Record(3, "ลับที่สุด")]

@@ -77,31 +77,44 @@ def test_issue_from_the_form_then_download_history_and_cancel(app):
     response = client.post(f"/drafts/{draft_id}", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     letter_url = response.headers["Location"]
-    letter_id = int(letter_url.rsplit("/", 1)[1])
+    public_id = letter_url.rsplit("/", 1)[1]
+    letter_id = app.extensions["archive"].letter_id_for(public_id)
     page = client.get(letter_url).get_data(as_text=True)
     assert "นค ๐๐๑๙.๓/ว ๑" in page
     assert "ออกเลขและออกหนังสือ" in page  # the history, from the audit chain
-    with client.get(f"/letters/{letter_id}/pdf") as pdf:
+    with client.get(f"/letters/{public_id}/pdf") as pdf:
         disposition = pdf.headers["Content-Disposition"]
-        assert disposition.startswith(f'attachment; filename="letter-{letter_id}.pdf"')
+        assert disposition.startswith(f'attachment; filename="letter-{public_id}.pdf"')
         assert unquote(disposition.split("filename*=UTF-8''")[1]) == "นค ๐๐๑๙.๓-ว ๑.pdf"
         text = pdf_text(pdf.data)
     assert "นค ๐๐๑๙.๓/ว ๑" in text
     assert "นายอำเภอ ทุกอำเภอ" in text
-    with client.get(f"/letters/{letter_id}/docx") as docx_file:
+    with client.get(f"/letters/{public_id}/docx") as docx_file:
         import docx
 
         paragraphs = "\n".join(p.text for p in docx.Document(io.BytesIO(docx_file.data)).paragraphs)
     assert "การประชุมคณะทำงาน" in paragraphs
-    # the draft is done: it cannot be issued twice
-    assert client.post(f"/drafts/{draft_id}/issue", data={"csrf_token": csrf}).status_code == 409
+    # the draft is done: it opens as issued, with a link to its letter, and cannot be issued
+    # (or saved) twice: a Thai page that says so, not a bare 409
+    opened = client.get(f"/drafts/{draft_id}")
+    assert opened.status_code == 200
+    opened_page = opened.get_data(as_text=True)
+    assert "ร่างนี้ออกเลขแล้ว" in opened_page and f'href="/letters/{public_id}"' in opened_page
+    assert 'id="draft-form"' not in opened_page
+    again = client.post(f"/drafts/{draft_id}/issue", data={"csrf_token": csrf})
+    assert again.status_code == 409
+    again_page = again.get_data(as_text=True)
+    assert "ออกเลขเป็นหนังสือไปแล้ว จึงไม่ได้ออกเลขหรือแก้ไขซ้ำ" in again_page
+    assert f'href="/letters/{public_id}"' in again_page
+    saved = client.post(f"/drafts/{draft_id}", data=form)
+    assert saved.status_code == 409 and "ร่างนี้ออกเลขแล้ว" in saved.get_data(as_text=True)
     # cancelling needs a reason
     no_reason = client.post(
-        f"/letters/{letter_id}/cancel", data={"csrf_token": csrf, "reason": " "}
+        f"/letters/{public_id}/cancel", data={"csrf_token": csrf, "reason": " "}
     )
     assert no_reason.status_code == 302
     assert app.extensions["archive"].get(letter_id).status == "issued"
-    client.post(f"/letters/{letter_id}/cancel", data={"csrf_token": csrf, "reason": "ออกซ้ำ"})
+    client.post(f"/letters/{public_id}/cancel", data={"csrf_token": csrf, "reason": "ออกซ้ำ"})
     record = app.extensions["archive"].get(letter_id)
     assert (record.status, record.reason) == ("cancelled", "ออกซ้ำ")
     page = client.get(letter_url).get_data(as_text=True)

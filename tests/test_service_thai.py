@@ -129,7 +129,7 @@ def test_the_audit_table_reads_in_thai(app, client):
 def test_the_letter_history_reads_in_thai(app, client):
     record = store_letter(app, seed_letter())
     login(client, "clerk")
-    page = client.get(f"/letters/{record.id}").get_data(as_text=True)
+    page = client.get(f"/letters/{record.public_id}").get_data(as_text=True)
     history = page[page.index('id="history-h"') :]
     assert "นำเข้าหนังสือ" in history and "letter.import" not in history
 

@@ -21,11 +21,13 @@ from saraban.letter import lint, new_letter, validate
 from saraban.thai import (
     THAI_MONTHS,
     THAI_MONTHS_ABBR,
+    DateMention,
     ThaiInputError,
     find_ref_nos,
     find_thai_dates,
     parse_ref_no,
     parse_thai_date,
+    read_dates,
     to_arabic_digits,
 )
 
@@ -279,12 +281,29 @@ def _is_contact(text: str) -> bool:
 
 def _looks_like_date_line(text: str) -> bool:
     text = flatten(text)
-    return (
-        len(text) <= 45
-        and _MONTH_RE.search(text) is not None
-        and re.search(f"[{DIGIT}]{{2,4}}", text) is not None
-        and not _LABEL_RE.match(text.replace("วันที่", "", 1) if text.startswith("วันที่") else text)
-    )
+    if len(text) > 45:
+        return False
+    if _MONTH_RE.search(text) is not None and re.search(f"[{DIGIT}]{{2,4}}", text) is not None:
+        return not _LABEL_RE.match(text.replace("วันที่", "", 1) if text.startswith("วันที่") else text)
+    # 21/11/2567, 2024-11-21, ... (or the shape of one, so a date that does not exist is
+    # flagged as unreadable rather than taken for an address line)
+    return _written_date(text) is not None or _NUMERIC_DATE_LINE_RE.fullmatch(text) is not None
+
+
+_NUMERIC_DATE_LINE_RE = re.compile(
+    rf"(?:วันที่\s*)?(?:[{DIGIT}]{{1,2}}\s*([/.-])\s*[{DIGIT}]{{1,2}}\s*\1\s*[{DIGIT}]{{2,4}}"
+    rf"|[{DIGIT}]{{4}}-[{DIGIT}]{{1,2}}-[{DIGIT}]{{1,2}})\.?"
+)
+
+
+def _written_date(text: str) -> DateMention | None:
+    """The one date a short line holds, in any form :func:`read_dates` reads, when the line
+    is that date (with at most "วันที่" and a stop around it)."""
+    found = read_dates(text)
+    if len(found) != 1:
+        return None
+    rest = (text[: found[0].start] + text[found[0].end :]).replace("วันที่", "")
+    return found[0] if len(rest.strip(" .,")) == 0 else None
 
 
 def _starts_paragraph(text: str) -> bool:
@@ -601,17 +620,47 @@ class Parser:
         try:  # "ตุลำคม": see _MONTH_RE; no month name, digit or "พ.ศ." holds ``ำ``
             day = parse_thai_date(printed.replace("ำ", "า"))
         except ThaiInputError as exc:
-            self.fields["date"] = None
-            self.flag(
-                "date", f"อ่านวันที่ '{printed}' ไม่ได้: {exc.th}", f"cannot read '{printed}': {exc.en}"
-            )
+            written = _written_date(printed.replace("ำ", "า"))
+            if written is None:
+                self.fields["date"] = None
+                self.flag(
+                    "date",
+                    f"อ่านวันที่ '{printed}' ไม่ได้: {exc.th}",
+                    f"cannot read '{printed}': {exc.en}",
+                )
+                return
+            self.read_written_date(printed, written)
             return
         self.fields["date"] = day.isoformat()
-        if re.search(r"[^\sก-๙0-9.]", printed):
+        if not re.search(f"[{DIGIT}]{{4}}", printed):
+            self.flag(
+                "date",
+                f"วันที่ '{printed}' เขียนปีสองหลัก อ่านได้เป็น {day.isoformat()} โปรดตรวจ",
+                f"the date '{printed}' has a two-digit year, read as {day.isoformat()}",
+            )
+        elif re.search(r"[^\sก-๙0-9.]", printed):
             self.flag(
                 "date",
                 f"บรรทัดวันที่มีอักขระแปลกปลอม ('{printed}') อ่านได้เป็น {day.isoformat()} โปรดตรวจ",
                 f"the date line has stray characters ('{printed}'), read as {day.isoformat()}",
+            )
+
+    def read_written_date(self, printed: str, written: DateMention) -> None:
+        """A date not in the letter's own form (21/11/2567, 21 พ.ย. 67, an ISO or CE date):
+        read, and marked for review when its year could be read two ways."""
+        self.fields["date"] = written.date.isoformat()
+        if written.era == "CE":
+            self.flag(
+                "date",
+                f"วันที่ '{printed}' เขียนเป็นปี ค.ศ. อ่านได้เป็น {written.date.isoformat()} โปรดตรวจ",
+                f"the date '{printed}' is written in the Christian era, read as "
+                f"{written.date.isoformat()}",
+            )
+        elif not re.search(f"[{DIGIT}]{{4}}", written.text):
+            self.flag(
+                "date",
+                f"วันที่ '{printed}' เขียนปีสองหลัก อ่านได้เป็น {written.date.isoformat()} โปรดตรวจ",
+                f"the date '{printed}' has a two-digit year, read as {written.date.isoformat()}",
             )
 
     def read_subject(self, first: str) -> None:

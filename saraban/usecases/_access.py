@@ -7,11 +7,17 @@ from saraban.archive import Archive, LetterRecord
 from saraban.errors import NotFound
 from saraban.letter import can_see
 
+NO_SUCH_LETTER = "ไม่พบหนังสือที่ต้องการ / no such letter"
+
 
 def visible_letter(archive: Archive, letter_id: int, clearance: str | None) -> LetterRecord:
     """The letter, or NotFound, the same answer whether it does not exist or is secret
     beyond ``clearance``: nobody learns that a letter they may not see exists."""
-    record = archive.get(letter_id)
-    if not can_see(clearance, record.secrecy):
-        raise NotFound(f"ไม่พบหนังสือรายการ {letter_id} / no letter {letter_id}")
+    try:
+        record = archive.get(letter_id)
+    except NotFound:
+        record = None
+    if record is None or not can_see(clearance, record.secrecy):
+        # Neither the row number (it counts letters) nor which of the two cases it was.
+        raise NotFound(NO_SUCH_LETTER)
     return record

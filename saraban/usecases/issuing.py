@@ -37,10 +37,7 @@ def issue_draft(archive: Archive, store: IssuingStore, draft: Draft, *, actor: s
     """Issue the draft under its unit: number, date, DOCX and PDF/A, audit. The archive
     checks the letter (with the unit's defaults filled in) before it takes a number."""
     if draft.letter_id:
-        raise Conflict(
-            f"ร่างนี้ออกเลขแล้วเป็นหนังสือรายการ {draft.letter_id} / this draft was issued "
-            f"already as letter {draft.letter_id}"
-        )
+        raise Conflict("ร่างนี้ออกเลขเป็นหนังสือแล้ว / this draft was issued already")
     if not draft.unit:
         raise InvalidLetter(
             [

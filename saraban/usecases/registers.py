@@ -17,7 +17,7 @@ from saraban.archive import (
     outgoing_register,
 )
 from saraban.letter import SECRECIES, can_see
-from saraban.thai import thai_date, to_thai_digits
+from saraban.thai import thai_date
 
 _SECRECY_NOTE = re.compile(r"ชั้นความลับ: (\S+)")
 
@@ -39,7 +39,7 @@ def filter_table(table: Table, records: list[LetterRecord], clearance: str | Non
     """
     hidden = {
         (
-            ("ว " if r.circular else "") + to_thai_digits(str(r.serial)),
+            r.serial_label,
             r.unit or "",
             thai_date(r.date, "short") if r.date else "",
         )
