@@ -115,9 +115,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     receive = sub.add_parser("receive", help="enter a received letter / ลงทะเบียนรับ")
     receive.add_argument("--register", required=True)
-    receive.add_argument("--from", dest="sender", required=True, help="จาก")
-    receive.add_argument("--to", dest="recipient", required=True, help="ถึง")
-    receive.add_argument("--subject", required=True, help="เรื่อง")
+    receive.add_argument(
+        "--file",
+        type=Path,
+        help="take the letter in from a file (PDF, scan, photo, DOCX, TXT): read, OCRed if"
+        " need be, numbered and stamped; --from/--to/--subject are then read from it",
+    )
+    receive.add_argument("--answers", type=int, help="with --file: the id of our letter it answers")
+    receive.add_argument("--from", dest="sender", help="จาก")
+    receive.add_argument("--to", dest="recipient", help="ถึง")
+    receive.add_argument("--subject", help="เรื่อง")
     receive.add_argument("--ref-no", help="the sender's number (ที่)")
     receive.add_argument("--letter-date", type=_date, help="the letter's date YYYY-MM-DD")
     receive.add_argument("--action", help="การปฏิบัติ")
@@ -128,6 +135,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     receive.add_argument("--json", action="store_true")
     _add_actor(receive)
     receive.set_defaults(func=_receive)
+
+    consume = sub.add_parser(
+        "consume",
+        help="take in every file in SARABAN_HOME/inbox/ and e-mails there / รับหนังสือจากโฟลเดอร์",
+    )
+    consume.add_argument("--register", required=True, help="the incoming register to number in")
+    consume.add_argument(
+        "--watch", type=float, metavar="SECONDS", help="keep watching, looking every SECONDS"
+    )
+    consume.add_argument("--json", action="store_true")
+    _add_actor(consume)
+    consume.set_defaults(func=_consume)
 
     letters = sub.add_parser("letters", help="letters in the archive / หนังสือในคลัง")
     letters_sub = letters.add_subparsers(dest="letters_command", metavar="ACTION", required=True)
@@ -312,6 +331,21 @@ def _cancel(args: argparse.Namespace) -> int:
 def _receive(args: argparse.Namespace) -> int:
     from saraban.usecases.receiving import receive
 
+    if args.file is not None:
+        return _receive_file(args)
+    missing = [
+        flag
+        for flag, v in (
+            ("--from", args.sender),
+            ("--to", args.recipient),
+            ("--subject", args.subject),
+        )
+        if not v
+    ]
+    if missing:
+        raise BadRequest(
+            f"ต้องระบุ {' '.join(missing)} หรือ --file / give {' '.join(missing)} or --file"
+        )
     with _open() as archive:
         record = receive(
             archive,
@@ -331,6 +365,59 @@ def _receive(args: argparse.Namespace) -> int:
     else:
         _say(f"เลขรับ / received no.\t{record.serial}/{record.year}\tid {record.id}")
     return 0
+
+
+def _receive_file(args: argparse.Namespace) -> int:
+    from saraban.usecases import intake
+
+    with _open() as archive:
+        taken = intake.take_in(
+            archive,
+            args.file,
+            register=args.register,
+            actor=_actor(args),
+            secrecy=args.secrecy,
+            answers_id=args.answers,
+            in_worker=True,
+        )
+    record = taken.received
+    if args.json:
+        _print_json({**record.as_dict(), "needs_review": taken.reading.needs_review})
+    else:
+        _say(f"เลขรับ / received no.\t{record.serial}/{record.year}\tid {record.id}")
+        _say(f"จาก / from\t{record.sender}\nเรื่อง / subject\t{record.subject}")
+        if taken.reading.needs_review:
+            _say("ตรวจ / check\t" + ", ".join(taken.reading.needs_review))
+    return 0
+
+
+def _consume(args: argparse.Namespace) -> int:
+    import time
+
+    from saraban.usecases import intake
+
+    settings = Settings.load()
+    inbox = settings.home / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True, mode=0o700)
+    while True:
+        with open_settings_archive(settings) as archive:
+            result = intake.consume_inbox(
+                archive,
+                inbox,
+                register=args.register,
+                actor=_actor(args),
+                progress=lambda done, total, name: _say(f"{done}/{total}\t{name}", err=True),
+            )
+        for taken in result.taken:
+            r = taken.received
+            _say(f"รับ / taken\t{taken.reading.name}\t{r.serial}/{r.year}\tid {r.id}")
+        for name, earlier in result.duplicates:
+            _say(f"ซ้ำ / duplicate\t{name}\tid {earlier}")
+        for name, why in result.failed:
+            _say(f"ไม่ได้ / failed\t{name}\t{why}")
+        if args.watch is None:
+            return 1 if result.failed else 0
+        time.sleep(max(args.watch, 1.0))
 
 
 def _letters_list(args: argparse.Namespace) -> int:

@@ -152,11 +152,19 @@ class Incoming(ArchiveCore):
         note: str | None = None,
         letter_id: int | None = None,
         secrecy: str | None = None,
+        pdfa: bytes | None = None,
+        answers_id: int | None = None,
+        confirmed: bool = True,
     ) -> ReceivedRecord:
         """Enter a received letter in the incoming register under the next เลขรับ (from 1
         each BE year of ``received_at``, which defaults to now). ``secrecy`` (ลับ, ลับมาก,
         ลับที่สุด) hides the row from users not cleared for it, as a secret letter is
-        hidden from the outgoing register."""
+        hidden from the outgoing register.
+
+        Taken in from a file: ``letter_id`` is the letter kept with the original file,
+        ``pdfa`` the searchable copy OCR made of it, ``answers_id`` the letter of ours it
+        answers; ``confirmed=False`` leaves the fields read from the file open to
+        correction (:meth:`correct_received`) until :meth:`confirm_received`."""
         received_at = received_at or dt.datetime.now().astimezone()
         if received_at.tzinfo is None:
             received_at = received_at.astimezone()
@@ -167,11 +175,17 @@ class Incoming(ArchiveCore):
         secrecy_level = _check_secrecy(secrecy)
         key = _ref_key(ref_text)
         year = be_year(received_at.date().year)
+        pdfa_sha = self.files.put(pdfa) if pdfa else None
         with self._write() as s:
             reg, _unit = self._resolve(s, register)
             if letter_id is not None and s.get(Letter, letter_id) is None:
                 raise NotFound(f"letter_id: ไม่พบหนังสือรายการ {letter_id} / no letter {letter_id}")
+            if answers_id is not None and s.get(Letter, answers_id) is None:
+                raise NotFound(f"answers_id: ไม่พบหนังสือรายการ {answers_id} / no letter {answers_id}")
+            if pdfa_sha is not None:
+                self._record_file(s, pdfa_sha, PDF_TYPE)
             serial = self._next_serial(s, reg.id, INCOMING, year)
+            now = utcnow()
             row = Received(
                 register_id=reg.id,
                 year=year,
@@ -187,11 +201,17 @@ class Incoming(ArchiveCore):
                 note=_clean_text(note, "note", required=False),
                 letter_id=letter_id,
                 secrecy=secrecy_level,
-                created_at=utcnow(),
+                pdfa_sha256=pdfa_sha,
+                answers_id=answers_id,
+                confirmed_at=now if confirmed else None,
+                confirmed_by=actor if confirmed else None,
+                created_at=now,
                 created_by=actor,
             )
             s.add(row)
             s.flush()
+            if letter_id is not None:  # now a received letter: indexed as one
+                self._enqueue(s, letter_id, "received")
             _audit.append(
                 s,
                 actor=actor,
@@ -226,7 +246,191 @@ class Incoming(ArchiveCore):
             letter_id=row.letter_id,
             secrecy=row.secrecy,
             public_id=row.public_id,
+            pdfa_sha256=row.pdfa_sha256,
+            stamped_sha256=row.stamped_sha256,
+            answers_id=row.answers_id,
+            confirmed_at=row.confirmed_at,
+            confirmed_by=row.confirmed_by,
         )
+
+    # ---- a received letter taken in from a file -----------------------------------------
+
+    def received_one(self, received_id: int, *, clearance: str | None = _UNSET) -> ReceivedRecord:
+        """One received letter; a row the ``clearance`` does not open is not found, as one
+        that does not exist (nothing tells the two apart)."""
+        with self._read() as s:
+            query = select(Received, Register.name).join(Register).where(Received.id == received_id)
+            if clearance is not _UNSET:
+                query = query.where(_secrecy_clause(clearance, Received.secrecy))
+            found = s.execute(query).first()
+            if found is None:
+                raise NotFound(f"ไม่พบเลขรับรายการ {received_id} / no received letter {received_id}")
+            return self._received_record(found[0], found[1])
+
+    def received_of_letters(
+        self, letter_ids: list[int], *, clearance: str | None = _UNSET
+    ) -> list[ReceivedRecord]:
+        """The received rows entered for the given letters (kept files), or answering them."""
+        if not letter_ids:
+            return []
+        with self._read() as s:
+            query = (
+                select(Received, Register.name)
+                .join(Register)
+                .where(Received.letter_id.in_(letter_ids) | Received.answers_id.in_(letter_ids))
+            )
+            if clearance is not _UNSET:
+                query = query.where(_secrecy_clause(clearance, Received.secrecy))
+            rows = s.execute(query.order_by(Received.id))
+            return [self._received_record(row, name) for row, name in rows]
+
+    def received_like(
+        self,
+        *,
+        sender: str,
+        ref_no: str | None,
+        letter_date: dt.date | None,
+        clearance: str | None = _UNSET,
+    ) -> ReceivedRecord | None:
+        """An earlier received letter with the same sender, number and date (the same
+        letter arriving twice, by post and by e-mail), among those ``clearance`` opens."""
+        key = _ref_key(ref_no)
+        if not key or letter_date is None:
+            return None
+        with self._read() as s:
+            query = (
+                select(Received, Register.name)
+                .join(Register)
+                .where(
+                    Received.ref_key == key,
+                    Received.letter_date == letter_date,
+                    Received.sender == sender,
+                )
+            )
+            if clearance is not _UNSET:
+                query = query.where(_secrecy_clause(clearance, Received.secrecy))
+            found = s.execute(query.order_by(Received.id).limit(1)).first()
+            return self._received_record(found[0], found[1]) if found else None
+
+    def letters_with_original(self, sha256: str, *, clearance: str | None = _UNSET) -> list[int]:
+        """Kept letters whose original file has this SHA-256, among those ``clearance``
+        opens."""
+        with self._read() as s:
+            query = select(Letter.id).where(Letter.original_sha256 == sha256)
+            if clearance is not _UNSET:
+                query = query.where(_secrecy_clause(clearance))
+            return list(s.scalars(query.order_by(Letter.id)))
+
+    def attach_stamped(self, received_id: int, stamped: bytes, *, actor: str) -> ReceivedRecord:
+        """Keep the stamped copy of page one (stamped again: the newer copy; the original
+        and every earlier copy stay in the file store)."""
+        sha = self.files.put(stamped)
+        with self._write() as s:
+            row = s.get(Received, received_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"ไม่พบเลขรับรายการ {received_id} / no received letter {received_id}")
+            self._record_file(s, sha, PDF_TYPE)
+            row.stamped_sha256 = sha
+            s.flush()
+            _audit.append(
+                s,
+                actor=actor,
+                action="received.stamp",
+                letter_id=row.letter_id,
+                detail={"received_id": received_id, "sha256": sha},
+            )
+            return self._received_record(row, s.get_one(Register, row.register_id).name)
+
+    CORRECTABLE = ("sender", "recipient", "subject", "ref_no", "letter_date")
+
+    def correct_received(
+        self, received_id: int, changes: Mapping[str, Any], *, actor: str
+    ) -> ReceivedRecord:
+        """Correct the fields read from the file (``CORRECTABLE``) before they are confirmed;
+        each correction is audited with the value before and after."""
+        unknown = set(changes) - set(self.CORRECTABLE)
+        if unknown:
+            raise BadRequest(f"แก้ไขได้เฉพาะ {', '.join(self.CORRECTABLE)} / cannot change {unknown}")
+        with self._write() as s:
+            row = s.get(Received, received_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"ไม่พบเลขรับรายการ {received_id} / no received letter {received_id}")
+            if row.confirmed_at is not None:
+                raise Conflict("ยืนยันข้อมูลแล้ว แก้ไขไม่ได้ / the fields were confirmed and cannot change")
+            before: dict[str, Any] = {}
+            after: dict[str, Any] = {}
+            for name, value in changes.items():
+                new: dt.date | str | None
+                if name == "letter_date":
+                    if value is not None and not isinstance(value, dt.date):
+                        raise BadRequest("letter_date: ต้องเป็นวันที่ / must be a date")
+                    new = value
+                elif name == "ref_no":
+                    new = _clean_text(value, name, required=False)
+                else:
+                    new = _clean_text(value, name)
+                old = getattr(row, name)
+                if old != new:
+                    before[name], after[name] = old, new
+                    setattr(row, name, new)
+            if "ref_no" in after:
+                row.ref_key = _ref_key(row.ref_no)
+            letter = s.get(Letter, row.letter_id) if row.letter_id is not None else None
+            if after and letter is not None and letter.status == STORED:
+                # the kept letter (what search reads) says what the register says
+                doc = copy.deepcopy(letter.doc or {})
+                doc["subject"], doc["ref_no"], doc["addressee"] = (
+                    row.subject,
+                    row.ref_no,
+                    row.recipient,
+                )
+                doc["date"] = row.letter_date.isoformat() if row.letter_date else None
+                sender = (
+                    dict(doc.get("sender") or {}) if isinstance(doc.get("sender"), dict) else {}
+                )
+                sender["name"] = row.sender
+                doc["sender"] = sender
+                letter.doc = doc
+                letter.subject, letter.ref_no, letter.ref_key = row.subject, row.ref_no, row.ref_key
+                letter.sender, letter.addressee, letter.date = (
+                    row.sender,
+                    row.recipient,
+                    row.letter_date,
+                )
+                self._enqueue(s, letter.id, "corrected")
+            s.flush()
+            if after:
+                _audit.append(
+                    s,
+                    actor=actor,
+                    action="received.correct",
+                    letter_id=row.letter_id,
+                    detail={
+                        "received_id": received_id,
+                        "before": {k: str(v) if v is not None else None for k, v in before.items()},
+                        "after": {k: str(v) if v is not None else None for k, v in after.items()},
+                    },
+                )
+            return self._received_record(row, s.get_one(Register, row.register_id).name)
+
+    def confirm_received(self, received_id: int, *, actor: str) -> ReceivedRecord:
+        """The clerk checked the fields read from the file: from now on they are fixed."""
+        with self._write() as s:
+            row = s.get(Received, received_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"ไม่พบเลขรับรายการ {received_id} / no received letter {received_id}")
+            if row.confirmed_at is None:
+                row.confirmed_at = utcnow()
+                row.confirmed_by = actor
+                s.flush()
+                _audit.append(
+                    s,
+                    actor=actor,
+                    action="received.confirm",
+                    letter_id=row.letter_id,
+                    detail={"received_id": received_id},
+                )
+            return self._received_record(row, s.get_one(Register, row.register_id).name)
 
     def record_action(
         self, received_id: int, action: str, *, actor: str, note: str | None = None

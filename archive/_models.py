@@ -219,6 +219,8 @@ class Received(Base):
         UniqueConstraint("register_id", "year", "serial", name="uq_received_number"),
         Index("ix_received_received_at", "received_at"),
         Index("uq_received_public_id", "public_id", unique=True),
+        Index("ix_received_letter_id", "letter_id"),
+        Index("ix_received_answers_id", "answers_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -241,6 +243,13 @@ class Received(Base):
     created_at: Mapped[dt.datetime]
     created_by: Mapped[str] = mapped_column(String(200))
     secrecy: Mapped[str | None] = mapped_column(String(20))  # ลับ, ลับมาก, ลับที่สุด
+    # Taken in from a file (0005_intake): the searchable copy, the stamped copy, the letter
+    # of ours it answers; its fields are corrected until a clerk confirms them.
+    pdfa_sha256: Mapped[str | None] = mapped_column(String(64))
+    stamped_sha256: Mapped[str | None] = mapped_column(String(64))
+    answers_id: Mapped[int | None] = mapped_column(Integer)
+    confirmed_at: Mapped[dt.datetime | None]
+    confirmed_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class Reference(Base):

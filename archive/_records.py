@@ -132,6 +132,11 @@ class ReceivedRecord:
     letter_id: int | None
     secrecy: str | None = None  # ลับ, ลับมาก, ลับที่สุด: only users cleared for it see the row
     public_id: str = ""  # what users see instead of ``id`` (which counts rows)
+    pdfa_sha256: str | None = None  # the searchable copy OCR made of a scan or photo
+    stamped_sha256: str | None = None  # page one with the receipt stamp
+    answers_id: int | None = None  # the letter of ours it answers
+    confirmed_at: dt.datetime | None = None  # fields read from a file, checked by a clerk
+    confirmed_by: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self))

@@ -256,3 +256,41 @@ def test_a_phone_photo_reads_into_the_register_fields(tmp_path):
     text, pdfa, _ = ocr_file(photo, pdfa=False)
     assert pdfa is None
     assert _register_fields_right(text) == list(REGISTER_FIELDS)
+
+
+# --------------------------------------------------------------------------- spaces by the ink
+
+
+def _printed_row(text: str) -> tuple[np.ndarray, tuple[int, int]]:
+    """``text`` printed in Sarabun 16 pt at 300 dpi; the ink and the rows of the letters'
+    bodies (the top of ``ป`` to its base line)."""
+    font = ImageFont.truetype(str(SARABUN_DIR / "Sarabun-Regular.ttf"), 67)
+    canvas = Image.new("L", (1400, 200), 0)
+    ImageDraw.Draw(canvas).text((20, 40), text, fill=255, font=font)
+    ink = np.array(canvas) > 127
+    body = _glyph_rows(font, "ป")
+    return ink, (40 + body[0], 40 + body[1])
+
+
+def _glyph_rows(font, glyph: str) -> tuple[int, int]:
+    canvas = Image.new("L", (200, 200), 0)
+    ImageDraw.Draw(canvas).text((0, 0), glyph, fill=255, font=font)
+    rows = np.flatnonzero(np.array(canvas).max(axis=1))
+    return int(rows[0]), int(rows[-1]) + 1
+
+
+@pytest.mark.parametrize("box", ["bodies", "with marks"])
+def test_the_open_top_of_a_letter_is_no_space(box):
+    """A row Tesseract boxed round the letters' bodies alone (a wrapped subject line) once
+    read ``ป ระจำ ปง บ ป ระมาณ``: the open tops of ``ป`` and ``บ`` counted as gaps."""
+    from saraban.archive.importer._ocr import Glyphs, Row, _blank_runs
+
+    ink, (top, bottom) = _printed_row("ประจำปีงบประมาณ")
+    if box == "with marks":
+        top, bottom = top - 25, bottom + 20
+    columns = np.flatnonzero(ink.any(axis=0))
+    row = Row([Glyphs("ประจำปีงบประมาณ", (int(columns[0]), top, int(columns[-1]), bottom), 90)])
+    row.top, row.bottom = top, bottom
+    assert _blank_runs(ink, row, 13) == []
+    spaced, _ = _printed_row("ประจำปี งบประมาณ")
+    assert len(_blank_runs(spaced, Row(row.words, top, bottom), 13)) == 1

@@ -328,17 +328,31 @@ SPACE_OF_ROW = 0.15  # a blank this part of the row's height wide is a space
 COLUMN_OF_ROW = 0.9  # ... and this wide a gap between columns
 
 
+def _body_band(ink: np.ndarray, row: Row, left: int, right: int) -> tuple[int, int]:
+    """The rows of pixels where the letters' bodies are, from the head line to the base line
+    (both drawn by most Thai letters, so the densest rows of ink): marks above and below
+    (and the neighbouring rows' marks) must not fill a space, and the base line must be in
+    it, or the open top of ``บ``/``ป`` reads as a gap between letters. Tesseract's box of
+    a row is no guide: it may hold the marks and descenders, or the bodies alone."""
+    top, bottom = max(row.top, 0), min(row.bottom, ink.shape[0])
+    profile = ink[top:bottom, left:right].sum(axis=1)
+    if not profile.size or profile.max() == 0:
+        return top, top
+    dense = np.flatnonzero(profile >= 0.5 * profile.max())
+    body_top, body_bottom = top + int(dense[0]), top + int(dense[-1]) + 1
+    if body_bottom - body_top < 0.25 * row.height:  # one dense line only: the old middle
+        return top + int(0.3 * row.height), bottom - int(0.25 * row.height)
+    return body_top, body_bottom
+
+
 def _blank_runs(ink: np.ndarray, row: Row, narrowest: int) -> list[tuple[int, int]]:
     """Stretches of the row with no ink at least ``narrowest`` columns wide."""
-    # The middle of the row, where the letters' bodies are: marks above and below (and the
-    # neighbouring rows' marks) must not fill a space.
-    top = row.top + int(0.3 * row.height)
-    bottom = row.bottom - int(0.25 * row.height)
-    band = ink[max(top, 0) : max(bottom, top + 1)]
-    if not band.size:
-        return []
     left = max(min(w.box[0] for w in row.words), 0)
     right = min(max(w.box[2] for w in row.words), ink.shape[1])
+    top, bottom = _body_band(ink, row, left, right)
+    band = ink[top:bottom]
+    if not band.size:
+        return []
     blank = [not column for column in np.any(band[:, left:right], axis=0)]
     runs = []
     start = None
@@ -471,14 +485,16 @@ def page_text(hocr: bytes, page: np.ndarray) -> tuple[str, float]:
 
 
 def _write_page_pdf(pages: list[np.ndarray], path: Path) -> None:
-    """The cleaned pages as an image PDF at 300 dpi (JPEG inside, as a scanner does)."""
+    """The cleaned pages as an image PDF at 300 dpi, lossless (PNG inside): Tesseract reads
+    the pixels the cleaning made. JPEG blurs the thin Thai marks (a ``ี`` or a ``่`` between
+    two close rows was lost from the subject of a photographed letter)."""
     import img2pdf
     from PIL import Image
 
     images = []
     for page in pages:
         buffer = io.BytesIO()
-        Image.fromarray(page).save(buffer, format="JPEG", quality=80, dpi=(OCR_DPI, OCR_DPI))
+        Image.fromarray(page).save(buffer, format="PNG", dpi=(OCR_DPI, OCR_DPI))
         images.append(buffer.getvalue())
     path.write_bytes(img2pdf.convert(images))
 

@@ -1,0 +1,534 @@
+"""Taking in a received letter from a file: one route for the web upload, the API,
+``saraban receive --file``, the watched folder ``SARABAN_HOME/inbox/`` (``saraban
+consume``, and ``saraban serve`` in the background) and e-mails dropped there (``.eml``:
+each attachment taken in).
+
+1. **Read** (:func:`read_incoming`, slow: run it in a worker process, :func:`reader`): a
+   PDF with text is read by the importer; a scanned PDF or a photo (JPEG, PNG, TIFF) is
+   OCRed (``archive/importer/_ocr.py``) into text and a searchable PDF/A; a DOCX or TXT is
+   read as it is. The letter parser fills the register fields and says which it guessed.
+2. **Duplicates** (:func:`find_duplicate`): the same file, or the same sender, number and
+   date, already received is refused with the earlier เลขรับ (:class:`AlreadyReceived`),
+   so that the door offers it instead of keeping the letter twice.
+3. **Keep** (:func:`store_received`): the original file unchanged (as a kept letter, which
+   the search indexes as a received letter, OCR text included), the incoming register's
+   next เลขรับ with the parsed fields open to correction until confirmed, the searchable
+   copy, and a stamped copy of page one (``templates/_stamp.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from saraban.archive import Archive, ReceivedRecord
+from saraban.archive.importer import (
+    DEFAULT_MAX_BYTES,
+    EmptyFile,
+    FileTooLarge,
+    UnreadableFile,
+    UnsupportedFormat,
+    extract_text,
+)
+from saraban.archive.importer._parsing import Parser
+from saraban.errors import BadRequest, Conflict, SarabanError
+from saraban.thai import thai_date, to_thai_digits
+from saraban.usecases.importing import ALL_LETTERS
+
+__all__ = [
+    "SUFFIXES",
+    "AlreadyReceived",
+    "Intake",
+    "Reading",
+    "consume_inbox",
+    "find_duplicate",
+    "read_incoming",
+    "reader",
+    "stamp_received",
+    "store_received",
+    "take_in",
+]
+
+logger = logging.getLogger("saraban.intake")
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif")
+SUFFIXES = (".pdf", ".docx", ".txt", *IMAGE_SUFFIXES)
+MAIL_SUFFIXES = (".eml",)
+UNSURE_CONFIDENCE = 80.0  # an OCR page read with less: every register field is checked
+MISSING = "(อ่านไม่ได้ โปรดตรวจแก้)"  # a required register field the parser did not find
+REGISTER_FIELDS = ("sender", "ref_no", "date", "subject", "addressee", "urgency", "secrecy")
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a file says: made in a worker process, so plain values only."""
+
+    name: str
+    sha256: str
+    how: str  # "text" (a file with text) or "ocr"
+    text: str
+    letter: dict[str, Any]
+    needs_review: list[str]
+    notes: list[str]
+    pdfa: bytes | None = None
+    confidence: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Intake:
+    received: ReceivedRecord
+    letter_id: int
+    reading: Reading
+
+
+class AlreadyReceived(Conflict):
+    """The letter was received before: ``earlier`` is its received row's id (one the user
+    may see; a secret one the user is not cleared for is not named)."""
+
+    def __init__(self, message: str, earlier: int) -> None:
+        super().__init__(message)
+        self.earlier = earlier
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+
+def _is_image(head: bytes) -> bool:
+    return head.startswith(_IMAGE_MAGIC) or head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1")
+
+
+def read_incoming(
+    path: Path, *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Reading:
+    """Read a received file (slow for a scan or a photo: OCR). Raises an
+    :class:`~saraban.archive.importer.ImportFailed` naming the file, in Thai and English."""
+    from saraban.archive.importer._ocr import OcrFailed, ocr_file
+
+    path = Path(path)
+    name = name or path.name
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise UnreadableFile(name, "อ่านไฟล์ไม่ได้", f"cannot read: {exc.strerror}") from exc
+    if size > max_bytes:
+        raise FileTooLarge(
+            name,
+            f"ไฟล์ใหญ่เกิน {max_bytes // (1024 * 1024)} MB",
+            f"the file is over {max_bytes // (1024 * 1024)} MB",
+        )
+    with path.open("rb") as f:
+        head = f.read(16)
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    pdfa: bytes | None = None
+    confidence: list[float] = []
+    how = "text"
+    try:
+        if _is_image(head):
+            text, pdfa, confidence = ocr_file(path)
+            how = "ocr"
+        else:
+            try:
+                text = _text_of(path, name, max_bytes)
+            except EmptyFile:
+                if not head.startswith(b"%PDF-"):
+                    raise
+                text, pdfa, confidence = ocr_file(path)  # a scanned PDF: no text layer
+                how = "ocr"
+    except OcrFailed as exc:
+        raise UnreadableFile(name, exc.th, exc.en) from exc
+    parsed = Parser(text).parse()
+    review = list(parsed.needs_review)
+    notes = list(parsed.notes)
+    if how == "ocr":
+        low = min(confidence, default=0.0)
+        if low < UNSURE_CONFIDENCE:
+            review.extend(f for f in REGISTER_FIELDS if f not in review)
+            notes.append(
+                f"อ่านจากภาพ (OCR) ความมั่นใจ {low:.0f}% ตรวจทุกช่อง / read by OCR at"
+                f" {low:.0f}% confidence: check every field"
+            )
+    for name_ in ("sender", "subject", "addressee", "ref_no", "date"):
+        value = parsed.letter.get(name_)
+        if name_ == "sender":
+            value = (value or {}).get("name") if isinstance(value, dict) else value
+        if not value and name_ not in review:
+            review.append(name_)
+    return Reading(name, sha, how, text, parsed.letter, review, notes, pdfa, confidence)
+
+
+def _text_of(path: Path, name: str, max_bytes: int) -> str:
+    """The text of a PDF with text, a DOCX or a TXT; the checks name the file as ``name``."""
+    suffix = Path(name).suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        raise UnsupportedFormat(
+            name, "ชื่อไฟล์บอกว่าเป็นภาพ แต่เนื้อไฟล์ไม่ใช่ภาพ", "the name says an image but it is not one"
+        )
+    if suffix and suffix not in SUFFIXES:
+        raise UnsupportedFormat(
+            name,
+            "รับได้เฉพาะ PDF, ภาพ (JPEG, PNG, TIFF), DOCX และ TXT",
+            "only PDF, images (JPEG, PNG, TIFF), DOCX and TXT are taken in",
+        )
+    with tempfile.TemporaryDirectory(prefix="saraban-intake-") as folder:
+        # the importer checks the name against the content: give it a name of our own
+        copy = Path(folder) / f"received{suffix or '.txt'}"
+        shutil.copyfile(path, copy)
+        try:
+            return extract_text(copy, max_bytes=max_bytes)
+        except SarabanError as exc:
+            exc.message = exc.message.replace(copy.name, name)
+            exc.args = (exc.message,)
+            raise
+
+
+# ---- worker processes ------------------------------------------------------------------------
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_WORKERS = 0
+
+
+def reader(workers: int | None = None) -> ProcessPoolExecutor:
+    """The processes that read files (OCR takes a core a page for seconds): never a web
+    request's thread. One pool per process, started on first use (forkserver: a clean
+    child, not a copy of a threaded server)."""
+    global _POOL, _POOL_WORKERS
+    wanted = workers or max(1, min(2, os.cpu_count() or 1))
+    if _POOL is None or _POOL_WORKERS != wanted:
+        if _POOL is not None:
+            _POOL.shutdown(wait=False)
+        _POOL = ProcessPoolExecutor(max_workers=wanted, mp_context=get_context("forkserver"))
+        _POOL_WORKERS = wanted
+    return _POOL
+
+
+class ReadFailed(BadRequest):
+    """A file a worker process could not read: its message and status, carried back."""
+
+
+def _read_for_pool(path: Path, name: str | None, max_bytes: int) -> Reading | ReadFailed:
+    # An error crosses back to the caller's process pickled: the importer's errors take
+    # more than a message to build, so they come back as plain ones (message, status).
+    try:
+        return read_incoming(path, name=name, max_bytes=max_bytes)
+    except SarabanError as exc:
+        return ReadFailed(exc.message, status=exc.status)
+
+
+def read_in_worker(
+    path: Path, *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> Future[Reading]:
+    """Read a file in a worker process; the future's result raises a reading's error."""
+    global _POOL
+    try:
+        inner = reader().submit(_read_for_pool, Path(path), name, max_bytes)
+    except BrokenProcessPool:  # a worker killed (out of memory?): start afresh
+        _POOL = None
+        inner = reader().submit(_read_for_pool, Path(path), name, max_bytes)
+    outer: Future[Reading] = Future()
+
+    def settle(done: Future[Reading | ReadFailed]) -> None:
+        try:
+            value = done.result()
+        except BaseException as exc:  # noqa: BLE001 - handed on to the caller
+            outer.set_exception(exc)
+            return
+        if isinstance(value, ReadFailed):
+            outer.set_exception(value)
+        else:
+            outer.set_result(value)
+
+    inner.add_done_callback(settle)
+    return outer
+
+
+# ---- keeping ---------------------------------------------------------------------------------
+
+
+def _sender_name(letter: dict[str, Any]) -> str:
+    sender = letter.get("sender")
+    if isinstance(sender, dict):
+        return (sender.get("name") or "").strip()
+    return str(sender or "").strip()
+
+
+def _letter_date(letter: dict[str, Any]) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(letter["date"]) if letter.get("date") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def find_duplicate(
+    archive: Archive, reading: Reading, *, clearance: str | None
+) -> ReceivedRecord | None:
+    """An earlier received letter that is this one: the same file, or the same sender,
+    their number and date. Only letters the ``clearance`` opens are named."""
+    same_file = archive.letters_with_original(reading.sha256, clearance=clearance)
+    if same_file:
+        rows = archive.received_of_letters(same_file, clearance=clearance)
+        kept = [r for r in rows if r.letter_id in same_file]
+        if kept:
+            return kept[0]
+    return archive.received_like(
+        sender=_sender_name(reading.letter),
+        ref_no=reading.letter.get("ref_no"),
+        letter_date=_letter_date(reading.letter),
+        clearance=clearance,
+    )
+
+
+def _number(record: ReceivedRecord) -> str:
+    return to_thai_digits(f"{record.serial}/{record.year}")
+
+
+def store_received(
+    archive: Archive,
+    reading: Reading,
+    original: bytes,
+    *,
+    register: str,
+    actor: str,
+    clearance: str | None = ALL_LETTERS,
+    secrecy: str | None = None,
+    answers_id: int | None = None,
+    received_at: dt.datetime | None = None,
+    office: str | None = None,
+) -> Intake:
+    """Keep a received letter read from a file: the original unchanged, the next เลขรับ,
+    the searchable copy and the stamped copy of page one. ``answers_id``: the letter of
+    ours it answers (a district's reply to a circular). A letter received before raises
+    :class:`AlreadyReceived` naming it: it is offered, never kept twice."""
+    earlier = find_duplicate(archive, reading, clearance=clearance)
+    if earlier is not None:
+        raise AlreadyReceived(
+            f"{reading.name}: ลงรับแล้ว เลขรับที่ {_number(earlier)} / already received as"
+            f" no. {earlier.serial}/{earlier.year}",
+            earlier.id,
+        )
+    letter = reading.letter
+    level = secrecy or letter.get("secrecy") or None
+    record = archive.store_imported(
+        {**letter, "secrecy": level},
+        original=original,
+        original_name=reading.name,
+        actor=actor,
+        needs_review={"fields": reading.needs_review, "notes": reading.notes},
+        clearance=clearance,
+    )
+    received = archive.receive(
+        register,
+        sender=_sender_name(letter) or MISSING,
+        recipient=(letter.get("addressee") or "").strip() or MISSING,
+        subject=(letter.get("subject") or "").strip() or MISSING,
+        ref_no=letter.get("ref_no") or None,
+        letter_date=_letter_date(letter),
+        received_at=received_at,
+        letter_id=record.id,
+        secrecy=level,
+        pdfa=reading.pdfa,
+        answers_id=answers_id,
+        confirmed=False,
+        actor=actor,
+    )
+    source = reading.pdfa or (original if original.startswith(b"%PDF-") else None)
+    if source is not None:
+        try:
+            received = stamp_received(archive, received, source, office=office, actor=actor)
+        except SarabanError:
+            logger.warning("received %s: no stamped copy", received.id, exc_info=True)
+    return Intake(received, record.id, reading)
+
+
+def stamp_received(
+    archive: Archive,
+    received: ReceivedRecord,
+    pdf: bytes | None = None,
+    *,
+    office: str | None = None,
+    actor: str,
+    left_mm: float | None = None,
+    top_mm: float | None = None,
+    orders: list[str] | None = None,
+) -> ReceivedRecord:
+    """Draw the receipt stamp on a copy of page one (of ``pdf``, or of the searchable copy
+    or the original PDF already kept) and keep that copy; the received file never changes."""
+    from saraban.templates._stamp import StampText, stamp_first_page
+
+    if pdf is None:
+        pdf = _stampable(archive, received)
+    local = received.received_at.astimezone()
+    text = StampText(
+        office=office or received.register,
+        number=_number(received),
+        date=thai_date(local.date(), "short"),
+        time=to_thai_digits(local.strftime("%H.%M")) + " น.",
+        orders=orders or [],
+    )
+    stamped = stamp_first_page(pdf, text, left_mm=left_mm, top_mm=top_mm)
+    return archive.attach_stamped(received.id, stamped, actor=actor)
+
+
+def _stampable(archive: Archive, received: ReceivedRecord) -> bytes:
+    if received.pdfa_sha256:
+        return archive.files.read(received.pdfa_sha256)
+    if received.letter_id is not None:
+        letter = archive.get(received.letter_id)
+        if letter.original_sha256:
+            data = archive.files.read(letter.original_sha256)
+            if data.startswith(b"%PDF-"):
+                return data
+    raise BadRequest("หนังสือนี้ไม่มีหน้า PDF ให้ประทับตรารับ / this letter has no PDF page to stamp")
+
+
+def take_in(
+    archive: Archive,
+    path: Path,
+    *,
+    register: str,
+    actor: str,
+    name: str | None = None,
+    clearance: str | None = ALL_LETTERS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    in_worker: bool = False,
+    **keep: Any,
+) -> Intake:
+    """Read a file (in a worker process if ``in_worker``) and keep it as a received letter
+    (:func:`store_received`)."""
+    path = Path(path)
+    name = name or path.name
+    if in_worker:
+        reading = read_in_worker(path, name=name, max_bytes=max_bytes).result()
+    else:
+        reading = read_incoming(path, name=name, max_bytes=max_bytes)
+    return store_received(
+        archive,
+        reading,
+        path.read_bytes(),
+        register=register,
+        actor=actor,
+        clearance=clearance,
+        **keep,
+    )
+
+
+# ---- the watched folder and e-mail ------------------------------------------------------------
+
+
+def mail_attachments(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of each attachment of an ``.eml`` file that can be taken in."""
+    with path.open("rb") as f:
+        message = email.message_from_binary_file(f, policy=email.policy.default)
+    for part in message.iter_attachments():
+        filename = os.path.basename((part.get_filename() or "").replace("\\", "/"))
+        if Path(filename).suffix.lower() in SUFFIXES:
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes) and payload:
+                yield filename, payload
+
+
+@dataclass
+class Consumed:
+    taken: list[Intake] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, why)
+    duplicates: list[tuple[str, int]] = field(default_factory=list)  # (file, earlier id)
+
+
+def _files(inbox: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in inbox.iterdir()
+        if p.is_file()
+        and not p.name.startswith(".")
+        and p.suffix.lower() in (*SUFFIXES, *MAIL_SUFFIXES)
+    )
+
+
+def consume_inbox(
+    archive: Archive,
+    inbox: Path,
+    *,
+    register: str,
+    actor: str = "inbox",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: Callable[[int, int, str], None] | None = None,
+    **keep: Any,
+) -> Consumed:
+    """Take in every file in ``inbox`` (e-mails: each attachment), reading in worker
+    processes; each file is then moved to ``inbox/done/`` or ``inbox/failed/`` (with a
+    ``.txt`` beside it saying why), so a file is never taken in twice."""
+    done_dir, failed_dir = inbox / "done", inbox / "failed"
+    done_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    failed_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    result = Consumed()
+    files = _files(inbox)
+    with tempfile.TemporaryDirectory(prefix="saraban-inbox-") as tmp:
+        jobs: list[tuple[Path, str, Path, Future[Reading]]] = []
+        for n, path in enumerate(files):
+            if path.suffix.lower() in MAIL_SUFFIXES:
+                try:
+                    parts = list(mail_attachments(path))
+                except (OSError, ValueError) as exc:
+                    result.failed.append(
+                        (path.name, f"อ่านอีเมลไม่ได้ / cannot read the e-mail: {exc}")
+                    )
+                    _move(path, failed_dir, str(exc))
+                    continue
+                for m, (name, data) in enumerate(parts):
+                    part = Path(tmp) / f"{n}-{m}{Path(name).suffix.lower()}"
+                    part.write_bytes(data)
+                    jobs.append(
+                        (path, name, part, read_in_worker(part, name=name, max_bytes=max_bytes))
+                    )
+                if not parts:
+                    result.failed.append((path.name, "ไม่มีไฟล์แนบที่รับได้ / no attachment to take in"))
+            else:
+                jobs.append((path, path.name, path, read_in_worker(path, max_bytes=max_bytes)))
+        failed_sources: dict[Path, str] = {}
+        for i, (source, name, file, future) in enumerate(jobs):
+            try:
+                reading = future.result()
+                intake = store_received(
+                    archive, reading, file.read_bytes(), register=register, actor=actor, **keep
+                )
+                result.taken.append(intake)
+            except AlreadyReceived as exc:
+                result.duplicates.append((name, exc.earlier))
+            except SarabanError as exc:
+                result.failed.append((name, exc.message))
+                failed_sources[source] = exc.message
+            if progress is not None:
+                progress(i + 1, len(jobs), name)
+        for path in files:
+            if path.exists():
+                why = failed_sources.get(path)
+                if why is None:
+                    _move(path, done_dir)
+                else:
+                    _move(path, failed_dir, why)
+    return result
+
+
+def _move(path: Path, folder: Path, why: str | None = None) -> None:
+    target = folder / path.name
+    stem, n = target.stem, 1
+    while target.exists():
+        target = folder / f"{stem}-{n}{path.suffix}"
+        n += 1
+    path.replace(target)
+    if why is not None:
+        target.with_name(target.name + ".txt").write_text(why + "\n", encoding="utf-8")

@@ -1,0 +1,184 @@
+"""Received letters taken in from files (saraban/usecases/intake.py): read, kept with the
+original unchanged, numbered, stamped, found again as duplicates, corrected until
+confirmed; the watched folder and e-mails dropped in it."""
+
+from __future__ import annotations
+
+import email.message
+import hashlib
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import scancorpus
+from conftest import ARCHIVE_UNIT
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from saraban.errors import BadRequest, Conflict
+from saraban.usecases import intake
+
+STEM = "000_e6238ec4d0848a5c"
+ACTOR = "clerk"
+
+
+def _seed_pdf(tmp_path: Path) -> Path:
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(scancorpus._rendered_pdf(STEM))
+    return path
+
+
+def _seed_txt(tmp_path: Path, stem: str = STEM) -> Path:
+    path = tmp_path / f"{stem}.txt"
+    path.write_text(
+        (scancorpus.SEEDS / f"{stem}.txt").read_text(encoding="utf-8")
+        if (scancorpus.SEEDS / f"{stem}.txt").exists()
+        else scancorpus.source_text(stem),
+        encoding="utf-8",
+    )
+    return path
+
+
+def _words(pdf: bytes, tmp_path: Path) -> list[tuple[float, float, float, float, str]]:
+    path = tmp_path / "words.pdf"
+    path.write_bytes(pdf)
+    xml = subprocess.run(
+        ["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    found = re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', xml
+    )
+    return [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in found]
+
+
+@pytest.mark.pdf
+def test_a_pdf_letter_is_received_numbered_and_stamped(archive, tmp_path):
+    path = _seed_pdf(tmp_path)
+    original = path.read_bytes()
+    taken = intake.take_in(archive, path, register=ARCHIVE_UNIT, actor=ACTOR)
+    record = taken.received
+    want = scancorpus.seed_letter(STEM)
+    assert record.serial == 1
+    assert record.sender == want["sender"]["name"]
+    assert record.ref_no == want["ref_no"]
+    assert record.confirmed_at is None  # read from a file: open to correction
+    letter = archive.get(taken.letter_id)
+    assert archive.files.read(letter.original_sha256) == original  # kept unchanged
+    assert path.read_bytes() == original
+    stamped = archive.files.read(record.stamped_sha256)
+    assert stamped != original
+    words = _words(stamped, tmp_path)
+    stamp = [w for w in words if w[4] in ("เลขรับที่", "๑/" + record.__class__.__name__)]
+    assert stamp, words[:10]
+    width = 595.3
+    x_min, y_min, _, _, _ = next(w for w in words if w[4] == "เลขรับที่")
+    assert x_min > width / 2 and y_min < 150  # the top right corner
+    number = "".join(w[4] for w in words if w[1] < 150 and w[0] > width / 2)
+    assert "๑/" in number
+
+
+def test_a_text_file_is_received_and_a_second_copy_is_offered_not_kept(archive, tmp_path):
+    path = _seed_txt(tmp_path)
+    first = intake.take_in(archive, path, register=ARCHIVE_UNIT, actor=ACTOR)
+    with pytest.raises(intake.AlreadyReceived) as caught:
+        intake.take_in(archive, path, register=ARCHIVE_UNIT, actor=ACTOR)
+    assert caught.value.earlier == first.received.id
+    assert caught.value.status == 409
+    # the same letter again by another route (other bytes): same sender, number and date
+    other = tmp_path / "again.txt"
+    other.write_text(path.read_text(encoding="utf-8") + "\n\n", encoding="utf-8")
+    with pytest.raises(intake.AlreadyReceived):
+        intake.take_in(archive, other, register=ARCHIVE_UNIT, actor=ACTOR)
+    assert len(archive.received()) == 1
+
+
+def test_a_secret_duplicate_is_not_named_to_an_uncleared_clerk(archive, tmp_path):
+    path = _seed_txt(tmp_path)
+    intake.take_in(archive, path, register=ARCHIVE_UNIT, actor=ACTOR, secrecy="ลับ")
+    reading = intake.read_incoming(path)
+    assert intake.find_duplicate(archive, reading, clearance=None) is None
+    assert intake.find_duplicate(archive, reading, clearance="ลับ") is not None
+    with pytest.raises(Exception, match="ไม่พบ|no received"):
+        archive.received_one(1, clearance=None)
+
+
+def test_fields_are_corrected_until_confirmed_and_each_correction_is_audited(archive, tmp_path):
+    taken = intake.take_in(archive, _seed_txt(tmp_path), register=ARCHIVE_UNIT, actor=ACTOR)
+    rid = taken.received.id
+    fixed = archive.correct_received(rid, {"subject": "เรื่องที่แก้แล้ว"}, actor="checker")
+    assert fixed.subject == "เรื่องที่แก้แล้ว"
+    assert archive.get(taken.letter_id).subject == "เรื่องที่แก้แล้ว"  # search reads this
+    events = archive.events(actions=("received.correct",))
+    assert events and events[0].detail["after"] == {"subject": "เรื่องที่แก้แล้ว"}
+    assert events[0].detail["before"]["subject"] == taken.received.subject
+    with pytest.raises(BadRequest):
+        archive.correct_received(rid, {"serial": 9}, actor="checker")
+    archive.confirm_received(rid, actor="checker")
+    with pytest.raises(Conflict):
+        archive.correct_received(rid, {"subject": "อีกครั้ง"}, actor="checker")
+    with pytest.raises(DBAPIError, match="cannot change"):
+        with archive.engine.begin() as conn:
+            conn.execute(text("UPDATE received SET subject = 'x' WHERE id = :id"), {"id": rid})
+
+
+def test_files_that_are_no_letter_get_a_clear_error(archive, tmp_path):
+    bad = tmp_path / "notes.xlsx"
+    bad.write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    with pytest.raises(BadRequest, match="notes.xlsx"):
+        intake.take_in(archive, bad, register=ARCHIVE_UNIT, actor=ACTOR)
+    heic = tmp_path / "photo.heic"
+    heic.write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0" + b"\0" * 64)
+    with pytest.raises(BadRequest, match="HEIC"):
+        intake.take_in(archive, heic, register=ARCHIVE_UNIT, actor=ACTOR)
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"a" * 2048)
+    with pytest.raises(BadRequest, match="big.txt"):
+        intake.take_in(archive, big, register=ARCHIVE_UNIT, actor=ACTOR, max_bytes=1024)
+    assert archive.received() == []
+
+
+def test_the_inbox_takes_files_and_mail_attachments_and_moves_them(archive, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _seed_txt(inbox)
+    mail = email.message.EmailMessage()
+    mail["From"] = "district@example.go.th"
+    mail["Subject"] = "หนังสือ"
+    mail.set_content("ส่งหนังสือมาตามแนบ")
+    seeds = scancorpus.seed_stems()
+    mail.add_attachment(
+        _seed_txt(tmp_path, seeds[1]).read_bytes(),
+        maintype="text",
+        subtype="plain",
+        filename="../../etc/letter.txt",
+    )
+    (inbox / "mail.eml").write_bytes(mail.as_bytes())
+    (inbox / "broken.pdf").write_bytes(b"%PDF-1.7\nnothing")
+    seen: list[tuple[int, int]] = []
+    result = intake.consume_inbox(
+        archive, inbox, register=ARCHIVE_UNIT, progress=lambda d, t, _n: seen.append((d, t))
+    )
+    assert len(result.taken) == 2
+    assert [name for name, _ in result.failed] == ["broken.pdf"]
+    assert seen[-1] == (3, 3)
+    assert sorted(p.name for p in (inbox / "done").iterdir()) == [f"{seeds[0]}.txt", "mail.eml"]
+    assert (inbox / "failed" / "broken.pdf.txt").read_text(encoding="utf-8")
+    assert not list(inbox.glob("*.txt")) and not (tmp_path / "etc").exists()
+    names = {t.reading.name for t in result.taken}
+    assert "letter.txt" in names
+
+
+@pytest.mark.pdf
+@pytest.mark.ocr
+def test_a_scanned_page_is_received_searchable_and_stamped(archive, tmp_path):
+    scan = scancorpus.scan_page(scancorpus.render_pages(STEM)[0], STEM, 0)
+    path = scancorpus.write_png(scan, tmp_path / "scan.png")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    taken = intake.take_in(archive, path, register=ARCHIVE_UNIT, actor=ACTOR, in_worker=True)
+    assert taken.reading.how == "ocr"
+    assert taken.received.ref_no == scancorpus.seed_letter(STEM)["ref_no"]
+    assert archive.get(taken.letter_id).original_sha256 == digest
+    assert taken.received.pdfa_sha256 and taken.received.stamped_sha256
+    words = [w[4] for w in _words(archive.files.read(taken.received.stamped_sha256), tmp_path)]
+    assert "เลขรับที่" in words
