@@ -8,9 +8,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from conftest import ARCHIVE_UNIT, make_letter
+from pdfa import embedded_files
 
 from saraban.errors import Conflict, InvalidLetter
-from conftest import ARCHIVE_UNIT, make_letter
+from saraban.usecases import importing
 
 ACTOR = "tester"
 
@@ -65,12 +67,73 @@ def test_fields_outside_the_correctable_ones_are_refused(archive):
 
 
 def test_an_issued_letter_of_ours_is_never_corrected_nor_confirmed(archive):
-    issued = archive.issue(
-        make_letter(), ARCHIVE_UNIT, actor=ACTOR, date=dt.date(2025, 3, 1)
-    )
+    issued = archive.issue(make_letter(), ARCHIVE_UNIT, actor=ACTOR, date=dt.date(2025, 3, 1))
     with pytest.raises(Conflict):
         archive.correct_imported(issued.id, {"subject": "แก้หนังสือที่ออกไปแล้ว"}, actor="clerk")
     with pytest.raises(Conflict):
         archive.confirm_imported(issued.id, actor="clerk")
     assert archive.get(issued.id).subject == "ทดสอบการออกเลขหนังสือ"
     assert archive.verify() == []
+
+
+# ---- duplicates of imports ---------------------------------------------------------------------
+
+SEEDS = __import__("pathlib").Path(__file__).parent / "data" / "seeds"
+SEED_TXT = SEEDS / "001_1817bd84ea7a4ec5.txt"
+
+
+def _count(archive) -> int:
+    return archive.recent(importing.ALL_LETTERS, limit=1)[0]
+
+
+def test_the_same_sender_number_and_date_is_offered_not_kept_twice(archive):
+    first = importing.import_file(archive, SEED_TXT, actor=ACTOR)
+    # the same letter typed out again (another file, the same sender, number and date)
+    retyped = SEED_TXT.read_text("utf-8") + "\n"
+    with pytest.raises(importing.AlreadyImported) as raised:
+        importing.import_upload(archive, retyped.encode(), "again.txt", actor=ACTOR, clearance=None)
+    assert raised.value.earlier.id == first.record.id and not raised.value.ours
+    assert first.record.public_id in raised.value.message
+    assert raised.value.status == 409
+    assert _count(archive) == 1
+
+
+def test_a_secret_letters_duplicate_tells_an_uncleared_clerk_nothing(archive):
+    parsed = importing.read_letter(SEED_TXT)
+    secret = archive.store_imported(
+        {**parsed.letter, "secrecy": "ลับ"},
+        original=b"the secret copy, another file",
+        original_name="secret.txt",
+        actor=ACTOR,
+    )
+    data = SEED_TXT.read_bytes()
+    # cleared: told which letter it is
+    with pytest.raises(importing.AlreadyImported) as raised:
+        importing.import_upload(archive, data, "a.txt", actor=ACTOR, clearance="ลับ")
+    assert raised.value.earlier.id == secret.id
+    # not cleared: the file is kept as any new file is, and nothing names the secret letter
+    assert importing.find_duplicate(archive, parsed.letter, data, "a.txt", clearance=None) is None
+    kept = importing.import_upload(archive, data, "a.txt", actor=ACTOR, clearance=None)
+    assert kept.record.id != secret.id
+    fresh = importing.import_upload(
+        archive,
+        (SEEDS / "002_b86b2e7e88d9451c.txt").read_bytes(),
+        "b.txt",
+        actor=ACTOR,
+        clearance=None,
+    )
+    assert secret.public_id not in repr(kept) and secret.ref_no not in " ".join(kept.notes)
+    assert sorted(vars(kept)) == sorted(vars(fresh))
+
+
+def test_our_own_issued_pdf_coming_back_is_that_letter_and_nothing_is_stored(archive):
+    issued = archive.issue(make_letter(), ARCHIVE_UNIT, actor=ACTOR, date=dt.date(2025, 3, 1))
+    pdf = archive.files.path(archive.get(issued.id).pdf_sha256).read_bytes()
+    assert "letter.json" in embedded_files(pdf)  # the PDF/A carries the letter document
+    before = _count(archive)
+    with pytest.raises(importing.AlreadyImported) as raised:
+        importing.import_upload(archive, pdf, "ours.pdf", actor=ACTOR, clearance=None)
+    assert raised.value.ours and raised.value.earlier.id == issued.id
+    assert "หนังสือของเราเอง" in raised.value.message and issued.ref_no in raised.value.message
+    assert "๑ มีนาคม ๒๕๖๘" in raised.value.message and "2025-03-01" in raised.value.message
+    assert _count(archive) == before
