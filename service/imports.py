@@ -18,10 +18,11 @@ from flask import (
     url_for,
 )
 
-from saraban.errors import SarabanError
+from saraban.errors import InvalidLetter, SarabanError
 from saraban.letter import KINDS, SECRECIES, URGENCIES
 from saraban.service import _web
-from saraban.service._letter_form import parse_be_date, show_be_date
+from saraban.service._letter_form import field_label, parse_be_date, show_be_date
+from saraban.service._letter_links import letter_url
 from saraban.thai import ThaiDateError
 from saraban.usecases import importing
 
@@ -232,3 +233,134 @@ def original(batch_id: str, n: int) -> Any:
         as_attachment=item.suffix not in (".pdf", ".txt"),
         download_name=item.name,
     )
+
+
+# ---- a kept letter: correct what was read, then confirm ---------------------------------------
+
+# The fields of a kept letter a clerk corrects on its review page, in the order of the letter:
+# (form name, document key, how the form holds it: "text", "lines" or "date").
+LETTER_FIELDS = (
+    ("ref_no", "ref_no", "text"),
+    ("date", "date", "date"),
+    ("sender.name", "sender", "text"),
+    ("subject", "subject", "text"),
+    ("salutation", "salutation", "text"),
+    ("addressee", "addressee", "text"),
+    ("references", "references", "lines"),
+    ("closing", "closing", "text"),
+    ("complimentary_close", "complimentary_close", "text"),
+    ("signer.name", "signer", "text"),
+    ("signer.position", "signer", "lines"),
+    ("owner_unit", "owner_unit", "lines"),
+    ("footer", "footer", "text"),
+)
+
+
+def letter_form_values(doc: dict[str, Any]) -> dict[str, str]:
+    """The kept letter's fields as the review form shows them (dates in BE)."""
+    sender = doc.get("sender") if isinstance(doc.get("sender"), dict) else {}
+    signer = doc.get("signer") if isinstance(doc.get("signer"), dict) else {}
+    nested = {
+        "sender.name": (sender or {}).get("name"),
+        "signer.name": (signer or {}).get("name"),
+        "signer.position": (signer or {}).get("position"),
+    }
+    values: dict[str, str] = {"urgency": doc.get("urgency") or ""}
+    for name, key, shape in LETTER_FIELDS:
+        value = nested[name] if name in nested else doc.get(key)
+        if shape == "date":
+            values[name] = show_be_date(value)
+        elif shape == "lines":
+            values[name] = "\n".join(str(v) for v in value or [] if isinstance(v, str))
+        else:
+            values[name] = str(value) if value is not None else ""
+    return values
+
+
+def letter_changes(form: Any, doc: dict[str, Any]) -> dict[str, Any]:
+    """The document keys the form changes (empty and missing count as the same). A date
+    the form cannot read raises :class:`ThaiDateError`."""
+
+    def text(name: str) -> str | None:
+        return (form.get(name) or "").replace("\r\n", "\n").strip() or None
+
+    def lines(name: str) -> list[str]:
+        return [line.strip() for line in (form.get(name) or "").splitlines() if line.strip()]
+
+    date = parse_be_date(text("date") or "")
+    new: dict[str, Any] = {
+        "ref_no": text("ref_no"),
+        "date": date.isoformat() if date else None,
+        "subject": text("subject"),
+        "salutation": text("salutation"),
+        "addressee": text("addressee"),
+        "references": lines("references"),
+        "closing": text("closing"),
+        "complimentary_close": text("complimentary_close"),
+        "owner_unit": lines("owner_unit"),
+        "footer": text("footer"),
+        "urgency": form.get("urgency") if form.get("urgency") in URGENCIES else None,
+    }
+    sender = doc.get("sender") if isinstance(doc.get("sender"), dict) else {}
+    new["sender"] = {**(sender or {}), "name": text("sender.name")}
+    signer = doc.get("signer") if isinstance(doc.get("signer"), dict) else {}
+    new["signer"] = {
+        **(signer or {}),
+        "name": text("signer.name"),
+        "position": lines("signer.position"),
+    }
+    return {key: value for key, value in new.items() if (doc.get(key) or None) != (value or None)}
+
+
+def _letter_review_page(
+    letter_id: int, *, values: Any = None, problems: Any = None, error: str | None = None
+) -> Any:
+    archive = _web.archive()
+    record = _web.visible_letter(letter_id)
+    doc = archive.letter_document(letter_id)
+    review = archive.needs_review(letter_id) if record.status == "stored" else None
+    return render_template(
+        "import_letter_review.html",
+        record=record,
+        doc=doc,
+        values=values or letter_form_values(doc),
+        fields=LETTER_FIELDS,
+        flagged={f.split(".")[0] for f in (review or {}).get("fields") or []}
+        | set((review or {}).get("fields") or []),
+        review=review,
+        urgencies=URGENCIES,
+        problems=problems or [],
+        error=error,
+    ), (400 if error or problems else 200)
+
+
+@bp.get("/letters/<letter:letter_id>/review")
+@_web.login_required
+def review_letter(letter_id: int) -> Any:
+    """A kept (imported) letter's fields beside its original, to correct and confirm."""
+    return _letter_review_page(letter_id)
+
+
+@bp.post("/letters/<letter:letter_id>/review")
+@_web.login_required
+def correct_letter(letter_id: int) -> Any:
+    """Save the clerk's corrections; with ``action=confirm`` (ยืนยัน) clear the marks too."""
+    user = _web.user()
+    _web.visible_letter(letter_id)  # 404 before the form is looked at
+    doc = _web.archive().letter_document(letter_id)
+    try:
+        changes = letter_changes(request.form, doc)
+    except ThaiDateError as exc:
+        return _letter_review_page(
+            letter_id, values=request.form, error=f"ลงวันที่: {exc.th} / {exc.en}"
+        )
+    confirm = request.form.get("action") == "confirm"
+    try:
+        importing.review(_web.archive(), letter_id, changes, actor=user.name, confirm=confirm)
+    except InvalidLetter as exc:
+        problems = [{"label": field_label(p.field), "message": p.th} for p in exc.problems]
+        return _letter_review_page(letter_id, values=request.form, problems=problems)
+    flash("ยืนยันข้อมูลหนังสือแล้ว" if confirm else "บันทึกการแก้ไขแล้ว", "success")
+    if confirm:
+        return redirect(letter_url(letter_id))
+    return redirect(url_for("imports.review_letter", letter_id=letter_id))

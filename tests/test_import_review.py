@@ -137,3 +137,121 @@ def test_our_own_issued_pdf_coming_back_is_that_letter_and_nothing_is_stored(arc
     assert "หนังสือของเราเอง" in raised.value.message and issued.ref_no in raised.value.message
     assert "๑ มีนาคม ๒๕๖๘" in raised.value.message and "2025-03-01" in raised.value.message
     assert _count(archive) == before
+
+
+# ---- the pages ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(tmp_path):
+    from test_service_support import add_unit, add_users, make_app
+
+    from saraban.service import close_app
+
+    app = make_app(tmp_path / "home")
+    add_unit(app)
+    add_users(app)
+    yield app
+    close_app(app)
+
+
+def _kept(app, **fields):
+    from test_service_support import seed_letter
+
+    letter = seed_letter() | fields
+    return app.extensions["archive"].store_imported(
+        letter,
+        original=repr(fields).encode() + b" as a file",
+        original_name="kept.txt",
+        actor=ACTOR,
+        needs_review={"fields": ["ref_no", "footer", "references.0"], "notes": []},
+    )
+
+
+def test_an_imported_letters_page_shows_its_body_escaped_and_thai_labels(app):
+    from test_service_support import login
+
+    record = _kept(app, body=["ย่อหน้าแรก <script>alert(1)</script>", {"items": ["ข้อหนึ่ง", "ข้อสอง"]}])
+    client = app.test_client()
+    login(client, "clerk")
+    page = client.get(f"/letters/{record.public_id}").get_data(as_text=True)
+    assert "ย่อหน้าแรก &lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert(1)" not in page
+    assert "<li>ข้อหนึ่ง</li>" in page and "<li>ข้อสอง</li>" in page
+    review = page.split('id="review"')[1].split("</div>")[0]
+    assert "ที่" in review and "ข้อความท้ายหน้าแรก" in review and "อ้างถึง ลำดับที่ ๑" in review
+    assert "ref_no" not in review and "footer" not in review
+    assert f"/letters/{record.public_id}/review" in review
+
+
+def test_edit_and_confirm_an_imported_letter_on_its_page(app):
+    from test_service_support import login
+
+    record = _kept(app)
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    url = f"/letters/{record.public_id}/review"
+    form_page = client.get(url).get_data(as_text=True)
+    assert "ควรตรวจ" in form_page and "ข้อความท้ายหน้าแรก" in form_page
+    assert 'name="ref_no"' in form_page and 'name="subject"' in form_page
+    doc = app.extensions["archive"].letter_document(record.id)
+    # a date the form cannot read, then one the letter format refuses: nothing changes
+    bad = client.post(url, data={"csrf_token": csrf, "date": "๓๑ กุมภาพันธ์ ๒๕๖๘"})
+    assert bad.status_code == 400
+    assert 'value="๓๑ กุมภาพันธ์ ๒๕๖๘"' in bad.get_data(as_text=True)  # the input is kept
+    values = {k: v for k, v in _form_of(form_page).items()}
+    too_long = client.post(url, data={**values, "csrf_token": csrf, "subject": "ก" * 3000})
+    assert too_long.status_code == 400 and "เรื่อง" in too_long.get_data(as_text=True)
+    assert app.extensions["archive"].letter_document(record.id) == doc
+    saved = client.post(
+        url, data={**values, "csrf_token": csrf, "ref_no": "ลป ๐๐๑๙.๓/๒๗๕๒๙", "action": "save"}
+    )
+    assert saved.status_code == 302
+    archive = app.extensions["archive"]
+    assert archive.get(record.id).ref_no == "ลป ๐๐๑๙.๓/๒๗๕๒๙"
+    assert archive.needs_review(record.id) is not None
+    event = archive.history(record.id)[-1]
+    assert event.action == "letter.correct" and event.actor == "clerk"
+    assert event.detail == {
+        "before": {"ref_no": doc["ref_no"]},
+        "after": {"ref_no": "ลป ๐๐๑๙.๓/๒๗๕๒๙"},
+    }
+    confirmed = client.post(
+        url, data={**values, "csrf_token": csrf, "ref_no": "ลป ๐๐๑๙.๓/๒๗๕๒๙", "action": "confirm"}
+    )
+    assert confirmed.status_code == 302 and confirmed.headers["Location"].endswith(
+        f"/letters/{record.public_id}"
+    )
+    assert archive.needs_review(record.id) is None
+    page = client.get(f"/letters/{record.public_id}").get_data(as_text=True)
+    assert 'id="review"' not in page and "ยืนยันข้อมูลหนังสือที่นำเข้า" in page
+
+
+def test_a_secret_imported_letter_cannot_be_reviewed_by_an_uncleared_clerk(app):
+    from test_service_support import login
+
+    record = _kept(app, secrecy="ลับ")
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    url = f"/letters/{record.public_id}/review"
+    assert client.get(url).status_code == 404
+    assert client.post(url, data={"csrf_token": csrf, "subject": "x"}).status_code == 404
+    assert app.extensions["archive"].history(record.id)[-1].action == "letter.import"
+
+
+def _form_of(html: str) -> dict[str, str]:
+    """The review form's inputs and text areas as the browser would post them."""
+    import html as html_lib
+    import re
+
+    values = {
+        m.group(1): html_lib.unescape(m.group(2))
+        for m in re.finditer(r'<input id="f-\d+" name="([^"]+)" value="([^"]*)"', html)
+    }
+    values |= {
+        m.group(1): html_lib.unescape(m.group(2))
+        for m in re.finditer(
+            r'<textarea id="f-\d+" name="([^"]+)" rows="3">([^<]*)</textarea>', html
+        )
+    }
+    return values
