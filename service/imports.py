@@ -111,8 +111,14 @@ def _batch_item(batch_id: str, n: int) -> tuple[importing.Batch, importing.Item]
     return found, importing.get_item(found, n)
 
 
-def _review_page(batch_id: str, n: int, error: str | None = None, values: Any = None) -> Any:
+def _review_page(
+    batch_id: str, n: int, error: str | None = None, values: Any = None, status: int = 400
+) -> Any:
     found, item = _batch_item(batch_id, n)
+    user = _web.user()
+    duplicate = importing.item_duplicate(
+        _web.archive(), _home(), found, item, clearance=user.clearance
+    )
     letter = item.letter or {}
     shown = values or {
         "ref_no": letter.get("ref_no") or "",
@@ -140,8 +146,9 @@ def _review_page(batch_id: str, n: int, error: str | None = None, values: Any = 
         urgencies=URGENCIES,
         previous=numbers[position - 1] if position > 0 else None,
         next=numbers[position + 1] if position + 1 < len(numbers) else None,
-        error=error,
-    ), (400 if error else 200)
+        error=None if duplicate is not None and error == duplicate.message else error,
+        duplicate=duplicate,
+    ), (status if error else 200)
 
 
 @bp.post("/imports/<batch_id>/<int:n>")
@@ -187,7 +194,7 @@ def confirm(batch_id: str, n: int) -> Any:
     except SarabanError as exc:
         if exc.status >= 500:
             raise
-        return _review_page(batch_id, n, exc.message, form)
+        return _review_page(batch_id, n, exc.message, form, exc.status)
     flash(f"เก็บ {item.name} เข้าระบบแล้ว", "success")
     following = [i.n for i in found.items if i.n > n and i.status == "parsed"]
     if following:

@@ -255,3 +255,97 @@ def _form_of(html: str) -> dict[str, str]:
         )
     }
     return values
+
+
+# ---- the API -----------------------------------------------------------------------------------
+
+
+def _api(app):
+    from test_service_support import bearer, tokens
+
+    keys = tokens(app, {u.name: u for u in app.extensions["saraban_store"].users()})
+    return {who: bearer(key) for who, key in keys.items()}
+
+
+def test_the_api_corrects_and_confirms_an_imported_letter_and_refuses_an_issued_one(app):
+    record = _kept(app)
+    headers = _api(app)["clerk"]
+    client = app.test_client()
+    url = f"/api/v1/letters/{record.public_id}/review"
+    bad = client.post(url, headers=headers, json={"changes": {"date": "2025-02-30"}})
+    assert bad.status_code == 400 and bad.get_json()["problems"][0]["field"] == "date"
+    assert client.post(url, headers=headers, json={"changes": {"secrecy": None}}).status_code == 400
+    assert client.post(url, headers=headers, json={"confirm": "yes"}).status_code == 400
+    done = client.post(
+        url, headers=headers, json={"changes": {"subject": "เรื่องที่ตรวจแล้ว"}, "confirm": True}
+    )
+    assert done.status_code == 200, done.get_json()
+    answer = done.get_json()
+    assert answer["letter"]["id"] == record.public_id and answer["needs_review"] is None
+    assert answer["letter"]["letter"]["subject"] == "เรื่องที่ตรวจแล้ว"
+    history = client.get(f"/api/v1/letters/{record.public_id}/history", headers=headers)
+    actions = [e["action"] for e in history.get_json()["events"]]
+    assert actions == ["letter.import", "letter.correct", "letter.confirm"]
+
+
+def test_the_api_import_names_the_earlier_letter_of_a_duplicate(app):
+    import io
+
+    headers = _api(app)
+    client = app.test_client()
+
+    def upload(who, data, name="a.txt"):
+        return client.post(
+            "/api/v1/imports",
+            headers=headers[who],
+            data={"files": [(io.BytesIO(data), name)]},
+            content_type="multipart/form-data",
+        )
+
+    first = upload("clerk", SEED_TXT.read_bytes())
+    assert first.status_code == 201
+    earlier = first.get_json()["results"][0]["id"]
+    again = upload("clerk", SEED_TXT.read_bytes() + b"\n", "retyped.txt")
+    assert again.status_code == 400
+    result = again.get_json()["results"][0]
+    assert result["status"] == 409 and result["duplicate_of"]["id"] == earlier
+    assert result["duplicate_of"]["ours"] is False
+    assert result["duplicate_of"]["links"]["self"] == f"/api/v1/letters/{earlier}"
+
+
+def test_the_import_page_offers_the_earlier_letter_instead_of_storing_twice(app):
+    import io
+    import time
+
+    from test_service_support import login
+
+    importing.import_file(app.extensions["archive"], SEED_TXT, actor=ACTOR, clearance=None)
+    [earlier] = app.extensions["archive"].letters()
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    response = client.post(
+        "/imports",
+        data={"csrf_token": csrf, "files": [(io.BytesIO(SEED_TXT.read_bytes() + b" "), "x.txt")]},
+        content_type="multipart/form-data",
+    )
+    batch_url = response.headers["Location"].split("?")[0]
+    job = app.extensions["saraban_jobs"].get(response.headers["Location"].split("job=")[1])
+    deadline = time.monotonic() + 60
+    while job.state == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    review = client.get(f"{batch_url}/1").get_data(as_text=True)
+    assert "มีหนังสือนี้ในระบบแล้ว" in review
+    assert f'href="/letters/{earlier.public_id}"' in review
+    form = {
+        "csrf_token": csrf,
+        "ref_no": earlier.ref_no,
+        "date": "๒๑ พฤศจิกายน ๒๕๖๗",
+        "sender.name": earlier.sender,
+        "subject": earlier.subject,
+    }
+    stored = client.post(f"{batch_url}/1", data=form)
+    assert stored.status_code == 409
+    assert f'href="/letters/{earlier.public_id}"' in stored.get_data(as_text=True)
+    assert len(app.extensions["archive"].letters()) == 1
+    batch_page = client.get(batch_url).get_data(as_text=True)
+    assert f'href="/letters/{earlier.public_id}"' in batch_page
