@@ -432,13 +432,8 @@ def import_files() -> Any:
                     "ok": False,
                     "status": exc.status,
                     "error": exc.message,
-                    "duplicate_of": {
-                        "id": exc.earlier.public_id,
-                        "ref_no": exc.earlier.ref_no,
-                        "date": exc.earlier.date.isoformat() if exc.earlier.date else None,
-                        "ours": exc.ours,
-                        "links": {"self": url_for("api.get_letter", letter_id=exc.earlier)},
-                    },
+                    "duplicate_of": exc.earlier_json()
+                    | {"links": {"self": url_for("api.get_letter", letter_id=exc.earlier)}},
                 }
             )
             continue

@@ -349,3 +349,38 @@ def test_the_import_page_offers_the_earlier_letter_instead_of_storing_twice(app)
     assert len(app.extensions["archive"].letters()) == 1
     batch_page = client.get(batch_url).get_data(as_text=True)
     assert f'href="/letters/{earlier.public_id}"' in batch_page
+
+
+def test_the_api_import_of_a_secret_letters_duplicate_tells_an_uncleared_clerk_nothing(app):
+    import io
+    import json
+
+    archive = app.extensions["archive"]
+    parsed = importing.read_letter(SEED_TXT)
+    secret = archive.store_imported(
+        {**parsed.letter, "secrecy": "ลับ"},
+        original=b"the secret copy, another file",
+        original_name="secret.txt",
+        actor=ACTOR,
+    )
+    headers = _api(app)
+    client = app.test_client()
+
+    def upload(who, path):
+        return client.post(
+            "/api/v1/imports",
+            headers=headers[who],
+            data={"files": [(io.BytesIO(path.read_bytes()), "a.txt")]},
+            content_type="multipart/form-data",
+        )
+
+    cleared = upload("secret", SEED_TXT)
+    assert cleared.get_json()["results"][0]["duplicate_of"]["id"] == secret.public_id
+    by_clerk = upload("clerk", SEED_TXT)
+    fresh = upload("clerk", SEEDS / "002_b86b2e7e88d9451c.txt")
+    assert by_clerk.status_code == fresh.status_code == 201
+    said, other = by_clerk.get_json(), fresh.get_json()
+    assert said.keys() == other.keys()
+    assert said["results"][0].keys() == other["results"][0].keys()
+    text = json.dumps(said, ensure_ascii=False)
+    assert secret.public_id not in text and "ลับ" not in text and "แล้ว" not in text

@@ -68,6 +68,16 @@ class AlreadyImported(Conflict):
         self.earlier = earlier
         self.ours = ours
 
+    def earlier_json(self) -> dict[str, Any]:
+        """The earlier letter as the API and ``saraban import --json`` name it."""
+        date = self.earlier.date
+        return {
+            "id": self.earlier.public_id,
+            "ref_no": self.earlier.ref_no,
+            "date": date.isoformat() if date else None,
+            "ours": self.ours,
+        }
+
 
 def _shown_date(value: dt.date | None) -> tuple[str, str]:
     return (thai_date(value), value.isoformat()) if value else ("-", "-")
