@@ -384,3 +384,41 @@ def test_the_api_import_of_a_secret_letters_duplicate_tells_an_uncleared_clerk_n
     assert said["results"][0].keys() == other["results"][0].keys()
     text = json.dumps(said, ensure_ascii=False)
     assert secret.public_id not in text and "ลับ" not in text and "แล้ว" not in text
+
+
+def test_our_own_issued_pdf_on_the_import_page_and_the_api_is_that_letter(app):
+    import io
+    import time
+
+    from test_service_support import UNIT, login
+
+    archive = app.extensions["archive"]
+    issued = archive.issue(make_letter(), UNIT, actor=ACTOR, date=dt.date(2025, 3, 1))
+    pdf = archive.files.path(archive.get(issued.id).pdf_sha256).read_bytes()
+    before = len(archive.letters())
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    response = client.post(
+        "/imports",
+        data={"csrf_token": csrf, "files": [(io.BytesIO(pdf), "from-the-post.pdf")]},
+        content_type="multipart/form-data",
+    )
+    batch_url = response.headers["Location"].split("?")[0]
+    job = app.extensions["saraban_jobs"].get(response.headers["Location"].split("job=")[1])
+    deadline = time.monotonic() + 120
+    while job.state == "running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    review = client.get(f"{batch_url}/1").get_data(as_text=True)
+    assert "นี่คือหนังสือของเราเอง ที่ " + issued.ref_no in review
+    assert "ลงวันที่ ๑ มีนาคม ๒๕๖๘" in review
+    assert f'href="/letters/{issued.public_id}"' in review
+    assert client.post(f"{batch_url}/1", data={"csrf_token": csrf}).status_code == 409
+    api = client.post(
+        "/api/v1/imports",
+        headers=_api(app)["clerk"],
+        data={"files": [(io.BytesIO(pdf), "again.pdf")]},
+        content_type="multipart/form-data",
+    )
+    duplicate = api.get_json()["results"][0]["duplicate_of"]
+    assert duplicate["id"] == issued.public_id and duplicate["ours"] is True
+    assert len(archive.letters()) == before
