@@ -171,7 +171,19 @@ class Incoming(ArchiveCore):
                 "หนังสือที่ออกเลขแล้วแก้ไขไม่ได้ แก้ได้เฉพาะหนังสือที่นำเข้า / an issued letter "
                 "never changes: only imported letters can be corrected"
             )
+        if s.scalar(select(Received.id).where(Received.letter_id == letter_id).limit(1)):
+            # the incoming register's row is what a received letter is corrected through
+            raise Conflict(
+                "หนังสือนี้ลงทะเบียนรับแล้ว ตรวจแก้ที่หน้าหนังสือรับ / a received letter is "
+                "corrected on its received page"
+            )
         return row
+
+    def is_received(self, letter_id: int) -> bool:
+        """Whether a kept letter was entered in the incoming register (corrected there)."""
+        with self._read() as s:
+            found = s.scalar(select(Received.id).where(Received.letter_id == letter_id).limit(1))
+            return found is not None
 
     def correct_imported(
         self, letter_id: int, changes: Mapping[str, Any], *, actor: str

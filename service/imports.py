@@ -335,6 +335,7 @@ def _letter_review_page(
         flagged={f.split(".")[0] for f in (review or {}).get("fields") or []}
         | set((review or {}).get("fields") or []),
         review=review,
+        received=record.status == "stored" and archive.is_received(letter_id),
         urgencies=URGENCIES,
         problems=problems or [],
         error=error,

@@ -76,6 +76,24 @@ def test_an_issued_letter_of_ours_is_never_corrected_nor_confirmed(archive):
     assert archive.verify() == []
 
 
+def test_a_received_letter_is_corrected_through_its_received_page_not_here(archive):
+    record = _imported(archive)
+    archive.receive(
+        ARCHIVE_UNIT,
+        sender="กรมการปกครอง",
+        recipient="ผู้ว่าราชการจังหวัด",
+        subject=record.subject,
+        actor=ACTOR,
+        letter_id=record.id,
+        confirmed=False,
+    )
+    assert archive.is_received(record.id)
+    with pytest.raises(Conflict, match="received page"):
+        archive.correct_imported(record.id, {"subject": "แก้ที่นี่"}, actor="clerk")
+    with pytest.raises(Conflict):
+        archive.confirm_imported(record.id, actor="clerk")
+
+
 # ---- duplicates of imports ---------------------------------------------------------------------
 
 SEEDS = __import__("pathlib").Path(__file__).parent / "data" / "seeds"
@@ -126,6 +144,7 @@ def test_a_secret_letters_duplicate_tells_an_uncleared_clerk_nothing(archive):
     assert sorted(vars(kept)) == sorted(vars(fresh))
 
 
+@pytest.mark.pdf
 def test_our_own_issued_pdf_coming_back_is_that_letter_and_nothing_is_stored(archive):
     issued = archive.issue(make_letter(), ARCHIVE_UNIT, actor=ACTOR, date=dt.date(2025, 3, 1))
     pdf = archive.files.path(archive.get(issued.id).pdf_sha256).read_bytes()
@@ -386,6 +405,7 @@ def test_the_api_import_of_a_secret_letters_duplicate_tells_an_uncleared_clerk_n
     assert secret.public_id not in text and "ลับ" not in text and "แล้ว" not in text
 
 
+@pytest.mark.pdf
 def test_our_own_issued_pdf_on_the_import_page_and_the_api_is_that_letter(app):
     import io
     import time
