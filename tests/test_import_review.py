@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from conftest import ARCHIVE_UNIT, make_letter
 from pdfa import embedded_files
+from pdfutil import pdftotext
 
 from saraban.errors import Conflict, InvalidLetter
 from saraban.usecases import importing
@@ -155,6 +156,13 @@ def test_our_own_issued_pdf_coming_back_is_that_letter_and_nothing_is_stored(arc
     assert raised.value.ours and raised.value.earlier.id == issued.id
     assert "หนังสือของเราเอง" in raised.value.message and issued.ref_no in raised.value.message
     assert "๑ มีนาคม ๒๕๖๘" in raised.value.message and "2025-03-01" in raised.value.message
+    # another copy of it (its text typed out, a signed copy, a scan): the same sender,
+    # number and date are that letter of ours too
+    copy = pdftotext(pdf).encode()
+    with pytest.raises(importing.AlreadyImported) as raised:
+        importing.import_upload(archive, copy, "copy.txt", actor=ACTOR, clearance=None)
+    assert raised.value.ours and raised.value.earlier.id == issued.id
+    assert "หนังสือของเราเอง" in raised.value.message
     assert _count(archive) == before
 
 

@@ -90,8 +90,10 @@ def our_letter(
     issued file's) coming back: recognised as that letter, before it is even read."""
     sha = hashlib.sha256(original).hexdigest()
     ours = archive.issued_with_file(sha, clearance=clearance)
-    if ours is None:
-        return None
+    return _ours(ours, name) if ours is not None else None
+
+
+def _ours(ours: LetterRecord, name: str) -> AlreadyImported:
     th_date, en_date = _shown_date(ours.date)
     return AlreadyImported(
         f"{name}: นี่คือหนังสือของเราเอง ที่ {ours.ref_no} ลงวันที่ {th_date} ไม่ได้เก็บซ้ำ / "
@@ -139,13 +141,14 @@ def find_duplicate(
     )
     if like is None:
         return None
+    if like.status != "stored":  # a copy of ours (a signed one, a scan): the same letter
+        return _ours(like, name)
     th_date, en_date = _shown_date(like.date)
     return AlreadyImported(
         f"{name}: มีหนังสือนี้ในระบบแล้ว ที่ {like.ref_no} ลงวันที่ {th_date} จาก {like.sender}"
         f" (หนังสือรายการ {like.public_id}) / already kept: letter {like.ref_no} of {en_date}"
         f" from {like.sender} (letter {like.public_id})",
         like,
-        ours=like.status != "stored",
     )
 
 
