@@ -245,40 +245,61 @@ def original(batch_id: str, n: int) -> Any:
 # ---- a kept letter: correct what was read, then confirm ---------------------------------------
 
 # The fields of a kept letter a clerk corrects on its review page, in the order of the letter:
-# (form name, document key, how the form holds it: "text", "lines" or "date").
+# (form name: the document's dotted path, how the form holds it: "text", "lines" or "date").
 LETTER_FIELDS = (
-    ("ref_no", "ref_no", "text"),
-    ("date", "date", "date"),
-    ("sender.name", "sender", "text"),
-    ("subject", "subject", "text"),
-    ("salutation", "salutation", "text"),
-    ("addressee", "addressee", "text"),
-    ("references", "references", "lines"),
-    ("closing", "closing", "text"),
-    ("complimentary_close", "complimentary_close", "text"),
-    ("signer.name", "signer", "text"),
-    ("signer.position", "signer", "lines"),
-    ("owner_unit", "owner_unit", "lines"),
-    ("footer", "footer", "text"),
+    ("ref_no", "text"),
+    ("date", "date"),
+    ("sender.name", "text"),
+    ("subject", "text"),
+    ("salutation", "text"),
+    ("addressee", "text"),
+    ("references", "lines"),
+    ("closing", "text"),
+    ("complimentary_close", "text"),
+    ("signer.name", "text"),
+    ("signer.position", "lines"),
+    ("owner_unit", "lines"),
+    ("contact.phone", "text"),
+    ("contact.fax", "text"),
+    ("contact.email", "text"),
+    ("footer", "text"),
+    ("copies_to", "lines"),
 )
+
+
+def _at(doc: dict[str, Any], path: str) -> Any:
+    key, _, sub = path.partition(".")
+    value = doc.get(key)
+    if sub:
+        return value.get(sub) if isinstance(value, dict) else None
+    return value
+
+
+def _blank(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_blank(v) for v in value.values())
+    return value in (None, "", [])
+
+
+def _form_field(path: str) -> str:
+    """The review form's field a review mark belongs to ("references.1" -> "references",
+    "sender" -> "sender.name")."""
+    names = [name for name, _shape in LETTER_FIELDS]
+    if path in names:
+        return path
+    key = path.split(".")[0]
+    return key if key in names else f"{key}.name"
 
 
 def letter_form_values(doc: dict[str, Any]) -> dict[str, str]:
     """The kept letter's fields as the review form shows them (dates in BE)."""
-    sender = doc.get("sender") if isinstance(doc.get("sender"), dict) else {}
-    signer = doc.get("signer") if isinstance(doc.get("signer"), dict) else {}
-    nested = {
-        "sender.name": (sender or {}).get("name"),
-        "signer.name": (signer or {}).get("name"),
-        "signer.position": (signer or {}).get("position"),
-    }
     values: dict[str, str] = {"urgency": doc.get("urgency") or ""}
-    for name, key, shape in LETTER_FIELDS:
-        value = nested[name] if name in nested else doc.get(key)
+    for name, shape in LETTER_FIELDS:
+        value = _at(doc, name)
         if shape == "date":
             values[name] = show_be_date(value)
         elif shape == "lines":
-            values[name] = "\n".join(str(v) for v in value or [] if isinstance(v, str))
+            values[name] = "\n".join(v for v in value or [] if isinstance(v, str))
         else:
             values[name] = str(value) if value is not None else ""
     return values
@@ -287,36 +308,31 @@ def letter_form_values(doc: dict[str, Any]) -> dict[str, str]:
 def letter_changes(form: Any, doc: dict[str, Any]) -> dict[str, Any]:
     """The document keys the form changes (empty and missing count as the same). A date
     the form cannot read raises :class:`ThaiDateError`."""
-
-    def text(name: str) -> str | None:
-        return (form.get(name) or "").replace("\r\n", "\n").strip() or None
-
-    def lines(name: str) -> list[str]:
-        return [line.strip() for line in (form.get(name) or "").splitlines() if line.strip()]
-
-    date = parse_be_date(text("date") or "")
     new: dict[str, Any] = {
-        "ref_no": text("ref_no"),
-        "date": date.isoformat() if date else None,
-        "subject": text("subject"),
-        "salutation": text("salutation"),
-        "addressee": text("addressee"),
-        "references": lines("references"),
-        "closing": text("closing"),
-        "complimentary_close": text("complimentary_close"),
-        "owner_unit": lines("owner_unit"),
-        "footer": text("footer"),
-        "urgency": form.get("urgency") if form.get("urgency") in URGENCIES else None,
+        "urgency": form.get("urgency") if form.get("urgency") in URGENCIES else None
     }
-    sender = doc.get("sender") if isinstance(doc.get("sender"), dict) else {}
-    new["sender"] = {**(sender or {}), "name": text("sender.name")}
-    signer = doc.get("signer") if isinstance(doc.get("signer"), dict) else {}
-    new["signer"] = {
-        **(signer or {}),
-        "name": text("signer.name"),
-        "position": lines("signer.position"),
+    for name, shape in LETTER_FIELDS:
+        typed = (form.get(name) or "").replace("\r\n", "\n").strip()
+        value: Any
+        if shape == "lines":
+            value = [line.strip() for line in typed.splitlines() if line.strip()]
+        elif shape == "date":
+            date = parse_be_date(typed)
+            value = date.isoformat() if date else None
+        else:
+            value = typed or None
+        key, _, sub = name.partition(".")
+        if sub:
+            if key not in new:
+                new[key] = dict(doc[key]) if isinstance(doc.get(key), dict) else {}
+            new[key][sub] = value
+        else:
+            new[key] = value
+    return {
+        key: value
+        for key, value in new.items()
+        if not (_blank(doc.get(key)) and _blank(value)) and doc.get(key) != value
     }
-    return {key: value for key, value in new.items() if (doc.get(key) or None) != (value or None)}
 
 
 def _letter_review_page(
@@ -332,8 +348,7 @@ def _letter_review_page(
         doc=doc,
         values=values or letter_form_values(doc),
         fields=LETTER_FIELDS,
-        flagged={f.split(".")[0] for f in (review or {}).get("fields") or []}
-        | set((review or {}).get("fields") or []),
+        flagged={_form_field(f) for f in (review or {}).get("fields") or []},
         review=review,
         received=record.status == "stored" and archive.is_received(letter_id),
         urgencies=URGENCIES,

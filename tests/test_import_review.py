@@ -6,6 +6,7 @@ and our own issued file coming back."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from conftest import ARCHIVE_UNIT, make_letter
@@ -221,6 +222,12 @@ def test_edit_and_confirm_an_imported_letter_on_its_page(app):
     form_page = client.get(url).get_data(as_text=True)
     assert "ควรตรวจ" in form_page and "ข้อความท้ายหน้าแรก" in form_page
     assert 'name="ref_no"' in form_page and 'name="subject"' in form_page
+    flagged = re.findall(r'class="field needs-review"><label for="f-\d+">([^<]+)<', form_page)
+    assert [f.strip() for f in flagged] == [
+        "ที่",
+        "อ้างถึง",
+        "ข้อความท้ายหน้าแรก",
+    ]  # ref_no, references.0, footer
     doc = app.extensions["archive"].letter_document(record.id)
     # a date the form cannot read, then one the letter format refuses: nothing changes
     bad = client.post(url, data={"csrf_token": csrf, "date": "๓๑ กุมภาพันธ์ ๒๕๖๘"})
