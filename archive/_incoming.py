@@ -152,6 +152,7 @@ class Incoming(ArchiveCore):
         "salutation",
         "urgency",
         "references",
+        "body",
         "closing",
         "complimentary_close",
         "signer",

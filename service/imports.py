@@ -21,7 +21,13 @@ from flask import (
 from saraban.errors import InvalidLetter, SarabanError
 from saraban.letter import KINDS, SECRECIES, URGENCIES
 from saraban.service import _web
-from saraban.service._letter_form import field_label, parse_be_date, show_be_date
+from saraban.service._letter_form import (
+    body_blocks,
+    field_label,
+    letter_from_form,
+    parse_be_date,
+    show_be_date,
+)
 from saraban.service._letter_links import letter_url
 from saraban.thai import ThaiDateError
 from saraban.usecases import importing
@@ -328,6 +334,9 @@ def letter_changes(form: Any, doc: dict[str, Any]) -> dict[str, Any]:
             new[key][sub] = value
         else:
             new[key] = value
+    if any(str(name).startswith("body.") for name in form.keys()):
+        # the body's blocks as the draft editor posts them, read by the same parser
+        new["body"] = letter_from_form(form, base=doc).doc["body"]
     return {
         key: value
         for key, value in new.items()
@@ -347,6 +356,9 @@ def _letter_review_page(
         record=record,
         doc=doc,
         values=values or letter_form_values(doc),
+        blocks=body_blocks(doc)
+        if values is None
+        else body_blocks({"body": letter_from_form(values, base=doc).doc["body"]}),
         fields=LETTER_FIELDS,
         flagged={_form_field(f) for f in (review or {}).get("fields") or []},
         review=review,

@@ -457,3 +457,32 @@ def test_our_own_issued_pdf_on_the_import_page_and_the_api_is_that_letter(app):
     duplicate = api.get_json()["results"][0]["duplicate_of"]
     assert duplicate["id"] == issued.public_id and duplicate["ours"] is True
     assert len(archive.letters()) == before
+
+
+def test_the_body_is_corrected_on_the_review_page_too(app):
+    from test_service_support import login
+    from werkzeug.datastructures import MultiDict
+
+    record = _kept(app, body=["ย่อหน้าหนึ่ง", {"items": ["ข้อหนึ่ง", "ข้อสอง"]}, "ย่อหน้าสาม"])
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    url = f"/letters/{record.public_id}/review"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="body.1.items"' in page and ">ย่อหน้าสาม</textarea>" in page
+    form = MultiDict(list(_form_of(page).items()))
+    form.add("csrf_token", csrf)
+    form.add("body.0.kind", "paragraph")
+    form.add("body.0.text", "ย่อหน้าหนึ่ง <แก้แล้ว>")
+    form.add("body.1.kind", "items")
+    form.add("body.1.items", "ข้อหนึ่ง")
+    form.add("body.1.items", "ข้อสอง")
+    form.add("body.2.kind", "paragraph")
+    form.add("body.2.text", "")  # emptied: the block goes
+    assert client.post(url, data=form).status_code == 302
+    archive = app.extensions["archive"]
+    body = ["ย่อหน้าหนึ่ง <แก้แล้ว>", {"items": ["ข้อหนึ่ง", "ข้อสอง"]}]
+    assert archive.letter_document(record.id)["body"] == body
+    event = archive.history(record.id)[-1]
+    assert event.action == "letter.correct" and list(event.detail["after"]) == ["body"]
+    page = client.get(f"/letters/{record.public_id}").get_data(as_text=True)
+    assert "ย่อหน้าหนึ่ง &lt;แก้แล้ว&gt;" in page and "ย่อหน้าสาม" not in page
