@@ -301,7 +301,7 @@ def _api(app):
     return {who: bearer(key) for who, key in keys.items()}
 
 
-def test_the_api_corrects_and_confirms_an_imported_letter_and_refuses_an_issued_one(app):
+def test_the_api_corrects_and_confirms_an_imported_letter(app):
     record = _kept(app)
     headers = _api(app)["clerk"]
     client = app.test_client()
