@@ -491,7 +491,7 @@ def _retention_due(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     """Import each file in turn. A file that fails is reported and stores nothing; the
     others go on. Exit 2 if any file failed."""
-    from saraban.usecases.importing import import_file
+    from saraban.usecases.importing import AlreadyImported, import_file
 
     results: list[dict[str, Any]] = []
     failed = 0
@@ -504,6 +504,8 @@ def _import(args: argparse.Namespace) -> int:
             except SarabanError as exc:
                 failed += 1
                 results.append({"file": str(path), "ok": False, "error": exc.message})
+                if isinstance(exc, AlreadyImported):
+                    results[-1]["duplicate_of"] = exc.earlier_json()
                 if not args.json:
                     _say(
                         exc.message if str(path.name) in exc.message else f"{path}: {exc.message}",

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    delete,
     select,
 )
 
@@ -26,15 +27,18 @@ from saraban.archive._core import (
     _secrecy_clause,
 )
 from saraban.archive._models import (
+    CANCELLED,
     INCOMING,
+    ISSUED,
     STORED,
     Letter,
     Received,
+    Reference,
     Register,
     utcnow,
 )
 from saraban.archive._records import LetterRecord, ReceivedRecord
-from saraban.errors import BadRequest, Conflict, NotFound
+from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound
 from saraban.thai import be_year
 
 
@@ -135,6 +139,127 @@ class Incoming(ArchiveCore):
             )
             self._enqueue(s, row.id, "imported")
             _references.link_letter(s, row)
+            return self._record(s, row)
+
+    # Document keys a clerk may correct in an imported letter before confirming it (what
+    # the importer reads); ``secrecy`` is not among them: a letter's tier moves its index.
+    CORRECTABLE_IMPORTED = (
+        "ref_no",
+        "date",
+        "subject",
+        "sender",
+        "addressee",
+        "salutation",
+        "urgency",
+        "references",
+        "body",
+        "closing",
+        "complimentary_close",
+        "signer",
+        "owner_unit",
+        "contact",
+        "footer",
+        "copies_to",
+    )
+
+    def _stored_row(self, s: Any, letter_id: int) -> Letter:
+        row = s.get(Letter, letter_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"ไม่พบหนังสือรายการ {letter_id} / no letter {letter_id}")
+        if row.status != STORED:
+            # an issued letter of ours never changes: only kept (imported) letters are corrected
+            raise Conflict(
+                "หนังสือที่ออกเลขแล้วแก้ไขไม่ได้ แก้ได้เฉพาะหนังสือที่นำเข้า / an issued letter "
+                "never changes: only imported letters can be corrected"
+            )
+        if s.scalar(select(Received.id).where(Received.letter_id == letter_id).limit(1)):
+            # the incoming register's row is what a received letter is corrected through
+            raise Conflict(
+                "หนังสือนี้ลงทะเบียนรับแล้ว ตรวจแก้ที่หน้าหนังสือรับ / a received letter is "
+                "corrected on its received page"
+            )
+        return row
+
+    def is_received(self, letter_id: int) -> bool:
+        """Whether a kept letter was entered in the incoming register (corrected there)."""
+        with self._read() as s:
+            found = s.scalar(select(Received.id).where(Received.letter_id == letter_id).limit(1))
+            return found is not None
+
+    def correct_imported(
+        self, letter_id: int, changes: Mapping[str, Any], *, actor: str
+    ) -> LetterRecord:
+        """Correct what the importer read in a kept letter (``CORRECTABLE_IMPORTED`` keys of
+        its document). The corrected fields are checked by the letter format's own rules
+        (a field the clerk did not touch may stay as the original had it); each correction
+        is audited with its value before and after, and the letter is indexed again."""
+        from saraban.letter import validate  # slow to import; not every use needs it
+
+        unknown = sorted(set(changes) - set(self.CORRECTABLE_IMPORTED))
+        if unknown:
+            raise BadRequest(
+                f"แก้ไขได้เฉพาะ {', '.join(self.CORRECTABLE_IMPORTED)} / cannot change "
+                f"{', '.join(unknown)}"
+            )
+        with self._write() as s:
+            row = self._stored_row(s, letter_id)
+            doc = copy.deepcopy(row.doc or {})
+            before: dict[str, Any] = {}
+            after: dict[str, Any] = {}
+            for name, value in changes.items():
+                if doc.get(name) != value:
+                    before[name], after[name] = doc.get(name), copy.deepcopy(value)
+                    doc[name] = copy.deepcopy(value)
+            if not after:
+                return self._record(s, row)
+            problems = [
+                p
+                for p in validate(doc)
+                if p.field.split(".")[0] in after or p.field == "" or p.field == "kind"
+            ]
+            if problems:
+                raise InvalidLetter(problems)
+            try:
+                date = dt.date.fromisoformat(doc["date"]) if doc.get("date") else None
+            except (TypeError, ValueError):
+                date = None
+            sender = doc.get("sender")
+            row.doc = doc
+            row.ref_no, row.ref_key = doc.get("ref_no"), _ref_key(doc.get("ref_no"))
+            row.date, row.subject, row.addressee = date, doc.get("subject"), doc.get("addressee")
+            row.sender = sender.get("name") if isinstance(sender, dict) else None
+            s.flush()
+            _audit.append(
+                s,
+                actor=actor,
+                action="letter.correct",
+                letter_id=row.id,
+                detail={"before": before, "after": after},
+            )
+            self._enqueue(s, row.id, "corrected")
+            if {"references", "ref_no", "date"} & set(after):
+                # the references read again (the corrected lines, and earlier letters'
+                # references that name this letter by its corrected number and date)
+                s.execute(delete(Reference).where(Reference.letter_id == row.id))
+                _references.link_letter(s, row)
+            return self._record(s, row)
+
+    def confirm_imported(self, letter_id: int, *, actor: str) -> LetterRecord:
+        """The clerk checked what the importer read: the review marks are cleared."""
+        with self._write() as s:
+            row = self._stored_row(s, letter_id)
+            if row.needs_review:
+                cleared = row.needs_review
+                row.needs_review = None
+                s.flush()
+                _audit.append(
+                    s,
+                    actor=actor,
+                    action="letter.confirm",
+                    letter_id=row.id,
+                    detail={"reviewed": list((cleared or {}).get("fields") or [])},
+                )
+                self._enqueue(s, row.id, "confirmed")
             return self._record(s, row)
 
     def receive(
@@ -311,6 +436,47 @@ class Incoming(ArchiveCore):
                 query = query.where(_secrecy_clause(clearance, Received.secrecy))
             found = s.execute(query.order_by(Received.id).limit(1)).first()
             return self._received_record(found[0], found[1]) if found else None
+
+    def letters_like(
+        self,
+        *,
+        sender: str,
+        ref_no: str | None,
+        letter_date: dt.date | None,
+        clearance: str | None = _UNSET,
+    ) -> LetterRecord | None:
+        """An earlier letter (kept from a file, or issued by us) with the same sender,
+        number and date, among those ``clearance`` opens: :meth:`received_like` for the
+        letters themselves."""
+        key = _ref_key(ref_no)
+        if not key or letter_date is None or not sender:
+            return None
+        with self._read() as s:
+            query = select(Letter).where(
+                Letter.ref_key == key,
+                Letter.date == letter_date,
+                Letter.sender == sender,
+                Letter.status.in_((STORED, ISSUED, CANCELLED)),
+            )
+            if clearance is not _UNSET:
+                query = query.where(_secrecy_clause(clearance))
+            row = s.scalars(query.order_by(Letter.id).limit(1)).first()
+            return self._record(s, row) if row is not None else None
+
+    def issued_with_file(
+        self, sha256: str, *, clearance: str | None = _UNSET
+    ) -> LetterRecord | None:
+        """The letter of ours whose issued PDF or DOCX is exactly this file, among those
+        ``clearance`` opens."""
+        with self._read() as s:
+            query = select(Letter).where(
+                (Letter.pdf_sha256 == sha256) | (Letter.docx_sha256 == sha256),
+                Letter.status.in_((ISSUED, CANCELLED)),
+            )
+            if clearance is not _UNSET:
+                query = query.where(_secrecy_clause(clearance))
+            row = s.scalars(query.order_by(Letter.id).limit(1)).first()
+            return self._record(s, row) if row is not None else None
 
     def letters_with_original(self, sha256: str, *, clearance: str | None = _UNSET) -> list[int]:
         """Kept letters whose original file has this SHA-256, among those ``clearance``

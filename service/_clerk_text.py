@@ -15,6 +15,8 @@ EVENT_NAMES = {
     "letter.issue": "ออกเลขและออกหนังสือ",
     "letter.cancel": "ยกเลิกหนังสือ",
     "letter.import": "นำเข้าหนังสือ",
+    "letter.correct": "ตรวจแก้ข้อมูลหนังสือที่นำเข้า",
+    "letter.confirm": "ยืนยันข้อมูลหนังสือที่นำเข้า",
     "letter.receive": "ลงทะเบียนรับ",
     "received.action": "บันทึกการปฏิบัติ",
     "number.reserve": "จองเลข",

@@ -129,6 +129,28 @@ _ROUTES: dict[
             False,
         )
     },
+    "/letters/{letter_id}/review": {
+        "post": (
+            "Correct what was read from an imported letter's file (keys of its document, each "
+            "change checked and audited) and, with confirm, clear its review marks; an issued "
+            "letter never changes (409)",
+            [_LETTER_ID],
+            {
+                "type": "object",
+                "properties": {
+                    "changes": {
+                        "type": "object",
+                        "description": "document keys: ref_no, date (ISO, CE), subject, "
+                        "sender, addressee, salutation, urgency, references, closing, "
+                        "complimentary_close, signer, owner_unit, contact, footer, copies_to",
+                    },
+                    "confirm": {"type": "boolean"},
+                },
+            },
+            "200",
+            False,
+        )
+    },
     "/drafts": {
         "get": ("The user's drafts", list(_PAGING), None, "200", False),
         "post": (

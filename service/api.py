@@ -225,6 +225,36 @@ def cancel_letter(letter_id: int) -> Any:
     return _web.json_ok({"ok": True, "letter": _letter_json(record)})
 
 
+@bp.post("/letters/<letter:letter_id>/review")
+@_web.login_required
+def review_letter(letter_id: int) -> Any:
+    """Correct an imported letter (``changes``: document keys) and, with ``confirm``,
+    clear its review marks."""
+    user = _web.user()
+    _web.visible_letter(letter_id)  # 404 before the body is looked at
+    body = _body()
+    unknown = sorted(set(body) - {"changes", "confirm"})
+    if unknown:
+        raise BadRequest(
+            f"{unknown[0]}: รับเฉพาะ changes และ confirm / only changes and confirm are taken"
+        )
+    changes = body.get("changes", {})
+    if not isinstance(changes, dict):
+        raise BadRequest("changes: ต้องเป็นออบเจกต์ / must be an object")
+    confirm = body.get("confirm", False)
+    if not isinstance(confirm, bool):
+        raise BadRequest("confirm: ต้องเป็น true หรือ false / must be true or false")
+    archive = _web.archive()
+    record = importing.review(archive, letter_id, changes, actor=user.name, confirm=confirm)
+    return _web.json_ok(
+        {
+            "ok": True,
+            "letter": _letter_json(record, archive.letter_document(letter_id)),
+            "needs_review": archive.needs_review(letter_id),
+        }
+    )
+
+
 # ---- drafts -----------------------------------------------------------------------------------
 
 
@@ -395,6 +425,18 @@ def import_files() -> Any:
             imported = importing.import_upload(
                 _web.archive(), upload.read(), name, actor=user.name, clearance=user.clearance
             )
+        except importing.AlreadyImported as exc:
+            results.append(
+                {
+                    "file": name,
+                    "ok": False,
+                    "status": exc.status,
+                    "error": exc.message,
+                    "duplicate_of": exc.earlier_json()
+                    | {"links": {"self": url_for("api.get_letter", letter_id=exc.earlier)}},
+                }
+            )
+            continue
         except SarabanError as exc:
             if exc.status >= 500:
                 raise

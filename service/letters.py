@@ -317,6 +317,7 @@ def letter(letter_id: int) -> Any:
         links=set(thread.links),
         original=archive.original_file(letter_id),
         review=archive.needs_review(letter_id) if record.status == "stored" else None,
+        received=record.status == "stored" and archive.is_received(letter_id),
     )
 
 

@@ -144,6 +144,7 @@ def test_import_reads_each_file_into_the_archive_in_order(saraban, tmp_path):
     assert [r["letter"]["ref_no"] for r in results[:3]] == [t["ref_no"] for t in truth]
     assert "ไฟล์ว่าง" in results[3]["error"] and "empty" in results[3]["error"]
     assert "already imported" in results[4]["error"]
+    assert results[4]["duplicate_of"]["ours"] is False
     assert "[5/5]" in err  # progress on stderr
 
     status, out, _ = saraban("letters", "list", "--json")

@@ -500,6 +500,7 @@ def test_every_page_on_a_phone_and_an_office_screen(server, browser, shots, tmp_
         "dashboard": "/",
         "letters": "/letters",
         "letter": letter,
+        "letter-review": f"{letter}/review",
         "new-letter": "/letters/new",
         "draft": draft,
         "registers": "/registers",

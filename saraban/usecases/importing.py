@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import json
 import os
 import secrets
@@ -25,8 +26,9 @@ from typing import Any
 from saraban.archive import Archive, LetterRecord, crashpoint
 from saraban.archive.importer import DEFAULT_MAX_BYTES, ImportResult, extract_text
 from saraban.archive.importer import import_file as read_file
-from saraban.errors import BadRequest, NotFound, SarabanError
+from saraban.errors import BadRequest, Conflict, NotFound, SarabanError
 from saraban.letter import SECRECIES
+from saraban.thai import thai_date
 
 ALL_LETTERS = SECRECIES[-1]  # the clearance of a command run on the instance itself
 
@@ -56,6 +58,100 @@ def read_letter(path: Path, *, name: str | None = None) -> ImportResult:
         raise
 
 
+class AlreadyImported(Conflict):
+    """The file is a letter the archive already holds: ``earlier`` (one the user may see; a
+    secret letter the user is not cleared for is never named), ``ours`` when it is one of
+    our own issued letters coming back."""
+
+    def __init__(self, message: str, earlier: LetterRecord, *, ours: bool = False) -> None:
+        super().__init__(message)
+        self.earlier = earlier
+        self.ours = ours
+
+    def earlier_json(self) -> dict[str, Any]:
+        """The earlier letter as the API and ``saraban import --json`` name it."""
+        date = self.earlier.date
+        return {
+            "id": self.earlier.public_id,
+            "ref_no": self.earlier.ref_no,
+            "date": date.isoformat() if date else None,
+            "ours": self.ours,
+        }
+
+
+def _shown_date(value: dt.date | None) -> tuple[str, str]:
+    return (thai_date(value), value.isoformat()) if value else ("-", "-")
+
+
+def our_letter(
+    archive: Archive, original: bytes, name: str, *, clearance: str | None
+) -> AlreadyImported | None:
+    """One of our own issued files (its PDF/A carries ``letter.json``, its hash is the
+    issued file's) coming back: recognised as that letter, before it is even read."""
+    sha = hashlib.sha256(original).hexdigest()
+    ours = archive.issued_with_file(sha, clearance=clearance)
+    return _ours(ours, name) if ours is not None else None
+
+
+def _ours(ours: LetterRecord, name: str) -> AlreadyImported:
+    th_date, en_date = _shown_date(ours.date)
+    return AlreadyImported(
+        f"{name}: นี่คือหนังสือของเราเอง ที่ {ours.ref_no} ลงวันที่ {th_date} ไม่ได้เก็บซ้ำ / "
+        f"this is our own letter {ours.ref_no} issued on {en_date}; nothing was stored",
+        ours,
+        ours=True,
+    )
+
+
+def find_duplicate(
+    archive: Archive,
+    letter: dict[str, Any],
+    original: bytes,
+    name: str,
+    *,
+    clearance: str | None,
+) -> AlreadyImported | None:
+    """An earlier letter that this file is, among those ``clearance`` opens (as the intake
+    of received letters finds them): our own issued file, the same file imported before,
+    or the same sender, number and date. ``None`` when the user may see no such letter."""
+    found = our_letter(archive, original, name, clearance=clearance)
+    if found is not None:
+        return found
+    same_file = archive.letters_with_original(
+        hashlib.sha256(original).hexdigest(), clearance=clearance
+    )
+    if same_file:
+        earlier = archive.get(same_file[0])
+        return AlreadyImported(
+            f"{name}: นำเข้าแล้วเป็นหนังสือรายการ {earlier.public_id} / already imported as "
+            f"letter {earlier.public_id} (the same file)",
+            earlier,
+        )
+    sender = letter.get("sender")
+    sender_name = (sender.get("name") or "") if isinstance(sender, dict) else str(sender or "")
+    try:
+        date = dt.date.fromisoformat(letter["date"]) if letter.get("date") else None
+    except (TypeError, ValueError):
+        date = None
+    like = archive.letters_like(
+        sender=sender_name.strip(),
+        ref_no=letter.get("ref_no"),
+        letter_date=date,
+        clearance=clearance,
+    )
+    if like is None:
+        return None
+    if like.status != "stored":  # a copy of ours (a signed one, a scan): the same letter
+        return _ours(like, name)
+    th_date, en_date = _shown_date(like.date)
+    return AlreadyImported(
+        f"{name}: มีหนังสือนี้ในระบบแล้ว ที่ {like.ref_no} ลงวันที่ {th_date} จาก {like.sender}"
+        f" (หนังสือรายการ {like.public_id}) / already kept: letter {like.ref_no} of {en_date}"
+        f" from {like.sender} (letter {like.public_id})",
+        like,
+    )
+
+
 def store_parsed(
     archive: Archive,
     parsed: ImportResult,
@@ -67,9 +163,17 @@ def store_parsed(
     key: str | None = None,
 ) -> LetterRecord:
     """Keep a letter read from a file, with its original and what the importer could not
-    read for sure; ``clearance`` (the importing user's) bounds which earlier imports of the
-    same file are named (see :meth:`~saraban.archive.Archive.store_imported`); ``key``
-    names the hand-over (a batch item), so that asking again keeps nothing twice."""
+    read for sure; ``clearance`` (the importing user's) bounds which earlier letters are
+    named as this one (:func:`find_duplicate`: a letter kept before raises
+    :class:`AlreadyImported`, nothing is kept twice); ``key`` names the hand-over (a batch
+    item), so that asking again answers with the letter it kept."""
+    if key is not None:
+        earlier = archive.letter_by_key(key)
+        if earlier is not None:
+            return earlier
+    duplicate = find_duplicate(archive, parsed.letter, original, name, clearance=clearance)
+    if duplicate is not None:
+        raise duplicate
     return archive.store_imported(
         parsed.letter,
         original=original,
@@ -91,10 +195,12 @@ def import_file(
 ) -> Imported:
     """Read a letter file and keep it. A file that fails stores nothing."""
     name = name or path.name
+    original = path.read_bytes()
+    ours = our_letter(archive, original, name, clearance=clearance)
+    if ours is not None:
+        raise ours
     parsed = read_letter(path, name=name)
-    record = store_parsed(
-        archive, parsed, path.read_bytes(), name, actor=actor, clearance=clearance
-    )
+    record = store_parsed(archive, parsed, original, name, actor=actor, clearance=clearance)
     return Imported(record, parsed.letter, list(parsed.needs_review), list(parsed.notes))
 
 
@@ -137,6 +243,8 @@ class Item:
     needs_review: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     letter_id: int | None = None
+    duplicate_of: str | None = None  # the public id of the letter this file already is
+    duplicate_ours: bool = False  # ... one of our own issued letters
 
     @property
     def suffix(self) -> str:
@@ -324,15 +432,21 @@ def store_item(
         doc = copy.deepcopy(letter if letter is not None else item.letter)
         parsed = ImportResult(doc, list(item.needs_review), list(item.notes))
         original = item_path(home, batch, item).read_bytes()
-        record = store_parsed(
-            archive,
-            parsed,
-            original,
-            item.name,
-            actor=actor,
-            clearance=clearance,
-            key=item_key(batch_id, n),
-        )
+        try:
+            record = store_parsed(
+                archive,
+                parsed,
+                original,
+                item.name,
+                actor=actor,
+                clearance=clearance,
+                key=item_key(batch_id, n),
+            )
+        except AlreadyImported as exc:
+            item.error = exc.message
+            item.duplicate_of, item.duplicate_ours = exc.earlier.public_id, exc.ours
+            save(home, batch)
+            raise
         crashpoint("imported")  # stored in the archive, the manifest not yet saved
         item.letter = doc
         item.status = "stored"
@@ -340,6 +454,18 @@ def store_item(
         item.error = None
         save(home, batch)
         return item
+
+
+def item_duplicate(
+    archive: Archive, home: Path, batch: Batch, item: Item, *, clearance: str | None
+) -> AlreadyImported | None:
+    """The letter a batch file already is, shown on its review page before it is stored."""
+    if item.status == "stored":
+        return None
+    original = item_path(home, batch, item).read_bytes()
+    if item.letter is None:
+        return our_letter(archive, original, item.name, clearance=clearance)
+    return find_duplicate(archive, item.letter, original, item.name, clearance=clearance)
 
 
 def item_key(batch_id: str, n: int) -> str:
@@ -406,3 +532,24 @@ def store_all(
         if progress:
             progress(count, len(todo), str(n))
     return load(home, batch_id, owner_id)
+
+
+# ---- review of kept letters -------------------------------------------------------------------
+
+
+def review(
+    archive: Archive,
+    letter_id: int,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    confirm: bool = False,
+) -> LetterRecord:
+    """Correct what the importer read in a kept letter (document keys, see
+    :meth:`~saraban.archive.Archive.correct_imported`: checked, audited, indexed again)
+    and, with ``confirm`` (ยืนยัน), clear its review marks. The caller has checked that the
+    user may see the letter. An issued letter of ours never changes (409)."""
+    record = archive.correct_imported(letter_id, changes, actor=actor)
+    if confirm:
+        record = archive.confirm_imported(letter_id, actor=actor)
+    return record
