@@ -17,6 +17,7 @@ import pytest
 from saraban import cli
 
 ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "tests" / "data" / "seeds"
 
 # Packages that cost a tenth of a second or more to import, or pull in native libraries.
 HEAVY = (
@@ -108,16 +109,58 @@ def test_a_command_help_imports_only_its_own_module():
 
 
 def test_search_loads_no_renderer_web_or_migration_package(tmp_path):
-    """A search opens the archive (SQLAlchemy) and the index, and nothing else: not
-    Alembic on a current schema, not WeasyPrint, Flask, python-docx or the signer."""
+    """A search with nothing waiting for the index reads the index alone: not SQLAlchemy,
+    Alembic, WeasyPrint, Flask, python-docx or the signer. A letter waiting for the index
+    opens the archive, which indexes it first, so it is found at once."""
     from saraban.archive import open_archive
+    from saraban.usecases.importing import import_file
 
-    open_archive(tmp_path).close()  # a current schema, as after the first command
+    open_archive(tmp_path).close()
+    first = _loaded("search", "ทดสอบ", home=tmp_path)  # a new index: built from the archive
+    assert first["status"] == 0 and "sqlalchemy" in first["loaded"]
     result = _loaded("search", "ทดสอบ", home=tmp_path)
     assert result["status"] == 0
-    assert "sqlalchemy" in result["loaded"]
-    for package in ("alembic", "weasyprint", "flask", "docx", "pyhanko", "cv2", "ocrmypdf"):
+    assert "tantivy" in result["loaded"]
+    for package in ("sqlalchemy", "alembic", "weasyprint", "flask", "docx", "pyhanko", "cv2"):
         assert package not in result["loaded"], package
+
+    archive = open_archive(tmp_path)
+    try:
+        imported = import_file(archive, sorted(SEEDS.glob("*.txt"))[0], actor="tester")
+    finally:
+        archive.close()
+    subject_word = "ศูนย์ผู้นำจิตอาสาพัฒนาชุมชน"
+    assert subject_word in imported.record.subject
+    waiting = _loaded("search", subject_word, "--json", home=tmp_path)
+    assert waiting["status"] == 0 and "sqlalchemy" in waiting["loaded"]
+    found = _search_json(tmp_path, subject_word)
+    assert [hit["id"] for hit in found["hits"]] == [imported.record.id]
+
+
+def _search_json(home: Path, query: str) -> dict[str, Any]:
+    env = dict(os.environ, SARABAN_HOME=str(home))
+    env.pop("SARABAN_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "saraban", "search", query, "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def test_the_quick_queue_check_names_the_archives_file_and_table():
+    from saraban.archive._db import SQLITE_FILENAME
+    from saraban.archive._models import IndexJob
+    from saraban.indexer import _cli
+
+    assert (_cli.SQLITE_FILENAME, _cli.INDEX_QUEUE_TABLE) == (
+        SQLITE_FILENAME,
+        IndexJob.__tablename__,
+    )
 
 
 class _Recorder:
