@@ -4,4 +4,5 @@ import sys
 
 from saraban.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a render process imports this main module again
+    sys.exit(main())

@@ -66,7 +66,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "saraban.indexer._cli",
         "rebuild the search index from the archive / สร้างดัชนีค้นหาใหม่",
     ),
-    "serve": ("saraban.service._cli", "run the web service (waitress)"),
+    "serve": ("saraban.service._cli", "run the web service (waitress; gunicorn with --workers N)"),
     "user": ("saraban.service._cli", "web service accounts"),
     "token": ("saraban.service._cli", "API tokens"),
     "repair": (
