@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -28,7 +27,7 @@ from saraban.archive import TemplatesRenderer
 from saraban.errors import InvalidLetter, SarabanError
 
 logger = logging.getLogger("saraban.service.previews")
-POOL_SIZE = min(2, os.cpu_count() or 1)
+POOL_SIZE = 1  # per serving process: --workers N gives N render processes
 START_SECONDS = 120  # a new pool's processes importing WeasyPrint: not the preview's time
 _PRELOAD = ["saraban.templates", "saraban.usecases.previews"]
 
