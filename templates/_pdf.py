@@ -408,44 +408,11 @@ def _furniture_html(layout: Layout, furniture: _Furniture, markers: list[str | N
     return _document_html(layout, furniture, pages)
 
 
-def _fresh_stream(stream: Any) -> Any:
-    """A new PDF stream object with the same data (and a new soft mask): each document
-    numbers its own objects, so one object never goes into two PDFs."""
-    import pydyf
-
-    extra = pydyf.Dictionary(
-        {k: _fresh_stream(v) if isinstance(v, pydyf.Stream) else v for k, v in stream.extra.items()}
-    )
-    return pydyf.Stream(list(stream.stream), extra, stream.compress)
-
-
-def _reuse_image_streams() -> None:
-    """WeasyPrint splits a PNG with transparency (the emblem) into colour and alpha and
-    encodes both again each time a PDF is written (two PNG encodes a letter); an image kept
-    in :func:`_image_cache` keeps its encoded streams instead, copied for each PDF."""
-    from weasyprint.images import RasterImage
-
-    original = RasterImage.get_x_object
-    if getattr(original, "saraban_reused", False):
-        return
-
-    def get_x_object(self: Any, interpolate: bool, dpi_ratio: float) -> Any:
-        made = self.__dict__.setdefault("_saraban_x_objects", {})
-        key = (interpolate, dpi_ratio)
-        if key not in made:
-            made[key] = original(self, interpolate, dpi_ratio)
-        return _fresh_stream(made[key])
-
-    get_x_object.saraban_reused = True  # type: ignore[attr-defined]
-    RasterImage.get_x_object = get_x_object
-
-
 @functools.cache
 def thai_fonts() -> tuple[weasyprint.CSS, FontConfiguration]:
     """Sarabun's font faces and the configuration that holds them, loaded once per process
     (letters and forms share them)."""
     _weasyprint_thai.install()
-    _reuse_image_streams()
     font_config = FontConfiguration()
     fonts = weasyprint.CSS(
         string=_weasyprint_thai.font_face_css(),
@@ -490,8 +457,8 @@ def _stylesheets() -> tuple[list[weasyprint.CSS], FontConfiguration]:
 @functools.lru_cache(maxsize=8)
 def _image_cache(emblem: Path, mtime_ns: int) -> dict[str, Any]:
     """WeasyPrint's cache of decoded images, kept across letters for one emblem file as it
-    is now (a changed file gets a new cache): the emblem is decoded and re-encoded once,
-    not for every letter."""
+    is now (a changed file gets a new cache): the emblem is decoded once, and its encoded
+    streams kept (``_weasyprint_thai.reuse_image_streams``), not made for every letter."""
     return {}
 
 
