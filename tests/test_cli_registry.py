@@ -246,3 +246,17 @@ def test_the_quick_schema_check_leaves_branches_to_alembic(tmp_path):
     assert script_head(tmp_path) is None
     (versions / "c.py").write_text('revision = "c"\ndown_revision = ("a", "b")\n')  # a merge
     assert script_head(tmp_path) is None
+
+
+def test_every_command_module_has_its_rows_in_the_table():
+    """A ``*_cli.py`` module with commands is reachable only through rows of COMMANDS."""
+    packages = {"templates": "saraban.templates", "archive": "saraban.archive"}
+    packages |= {"indexer": "saraban.indexer", "service": "saraban.service", "saraban": "saraban"}
+    listed = {module for module, _help in cli.COMMANDS.values()}
+    modules = {
+        f"{package}.{path.stem}"
+        for folder, package in packages.items()
+        for path in (ROOT / folder).glob("*_cli.py")
+        if "def register(" in path.read_text("utf-8")
+    }
+    assert modules - listed == set()
