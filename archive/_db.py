@@ -15,26 +15,29 @@ commit) and on a transaction-scoped advisory lock for the audit chain.
 
 Migrations are Alembic scripts shipped in ``archive/migrations`` and run in-process by
 :meth:`Database.upgrade`, under a lock, so that several processes opening a new archive at
-once do not race to create the same tables.
+once do not race to create the same tables. Alembic itself (a second of imports) is loaded
+only when a schema is not current: opening a current one reads the revision lines of the
+scripts and the version table, so a command starts at once.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 from saraban.errors import BadRequest
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 SQLITE_FILENAME = "saraban.sqlite3"
 BUSY_TIMEOUT_SECONDS = 120
@@ -114,18 +117,64 @@ def is_postgres(engine: Engine) -> bool:
 
 
 def _alembic_config(migrations: Path = _MIGRATIONS) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations))
     return config
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
     return head
 
 
+_REVISION_LINE = re.compile(
+    r"^(down_revision|revision)\b[^=\n]*=\s*(None|\"[^\"\n]+\"|'[^'\n]+')\s*$", re.MULTILINE
+)
+
+
+def script_head(migrations: Path) -> str | None:
+    """The newest revision of a straight line of migration scripts, from the scripts'
+    ``revision = "..."`` and ``down_revision = ...`` lines (read, not imported). None when
+    the line is not that simple (a merge, a branch, a line not understood): Alembic decides.
+    """
+    revisions: dict[str, str | None] = {}
+    for script in (migrations / "versions").glob("*.py"):
+        found = dict(
+            (name, None if value == "None" else value[1:-1])
+            for name, value in _REVISION_LINE.findall(script.read_text("utf-8"))
+        )
+        revision = found.get("revision")
+        if revision is None or "down_revision" not in found or revision in revisions:
+            return None
+        revisions[revision] = found["down_revision"]
+    heads = set(revisions) - set(revisions.values())
+    roots = [r for r, down in revisions.items() if down is None]
+    if len(heads) != 1 or len(roots) != 1:
+        return None
+    return heads.pop()
+
+
+def stored_revision(engine: Engine, version_table: str) -> str | None:
+    """The revision in the version table, read with one plain query; None when there is no
+    table or not exactly one row (Alembic then looks itself)."""
+    if not re.fullmatch(r"[a-z_]+", version_table):
+        raise ValueError(f"not a version table name: {version_table!r}")
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text(f"SELECT version_num FROM {version_table}")).all()
+    except Exception:  # noqa: BLE001 - no table yet (or unreadable): Alembic decides
+        return None
+    return rows[0][0] if len(rows) == 1 else None
+
+
 def current_revision(engine: Engine, version_table: str = "alembic_version") -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"version_table": version_table})
         return context.get_current_revision()
@@ -170,6 +219,12 @@ class Database:
         that first takes the write lock (SQLite) or an advisory lock (PostgreSQL); a process
         that waited for it then finds the schema current and does nothing.
         """
+        head = script_head(migrations)
+        if head is not None and stored_revision(self.writer, version_table) == head:
+            return
+        from alembic import command
+        from alembic.script import ScriptDirectory
+
         config = _alembic_config(migrations)
         head = ScriptDirectory.from_config(config).get_current_head()
         if current_revision(self.writer, version_table) == head:

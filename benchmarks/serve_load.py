@@ -2,7 +2,7 @@
 and issuing with 20 concurrent clients (every number checked unique and gap-free).
 
     .venv/bin/python benchmarks/serve_load.py [--n 100000] [--seconds 20] [--clients 1,8]
-        [--issuers 20] [--issues 5]
+        [--issuers 20] [--issues 5] [--workers 1,2]
 
 A temporary instance gets one unit, a clerk and an API token; the search index gets ``--n``
 letters from the search benchmark's generator (``benchmarks/search.py``: letters recombined
@@ -17,7 +17,12 @@ Python threads (``http.client``), for a bounded time:
 2. issuing: ``--issuers`` threads each create a draft and issue it (``POST /api/v1/drafts``,
    ``POST /api/v1/drafts/{id}/issue``: number, DOCX and PDF/A rendering, audit) ``--issues``
    times; printed: issues/second, p50/p95 of one issue, and the check that the numbers are
-   unique and run 1..N with no gap (the archive's own ``verify`` too).
+   unique and run 1..N with no gap (the archive's own ``verify`` too);
+3. a long letter's preview (about 40 pages) requested while one client searches: the
+   search's p50/p95 during the preview beside the preview's own time and status.
+
+Each number in ``--workers`` (``saraban serve --workers N``: 1 is waitress, more gunicorn)
+runs all three on its own copy of the prepared instance, one after the other.
 
 The load generator and the server share the machine (2 cores here): the figures are what one
 small office server does with its own clients on it, not a ceiling.
@@ -30,6 +35,8 @@ import datetime as dt
 import http.client
 import json
 import os
+import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -39,6 +46,7 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -74,7 +82,7 @@ def prepare_instance(home: Path, n: int, seed: int) -> tuple[str, list[tuple[str
         actor="bench",
     )
     store = Store(archive)
-    clerk = store.add_user("bench", "benchmark password", role="clerk")
+    clerk = store.add_user("bench", secrets.token_urlsafe(16), role="clerk")  # a token signs in
     token, _info = store.create_token(clerk.id, "serve_load")
     store.close()
     archive.close()
@@ -120,11 +128,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen:
+def start_server(home: Path, port: int, workers: int = 1) -> subprocess.Popen:
     env = {**os.environ, "SARABAN_HOME": str(home)}
     log = (home / "serve.log").open("w")
     process = subprocess.Popen(
-        [str(SARABAN), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        [str(SARABAN), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -261,6 +272,51 @@ def issue_load(port: int, token: str, issuers: int, issues: int) -> list[str]:
     return numbers
 
 
+def preview_stall(port: int, token: str, queries: list[tuple[str, str]]) -> None:
+    """Searches by one client while a long letter's preview renders."""
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    letter = json.loads(
+        (ROOT / "tests" / "data" / "seeds" / "001_1817bd84ea7a4ec5.letter.json").read_text("utf-8")
+    )
+    paragraph = " ".join(text for text in letter["body"] if isinstance(text, str))
+    letter.update({"ref_no": None, "date": None, "body": [paragraph[:1500]] * 60})
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    body = json.dumps({"letter": letter, "unit": UNIT})
+    connection.request("POST", "/api/v1/drafts", body=body, headers=headers)
+    draft = json.loads(connection.getresponse().read())["draft"]["id"]
+    outcome: dict[str, Any] = {}
+
+    def preview() -> None:
+        own = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        started = time.perf_counter()
+        own.request("GET", f"/api/v1/drafts/{draft}/preview", headers=headers)
+        answer = own.getresponse()
+        data = answer.read()
+        outcome.update(status=answer.status, seconds=time.perf_counter() - started, size=len(data))
+        own.close()
+
+    thread = threading.Thread(target=preview)
+    thread.start()
+    times: list[float] = []
+    k = 0
+    while thread.is_alive():
+        _kind, query = queries[k % len(queries)]
+        k += 1
+        started = time.perf_counter()
+        connection.request("GET", f"/api/v1/search?{query}", headers=headers)
+        connection.getresponse().read()
+        times.append(time.perf_counter() - started)
+    thread.join()
+    connection.close()
+    if times:
+        print(
+            f"preview of a long letter: {outcome['status']} in {outcome['seconds']:.1f} s "
+            f"({outcome['size']:,} bytes); meanwhile {len(times)} searches, "
+            f"p50 {statistics.median(times) * 1000:.0f} ms, "
+            f"p95 {percentile(times, 95) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms"
+        )
+
+
 def check_numbers(home: Path, expected: int) -> None:
     from saraban.archive import open_archive
     from saraban.thai import be_year
@@ -288,22 +344,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--issuers", type=int, default=20, help="concurrent issuing clients")
     parser.add_argument("--issues", type=int, default=5, help="letters each issuing client issues")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--workers", default="1,2", help="serve processes, one run per number (default 1,2)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="saraban-serve-load-") as folder:
-        home = Path(folder) / "home"
-        token, queries = prepare_instance(home, args.n, args.seed)
-        port = free_port()
-        server = start_server(home, port)
-        try:
-            threads = os.environ.get("SARABAN_THREADS", "8")
-            print(f"serving {home} on 127.0.0.1:{port} (waitress, {threads} threads)")
-            for clients in (int(c) for c in args.clients.split(",")):
-                search_load(port, token, queries, clients, args.seconds)
-            numbers = issue_load(port, token, args.issuers, args.issues)
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
-        check_numbers(home, len(numbers))
+        prepared = Path(folder) / "prepared"
+        token, queries = prepare_instance(prepared, args.n, args.seed)
+        for workers in (int(w) for w in args.workers.split(",")):
+            home = Path(folder) / f"home-{workers}"
+            shutil.copytree(prepared, home)
+            port = free_port()
+            server = start_server(home, port, workers)
+            time.sleep(10)  # every process up, its render process warm
+            try:
+                threads = os.environ.get("SARABAN_THREADS", "8")
+                kind = "waitress" if workers == 1 else f"gunicorn, {workers} processes"
+                print(f"\nserving {home} on 127.0.0.1:{port} ({kind}, {threads} threads each)")
+                for clients in (int(c) for c in args.clients.split(",")):
+                    search_load(port, token, queries, clients, args.seconds)
+                numbers = issue_load(port, token, args.issuers, args.issues)
+                preview_stall(port, token, queries)
+            finally:
+                server.terminate()
+                server.wait(timeout=60)
+            check_numbers(home, len(numbers))
     return 0
 
 

@@ -66,17 +66,11 @@ def _date(text: str) -> dt.date:
 
 def _open() -> tuple[Any, Any]:
     from saraban.archive import open_settings_archive
-    from saraban.indexer import open_index
 
     settings = Settings.load()
     archive = open_settings_archive(settings)
     try:
-        index = open_index(
-            settings.home,
-            backend=settings.search_backend,
-            database_url=settings.database_url,
-            engine=settings.tokenizer,
-        )
+        index = _open_index(settings)
     except BaseException:
         archive.close()
         raise
@@ -103,6 +97,42 @@ def _paging(args: argparse.Namespace) -> tuple[int, int]:
     return per_page, ((args.page or 1) - 1) * per_page
 
 
+def _open_index(settings: Settings) -> Any:
+    from saraban.indexer import open_index
+
+    return open_index(
+        settings.home,
+        backend=settings.search_backend,
+        database_url=settings.database_url,
+        engine=settings.tokenizer,
+    )
+
+
+# The embedded database and the archive's queue of letters for the index (archive/_db.py
+# SQLITE_FILENAME, archive/_models.py IndexJob; tests/test_cli_registry.py checks both).
+SQLITE_FILENAME = "saraban.sqlite3"
+INDEX_QUEUE_TABLE = "index_queue"
+
+
+def _nothing_queued(settings: Settings) -> bool:
+    """Whether the archive's index queue is certainly empty, asked of the embedded SQLite
+    file directly (read-only): a search then needs only the index, and starts without
+    loading the archive (SQLAlchemy). Anything less than certain (PostgreSQL, no file yet,
+    a table of another shape, a lock) is False: the archive is opened and the queue drained.
+    """
+    import sqlite3
+    from contextlib import closing
+
+    if settings.database_url:
+        return False
+    uri = f"{(settings.home / SQLITE_FILENAME).resolve().as_uri()}?mode=ro"
+    try:
+        with closing(sqlite3.connect(uri, uri=True, timeout=1)) as db:
+            return db.execute(f"SELECT 1 FROM {INDEX_QUEUE_TABLE} LIMIT 1").fetchone() is None
+    except (sqlite3.Error, OSError):
+        return False
+
+
 def _search(args: argparse.Namespace) -> int:
     from saraban.indexer import sync
     from saraban.usecases.searching import search
@@ -117,9 +147,21 @@ def _search(args: argparse.Namespace) -> int:
         "urgency": args.urgency,
         "direction": args.direction,
     }
-    archive, index = _open()
+    settings = Settings.load()
+    index = _open_index(settings) if _nothing_queued(settings) else None
+    if index is not None and getattr(index, "needs_rebuild", False):
+        index.close()
+        index = None
+    if index is None:  # letters wait for the index (or it is new): the archive fills it first
+        archive, index = _open()
+        try:
+            sync(archive, index)
+        except BaseException:
+            index.close()
+            raise
+        finally:
+            archive.close()
     try:
-        sync(archive, index)
         result = search(
             index,
             args.query,
@@ -131,7 +173,6 @@ def _search(args: argparse.Namespace) -> int:
         )
     finally:
         index.close()
-        archive.close()
     if args.json:
         body = {
             "total": result.total,

@@ -81,7 +81,20 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "SARABAN_THREADS",
         "8",
-        "Worker threads of `saraban serve` (waitress).",
+        "Threads of each `saraban serve` process (the requests one process answers at once).",
+    ),
+    Setting(
+        "SARABAN_WORKERS",
+        "1",
+        "Processes of `saraban serve` (`--workers`): 1 runs waitress; more run gunicorn, one "
+        "process each with SARABAN_THREADS threads, so issuing and rendering use every core.",
+    ),
+    Setting(
+        "SARABAN_PREVIEW_SECONDS",
+        "10",
+        "Longest a draft's preview may take to render, in seconds; a slower one is stopped "
+        "and the page says so. Previews render in a process of their own, never in the "
+        "threads that answer other requests.",
     ),
     Setting(
         "SARABAN_SEARCH_BACKEND",
@@ -178,6 +191,8 @@ class Settings:
     max_upload_mb: int
     session_hours: int
     threads: int
+    workers: int
+    preview_seconds: int
     search_backend: str
     tokenizer: str
     base_url: str
@@ -214,6 +229,13 @@ class Settings:
                 maximum=24 * 90,
             ),
             threads=as_int("SARABAN_THREADS", raw["SARABAN_THREADS"] or 8, minimum=1, maximum=256),
+            workers=as_int("SARABAN_WORKERS", raw["SARABAN_WORKERS"] or 1, minimum=1, maximum=64),
+            preview_seconds=as_int(
+                "SARABAN_PREVIEW_SECONDS",
+                raw["SARABAN_PREVIEW_SECONDS"] or 10,
+                minimum=1,
+                maximum=600,
+            ),
             search_backend=_text(raw["SARABAN_SEARCH_BACKEND"]) or "tantivy",
             tokenizer=_text(raw["SARABAN_TOKENIZER"]) or "nlpo3",
             base_url=_text(raw["SARABAN_BASE_URL"]) or _BY_NAME["SARABAN_BASE_URL"].default,

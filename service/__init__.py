@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 from typing import Any
 
 from flask import Flask, abort, request, send_from_directory
@@ -28,6 +29,7 @@ from saraban.service._store import Store
 from saraban.settings import CONFIG_FILE, Settings
 from saraban.thai import to_thai_digits
 from saraban.usecases import recovery
+from saraban.usecases.previews import Previews
 
 __all__ = ["create_app"]
 logger = logging.getLogger("saraban.service")
@@ -75,7 +77,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         database_url=settings.database_url,
         engine=settings.tokenizer,
     )
-    app.extensions["saraban_jobs"] = Jobs()
+    app.extensions["saraban_jobs"] = Jobs(settings.home / "jobs")
+    app.extensions["saraban_previews"] = Previews(
+        settings.preview_seconds, emblem=settings.garuda_image, digits=settings.letter_digits
+    )
 
     _web.register_error_handlers(app)
     app.url_map.converters["int"] = RowIdConverter
@@ -100,9 +105,13 @@ def close_app(app: Flask) -> None:
     """Stop background work and close the databases (tests, and ``saraban serve`` on exit)."""
     if "saraban_login_audit" in app.extensions:  # the failed logins counted, not yet written
         app.extensions["saraban_login_audit"].flush(app.extensions["archive"], force=True)
+    app.extensions["saraban_previews"].close()
     app.extensions["saraban_search"].close()
     app.extensions["saraban_store"].close()
     app.extensions["archive"].close()
+    leader_lock = app.extensions.pop("saraban_leader_lock", None)  # saraban serve's leader
+    if leader_lock is not None:
+        os.close(leader_lock)
 
 
 def _font(name: str) -> Any:

@@ -1,16 +1,26 @@
 """``saraban serve``, ``saraban user`` and ``saraban token``: the web service's commands.
 
 ``serve`` runs the app under waitress (a production WSGI server in pure Python, not
-Flask's development server). ``--demo`` fills a fresh instance with the seed letters, a
-unit and register, and a demo login, so a new user sees something real at once.
+Flask's development server) in one process, or with ``--workers N`` under gunicorn: a
+pre-fork server whose N processes each open the archive, the index and the service's
+tables for themselves (nothing is opened before the fork) and answer with
+``SARABAN_THREADS`` threads, so issuing and rendering use every core. waitress stays the
+one-process server: it is what the tests and offices on one core have run all along.
+What the processes share is in the instance folder: the database, the index (its own
+file lock), the progress of long jobs (``<home>/jobs``). One of them, the holder of
+``<home>/.serve-leader.lock``, finishes what a crash left pending.
+``--demo`` fills a fresh instance with the seed letters, a unit and register, and a demo
+login, so a new user sees something real at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import getpass
 import json
 import logging
+import os
 import secrets
 import sys
 import threading
@@ -32,14 +42,21 @@ DEMO_USER = "demo"
 def register(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser(
         "serve",
-        help="run the web service (waitress)",
-        description="Run the web service on SARABAN_HOME with waitress (threads: "
-        "SARABAN_THREADS). Stop it with Ctrl-C.",
+        help="run the web service (waitress; gunicorn with --workers N)",
+        description="Run the web service on SARABAN_HOME: one process under waitress, or "
+        "N processes under gunicorn (--workers, SARABAN_WORKERS), each with SARABAN_THREADS "
+        "threads. Stop it with Ctrl-C.",
     )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processes (default SARABAN_WORKERS, 1): 1 runs waitress, more run gunicorn",
+    )
     serve.add_argument(
         "--demo",
         action="store_true",
@@ -291,34 +308,143 @@ def _finish_in_background(app: Any) -> None:
         logging.getLogger("saraban.service").exception("finishing pending letters failed")
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import waitress
+LEADER_LOCK = ".serve-leader.lock"
 
+
+def take_lead(app: Any) -> bool:
+    """Whether this process leads the instance's serving processes: the one that holds
+    ``<home>/.serve-leader.lock`` (an OS lock, released when the process ends, so a
+    process started after the leader died takes over). Kept until :func:`close_app`."""
+    path = Path(app.config["SARABAN_HOME"]) / LEADER_LOCK
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False
+    app.extensions["saraban_leader_lock"] = fd
+    return True
+
+
+def start_background(app: Any) -> None:
+    """What each serving process starts: it syncs what commands queued for the index while
+    the service was down (each process may; the index takes writers in turn), and the
+    leader renders again the letters a crash left pending, in the background: the service
+    answers at once, and one bad letter cannot stop it. The preview render processes
+    start now, not on the first preview."""
+    app.extensions["saraban_search"].poke()
+    app.extensions["saraban_previews"].start()
+    if take_lead(app):
+        threading.Thread(
+            target=_finish_in_background, args=(app,), daemon=True, name="saraban-repair"
+        ).start()
+
+
+def _serve(args: argparse.Namespace) -> int:
     from saraban.service import close_app, create_app
 
+    workers = args.workers if args.workers is not None else Settings.load().workers
+    if not 1 <= workers <= 64:
+        raise BadRequest(f"--workers: ต้องเป็น 1 ถึง 64 / must be 1 to 64, not {workers}")
+    url = f"http://{args.host}:{args.port}/"
+    serving = f"saraban: เปิดใช้งานที่ {url} (หยุดด้วย Ctrl-C) / serving on {url}"
+    if workers > 1:
+        # gunicorn forks its processes from this one, which must hold no database, index
+        # or native thread pool (OpenCV's, tantivy's) then: the instance is opened once
+        # first (a bad setting said once, the schema brought up to date once, --demo
+        # filled once) in a child process of its own.
+        status = _prepare_in_child(args.demo)
+        if status:
+            return status
+        print(serving, flush=True)
+        _serve_gunicorn(args, workers)
+        return 0
     app = create_app()
     try:
         if args.demo:
             for line in fill_demo(app):
                 print(f"demo: {line}", flush=True)
-        # What commands queued for the index while the service was down.
-        app.extensions["saraban_search"].poke()
-        # Letters a crash left pending are rendered again in the background: the service
-        # answers at once, and one bad letter cannot stop it.
-        threading.Thread(
-            target=_finish_in_background, args=(app,), daemon=True, name="saraban-repair"
-        ).start()
-        url = f"http://{args.host}:{args.port}/"
-        print(f"saraban: เปิดใช้งานที่ {url} (หยุดด้วย Ctrl-C) / serving on {url}", flush=True)
-        waitress.serve(
-            app,
-            host=args.host,
-            port=args.port,
-            threads=app.config["SARABAN_THREADS"],
-            ident="saraban",
-            max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
-            clear_untrusted_proxy_headers=True,
-        )
+        print(serving, flush=True)
+        _serve_waitress(app, args)
     finally:
         close_app(app)
     return 0
+
+
+def _prepare_in_child(demo: bool) -> int:
+    import subprocess
+
+    code = f"from saraban.service._cli import prepare_instance; prepare_instance({demo!r})"
+    return subprocess.run([sys.executable, "-c", code], check=False).returncode
+
+
+def prepare_instance(demo: bool) -> None:
+    """Open the instance as the service does (and fill it with --demo), then close it; the
+    exit status says how it went, the errors are on stderr."""
+    from saraban.errors import SarabanError
+    from saraban.service import close_app, create_app
+
+    try:
+        app = create_app()
+    except SarabanError as exc:
+        print(f"saraban: {exc.message}", file=sys.stderr)
+        sys.exit(2 if 400 <= exc.status < 500 else 1)
+    try:
+        if demo:
+            for line in fill_demo(app):
+                print(f"demo: {line}", flush=True)
+    finally:
+        close_app(app)
+
+
+def _serve_waitress(app: Any, args: argparse.Namespace) -> None:
+    import waitress
+
+    start_background(app)
+    waitress.serve(
+        app,
+        host=args.host,
+        port=args.port,
+        threads=app.config["SARABAN_THREADS"],
+        ident="saraban",
+        max_request_body_size=app.config["MAX_CONTENT_LENGTH"],
+        clear_untrusted_proxy_headers=True,
+    )
+
+
+def _serve_gunicorn(args: argparse.Namespace, workers: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from saraban.service import close_app, create_app
+
+    settings = Settings.load()
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    options: dict[str, Any] = {
+        "bind": [f"{host}:{args.port}"],
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": settings.threads,
+        "timeout": 120,  # a process silent this long is replaced (gthread beats while busy)
+        "graceful_timeout": 30,
+        "keepalive": 5,
+        "forwarded_allow_ips": "",  # trust no X-Forwarded-* header, as waitress is told
+        "proxy_allow_ips": "",
+        "umask": 0o077,
+        "proc_name": "saraban",
+        "errorlog": "-",
+        "loglevel": "warning",
+        "control_socket_disable": True,  # no control socket in the user's home
+        "worker_exit": lambda _server, worker: close_app(worker.wsgi),
+    }
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            app = create_app()
+            start_background(app)
+            return app
+
+    Server().run()

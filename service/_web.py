@@ -40,6 +40,7 @@ from saraban.service._jobs import Jobs
 from saraban.service._searching import SearchService
 from saraban.service._store import Store, UserInfo
 from saraban.usecases._access import visible_letter as usecase_visible_letter
+from saraban.usecases.previews import Previews
 
 logger = logging.getLogger("saraban.service")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -91,6 +92,10 @@ def search_service() -> SearchService:
 
 def jobs() -> Jobs:
     return cast(Jobs, current_app.extensions["saraban_jobs"])
+
+
+def previews() -> Previews:
+    return cast(Previews, current_app.extensions["saraban_previews"])
 
 
 def current_user() -> UserInfo | None:

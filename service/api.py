@@ -340,7 +340,8 @@ def delete_draft(draft_id: int) -> Any:
 @_web.login_required
 def preview_draft(draft_id: int) -> Any:
     draft = drafting.draft_for(_web.store(), draft_id, _web.user().id)
-    return Response(drafting.preview_pdf(_web.archive(), draft), mimetype="application/pdf")
+    pdf = drafting.preview_pdf(_web.archive(), draft, _web.previews())
+    return Response(pdf, mimetype="application/pdf")
 
 
 @bp.post("/drafts/<int:draft_id>/issue")

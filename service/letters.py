@@ -30,6 +30,7 @@ from saraban.service._letter_form import (
 )
 from saraban.thai import THAI_MONTHS_ABBR, be_year, to_thai_digits
 from saraban.usecases import cancelling, drafting, issuing
+from saraban.usecases.previews import PreviewFailed, PreviewTooSlow
 from saraban.vocabulary import KINDS, LETTER_KINDS, SECRECIES, URGENCIES
 
 bp = Blueprint("letters", __name__)
@@ -233,9 +234,11 @@ def preview(draft_id: int) -> Any:
     rendered yet answers with a short Thai page saying why, shown in the same frame."""
     draft = drafting.draft_for(_web.store(), draft_id, _web.user().id)
     try:
-        pdf = drafting.preview_pdf(_web.archive(), draft)
+        pdf = drafting.preview_pdf(_web.archive(), draft, _web.previews())
     except InvalidLetter as exc:
         return render_template("preview_problems.html", problems=exc.problems), 200
+    except (PreviewTooSlow, PreviewFailed) as exc:
+        return render_template("preview_problems.html", message=exc.message), exc.status
     response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="draft-{draft_id}.pdf"'
     response.headers["Cache-Control"] = "private, max-age=60"

@@ -454,6 +454,14 @@ def _stylesheets() -> tuple[list[weasyprint.CSS], FontConfiguration]:
     return [fonts, letter], font_config
 
 
+@functools.lru_cache(maxsize=8)
+def _image_cache(emblem: Path, mtime_ns: int) -> dict[str, Any]:
+    """WeasyPrint's cache of decoded images, kept across letters for one emblem file as it
+    is now (a changed file gets a new cache): the emblem is decoded once, and its encoded
+    streams kept (``_weasyprint_thai.reuse_image_streams``), not made for every letter."""
+    return {}
+
+
 def render_layout_pdf(
     layout: Layout,
     emblem: Path,
@@ -465,10 +473,11 @@ def render_layout_pdf(
     furniture = _Furniture(layout)
     stylesheets, font_config = _stylesheets()
     fetcher = _LocalOnlyFetcher([ASSETS, SARABUN_DIR, emblem])
+    images = _image_cache(emblem, emblem.stat().st_mtime_ns)
 
     def render(html: str) -> weasyprint.Document:
         return weasyprint.HTML(string=html, base_url=str(ASSETS), url_fetcher=fetcher).render(
-            stylesheets=stylesheets, font_config=font_config
+            stylesheets=stylesheets, font_config=font_config, cache=images
         )
 
     document = render(_letter_html(layout, furniture, emblem))

@@ -72,7 +72,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from io import BytesIO
 from math import inf
-from typing import TypeVar
+from typing import Any, TypeVar
 from xml.etree import ElementTree
 
 import cffi
@@ -148,6 +148,7 @@ def install() -> None:
         _register_css()
         _patch_functions()
         _close_color_profile_files()
+        reuse_image_streams()
         _installed = True
 
 
@@ -510,6 +511,39 @@ def _close_color_profile_files() -> None:
         original_init(self, file_object, *args, **kwargs)
 
     ColorProfile.__init__ = __init__
+
+
+def _fresh_stream(stream: Any) -> Any:
+    """A new PDF stream object with the same data (and a new soft mask): each document
+    numbers its own objects, so one object never goes into two PDFs."""
+    import pydyf
+
+    extra = pydyf.Dictionary(
+        {k: _fresh_stream(v) if isinstance(v, pydyf.Stream) else v for k, v in stream.extra.items()}
+    )
+    return pydyf.Stream(list(stream.stream), extra, stream.compress)
+
+
+def reuse_image_streams() -> None:
+    """WeasyPrint splits a PNG with transparency (the emblem) into colour and alpha and
+    encodes both again each time a PDF is written (two PNG encodes a letter); an image kept
+    in a render's image cache (``_pdf._image_cache``) keeps its encoded streams instead,
+    copied for each PDF."""
+    from weasyprint.images import RasterImage
+
+    original = RasterImage.get_x_object
+    if getattr(original, "saraban_reused", False):
+        return
+
+    def get_x_object(self: Any, interpolate: bool, dpi_ratio: float) -> Any:
+        made = self.__dict__.setdefault("_saraban_x_objects", {})
+        key = (interpolate, dpi_ratio)
+        if key not in made:
+            made[key] = original(self, interpolate, dpi_ratio)
+        return _fresh_stream(made[key])
+
+    get_x_object.saraban_reused = True  # type: ignore[attr-defined]
+    RasterImage.get_x_object = get_x_object
 
 
 def _patch_functions() -> None:

@@ -18,7 +18,7 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from saraban.archive import Archive, UnitInfo, with_unit_defaults
 from saraban.errors import BadRequest, InvalidLetter, NotFound, Problem, SarabanError
@@ -26,6 +26,9 @@ from saraban.letter import lint, new_letter, validate
 from saraban.thai import ThaiDateError, parse_be_date
 from saraban.usecases._access import visible_letter
 from saraban.vocabulary import LETTER_KINDS
+
+if TYPE_CHECKING:
+    from saraban.usecases.previews import Previews
 
 _PREVIEWS: OrderedDict[str, bytes] = OrderedDict()
 _PREVIEWS_LOCK = threading.Lock()
@@ -182,9 +185,10 @@ def findings(
     return errors, lint(doc)
 
 
-def preview_pdf(archive: Archive, draft: Draft) -> bytes:
+def preview_pdf(archive: Archive, draft: Draft, previews: Previews | None = None) -> bytes:
     """The PDF as issuing will print it (the archive's renderer, the unit's defaults), but
-    without its number (the register gives it)."""
+    without its number (the register gives it). With ``previews`` it is rendered in their
+    render processes, within their time limit (else ``previews.PreviewTooSlow``)."""
     doc = with_unit_defaults(copy.deepcopy(draft.doc), unit_info(archive, draft.unit))
     if not doc.get("date"):
         doc["date"] = dt.date.today().isoformat()
@@ -200,7 +204,7 @@ def preview_pdf(archive: Archive, draft: Draft) -> bytes:
             _PREVIEWS.move_to_end(key)
             return _PREVIEWS[key]
     try:
-        pdf = renderer.render_pdf(doc)
+        pdf = renderer.render_pdf(doc) if previews is None else previews.render(renderer, doc)
     except (SarabanError, KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - WeasyPrint raises BaseExceptions too
