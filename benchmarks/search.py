@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import itertools
 import json
 import os
 import random
@@ -124,6 +125,7 @@ def _paragraphs(text: str) -> list[str]:
 
 class Generator:
     def __init__(self, seed: int) -> None:
+        self.seed = seed
         self.random = random.Random(seed)
         letters = [json.loads(p.read_text("utf-8")) for p in sorted(SEEDS.glob("*.letter.json"))]
         texts = [p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt"))]
@@ -154,7 +156,9 @@ class Generator:
         return re.sub(r"[0-9๐-๙]+", swap, text) if self.random.random() < 0.7 else text
 
     def letter(self, doc_id: int) -> IndexDoc:
-        r = self.random
+        """Letter ``doc_id``, the same whatever was made before it (each letter has its own
+        random numbers: a query can name letter 987,654 without making the others)."""
+        self.random = r = random.Random((self.seed << 32) + doc_id)
         code, province = r.choice(self.provinces)
         unit = f"{code} {to_thai_digits(f'00{r.choice([17, 19, 23, 32])}.{r.randint(1, 6)}')}"
         circular = r.random() < 0.3
@@ -265,7 +269,14 @@ def _pg_size(index: object) -> int:
     from sqlalchemy import text
 
     with index._db.connect() as db:  # type: ignore[attr-defined]
-        return int(db.execute(text("SELECT pg_total_relation_size('search_letters')")).scalar())
+        # The partitions' tables, TOAST and indexes (the parent holds nothing).
+        size = db.execute(
+            text(
+                "SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+                "WHERE inhparent = 'search_letters'::regclass"
+            )
+        ).scalar()
+        return int(size or 0)
 
 
 def _spellings(ref_no: str, r: random.Random) -> str:
@@ -290,46 +301,97 @@ def measure(run: Callable[[], object], times: int) -> tuple[float, float]:
     return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))]
 
 
+def _batches(n: int, args: argparse.Namespace, clock: list[float]) -> Iterator[list[IndexDoc]]:
+    """The generated letters in batches, made as they are needed (a million letters do not
+    fit in memory); the time spent making them is added to ``clock[0]``, to be taken off
+    the indexing time."""
+    letters = Generator(args.seed).letters(n)
+    while True:
+        started = time.perf_counter()
+        batch = list(itertools.islice(letters, args.batch))
+        clock[0] += time.perf_counter() - started
+        if not batch:
+            return
+        yield batch
+
+
 def build(backend: str, n: int, args: argparse.Namespace, workdir: Path) -> tuple[object, dict]:
-    docs = list(Generator(args.seed).letters(n))  # generated before the clock starts
     home = workdir / backend
-    batches = [docs[i : i + args.batch] for i in range(0, n, args.batch)]
+    generating = [0.0]
     started = time.perf_counter()
     if backend == "fts5":
         home.mkdir(parents=True, exist_ok=True)
         engine = Fts5(home / "fts5.sqlite3")
-        for batch in batches:
+        for batch in _batches(n, args, generating):
             engine.add(batch)
-        elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - started - generating[0]
         return engine, {"rate": n / elapsed, "size": engine.size(), "seconds": elapsed}
-    index = open_index(home, backend=backend, database_url=args.database_url)
+    url = args.database_url
+    server = getattr(args, "pg_server", None)
+    kept = backend == "postgres" and server is not None and args.pg_data and not args.child
+    if kept:
+        url = server.create_database(f"corpus_{n}_{args.seed}")  # kept for the next run
+    index = open_index(home, backend=backend, database_url=url)
+    if kept and not index.needs_rebuild and index.count() == n and _kept_figures(index):
+        print(f"postgres: the {n:,} letters indexed in an earlier run are used again")
+        return index, _kept_figures(index) | {"size": _pg_size(index)}  # type: ignore[operator]
+    if kept and index.count():  # another corpus, or a run that stopped half-way
+        index.close()  # type: ignore[attr-defined]
+        server.drop_database(url)
+        url = server.create_database(f"corpus_{n}_{args.seed}")
+        index = open_index(home, backend=backend, database_url=url)
     # As indexer.reindex does it: analysis in worker processes, pipelined with writing (in
     # one writing session where the version has one).
     bulk = getattr(index, "bulk", None)
+    render = {"render": index.render} if getattr(index, "render", None) else {}
     with (
-        Preparer(index.engine, workers=args.workers, expected=n) as preparer,
+        Preparer(index.engine, workers=args.workers, expected=n, **render) as preparer,
         bulk() if bulk else nullcontext(index.add_prepared) as add,
     ):
         pending = None
-        for batch in [*batches, None]:
+        for batch in [*_batches(n, args, generating), None]:
             following = preparer.submit(batch) if batch else None
             if pending is not None:
                 add(pending())
             pending = following
-    elapsed = time.perf_counter() - started
-    del docs, batches
+    elapsed = time.perf_counter() - started - generating[0]
     size = _pg_size(index) if backend == "postgres" else _dir_size(home / "index" / backend)
-    return index, {"rate": n / elapsed, "size": size, "seconds": elapsed}
+    figures = {"rate": n / elapsed, "size": size, "seconds": elapsed}
+    if kept:
+        index.mark_built()
+        _keep_figures(index, figures)
+    return index, figures
+
+
+def _kept_figures(index: object) -> dict | None:
+    from sqlalchemy import text
+
+    with index._db.connect() as db:  # type: ignore[attr-defined]
+        found = db.execute(text("SELECT value FROM search_meta WHERE key = 'benchmark'")).scalar()
+    return found if isinstance(found, dict) else None
+
+
+def _keep_figures(index: object, figures: dict) -> None:
+    from sqlalchemy import text
+
+    with index._db.begin() as db:  # type: ignore[attr-defined]
+        db.execute(
+            text(
+                "INSERT INTO search_meta (key, value) VALUES ('benchmark', CAST(:v AS jsonb)) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            ),
+            {"v": json.dumps(figures)},
+        )
 
 
 def query_sets(n: int, args: argparse.Namespace) -> dict[str, list[tuple[str, dict]]]:
     r = random.Random(args.seed + 1)
     generator = Generator(args.seed)
     sample_ids = sorted(r.sample(range(1, n + 1), min(args.queries, n)))
-    refs, wanted = [], set(sample_ids)
-    for doc in generator.letters(sample_ids[-1]):
-        if doc.id in wanted:
-            refs.append((_spellings(doc.ref_no or "", r), {"expect": doc.id}))
+    refs = []
+    for doc_id in sample_ids:
+        doc = generator.letter(doc_id)
+        refs.append((_spellings(doc.ref_no or "", r), {"expect": doc.id}))
     filtered = []
     for _ in range(args.queries):
         filters: dict = {"fiscal_year": r.randint(2558, 2568)}
@@ -522,6 +584,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, help="analysis processes (default: one a core)")
     parser.add_argument("--database-url", help="PostgreSQL for the postgres backend")
+    parser.add_argument(
+        "--pg-data",
+        help="a folder for the PostgreSQL server the run starts, kept afterwards: the letters "
+        "indexed there are used again by the next run of the same --n and --seed",
+    )
     parser.add_argument("--baseline", default="main", help="git ref to compare with, or none")
     parser.add_argument("--baseline-backends", default="tantivy")
     parser.add_argument("--repo", default=ROOT, help="git repository of the baseline")
@@ -547,9 +614,12 @@ def main(argv: list[str] | None = None) -> int:
             print("postgres: no initdb/pg_ctl found, skipped")
             backends.remove("postgres")
         else:
-            server = PostgresServer(bin_dir)
+            base = Path(args.pg_data).resolve() if args.pg_data else None
+            settings = ("shared_buffers=1GB", "work_mem=64MB") if base else ()
+            server = PostgresServer(bin_dir, base=base, settings=settings)
             server.start()
             args.database_url = server.create_database()
+            args.pg_server = server
     print(f"saraban search benchmark: {args.n:,} letters, {os.cpu_count()} cores")
     if args.baseline != "none":
         print(f"each figure is followed by {args.baseline}'s in parentheses, measured in this run")
@@ -591,6 +661,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     finally:
         if server is not None:
+            server.drop_database(args.database_url)
             server.stop()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
