@@ -271,6 +271,9 @@ def _engine_url(url: str | None) -> str:
 class PostgresIndex(BaseIndex):
     backend = "postgres"
     render = staticmethod(render)
+    # Other processes (other machines) write the same tables: the web service looks at the
+    # archive's queue before every search (service/_searching.py), not every few seconds.
+    shared = True
     exact_up_to = EXACT_UP_TO  # a test sets it lower to count a few letters by sample
 
     def __init__(self, home: Path, url: str | None, *, engine: str | None = None) -> None:
