@@ -58,14 +58,19 @@ _RERANK = 200  # candidates of each kind ranked over the whole letter
 # marker; a level whose sample says more than EXACT_UP_TO letters match is estimated.
 SAMPLE_EVERY = 32
 EXACT_UP_TO = 20_000
+# A coarser sample (a subset of the first) for queries that match most of a large archive:
+# read first; the fine sample is read only while it holds at most FINE_SAMPLE_UP_TO matches.
+COARSE_EVERY = 1024
+FINE_SAMPLE_UP_TO = 8_000
 _SAMPLE = "#s"
+_COARSE = "#t"
 _MONTH = "#m"
 _FILTER_PREFIX = {"kind": "#k=", "unit": "#n=", "urgency": "#r=", "direction": "#d="}
 _MONTHS_MARKED = 36  # a date filter of more months is checked on the rows alone
 _WINDOW_MONTHS = 60  # the most months the newest matches are looked for month by month
 _TABLE = "search_letters"
 _META = "search_meta"
-LAYOUT = 3  # of the table and its lexemes: another layout is rebuilt
+LAYOUT = 4  # of the table and its lexemes: another layout is rebuilt
 # (column, type to cast a bound text to), in the order of PostgresIndex._row.
 _COLUMNS = (
     ("id", None),
@@ -173,11 +178,14 @@ def head_fields(text: dict[str, str]) -> list[list[tuple[str, str]]]:
 def markers(doc: Prepared) -> list[str]:
     """Lexemes that put a letter's month, filters and sample membership in the GIN index
     (see the module docstring): ``#m202410`` (CE year and month), ``#k=memo``, ``#n=นค
-    0019.3``, ``#r=ด่วน``, ``#d=sent``, and ``#s`` for one letter in :data:`SAMPLE_EVERY`.
+    0019.3``, ``#r=ด่วน``, ``#d=sent``, ``#s`` for one letter in :data:`SAMPLE_EVERY` and
+    ``#t`` for one in :data:`COARSE_EVERY`.
     No token of ours starts with ``#`` (the analyzer drops it)."""
     found = [f"{_MONTH}{doc.day // 100}"] if doc.day else []
     if doc.id % SAMPLE_EVERY == 0:
         found.append(_SAMPLE)
+    if doc.id % COARSE_EVERY == 0:
+        found.append(_COARSE)
     for name, prefix in _FILTER_PREFIX.items():
         value = getattr(doc, name)
         if value:
@@ -274,7 +282,8 @@ class PostgresIndex(BaseIndex):
     # Other processes (other machines) write the same tables: the web service looks at the
     # archive's queue before every search (service/_searching.py), not every few seconds.
     shared = True
-    exact_up_to = EXACT_UP_TO  # a test sets it lower to count a few letters by sample
+    exact_up_to = EXACT_UP_TO  # a test sets these lower to count a few letters by sample
+    fine_sample_up_to = FINE_SAMPLE_UP_TO
 
     def __init__(self, home: Path, url: str | None, *, engine: str | None = None) -> None:
         super().__init__(home, engine)
@@ -468,15 +477,17 @@ class PostgresIndex(BaseIndex):
         only, puts the letters that hold a phrase as typed above those that hold its pairs
         apart.
 
-        Counting: the sample (letters marked ``#s``) is counted first, by level, year,
-        unit and month. A level where it says at most :attr:`exact_up_to` letters match is
-        counted exactly, the newest matches taken in the same pass; in a level with more,
-        the total and facets are the sample's times :data:`SAMPLE_EVERY` (the result says
-        ``estimated``), and the newest matches are read month by month from the newest,
-        only as far back as they reach. Candidates for relevance: those newest, the newest
-        :data:`_RERANK` whose subject, number or people match (the ``head`` vector, its own
-        GIN index; within the same months), in a widened query the newest that match
-        strictly, and every letter a reference number finds.
+        Counting: the samples are counted first, by level, year, unit and month: the
+        letters marked ``#t`` (one in :data:`COARSE_EVERY`), then, in a level where those
+        say the fine sample holds at most :attr:`fine_sample_up_to` matches, the letters
+        marked ``#s`` (one in :data:`SAMPLE_EVERY`). A level where the sample says at most
+        :attr:`exact_up_to` letters match is counted exactly, the newest matches taken in
+        the same pass; in a level with more, the total and facets are the sample's times its
+        rate (the result says ``estimated``), and the newest matches are read month by month
+        from the newest, only as far back as the samples say they reach. Candidates for
+        relevance: those newest, the newest :data:`_RERANK` whose subject, number or people
+        match (the ``head`` vector, its own GIN index; within the same months), in a widened
+        query the newest that match strictly, and every letter a reference number finds.
         """
         must, should, filters = request.must, request.should, request.filters
         params: dict[str, Any] = {}
@@ -552,17 +563,14 @@ class PostgresIndex(BaseIndex):
                 facets["unit"][row.unit] = int(row.n)
         return total, facets, [r.id for r in found if r.id is not None]
 
-    def _sampled(
-        self, db: Any, tiers: tuple[int, ...], rest: str, params: dict[str, Any], need: int
-    ) -> tuple[int, dict[str, dict[str, int]], list[int], list[int] | None, bool]:
-        """Text, or nothing but filters (``params["match_q"]``): the sample first, then each
-        level counted exactly or estimated from it (see :meth:`_run`). Returns the total,
-        the facets, the newest ``need`` ids, the months they were looked for in (None: all)
-        and whether the counts are estimates. What is done for a level depends only on that
-        level's letters."""
+    def _sample(
+        self, db: Any, tiers: tuple[int, ...], rest: str, params: dict[str, Any], marker: str
+    ) -> list[Any]:
+        """The matches among the letters marked ``marker``, counted by level and year, level
+        and unit, level and month."""
         match_q = params["match_q"]
-        sample_q = f"({match_q}) & '{_SAMPLE}'" if match_q else f"'{_SAMPLE}'"
-        rows = db.execute(
+        sample_q = f"({match_q}) & '{marker}'" if match_q else f"'{marker}'"
+        return db.execute(
             text(
                 f"""SELECT secrecy, GROUPING(year) AS not_year, GROUPING(unit) AS not_unit,
                            year, unit, day / 100 AS month, count(*) AS n
@@ -573,40 +581,64 @@ class PostgresIndex(BaseIndex):
             ),
             params | {"sample_q": sample_q},
         ).all()
+
+    def _sampled(
+        self, db: Any, tiers: tuple[int, ...], rest: str, params: dict[str, Any], need: int
+    ) -> tuple[int, dict[str, dict[str, int]], list[int], list[int] | None, bool]:
+        """Text, or nothing but filters (``params["match_q"]``): the samples first, then
+        each level counted exactly or estimated from them (see :meth:`_run`). Returns the
+        total, the facets, the newest ``need`` ids, the months they were looked for in
+        (None: all) and whether the counts are estimates. What is done for a level depends
+        only on that level's letters."""
+        match_q = params["match_q"]
+        coarse = self._sample(db, tiers, rest, params, _COARSE)
+        counted: dict[int, int] = {}
+        for row in coarse:
+            if not row.not_year:
+                counted[row.secrecy] = counted.get(row.secrecy, 0) + int(row.n)
+        fine = tuple(
+            t
+            for t in tiers
+            if counted.get(t, 0) * COARSE_EVERY <= self.fine_sample_up_to * SAMPLE_EVERY
+        )
+        rows = [row for row in coarse if row.secrecy not in fine]
+        if fine:
+            rows += self._sample(db, fine, rest, params, _SAMPLE)
+        rate = {t: SAMPLE_EVERY if t in fine else COARSE_EVERY for t in tiers}
         sampled: dict[int, int] = {}
+        months: dict[int, int] = {}  # matches a month holds, as the samples say
         for row in rows:
             if not row.not_year:
                 sampled[row.secrecy] = sampled.get(row.secrecy, 0) + int(row.n)
-        over = tuple(t for t in tiers if sampled.get(t, 0) * SAMPLE_EVERY > self.exact_up_to)
+            elif row.not_unit and row.month:
+                found = months.get(int(row.month), 0)
+                months[int(row.month)] = found + int(row.n) * rate[row.secrecy]
+        over = tuple(t for t in tiers if sampled.get(t, 0) * rate[t] > self.exact_up_to)
         exact = tuple(t for t in tiers if t not in over)
+        window = self._window(db, tiers, months, need)  # where the newest matches are
         matched = " AND tsv @@ CAST(:match_q AS tsquery)" if match_q else ""
         if not over:
-            counted = self._exact(db, f"{_levels(exact)}{rest}{matched}", params, need)
-            return counted + (None, False)
+            counted_exactly = self._exact(db, f"{_levels(exact)}{rest}{matched}", params, need)
+            return counted_exactly + (window, False)
         total = 0
         newest_exact: list[int] = []
         facets: dict[str, dict[str, int]] = {"year": {}, "unit": {}}
         if exact:
-            counted = self._exact(db, f"{_levels(exact)}{rest}{matched}", params, need)
-            total, facets, newest_exact = counted
-        months: dict[int, int] = {}
+            counted_exactly = self._exact(db, f"{_levels(exact)}{rest}{matched}", params, need)
+            total, facets, newest_exact = counted_exactly
         for row in rows:
             if row.secrecy not in over:
                 continue
-            n = int(row.n) * SAMPLE_EVERY
+            n = int(row.n) * rate[row.secrecy]
             if not row.not_year:
                 total += n
                 if row.year:
                     facets["year"][str(row.year)] = facets["year"].get(str(row.year), 0) + n
-            elif not row.not_unit:
-                if row.unit:
-                    facets["unit"][row.unit] = facets["unit"].get(row.unit, 0) + n
-            elif row.month:
-                months[int(row.month)] = months.get(int(row.month), 0) + int(row.n)
-        window = self._window(db, over, months, need)
+            elif not row.not_unit and row.unit:
+                facets["unit"][row.unit] = facets["unit"].get(row.unit, 0) + n
         newest = self._newest(db, over, rest, window, params, need)
         if window is not None and len(newest) < need:
-            window = None  # the months held fewer than the sample said: read every month
+            window = None  # the months held fewer than the samples said: read every month
             newest = self._newest(db, over, rest, None, params, need)
         if newest_exact:
             found = db.execute(
@@ -619,15 +651,20 @@ class PostgresIndex(BaseIndex):
     def _window(
         self, db: Any, tiers: tuple[int, ...], months: dict[int, int], need: int
     ) -> list[int] | None:
-        """The months, newest first, from the newest letter of ``tiers`` down to those the
-        sample says hold twice ``need`` matches; None when that takes more than
-        :data:`_WINDOW_MONTHS` months (then every month is read)."""
+        """The months, newest first, from the newest letter of ``tiers`` down to those that
+        hold twice ``need`` matches as the samples say (``months``: matches a month holds);
+        None when that takes more than :data:`_WINDOW_MONTHS` months (then every month is
+        read)."""
+        if sum(months.values()) < 2 * need:
+            return None
+        db.execute(text("SET LOCAL enable_indexscan = on"))  # the last entry of the day index
         last = db.execute(text(f"SELECT max(day) FROM {_TABLE} WHERE {_levels(tiers)}")).scalar()
+        db.execute(text("SET LOCAL enable_indexscan = off"))
         if not last:
             return None
         month, expected = int(last) // 100, 0
         window: list[int] = []
-        while expected * SAMPLE_EVERY < 2 * need:
+        while expected < 2 * need:
             if len(window) >= _WINDOW_MONTHS or month < 100:
                 return None
             window.append(month)

@@ -744,6 +744,15 @@ def test_postgres_estimates_large_counts_from_its_sample(request, tmp_path):
         assert index.search("จิตอาสา").as_dict() == before
         cleared = index.search("จิตอาสา", clearance="ลับ")
         assert cleared.estimated and cleared.total == 2 * estimate.total
+        # Past the fine sample's budget, the coarse one (one letter in 1,024) answers.
+        index.add(_many_letters(1408, first=641))
+        index.exact_up_to = 10**9
+        counted = index.search("จิตอาสา", sort="date")
+        assert not counted.estimated and counted.total == 2048
+        index.exact_up_to, index.fine_sample_up_to = 100, 0
+        coarse = index.search("จิตอาสา", sort="date")
+        assert coarse.estimated and coarse.total == 2 * _postgres.COARSE_EVERY
+        assert [h.id for h in coarse.hits] == [h.id for h in counted.hits]
     finally:
         index.close()
 
