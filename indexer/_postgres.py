@@ -24,6 +24,8 @@ the user's clearance. ``ts_rank`` reads only the letter it ranks.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,20 +59,20 @@ _RERANK = 200  # candidates of each kind ranked over the whole letter
 # Counting (see the module docstring): one letter in SAMPLE_EVERY carries the sample
 # marker; a level whose sample says more than EXACT_UP_TO letters match is estimated.
 SAMPLE_EVERY = 32
-EXACT_UP_TO = 20_000
+EXACT_UP_TO = 5_000
 # A coarser sample (a subset of the first) for queries that match most of a large archive:
 # read first; the fine sample is read only while it holds at most FINE_SAMPLE_UP_TO matches.
 COARSE_EVERY = 1024
-FINE_SAMPLE_UP_TO = 8_000
+FINE_SAMPLE_UP_TO = 3_000
 _SAMPLE = "#s"
 _COARSE = "#t"
 _MONTH = "#m"
 _FILTER_PREFIX = {"kind": "#k=", "unit": "#n=", "urgency": "#r=", "direction": "#d="}
 _MONTHS_MARKED = 36  # a date filter of more months is checked on the rows alone
-_WINDOW_MONTHS = 60  # the most months the newest matches are looked for month by month
+_WINDOW_MARKERS = 31  # the most days or months the newest matches are looked for one by one
 _TABLE = "search_letters"
 _META = "search_meta"
-LAYOUT = 4  # of the table and its lexemes: another layout is rebuilt
+LAYOUT = 5  # of the table and its lexemes: another layout is rebuilt
 # (column, type to cast a bound text to), in the order of PostgresIndex._row.
 _COLUMNS = (
     ("id", None),
@@ -177,11 +179,12 @@ def head_fields(text: dict[str, str]) -> list[list[tuple[str, str]]]:
 
 def markers(doc: Prepared) -> list[str]:
     """Lexemes that put a letter's month, filters and sample membership in the GIN index
-    (see the module docstring): ``#m202410`` (CE year and month), ``#k=memo``, ``#n=นค
+    (see the module docstring): ``#m202410`` and ``#m20241005`` (its month and day, CE),
+    ``#k=memo``, ``#n=นค
     0019.3``, ``#r=ด่วน``, ``#d=sent``, ``#s`` for one letter in :data:`SAMPLE_EVERY` and
     ``#t`` for one in :data:`COARSE_EVERY`.
     No token of ours starts with ``#`` (the analyzer drops it)."""
-    found = [f"{_MONTH}{doc.day // 100}"] if doc.day else []
+    found = [f"{_MONTH}{doc.day // 100}", f"{_MONTH}{doc.day}"] if doc.day else []
     if doc.id % SAMPLE_EVERY == 0:
         found.append(_SAMPLE)
     if doc.id % COARSE_EVERY == 0:
@@ -584,7 +587,7 @@ class PostgresIndex(BaseIndex):
 
     def _sampled(
         self, db: Any, tiers: tuple[int, ...], rest: str, params: dict[str, Any], need: int
-    ) -> tuple[int, dict[str, dict[str, int]], list[int], list[int] | None, bool]:
+    ) -> tuple[int, dict[str, dict[str, int]], list[int], list[str] | None, bool]:
         """Text, or nothing but filters (``params["match_q"]``): the samples first, then
         each level counted exactly or estimated from them (see :meth:`_run`). Returns the
         total, the facets, the newest ``need`` ids, the months they were looked for in
@@ -650,26 +653,46 @@ class PostgresIndex(BaseIndex):
 
     def _window(
         self, db: Any, tiers: tuple[int, ...], months: dict[int, int], need: int
-    ) -> list[int] | None:
-        """The months, newest first, from the newest letter of ``tiers`` down to those that
-        hold twice ``need`` matches as the samples say (``months``: matches a month holds);
-        None when that takes more than :data:`_WINDOW_MONTHS` months (then every month is
-        read)."""
-        if sum(months.values()) < 2 * need:
+    ) -> list[str] | None:
+        """The time markers (days or months, newest first) in which to look for the newest
+        ``need`` matches: from the newest letter of ``tiers`` back until they hold twice
+        ``need`` matches as the samples say (``months``: the matches a month holds). Each
+        marker is one query the GIN index answers in the time its letters cost, so days are
+        used where a month holds far more matches than needed. None (read every match) when
+        the matches are few, or so sparse that the window would cost more than they do."""
+        expected_all = sum(months.values())
+        if expected_all < 2 * need:
             return None
         db.execute(text("SET LOCAL enable_indexscan = on"))  # the last entry of the day index
-        last = db.execute(text(f"SELECT max(day) FROM {_TABLE} WHERE {_levels(tiers)}")).scalar()
+        last, letters = db.execute(
+            text(
+                f"SELECT (SELECT max(day) FROM {_TABLE} WHERE {_levels(tiers)}), "
+                "(SELECT sum(reltuples) FROM pg_class WHERE relname = ANY(:names))"
+            ),
+            {"names": [f"{_TABLE}_{tier}" for tier in tiers]},
+        ).one()
         db.execute(text("SET LOCAL enable_indexscan = off"))
-        if not last:
+        if not last or not letters or letters <= 0:
             return None
-        month, expected = int(last) // 100, 0
-        window: list[int] = []
+        density = expected_all / float(letters)
+        if 2 * need / density > expected_all / 2:
+            return None  # reading the window's letters would cost more than the matches
+        day = dt.date(int(last) // 10000, int(last) // 100 % 100, int(last) % 100)
+        by_day = months.get(int(last) // 100, 0) >= 8 * need
+        window: list[str] = []
+        expected = 0.0
         while expected < 2 * need:
-            if len(window) >= _WINDOW_MONTHS or month < 100:
+            if len(window) >= _WINDOW_MARKERS or day.year < 1900:
                 return None
-            window.append(month)
-            expected += months.get(month, 0)
-            month = month - 1 if month % 100 > 1 else month - 89  # January: December before
+            month = day.year * 100 + day.month
+            if by_day:
+                window.append(f"{_MONTH}{month * 100 + day.day}")
+                expected += months.get(month, 0) / calendar.monthrange(day.year, day.month)[1]
+                day -= dt.timedelta(days=1)
+            else:
+                window.append(f"{_MONTH}{month}")
+                expected += months.get(month, 0)
+                day = day.replace(day=1) - dt.timedelta(days=1)
         return window
 
     def _newest(
@@ -677,7 +700,7 @@ class PostgresIndex(BaseIndex):
         db: Any,
         tiers: tuple[int, ...],
         rest: str,
-        window: list[int] | None,
+        window: list[str] | None,
         params: dict[str, Any],
         need: int,
     ) -> list[tuple[int, int]]:
@@ -691,7 +714,7 @@ class PostgresIndex(BaseIndex):
         should: list[object],
         tiers: tuple[int, ...],
         rest: str,
-        window: list[int] | None,
+        window: list[str] | None,
         params: dict[str, Any],
     ) -> tuple[str, str]:
         """SQL for the ids of the candidates (see :meth:`_run`) and for a page of them by
@@ -768,18 +791,18 @@ def _newest_sql(
     query: str,
     tiers: tuple[int, ...],
     rest: str,
-    window: list[int] | None,
+    window: list[str] | None,
     params: dict[str, Any],
 ) -> str:
     """SQL for (day, id) of the newest ``:need`` letters of ``tiers`` whose ``column``
     matches ``params[query]`` (None: every letter), the filters ``rest`` checked on the
-    rows. With a ``window`` of months, month by month: each month's marker is one more term
-    the GIN index intersects, so a month costs what its own matches cost."""
+    rows. With a ``window`` of time markers, marker by marker: each is one more term the
+    GIN index intersects, so a day or a month costs what its own letters cost."""
     parts = []
-    for i, month in enumerate(window or [None]):
+    for i, marker in enumerate(window or [None]):
         terms = [f"({params[query]})"] if params.get(query) else []
-        if month is not None:
-            terms.append(f"'{_MONTH}{month}'")
+        if marker is not None:
+            terms.append(f"'{marker}'")
         matched = ""
         if terms:
             name = f"{query}_{i}"
