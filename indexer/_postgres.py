@@ -507,8 +507,7 @@ class PostgresIndex(BaseIndex):
         with self._db.connect() as db:
             # Bitmap scans only: the planner prices ``@@`` as cheap and may walk the day
             # index or the table reading each row's tsvector, where a bitmap reads none.
-            db.execute(text("SET LOCAL enable_seqscan = off"))
-            db.execute(text("SET LOCAL enable_indexscan = off"))
+            db.execute(text("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off"))
             if must is None or text_q is not None:
                 terms = ([f"({text_q})"] if text_q else []) + marked
                 params["match_q"] = " & ".join(terms) if terms else None
@@ -537,7 +536,10 @@ class PostgresIndex(BaseIndex):
                 chosen, ranked = self._ranked_sql(must, should, filters.tiers, rest, window, params)
                 # The candidates' ids first, then their rows by the primary key (a join
                 # would read the whole partition: the planner may use no plain index scan).
-                params["chosen"] = list(db.execute(text(chosen), params).scalars())
+                if _keys(must) is not None and total <= need:
+                    params["chosen"] = newest  # a number's letters: every one of them
+                else:
+                    params["chosen"] = list(db.execute(text(chosen), params).scalars())
                 rows = [(float(r.score), _stored(r.data)) for r in db.execute(text(ranked), params)]
         return Page(total, rows, facets, estimated)
 
