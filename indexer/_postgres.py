@@ -98,6 +98,7 @@ _INDEXES = tuple(
     for column in _GIN_COLUMNS
 ) + (f"CREATE INDEX IF NOT EXISTS {_TABLE}_day ON {_TABLE} (day)",)
 _SETUP_LOCK = 0x5A2ABA10
+_BULK_LOCK = 0x5A2ABA11
 
 
 def _quote(token: str) -> str:
@@ -405,37 +406,61 @@ class PostgresIndex(BaseIndex):
     @contextmanager
     def bulk(self) -> Iterator[Callable[[list[Prepared]], None]]:
         """A rebuild into an empty table is copied in (``COPY``), its GIN indexes dropped
-        first and built once at the end: tens of times faster than inserting row by row
-        into the indexes. Into a table that holds letters (searches keep working during a
-        rebuild), batches are written as usual."""
-        if self.count():
-            with super().bulk() as add:
-                yield add
-            return
+        before the first batch and built once at the end: many times faster than inserting
+        row by row into the indexes. Into a table that holds letters (searches keep working
+        during a rebuild), batches are written as usual. One rebuild at a time, across
+        processes and machines (an advisory lock): two processes that start on a new
+        database both rebuild, and the second then writes over the first's letters."""
         raw = self._db.raw_connection()
         try:
             cursor = raw.cursor()
-            for name in _INDEX_NAMES:
-                cursor.execute(f"DROP INDEX IF EXISTS {name}")
-            raw.commit()
-            columns = ", ".join(n for n, _k in _COLUMNS)
-
-            def add(docs: list[Prepared]) -> None:
-                with cursor.copy(f"COPY {_TABLE} ({columns}) FROM STDIN") as copy:
-                    for doc in docs:
-                        copy.write_row(self._row(doc))
-                raw.commit()
-
+            cursor.execute("SELECT pg_advisory_lock(%s)", (_BULK_LOCK,))
             try:
-                yield add
+                cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_TABLE})")
+                held = bool((cursor.fetchone() or (False,))[0])
+                raw.commit()
+                if held:
+                    with super().bulk() as add_batch:
+                        yield add_batch
+                    return
+                with self._copying(raw, cursor) as add_batch:
+                    yield add_batch
             finally:
+                raw.rollback()  # a failed COPY leaves its transaction aborted
+                cursor.execute("SELECT pg_advisory_unlock(%s)", (_BULK_LOCK,))
+                raw.commit()
+        finally:
+            raw.close()
+
+    @contextmanager
+    def _copying(self, raw: Any, cursor: Any) -> Iterator[Callable[[list[Prepared]], None]]:
+        columns = ", ".join(n for n, _k in _COLUMNS)
+        dropped = False
+
+        def add(docs: list[Prepared]) -> None:
+            nonlocal dropped
+            if not docs:
+                return
+            if not dropped:
+                for name in _INDEX_NAMES:
+                    cursor.execute(f"DROP INDEX IF EXISTS {name}")
+                raw.commit()
+                dropped = True
+            with cursor.copy(f"COPY {_TABLE} ({columns}) FROM STDIN") as copy:
+                for doc in docs:
+                    copy.write_row(self._row(doc))
+            raw.commit()
+
+        try:
+            yield add
+        finally:
+            if dropped:  # rebuilt even when the rebuild failed: searches need them
+                raw.rollback()
                 cursor.execute("SET maintenance_work_mem = '512MB'")
                 for statement in _INDEXES:
                     cursor.execute(statement)
                 cursor.execute(f"ANALYZE {_TABLE}")
                 raw.commit()
-        finally:
-            raw.close()
 
     def clear(self) -> None:
         with self._db.begin() as db:
