@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime as dt
+import itertools
 import json
 import os
 import random
@@ -60,7 +62,7 @@ if SOURCES:
 from saraban.indexer import IndexDoc, SearchFilters, _thai, open_index  # noqa: E402
 from saraban.indexer._engine import Preparer, prepare  # noqa: E402
 from saraban.indexer._thai import analyze, check_engine, normalize  # noqa: E402
-from saraban.thai import to_thai_digits  # noqa: E402
+from saraban.thai import to_arabic_digits, to_thai_digits  # noqa: E402
 
 SEEDS = ROOT / "tests" / "data" / "seeds"
 TOPICS = [
@@ -111,6 +113,7 @@ SEED_PROGRAMMES = re.compile(
     "ผู้นำการเปลี่ยนแปลง|ผู้นำสัมมาชีพชุมชน|สัมมาชีพชุมชน|สัมมาชีพ|มาตรฐานการพัฒนาชุมชน|"
     r"ทฤษฎีใหม่|ภารกิจสำคัญ|\(?มชช\.\)?"
 )
+COPY_SERIALS = 30_000  # serials of the generated letters are below this
 KINDS = ["external"] * 6 + ["memo"] * 3 + ["order", "announcement"]
 URGENCIES = [None] * 7 + ["ด่วน", "ด่วนมาก", "ด่วนที่สุด"]
 
@@ -124,6 +127,7 @@ def _paragraphs(text: str) -> list[str]:
 
 class Generator:
     def __init__(self, seed: int) -> None:
+        self.seed = seed
         self.random = random.Random(seed)
         letters = [json.loads(p.read_text("utf-8")) for p in sorted(SEEDS.glob("*.letter.json"))]
         texts = [p.read_text("utf-8") for p in sorted(SEEDS.glob("*.txt"))]
@@ -154,7 +158,9 @@ class Generator:
         return re.sub(r"[0-9๐-๙]+", swap, text) if self.random.random() < 0.7 else text
 
     def letter(self, doc_id: int) -> IndexDoc:
-        r = self.random
+        """Letter ``doc_id``, the same whatever was made before it (each letter has its own
+        random numbers: a query can name letter 987,654 without making the others)."""
+        self.random = r = random.Random((self.seed << 32) + doc_id)
         code, province = r.choice(self.provinces)
         unit = f"{code} {to_thai_digits(f'00{r.choice([17, 19, 23, 32])}.{r.randint(1, 6)}')}"
         circular = r.random() < 0.3
@@ -201,6 +207,16 @@ class Generator:
     def letters(self, n: int) -> Iterator[IndexDoc]:
         for i in range(1, n + 1):
             yield self.letter(i)
+
+    def copied(self, doc_id: int, base: int) -> IndexDoc:
+        """Letter ``doc_id`` of a corpus made of the first ``base`` letters copied (see
+        :func:`replicate`): that letter's text with the id, and a serial ``COPY_SERIALS``
+        higher for each copy."""
+        copy, original = divmod(doc_id - 1, base)
+        doc = self.letter(original + 1)
+        head, serial = re.fullmatch(r"(.*?)([๐-๙]+)", doc.ref_no or "").groups()  # type: ignore[union-attr]
+        number = int(to_arabic_digits(serial)) + COPY_SERIALS * copy
+        return dataclasses.replace(doc, id=doc_id, ref_no=head + to_thai_digits(str(number)))
 
 
 # ---- engines -----------------------------------------------------------------------------------
@@ -265,7 +281,14 @@ def _pg_size(index: object) -> int:
     from sqlalchemy import text
 
     with index._db.connect() as db:  # type: ignore[attr-defined]
-        return int(db.execute(text("SELECT pg_total_relation_size('search_letters')")).scalar())
+        # The partitions' tables, TOAST and indexes (the parent holds nothing).
+        size = db.execute(
+            text(
+                "SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits "
+                "WHERE inhparent = 'search_letters'::regclass"
+            )
+        ).scalar()
+        return int(size or 0)
 
 
 def _spellings(ref_no: str, r: random.Random) -> str:
@@ -290,46 +313,169 @@ def measure(run: Callable[[], object], times: int) -> tuple[float, float]:
     return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))]
 
 
+def _batches(n: int, args: argparse.Namespace, clock: list[float]) -> Iterator[list[IndexDoc]]:
+    """The generated letters in batches, made as they are needed (a million letters do not
+    fit in memory); the time spent making them is added to ``clock[0]``, to be taken off
+    the indexing time."""
+    letters = Generator(args.seed).letters(n)
+    while True:
+        started = time.perf_counter()
+        batch = list(itertools.islice(letters, args.batch))
+        clock[0] += time.perf_counter() - started
+        if not batch:
+            return
+        yield batch
+
+
 def build(backend: str, n: int, args: argparse.Namespace, workdir: Path) -> tuple[object, dict]:
-    docs = list(Generator(args.seed).letters(n))  # generated before the clock starts
     home = workdir / backend
-    batches = [docs[i : i + args.batch] for i in range(0, n, args.batch)]
+    generating = [0.0]
     started = time.perf_counter()
     if backend == "fts5":
         home.mkdir(parents=True, exist_ok=True)
         engine = Fts5(home / "fts5.sqlite3")
-        for batch in batches:
+        for batch in _batches(n, args, generating):
             engine.add(batch)
-        elapsed = time.perf_counter() - started
+        elapsed = time.perf_counter() - started - generating[0]
         return engine, {"rate": n / elapsed, "size": engine.size(), "seconds": elapsed}
-    index = open_index(home, backend=backend, database_url=args.database_url)
+    url = args.database_url
+    server = getattr(args, "pg_server", None)
+    kept = backend == "postgres" and server is not None and args.pg_data and not args.child
+    if kept and args.copies_of and n > args.copies_of:
+        return replicate(n, args, workdir)
+    if kept:
+        url = server.create_database(f"corpus_{n}_{args.seed}")  # kept for the next run
+    index = open_index(home, backend=backend, database_url=url)
+    if kept and not index.needs_rebuild and index.count() == n and _kept_figures(index):
+        print(f"postgres: the {n:,} letters indexed in an earlier run are used again")
+        return index, _kept_figures(index) | {"size": _pg_size(index)}  # type: ignore[operator]
+    if kept and index.count():  # another corpus, or a run that stopped half-way
+        index.close()  # type: ignore[attr-defined]
+        server.drop_database(url)
+        url = server.create_database(f"corpus_{n}_{args.seed}")
+        index = open_index(home, backend=backend, database_url=url)
     # As indexer.reindex does it: analysis in worker processes, pipelined with writing (in
     # one writing session where the version has one).
     bulk = getattr(index, "bulk", None)
+    render = {"render": index.render} if getattr(index, "render", None) else {}
     with (
-        Preparer(index.engine, workers=args.workers, expected=n) as preparer,
+        Preparer(index.engine, workers=args.workers, expected=n, **render) as preparer,
         bulk() if bulk else nullcontext(index.add_prepared) as add,
     ):
         pending = None
-        for batch in [*batches, None]:
+        for batch in [*_batches(n, args, generating), None]:
             following = preparer.submit(batch) if batch else None
             if pending is not None:
                 add(pending())
             pending = following
-    elapsed = time.perf_counter() - started
-    del docs, batches
+    elapsed = time.perf_counter() - started - generating[0]
     size = _pg_size(index) if backend == "postgres" else _dir_size(home / "index" / backend)
-    return index, {"rate": n / elapsed, "size": size, "seconds": elapsed}
+    figures = {"rate": n / elapsed, "size": size, "seconds": elapsed}
+    if kept:
+        index.mark_built()
+        _keep_figures(index, figures)
+    return index, figures
 
 
-def query_sets(n: int, args: argparse.Namespace) -> dict[str, list[tuple[str, dict]]]:
+def replicate(n: int, args: argparse.Namespace, workdir: Path) -> tuple[object, dict]:
+    """A corpus of ``n`` letters made of the first ``args.copies_of`` copied in the database
+    (its own database, a copy of theirs), each copy with new ids and serials
+    (:meth:`Generator.copied`): analyzing a million letters takes hours on a loaded
+    machine; copying takes minutes. The GIN indexes are built again over all the rows."""
+    import psycopg
+    from sqlalchemy import text
+
+    base = args.copies_of
+    server = args.pg_server
+    name = f"corpus_{n}_{args.seed}_copies_of_{base}"
+    index, _figures = build("postgres", base, args, workdir)  # the letters copied
+    index.close()  # type: ignore[attr-defined]
+    url = server.url(name)
+    with psycopg.connect(
+        host=str(server.base), port=5432, user="saraban", dbname="postgres", autocommit=True
+    ) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "corpus_{base}_{args.seed}"')
+    index = open_index(workdir / "copied", backend="postgres", database_url=url)
+    if index.count() == n and _kept_figures(index):
+        print(f"postgres: {n:,} letters copied from {base:,} in an earlier run are used again")
+        return index, _kept_figures(index) | {"size": _pg_size(index)}  # type: ignore[operator]
+    started = time.perf_counter()
+    from saraban.indexer import _postgres
+
+    serial = "(regexp_match({0}, '^(.*[^0-9])([0-9]+)$'))"
+    thai = "'๐๑๒๓๔๕๖๗๘๙'"
+    with index._db.begin() as db:  # type: ignore[attr-defined]
+        db.execute(text(f"DELETE FROM search_letters WHERE id > {base}"))
+        for name_ in _postgres._INDEX_NAMES:
+            db.execute(text(f"DROP INDEX IF EXISTS {name_}"))
+    for copy in range(1, -(-n // base)):
+        shift = COPY_SERIALS * copy
+        new_ref = (
+            f"ARRAY(SELECT {serial.format('k')}[1] || ({serial.format('k')}[2]::int + {shift})"
+            "::text FROM unnest(ref) AS k)"
+        )
+        plain = f"translate(data->>'ref_no', {thai}, '0123456789')"
+        shown = (
+            f"translate({serial.format(plain)}[1], '0123456789', {thai}) || translate(("
+            f"{serial.format(plain)}[2]::int + {shift})::text, '0123456789', {thai})"
+        )
+        with index._db.begin() as db:  # type: ignore[attr-defined]
+            db.execute(
+                text(
+                    f"""INSERT INTO search_letters
+                        SELECT id + {copy * base}, tsv, head, {new_ref}, cited, dates, day,
+                               year, secrecy, kind, unit, urgency, direction, status,
+                               jsonb_set(jsonb_set(data, '{{id}}', to_jsonb(id + {copy * base})),
+                                         '{{ref_no}}', to_jsonb({shown}))
+                        FROM search_letters WHERE id <= {min(base, n - copy * base)}"""
+                )
+            )
+        print(f"postgres: copy {copy} of {base:,} letters made", flush=True)
+    with index._db.connect() as db:  # type: ignore[attr-defined]
+        db.execute(text("SET maintenance_work_mem = '1GB'"))
+        for statement in _postgres._INDEXES:
+            db.execute(text(statement))
+        db.execute(text("ANALYZE search_letters"))
+        db.commit()
+    elapsed = time.perf_counter() - started
+    figures = {"rate": 0.0, "size": _pg_size(index), "seconds": elapsed, "copied": base}
+    _keep_figures(index, figures)
+    return index, figures
+
+
+def _kept_figures(index: object) -> dict | None:
+    from sqlalchemy import text
+
+    with index._db.connect() as db:  # type: ignore[attr-defined]
+        found = db.execute(text("SELECT value FROM search_meta WHERE key = 'benchmark'")).scalar()
+    return found if isinstance(found, dict) else None
+
+
+def _keep_figures(index: object, figures: dict) -> None:
+    from sqlalchemy import text
+
+    with index._db.begin() as db:  # type: ignore[attr-defined]
+        db.execute(
+            text(
+                "INSERT INTO search_meta (key, value) VALUES ('benchmark', CAST(:v AS jsonb)) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            ),
+            {"v": json.dumps(figures)},
+        )
+
+
+def query_sets(
+    n: int, args: argparse.Namespace, copied: int = 0
+) -> dict[str, list[tuple[str, dict]]]:
+    """The queries of each kind; ``copied``: the corpus is that many letters copied."""
     r = random.Random(args.seed + 1)
     generator = Generator(args.seed)
     sample_ids = sorted(r.sample(range(1, n + 1), min(args.queries, n)))
-    refs, wanted = [], set(sample_ids)
-    for doc in generator.letters(sample_ids[-1]):
-        if doc.id in wanted:
-            refs.append((_spellings(doc.ref_no or "", r), {"expect": doc.id}))
+    refs = []
+    for doc_id in sample_ids:
+        doc = generator.copied(doc_id, copied) if copied else generator.letter(doc_id)
+        refs.append((_spellings(doc.ref_no or "", r), {"expect": doc.id}))
     filtered = []
     for _ in range(args.queries):
         filters: dict = {"fiscal_year": r.randint(2558, 2568)}
@@ -472,7 +618,7 @@ def measure_backends(
         if backend == "whoosh" and args.whoosh_n < n:
             n = args.whoosh_n
         engine, stats = build(backend, n, args, workdir)
-        stats |= run_queries(engine, query_sets(n, args), args)
+        stats |= run_queries(engine, query_sets(n, args, stats.get("copied", 0)), args)
         stats["n"] = n
         results[backend] = stats
         engine.close()  # type: ignore[attr-defined]
@@ -522,6 +668,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, help="analysis processes (default: one a core)")
     parser.add_argument("--database-url", help="PostgreSQL for the postgres backend")
+    parser.add_argument(
+        "--copies-of",
+        type=int,
+        help="with --pg-data: make the postgres corpus of --n letters by copying this many "
+        "(indexed as usual) in the database, with new ids and numbers",
+    )
+    parser.add_argument(
+        "--pg-data",
+        help="a folder for the PostgreSQL server the run starts, kept afterwards: the letters "
+        "indexed there are used again by the next run of the same --n and --seed",
+    )
     parser.add_argument("--baseline", default="main", help="git ref to compare with, or none")
     parser.add_argument("--baseline-backends", default="tantivy")
     parser.add_argument("--repo", default=ROOT, help="git repository of the baseline")
@@ -547,9 +704,12 @@ def main(argv: list[str] | None = None) -> int:
             print("postgres: no initdb/pg_ctl found, skipped")
             backends.remove("postgres")
         else:
-            server = PostgresServer(bin_dir)
+            base = Path(args.pg_data).resolve() if args.pg_data else None
+            settings = ("shared_buffers=1GB", "work_mem=64MB") if base else ()
+            server = PostgresServer(bin_dir, base=base, settings=settings)
             server.start()
             args.database_url = server.create_database()
+            args.pg_server = server
     print(f"saraban search benchmark: {args.n:,} letters, {os.cpu_count()} cores")
     if args.baseline != "none":
         print(f"each figure is followed by {args.baseline}'s in parentheses, measured in this run")
@@ -577,10 +737,14 @@ def main(argv: list[str] | None = None) -> int:
                 before = other[kind]
                 return f"{kind} p50 {p50:.1f} ({before[0]:.1f}) p95 {p95:.1f} ({before[1]:.1f}) ms"
 
+            made = (
+                f"copies of {stats['copied']:,} made and indexed in {stats['seconds']:,.0f} s"
+                if stats.get("copied")
+                else f"indexing {_beside(stats['rate'], other.get('rate'))} letters/s, "
+                f"{_beside(stats['seconds'], other.get('seconds'), ' s', 1)}"
+            )
             print(
-                f"{backend:9} {stats['n']:>8,} letters  indexing "
-                f"{_beside(stats['rate'], other.get('rate'))} letters/s, "
-                f"{_beside(stats['seconds'], other.get('seconds'), ' s', 1)}  "
+                f"{backend:9} {stats['n']:>8,} letters  {made}  "
                 f"{_beside(stats['size'] / 1e6, other['size'] / 1e6 if other else None, ' MB')}  "
                 + "  ".join(pair(k) for k in ("topic", "phrase", "reference", "filtered"))
                 + f"  ref first {stats['ref_first']:.0%}",
@@ -591,6 +755,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     finally:
         if server is not None:
+            server.drop_database(args.database_url)
             server.stop()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -68,16 +68,20 @@ class Prepared:
     secrecy: int
     stored: dict[str, Any] = field(default_factory=dict)
     stored_json: str = ""  # ``stored`` as JSON, made beside the analysis
+    # What a backend makes of the letter before writing it (PostgreSQL: its tsvector
+    # literals), made in the worker process beside the analysis (see :class:`Preparer`).
+    rendered: dict[str, str] = field(default_factory=dict)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickled (from a worker process) with its text as one UTF-16 blob: pickle would
         write each string as UTF-8, and reading Thai back from UTF-8 costs the process that
         writes the index many times what UTF-16, a copy of how Python holds Thai, costs."""
         texts = [self.text.get(name, "") for name in _query.TEXT_FIELDS]
-        blob = _PACK_SEPARATOR.join([*texts, self.stored_json])
+        rendered = list(self.rendered.values())
+        blob = _PACK_SEPARATOR.join([*texts, self.stored_json, *rendered])
         fields: tuple[Any, ...] = (self.id, self.ref, self.cited, self.dates, self.day)
         fields += (self.year, self.kind, self.unit, self.urgency, self.direction, self.status)
-        fields += (self.secrecy,)
+        fields += (self.secrecy, tuple(self.rendered))
         return _unpack, (blob.encode("utf-16-le", "surrogatepass"), fields)
 
 
@@ -85,9 +89,14 @@ _PACK_SEPARATOR = "\x00"  # never in tokens (not a token character) nor in JSON 
 
 
 def _unpack(blob: bytes, fields: tuple[Any, ...]) -> Prepared:
-    *texts, stored_json = blob.decode("utf-16-le", "surrogatepass").split(_PACK_SEPARATOR)
+    rendered_names = fields[-1]
+    fields = fields[:-1]
+    parts = blob.decode("utf-16-le", "surrogatepass").split(_PACK_SEPARATOR)
+    count = len(_query.TEXT_FIELDS)
+    texts, stored_json, rendered = parts[:count], parts[count], parts[count + 1 :]
     prepared = Prepared(fields[0], dict(zip(_query.TEXT_FIELDS, texts, strict=True)), *fields[1:])
     prepared.stored_json = stored_json
+    prepared.rendered = dict(zip(rendered_names, rendered, strict=True))
     return prepared
 
 
@@ -156,8 +165,15 @@ def prepare(doc: IndexDoc, engine: str) -> Prepared:
     return prepared
 
 
-def prepare_many(docs: list[IndexDoc], engine: str) -> list[Prepared]:
-    return [prepare(doc, engine) for doc in docs]
+Render = Callable[[Prepared], None]
+
+
+def prepare_many(docs: list[IndexDoc], engine: str, render: Render | None = None) -> list[Prepared]:
+    prepared = [prepare(doc, engine) for doc in docs]
+    if render is not None:
+        for doc in prepared:
+            render(doc)
+    return prepared
 
 
 class Preparer:
@@ -171,8 +187,18 @@ class Preparer:
 
     CHUNK = 250
 
-    def __init__(self, engine: str, *, workers: int | None = None, expected: int = 0) -> None:
+    def __init__(
+        self,
+        engine: str,
+        *,
+        workers: int | None = None,
+        expected: int = 0,
+        render: Render | None = None,
+    ) -> None:
+        """``render``: the index's own work on each prepared letter (a module-level
+        function, so that it reaches the workers: :attr:`BaseIndex.render`)."""
         self.engine = engine
+        self.render = render
         if workers is None:
             workers = (os.cpu_count() or 1) if expected >= 2000 else 0
         self._pool = None
@@ -187,9 +213,11 @@ class Preparer:
     def submit(self, docs: list[IndexDoc]):  # noqa: ANN201 - returns a callable giving the result
         """Start analyzing ``docs``; call the returned function for the Prepared list."""
         if self._pool is None:
-            return lambda: prepare_many(docs, self.engine)
+            return lambda: prepare_many(docs, self.engine, self.render)
         chunks = [docs[i : i + self.CHUNK] for i in range(0, len(docs), self.CHUNK)]
-        futures = [self._pool.submit(prepare_many, chunk, self.engine) for chunk in chunks]
+        futures = [
+            self._pool.submit(prepare_many, chunk, self.engine, self.render) for chunk in chunks
+        ]
         return lambda: [p for future in futures for p in future.result()]
 
     def close(self) -> None:
@@ -208,6 +236,7 @@ class Page:
     total: int
     rows: list[tuple[float, dict[str, Any]]]  # (score, stored fields)
     facets: dict[str, dict[str, int]]
+    estimated: bool = False  # the total and facets are estimates (a large PostgreSQL index)
 
 
 @dataclass
@@ -309,6 +338,7 @@ def merge_pages(pages: list[Page], request: Request) -> Page:
         sum(p.total for p in pages),
         rows[request.offset : request.offset + request.limit],
         facets,
+        any(p.estimated for p in pages),
     )
 
 
@@ -335,6 +365,9 @@ class BaseIndex:
     """Shared behaviour of the backends (see the module docstring)."""
 
     backend = "base"
+    # What the backend makes of each prepared letter before writing it, run where the
+    # letter is analyzed (worker processes in a rebuild); None: nothing.
+    render: Render | None = None
 
     def __init__(self, home: Path, engine: str | None) -> None:
         self.home = Path(home)
@@ -502,7 +535,13 @@ class BaseIndex:
                     direction=stored.get("direction"),
                 )
             )
-        return SearchResult(page.total, hits, page.facets, numbers_not_found=missing or [])
+        return SearchResult(
+            page.total,
+            hits,
+            page.facets,
+            numbers_not_found=missing or [],
+            estimated=page.estimated,
+        )
 
 
 @contextmanager

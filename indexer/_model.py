@@ -226,6 +226,9 @@ class SearchResult:
     # Reference numbers typed (as typed) that no letter visible to the user carries or
     # cites; the hits, if any, are for the query's other words.
     numbers_not_found: list[str] = field(default_factory=list)
+    # True when the total and facets are estimates: PostgreSQL counts a query that matches
+    # tens of thousands of letters from a sample of them (docs/search.md, "Counting").
+    estimated: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -234,6 +237,7 @@ class SearchResult:
             "facets": self.facets,
             "some_words": self.some_words,
             "numbers_not_found": self.numbers_not_found,
+            "estimated": self.estimated,
         }
 
 

@@ -24,7 +24,12 @@ the user's clearance. ``ts_rank`` reads only the letter it ranks.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +38,10 @@ from sqlalchemy.engine import make_url
 
 from saraban.errors import BadRequest
 from saraban.indexer import _query
-from saraban.indexer._engine import BaseIndex, Page, Prepared, Request
+from saraban.indexer._engine import BaseIndex, Filters, Page, Prepared, Request
 from saraban.indexer._model import TIERS
 
-MAX_POSITION = 16383
+MAX_POSITION = 16383  # PostgreSQL reads a later position as this one
 _FIELD_GAP = 8
 # Weights, and the order of the fields in the tsvector: the small ones first, then pairs (the
 # phrases), then single syllables, so that what the 16,383 positions cut off is the least use.
@@ -51,32 +56,155 @@ _LABELS = {
 _HEAD_FIELDS = ("subject", "subject_pairs", "meta", "meta_pairs")
 _UNRESTRICTED = {"words", "pairs"}  # they hold the whole letter: no weight restriction
 _RERANK = 200  # candidates of each kind ranked over the whole letter
-_SETUP_LOCK = 0x5A2ABA10
+# Counting (see the module docstring): one letter in SAMPLE_EVERY carries the sample
+# marker; a level whose sample says more than EXACT_UP_TO letters match is estimated.
+SAMPLE_EVERY = 32
+EXACT_UP_TO = 5_000
+# A coarser sample (a subset of the first) for queries that match most of a large archive:
+# read first; the fine sample is read only while it holds at most FINE_SAMPLE_UP_TO matches.
+COARSE_EVERY = 1024
+FINE_SAMPLE_UP_TO = 3_000
+_SAMPLE = "#s"
+_COARSE = "#t"
+_MONTH = "#m"
+_FILTER_PREFIX = {"kind": "#k=", "unit": "#n=", "urgency": "#r=", "direction": "#d="}
+_MONTHS_MARKED = 36  # a date filter of more months is checked on the rows alone
+_WINDOW_MARKERS = 31  # the most days or months the newest matches are looked for one by one
 _TABLE = "search_letters"
 _META = "search_meta"
+LAYOUT = 5  # of the table and its lexemes: another layout is rebuilt
+# (column, type to cast a bound text to), in the order of PostgresIndex._row.
+_COLUMNS = (
+    ("id", None),
+    ("tsv", "tsvector"),
+    ("head", "tsvector"),
+    ("ref", None),
+    ("cited", None),
+    ("dates", None),
+    ("day", None),
+    ("year", None),
+    ("secrecy", None),
+    ("kind", None),
+    ("unit", None),
+    ("urgency", None),
+    ("direction", None),
+    ("status", None),
+    ("data", "jsonb"),
+)
+_GIN_COLUMNS = ("tsv", "head", "ref", "cited", "dates")
+_INDEX_NAMES = tuple(f"{_TABLE}_{column}" for column in (*_GIN_COLUMNS, "day"))
+_INDEXES = tuple(
+    f"CREATE INDEX IF NOT EXISTS {_TABLE}_{column} ON {_TABLE} USING gin ({column})"
+    for column in _GIN_COLUMNS
+) + (f"CREATE INDEX IF NOT EXISTS {_TABLE}_day ON {_TABLE} (day)",)
+_SETUP_LOCK = 0x5A2ABA10
+_BULK_LOCK = 0x5A2ABA11
 
 
 def _quote(token: str) -> str:
-    return "'" + token.replace("\\", "\\\\").replace("'", "''") + "'"
+    if "'" in token or "\\" in token:
+        token = token.replace("\\", "\\\\").replace("'", "''")
+    return "'" + token + "'"
 
 
-def tsvector_literal(text_by_field: dict[str, str], fields: tuple[str, ...]) -> str:
-    """A tsvector in PostgreSQL's literal form, positions and weights set by us."""
-    positions: dict[str, list[str]] = {}
-    bare: set[str] = set()
+@lru_cache(maxsize=8)
+def _numbered(label: str) -> list[str]:
+    """``"{position}{label} '"`` for every position: what follows each token in a literal."""
+    return [f"{position}{label} '" for position in range(MAX_POSITION + 1)]
+
+
+def tsvector_literal(fields: list[list[tuple[str, str]]], markers: list[str] | tuple = ()) -> str:
+    """A tsvector in PostgreSQL's literal form, positions and weights set by us, and the
+    ``markers`` (:func:`markers`) as lexemes without positions.
+
+    ``fields``: each a list of sections (space-joined tokens, weight label), the sections
+    of a field at consecutive positions, :data:`_FIELD_GAP` positions between fields.
+    Each token is written with its own position (``'จิต':12C``): PostgreSQL merges the
+    positions of a lexeme, keeps the first 256 and reads a position past 16,383 as 16,383,
+    in C. The text is joined from cached pieces: formatting each token in Python cost more
+    than the letter's analysis."""
+    parts = []
     position = 1
-    for name in fields:
-        label = _LABELS[name]
-        for token in (text_by_field.get(name) or "").split():
-            if position <= MAX_POSITION:
-                positions.setdefault(token, []).append(f"{position}{label}")
-            elif token not in positions:
-                bare.add(token)
-            position += 1
+    for sections in fields:
+        for joined_tokens, label in sections:
+            tokens = joined_tokens.split()
+            if not tokens:
+                continue
+            if "'" in joined_tokens or "\\" in joined_tokens:
+                tokens = [_quote(token)[1:-1] for token in tokens]
+            end = position + len(tokens)
+            numbered = _numbered(label)[position:end]
+            if end > MAX_POSITION + 1:
+                numbered += [numbered[-1] if numbered else _numbered(label)[-1]] * (
+                    len(tokens) - len(numbered)
+                )
+            # "t1':1C 't2':2C '" -> "'t1':1C 't2':2C"
+            parts.append("'" + "".join(map("':".join, zip(tokens, numbered, strict=True)))[:-2])
+            position = end
         position += _FIELD_GAP
-    parts = [f"{_quote(t)}:{','.join(p[:256])}" for t, p in positions.items()]
-    parts += [_quote(t) for t in bare - positions.keys()]
+    parts += [_quote(marker) for marker in markers]
     return " ".join(parts)
+
+
+def letter_fields(text: dict[str, str]) -> list[list[tuple[str, str]]]:
+    """The fields of a letter's tsvector: its pairs, then its syllables, each labelled where
+    it lies (subject A; number, people, date, references B; the rest C).
+
+    ``words`` begins with the subject's and then the meta's syllables, and ``pairs`` holds
+    every adjacent two of ``words``, so the subject and meta need not be written again: their
+    positions in ``words`` and ``pairs`` carry their labels (a letter of 2,100 positions
+    was written with 1,200 of them twice)."""
+    words, pairs = text.get("words", "").split(), text.get("pairs", "").split()
+    subject, meta = text.get("subject", "").split(), text.get("meta", "").split()
+    s, m = len(subject), len(meta)
+    if words[: s + m] != subject + meta or len(pairs) != max(0, len(words) - 1):
+        return [[(text.get(name, ""), _LABELS[name])] for name in _LABELS]  # not laid out so
+    return [
+        [
+            (" ".join(pairs[: max(0, s - 1)]), "A"),
+            (" ".join(pairs[max(0, s - 1) : s]), "C"),  # across the subject and the meta
+            (" ".join(pairs[s : max(s, s + m - 1)]), "B"),
+            (" ".join(pairs[max(s, s + m - 1) :]), "C"),
+        ],
+        [
+            (" ".join(words[:s]), "A"),
+            (" ".join(words[s : s + m]), "B"),
+            (" ".join(words[s + m :]), "C"),
+        ],
+    ]
+
+
+def head_fields(text: dict[str, str]) -> list[list[tuple[str, str]]]:
+    return [[(text.get(name, ""), _LABELS[name])] for name in _HEAD_FIELDS]
+
+
+def markers(doc: Prepared) -> list[str]:
+    """Lexemes that put a letter's month, filters and sample membership in the GIN index
+    (see the module docstring): ``#m202410`` and ``#m20241005`` (its month and day, CE),
+    ``#k=memo``, ``#n=นค
+    0019.3``, ``#r=ด่วน``, ``#d=sent``, ``#s`` for one letter in :data:`SAMPLE_EVERY` and
+    ``#t`` for one in :data:`COARSE_EVERY`.
+    No token of ours starts with ``#`` (the analyzer drops it)."""
+    found = [f"{_MONTH}{doc.day // 100}", f"{_MONTH}{doc.day}"] if doc.day else []
+    if doc.id % SAMPLE_EVERY == 0:
+        found.append(_SAMPLE)
+    if doc.id % COARSE_EVERY == 0:
+        found.append(_COARSE)
+    for name, prefix in _FILTER_PREFIX.items():
+        value = getattr(doc, name)
+        if value:
+            found.append(prefix + value)
+    return found
+
+
+def render(doc: Prepared) -> None:
+    """The letter's tsvector literals, made where it is analyzed (a worker process in a
+    rebuild), not in the process that writes."""
+    extra = markers(doc)
+    doc.rendered = {
+        "tsv": tsvector_literal(letter_fields(doc.text), extra),
+        "head": tsvector_literal(head_fields(doc.text), extra),
+    }
 
 
 def _phrase(tokens: tuple[tuple[int, str], ...], labels: str) -> str:
@@ -154,6 +282,12 @@ def _engine_url(url: str | None) -> str:
 
 class PostgresIndex(BaseIndex):
     backend = "postgres"
+    render = staticmethod(render)
+    # Other processes (other machines) write the same tables: the web service looks at the
+    # archive's queue before every search (service/_searching.py), not every few seconds.
+    shared = True
+    exact_up_to = EXACT_UP_TO  # a test sets these lower to count a few letters by sample
+    fine_sample_up_to = FINE_SAMPLE_UP_TO
 
     def __init__(self, home: Path, url: str | None, *, engine: str | None = None) -> None:
         super().__init__(home, engine)
@@ -164,6 +298,9 @@ class PostgresIndex(BaseIndex):
 
     def close(self) -> None:
         self._db.dispose()
+
+    def _sentinel_wanted(self) -> dict[str, Any]:
+        return super()._sentinel_wanted() | {"layout": LAYOUT}
 
     def _setup(self) -> None:
         wanted = self._sentinel_wanted()
@@ -180,8 +317,8 @@ class PostgresIndex(BaseIndex):
                     text(
                         f"""CREATE TABLE {_TABLE} (
                             id bigint NOT NULL,
-                            tsv tsvector NOT NULL,
-                            head tsvector NOT NULL,
+                            tsv tsvector COMPRESSION lz4 NOT NULL,
+                            head tsvector COMPRESSION lz4 NOT NULL,
                             ref text[] NOT NULL,
                             cited text[] NOT NULL,
                             dates text[] NOT NULL,
@@ -189,7 +326,7 @@ class PostgresIndex(BaseIndex):
                             year integer NOT NULL,
                             secrecy smallint NOT NULL,
                             kind text, unit text, urgency text, direction text, status text,
-                            data jsonb NOT NULL,
+                            data jsonb COMPRESSION lz4 NOT NULL,
                             PRIMARY KEY (id, secrecy)) PARTITION BY LIST (secrecy)"""
                     )
                 )
@@ -200,17 +337,10 @@ class PostgresIndex(BaseIndex):
                             f"FOR VALUES IN ({tier})"
                         )
                     )
-                db.execute(text(f"CREATE INDEX {_TABLE}_tsv ON {_TABLE} USING gin (tsv)"))
-                db.execute(text(f"CREATE INDEX {_TABLE}_ref ON {_TABLE} USING gin (ref)"))
-                db.execute(text(f"CREATE INDEX {_TABLE}_cited ON {_TABLE} USING gin (cited)"))
-                db.execute(text(f"CREATE INDEX {_TABLE}_dates ON {_TABLE} USING gin (dates)"))
-                db.execute(text(f"CREATE INDEX {_TABLE}_day ON {_TABLE} (day)"))
+                for statement in _INDEXES:
+                    db.execute(text(statement))
                 sentinel = wanted | {"built": False}
                 self._save_sentinel(db, sentinel)
-            # Candidates for ranking: letters whose subject, number or people match.
-            db.execute(
-                text(f"CREATE INDEX IF NOT EXISTS {_TABLE}_head ON {_TABLE} USING gin (head)")
-            )
             self.needs_rebuild = not sentinel.get("built")
 
     @staticmethod
@@ -230,24 +360,27 @@ class PostgresIndex(BaseIndex):
 
     # ---- writing ------------------------------------------------------------------------------
 
-    def _row(self, doc: Prepared) -> dict[str, Any]:
-        return {
-            "id": doc.id,
-            "tsv": tsvector_literal(doc.text, tuple(_LABELS)),
-            "head": tsvector_literal(doc.text, _HEAD_FIELDS),
-            "ref": doc.ref,
-            "cited": doc.cited,
-            "dates": doc.dates,
-            "day": doc.day,
-            "year": doc.year,
-            "secrecy": doc.secrecy,
-            "kind": doc.kind or None,
-            "unit": doc.unit or None,
-            "urgency": doc.urgency or None,
-            "direction": doc.direction or None,
-            "status": doc.status or None,
-            "data": doc.stored_json,
-        }
+    def _row(self, doc: Prepared) -> tuple[Any, ...]:
+        """The letter's row, in the order of :data:`_COLUMNS`."""
+        if not doc.rendered:
+            render(doc)
+        return (
+            doc.id,
+            doc.rendered["tsv"],
+            doc.rendered["head"],
+            doc.ref,
+            doc.cited,
+            doc.dates,
+            doc.day,
+            doc.year,
+            doc.secrecy,
+            doc.kind or None,
+            doc.unit or None,
+            doc.urgency or None,
+            doc.direction or None,
+            doc.status or None,
+            doc.stored_json,
+        )
 
     def _write(self, docs: list[Prepared], delete_ids: list[int]) -> None:
         """Each letter into the partition of its secrecy; a letter whose secrecy was
@@ -257,24 +390,77 @@ class PostgresIndex(BaseIndex):
             if gone:
                 db.execute(text(f"DELETE FROM {_TABLE} WHERE id = ANY(:ids)"), {"ids": gone})
             if docs:
+                values = ", ".join(
+                    f"CAST(:{name} AS {kind})" if kind else f":{name}" for name, kind in _COLUMNS
+                )
+                names = [name for name, _kind in _COLUMNS]
+                updates = ", ".join(f"{name} = excluded.{name}" for name in names[1:])
                 db.execute(
                     text(
-                        f"""INSERT INTO {_TABLE} (id, tsv, head, ref, cited, dates, day, year,
-                                secrecy, kind, unit, urgency, direction, status, data)
-                        VALUES (:id, CAST(:tsv AS tsvector), CAST(:head AS tsvector), :ref,
-                                :cited, :dates, :day, :year, :secrecy, :kind, :unit, :urgency,
-                                :direction, :status, CAST(:data AS jsonb))
-                        ON CONFLICT (id, secrecy) DO UPDATE SET tsv = excluded.tsv,
-                            head = excluded.head, ref = excluded.ref, cited = excluded.cited,
-                            dates = excluded.dates,
-                            day = excluded.day, year = excluded.year,
-                            kind = excluded.kind,
-                            unit = excluded.unit, urgency = excluded.urgency,
-                            direction = excluded.direction, status = excluded.status,
-                            data = excluded.data"""
+                        f"INSERT INTO {_TABLE} ({', '.join(names)}) VALUES ({values}) "
+                        f"ON CONFLICT (id, secrecy) DO UPDATE SET {updates}"
                     ),
-                    [self._row(doc) for doc in docs],
+                    [dict(zip(names, self._row(doc), strict=True)) for doc in docs],
                 )
+
+    @contextmanager
+    def bulk(self) -> Iterator[Callable[[list[Prepared]], None]]:
+        """A rebuild into an empty table is copied in (``COPY``), its GIN indexes dropped
+        before the first batch and built once at the end: many times faster than inserting
+        row by row into the indexes. Into a table that holds letters (searches keep working
+        during a rebuild), batches are written as usual. One rebuild at a time, across
+        processes and machines (an advisory lock): two processes that start on a new
+        database both rebuild, and the second then writes over the first's letters."""
+        raw = self._db.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("SELECT pg_advisory_lock(%s)", (_BULK_LOCK,))
+            try:
+                cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {_TABLE})")
+                held = bool((cursor.fetchone() or (False,))[0])
+                raw.commit()
+                if held:
+                    with super().bulk() as add_batch:
+                        yield add_batch
+                    return
+                with self._copying(raw, cursor) as add_batch:
+                    yield add_batch
+            finally:
+                raw.rollback()  # a failed COPY leaves its transaction aborted
+                cursor.execute("SELECT pg_advisory_unlock(%s)", (_BULK_LOCK,))
+                raw.commit()
+        finally:
+            raw.close()
+
+    @contextmanager
+    def _copying(self, raw: Any, cursor: Any) -> Iterator[Callable[[list[Prepared]], None]]:
+        columns = ", ".join(n for n, _k in _COLUMNS)
+        dropped = False
+
+        def add(docs: list[Prepared]) -> None:
+            nonlocal dropped
+            if not docs:
+                return
+            if not dropped:
+                for name in _INDEX_NAMES:
+                    cursor.execute(f"DROP INDEX IF EXISTS {name}")
+                raw.commit()
+                dropped = True
+            with cursor.copy(f"COPY {_TABLE} ({columns}) FROM STDIN") as copy:
+                for doc in docs:
+                    copy.write_row(self._row(doc))
+            raw.commit()
+
+        try:
+            yield add
+        finally:
+            if dropped:  # rebuilt even when the rebuild failed: searches need them
+                raw.rollback()
+                cursor.execute("SET maintenance_work_mem = '512MB'")
+                for statement in _INDEXES:
+                    cursor.execute(statement)
+                cursor.execute(f"ANALYZE {_TABLE}")
+                raw.commit()
 
     def clear(self) -> None:
         with self._db.begin() as db:
@@ -309,66 +495,56 @@ class PostgresIndex(BaseIndex):
         return "tsv @@ CAST(:must_q AS tsquery)"
 
     def _run(self, request: Request) -> Page:
-        """Match with the GIN index alone, count and facet every match, rank a few.
+        """Match with the GIN index alone, count (or estimate) the matches, rank a few.
 
         A letter matches when it holds every term of the query (each pair of a phrase,
-        anywhere): the index answers that without reading a letter. Asking it for the phrase
-        itself would make PostgreSQL read and check the whole ``tsvector`` of every match,
-        seconds for tens of thousands of letters. Order is what the ranking then checks:
-        ``ts_rank`` with the phrases, over the candidates only, puts the letters that hold a
-        phrase as typed above those that hold its pairs apart.
+        anywhere) and the markers of the filters: the index answers that without reading a
+        letter. Asking it for the phrase itself would make PostgreSQL read and check the
+        whole ``tsvector`` of every match, seconds for tens of thousands of letters. Order
+        is what the ranking then checks: ``ts_rank`` with the phrases, over the candidates
+        only, puts the letters that hold a phrase as typed above those that hold its pairs
+        apart.
 
-        One pass over the matches gives the total, the facets and the newest of them (the
-        page when sorting by date). Candidates for relevance: those newest, the newest
-        :data:`_RERANK` whose subject, number or people match (the ``head`` vector, its own
-        GIN index), in a widened query the newest that match strictly, and every letter a
-        reference number finds.
+        Counting: the samples are counted first, by level, year, unit and month: the
+        letters marked ``#t`` (one in :data:`COARSE_EVERY`), then, in a level where those
+        say the fine sample holds at most :attr:`fine_sample_up_to` matches, the letters
+        marked ``#s`` (one in :data:`SAMPLE_EVERY`). A level where the sample says at most
+        :attr:`exact_up_to` letters match is counted exactly, the newest matches taken in
+        the same pass; in a level with more, the total and facets are the sample's times its
+        rate (the result says ``estimated``), and the newest matches are read month by month
+        from the newest, only as far back as the samples say they reach. Candidates for
+        relevance: those newest, the newest :data:`_RERANK` whose subject, number or people
+        match (the ``head`` vector, its own GIN index; within the same months), in a widened
+        query the newest that match strictly, and every letter a reference number finds.
         """
         must, should, filters = request.must, request.should, request.filters
         params: dict[str, Any] = {}
-        where = [_levels(filters.tiers)]
+        rest = ""  # the filters, checked on the rows (the markers narrow them in the index)
         if filters.days:
-            where.append("day BETWEEN :day_from AND :day_to")
+            rest += " AND day BETWEEN :day_from AND :day_to"
             params["day_from"], params["day_to"] = filters.days
         for name, value in filters.keywords.items():
-            where.append(f"{name} = :{name}")
+            rest += f" AND {name} = :{name}"  # a column of ours, never typed
             params[name] = value
-        filtered = " AND ".join(where)
-        if must is not None:
-            where.append(self._condition(must, params))
-        condition = " AND ".join(where)
-        params["rerank"] = max(_RERANK, request.offset + request.limit)
+        marked = _filter_markers(filters, params)
+        need = max(_RERANK, request.offset + request.limit)
+        text_q = _text_only(must)
         with self._db.connect() as db:
             # Bitmap scans only: the planner prices ``@@`` as cheap and may walk the day
             # index or the table reading each row's tsvector, where a bitmap reads none.
-            db.execute(text("SET LOCAL enable_seqscan = off"))
-            db.execute(text("SET LOCAL enable_indexscan = off"))
-            found = db.execute(
-                text(
-                    f"""WITH matches AS MATERIALIZED (
-                            SELECT id, day, year, unit FROM {_TABLE} WHERE {condition})
-                        SELECT GROUPING(year) AS by_unit, GROUPING(unit) AS by_year, year,
-                               unit, count(*) AS n, NULL::bigint AS id
-                        FROM matches GROUP BY GROUPING SETS ((year), (unit), ())
-                        UNION ALL (SELECT 1, 1, NULL, NULL, NULL, id FROM matches
-                                   ORDER BY day DESC, id DESC LIMIT :rerank)"""
-                ),
-                params,
-            ).all()
-            total = next(
-                (int(r.n) for r in found if r.n is not None and r.by_unit and r.by_year), 0
-            )
-            facets: dict[str, dict[str, int]] = {"year": {}, "unit": {}}
-            for row in found:
-                if row.by_year and not row.by_unit and row.year:
-                    facets["year"][str(row.year)] = int(row.n)
-                elif row.by_unit and not row.by_year and row.unit:
-                    facets["unit"][row.unit] = int(row.n)
-            params["newest"] = [r.id for r in found if r.id is not None]
+            db.execute(text("SET LOCAL enable_seqscan = off; SET LOCAL enable_indexscan = off"))
+            if must is None or text_q is not None:
+                terms = ([f"({text_q})"] if text_q else []) + marked
+                params["match_q"] = " & ".join(terms) if terms else None
+                counted = self._sampled(db, filters.tiers, rest, params, need)
+            else:  # numbers or dates: few letters, counted exactly
+                condition = f"{_levels(filters.tiers)}{rest} AND {self._condition(must, params)}"
+                counted = self._exact(db, condition, params, need) + (None, False)
+            total, facets, newest, window, estimated = counted
             if not total or not request.limit:
-                return Page(total, [], facets)
+                return Page(total, [], facets, estimated)
             if request.sort == "date":
-                page = params["newest"][request.offset : request.offset + request.limit]
+                page = newest[request.offset : request.offset + request.limit]
                 by_id: dict[int, Any] = dict(
                     db.execute(
                         text(
@@ -380,24 +556,201 @@ class PostgresIndex(BaseIndex):
                 )
                 rows = [(0.0, _stored(by_id[i])) for i in page]
             else:
-                params |= {"limit": request.limit, "offset": request.offset}
-                sql = self._ranked_sql(must, should, condition, filtered, params)
-                rows = [(float(r.score), _stored(r.data)) for r in db.execute(text(sql), params)]
-        return Page(total, rows, facets)
+                params |= {"limit": request.limit, "offset": request.offset, "need": need}
+                params["newest"] = newest
+                chosen, ranked = self._ranked_sql(must, should, filters.tiers, rest, window, params)
+                # The candidates' ids first, then their rows by the primary key (a join
+                # would read the whole partition: the planner may use no plain index scan).
+                if _keys(must) is not None and total <= need:
+                    params["chosen"] = newest  # a number's letters: every one of them
+                else:
+                    params["chosen"] = list(db.execute(text(chosen), params).scalars())
+                rows = [(float(r.score), _stored(r.data)) for r in db.execute(text(ranked), params)]
+        return Page(total, rows, facets, estimated)
+
+    def _exact(
+        self, db: Any, condition: str, params: dict[str, Any], need: int
+    ) -> tuple[int, dict[str, dict[str, int]], list[int]]:
+        """One pass over the matches: the total, the facets and the newest ``need`` ids."""
+        found = db.execute(
+            text(
+                f"""WITH matches AS MATERIALIZED (
+                        SELECT id, day, year, unit FROM {_TABLE} WHERE {condition})
+                    SELECT GROUPING(year) AS by_unit, GROUPING(unit) AS by_year, year,
+                           unit, count(*) AS n, NULL::bigint AS id
+                    FROM matches GROUP BY GROUPING SETS ((year), (unit), ())
+                    UNION ALL (SELECT 1, 1, NULL, NULL, NULL, id FROM matches
+                               ORDER BY day DESC, id DESC LIMIT :need)"""
+            ),
+            params | {"need": need},
+        ).all()
+        total = next((int(r.n) for r in found if r.n is not None and r.by_unit and r.by_year), 0)
+        facets: dict[str, dict[str, int]] = {"year": {}, "unit": {}}
+        for row in found:
+            if row.by_year and not row.by_unit and row.year:
+                facets["year"][str(row.year)] = int(row.n)
+            elif row.by_unit and not row.by_year and row.unit:
+                facets["unit"][row.unit] = int(row.n)
+        return total, facets, [r.id for r in found if r.id is not None]
+
+    def _sample(
+        self, db: Any, tiers: tuple[int, ...], rest: str, params: dict[str, Any], marker: str
+    ) -> list[Any]:
+        """The matches among the letters marked ``marker``, counted by level and year, level
+        and unit, level and month."""
+        match_q = params["match_q"]
+        sample_q = f"({match_q}) & '{marker}'" if match_q else f"'{marker}'"
+        return db.execute(
+            text(
+                f"""SELECT secrecy, GROUPING(year) AS not_year, GROUPING(unit) AS not_unit,
+                           year, unit, day / 100 AS month, count(*) AS n
+                    FROM {_TABLE}
+                    WHERE {_levels(tiers)}{rest} AND tsv @@ CAST(:sample_q AS tsquery)
+                    GROUP BY GROUPING SETS ((secrecy, year), (secrecy, unit),
+                                            (secrecy, day / 100))"""
+            ),
+            params | {"sample_q": sample_q},
+        ).all()
+
+    def _sampled(
+        self, db: Any, tiers: tuple[int, ...], rest: str, params: dict[str, Any], need: int
+    ) -> tuple[int, dict[str, dict[str, int]], list[int], list[str] | None, bool]:
+        """Text, or nothing but filters (``params["match_q"]``): the samples first, then
+        each level counted exactly or estimated from them (see :meth:`_run`). Returns the
+        total, the facets, the newest ``need`` ids, the months they were looked for in
+        (None: all) and whether the counts are estimates. What is done for a level depends
+        only on that level's letters."""
+        match_q = params["match_q"]
+        coarse = self._sample(db, tiers, rest, params, _COARSE)
+        counted: dict[int, int] = {}
+        for row in coarse:
+            if not row.not_year:
+                counted[row.secrecy] = counted.get(row.secrecy, 0) + int(row.n)
+        fine = tuple(
+            t
+            for t in tiers
+            if counted.get(t, 0) * COARSE_EVERY <= self.fine_sample_up_to * SAMPLE_EVERY
+        )
+        rows = [row for row in coarse if row.secrecy not in fine]
+        if fine:
+            rows += self._sample(db, fine, rest, params, _SAMPLE)
+        rate = {t: SAMPLE_EVERY if t in fine else COARSE_EVERY for t in tiers}
+        sampled: dict[int, int] = {}
+        months: dict[int, int] = {}  # matches a month holds, as the samples say
+        for row in rows:
+            if not row.not_year:
+                sampled[row.secrecy] = sampled.get(row.secrecy, 0) + int(row.n)
+            elif row.not_unit and row.month:
+                found = months.get(int(row.month), 0)
+                months[int(row.month)] = found + int(row.n) * rate[row.secrecy]
+        over = tuple(t for t in tiers if sampled.get(t, 0) * rate[t] > self.exact_up_to)
+        exact = tuple(t for t in tiers if t not in over)
+        window = self._window(db, tiers, months, need)  # where the newest matches are
+        matched = " AND tsv @@ CAST(:match_q AS tsquery)" if match_q else ""
+        if not over:
+            counted_exactly = self._exact(db, f"{_levels(exact)}{rest}{matched}", params, need)
+            return counted_exactly + (window, False)
+        total = 0
+        newest_exact: list[int] = []
+        facets: dict[str, dict[str, int]] = {"year": {}, "unit": {}}
+        if exact:
+            counted_exactly = self._exact(db, f"{_levels(exact)}{rest}{matched}", params, need)
+            total, facets, newest_exact = counted_exactly
+        for row in rows:
+            if row.secrecy not in over:
+                continue
+            n = int(row.n) * rate[row.secrecy]
+            if not row.not_year:
+                total += n
+                if row.year:
+                    facets["year"][str(row.year)] = facets["year"].get(str(row.year), 0) + n
+            elif not row.not_unit and row.unit:
+                facets["unit"][row.unit] = facets["unit"].get(row.unit, 0) + n
+        newest = self._newest(db, over, rest, window, params, need)
+        if window is not None and len(newest) < need:
+            window = None  # the months held fewer than the samples said: read every month
+            newest = self._newest(db, over, rest, None, params, need)
+        if newest_exact:
+            found = db.execute(
+                text(f"SELECT day, id FROM {_TABLE} WHERE {_levels(exact)} AND id = ANY(:ids)"),
+                {"ids": newest_exact},
+            ).all()
+            newest = sorted([*newest, *((r.day, r.id) for r in found)], reverse=True)[:need]
+        return total, facets, [i for _day, i in newest], window, True
+
+    def _window(
+        self, db: Any, tiers: tuple[int, ...], months: dict[int, int], need: int
+    ) -> list[str] | None:
+        """The time markers (days or months, newest first) in which to look for the newest
+        ``need`` matches: from the newest letter of ``tiers`` back until they hold twice
+        ``need`` matches as the samples say (``months``: the matches a month holds). Each
+        marker is one query the GIN index answers in the time its letters cost, so days are
+        used where a month holds far more matches than needed. None (read every match) when
+        the matches are few, or so sparse that the window would cost more than they do."""
+        expected_all = sum(months.values())
+        if expected_all < 2 * need:
+            return None
+        db.execute(text("SET LOCAL enable_indexscan = on"))  # the last entry of the day index
+        last, letters = db.execute(
+            text(
+                f"SELECT (SELECT max(day) FROM {_TABLE} WHERE {_levels(tiers)}), "
+                "(SELECT sum(reltuples) FROM pg_class WHERE relname = ANY(:names))"
+            ),
+            {"names": [f"{_TABLE}_{tier}" for tier in tiers]},
+        ).one()
+        db.execute(text("SET LOCAL enable_indexscan = off"))
+        if not last or not letters or letters <= 0:
+            return None
+        density = expected_all / float(letters)
+        if 2 * need / density > expected_all / 2:
+            return None  # reading the window's letters would cost more than the matches
+        day = dt.date(int(last) // 10000, int(last) // 100 % 100, int(last) % 100)
+        by_day = months.get(int(last) // 100, 0) >= 8 * need
+        window: list[str] = []
+        expected = 0.0
+        while expected < 2 * need:
+            if len(window) >= _WINDOW_MARKERS or day.year < 1900:
+                return None
+            month = day.year * 100 + day.month
+            if by_day:
+                window.append(f"{_MONTH}{month * 100 + day.day}")
+                expected += months.get(month, 0) / calendar.monthrange(day.year, day.month)[1]
+                day -= dt.timedelta(days=1)
+            else:
+                window.append(f"{_MONTH}{month}")
+                expected += months.get(month, 0)
+                day = day.replace(day=1) - dt.timedelta(days=1)
+        return window
+
+    def _newest(
+        self,
+        db: Any,
+        tiers: tuple[int, ...],
+        rest: str,
+        window: list[str] | None,
+        params: dict[str, Any],
+        need: int,
+    ) -> list[tuple[int, int]]:
+        """(day, id) of the newest ``need`` matches of ``tiers``."""
+        sql = _newest_sql("tsv", "match_q", tiers, rest, window, params)
+        return [(r.day, r.id) for r in db.execute(text(sql), params | {"need": need})]
 
     def _ranked_sql(
         self,
         must: object | None,
         should: list[object],
-        condition: str,
-        filtered: str,
+        tiers: tuple[int, ...],
+        rest: str,
+        window: list[str] | None,
         params: dict[str, Any],
-    ) -> str:
-        """A page by relevance: the candidates (see :meth:`_run`) scored by the reference
+    ) -> tuple[str, str]:
+        """SQL for the ids of the candidates (see :meth:`_run`) and for a page of them by
+        relevance: the candidates scored by the reference
         number, the date, the strict query, and ``ts_rank`` of the head and the letter.
-        ``condition`` is what matches, ``filtered`` its filters alone: the head is part of
-        the letter's ``tsv``, and the strict query holds every term of the wider one, so a
-        letter that matches either matches the query (asking ``tsv`` again would read it)."""
+        The head is part of the letter's ``tsv``, and the strict query holds every term of
+        the wider one, so a letter that matches either matches the query (asking ``tsv``
+        again would read it)."""
+        filtered = f"{_levels(tiers)}{rest}"
         candidates = ["SELECT unnest(CAST(:newest AS bigint[]))"]
         keys = _keys(must)
         score = ["0"]
@@ -406,6 +759,7 @@ class PostgresIndex(BaseIndex):
         if held is not None:
             filtered = f"{filtered} AND {held}"
         if keys is not None:
+            condition = f"{filtered} AND {self._condition(must, params)}"
             candidates = [f"SELECT id FROM {_TABLE} WHERE {condition}"]  # few: rank them all
             if any(k.field == "ref" for k in keys):
                 exact = [k.value for k in keys if k.field == "ref" and k.score >= 1000]
@@ -417,10 +771,8 @@ class PostgresIndex(BaseIndex):
                 )
         elif must is not None and (head_q := tsquery_literal(must, positions=False)):
             params["head_q"] = head_q
-            candidates.append(
-                f"SELECT id FROM {_TABLE} WHERE {filtered} AND head @@ CAST(:head_q AS tsquery) "
-                "ORDER BY day DESC, id DESC LIMIT :rerank"
-            )
+            head = _newest_sql("head", "head_q", tiers, rest, window, params)
+            candidates.append(f"SELECT id FROM ({head}) AS head")
         days = [
             n.item.day
             for n in should
@@ -433,13 +785,14 @@ class PostgresIndex(BaseIndex):
             n.item for n in should if isinstance(n, _query.Const) and n.score == _query.STRICT_BONUS
         ]
         if strict and (strict_q := tsquery_literal(strict[0])):
-            # A widened query: letters the exact query finds come first.
+            # A widened query: letters the exact query finds come first (they are few: the
+            # query was widened because the exact one found fewer than ten).
             params["strict_q"] = strict_q
             params["strict_terms"] = tsquery_literal(strict[0], positions=False)
             candidates.append(
                 f"SELECT id FROM {_TABLE} WHERE {filtered} "
                 "AND tsv @@ CAST(:strict_terms AS tsquery) ORDER BY day DESC, id DESC "
-                "LIMIT :rerank"
+                "LIMIT :need"
             )
             score.append(
                 f"(CASE WHEN tsv @@ CAST(:strict_q AS tsquery) THEN {_query.STRICT_BONUS} "
@@ -454,9 +807,70 @@ class PostgresIndex(BaseIndex):
             score.append("ts_rank(head, CAST(:rank_q AS tsquery)) * 10")
             score.append("ts_rank(tsv, CAST(:rank_q AS tsquery), 1) * 10")
         chosen = " UNION ".join(f"({c})" for c in candidates)
-        return f"""SELECT {" + ".join(score)} AS score, data FROM {_TABLE}
-                   WHERE {filtered} AND id IN ({chosen})
-                   ORDER BY score DESC, day DESC, id DESC LIMIT :limit OFFSET :offset"""
+        ranked = f"""SELECT {" + ".join(score)} AS score, data FROM {_TABLE}
+                     WHERE {filtered} AND id = ANY(:chosen)
+                     ORDER BY score DESC, day DESC, id DESC LIMIT :limit OFFSET :offset"""
+        return chosen, ranked
+
+
+def _newest_sql(
+    column: str,
+    query: str,
+    tiers: tuple[int, ...],
+    rest: str,
+    window: list[str] | None,
+    params: dict[str, Any],
+) -> str:
+    """SQL for (day, id) of the newest ``:need`` letters of ``tiers`` whose ``column``
+    matches ``params[query]`` (None: every letter), the filters ``rest`` checked on the
+    rows. With a ``window`` of time markers, marker by marker: each is one more term the
+    GIN index intersects, so a day or a month costs what its own letters cost."""
+    parts = []
+    for i, marker in enumerate(window or [None]):
+        terms = [f"({params[query]})"] if params.get(query) else []
+        if marker is not None:
+            terms.append(f"'{marker}'")
+        matched = ""
+        if terms:
+            name = f"{query}_{i}"
+            params[name] = " & ".join(terms)
+            matched = f" AND {column} @@ CAST(:{name} AS tsquery)"
+        parts.append(
+            f"(SELECT day, id FROM {_TABLE} WHERE {_levels(tiers)}{rest}{matched} "
+            "ORDER BY day DESC, id DESC LIMIT :need)"
+        )
+    return (
+        f"SELECT day, id FROM ({' UNION ALL '.join(parts)}) AS months "
+        "ORDER BY day DESC, id DESC LIMIT :need"
+    )
+
+
+def _filter_markers(filters: Filters, params: dict[str, Any]) -> list[str]:
+    """The filters as terms of the GIN query (:func:`markers`): each value's marker, and the
+    months of a date range of at most :data:`_MONTHS_MARKED` months. The rows are checked
+    as well (a range's first and last month may hold days outside it)."""
+    found = [
+        _quote(prefix + value)
+        for name, value in filters.keywords.items()
+        if (prefix := _FILTER_PREFIX.get(name))
+    ]
+    if filters.days:
+        first, last = (day // 100 for day in filters.days)
+        months: list[str] = []
+        month = max(first, 100)
+        while month <= last and len(months) <= _MONTHS_MARKED:
+            months.append(f"'{_MONTH}{month}'")
+            month = month + 1 if month % 100 < 12 else month + 89  # December: January after
+        if months and len(months) <= _MONTHS_MARKED:
+            found.append("(" + " | ".join(months) + ")")
+    return found
+
+
+def _text_only(must: object | None) -> str | None:
+    """The query's terms as a tsquery when it is text alone (no numbers or dates as keys)."""
+    if must is None or _keys(must) is not None or _key_parts(must, {}) is not None:
+        return None
+    return tsquery_literal(must, positions=False)
 
 
 def _levels(tiers: tuple[int, ...]) -> str:

@@ -87,7 +87,9 @@ def reindex(
     done = 0
     gone_all: list[int] = []
     with (
-        Preparer(index.engine, workers=workers, expected=total) as preparer,
+        Preparer(
+            index.engine, workers=workers, expected=total, render=getattr(index, "render", None)
+        ) as preparer,
         index.bulk() as add,
     ):
         # Pipelined: the next batch is analyzed while the index writes this one.

@@ -212,7 +212,9 @@ _ROUTES: dict[
                 _query(
                     "q",
                     "the query: at most 200 characters, 16 words and 4 reference numbers; "
-                    "numbers no letter carries or cites are listed in numbers_not_found",
+                    "numbers no letter carries or cites are listed in numbers_not_found; "
+                    "estimated is true when total and facets are estimates (PostgreSQL, "
+                    "more than 5,000 matches)",
                 ),
                 _query("date_from", "from this date (BE, e.g. 1/10/2567 or ๑ ต.ค. ๒๕๖๗)"),
                 _query("date_to", "to this date (BE)"),

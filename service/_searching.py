@@ -99,12 +99,16 @@ class SearchService:
 
         The queue is looked at when this process changed the archive since the last look,
         and otherwise at most every ``CHECK_SECONDS`` (for what other processes change): a
-        search must not pay a database round trip to learn that nothing is waiting.
+        search must not pay a database round trip to learn that nothing is waiting. An index
+        that several processes share (PostgreSQL: two machines over one database) is looked
+        at before every search, in the database the search reads anyway: a letter issued
+        through the other machine a moment ago is found at once.
         """
         if self.index is None:
             return
         now = time.monotonic()
-        if not self._dirty and now - self._checked_at < CHECK_SECONDS:
+        shared = getattr(self.index, "shared", False)
+        if not self._dirty and not shared and now - self._checked_at < CHECK_SECONDS:
             return
         self._dirty = False
         self._checked_at = now

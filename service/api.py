@@ -389,6 +389,7 @@ def search() -> Any:
             "facets": result.facets,
             "some_words": result.some_words,
             "numbers_not_found": result.numbers_not_found,
+            "estimated": result.estimated,
             "page": page,
             "per_page": per_page,
             "pages": max(1, -(-result.total // per_page)),

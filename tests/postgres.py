@@ -52,11 +52,19 @@ class PostgresServer:
     """One server with its own data folder; :meth:`create_database` gives each test a
     fresh database."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(
+        self, bin_dir: Path, *, base: Path | None = None, settings: tuple[str, ...] = ()
+    ) -> None:
+        """``base``: a folder that outlives the server (a benchmark's corpus, started again
+        on the next run) instead of a temporary one; ``settings``: more ``-c`` options."""
         self.bin_dir = bin_dir
         self.user = _server_user()
-        self.base = Path(tempfile.mkdtemp(prefix="saraban-pg-"))
+        self.kept = base is not None
+        if base is not None:
+            base.mkdir(parents=True, exist_ok=True)
+        self.base = base if base is not None else Path(tempfile.mkdtemp(prefix="saraban-pg-"))
         self.data = self.base / "data"
+        self.settings = settings
         self.log = self.base / "server.log"
         self._names = itertools.count(1)
         self.started = False
@@ -81,6 +89,11 @@ class PostgresServer:
         if self.user is not None:
             os.chown(self.base, self.user.pw_uid, self.user.pw_gid)
         self.base.chmod(0o755)  # the test process (root) reaches the socket through it
+        if not (self.data / "PG_VERSION").exists():
+            self._initdb()
+        self._start()
+
+    def _initdb(self) -> None:
         self._run(
             str(self.bin_dir / "initdb"),
             "-D",
@@ -93,6 +106,8 @@ class PostgresServer:
             "--no-locale",
             "--no-sync",
         )
+
+    def _start(self) -> None:
         options = " ".join(
             [
                 f"-k {self.base}",
@@ -102,6 +117,7 @@ class PostgresServer:
                 "-c synchronous_commit=off",
                 "-c full_page_writes=off",
                 "-c max_connections=200",
+                *(f"-c {setting}" for setting in self.settings),
             ]
         )
         self._run(
@@ -127,22 +143,33 @@ class PostgresServer:
                     "-D",
                     str(self.data),
                     "-m",
-                    "immediate",
+                    "fast" if self.kept else "immediate",  # a kept folder: no recovery next time
                     "-w",
                     "stop",
                 )
             finally:
                 self.started = False
-        shutil.rmtree(self.base, ignore_errors=True)
+        if not self.kept:
+            shutil.rmtree(self.base, ignore_errors=True)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://{SUPERUSER}@/{database}?host={self.base}&port={PORT}"
 
-    def create_database(self) -> str:
-        """A new empty database; returns its SQLAlchemy URL."""
-        name = f"test_{os.getpid()}_{next(self._names)}"
+    def create_database(self, name: str | None = None) -> str:
+        """A new empty database (``name``: that database, made if it does not exist yet);
+        returns its SQLAlchemy URL."""
+        name = name or f"test_{os.getpid()}_{next(self._names)}"
         with psycopg.connect(
             host=str(self.base), port=PORT, user=SUPERUSER, dbname="postgres", autocommit=True
         ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+            if found.fetchone() is None:
+                conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def drop_database(self, url: str) -> None:
+        name = url.rsplit("/", 1)[-1].split("?", 1)[0]
+        with psycopg.connect(
+            host=str(self.base), port=PORT, user=SUPERUSER, dbname="postgres", autocommit=True
+        ) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -636,3 +636,144 @@ def test_postgres_reads_only_the_partitions_of_the_levels_a_user_may_see(request
                 assert set(re.findall(r" on search_letters_(\d)", plan)) == read, plan
     finally:
         index.close()
+
+
+def _simple_tsvector(fields: list[list[tuple[str, str]]]) -> dict[str, list[tuple[int, str]]]:
+    """What PostgreSQL should read from a literal: each token's positions (past 16,383 read
+    as 16,383, repeats merged keeping the highest weight, the first 256), as a plain loop."""
+    from saraban.indexer._postgres import _FIELD_GAP, MAX_POSITION
+
+    found: dict[str, dict[int, str]] = {}
+    position = 1
+    for sections in fields:
+        for joined, label in sections:
+            for token in joined.split():
+                at = min(position, MAX_POSITION)
+                found.setdefault(token, {})
+                found[token][at] = min(found[token].get(at, "D"), label)  # A is highest
+                position += 1
+        position += _FIELD_GAP
+    return {t: sorted(p.items())[:256] for t, p in found.items()}
+
+
+@pytest.mark.postgres
+def test_postgres_reads_the_literals_as_the_tokens_say(request, tmp_path):
+    """The tsvector literal written token by token is read by PostgreSQL as the positions
+    and weights of each token (a letter past 16,383 positions and a token said 300 times
+    included), and the letter's own layout labels its subject A and its meta B."""
+    from sqlalchemy import text
+
+    from saraban.indexer._engine import prepare
+    from saraban.indexer._postgres import head_fields, letter_fields, tsvector_literal
+
+    index = _open("postgres", tmp_path / "home", request)
+    long_letter = IndexDoc(
+        id=99, subject="เรื่องยาว", body=" ".join(["จิตอาสา ชุมชน"] * 5000) + " ท้ายสุด it's"
+    )
+    try:
+        with index._db.connect() as db:
+            for doc in [*seed_docs(), long_letter]:
+                prepared = prepare(doc, index.engine)
+                for fields in (letter_fields(prepared.text), head_fields(prepared.text)):
+                    stored = db.execute(
+                        text("SELECT lexeme, positions, weights FROM unnest(CAST(:v AS tsvector))"),
+                        {"v": tsvector_literal(fields)},
+                    ).all()
+                    read = {
+                        row.lexeme: list(
+                            zip(row.positions, map(str.upper, row.weights), strict=True)
+                        )
+                        for row in stored
+                    }
+                    assert read == _simple_tsvector(fields)
+        subject = letter_fields(prepare(seed_docs()[0], index.engine).text)
+        assert [label for _text, label in subject[1]] == ["A", "B", "C"]
+        assert subject[1][0][0] == prepare(seed_docs()[0], index.engine).text["subject"]
+    finally:
+        index.close()
+
+
+def _many_letters(count: int, secrecy: str | None = None, first: int = 1) -> list[IndexDoc]:
+    return [
+        IndexDoc(
+            id=first + i,
+            ref_no=f"นค ๐๐๑๙.๓/{first + i}",
+            subject=f"ขอเชิญประชุมจิตอาสา ครั้งที่ {i}" if i % 3 else f"รายงานผลการดำเนินงาน {i}",
+            body="ด้วยสำนักงานพัฒนาชุมชนจังหวัดขอเชิญผู้นำจิตอาสาเข้าร่วมประชุม",
+            date=dt.date(2020 + i % 4, 1 + i % 12, 1 + i % 28),
+            kind="memo" if i % 2 else "external",
+            unit="นค ๐๐๑๙.๓" if i % 5 else "นค ๐๐๑๗.๑",
+            secrecy=secrecy,
+            direction="sent",
+        )
+        for i in range(count)
+    ]
+
+
+@pytest.mark.postgres
+def test_postgres_estimates_large_counts_from_its_sample(request, tmp_path):
+    """Above ``exact_up_to`` matches a level is counted from its sample (one letter in 32),
+    the answer says so, the hits are those of the exact count, and a user without
+    clearance gets the same estimate whatever secret letters are added."""
+    from saraban.indexer import _postgres
+
+    index = _open("postgres", tmp_path / "home", request)
+    try:
+        index.add(_many_letters(640))
+        exact = index.search("จิตอาสา")
+        by_date = index.search("จิตอาสา", sort="date", limit=20, offset=5)
+        filtered = index.search("ประชุม", filters=SearchFilters(kind="memo", fiscal_year=2565))
+        browse = index.search("", filters=SearchFilters(unit="นค ๐๐๑๙.๓"), limit=20)
+        assert not exact.estimated and exact.total == 640
+        index.exact_up_to = 100  # the 20 sampled letters stand for 640
+        estimate = index.search("จิตอาสา")
+        assert estimate.estimated and estimate.as_dict()["estimated"] is True
+        assert estimate.total == 20 * _postgres.SAMPLE_EVERY
+        assert sum(estimate.facets["year"].values()) == estimate.total
+        assert [h.id for h in estimate.hits] == [h.id for h in exact.hits]
+        dated = index.search("จิตอาสา", sort="date", limit=20, offset=5)
+        assert [h.id for h in dated.hits] == [h.id for h in by_date.hits]
+        narrowed = index.search("ประชุม", filters=SearchFilters(kind="memo", fiscal_year=2565))
+        assert [h.id for h in narrowed.hits] == [h.id for h in filtered.hits]
+        listed = index.search("", filters=SearchFilters(unit="นค ๐๐๑๙.๓"), limit=20)
+        assert [h.id for h in listed.hits] == [h.id for h in browse.hits]
+        assert listed.estimated and listed.total == 16 * _postgres.SAMPLE_EVERY
+        # Secret letters (a whole sample's worth of them) change nothing the uncleared see.
+        before = index.search("จิตอาสา").as_dict()
+        index.add(_many_letters(640, secrecy="ลับ", first=10_001))
+        assert index.search("จิตอาสา").as_dict() == before
+        cleared = index.search("จิตอาสา", clearance="ลับ")
+        assert cleared.estimated and cleared.total == 2 * estimate.total
+        # Past the fine sample's budget, the coarse one (one letter in 1,024) answers.
+        index.add(_many_letters(1408, first=641))
+        index.exact_up_to = 10**9
+        counted = index.search("จิตอาสา", sort="date")
+        assert not counted.estimated and counted.total == 2048
+        index.exact_up_to, index.fine_sample_up_to = 100, 0
+        coarse = index.search("จิตอาสา", sort="date")
+        assert coarse.estimated and coarse.total == 2 * _postgres.COARSE_EVERY
+        assert [h.id for h in coarse.hits] == [h.id for h in counted.hits]
+    finally:
+        index.close()
+
+
+@pytest.mark.postgres
+def test_postgres_rebuild_into_an_empty_table_copies_and_indexes(request, tmp_path):
+    """A rebuild into an empty table is copied in and indexed at the end; one into a table
+    that holds letters writes as usual. Both answer alike."""
+    index = _open("postgres", tmp_path / "home", request)
+    try:
+        docs = seed_docs()
+        from saraban.indexer._engine import prepare_many
+
+        with index.bulk() as add:
+            add(prepare_many(docs[:4], index.engine, index.render))
+            add(prepare_many(docs[4:], index.engine))  # rendered when written
+        copied = index.search("จิตอาสา", clearance="ลับมาก").as_dict()
+        with index.bulk() as add:  # over the letters: replaced one by one
+            add(prepare_many(docs, index.engine, index.render))
+        assert index.count() == len(docs)
+        assert index.search("จิตอาสา", clearance="ลับมาก").as_dict() == copied
+        assert copied["total"] == 5
+    finally:
+        index.close()
