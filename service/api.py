@@ -513,6 +513,85 @@ def receive() -> Any:
     return _web.json_ok({"ok": True, "received": _row_json(record)}, 201)
 
 
+# ---- received letters taken in from files ----------------------------------------------------
+
+
+def _received_json(record: Any) -> dict[str, Any]:
+    """A received letter with public ids (its own, its kept letter's, what it answers)."""
+    data = _row_json(record)
+    if data.get("answers_id"):
+        data["answers_id"] = public_id(data["answers_id"])
+    for name in ("pdfa_sha256", "stamped_sha256"):
+        data.pop(name, None)
+    data["files"] = {
+        kind: url_for("api.received_file", received_id=record, kind=kind)
+        for kind, there in (
+            ("original", record.letter_id is not None),
+            ("pdfa", bool(record.pdfa_sha256)),
+            ("stamped", bool(record.stamped_sha256)),
+        )
+        if there
+    }
+    data["confirmed"] = record.confirmed_at is not None
+    return data
+
+
+@bp.post("/received")
+@_web.login_required
+def receive_file() -> Any:
+    """Take a received letter in from a file (multipart: ``file``, ``register``, and
+    ``secrecy``, ``answers`` (the public id of our letter it answers) if any). Reading a
+    scan takes seconds a page, so the answer is a job (202) to poll at ``progress``; its
+    ``result`` names the received letter (``received``) or the earlier one it repeats
+    (``duplicate``), which is then not kept twice."""
+    from saraban.service.received import start_intake
+
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadRequest(
+            "file: ต้องแนบไฟล์ในช่อง file (multipart/form-data) / attach the file as 'file'"
+        )
+    form = request.form
+    answers_id = None
+    if form.get("answers"):
+        answers = _web.archive().letter_id_for(form["answers"])
+        if answers is None:
+            raise NotFound("answers: ไม่พบหนังสือที่ตอบ / no such letter")
+        answers_id = _web.visible_letter(answers).id
+    job = start_intake(
+        upload.read(),
+        upload.filename,
+        register=form.get("register") or "",
+        secrecy=form.get("secrecy") or None,
+        answers_id=answers_id,
+    )
+    return _web.json_ok(
+        {"ok": True, "job": job.as_dict(), "progress": url_for("api.job", job_id=job.id)}, 202
+    )
+
+
+@bp.get("/received/<received:received_id>")
+@_web.login_required
+def received_letter(received_id: int) -> Any:
+    """A received letter: its เลขรับ, the fields read from the file, its files."""
+    from saraban.service.received import visible_received
+
+    record = visible_received(received_id)
+    if record.answers_id:
+        remember_public_ids([record.answers_id])
+    if record.letter_id:
+        remember_public_ids([record.letter_id])
+    return _web.json_ok({"ok": True, "received": _received_json(record)})
+
+
+@bp.get("/received/<received:received_id>/<any(original, pdfa, stamped):kind>")
+@_web.login_required
+def received_file(received_id: int, kind: str) -> Any:
+    from saraban.service.received import send_received_file, visible_received
+
+    return send_received_file(visible_received(received_id), kind)
+
+
 # ---- forms ------------------------------------------------------------------------------------
 
 

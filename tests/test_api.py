@@ -47,6 +47,10 @@ UNPAGED_LISTS = {
 NOT_LISTS = {"/me", "/letters/<letter:letter_id>", "/drafts/<int:draft_id>", "/forms/<name>"}
 NOT_LISTS |= {"/jobs/<job_id>", "/drafts/<int:draft_id>/preview"}
 NOT_LISTS |= {"/letters/<letter:letter_id>/<any(docx, pdf, original):kind>"}
+NOT_LISTS |= {
+    "/received/<received:received_id>",
+    "/received/<received:received_id>/<any(original, pdfa, stamped):kind>",
+}
 MISSING_ID = "987654"
 MISSING_LETTER = "zzzzzzzzzzzz"  # the shape of a public id; no letter has it
 SAMPLE_PATH_VALUES = {
@@ -56,6 +60,7 @@ SAMPLE_PATH_VALUES = {
     "name": "activity_schedule",
     "fmt": "docx",
     "job_id": "x",
+    "received_id": MISSING_LETTER,
 }
 
 

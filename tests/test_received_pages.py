@@ -1,0 +1,267 @@
+"""The doors of the intake pipeline in the web service (service/received.py, the receive
+form, ``POST /api/v1/received``): the upload is read in a worker process through a
+background job with progress, a duplicate is offered (linked), not kept; the received
+letter's own page with its files, corrections (audited) until confirmed, hidden from an
+uncleared user exactly like a letter that does not exist. Real SQLite, real files, the
+real worker pool."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from test_service_support import (
+    SEEDS,
+    UNIT,
+    add_unit,
+    add_users,
+    bearer,
+    login,
+    make_app,
+    tokens,
+)
+
+STEM = "000_e6238ec4d0848a5c"
+
+
+@pytest.fixture
+def app(tmp_path):
+    from saraban.service import close_app
+
+    app = make_app(tmp_path / "home")
+    add_unit(app)
+    app.extensions["test_users"] = add_users(app)
+    yield app
+    close_app(app)
+
+
+def _txt(stem: str = STEM) -> bytes:
+    return (SEEDS / f"{stem}.txt").read_bytes()
+
+
+def _wait(app, job_id: str, seconds: float = 120.0):
+    job = app.extensions["saraban_jobs"].get(job_id)
+    deadline = time.monotonic() + seconds
+    while job.state == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.state != "running", job.as_dict()
+    return job
+
+
+def _upload(client, csrf: str, data: bytes, name: str = "letter.txt", **form):
+    import io
+
+    fields = {"csrf_token": csrf, "register": UNIT, "file": (io.BytesIO(data), name), **form}
+    return client.post("/received", data=fields, content_type="multipart/form-data")
+
+
+def _take_in(app, client, csrf: str, data: bytes, **form) -> str:
+    """Upload through the page, wait for the job; the received letter's page URL."""
+    response = _upload(client, csrf, data, **form)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    job_url = response.headers["Location"]
+    job_id = job_url.rstrip("/").rsplit("/", 1)[1]
+    progress = client.get(job_url)
+    assert progress.status_code in (200, 302)
+    _wait(app, job_id)
+    done = client.get(job_url)
+    assert done.status_code == 302, done.get_data(as_text=True)[:800]
+    return done.headers["Location"]
+
+
+def test_an_upload_is_read_in_the_background_and_gets_its_own_page(app):
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    response = _upload(client, csrf, _txt())
+    job_url = response.headers["Location"]
+    assert re.fullmatch(r"/received/jobs/[\w-]+", job_url)
+    page = client.get(job_url).get_data(as_text=True)
+    # the answer came before the reading: a page that polls the job, or the letter already
+    assert "data-job" in page or client.get(job_url).status_code == 302
+    job = _wait(app, job_url.rsplit("/", 1)[1])
+    assert job.total == 3 and job.done == 3
+    url = client.get(job_url).headers["Location"]
+    assert re.fullmatch(r"/received/[0-9a-z]{12}", url), url
+    page = client.get(url).get_data(as_text=True)
+    assert "เลขรับ" in page and "๑/" in page
+    for label in ("ที่ (เลขที่หนังสือของผู้ส่ง)", "ลงวันที่ (พ.ศ.)", "จาก", "เรื่อง"):
+        assert label in page
+    assert "ยืนยัน" in page
+    assert 'href="' + url + '/original"' in page
+    # the register links the row to the page
+    register = client.get("/registers?kind=received").get_data(as_text=True)
+    assert f'href="{url}"' in register
+
+
+def test_the_same_file_again_is_offered_not_kept_twice(app):
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    first = _take_in(app, client, csrf, _txt())
+    response = _upload(client, csrf, _txt(), name="again.txt")
+    job_url = response.headers["Location"]
+    _wait(app, job_url.rsplit("/", 1)[1])
+    page = client.get(job_url)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "ลงรับไว้แล้ว" in text and f'href="{first}"' in text
+    assert len(app.extensions["archive"].received()) == 1
+
+
+def test_a_bad_upload_keeps_the_choices_and_says_why(app):
+    client = app.test_client()
+    csrf = login(client, "secret")
+    response = _upload(client, csrf, _txt(), register="ไม่มีทะเบียนนี้", secrecy="ลับ")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "ไม่พบทะเบียน" in text
+    assert "<option selected>ลับ</option>" in text
+    empty = _upload(client, csrf, b"")
+    assert empty.status_code == 400 and "ไฟล์ว่าง" in empty.get_data(as_text=True)
+    assert app.extensions["archive"].received() == []
+
+
+def test_a_secrecy_above_the_users_clearance_is_refused(app):
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    response = _upload(client, csrf, _txt(), secrecy="ลับ")
+    assert response.status_code == 400
+    assert "เกินชั้นความลับ" in response.get_data(as_text=True)
+
+
+def test_the_typed_receive_form_keeps_every_value_on_an_error(app):
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    typed = {
+        "csrf_token": csrf,
+        "register": UNIT,
+        "ref_no": "มท ๐๒๑๑/ว ๑๒๓",
+        "letter_date": "๓๑ กุมภาพันธ์ ๒๕๖๘",  # no such day
+        "sender": "กรมส่งเสริม <การปกครองท้องถิ่น>",
+        "recipient": "ผู้ว่าราชการจังหวัดหนองคาย",
+        "subject": "ขอเชิญประชุม",
+        "action": "แจ้งกองช่าง",
+        "note": "ด่วน",
+        "secrecy": "",
+    }
+    response = client.post("/registers/receive", data=typed)
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    for name in ("ref_no", "letter_date", "recipient", "subject", "action", "note"):
+        assert f'value="{typed[name]}"' in text, name
+    assert 'value="กรมส่งเสริม &lt;การปกครองท้องถิ่น&gt;"' in text  # escaped, kept
+    assert "ลงวันที่" in text
+    assert app.extensions["archive"].received() == []
+
+
+def test_corrections_are_audited_then_confirmed_fields_never_change(app):
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    url = _take_in(app, client, csrf, _txt())
+    archive = app.extensions["archive"]
+    [record] = archive.received()
+    form = {
+        "csrf_token": csrf,
+        "ref_no": "นค ๐๐๑๗/๙๙",
+        "letter_date": "๑ ตุลาคม ๒๕๖๘",
+        "sender": "จังหวัดขอนแก่น",
+        "recipient": record.recipient,
+        "subject": "เรื่องที่แก้แล้ว",
+    }
+    bad = client.post(url, data={**form, "letter_date": "ไม่ใช่วันที่", "subject": ""})
+    assert bad.status_code == 400
+    text = bad.get_data(as_text=True)
+    assert 'value="ไม่ใช่วันที่"' in text and 'value="จังหวัดขอนแก่น"' in text
+    assert "ต้องกรอก" in text
+    assert client.post(url, data=form).status_code == 302
+    corrected = archive.received_one(record.id)
+    assert corrected.subject == "เรื่องที่แก้แล้ว" and corrected.sender == "จังหวัดขอนแก่น"
+    assert corrected.letter_date.isoformat() == "2025-10-01"
+    assert corrected.confirmed_at is None
+    [event] = archive.events(actions=("received.correct",))
+    assert event.actor == "clerk" and event.detail["after"]["subject"] == "เรื่องที่แก้แล้ว"
+    assert client.post(url, data={**form, "confirm": "1"}).status_code == 302
+    assert archive.received_one(record.id).confirmed_by == "clerk"
+    assert client.post(url, data={**form, "subject": "แก้หลังยืนยัน"}).status_code == 409
+    assert archive.received_one(record.id).subject == "เรื่องที่แก้แล้ว"
+    page = client.get(url).get_data(as_text=True)
+    assert "ยืนยันแล้ว" in page and 'name="subject"' not in page
+
+
+def test_a_secret_received_letter_is_not_found_like_a_missing_one(app):
+    cleared = app.test_client()
+    csrf = login(cleared, "secret")
+    url = _take_in(app, cleared, csrf, _txt(), secrecy="ลับ")
+    assert cleared.get(url).status_code == 200
+    assert cleared.get(url + "/original").status_code == 200
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    missing = "/received/zzzzzzzzzzzz"
+    for path in ("", "/original", "/stamped"):
+        hidden, absent = clerk.get(url + path), clerk.get(missing + path)
+        assert hidden.status_code == absent.status_code == 404
+        assert hidden.get_data() == absent.get_data()
+    assert clerk.post(url, data={"csrf_token": "x"}).status_code in (400, 403, 404)
+    register = clerk.get("/registers?kind=received").get_data(as_text=True)
+    assert url not in register
+
+
+def test_the_api_takes_a_file_and_answers_a_job_then_the_record(app):
+    import io
+
+    users = app.extensions["test_users"]
+    keys = tokens(app, users)
+    client = app.test_client()
+    headers = bearer(keys["clerk"])
+    no_file = client.post("/api/v1/received", headers=headers, data={"register": UNIT})
+    assert no_file.status_code == 400 and no_file.get_json()["error"].startswith("file:")
+    wrong = client.post(
+        "/api/v1/received",
+        headers=headers,
+        data={"register": "ไม่มี", "file": (io.BytesIO(_txt()), "a.txt")},
+        content_type="multipart/form-data",
+    )
+    assert wrong.status_code == 404
+    started = client.post(
+        "/api/v1/received",
+        headers=headers,
+        data={"register": UNIT, "file": (io.BytesIO(_txt()), "a.txt")},
+        content_type="multipart/form-data",
+    )
+    assert started.status_code == 202, started.get_json()
+    body = started.get_json()
+    _wait(app, body["job"]["id"])
+    job = client.get(body["progress"], headers=headers).get_json()["job"]
+    assert job["state"] == "done" and job["percent"] == 100
+    public = job["result"]["received"]
+    record = client.get(f"/api/v1/received/{public}", headers=headers).get_json()["received"]
+    assert record["id"] == public and record["serial"] == 1 and record["confirmed"] is False
+    [row] = app.extensions["archive"].received()
+    assert record["letter_id"] != row.letter_id  # a public id, never the row number
+    original = client.get(record["files"]["original"], headers=headers)
+    assert original.status_code == 200 and original.data == _txt()
+    again = client.post(
+        "/api/v1/received",
+        headers=headers,
+        data={"register": UNIT, "file": (io.BytesIO(_txt()), "b.txt")},
+        content_type="multipart/form-data",
+    ).get_json()
+    _wait(app, again["job"]["id"])
+    result = client.get(again["progress"], headers=headers).get_json()["job"]["result"]
+    assert result["duplicate"] == public
+
+
+@pytest.mark.pdf
+def test_a_pdf_upload_has_a_stamped_copy_to_download(app, tmp_path):
+    import scancorpus
+
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    pdf = scancorpus._rendered_pdf(STEM)
+    url = _take_in(app, client, csrf, pdf, name="letter.pdf")
+    page = client.get(url).get_data(as_text=True)
+    assert "ฉบับประทับตรารับ" in page
+    stamped = client.get(url + "/stamped")
+    assert stamped.status_code == 200 and stamped.data.startswith(b"%PDF-")
+    assert stamped.data != pdf
+    assert client.get(url + "/original").data == pdf
