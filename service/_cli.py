@@ -297,6 +297,7 @@ def _serve(args: argparse.Namespace) -> int:
     from saraban.service import close_app, create_app
 
     app = create_app()
+    watching = None
     try:
         if args.demo:
             for line in fill_demo(app):
@@ -308,6 +309,10 @@ def _serve(args: argparse.Namespace) -> int:
         threading.Thread(
             target=_finish_in_background, args=(app,), daemon=True, name="saraban-repair"
         ).start()
+        # Files dropped in SARABAN_HOME/inbox/ are taken in while the service runs.
+        from saraban.service._inbox import start_watching
+
+        watching = start_watching(app)
         url = f"http://{args.host}:{args.port}/"
         print(f"saraban: เปิดใช้งานที่ {url} (หยุดด้วย Ctrl-C) / serving on {url}", flush=True)
         waitress.serve(
@@ -320,5 +325,7 @@ def _serve(args: argparse.Namespace) -> int:
             clear_untrusted_proxy_headers=True,
         )
     finally:
+        if watching is not None:
+            watching.set()
         close_app(app)
     return 0

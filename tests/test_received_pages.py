@@ -265,3 +265,56 @@ def test_a_pdf_upload_has_a_stamped_copy_to_download(app, tmp_path):
     assert stamped.status_code == 200 and stamped.data.startswith(b"%PDF-")
     assert stamped.data != pdf
     assert client.get(url + "/original").data == pdf
+
+
+def test_serve_watches_the_inbox_folder_in_the_background(tmp_path):
+    from saraban.service import close_app
+    from saraban.service._inbox import start_watching
+
+    off = make_app(tmp_path / "off", SARABAN_INBOX_WATCH="0")
+    try:
+        assert start_watching(off) is None
+    finally:
+        close_app(off)
+    app = make_app(tmp_path / "home", SARABAN_INBOX_WATCH="1")
+    add_unit(app)
+    inbox = tmp_path / "home" / "inbox"
+    inbox.mkdir(exist_ok=True)
+    (inbox / "letter.txt").write_bytes(_txt())
+    stop = start_watching(app)
+    try:
+        deadline = time.monotonic() + 120
+        while not app.extensions["archive"].received() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        [record] = app.extensions["archive"].received()
+        assert record.serial == 1 and record.letter_id is not None
+        assert (inbox / "done" / "letter.txt").exists()
+    finally:
+        stop.set()
+        close_app(app)
+
+
+def test_the_inbox_waits_for_a_register_when_there_are_several(tmp_path):
+    from saraban.service import close_app
+    from saraban.service._inbox import look_once
+
+    app = make_app(tmp_path / "home", SARABAN_INBOX_WATCH="0")
+    add_unit(app)
+    app.extensions["archive"].add_register("ทะเบียนที่สอง", actor="tester")
+    inbox = tmp_path / "home" / "inbox"
+    inbox.mkdir(exist_ok=True)
+    (inbox / "letter.txt").write_bytes(_txt())
+    try:
+        assert look_once(app) is None
+        assert (inbox / "letter.txt").exists() and app.extensions["archive"].received() == []
+    finally:
+        close_app(app)
+
+
+def test_a_bad_inbox_setting_is_refused_naming_it(tmp_path):
+    from saraban.errors import SarabanError
+    from saraban.settings import Settings
+
+    with pytest.raises(SarabanError, match="SARABAN_INBOX_WATCH"):
+        Settings.from_mapping({"SARABAN_INBOX_WATCH": "often"})
+    assert Settings.from_mapping({}).inbox_watch == 30
