@@ -10,6 +10,7 @@ is not cleared for answers 404 with the same words as one that does not exist.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import shutil
 from pathlib import Path
@@ -193,7 +194,14 @@ def _values(record: ReceivedRecord) -> dict[str, str]:
     }
 
 
-def _page(record: ReceivedRecord, values: Any = None, errors: dict[str, str] | None = None) -> Any:
+def _page(
+    record: ReceivedRecord,
+    values: Any = None,
+    errors: dict[str, str] | None = None,
+    *,
+    route_error: str | None = None,
+    route_values: Any = None,
+) -> Any:
     archive = _web.archive()
     letter = None
     review: set[str] = set()
@@ -225,7 +233,16 @@ def _page(record: ReceivedRecord, values: Any = None, errors: dict[str, str] | N
         notes=notes,
         files={k: FILES[k] for k, there in files.items() if there},
         errors=errors or {},
-    ), (400 if errors else 200)
+        routings=archive.routings_of(record.id),
+        orders=archive.orders_of(record.id),
+        users=[
+            u for u in _web.store().users() if u.active and can_see(u.clearance, record.secrecy)
+        ],
+        route_error=route_error,
+        route_values=route_values or {},
+        chosen=route_values.getlist("to") if hasattr(route_values, "getlist") else [],
+        today=dt.date.today(),
+    ), (400 if errors or route_error else 200)
 
 
 @bp.get("/received/<received:received_id>")
@@ -319,3 +336,144 @@ def _media(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         return "application/octet-stream", ""
     return "text/plain; charset=utf-8", ".txt"
+
+
+# ---- routing (เกษียน/สั่งการ) and the inbox ------------------------------------------------------
+
+
+def clearance_of(name: str) -> str | None:
+    """A user's clearance by account name, for routing (NotFound: no such active user)."""
+    found = _web.store().user_by_name(name)
+    if found is None or not found.active:
+        raise NotFound(f"no user {name!r}")
+    return found.clearance
+
+
+def _due(text: str | None) -> dt.date | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return parse_be_date(text)
+    except ThaiDateError as exc:
+        raise BadRequest(f"กำหนดเสร็จ: {exc.th} / due: {exc.en}") from None
+
+
+@bp.post("/received/<received:received_id>/route")
+@_web.login_required
+def route(received_id: int) -> Any:
+    """เกษียน: send the letter to the chosen users with a note and a due date."""
+    from saraban.usecases import routing
+
+    user = _web.user()
+    form = request.form
+    try:
+        routed = routing.route(
+            _web.archive(),
+            received_id,
+            form.getlist("to"),
+            actor=user.name,
+            clearance=user.clearance,
+            clearance_of=clearance_of,
+            note=form.get("note") or None,
+            due=_due(form.get("due")),
+        )
+    except SarabanError as exc:
+        if exc.status >= 500 or exc.status == 404:
+            raise
+        return _page(visible_received(received_id), route_error=exc.message, route_values=form)
+    flash(f"ส่งถึง {', '.join(r.assignee for r in routed)} แล้ว", "success")
+    return redirect(url_for("received.received", received_id=visible_received(received_id)))
+
+
+@bp.post("/received/<received:received_id>/order")
+@_web.login_required
+def order(received_id: int) -> Any:
+    """สั่งการ: the order is printed as a เกษียน block on a new stamped copy."""
+    from saraban.usecases import routing
+
+    user = _web.user()
+    record = visible_received(received_id)
+    text = (request.form.get("order") or "").strip()
+    if not text:
+        return _page(record, route_error="คำสั่งการ: ต้องกรอก / the order is empty")
+    routing.write_order(_web.archive(), record.id, text, actor=user.name, clearance=user.clearance)
+    flash("บันทึกคำสั่งการและพิมพ์ลงฉบับประทับตรารับแล้ว", "success")
+    return redirect(url_for("received.received", received_id=record))
+
+
+@bp.post("/received/<received:received_id>/done")
+@_web.login_required
+def done(received_id: int) -> Any:
+    """ดำเนินการแล้ว: the user's own routing of the letter, or that of whom they act for."""
+    from saraban.usecases import routing
+
+    user = _web.user()
+    marked = routing.done(
+        _web.archive(),
+        received_id,
+        actor=user.name,
+        clearance=user.clearance,
+        note=request.form.get("note") or None,
+    )
+    flash(f"บันทึกว่าดำเนินการแล้ว ({marked.done_by})", "success")
+    back = request.form.get("next")
+    if back == "inbox":
+        return redirect(url_for("received.inbox"))
+    return redirect(url_for("received.received", received_id=visible_received(received_id)))
+
+
+@bp.get("/inbox")
+@_web.login_required
+def inbox() -> Any:
+    """Letters waiting for the user (and for whom they act today), due first, late marked;
+    with ``done=1`` the finished ones too."""
+    from saraban.usecases import routing
+
+    user = _web.user()
+    archive = _web.archive()
+    show_done = request.args.get("done") == "1"
+    box = routing.inbox(archive, user.name, clearance=user.clearance, include_done=show_done)
+    return render_template(
+        "inbox.html",
+        box=box,
+        today=dt.date.today(),
+        show_done=show_done,
+        delegations=archive.delegations(user.name),
+        users=[u for u in _web.store().users() if u.active and u.name != user.name],
+        values={},
+        error=None,
+    )
+
+
+@bp.post("/inbox/delegate")
+@_web.login_required
+def delegate() -> Any:
+    """รักษาการแทน: someone acts for the user (an administrator: for anyone) between dates."""
+    from saraban.usecases import routing
+
+    user = _web.user()
+    form = request.form
+    delegator = (form.get("delegator") or "").strip() or user.name
+    try:
+        if delegator != user.name and not user.is_admin:
+            raise BadRequest("มอบหมายได้เฉพาะงานของตนเอง / you can only hand over your own inbox")
+        start, end = _due(form.get("from")), _due(form.get("to"))
+        if start is None or end is None:
+            raise BadRequest("ต้องระบุวันเริ่มและวันสิ้นสุด (พ.ศ.) / give both dates")
+        routing.delegate(
+            _web.archive(),
+            delegator,
+            (form.get("delegate") or "").strip(),
+            start,
+            end,
+            actor=user.name,
+            clearance_of=clearance_of,
+        )
+    except SarabanError as exc:
+        if exc.status >= 500:
+            raise
+        flash(f"มอบหมายไม่ได้: {exc.message}", "error")
+        return redirect(url_for("received.inbox"))
+    flash("บันทึกการมอบหมายรักษาการแทนแล้ว", "success")
+    return redirect(url_for("received.inbox"))

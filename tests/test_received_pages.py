@@ -318,3 +318,88 @@ def test_a_bad_inbox_setting_is_refused_naming_it(tmp_path):
     with pytest.raises(SarabanError, match="SARABAN_INBOX_WATCH"):
         Settings.from_mapping({"SARABAN_INBOX_WATCH": "often"})
     assert Settings.from_mapping({}).inbox_watch == 30
+
+
+def _route(client, csrf, url, *to, note="โปรดดำเนินการ", due=""):
+    return client.post(
+        url + "/route", data={"csrf_token": csrf, "to": list(to), "note": note, "due": due}
+    )
+
+
+def test_route_to_two_people_through_the_pages_one_marks_it_done(app):
+    store = app.extensions["saraban_store"]
+    for name in ("somchai", "somsri"):
+        store.add_user(name, "correct horse battery", role="clerk")
+    clerk = app.test_client()
+    csrf = login(clerk, "clerk")
+    url = _take_in(app, clerk, csrf, _txt())
+    bad = _route(clerk, csrf, url, "somchai", due="ไม่ใช่วัน")
+    assert bad.status_code == 400
+    assert 'value="ไม่ใช่วัน"' in bad.get_data(as_text=True)
+    assert _route(clerk, csrf, url, "somchai", "somsri", due="๑ มกราคม ๒๕๖๘").status_code == 302
+    page = clerk.get(url).get_data(as_text=True)
+    assert "somchai" in page and "somsri" in page and "เลยกำหนด" in page
+    somchai = app.test_client()
+    their_csrf = login(somchai, "somchai")
+    box = somchai.get("/inbox").get_data(as_text=True)
+    assert f'href="{url}"' in box and "เลยกำหนด" in box and "โปรดดำเนินการ" in box
+    done = somchai.post(url + "/done", data={"csrf_token": their_csrf, "next": "inbox"})
+    assert done.status_code == 302 and done.headers["Location"] == "/inbox"
+    assert f'href="{url}"' not in somchai.get("/inbox").get_data(as_text=True)
+    assert f'href="{url}"' in somchai.get("/inbox?done=1").get_data(as_text=True)
+    again = somchai.post(url + "/done", data={"csrf_token": their_csrf})
+    assert again.status_code == 403
+    page = clerk.get(url).get_data(as_text=True)
+    assert "ดำเนินการแล้ว" in page and "รอดำเนินการ" in page
+
+
+def test_acting_for_through_the_inbox_page(app):
+    import datetime as dt
+
+    from saraban.thai import thai_date
+
+    store = app.extensions["saraban_store"]
+    for name in ("somchai", "somsri"):
+        store.add_user(name, "correct horse battery", role="clerk")
+    clerk = app.test_client()
+    csrf = login(clerk, "clerk")
+    url = _take_in(app, clerk, csrf, _txt())
+    _route(clerk, csrf, url, "somchai")
+    somchai = app.test_client()
+    c1 = login(somchai, "somchai")
+    today = dt.date.today()
+    form = {
+        "csrf_token": c1,
+        "delegate": "somsri",
+        "from": thai_date(today),
+        "to": thai_date(today),
+    }
+    assert somchai.post("/inbox/delegate", data=form).status_code == 302
+    somsri = app.test_client()
+    c2 = login(somsri, "somsri")
+    box = somsri.get("/inbox").get_data(as_text=True)
+    assert f'href="{url}"' in box and "รักษาการแทน somchai" in box
+    assert somsri.post(url + "/done", data={"csrf_token": c2}).status_code == 302
+    [event] = app.extensions["archive"].events(actions=("received.done",))
+    assert event.actor == "somsri แทน somchai"
+    # someone else's inbox cannot be handed over by a clerk
+    other = {**form, "csrf_token": c2, "delegator": "clerk", "delegate": "somsri"}
+    somsri.post("/inbox/delegate", data=other)
+    assert all(d.delegator == "somchai" for d in app.extensions["archive"].delegations())
+
+
+def test_a_secret_letter_is_not_offered_or_routed_to_the_uncleared(app):
+    cleared = app.test_client()
+    csrf = login(cleared, "secret")
+    url = _take_in(app, cleared, csrf, _txt(), secrecy="ลับ")
+    page = cleared.get(url).get_data(as_text=True)
+    assert 'value="clerk"' not in page and 'value="secret"' in page
+    refused = _route(cleared, csrf, url, "clerk")
+    assert refused.status_code == 400 and "ชั้นความลับ" in refused.get_data(as_text=True)
+    clerk = app.test_client()
+    c = login(clerk, "clerk")
+    for action in ("route", "order", "done"):
+        hidden = clerk.post(f"{url}/{action}", data={"csrf_token": c, "to": "clerk"})
+        missing = clerk.post(f"/received/zzzzzzzzzzzz/{action}", data={"csrf_token": c})
+        assert hidden.status_code == missing.status_code == 404
+        assert hidden.get_data() == missing.get_data()

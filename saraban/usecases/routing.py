@@ -131,7 +131,10 @@ def mark_done(
     today: dt.date | None = None,
 ) -> RoutingRecord:
     """Mark a routing done: by its assignee, or by someone acting for them today."""
-    found = archive.routing(routing_id)
+    try:
+        found = archive.routing(routing_id)
+    except NotFound:
+        raise NotFound(NOT_FOUND) from None  # the words a hidden letter's routing gets
     visible_received(archive, found.received_id, clearance)
     if found.assignee == actor:
         return archive.mark_done(routing_id, actor=actor, note=note)
@@ -140,6 +143,31 @@ def mark_done(
     raise NotYours(
         f"หนังสือนี้ส่งถึง {found.assignee} ไม่ใช่ท่าน / this letter was sent to {found.assignee}"
     )
+
+
+def done(
+    archive: Archive,
+    received_id: int,
+    *,
+    actor: str,
+    clearance: str | None,
+    note: str | None = None,
+    today: dt.date | None = None,
+) -> RoutingRecord:
+    """Mark a received letter done for the actor: their own routing of it, or else that of
+    someone they act for today. Named by the letter, so no routing number is ever shown."""
+    received = visible_received(archive, received_id, clearance)
+    day = today or dt.date.today()
+    waiting = [r for r in archive.routings_of(received.id) if r.done_at is None]
+    others = set(archive.acting_for(actor, day))
+    mine = [r for r in waiting if r.assignee == actor] or [
+        r for r in waiting if r.assignee in others
+    ]
+    if not mine:
+        raise NotYours(
+            "ไม่มีหนังสือนี้รอท่านดำเนินการ / this letter is not waiting for you (or whom you act for)"
+        )
+    return mark_done(archive, mine[0].id, actor=actor, clearance=clearance, note=note, today=day)
 
 
 def delegate(
