@@ -155,3 +155,42 @@ def test_an_order_is_printed_on_a_new_stamped_copy(archive, tmp_path):
     assert "มอบกองช่าง" in words.replace(" ", "") or "กองช่าง" in words
     [order] = archive.orders_of(received.id)
     assert order.written_by == "boss"
+
+
+def test_route_inbox_and_done_from_the_command_line(tmp_path, monkeypatch, capsys):
+    import json
+
+    from saraban.archive import open_archive
+    from saraban.cli import main
+    from saraban.service._store import Store
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("SARABAN_HOME", str(home))
+    archive = open_archive(home)
+    store = Store(archive)
+    try:
+        archive.add_unit(ARCHIVE_UNIT, "สำนักงานจังหวัด", actor="tester")
+        for name in ("somchai", "somsri"):
+            store.add_user(name, "correct horse battery", role="clerk")
+        received = _received(archive, tmp_path)
+    finally:
+        store.close()
+        archive.close()
+    public = received.public_id
+    assert main(["route", public, "--to", "nobody", "--actor", "boss"]) == 2
+    assert "nobody" in capsys.readouterr().err
+    args = ["route", public, "--to", "somchai", "somsri", "--due", "๑ ม.ค. ๒๕๖๘"]
+    assert main([*args, "--note", "ดำเนินการ", "--actor", "boss"]) == 0
+    assert "somsri" in capsys.readouterr().out
+    assert main(["inbox", "--user", "somchai", "--json"]) == 0
+    box = json.loads(capsys.readouterr().out)
+    [item] = box["items"]
+    assert item["received"] == public and item["late"] and item["due"] == "2025-01-01"
+    assert main(["done", public, "--user", "somchai"]) == 0
+    assert "somchai" in capsys.readouterr().out
+    assert main(["done", public, "--user", "somchai"]) == 2
+    capsys.readouterr()
+    assert main(["inbox", "--user", "somchai"]) == 0
+    assert public not in capsys.readouterr().out
+    assert main(["inbox", "--user", "somsri"]) == 0
+    assert public in capsys.readouterr().out
