@@ -269,6 +269,54 @@ _ROUTES: dict[
             False,
         )
     },
+    "/received/{received_id}/route": {
+        "post": (
+            "Send a received letter to users with a note and a due date (เกษียน)",
+            [_RECEIVED_ID],
+            {
+                "type": "object",
+                "required": ["to"],
+                "properties": {
+                    "to": {"type": "array", "items": {"type": "string"}, "maxItems": 100},
+                    "note": {"type": "string"},
+                    "due": {"type": "string", "format": "date"},
+                },
+            },
+            "201",
+            False,
+        )
+    },
+    "/received/{received_id}/order": {
+        "post": (
+            "Write an order (สั่งการ), printed on a new stamped copy",
+            [_RECEIVED_ID],
+            {
+                "type": "object",
+                "required": ["order"],
+                "properties": {"order": {"type": "string"}},
+            },
+            "201",
+            False,
+        )
+    },
+    "/received/{received_id}/done": {
+        "post": (
+            "Mark the letter done for the user (or for whom they act today)",
+            [_RECEIVED_ID],
+            {"type": "object", "properties": {"note": {"type": "string"}}},
+            "200",
+            False,
+        )
+    },
+    "/inbox": {
+        "get": (
+            "Received letters waiting for the user and whom they act for, due first",
+            [*_PAGING, _query("done", "1: the finished ones too")],
+            None,
+            "200",
+            False,
+        )
+    },
     "/registers": {
         "get": ("Registers and units", [], None, "200", False),
         "post": (

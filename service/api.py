@@ -592,6 +592,136 @@ def received_file(received_id: int, kind: str) -> Any:
     return send_received_file(visible_received(received_id), kind)
 
 
+def _routing_json(routing: Any, received: Any) -> dict[str, Any]:
+    """A routing named by its received letter's public id (never a row number)."""
+    data = routing.as_dict()
+    data.pop("id")
+    data["received_id"] = received.public_id
+    return data
+
+
+def _text_field(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"{name}: ต้องเป็นข้อความ / must be text")
+    return value or None
+
+
+@bp.post("/received/<received:received_id>/route")
+@_web.login_required
+def route_received(received_id: int) -> Any:
+    """เกษียน: ``{to: [user, ...], note?, due? (ISO)}``; each user must be cleared for the
+    letter's secrecy."""
+    from saraban.service.received import clearance_of, visible_received
+    from saraban.usecases import routing
+
+    record = visible_received(received_id)  # 404 before anything is said about the body
+    body = _body()
+    to = body.get("to")
+    if isinstance(to, str):
+        to = [to]
+    if not isinstance(to, list) or not to or not all(isinstance(n, str) for n in to):
+        raise BadRequest("to: ต้องเป็นรายชื่อผู้ใช้ / must be a list of user names")
+    if len(to) > 100:
+        raise BadRequest("to: ครั้งละไม่เกิน ๑๐๐ คน / at most 100 people at once")
+    user = _web.user()
+    routed = routing.route(
+        _web.archive(),
+        received_id,
+        to,
+        actor=user.name,
+        clearance=user.clearance,
+        clearance_of=clearance_of,
+        note=_text_field(body, "note"),
+        due=_iso_date(body.get("due"), "due"),
+    )
+    return _web.json_ok({"ok": True, "routings": [_routing_json(r, record) for r in routed]}, 201)
+
+
+@bp.post("/received/<received:received_id>/order")
+@_web.login_required
+def order_received(received_id: int) -> Any:
+    """สั่งการ: ``{order}``, printed as a เกษียน block on a new stamped copy."""
+    from saraban.service.received import visible_received
+    from saraban.usecases import routing
+
+    record = visible_received(received_id)
+    body = _body()
+    text = _text_field(body, "order")
+    if not text or not text.strip():
+        raise BadRequest("order: ต้องกรอกคำสั่งการ / the order is empty")
+    user = _web.user()
+    order = routing.write_order(
+        _web.archive(), record.id, text, actor=user.name, clearance=user.clearance
+    )
+    return _web.json_ok(
+        {
+            "ok": True,
+            "order": {
+                "text": order.text,
+                "written_by": order.written_by,
+                "written_at": order.written_at.isoformat(),
+            },
+        },
+        201,
+    )
+
+
+@bp.post("/received/<received:received_id>/done")
+@_web.login_required
+def done_received(received_id: int) -> Any:
+    """ดำเนินการแล้ว ``{note?}``: the user's own routing, or that of whom they act for."""
+    from saraban.service.received import visible_received
+    from saraban.usecases import routing
+
+    record = visible_received(received_id)
+    body = _body()
+    user = _web.user()
+    marked = routing.done(
+        _web.archive(),
+        received_id,
+        actor=user.name,
+        clearance=user.clearance,
+        note=_text_field(body, "note"),
+    )
+    return _web.json_ok({"ok": True, "routing": _routing_json(marked, record)})
+
+
+@bp.get("/inbox")
+@_web.login_required
+def inbox() -> Any:
+    """Received letters waiting for the user and for whom they act today, due first
+    (``done=1``: the finished ones too), paged."""
+    from saraban.usecases import routing
+
+    page, per_page = _paging()
+    user = _web.user()
+    today = dt.date.today()
+    box = routing.inbox(
+        _web.archive(),
+        user.name,
+        clearance=user.clearance,
+        include_done=request.args.get("done") == "1",
+    )
+    items = [
+        {
+            **_routing_json(i.routing, i.received),
+            "late": i.routing.late(today),
+            "received": {
+                "id": i.received.public_id,
+                "serial": i.received.serial,
+                "year": i.received.year,
+                "sender": i.received.sender,
+                "subject": i.received.subject,
+                "secrecy": i.received.secrecy,
+            },
+        }
+        for i in box.items
+    ]
+    body = _page(items[(page - 1) * per_page : page * per_page], len(items), page, per_page)
+    return _web.json_ok({**body, "acting_for": box.acting_for})
+
+
 # ---- forms ------------------------------------------------------------------------------------
 
 

@@ -348,7 +348,7 @@ def test_route_to_two_people_through_the_pages_one_marks_it_done(app):
     assert f'href="{url}"' not in somchai.get("/inbox").get_data(as_text=True)
     assert f'href="{url}"' in somchai.get("/inbox?done=1").get_data(as_text=True)
     again = somchai.post(url + "/done", data={"csrf_token": their_csrf})
-    assert again.status_code == 403
+    assert again.status_code == 409
     page = clerk.get(url).get_data(as_text=True)
     assert "ดำเนินการแล้ว" in page and "รอดำเนินการ" in page
 
@@ -403,3 +403,46 @@ def test_a_secret_letter_is_not_offered_or_routed_to_the_uncleared(app):
         missing = clerk.post(f"/received/zzzzzzzzzzzz/{action}", data={"csrf_token": c})
         assert hidden.status_code == missing.status_code == 404
         assert hidden.get_data() == missing.get_data()
+
+
+def test_routing_through_the_api(app):
+    import io
+
+    store = app.extensions["saraban_store"]
+    for name in ("somchai", "somsri"):
+        store.add_user(name, "correct horse battery", role="clerk")
+    users = {u.name: u for u in store.users()}
+    keys = tokens(app, users)
+    client = app.test_client()
+    clerk = bearer(keys["clerk"])
+    started = client.post(
+        "/api/v1/received",
+        headers=clerk,
+        data={"register": UNIT, "file": (io.BytesIO(_txt()), "a.txt")},
+        content_type="multipart/form-data",
+    ).get_json()
+    _wait(app, started["job"]["id"])
+    job = client.get(started["progress"], headers=clerk).get_json()["job"]
+    public = job["result"]["received"]
+    base = f"/api/v1/received/{public}"
+    bad = client.post(base + "/route", headers=clerk, json={"to": "nobody"})
+    assert bad.status_code == 400 and "nobody" in bad.get_json()["error"]
+    routed = client.post(
+        base + "/route",
+        headers=clerk,
+        json={"to": ["somchai", "somsri"], "note": "ดำเนินการ", "due": "2025-01-01"},
+    )
+    assert routed.status_code == 201
+    assert {r["received_id"] for r in routed.get_json()["routings"]} == {public}
+    assert all("id" not in r for r in routed.get_json()["routings"])
+    box = client.get("/api/v1/inbox", headers=bearer(keys["somchai"])).get_json()
+    assert box["total"] == 1 and box["items"][0]["late"] is True
+    assert box["items"][0]["received"]["id"] == public
+    done = client.post(base + "/done", headers=bearer(keys["somchai"]), json={})
+    assert done.status_code == 200 and done.get_json()["routing"]["status"] == "ดำเนินการแล้ว"
+    again = client.post(base + "/done", headers=bearer(keys["somchai"]), json={})
+    assert again.status_code == 409
+    assert client.get("/api/v1/inbox", headers=bearer(keys["somchai"])).get_json()["total"] == 0
+    order = client.post(base + "/order", headers=clerk, json={"order": "ทราบ"})
+    assert order.status_code == 201  # kept (a TXT letter has no page to print it on)
+    assert app.extensions["archive"].orders_of(app.extensions["archive"].received()[0].id)

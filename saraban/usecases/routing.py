@@ -26,9 +26,10 @@ NOT_FOUND = "ไม่พบหนังสือรับนี้ / no such re
 
 
 class NotYours(SarabanError):
-    """A routing the user neither holds nor holds for someone they act for."""
+    """A routing the user neither holds nor holds for someone they act for: a conflict
+    with the letter's state (not a role's refusal, which is 403 for administrators' work)."""
 
-    status = 403
+    status = 409
 
 
 # A user's clearance by account name; raises NotFound for a name that is no user.
