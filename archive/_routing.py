@@ -242,6 +242,16 @@ class Routings(ArchiveCore):
                 query = query.where(_secrecy_clause(clearance, Received.secrecy))
             return int(s.scalar(query) or 0)
 
+    def unconfirmed_count(self, *, clearance: str | None = _UNSET) -> int:
+        """Received letters taken in from files whose fields no clerk has confirmed yet."""
+        from sqlalchemy import func
+
+        with self._read() as s:
+            query = select(func.count(Received.id)).where(Received.confirmed_at.is_(None))
+            if clearance is not _UNSET:
+                query = query.where(_secrecy_clause(clearance, Received.secrecy))
+            return int(s.scalar(query) or 0)
+
     # ---- orders (สั่งการ) -----------------------------------------------------------------
 
     def add_order(self, received_id: int, text: str, *, actor: str) -> OrderRecord:

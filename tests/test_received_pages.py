@@ -23,6 +23,7 @@ from test_service_support import (
 )
 
 STEM = "000_e6238ec4d0848a5c"
+OTHER = "001_1817bd84ea7a4ec5"
 
 
 @pytest.fixture
@@ -446,3 +447,37 @@ def test_routing_through_the_api(app):
     order = client.post(base + "/order", headers=clerk, json={"order": "ทราบ"})
     assert order.status_code == 201  # kept (a TXT letter has no page to print it on)
     assert app.extensions["archive"].orders_of(app.extensions["archive"].received()[0].id)
+
+
+def test_the_received_filter_finds_letters_taken_in_from_files(app):
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    url = _take_in(app, client, csrf, _txt())
+    app.extensions["saraban_search"].sync_now()
+    record = app.extensions["archive"].received()[0]
+    letter = app.extensions["archive"].get(record.letter_id)
+    found = client.get("/search?q=จิตอาสา&direction=received").get_data(as_text=True)
+    assert letter.public_id in found and "หนังสือรับ" in found
+    sent_only = client.get("/search?q=จิตอาสา&direction=sent").get_data(as_text=True)
+    assert letter.public_id not in sent_only
+    assert url  # (the received page itself is tested above)
+
+
+def test_the_dashboard_counts_received_letters_waiting(app):
+    store = app.extensions["saraban_store"]
+    store.add_user("somchai", "correct horse battery", role="clerk")
+    clerk = app.test_client()
+    csrf = login(clerk, "clerk")
+    url = _take_in(app, clerk, csrf, _txt())
+    secret_user = app.test_client()
+    c2 = login(secret_user, "secret")
+    secret_url = _take_in(app, secret_user, c2, _txt(OTHER), secrecy="ลับ")
+    _route(clerk, csrf, url, "clerk", due="๑ มกราคม ๒๕๖๘")
+    _route(secret_user, c2, secret_url, "secret")
+    page = clerk.get("/").get_data(as_text=True)
+    counts = re.sub(r"\s+", " ", page)
+    assert "รอท่านดำเนินการ <strong>๑</strong> ฉบับ" in counts and "เลยกำหนด ๑" in counts
+    assert "รอดำเนินการทั้งสำนักงาน ๑ ฉบับ" in counts  # the secret one is not counted
+    assert "รอตรวจข้อมูล ๑ ฉบับ" in counts
+    cleared = re.sub(r"\s+", " ", secret_user.get("/").get_data(as_text=True))
+    assert "รอดำเนินการทั้งสำนักงาน ๒ ฉบับ" in cleared and "รอตรวจข้อมูล ๒ ฉบับ" in cleared
