@@ -85,6 +85,8 @@ def server(tmp_path_factory):
         stdin=PASSWORD,
     )
     _saraban(env, "user", "add", "boss", "--role", "admin", "--password-stdin", stdin=PASSWORD)
+    for name in ("somchai", "somsri"):  # routed received letters (test_ui_received.py)
+        _saraban(env, "user", "add", name, "--password-stdin", stdin=PASSWORD)
     # an archive with history: four seeds imported by the command line (seed 000 is left
     # for the browser to import)
     _saraban(env, "import", *(str(p) for p in sorted(SEEDS.glob("00[1-4]_*.txt"))))
