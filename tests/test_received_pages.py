@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 from test_service_support import (
@@ -481,3 +482,19 @@ def test_the_dashboard_counts_received_letters_waiting(app):
     assert "รอตรวจข้อมูล ๑ ฉบับ" in counts
     cleared = re.sub(r"\s+", " ", secret_user.get("/").get_data(as_text=True))
     assert "รอดำเนินการทั้งสำนักงาน ๒ ฉบับ" in cleared and "รอตรวจข้อมูล ๒ ฉบับ" in cleared
+
+
+def test_a_file_that_cannot_be_read_says_why_and_keeps_nothing(app):
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    response = _upload(client, csrf, b"%PDF-1.7 not really a pdf", name="broken.pdf")
+    job_url = response.headers["Location"]
+    job = _wait(app, job_url.rsplit("/", 1)[1])
+    assert job.state == "failed" and "broken.pdf" in job.error
+    page = client.get(job_url)
+    assert page.status_code == 200 and "ลงรับไม่ได้" in page.get_data(as_text=True)
+    assert app.extensions["archive"].received() == []
+    assert not any((Path(app.config["SARABAN_HOME"]) / "intake").iterdir())  # upload removed
+    other = app.test_client()
+    login(other, "secret")
+    assert other.get(job_url).status_code == 404  # another user's job is not theirs to see
