@@ -453,7 +453,7 @@ def _menu_reachable(page, where: str, admin: bool) -> None:
     toggle = page.locator(".menu-toggle")
     logout = page.get_by_role("button", name="ออกจากระบบ", exact=True)
     links = page.locator("nav[aria-label='เมนูหลัก'] a")
-    assert links.count() == (8 if admin else 7), where
+    assert links.count() == (9 if admin else 8), where
     if page.viewport_size["width"] > 900:
         assert not toggle.is_visible(), where
     else:
@@ -506,6 +506,7 @@ def test_every_page_on_a_phone_and_an_office_screen(server, browser, shots, tmp_
         "draft": draft,
         "registers": "/registers",
         "registers-received": "/registers?kind=received",
+        "inbox": "/inbox",
         "search": "/search?q=" + quote("ศูนย์ผู้นำ") + "&kind=external&date_from=" + quote("1/1/2560"),
         "import": "/imports",
         "import-batch": batch,
