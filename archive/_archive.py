@@ -14,19 +14,21 @@ from saraban.archive._issuing import Issuing
 from saraban.archive._organisation import Organisation
 from saraban.archive._private import keep_private, private_file, private_folder
 from saraban.archive._queries import Queries
+from saraban.archive._routing import Routings
 from saraban.errors import SarabanError
 from saraban.settings import Settings
 
 _SQLITE_SIDES = ("-wal", "-shm", ".writelock")  # SQLite's journal files, and our write queue
 
 
-class Archive(Organisation, Issuing, Incoming, Queries):
+class Archive(Organisation, Issuing, Incoming, Routings, Queries):
     """An open archive: a database (SQLite or PostgreSQL) and the stored files.
 
     A facade with no code of its own: each room keeps its own steps (``_organisation``:
     units and registers; ``_issuing``: numbers, issuing, cancelling and repair;
-    ``_incoming``: imported letters and the incoming register; ``_queries``: reading and
-    verifying), over the shared ``_core`` (database, files, renderer, outbox).
+    ``_incoming``: imported letters and the incoming register; ``_routing``: เกษียน,
+    orders and acting-for; ``_queries``: reading and verifying), over the shared
+    ``_core`` (database, files, renderer, outbox).
 
     Create it with :func:`open_archive`. Safe to use from several processes at once, and
     from several threads: every call opens its own database session.

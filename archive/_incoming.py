@@ -392,6 +392,21 @@ class Incoming(ArchiveCore):
                 raise NotFound(f"ไม่พบเลขรับรายการ {received_id} / no received letter {received_id}")
             return self._received_record(found[0], found[1])
 
+    def received_id_for(self, public_id: str) -> int | None:
+        """The row of the received letter with this public id, None if there is none (the
+        caller still checks that the user may see it)."""
+        if not isinstance(public_id, str) or len(public_id) > 20:
+            return None
+        with self._read() as s:
+            return s.scalar(select(Received.id).where(Received.public_id == public_id))
+
+    def register_name(self, name: str) -> str:
+        """The register a unit prefix or a register name names (BadRequest or NotFound
+        otherwise): checked before slow work is started for it."""
+        with self._read() as s:
+            reg, _unit = self._resolve(s, name)
+            return reg.name
+
     def received_of_letters(
         self, letter_ids: list[int], *, clearance: str | None = _UNSET
     ) -> list[ReceivedRecord]:

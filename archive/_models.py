@@ -252,6 +252,62 @@ class Received(Base):
     confirmed_by: Mapped[str | None] = mapped_column(String(200))
 
 
+class Routing(Base):
+    """A received letter sent to one person (เกษียนหนังสือ): the note, the due date, and
+    when and by whom it was done (``done_by`` "X แทน Y" when a delegate acted for Y).
+    Users are named as the audit trail names them: by their account name."""
+
+    __tablename__ = "routings"
+    __table_args__ = (
+        Index("ix_routings_received_id", "received_id"),
+        Index("ix_routings_assignee", "assignee", "done_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_id: Mapped[int] = mapped_column(ForeignKey("received.id"))
+    assignee: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    due: Mapped[dt.date | None] = mapped_column(Date)
+    routed_at: Mapped[dt.datetime]
+    routed_by: Mapped[str] = mapped_column(String(200))
+    done_at: Mapped[dt.datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(200))
+    done_note: Mapped[str | None] = mapped_column(Text)
+
+
+class ReceivedOrder(Base):
+    """An order (สั่งการ) a superior wrote on a received letter, printed as a เกษียน block on
+    a new stamped copy (``stamped_sha256``; the earlier copies stay in the file store)."""
+
+    __tablename__ = "received_orders"
+    __table_args__ = (Index("ix_received_orders_received_id", "received_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_id: Mapped[int] = mapped_column(ForeignKey("received.id"))
+    text: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[dt.datetime]
+    written_by: Mapped[str] = mapped_column(String(200))
+    stamped_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class Delegation(Base):
+    """Acting for (รักษาการแทน): ``delegate`` sees and acts on ``delegator``'s inbox from
+    ``date_from`` to ``date_to`` (both included), until revoked."""
+
+    __tablename__ = "delegations"
+    __table_args__ = (Index("ix_delegations_delegate", "delegate"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delegator: Mapped[str] = mapped_column(String(200))
+    delegate: Mapped[str] = mapped_column(String(200))
+    date_from: Mapped[dt.date] = mapped_column(Date)
+    date_to: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+
+
 class Reference(Base):
     """An อ้างถึง line of a letter, linked to the archived letter it names once that is known."""
 

@@ -122,6 +122,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Thai segmentation engine of the search index: nlpo3 (Rust, fast) or newmm "
         "(PyThaiNLP, pure Python). Changing it rebuilds the index from the archive.",
     ),
+    Setting(
+        "SARABAN_INBOX_WATCH",
+        "30",
+        "Seconds between two looks of `saraban serve` at the watched folder "
+        "SARABAN_HOME/inbox/ (scans, photos, PDFs and .eml files dropped there are taken in "
+        "as received letters, read in worker processes). 0: not watched (use `saraban "
+        "consume` instead).",
+    ),
+    Setting(
+        "SARABAN_INBOX_REGISTER",
+        "",
+        "The incoming register (a unit prefix or register name) that numbers letters taken "
+        "in from the watched folder. Empty: the only register, if there is just one.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -198,6 +212,8 @@ class Settings:
     base_url: str
     tsa_url: str | None
     letter_digits: str
+    inbox_watch: int
+    inbox_register: str | None
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
@@ -241,6 +257,13 @@ class Settings:
             base_url=_text(raw["SARABAN_BASE_URL"]) or _BY_NAME["SARABAN_BASE_URL"].default,
             tsa_url=_text(raw["SARABAN_TSA_URL"]) or None,
             letter_digits=_digit_style(raw["SARABAN_LETTER_DIGITS"]),
+            inbox_watch=as_int(
+                "SARABAN_INBOX_WATCH",
+                _text(raw["SARABAN_INBOX_WATCH"]) or 0,
+                minimum=0,
+                maximum=86_400,
+            ),
+            inbox_register=_text(raw["SARABAN_INBOX_REGISTER"]) or None,
         )
 
     @classmethod

@@ -23,7 +23,12 @@ from saraban import archive as archive_package
 from saraban.fonts import SARABUN_DIR
 from saraban.service import _config, _web
 from saraban.service._jobs import Jobs
-from saraban.service._letter_links import LetterConverter, letter_url
+from saraban.service._letter_links import (
+    LetterConverter,
+    ReceivedConverter,
+    letter_url,
+    received_url,
+)
 from saraban.service._searching import SearchService
 from saraban.service._store import Store
 from saraban.settings import CONFIG_FILE, Settings
@@ -40,6 +45,7 @@ _BLUEPRINTS = (
     "letters",
     "search",
     "registers",
+    "received",
     "imports",
     "forms",
     "admin",
@@ -85,6 +91,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _web.register_error_handlers(app)
     app.url_map.converters["int"] = RowIdConverter
     app.url_map.converters["letter"] = LetterConverter
+    app.url_map.converters["received"] = ReceivedConverter
     _install_hooks(app)
     _install_template_helpers(app)
     for name in _BLUEPRINTS:
@@ -153,6 +160,7 @@ def _install_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["mark_safe_snippet"] = _safe_snippet
     app.jinja_env.globals["field_label"] = field_label
     app.jinja_env.globals["letter_url"] = letter_url
+    app.jinja_env.globals["received_url"] = received_url
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

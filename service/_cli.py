@@ -93,6 +93,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     create.set_defaults(func=_token_create)
     tokens = token.add_parser("list", help="list tokens (never the tokens themselves)")
     tokens.set_defaults(func=_token_list)
+    from saraban.service import _routing_cli
+
+    _routing_cli.register(sub)
+
     revoke = token.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(func=_token_revoke)
@@ -338,6 +342,10 @@ def start_background(app: Any) -> None:
         threading.Thread(
             target=_finish_in_background, args=(app,), daemon=True, name="saraban-repair"
         ).start()
+        # Files dropped in SARABAN_HOME/inbox/ are taken in by the leader alone.
+        from saraban.service._inbox import start_watching
+
+        app.extensions["saraban_inbox_stop"] = start_watching(app)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -367,6 +375,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(serving, flush=True)
         _serve_waitress(app, args)
     finally:
+        if (watching := app.extensions.get("saraban_inbox_stop")) is not None:
+            watching.set()
         close_app(app)
     return 0
 

@@ -68,3 +68,27 @@ def remember_public_ids(letter_ids: Iterable[int]) -> None:
 def letter_url(letter: Any, endpoint: str = "letters.letter", **values: Any) -> str:
     """The URL of a letter's page (or of another route that names a letter)."""
     return url_for(endpoint, letter_id=letter, **values)
+
+
+class ReceivedConverter(BaseConverter):
+    """``<received:received_id>``: a received letter's public id in the path, its row in
+    the incoming register in the view (0 for an unknown id: the view's "not found", the
+    same answer a hidden one gets)."""
+
+    regex = PUBLIC_ID_PATTERN
+
+    def to_python(self, value: str) -> int:
+        return current_app.extensions["archive"].received_id_for(value) or NO_LETTER
+
+    def to_url(self, value: Any) -> str:
+        found = getattr(value, "public_id", None)
+        if isinstance(found, str) and found:
+            return found
+        if isinstance(value, str):
+            return value
+        raise TypeError(f"a received letter or its public id, not {value!r}")
+
+
+def received_url(received: Any, endpoint: str = "received.received", **values: Any) -> str:
+    """The URL of a received letter's page (or another route that names one)."""
+    return url_for(endpoint, received_id=received, **values)

@@ -34,6 +34,15 @@ _LETTER_ID = {
 }
 
 
+_RECEIVED_ID = {
+    "name": "received_id",
+    "in": "path",
+    "required": True,
+    "description": "the received letter's public id (its `id` in every answer)",
+    "schema": {"type": "string", "pattern": f"^{PUBLIC_ID_PATTERN}$"},
+}
+
+
 def _query(name: str, description: str, kind: str = "string", **extra: Any) -> dict[str, Any]:
     return {
         "name": name,
@@ -240,6 +249,98 @@ _ROUTES: dict[
             False,
         )
     },
+    "/received": {
+        "post": (
+            "Take a received letter in from a file (PDF, scan, photo, DOCX, TXT): read (OCR"
+            " for a scan) in the background, numbered and stamped; answers a job to poll",
+            [],
+            {
+                "multipart": {
+                    "file": {"type": "string", "format": "binary"},
+                    "register": {"type": "string", "description": "a unit prefix or register"},
+                    "secrecy": {"enum": ["", *SECRECIES]},
+                    "answers": {"type": "string", "description": "public id of our letter"},
+                },
+                "required": ["file", "register"],
+            },
+            "202",
+            False,
+        )
+    },
+    "/received/{received_id}": {
+        "get": (
+            "A received letter: its number, the fields read from its file, its files",
+            [_RECEIVED_ID],
+            None,
+            "200",
+            False,
+        )
+    },
+    "/received/{received_id}/{kind}": {
+        "get": (
+            "A received letter's original file, searchable PDF/A or stamped copy",
+            [
+                _RECEIVED_ID,
+                {
+                    "name": "kind",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"enum": ["original", "pdfa", "stamped"]},
+                },
+            ],
+            None,
+            "file",
+            False,
+        )
+    },
+    "/received/{received_id}/route": {
+        "post": (
+            "Send a received letter to users with a note and a due date (เกษียน)",
+            [_RECEIVED_ID],
+            {
+                "type": "object",
+                "required": ["to"],
+                "properties": {
+                    "to": {"type": "array", "items": {"type": "string"}, "maxItems": 100},
+                    "note": {"type": "string"},
+                    "due": {"type": "string", "format": "date"},
+                },
+            },
+            "201",
+            False,
+        )
+    },
+    "/received/{received_id}/order": {
+        "post": (
+            "Write an order (สั่งการ), printed on a new stamped copy",
+            [_RECEIVED_ID],
+            {
+                "type": "object",
+                "required": ["order"],
+                "properties": {"order": {"type": "string"}},
+            },
+            "201",
+            False,
+        )
+    },
+    "/received/{received_id}/done": {
+        "post": (
+            "Mark the letter done for the user (or for whom they act today)",
+            [_RECEIVED_ID],
+            {"type": "object", "properties": {"note": {"type": "string"}}},
+            "200",
+            False,
+        )
+    },
+    "/inbox": {
+        "get": (
+            "Received letters waiting for the user and whom they act for, due first",
+            [*_PAGING, _query("done", "1: the finished ones too")],
+            None,
+            "200",
+            False,
+        )
+    },
     "/registers": {
         "get": ("Registers and units", [], None, "200", False),
         "post": (
@@ -395,21 +496,18 @@ def _operation(
     }
     if body is not None:
         if body.get("multipart"):
+            fields = body["multipart"]
+            schema: dict[str, Any] = {"type": "object"}
+            if isinstance(fields, dict):
+                schema["properties"] = fields
+                schema["required"] = body.get("required", [])
+            else:
+                schema["properties"] = {
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                }
             operation["requestBody"] = {
                 "required": True,
-                "content": {
-                    "multipart/form-data": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "files": {
-                                    "type": "array",
-                                    "items": {"type": "string", "format": "binary"},
-                                }
-                            },
-                        }
-                    }
-                },
+                "content": {"multipart/form-data": {"schema": schema}},
             }
         else:
             operation["requestBody"] = _json_body(body)

@@ -557,6 +557,215 @@ def receive() -> Any:
     return _web.json_ok({"ok": True, "received": _row_json(record)}, 201)
 
 
+# ---- received letters taken in from files ----------------------------------------------------
+
+
+def _received_json(record: Any) -> dict[str, Any]:
+    """A received letter with public ids (its own, its kept letter's, what it answers)."""
+    data = _row_json(record)
+    if data.get("answers_id"):
+        data["answers_id"] = public_id(data["answers_id"])
+    for name in ("pdfa_sha256", "stamped_sha256"):
+        data.pop(name, None)
+    data["files"] = {
+        kind: url_for("api.received_file", received_id=record, kind=kind)
+        for kind, there in (
+            ("original", record.letter_id is not None),
+            ("pdfa", bool(record.pdfa_sha256)),
+            ("stamped", bool(record.stamped_sha256)),
+        )
+        if there
+    }
+    data["confirmed"] = record.confirmed_at is not None
+    return data
+
+
+@bp.post("/received")
+@_web.login_required
+def receive_file() -> Any:
+    """Take a received letter in from a file (multipart: ``file``, ``register``, and
+    ``secrecy``, ``answers`` (the public id of our letter it answers) if any). Reading a
+    scan takes seconds a page, so the answer is a job (202) to poll at ``progress``; its
+    ``result`` names the received letter (``received``) or the earlier one it repeats
+    (``duplicate``), which is then not kept twice."""
+    from saraban.service.received import start_intake
+
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadRequest(
+            "file: ต้องแนบไฟล์ในช่อง file (multipart/form-data) / attach the file as 'file'"
+        )
+    form = request.form
+    answers_id = None
+    if form.get("answers"):
+        answers = _web.archive().letter_id_for(form["answers"])
+        if answers is None:
+            raise NotFound("answers: ไม่พบหนังสือที่ตอบ / no such letter")
+        answers_id = _web.visible_letter(answers).id
+    job = start_intake(
+        upload.read(),
+        upload.filename,
+        register=form.get("register") or "",
+        secrecy=form.get("secrecy") or None,
+        answers_id=answers_id,
+    )
+    return _web.json_ok(
+        {"ok": True, "job": job.as_dict(), "progress": url_for("api.job", job_id=job.id)}, 202
+    )
+
+
+@bp.get("/received/<received:received_id>")
+@_web.login_required
+def received_letter(received_id: int) -> Any:
+    """A received letter: its เลขรับ, the fields read from the file, its files."""
+    from saraban.service.received import visible_received
+
+    record = visible_received(received_id)
+    if record.answers_id:
+        remember_public_ids([record.answers_id])
+    if record.letter_id:
+        remember_public_ids([record.letter_id])
+    return _web.json_ok({"ok": True, "received": _received_json(record)})
+
+
+@bp.get("/received/<received:received_id>/<any(original, pdfa, stamped):kind>")
+@_web.login_required
+def received_file(received_id: int, kind: str) -> Any:
+    from saraban.service.received import send_received_file, visible_received
+
+    return send_received_file(visible_received(received_id), kind)
+
+
+def _routing_json(routing: Any, received: Any) -> dict[str, Any]:
+    """A routing named by its received letter's public id (never a row number)."""
+    data = routing.as_dict()
+    data.pop("id")
+    data["received_id"] = received.public_id
+    return data
+
+
+def _text_field(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"{name}: ต้องเป็นข้อความ / must be text")
+    return value or None
+
+
+@bp.post("/received/<received:received_id>/route")
+@_web.login_required
+def route_received(received_id: int) -> Any:
+    """เกษียน: ``{to: [user, ...], note?, due? (ISO)}``; each user must be cleared for the
+    letter's secrecy."""
+    from saraban.service.received import clearance_of, visible_received
+    from saraban.usecases import routing
+
+    record = visible_received(received_id)  # 404 before anything is said about the body
+    body = _body()
+    to = body.get("to")
+    if isinstance(to, str):
+        to = [to]
+    if not isinstance(to, list) or not to or not all(isinstance(n, str) for n in to):
+        raise BadRequest("to: ต้องเป็นรายชื่อผู้ใช้ / must be a list of user names")
+    if len(to) > 100:
+        raise BadRequest("to: ครั้งละไม่เกิน ๑๐๐ คน / at most 100 people at once")
+    user = _web.user()
+    routed = routing.route(
+        _web.archive(),
+        received_id,
+        to,
+        actor=user.name,
+        clearance=user.clearance,
+        clearance_of=clearance_of,
+        note=_text_field(body, "note"),
+        due=_iso_date(body.get("due"), "due"),
+    )
+    return _web.json_ok({"ok": True, "routings": [_routing_json(r, record) for r in routed]}, 201)
+
+
+@bp.post("/received/<received:received_id>/order")
+@_web.login_required
+def order_received(received_id: int) -> Any:
+    """สั่งการ: ``{order}``, printed as a เกษียน block on a new stamped copy."""
+    from saraban.service.received import visible_received
+    from saraban.usecases import routing
+
+    record = visible_received(received_id)
+    body = _body()
+    text = _text_field(body, "order")
+    if not text or not text.strip():
+        raise BadRequest("order: ต้องกรอกคำสั่งการ / the order is empty")
+    user = _web.user()
+    order = routing.write_order(
+        _web.archive(), record.id, text, actor=user.name, clearance=user.clearance
+    )
+    return _web.json_ok(
+        {
+            "ok": True,
+            "order": {
+                "text": order.text,
+                "written_by": order.written_by,
+                "written_at": order.written_at.isoformat(),
+            },
+        },
+        201,
+    )
+
+
+@bp.post("/received/<received:received_id>/done")
+@_web.login_required
+def done_received(received_id: int) -> Any:
+    """ดำเนินการแล้ว ``{note?}``: the user's own routing, or that of whom they act for."""
+    from saraban.service.received import visible_received
+    from saraban.usecases import routing
+
+    record = visible_received(received_id)
+    body = _body()
+    user = _web.user()
+    marked = routing.done(
+        _web.archive(),
+        received_id,
+        actor=user.name,
+        clearance=user.clearance,
+        note=_text_field(body, "note"),
+    )
+    return _web.json_ok({"ok": True, "routing": _routing_json(marked, record)})
+
+
+@bp.get("/inbox")
+@_web.login_required
+def inbox() -> Any:
+    """Received letters waiting for the user and for whom they act today, due first
+    (``done=1``: the finished ones too), paged."""
+    from saraban.usecases import routing
+
+    page, per_page = _paging()
+    user = _web.user()
+    today = dt.date.today()
+    box = routing.inbox(
+        _web.archive(),
+        user.name,
+        clearance=user.clearance,
+        include_done=request.args.get("done") == "1",
+    )
+    items = [
+        {
+            **_routing_json(i.routing, i.received),
+            "late": i.routing.late(today),
+            "received": {
+                "id": i.received.public_id,
+                "serial": i.received.serial,
+                "year": i.received.year,
+                "sender": i.received.sender,
+                "subject": i.received.subject,
+                "secrecy": i.received.secrecy,
+            },
+        }
+        for i in box.items
+    ]
+    body = _page(items[(page - 1) * per_page : page * per_page], len(items), page, per_page)
+    return _web.json_ok({**body, "acting_for": box.acting_for})
+
+
 # ---- forms ------------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ preview), issuing, the letter page (details, downloads, history, thread, cancel)
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -29,7 +30,7 @@ from saraban.service._letter_form import (
     show_be_date,
 )
 from saraban.thai import THAI_MONTHS_ABBR, be_year, to_thai_digits
-from saraban.usecases import cancelling, drafting, issuing
+from saraban.usecases import cancelling, drafting, issuing, routing
 from saraban.usecases.previews import PreviewFailed, PreviewTooSlow
 from saraban.vocabulary import KINDS, LETTER_KINDS, SECRECIES, URGENCIES
 
@@ -53,8 +54,16 @@ def dashboard() -> Any:
         for d, n in months
     ]
     units = archive.counts_by_unit(user.clearance)[:8]
+    mine = routing.inbox(archive, user.name, clearance=user.clearance).items
+    today = dt.date.today()
     return render_template(
         "dashboard.html",
+        received_waiting={
+            "mine": len(mine),
+            "late": sum(1 for i in mine if i.routing.late(today)),
+            "office": archive.waiting_count(clearance=user.clearance),
+            "unconfirmed": archive.unconfirmed_count(clearance=user.clearance),
+        },
         recent=recent,
         drafts=_web.store().drafts(user.id, limit=10),
         month_chart=_charts.bar_chart(month_items, title="หนังสือรายเดือน (๑๒ เดือนล่าสุด)", height=170),

@@ -74,8 +74,19 @@ def _be_iso(day: dt.date) -> str:
 @bp.get("/registers")
 @_web.login_required
 def registers() -> Any:
+    return registers_page(request.args.get("kind", "sent"))
+
+
+def registers_page(
+    kind: str,
+    values: Any = None,
+    receive_error: str | None = None,
+    intake_error: str | None = None,
+) -> Any:
+    """A register's page; ``values`` and ``receive_error`` (or ``intake_error``, for the
+    form that takes a file): a receive form sent back with everything the clerk typed and
+    what is wrong with it (400)."""
     user = _web.user()
-    kind = request.args.get("kind", "sent")
     if kind not in KINDS:
         kind = "sent"
     date_from, date_to, errors = parse_period(request.args)
@@ -103,8 +114,11 @@ def registers() -> Any:
         units=archive.units(),
         secrecies=SECRECIES,
         errors=errors,
+        values=values or {},
+        receive_error=receive_error,
+        intake_error=intake_error,
         today=thai_date(dt.date.today()),
-    ), (400 if errors else 200)
+    ), (400 if errors or receive_error or intake_error else 200)
 
 
 @bp.get("/registers/export")
@@ -134,8 +148,7 @@ def receive() -> Any:
     try:
         letter_date = parse_be_date(text) if text else None
     except ThaiDateError as exc:
-        flash(f"ลงวันที่: {exc.th}", "error")
-        return redirect(url_for("registers.registers", kind="received"))
+        return registers_page("received", values=form, receive_error=f"ลงวันที่: {exc.th} / {exc.en}")
     try:
         record = receiving.receive(
             _web.archive(),
@@ -153,7 +166,6 @@ def receive() -> Any:
     except SarabanError as exc:
         if exc.status >= 500:
             raise
-        flash(f"ลงรับไม่ได้: {exc.message}", "error")
-        return redirect(url_for("registers.registers", kind="received"))
+        return registers_page("received", values=form, receive_error=f"ลงรับไม่ได้: {exc.message}")
     flash(f"ลงรับแล้ว เลขรับที่ {to_thai_digits(str(record.serial))}", "success")
     return redirect(url_for("registers.registers", kind="received"))

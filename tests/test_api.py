@@ -6,6 +6,7 @@ in facets or in files. Issuing (which renders PDFs) is under the ``pdf`` marker.
 from __future__ import annotations
 
 import base64
+import datetime
 import io
 import json
 import re
@@ -47,6 +48,10 @@ UNPAGED_LISTS = {
 NOT_LISTS = {"/me", "/letters/<letter:letter_id>", "/drafts/<int:draft_id>", "/forms/<name>"}
 NOT_LISTS |= {"/jobs/<job_id>", "/drafts/<int:draft_id>/preview"}
 NOT_LISTS |= {"/letters/<letter:letter_id>/<any(docx, pdf, original):kind>"}
+NOT_LISTS |= {
+    "/received/<received:received_id>",
+    "/received/<received:received_id>/<any(original, pdfa, stamped):kind>",
+}
 MISSING_ID = "987654"
 MISSING_LETTER = "zzzzzzzzzzzz"  # the shape of a public id; no letter has it
 SAMPLE_PATH_VALUES = {
@@ -56,6 +61,7 @@ SAMPLE_PATH_VALUES = {
     "name": "activity_schedule",
     "fmt": "docx",
     "job_id": "x",
+    "received_id": MISSING_LETTER,
 }
 
 
@@ -81,6 +87,16 @@ def world(tmp_path_factory):
             },
         ),
     }
+    received = app.extensions["archive"].receive(
+        UNIT,
+        sender="จังหวัดขอนแก่น",
+        recipient="ผู้ว่าราชการ",
+        subject="ทดสอบ",
+        actor="tester",
+        # long ago: the registers of this year, which tests count, stay empty
+        received_at=datetime.datetime(2019, 1, 2, 9, 0, tzinfo=datetime.UTC),
+    )
+    letters["received"] = received  # a received letter (by its public id in paths)
     app.extensions["saraban_search"].sync_now()
     yield app, users, keys, letters
     close_app(app)
@@ -280,7 +296,11 @@ def test_a_malformed_body_is_400_in_the_error_shape(world, body):
     draft = app.extensions["saraban_store"].create_draft(
         users["admin"].id, seed_letter(), unit=None
     )
-    values = {"letter_id": letters["open"].public_id, "draft_id": draft.id}
+    values = {
+        "letter_id": letters["open"].public_id,
+        "draft_id": draft.id,
+        "received_id": letters["received"].public_id,
+    }
     checked = set()
     for method, path, rule in api_routes(app, values, every_option=True):
         if method not in ("POST", "PUT", "PATCH") or (method, rule) in NO_BODY_ROUTES:
@@ -734,7 +754,10 @@ def test_every_list_is_paged_and_its_pages_add_up(tmp_path):
                 users["clerk"].id, seed_letter(), unit=None
             )
             archive.reserve(UNIT, actor="tester", note=f"จองเลขทดสอบ {n}")
-            archive.receive(UNIT, sender="ก", recipient="ข", subject=f"รับ {n}", actor="tester")
+            got = archive.receive(
+                UNIT, sender="ก", recipient="ข", subject=f"รับ {n}", actor="tester"
+            )
+            archive.route_received(got.id, ["clerk"], actor="tester")  # the clerk's inbox
         app.extensions["saraban_search"].sync_now()
         _walk_every_paged_route(app, bearer(keys["clerk"]))
     finally:

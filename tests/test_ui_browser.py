@@ -85,6 +85,8 @@ def server(tmp_path_factory):
         stdin=PASSWORD,
     )
     _saraban(env, "user", "add", "boss", "--role", "admin", "--password-stdin", stdin=PASSWORD)
+    for name in ("somchai", "somsri"):  # routed received letters (test_ui_received.py)
+        _saraban(env, "user", "add", name, "--password-stdin", stdin=PASSWORD)
     # an archive with history: four seeds imported by the command line (seed 000 is left
     # for the browser to import)
     _saraban(env, "import", *(str(p) for p in sorted(SEEDS.glob("00[1-4]_*.txt"))))
@@ -451,7 +453,7 @@ def _menu_reachable(page, where: str, admin: bool) -> None:
     toggle = page.locator(".menu-toggle")
     logout = page.get_by_role("button", name="ออกจากระบบ", exact=True)
     links = page.locator("nav[aria-label='เมนูหลัก'] a")
-    assert links.count() == (8 if admin else 7), where
+    assert links.count() == (9 if admin else 8), where
     if page.viewport_size["width"] > 900:
         assert not toggle.is_visible(), where
     else:
@@ -505,6 +507,7 @@ def test_every_page_on_a_phone_and_an_office_screen(server, browser, shots, tmp_
         "draft": draft,
         "registers": "/registers",
         "registers-received": "/registers?kind=received",
+        "inbox": "/inbox",
         "search": "/search?q=" + quote("ศูนย์ผู้นำ") + "&kind=external&date_from=" + quote("1/1/2560"),
         "import": "/imports",
         "import-batch": batch,

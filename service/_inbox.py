@@ -1,0 +1,76 @@
+"""The watched folder while the service runs: ``saraban serve`` looks at
+``SARABAN_HOME/inbox/`` every ``SARABAN_INBOX_WATCH`` seconds (0: never) in a background
+thread and takes in what was dropped there (``saraban.usecases.intake.consume_inbox``: read
+in worker processes, never in a request's thread; each file moved to ``inbox/done/`` or
+``inbox/failed/`` with the reason)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from saraban.errors import SarabanError
+
+logger = logging.getLogger("saraban.inbox")
+
+
+def inbox_register(archive: Any, configured: str | None) -> str | None:
+    """The register that numbers the folder's letters: the configured one, or the only one
+    there is; None (said in the log) when that is not clear."""
+    if configured:
+        return str(archive.register_name(configured))
+    names = [r.name for r in archive.registers()]
+    return names[0] if len(names) == 1 else None
+
+
+def look_once(app: Any) -> Any:
+    """Take in what is in the folder now; the result of :func:`consume_inbox`, or None when
+    there is no register to number in."""
+    from saraban.usecases import intake
+
+    settings = app.extensions["saraban_settings"]
+    archive = app.extensions["archive"]
+    inbox = settings.home / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not any(p.is_file() and not p.name.startswith(".") for p in inbox.iterdir()):
+        return None
+    register = inbox_register(archive, settings.inbox_register)
+    if register is None:
+        logger.warning(
+            "inbox: set SARABAN_INBOX_REGISTER: which register numbers the letters in %s?", inbox
+        )
+        return None
+    result = intake.consume_inbox(archive, inbox, register=register, actor="inbox")
+    for taken in result.taken:
+        logger.info("inbox: %s taken in as %s", taken.reading.name, taken.received.public_id)
+    for name, _earlier in result.duplicates:
+        logger.info("inbox: %s was received before: moved to done/ unkept", name)
+    for name, why in result.failed:
+        logger.warning("inbox: %s not taken in: %s", name, why)
+    if result.taken:
+        app.extensions["saraban_search"].poke()
+    return result
+
+
+def start_watching(app: Any) -> threading.Event | None:
+    """Look at the folder in a background thread until the returned event is set; None
+    when ``SARABAN_INBOX_WATCH`` is 0."""
+    seconds = app.extensions["saraban_settings"].inbox_watch
+    if not seconds:
+        return None
+    stop = threading.Event()
+
+    def watch() -> None:
+        while True:
+            try:
+                look_once(app)
+            except SarabanError as exc:
+                logger.warning("inbox: %s", exc.message)
+            except Exception:  # noqa: BLE001 - reported; the next look tries again
+                logger.exception("inbox: the look at the folder failed")
+            if stop.wait(seconds):
+                return
+
+    threading.Thread(target=watch, daemon=True, name="saraban-inbox").start()
+    return stop

@@ -1,0 +1,500 @@
+"""The doors of the intake pipeline in the web service (service/received.py, the receive
+form, ``POST /api/v1/received``): the upload is read in a worker process through a
+background job with progress, a duplicate is offered (linked), not kept; the received
+letter's own page with its files, corrections (audited) until confirmed, hidden from an
+uncleared user exactly like a letter that does not exist. Real SQLite, real files, the
+real worker pool."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from test_service_support import (
+    SEEDS,
+    UNIT,
+    add_unit,
+    add_users,
+    bearer,
+    login,
+    make_app,
+    tokens,
+)
+
+STEM = "000_e6238ec4d0848a5c"
+OTHER = "001_1817bd84ea7a4ec5"
+
+
+@pytest.fixture
+def app(tmp_path):
+    from saraban.service import close_app
+
+    app = make_app(tmp_path / "home")
+    add_unit(app)
+    app.extensions["test_users"] = add_users(app)
+    yield app
+    close_app(app)
+
+
+def _txt(stem: str = STEM) -> bytes:
+    return (SEEDS / f"{stem}.txt").read_bytes()
+
+
+def _wait(app, job_id: str, seconds: float = 120.0):
+    job = app.extensions["saraban_jobs"].get(job_id)
+    deadline = time.monotonic() + seconds
+    while job.state == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.state != "running", job.as_dict()
+    return job
+
+
+def _upload(client, csrf: str, data: bytes, name: str = "letter.txt", **form):
+    import io
+
+    fields = {"csrf_token": csrf, "register": UNIT, "file": (io.BytesIO(data), name), **form}
+    return client.post("/received", data=fields, content_type="multipart/form-data")
+
+
+def _take_in(app, client, csrf: str, data: bytes, **form) -> str:
+    """Upload through the page, wait for the job; the received letter's page URL."""
+    response = _upload(client, csrf, data, **form)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    job_url = response.headers["Location"]
+    job_id = job_url.rstrip("/").rsplit("/", 1)[1]
+    progress = client.get(job_url)
+    assert progress.status_code in (200, 302)
+    _wait(app, job_id)
+    done = client.get(job_url)
+    assert done.status_code == 302, done.get_data(as_text=True)[:800]
+    return done.headers["Location"]
+
+
+def test_an_upload_is_read_in_the_background_and_gets_its_own_page(app):
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    response = _upload(client, csrf, _txt())
+    job_url = response.headers["Location"]
+    assert re.fullmatch(r"/received/jobs/[\w-]+", job_url)
+    page = client.get(job_url).get_data(as_text=True)
+    # the answer came before the reading: a page that polls the job, or the letter already
+    assert "data-job" in page or client.get(job_url).status_code == 302
+    job = _wait(app, job_url.rsplit("/", 1)[1])
+    assert job.total == 3 and job.done == 3
+    url = client.get(job_url).headers["Location"]
+    assert re.fullmatch(r"/received/[0-9a-z]{12}", url), url
+    page = client.get(url).get_data(as_text=True)
+    assert "เลขรับ" in page and "๑/" in page
+    for label in ("ที่ (เลขที่หนังสือของผู้ส่ง)", "ลงวันที่ (พ.ศ.)", "จาก", "เรื่อง"):
+        assert label in page
+    assert "ยืนยัน" in page
+    assert 'href="' + url + '/original"' in page
+    # the register links the row to the page
+    register = client.get("/registers?kind=received").get_data(as_text=True)
+    assert f'href="{url}"' in register
+
+
+def test_the_same_file_again_is_offered_not_kept_twice(app):
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    first = _take_in(app, client, csrf, _txt())
+    response = _upload(client, csrf, _txt(), name="again.txt")
+    job_url = response.headers["Location"]
+    _wait(app, job_url.rsplit("/", 1)[1])
+    page = client.get(job_url)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "ลงรับไว้แล้ว" in text and f'href="{first}"' in text
+    assert len(app.extensions["archive"].received()) == 1
+
+
+def test_a_bad_upload_keeps_the_choices_and_says_why(app):
+    client = app.test_client()
+    csrf = login(client, "secret")
+    response = _upload(client, csrf, _txt(), register="ไม่มีทะเบียนนี้", secrecy="ลับ")
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "ไม่พบทะเบียน" in text
+    assert "<option selected>ลับ</option>" in text
+    empty = _upload(client, csrf, b"")
+    assert empty.status_code == 400 and "ไฟล์ว่าง" in empty.get_data(as_text=True)
+    assert app.extensions["archive"].received() == []
+
+
+def test_a_secrecy_above_the_users_clearance_is_refused(app):
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    response = _upload(client, csrf, _txt(), secrecy="ลับ")
+    assert response.status_code == 400
+    assert "เกินชั้นความลับ" in response.get_data(as_text=True)
+
+
+def test_the_typed_receive_form_keeps_every_value_on_an_error(app):
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    typed = {
+        "csrf_token": csrf,
+        "register": UNIT,
+        "ref_no": "มท ๐๒๑๑/ว ๑๒๓",
+        "letter_date": "๓๑ กุมภาพันธ์ ๒๕๖๘",  # no such day
+        "sender": "กรมส่งเสริม <การปกครองท้องถิ่น>",
+        "recipient": "ผู้ว่าราชการจังหวัดหนองคาย",
+        "subject": "ขอเชิญประชุม",
+        "action": "แจ้งกองช่าง",
+        "note": "ด่วน",
+        "secrecy": "",
+    }
+    response = client.post("/registers/receive", data=typed)
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    for name in ("ref_no", "letter_date", "recipient", "subject", "action", "note"):
+        assert f'value="{typed[name]}"' in text, name
+    assert 'value="กรมส่งเสริม &lt;การปกครองท้องถิ่น&gt;"' in text  # escaped, kept
+    assert "ลงวันที่" in text
+    assert app.extensions["archive"].received() == []
+
+
+def test_corrections_are_audited_then_confirmed_fields_never_change(app):
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    url = _take_in(app, client, csrf, _txt())
+    archive = app.extensions["archive"]
+    [record] = archive.received()
+    form = {
+        "csrf_token": csrf,
+        "ref_no": "นค ๐๐๑๗/๙๙",
+        "letter_date": "๑ ตุลาคม ๒๕๖๘",
+        "sender": "จังหวัดขอนแก่น",
+        "recipient": record.recipient,
+        "subject": "เรื่องที่แก้แล้ว",
+    }
+    bad = client.post(url, data={**form, "letter_date": "ไม่ใช่วันที่", "subject": ""})
+    assert bad.status_code == 400
+    text = bad.get_data(as_text=True)
+    assert 'value="ไม่ใช่วันที่"' in text and 'value="จังหวัดขอนแก่น"' in text
+    assert "ต้องกรอก" in text
+    assert client.post(url, data=form).status_code == 302
+    corrected = archive.received_one(record.id)
+    assert corrected.subject == "เรื่องที่แก้แล้ว" and corrected.sender == "จังหวัดขอนแก่น"
+    assert corrected.letter_date.isoformat() == "2025-10-01"
+    assert corrected.confirmed_at is None
+    [event] = archive.events(actions=("received.correct",))
+    assert event.actor == "clerk" and event.detail["after"]["subject"] == "เรื่องที่แก้แล้ว"
+    assert client.post(url, data={**form, "confirm": "1"}).status_code == 302
+    assert archive.received_one(record.id).confirmed_by == "clerk"
+    assert client.post(url, data={**form, "subject": "แก้หลังยืนยัน"}).status_code == 409
+    assert archive.received_one(record.id).subject == "เรื่องที่แก้แล้ว"
+    page = client.get(url).get_data(as_text=True)
+    assert "ยืนยันแล้ว" in page and 'name="subject"' not in page
+
+
+def test_a_secret_received_letter_is_not_found_like_a_missing_one(app):
+    cleared = app.test_client()
+    csrf = login(cleared, "secret")
+    url = _take_in(app, cleared, csrf, _txt(), secrecy="ลับ")
+    assert cleared.get(url).status_code == 200
+    assert cleared.get(url + "/original").status_code == 200
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    missing = "/received/zzzzzzzzzzzz"
+    for path in ("", "/original", "/stamped"):
+        hidden, absent = clerk.get(url + path), clerk.get(missing + path)
+        assert hidden.status_code == absent.status_code == 404
+        assert hidden.get_data() == absent.get_data()
+    assert clerk.post(url, data={"csrf_token": "x"}).status_code in (400, 403, 404)
+    register = clerk.get("/registers?kind=received").get_data(as_text=True)
+    assert url not in register
+
+
+def test_the_api_takes_a_file_and_answers_a_job_then_the_record(app):
+    import io
+
+    users = app.extensions["test_users"]
+    keys = tokens(app, users)
+    client = app.test_client()
+    headers = bearer(keys["clerk"])
+    no_file = client.post("/api/v1/received", headers=headers, data={"register": UNIT})
+    assert no_file.status_code == 400 and no_file.get_json()["error"].startswith("file:")
+    wrong = client.post(
+        "/api/v1/received",
+        headers=headers,
+        data={"register": "ไม่มี", "file": (io.BytesIO(_txt()), "a.txt")},
+        content_type="multipart/form-data",
+    )
+    assert wrong.status_code == 404
+    started = client.post(
+        "/api/v1/received",
+        headers=headers,
+        data={"register": UNIT, "file": (io.BytesIO(_txt()), "a.txt")},
+        content_type="multipart/form-data",
+    )
+    assert started.status_code == 202, started.get_json()
+    body = started.get_json()
+    _wait(app, body["job"]["id"])
+    job = client.get(body["progress"], headers=headers).get_json()["job"]
+    assert job["state"] == "done" and job["percent"] == 100
+    public = job["result"]["received"]
+    record = client.get(f"/api/v1/received/{public}", headers=headers).get_json()["received"]
+    assert record["id"] == public and record["serial"] == 1 and record["confirmed"] is False
+    [row] = app.extensions["archive"].received()
+    assert record["letter_id"] != row.letter_id  # a public id, never the row number
+    original = client.get(record["files"]["original"], headers=headers)
+    assert original.status_code == 200 and original.data == _txt()
+    again = client.post(
+        "/api/v1/received",
+        headers=headers,
+        data={"register": UNIT, "file": (io.BytesIO(_txt()), "b.txt")},
+        content_type="multipart/form-data",
+    ).get_json()
+    _wait(app, again["job"]["id"])
+    result = client.get(again["progress"], headers=headers).get_json()["job"]["result"]
+    assert result["duplicate"] == public
+
+
+@pytest.mark.pdf
+def test_a_pdf_upload_has_a_stamped_copy_to_download(app, tmp_path):
+    import scancorpus
+
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    pdf = scancorpus._rendered_pdf(STEM)
+    url = _take_in(app, client, csrf, pdf, name="letter.pdf")
+    page = client.get(url).get_data(as_text=True)
+    assert "ฉบับประทับตรารับ" in page
+    stamped = client.get(url + "/stamped")
+    assert stamped.status_code == 200 and stamped.data.startswith(b"%PDF-")
+    assert stamped.data != pdf
+    assert client.get(url + "/original").data == pdf
+
+
+def test_serve_watches_the_inbox_folder_in_the_background(tmp_path):
+    from saraban.service import close_app
+    from saraban.service._inbox import start_watching
+
+    off = make_app(tmp_path / "off", SARABAN_INBOX_WATCH="0")
+    try:
+        assert start_watching(off) is None
+    finally:
+        close_app(off)
+    app = make_app(tmp_path / "home", SARABAN_INBOX_WATCH="1")
+    add_unit(app)
+    inbox = tmp_path / "home" / "inbox"
+    inbox.mkdir(exist_ok=True)
+    (inbox / "letter.txt").write_bytes(_txt())
+    stop = start_watching(app)
+    try:
+        deadline = time.monotonic() + 120
+        while not app.extensions["archive"].received() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        [record] = app.extensions["archive"].received()
+        assert record.serial == 1 and record.letter_id is not None
+        assert (inbox / "done" / "letter.txt").exists()
+    finally:
+        stop.set()
+        close_app(app)
+
+
+def test_the_inbox_waits_for_a_register_when_there_are_several(tmp_path):
+    from saraban.service import close_app
+    from saraban.service._inbox import look_once
+
+    app = make_app(tmp_path / "home", SARABAN_INBOX_WATCH="0")
+    add_unit(app)
+    app.extensions["archive"].add_register("ทะเบียนที่สอง", actor="tester")
+    inbox = tmp_path / "home" / "inbox"
+    inbox.mkdir(exist_ok=True)
+    (inbox / "letter.txt").write_bytes(_txt())
+    try:
+        assert look_once(app) is None
+        assert (inbox / "letter.txt").exists() and app.extensions["archive"].received() == []
+    finally:
+        close_app(app)
+
+
+def test_a_bad_inbox_setting_is_refused_naming_it(tmp_path):
+    from saraban.errors import SarabanError
+    from saraban.settings import Settings
+
+    with pytest.raises(SarabanError, match="SARABAN_INBOX_WATCH"):
+        Settings.from_mapping({"SARABAN_INBOX_WATCH": "often"})
+    assert Settings.from_mapping({}).inbox_watch == 30
+
+
+def _route(client, csrf, url, *to, note="โปรดดำเนินการ", due=""):
+    return client.post(
+        url + "/route", data={"csrf_token": csrf, "to": list(to), "note": note, "due": due}
+    )
+
+
+def test_route_to_two_people_through_the_pages_one_marks_it_done(app):
+    store = app.extensions["saraban_store"]
+    for name in ("somchai", "somsri"):
+        store.add_user(name, "correct horse battery", role="clerk")
+    clerk = app.test_client()
+    csrf = login(clerk, "clerk")
+    url = _take_in(app, clerk, csrf, _txt())
+    bad = _route(clerk, csrf, url, "somchai", due="ไม่ใช่วัน")
+    assert bad.status_code == 400
+    assert 'value="ไม่ใช่วัน"' in bad.get_data(as_text=True)
+    assert _route(clerk, csrf, url, "somchai", "somsri", due="๑ มกราคม ๒๕๖๘").status_code == 302
+    page = clerk.get(url).get_data(as_text=True)
+    assert "somchai" in page and "somsri" in page and "เลยกำหนด" in page
+    somchai = app.test_client()
+    their_csrf = login(somchai, "somchai")
+    box = somchai.get("/inbox").get_data(as_text=True)
+    assert f'href="{url}"' in box and "เลยกำหนด" in box and "โปรดดำเนินการ" in box
+    done = somchai.post(url + "/done", data={"csrf_token": their_csrf, "next": "inbox"})
+    assert done.status_code == 302 and done.headers["Location"] == "/inbox"
+    assert f'href="{url}"' not in somchai.get("/inbox").get_data(as_text=True)
+    assert f'href="{url}"' in somchai.get("/inbox?done=1").get_data(as_text=True)
+    again = somchai.post(url + "/done", data={"csrf_token": their_csrf})
+    assert again.status_code == 409
+    page = clerk.get(url).get_data(as_text=True)
+    assert "ดำเนินการแล้ว" in page and "รอดำเนินการ" in page
+
+
+def test_acting_for_through_the_inbox_page(app):
+    import datetime as dt
+
+    from saraban.thai import thai_date
+
+    store = app.extensions["saraban_store"]
+    for name in ("somchai", "somsri"):
+        store.add_user(name, "correct horse battery", role="clerk")
+    clerk = app.test_client()
+    csrf = login(clerk, "clerk")
+    url = _take_in(app, clerk, csrf, _txt())
+    _route(clerk, csrf, url, "somchai")
+    somchai = app.test_client()
+    c1 = login(somchai, "somchai")
+    today = dt.date.today()
+    form = {
+        "csrf_token": c1,
+        "delegate": "somsri",
+        "from": thai_date(today),
+        "to": thai_date(today),
+    }
+    assert somchai.post("/inbox/delegate", data=form).status_code == 302
+    somsri = app.test_client()
+    c2 = login(somsri, "somsri")
+    box = somsri.get("/inbox").get_data(as_text=True)
+    assert f'href="{url}"' in box and "รักษาการแทน somchai" in box
+    assert somsri.post(url + "/done", data={"csrf_token": c2}).status_code == 302
+    [event] = app.extensions["archive"].events(actions=("received.done",))
+    assert event.actor == "somsri แทน somchai"
+    # someone else's inbox cannot be handed over by a clerk
+    other = {**form, "csrf_token": c2, "delegator": "clerk", "delegate": "somsri"}
+    somsri.post("/inbox/delegate", data=other)
+    assert all(d.delegator == "somchai" for d in app.extensions["archive"].delegations())
+
+
+def test_a_secret_letter_is_not_offered_or_routed_to_the_uncleared(app):
+    cleared = app.test_client()
+    csrf = login(cleared, "secret")
+    url = _take_in(app, cleared, csrf, _txt(), secrecy="ลับ")
+    page = cleared.get(url).get_data(as_text=True)
+    assert 'value="clerk"' not in page and 'value="secret"' in page
+    refused = _route(cleared, csrf, url, "clerk")
+    assert refused.status_code == 400 and "ชั้นความลับ" in refused.get_data(as_text=True)
+    clerk = app.test_client()
+    c = login(clerk, "clerk")
+    for action in ("route", "order", "done"):
+        hidden = clerk.post(f"{url}/{action}", data={"csrf_token": c, "to": "clerk"})
+        missing = clerk.post(f"/received/zzzzzzzzzzzz/{action}", data={"csrf_token": c})
+        assert hidden.status_code == missing.status_code == 404
+        assert hidden.get_data() == missing.get_data()
+
+
+def test_routing_through_the_api(app):
+    import io
+
+    store = app.extensions["saraban_store"]
+    for name in ("somchai", "somsri"):
+        store.add_user(name, "correct horse battery", role="clerk")
+    users = {u.name: u for u in store.users()}
+    keys = tokens(app, users)
+    client = app.test_client()
+    clerk = bearer(keys["clerk"])
+    started = client.post(
+        "/api/v1/received",
+        headers=clerk,
+        data={"register": UNIT, "file": (io.BytesIO(_txt()), "a.txt")},
+        content_type="multipart/form-data",
+    ).get_json()
+    _wait(app, started["job"]["id"])
+    job = client.get(started["progress"], headers=clerk).get_json()["job"]
+    public = job["result"]["received"]
+    base = f"/api/v1/received/{public}"
+    bad = client.post(base + "/route", headers=clerk, json={"to": "nobody"})
+    assert bad.status_code == 400 and "nobody" in bad.get_json()["error"]
+    routed = client.post(
+        base + "/route",
+        headers=clerk,
+        json={"to": ["somchai", "somsri"], "note": "ดำเนินการ", "due": "2025-01-01"},
+    )
+    assert routed.status_code == 201
+    assert {r["received_id"] for r in routed.get_json()["routings"]} == {public}
+    assert all("id" not in r for r in routed.get_json()["routings"])
+    box = client.get("/api/v1/inbox", headers=bearer(keys["somchai"])).get_json()
+    assert box["total"] == 1 and box["items"][0]["late"] is True
+    assert box["items"][0]["received"]["id"] == public
+    done = client.post(base + "/done", headers=bearer(keys["somchai"]), json={})
+    assert done.status_code == 200 and done.get_json()["routing"]["status"] == "ดำเนินการแล้ว"
+    again = client.post(base + "/done", headers=bearer(keys["somchai"]), json={})
+    assert again.status_code == 409
+    assert client.get("/api/v1/inbox", headers=bearer(keys["somchai"])).get_json()["total"] == 0
+    order = client.post(base + "/order", headers=clerk, json={"order": "ทราบ"})
+    assert order.status_code == 201  # kept (a TXT letter has no page to print it on)
+    assert app.extensions["archive"].orders_of(app.extensions["archive"].received()[0].id)
+
+
+def test_the_received_filter_finds_letters_taken_in_from_files(app):
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    url = _take_in(app, client, csrf, _txt())
+    app.extensions["saraban_search"].sync_now()
+    record = app.extensions["archive"].received()[0]
+    letter = app.extensions["archive"].get(record.letter_id)
+    found = client.get("/search?q=จิตอาสา&direction=received").get_data(as_text=True)
+    assert letter.public_id in found and "หนังสือรับ" in found
+    sent_only = client.get("/search?q=จิตอาสา&direction=sent").get_data(as_text=True)
+    assert letter.public_id not in sent_only
+    assert url  # (the received page itself is tested above)
+
+
+def test_the_dashboard_counts_received_letters_waiting(app):
+    store = app.extensions["saraban_store"]
+    store.add_user("somchai", "correct horse battery", role="clerk")
+    clerk = app.test_client()
+    csrf = login(clerk, "clerk")
+    url = _take_in(app, clerk, csrf, _txt())
+    secret_user = app.test_client()
+    c2 = login(secret_user, "secret")
+    secret_url = _take_in(app, secret_user, c2, _txt(OTHER), secrecy="ลับ")
+    _route(clerk, csrf, url, "clerk", due="๑ มกราคม ๒๕๖๘")
+    _route(secret_user, c2, secret_url, "secret")
+    page = clerk.get("/").get_data(as_text=True)
+    counts = re.sub(r"\s+", " ", page)
+    assert "รอท่านดำเนินการ <strong>๑</strong> ฉบับ" in counts and "เลยกำหนด ๑" in counts
+    assert "รอดำเนินการทั้งสำนักงาน ๑ ฉบับ" in counts  # the secret one is not counted
+    assert "รอตรวจข้อมูล ๑ ฉบับ" in counts
+    cleared = re.sub(r"\s+", " ", secret_user.get("/").get_data(as_text=True))
+    assert "รอดำเนินการทั้งสำนักงาน ๒ ฉบับ" in cleared and "รอตรวจข้อมูล ๒ ฉบับ" in cleared
+
+
+def test_a_file_that_cannot_be_read_says_why_and_keeps_nothing(app):
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    response = _upload(client, csrf, b"%PDF-1.7 not really a pdf", name="broken.pdf")
+    job_url = response.headers["Location"]
+    job = _wait(app, job_url.rsplit("/", 1)[1])
+    assert job.state == "failed" and "broken.pdf" in job.error
+    page = client.get(job_url)
+    assert page.status_code == 200 and "ลงรับไม่ได้" in page.get_data(as_text=True)
+    assert app.extensions["archive"].received() == []
+    assert not any((Path(app.config["SARABAN_HOME"]) / "intake").iterdir())  # upload removed
+    other = app.test_client()
+    login(other, "secret")
+    assert other.get(job_url).status_code == 404  # another user's job is not theirs to see
