@@ -107,7 +107,9 @@ class Delivery(Base):
     email: Mapped[str | None] = mapped_column(String(MAX_EMAIL))
     due: Mapped[dt.date | None] = mapped_column(Date)
     form: Mapped[str | None] = mapped_column(String(100))  # the catalogue form to fill
-    enclosures: Mapped[list[Any]] = mapped_column(JSON)  # [{"name", "sha256", "media_type"}], the letter first
+    enclosures: Mapped[list[Any]] = mapped_column(
+        JSON
+    )  # [{"name", "sha256", "media_type"}], the letter first
     linked: Mapped[bool] = mapped_column(Boolean)  # a private link was made (not secret)
     inbox_received_id: Mapped[int | None] = mapped_column(ForeignKey("received.id"))
     sent_at: Mapped[dt.datetime]
@@ -364,9 +366,9 @@ def save_recipient(
     """Add a recipient; with ``replace``, a recipient of the same name is updated instead
     (the CSV import) rather than refused."""
     name_text = _text(name, "name") or ""
-    addressee_text = _text(addressee, "addressee", required=False) or name_text
+    addressee_text = _text(addressee, "addressee", required=False)
     email_text = check_email(email)
-    group_list = _groups(groups)
+    group_list = None if groups is None else _groups(groups)
     with archive._write() as s:
         unit_id = _unit_id(s, archive, unit)
         row = s.scalar(select(Recipient).where(Recipient.name == name_text))
@@ -374,20 +376,28 @@ def save_recipient(
             raise Conflict(f"มี {name_text} ในสมุดผู้รับแล้ว / {name_text!r} is already a recipient")
         action = "recipient.change" if row is not None else "recipient.add"
         if row is None:
-            row = Recipient(name=name_text, created_at=utcnow(), created_by=actor)
+            row = Recipient(
+                name=name_text,
+                addressee=addressee_text or name_text,
+                groups=group_list or [],
+                created_at=utcnow(),
+                created_by=actor,
+            )
             s.add(row)
-        row.addressee = addressee_text
-        row.email = email_text
-        row.groups = group_list
-        row.unit_id = unit_id
+        # Updating (the CSV import): what is not given is kept as it was.
+        row.addressee = addressee_text or row.addressee
+        row.email = email_text if email is not None else row.email
+        row.groups = group_list if group_list is not None else list(row.groups or [])
+        row.unit_id = unit_id if unit is not None else row.unit_id
         row.code = _text(code, "code", limit=20, required=False) or row.code
         s.flush()
         _audit.append(
             s,
             actor=actor,
             action=action,
-            detail={"recipient": row.id, "name": name_text, "groups": group_list},
+            detail={"recipient": row.id, "name": name_text, "groups": row.groups},
         )
+        unit_id = row.unit_id
         prefix = s.get_one(Unit, unit_id).prefix if unit_id else None
         return _recipient_info(row, prefix)
 

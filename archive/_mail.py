@@ -24,9 +24,9 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Index, Integer, String, Text, select, update
+from sqlalchemy import CursorResult, Index, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from saraban.archive._models import Base, utcnow
@@ -152,14 +152,17 @@ def send_queued(archive: Archive, settings: SmtpSettings, *, limit: int = 500) -
         ).all()
         claimed = []
         for row in due:
-            moved = s.execute(
-                update(OutgoingMail)
-                .where(
-                    OutgoingMail.id == row.id,
-                    OutgoingMail.next_attempt_at == row.next_attempt_at,
-                )
-                .values(next_attempt_at=now + CLAIM, attempts=OutgoingMail.attempts + 1)
-                .execution_options(synchronize_session=False)
+            moved = cast(
+                CursorResult[Any],
+                s.execute(
+                    update(OutgoingMail)
+                    .where(
+                        OutgoingMail.id == row.id,
+                        OutgoingMail.next_attempt_at == row.next_attempt_at,
+                    )
+                    .values(next_attempt_at=now + CLAIM, attempts=OutgoingMail.attempts + 1)
+                    .execution_options(synchronize_session=False)
+                ),
             )
             if moved.rowcount:
                 claimed.append(row.id)

@@ -21,6 +21,7 @@ _COMMAND_MODULES = (
     "saraban.templates._forms_cli",
     "saraban.archive._cli",
     "saraban.archive._signing_cli",
+    "saraban.archive._circulars_cli",
     "saraban.indexer._cli",
     "saraban.service._cli",
 )
