@@ -22,6 +22,7 @@ from saraban import archive as archive_package
 from saraban.fonts import SARABUN_DIR
 from saraban.service import _config, _web
 from saraban.service._jobs import Jobs
+from saraban.service._mailer import MailSender
 from saraban.service._searching import SearchService
 from saraban.service._store import Store
 from saraban.settings import CONFIG_FILE, Settings
@@ -31,6 +32,7 @@ from saraban.usecases import recovery
 __all__ = ["create_app"]
 logger = logging.getLogger("saraban.service")
 
+_JSON_TWINS = ("deliveries.acknowledge_json", "deliveries.reply_json")
 _FONTS = ("Sarabun-Regular.ttf", "Sarabun-Bold.ttf", "Sarabun-Italic.ttf", "Sarabun-SemiBold.ttf")
 _BLUEPRINTS = (
     "auth",
@@ -43,6 +45,8 @@ _BLUEPRINTS = (
     "jobs",
     "api",
     "verify",
+    "deliveries",
+    "circulars",
 )
 
 
@@ -75,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         engine=settings.tokenizer,
     )
     app.extensions["saraban_jobs"] = Jobs()
+    app.extensions["saraban_mail"] = MailSender(opened, settings)
 
     _web.register_error_handlers(app)
     app.url_map.converters["int"] = RowIdConverter
@@ -98,6 +103,7 @@ def close_app(app: Flask) -> None:
     """Stop background work and close the databases (tests, and ``saraban serve`` on exit)."""
     if "saraban_login_audit" in app.extensions:  # the failed logins counted, not yet written
         app.extensions["saraban_login_audit"].flush(app.extensions["archive"], force=True)
+    app.extensions["saraban_mail"].close()
     app.extensions["saraban_search"].close()
     app.extensions["saraban_store"].close()
     app.extensions["archive"].close()
@@ -117,7 +123,10 @@ def _install_hooks(app: Flask) -> None:
         if request.endpoint in ("static", "font"):
             return
         _web.load_user()
-        if request.blueprint != "verify":  # public and changes nothing: nothing to forge
+        # verify: public and changes nothing, nothing to forge; the delivery links' JSON
+        # twins: no cookie is their credential, the token in the address is
+        # (service/deliveries.py).
+        if request.blueprint != "verify" and request.endpoint not in _JSON_TWINS:
             _web.check_csrf()
         _web.check_text_input()
 
