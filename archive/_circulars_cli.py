@@ -121,6 +121,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     _add_actor(rem)
     rem.set_defaults(func=_remind)
 
+    cons = sub.add_parser(
+        "consolidate",
+        help="merge the form replies into one table / สรุปผลการรายงาน",
+        description="A row per recipient that replied with the form, totals of the number "
+        "columns, then those that replied by letter and those that did not reply.",
+    )
+    cons.add_argument("letter_id", type=int)
+    cons.add_argument("-o", "--output", type=Path, required=True, help="OUT.xlsx|.csv|.docx|.pdf")
+    cons.set_defaults(func=_consolidate)
+
     mail = sub.add_parser("mail", help="the queue of outgoing e-mail / อีเมลที่รอส่ง")
     mail_sub = mail.add_subparsers(dest="mail_command", metavar="ACTION", required=True)
     ms = mail_sub.add_parser("send", help="send what waits now / ส่งอีเมลที่รอ")
@@ -395,4 +405,21 @@ def _mail_list(args: argparse.Namespace) -> int:
     else:
         for m in found:
             print(f"{m.id}\t{m.status}\t{m.to}\t{m.subject}\t{m.last_error or ''}")
+    return 0
+
+
+def _consolidate(args: argparse.Namespace) -> int:
+    from saraban.usecases import consolidating
+
+    fmt = args.output.suffix.lower().lstrip(".")
+    _settings, archive = _open()
+    with archive:
+        found = consolidating.consolidate(archive, args.letter_id, clearance=ALL_LETTERS)
+        data = consolidating.write(found, fmt)
+    args.output.write_bytes(data)
+    print(
+        f"{args.output}: {len(found.rows)} form replies, {len(found.by_letter)} by letter, "
+        f"{len(found.missing)} not replied",
+        file=sys.stderr,
+    )
     return 0

@@ -47,6 +47,7 @@ _BLUEPRINTS = (
     "verify",
     "deliveries",
     "circulars",
+    "circulars_api",
 )
 
 

@@ -126,6 +126,20 @@ def revoke(letter_id: int, delivery_id: int) -> Any:
     return _back(letter_id)
 
 
+@bp.get("/letters/<int:letter_id>/consolidated.<any(xlsx, csv, docx, pdf):fmt>")
+@_web.login_required
+def consolidated(letter_id: int, fmt: str) -> Any:
+    from saraban.usecases import consolidating
+
+    found = consolidating.consolidate(_web.archive(), letter_id, clearance=_web.user().clearance)
+    return _web.attachment(
+        consolidating.write(found, fmt),
+        consolidating.MEDIA_TYPES[fmt],
+        f"สรุปผลการรายงาน {found.ref_no or letter_id}.{fmt}",
+        f"consolidated-{letter_id}.{fmt}",
+    )
+
+
 # ---- the address book and the holiday calendar (administrators) ------------------------------
 
 

@@ -33,10 +33,12 @@ ADMIN_ROUTES = {
     ("POST", "/units"),
     ("POST", "/registers"),
     ("POST", "/reindex"),
+    ("POST", "/recipients"),
 }
 # Routes that change something but take no body (every other POST/PUT takes one, as its
 # OpenAPI entry says; a new route must be in one list or the other).
 NO_BODY_ROUTES = {("POST", "/drafts/<int:draft_id>/issue"), ("POST", "/reindex")}
+NO_BODY_ROUTES |= {("POST", "/letters/<int:letter_id>/remind")}
 # GET routes that answer a list but are not paged, and why; every other list is paged.
 UNPAGED_LISTS = {
     "/registers": "the registers and units, a handful set up by administrators",
@@ -47,6 +49,7 @@ UNPAGED_LISTS = {
 NOT_LISTS = {"/me", "/letters/<int:letter_id>", "/drafts/<int:draft_id>", "/forms/<name>"}
 NOT_LISTS |= {"/jobs/<job_id>", "/drafts/<int:draft_id>/preview"}
 NOT_LISTS |= {"/letters/<int:letter_id>/<any(docx, pdf, original):kind>"}
+NOT_LISTS |= {"/letters/<int:letter_id>/tracking"}  # one letter's recipients, bounded by the send
 MISSING_ID = "987654"
 SAMPLE_PATH_VALUES = {
     "letter_id": "1",

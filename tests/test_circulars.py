@@ -439,3 +439,57 @@ def test_every_step_is_audited(archive, archive_home):
     ):
         assert action in actions, actions
     assert archive.verify() == []
+
+
+HOSTILE_CELLS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)"]
+
+
+def test_consolidation_merges_form_replies_and_never_makes_a_formula(archive, archive_home):
+    import csv
+    import io
+
+    import docx
+    import openpyxl
+
+    from saraban.templates import render_docx
+    from saraban.usecases import consolidating
+
+    letter, _settings, tokens = _sent(archive, archive_home)
+    names = sorted(tokens)
+    for n, name in enumerate(names[:4]):
+        data = FORM_REPLY | {
+            "village": HOSTILE_CELLS[n],
+            "advisers": [{"name": f"ที่ปรึกษา {i}", "kind": "ส่วนราชการ"} for i in range(n + 1)],
+        }
+        sending.reply(archive, tokens[name], data=data)
+    reply_doc = make_letter("รายงาน", sender={"name": names[4], "address": ["x"]})
+    reply_doc["ref_no"] = "นค ๐๕๑๘/๙"
+    reply_doc["date"] = TODAY.isoformat()
+    sending.reply(archive, tokens[names[4]], upload=("r.docx", render_docx(reply_doc)))
+    found = consolidating.consolidate(archive, letter.id, clearance=None)
+    assert [name for name, _v in found.rows] == names[:4]
+    assert found.by_letter == [names[4]] and found.missing == names[5:]
+    labels = [c.label for c in found.columns]
+    advisers = labels.index("คณะที่ปรึกษา (จำนวนแถว)")
+    assert found.totals[advisers] == 1 + 2 + 3 + 4
+    # XLSX: every hostile text is a string cell, as typed
+    book = openpyxl.load_workbook(io.BytesIO(consolidating.write(found, "xlsx")))
+    sheet = book.active
+    cells = [c for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert all(c.data_type != "f" for c in cells)
+    texts = {c.value for c in cells}
+    assert set(HOSTILE_CELLS) <= texts and names[4] in texts and set(names[5:]) <= texts
+    assert 10 in texts  # the total, a number
+    # CSV: a quote before each text a spreadsheet would run
+    rows = list(csv.reader(io.StringIO(consolidating.write(found, "csv").decode("utf-8-sig"))))
+    flat = {v for row in rows for v in row}
+    assert {f"'{h}" for h in HOSTILE_CELLS} <= flat and not set(HOSTILE_CELLS) & flat
+    # DOCX: the official table, the text as typed
+    document = docx.Document(io.BytesIO(consolidating.write(found, "docx")))
+    words = {cell.text for table in document.tables for row in table.rows for cell in row.cells}
+    assert set(HOSTILE_CELLS) <= words and "รวม" in words and "๑๐" in words
+    with pytest.raises(BadRequest):
+        consolidating.write(found, "xls")
+    with pytest.raises(NotFound):
+        secret = issue(archive, subject="ลับ", secrecy="ลับ")
+        consolidating.consolidate(archive, secret.id, clearance=None)

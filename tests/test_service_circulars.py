@@ -208,3 +208,42 @@ def test_the_address_book_page(app):
     clerk = app.test_client()
     login(clerk, "clerk")
     assert clerk.get("/admin/recipients").status_code == 403
+
+
+def test_the_api_sends_tracks_and_reminds(app):
+    from test_service_support import bearer
+
+    store = app.extensions["saraban_store"]
+    clerk = store.user_by_name("clerk") if hasattr(store, "user_by_name") else None
+    users = {u.name: u for u in store.users()}
+    key = store.create_token(users["clerk"].id, "tests")[0]
+    admin_key = store.create_token(users["admin"].id, "tests")[0]
+    del clerk
+    letter = issued(app)
+    client = app.test_client()
+    sent = client.post(
+        f"/api/v1/letters/{letter.id}/send",
+        json={"to": ["ทุกอำเภอ"], "working_days": 10, "form": "centre_report"},
+        headers=bearer(key),
+    )
+    assert sent.status_code == 201, sent.get_json()
+    body = sent.get_json()
+    assert len(body["deliveries"]) == 9 and body["due"]
+    assert set(body["deliveries"][0]) == {"name", "email", "link"}
+    token = body["deliveries"][0]["link"].rsplit("/", 1)[1]
+    app.test_client().post(f"/d/{token}/acknowledge", json={"receive_no": "๗", "by": "ก"})
+    tracking = client.get(f"/api/v1/letters/{letter.id}/tracking", headers=bearer(key))
+    rows = {r["name"]: r for r in tracking.get_json()["recipients"]}
+    assert rows[body["deliveries"][0]["name"]]["status"] == "acknowledged"
+    reminded = client.post(f"/api/v1/letters/{letter.id}/remind", headers=bearer(key))
+    assert len(reminded.get_json()["reminded"]) == 9
+    listed = client.get("/api/v1/recipients?group=ทุกอำเภอ&per_page=5", headers=bearer(key))
+    assert listed.get_json()["total"] == 9 and len(listed.get_json()["items"]) == 5
+    refused = client.post("/api/v1/recipients", json={"name": "x"}, headers=bearer(key))
+    assert refused.status_code == 403
+    added = client.post(
+        "/api/v1/recipients",
+        json={"name": "สำนักงานจังหวัด", "groups": ["ทุกหน่วย"]},
+        headers=bearer(admin_key),
+    )
+    assert added.status_code == 201
