@@ -830,11 +830,14 @@ def open_token(archive: Archive, token: str, *, record_open: bool = True) -> Ope
         )
 
 
-def acknowledge(archive: Archive, token: str, receive_no: Any, by: Any) -> DeliveryInfo:
-    """The recipient's ลงรับ: their own เลขรับ and who received it; once."""
+def acknowledge(
+    archive: Archive, token: str, receive_no: Any, by: Any, *, now: dt.datetime | None = None
+) -> DeliveryInfo:
+    """The recipient's ลงรับ: their own เลขรับ and who received it; once. ``now``: the
+    moment it happens (tests of lateness give one; otherwise the clock's)."""
     number = _text(receive_no, "receive_no", limit=100) or ""
     who = _text(by, "by", limit=200) or ""
-    now = utcnow()
+    now = now or utcnow()
     with archive._write() as s:
         delivery, _link = _by_token(s, token, now=now)
         if delivery.acknowledged_at is not None:
@@ -871,11 +874,12 @@ def record_reply(
     data: dict[str, Any] | None,
     register: str,
     subject: str,
+    now: dt.datetime | None = None,
 ) -> DeliveryInfo:
     """The reply of a recipient: kept as the letter ``reply_letter_id`` (imported), entered
     in the sender's incoming register under its next เลขรับ, linked to the circular
     (อ้างถึง), with the form's data if one was filled."""
-    now = utcnow()
+    now = now or utcnow()
     with archive._write() as s:
         delivery, _link = _by_token(s, token, now=now)
         if delivery.replied_at is not None:

@@ -88,7 +88,9 @@ def add_recipient() -> Any:
 @_web.login_required
 def send(letter_id: int) -> Any:
     """``{to: [group or name...], due?: BE date text, working_days?: n, form?: name}``;
-    answers ``{deliveries: [{name, email, link}]}`` (each link shown this once)."""
+    answers ``{deliveries: [{name, email, link}]}`` (each link shown this once). A letter
+    the user may not see is 404 before the body is read, like a letter that is not there."""
+    _web.visible_letter(letter_id)
     body = _web.json_body()
     user = _web.user()
     working = body.get("working_days")

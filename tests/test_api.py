@@ -722,6 +722,7 @@ def test_every_list_is_paged_and_its_pages_add_up(tmp_path):
     """Each paged route (by its OpenAPI entry, every register kind): walked one item a page,
     the pages hold every item once, and ``total`` and ``pages`` say so. Its own app: the
     rows it adds would change the counts the tests on ``world`` expect."""
+    from saraban.archive import circulars
     from saraban.service import close_app
 
     app = make_app(tmp_path / "home")
@@ -737,6 +738,7 @@ def test_every_list_is_paged_and_its_pages_add_up(tmp_path):
             )
             archive.reserve(UNIT, actor="tester", note=f"จองเลขทดสอบ {n}")
             archive.receive(UNIT, sender="ก", recipient="ข", subject=f"รับ {n}", actor="tester")
+            circulars.save_recipient(archive, f"ผู้รับ {n}", actor="tester", groups=["ทุกหน่วย"])
         app.extensions["saraban_search"].sync_now()
         _walk_every_paged_route(app, bearer(keys["clerk"]))
     finally:

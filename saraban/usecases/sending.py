@@ -375,8 +375,10 @@ def delivery_file(archive: Archive, token: str, n: int) -> tuple[Path, str, str]
     return archive.files.path(item["sha256"]), str(item["name"]), str(item["media_type"])
 
 
-def acknowledge(archive: Archive, token: str, receive_no: Any, by: Any) -> circulars.DeliveryInfo:
-    return circulars.acknowledge(archive, token, receive_no, by)
+def acknowledge(
+    archive: Archive, token: str, receive_no: Any, by: Any, *, now: dt.datetime | None = None
+) -> circulars.DeliveryInfo:
+    return circulars.acknowledge(archive, token, receive_no, by, now=now)
 
 
 def reply(
@@ -385,6 +387,7 @@ def reply(
     *,
     upload: tuple[str, bytes] | None = None,
     data: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
 ) -> circulars.DeliveryInfo:
     """A recipient's reply: a letter file (PDF or DOCX, read by the importer) and/or the
     enclosed form's data (checked as the forms page checks it). Kept as a received letter
@@ -438,5 +441,11 @@ def reply(
         reply_id = record.id
     register = opened.unit or ""
     return circulars.record_reply(
-        archive, token, reply_letter_id=reply_id, data=data, register=register, subject=subject
+        archive,
+        token,
+        reply_letter_id=reply_id,
+        data=data,
+        register=register,
+        subject=subject,
+        now=now,
     )
