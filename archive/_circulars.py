@@ -336,9 +336,10 @@ def recipients(archive: Archive, group: str | None = None) -> list[RecipientInfo
 def groups(archive: Archive) -> dict[str, int]:
     """Each group of the address book with how many recipients it has."""
     counts: dict[str, int] = {}
-    for recipient in recipients(archive):
-        for name in recipient.groups:
-            counts[name] = counts.get(name, 0) + 1
+    with archive._read() as s:
+        for names in s.scalars(select(Recipient.groups)):
+            for name in names or []:
+                counts[name] = counts.get(name, 0) + 1
     return dict(sorted(counts.items()))
 
 
@@ -526,7 +527,8 @@ def add_working_days(archive: Archive, start: dt.date, days: int) -> dt.date:
 # ---- sending ---------------------------------------------------------------------------------
 
 
-def _info(row: Delivery) -> DeliveryInfo:
+def _info(row: Any) -> DeliveryInfo:
+    """A delivery as a plain value, from its ORM row or a Core row of its columns."""
     return DeliveryInfo(
         id=row.id,
         letter_id=row.letter_id,
@@ -536,7 +538,7 @@ def _info(row: Delivery) -> DeliveryInfo:
         email=row.email,
         due=row.due,
         form=row.form,
-        enclosures=[dict(e) for e in row.enclosures or []],
+        enclosures=[dict(e) for e in getattr(row, "enclosures", None) or []],
         linked=row.linked,
         sent_at=row.sent_at,
         revoked_at=row.revoked_at,
@@ -547,7 +549,7 @@ def _info(row: Delivery) -> DeliveryInfo:
         replied_at=row.replied_at,
         reply_letter_id=row.reply_letter_id,
         reply_received_id=row.reply_received_id,
-        reply_data=dict(row.reply_data) if row.reply_data else None,
+        reply_data=dict(row.reply_data) if getattr(row, "reply_data", None) else None,
         reminded_at=row.reminded_at,
         inbox_received_id=row.inbox_received_id,
     )
@@ -714,14 +716,18 @@ def _into_inbox(
     return row.id
 
 
-def deliveries(
-    archive: Archive, letter_id: int, *, clearance: str | None | Any = None
-) -> list[DeliveryInfo]:
-    """The deliveries of a letter in name order. Callers check the letter is visible to
-    the user first (``usecases._access.visible_letter``)."""
-    with archive._read() as s:
-        rows = s.scalars(
-            select(Delivery).where(Delivery.letter_id == letter_id).order_by(Delivery.name)
+def deliveries(archive: Archive, letter_id: int, *, with_data: bool = False) -> list[DeliveryInfo]:
+    """The deliveries of a letter in name order; without ``with_data`` their files and
+    replies' form data are left out (tracking needs neither). Callers check the letter is
+    visible to the user first (``usecases._access.visible_letter``)."""
+    columns = [
+        c
+        for c in Delivery.__table__.columns
+        if with_data or c.name not in ("enclosures", "reply_data")
+    ]
+    with archive._read() as s:  # Core rows: a letter may go to every district (878)
+        rows = s.execute(
+            select(*columns).where(Delivery.letter_id == letter_id).order_by(Delivery.name)
         ).all()
         return [_info(r) for r in rows]
 
@@ -802,22 +808,29 @@ def _by_token(s: Session, token: str, *, now: dt.datetime) -> tuple[Delivery, De
 
 
 def open_token(archive: Archive, token: str, *, record_open: bool = True) -> OpenedDelivery:
-    """The delivery a token opens, marking it opened the first time (audited)."""
+    """The delivery a token opens, marking it opened the first time (audited); later
+    reads take no write turn."""
     now = utcnow()
-    with archive._write() as s:
+    with archive._read() as s:
+        delivery, link = _by_token(s, token, now=now)
+        first_open = record_open and delivery.opened_at is None
+    if first_open:
+        with archive._write() as s:
+            delivery, link = _by_token(s, token, now=now)
+            if delivery.opened_at is None:
+                delivery.opened_at = now
+                _audit.append(
+                    s,
+                    actor=f"delivery:{delivery.id}",
+                    action="delivery.open",
+                    letter_id=delivery.letter_id,
+                    detail={"delivery": delivery.id, "recipient": delivery.name},
+                )
+    with archive._read() as s:
         delivery, link = _by_token(s, token, now=now)
         letter = s.get_one(Letter, delivery.letter_id)
         if letter.secrecy:  # never linked; a guard against a row made some other way
             raise NotFound(_NO_LINK)
-        if record_open and delivery.opened_at is None:
-            delivery.opened_at = now
-            _audit.append(
-                s,
-                actor=f"delivery:{delivery.id}",
-                action="delivery.open",
-                letter_id=delivery.letter_id,
-                detail={"delivery": delivery.id, "recipient": delivery.name},
-            )
         unit = s.get(Unit, letter.unit_id) if letter.unit_id else None
         return OpenedDelivery(
             delivery=_info(delivery),
@@ -904,6 +917,7 @@ def record_reply(
             subject=subject,
             note=f"ตอบหนังสือ {circular.ref_no or circular.id}",
             letter_id=reply.id,
+            secrecy=reply.secrecy,  # a reply marked secret stays out of uncleared eyes
             created_at=now,
             created_by=f"delivery:{delivery.id}",
         )

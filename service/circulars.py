@@ -48,7 +48,6 @@ def circular_panel(record: Any) -> dict[str, Any] | None:
         "tracking": found,
         "counts": found.counts(),
         "groups": circulars.groups(archive),
-        "recipients": recipients.listing(archive),
         "forms": list_forms(),
         "status_names": circulars.STATUS_NAMES,
         "be_moment": sending.be_moment,
@@ -73,7 +72,7 @@ def _back(letter_id: int) -> Any:
 def send(letter_id: int) -> Any:
     user = _web.user()
     form = request.form
-    to = [name for name in form.getlist("to") if name.strip()]
+    to = [name.strip() for name in form.getlist("to") if name.strip()]
     working = (form.get("working_days") or "").strip()
     try:
         if working and not working.isdecimal():
@@ -114,11 +113,14 @@ def remind(letter_id: int) -> Any:
     return _back(letter_id)
 
 
-@bp.post("/letters/<int:letter_id>/deliveries/<int:delivery_id>/revoke")
+@bp.post("/letters/<int:letter_id>/revoke")
 @_web.login_required
-def revoke(letter_id: int, delivery_id: int) -> Any:
+def revoke(letter_id: int) -> Any:
+    """Revoke one recipient's link (the tracking table's buttons: ``delivery``)."""
     user = _web.user()
     _web.visible_letter(letter_id)
+    given = request.form.get("delivery") or ""
+    delivery_id = int(given) if given.isdecimal() and len(given) < 10 else 0
     if delivery_id not in {d.id for d in circulars.deliveries(_web.archive(), letter_id)}:
         raise SarabanError("ไม่พบการส่งรายการนี้ / no such delivery", status=404)
     circulars.revoke(_web.archive(), delivery_id, actor=user.name)

@@ -493,3 +493,15 @@ def test_consolidation_merges_form_replies_and_never_makes_a_formula(archive, ar
     with pytest.raises(NotFound):
         secret = issue(archive, subject="ลับ", secrecy="ลับ")
         consolidating.consolidate(archive, secret.id, clearance=None)
+
+
+def test_a_reply_marked_secret_stays_out_of_uncleared_registers(archive, archive_home):
+    from saraban.templates import render_docx
+
+    _letter, _settings, tokens = _sent(archive, archive_home)
+    doc = make_letter("รายงานลับของอำเภอ", secrecy="ลับ", sender={"name": "อำเภอ", "address": ["x"]})
+    doc["ref_no"] = "นค ๐๕๑๘/๕"
+    doc["date"] = TODAY.isoformat()
+    sending.reply(archive, tokens["ที่ว่าการอำเภอท่าบ่อ"], upload=("r.docx", render_docx(doc)))
+    assert [r.secrecy for r in archive.received(register=ARCHIVE_UNIT)] == ["ลับ"]
+    assert archive.received(register=ARCHIVE_UNIT, clearance=None) == []

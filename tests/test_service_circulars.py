@@ -151,9 +151,11 @@ def test_a_token_opens_its_own_delivery_and_closed_links_say_so_in_thai(app):
     second = app.test_client().get(f"/d/{tokens[1]}.json").get_json()["delivery"]["name"]
     assert first != second
     tracking_page = client.get(f"/letters/{letter.id}").get_data(as_text=True)
-    revoke = re.search(r'action="(/letters/\d+/deliveries/\d+/revoke)"', tracking_page).group(1)
+    delivery = re.search(r'name="delivery" value="(\d+)"', tracking_page).group(1)
     csrf = csrf_of(tracking_page)
-    assert client.post(revoke, data={"csrf_token": csrf}).status_code == 302
+    revoke = f"/letters/{letter.id}/revoke"
+    assert client.post(revoke, data={"csrf_token": csrf, "delivery": "99999"}).status_code == 404
+    assert client.post(revoke, data={"csrf_token": csrf, "delivery": delivery}).status_code == 302
     closed = [t for t in tokens if app.test_client().get(f"/d/{t}").status_code == 410]
     assert len(closed) == 1
     page = app.test_client().get(f"/d/{closed[0]}").get_data(as_text=True)

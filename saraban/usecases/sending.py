@@ -24,7 +24,13 @@ from saraban.archive import Archive, circulars, default_actor, mail, sign_issued
 from saraban.archive._keys import read_unit_key
 from saraban.errors import BadRequest, InvalidLetter, NotFound, Problem
 from saraban.settings import Settings
-from saraban.thai import ThaiDateError, parse_be_date, thai_date, to_thai_digits
+from saraban.thai import (
+    THAI_MONTHS_ABBR,
+    ThaiDateError,
+    parse_be_date,
+    thai_date,
+    to_thai_digits,
+)
 from saraban.usecases._access import visible_letter
 
 PDF_TYPE = "application/pdf"
@@ -46,8 +52,11 @@ def be_moment(moment: dt.datetime | None) -> str:
     """A moment as a clerk reads it: ``๑๕ ธ.ค. ๖๘ ๑๔.๓๐ น.`` (the office's clock)."""
     if moment is None:
         return ""
-    local = moment.astimezone()
-    return f"{thai_date(local.date(), 'short')} {to_thai_digits(local.strftime('%H.%M'))} น."
+    local = moment.astimezone()  # thai_date's "short" style, without its cost per row
+    return to_thai_digits(
+        f"{local.day} {THAI_MONTHS_ABBR[local.month - 1]} {str(local.year + 543)[-2:]} "
+        f"{local:%H.%M} น."
+    )
 
 
 # ---- sending ---------------------------------------------------------------------------------
