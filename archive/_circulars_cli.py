@@ -46,6 +46,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--group", action="append", default=[], help="a group (repeat)")
     add.add_argument("--email")
     add.add_argument("--unit", help="the unit of this instance it stands for (prefix)")
+    add.add_argument(
+        "--update", action="store_true", help="change the recipient of this name if there is one"
+    )
     add.add_argument("--json", action="store_true")
     _add_actor(add)
     add.set_defaults(func=_recipients_add)
@@ -156,8 +159,9 @@ def _recipients_add(args: argparse.Namespace) -> int:
             actor=_actor(args),
             addressee=args.addressee,
             email=args.email,
-            groups=args.group,
+            groups=args.group or (None if args.update else []),
             unit=args.unit,
+            update=args.update,
         )
     if args.json:
         _print_json(found.as_dict())

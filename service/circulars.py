@@ -182,21 +182,24 @@ def _failed(exc: SarabanError, anchor: str = "") -> Any:
 @bp.post("/admin/recipients")
 @_web.admin_required
 def add_recipient() -> Any:
+    """Add a recipient, or change one of the same name: a field left empty keeps its
+    value."""
     form = request.form
     groups = [g for g in (form.get("groups") or "").replace("\n", ";").split(";") if g.strip()]
     try:
-        found = recipients.add(
+        found = circulars.save_recipient(
             _web.archive(),
             form.get("name") or "",
             actor=_web.user().name,
             addressee=form.get("addressee") or None,
             email=form.get("email") or None,
-            groups=groups,
+            groups=groups or None,
             unit=(form.get("unit") or "").strip() or None,
+            replace=True,
         )
     except SarabanError as exc:
         return _failed(exc)
-    return _done(f"เพิ่ม {found.name} แล้ว")
+    return _done(f"บันทึก {found.name} แล้ว")
 
 
 @bp.post("/admin/recipients/import")

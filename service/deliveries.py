@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from saraban.archive import circulars
@@ -78,8 +78,19 @@ class RateLimit:
             self._seen.pop(next(iter(self._seen)))
 
 
-REQUESTS = RateLimit(120, 60.0)  # a recipient reading, downloading, acknowledging, replying
-MISSES = RateLimit(20, 600.0)  # wrong or closed links: someone guessing tokens
+REQUESTS_PER_MINUTE = 120  # a recipient reading, downloading, acknowledging, replying
+MISSES_PER_10_MINUTES = 20  # wrong or closed links: someone guessing tokens
+
+
+def _limits() -> tuple[RateLimit, RateLimit]:
+    """This app's two limits (kept with the app, so each app counts its own)."""
+    limits: tuple[RateLimit, RateLimit] = current_app.extensions.setdefault(
+        "saraban_delivery_limits",
+        (RateLimit(REQUESTS_PER_MINUTE, 60.0), RateLimit(MISSES_PER_10_MINUTES, 600.0)),
+    )
+    return limits
+
+
 _SLOW_DOWN = "มีการเรียกหน้านี้บ่อยเกินไป กรุณารอสักครู่แล้วลองใหม่ / too many requests: wait a while"
 
 
@@ -87,7 +98,7 @@ _SLOW_DOWN = "มีการเรียกหน้านี้บ่อยเ
 def _bounded() -> None:
     request.max_content_length = MAX_REQUEST
     address = request.remote_addr or "?"
-    if not REQUESTS.hit(address):
+    if not _limits()[0].hit(address):
         raise TooManyAttempts(_SLOW_DOWN)
 
 
@@ -100,7 +111,7 @@ def _private(response: Response) -> Response:
 
 
 def _counted(error: SarabanError) -> None:
-    if error.status in (404, 410) and not MISSES.hit(request.remote_addr or "?"):
+    if error.status in (404, 410) and not _limits()[1].hit(request.remote_addr or "?"):
         raise TooManyAttempts(_SLOW_DOWN) from None
 
 

@@ -36,6 +36,17 @@ def test_the_commands_send_track_remind_and_consolidate(saraban, tmp_path):
     assert saraban("recipients", "import", str(book))[0] == 0
     status, out, _ = saraban("recipients", "add", "ที่ว่าการอำเภอท่าบ่อ")
     assert status == 2  # already there, said on stderr
+    status, out, _ = saraban(
+        "recipients",
+        "add",
+        "ที่ว่าการอำเภอท่าบ่อ",
+        "--email",
+        "thabo@example.go.th",
+        "--update",
+        "--json",
+    )
+    changed = json.loads(out)
+    assert changed["email"] == "thabo@example.go.th" and changed["groups"] == ["ทุกอำเภอ"]
     status, out, _ = saraban("recipients", "list", "--json")
     assert len(json.loads(out)["recipients"]) == 10
     letter = tmp_path / "letter.json"
@@ -78,9 +89,12 @@ def test_the_commands_send_track_remind_and_consolidate(saraban, tmp_path):
     status, out, _ = saraban("remind", letter_id, "--json")
     reminded = json.loads(out)["reminded"]
     assert len(reminded) == 10  # a new link for each; e-mailed where there is an address
-    assert [r["email"] for r in reminded if r["email"]] == ["pc@example.go.th"]
+    assert sorted(r["email"] for r in reminded if r["email"]) == [
+        "pc@example.go.th",
+        "thabo@example.go.th",
+    ]
     status, out, _ = saraban("mail", "list", "--json")
-    assert [m["status"] for m in json.loads(out)["mail"]] == ["queued", "queued"]
+    assert [m["status"] for m in json.loads(out)["mail"]] == ["queued"] * 4
     status, _out, err = saraban("mail", "send")
     assert status == 2 and "SARABAN_SMTP_HOST" in err
     target = tmp_path / "out.csv"

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from test_service_support import UNIT, add_unit, add_users, csrf_of, login, make_app
 
 from saraban.archive._mail import OutgoingMail
-from saraban.service import deliveries
 from saraban.usecases import recipients
 
 HOSTILE = '<script>alert("x")</script>'
@@ -38,8 +37,6 @@ def app(tmp_path):
         f"{r.name},{r.code}@example.go.th" for r in recipients.listing(archive)
     ]
     recipients.import_csv(archive, "\n".join(rows).encode(), actor="admin")
-    deliveries.REQUESTS._seen.clear()
-    deliveries.MISSES._seen.clear()
     yield app
     close_app(app)
 

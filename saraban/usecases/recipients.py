@@ -35,9 +35,19 @@ def add(
     email: str | None = None,
     groups: list[str] | None = None,
     unit: str | None = None,
+    update: bool = False,
 ) -> circulars.RecipientInfo:
+    """Add a recipient; with ``update``, change the one of the same name (what is not
+    given is kept) instead of refusing it."""
     return circulars.save_recipient(
-        archive, name, actor=actor, addressee=addressee, email=email, groups=groups, unit=unit
+        archive,
+        name,
+        actor=actor,
+        addressee=addressee,
+        email=email,
+        groups=groups,
+        unit=unit,
+        replace=update,
     )
 
 
