@@ -4,6 +4,7 @@ the address book page, and the recipient's public page /d/<token> with its JSON 
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -131,8 +132,6 @@ def test_the_json_twins(app):
     assert again.status_code == 409 and again.get_json()["ok"] is False
     bad = system.post(f"/d/{tokens[1]}/reply", data={"data": '{"province": 1'})
     assert bad.status_code == 400
-    import json
-
     reply = system.post(f"/d/{tokens[1]}/reply", data={"data": json.dumps(FORM_REPLY)})
     assert reply.status_code == 200, reply.get_json()
     assert reply.get_json()["delivery"]["status"] == "replied"
@@ -246,3 +245,31 @@ def test_the_api_sends_tracks_and_reminds(app):
         headers=bearer(admin_key),
     )
     assert added.status_code == 201
+
+
+def test_a_big_docx_is_made_in_the_background(app, monkeypatch):
+    import time
+
+    from saraban.service import circulars as circulars_pages
+
+    monkeypatch.setattr(circulars_pages, "BACKGROUND_ROWS", 1)
+    letter = issued(app)
+    client = app.test_client()
+    tokens = send_from_page(app, client, letter.id)
+    app.test_client().post(f"/d/{tokens[0]}/reply", data={"data": json.dumps(FORM_REPLY)})
+    small = client.get(f"/letters/{letter.id}/consolidated.xlsx")
+    assert small.status_code == 200 and small.data[:2] == b"PK"
+    started = client.get(f"/letters/{letter.id}/consolidated.docx")
+    assert started.status_code == 302
+    job = re.search(r"job=([\w-]+)", started.headers["Location"]).group(1)
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert f"/letters/{letter.id}/consolidated/{job}" in page
+    for _ in range(100):
+        if client.get(f"/jobs/{job}").get_json()["state"] != "running":
+            break
+        time.sleep(0.1)
+    done = client.get(f"/letters/{letter.id}/consolidated/{job}")
+    assert done.status_code == 200 and done.data[:2] == b"PK"
+    other = app.test_client()
+    login(other, "admin")
+    assert other.get(f"/letters/{letter.id}/consolidated/{job}").status_code == 404
