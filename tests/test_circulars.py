@@ -371,6 +371,9 @@ def test_acknowledge_and_reply_by_form_and_by_letter(archive, archive_home):
     thread = archive.thread(phon.reply_letter_id)
     assert (phon.reply_letter_id, letter.id) in thread.links  # อ้างถึง the circular
     assert (replied.reply_letter_id, letter.id) in archive.thread(letter.id).links
+    with pytest.raises(Conflict) as caught:  # the same file again: no letter id to outsiders
+        sending.reply(archive, tokens["ที่ว่าการอำเภอเฝ้าไร่"], upload=("อีกครั้ง.docx", docx))
+    assert str(phon.reply_letter_id) not in caught.value.message
     with pytest.raises(BadRequest):
         sending.reply(archive, tokens["ที่ว่าการอำเภอเฝ้าไร่"], upload=("x.exe", b"MZ"))
     with pytest.raises(BadRequest):

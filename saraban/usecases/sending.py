@@ -22,7 +22,7 @@ from typing import Any
 
 from saraban.archive import Archive, circulars, default_actor, mail, sign_issued
 from saraban.archive._keys import read_unit_key
-from saraban.errors import BadRequest, InvalidLetter, NotFound, Problem
+from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound, Problem
 from saraban.settings import Settings
 from saraban.thai import (
     THAI_MONTHS_ABBR,
@@ -426,7 +426,12 @@ def reply(
             raise BadRequest(
                 f"file: ไฟล์ใหญ่เกิน {MAX_REPLY_BYTES // 2**20} MB / the file is too large"
             )
-        imported = importing.import_upload(archive, content, name, actor=actor, clearance=None)
+        try:
+            imported = importing.import_upload(archive, content, name, actor=actor, clearance=None)
+        except Conflict:  # the archive names the letter it became: not for outsiders
+            raise Conflict(
+                f"{name}: สารบรรณนี้ได้รับไฟล์นี้แล้ว / this file was received here already"
+            ) from None
         reply_id = imported.record.id
         subject = imported.record.subject or subject
     else:
