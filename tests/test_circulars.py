@@ -508,3 +508,16 @@ def test_a_reply_marked_secret_stays_out_of_uncleared_registers(archive, archive
     sending.reply(archive, tokens["ที่ว่าการอำเภอท่าบ่อ"], upload=("r.docx", render_docx(doc)))
     assert [r.secrecy for r in archive.received(register=ARCHIVE_UNIT)] == ["ลับ"]
     assert archive.received(register=ARCHIVE_UNIT, clearance=None) == []
+
+
+@pytest.mark.pdf
+def test_a_unit_with_a_key_sends_its_signed_letter(archive, archive_home):
+    from saraban.archive import check_file, create_self_signed_key
+
+    create_self_signed_key(archive, ARCHIVE_UNIT, actor="admin")
+    _letter, _settings, tokens = _sent(archive, archive_home)
+    opened = sending.open_delivery(archive, tokens["ที่ว่าการอำเภอท่าบ่อ"])
+    assert opened.delivery.enclosures[0]["name"] == "หนังสือ (ลงนามอิเล็กทรอนิกส์).pdf"
+    path, _name, media_type = sending.delivery_file(archive, tokens["ที่ว่าการอำเภอท่าบ่อ"], 0)
+    assert media_type == "application/pdf"
+    assert check_file(archive, path.read_bytes()).authentic
