@@ -11,6 +11,8 @@ register, references between letters, retention, and verification.
 >>> signed_pdf = sign_issued(archive, issued.id)  # PAdES, with the verification QR code
 """
 
+from saraban.archive import _circulars as circulars
+from saraban.archive import _mail as mail
 from saraban.archive._archive import (
     Archive,
     default_actor,
@@ -92,6 +94,7 @@ __all__ = [
     "UnitInfo",
     "UnitKey",
     "check_file",
+    "circulars",
     "close_up",
     "crashpoint",
     "create_self_signed_key",
@@ -104,6 +107,7 @@ __all__ = [
     "keep_private",
     "letter_for_token",
     "list_signing_keys",
+    "mail",
     "open_archive",
     "open_settings_archive",
     "outgoing_register",

@@ -237,7 +237,7 @@ def to_docx(table: Table) -> bytes:
     grid = document.add_table(rows=1, cols=len(table.columns))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-    widths = _WIDTHS[table.columns]
+    widths = _WIDTHS.get(table.columns) or (1,) * len(table.columns)
     usable = 26.7
     for i, column in enumerate(table.columns):
         cell = grid.rows[0].cells[i]
@@ -285,7 +285,7 @@ tr { break-inside: avoid; }
 def to_pdf(table: Table) -> bytes:
     from saraban.templates._pdf import html_to_pdf
 
-    widths = _WIDTHS[table.columns]
+    widths = _WIDTHS.get(table.columns) or (1,) * len(table.columns)
     cols = "".join(f'<col style="width:{100 * w / sum(widths):.2f}%">' for w in widths)
     head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
     body = (

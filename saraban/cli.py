@@ -49,6 +49,26 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "saraban.archive._cli",
         "import existing letters (.txt, .docx, .pdf) into the archive / นำเข้าหนังสือ",
     ),
+    "consume": (
+        "saraban.archive._cli",
+        "take in every file in SARABAN_HOME/inbox/ and e-mails there / รับหนังสือจากโฟลเดอร์",
+    ),
+    "recipients": ("saraban.archive._circulars_cli", "address book of recipients / สมุดรายชื่อผู้รับ"),
+    "holidays": (
+        "saraban.archive._circulars_cli",
+        "holiday calendar for working days / ปฏิทินวันหยุด",
+    ),
+    "send": (
+        "saraban.archive._circulars_cli",
+        "send an issued letter to recipients / ส่งหนังสือถึงผู้รับ",
+    ),
+    "tracking": ("saraban.archive._circulars_cli", "who received and replied / ติดตามการตอบกลับ"),
+    "remind": ("saraban.archive._circulars_cli", "e-mail those who have not replied / ทวงถาม"),
+    "consolidate": (
+        "saraban.archive._circulars_cli",
+        "merge the form replies into one table / สรุปผลการรายงาน",
+    ),
+    "mail": ("saraban.archive._circulars_cli", "the queue of outgoing e-mail / อีเมลที่รอส่ง"),
     "keys": ("saraban.archive._signing_cli", "units' signing keys / กุญแจสำหรับลงนาม"),
     "sign": (
         "saraban.archive._signing_cli",
@@ -69,6 +89,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("saraban.service._cli", "run the web service (waitress; gunicorn with --workers N)"),
     "user": ("saraban.service._cli", "web service accounts"),
     "token": ("saraban.service._cli", "API tokens"),
+    "route": ("saraban.service._routing_cli", "send a received letter to users (เกษียน)"),
+    "inbox": ("saraban.service._routing_cli", "received letters waiting for a user / รอดำเนินการ"),
+    "done": (
+        "saraban.service._routing_cli",
+        "mark a received letter done for a user / ดำเนินการแล้ว",
+    ),
     "repair": (
         "saraban.service._cli",
         "finish what a crash left half done / ซ่อมสิ่งที่ค้างจากเครื่องหยุดกะทันหัน",

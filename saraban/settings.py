@@ -110,6 +110,34 @@ SETTINGS: tuple[Setting, ...] = (
         "reach, such as https://saraban.example.go.th.",
     ),
     Setting(
+        "SARABAN_SMTP_HOST",
+        "",
+        "SMTP server that sends the circulars' e-mail (each recipient's private link). "
+        "Empty: nothing is sent; messages wait in the queue (saraban mail list) until a host "
+        "is set. `saraban serve` sends the queue in the background; `saraban mail send` by "
+        "hand.",
+    ),
+    Setting("SARABAN_SMTP_PORT", "587", "Port of the SMTP server (587 submission, 465 SSL)."),
+    Setting(
+        "SARABAN_SMTP_TLS",
+        "starttls",
+        "How mail is protected on the way to the SMTP server: starttls, ssl (port 465) or none "
+        "(only for a server on the same machine).",
+    ),
+    Setting("SARABAN_SMTP_USER", "", "Login name at the SMTP server; empty: no login."),
+    Setting("SARABAN_SMTP_PASSWORD", "", "Password of SARABAN_SMTP_USER."),
+    Setting(
+        "SARABAN_MAIL_FROM",
+        "saraban@localhost",
+        "The From address of the circulars' e-mail, such as saraban@nongkhai.go.th.",
+    ),
+    Setting(
+        "SARABAN_LINK_DAYS",
+        "120",
+        "How many days a recipient's private link (BASE_URL/d/TOKEN) opens the letter sent "
+        "to them; a reminder gives a new link for as long again.",
+    ),
+    Setting(
         "SARABAN_TSA_URL",
         "",
         "Address of an RFC 3161 timestamp authority. Set: every signed letter carries its "
@@ -188,6 +216,25 @@ def _digit_style(value: Any) -> str:
     return style
 
 
+def _smtp_tls(value: Any) -> str:
+    mode = _text(value).lower() or "starttls"
+    if mode not in ("none", "starttls", "ssl"):
+        raise ConfigError(
+            f"SARABAN_SMTP_TLS: ต้องเป็น starttls, ssl หรือ none / must be starttls, ssl or none, "
+            f"not {mode!r}"
+        )
+    return mode
+
+
+def _mail_from(value: Any) -> str:
+    address = _text(value) or "saraban@localhost"
+    if "@" not in address or any(c in address for c in ' ,;<>\r\n\t"()'):
+        raise ConfigError(
+            f"SARABAN_MAIL_FROM: ต้องเป็นที่อยู่อีเมลเดียว / must be one e-mail address, not {address!r}"
+        )
+    return address
+
+
 def _path(value: Any) -> Path | None:
     text = _text(value)
     return Path(text).expanduser() if text else None
@@ -214,6 +261,13 @@ class Settings:
     letter_digits: str
     inbox_watch: int
     inbox_register: str | None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_tls: str = "starttls"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "saraban@localhost"
+    link_days: int = 120
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
@@ -264,6 +318,17 @@ class Settings:
                 maximum=86_400,
             ),
             inbox_register=_text(raw["SARABAN_INBOX_REGISTER"]) or None,
+            smtp_host=_text(raw["SARABAN_SMTP_HOST"]) or None,
+            smtp_port=as_int(
+                "SARABAN_SMTP_PORT", raw["SARABAN_SMTP_PORT"] or 587, minimum=1, maximum=65535
+            ),
+            smtp_tls=_smtp_tls(raw["SARABAN_SMTP_TLS"]),
+            smtp_user=_text(raw["SARABAN_SMTP_USER"]) or None,
+            smtp_password=_text(raw["SARABAN_SMTP_PASSWORD"]) or None,
+            mail_from=_mail_from(raw["SARABAN_MAIL_FROM"]),
+            link_days=as_int(
+                "SARABAN_LINK_DAYS", raw["SARABAN_LINK_DAYS"] or 120, minimum=1, maximum=3650
+            ),
         )
 
     @classmethod

@@ -29,6 +29,7 @@ from saraban.service._letter_links import (
     letter_url,
     received_url,
 )
+from saraban.service._mailer import MailSender
 from saraban.service._searching import SearchService
 from saraban.service._store import Store
 from saraban.settings import CONFIG_FILE, Settings
@@ -39,6 +40,7 @@ from saraban.usecases.previews import Previews
 __all__ = ["create_app"]
 logger = logging.getLogger("saraban.service")
 
+_JSON_TWINS = ("deliveries.acknowledge_json", "deliveries.reply_json")
 _FONTS = ("Sarabun-Regular.ttf", "Sarabun-Bold.ttf", "Sarabun-Italic.ttf", "Sarabun-SemiBold.ttf")
 _BLUEPRINTS = (
     "auth",
@@ -52,6 +54,9 @@ _BLUEPRINTS = (
     "jobs",
     "api",
     "verify",
+    "deliveries",
+    "circulars",
+    "circulars_api",
 )
 
 
@@ -87,6 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["saraban_previews"] = Previews(
         settings.preview_seconds, emblem=settings.garuda_image, digits=settings.letter_digits
     )
+    app.extensions["saraban_mail"] = MailSender(opened, settings)
 
     _web.register_error_handlers(app)
     app.url_map.converters["int"] = RowIdConverter
@@ -113,6 +119,7 @@ def close_app(app: Flask) -> None:
     if "saraban_login_audit" in app.extensions:  # the failed logins counted, not yet written
         app.extensions["saraban_login_audit"].flush(app.extensions["archive"], force=True)
     app.extensions["saraban_previews"].close()
+    app.extensions["saraban_mail"].close()
     app.extensions["saraban_search"].close()
     app.extensions["saraban_store"].close()
     app.extensions["archive"].close()
@@ -135,7 +142,10 @@ def _install_hooks(app: Flask) -> None:
         if request.endpoint in ("static", "font"):
             return
         _web.load_user()
-        if request.blueprint != "verify":  # public and changes nothing: nothing to forge
+        # verify: public and changes nothing, nothing to forge; the delivery links' JSON
+        # twins: no cookie is their credential, the token in the address is
+        # (service/deliveries.py).
+        if request.blueprint != "verify" and request.endpoint not in _JSON_TWINS:
             _web.check_csrf()
         _web.check_text_input()
 

@@ -93,10 +93,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     create.set_defaults(func=_token_create)
     tokens = token.add_parser("list", help="list tokens (never the tokens themselves)")
     tokens.set_defaults(func=_token_list)
-    from saraban.service import _routing_cli
-
-    _routing_cli.register(sub)
-
     revoke = token.add_parser("revoke", help="revoke a token by its id")
     revoke.add_argument("id", type=int)
     revoke.set_defaults(func=_token_revoke)

@@ -471,6 +471,75 @@ _ROUTES: dict[
     },
 }
 
+# Circulars (service/circulars_api.py): the address book, sending, tracking, reminders.
+_ROUTES.update(
+    {
+        "/recipients": {
+            "get": (
+                "The address book of recipients, in name order",
+                [*_PAGING, _query("group", "only this group's members, e.g. ทุกอำเภอ")],
+                None,
+                "200",
+                False,
+            ),
+            "post": (
+                "Add a recipient (administrators)",
+                [],
+                {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "addressee": {"type": "string"},
+                        "email": {"type": "string"},
+                        "groups": {"type": "array", "items": {"type": "string"}},
+                        "unit": {"type": "string", "description": "a unit of this instance"},
+                    },
+                },
+                "201",
+                True,
+            ),
+        },
+        "/letters/{letter_id}/send": {
+            "post": (
+                "Send an issued letter: one delivery and private link per recipient, e-mail "
+                "queued (a secret letter only to units of this instance, never by link)",
+                [_id("letter_id")],
+                {
+                    "type": "object",
+                    "required": ["to"],
+                    "properties": {
+                        "to": {"type": "array", "items": {"type": "string"}},
+                        "due": {"type": "string", "description": "BE date, e.g. 31/1/2570"},
+                        "working_days": {"type": "integer", "minimum": 1, "maximum": 365},
+                        "form": {"type": "string", "description": "catalogue form to fill"},
+                    },
+                },
+                "201",
+                False,
+            )
+        },
+        "/letters/{letter_id}/tracking": {
+            "get": (
+                "Each recipient of a sent letter: status, times, receive number, late",
+                [_id("letter_id")],
+                None,
+                "200",
+                False,
+            )
+        },
+        "/letters/{letter_id}/remind": {
+            "post": (
+                "A new link e-mailed to every recipient who has not replied",
+                [_id("letter_id")],
+                None,
+                "200",
+                False,
+            )
+        },
+    }
+)
+
 
 def _operation(
     summary: str,

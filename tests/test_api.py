@@ -34,10 +34,12 @@ ADMIN_ROUTES = {
     ("POST", "/units"),
     ("POST", "/registers"),
     ("POST", "/reindex"),
+    ("POST", "/recipients"),
 }
 # Routes that change something but take no body (every other POST/PUT takes one, as its
 # OpenAPI entry says; a new route must be in one list or the other).
 NO_BODY_ROUTES = {("POST", "/drafts/<int:draft_id>/issue"), ("POST", "/reindex")}
+NO_BODY_ROUTES |= {("POST", "/letters/<letter:letter_id>/remind")}
 # GET routes that answer a list but are not paged, and why; every other list is paged.
 UNPAGED_LISTS = {
     "/registers": "the registers and units, a handful set up by administrators",
@@ -52,6 +54,9 @@ NOT_LISTS |= {
     "/received/<received:received_id>",
     "/received/<received:received_id>/<any(original, pdfa, stamped):kind>",
 }
+NOT_LISTS |= {
+    "/letters/<letter:letter_id>/tracking"
+}  # one letter's recipients, bounded by the send
 MISSING_ID = "987654"
 MISSING_LETTER = "zzzzzzzzzzzz"  # the shape of a public id; no letter has it
 SAMPLE_PATH_VALUES = {
@@ -740,6 +745,7 @@ def test_every_list_is_paged_and_its_pages_add_up(tmp_path):
     """Each paged route (by its OpenAPI entry, every register kind): walked one item a page,
     the pages hold every item once, and ``total`` and ``pages`` say so. Its own app: the
     rows it adds would change the counts the tests on ``world`` expect."""
+    from saraban.archive import circulars
     from saraban.service import close_app
 
     app = make_app(tmp_path / "home")
@@ -758,6 +764,7 @@ def test_every_list_is_paged_and_its_pages_add_up(tmp_path):
                 UNIT, sender="ก", recipient="ข", subject=f"รับ {n}", actor="tester"
             )
             archive.route_received(got.id, ["clerk"], actor="tester")  # the clerk's inbox
+            circulars.save_recipient(archive, f"ผู้รับ {n}", actor="tester", groups=["ทุกหน่วย"])
         app.extensions["saraban_search"].sync_now()
         _walk_every_paged_route(app, bearer(keys["clerk"]))
     finally:

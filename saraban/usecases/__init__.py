@@ -15,7 +15,11 @@ the service's store or the search index they need:
   not see;
 - :mod:`~saraban.usecases.searching`: search, a thin call;
 - :mod:`~saraban.usecases.recovery`: what a crash left between the archive and the
-  service's records, settled.
+  service's records, settled;
+- :mod:`~saraban.usecases.recipients`: the address book of offices letters are sent to;
+- :mod:`~saraban.usecases.sending`: a letter sent to its recipients with private links and
+  queued e-mail, tracked, reminded, acknowledged and answered through the links;
+- :mod:`~saraban.usecases.consolidating`: the form replies of a circular in one table.
 
 None of them tells the search index anything: the archive's outbox does
 (:meth:`saraban.archive.Archive.on_change`).

@@ -1,0 +1,180 @@
+"""Circulars benchmark: one circular to every district of the country (878, from geothai),
+on SQLite. Prints the time of each step; asserts nothing. Targets (issue 15): sending
+(deliveries and e-mails queued) < 10 s; the tracking page and ``tracking --json`` < 200 ms;
+consolidating 878 replies < 5 s.
+
+Run by hand: .venv/bin/python benchmarks/circulars.py [--districts N] [--real-replies R]
+
+Setup: the address book is seeded from geothai and given e-mail addresses by CSV (timed
+too, not a target). R replies go through the whole reply path (form checked, filled DOCX
+kept as a letter, numbered in the incoming register, linked); the rest of the form data is
+written straight into the deliveries, since consolidation reads only that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from conftest import make_letter  # noqa: E402
+from sqlalchemy import update  # noqa: E402
+
+from saraban.archive import mail, open_archive  # noqa: E402
+from saraban.archive._circulars import Delivery  # noqa: E402
+from saraban.settings import Settings  # noqa: E402
+from saraban.usecases import consolidating, recipients, sending  # noqa: E402
+
+UNIT = "นค ๐๐๑๙.๓"
+
+
+def _timed(label: str, func, *args, **kwargs):
+    start = time.perf_counter()
+    result = func(*args, **kwargs)
+    elapsed = time.perf_counter() - start
+    print(f"{label:<58} {elapsed * 1000:9.1f} ms", flush=True)
+    return result, elapsed
+
+
+def _form(n: int) -> dict:
+    return {
+        "province": "จังหวัด",
+        "district": f"อำเภอ {n}",
+        "subdistrict": "ตำบล",
+        "village": f"บ้าน {n}",
+        "centre_name": f"ศูนย์ {n}",
+        "advisers": [{"name": f"ที่ปรึกษา {i}", "kind": "ส่วนราชการ"} for i in range(n % 5)],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--districts", type=int, default=878)
+    parser.add_argument("--real-replies", type=int, default=20)
+    args = parser.parse_args()
+    import geothai
+
+    print(f"load average before: {os.getloadavg()}, {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as folder:
+        home = Path(folder) / "home"
+        archive = open_archive(home)
+        archive.add_unit(UNIT, "ศาลากลางจังหวัดหนองคาย", actor="bench")
+        provinces = [p.code for p in geothai.provinces() if p.code != recipients.BANGKOK]
+
+        def seed() -> int:
+            added = 0
+            for code in provinces:
+                added += len(recipients.seed_province(archive, code, actor="bench").added)
+                if added >= args.districts:
+                    break
+            return added
+
+        added, _ = _timed("seed the districts from geothai (setup)", seed)
+        book = recipients.listing(archive, recipients.ALL_DISTRICTS)[: args.districts]
+        rows = ["name,email"] + [f"{r.name},d{r.code}@example.go.th" for r in book]
+        _timed(
+            f"CSV import of {len(book)} e-mail addresses (setup)",
+            recipients.import_csv,
+            archive,
+            "\n".join(rows).encode(),
+            actor="bench",
+        )
+        names = [r.name for r in book]
+        letter = archive.issue(make_letter("ขอให้รายงานข้อมูลศูนย์"), UNIT, actor="bench")
+        settings = Settings.from_mapping({"SARABAN_HOME": str(home)})
+        sent, send_time = _timed(
+            f"send to {len(names)} districts (deliveries + e-mails queued)",
+            sending.send,
+            archive,
+            settings,
+            letter.id,
+            names,
+            clearance=None,
+            due=dt.date.today() + dt.timedelta(days=30),
+            form="centre_report",
+        )
+        print(f"  e-mails queued: {mail.pending_count(archive)}")
+        tokens = [sent.links[d.id].rsplit("/", 1)[1] for d in sent.deliveries]
+
+        real = min(args.real_replies, len(tokens))
+        start = time.perf_counter()
+        for n, token in enumerate(tokens[:real]):
+            sending.acknowledge(archive, token, str(n), "ธุรการ")
+            sending.reply(archive, token, data=_form(n))
+        each = (time.perf_counter() - start) / max(real, 1)
+        print(
+            f"{'one acknowledge + form reply, whole path (mean of ' + str(real) + ')':<58} "
+            f"{each * 1000:9.1f} ms"
+        )
+        now = dt.datetime.now(dt.UTC)
+        with archive._write() as s:
+            for n, delivery in enumerate(sent.deliveries[real:], start=real):
+                s.execute(
+                    update(Delivery)
+                    .where(Delivery.id == delivery.id)
+                    .values(replied_at=now, opened_at=now, reply_data=_form(n))
+                )
+
+        _timed(
+            "tracking (use case) + JSON",
+            lambda: json.dumps(
+                sending.tracking(archive, letter.id, clearance=None).as_dict(), ensure_ascii=False
+            ),
+        )
+        env = {**os.environ, "SARABAN_HOME": str(home)}
+        saraban = Path(sys.executable).with_name("saraban")
+        for label in ("saraban tracking --json (whole process)",) * 2:
+            start = time.perf_counter()
+            subprocess.run(
+                [str(saraban), "tracking", str(letter.id), "--json"],
+                env=env,
+                capture_output=True,
+                check=True,
+            )
+            print(f"{label:<58} {(time.perf_counter() - start) * 1000:9.1f} ms")
+        from saraban.service import close_app, create_app
+
+        app = create_app({"SARABAN_HOME": str(home), "TESTING": True})
+        try:
+            store = app.extensions["saraban_store"]
+            user = store.add_user("bench", "correct horse battery", role="clerk")
+            client = app.test_client()
+            with client.session_transaction() as session:
+                session["sid"] = store.start_session(user.id, lifetime=dt.timedelta(hours=1))
+            client.get(f"/letters/{letter.id}")  # warm: templates compiled, imports done
+            for _ in range(3):
+                response, _t = _timed(
+                    f"tracking page GET /letters/{letter.id} ({len(names)} rows)",
+                    client.get,
+                    f"/letters/{letter.id}",
+                )
+                assert response.status_code == 200, response.status_code
+        finally:
+            close_app(app)
+
+        found, _t = _timed(
+            f"consolidate {len(names)} replies (read and merge)",
+            consolidating.consolidate,
+            archive,
+            letter.id,
+            clearance=None,
+        )
+        for fmt in consolidating.FORMATS:
+            data, _t = _timed(f"  ... and write {fmt}", consolidating.write, found, fmt)
+            print(f"      {len(data):,} bytes")
+        archive.close()
+    print(f"load average after: {os.getloadavg()}")
+    print(f"send target < 10 s: {send_time:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

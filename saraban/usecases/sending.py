@@ -1,0 +1,479 @@
+"""Sending an issued letter to its recipients and following it until they reply.
+
+:func:`send` records one delivery per recipient (the archive's ``circulars``), each with
+a private link ``BASE_URL/d/TOKEN`` and an e-mail queued for it, in one transaction; the
+mail goes out later (:func:`send_mail`, run by ``saraban serve`` in the background or by
+``saraban mail send``). The recipient opens the link, acknowledges with their own เลขรับ
+(:func:`acknowledge`) and replies with a letter file and/or the enclosed form filled in
+online (:func:`reply`); the clerk follows it all (:func:`tracking`) and reminds those who
+have not replied (:func:`remind`).
+
+Secret letters are never sent by link or e-mail: they go only to recipients that are
+units of this instance, into their incoming register; an e-mail never carries the subject
+of a secret letter (there is none to carry).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from saraban.archive import Archive, circulars, default_actor, mail, sign_issued
+from saraban.archive._keys import read_unit_key
+from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound, Problem
+from saraban.settings import Settings
+from saraban.thai import (
+    THAI_MONTHS_ABBR,
+    ThaiDateError,
+    parse_be_date,
+    thai_date,
+    to_thai_digits,
+)
+from saraban.usecases._access import visible_letter
+
+PDF_TYPE = "application/pdf"
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+MAX_REPLY_BYTES = 20 * 1024 * 1024
+REPLY_SUFFIXES = (".pdf", ".docx")
+
+
+def parse_due(text: str | None) -> dt.date | None:
+    """A due date typed in BE (``๓๑/๑/๒๕๗๐``, ``31 ม.ค. 70``); a CE year is caught and the
+    clerk is told what it is in BE, never shifted silently."""
+    try:
+        return parse_be_date(text)
+    except ThaiDateError as exc:
+        raise InvalidLetter([Problem("due", exc.code, exc.en, exc.th)]) from None
+
+
+def be_moment(moment: dt.datetime | None) -> str:
+    """A moment as a clerk reads it: ``๑๕ ธ.ค. ๖๘ ๑๔.๓๐ น.`` (the office's clock)."""
+    if moment is None:
+        return ""
+    local = moment.astimezone()  # thai_date's "short" style, without its cost per row
+    return to_thai_digits(
+        f"{local.day} {THAI_MONTHS_ABBR[local.month - 1]} {str(local.year + 543)[-2:]} "
+        f"{local:%H.%M} น."
+    )
+
+
+# ---- sending ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sent:
+    letter_id: int
+    public_id: str  # what users see (the row id counts letters)
+    due: dt.date | None
+    form: str | None
+    deliveries: list[circulars.DeliveryInfo]
+    links: dict[int, str]  # delivery id -> link (shown once: only its hash is kept)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "letter": self.public_id,
+            "due": self.due.isoformat() if self.due else None,
+            "form": self.form,
+            "deliveries": [
+                {"name": d.name, "email": d.email, "link": self.links.get(d.id)}
+                for d in self.deliveries
+            ],
+        }
+
+
+def _letter_line(record: Any) -> str:
+    date = thai_date(record.date) if record.date else ""
+    return f"ที่ {record.ref_no} ลงวันที่ {date}".strip()
+
+
+def _mail_text(
+    record: Any,
+    delivery_name: str,
+    addressee: str,
+    link: str,
+    due: dt.date | None,
+    expires: dt.datetime,
+    *,
+    reminder: bool = False,
+) -> tuple[str, str]:
+    """Subject and body of the e-mail of one delivery (never of a secret letter)."""
+    subject = " ".join(
+        f"{'ทวงถาม: ' if reminder else ''}หนังสือ {record.ref_no} เรื่อง {record.subject or ''}".split()
+    )
+    lines = [
+        f"เรียน {addressee}",
+        "",
+        f"{record.sender or 'หน่วยงานผู้ส่ง'} ส่งหนังสือ{_letter_line(record)}",
+        f"เรื่อง {record.subject or ''}",
+        f"ถึง {delivery_name}",
+        "",
+        "อ่านและดาวน์โหลดหนังสือพร้อมสิ่งที่ส่งมาด้วย ลงรับ และตอบกลับ ได้ที่ลิงก์นี้:",
+        link,
+        "",
+    ]
+    if due:
+        lines.append(f"ขอให้ตอบกลับภายในวันที่ {thai_date(due)}")
+    lines += [
+        f"ลิงก์นี้เป็นของหน่วยงานท่านเท่านั้น ใช้ได้ถึงวันที่ {thai_date(expires.astimezone().date())} โปรดอย่าส่งต่อ",
+        "",
+        "-- ",
+        "ส่งจากระบบสารบรรณ saraban / sent by saraban",
+    ]
+    return subject[:400], "\n".join(" ".join(line.split()) if line else "" for line in lines)
+
+
+def _enclosures(
+    archive: Archive,
+    record: Any,
+    doc: dict[str, Any],
+    form: str | None,
+    settings: Settings,
+    actor: str,
+) -> list[dict[str, Any]]:
+    """What each recipient downloads: the letter (signed by its unit if the unit has a
+    key), the filled forms the letter encloses, and the blank form to reply on."""
+    letter_pdf = {"name": "หนังสือ.pdf", "sha256": record.pdf_sha256, "media_type": PDF_TYPE}
+    if record.unit and read_unit_key(archive.home, record.unit) is not None:
+        signed = sign_issued(
+            archive, record.id, actor=actor, base=settings.base_url, tsa_url=settings.tsa_url
+        )
+        sha = circulars.record_file(archive, signed, PDF_TYPE)
+        letter_pdf = {"name": "หนังสือ (ลงนามอิเล็กทรอนิกส์).pdf", "sha256": sha, "media_type": PDF_TYPE}
+    found = [letter_pdf]
+    for n, enclosure in enumerate(doc.get("enclosures") or [], start=1):
+        if not isinstance(enclosure, dict) or not isinstance(enclosure.get("files"), dict):
+            continue
+        for kind, sha in sorted(enclosure["files"].items()):
+            if sha and kind in ("pdf", "docx"):
+                media = PDF_TYPE if kind == "pdf" else DOCX_TYPE
+                found.append({"name": f"สิ่งที่ส่งมาด้วย {n}.{kind}", "sha256": sha, "media_type": media})
+    if form:
+        from saraban.templates.forms import blank_docx
+
+        sha = circulars.record_file(archive, blank_docx(form), DOCX_TYPE)
+        found.append(
+            {"name": f"แบบรายงาน {form} (ว่าง).docx", "sha256": sha, "media_type": DOCX_TYPE}
+        )
+    return found
+
+
+def send(
+    archive: Archive,
+    settings: Settings,
+    letter_id: int,
+    to: list[str],
+    *,
+    actor: str | None = None,
+    clearance: str | None,
+    due: dt.date | None = None,
+    working_days: int | None = None,
+    form: str | None = None,
+    today: dt.date | None = None,
+) -> Sent:
+    """Send an issued letter to every recipient and group named in ``to``.
+
+    ``due``: the reply's due date, or ``working_days`` after today counted on the
+    holiday calendar. ``form``: the catalogue form the recipients fill in reply.
+    """
+    actor = actor or default_actor()
+    record = visible_letter(archive, letter_id, clearance)
+    circulars.sendable(archive, letter_id)
+    if due is not None and working_days is not None:
+        raise BadRequest(
+            "due: ระบุวันที่หรือจำนวนวันทำการอย่างใดอย่างหนึ่ง / give a due date or working days, not both"
+        )
+    today = today or dt.date.today()
+    if working_days is not None:
+        due = circulars.add_working_days(archive, today, working_days)
+    if due is not None and due < today:
+        raise InvalidLetter(
+            [
+                Problem(
+                    "due",
+                    "due_passed",
+                    f"the due date {due.isoformat()} has passed",
+                    f"วันครบกำหนด {thai_date(due)} ผ่านมาแล้ว",
+                )
+            ]
+        )
+    if form is not None:
+        from saraban.templates.forms import form_schema
+
+        form_schema(form)  # an unknown form: FormNotFound naming the forms
+    chosen = circulars.resolve(archive, to)
+    secret = bool(record.secrecy)
+    if secret:
+        outside = [r.name for r in chosen if not r.unit]
+        if outside:
+            raise BadRequest(
+                f"หนังสือลับ ({record.secrecy}) ส่งทางลิงก์หรืออีเมลไม่ได้ ส่งได้เฉพาะหน่วยงานในระบบ: "
+                f"{', '.join(outside[:5])} ไม่ใช่หน่วยงานในระบบ / a secret letter is never sent by "
+                "link or e-mail, only to units of this instance"
+            )
+    doc = archive.letter_document(letter_id)
+    enclosures = _enclosures(archive, record, doc, form, settings, actor) if not secret else []
+    now = dt.datetime.now(dt.UTC)
+    expires = now + dt.timedelta(days=settings.link_days)
+    if due is not None:
+        expires = max(expires, dt.datetime.combine(due, dt.time(), dt.UTC) + dt.timedelta(days=60))
+    outgoing = []
+    links: dict[int, str] = {}
+    for recipient in chosen:
+        item = circulars.Outgoing(recipient)
+        if not secret:
+            item.token = circulars.new_token()
+            link = circulars.delivery_link(settings.base_url, item.token)
+            if recipient.email:
+                item.mail = _mail_text(
+                    record, recipient.name, recipient.addressee, link, due, expires
+                )
+            item.extra["link"] = link
+        outgoing.append(item)
+    made = circulars.send(
+        archive,
+        letter_id,
+        outgoing,
+        actor=actor,
+        due=due,
+        form=form,
+        enclosures=enclosures,
+        expires_at=expires,
+        mail_from=settings.mail_from,
+    )
+    by_recipient = {o.recipient.id: o for o in outgoing}
+    for delivery in made:
+        made_link = by_recipient[delivery.recipient_id].extra.get("link")
+        if made_link:
+            links[delivery.id] = str(made_link)
+    return Sent(letter_id, record.public_id, due, form, made, links)
+
+
+def smtp_settings(settings: Settings) -> mail.SmtpSettings:
+    return mail.SmtpSettings(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        tls=settings.smtp_tls,
+        user=settings.smtp_user,
+        password=settings.smtp_password,
+    )
+
+
+def send_mail(archive: Archive, settings: Settings) -> tuple[int, int]:
+    """Send what waits in the mail queue; (sent, failed)."""
+    return mail.send_queued(archive, smtp_settings(settings))
+
+
+# ---- tracking --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tracking:
+    letter_id: int
+    public_id: str  # what users see (the row id counts letters)
+    ref_no: str | None
+    subject: str | None
+    due: dt.date | None
+    form: str | None
+    deliveries: list[circulars.DeliveryInfo]
+    today: dt.date
+    reply_public_ids: dict[int, str]  # reply letter's row id -> its public id
+
+    def counts(self) -> dict[str, int]:
+        found = {
+            "recipients": len(self.deliveries),
+            "opened": 0,
+            "acknowledged": 0,
+            "replied": 0,
+            "late": 0,
+        }
+        for d in self.deliveries:
+            found["opened"] += d.opened_at is not None
+            found["acknowledged"] += d.acknowledged_at is not None
+            found["replied"] += d.replied_at is not None
+            found["late"] += d.late(self.today)
+        return found
+
+    def as_dict(self) -> dict[str, Any]:
+        def iso(moment: dt.datetime | None) -> str | None:
+            return moment.astimezone().isoformat(timespec="seconds") if moment else None
+
+        return {
+            "letter": self.public_id,
+            "due": self.due.isoformat() if self.due else None,
+            "counts": self.counts(),
+            "recipients": [
+                {
+                    "name": d.name,
+                    "status": d.status,
+                    "opened_at": iso(d.opened_at),
+                    "acknowledged_at": iso(d.acknowledged_at),
+                    "receive_no": d.receive_no,
+                    "replied_at": iso(d.replied_at),
+                    "late": d.late(self.today),
+                    "reply_letter": self.reply_public_ids.get(d.reply_letter_id)
+                    if d.reply_letter_id
+                    else None,
+                    "revoked": d.revoked_at is not None,
+                }
+                for d in self.deliveries
+            ],
+        }
+
+
+def tracking(
+    archive: Archive, letter_id: int, *, clearance: str | None, today: dt.date | None = None
+) -> Tracking:
+    """Who the letter went to and what each did; NotFound, the same as for a letter that
+    does not exist, for a letter the user's clearance does not open."""
+    record = visible_letter(archive, letter_id, clearance)
+    found = circulars.deliveries(archive, letter_id)
+    due = next((d.due for d in found if d.due), None)
+    form = next((d.form for d in found if d.form), None)
+    replies = archive.public_ids(d.reply_letter_id for d in found if d.reply_letter_id)
+    return Tracking(
+        letter_id,
+        record.public_id,
+        record.ref_no,
+        record.subject,
+        due,
+        form,
+        found,
+        today or dt.date.today(),
+        replies,
+    )
+
+
+def remind(
+    archive: Archive,
+    settings: Settings,
+    letter_id: int,
+    *,
+    actor: str | None = None,
+    clearance: str | None,
+) -> list[tuple[circulars.DeliveryInfo, str]]:
+    """A new link, e-mailed, to each recipient who has not replied; (delivery, link)."""
+    actor = actor or default_actor()
+    record = visible_letter(archive, letter_id, clearance)
+    if record.secrecy:
+        return []
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=settings.link_days)
+
+    def make_mail(delivery: circulars.DeliveryInfo, token: str) -> tuple[str, str]:
+        link = circulars.delivery_link(settings.base_url, token)
+        return _mail_text(
+            record, delivery.name, delivery.addressee, link, delivery.due, expires, reminder=True
+        )
+
+    sent = circulars.remind(
+        archive,
+        letter_id,
+        make_mail,
+        actor=actor,
+        expires_at=expires,
+        mail_from=settings.mail_from,
+    )
+    return [(d, circulars.delivery_link(settings.base_url, t)) for d, t in sent]
+
+
+def awaiting(archive: Archive, clearance: str | None) -> list[circulars.AwaitingCircular]:
+    return circulars.awaiting_replies(archive, clearance)
+
+
+# ---- the recipient's side ----------------------------------------------------------------------
+
+
+def open_delivery(archive: Archive, token: str) -> circulars.OpenedDelivery:
+    return circulars.open_token(archive, token)
+
+
+def delivery_file(archive: Archive, token: str, n: int) -> tuple[Path, str, str]:
+    """(path, name, media type) of the n-th file sent with a delivery (from 0)."""
+    opened = circulars.open_token(archive, token, record_open=False)
+    files = opened.delivery.enclosures
+    if not 0 <= n < len(files):
+        raise NotFound(f"ไม่พบไฟล์ที่ {n + 1} / no file {n + 1}")
+    item = files[n]
+    return archive.files.path(item["sha256"]), str(item["name"]), str(item["media_type"])
+
+
+def acknowledge(
+    archive: Archive, token: str, receive_no: Any, by: Any, *, now: dt.datetime | None = None
+) -> circulars.DeliveryInfo:
+    return circulars.acknowledge(archive, token, receive_no, by, now=now)
+
+
+def reply(
+    archive: Archive,
+    token: str,
+    *,
+    upload: tuple[str, bytes] | None = None,
+    data: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> circulars.DeliveryInfo:
+    """A recipient's reply: a letter file (PDF or DOCX, read by the importer) and/or the
+    enclosed form's data (checked as the forms page checks it). Kept as a received letter
+    of the sender, numbered in its incoming register and linked to the circular."""
+    from saraban.usecases import importing
+
+    delivery = circulars.check_reply_allowed(archive, token)
+    opened = circulars.open_token(archive, token, record_open=False)
+    if upload is None and data is None:
+        raise BadRequest("ส่งไฟล์หนังสือตอบกลับ หรือกรอกแบบรายงาน / send a letter file or the form")
+    if data is not None:
+        if not delivery.form:
+            raise BadRequest("หนังสือนี้ไม่มีแบบรายงานให้กรอก / this letter has no form to fill")
+        from saraban.templates.forms import InvalidFormData, validate_form_data
+
+        problems = validate_form_data(delivery.form, data)
+        if problems:
+            raise InvalidFormData(problems)
+    actor = f"delivery:{delivery.id}"
+    subject = f"ตอบหนังสือ {opened.ref_no} เรื่อง {opened.subject or ''}".strip()
+    if upload is not None:
+        name, content = upload
+        name = importing.upload_name(name, 1)
+        if Path(name).suffix.lower() not in REPLY_SUFFIXES:
+            raise BadRequest("file: ส่งได้เฉพาะไฟล์ PDF หรือ DOCX / only a PDF or DOCX file")
+        if len(content) > MAX_REPLY_BYTES:
+            raise BadRequest(
+                f"file: ไฟล์ใหญ่เกิน {MAX_REPLY_BYTES // 2**20} MB / the file is too large"
+            )
+        try:
+            imported = importing.import_upload(archive, content, name, actor=actor, clearance=None)
+        except Conflict:  # the archive names the letter it became: not for outsiders
+            raise Conflict(
+                f"{name}: สารบรรณนี้ได้รับไฟล์นี้แล้ว / this file was received here already"
+            ) from None
+        reply_id = imported.record.id
+        subject = imported.record.subject or subject
+    else:
+        from saraban.templates.forms import fill_docx
+
+        assert delivery.form is not None and data is not None
+        doc = {
+            "kind": "external",
+            "subject": subject,
+            "sender": {"name": delivery.name},
+            "addressee": opened.sender,
+            "body": [f"รายงานตามแบบ {delivery.form} ซึ่งกรอกทางลิงก์ของหนังสือ {opened.ref_no}"],
+        }
+        record = archive.store_imported(
+            doc,
+            original=fill_docx(delivery.form, data),
+            original_name=f"{delivery.form}.docx",
+            actor=actor,
+            clearance=None,
+        )
+        reply_id = record.id
+    register = opened.unit or ""
+    return circulars.record_reply(
+        archive,
+        token,
+        reply_letter_id=reply_id,
+        data=data,
+        register=register,
+        subject=subject,
+        now=now,
+    )

@@ -1,0 +1,303 @@
+"""The clerk's side of sending letters: the letter page's section (send to recipients,
+tracking, remind, revoke a link), the dashboard's circulars awaiting replies, and the
+address book and holiday calendar pages (administrators). Thin: each view calls
+``saraban.usecases.sending`` or ``recipients``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from saraban.archive import circulars
+from saraban.errors import BadRequest, SarabanError
+from saraban.service import _web
+from saraban.settings import Settings
+from saraban.usecases import recipients, sending
+
+bp = Blueprint("circulars", __name__)
+BACKGROUND_ROWS = 100  # a DOCX or PDF of more rows than this is made in the background
+
+
+def _settings() -> Settings:
+    settings: Settings = current_app.extensions["saraban_settings"]
+    return settings
+
+
+def _poke_mail() -> None:
+    current_app.extensions["saraban_mail"].poke()
+
+
+@bp.app_context_processor
+def _helpers() -> dict[str, Any]:
+    return {"circular_panel": circular_panel, "awaiting_replies": awaiting_replies}
+
+
+def circular_panel(record: Any) -> dict[str, Any] | None:
+    """What the letter page's section shows: the tracking of a sent letter, and what the
+    send form offers (groups, recipients, forms). Only for issued letters the user sees
+    (the page checked that already)."""
+    if record.status != "issued":
+        return None
+    user = _web.user()
+    archive = _web.archive()
+    found = sending.tracking(archive, record.id, clearance=user.clearance)
+    from saraban.templates.forms import list_forms
+
+    return {
+        "tracking": found,
+        "counts": found.counts(),
+        "groups": circulars.groups(archive),
+        "forms": list_forms(),
+        "status_names": circulars.STATUS_NAMES,
+        "be_moment": sending.be_moment,
+        "secret": bool(record.secrecy),
+        "mail_waits": not _settings().smtp_host,
+    }
+
+
+def awaiting_replies() -> list[circulars.AwaitingCircular]:
+    user = _web.current_user()
+    if user is None:
+        return []
+    return sending.awaiting(_web.archive(), user.clearance)
+
+
+def _back(letter_id: int) -> Any:
+    return redirect(url_for("letters.letter", letter_id=letter_id) + "#circular")
+
+
+@bp.post("/letters/<letter:letter_id>/send")
+@_web.login_required
+def send(letter_id: int) -> Any:
+    user = _web.user()
+    form = request.form
+    to = [name.strip() for name in form.getlist("to") if name.strip()]
+    working = (form.get("working_days") or "").strip()
+    try:
+        if working and not working.isdecimal():
+            raise BadRequest("working_days: ต้องเป็นจำนวนวัน / must be a number of days")
+        sent = sending.send(
+            _web.archive(),
+            _settings(),
+            letter_id,
+            to,
+            actor=user.name,
+            clearance=user.clearance,
+            due=sending.parse_due(form.get("due")),
+            working_days=int(working) if working else None,
+            form=(form.get("form") or "").strip() or None,
+        )
+    except SarabanError as exc:
+        if exc.status == 404 and "to:" not in exc.message:
+            raise
+        problems = getattr(exc, "problems", None)
+        flash(f"ส่งไม่ได้: {problems[0].th if problems else exc.message}", "error")
+        return _back(letter_id)
+    _poke_mail()
+    emails = sum(1 for d in sent.deliveries if d.email)
+    flash(f"ส่งหนังสือถึง {len(sent.deliveries)} ราย (อีเมล {emails} ฉบับ)", "success")
+    return _back(letter_id)
+
+
+@bp.post("/letters/<letter:letter_id>/remind")
+@_web.login_required
+def remind(letter_id: int) -> Any:
+    user = _web.user()
+    sent = sending.remind(
+        _web.archive(), _settings(), letter_id, actor=user.name, clearance=user.clearance
+    )
+    _poke_mail()
+    names = ", ".join(d.name for d, _link in sent[:10]) + (" ..." if len(sent) > 10 else "")
+    flash(f"ส่งอีเมลทวงถาม {len(sent)} ราย: {names}" if sent else "ไม่มีผู้รับที่ต้องทวงถาม", "success")
+    return _back(letter_id)
+
+
+@bp.post("/letters/<letter:letter_id>/revoke")
+@_web.login_required
+def revoke(letter_id: int) -> Any:
+    """Revoke one recipient's link (the tracking table's buttons: ``delivery``)."""
+    user = _web.user()
+    _web.visible_letter(letter_id)
+    given = request.form.get("delivery") or ""
+    delivery_id = int(given) if given.isdecimal() and len(given) < 10 else 0
+    if delivery_id not in {d.id for d in circulars.deliveries(_web.archive(), letter_id)}:
+        raise SarabanError("ไม่พบการส่งรายการนี้ / no such delivery", status=404)
+    circulars.revoke(_web.archive(), delivery_id, actor=user.name)
+    flash("ยกเลิกลิงก์ของผู้รับรายนี้แล้ว", "success")
+    return _back(letter_id)
+
+
+@dataclass(frozen=True)
+class _Export:
+    content: bytes
+    media_type: str
+    name: str
+    fallback: str
+
+
+@bp.get("/letters/<letter:letter_id>/consolidated.<any(xlsx, csv, docx, pdf):fmt>")
+@_web.login_required
+def consolidated(letter_id: int, fmt: str) -> Any:
+    """The merged replies as a download; a DOCX or PDF of many rows is made in the
+    background (a country's 878 districts take WeasyPrint a minute or more), the page shows
+    its progress and then downloads it."""
+    from saraban.usecases import consolidating
+
+    found = consolidating.consolidate(_web.archive(), letter_id, clearance=_web.user().clearance)
+    export = _Export(
+        b"",
+        consolidating.MEDIA_TYPES[fmt],
+        f"สรุปผลการรายงาน {found.ref_no or letter_id}.{fmt}",
+        f"consolidated-{letter_id}.{fmt}",
+    )
+    rows = len(found.rows) + len(found.by_letter) + len(found.missing)
+    if fmt in ("docx", "pdf") and rows > BACKGROUND_ROWS:
+
+        def work(job: Any) -> _Export:
+            job.advance(0, 1, f"กำลังจัดทำ {fmt.upper()} {rows:,} แถว")
+            made = replace(export, content=consolidating.write(found, fmt))
+            job.advance(1, 1, "เสร็จแล้ว")
+            return made
+
+        job = _web.jobs().start("consolidate", _web.user().id, "จัดทำสรุปผลการรายงาน", work)
+        return redirect(url_for("letters.letter", letter_id=letter_id, job=job.id) + "#circular")
+    content = consolidating.write(found, fmt)
+    return _web.attachment(content, export.media_type, export.name, export.fallback)
+
+
+@bp.get("/letters/<letter:letter_id>/consolidated/<job_id>")
+@_web.login_required
+def consolidated_file(letter_id: int, job_id: str) -> Any:
+    """The file a background consolidation made: only for the user who started it."""
+    _web.visible_letter(letter_id)
+    job = _web.jobs().get(job_id)
+    if job is None or job.owner_id != _web.user().id or job.kind != "consolidate":
+        raise SarabanError(f"ไม่พบงานรายการ {job_id} / no job {job_id}", status=404)
+    if job.state != "done" or not isinstance(job.result, _Export):
+        raise SarabanError("ยังจัดทำไม่เสร็จ กรุณารอสักครู่ / not ready yet: wait a moment", status=409)
+    found = job.result
+    return _web.attachment(found.content, found.media_type, found.name, found.fallback)
+
+
+# ---- the address book and the holiday calendar (administrators) ------------------------------
+
+
+def _be_year(value: str | None) -> int:
+    today = dt.date.today()
+    try:
+        year = int(value or 0)
+    except ValueError:
+        year = 0
+    return year - 543 if 2400 < year < 2700 else today.year
+
+
+@bp.get("/admin/recipients")
+@_web.admin_required
+def address_book() -> Any:
+    archive = _web.archive()
+    year = _be_year(request.args.get("year"))
+    return render_template(
+        "recipients.html",
+        recipients=recipients.listing(archive, request.args.get("group") or None),
+        groups=circulars.groups(archive),
+        group=request.args.get("group") or "",
+        holidays=circulars.holidays(archive, year),
+        year=year,
+    )
+
+
+def _done(message: str, anchor: str = "") -> Any:
+    flash(message, "success")
+    return redirect(url_for("circulars.address_book") + anchor)
+
+
+def _failed(exc: SarabanError, anchor: str = "") -> Any:
+    flash(exc.message, "error")
+    return redirect(url_for("circulars.address_book") + anchor)
+
+
+@bp.post("/admin/recipients")
+@_web.admin_required
+def add_recipient() -> Any:
+    """Add a recipient, or change one of the same name: a field left empty keeps its
+    value."""
+    form = request.form
+    groups = [g for g in (form.get("groups") or "").replace("\n", ";").split(";") if g.strip()]
+    try:
+        found = circulars.save_recipient(
+            _web.archive(),
+            form.get("name") or "",
+            actor=_web.user().name,
+            addressee=form.get("addressee") or None,
+            email=form.get("email") or None,
+            groups=groups or None,
+            unit=(form.get("unit") or "").strip() or None,
+            replace=True,
+        )
+    except SarabanError as exc:
+        return _failed(exc)
+    return _done(f"บันทึก {found.name} แล้ว")
+
+
+@bp.post("/admin/recipients/import")
+@_web.admin_required
+def import_recipients() -> Any:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _failed(BadRequest("เลือกไฟล์ CSV / choose a CSV file"))
+    try:
+        result = recipients.import_csv(
+            _web.archive(),
+            upload.stream.read(recipients.MAX_CSV_BYTES + 1),
+            actor=_web.user().name,
+        )
+    except SarabanError as exc:
+        return _failed(exc)
+    for problem in result.problems[:20]:
+        flash(problem, "error")
+    return _done(f"บันทึกผู้รับจาก CSV {len(result.saved)} ราย")
+
+
+@bp.post("/admin/recipients/seed")
+@_web.admin_required
+def seed() -> Any:
+    try:
+        result = recipients.seed_province(
+            _web.archive(), request.form.get("province") or "", actor=_web.user().name
+        )
+    except SarabanError as exc:
+        return _failed(exc)
+    return _done(f"เพิ่มอำเภอ {len(result.added)} แห่ง (มีอยู่แล้ว {len(result.kept)})")
+
+
+@bp.post("/admin/recipients/<int:recipient_id>/delete")
+@_web.admin_required
+def delete_recipient(recipient_id: int) -> Any:
+    try:
+        circulars.delete_recipient(_web.archive(), recipient_id, actor=_web.user().name)
+    except SarabanError as exc:
+        return _failed(exc)
+    return _done("ลบผู้รับแล้ว")
+
+
+@bp.post("/admin/holidays")
+@_web.admin_required
+def set_holiday() -> Any:
+    try:
+        day = sending.parse_due(request.form.get("date"))
+        if day is None:
+            raise BadRequest("date: ต้องระบุวันที่ / a date is required")
+        if request.form.get("remove"):
+            circulars.remove_holiday(_web.archive(), day, actor=_web.user().name)
+        else:
+            circulars.set_holiday(
+                _web.archive(), day, request.form.get("name") or "", actor=_web.user().name
+            )
+    except SarabanError as exc:
+        problems = getattr(exc, "problems", None)
+        flash(problems[0].th if problems else exc.message, "error")
+        return redirect(url_for("circulars.address_book") + "#holidays")
+    return redirect(url_for("circulars.address_book", year=day.year + 543) + "#holidays")

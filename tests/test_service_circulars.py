@@ -1,0 +1,275 @@
+"""The pages of circulars: the letter page's send and tracking section, the dashboard's list,
+the address book page, and the recipient's public page /d/<token> with its JSON twins
+(CSRF, escaping, closed links, rate limits, one delivery's token never opening another)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import make_letter
+from sqlalchemy import select
+from test_service_support import UNIT, add_unit, add_users, csrf_of, login, make_app
+
+from saraban.archive._mail import OutgoingMail
+from saraban.usecases import recipients
+
+HOSTILE = '<script>alert("x")</script>'
+FORM_REPLY = {
+    "province": "หนองคาย",
+    "district": "ท่าบ่อ",
+    "subdistrict": "ท่าบ่อ",
+    "village": "บ้านท่าบ่อ",
+    "centre_name": "ศูนย์ท่าบ่อ",
+}
+
+
+@pytest.fixture
+def app(tmp_path):
+    from saraban.service import close_app
+
+    app = make_app(tmp_path / "home", SARABAN_BASE_URL="https://saraban.example.go.th")
+    add_unit(app)
+    add_users(app)
+    archive = app.extensions["archive"]
+    recipients.seed_province(archive, "หนองคาย", actor="admin")
+    rows = ["name,email"] + [
+        f"{r.name},{r.code}@example.go.th" for r in recipients.listing(archive)
+    ]
+    recipients.import_csv(archive, "\n".join(rows).encode(), actor="admin")
+    yield app
+    close_app(app)
+
+
+def issued(app, subject="ขอให้รายงานข้อมูลศูนย์", **fields):
+    return app.extensions["archive"].issue(make_letter(subject, **fields), UNIT, actor="clerk")
+
+
+def send_from_page(app, client, letter_id, **form):
+    csrf = login(client, "clerk")
+    data = {"csrf_token": csrf, "to": ["ทุกอำเภอ"], "form": "centre_report"} | form
+    response = client.post(f"/letters/{letter_id}/send", data=data)
+    assert response.status_code == 302, response.data[:500]
+    with app.extensions["archive"]._read() as s:
+        bodies = s.scalars(select(OutgoingMail.body).order_by(OutgoingMail.id)).all()
+    return [re.search(r"/d/([A-Za-z0-9_-]{22})", body).group(1) for body in bodies]
+
+
+def test_the_letter_page_sends_and_tracks(app):
+    letter = issued(app)
+    client = app.test_client()
+    page = client.get(f"/letters/{letter.public_id}")
+    assert page.status_code == 302  # not signed in
+    tokens = send_from_page(app, client, letter.public_id, due="31/12/2599")
+    assert len(tokens) == 9
+    page = client.get(f"/letters/{letter.public_id}").get_data(as_text=True)
+    assert "ส่งหนังสือถึง ๙ ราย" in page or "ส่งหนังสือถึง 9 ราย" in page
+    assert "ที่ว่าการอำเภอท่าบ่อ" in page and "ส่งแล้ว" in page
+    assert "ส่งอีเมลทวงถามผู้ที่ยังไม่ตอบ" in page
+    dashboard = client.get("/").get_data(as_text=True)
+    assert "หนังสือที่รอการตอบกลับ" in dashboard and letter.ref_no in dashboard
+    # a CE due date is caught and said in Thai
+    other = issued(app, "อีกเรื่อง")
+    csrf = csrf_of(client.get("/").get_data(as_text=True))
+    client.post(
+        f"/letters/{other.public_id}/send", data={"csrf_token": csrf, "to": "ทุกอำเภอ", "due": "1/2/2027"}
+    )
+    assert "ค.ศ." in client.get(f"/letters/{other.public_id}").get_data(as_text=True)
+
+
+def test_the_recipients_page_reads_acknowledges_and_replies(app):
+    letter = issued(app)
+    client = app.test_client()
+    tokens = send_from_page(app, client, letter.public_id)
+    recipient = app.test_client()  # no account
+    response = recipient.get(f"/d/{tokens[0]}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and letter.ref_no in html
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert "ลงรับ" in html and "แบบรายงานข้อมูลศูนย์" in html
+    pdf = recipient.get(f"/d/{tokens[0]}/files/1")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert recipient.get(f"/d/{tokens[0]}/files/99").status_code == 404
+    csrf = csrf_of(html)
+    # the page's forms need the session's CSRF token
+    forged = recipient.post(
+        f"/d/{tokens[0]}", data={"action": "acknowledge", "receive_no": "1", "by": "x"}
+    )
+    assert forged.status_code == 400
+    done = recipient.post(
+        f"/d/{tokens[0]}",
+        data={"csrf_token": csrf, "action": "acknowledge", "receive_no": "๕๕", "by": HOSTILE},
+    )
+    text = done.get_data(as_text=True)
+    assert done.status_code == 200 and "ลงรับเรียบร้อยแล้ว" in text
+    assert HOSTILE not in text and "&lt;script&gt;" in text
+    missing = recipient.post(
+        f"/d/{tokens[0]}", data={"csrf_token": csrf, "action": "reply", "province": "หนองคาย"}
+    )
+    assert missing.status_code == 400 and "field-error" in missing.get_data(as_text=True)
+    replied = recipient.post(
+        f"/d/{tokens[0]}", data={"csrf_token": csrf, "action": "reply", **FORM_REPLY}
+    )
+    assert replied.status_code == 200, replied.get_data(as_text=True)[:2000]
+    assert "ตอบกลับแล้ว" in replied.get_data(as_text=True)
+    tracking = client.get(f"/letters/{letter.public_id}").get_data(as_text=True)
+    assert "ตอบกลับแล้ว" in tracking and "๕๕" in tracking and "หนังสือตอบ" in tracking
+
+
+def test_the_json_twins(app):
+    letter = issued(app)
+    tokens = send_from_page(app, app.test_client(), letter.public_id)
+    system = app.test_client()
+    body = system.get(f"/d/{tokens[1]}.json").get_json()
+    assert body["ok"] and body["letter"]["ref_no"] == letter.ref_no
+    assert body["delivery"]["status"] == "opened" and body["delivery"]["form"] == "centre_report"
+    assert body["files"][0]["url"] == f"/d/{tokens[1]}/files/1"
+    ack = system.post(f"/d/{tokens[1]}/acknowledge", json={"receive_no": "๑๒", "by": "ระบบอำเภอ"})
+    assert ack.status_code == 200 and ack.get_json()["delivery"]["status"] == "acknowledged"
+    again = system.post(f"/d/{tokens[1]}/acknowledge", json={"receive_no": "๑๓", "by": "x"})
+    assert again.status_code == 409 and again.get_json()["ok"] is False
+    bad = system.post(f"/d/{tokens[1]}/reply", data={"data": '{"province": 1'})
+    assert bad.status_code == 400
+    reply = system.post(f"/d/{tokens[1]}/reply", data={"data": json.dumps(FORM_REPLY)})
+    assert reply.status_code == 200, reply.get_json()
+    assert reply.get_json()["delivery"]["status"] == "replied"
+    wrong = system.get(f"/d/{tokens[1][:-2]}xx.json")
+    assert wrong.status_code == 404 and wrong.get_json()["status"] == 404
+
+
+def test_a_token_opens_its_own_delivery_and_closed_links_say_so_in_thai(app):
+    letter = issued(app)
+    client = app.test_client()
+    tokens = send_from_page(app, client, letter.public_id)
+    first = app.test_client().get(f"/d/{tokens[0]}.json").get_json()["delivery"]["name"]
+    second = app.test_client().get(f"/d/{tokens[1]}.json").get_json()["delivery"]["name"]
+    assert first != second
+    tracking_page = client.get(f"/letters/{letter.public_id}").get_data(as_text=True)
+    delivery = re.search(r'name="delivery" value="(\d+)"', tracking_page).group(1)
+    csrf = csrf_of(tracking_page)
+    revoke = f"/letters/{letter.public_id}/revoke"
+    assert client.post(revoke, data={"csrf_token": csrf, "delivery": "99999"}).status_code == 404
+    assert client.post(revoke, data={"csrf_token": csrf, "delivery": delivery}).status_code == 302
+    closed = [t for t in tokens if app.test_client().get(f"/d/{t}").status_code == 410]
+    assert len(closed) == 1
+    page = app.test_client().get(f"/d/{closed[0]}").get_data(as_text=True)
+    assert "ลิงก์นี้ใช้ไม่ได้แล้ว" in page and "ยกเลิก" in page
+    nothing = app.test_client().get("/d/AAAAAAAAAAAAAAAAAAAAAA")
+    assert nothing.status_code == 404 and "ไม่พบหนังสือตามลิงก์นี้" in nothing.get_data(as_text=True)
+
+
+def test_guessing_tokens_is_rate_limited(app):
+    client = app.test_client()
+    statuses = [client.get(f"/d/guess{n:017d}").status_code for n in range(25)]
+    assert statuses[:20] == [404] * 20 and 429 in statuses[20:]
+
+
+def test_a_clerk_without_clearance_learns_nothing_of_a_secret_letters_deliveries(app):
+    archive = app.extensions["archive"]
+    archive.add_unit("นค ๐๐๑๙.๑", "ที่ว่าการอำเภอเมืองหนองคาย", actor="admin")
+    from saraban.archive import circulars
+
+    circulars.save_recipient(archive, "อำเภอเมือง (ในระบบ)", actor="admin", unit="นค ๐๐๑๙.๑")
+    secret = issued(app, "เรื่องลับมากของจังหวัด", secrecy="ลับ")
+    cleared = app.test_client()
+    csrf = login(cleared, "secret")
+    response = cleared.post(
+        f"/letters/{secret.public_id}/send",
+        data={"csrf_token": csrf, "to": "อำเภอเมือง (ในระบบ)", "due": "31/12/2599"},
+    )
+    assert response.status_code == 302
+    assert "อำเภอเมือง (ในระบบ)" in cleared.get(f"/letters/{secret.public_id}").get_data(as_text=True)
+    assert "เรื่องลับมากของจังหวัด" in cleared.get("/").get_data(as_text=True)
+    clerk = app.test_client()
+    csrf = login(clerk, "clerk")
+    assert clerk.get(f"/letters/{secret.public_id}").status_code == 404
+    assert "เรื่องลับมากของจังหวัด" not in clerk.get("/").get_data(as_text=True)
+    for path in (f"/letters/{secret.public_id}/remind", f"/letters/{secret.public_id}/send"):
+        assert clerk.post(path, data={"csrf_token": csrf, "to": "ทุกอำเภอ"}).status_code == 404
+    with archive._read() as s:
+        assert s.scalars(select(OutgoingMail)).all() == []  # never by e-mail
+
+
+def test_the_address_book_page(app):
+    client = app.test_client()
+    csrf = login(client, "admin")
+    page = client.get("/admin/recipients").get_data(as_text=True)
+    assert "ที่ว่าการอำเภอเมืองหนองคาย" in page and "วันหยุดราชการ" in page
+    client.post(
+        "/admin/recipients",
+        data={"csrf_token": csrf, "name": HOSTILE, "groups": "ทุกหน่วย", "email": "a@b.go.th"},
+    )
+    page = client.get("/admin/recipients").get_data(as_text=True)
+    assert HOSTILE not in page and "&lt;script&gt;" in page
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    assert clerk.get("/admin/recipients").status_code == 403
+
+
+def test_the_api_sends_tracks_and_reminds(app):
+    from test_service_support import bearer
+
+    store = app.extensions["saraban_store"]
+    clerk = store.user_by_name("clerk") if hasattr(store, "user_by_name") else None
+    users = {u.name: u for u in store.users()}
+    key = store.create_token(users["clerk"].id, "tests")[0]
+    admin_key = store.create_token(users["admin"].id, "tests")[0]
+    del clerk
+    letter = issued(app)
+    client = app.test_client()
+    sent = client.post(
+        f"/api/v1/letters/{letter.public_id}/send",
+        json={"to": ["ทุกอำเภอ"], "working_days": 10, "form": "centre_report"},
+        headers=bearer(key),
+    )
+    assert sent.status_code == 201, sent.get_json()
+    body = sent.get_json()
+    assert len(body["deliveries"]) == 9 and body["due"]
+    assert set(body["deliveries"][0]) == {"name", "email", "link"}
+    token = body["deliveries"][0]["link"].rsplit("/", 1)[1]
+    app.test_client().post(f"/d/{token}/acknowledge", json={"receive_no": "๗", "by": "ก"})
+    tracking = client.get(f"/api/v1/letters/{letter.public_id}/tracking", headers=bearer(key))
+    rows = {r["name"]: r for r in tracking.get_json()["recipients"]}
+    assert rows[body["deliveries"][0]["name"]]["status"] == "acknowledged"
+    reminded = client.post(f"/api/v1/letters/{letter.public_id}/remind", headers=bearer(key))
+    assert len(reminded.get_json()["reminded"]) == 9
+    listed = client.get("/api/v1/recipients?group=ทุกอำเภอ&per_page=5", headers=bearer(key))
+    assert listed.get_json()["total"] == 9 and len(listed.get_json()["items"]) == 5
+    refused = client.post("/api/v1/recipients", json={"name": "x"}, headers=bearer(key))
+    assert refused.status_code == 403
+    added = client.post(
+        "/api/v1/recipients",
+        json={"name": "สำนักงานจังหวัด", "groups": ["ทุกหน่วย"]},
+        headers=bearer(admin_key),
+    )
+    assert added.status_code == 201
+
+
+def test_a_big_docx_is_made_in_the_background(app, monkeypatch):
+    import time
+
+    from saraban.service import circulars as circulars_pages
+
+    monkeypatch.setattr(circulars_pages, "BACKGROUND_ROWS", 1)
+    letter = issued(app)
+    client = app.test_client()
+    tokens = send_from_page(app, client, letter.public_id)
+    app.test_client().post(f"/d/{tokens[0]}/reply", data={"data": json.dumps(FORM_REPLY)})
+    small = client.get(f"/letters/{letter.public_id}/consolidated.xlsx")
+    assert small.status_code == 200 and small.data[:2] == b"PK"
+    started = client.get(f"/letters/{letter.public_id}/consolidated.docx")
+    assert started.status_code == 302
+    job = re.search(r"job=([\w-]+)", started.headers["Location"]).group(1)
+    page = client.get(started.headers["Location"]).get_data(as_text=True)
+    assert f"/letters/{letter.public_id}/consolidated/{job}" in page
+    for _ in range(100):
+        if client.get(f"/jobs/{job}").get_json()["state"] != "running":
+            break
+        time.sleep(0.1)
+    done = client.get(f"/letters/{letter.public_id}/consolidated/{job}")
+    assert done.status_code == 200 and done.data[:2] == b"PK"
+    other = app.test_client()
+    login(other, "admin")
+    assert other.get(f"/letters/{letter.public_id}/consolidated/{job}").status_code == 404
