@@ -73,7 +73,7 @@ def test_secret_letters_change_no_search_answer_of_a_user_not_cleared(clerk_app,
         letter = secret_letter(level, subject)
         letter["ref_no"] = f"นค ๐๐๑๙.๓/{number}"
         letter["body"] += ["จิตอาสา ชุมชน ผู้นำจิตอาสา " * 5]
-        letter_ids.append(store_letter(app, letter).id)
+        letter_ids.append(store_letter(app, letter).public_id)
     app.extensions["saraban_search"].sync_now()
     after = everything(app, keys[who])
     assert [query for query in SEARCHES if before[query] != after[query]] == []
