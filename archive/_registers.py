@@ -202,11 +202,23 @@ def retention_due(archive: Archive, year: int) -> Table:
 # ---- writers ---------------------------------------------------------------------------------
 
 
+# What a spreadsheet program reads as the start of a formula (CSV injection, OWASP).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: object) -> object:
+    """A CSV cell that no spreadsheet program reads as a formula: text typed by clerks or by
+    people outside the office (subjects, senders, replies) keeps a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return f"'{value}"
+    return value
+
+
 def to_csv(table: Table) -> bytes:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(table.columns)
-    writer.writerows(table.rows)
+    writer.writerows([formula_safe(v) for v in row] for row in table.rows)
     return out.getvalue().encode("utf-8-sig")
 
 

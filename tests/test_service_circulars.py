@@ -73,7 +73,8 @@ def test_the_letter_page_sends_and_tracks(app):
     other = issued(app, "อีกเรื่อง")
     csrf = csrf_of(client.get("/").get_data(as_text=True))
     client.post(
-        f"/letters/{other.public_id}/send", data={"csrf_token": csrf, "to": "ทุกอำเภอ", "due": "1/2/2027"}
+        f"/letters/{other.public_id}/send",
+        data={"csrf_token": csrf, "to": "ทุกอำเภอ", "due": "1/2/2027"},
     )
     assert "ค.ศ." in client.get(f"/letters/{other.public_id}").get_data(as_text=True)
 
@@ -180,7 +181,9 @@ def test_a_clerk_without_clearance_learns_nothing_of_a_secret_letters_deliveries
         data={"csrf_token": csrf, "to": "อำเภอเมือง (ในระบบ)", "due": "31/12/2599"},
     )
     assert response.status_code == 302
-    assert "อำเภอเมือง (ในระบบ)" in cleared.get(f"/letters/{secret.public_id}").get_data(as_text=True)
+    assert "อำเภอเมือง (ในระบบ)" in cleared.get(f"/letters/{secret.public_id}").get_data(
+        as_text=True
+    )
     assert "เรื่องลับมากของจังหวัด" in cleared.get("/").get_data(as_text=True)
     clerk = app.test_client()
     csrf = login(clerk, "clerk")

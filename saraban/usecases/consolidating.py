@@ -26,7 +26,6 @@ from saraban.usecases._access import visible_letter
 
 FORMATS = ("xlsx", "csv", "docx", "pdf")
 NUMBER_TYPES = ("integer", "number", "decimal", "money", "year")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MEDIA_TYPES = {
     "xlsx": XLSX_TYPE,
@@ -146,11 +145,6 @@ def as_table(found: Consolidated) -> Table:
     )
 
 
-def formula_safe(text: str) -> str:
-    """A CSV cell that no spreadsheet program reads as a formula."""
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
-
-
 def to_xlsx(found: Consolidated) -> bytes:
     """The table as one XLSX sheet, written in openpyxl's streaming mode (878 rows in a
     fraction of the time); text cells are typed as strings, so none is a formula."""
@@ -205,6 +199,5 @@ def write(found: Consolidated, fmt: str) -> bytes:
         return to_xlsx(found)
     table = as_table(found)
     if fmt == "csv":
-        safe = [[formula_safe(v) for v in row] for row in table.rows]
-        return to_csv(Table(table.title, table.subtitle, table.columns, safe))
+        return to_csv(table)
     return to_docx(table) if fmt == "docx" else to_pdf(table)
