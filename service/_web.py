@@ -321,6 +321,24 @@ def _surrogate_error(where: str, match: re.Match[str]) -> BadRequest:
     )
 
 
+API_MAX_PER_PAGE = 100
+
+
+def api_paging() -> tuple[int, int]:
+    """(page, per_page) of an API list from the query string, or 400 naming the bad one."""
+    values = {}
+    bounds = (("page", 1, 1, 1_000_000), ("per_page", 20, 1, API_MAX_PER_PAGE))
+    for name, default, low, high in bounds:
+        text = request.args.get(name, str(default))
+        if not text.isdecimal() or not low <= int(text) <= high:
+            raise BadRequest(
+                f"{name}: ต้องเป็นจำนวนเต็ม {low}-{high:,} (ไม่ใช่ {text!r}) / must be a whole "
+                f"number {low}-{high:,}, not {text!r}"
+            )
+        values[name] = int(text)
+    return values["page"], values["per_page"]
+
+
 def json_body() -> dict[str, Any]:
     """The JSON object sent, or 400 (``body: ...``) naming what is wrong, before anything is
     stored: not JSON, not UTF-8, a duplicate key, NaN or a number out of range, a lone
@@ -520,3 +538,33 @@ def page_number(name: str = "page") -> int:
     except ValueError:
         value = 1
     return max(1, min(value, 100_000))
+
+
+def public_json_errors(
+    largest_mb: int, on_error: Callable[[SarabanError], None] | None = None
+) -> Callable[[F], F]:
+    """For the public pages' JSON twins (no login): errors in the one error shape, whatever
+    the Accept header, a body over ``largest_mb`` or a broken multipart form included.
+    ``on_error`` sees each SarabanError first (and may raise another, e.g. to slow down)."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return view(*args, **kwargs)
+            except SarabanError as error:
+                if on_error is not None:
+                    on_error(error)
+                return json_ok(error_body(error), error.status)
+            except HTTPException as error:
+                status = error.code or 400
+                message = (
+                    f"ไฟล์ใหญ่เกิน {largest_mb} MB / the upload is larger than {largest_mb} MB"
+                    if status == 413
+                    else f"คำขอไม่ถูกต้อง / bad request: {error.description}"
+                )
+                return json_ok(error_body(SarabanError(message, status=status)), status)
+
+        return cast(F, wrapped)
+
+    return decorate

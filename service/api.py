@@ -29,7 +29,6 @@ from saraban.service.search import parse_search
 from saraban.usecases import cancelling, drafting, importing, issuing, receiving, registers
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-MAX_PER_PAGE = 100
 MAX_IMPORT_FILES = 20
 
 
@@ -39,19 +38,6 @@ MAX_IMPORT_FILES = 20
 def _body() -> dict[str, Any]:
     """The JSON object sent, or 400 naming what is wrong with it (:func:`_web.json_body`)."""
     return _web.json_body()
-
-
-def _paging() -> tuple[int, int]:
-    values = {}
-    for name, default, low, high in (("page", 1, 1, 1_000_000), ("per_page", 20, 1, MAX_PER_PAGE)):
-        text = request.args.get(name, str(default))
-        if not text.isdecimal() or not low <= int(text) <= high:
-            raise BadRequest(
-                f"{name}: ต้องเป็นจำนวนเต็ม {low}-{high:,} (ไม่ใช่ {text!r}) / must be a whole "
-                f"number {low}-{high:,}, not {text!r}"
-            )
-        values[name] = int(text)
-    return values["page"], values["per_page"]
 
 
 def _page(items: list[Any], total: int, page: int, per_page: int) -> dict[str, Any]:
@@ -151,7 +137,7 @@ def me() -> Any:
 def list_letters() -> Any:
     """Letters the user may see, newest first; ``ref_no`` (typed any way), ``year`` (BE),
     ``status`` (issued, cancelled, stored), ``unit`` filter them."""
-    page, per_page = _paging()
+    page, per_page = _web.api_paging()
     statuses: tuple[str, ...] = SHOWN_STATUSES
     status = request.args.get("status")
     if status:
@@ -261,7 +247,7 @@ def review_letter(letter_id: int) -> Any:
 @bp.get("/drafts")
 @_web.login_required
 def list_drafts() -> Any:
-    page, per_page = _paging()
+    page, per_page = _web.api_paging()
     store, user = _web.store(), _web.user()
     shown = store.drafts(user.id, limit=per_page, offset=(page - 1) * per_page)
     total = store.count_drafts(user.id)
@@ -365,7 +351,7 @@ def search() -> Any:
     """``q`` and the filters of the search page (``date_from``/``date_to`` typed in BE or as
     Thai dates, ``fiscal_year`` BE, ``kind``, ``unit``, ``urgency``, ``direction``),
     ``sort`` (relevance, date), paged."""
-    page, per_page = _paging()
+    page, per_page = _web.api_paging()
     query, filters, sort, errors = parse_search(request.args)
     if errors:
         raise BadRequest(
@@ -511,7 +497,7 @@ def register_rows(kind: str) -> Any:
     if fmt != "json":
         table = registers.register_table(archive, kind, date_from, date_to, register, clearance)
         return export_response(table, fmt, kind, date_from, date_to)
-    page, per_page = _paging()
+    page, per_page = _web.api_paging()
     rows_of = registers.sent_rows if kind == "sent" else registers.received_rows
     found = rows_of(archive, date_from, date_to, register=register, clearance=clearance)
     remember_public_ids(n for r in found if (n := getattr(r, "letter_id", None)))
@@ -738,7 +724,7 @@ def inbox() -> Any:
     (``done=1``: the finished ones too), paged."""
     from saraban.usecases import routing
 
-    page, per_page = _paging()
+    page, per_page = _web.api_paging()
     user = _web.user()
     today = dt.date.today()
     box = routing.inbox(

@@ -13,25 +13,11 @@ from saraban.settings import Settings
 from saraban.usecases import recipients, sending
 
 bp = Blueprint("circulars_api", __name__, url_prefix="/api/v1")
-MAX_PER_PAGE = 100
 
 
 def _settings() -> Settings:
     settings: Settings = current_app.extensions["saraban_settings"]
     return settings
-
-
-def _paging() -> tuple[int, int]:
-    values = {}
-    for name, default, low, high in (("page", 1, 1, 1_000_000), ("per_page", 20, 1, MAX_PER_PAGE)):
-        text = request.args.get(name, str(default))
-        if not text.isdecimal() or not low <= int(text) <= high:
-            raise BadRequest(
-                f"{name}: ต้องเป็นจำนวนเต็ม {low}-{high:,} (ไม่ใช่ {text!r}) / must be a whole "
-                f"number {low}-{high:,}, not {text!r}"
-            )
-        values[name] = int(text)
-    return values["page"], values["per_page"]
 
 
 def _text(body: dict[str, Any], name: str) -> str | None:
@@ -53,7 +39,7 @@ def _texts(body: dict[str, Any], name: str) -> list[str]:
 @bp.get("/recipients")
 @_web.login_required
 def list_recipients() -> Any:
-    page, per_page = _paging()
+    page, per_page = _web.api_paging()
     found = recipients.listing(_web.archive(), request.args.get("group") or None)
     items = [r.as_dict() for r in found[(page - 1) * per_page : page * per_page]]
     return _web.json_ok(

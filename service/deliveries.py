@@ -20,26 +20,22 @@ and every step that changes something is audited by the archive.
 
 from __future__ import annotations
 
-import functools
 import json
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
 
 from saraban.archive import circulars
 from saraban.errors import BadRequest, NotFound, Problem, SarabanError
 from saraban.service import _web
-from saraban.service._web import TooManyAttempts, archive, error_body, json_ok
+from saraban.service._web import TooManyAttempts, archive, json_ok, public_json_errors
 from saraban.thai import THAI_MONTHS
 from saraban.usecases import sending
 
 bp = Blueprint("deliveries", __name__)
-F = TypeVar("F", bound=Callable[..., Any])
 MAX_REQUEST = sending.MAX_REPLY_BYTES + 1024 * 1024
 JSON_ENDPOINTS = ("deliveries.acknowledge_json", "deliveries.reply_json")
 _MB = sending.MAX_REPLY_BYTES // (1024 * 1024)
@@ -115,26 +111,7 @@ def _counted(error: SarabanError) -> None:
         raise TooManyAttempts(_SLOW_DOWN) from None
 
 
-def _json_errors(view: F) -> F:
-    """The JSON twins answer errors in the one error shape, whatever the Accept header."""
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except SarabanError as error:
-            _counted(error)
-            return json_ok(error_body(error), error.status)
-        except HTTPException as error:
-            status = error.code or 400
-            message = (
-                f"ไฟล์ใหญ่เกิน {_MB} MB / the upload is larger than {_MB} MB"
-                if status == 413
-                else f"คำขอไม่ถูกต้อง / bad request: {error.description}"
-            )
-            return json_ok(error_body(SarabanError(message, status=status)), status)
-
-    return cast(F, wrapped)
+_json_errors = public_json_errors(_MB, on_error=_counted)
 
 
 def _schema(form: str | None) -> dict[str, Any] | None:

@@ -13,20 +13,16 @@ hook skips this blueprint); what they accept is bounded (one file of at most 20 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any
 
 from flask import Blueprint, Response, render_template, request
-from werkzeug.exceptions import HTTPException
 
 from saraban.archive import FileCheck, PublicLetter, check_file, letter_for_token
 from saraban.archive._signing import MAX_CHECK_BYTES
 from saraban.errors import BadRequest, NotFound, SarabanError, TooLarge
-from saraban.service._web import archive, error_body, json_ok
+from saraban.service._web import archive, json_ok, public_json_errors
 
 bp = Blueprint("verify", __name__)
-F = TypeVar("F", bound=Callable[..., Any])
 _PDF_TYPES = ("application/pdf", "application/octet-stream")
 _MB = MAX_CHECK_BYTES // (1024 * 1024)
 
@@ -44,25 +40,7 @@ def _not_cached(response: Response) -> Response:
     return response
 
 
-def _json_errors(view: F) -> F:
-    """The JSON twins answer errors in the one error shape, whatever the Accept header."""
-
-    @functools.wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return view(*args, **kwargs)
-        except SarabanError as error:
-            return json_ok(error_body(error), error.status)
-        except HTTPException as error:  # a body over the limit, a broken multipart form
-            status = error.code or 400
-            message = (
-                f"ไฟล์ใหญ่เกิน {_MB} MB / the upload is larger than {_MB} MB"
-                if status == 413
-                else f"คำขอไม่ถูกต้อง / bad request: {error.description}"
-            )
-            return json_ok(error_body(SarabanError(message, status=status)), status)
-
-    return cast(F, wrapped)
+_json_errors = public_json_errors(_MB)
 
 
 def _uploaded() -> bytes:

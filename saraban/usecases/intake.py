@@ -130,9 +130,8 @@ def read_incoming(
             f"ไฟล์ใหญ่เกิน {max_bytes // (1024 * 1024)} MB",
             f"the file is over {max_bytes // (1024 * 1024)} MB",
         )
-    with path.open("rb") as f:
-        head = f.read(16)
     data = path.read_bytes()
+    head = data[:16]
     sha = hashlib.sha256(data).hexdigest()
     pdfa: bytes | None = None
     confidence: list[float] = []
