@@ -43,7 +43,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from saraban.archive import _audit, _mail
 from saraban.archive._core import _secrecy_clause
 from saraban.archive._models import (
-    INCOMING,
     ISSUED,
     Base,
     Letter,
@@ -687,10 +686,11 @@ def _into_inbox(
     from saraban.thai import be_year
 
     year = be_year(local.date().year)
-    serial = archive._next_serial(s, register.id, INCOMING, year)
+    series, serial = archive._next_received(s, register.id, year, letter.secrecy)
     row = Received(
         register_id=register.id,
         year=year,
+        series=series,
         serial=serial,
         received_at=now,
         ref_no=letter.ref_no,
@@ -903,10 +903,11 @@ def record_reply(
         from saraban.thai import be_year
 
         year = be_year(now.astimezone().date().year)
-        serial = archive._next_serial(s, reg.id, INCOMING, year)
+        series, serial = archive._next_received(s, reg.id, year, reply.secrecy)
         received = Received(
             register_id=reg.id,
             year=year,
+            series=series,
             serial=serial,
             received_at=now,
             ref_no=reply.ref_no,

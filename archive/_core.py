@@ -35,6 +35,7 @@ from saraban.archive._models import (
     Register,
     StoredFile,
     Unit,
+    received_series,
     utcnow,
 )
 from saraban.archive._private import FILE_MODE
@@ -329,6 +330,14 @@ class ArchiveCore:
             )
             serial = s.execute(bump).scalar_one()
         return serial
+
+    def _next_received(
+        self, s: Session, register_id: int, year: int, secrecy: str | None
+    ) -> tuple[str, int]:
+        """The series and next เลขรับ of a received letter: the same counters as
+        :meth:`_next_serial`, a secret level in its own series (``received_series``)."""
+        series = received_series(secrecy)
+        return series, self._next_serial(s, register_id, series, year)
 
     @staticmethod
     def _series(register: Register, circular: bool, secrecy: str | None = None) -> str:

@@ -229,8 +229,23 @@ class Database:
         head = ScriptDirectory.from_config(config).get_current_head()
         if current_revision(self.writer, version_table) == head:
             return
-        with self.writer.begin() as connection:
-            if is_postgres(self.writer):
-                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock})
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        with self.writer.connect() as connection:
+            sqlite = not is_postgres(self.writer)
+            # SQLite's way to rebuild a table others refer to (0008_harden): foreign keys off,
+            # set outside any transaction (on the driver's connection: SQLAlchemy would begin
+            # one first); a migration that rebuilds checks them itself (PRAGMA
+            # foreign_key_check) before the transaction commits.
+            driver = connection.connection.driver_connection if sqlite else None
+            if driver is not None:
+                driver.execute("PRAGMA foreign_keys = OFF")
+            try:
+                with connection.begin():
+                    if not sqlite:
+                        connection.execute(
+                            text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock}
+                        )
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, "head")
+            finally:
+                if driver is not None:
+                    driver.execute("PRAGMA foreign_keys = ON")

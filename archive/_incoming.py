@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    case,
     delete,
     select,
 )
@@ -28,18 +29,18 @@ from saraban.archive._core import (
 )
 from saraban.archive._models import (
     CANCELLED,
-    INCOMING,
     ISSUED,
     STORED,
     Letter,
     Received,
     Reference,
     Register,
+    received_series,
     utcnow,
 )
 from saraban.archive._records import LetterRecord, ReceivedRecord
 from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound
-from saraban.thai import be_year
+from saraban.thai import SECRET_SERIES, be_year
 
 
 def _media_type(name: str) -> str:
@@ -309,11 +310,12 @@ class Incoming(ArchiveCore):
                 raise NotFound(f"answers_id: ไม่พบหนังสือรายการ {answers_id} / no letter {answers_id}")
             if pdfa_sha is not None:
                 self._record_file(s, pdfa_sha, PDF_TYPE)
-            serial = self._next_serial(s, reg.id, INCOMING, year)
+            series, serial = self._next_received(s, reg.id, year, secrecy_level)
             now = utcnow()
             row = Received(
                 register_id=reg.id,
                 year=year,
+                series=series,
                 serial=serial,
                 received_at=received_at,
                 ref_no=ref_text,
@@ -360,6 +362,7 @@ class Incoming(ArchiveCore):
             register=register,
             year=row.year,
             serial=row.serial,
+            series=row.series,
             received_at=row.received_at,
             ref_no=row.ref_no,
             letter_date=row.letter_date,
@@ -658,5 +661,18 @@ class Incoming(ArchiveCore):
             if date_to is not None:
                 end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time()).astimezone()
                 query = query.where(Received.received_at < end)
-            query = query.order_by(Received.register_id, Received.year, Received.serial)
+            query = query.order_by(
+                Received.register_id,
+                Received.year,
+                # the incoming series, then each secret level's own (as the sent register)
+                case(
+                    *(
+                        (Received.series == received_series(level), 1 + i)
+                        for i, level in enumerate(SECRET_SERIES)
+                    ),
+                    else_=0,
+                ),
+                Received.serial,
+                Received.id,
+            )
             return [self._received_record(row, name) for row, name in s.execute(query)]

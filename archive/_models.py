@@ -37,6 +37,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from saraban.thai import SECRET_SERIES
+
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """An aware datetime stored as naive UTC, so both databases keep and compare it alike."""
@@ -99,6 +101,13 @@ SHOWN_STATUSES = (ISSUED, CANCELLED, STORED)
 
 # Counter series of a register.
 NORMAL, CIRCULAR, INCOMING = "normal", "circular", "incoming"
+
+
+def received_series(secrecy: str | None) -> str:
+    """The counter a received letter takes its เลขรับ from: the incoming series, or for a
+    secret letter its level's own ("incoming ลับ"), as a sent secret letter is numbered in
+    its level's series, so that the incoming register a user may see has no gap either."""
+    return f"{INCOMING} {secrecy}" if secrecy in SECRET_SERIES else INCOMING
 
 
 class Register(Base):
@@ -216,7 +225,7 @@ class Received(Base):
 
     __tablename__ = "received"
     __table_args__ = (
-        UniqueConstraint("register_id", "year", "serial", name="uq_received_number"),
+        UniqueConstraint("register_id", "series", "year", "serial", name="uq_received_number"),
         Index("ix_received_received_at", "received_at"),
         Index("uq_received_public_id", "public_id", unique=True),
         Index("ix_received_letter_id", "letter_id"),
@@ -229,7 +238,9 @@ class Received(Base):
     public_id: Mapped[str] = mapped_column(String(20), nullable=True, default=new_public_id)
     register_id: Mapped[int] = mapped_column(ForeignKey("registers.id"))
     year: Mapped[int] = mapped_column(Integer)  # BE
-    serial: Mapped[int] = mapped_column(Integer)  # เลขรับ
+    # incoming, or "incoming ลับ" ...: received_series (0008_harden; older rows: incoming)
+    series: Mapped[str] = mapped_column(String(20), default=INCOMING)
+    serial: Mapped[int] = mapped_column(Integer)  # เลขรับ, counted in its series
     received_at: Mapped[dt.datetime]
     ref_no: Mapped[str | None] = mapped_column(String(200))  # the sender's ที่
     ref_key: Mapped[str | None] = mapped_column(String(200))

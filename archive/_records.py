@@ -137,9 +137,16 @@ class ReceivedRecord:
     answers_id: int | None = None  # the letter of ours it answers
     confirmed_at: dt.datetime | None = None  # fields read from a file, checked by a clerk
     confirmed_by: str | None = None
+    series: str = "incoming"  # the counter: incoming, or a secret level's own ("incoming ลับ")
+
+    @property
+    def serial_label(self) -> str:
+        """The เลขรับ as the register prints it: "๕", or "ลับ ๕" in a secret level's series."""
+        level = self.series.partition(" ")[2]
+        return (f"{level} " if level else "") + to_thai_digits(str(self.serial))
 
     def as_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
+        return _jsonable(asdict(self)) | {"serial_label": self.serial_label}
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,7 @@ def incoming_register(
         rows.append(
             [
                 f"{_short(when.date())} {to_thai_digits(when.strftime('%H.%M'))} น.",
-                to_thai_digits(str(item.serial)),
+                item.serial_label,
                 item.ref_no or "",
                 _short(item.letter_date),
                 item.sender,

@@ -116,11 +116,12 @@ def verify(archive: ArchiveCore) -> list[str]:
 
         names = dict(s.execute(select(Register.id, Register.name)).all())
         for counter in s.scalars(select(Counter).order_by(Counter.register_id, Counter.year)):
-            if counter.series == INCOMING:
+            if counter.series.partition(" ")[0] == INCOMING:  # "incoming", "incoming ลับ", ...
                 serials = list(
                     s.scalars(
                         select(Received.serial).where(
                             Received.register_id == counter.register_id,
+                            Received.series == counter.series,
                             Received.year == counter.year,
                         )
                     )

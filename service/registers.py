@@ -15,7 +15,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from saraban.archive import Table, write_table
 from saraban.errors import BadRequest, SarabanError
 from saraban.service import _web
-from saraban.thai import ThaiDateError, parse_be_date, thai_date, to_thai_digits
+from saraban.thai import ThaiDateError, parse_be_date, thai_date
 from saraban.usecases import receiving
 from saraban.usecases import registers as registers_usecase
 from saraban.vocabulary import SECRECIES
@@ -167,5 +167,5 @@ def receive() -> Any:
         if exc.status >= 500:
             raise
         return registers_page("received", values=form, receive_error=f"ลงรับไม่ได้: {exc.message}")
-    flash(f"ลงรับแล้ว เลขรับที่ {to_thai_digits(str(record.serial))}", "success")
+    flash(f"ลงรับแล้ว เลขรับที่ {record.serial_label}", "success")
     return redirect(url_for("registers.registers", kind="received"))

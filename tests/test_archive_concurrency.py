@@ -95,3 +95,69 @@ def test_eight_processes_get_gap_free_unique_numbers(tmp_path, database_url):
         f"{archive.dialect}: {PROCESSES * LETTERS_EACH} letters by {PROCESSES} processes "
         f"in {elapsed:.1f} s\n"
     )
+
+
+RECEIVER = """
+import os, sys, time
+from saraban.archive import open_archive
+
+home, url, register, count, start = sys.argv[1:6]
+archive = open_archive(home, url or None, repair=False)
+print("ready", flush=True)
+while not os.path.exists(start):
+    time.sleep(0.002)
+for n in range(int(count)):
+    secrecy = (None, "ลับ", "ลับมาก")[n % 3]
+    got = archive.receive(register, sender="กรม", recipient="จังหวัด", subject=f"{n}",
+                          secrecy=secrecy, actor=str(os.getpid()))
+    print(got.series.replace(" ", "_"), got.serial, flush=True)
+"""
+
+
+def test_processes_receiving_at_once_number_each_secrecy_level_without_gaps(tmp_path, database_url):
+    """The incoming register's series (one a secrecy level) under the same contention."""
+    home = tmp_path / "home"
+    archive = open_archive(home, database_url)
+    archive.add_unit(ARCHIVE_UNIT, "ศาลากลางจังหวัดหนองคาย", actor="tester")
+    start = tmp_path / "start"
+    each = 30
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RECEIVER, str(home), database_url or "", ARCHIVE_UNIT]
+            + [str(each), str(start)],
+            env=child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(PROCESSES)
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout.readline().strip() == "ready"
+        start.touch()
+        outputs = [worker.communicate(timeout=600) for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    for worker, (_out, err) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, err
+    given: dict[str, list[int]] = {}
+    for out, _err in outputs:
+        for line in out.splitlines():
+            series, serial = line.split()
+            given.setdefault(series.replace("_", " "), []).append(int(serial))
+    per_level = PROCESSES * each // 3
+    assert sorted(given) == ["incoming", "incoming ลับ", "incoming ลับมาก"]
+    for serials in given.values():
+        assert sorted(serials) == list(range(1, per_level + 1))
+    try:
+        stored: dict[str, list[int]] = {}
+        for row in archive.received():
+            stored.setdefault(row.series, []).append(row.serial)
+        assert stored == {series: list(range(1, per_level + 1)) for series in given}
+        assert [r.serial for r in archive.received(clearance=None)] == list(range(1, per_level + 1))
+        assert archive.verify() == []
+    finally:
+        archive.close()

@@ -140,3 +140,50 @@ def test_kill_at_random_moments(unit_home, database_url):
             assert len(letters) >= issued_by_workers
         finally:
             archive.close()
+
+
+RECEIVER = """
+import sys
+from saraban.archive import open_archive
+
+home, url, register = sys.argv[1], sys.argv[2] or None, sys.argv[3]
+archive = open_archive(home, url, repair=False)
+print("ready", flush=True)
+for n in range(100000):
+    secrecy = (None, "ลับ", "ลับที่สุด")[n % 3]
+    archive.receive(register, sender="กรม", recipient="จังหวัด", subject=f"{n}",
+                    secrecy=secrecy, actor="worker")
+    print("received", n, flush=True)
+"""
+
+
+def test_kill_while_receiving_leaves_every_series_gap_free(unit_home, database_url):
+    """A เลขรับ is taken and written in one transaction: a kill -9 at any moment leaves
+    each series (one per secrecy level) running 1..n, and verify clean."""
+    rng = random.Random(20261204)
+    received_by_workers = 0
+    for _round in range(3):
+        worker = subprocess.Popen(
+            [sys.executable, "-c", RECEIVER, str(unit_home), database_url or "", ARCHIVE_UNIT],
+            env=child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert worker.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.2, 1.0))
+        worker.send_signal(signal.SIGKILL)
+        out, _err = worker.communicate(timeout=60)
+        received_by_workers += out.count("received ")
+        archive = open_archive(unit_home, database_url)
+        try:
+            by_series: dict[str, list[int]] = {}
+            for row in archive.received():
+                by_series.setdefault(row.series, []).append(row.serial)
+            assert sum(map(len, by_series.values())) >= received_by_workers
+            assert len(by_series) == 3 or received_by_workers < 3
+            for serials in by_series.values():
+                assert serials == list(range(1, len(serials) + 1))
+            assert archive.verify() == []
+        finally:
+            archive.close()

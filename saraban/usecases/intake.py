@@ -292,7 +292,7 @@ def find_duplicate(
 
 
 def _number(record: ReceivedRecord) -> str:
-    return to_thai_digits(f"{record.serial}/{record.year}")
+    return f"{record.serial_label}/{to_thai_digits(str(record.year))}"
 
 
 def store_received(
