@@ -24,6 +24,7 @@ from saraban.fonts import SARABUN_DIR
 from saraban.service import _config, _web
 from saraban.service._jobs import Jobs
 from saraban.service._letter_links import (
+    DraftConverter,
     LetterConverter,
     ReceivedConverter,
     letter_url,
@@ -98,6 +99,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = RowIdConverter
     app.url_map.converters["letter"] = LetterConverter
     app.url_map.converters["received"] = ReceivedConverter
+    app.url_map.converters["draft"] = DraftConverter
     _install_hooks(app)
     _install_template_helpers(app)
     for name in _BLUEPRINTS:

@@ -92,3 +92,22 @@ class ReceivedConverter(BaseConverter):
 def received_url(received: Any, endpoint: str = "received.received", **values: Any) -> str:
     """The URL of a received letter's page (or another route that names one)."""
     return url_for(endpoint, received_id=received, **values)
+
+
+class DraftConverter(BaseConverter):
+    """``<draft:draft_id>``: a draft's public id in the path, its row in the view (0 for an
+    unknown id: the owner check's "not found", the answer another clerk's draft gets). The
+    row number counts every clerk's drafts; the command line may still use it."""
+
+    regex = PUBLIC_ID_PATTERN
+
+    def to_python(self, value: str) -> int:
+        return current_app.extensions["saraban_store"].draft_id_for(value) or NO_LETTER
+
+    def to_url(self, value: Any) -> str:
+        found = getattr(value, "public_id", None)
+        if isinstance(found, str) and found:
+            return found
+        if isinstance(value, str):
+            return value
+        raise TypeError(f"a draft or its public id, not {value!r}")

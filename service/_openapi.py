@@ -42,6 +42,14 @@ _RECEIVED_ID = {
     "schema": {"type": "string", "pattern": f"^{PUBLIC_ID_PATTERN}$"},
 }
 
+_DRAFT_ID = {
+    "name": "draft_id",
+    "in": "path",
+    "required": True,
+    "description": "the draft's public id (its `id` in every answer; the row number counts drafts)",
+    "schema": {"type": "string", "pattern": f"^{PUBLIC_ID_PATTERN}$"},
+}
+
 
 def _query(name: str, description: str, kind: str = "string", **extra: Any) -> dict[str, Any]:
     return {
@@ -179,10 +187,10 @@ _ROUTES: dict[
         ),
     },
     "/drafts/{draft_id}": {
-        "get": ("A draft with its errors and warnings", [_id("draft_id")], None, "200", False),
+        "get": ("A draft with its errors and warnings", [_DRAFT_ID], None, "200", False),
         "put": (
             "Replace the draft's letter document (and unit)",
-            [_id("draft_id")],
+            [_DRAFT_ID],
             {
                 "type": "object",
                 "required": ["letter"],
@@ -194,12 +202,12 @@ _ROUTES: dict[
             "200",
             False,
         ),
-        "delete": ("Delete a draft", [_id("draft_id")], None, "200", False),
+        "delete": ("Delete a draft", [_DRAFT_ID], None, "200", False),
     },
     "/drafts/{draft_id}/preview": {
         "get": (
             "The draft as it will print (PDF, without its number)",
-            [_id("draft_id")],
+            [_DRAFT_ID],
             None,
             "file",
             False,
@@ -208,7 +216,7 @@ _ROUTES: dict[
     "/drafts/{draft_id}/issue": {
         "post": (
             "Issue the draft: number, date, DOCX and PDF/A, audit",
-            [_id("draft_id")],
+            [_DRAFT_ID],
             None,
             "201",
             False,

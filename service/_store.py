@@ -49,6 +49,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from saraban.archive import Archive, Database, UTCDateTime, utcnow
+from saraban.archive._models import new_public_id
 from saraban.errors import BadRequest, Conflict, NotFound
 from saraban.letter import SECRECIES
 from saraban.service._passwords import check_password
@@ -60,6 +61,11 @@ _MIGRATIONS = Path(__file__).parent / "migrations"
 _NAME_RE = re.compile(r"[^\s\x00-\x1f\x7f]{2,64}")
 _MIGRATION_LOCK = 0x5A2ABA10  # PostgreSQL advisory lock key, distinct from the archive's
 _TOUCH_EVERY = dt.timedelta(minutes=1)
+# The failed logins kept (login_failures): enough for 100,000 throttle keys at their limits'
+# worth of recent failures; past it the oldest are forgotten first. Checked every
+# PRUNE_EVERY rows, so a failed login pays for it rarely.
+MAX_LOGIN_FAILURES = 300_000
+PRUNE_EVERY = 500
 # How long this process trusts a token it has checked: an API call must not pay a database
 # round trip just to learn who it is. Revoking a token or changing its user here clears the
 # cache at once; another process sees the change within this time.
@@ -119,9 +125,16 @@ class LoginSession(Base):
 
 class Draft(Base):
     __tablename__ = "drafts"
-    __table_args__ = (Index("ix_drafts_owner", "owner_id", "updated_at"),)
+    __table_args__ = (
+        Index("ix_drafts_owner", "owner_id", "updated_at"),
+        Index("uq_drafts_public_id", "public_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # What URLs and JSON name a draft by (``id`` counts every clerk's drafts): random, as a
+    # letter's. Nullable in the schema only as SQLite adds a column no other way
+    # (s0004_harden gives every older row one).
+    public_id: Mapped[str] = mapped_column(String(20), nullable=True, default=new_public_id)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     doc: Mapped[dict[str, Any]]
     unit: Mapped[str | None] = mapped_column(String(100))  # the unit prefix it will issue under
@@ -134,6 +147,24 @@ class Draft(Base):
     issue_key: Mapped[str | None] = mapped_column(String(200))
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[dt.datetime | None]
+
+
+class LoginFailure(Base):
+    """One failed login counted against one throttle key (a name from an address, an
+    address, a name, a device), by every process of the service alike. The key is kept as
+    its SHA-256: the names typed at the login form are not stored. Rows older than the
+    window are deleted as new ones come, and the table never holds more than
+    :data:`MAX_LOGIN_FAILURES` rows (the oldest go first)."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_key", "key_hash", "at"),
+        Index("ix_login_failures_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime]
 
 
 class AddressBookEntry(Base):
@@ -215,6 +246,7 @@ class DraftInfo:
     created_at: dt.datetime
     updated_at: dt.datetime
     letter_id: int | None
+    public_id: str = ""  # what users see instead of ``id`` (which counts drafts)
 
     @property
     def subject(self) -> str:
@@ -222,7 +254,7 @@ class DraftInfo:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id,
+            "id": self.public_id,
             "unit": self.unit,
             "date_text": self.date_text,
             "created_at": self.created_at.isoformat(),
@@ -324,6 +356,7 @@ def _draft_info(row: Draft) -> DraftInfo:
         row.created_at,
         row.updated_at,
         row.letter_id,
+        row.public_id,
     )
 
 
@@ -551,6 +584,49 @@ class Store:
                 for r in rows
             ]
 
+    # ---- failed logins (the throttle every process shares) -----------------------------------
+
+    def failures_reached(self, limits: list[tuple[str, int]], window: dt.timedelta) -> int | None:
+        """The position in ``limits`` (key, limit) of the first key that failed at least its
+        limit of times within the ``window``, or None."""
+        since = utcnow() - window
+        keys = [key for key, _limit in limits]
+        with self._read() as s:
+            counts = dict(
+                s.execute(
+                    select(LoginFailure.key_hash, func.count())
+                    .where(LoginFailure.key_hash.in_(keys), LoginFailure.at > since)
+                    .group_by(LoginFailure.key_hash)
+                ).all()
+            )
+        for position, (key, limit) in enumerate(limits):
+            if counts.get(key, 0) >= limit:
+                return position
+        return None
+
+    def count_failure(self, keys: list[str], window: dt.timedelta) -> None:
+        """One failure more for each key; what the window has left behind is deleted, and
+        past :data:`MAX_LOGIN_FAILURES` rows the oldest are."""
+        now = utcnow()
+        with self._write() as s:
+            s.execute(delete(LoginFailure).where(LoginFailure.at <= now - window))
+            rows = [LoginFailure(key_hash=key, at=now) for key in keys]
+            s.add_all(rows)
+            s.flush()
+            if max(row.id for row in rows) % PRUNE_EVERY < len(rows):
+                oldest_kept = s.scalar(
+                    select(LoginFailure.id)
+                    .order_by(LoginFailure.id.desc())
+                    .offset(MAX_LOGIN_FAILURES - 1)
+                    .limit(1)
+                )
+                if oldest_kept is not None:
+                    s.execute(delete(LoginFailure).where(LoginFailure.id < oldest_kept))
+
+    def clear_failures(self, key: str) -> None:
+        with self._write() as s:
+            s.execute(delete(LoginFailure).where(LoginFailure.key_hash == key))
+
     # ---- API tokens ---------------------------------------------------------------------------
 
     def create_token(self, user_id: int, label: str | None = None) -> tuple[str, TokenInfo]:
@@ -651,6 +727,14 @@ class Store:
             row = s.get(Draft, draft_id)
             return _draft_info(row) if row else None
 
+    def draft_id_for(self, public_id: str) -> int | None:
+        """The row of the draft with this public id, None if there is none (the caller
+        still checks whose it is)."""
+        if not isinstance(public_id, str) or len(public_id) > 20:
+            return None
+        with self._read() as s:
+            return s.scalar(select(Draft.id).where(Draft.public_id == public_id))
+
     def drafts(self, owner_id: int, *, limit: int = 50, offset: int = 0) -> list[DraftInfo]:
         """The owner's drafts not issued yet, the last edited first."""
         with self._read() as s:
@@ -685,7 +769,7 @@ class Store:
         with self._write() as s:
             row = s.get(Draft, draft_id)
             if row is None:
-                raise NotFound(f"ไม่พบร่างหนังสือรายการ {draft_id} / no draft {draft_id}")
+                raise NotFound("ไม่พบร่างหนังสือนี้ / no such draft")
             if row.letter_id is not None:
                 raise Conflict(
                     "ร่างนี้ออกเลขเป็นหนังสือแล้ว แก้ไขไม่ได้ / this draft was issued and cannot change"

@@ -108,9 +108,9 @@ def _draft_json(draft: Any) -> dict[str, Any]:
         "errors": [p.as_dict() for p in errors],
         "warnings": [p.as_dict() for p in warnings],
         "links": {
-            "self": url_for("api.get_draft", draft_id=draft.id),
-            "preview": url_for("api.preview_draft", draft_id=draft.id),
-            "issue": url_for("api.issue_draft", draft_id=draft.id),
+            "self": url_for("api.get_draft", draft_id=draft),
+            "preview": url_for("api.preview_draft", draft_id=draft),
+            "issue": url_for("api.issue_draft", draft_id=draft),
         },
     }
 
@@ -287,14 +287,14 @@ def create_draft() -> Any:
     return _web.json_ok({"ok": True, "draft": _draft_json(draft)}, 201)
 
 
-@bp.get("/drafts/<int:draft_id>")
+@bp.get("/drafts/<draft:draft_id>")
 @_web.login_required
 def get_draft(draft_id: int) -> Any:
     draft = drafting.draft_for(_web.store(), draft_id, _web.user().id)
     return _web.json_ok({"ok": True, "draft": _draft_json(draft)})
 
 
-@bp.put("/drafts/<int:draft_id>")
+@bp.put("/drafts/<draft:draft_id>")
 @_web.login_required
 def update_draft(draft_id: int) -> Any:
     """Replace the draft's letter document (and its unit, if given)."""
@@ -314,7 +314,7 @@ def update_draft(draft_id: int) -> Any:
     return _web.json_ok({"ok": True, "draft": _draft_json(saved)})
 
 
-@bp.delete("/drafts/<int:draft_id>")
+@bp.delete("/drafts/<draft:draft_id>")
 @_web.login_required
 def delete_draft(draft_id: int) -> Any:
     draft = drafting.draft_for(_web.store(), draft_id, _web.user().id)
@@ -322,7 +322,7 @@ def delete_draft(draft_id: int) -> Any:
     return _web.json_ok({"ok": True})
 
 
-@bp.get("/drafts/<int:draft_id>/preview")
+@bp.get("/drafts/<draft:draft_id>/preview")
 @_web.login_required
 def preview_draft(draft_id: int) -> Any:
     draft = drafting.draft_for(_web.store(), draft_id, _web.user().id)
@@ -330,7 +330,7 @@ def preview_draft(draft_id: int) -> Any:
     return Response(pdf, mimetype="application/pdf")
 
 
-@bp.post("/drafts/<int:draft_id>/issue")
+@bp.post("/drafts/<draft:draft_id>/issue")
 @_web.login_required
 def issue_draft(draft_id: int) -> Any:
     """Issue the draft: the register gives the number, the letter is dated (its own date or

@@ -14,6 +14,11 @@ another person out by typing their name (OWASP's "device cookie" scheme):
   name from everywhere but known devices (:data:`MAX_NAME_FAILURES`, a guessing campaign
   from many addresses), so the owner still signs in from their own browser.
 
+The failures are counted in the service's database (``login_failures``, keys kept as their
+SHA-256), so every worker of ``saraban serve --workers N`` and every host over one
+PostgreSQL counts the same tries; rows older than the window are deleted as new ones come,
+and the table is capped (``MAX_LOGIN_FAILURES``).
+
 Logins and logouts go to the archive's audit chain (``user.login``, ``user.logout``,
 ``user.login_failed``). Failed logins are listed one by one up to a bound each window (per
 name and in all); the rest are counted, and one summary event a window says how many, for
@@ -24,11 +29,12 @@ add audit rows without end.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 import threading
 import time
 import urllib.parse
-from collections import Counter, OrderedDict
+from collections import Counter
 from typing import Any
 
 from flask import (
@@ -45,14 +51,15 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from saraban.archive import Archive
 from saraban.errors import BadRequest, NotFound
 from saraban.service import _passwords, _web
+from saraban.service._store import Store
 
 bp = Blueprint("auth", __name__)
 
 WINDOW_SECONDS = 15 * 60
+WINDOW = dt.timedelta(seconds=WINDOW_SECONDS)
 MAX_FAILURES = 10  # one name from one address, or from one known device
 MAX_ADDRESS_FAILURES = 30  # one address, any names
 MAX_NAME_FAILURES = 100  # one name from addresses other than its known devices
-MAX_THROTTLE_KEYS = 100_000  # memory bound: the oldest are forgotten first
 AUDIT_LISTED = 30  # failed logins listed one by one each window, in all
 AUDIT_LISTED_PER_NAME = 5
 AUDIT_SUMMARY_TOP = 20  # names and addresses the summary names (with their counts)
@@ -64,43 +71,28 @@ _WAIT = "กรุณารอ ๑๕ นาทีแล้วลองใหม
 
 class LoginThrottle:
     """Failed logins per key (a name from an address, an address, a name, a device) within
-    the window, kept by each app (per process), bounded in memory."""
+    the window, kept in the service's database (:meth:`Store.count_failure`), so every
+    process of ``saraban serve --workers N`` counts the same tries; bounded there (expired
+    rows deleted, at most ``MAX_LOGIN_FAILURES`` kept)."""
 
-    def __init__(self, max_keys: int = MAX_THROTTLE_KEYS) -> None:
-        self._failures: OrderedDict[tuple[str, ...], list[float]] = OrderedDict()
-        self._lock = threading.Lock()
-        self._max_keys = max_keys
+    def __init__(self, store: Store) -> None:
+        self._store = store
 
-    def _recent(self, key: tuple[str, ...], now: float) -> list[float]:
-        kept = [t for t in self._failures.get(key, []) if now - t < WINDOW_SECONDS]
-        if kept:
-            self._failures[key] = kept
-        else:
-            self._failures.pop(key, None)
-        return kept
+    @staticmethod
+    def _hash(key: tuple[str, ...]) -> str:
+        return hashlib.sha256("\x1f".join(key).encode("utf-8", "replace")).hexdigest()
 
     def blocked(self, limits: list[tuple[tuple[str, ...], int]]) -> tuple[str, ...] | None:
         """The first key that reached its limit, or None."""
-        now = time.monotonic()
-        with self._lock:
-            for key, limit in limits:
-                if len(self._recent(key, now)) >= limit:
-                    return key
-        return None
+        hashed = [(self._hash(key), limit) for key, limit in limits]
+        position = self._store.failures_reached(hashed, WINDOW)
+        return None if position is None else limits[position][0]
 
     def fail(self, limits: list[tuple[tuple[str, ...], int]]) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key, limit in limits:
-                times = self._recent(key, now)
-                self._failures[key] = [*times[-limit:], now]
-                self._failures.move_to_end(key)
-            while len(self._failures) > self._max_keys:
-                self._failures.popitem(last=False)
+        self._store.count_failure([self._hash(key) for key, _limit in limits], WINDOW)
 
     def clear(self, key: tuple[str, ...]) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+        self._store.clear_failures(self._hash(key))
 
 
 class FailedLoginAudit:
@@ -176,7 +168,7 @@ class FailedLoginAudit:
 
 
 def _throttle() -> LoginThrottle:
-    return current_app.extensions.setdefault("saraban_login_throttle", LoginThrottle())
+    return LoginThrottle(_web.store())
 
 
 def login_audit(app: Any) -> FailedLoginAudit:

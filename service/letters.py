@@ -129,7 +129,7 @@ def new_letter() -> Any:
     draft = drafting.create(
         _web.archive(), _web.store(), _web.user().id, kind, circular=circular, unit=unit
     )
-    return redirect(url_for("letters.edit_draft", draft_id=draft.id))
+    return redirect(url_for("letters.edit_draft", draft_id=draft))
 
 
 def _editor(
@@ -193,13 +193,13 @@ def _editor(
     )
 
 
-@bp.get("/drafts/<int:draft_id>")
+@bp.get("/drafts/<draft:draft_id>")
 @_web.login_required
 def edit_draft(draft_id: int) -> Any:
     return _editor(draft_id)
 
 
-@bp.post("/drafts/<int:draft_id>")
+@bp.post("/drafts/<draft:draft_id>")
 @_web.login_required
 def save_draft(draft_id: int) -> Any:
     """Save the form (the page autosaves with the same post). A fetch gets the findings as
@@ -226,17 +226,17 @@ def save_draft(draft_id: int) -> Any:
                 "errors": problems_json(errors, parsed),
                 "warnings": problems_json(warnings, parsed),
                 "preview": url_for(
-                    "letters.preview", draft_id=draft.id, v=int(saved.updated_at.timestamp() * 1000)
+                    "letters.preview", draft_id=draft, v=int(saved.updated_at.timestamp() * 1000)
                 ),
             }
         )
     if request.form.get("action") == "issue":
         return _issue(draft_id, parsed)
     flash("บันทึกร่างแล้ว", "success")
-    return redirect(url_for("letters.edit_draft", draft_id=draft.id))
+    return redirect(url_for("letters.edit_draft", draft_id=draft))
 
 
-@bp.get("/drafts/<int:draft_id>/preview.pdf")
+@bp.get("/drafts/<draft:draft_id>/preview.pdf")
 @_web.login_required
 def preview(draft_id: int) -> Any:
     """The draft as it will print, for the page's preview frame. A draft that cannot be
@@ -249,7 +249,7 @@ def preview(draft_id: int) -> Any:
     except (PreviewTooSlow, PreviewFailed) as exc:
         return render_template("preview_problems.html", message=exc.message), exc.status
     response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="draft-{draft_id}.pdf"'
+    response.headers["Content-Disposition"] = f'inline; filename="draft-{draft.public_id}.pdf"'
     response.headers["Cache-Control"] = "private, max-age=60"
     return response
 
@@ -291,13 +291,13 @@ def _issue(draft_id: int, parsed: ParsedForm | None = None) -> Any:
     return redirect(url_for("letters.letter", letter_id=issued.id))
 
 
-@bp.post("/drafts/<int:draft_id>/issue")
+@bp.post("/drafts/<draft:draft_id>/issue")
 @_web.login_required
 def issue_draft(draft_id: int) -> Any:
     return _issue(draft_id)
 
 
-@bp.post("/drafts/<int:draft_id>/delete")
+@bp.post("/drafts/<draft:draft_id>/delete")
 @_web.login_required
 def delete_draft(draft_id: int) -> Any:
     draft = drafting.draft_for(_web.store(), draft_id, _web.user().id)
@@ -400,4 +400,4 @@ def copy_letter(letter_id: int) -> Any:
     user = _web.user()
     draft = drafting.copy_letter(_web.archive(), _web.store(), user.id, letter_id, user.clearance)
     flash("สร้างร่างใหม่จากหนังสือนี้แล้ว", "success")
-    return redirect(url_for("letters.edit_draft", draft_id=draft.id))
+    return redirect(url_for("letters.edit_draft", draft_id=draft))

@@ -38,7 +38,7 @@ ADMIN_ROUTES = {
 }
 # Routes that change something but take no body (every other POST/PUT takes one, as its
 # OpenAPI entry says; a new route must be in one list or the other).
-NO_BODY_ROUTES = {("POST", "/drafts/<int:draft_id>/issue"), ("POST", "/reindex")}
+NO_BODY_ROUTES = {("POST", "/drafts/<draft:draft_id>/issue"), ("POST", "/reindex")}
 NO_BODY_ROUTES |= {("POST", "/letters/<letter:letter_id>/remind")}
 # GET routes that answer a list but are not paged, and why; every other list is paged.
 UNPAGED_LISTS = {
@@ -47,8 +47,8 @@ UNPAGED_LISTS = {
     "/users": "the office's accounts, listed whole for administrators",
     "/letters/<letter:letter_id>/history": "one letter's audit events",
 }
-NOT_LISTS = {"/me", "/letters/<letter:letter_id>", "/drafts/<int:draft_id>", "/forms/<name>"}
-NOT_LISTS |= {"/jobs/<job_id>", "/drafts/<int:draft_id>/preview"}
+NOT_LISTS = {"/me", "/letters/<letter:letter_id>", "/drafts/<draft:draft_id>", "/forms/<name>"}
+NOT_LISTS |= {"/jobs/<job_id>", "/drafts/<draft:draft_id>/preview"}
 NOT_LISTS |= {"/letters/<letter:letter_id>/<any(docx, pdf, original):kind>"}
 NOT_LISTS |= {
     "/received/<received:received_id>",
@@ -61,7 +61,7 @@ MISSING_ID = "987654"
 MISSING_LETTER = "zzzzzzzzzzzz"  # the shape of a public id; no letter has it
 SAMPLE_PATH_VALUES = {
     "letter_id": MISSING_LETTER,
-    "draft_id": "1",
+    "draft_id": MISSING_LETTER,
     "kind": "pdf",
     "name": "activity_schedule",
     "fmt": "docx",
@@ -303,7 +303,7 @@ def test_a_malformed_body_is_400_in_the_error_shape(world, body):
     )
     values = {
         "letter_id": letters["open"].public_id,
-        "draft_id": draft.id,
+        "draft_id": draft.public_id,
         "received_id": letters["received"].public_id,
     }
     checked = set()
@@ -463,7 +463,7 @@ def test_wrong_values_are_400_naming_the_field(world, method, path, json):
     draft = app.extensions["saraban_store"].create_draft(
         users["admin"].id, seed_letter(), unit=None
     )
-    path = path.format(draft=draft.id, open=letters["open"].public_id)
+    path = path.format(draft=draft.public_id, open=letters["open"].public_id)
     kwargs = {"json": json} if json is not None else {}
     response = _call(client, method, path, headers=bearer(keys["admin"]), **kwargs)
     assert response.status_code == 400, response.get_json()
@@ -689,14 +689,14 @@ def test_another_users_draft_is_not_found(world):
         response = _call(
             client,
             method,
-            f"/api/v1/drafts/{draft.id}",
+            f"/api/v1/drafts/{draft.public_id}",
             headers=bearer(keys["admin"]),
             json={"letter": seed_letter()},
         )
         assert response.status_code == 404
     assert (
         _call(
-            client, "POST", f"/api/v1/drafts/{draft.id}/issue", headers=bearer(keys["admin"])
+            client, "POST", f"/api/v1/drafts/{draft.public_id}/issue", headers=bearer(keys["admin"])
         ).status_code
         == 404
     )

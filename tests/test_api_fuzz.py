@@ -60,7 +60,11 @@ def fuzzed(tmp_path_factory):
     letters += [store_letter(app, secret_letter(level)) for level in ("ลับ", "ลับที่สุด")]
     draft = store.create_draft(admin.id, seed_letter(), unit=None)
     app.extensions["saraban_search"].sync_now()
-    known = {"letter_id": letters[-1].id, "draft_id": draft.id, "name": "activity_schedule"}
+    known = {
+        "letter_id": letters[-1].id,
+        "draft_id": draft.public_id,
+        "name": "activity_schedule",
+    }
     yield app, token, known
     close_app(app)
 

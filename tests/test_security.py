@@ -87,12 +87,12 @@ def test_pages_and_lists_survive_a_surrogate_already_in_the_database(app, client
     dashboard = client.get("/")
     assert dashboard.status_code == 200
     assert "เรื่อง \ufffd ทดสอบ" in dashboard.get_data(as_text=True)
-    assert client.get(f"/drafts/{draft.id}").status_code == 200
+    assert client.get(f"/drafts/{draft.public_id}").status_code == 200
     keys = tokens(app, {"clerk": clerk})
     listing = client.get("/api/v1/drafts", headers=bearer(keys["clerk"]))
     assert listing.status_code == 200
     assert listing.get_json()["items"][0]["letter"]["subject"] == "เรื่อง \ufffd ทดสอบ"
-    one = client.get(f"/api/v1/drafts/{draft.id}", headers=bearer(keys["clerk"]))
+    one = client.get(f"/api/v1/drafts/{draft.public_id}", headers=bearer(keys["clerk"]))
     assert one.status_code == 200
     assert one.get_json()["draft"]["errors"][0]["code"] == "bad_character"
 

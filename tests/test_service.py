@@ -212,9 +212,9 @@ def test_every_form_post_needs_the_csrf_token(app, client):
     )
     posts = [
         "/letters/new",
-        f"/drafts/{draft.id}",
-        f"/drafts/{draft.id}/issue",
-        f"/drafts/{draft.id}/delete",
+        f"/drafts/{draft.public_id}",
+        f"/drafts/{draft.public_id}/issue",
+        f"/drafts/{draft.public_id}/delete",
         "/letters/1/cancel",
         "/registers/receive",
         "/imports",
@@ -337,18 +337,25 @@ def test_no_page_fetches_from_the_internet(client):
 # ---- drafting --------------------------------------------------------------------------------
 
 
+def _stored_draft(app, public_id):
+    """The draft a page names by its public id, as the store keeps it (None: gone)."""
+    store = app.extensions["saraban_store"]
+    row = store.draft_id_for(public_id)
+    return None if row is None else store.draft(row)
+
+
 def _new_draft(client, csrf, kind="external"):
     response = client.post(
         "/letters/new", data={"csrf_token": csrf, "kind": kind, "circular": "1", "unit": UNIT}
     )
     assert response.status_code == 302
-    return int(response.headers["Location"].rsplit("/", 1)[1])
+    return response.headers["Location"].rsplit("/", 1)[1]
 
 
 def test_a_new_draft_starts_with_the_units_parts(app, client):
     csrf = login(client, "clerk")
     draft_id = _new_draft(client, csrf)
-    draft = app.extensions["saraban_store"].draft(draft_id)
+    draft = _stored_draft(app, draft_id)
     assert draft.unit == UNIT
     assert draft.doc["sender"]["name"] == "ศาลากลางจังหวัดหนองคาย"
     assert draft.doc["signer"]["name"] == "นายไพโรจน์ โสภาพร"
@@ -367,7 +374,7 @@ def test_autosave_builds_the_document_and_places_findings(app, client):
     response = client.post(f"/drafts/{draft_id}", data=form, headers={"Accept": "application/json"})
     body = response.get_json()
     assert body["ok"] is True
-    doc = app.extensions["saraban_store"].draft(draft_id).doc
+    doc = _stored_draft(app, draft_id).doc
     assert len(doc["references"]) == 2
     assert doc["enclosures"][2] == {"title": "แผนที่", "quantity": "๑ แผ่น"}
     assert doc["body"][1] == {"items": ["แจ้งผู้เข้าร่วมประชุม", "ส่งแบบตอบรับ (สิ่งที่ส่งมาด้วย ๒)"]}
@@ -410,7 +417,7 @@ def test_a_date_in_ce_is_caught_not_shifted(app, client, typed, code):
     ).get_json()
     dates = [p for p in body["errors"] if p["form_field"] == "date"]
     assert [p["code"] for p in dates] == [code]
-    draft = app.extensions["saraban_store"].draft(draft_id)
+    draft = _stored_draft(app, draft_id)
     assert draft.doc["date"] is None and draft.date_text == typed
     if code == "ce_year":
         assert "พ.ศ." in dates[0]["th"]
@@ -433,7 +440,7 @@ def test_a_be_date_is_read(app, client, typed, iso):
         data=draft_form(csrf, date=typed),
         headers={"Accept": "application/json"},
     )
-    assert app.extensions["saraban_store"].draft(draft_id).doc["date"] == iso
+    assert _stored_draft(app, draft_id).doc["date"] == iso
 
 
 def test_a_draft_with_an_unreadable_date_is_not_issued_with_today(app, client):
@@ -470,7 +477,7 @@ def test_deleting_a_draft(app, client):
     csrf = login(client, "clerk")
     draft_id = _new_draft(client, csrf)
     client.post(f"/drafts/{draft_id}/delete", data={"csrf_token": csrf})
-    assert app.extensions["saraban_store"].draft(draft_id) is None
+    assert _stored_draft(app, draft_id) is None
 
 
 # ---- secrecy on pages ------------------------------------------------------------------------

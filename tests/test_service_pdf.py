@@ -43,7 +43,7 @@ def _draft(client, csrf, **fields):
     response = client.post(
         "/letters/new", data={"csrf_token": csrf, "kind": "external", "unit": UNIT}
     )
-    draft_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    draft_id = response.headers["Location"].rsplit("/", 1)[1]
     client.post(f"/drafts/{draft_id}", data=draft_form(csrf, **fields))
     return draft_id
 

@@ -147,12 +147,12 @@ def test_the_preview_frame_says_in_thai_when_a_letter_is_too_slow(tmp_path):
         response = client.post(
             "/letters/new", data={"csrf_token": csrf, "kind": "external", "unit": UNIT}
         )
-        draft_id = int(response.headers["Location"].rsplit("/", 1)[1])
+        draft_id = response.headers["Location"].rsplit("/", 1)[1]
         client.post(f"/drafts/{draft_id}", data=draft_form(csrf))
         store = app.extensions["saraban_store"]
-        draft = store.draft(draft_id)
+        draft = store.draft(store.draft_id_for(draft_id))
         doc = {**draft.doc, "body": _long_letter()["body"]}
-        store.update_draft(draft_id, doc, unit=draft.unit, date_text=None)
+        store.update_draft(draft.id, doc, unit=draft.unit, date_text=None)
         app.extensions["saraban_previews"].start()
         app.extensions["saraban_previews"].render(TemplatesRenderer(), copy.deepcopy(EXAMPLE))
         response = client.get(f"/drafts/{draft_id}/preview.pdf")

@@ -70,7 +70,8 @@ def draft_for(store: DraftStore, draft_id: int, owner_id: int) -> Any:
     """The owner's draft, or NotFound (also for another clerk's draft)."""
     draft = store.draft(draft_id)
     if draft is None or draft.owner_id != owner_id:
-        raise NotFound(f"ไม่พบร่างหนังสือรายการ {draft_id} / no draft {draft_id}")
+        # no number in the words: the row number counts every clerk's drafts
+        raise NotFound("ไม่พบร่างหนังสือนี้ / no such draft")
     return draft
 
 
