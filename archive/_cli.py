@@ -363,7 +363,7 @@ def _receive(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(record.as_dict())
     else:
-        _say(f"เลขรับ / received no.\t{record.serial}/{record.year}\tid {record.id}")
+        _say(f"เลขรับ / received no.\t{record.number}\tid {record.id}")
     return 0
 
 
@@ -384,7 +384,7 @@ def _receive_file(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({**record.as_dict(), "needs_review": taken.reading.needs_review})
     else:
-        _say(f"เลขรับ / received no.\t{record.serial}/{record.year}\tid {record.id}")
+        _say(f"เลขรับ / received no.\t{record.number}\tid {record.id}")
         _say(f"จาก / from\t{record.sender}\nเรื่อง / subject\t{record.subject}")
         if taken.reading.needs_review:
             _say("ตรวจ / check\t" + ", ".join(taken.reading.needs_review))
@@ -410,7 +410,7 @@ def _consume(args: argparse.Namespace) -> int:
             )
         for taken in result.taken:
             r = taken.received
-            _say(f"รับ / taken\t{taken.reading.name}\t{r.serial}/{r.year}\tid {r.id}")
+            _say(f"รับ / taken\t{taken.reading.name}\t{r.number}\tid {r.id}")
         for name, earlier in result.duplicates:
             _say(f"ซ้ำ / duplicate\t{name}\tid {earlier}")
         for name, why in result.failed:

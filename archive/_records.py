@@ -142,8 +142,13 @@ class ReceivedRecord:
     @property
     def serial_label(self) -> str:
         """The เลขรับ as the register prints it: "๕", or "ลับ ๕" in a secret level's series."""
+        return to_thai_digits(self.number.rpartition("/")[0])
+
+    @property
+    def number(self) -> str:
+        """The เลขรับ and its year for commands and JSON: "5/2569", "ลับ 5/2569"."""
         level = self.series.partition(" ")[2]
-        return (f"{level} " if level else "") + to_thai_digits(str(self.serial))
+        return (f"{level} " if level else "") + f"{self.serial}/{self.year}"
 
     def as_dict(self) -> dict[str, Any]:
         return _jsonable(asdict(self)) | {"serial_label": self.serial_label}

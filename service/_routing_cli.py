@@ -116,7 +116,7 @@ def _inbox(args: argparse.Namespace) -> int:
         rows = [
             {
                 "received": i.received.public_id,
-                "number": f"{i.received.serial}/{i.received.year}",
+                "number": f"{i.received.number}",
                 "subject": i.received.subject,
                 "sender": i.received.sender,
                 "to": i.routing.assignee,
@@ -141,7 +141,7 @@ def _inbox(args: argparse.Namespace) -> int:
     for i in box.items:
         late = "\tเลยกำหนด / late" if i.routing.late(today) else ""
         print(
-            f"{i.received.public_id}\t{i.received.serial}/{i.received.year}\t"
+            f"{i.received.public_id}\t{i.received.number}\t"
             f"{i.routing.status}\t{i.routing.due or '-'}\t{i.routing.assignee}\t"
             f"{i.received.subject}{late}"
         )

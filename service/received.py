@@ -121,7 +121,7 @@ def start_intake(
             received = taken.received
             return {
                 "received": received.public_id,
-                "number": f"{received.serial_label}/{to_thai_digits(str(received.year))}",
+                "number": received.number,
                 "needs_review": reading.needs_review,
             }
         finally:

@@ -292,7 +292,7 @@ def find_duplicate(
 
 
 def _number(record: ReceivedRecord) -> str:
-    return f"{record.serial_label}/{to_thai_digits(str(record.year))}"
+    return to_thai_digits(record.number)
 
 
 def store_received(
@@ -316,7 +316,7 @@ def store_received(
     if earlier is not None:
         raise AlreadyReceived(
             f"{reading.name}: ลงรับแล้ว เลขรับที่ {_number(earlier)} / already received as"
-            f" no. {earlier.serial}/{earlier.year}",
+            f" no. {earlier.number}",
             earlier.id,
         )
     letter = reading.letter
