@@ -194,3 +194,77 @@ def test_route_inbox_and_done_from_the_command_line(tmp_path, monkeypatch, capsy
     assert public not in capsys.readouterr().out
     assert main(["inbox", "--user", "somsri"]) == 0
     assert public in capsys.readouterr().out
+
+
+def test_a_letter_sent_to_a_unit_is_in_every_members_inbox_and_one_marks_it_done(
+    archive, tmp_path
+):
+    received = _received(archive, tmp_path)
+    with pytest.raises(BadRequest, match="ยังไม่มีสมาชิก"):
+        routing.route(
+            archive, received.id, [], actor="boss", clearance=None,
+            clearance_of=clearance_of, units=[ARCHIVE_UNIT],
+        )  # fmt: skip
+    for name in ("somchai", "somsri", "somchai"):
+        members = archive.add_member(ARCHIVE_UNIT, name, actor="admin")
+    assert members == ["somchai", "somsri"]
+    [routed] = routing.route(
+        archive, received.id, [], actor="boss", clearance=None,
+        clearance_of=clearance_of, units=[ARCHIVE_UNIT], note="กองช่างพิจารณา",
+    )  # fmt: skip
+    assert routed.assignee == ARCHIVE_UNIT and routed.unit_id is not None
+    for name in ("somchai", "somsri"):
+        box = routing.inbox(archive, name, clearance=None)
+        assert [i.received.id for i in box.items] == [received.id] and box.units == [ARCHIVE_UNIT]
+    assert routing.inbox(archive, "boss", clearance=None).items == []
+    with pytest.raises(routing.NotYours):
+        routing.done(archive, received.id, actor="boss", clearance=None)
+    done = routing.done(archive, received.id, actor="somsri", clearance=None, note="ส่งช่างแล้ว")
+    assert done.done_by == "somsri" and done.status == "ดำเนินการแล้ว"
+    assert routing.inbox(archive, "somchai", clearance=None).items == []  # done for the unit
+    archive.remove_member(ARCHIVE_UNIT, "somsri", actor="admin")
+    assert archive.members(ARCHIVE_UNIT) == ["somchai"]
+    assert routing.inbox(archive, "somsri", clearance=None, include_done=True).items == []
+    actions = [e.action for e in archive.events()]
+    assert {"unit.member.add", "unit.member.remove", "received.done"} <= set(actions)
+    # a secret letter is never sent to a unit with an uncleared member
+    secret = archive.receive(
+        ARCHIVE_UNIT, sender="กรม", recipient="จังหวัด", subject="ลับ", secrecy="ลับ", actor="clerk"
+    )
+    archive.add_member(ARCHIVE_UNIT, "secret", actor="admin")
+    with pytest.raises(BadRequest, match="somchai"):
+        routing.route(
+            archive, secret.id, [], actor="secret", clearance="ลับ",
+            clearance_of=clearance_of, units=[ARCHIVE_UNIT],
+        )  # fmt: skip
+    with pytest.raises(NotFound, match="ไม่พบส่วนราชการ"):
+        archive.route_received(secret.id, [], actor="boss", units=["ไม่มี ๑"])
+
+
+def test_a_delegation_is_revoked_by_those_it_names_or_an_administrator(archive, tmp_path):
+    received = _received(archive, tmp_path)
+    today = dt.date(2026, 12, 4)
+    routing.route(
+        archive, received.id, ["somchai"], actor="boss", clearance=None, clearance_of=clearance_of
+    )
+    given = routing.delegate(
+        archive, "somchai", "somsri", today, today + dt.timedelta(days=3),
+        actor="somchai", clearance_of=clearance_of,
+    )  # fmt: skip
+    assert len(routing.inbox(archive, "somsri", clearance=None, today=today).items) == 1
+    with pytest.raises(routing.NotYours):
+        routing.revoke_delegation(archive, given.id, actor="boss")
+    assert routing.delegations(archive, "boss") == []
+    assert [d.id for d in routing.delegations(archive, "boss", everyone=True)] == [given.id]
+    revoked = routing.revoke_delegation(archive, given.id, actor="somsri")
+    assert revoked.revoked_at is not None and not revoked.covers(today)
+    again = routing.revoke_delegation(archive, given.id, actor="boss", is_admin=True)
+    assert again.revoked_at == revoked.revoked_at  # nothing changes twice
+    assert routing.inbox(archive, "somsri", clearance=None, today=today).items == []
+    with pytest.raises(routing.NotYours):
+        routing.done(archive, received.id, actor="somsri", clearance=None, today=today)
+    assert [e.action for e in archive.events(actions=("delegation.revoke",))] == [
+        "delegation.revoke"
+    ]
+    with pytest.raises(NotFound):
+        routing.revoke_delegation(archive, 999, actor="somsri")
