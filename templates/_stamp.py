@@ -32,6 +32,9 @@ __all__ = [
     "STAMP_WIDTH_MM",
     "Placement",
     "StampText",
+    "PREVIEW_WIDTH_PX",
+    "first_page_mm",
+    "first_page_png",
     "place_stamp",
     "stamp_first_page",
 ]
@@ -341,3 +344,48 @@ def stamp_first_page(
         buffer = io.BytesIO()
         out.save(buffer)
         return buffer.getvalue()
+
+
+# The received page shows page one this many CSS pixels wide (fits a 360 px phone); a click
+# on it is a place on the paper, width_mm / PREVIEW_WIDTH_PX mm a pixel, either way.
+PREVIEW_WIDTH_PX = 300
+
+
+def first_page_png(pdf: bytes, width_px: int = 2 * PREVIEW_WIDTH_PX) -> tuple[bytes, float, float]:
+    """Page one of ``pdf`` as a PNG ``width_px`` wide, and the page's width and height in
+    mm (to turn a click on the picture into a place on the paper)."""
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(pdf)
+    except pypdfium2.PdfiumError as exc:
+        raise BadRequest(f"เปิดไฟล์ PDF ไม่ได้ / cannot open the PDF: {exc}") from exc
+    try:
+        if len(document) == 0:
+            raise BadRequest("ไฟล์ PDF ไม่มีหน้า / the PDF has no page")
+        page = document[0]
+        width_pt, height_pt = page.get_size()
+        scale = min(width_px / width_pt, 4 * width_px / height_pt)  # a strip page stays small
+        image = page.render(scale=scale, grayscale=False).to_pil()
+    finally:
+        document.close()
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue(), width_pt / _PT_PER_MM, height_pt / _PT_PER_MM
+
+
+def first_page_mm(pdf: bytes) -> tuple[float, float]:
+    """Page one's width and height in mm, as :func:`first_page_png` measures them."""
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(pdf)
+    except pypdfium2.PdfiumError as exc:
+        raise BadRequest(f"เปิดไฟล์ PDF ไม่ได้ / cannot open the PDF: {exc}") from exc
+    try:
+        if len(document) == 0:
+            raise BadRequest("ไฟล์ PDF ไม่มีหน้า / the PDF has no page")
+        width_pt, height_pt = document[0].get_size()
+    finally:
+        document.close()
+    return width_pt / _PT_PER_MM, height_pt / _PT_PER_MM

@@ -372,7 +372,7 @@ def stamp_received(
     from saraban.templates._stamp import StampText, stamp_first_page
 
     if pdf is None:
-        pdf = _stampable(archive, received)
+        pdf = stampable(archive, received)
     moved = None
     if left_mm is not None or top_mm is not None:
         if left_mm is None or top_mm is None:
@@ -416,7 +416,8 @@ def order_lines(archive: Archive, received_id: int) -> list[str]:
     ]
 
 
-def _stampable(archive: Archive, received: ReceivedRecord) -> bytes:
+def stampable(archive: Archive, received: ReceivedRecord) -> bytes:
+    """The PDF whose page one is stamped: the searchable copy, or the original PDF."""
     if received.pdfa_sha256:
         return archive.files.read(received.pdfa_sha256)
     if received.letter_id is not None:
