@@ -268,3 +268,58 @@ def test_a_delegation_is_revoked_by_those_it_names_or_an_administrator(archive, 
     ]
     with pytest.raises(NotFound):
         routing.revoke_delegation(archive, 999, actor="somsri")
+
+
+def test_delegations_units_and_routing_to_a_unit_from_the_command_line(
+    tmp_path, monkeypatch, capsys
+):
+    import json
+
+    from saraban.archive import open_archive
+    from saraban.cli import main
+    from saraban.service._store import Store
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("SARABAN_HOME", str(home))
+    archive = open_archive(home)
+    store = Store(archive)
+    try:
+        archive.add_unit(ARCHIVE_UNIT, "สำนักงานจังหวัด", actor="tester")
+        for name in ("somchai", "somsri"):
+            store.add_user(name, "correct horse battery", role="clerk")
+        received = _received(archive, tmp_path)
+    finally:
+        store.close()
+        archive.close()
+    assert main(["members", ARCHIVE_UNIT, "--add", "nobody"]) == 2
+    assert "nobody" in capsys.readouterr().err
+    assert main(["members", ARCHIVE_UNIT, "--add", "somchai", "somsri", "--actor", "admin"]) == 0
+    assert capsys.readouterr().out.split() == ["somchai", "somsri"]
+    public = received.public_id
+    assert main(["route", public, "--unit", ARCHIVE_UNIT, "--actor", "boss"]) == 0
+    assert ARCHIVE_UNIT in capsys.readouterr().out
+    assert main(["inbox", "--user", "somsri", "--json"]) == 0
+    [item] = json.loads(capsys.readouterr().out)["items"]
+    assert item["received"] == public and item["to"] == ARCHIVE_UNIT
+
+    args = ["delegation", "add", "somchai", "somsri", "--from", "๑ ม.ค. ๒๕๖๘"]
+    assert main([*args, "--to", "2024-12-01"]) == 2  # the end before the start
+    assert "ก่อนวันเริ่ม" in capsys.readouterr().err
+    assert main([*args, "--to", "2099-12-31", "--actor", "somchai"]) == 0
+    line = capsys.readouterr().out
+    assert "somsri แทน somchai" in line and "2025-01-01" in line
+    number = line.split("\t")[0]
+    assert main(["delegation", "list", "--json"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert listed["delegate"] == "somsri" and listed["revoked_at"] is None
+    assert main(["delegation", "revoke", number, "--actor", "admin"]) == 0
+    assert "revoked" in capsys.readouterr().out
+    assert main(["delegation", "list", "--user", "somsri"]) == 0
+    assert "revoked" in capsys.readouterr().out
+    assert main(["delegation", "revoke", "999"]) == 2
+    with open_archive(home) as archive:
+        actions = {e.action for e in archive.events()}
+    assert {"delegation.add", "delegation.revoke", "unit.member.add"} <= actions
+    assert main(["done", public, "--user", "somchai"]) == 0  # for the unit
+    assert main(["inbox", "--user", "somsri"]) == 0
+    assert public not in capsys.readouterr().out
