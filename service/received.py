@@ -92,6 +92,7 @@ def start_intake(
     archive, user = _web.archive(), _web.user()
     register, level = check_intake(archive, register, secrecy, user.clearance)
     name = Path(filename.replace("\\", "/")).name.strip() or "received"
+    _clean_intake_folders(_home() / "intake")
     folder = _home() / "intake" / secrets.token_hex(8)
     folder.mkdir(parents=True, mode=0o700)
     path = folder / f"upload{Path(name).suffix.lower()[:10]}"
@@ -129,6 +130,25 @@ def start_intake(
             shutil.rmtree(folder, ignore_errors=True)
 
     return _web.jobs().start("receive", user.id, f"ลงรับ {name}", work)
+
+
+_STALE_INTAKE = 24 * 3600  # seconds: an upload folder this old lost its job (a restart)
+
+
+def _clean_intake_folders(intake: Path) -> None:
+    """Remove the upload folders whose job ended without removing them (the process that
+    ran it died): the instance keeps no copy of an upload beyond its job."""
+    import time
+
+    if not intake.is_dir():
+        return
+    now = time.time()
+    for folder in intake.iterdir():
+        try:
+            if folder.is_dir() and now - folder.stat().st_mtime > _STALE_INTAKE:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 @bp.post("/received")

@@ -685,3 +685,83 @@ def test_a_unit_gets_a_letter_in_its_members_inboxes_and_a_delegation_is_revoked
         json={"delegator": "secret", "delegate": "clerk", "from": "2026-01-01", "to": "2026-01-31"},
     )
     assert other.status_code == 403
+
+
+def test_intake_progress_is_shown_by_any_serving_process_and_old_uploads_are_cleaned(tmp_path):
+    """Two apps on one instance are two processes of ``serve --workers 2``: an upload
+    started in one is followed to its end from the other; the watched folder's look is a
+    job any process shows on the received register (counts only, no file names)."""
+    import os
+
+    from saraban.service import close_app
+    from saraban.service._inbox import look_once
+
+    home = tmp_path / "home"
+    one = make_app(home)
+    add_unit(one)
+    users = add_users(one)
+    two = make_app(home)
+    try:
+        stale = home / "intake" / "0123456789abcdef"
+        stale.mkdir(parents=True)
+        (stale / "upload.txt").write_bytes(b"left by a process that died")
+        os.utime(stale, (time.time() - 3 * 86400,) * 2)
+        here, there = one.test_client(), two.test_client()
+        csrf = login(here, "clerk")
+        login(there, "clerk")
+        upload = _upload(here, csrf, _txt())
+        job_url = upload.headers["Location"]
+        assert not stale.exists()  # an old upload's folder is gone; this one's is kept
+        job_id = job_url.rsplit("/", 1)[1]
+        assert job_id not in two.extensions["saraban_jobs"]._jobs  # not in its memory
+        deadline = time.monotonic() + 120
+        while (seen := there.get(job_url)).status_code == 200:
+            assert "ลงรับ" in seen.get_data(as_text=True)
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert seen.status_code == 302 and "/received/" in seen.headers["Location"]
+        keys = tokens(two, {"clerk": users["clerk"], "admin": users["admin"]})
+        polled = there.get(f"/api/v1/jobs/{job_id}", headers=bearer(keys["clerk"]))
+        assert polled.get_json()["job"]["state"] == "done"
+        assert there.get(f"/api/v1/jobs/{job_id}", headers=bearer(keys["admin"])).status_code == 200
+        assert not any((home / "intake").iterdir())
+
+        # the watched folder: a look in one process is a job the other one knows of
+        (home / "inbox").mkdir(exist_ok=True)
+        (home / "inbox" / "ลับเฉพาะ-ชื่อไฟล์.txt").write_bytes(_txt(OTHER))
+        result = look_once(one)
+        assert len(result.taken) == 1
+        deadline = time.monotonic() + 30
+        while (found := two.extensions["saraban_jobs"].latest("inbox")) is None or (
+            found.state == "running"
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert found.result == {"taken": 1, "duplicates": 0, "failed": 0}
+        assert "ลับเฉพาะ" not in (found.message + found.title)
+    finally:
+        close_app(two)
+        close_app(one)
+
+
+def test_the_received_register_shows_the_folder_intake_running_in_another_process(app):
+    import threading
+
+    jobs = app.extensions["saraban_jobs"]
+    go = threading.Event()
+
+    def work(job):
+        job.advance(3, 10, "รับจากโฟลเดอร์แล้ว 3 จาก 10 ไฟล์")
+        go.wait(30)
+        return {}
+
+    from saraban.service._inbox import INBOX_JOB, SYSTEM_OWNER
+
+    jobs.start(INBOX_JOB, SYSTEM_OWNER, "รับหนังสือจากโฟลเดอร์ inbox", work)
+    try:
+        client = app.test_client()
+        login(client, "clerk")
+        page = client.get("/registers?kind=received").get_data(as_text=True)
+        assert 'id="inbox-progress"' in page and "๓ จาก ๑๐ ไฟล์ (๓๐%)" in page
+    finally:
+        go.set()
