@@ -196,9 +196,7 @@ def test_route_inbox_and_done_from_the_command_line(tmp_path, monkeypatch, capsy
     assert public in capsys.readouterr().out
 
 
-def test_a_letter_sent_to_a_unit_is_in_every_members_inbox_and_one_marks_it_done(
-    archive, tmp_path
-):
+def test_a_letter_sent_to_a_unit_is_in_every_members_inbox_and_one_marks_it_done(archive, tmp_path):
     received = _received(archive, tmp_path)
     with pytest.raises(BadRequest, match="ยังไม่มีสมาชิก"):
         routing.route(
