@@ -20,8 +20,10 @@ the orders go on a page added after it (or pages: a long list flows on).
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -322,6 +324,8 @@ def stamp_first_page(
         first = source.pages[0]
         box = first.trimbox if "/TrimBox" in first.obj else first.mediabox
         width_pt, height_pt = float(box[2]) - float(box[0]), float(box[3]) - float(box[1])
+        if min(width_pt, height_pt) < 72:  # under an inch: no stamp fits, no page is so small
+            raise BadRequest("หน้าแรกเล็กเกินกว่าจะประทับตรารับ / page one is too small to stamp")
         page_mm = (width_pt / _PT_PER_MM, height_pt / _PT_PER_MM)
         placed = place_stamp(pdf, text, page_mm, left_mm=left_mm, top_mm=top_mm)
         body = _stamp_html(text, placed.stamp, orders_after=placed.orders_page)
@@ -354,6 +358,24 @@ PREVIEW_WIDTH_PX = 300
 def first_page_png(pdf: bytes, width_px: int = 2 * PREVIEW_WIDTH_PX) -> tuple[bytes, float, float]:
     """Page one of ``pdf`` as a PNG ``width_px`` wide, and the page's width and height in
     mm (to turn a click on the picture into a place on the paper)."""
+    with _first_page(pdf) as page:
+        width_pt, height_pt = page.get_size()
+        scale = min(width_px / width_pt, 4 * width_px / height_pt)  # a strip page stays small
+        image = page.render(scale=scale, grayscale=False).to_pil()
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue(), width_pt / _PT_PER_MM, height_pt / _PT_PER_MM
+
+
+def first_page_mm(pdf: bytes) -> tuple[float, float]:
+    """Page one's width and height in mm, as :func:`first_page_png` measures them."""
+    with _first_page(pdf) as page:
+        width_pt, height_pt = page.get_size()
+    return width_pt / _PT_PER_MM, height_pt / _PT_PER_MM
+
+
+@contextlib.contextmanager
+def _first_page(pdf: bytes) -> Iterator[Any]:
     import pypdfium2
 
     try:
@@ -364,28 +386,8 @@ def first_page_png(pdf: bytes, width_px: int = 2 * PREVIEW_WIDTH_PX) -> tuple[by
         if len(document) == 0:
             raise BadRequest("ไฟล์ PDF ไม่มีหน้า / the PDF has no page")
         page = document[0]
-        width_pt, height_pt = page.get_size()
-        scale = min(width_px / width_pt, 4 * width_px / height_pt)  # a strip page stays small
-        image = page.render(scale=scale, grayscale=False).to_pil()
+        if min(page.get_size()) < 1:
+            raise BadRequest("หน้าแรกของ PDF ไม่มีขนาด / page one has no size")
+        yield page
     finally:
         document.close()
-    out = io.BytesIO()
-    image.save(out, format="PNG", optimize=True)
-    return out.getvalue(), width_pt / _PT_PER_MM, height_pt / _PT_PER_MM
-
-
-def first_page_mm(pdf: bytes) -> tuple[float, float]:
-    """Page one's width and height in mm, as :func:`first_page_png` measures them."""
-    import pypdfium2
-
-    try:
-        document = pypdfium2.PdfDocument(pdf)
-    except pypdfium2.PdfiumError as exc:
-        raise BadRequest(f"เปิดไฟล์ PDF ไม่ได้ / cannot open the PDF: {exc}") from exc
-    try:
-        if len(document) == 0:
-            raise BadRequest("ไฟล์ PDF ไม่มีหน้า / the PDF has no page")
-        width_pt, height_pt = document[0].get_size()
-    finally:
-        document.close()
-    return width_pt / _PT_PER_MM, height_pt / _PT_PER_MM

@@ -144,3 +144,27 @@ def test_every_order_line_is_escaped_text(letter, tmp_path):
         ["pdftotext", "-", "-"], input=stamped, capture_output=True, check=True
     ).stdout.decode()
     assert "".join(evil[0].split()) in "".join(text.split())  # printed, never obeyed
+
+
+def test_a_file_that_is_no_page_to_stamp_gets_a_clear_error():
+    import pikepdf
+
+    from saraban.errors import BadRequest
+    from saraban.templates._stamp import first_page_mm, first_page_png
+
+    tiny = pikepdf.new()
+    tiny.add_blank_page(page_size=(10, 10))
+    buffer = io.BytesIO()
+    tiny.save(buffer)
+    for bad, words in ((buffer.getvalue(), "เล็กเกิน"), (b"%PDF-1.7 junk", "เปิดไฟล์ PDF")):
+        with pytest.raises(BadRequest, match=words):
+            stamp_first_page(bad, _text(ONE))
+    with pytest.raises(BadRequest, match="เปิดไฟล์ PDF"):
+        first_page_png(b"not a pdf")
+    flat = pikepdf.new()
+    flat.add_blank_page(page_size=(600, 600))
+    flat.pages[0].mediabox = pikepdf.Array([0, 0, 600, 0.5])
+    buffer = io.BytesIO()
+    flat.save(buffer)
+    with pytest.raises(BadRequest, match="ไม่มีขนาด"):
+        first_page_mm(buffer.getvalue())
