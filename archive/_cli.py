@@ -209,6 +209,17 @@ def _actor(args: argparse.Namespace) -> str:
     return args.actor or default_actor()
 
 
+def _received_link(settings: Settings, record: Any) -> str:
+    """The received letter's page as a clerk opens it: SARABAN_BASE_URL/received/<id>."""
+    return f"{settings.base_url.rstrip('/')}/received/{record.public_id}"
+
+
+def _say_received(settings: Settings, record: Any, before: str = "") -> None:
+    number = record.number
+    link = _received_link(settings, record)
+    _say(f"{before}{chr(9) if before else ''}เลขรับ / received no.\t{number}\t{link}")
+
+
 def _say(text: str, *, err: bool = False) -> None:
     """One line to stdout (or stderr): the command's output, for a clerk or a script."""
     stream = sys.stderr if err else sys.stdout
@@ -363,7 +374,7 @@ def _receive(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(record.as_dict())
     else:
-        _say(f"เลขรับ / received no.\t{record.number}\tid {record.id}")
+        _say_received(Settings.load(), record)
     return 0
 
 
@@ -384,7 +395,7 @@ def _receive_file(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({**record.as_dict(), "needs_review": taken.reading.needs_review})
     else:
-        _say(f"เลขรับ / received no.\t{record.number}\tid {record.id}")
+        _say_received(Settings.load(), record)
         _say(f"จาก / from\t{record.sender}\nเรื่อง / subject\t{record.subject}")
         if taken.reading.needs_review:
             _say("ตรวจ / check\t" + ", ".join(taken.reading.needs_review))
@@ -408,12 +419,35 @@ def _consume(args: argparse.Namespace) -> int:
                 actor=_actor(args),
                 progress=lambda done, total, name: _say(f"{done}/{total}\t{name}", err=True),
             )
-        for taken in result.taken:
-            r = taken.received
-            _say(f"รับ / taken\t{taken.reading.name}\t{r.number}\tid {r.id}")
-        for name, earlier in result.duplicates:
-            _say(f"ซ้ำ / duplicate\t{name}\tid {earlier}")
-        for name, why in result.failed:
+            earlier = [(n, archive.received_one(i)) for n, i in result.duplicates]
+        if args.json:
+            _print_json(
+                {
+                    "taken": [
+                        {
+                            "file": t.reading.name,
+                            "number": t.received.number,
+                            "link": _received_link(settings, t.received),
+                            "needs_review": t.reading.needs_review,
+                        }
+                        for t in result.taken
+                    ],
+                    "duplicates": [
+                        {
+                            "file": name,
+                            "number": r.number,
+                            "link": _received_link(settings, r),
+                        }
+                        for name, r in earlier
+                    ],
+                    "failed": [{"file": name, "why": why} for name, why in result.failed],
+                }
+            )
+        for taken in result.taken if not args.json else ():
+            _say_received(settings, taken.received, f"รับ / taken\t{taken.reading.name}")
+        for name, record in earlier if not args.json else ():
+            _say_received(settings, record, f"รับไว้แล้ว / received before\t{name}")
+        for name, why in result.failed if not args.json else ():
             _say(f"ไม่ได้ / failed\t{name}\t{why}")
         if args.watch is None:
             return 1 if result.failed else 0

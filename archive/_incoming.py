@@ -505,9 +505,17 @@ class Incoming(ArchiveCore):
                 query = query.where(_secrecy_clause(clearance))
             return list(s.scalars(query.order_by(Letter.id)))
 
-    def attach_stamped(self, received_id: int, stamped: bytes, *, actor: str) -> ReceivedRecord:
+    def attach_stamped(
+        self,
+        received_id: int,
+        stamped: bytes,
+        *,
+        actor: str,
+        position: tuple[float, float] | None = None,
+    ) -> ReceivedRecord:
         """Keep the stamped copy of page one (stamped again: the newer copy; the original
-        and every earlier copy stay in the file store)."""
+        and every earlier copy stay in the file store). ``position``: where the clerk put
+        the stamp (mm from the top left), kept for the copies made after this one."""
         sha = self.files.put(stamped)
         with self._write() as s:
             row = s.get(Received, received_id, with_for_update=True)
@@ -515,15 +523,23 @@ class Incoming(ArchiveCore):
                 raise NotFound(f"ไม่พบเลขรับรายการ {received_id} / no received letter {received_id}")
             self._record_file(s, sha, PDF_TYPE)
             row.stamped_sha256 = sha
+            detail: dict[str, Any] = {"received_id": received_id, "sha256": sha}
+            if position is not None:
+                row.stamp_left_mm, row.stamp_top_mm = position
+                detail.update(left_mm=round(position[0], 1), top_mm=round(position[1], 1))
             s.flush()
             _audit.append(
-                s,
-                actor=actor,
-                action="received.stamp",
-                letter_id=row.letter_id,
-                detail={"received_id": received_id, "sha256": sha},
+                s, actor=actor, action="received.stamp", letter_id=row.letter_id, detail=detail
             )
             return self._received_record(row, s.get_one(Register, row.register_id).name)
+
+    def stamp_position(self, received_id: int) -> tuple[float, float] | None:
+        """Where a clerk put the receipt stamp (mm from the top left), or None: the default."""
+        with self._read() as s:
+            row = s.get(Received, received_id)
+            if row is None or row.stamp_left_mm is None or row.stamp_top_mm is None:
+                return None
+            return (row.stamp_left_mm, row.stamp_top_mm)
 
     CORRECTABLE = ("sender", "recipient", "subject", "ref_no", "letter_date")
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -261,6 +262,10 @@ class Received(Base):
     answers_id: Mapped[int | None] = mapped_column(Integer)
     confirmed_at: Mapped[dt.datetime | None]
     confirmed_by: Mapped[str | None] = mapped_column(String(200))
+    # Where a clerk moved the receipt stamp (mm from page one's top left; 0009_incoming):
+    # a stamped copy made again (an order written) keeps it there.
+    stamp_left_mm: Mapped[float | None] = mapped_column(Float)
+    stamp_top_mm: Mapped[float | None] = mapped_column(Float)
 
 
 class Routing(Base):
@@ -272,6 +277,7 @@ class Routing(Base):
     __table_args__ = (
         Index("ix_routings_received_id", "received_id"),
         Index("ix_routings_assignee", "assignee", "done_at"),
+        Index("ix_routings_unit_id", "unit_id", "done_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -284,6 +290,25 @@ class Routing(Base):
     done_at: Mapped[dt.datetime | None]
     done_by: Mapped[str | None] = mapped_column(String(200))
     done_note: Mapped[str | None] = mapped_column(Text)
+    # Sent to a unit (0009_incoming): ``assignee`` is then its prefix, and any member of
+    # the unit (``unit_members``) sees it and may mark it done for the unit.
+    unit_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class UnitMember(Base):
+    """A user (by account name) who works in a unit and sees what is routed to it; a
+    member leaves by ``removed_at``, the row stays (0009_incoming)."""
+
+    __tablename__ = "unit_members"
+    __table_args__ = (Index("ix_unit_members_member", "member"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    member: Mapped[str] = mapped_column(String(200))
+    added_at: Mapped[dt.datetime]
+    added_by: Mapped[str] = mapped_column(String(200))
+    removed_at: Mapped[dt.datetime | None]
+    removed_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class ReceivedOrder(Base):

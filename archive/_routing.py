@@ -12,13 +12,32 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from saraban.archive import _audit
-from saraban.archive._core import _UNSET, ArchiveCore, _clean_text, _secrecy_clause
+from saraban.archive._core import (
+    _UNSET,
+    ArchiveCore,
+    _clean_text,
+    _prefix_key,
+    _ref_key,
+    _secrecy_clause,
+)
 from saraban.archive._incoming import Incoming
-from saraban.archive._models import Delegation, Received, ReceivedOrder, Register, Routing, utcnow
-from saraban.archive._records import ReceivedRecord, _jsonable
+from saraban.archive._models import (
+    SHOWN_STATUSES,
+    Delegation,
+    Letter,
+    Received,
+    ReceivedOrder,
+    Reference,
+    Register,
+    Routing,
+    Unit,
+    UnitMember,
+    utcnow,
+)
+from saraban.archive._records import LetterRecord, ReceivedRecord, _jsonable
 from saraban.errors import BadRequest, Conflict, NotFound
 
 WAITING = "รอดำเนินการ"
@@ -37,6 +56,7 @@ class RoutingRecord:
     done_at: dt.datetime | None
     done_by: str | None
     done_note: str | None
+    unit_id: int | None = None  # sent to a unit: ``assignee`` is its prefix
 
     @property
     def status(self) -> str:
@@ -93,6 +113,7 @@ def _routing(row: Routing) -> RoutingRecord:
         row.done_at,
         row.done_by,
         row.done_note,
+        row.unit_id,
     )
 
 
@@ -119,10 +140,13 @@ class Routings(ArchiveCore):
         actor: str,
         note: str | None = None,
         due: dt.date | None = None,
+        units: list[str] | None = None,
     ) -> list[RoutingRecord]:
-        """Send a received letter to each of ``assignees`` (a name twice: once)."""
+        """Send a received letter to each of ``assignees`` and each of ``units`` (unit
+        prefixes: every member sees it, one marks it done); a name twice: once."""
         names = list(dict.fromkeys(_clean_text(a, "to") or "" for a in assignees))
-        if not names:
+        wanted_units = list(dict.fromkeys(_clean_text(u, "units") or "" for u in units or []))
+        if not names and not wanted_units:
             raise BadRequest("to: ต้องระบุผู้รับอย่างน้อยหนึ่งคน / name at least one person")
         note_text = _clean_text(note, "note", required=False)
         now = utcnow()
@@ -130,6 +154,8 @@ class Routings(ArchiveCore):
             received = s.get(Received, received_id)
             if received is None:
                 raise NotFound(f"ไม่พบเลขรับรายการ {received_id} / no received letter {received_id}")
+            found_units = [self._unit_named(s, u) for u in wanted_units]
+            found_units = list({u.id: u for u in found_units}.values())
             rows = [
                 Routing(
                     received_id=received_id,
@@ -140,6 +166,17 @@ class Routings(ArchiveCore):
                     routed_by=actor,
                 )
                 for name in names
+            ] + [
+                Routing(
+                    received_id=received_id,
+                    assignee=unit.prefix,
+                    unit_id=unit.id,
+                    note=note_text,
+                    due=due,
+                    routed_at=now,
+                    routed_by=actor,
+                )
+                for unit in found_units
             ]
             s.add_all(rows)
             s.flush()
@@ -151,11 +188,96 @@ class Routings(ArchiveCore):
                 detail={
                     "received_id": received_id,
                     "to": names,
+                    **({"units": [u.prefix for u in found_units]} if found_units else {}),
                     "note": note_text,
                     "due": due.isoformat() if due else None,
                 },
             )
             return [_routing(r) for r in rows]
+
+    @staticmethod
+    def _unit_named(s: Any, prefix: str) -> Unit:
+        try:
+            key = _prefix_key(prefix)
+        except BadRequest:
+            key = None
+        unit = s.scalar(select(Unit).where(Unit.prefix_key == key)) if key else None
+        if unit is None:
+            raise NotFound(f"ไม่พบส่วนราชการ {prefix!r} / no unit {prefix!r}")
+        return unit
+
+    # ---- units' members ---------------------------------------------------------------------
+
+    def add_member(self, unit: str, member: str, *, actor: str) -> list[str]:
+        """``member`` works in ``unit`` from now on (sees what is routed to it); the unit's
+        members after the change. Adding a member twice changes nothing."""
+        name = _clean_text(member, "member") or ""
+        with self._write() as s:
+            found = self._unit_named(s, unit)
+            if name not in self._members(s, found.id):
+                s.add(UnitMember(unit_id=found.id, member=name, added_at=utcnow(), added_by=actor))
+                s.flush()
+                _audit.append(
+                    s,
+                    actor=actor,
+                    action="unit.member.add",
+                    detail={"unit": found.prefix, "member": name},
+                )
+            return self._members(s, found.id)
+
+    def remove_member(self, unit: str, member: str, *, actor: str) -> list[str]:
+        """``member`` leaves ``unit`` (the row stays, with when and who); the members after."""
+        with self._write() as s:
+            found = self._unit_named(s, unit)
+            rows = s.scalars(
+                select(UnitMember).where(
+                    UnitMember.unit_id == found.id,
+                    UnitMember.member == member,
+                    UnitMember.removed_at.is_(None),
+                )
+            ).all()
+            if not rows:
+                raise NotFound(f"{member} ไม่ได้อยู่ใน {found.prefix} / {member} is not a member")
+            for row in rows:
+                row.removed_at, row.removed_by = utcnow(), actor
+            s.flush()
+            _audit.append(
+                s,
+                actor=actor,
+                action="unit.member.remove",
+                detail={"unit": found.prefix, "member": member},
+            )
+            return self._members(s, found.id)
+
+    @staticmethod
+    def _members(s: Any, unit_id: int) -> list[str]:
+        return sorted(
+            set(
+                s.scalars(
+                    select(UnitMember.member).where(
+                        UnitMember.unit_id == unit_id, UnitMember.removed_at.is_(None)
+                    )
+                )
+            )
+        )
+
+    def members(self, unit: str) -> list[str]:
+        with self._read() as s:
+            return self._members(s, self._unit_named(s, unit).id)
+
+    def units_of(self, names: list[str]) -> list[tuple[int, str]]:
+        """(unit id, prefix) of the units these people work in."""
+        if not names:
+            return []
+        with self._read() as s:
+            rows = s.execute(
+                select(Unit.id, Unit.prefix)
+                .join(UnitMember, UnitMember.unit_id == Unit.id)
+                .where(UnitMember.member.in_(names), UnitMember.removed_at.is_(None))
+                .distinct()
+                .order_by(Unit.prefix)
+            )
+            return [(int(i), str(p)) for i, p in rows]
 
     def routings_of(self, received_id: int) -> list[RoutingRecord]:
         with self._read() as s:
@@ -205,16 +327,23 @@ class Routings(ArchiveCore):
         *,
         clearance: str | None = _UNSET,
         include_done: bool = False,
+        unit_ids: list[int] | None = None,
     ) -> list[InboxItem]:
-        """What waits for these people (done ones too if ``include_done``), due first."""
-        if not assignees:
+        """What waits for these people and these units (done ones too if
+        ``include_done``), due first."""
+        if not assignees and not unit_ids:
             return []
         with self._read() as s:
             query = (
                 select(Routing, Received, Register.name)
                 .join(Received, Routing.received_id == Received.id)
                 .join(Register, Received.register_id == Register.id)
-                .where(Routing.assignee.in_(assignees))
+                .where(
+                    or_(
+                        and_(Routing.assignee.in_(assignees), Routing.unit_id.is_(None)),
+                        Routing.unit_id.in_(unit_ids or []),
+                    )
+                )
             )
             if clearance is not _UNSET:
                 query = query.where(_secrecy_clause(clearance, Received.secrecy))
@@ -342,6 +471,13 @@ class Routings(ArchiveCore):
                 )
             return _delegation(row)
 
+    def delegation(self, delegation_id: int) -> DelegationRecord:
+        with self._read() as s:
+            row = s.get(Delegation, delegation_id)
+            if row is None:
+                raise NotFound(f"ไม่พบการมอบหมาย {delegation_id} / no delegation {delegation_id}")
+            return _delegation(row)
+
     def delegations(self, name: str | None = None) -> list[DelegationRecord]:
         """Every delegation (or those ``name`` gave or holds), newest first."""
         with self._read() as s:
@@ -362,3 +498,67 @@ class Routings(ArchiveCore):
                 )
             )
             return sorted({r.delegator for r in rows})
+
+    # ---- what answered it ----------------------------------------------------------------
+
+    def answers_to_received(
+        self, received_id: int, *, clearance: str | None = _UNSET
+    ) -> list[LetterRecord]:
+        """Letters of ours that answer a received letter: those whose อ้างถึง names it (its
+        kept file, linked as threads link; or its number and date, for a row typed in),
+        oldest first. With a ``clearance``, only the letters it opens, as a thread shows."""
+        with self._read() as s:
+            received = s.get(Received, received_id)
+            if received is None:
+                return []
+            citing = []
+            if received.letter_id is not None:
+                citing.append(Reference.target_id == received.letter_id)
+            key = _ref_key(received.ref_no)
+            if key:
+                same_number = Reference.ref_key == key
+                if received.letter_date is not None:
+                    same_number &= or_(
+                        Reference.ref_date.is_(None), Reference.ref_date == received.letter_date
+                    )
+                citing.append(same_number)
+            if not citing:
+                return []
+            query = (
+                select(Letter)
+                .join(Reference, Reference.letter_id == Letter.id)
+                .where(
+                    or_(*citing),
+                    # ours: not the kept file of a letter we received
+                    Letter.id.not_in(
+                        select(Received.letter_id).where(Received.letter_id.is_not(None))
+                    ),
+                    Letter.status.in_(SHOWN_STATUSES),
+                )
+                .distinct()
+            )
+            if clearance is not _UNSET:
+                query = query.where(_secrecy_clause(clearance))
+            rows = s.scalars(query).all()
+            records = [self._record(s, row) for row in rows]
+        return sorted(records, key=lambda r: (r.date or dt.date.max, r.id))
+
+    def received_answering(
+        self, letter_id: int, *, clearance: str | None = _UNSET
+    ) -> list[ReceivedRecord]:
+        """Received letters that answer a letter of ours: taken in as its answer, or whose
+        kept file's อ้างถึง names it; in order of เลขรับ, only those ``clearance`` opens."""
+        with self._read() as s:
+            citing_files = select(Reference.letter_id).where(Reference.target_id == letter_id)
+            query = (
+                select(Received, Register.name)
+                .join(Register, Received.register_id == Register.id)
+                .where(
+                    or_(Received.answers_id == letter_id, Received.letter_id.in_(citing_files)),
+                    or_(Received.letter_id.is_(None), Received.letter_id != letter_id),
+                )
+            )
+            if clearance is not _UNSET:
+                query = query.where(_secrecy_clause(clearance, Received.secrecy))
+            rows = s.execute(query.order_by(Received.received_at, Received.id))
+            return [Incoming._received_record(row, name) for row, name in rows]

@@ -95,6 +95,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "saraban.service._routing_cli",
         "mark a received letter done for a user / ดำเนินการแล้ว",
     ),
+    "delegation": (
+        "saraban.service._routing_cli",
+        "acting for another user: list, add, revoke / รักษาการแทน",
+    ),
+    "members": (
+        "saraban.service._routing_cli",
+        "who works in a unit (sees what is routed to it) / สมาชิกส่วนราชการ",
+    ),
     "repair": (
         "saraban.service._cli",
         "finish what a crash left half done / ซ่อมสิ่งที่ค้างจากเครื่องหยุดกะทันหัน",

@@ -2,7 +2,12 @@
 ``SARABAN_HOME/inbox/`` every ``SARABAN_INBOX_WATCH`` seconds (0: never) in a background
 thread and takes in what was dropped there (``saraban.usecases.intake.consume_inbox``: read
 in worker processes, never in a request's thread; each file moved to ``inbox/done/`` or
-``inbox/failed/`` with the reason)."""
+``inbox/failed/`` with the reason).
+
+Each look that finds files is a job of kind ``inbox`` (``service/_jobs.py``): its progress
+is written under the instance, so the received register's page shows "n of m files" from
+whichever serving process answers (only the leader watches). The progress says how many
+files, never their names: a file's name may tell of a secret letter."""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from typing import Any
 from saraban.errors import SarabanError
 
 logger = logging.getLogger("saraban.inbox")
+INBOX_JOB = "inbox"
+SYSTEM_OWNER = 0  # no user's: shown to every clerk as counts, polled by administrators
 
 
 def inbox_register(archive: Any, configured: str | None) -> str | None:
@@ -41,7 +48,36 @@ def look_once(app: Any) -> Any:
             "inbox: set SARABAN_INBOX_REGISTER: which register numbers the letters in %s?", inbox
         )
         return None
-    result = intake.consume_inbox(archive, inbox, register=register, actor="inbox")
+    jobs = app.extensions["saraban_jobs"]
+    finished = threading.Event()
+
+    def work(job: Any) -> dict[str, int]:
+        try:
+            job.advance(0, 0, "กำลังรับหนังสือจากโฟลเดอร์")
+            result = intake.consume_inbox(
+                archive,
+                inbox,
+                register=register,
+                actor="inbox",
+                progress=lambda done, total, _name: job.advance(
+                    done, total, f"รับจากโฟลเดอร์แล้ว {done} จาก {total} ไฟล์"
+                ),
+            )
+            outcome["result"] = result
+            return {
+                "taken": len(result.taken),
+                "duplicates": len(result.duplicates),
+                "failed": len(result.failed),
+            }
+        finally:
+            finished.set()
+
+    outcome: dict[str, Any] = {}
+    job = jobs.start(INBOX_JOB, SYSTEM_OWNER, "รับหนังสือจากโฟลเดอร์ inbox", work)
+    finished.wait()
+    result = outcome.get("result")
+    if result is None:
+        raise SarabanError(job.error or "the look at the folder failed")
     for taken in result.taken:
         logger.info("inbox: %s taken in as %s", taken.reading.name, taken.received.public_id)
     for name, _earlier in result.duplicates:

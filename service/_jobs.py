@@ -209,3 +209,26 @@ class Jobs:
             if job is not None and job.kind == kind and job.state == "running":
                 return job
         return None
+
+    def latest(self, kind: str) -> Job | None:
+        """The newest job of ``kind`` started in any process that shares the folder (or
+        in this one)."""
+        with self._lock:
+            here = [j for j in self._jobs.values() if j.kind == kind]
+        newest = max(here, key=lambda j: j.started_at, default=None)
+        if self._folder is None:
+            return newest
+        for path in sorted(self._folder.glob("*.json"), key=_mtime, reverse=True):
+            job = self._load(path.stem)
+            if job is not None and job.kind == kind:
+                if newest is None or job.started_at > newest.started_at:
+                    newest = job
+                break
+        return newest
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed by another process's pruning meanwhile
+        return 0.0

@@ -307,14 +307,35 @@ _ROUTES: dict[
             [_RECEIVED_ID],
             {
                 "type": "object",
-                "required": ["to"],
                 "properties": {
                     "to": {"type": "array", "items": {"type": "string"}, "maxItems": 100},
+                    "units": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "maxItems": 100,
+                        "description": "unit prefixes: every member sees it, one marks it done",
+                    },
                     "note": {"type": "string"},
                     "due": {"type": "string", "format": "date"},
                 },
             },
             "201",
+            False,
+        )
+    },
+    "/received/{received_id}/stamp": {
+        "post": (
+            "Move the receipt stamp (mm from page one's top left); a new stamped copy",
+            [_RECEIVED_ID],
+            {
+                "type": "object",
+                "required": ["left_mm", "top_mm"],
+                "properties": {
+                    "left_mm": {"type": "number", "minimum": 0, "maximum": 1000},
+                    "top_mm": {"type": "number", "minimum": 0, "maximum": 1000},
+                },
+            },
+            "200",
             False,
         )
     },
@@ -344,6 +365,40 @@ _ROUTES: dict[
         "get": (
             "Received letters waiting for the user and whom they act for, due first",
             [*_PAGING, _query("done", "1: the finished ones too")],
+            None,
+            "200",
+            False,
+        )
+    },
+    "/delegations": {
+        "get": (
+            "Acting-for delegations the user gave or holds (all=1: everyone's, administrators)",
+            [*_PAGING, _query("all", "1: every delegation (administrators)")],
+            None,
+            "200",
+            False,
+        ),
+        "post": (
+            "Someone acts for the user (รักษาการแทน) between two dates",
+            [],
+            {
+                "type": "object",
+                "required": ["delegate", "from", "to"],
+                "properties": {
+                    "delegate": {"type": "string"},
+                    "delegator": {"type": "string", "description": "administrators only"},
+                    "from": {"type": "string", "format": "date"},
+                    "to": {"type": "string", "format": "date"},
+                },
+            },
+            "201",
+            False,
+        ),
+    },
+    "/delegations/{delegation_id}/revoke": {
+        "post": (
+            "End a delegation now (whom it names, who made it, or an administrator)",
+            [_id("delegation_id")],
             None,
             "200",
             False,

@@ -171,7 +171,22 @@ def get_letter(letter_id: int) -> Any:
         doc = archive.letter_document(letter_id)
     except NotFound:
         doc = None
-    return _web.json_ok({"ok": True, "letter": _letter_json(record, doc)})
+    answered_by = archive.received_answering(letter_id, clearance=_web.clearance())
+    return _web.json_ok(
+        {
+            "ok": True,
+            "letter": _letter_json(record, doc),
+            "answered_by": [
+                {
+                    "id": r.public_id,
+                    "number": r.number,
+                    "sender": r.sender,
+                    "subject": r.subject,
+                }
+                for r in answered_by
+            ],
+        }
+    )
 
 
 @bp.get("/letters/<letter:letter_id>/<any(docx, pdf, original):kind>")
@@ -611,7 +626,41 @@ def received_letter(received_id: int) -> Any:
         remember_public_ids([record.answers_id])
     if record.letter_id:
         remember_public_ids([record.letter_id])
-    return _web.json_ok({"ok": True, "received": _received_json(record)})
+    answered_by = _web.archive().answers_to_received(record.id, clearance=_web.clearance())
+    return _web.json_ok(
+        {
+            "ok": True,
+            "received": _received_json(record),
+            "answered_by": [
+                {"id": a.public_id, "ref_no": a.ref_no, "subject": a.subject} for a in answered_by
+            ],
+        }
+    )
+
+
+@bp.post("/received/<received:received_id>/stamp")
+@_web.login_required
+def stamp_received(received_id: int) -> Any:
+    """Move the receipt stamp: ``{left_mm, top_mm}`` from page one's top left; a new
+    stamped copy is made (audited with the place), the received file never changes."""
+    from saraban.service.received import visible_received
+    from saraban.usecases import intake
+
+    record = visible_received(received_id)
+    body = _body()
+    if "left_mm" not in body or "top_mm" not in body:
+        raise BadRequest("ต้องระบุ left_mm และ top_mm (มม.) / give left_mm and top_mm")
+    for name in ("left_mm", "top_mm"):
+        if isinstance(body[name], bool) or not isinstance(body[name], int | float):
+            raise BadRequest(f"{name}: ต้องเป็นตัวเลข (มม.) / must be a number of mm")
+    stamped = intake.stamp_received(
+        _web.archive(),
+        record,
+        actor=_web.user().name,
+        left_mm=body["left_mm"],
+        top_mm=body["top_mm"],
+    )
+    return _web.json_ok({"ok": True, "received": _received_json(stamped)})
 
 
 @bp.get("/received/<received:received_id>/<any(original, pdfa, stamped):kind>")
@@ -647,13 +696,19 @@ def route_received(received_id: int) -> Any:
 
     record = visible_received(received_id)  # 404 before anything is said about the body
     body = _body()
-    to = body.get("to")
+    to, units = body.get("to", []), body.get("units", [])
     if isinstance(to, str):
         to = [to]
-    if not isinstance(to, list) or not to or not all(isinstance(n, str) for n in to):
+    if isinstance(units, str):
+        units = [units]
+    if not isinstance(to, list) or not all(isinstance(n, str) for n in to):
         raise BadRequest("to: ต้องเป็นรายชื่อผู้ใช้ / must be a list of user names")
-    if len(to) > 100:
-        raise BadRequest("to: ครั้งละไม่เกิน ๑๐๐ คน / at most 100 people at once")
+    if not isinstance(units, list) or not all(isinstance(n, str) for n in units):
+        raise BadRequest("units: ต้องเป็นรายชื่อส่วนราชการ / must be a list of unit prefixes")
+    if not to and not units:
+        raise BadRequest("to: ต้องระบุผู้รับหรือส่วนราชการ / name people (to) or units")
+    if len(to) + len(units) > 100:
+        raise BadRequest("to: ครั้งละไม่เกิน ๑๐๐ ราย / at most 100 at once")
     user = _web.user()
     routed = routing.route(
         _web.archive(),
@@ -664,6 +719,7 @@ def route_received(received_id: int) -> Any:
         clearance_of=clearance_of,
         note=_text_field(body, "note"),
         due=_iso_date(body.get("due"), "due"),
+        units=units,
     )
     return _web.json_ok({"ok": True, "routings": [_routing_json(r, record) for r in routed]}, 201)
 
@@ -739,6 +795,7 @@ def inbox() -> Any:
             "late": i.routing.late(today),
             "received": {
                 "id": i.received.public_id,
+                "number": i.received.number,
                 "serial": i.received.serial,
                 "year": i.received.year,
                 "sender": i.received.sender,
@@ -749,7 +806,67 @@ def inbox() -> Any:
         for i in box.items
     ]
     body = _page(items[(page - 1) * per_page : page * per_page], len(items), page, per_page)
-    return _web.json_ok({**body, "acting_for": box.acting_for})
+    return _web.json_ok({**body, "acting_for": box.acting_for, "units": box.units})
+
+
+# ---- acting for (รักษาการแทน) --------------------------------------------------------------------
+
+
+@bp.get("/delegations")
+@_web.login_required
+def list_delegations() -> Any:
+    """The delegations the user gave or holds, newest first (an administrator with
+    ``all=1``: everyone's), paged."""
+    from saraban.usecases import routing
+
+    page, per_page = _web.api_paging()
+    user = _web.user()
+    everyone = request.args.get("all") == "1" and user.is_admin
+    found = routing.delegations(_web.archive(), user.name, everyone=everyone)
+    items = [d.as_dict() for d in found[(page - 1) * per_page : page * per_page]]
+    return _web.json_ok(_page(items, len(found), page, per_page))
+
+
+@bp.post("/delegations")
+@_web.login_required
+def add_delegation() -> Any:
+    """รักษาการแทน: ``{delegate, from, to}`` (ISO dates, both days included); an
+    administrator may name another ``delegator`` than themselves."""
+    from saraban.service.received import clearance_of
+    from saraban.usecases import routing
+
+    user = _web.user()
+    body = _body()
+    delegator = _text_field(body, "delegator") or user.name
+    if delegator != user.name and not user.is_admin:
+        raise _web.Forbidden("มอบหมายได้เฉพาะงานของตนเอง / you can only hand over your own inbox")
+    start, end = _iso_date(body.get("from"), "from"), _iso_date(body.get("to"), "to")
+    delegate = _text_field(body, "delegate")
+    if start is None or end is None or not delegate:
+        raise BadRequest("ต้องระบุ delegate, from และ to / give delegate, from and to")
+    made = routing.delegate(
+        _web.archive(),
+        delegator,
+        delegate,
+        start,
+        end,
+        actor=user.name,
+        clearance_of=clearance_of,
+    )
+    return _web.json_ok({"ok": True, "delegation": made.as_dict()}, 201)
+
+
+@bp.post("/delegations/<int:delegation_id>/revoke")
+@_web.login_required
+def revoke_delegation(delegation_id: int) -> Any:
+    """End a delegation now: whoever gave it, holds it or made it, or an administrator."""
+    from saraban.usecases import routing
+
+    user = _web.user()
+    revoked = routing.revoke_delegation(
+        _web.archive(), delegation_id, actor=user.name, is_admin=user.is_admin
+    )
+    return _web.json_ok({"ok": True, "delegation": revoked.as_dict()})
 
 
 # ---- forms ------------------------------------------------------------------------------------

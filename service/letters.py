@@ -330,6 +330,7 @@ def letter(letter_id: int) -> Any:
         original=archive.original_file(letter_id),
         review=archive.needs_review(letter_id) if record.status == "stored" else None,
         received=record.status == "stored" and archive.is_received(letter_id),
+        answered_by=archive.received_answering(letter_id, clearance=user.clearance),
     )
 
 

@@ -24,6 +24,7 @@ from saraban.letter import can_see
 from saraban.service import _web
 from saraban.service._jobs import Job
 from saraban.service._letter_form import parse_be_date, show_be_date
+from saraban.templates._stamp import PREVIEW_WIDTH_PX
 from saraban.thai import ThaiDateError, to_thai_digits
 from saraban.vocabulary import SECRECIES
 
@@ -91,6 +92,7 @@ def start_intake(
     archive, user = _web.archive(), _web.user()
     register, level = check_intake(archive, register, secrecy, user.clearance)
     name = Path(filename.replace("\\", "/")).name.strip() or "received"
+    _clean_intake_folders(_home() / "intake")
     folder = _home() / "intake" / secrets.token_hex(8)
     folder.mkdir(parents=True, mode=0o700)
     path = folder / f"upload{Path(name).suffix.lower()[:10]}"
@@ -128,6 +130,25 @@ def start_intake(
             shutil.rmtree(folder, ignore_errors=True)
 
     return _web.jobs().start("receive", user.id, f"ลงรับ {name}", work)
+
+
+_STALE_INTAKE = 24 * 3600  # seconds: an upload folder this old lost its job (a restart)
+
+
+def _clean_intake_folders(intake: Path) -> None:
+    """Remove the upload folders whose job ended without removing them (the process that
+    ran it died): the instance keeps no copy of an upload beyond its job."""
+    import time
+
+    if not intake.is_dir():
+        return
+    now = time.time()
+    for folder in intake.iterdir():
+        try:
+            if folder.is_dir() and now - folder.stat().st_mtime > _STALE_INTAKE:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 @bp.post("/received")
@@ -201,8 +222,10 @@ def _page(
     *,
     route_error: str | None = None,
     route_values: Any = None,
+    stamp_error: str | None = None,
 ) -> Any:
     archive = _web.archive()
+    user = _web.user()
     letter = None
     review: set[str] = set()
     notes: list[str] = []
@@ -241,8 +264,14 @@ def _page(
         route_error=route_error,
         route_values=route_values or {},
         chosen=route_values.getlist("to") if hasattr(route_values, "getlist") else [],
+        chosen_units=route_values.getlist("units") if hasattr(route_values, "getlist") else [],
+        units=[u for u in archive.units() if archive.members(u.prefix)],
+        answered_by=archive.answers_to_received(record.id, clearance=user.clearance),
+        stamp_position=archive.stamp_position(record.id),
+        stamp_error=stamp_error,
+        preview_width=PREVIEW_WIDTH_PX,
         today=dt.date.today(),
-    ), (400 if errors or route_error else 200)
+    ), (400 if errors or route_error or stamp_error else 200)
 
 
 @bp.get("/received/<received:received_id>")
@@ -312,9 +341,72 @@ def send_received_file(record: ReceivedRecord, kind: str) -> Any:
         raise NotFound(f"หนังสือรับนี้ไม่มี{FILES[kind]} / this received letter has no {kind} file")
     data = archive.files.read(sha)
     media, suffix = _media(data)
-    number = f"{record.serial}-{record.year}"
+    # a secret level's series has its own serials: its name keeps the level ("ลับ 5-2569")
+    number = record.number.replace("/", "-")
     name = f"หนังสือรับ {to_thai_digits(number)} {FILES[kind]}{suffix}"
-    return _web.attachment(data, media, name, f"received-{number}-{kind}{suffix}")
+    return _web.attachment(data, media, name, f"received-{record.public_id}-{kind}{suffix}")
+
+
+@bp.get("/received/<received:received_id>/page.png")
+@_web.login_required
+def page_preview(received_id: int) -> Any:
+    """Page one of the stamped copy (or of the file, before any stamp) as a picture: the
+    received page shows it, and a click on it moves the stamp."""
+    from saraban.templates._stamp import first_page_png
+    from saraban.usecases.intake import stampable
+
+    record = visible_received(received_id)
+    archive = _web.archive()
+    pdf = archive.files.read(record.stamped_sha256) if record.stamped_sha256 else None
+    png, _w, _h = first_page_png(pdf or stampable(archive, record))
+    response = current_app.response_class(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/received/<received:received_id>/stamp")
+@_web.login_required
+def move_stamp(received_id: int) -> Any:
+    """Put the stamp elsewhere: a click on the page's picture (``at.x``/``at.y``, an image
+    button: no JavaScript needed) or the typed ``left_mm``/``top_mm``. A new stamped copy
+    is made (audited with the place); the received file never changes."""
+    from saraban.usecases import intake
+
+    record = visible_received(received_id)
+    form = request.form
+    try:
+        left, top = stamp_place(_web.archive(), record, form)
+        intake.stamp_received(
+            _web.archive(), record, actor=_web.user().name, left_mm=left, top_mm=top
+        )
+    except SarabanError as exc:
+        if exc.status >= 500:
+            raise
+        return _page(record, stamp_error=exc.message)
+    flash("ย้ายตรารับแล้ว", "success")
+    return redirect(url_for("received.received", received_id=record))
+
+
+def stamp_place(archive: Archive, record: ReceivedRecord, form: Any) -> tuple[Any, Any]:
+    """(left, top) in mm from a stamp form: a click on the picture (CSS pixels of a picture
+    ``PREVIEW_WIDTH_PX`` wide, turned into mm of the page), or the two typed numbers."""
+    from saraban.templates._stamp import first_page_mm
+    from saraban.usecases.intake import stampable
+
+    x, y = form.get("at.x"), form.get("at.y")
+    if x is not None and y is not None:
+        try:
+            px, py = int(x), int(y)
+        except ValueError:
+            raise BadRequest("ตำแหน่งที่คลิกไม่ถูกต้อง / the click is not a place") from None
+        width_mm, _height = first_page_mm(stampable(archive, record))
+        per_px = width_mm / PREVIEW_WIDTH_PX
+        return round(px * per_px, 1), round(py * per_px, 1)
+    left = (form.get("left_mm") or "").strip()
+    top = (form.get("top_mm") or "").strip()
+    if not left or not top:
+        raise BadRequest("ต้องระบุระยะจากซ้ายและจากบน (มม.) / give left_mm and top_mm")
+    return left, top
 
 
 def _media(data: bytes) -> tuple[str, str]:
@@ -377,6 +469,7 @@ def route(received_id: int) -> Any:
             clearance_of=clearance_of,
             note=form.get("note") or None,
             due=_due(form.get("due")),
+            units=form.getlist("units"),
         )
     except SarabanError as exc:
         if exc.status >= 500 or exc.status == 404:
@@ -476,4 +569,24 @@ def delegate() -> Any:
         flash(f"มอบหมายไม่ได้: {exc.message}", "error")
         return redirect(url_for("received.inbox"))
     flash("บันทึกการมอบหมายรักษาการแทนแล้ว", "success")
+    return redirect(url_for("received.inbox"))
+
+
+@bp.post("/inbox/delegations/<int:delegation_id>/revoke")
+@_web.login_required
+def revoke_delegation(delegation_id: int) -> Any:
+    """End a delegation now (whoever gave it, holds it or made it; an administrator)."""
+    from saraban.usecases import routing
+
+    user = _web.user()
+    try:
+        routing.revoke_delegation(
+            _web.archive(), delegation_id, actor=user.name, is_admin=user.is_admin
+        )
+    except SarabanError as exc:
+        if exc.status >= 500:
+            raise
+        flash(f"ยกเลิกการมอบหมายไม่ได้: {exc.message}", "error")
+        return redirect(url_for("received.inbox"))
+    flash("ยกเลิกการมอบหมายรักษาการแทนแล้ว", "success")
     return redirect(url_for("received.inbox"))

@@ -117,6 +117,8 @@ def registers_page(
         values=values or {},
         receive_error=receive_error,
         intake_error=intake_error,
+        # the watched folder's intake, in whichever serving process runs it
+        inbox_job=_web.jobs().running("inbox") if kind == "received" else None,
         today=thai_date(dt.date.today()),
     ), (400 if errors or receive_error or intake_error else 200)
 

@@ -426,6 +426,14 @@ def html_to_pdf(html: str, *, css: str = "", base: Path | None = None) -> bytes:
     """Render an HTML page to PDF with Sarabun and Thai line breaking, fetching nothing but
     files under ``base`` (forms' twins, the registers' tables). Any failure inside
     WeasyPrint is a :class:`~saraban.templates.RenderError`."""
+    document = laid_out(html, css=css, base=base)
+    with render_errors("the document"):
+        return document.write_pdf()
+
+
+def laid_out(html: str, *, css: str = "", base: Path | None = None) -> weasyprint.Document:
+    """The HTML page laid out as :func:`html_to_pdf` would print it, for callers that
+    measure boxes before printing (the receipt stamp's orders block)."""
     with render_errors("the document"):
         fonts, font_config = thai_fonts()
         allowed = [base] if base is not None else []
@@ -438,7 +446,7 @@ def html_to_pdf(html: str, *, css: str = "", base: Path | None = None) -> bytes:
             stylesheets.append(
                 weasyprint.CSS(string=css, url_fetcher=fetcher, font_config=font_config)
             )
-        return document.write_pdf(stylesheets=stylesheets, font_config=font_config)
+        return document.render(stylesheets=stylesheets, font_config=font_config)
 
 
 @functools.cache

@@ -40,6 +40,7 @@ ADMIN_ROUTES = {
 # OpenAPI entry says; a new route must be in one list or the other).
 NO_BODY_ROUTES = {("POST", "/drafts/<draft:draft_id>/issue"), ("POST", "/reindex")}
 NO_BODY_ROUTES |= {("POST", "/letters/<letter:letter_id>/remind")}
+NO_BODY_ROUTES |= {("POST", "/delegations/<int:delegation_id>/revoke")}
 # GET routes that answer a list but are not paged, and why; every other list is paged.
 UNPAGED_LISTS = {
     "/registers": "the registers and units, a handful set up by administrators",
@@ -67,6 +68,7 @@ SAMPLE_PATH_VALUES = {
     "fmt": "docx",
     "job_id": "x",
     "received_id": MISSING_LETTER,
+    "delegation_id": MISSING_ID,
 }
 
 
@@ -764,6 +766,8 @@ def test_every_list_is_paged_and_its_pages_add_up(tmp_path):
                 UNIT, sender="ก", recipient="ข", subject=f"รับ {n}", actor="tester"
             )
             archive.route_received(got.id, ["clerk"], actor="tester")  # the clerk's inbox
+            day = datetime.date(2026, 1, 1 + n)
+            archive.delegate("clerk", "secret", day, day, actor="clerk")  # the clerk's delegations
             circulars.save_recipient(archive, f"ผู้รับ {n}", actor="tester", groups=["ทุกหน่วย"])
         app.extensions["saraban_search"].sync_now()
         _walk_every_paged_route(app, bearer(keys["clerk"]))

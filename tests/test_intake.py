@@ -182,3 +182,31 @@ def test_a_scanned_page_is_received_searchable_and_stamped(archive, tmp_path):
     assert taken.received.pdfa_sha256 and taken.received.stamped_sha256
     words = [w[4] for w in _words(archive.files.read(taken.received.stamped_sha256), tmp_path)]
     assert "เลขรับที่" in words
+
+
+def test_consume_prints_each_received_number_and_its_link(tmp_path, monkeypatch, capsys):
+    import json
+
+    from saraban.archive import open_archive
+    from saraban.cli import main
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("SARABAN_HOME", str(home))
+    monkeypatch.setenv("SARABAN_BASE_URL", "https://saraban.example.go.th")
+    with open_archive(home) as archive:
+        archive.add_unit(ARCHIVE_UNIT, "สำนักงานจังหวัด", actor="tester")
+    inbox = home / "inbox"
+    inbox.mkdir()
+    (inbox / "letter.txt").write_bytes(_seed_txt(tmp_path).read_bytes())
+    assert main(["consume", "--register", ARCHIVE_UNIT, "--actor", "clerk"]) == 0
+    out = capsys.readouterr().out
+    with open_archive(home) as archive:
+        [row] = archive.received()
+    link = f"https://saraban.example.go.th/received/{row.public_id}"
+    assert out == f"รับ / taken\tletter.txt\tเลขรับ / received no.\t1/{row.year}\t{link}\n"
+    assert f"id {row.id}" not in out
+    (inbox / "again.txt").write_bytes(_seed_txt(tmp_path).read_bytes())
+    assert main(["consume", "--register", ARCHIVE_UNIT, "--json"]) == 0
+    said = json.loads(capsys.readouterr().out)
+    assert said["taken"] == [] and said["failed"] == []
+    assert said["duplicates"] == [{"file": "again.txt", "number": f"1/{row.year}", "link": link}]

@@ -498,3 +498,270 @@ def test_a_file_that_cannot_be_read_says_why_and_keeps_nothing(app):
     other = app.test_client()
     login(other, "secret")
     assert other.get(job_url).status_code == 404  # another user's job is not theirs to see
+
+
+# ---- the stamp's place, what answered it, units, delegations ----------------------------------
+
+
+@pytest.mark.pdf
+def test_the_stamp_moves_by_a_click_on_page_one_or_typed_millimetres(app, tmp_path):
+    import scancorpus
+    import test_stamp
+
+    from saraban.usecases import routing
+
+    archive = app.extensions["archive"]
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    pdf = scancorpus._rendered_pdf(STEM)
+    url = _take_in(app, client, csrf, pdf, name="letter.pdf")
+    page = client.get(url).get_data(as_text=True)
+    assert 'type="image" name="at"' in page and 'name="left_mm"' in page
+    picture = client.get(url + "/page.png")
+    assert picture.status_code == 200 and picture.data.startswith(b"\x89PNG")
+    # a click 30 px from the left, 200 px down a picture 300 px wide (A4: 0.7 mm a pixel)
+    moved = client.post(url + "/stamp", data={"csrf_token": csrf, "at.x": "30", "at.y": "200"})
+    assert moved.status_code == 302
+    public = url.rsplit("/", 1)[1]
+    record = archive.received_one(archive.received_id_for(public))
+    assert archive.stamp_position(record.id) == (21.0, 140.0)
+    stamped = archive.files.read(record.stamped_sha256)
+    [label] = [w for w in test_stamp._words(stamped, tmp_path) if w[4] == "เลขรับที่"]
+    mm = 72 / 25.4
+    assert 21 * mm < label[0] < 31 * mm and 140 * mm < label[1] < 152 * mm
+    assert client.get(url + "/original").data == pdf  # the received file never changes
+    [event] = archive.events(actions=("received.stamp",))[:1]
+    assert event.detail["left_mm"] == 21.0 and event.actor == "clerk"
+    # an order written later is printed on a copy with the stamp where the clerk put it
+    routing.write_order(archive, record.id, "ทราบ", actor="admin", clearance=None)
+    again = archive.received_one(record.id)
+    [label] = [
+        w
+        for w in test_stamp._words(archive.files.read(again.stamped_sha256), tmp_path)
+        if w[4] == "เลขรับที่"
+    ]
+    assert 21 * mm < label[0] < 31 * mm
+    typed = client.post(url + "/stamp", data={"csrf_token": csrf, "left_mm": "ซ้าย", "top_mm": "5"})
+    assert typed.status_code == 400 and "ต้องเป็นตัวเลข" in typed.get_data(as_text=True)
+    keys = tokens(app, app.extensions["test_users"])
+    api = client.post(
+        f"/api/v1/received/{public}/stamp",
+        headers=bearer(keys["clerk"]),
+        json={"left_mm": 120, "top_mm": 10},
+    )
+    assert api.status_code == 200 and archive.stamp_position(record.id) == (120.0, 10.0)
+    bad = client.post(
+        f"/api/v1/received/{public}/stamp", headers=bearer(keys["clerk"]), json={"left_mm": "1"}
+    )
+    assert bad.status_code == 400
+
+
+def test_a_hidden_letter_has_no_stamp_picture_or_move(app):
+    archive = app.extensions["archive"]
+    got = archive.receive(
+        UNIT, sender="กรม", recipient="จังหวัด", subject="ลับ", secrecy="ลับ", actor="tester"
+    )
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    assert client.get(f"/received/{got.public_id}/page.png").status_code == 404
+    moved = client.post(
+        f"/received/{got.public_id}/stamp", data={"csrf_token": csrf, "left_mm": "1", "top_mm": "1"}
+    )
+    assert moved.status_code == 404
+
+
+def test_what_answered_it_links_both_ways_and_skips_hidden_letters(app):
+    import datetime as dt
+
+    from test_service_support import seed_letter, store_letter
+
+    archive = app.extensions["archive"]
+    asked = archive.receive(
+        UNIT, sender="กรมการพัฒนาชุมชน", recipient="จังหวัด", subject="ขอข้อมูลศูนย์จิตอาสา",
+        ref_no="มท ๐๔๑๐.๒/ว ๑๒๓", letter_date=dt.date(2025, 10, 1), actor="tester",
+    )  # fmt: skip
+    cite = "หนังสือกรมการพัฒนาชุมชน ที่ มท ๐๔๑๐.๒/ว ๑๒๓ ลงวันที่ ๑ ตุลาคม ๒๕๖๘"
+    open_reply = store_letter(
+        app,
+        {
+            **seed_letter(),
+            "subject": "ส่งข้อมูลศูนย์จิตอาสา",
+            "ref_no": "นค ๐๐๑๙.๓/๕๐",
+            "references": [cite],
+        },
+    )
+    secret_reply = store_letter(
+        app,
+        {
+            **seed_letter(),
+            "subject": "ส่งข้อมูลลับเพิ่มเติม",
+            "ref_no": "นค ๐๐๑๙.๓/๕๑",
+            "references": [cite],
+            "secrecy": "ลับ",
+        },
+    )
+    clerk, secret = app.test_client(), app.test_client()
+    login(clerk, "clerk")
+    login(secret, "secret")
+    page = clerk.get(f"/received/{asked.public_id}").get_data(as_text=True)
+    assert "หนังสือที่ตอบเรื่องนี้" in page and f"/letters/{open_reply.public_id}" in page
+    assert secret_reply.public_id not in page and "ส่งข้อมูลลับ" not in page
+    page = secret.get(f"/received/{asked.public_id}").get_data(as_text=True)
+    assert secret_reply.public_id in page
+    # a letter of ours: the received letters that answer it
+    answer = archive.receive(
+        UNIT, sender="อำเภอเมือง", recipient="จังหวัด", subject="รายงานผลศูนย์จิตอาสา",
+        answers_id=open_reply.id, actor="tester",
+    )  # fmt: skip
+    hidden = archive.receive(
+        UNIT, sender="อำเภอท่าบ่อ", recipient="จังหวัด", subject="รายงานลับ",
+        answers_id=open_reply.id, secrecy="ลับ", actor="tester",
+    )  # fmt: skip
+    page = clerk.get(f"/letters/{open_reply.public_id}").get_data(as_text=True)
+    assert "หนังสือรับที่ตอบเรื่องนี้" in page and f"/received/{answer.public_id}" in page
+    assert hidden.public_id not in page and "รายงานลับ" not in page
+    assert hidden.public_id in secret.get(f"/letters/{open_reply.public_id}").get_data(as_text=True)
+    keys = tokens(app, app.extensions["test_users"])
+    got = clerk.get(f"/api/v1/received/{asked.public_id}", headers=bearer(keys["clerk"]))
+    assert [a["id"] for a in got.get_json()["answered_by"]] == [open_reply.public_id]
+    got = clerk.get(f"/api/v1/letters/{open_reply.public_id}", headers=bearer(keys["clerk"]))
+    assert [a["id"] for a in got.get_json()["answered_by"]] == [answer.public_id]
+
+
+def test_a_unit_gets_a_letter_in_its_members_inboxes_and_a_delegation_is_revoked(app):
+    archive = app.extensions["archive"]
+    got = archive.receive(UNIT, sender="กรม", recipient="จังหวัด", subject="เรื่องถึงกอง", actor="t")
+    archive.add_member(UNIT, "clerk", actor="admin")
+    archive.add_member(UNIT, "secret", actor="admin")
+    admin = app.test_client()
+    csrf = login(admin, "admin")
+    page = admin.get(f"/received/{got.public_id}").get_data(as_text=True)
+    assert 'name="units"' in page
+    routed = admin.post(
+        f"/received/{got.public_id}/route", data={"csrf_token": csrf, "units": UNIT, "note": "ดู"}
+    )
+    assert routed.status_code == 302
+    clerk, secret = app.test_client(), app.test_client()
+    clerk_csrf = login(clerk, "clerk")
+    login(secret, "secret")
+    for member in (clerk, secret):
+        assert "เรื่องถึงกอง" in member.get("/inbox").get_data(as_text=True)
+    done = clerk.post(
+        f"/received/{got.public_id}/done", data={"csrf_token": clerk_csrf, "next": "inbox"}
+    )
+    assert done.status_code == 302
+    assert "เรื่องถึงกอง" not in secret.get("/inbox").get_data(as_text=True)
+    # delegation: given in the page, revoked in the page by the one who gave it
+    given = clerk.post(
+        "/inbox/delegate",
+        data={
+            "csrf_token": clerk_csrf,
+            "delegate": "secret",
+            "from": "๑ ม.ค. ๒๕๖๘",
+            "to": "๓๑ ธ.ค. ๒๕๙๙",
+        },
+    )
+    assert given.status_code == 302
+    [made] = archive.delegations("clerk")
+    assert f"/inbox/delegations/{made.id}/revoke" in clerk.get("/inbox").get_data(as_text=True)
+    keys = tokens(app, app.extensions["test_users"])
+    refused = clerk.post(
+        f"/api/v1/delegations/{made.id}/revoke", headers=bearer(keys["topsecret"]), json={}
+    )
+    assert refused.status_code == 409
+    revoked = clerk.post(f"/inbox/delegations/{made.id}/revoke", data={"csrf_token": clerk_csrf})
+    assert revoked.status_code == 302 and archive.delegation(made.id).revoked_at is not None
+    listed = clerk.get("/api/v1/delegations", headers=bearer(keys["clerk"])).get_json()
+    assert listed["total"] == 1 and listed["items"][0]["revoked_at"]
+    made = clerk.post(
+        "/api/v1/delegations",
+        headers=bearer(keys["clerk"]),
+        json={"delegate": "secret", "from": "2026-01-01", "to": "2026-01-31"},
+    )
+    assert made.status_code == 201
+    other = clerk.post(
+        "/api/v1/delegations",
+        headers=bearer(keys["clerk"]),
+        json={"delegator": "secret", "delegate": "clerk", "from": "2026-01-01", "to": "2026-01-31"},
+    )
+    assert other.status_code == 403
+
+
+def test_intake_progress_is_shown_by_any_serving_process_and_old_uploads_are_cleaned(tmp_path):
+    """Two apps on one instance are two processes of ``serve --workers 2``: an upload
+    started in one is followed to its end from the other; the watched folder's look is a
+    job any process shows on the received register (counts only, no file names)."""
+    import os
+
+    from saraban.service import close_app
+    from saraban.service._inbox import look_once
+
+    home = tmp_path / "home"
+    one = make_app(home)
+    add_unit(one)
+    users = add_users(one)
+    two = make_app(home)
+    try:
+        stale = home / "intake" / "0123456789abcdef"
+        stale.mkdir(parents=True)
+        (stale / "upload.txt").write_bytes(b"left by a process that died")
+        os.utime(stale, (time.time() - 3 * 86400,) * 2)
+        here, there = one.test_client(), two.test_client()
+        csrf = login(here, "clerk")
+        login(there, "clerk")
+        upload = _upload(here, csrf, _txt())
+        job_url = upload.headers["Location"]
+        assert not stale.exists()  # an old upload's folder is gone; this one's is kept
+        job_id = job_url.rsplit("/", 1)[1]
+        assert job_id not in two.extensions["saraban_jobs"]._jobs  # not in its memory
+        deadline = time.monotonic() + 120
+        while (seen := there.get(job_url)).status_code == 200:
+            assert "ลงรับ" in seen.get_data(as_text=True)
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert seen.status_code == 302 and "/received/" in seen.headers["Location"]
+        keys = tokens(two, {"clerk": users["clerk"], "admin": users["admin"]})
+        polled = there.get(f"/api/v1/jobs/{job_id}", headers=bearer(keys["clerk"]))
+        assert polled.get_json()["job"]["state"] == "done"
+        assert there.get(f"/api/v1/jobs/{job_id}", headers=bearer(keys["admin"])).status_code == 200
+        assert not any((home / "intake").iterdir())
+
+        # the watched folder: a look in one process is a job the other one knows of
+        (home / "inbox").mkdir(exist_ok=True)
+        (home / "inbox" / "ลับเฉพาะ-ชื่อไฟล์.txt").write_bytes(_txt(OTHER))
+        result = look_once(one)
+        assert len(result.taken) == 1
+        deadline = time.monotonic() + 30
+        while (found := two.extensions["saraban_jobs"].latest("inbox")) is None or (
+            found.state == "running"
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert found.result == {"taken": 1, "duplicates": 0, "failed": 0}
+        assert "ลับเฉพาะ" not in (found.message + found.title)
+    finally:
+        close_app(two)
+        close_app(one)
+
+
+def test_the_received_register_shows_the_folder_intake_running_in_another_process(app):
+    import threading
+
+    jobs = app.extensions["saraban_jobs"]
+    go = threading.Event()
+
+    def work(job):
+        job.advance(3, 10, "รับจากโฟลเดอร์แล้ว 3 จาก 10 ไฟล์")
+        go.wait(30)
+        return {}
+
+    from saraban.service._inbox import INBOX_JOB, SYSTEM_OWNER
+
+    jobs.start(INBOX_JOB, SYSTEM_OWNER, "รับหนังสือจากโฟลเดอร์ inbox", work)
+    try:
+        client = app.test_client()
+        login(client, "clerk")
+        page = client.get("/registers?kind=received").get_data(as_text=True)
+        assert 'id="inbox-progress"' in page and "๓ จาก ๑๐ ไฟล์ (๓๐%)" in page
+    finally:
+        go.set()

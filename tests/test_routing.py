@@ -194,3 +194,130 @@ def test_route_inbox_and_done_from_the_command_line(tmp_path, monkeypatch, capsy
     assert public not in capsys.readouterr().out
     assert main(["inbox", "--user", "somsri"]) == 0
     assert public in capsys.readouterr().out
+
+
+def test_a_letter_sent_to_a_unit_is_in_every_members_inbox_and_one_marks_it_done(archive, tmp_path):
+    received = _received(archive, tmp_path)
+    with pytest.raises(BadRequest, match="ยังไม่มีสมาชิก"):
+        routing.route(
+            archive, received.id, [], actor="boss", clearance=None,
+            clearance_of=clearance_of, units=[ARCHIVE_UNIT],
+        )  # fmt: skip
+    for name in ("somchai", "somsri", "somchai"):
+        members = archive.add_member(ARCHIVE_UNIT, name, actor="admin")
+    assert members == ["somchai", "somsri"]
+    [routed] = routing.route(
+        archive, received.id, [], actor="boss", clearance=None,
+        clearance_of=clearance_of, units=[ARCHIVE_UNIT], note="กองช่างพิจารณา",
+    )  # fmt: skip
+    assert routed.assignee == ARCHIVE_UNIT and routed.unit_id is not None
+    for name in ("somchai", "somsri"):
+        box = routing.inbox(archive, name, clearance=None)
+        assert [i.received.id for i in box.items] == [received.id] and box.units == [ARCHIVE_UNIT]
+    assert routing.inbox(archive, "boss", clearance=None).items == []
+    with pytest.raises(routing.NotYours):
+        routing.done(archive, received.id, actor="boss", clearance=None)
+    done = routing.done(archive, received.id, actor="somsri", clearance=None, note="ส่งช่างแล้ว")
+    assert done.done_by == "somsri" and done.status == "ดำเนินการแล้ว"
+    assert routing.inbox(archive, "somchai", clearance=None).items == []  # done for the unit
+    archive.remove_member(ARCHIVE_UNIT, "somsri", actor="admin")
+    assert archive.members(ARCHIVE_UNIT) == ["somchai"]
+    assert routing.inbox(archive, "somsri", clearance=None, include_done=True).items == []
+    actions = [e.action for e in archive.events()]
+    assert {"unit.member.add", "unit.member.remove", "received.done"} <= set(actions)
+    # a secret letter is never sent to a unit with an uncleared member
+    secret = archive.receive(
+        ARCHIVE_UNIT, sender="กรม", recipient="จังหวัด", subject="ลับ", secrecy="ลับ", actor="clerk"
+    )
+    archive.add_member(ARCHIVE_UNIT, "secret", actor="admin")
+    with pytest.raises(BadRequest, match="somchai"):
+        routing.route(
+            archive, secret.id, [], actor="secret", clearance="ลับ",
+            clearance_of=clearance_of, units=[ARCHIVE_UNIT],
+        )  # fmt: skip
+    with pytest.raises(NotFound, match="ไม่พบส่วนราชการ"):
+        archive.route_received(secret.id, [], actor="boss", units=["ไม่มี ๑"])
+
+
+def test_a_delegation_is_revoked_by_those_it_names_or_an_administrator(archive, tmp_path):
+    received = _received(archive, tmp_path)
+    today = dt.date(2026, 12, 4)
+    routing.route(
+        archive, received.id, ["somchai"], actor="boss", clearance=None, clearance_of=clearance_of
+    )
+    given = routing.delegate(
+        archive, "somchai", "somsri", today, today + dt.timedelta(days=3),
+        actor="somchai", clearance_of=clearance_of,
+    )  # fmt: skip
+    assert len(routing.inbox(archive, "somsri", clearance=None, today=today).items) == 1
+    with pytest.raises(routing.NotYours):
+        routing.revoke_delegation(archive, given.id, actor="boss")
+    assert routing.delegations(archive, "boss") == []
+    assert [d.id for d in routing.delegations(archive, "boss", everyone=True)] == [given.id]
+    revoked = routing.revoke_delegation(archive, given.id, actor="somsri")
+    assert revoked.revoked_at is not None and not revoked.covers(today)
+    again = routing.revoke_delegation(archive, given.id, actor="boss", is_admin=True)
+    assert again.revoked_at == revoked.revoked_at  # nothing changes twice
+    assert routing.inbox(archive, "somsri", clearance=None, today=today).items == []
+    with pytest.raises(routing.NotYours):
+        routing.done(archive, received.id, actor="somsri", clearance=None, today=today)
+    assert [e.action for e in archive.events(actions=("delegation.revoke",))] == [
+        "delegation.revoke"
+    ]
+    with pytest.raises(NotFound):
+        routing.revoke_delegation(archive, 999, actor="somsri")
+
+
+def test_delegations_units_and_routing_to_a_unit_from_the_command_line(
+    tmp_path, monkeypatch, capsys
+):
+    import json
+
+    from saraban.archive import open_archive
+    from saraban.cli import main
+    from saraban.service._store import Store
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("SARABAN_HOME", str(home))
+    archive = open_archive(home)
+    store = Store(archive)
+    try:
+        archive.add_unit(ARCHIVE_UNIT, "สำนักงานจังหวัด", actor="tester")
+        for name in ("somchai", "somsri"):
+            store.add_user(name, "correct horse battery", role="clerk")
+        received = _received(archive, tmp_path)
+    finally:
+        store.close()
+        archive.close()
+    assert main(["members", ARCHIVE_UNIT, "--add", "nobody"]) == 2
+    assert "nobody" in capsys.readouterr().err
+    assert main(["members", ARCHIVE_UNIT, "--add", "somchai", "somsri", "--actor", "admin"]) == 0
+    assert capsys.readouterr().out.split() == ["somchai", "somsri"]
+    public = received.public_id
+    assert main(["route", public, "--unit", ARCHIVE_UNIT, "--actor", "boss"]) == 0
+    assert ARCHIVE_UNIT in capsys.readouterr().out
+    assert main(["inbox", "--user", "somsri", "--json"]) == 0
+    [item] = json.loads(capsys.readouterr().out)["items"]
+    assert item["received"] == public and item["to"] == ARCHIVE_UNIT
+
+    args = ["delegation", "add", "somchai", "somsri", "--from", "๑ ม.ค. ๒๕๖๘"]
+    assert main([*args, "--to", "2024-12-01"]) == 2  # the end before the start
+    assert "ก่อนวันเริ่ม" in capsys.readouterr().err
+    assert main([*args, "--to", "2099-12-31", "--actor", "somchai"]) == 0
+    line = capsys.readouterr().out
+    assert "somsri แทน somchai" in line and "2025-01-01" in line
+    number = line.split("\t")[0]
+    assert main(["delegation", "list", "--json"]) == 0
+    [listed] = json.loads(capsys.readouterr().out)
+    assert listed["delegate"] == "somsri" and listed["revoked_at"] is None
+    assert main(["delegation", "revoke", number, "--actor", "admin"]) == 0
+    assert "revoked" in capsys.readouterr().out
+    assert main(["delegation", "list", "--user", "somsri"]) == 0
+    assert "revoked" in capsys.readouterr().out
+    assert main(["delegation", "revoke", "999"]) == 2
+    with open_archive(home) as archive:
+        actions = {e.action for e in archive.events()}
+    assert {"delegation.add", "delegation.revoke", "unit.member.add"} <= actions
+    assert main(["done", public, "--user", "somchai"]) == 0  # for the unit
+    assert main(["inbox", "--user", "somsri"]) == 0
+    assert public not in capsys.readouterr().out

@@ -365,24 +365,59 @@ def stamp_received(
     orders: list[str] | None = None,
 ) -> ReceivedRecord:
     """Draw the receipt stamp on a copy of page one (of ``pdf``, or of the searchable copy
-    or the original PDF already kept) and keep that copy; the received file never changes."""
+    or the original PDF already kept) and keep that copy; the received file never changes.
+    ``left_mm``/``top_mm``: where the clerk puts the stamp (kept for the copies made after);
+    without them, where a clerk put it before, or else the default place. The orders
+    written so far are printed with it (``orders``: these lines instead)."""
     from saraban.templates._stamp import StampText, stamp_first_page
 
     if pdf is None:
-        pdf = _stampable(archive, received)
+        pdf = stampable(archive, received)
+    moved = None
+    if left_mm is not None or top_mm is not None:
+        if left_mm is None or top_mm is None:
+            raise BadRequest("ต้องระบุทั้งระยะจากซ้ายและจากบน / give both left_mm and top_mm")
+        moved = (_millimetres(left_mm, "left_mm"), _millimetres(top_mm, "top_mm"))
+    position = moved or archive.stamp_position(received.id)
+    if orders is None:
+        orders = order_lines(archive, received.id)
     local = received.received_at.astimezone()
     text = StampText(
         office=office or received.register,
         number=_number(received),
         date=thai_date(local.date(), "short"),
         time=to_thai_digits(local.strftime("%H.%M")) + " น.",
-        orders=orders or [],
+        orders=orders,
     )
-    stamped = stamp_first_page(pdf, text, left_mm=left_mm, top_mm=top_mm)
-    return archive.attach_stamped(received.id, stamped, actor=actor)
+    stamped = stamp_first_page(
+        pdf,
+        text,
+        left_mm=position[0] if position else None,
+        top_mm=position[1] if position else None,
+    )
+    return archive.attach_stamped(received.id, stamped, actor=actor, position=moved)
 
 
-def _stampable(archive: Archive, received: ReceivedRecord) -> bytes:
+def _millimetres(value: Any, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{name}: ต้องเป็นตัวเลข (มม.) / must be a number of mm") from None
+    if not 0 <= number <= 1000:  # NaN fails too
+        raise BadRequest(f"{name}: ต้องอยู่ระหว่าง ๐ ถึง ๑๐๐๐ มม. / must be 0 to 1000 mm")
+    return number
+
+
+def order_lines(archive: Archive, received_id: int) -> list[str]:
+    """The orders (สั่งการ) written on a received letter, as the stamped copy prints them."""
+    return [
+        f"{o.text} — {o.written_by} {thai_date(o.written_at.astimezone().date(), 'short')}"
+        for o in archive.orders_of(received_id)
+    ]
+
+
+def stampable(archive: Archive, received: ReceivedRecord) -> bytes:
+    """The PDF whose page one is stamped: the searchable copy, or the original PDF."""
     if received.pdfa_sha256:
         return archive.files.read(received.pdfa_sha256)
     if received.letter_id is not None:

@@ -5,7 +5,9 @@
 - :func:`write_order`: a superior's order (สั่งการ), printed as a เกษียน block under the
   receipt stamp on a new stamped copy (the old copy stays in the file store).
 - :func:`inbox` / :func:`mark_done`: what waits for a user, with the letters of those they
-  act for today (รักษาการแทน); done by them, audited as "X แทน Y".
+  act for today (รักษาการแทน) and of the units they (or those) work in; done by them,
+  audited as "X แทน Y". A letter sent to a unit is done once, by any one member.
+- :func:`delegate` / :func:`revoke_delegation` / :func:`delegations`: acting for, by dates.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from saraban.archive import Archive, ReceivedRecord
 from saraban.archive._routing import DelegationRecord, InboxItem, OrderRecord, RoutingRecord
@@ -53,22 +55,40 @@ def route(
     clearance_of: ClearanceOf,
     note: str | None = None,
     due: dt.date | None = None,
+    units: list[str] | None = None,
 ) -> list[RoutingRecord]:
-    """Send a received letter the actor may see to each user in ``to``."""
+    """Send a received letter the actor may see to each user in ``to`` and each unit in
+    ``units`` (by prefix; every member of a unit must be cleared for the letter)."""
     received = visible_received(archive, received_id, clearance)
     names = [n.strip() for n in to if isinstance(n, str) and n.strip()]
-    if not names:
+    unit_names = [u.strip() for u in units or [] if isinstance(u, str) and u.strip()]
+    if not names and not unit_names:
         raise BadRequest("to: ต้องระบุผู้รับอย่างน้อยหนึ่งคน / name at least one person")
     for name in names:
-        try:
-            their = clearance_of(name)
-        except NotFound:
-            raise BadRequest(f"to: ไม่มีผู้ใช้ชื่อ {name!r} / no user {name!r}") from None
-        if not can_see(their, received.secrecy):
-            raise BadRequest(
-                f"to: {name} ไม่มีชั้นความลับให้เห็นหนังสือนี้ / {name} is not cleared for this letter"
-            )
-    return archive.route_received(received.id, names, actor=actor, note=note, due=due)
+        _check_cleared(name, received, clearance_of)
+    for unit in unit_names:
+        members = archive.members(unit)
+        if not members:
+            raise BadRequest(f"units: {unit} ยังไม่มีสมาชิก ไม่มีผู้ใดเห็นหนังสือ / {unit} has no members yet")
+        for name in members:
+            _check_cleared(name, received, clearance_of, unit=unit)
+    return archive.route_received(
+        received.id, names, actor=actor, note=note, due=due, units=unit_names
+    )
+
+
+def _check_cleared(
+    name: str, received: ReceivedRecord, clearance_of: ClearanceOf, *, unit: str | None = None
+) -> None:
+    where = f"{unit}: " if unit else ""
+    try:
+        their = clearance_of(name)
+    except NotFound:
+        raise BadRequest(f"to: {where}ไม่มีผู้ใช้ชื่อ {name!r} / no user {name!r}") from None
+    if not can_see(their, received.secrecy):
+        raise BadRequest(
+            f"to: {where}{name} ไม่มีชั้นความลับให้เห็นหนังสือนี้ / {name} is not cleared for this letter"
+        )
 
 
 def write_order(
@@ -86,12 +106,8 @@ def write_order(
 
     received = visible_received(archive, received_id, clearance)
     order = archive.add_order(received.id, text, actor=actor)
-    lines = [
-        f"{o.text} — {o.written_by} {thai_date(o.written_at.astimezone().date(), 'short')}"
-        for o in archive.orders_of(received.id)
-    ]
     try:
-        stamped = stamp_received(archive, received, office=office, actor=actor, orders=lines)
+        stamped = stamp_received(archive, received, office=office, actor=actor)
     except SarabanError as exc:
         logger.info("received %s: order kept without a stamped copy: %s", received.id, exc)
     else:
@@ -105,6 +121,7 @@ class Inbox:
     user: str
     acting_for: list[str]
     items: list[InboxItem]
+    units: list[str] = field(default_factory=list)  # prefixes of the units whose letters show
 
 
 def inbox(
@@ -115,11 +132,33 @@ def inbox(
     today: dt.date | None = None,
     include_done: bool = False,
 ) -> Inbox:
-    """The user's routed letters and those of everyone they act for today."""
+    """The user's routed letters, those of everyone they act for today, and those sent to
+    the units any of them works in."""
     day = today or dt.date.today()
     others = archive.acting_for(user, day)
-    items = archive.inbox([user, *others], clearance=clearance, include_done=include_done)
-    return Inbox(user, others, items)
+    units = archive.units_of([user, *others])
+    items = archive.inbox(
+        [user, *others],
+        clearance=clearance,
+        include_done=include_done,
+        unit_ids=[i for i, _prefix in units],
+    )
+    return Inbox(user, others, items, [prefix for _i, prefix in units])
+
+
+def _holder(archive: Archive, routing: RoutingRecord, actor: str, day: dt.date) -> str | None:
+    """For whom ``actor`` may mark ``routing`` done: themselves (their own, or their unit's),
+    or someone they act for today (that one's, or that one's unit's); None: not theirs."""
+    if routing.unit_id is None:
+        if routing.assignee == actor:
+            return actor
+        return routing.assignee if routing.assignee in archive.acting_for(actor, day) else None
+    if any(i == routing.unit_id for i, _p in archive.units_of([actor])):
+        return actor
+    for other in archive.acting_for(actor, day):
+        if any(i == routing.unit_id for i, _p in archive.units_of([other])):
+            return other
+    return None
 
 
 def mark_done(
@@ -131,19 +170,19 @@ def mark_done(
     note: str | None = None,
     today: dt.date | None = None,
 ) -> RoutingRecord:
-    """Mark a routing done: by its assignee, or by someone acting for them today."""
+    """Mark a routing done: by its assignee (a member, for a unit), or by someone acting
+    for them today."""
     try:
         found = archive.routing(routing_id)
     except NotFound:
         raise NotFound(NOT_FOUND) from None  # the words a hidden letter's routing gets
     visible_received(archive, found.received_id, clearance)
-    if found.assignee == actor:
-        return archive.mark_done(routing_id, actor=actor, note=note)
-    if found.assignee in archive.acting_for(actor, today or dt.date.today()):
-        return archive.mark_done(routing_id, actor=actor, acting_for=found.assignee, note=note)
-    raise NotYours(
-        f"หนังสือนี้ส่งถึง {found.assignee} ไม่ใช่ท่าน / this letter was sent to {found.assignee}"
-    )
+    holder = _holder(archive, found, actor, today or dt.date.today())
+    if holder is None:
+        raise NotYours(
+            f"หนังสือนี้ส่งถึง {found.assignee} ไม่ใช่ท่าน / this letter was sent to {found.assignee}"
+        )
+    return archive.mark_done(routing_id, actor=actor, acting_for=holder, note=note)
 
 
 def done(
@@ -155,20 +194,22 @@ def done(
     note: str | None = None,
     today: dt.date | None = None,
 ) -> RoutingRecord:
-    """Mark a received letter done for the actor: their own routing of it, or else that of
-    someone they act for today. Named by the letter, so no routing number is ever shown."""
+    """Mark a received letter done for the actor: their own routing of it, else their
+    unit's, else that of someone they act for today. Named by the letter, so no routing
+    number is ever shown."""
     received = visible_received(archive, received_id, clearance)
     day = today or dt.date.today()
     waiting = [r for r in archive.routings_of(received.id) if r.done_at is None]
-    others = set(archive.acting_for(actor, day))
-    mine = [r for r in waiting if r.assignee == actor] or [
-        r for r in waiting if r.assignee in others
-    ]
+    holders = [(r, _holder(archive, r, actor, day)) for r in waiting]
+    mine = sorted(
+        ((r, h) for r, h in holders if h is not None),
+        key=lambda rh: (rh[1] != actor, rh[0].unit_id is not None, rh[0].id),
+    )
     if not mine:
         raise NotYours(
             "ไม่มีหนังสือนี้รอท่านดำเนินการ / this letter is not waiting for you (or whom you act for)"
         )
-    return mark_done(archive, mine[0].id, actor=actor, clearance=clearance, note=note, today=day)
+    return mark_done(archive, mine[0][0].id, actor=actor, clearance=clearance, note=note, today=day)
 
 
 def delegate(
@@ -188,6 +229,25 @@ def delegate(
         except NotFound:
             raise BadRequest(f"ไม่มีผู้ใช้ชื่อ {name!r} / no user {name!r}") from None
     return archive.delegate(delegator, delegate_to, date_from, date_to, actor=actor)
+
+
+def revoke_delegation(
+    archive: Archive, delegation_id: int, *, actor: str, is_admin: bool = False
+) -> DelegationRecord:
+    """End a delegation now: by whoever gave it, holds it or made it, or an administrator
+    (audited; revoking twice changes nothing)."""
+    found = archive.delegation(delegation_id)
+    if not is_admin and actor not in (found.delegator, found.delegate, found.created_by):
+        raise NotYours(
+            "ยกเลิกได้เฉพาะผู้มอบ ผู้รับมอบ หรือผู้ดูแลระบบ / only those it names or an administrator"
+            " may revoke it"
+        )
+    return archive.revoke_delegation(delegation_id, actor=actor)
+
+
+def delegations(archive: Archive, user: str, *, everyone: bool = False) -> list[DelegationRecord]:
+    """The delegations ``user`` gave or holds (``everyone``: all), newest first."""
+    return archive.delegations(None if everyone else user)
 
 
 def due_text(routing: RoutingRecord) -> str:
