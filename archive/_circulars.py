@@ -352,6 +352,109 @@ def _unit_id(s: Session, archive: Archive, unit: str | None) -> int | None:
     return found.id
 
 
+@dataclass(frozen=True)
+class RecipientEntry:
+    """One recipient to save, as typed (a CSV row, a seeded district, a form); ``line``:
+    where it came from, named in an error (a CSV file's line number)."""
+
+    name: Any
+    addressee: Any = None
+    email: Any = None  # None: keep the saved one when updating
+    groups: Sequence[Any] | None = None  # None: keep the saved ones when updating
+    unit: Any = None  # None: keep the saved one when updating
+    code: Any = None
+    line: int | None = None
+
+
+class RecipientsRefused(BadRequest):
+    """Some entries of a batch are wrong: nothing of the batch was saved; ``lines`` names
+    each bad entry (its line) with what is wrong."""
+
+    SHOWN = 10
+
+    def __init__(self, lines: list[tuple[int | None, str]]) -> None:
+        self.lines = lines
+        named = [
+            f"บรรทัดที่ {line} / line {line}: {text}" if line is not None else text
+            for line, text in lines[: self.SHOWN]
+        ]
+        more = len(lines) - len(named)
+        if more:
+            named.append(f"และอีก {more} บรรทัด / and {more} more")
+        super().__init__(
+            f"ไม่ได้บันทึกผู้รับเลย เพราะมีข้อมูลผิด {len(lines)} บรรทัด แก้แล้วนำเข้าใหม่ทั้งไฟล์ / "
+            f"nothing was saved: {len(lines)} bad line(s); correct them and import the whole "
+            "file again. " + "; ".join(named)
+        )
+
+
+@dataclass(frozen=True)
+class _Checked:
+    name: str
+    addressee: str | None
+    email: str | None
+    email_given: bool
+    groups: list[str] | None
+    unit: str | None
+    code: str | None
+
+
+def _check_entry(entry: RecipientEntry) -> _Checked:
+    return _Checked(
+        name=_text(entry.name, "name") or "",
+        addressee=_text(entry.addressee, "addressee", required=False),
+        email=check_email(entry.email),
+        email_given=entry.email is not None,
+        groups=None if entry.groups is None else _groups(entry.groups),
+        unit=entry.unit or None,
+        code=_text(entry.code, "code", limit=20, required=False),
+    )
+
+
+def _save_checked(
+    s: Session,
+    archive: Archive,
+    item: _Checked,
+    *,
+    actor: str,
+    replace: bool,
+    units: dict[str, int | None],
+) -> RecipientInfo:
+    """Add (or, with ``replace``, update) one checked recipient in the caller's
+    transaction; ``units``: unit prefixes already resolved in it."""
+    if item.unit is not None and item.unit not in units:
+        units[item.unit] = _unit_id(s, archive, item.unit)
+    unit_id = units[item.unit] if item.unit is not None else None
+    row = s.scalar(select(Recipient).where(Recipient.name == item.name))
+    if row is not None and not replace:
+        raise Conflict(f"มี {item.name} ในสมุดผู้รับแล้ว / {item.name!r} is already a recipient")
+    action = "recipient.change" if row is not None else "recipient.add"
+    if row is None:
+        row = Recipient(
+            name=item.name,
+            addressee=item.addressee or item.name,
+            groups=item.groups or [],
+            created_at=utcnow(),
+            created_by=actor,
+        )
+        s.add(row)
+    # Updating (the CSV import): what is not given is kept as it was.
+    row.addressee = item.addressee or row.addressee
+    row.email = item.email if item.email_given else row.email
+    row.groups = item.groups if item.groups is not None else list(row.groups or [])
+    row.unit_id = unit_id if item.unit is not None else row.unit_id
+    row.code = item.code or row.code
+    s.flush()
+    _audit.append(
+        s,
+        actor=actor,
+        action=action,
+        detail={"recipient": row.id, "name": item.name, "groups": row.groups},
+    )
+    prefix = s.get_one(Unit, row.unit_id).prefix if row.unit_id else None
+    return _recipient_info(row, prefix)
+
+
 def save_recipient(
     archive: Archive,
     name: str,
@@ -366,41 +469,39 @@ def save_recipient(
 ) -> RecipientInfo:
     """Add a recipient; with ``replace``, a recipient of the same name is updated instead
     (the CSV import) rather than refused."""
-    name_text = _text(name, "name") or ""
-    addressee_text = _text(addressee, "addressee", required=False)
-    email_text = check_email(email)
-    group_list = None if groups is None else _groups(groups)
+    item = _check_entry(RecipientEntry(name, addressee, email, groups, unit, code))
     with archive._write() as s:
-        unit_id = _unit_id(s, archive, unit)
-        row = s.scalar(select(Recipient).where(Recipient.name == name_text))
-        if row is not None and not replace:
-            raise Conflict(f"มี {name_text} ในสมุดผู้รับแล้ว / {name_text!r} is already a recipient")
-        action = "recipient.change" if row is not None else "recipient.add"
-        if row is None:
-            row = Recipient(
-                name=name_text,
-                addressee=addressee_text or name_text,
-                groups=group_list or [],
-                created_at=utcnow(),
-                created_by=actor,
-            )
-            s.add(row)
-        # Updating (the CSV import): what is not given is kept as it was.
-        row.addressee = addressee_text or row.addressee
-        row.email = email_text if email is not None else row.email
-        row.groups = group_list if group_list is not None else list(row.groups or [])
-        row.unit_id = unit_id if unit is not None else row.unit_id
-        row.code = _text(code, "code", limit=20, required=False) or row.code
-        s.flush()
-        _audit.append(
-            s,
-            actor=actor,
-            action=action,
-            detail={"recipient": row.id, "name": name_text, "groups": row.groups},
-        )
-        unit_id = row.unit_id
-        prefix = s.get_one(Unit, unit_id).prefix if unit_id else None
-        return _recipient_info(row, prefix)
+        return _save_checked(s, archive, item, actor=actor, replace=replace, units={})
+
+
+def save_recipients(
+    archive: Archive, entries: Sequence[RecipientEntry], *, actor: str, replace: bool = False
+) -> list[RecipientInfo]:
+    """Save a batch of recipients (a CSV file, a province's districts) in one
+    transaction: all of them or, if any entry is wrong, none, with
+    :class:`RecipientsRefused` naming every bad line that can be known before writing
+    (each entry's text, e-mail and groups) or the first one found while writing (an
+    unknown unit, a name already there without ``replace``)."""
+    checked: list[tuple[int | None, _Checked]] = []
+    problems: list[tuple[int | None, str]] = []
+    for entry in entries:
+        try:
+            checked.append((entry.line, _check_entry(entry)))
+        except SarabanError as exc:
+            problems.append((entry.line, exc.message))
+    if problems:
+        raise RecipientsRefused(problems)
+    saved: list[RecipientInfo] = []
+    units: dict[str, int | None] = {}
+    with archive._write() as s:  # an exception rolls every entry back
+        for line, item in checked:
+            try:
+                saved.append(
+                    _save_checked(s, archive, item, actor=actor, replace=replace, units=units)
+                )
+            except SarabanError as exc:
+                raise RecipientsRefused([(line, exc.message)]) from None
+    return saved
 
 
 def delete_recipient(archive: Archive, recipient_id: int, *, actor: str) -> None:

@@ -249,16 +249,14 @@ def import_recipients() -> Any:
     if upload is None or not upload.filename:
         return _failed(BadRequest("เลือกไฟล์ CSV / choose a CSV file"))
     try:
-        result = recipients.import_csv(
+        saved = recipients.import_csv(
             _web.archive(),
             upload.stream.read(recipients.MAX_CSV_BYTES + 1),
             actor=_web.user().name,
         )
     except SarabanError as exc:
         return _failed(exc)
-    for problem in result.problems[:20]:
-        flash(problem, "error")
-    return _done(f"บันทึกผู้รับจาก CSV {len(result.saved)} ราย")
+    return _done(f"บันทึกผู้รับจาก CSV {len(saved)} ราย")
 
 
 @bp.post("/admin/recipients/seed")

@@ -107,23 +107,48 @@ def test_a_provinces_districts_are_seeded_from_geothai_once(archive):
         recipients.seed_province(archive, "แอตแลนติส", actor="clerk")
 
 
-def test_csv_import_updates_by_name_and_names_each_bad_row(archive):
+def test_csv_import_updates_by_name_all_or_nothing_naming_each_bad_line(archive):
     recipients.seed_province(archive, "หนองคาย", actor="clerk")
-    data = (
+    good = (
         "\ufeffname,addressee,email,groups\n"
         "ที่ว่าการอำเภอท่าบ่อ,นายอำเภอท่าบ่อ,thabo@example.go.th,ทุกอำเภอ;ริมโขง\n"
         "สำนักงานพัฒนาชุมชนจังหวัด,พัฒนาการจังหวัดหนองคาย,pc@example.go.th,\n"
-        'ผิด,,"bad@example.go.th\r\nBcc: evil@example.com",\n'
-        ",,nobody@example.go.th,\n"
-    ).encode()
-    result = recipients.import_csv(archive, data, actor="clerk")
-    assert [r.name for r in result.saved] == ["ที่ว่าการอำเภอท่าบ่อ", "สำนักงานพัฒนาชุมชนจังหวัด"]
-    assert len(result.problems) == 2 and all(p.startswith("row ") for p in result.problems)
+    )
+    bad = (
+        'ผิด,,"bad@example.go.th\r\nBcc: evil@example.com",\n'  # lines 4-5: one quoted value
+        ",,nobody@example.go.th,\n"  # line 6: no name
+    )
+    last_event = archive.events(limit=1)[0].seq
+    with pytest.raises(circulars.RecipientsRefused) as refused:
+        recipients.import_csv(archive, (good + bad).encode(), actor="clerk")
+    assert [line for line, _text in refused.value.lines] == [5, 6]
+    assert refused.value.status == 400
+    assert "บรรทัดที่ 5" in refused.value.message and "บรรทัดที่ 6" in refused.value.message
+    assert "ไม่ได้บันทึกผู้รับเลย" in refused.value.message
+    # nothing of the file was kept: the good lines neither, and no audit event
+    names = {r.name for r in recipients.listing(archive)}
+    assert "สำนักงานพัฒนาชุมชนจังหวัด" not in names
+    thabo = next(r for r in recipients.listing(archive) if r.name == "ที่ว่าการอำเภอท่าบ่อ")
+    assert thabo.email is None and thabo.groups == ["ทุกอำเภอ"]
+    assert archive.events(limit=1)[0].seq == last_event
+
+    saved = recipients.import_csv(archive, good.encode(), actor="clerk")
+    assert [r.name for r in saved] == ["ที่ว่าการอำเภอท่าบ่อ", "สำนักงานพัฒนาชุมชนจังหวัด"]
     thabo = next(r for r in recipients.listing(archive) if r.name == "ที่ว่าการอำเภอท่าบ่อ")
     assert thabo.email == "thabo@example.go.th" and thabo.groups == ["ทุกอำเภอ", "ริมโขง"]
     assert len(recipients.listing(archive, "ทุกอำเภอ")) == 9
     with pytest.raises(BadRequest):
         recipients.import_csv(archive, "name\n\xff".encode("latin-1"), actor="clerk")
+
+
+def test_a_csv_line_that_fails_while_writing_rolls_back_the_lines_before_it(archive):
+    """An unknown unit is found only inside the transaction: the lines already written
+    in it are undone too, and the error names the line."""
+    data = "name,unit\nสำนักงานหนึ่ง,\nสำนักงานสอง,ไม่มีหน่วยนี้\n".encode()
+    with pytest.raises(circulars.RecipientsRefused) as refused:
+        recipients.import_csv(archive, data, actor="clerk")
+    assert refused.value.lines[0][0] == 3 and "ไม่มีหน่วยนี้" in refused.value.lines[0][1]
+    assert recipients.listing(archive) == []
 
 
 @pytest.mark.parametrize(
