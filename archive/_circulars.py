@@ -50,6 +50,7 @@ from saraban.archive._models import (
     Received,
     Reference,
     Register,
+    StoredFile,
     Unit,
     utcnow,
 )
@@ -884,14 +885,19 @@ _NO_LINK = (
 )
 
 
-def _by_token(s: Session, token: str, *, now: dt.datetime) -> tuple[Delivery, DeliveryToken]:
+def _by_token(
+    s: Session, token: str, *, now: dt.datetime, for_update: bool = False
+) -> tuple[Delivery, DeliveryToken]:
     if not isinstance(token, str) or not 16 <= len(token) <= 64:
         raise NotFound(_NO_LINK)
-    found = s.execute(
+    query = (
         select(Delivery, DeliveryToken)
         .join(DeliveryToken, DeliveryToken.delivery_id == Delivery.id)
         .where(DeliveryToken.token_sha256 == token_hash(token))
-    ).first()
+    )
+    if for_update:  # PostgreSQL: the delivery's row until commit (SQLite: the write turn)
+        query = query.with_for_update(of=Delivery)
+    found = s.execute(query).first()
     if found is None:
         raise NotFound(_NO_LINK)
     delivery, link = found
@@ -972,87 +978,150 @@ def acknowledge(
         return _info(delivery)
 
 
+class AlreadyReplied(Conflict):
+    def __init__(self) -> None:
+        super().__init__("ตอบกลับหนังสือนี้แล้ว / this letter was already answered")
+
+
 def check_reply_allowed(archive: Archive, token: str) -> DeliveryInfo:
     with archive._read() as s:
         delivery, _link = _by_token(s, token, now=utcnow())
         if delivery.replied_at is not None:
-            raise Conflict("ตอบกลับหนังสือนี้แล้ว / this letter was already answered")
+            raise AlreadyReplied()
         return _info(delivery)
 
 
-def record_reply(
+def store_reply(
     archive: Archive,
     token: str,
+    letter: dict[str, Any],
     *,
-    reply_letter_id: int,
+    original: bytes,
+    original_name: str,
+    needs_review: dict[str, Any] | None = None,
     data: dict[str, Any] | None,
     register: str,
     subject: str,
     now: dt.datetime | None = None,
 ) -> DeliveryInfo:
-    """The reply of a recipient: kept as the letter ``reply_letter_id`` (imported), entered
-    in the sender's incoming register under its next เลขรับ, linked to the circular
-    (อ้างถึง), with the form's data if one was filled."""
-    now = now or utcnow()
-    with archive._write() as s:
-        delivery, _link = _by_token(s, token, now=now)
-        if delivery.replied_at is not None:
-            raise Conflict("ตอบกลับหนังสือนี้แล้ว / this letter was already answered")
-        circular = s.get_one(Letter, delivery.letter_id)
-        reply = s.get_one(Letter, reply_letter_id)
-        reg, _unit = archive._resolve(s, register)
-        from saraban.thai import be_year
+    """The reply of a recipient, in one transaction: the letter kept from its file
+    (``letter``: what the importer read, or the filled form's letter), entered in the
+    sender's incoming register under its next เลขรับ, linked to the circular (อ้างถึง),
+    with the form's data if one was filled, and the delivery marked replied. An error,
+    an interruption, a crash or a second reply to the same delivery at the same moment
+    leaves either all of it or nothing: never a kept letter without its register row.
 
-        year = be_year(now.astimezone().date().year)
-        serial = archive._next_serial(s, reg.id, INCOMING, year)
-        received = Received(
-            register_id=reg.id,
-            year=year,
-            serial=serial,
-            received_at=now,
-            ref_no=reply.ref_no,
-            ref_key=reply.ref_key,
-            letter_date=reply.date,
-            sender=delivery.name,
-            recipient=circular.sender or "",
-            subject=subject,
-            note=f"ตอบหนังสือ {circular.ref_no or circular.id}",
-            letter_id=reply.id,
-            secrecy=reply.secrecy,  # a reply marked secret stays out of uncleared eyes
-            created_at=now,
-            created_by=f"delivery:{delivery.id}",
-        )
-        s.add(received)
-        position = s.scalar(select(func.count(Reference.id)).where(Reference.letter_id == reply.id))
-        s.add(
-            Reference(
-                letter_id=reply.id,
-                position=int(position or 0),
-                text=f"ที่ {circular.ref_no}" if circular.ref_no else f"หนังสือ {circular.id}",
-                ref_key=circular.ref_key,
-                ref_date=circular.date,
-                target_id=circular.id,
-            )
-        )
-        s.flush()
-        delivery.replied_at = now
-        delivery.opened_at = delivery.opened_at or now
-        delivery.reply_letter_id = reply.id
-        delivery.reply_received_id = received.id
-        delivery.reply_data = data
-        _audit.append(
-            s,
+    The reply's file is put in the content-addressed store before the transaction (as
+    every import does); when the transaction fails, a file this reply brought and no row
+    records is taken out again. Only a process killed in that moment leaves such a file,
+    which ``saraban verify`` names (no letter, row or number comes with it)."""
+    now = now or utcnow()
+    delivery = check_reply_allowed(archive, token)  # refused before the file is kept
+    found: list[DeliveryInfo] = []
+
+    def record(s: Session, reply: Letter) -> None:
+        found.append(_record_reply(s, archive, token, reply, data, register, subject, now))
+
+    sha = hashlib.sha256(original).hexdigest()
+    brought = not archive.files.exists(sha)
+    try:
+        archive.store_imported(
+            letter,
+            original=original,
+            original_name=original_name,
             actor=f"delivery:{delivery.id}",
-            action="delivery.reply",
-            letter_id=delivery.letter_id,
-            detail={
-                "delivery": delivery.id,
-                "reply_letter": reply.id,
-                "received": {"register": reg.name, "year": year, "serial": serial},
-                "form": bool(data),
-            },
+            needs_review=needs_review,
+            clearance=None,
+            and_then=record,
         )
-        return _info(delivery)
+    except BaseException:
+        if brought:
+            _drop_unrecorded(archive, sha)
+        raise
+    return found[0]
+
+
+def _drop_unrecorded(archive: Archive, sha: str) -> None:
+    """Take a file out of the store if no row records it. Only where the write turn
+    serialises every writer (SQLite): a writer that records the same bytes waits for the
+    turn, so the file cannot be recorded between the check and its removal. (PostgreSQL
+    has no such turn; the file stays, named by ``saraban verify``.)"""
+    if archive._lock_path is None:
+        return
+    with archive._write() as s:
+        if s.get(StoredFile, sha) is None:
+            archive.files.path(sha).unlink(missing_ok=True)
+
+
+def _record_reply(
+    s: Session,
+    archive: Archive,
+    token: str,
+    reply: Letter,
+    data: dict[str, Any] | None,
+    register: str,
+    subject: str,
+    now: dt.datetime,
+) -> DeliveryInfo:
+    # Read again under the write turn (SQLite) or the row's lock (PostgreSQL): a second
+    # reply that raced this one past check_reply_allowed stops here, and its letter with it.
+    delivery, _link = _by_token(s, token, now=now, for_update=True)
+    if delivery.replied_at is not None:
+        raise AlreadyReplied()
+    circular = s.get_one(Letter, delivery.letter_id)
+    reg, _unit = archive._resolve(s, register)
+    from saraban.thai import be_year
+
+    year = be_year(now.astimezone().date().year)
+    serial = archive._next_serial(s, reg.id, INCOMING, year)
+    received = Received(
+        register_id=reg.id,
+        year=year,
+        serial=serial,
+        received_at=now,
+        ref_no=reply.ref_no,
+        ref_key=reply.ref_key,
+        letter_date=reply.date,
+        sender=delivery.name,
+        recipient=circular.sender or "",
+        subject=subject,
+        note=f"ตอบหนังสือ {circular.ref_no or circular.id}",
+        letter_id=reply.id,
+        secrecy=reply.secrecy,  # a reply marked secret stays out of uncleared eyes
+        created_at=now,
+        created_by=f"delivery:{delivery.id}",
+    )
+    s.add(received)
+    position = s.scalar(select(func.count(Reference.id)).where(Reference.letter_id == reply.id))
+    s.add(
+        Reference(
+            letter_id=reply.id,
+            position=int(position or 0),
+            text=f"ที่ {circular.ref_no}" if circular.ref_no else f"หนังสือ {circular.id}",
+            ref_key=circular.ref_key,
+            ref_date=circular.date,
+            target_id=circular.id,
+        )
+    )
+    s.flush()
+    delivery.replied_at = now
+    delivery.opened_at = delivery.opened_at or now
+    delivery.reply_letter_id = reply.id
+    delivery.reply_received_id = received.id
+    delivery.reply_data = data
+    _audit.append(
+        s,
+        actor=f"delivery:{delivery.id}",
+        action="delivery.reply",
+        letter_id=delivery.letter_id,
+        detail={
+            "delivery": delivery.id,
+            "reply_letter": reply.id,
+            "received": {"register": reg.name, "year": year, "serial": serial},
+            "form": bool(data),
+        },
+    )
+    return _info(delivery)
 
 
 def revoke(archive: Archive, delivery_id: int, *, actor: str) -> None:

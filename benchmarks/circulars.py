@@ -135,7 +135,7 @@ def main() -> None:
         for label in ("saraban tracking --json (whole process)",) * 2:
             start = time.perf_counter()
             subprocess.run(
-                [str(saraban), "tracking", str(letter.id), "--json"],
+                [str(saraban), "tracking", letter.public_id, "--json"],
                 env=env,
                 capture_output=True,
                 check=True,
@@ -150,12 +150,12 @@ def main() -> None:
             client = app.test_client()
             with client.session_transaction() as session:
                 session["sid"] = store.start_session(user.id, lifetime=dt.timedelta(hours=1))
-            client.get(f"/letters/{letter.id}")  # warm: templates compiled, imports done
+            client.get(f"/letters/{letter.public_id}")  # warm: templates compiled, imports done
             for _ in range(3):
                 response, _t = _timed(
-                    f"tracking page GET /letters/{letter.id} ({len(names)} rows)",
+                    f"tracking page GET /letters/{letter.public_id} ({len(names)} rows)",
                     client.get,
-                    f"/letters/{letter.id}",
+                    f"/letters/{letter.public_id}",
                 )
                 assert response.status_code == 200, response.status_code
         finally:
