@@ -141,6 +141,20 @@ class DeliveryToken(Base):
     revoked_at: Mapped[dt.datetime | None]
 
 
+class DeliveryDownload(Base):
+    """The downloads of one file of a delivery: when first, when last audited, and how
+    many events were written for it (a download within the window of the last event is
+    written nowhere, so a reader fetching a file again and again costs no row)."""
+
+    __tablename__ = "delivery_downloads"
+
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), primary_key=True)
+    file_no: Mapped[int] = mapped_column(Integer, primary_key=True)  # from 1, as in the link
+    first_at: Mapped[dt.datetime]
+    audited_at: Mapped[dt.datetime]
+    events: Mapped[int] = mapped_column(Integer)
+
+
 class Holiday(Base):
     """A day off of the working-day calendar: seeded per year from the ``holidays``
     package (Thailand's public holidays), then the administrator's to change; a removed
@@ -948,6 +962,62 @@ def open_token(archive: Archive, token: str, *, record_open: bool = True) -> Ope
             unit=unit.prefix if unit else None,
             token_expires_at=link.expires_at,
         )
+
+
+DOWNLOAD_AUDIT_WINDOW = dt.timedelta(hours=1)
+
+
+def record_download(
+    archive: Archive, token: str, file_no: int, *, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The file ``file_no`` (from 1) a token opens, its download audited: the first one of
+    each file, then at most one event per file per :data:`DOWNLOAD_AUDIT_WINDOW` (a PDF
+    reader asking again and again, or someone replaying the link, adds no row per
+    request). A
+    download marks the delivery opened if it was not (the letter's file, or any file,
+    reached through its link). Returns the file's ``{"name", "sha256", "media_type"}``."""
+    now = now or utcnow()
+    with archive._read() as s:
+        delivery, _link = _by_token(s, token, now=now)
+        files = delivery.enclosures or []
+        if not 1 <= file_no <= len(files):
+            raise NotFound(f"ไม่พบไฟล์ที่ {file_no} / no file {file_no}")
+        seen = s.get(DeliveryDownload, (delivery.id, file_no))
+        quiet = (
+            seen is not None
+            and delivery.opened_at is not None
+            and seen.audited_at > now - DOWNLOAD_AUDIT_WINDOW
+        )
+    if not quiet:
+        with archive._write() as s:
+            delivery, _link = _by_token(s, token, now=now, for_update=True)
+            seen = s.get(DeliveryDownload, (delivery.id, file_no))
+            if seen is None:
+                seen = DeliveryDownload(
+                    delivery_id=delivery.id, file_no=file_no, first_at=now, events=0
+                )
+                s.add(seen)
+            elif delivery.opened_at is not None and (seen.audited_at > now - DOWNLOAD_AUDIT_WINDOW):
+                return dict(files[file_no - 1])  # another request audited it meanwhile
+            opening = delivery.opened_at is None
+            delivery.opened_at = delivery.opened_at or now
+            seen.events += 1
+            seen.audited_at = now
+            _audit.append(
+                s,
+                actor=f"delivery:{delivery.id}",
+                action="delivery.download",
+                letter_id=delivery.letter_id,
+                detail={
+                    "delivery": delivery.id,
+                    "recipient": delivery.name,
+                    "file": file_no,
+                    "name": files[file_no - 1]["name"],
+                    "event": seen.events,  # this file's n-th download event
+                    "opened": opening,
+                },
+            )
+    return dict(files[file_no - 1])
 
 
 def acknowledge(

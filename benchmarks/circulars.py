@@ -135,7 +135,7 @@ def main() -> None:
         for label in ("saraban tracking --json (whole process)",) * 2:
             start = time.perf_counter()
             subprocess.run(
-                [str(saraban), "tracking", letter.public_id, "--json"],
+                [str(saraban), "tracking", str(letter.id), "--json"],
                 env=env,
                 capture_output=True,
                 check=True,

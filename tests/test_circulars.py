@@ -13,7 +13,7 @@ import threading
 
 import pytest
 from conftest import ARCHIVE_UNIT, make_letter
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from saraban.archive import circulars, mail
 from saraban.archive._circulars import Delivery, DeliveryToken
@@ -546,3 +546,35 @@ def test_a_unit_with_a_key_sends_its_signed_letter(archive, archive_home):
     path, _name, media_type = sending.delivery_file(archive, tokens["ที่ว่าการอำเภอท่าบ่อ"], 0)
     assert media_type == "application/pdf"
     assert check_file(archive, path.read_bytes()).authentic
+
+
+def test_a_download_is_audited_once_per_file_per_window(archive, archive_home):
+    from saraban.archive._circulars import DeliveryDownload
+
+    _letter, _settings, tokens = _sent(archive, archive_home)
+    token = tokens["ที่ว่าการอำเภอท่าบ่อ"]
+
+    def downloads():
+        return [e for e in archive.events(limit=200) if e.action == "delivery.download"]
+
+    for _ in range(20):
+        path, name, media = sending.delivery_file(archive, token, 0)
+        assert path.read_bytes().startswith(b"%PDF") and media == "application/pdf"
+    assert len(downloads()) == 1
+    assert sending.open_delivery(archive, token).delivery.status == "opened"
+    with archive._write() as s:  # an hour later
+        row = s.get(DeliveryDownload, (sending.open_delivery(archive, token).delivery.id, 1))
+        row.audited_at -= circulars.DOWNLOAD_AUDIT_WINDOW + dt.timedelta(seconds=1)
+    sending.delivery_file(archive, token, 0)
+    sending.delivery_file(archive, token, 0)
+    events = downloads()
+    assert (
+        len(events) == 2 and events[0].detail["event"] == 2 and events[0].detail["opened"] is False
+    )
+    with pytest.raises(NotFound):
+        sending.delivery_file(archive, token, 99)
+    with archive._read() as s:
+        assert s.scalar(select(func.count()).select_from(DeliveryDownload)) == 1
+    circulars.revoke(archive, sending.open_delivery(archive, token).delivery.id, actor="clerk")
+    with pytest.raises(circulars.LinkClosed):
+        sending.delivery_file(archive, token, 0)

@@ -22,7 +22,7 @@ from typing import Any
 
 from saraban.archive import Archive, circulars, default_actor, mail, sign_issued
 from saraban.archive._keys import read_unit_key
-from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound, Problem
+from saraban.errors import BadRequest, Conflict, InvalidLetter, Problem
 from saraban.settings import Settings
 from saraban.thai import (
     THAI_MONTHS_ABBR,
@@ -389,12 +389,9 @@ def open_delivery(archive: Archive, token: str) -> circulars.OpenedDelivery:
 
 
 def delivery_file(archive: Archive, token: str, n: int) -> tuple[Path, str, str]:
-    """(path, name, media type) of the n-th file sent with a delivery (from 0)."""
-    opened = circulars.open_token(archive, token, record_open=False)
-    files = opened.delivery.enclosures
-    if not 0 <= n < len(files):
-        raise NotFound(f"ไม่พบไฟล์ที่ {n + 1} / no file {n + 1}")
-    item = files[n]
+    """(path, name, media type) of the n-th file sent with a delivery (from 0); the
+    download is audited (once per file per window) and marks the delivery opened."""
+    item = circulars.record_download(archive, token, n + 1)
     return archive.files.path(item["sha256"]), str(item["name"]), str(item["media_type"])
 
 
