@@ -578,3 +578,37 @@ def test_a_download_is_audited_once_per_file_per_window(archive, archive_home):
     circulars.revoke(archive, sending.open_delivery(archive, token).delivery.id, actor="clerk")
     with pytest.raises(circulars.LinkClosed):
         sending.delivery_file(archive, token, 0)
+
+
+@pytest.mark.pdf
+def test_the_consolidated_pdf_lists_replies_totals_and_who_has_not_replied(archive, archive_home):
+    from pdfutil import pdftotext
+
+    from saraban.usecases import consolidating
+
+    letter, _settings, tokens = _sent(archive, archive_home)
+    names = sorted(tokens)
+    hostile = "<b>ตัวหนา</b> & {{ x }}"
+    for n, name in enumerate(names[:3]):
+        advisers = [{"name": f"ที่ปรึกษา {i}", "kind": "ส่วนราชการ"} for i in range(n + 1)]
+        data = FORM_REPLY | {"village": hostile if n == 0 else f"บ้าน {n}", "advisers": advisers}
+        sending.reply(archive, tokens[name], data=data)
+    found = consolidating.consolidate(archive, letter.id, clearance=None)
+    pdf = consolidating.write_apart(found, "pdf")  # in a process of its own, as the web does
+    assert pdf.startswith(b"%PDF")
+    text = pdftotext(pdf)
+    flat = " ".join(text.split())
+    squeezed = "".join(text.split())  # a narrow cell wraps its text over lines
+    assert "สรุปผลการรายงาน" in flat and letter.ref_no in flat
+    assert "".join(hostile.split()) in squeezed  # text as typed, never markup
+    assert "รวม" in flat and "๖" in flat  # 1 + 2 + 3 advisers
+    assert f"ยังไม่ตอบ ({to_thai(len(names) - 3)})" in flat
+    for name in names:
+        assert name in squeezed
+    assert consolidating.write(found, "pdf")[:5] == b"%PDF-"
+
+
+def to_thai(n):
+    from saraban.thai import to_thai_digits
+
+    return to_thai_digits(str(n))

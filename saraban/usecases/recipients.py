@@ -152,7 +152,7 @@ def import_csv(archive: Archive, data: bytes, *, actor: str) -> list[circulars.R
             f"a name column (and any of {', '.join(CSV_COLUMNS[1:])})"
         )
     reader.fieldnames = columns
-    entries = []
+    entries: list[circulars.RecipientEntry] = []
     try:
         for row in reader:
             line = reader.line_num  # the file's line (a quoted value may span lines)
