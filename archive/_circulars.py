@@ -979,6 +979,8 @@ def record_download(
     now = now or utcnow()
     with archive._read() as s:
         delivery, _link = _by_token(s, token, now=now)
+        if s.get_one(Letter, delivery.letter_id).secrecy:  # never linked: as open_token
+            raise NotFound(_NO_LINK)
         files = delivery.enclosures or []
         if not 1 <= file_no <= len(files):
             raise NotFound(f"ไม่พบไฟล์ที่ {file_no} / no file {file_no}")

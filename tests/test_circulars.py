@@ -309,6 +309,22 @@ def test_a_secret_letter_goes_only_to_units_here_and_never_by_link(archive, arch
     with pytest.raises(NotFound):
         sending.remind(archive, settings, secret.id, clearance=None)
     assert sending.tracking(archive, secret.id, clearance="ลับ").counts()["recipients"] == 1
+    # a token for its delivery made some other way (a hand-edited database) opens nothing
+    forged = circulars.new_token()
+    now = dt.datetime.now(dt.UTC)
+    with archive._write() as s:
+        s.add(
+            DeliveryToken(
+                delivery_id=sent.deliveries[0].id,
+                token_sha256=circulars.token_hash(forged),
+                created_at=now,
+                expires_at=now + dt.timedelta(days=1),
+            )
+        )
+    with pytest.raises(NotFound):
+        sending.open_delivery(archive, forged)
+    with pytest.raises(NotFound):
+        sending.delivery_file(archive, forged, 0)
 
 
 def _sent(archive, archive_home, inbox=None, **kwargs):
