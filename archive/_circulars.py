@@ -49,6 +49,7 @@ from saraban.archive._models import (
     Received,
     Reference,
     Register,
+    StoredFile,
     Unit,
     utcnow,
 )
@@ -137,6 +138,20 @@ class DeliveryToken(Base):
     created_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
+
+
+class DeliveryDownload(Base):
+    """The downloads of one file of a delivery: when first, when last audited, and how
+    many events were written for it (a download within the window of the last event is
+    written nowhere, so a reader fetching a file again and again costs no row)."""
+
+    __tablename__ = "delivery_downloads"
+
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id"), primary_key=True)
+    file_no: Mapped[int] = mapped_column(Integer, primary_key=True)  # from 1, as in the link
+    first_at: Mapped[dt.datetime]
+    audited_at: Mapped[dt.datetime]
+    events: Mapped[int] = mapped_column(Integer)
 
 
 class Holiday(Base):
@@ -351,6 +366,109 @@ def _unit_id(s: Session, archive: Archive, unit: str | None) -> int | None:
     return found.id
 
 
+@dataclass(frozen=True)
+class RecipientEntry:
+    """One recipient to save, as typed (a CSV row, a seeded district, a form); ``line``:
+    where it came from, named in an error (a CSV file's line number)."""
+
+    name: Any
+    addressee: Any = None
+    email: Any = None  # None: keep the saved one when updating
+    groups: Sequence[Any] | None = None  # None: keep the saved ones when updating
+    unit: Any = None  # None: keep the saved one when updating
+    code: Any = None
+    line: int | None = None
+
+
+class RecipientsRefused(BadRequest):
+    """Some entries of a batch are wrong: nothing of the batch was saved; ``lines`` names
+    each bad entry (its line) with what is wrong."""
+
+    SHOWN = 10
+
+    def __init__(self, lines: list[tuple[int | None, str]]) -> None:
+        self.lines = lines
+        named = [
+            f"บรรทัดที่ {line} / line {line}: {text}" if line is not None else text
+            for line, text in lines[: self.SHOWN]
+        ]
+        more = len(lines) - len(named)
+        if more:
+            named.append(f"และอีก {more} บรรทัด / and {more} more")
+        super().__init__(
+            f"ไม่ได้บันทึกผู้รับเลย เพราะมีข้อมูลผิด {len(lines)} บรรทัด แก้แล้วนำเข้าใหม่ทั้งไฟล์ / "
+            f"nothing was saved: {len(lines)} bad line(s); correct them and import the whole "
+            "file again. " + "; ".join(named)
+        )
+
+
+@dataclass(frozen=True)
+class _Checked:
+    name: str
+    addressee: str | None
+    email: str | None
+    email_given: bool
+    groups: list[str] | None
+    unit: str | None
+    code: str | None
+
+
+def _check_entry(entry: RecipientEntry) -> _Checked:
+    return _Checked(
+        name=_text(entry.name, "name") or "",
+        addressee=_text(entry.addressee, "addressee", required=False),
+        email=check_email(entry.email),
+        email_given=entry.email is not None,
+        groups=None if entry.groups is None else _groups(entry.groups),
+        unit=entry.unit or None,
+        code=_text(entry.code, "code", limit=20, required=False),
+    )
+
+
+def _save_checked(
+    s: Session,
+    archive: Archive,
+    item: _Checked,
+    *,
+    actor: str,
+    replace: bool,
+    units: dict[str, int | None],
+) -> RecipientInfo:
+    """Add (or, with ``replace``, update) one checked recipient in the caller's
+    transaction; ``units``: unit prefixes already resolved in it."""
+    if item.unit is not None and item.unit not in units:
+        units[item.unit] = _unit_id(s, archive, item.unit)
+    unit_id = units[item.unit] if item.unit is not None else None
+    row = s.scalar(select(Recipient).where(Recipient.name == item.name))
+    if row is not None and not replace:
+        raise Conflict(f"มี {item.name} ในสมุดผู้รับแล้ว / {item.name!r} is already a recipient")
+    action = "recipient.change" if row is not None else "recipient.add"
+    if row is None:
+        row = Recipient(
+            name=item.name,
+            addressee=item.addressee or item.name,
+            groups=item.groups or [],
+            created_at=utcnow(),
+            created_by=actor,
+        )
+        s.add(row)
+    # Updating (the CSV import): what is not given is kept as it was.
+    row.addressee = item.addressee or row.addressee
+    row.email = item.email if item.email_given else row.email
+    row.groups = item.groups if item.groups is not None else list(row.groups or [])
+    row.unit_id = unit_id if item.unit is not None else row.unit_id
+    row.code = item.code or row.code
+    s.flush()
+    _audit.append(
+        s,
+        actor=actor,
+        action=action,
+        detail={"recipient": row.id, "name": item.name, "groups": row.groups},
+    )
+    prefix = s.get_one(Unit, row.unit_id).prefix if row.unit_id else None
+    return _recipient_info(row, prefix)
+
+
 def save_recipient(
     archive: Archive,
     name: str,
@@ -365,41 +483,39 @@ def save_recipient(
 ) -> RecipientInfo:
     """Add a recipient; with ``replace``, a recipient of the same name is updated instead
     (the CSV import) rather than refused."""
-    name_text = _text(name, "name") or ""
-    addressee_text = _text(addressee, "addressee", required=False)
-    email_text = check_email(email)
-    group_list = None if groups is None else _groups(groups)
+    item = _check_entry(RecipientEntry(name, addressee, email, groups, unit, code))
     with archive._write() as s:
-        unit_id = _unit_id(s, archive, unit)
-        row = s.scalar(select(Recipient).where(Recipient.name == name_text))
-        if row is not None and not replace:
-            raise Conflict(f"มี {name_text} ในสมุดผู้รับแล้ว / {name_text!r} is already a recipient")
-        action = "recipient.change" if row is not None else "recipient.add"
-        if row is None:
-            row = Recipient(
-                name=name_text,
-                addressee=addressee_text or name_text,
-                groups=group_list or [],
-                created_at=utcnow(),
-                created_by=actor,
-            )
-            s.add(row)
-        # Updating (the CSV import): what is not given is kept as it was.
-        row.addressee = addressee_text or row.addressee
-        row.email = email_text if email is not None else row.email
-        row.groups = group_list if group_list is not None else list(row.groups or [])
-        row.unit_id = unit_id if unit is not None else row.unit_id
-        row.code = _text(code, "code", limit=20, required=False) or row.code
-        s.flush()
-        _audit.append(
-            s,
-            actor=actor,
-            action=action,
-            detail={"recipient": row.id, "name": name_text, "groups": row.groups},
-        )
-        unit_id = row.unit_id
-        prefix = s.get_one(Unit, unit_id).prefix if unit_id else None
-        return _recipient_info(row, prefix)
+        return _save_checked(s, archive, item, actor=actor, replace=replace, units={})
+
+
+def save_recipients(
+    archive: Archive, entries: Sequence[RecipientEntry], *, actor: str, replace: bool = False
+) -> list[RecipientInfo]:
+    """Save a batch of recipients (a CSV file, a province's districts) in one
+    transaction: all of them or, if any entry is wrong, none, with
+    :class:`RecipientsRefused` naming every bad line that can be known before writing
+    (each entry's text, e-mail and groups) or the first one found while writing (an
+    unknown unit, a name already there without ``replace``)."""
+    checked: list[tuple[int | None, _Checked]] = []
+    problems: list[tuple[int | None, str]] = []
+    for entry in entries:
+        try:
+            checked.append((entry.line, _check_entry(entry)))
+        except SarabanError as exc:
+            problems.append((entry.line, exc.message))
+    if problems:
+        raise RecipientsRefused(problems)
+    saved: list[RecipientInfo] = []
+    units: dict[str, int | None] = {}
+    with archive._write() as s:  # an exception rolls every entry back
+        for line, item in checked:
+            try:
+                saved.append(
+                    _save_checked(s, archive, item, actor=actor, replace=replace, units=units)
+                )
+            except SarabanError as exc:
+                raise RecipientsRefused([(line, exc.message)]) from None
+    return saved
 
 
 def delete_recipient(archive: Archive, recipient_id: int, *, actor: str) -> None:
@@ -783,14 +899,19 @@ _NO_LINK = (
 )
 
 
-def _by_token(s: Session, token: str, *, now: dt.datetime) -> tuple[Delivery, DeliveryToken]:
+def _by_token(
+    s: Session, token: str, *, now: dt.datetime, for_update: bool = False
+) -> tuple[Delivery, DeliveryToken]:
     if not isinstance(token, str) or not 16 <= len(token) <= 64:
         raise NotFound(_NO_LINK)
-    found = s.execute(
+    query = (
         select(Delivery, DeliveryToken)
         .join(DeliveryToken, DeliveryToken.delivery_id == Delivery.id)
         .where(DeliveryToken.token_sha256 == token_hash(token))
-    ).first()
+    )
+    if for_update:  # PostgreSQL: the delivery's row until commit (SQLite: the write turn)
+        query = query.with_for_update(of=Delivery)
+    found = s.execute(query).first()
     if found is None:
         raise NotFound(_NO_LINK)
     delivery, link = found
@@ -843,6 +964,64 @@ def open_token(archive: Archive, token: str, *, record_open: bool = True) -> Ope
         )
 
 
+DOWNLOAD_AUDIT_WINDOW = dt.timedelta(hours=1)
+
+
+def record_download(
+    archive: Archive, token: str, file_no: int, *, now: dt.datetime | None = None
+) -> dict[str, Any]:
+    """The file ``file_no`` (from 1) a token opens, its download audited: the first one of
+    each file, then at most one event per file per :data:`DOWNLOAD_AUDIT_WINDOW` (a PDF
+    reader asking again and again, or someone replaying the link, adds no row per
+    request). A
+    download marks the delivery opened if it was not (the letter's file, or any file,
+    reached through its link). Returns the file's ``{"name", "sha256", "media_type"}``."""
+    now = now or utcnow()
+    with archive._read() as s:
+        delivery, _link = _by_token(s, token, now=now)
+        if s.get_one(Letter, delivery.letter_id).secrecy:  # never linked: as open_token
+            raise NotFound(_NO_LINK)
+        files = delivery.enclosures or []
+        if not 1 <= file_no <= len(files):
+            raise NotFound(f"ไม่พบไฟล์ที่ {file_no} / no file {file_no}")
+        seen = s.get(DeliveryDownload, (delivery.id, file_no))
+        quiet = (
+            seen is not None
+            and delivery.opened_at is not None
+            and seen.audited_at > now - DOWNLOAD_AUDIT_WINDOW
+        )
+    if not quiet:
+        with archive._write() as s:
+            delivery, _link = _by_token(s, token, now=now, for_update=True)
+            seen = s.get(DeliveryDownload, (delivery.id, file_no))
+            if seen is None:
+                seen = DeliveryDownload(
+                    delivery_id=delivery.id, file_no=file_no, first_at=now, events=0
+                )
+                s.add(seen)
+            elif delivery.opened_at is not None and (seen.audited_at > now - DOWNLOAD_AUDIT_WINDOW):
+                return dict(files[file_no - 1])  # another request audited it meanwhile
+            opening = delivery.opened_at is None
+            delivery.opened_at = delivery.opened_at or now
+            seen.events += 1
+            seen.audited_at = now
+            _audit.append(
+                s,
+                actor=f"delivery:{delivery.id}",
+                action="delivery.download",
+                letter_id=delivery.letter_id,
+                detail={
+                    "delivery": delivery.id,
+                    "recipient": delivery.name,
+                    "file": file_no,
+                    "name": files[file_no - 1]["name"],
+                    "event": seen.events,  # this file's n-th download event
+                    "opened": opening,
+                },
+            )
+    return dict(files[file_no - 1])
+
+
 def acknowledge(
     archive: Archive, token: str, receive_no: Any, by: Any, *, now: dt.datetime | None = None
 ) -> DeliveryInfo:
@@ -871,88 +1050,151 @@ def acknowledge(
         return _info(delivery)
 
 
+class AlreadyReplied(Conflict):
+    def __init__(self) -> None:
+        super().__init__("ตอบกลับหนังสือนี้แล้ว / this letter was already answered")
+
+
 def check_reply_allowed(archive: Archive, token: str) -> DeliveryInfo:
     with archive._read() as s:
         delivery, _link = _by_token(s, token, now=utcnow())
         if delivery.replied_at is not None:
-            raise Conflict("ตอบกลับหนังสือนี้แล้ว / this letter was already answered")
+            raise AlreadyReplied()
         return _info(delivery)
 
 
-def record_reply(
+def store_reply(
     archive: Archive,
     token: str,
+    letter: dict[str, Any],
     *,
-    reply_letter_id: int,
+    original: bytes,
+    original_name: str,
+    needs_review: dict[str, Any] | None = None,
     data: dict[str, Any] | None,
     register: str,
     subject: str,
     now: dt.datetime | None = None,
 ) -> DeliveryInfo:
-    """The reply of a recipient: kept as the letter ``reply_letter_id`` (imported), entered
-    in the sender's incoming register under its next เลขรับ, linked to the circular
-    (อ้างถึง), with the form's data if one was filled."""
-    now = now or utcnow()
-    with archive._write() as s:
-        delivery, _link = _by_token(s, token, now=now)
-        if delivery.replied_at is not None:
-            raise Conflict("ตอบกลับหนังสือนี้แล้ว / this letter was already answered")
-        circular = s.get_one(Letter, delivery.letter_id)
-        reply = s.get_one(Letter, reply_letter_id)
-        reg, _unit = archive._resolve(s, register)
-        from saraban.thai import be_year
+    """The reply of a recipient, in one transaction: the letter kept from its file
+    (``letter``: what the importer read, or the filled form's letter), entered in the
+    sender's incoming register under its next เลขรับ, linked to the circular (อ้างถึง),
+    with the form's data if one was filled, and the delivery marked replied. An error,
+    an interruption, a crash or a second reply to the same delivery at the same moment
+    leaves either all of it or nothing: never a kept letter without its register row.
 
-        year = be_year(now.astimezone().date().year)
-        series, serial = archive._next_received(s, reg.id, year, reply.secrecy)
-        received = Received(
-            register_id=reg.id,
-            year=year,
-            series=series,
-            serial=serial,
-            received_at=now,
-            ref_no=reply.ref_no,
-            ref_key=reply.ref_key,
-            letter_date=reply.date,
-            sender=delivery.name,
-            recipient=circular.sender or "",
-            subject=subject,
-            note=f"ตอบหนังสือ {circular.ref_no or circular.id}",
-            letter_id=reply.id,
-            secrecy=reply.secrecy,  # a reply marked secret stays out of uncleared eyes
-            created_at=now,
-            created_by=f"delivery:{delivery.id}",
-        )
-        s.add(received)
-        position = s.scalar(select(func.count(Reference.id)).where(Reference.letter_id == reply.id))
-        s.add(
-            Reference(
-                letter_id=reply.id,
-                position=int(position or 0),
-                text=f"ที่ {circular.ref_no}" if circular.ref_no else f"หนังสือ {circular.id}",
-                ref_key=circular.ref_key,
-                ref_date=circular.date,
-                target_id=circular.id,
-            )
-        )
-        s.flush()
-        delivery.replied_at = now
-        delivery.opened_at = delivery.opened_at or now
-        delivery.reply_letter_id = reply.id
-        delivery.reply_received_id = received.id
-        delivery.reply_data = data
-        _audit.append(
-            s,
+    The reply's file is put in the content-addressed store before the transaction (as
+    every import does); when the transaction fails, a file this reply brought and no row
+    records is taken out again. Only a process killed in that moment leaves such a file,
+    which ``saraban verify`` names (no letter, row or number comes with it)."""
+    now = now or utcnow()
+    delivery = check_reply_allowed(archive, token)  # refused before the file is kept
+    found: list[DeliveryInfo] = []
+
+    def record(s: Session, reply: Letter) -> None:
+        found.append(_record_reply(s, archive, token, reply, data, register, subject, now))
+
+    sha = hashlib.sha256(original).hexdigest()
+    brought = not archive.files.exists(sha)
+    try:
+        archive.store_imported(
+            letter,
+            original=original,
+            original_name=original_name,
             actor=f"delivery:{delivery.id}",
-            action="delivery.reply",
-            letter_id=delivery.letter_id,
-            detail={
-                "delivery": delivery.id,
-                "reply_letter": reply.id,
-                "received": {"register": reg.name, "year": year, "serial": serial},
-                "form": bool(data),
-            },
+            needs_review=needs_review,
+            clearance=None,
+            and_then=record,
         )
-        return _info(delivery)
+    except BaseException:
+        if brought:
+            _drop_unrecorded(archive, sha)
+        raise
+    return found[0]
+
+
+def _drop_unrecorded(archive: Archive, sha: str) -> None:
+    """Take a file out of the store if no row records it. Only where the write turn
+    serialises every writer (SQLite): a writer that records the same bytes waits for the
+    turn, so the file cannot be recorded between the check and its removal. (PostgreSQL
+    has no such turn; the file stays, named by ``saraban verify``.)"""
+    if archive._lock_path is None:
+        return
+    with archive._write() as s:
+        if s.get(StoredFile, sha) is None:
+            archive.files.path(sha).unlink(missing_ok=True)
+
+
+def _record_reply(
+    s: Session,
+    archive: Archive,
+    token: str,
+    reply: Letter,
+    data: dict[str, Any] | None,
+    register: str,
+    subject: str,
+    now: dt.datetime,
+) -> DeliveryInfo:
+    # Read again under the write turn (SQLite) or the row's lock (PostgreSQL): a second
+    # reply that raced this one past check_reply_allowed stops here, and its letter with it.
+    delivery, _link = _by_token(s, token, now=now, for_update=True)
+    if delivery.replied_at is not None:
+        raise AlreadyReplied()
+    circular = s.get_one(Letter, delivery.letter_id)
+    reg, _unit = archive._resolve(s, register)
+    from saraban.thai import be_year
+
+    year = be_year(now.astimezone().date().year)
+    series, serial = archive._next_received(s, reg.id, year, reply.secrecy)
+    received = Received(
+        register_id=reg.id,
+        year=year,
+        series=series,
+        serial=serial,
+        received_at=now,
+        ref_no=reply.ref_no,
+        ref_key=reply.ref_key,
+        letter_date=reply.date,
+        sender=delivery.name,
+        recipient=circular.sender or "",
+        subject=subject,
+        note=f"ตอบหนังสือ {circular.ref_no or circular.id}",
+        letter_id=reply.id,
+        secrecy=reply.secrecy,  # a reply marked secret stays out of uncleared eyes
+        created_at=now,
+        created_by=f"delivery:{delivery.id}",
+    )
+    s.add(received)
+    position = s.scalar(select(func.count(Reference.id)).where(Reference.letter_id == reply.id))
+    s.add(
+        Reference(
+            letter_id=reply.id,
+            position=int(position or 0),
+            text=f"ที่ {circular.ref_no}" if circular.ref_no else f"หนังสือ {circular.id}",
+            ref_key=circular.ref_key,
+            ref_date=circular.date,
+            target_id=circular.id,
+        )
+    )
+    s.flush()
+    delivery.replied_at = now
+    delivery.opened_at = delivery.opened_at or now
+    delivery.reply_letter_id = reply.id
+    delivery.reply_received_id = received.id
+    delivery.reply_data = data
+    _audit.append(
+        s,
+        actor=f"delivery:{delivery.id}",
+        action="delivery.reply",
+        letter_id=delivery.letter_id,
+        detail={
+            "delivery": delivery.id,
+            "reply_letter": reply.id,
+            "received": {"register": reg.name, "year": year, "serial": serial},
+            "form": bool(data),
+        },
+    )
+    return _info(delivery)
 
 
 def revoke(archive: Archive, delivery_id: int, *, actor: str) -> None:

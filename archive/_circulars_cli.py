@@ -195,14 +195,12 @@ def _recipients_import(args: argparse.Namespace) -> int:
         raise BadRequest(f"{args.file}: อ่านไฟล์ไม่ได้ / cannot read: {exc.strerror}") from None
     _settings, archive = _open()
     with archive:
-        result = recipients.import_csv(archive, data, actor=_actor(args))
+        saved = recipients.import_csv(archive, data, actor=_actor(args))
     if args.json:
-        _print_json({"saved": [r.as_dict() for r in result.saved], "problems": result.problems})
+        _print_json({"saved": [r.as_dict() for r in saved]})
     else:
-        print(f"saved {len(result.saved)} recipients / บันทึกผู้รับ {len(result.saved)} ราย")
-        for problem in result.problems:
-            print(problem, file=sys.stderr)
-    return 2 if result.problems else 0
+        print(f"saved {len(saved)} recipients / บันทึกผู้รับ {len(saved)} ราย")
+    return 0
 
 
 def _recipients_seed(args: argparse.Namespace) -> int:

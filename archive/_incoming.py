@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import (
     delete,
     select,
 )
+from sqlalchemy.orm import Session
 
 from saraban.archive import _audit, _references
 from saraban.archive._core import (
@@ -67,6 +68,7 @@ class Incoming(ArchiveCore):
         retention_years: int | None = _UNSET,
         clearance: str | None = _UNSET,
         idempotency_key: str | None = None,
+        and_then: Callable[[Session, Letter], None] | None = None,
     ) -> LetterRecord:
         """Keep an existing letter (e.g. parsed from a PDF) with its original file.
 
@@ -77,6 +79,9 @@ class Incoming(ArchiveCore):
         kept again rather than telling an uncleared user that the letter exists.
         ``idempotency_key`` names the hand-over (a batch item): written with the letter, it
         makes asking again answer with that letter instead of keeping the file twice.
+        ``and_then(session, row)`` is run in the same transaction once the letter is
+        written (a recipient's reply records itself against its delivery there): if it
+        raises, nothing of the letter is kept.
         """
         if not isinstance(original, bytes) or not original:
             raise BadRequest(f"{original_name}: ไฟล์ว่าง / the file is empty")
@@ -140,6 +145,8 @@ class Incoming(ArchiveCore):
             )
             self._enqueue(s, row.id, "imported")
             _references.link_letter(s, row)
+            if and_then is not None:
+                and_then(s, row)
             return self._record(s, row)
 
     # Document keys a clerk may correct in an imported letter before confirming it (what

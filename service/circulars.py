@@ -142,8 +142,9 @@ class _Export:
 @_web.login_required
 def consolidated(letter_id: int, fmt: str) -> Any:
     """The merged replies as a download; a DOCX or PDF of many rows is made in the
-    background (a country's 878 districts take WeasyPrint a minute or more), the page shows
-    its progress and then downloads it."""
+    background, in a process of its own (``consolidating.write_apart``: the serving
+    process's other requests are not slowed by it), the page shows its progress and then
+    downloads it."""
     from saraban.usecases import consolidating
 
     found = consolidating.consolidate(_web.archive(), letter_id, clearance=_web.user().clearance)
@@ -158,7 +159,7 @@ def consolidated(letter_id: int, fmt: str) -> Any:
 
         def work(job: Any) -> _Export:
             job.advance(0, 1, f"กำลังจัดทำ {fmt.upper()} {rows:,} แถว")
-            made = replace(export, content=consolidating.write(found, fmt))
+            made = replace(export, content=consolidating.write_apart(found, fmt))
             job.advance(1, 1, "เสร็จแล้ว")
             return made
 
@@ -249,16 +250,14 @@ def import_recipients() -> Any:
     if upload is None or not upload.filename:
         return _failed(BadRequest("เลือกไฟล์ CSV / choose a CSV file"))
     try:
-        result = recipients.import_csv(
+        saved = recipients.import_csv(
             _web.archive(),
             upload.stream.read(recipients.MAX_CSV_BYTES + 1),
             actor=_web.user().name,
         )
     except SarabanError as exc:
         return _failed(exc)
-    for problem in result.problems[:20]:
-        flash(problem, "error")
-    return _done(f"บันทึกผู้รับจาก CSV {len(result.saved)} ราย")
+    return _done(f"บันทึกผู้รับจาก CSV {len(saved)} ราย")
 
 
 @bp.post("/admin/recipients/seed")

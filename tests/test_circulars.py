@@ -13,7 +13,7 @@ import threading
 
 import pytest
 from conftest import ARCHIVE_UNIT, make_letter
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from saraban.archive import circulars, mail
 from saraban.archive._circulars import Delivery, DeliveryToken
@@ -107,23 +107,48 @@ def test_a_provinces_districts_are_seeded_from_geothai_once(archive):
         recipients.seed_province(archive, "แอตแลนติส", actor="clerk")
 
 
-def test_csv_import_updates_by_name_and_names_each_bad_row(archive):
+def test_csv_import_updates_by_name_all_or_nothing_naming_each_bad_line(archive):
     recipients.seed_province(archive, "หนองคาย", actor="clerk")
-    data = (
+    good = (
         "\ufeffname,addressee,email,groups\n"
         "ที่ว่าการอำเภอท่าบ่อ,นายอำเภอท่าบ่อ,thabo@example.go.th,ทุกอำเภอ;ริมโขง\n"
         "สำนักงานพัฒนาชุมชนจังหวัด,พัฒนาการจังหวัดหนองคาย,pc@example.go.th,\n"
-        'ผิด,,"bad@example.go.th\r\nBcc: evil@example.com",\n'
-        ",,nobody@example.go.th,\n"
-    ).encode()
-    result = recipients.import_csv(archive, data, actor="clerk")
-    assert [r.name for r in result.saved] == ["ที่ว่าการอำเภอท่าบ่อ", "สำนักงานพัฒนาชุมชนจังหวัด"]
-    assert len(result.problems) == 2 and all(p.startswith("row ") for p in result.problems)
+    )
+    bad = (
+        'ผิด,,"bad@example.go.th\r\nBcc: evil@example.com",\n'  # lines 4-5: one quoted value
+        ",,nobody@example.go.th,\n"  # line 6: no name
+    )
+    last_event = archive.events(limit=1)[0].seq
+    with pytest.raises(circulars.RecipientsRefused) as refused:
+        recipients.import_csv(archive, (good + bad).encode(), actor="clerk")
+    assert [line for line, _text in refused.value.lines] == [5, 6]
+    assert refused.value.status == 400
+    assert "บรรทัดที่ 5" in refused.value.message and "บรรทัดที่ 6" in refused.value.message
+    assert "ไม่ได้บันทึกผู้รับเลย" in refused.value.message
+    # nothing of the file was kept: the good lines neither, and no audit event
+    names = {r.name for r in recipients.listing(archive)}
+    assert "สำนักงานพัฒนาชุมชนจังหวัด" not in names
+    thabo = next(r for r in recipients.listing(archive) if r.name == "ที่ว่าการอำเภอท่าบ่อ")
+    assert thabo.email is None and thabo.groups == ["ทุกอำเภอ"]
+    assert archive.events(limit=1)[0].seq == last_event
+
+    saved = recipients.import_csv(archive, good.encode(), actor="clerk")
+    assert [r.name for r in saved] == ["ที่ว่าการอำเภอท่าบ่อ", "สำนักงานพัฒนาชุมชนจังหวัด"]
     thabo = next(r for r in recipients.listing(archive) if r.name == "ที่ว่าการอำเภอท่าบ่อ")
     assert thabo.email == "thabo@example.go.th" and thabo.groups == ["ทุกอำเภอ", "ริมโขง"]
     assert len(recipients.listing(archive, "ทุกอำเภอ")) == 9
     with pytest.raises(BadRequest):
         recipients.import_csv(archive, "name\n\xff".encode("latin-1"), actor="clerk")
+
+
+def test_a_csv_line_that_fails_while_writing_rolls_back_the_lines_before_it(archive):
+    """An unknown unit is found only inside the transaction: the lines already written
+    in it are undone too, and the error names the line."""
+    data = "name,unit\nสำนักงานหนึ่ง,\nสำนักงานสอง,ไม่มีหน่วยนี้\n".encode()
+    with pytest.raises(circulars.RecipientsRefused) as refused:
+        recipients.import_csv(archive, data, actor="clerk")
+    assert refused.value.lines[0][0] == 3 and "ไม่มีหน่วยนี้" in refused.value.lines[0][1]
+    assert recipients.listing(archive) == []
 
 
 @pytest.mark.parametrize(
@@ -284,6 +309,22 @@ def test_a_secret_letter_goes_only_to_units_here_and_never_by_link(archive, arch
     with pytest.raises(NotFound):
         sending.remind(archive, settings, secret.id, clearance=None)
     assert sending.tracking(archive, secret.id, clearance="ลับ").counts()["recipients"] == 1
+    # a token for its delivery made some other way (a hand-edited database) opens nothing
+    forged = circulars.new_token()
+    now = dt.datetime.now(dt.UTC)
+    with archive._write() as s:
+        s.add(
+            DeliveryToken(
+                delivery_id=sent.deliveries[0].id,
+                token_sha256=circulars.token_hash(forged),
+                created_at=now,
+                expires_at=now + dt.timedelta(days=1),
+            )
+        )
+    with pytest.raises(NotFound):
+        sending.open_delivery(archive, forged)
+    with pytest.raises(NotFound):
+        sending.delivery_file(archive, forged, 0)
 
 
 def _sent(archive, archive_home, inbox=None, **kwargs):
@@ -521,3 +562,69 @@ def test_a_unit_with_a_key_sends_its_signed_letter(archive, archive_home):
     path, _name, media_type = sending.delivery_file(archive, tokens["ที่ว่าการอำเภอท่าบ่อ"], 0)
     assert media_type == "application/pdf"
     assert check_file(archive, path.read_bytes()).authentic
+
+
+def test_a_download_is_audited_once_per_file_per_window(archive, archive_home):
+    from saraban.archive._circulars import DeliveryDownload
+
+    _letter, _settings, tokens = _sent(archive, archive_home)
+    token = tokens["ที่ว่าการอำเภอท่าบ่อ"]
+
+    def downloads():
+        return [e for e in archive.events(limit=200) if e.action == "delivery.download"]
+
+    for _ in range(20):
+        path, name, media = sending.delivery_file(archive, token, 0)
+        assert path.read_bytes().startswith(b"%PDF") and media == "application/pdf"
+    assert len(downloads()) == 1
+    assert sending.open_delivery(archive, token).delivery.status == "opened"
+    with archive._write() as s:  # an hour later
+        row = s.get(DeliveryDownload, (sending.open_delivery(archive, token).delivery.id, 1))
+        row.audited_at -= circulars.DOWNLOAD_AUDIT_WINDOW + dt.timedelta(seconds=1)
+    sending.delivery_file(archive, token, 0)
+    sending.delivery_file(archive, token, 0)
+    events = downloads()
+    assert (
+        len(events) == 2 and events[0].detail["event"] == 2 and events[0].detail["opened"] is False
+    )
+    with pytest.raises(NotFound):
+        sending.delivery_file(archive, token, 99)
+    with archive._read() as s:
+        assert s.scalar(select(func.count()).select_from(DeliveryDownload)) == 1
+    circulars.revoke(archive, sending.open_delivery(archive, token).delivery.id, actor="clerk")
+    with pytest.raises(circulars.LinkClosed):
+        sending.delivery_file(archive, token, 0)
+
+
+@pytest.mark.pdf
+def test_the_consolidated_pdf_lists_replies_totals_and_who_has_not_replied(archive, archive_home):
+    from pdfutil import pdftotext
+
+    from saraban.usecases import consolidating
+
+    letter, _settings, tokens = _sent(archive, archive_home)
+    names = sorted(tokens)
+    hostile = "<b>ตัวหนา</b> & {{ x }}"
+    for n, name in enumerate(names[:3]):
+        advisers = [{"name": f"ที่ปรึกษา {i}", "kind": "ส่วนราชการ"} for i in range(n + 1)]
+        data = FORM_REPLY | {"village": hostile if n == 0 else f"บ้าน {n}", "advisers": advisers}
+        sending.reply(archive, tokens[name], data=data)
+    found = consolidating.consolidate(archive, letter.id, clearance=None)
+    pdf = consolidating.write_apart(found, "pdf")  # in a process of its own, as the web does
+    assert pdf.startswith(b"%PDF")
+    text = pdftotext(pdf)
+    flat = " ".join(text.split())
+    squeezed = "".join(text.split())  # a narrow cell wraps its text over lines
+    assert "สรุปผลการรายงาน" in flat and letter.ref_no in flat
+    assert "".join(hostile.split()) in squeezed  # text as typed, never markup
+    assert "รวม" in flat and "๖" in flat  # 1 + 2 + 3 advisers
+    assert f"ยังไม่ตอบ ({to_thai(len(names) - 3)})" in flat
+    for name in names:
+        assert name in squeezed
+    assert consolidating.write(found, "pdf")[:5] == b"%PDF-"
+
+
+def to_thai(n):
+    from saraban.thai import to_thai_digits
+
+    return to_thai_digits(str(n))

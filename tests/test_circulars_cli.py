@@ -106,3 +106,18 @@ def test_the_commands_send_track_remind_and_consolidate(saraban, tmp_path):
     assert any(h["date"] == "2026-04-13" for h in json.loads(out)["holidays"])
     assert saraban("holidays", "add", "30/12/2569", "วันหยุดพิเศษ")[0] == 0
     assert saraban("holidays", "remove", "30/12/2569")[0] == 0
+
+
+def test_recipients_import_keeps_nothing_of_a_file_with_a_bad_line(saraban, tmp_path):
+    book = tmp_path / "book.csv"
+    book.write_text(
+        "name,email\nสำนักงานหนึ่ง,one@example.go.th\nสำนักงานสอง,not-an-address\n", "utf-8"
+    )
+    status, out, err = saraban("recipients", "import", str(book))
+    assert status == 2 and out == ""
+    assert "บรรทัดที่ 3" in err and "not-an-address" in err and "ไม่ได้บันทึกผู้รับเลย" in err
+    status, out, _ = saraban("recipients", "list", "--json")
+    assert status == 0 and json.loads(out)["recipients"] == []
+    book.write_text("name,email\nสำนักงานหนึ่ง,one@example.go.th\n", "utf-8")
+    status, out, _ = saraban("recipients", "import", str(book), "--json")
+    assert status == 0 and [r["name"] for r in json.loads(out)["saved"]] == ["สำนักงานหนึ่ง"]

@@ -267,7 +267,7 @@ def test_a_big_docx_is_made_in_the_background(app, monkeypatch):
     job = re.search(r"job=([\w-]+)", started.headers["Location"]).group(1)
     page = client.get(started.headers["Location"]).get_data(as_text=True)
     assert f"/letters/{letter.public_id}/consolidated/{job}" in page
-    for _ in range(100):
+    for _ in range(1200):  # made in a process of its own, which starts first
         if client.get(f"/jobs/{job}").get_json()["state"] != "running":
             break
         time.sleep(0.1)
@@ -276,3 +276,36 @@ def test_a_big_docx_is_made_in_the_background(app, monkeypatch):
     other = app.test_client()
     login(other, "admin")
     assert other.get(f"/letters/{letter.public_id}/consolidated/{job}").status_code == 404
+
+
+def _download_events(app):
+    return [
+        e for e in app.extensions["archive"].events(limit=500) if e.action == "delivery.download"
+    ]
+
+
+def test_downloads_are_audited_once_per_file_and_mark_the_delivery_opened(app):
+    """A download straight from the link (a system that never opened the page): audited,
+    and the delivery shows as opened; the same file again within the window adds nothing."""
+    letter = issued(app)
+    client = app.test_client()
+    tokens = send_from_page(app, client, letter.public_id)
+    system = app.test_client()
+    for _ in range(5):  # a PDF reader asking again and again
+        assert system.get(f"/d/{tokens[2]}/files/1").status_code == 200
+    events = _download_events(app)
+    assert len(events) == 1
+    assert events[0].detail["file"] == 1 and events[0].detail["opened"] is True
+    assert events[0].detail["name"] == "หนังสือ.pdf" and events[0].actor.startswith("delivery:")
+    blank_form = system.get(f"/d/{tokens[2]}/files/2")
+    assert blank_form.status_code == 200
+    assert len(_download_events(app)) == 2 and _download_events(app)[0].detail["file"] == 2
+    assert system.get(f"/d/{tokens[2]}/files/9").status_code == 404
+    assert len(_download_events(app)) == 2
+    page = client.get(f"/letters/{letter.public_id}").get_data(as_text=True)
+    assert "เปิดอ่านแล้ว" in page
+    from saraban.usecases import sending
+
+    found = sending.tracking(app.extensions["archive"], letter.id, clearance=None).as_dict()
+    statuses = [r["status"] for r in found["recipients"]]
+    assert statuses.count("opened") == 1 and found["counts"]["opened"] == 1

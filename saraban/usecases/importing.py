@@ -210,6 +210,23 @@ def upload_name(name: str, n: int) -> str:
     return Path(name.replace("\\", "/")).name or f"file-{n}"
 
 
+def read_upload(archive: Archive, data: bytes, name: str, *, clearance: str | None) -> ImportResult:
+    """Read one uploaded file (``name``: see :func:`upload_name`) without keeping it, for a
+    caller that keeps it in a transaction of its own (a recipient's reply); a file that is
+    already a letter here raises :class:`AlreadyImported` (``clearance`` bounds which)."""
+    with tempfile.TemporaryDirectory(prefix="saraban-import-") as folder:
+        path = Path(folder) / f"upload{Path(name).suffix.lower()}"
+        path.write_bytes(data)
+        ours = our_letter(archive, data, name, clearance=clearance)
+        if ours is not None:
+            raise ours
+        parsed = read_letter(path, name=name)
+    duplicate = find_duplicate(archive, parsed.letter, data, name, clearance=clearance)
+    if duplicate is not None:
+        raise duplicate
+    return parsed
+
+
 def import_upload(
     archive: Archive, data: bytes, name: str, *, actor: str, clearance: str | None
 ) -> Imported:

@@ -15,7 +15,7 @@ import io
 from dataclasses import dataclass
 
 from saraban.archive import Archive, circulars
-from saraban.errors import BadRequest, NotFound, SarabanError
+from saraban.errors import BadRequest, NotFound
 
 ALL_DISTRICTS = "ทุกอำเภอ"
 ALL_BANGKOK_DISTRICTS = "ทุกเขต"
@@ -75,13 +75,13 @@ class Seeded:
 
 
 def seed_province(archive: Archive, province: str, *, actor: str) -> Seeded:
-    """Every district of a province into the address book, group ``ทุกอำเภอ``; a district
-    already there is left as the clerk made it."""
+    """Every district of a province into the address book, group ``ทุกอำเภอ``, in one
+    transaction; a district already there is left as the clerk made it."""
     import geothai
 
     code, province_name = _province(province)
     known = {r.name: r for r in circulars.recipients(archive)}
-    added, kept = [], []
+    entries, kept = [], []
     for district in geothai.districts(code):
         if code == BANGKOK:
             name, addressee = f"สำนักงานเขต{district.name_th}", f"ผู้อำนวยการเขต{district.name_th}"
@@ -96,20 +96,19 @@ def seed_province(archive: Archive, province: str, *, actor: str) -> Seeded:
         if earlier is not None:
             kept.append(name)
             continue
-        added.append(
-            circulars.save_recipient(
-                archive, name, actor=actor, addressee=addressee, groups=[group], code=district.code
-            )
+        entries.append(
+            circulars.RecipientEntry(name, addressee, groups=[group], code=district.code)
         )
-    return Seeded(added, kept)
+    return Seeded(circulars.save_recipients(archive, entries, actor=actor), kept)
 
 
 def seed_provinces(archive: Archive, *, actor: str) -> Seeded:
-    """Every province's governor (ผู้ว่าราชการจังหวัด), group ``ทุกจังหวัด``."""
+    """Every province's governor (ผู้ว่าราชการจังหวัด), group ``ทุกจังหวัด``, in one
+    transaction."""
     import geothai
 
     known = {r.name for r in circulars.recipients(archive)}
-    added, kept = [], []
+    entries, kept = [], []
     for province in geothai.provinces():
         if province.code == BANGKOK:
             continue
@@ -117,30 +116,24 @@ def seed_provinces(archive: Archive, *, actor: str) -> Seeded:
         if name in known:
             kept.append(name)
             continue
-        added.append(
-            circulars.save_recipient(
-                archive,
+        entries.append(
+            circulars.RecipientEntry(
                 name,
-                actor=actor,
-                addressee=f"ผู้ว่าราชการจังหวัด{province.name_th}",
+                f"ผู้ว่าราชการจังหวัด{province.name_th}",
                 groups=[ALL_PROVINCES],
                 code=province.code,
             )
         )
-    return Seeded(added, kept)
+    return Seeded(circulars.save_recipients(archive, entries, actor=actor), kept)
 
 
-@dataclass(frozen=True)
-class CsvImport:
-    saved: list[circulars.RecipientInfo]
-    problems: list[str]  # "row 3: ..." for each row left out
-
-
-def import_csv(archive: Archive, data: bytes, *, actor: str) -> CsvImport:
+def import_csv(archive: Archive, data: bytes, *, actor: str) -> list[circulars.RecipientInfo]:
     """Recipients from a CSV file with a header row naming its columns (``name``, and any
     of ``addressee``, ``email``, ``groups`` (separated by ``;``), ``unit``); UTF-8, with
-    or without the BOM Excel writes. A recipient of the same name is updated; a bad row
-    is named and left out, the others are kept."""
+    or without the BOM Excel writes. A recipient of the same name is updated. The whole
+    file is saved in one transaction or not at all: a bad line is named
+    (:class:`circulars.RecipientsRefused`, every bad line up to ten) and nothing is kept,
+    so the clerk corrects the file and imports it again."""
     if len(data) > MAX_CSV_BYTES:
         raise BadRequest(
             f"ไฟล์ CSV ใหญ่เกิน {MAX_CSV_BYTES // (1024 * 1024)} MB / the CSV file is too large"
@@ -159,29 +152,33 @@ def import_csv(archive: Archive, data: bytes, *, actor: str) -> CsvImport:
             f"a name column (and any of {', '.join(CSV_COLUMNS[1:])})"
         )
     reader.fieldnames = columns
-    saved, problems = [], []
-    for number, row in enumerate(reader, start=2):
-        if number > MAX_CSV_ROWS + 1:
-            problems.append(f"row {number}: เกิน {MAX_CSV_ROWS} แถว / more than {MAX_CSV_ROWS} rows")
-            break
-        if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
-            continue
-        groups = None
-        if "groups" in columns:
-            groups = [g for g in (row.get("groups") or "").split(";") if g.strip()]
-        try:
-            saved.append(
-                circulars.save_recipient(
-                    archive,
+    entries: list[circulars.RecipientEntry] = []
+    try:
+        for row in reader:
+            line = reader.line_num  # the file's line (a quoted value may span lines)
+            if len(entries) >= MAX_CSV_ROWS:
+                raise BadRequest(
+                    f"บรรทัดที่ {line}: ไฟล์ CSV มีเกิน {MAX_CSV_ROWS:,} แถว แบ่งเป็นหลายไฟล์ / "
+                    f"line {line}: more than {MAX_CSV_ROWS:,} rows; split the file"
+                )
+            if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+                continue
+            groups = None
+            if "groups" in columns:
+                groups = [g for g in (row.get("groups") or "").split(";") if g.strip()]
+            entries.append(
+                circulars.RecipientEntry(
                     row.get("name") or "",
-                    actor=actor,
                     addressee=row.get("addressee") or None,
                     email=row.get("email") if "email" in columns else None,
                     groups=groups,
                     unit=row.get("unit") or None,
-                    replace=True,
+                    line=line,
                 )
             )
-        except SarabanError as exc:
-            problems.append(f"row {number}: {exc.message}")
-    return CsvImport(saved, problems)
+    except csv.Error as exc:
+        raise BadRequest(
+            f"บรรทัดที่ {reader.line_num}: อ่าน CSV ไม่ได้ / line {reader.line_num}: not "
+            f"readable as CSV ({exc})"
+        ) from None
+    return circulars.save_recipients(archive, entries, actor=actor, replace=True)

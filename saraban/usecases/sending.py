@@ -22,7 +22,7 @@ from typing import Any
 
 from saraban.archive import Archive, circulars, default_actor, mail, sign_issued
 from saraban.archive._keys import read_unit_key
-from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound, Problem
+from saraban.errors import BadRequest, Conflict, InvalidLetter, Problem
 from saraban.settings import Settings
 from saraban.thai import (
     THAI_MONTHS_ABBR,
@@ -389,12 +389,9 @@ def open_delivery(archive: Archive, token: str) -> circulars.OpenedDelivery:
 
 
 def delivery_file(archive: Archive, token: str, n: int) -> tuple[Path, str, str]:
-    """(path, name, media type) of the n-th file sent with a delivery (from 0)."""
-    opened = circulars.open_token(archive, token, record_open=False)
-    files = opened.delivery.enclosures
-    if not 0 <= n < len(files):
-        raise NotFound(f"ไม่พบไฟล์ที่ {n + 1} / no file {n + 1}")
-    item = files[n]
+    """(path, name, media type) of the n-th file sent with a delivery (from 0); the
+    download is audited (once per file per window) and marks the delivery opened."""
+    item = circulars.record_download(archive, token, n + 1)
     return archive.files.path(item["sha256"]), str(item["name"]), str(item["media_type"])
 
 
@@ -429,7 +426,6 @@ def reply(
         problems = validate_form_data(delivery.form, data)
         if problems:
             raise InvalidFormData(problems)
-    actor = f"delivery:{delivery.id}"
     subject = f"ตอบหนังสือ {opened.ref_no} เรื่อง {opened.subject or ''}".strip()
     if upload is not None:
         name, content = upload
@@ -441,39 +437,43 @@ def reply(
                 f"file: ไฟล์ใหญ่เกิน {MAX_REPLY_BYTES // 2**20} MB / the file is too large"
             )
         try:
-            imported = importing.import_upload(archive, content, name, actor=actor, clearance=None)
+            parsed = importing.read_upload(archive, content, name, clearance=None)
+            return circulars.store_reply(
+                archive,
+                token,
+                parsed.letter,
+                original=content,
+                original_name=name,
+                needs_review={"fields": parsed.needs_review, "notes": parsed.notes},
+                data=data,
+                register=opened.unit or "",
+                subject=parsed.letter.get("subject") or subject,
+                now=now,
+            )
+        except circulars.AlreadyReplied:
+            raise
         except Conflict:  # the archive names the letter it became: not for outsiders
             raise Conflict(
                 f"{name}: สารบรรณนี้ได้รับไฟล์นี้แล้ว / this file was received here already"
             ) from None
-        reply_id = imported.record.id
-        subject = imported.record.subject or subject
-    else:
-        from saraban.templates.forms import fill_docx
+    from saraban.templates.forms import fill_docx
 
-        assert delivery.form is not None and data is not None
-        doc = {
-            "kind": "external",
-            "subject": subject,
-            "sender": {"name": delivery.name},
-            "addressee": opened.sender,
-            "body": [f"รายงานตามแบบ {delivery.form} ซึ่งกรอกทางลิงก์ของหนังสือ {opened.ref_no}"],
-        }
-        record = archive.store_imported(
-            doc,
-            original=fill_docx(delivery.form, data),
-            original_name=f"{delivery.form}.docx",
-            actor=actor,
-            clearance=None,
-        )
-        reply_id = record.id
-    register = opened.unit or ""
-    return circulars.record_reply(
+    assert delivery.form is not None and data is not None
+    letter = {
+        "kind": "external",
+        "subject": subject,
+        "sender": {"name": delivery.name},
+        "addressee": opened.sender,
+        "body": [f"รายงานตามแบบ {delivery.form} ซึ่งกรอกทางลิงก์ของหนังสือ {opened.ref_no}"],
+    }
+    return circulars.store_reply(
         archive,
         token,
-        reply_letter_id=reply_id,
+        letter,
+        original=fill_docx(delivery.form, data),
+        original_name=f"{delivery.form}.docx",
         data=data,
-        register=register,
+        register=opened.unit or "",
         subject=subject,
         now=now,
     )
