@@ -1,7 +1,7 @@
 """OCR of scans and phone photos of the seed letters: speed, character error rate, and how
 many register fields the letter parser gets right from the OCR text.
 
-    .venv/bin/python benchmarks/ocr.py [--engines tesseract,tesseract-thai-script,plain]
+    .venv/bin/python benchmarks/ocr.py [--engines tesseract-tha,tesseract-thai-script,plain]
                                         [--kinds png,pdf,photo] [--stems 000,001] [--workers 2]
 
 The corpus is ``tests/scancorpus.py``: each seed letter rendered by saraban, rasterised at
@@ -19,8 +19,9 @@ included. Figures:
 - search: the subject's longest word, analysed by the project's analyzer
   (``saraban.indexer.analyze``), found as a phrase in the analysed OCR text.
 
-Engines: ``tesseract`` (Debian's tha+eng data, the default), ``tesseract-thai-script``
-(Debian's Thai script model), both through the whole route of ``archive/importer/_ocr.py``, and
+Engines: ``tesseract-tha`` (Debian's tha data, the default), ``tesseract`` (tha+eng),
+``tesseract-thai-script`` (Debian's Thai script model), each through the whole route of
+``archive/importer/_ocr.py``, and
 ``plain``: Tesseract tha+eng on the file as it is, no cleaning, no correction (what the
 route adds). The machine is shared with other work: figures vary from run to run.
 """
@@ -173,7 +174,7 @@ def ocr_letter(engine: str, files: list[Path]) -> tuple[str, float, int]:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--engines", default="tesseract,tesseract-thai-script,plain")
+    parser.add_argument("--engines", default="tesseract-tha,tesseract-thai-script,plain")
     parser.add_argument("--kinds", default="png,pdf,photo")
     parser.add_argument("--stems", default="", help="seed name prefixes (default: all)")
     parser.add_argument("--workers", type=int, default=2)

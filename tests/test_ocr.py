@@ -294,3 +294,83 @@ def test_the_open_top_of_a_letter_is_no_space(box):
     assert _blank_runs(ink, row, 13) == []
     spaced, _ = _printed_row("ประจำปี งบประมาณ")
     assert len(_blank_runs(spaced, Row(row.words, top, bottom), 13)) == 1
+
+
+# ----------------------------------------------------------- digits Tesseract took for letters
+
+
+def _printed(text: str, size: int = 42) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """``text`` printed in Sarabun at ``size`` px: the ink, and each character's columns."""
+    font = ImageFont.truetype(str(SARABUN_DIR / "Sarabun-Regular.ttf"), size)
+    canvas = Image.new("L", (size * (len(text) + 4), size * 3), 0)
+    ImageDraw.Draw(canvas).text((size, size), text, fill=255, font=font)
+    columns = []
+    for i in range(len(text)):
+        left = size + int(font.getlength(text[:i]))
+        columns.append((left, size + int(font.getlength(text[: i + 1]))))
+    return np.array(canvas) > 127, columns
+
+
+def _row_of(ink: np.ndarray, pieces: list[tuple[str, int, int]]):
+    """A row of Tesseract words (text, first column, last column), boxed to the ink."""
+    from saraban.archive.importer._ocr import Glyphs, Row
+
+    rows = np.flatnonzero(ink.any(axis=1))
+    top, bottom = int(rows[0]) - 5, int(rows[-1]) + 5
+    return Row([Glyphs(t, (a, top, b, bottom), 90) for t, a, b in pieces], top, bottom)
+
+
+def test_a_lone_digit_taken_for_a_letter_is_read_by_its_shape():
+    """The day of a date, ``๗``, read by Tesseract as ``ฆ``: alone between spaces and drawn
+    like a digit, it is the digit."""
+    from saraban.archive.importer._ocr_digits import reread_digits
+
+    ink, columns = _printed("๗ กุมภาพันธ์")
+    row = _row_of(ink, [("ฆ", *columns[0]), ("กุมภาพันธ์", columns[2][0], columns[-1][1])])
+    reread_digits(row, ink, ink)
+    assert [w.text for w in row.words] == ["๗", "กุมภาพันธ์"]
+
+
+@pytest.mark.parametrize("text", ["ณ วันที่", "ว ๒๕๖๔"])
+def test_a_lone_thai_letter_stays_a_letter(text):
+    from saraban.archive.importer._ocr_digits import reread_digits
+
+    ink, columns = _printed(text)
+    row = _row_of(ink, [(text[0], *columns[0]), (text[2:], columns[2][0], columns[-1][1])])
+    reread_digits(row, ink, ink)
+    assert row.words[0].text == text[0]
+
+
+def test_a_digit_read_as_a_letter_at_the_end_of_a_number_ends_there():
+    """``๐๐๑๙.๓/ว``: Tesseract read ``๓`` as ``สั`` and boxed it over the ``/`` and the ``ว``
+    too; the digit is read by its shape, the ``/`` and the ``ว`` stay."""
+    from saraban.archive.importer._ocr_digits import reread_digits
+
+    ink, columns = _printed("๐๐๑๙.๓/ว")
+    row = _row_of(
+        ink,
+        [
+            ("๐๐๑๕.", columns[0][0], columns[4][1]),
+            ("สั", columns[5][0], columns[7][1]),
+            ("/", *columns[6]),
+            ("ว", *columns[7]),
+        ],
+    )
+    reread_digits(row, ink, ink)
+    assert "".join(w.text for w in row.words) == "๐๐๑๙.๓/ว"
+
+
+def test_a_slash_drawn_wide_in_a_number_is_a_slash():
+    """A ``/`` leaning more than a digit is wide (``๓ / ๑๕๕๐๐``) is no shape unlike any digit
+    that spoils the whole number."""
+    from saraban.archive.importer._ocr_digits import _read, _shapes
+
+    ink, columns = _printed("๑๓    ๑๕")
+    rows = np.flatnonzero(ink.any(axis=1))
+    base = int(rows[-1])
+    slash = np.zeros(ink.shape, np.uint8)
+    x = columns[3][0]
+    cv2.line(slash, (x, base), (x + 30, base - 52), 1, 4)
+    ink = ink | slash.astype(bool)
+    shapes = _shapes(ink, 0, 0, ink.shape[1], ink.shape[0])
+    assert _read(ink, shapes) == ["๑", "๓", "/", "๑", "๕"]

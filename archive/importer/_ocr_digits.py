@@ -190,7 +190,12 @@ def _read(ink: np.ndarray, shapes: list[list[int]]) -> list[str | None]:
             out.append("/")
         else:
             digit, distance = classify_digit(ink[top:bottom, left:right])
-            out.append(digit if distance <= MAX_DISTANCE else None)
+            if distance <= MAX_DISTANCE:
+                out.append(digit)
+            elif height > 1.2 * digit_height and width < 0.75 * height:
+                out.append("/")  # a slash leaning further than a digit is wide
+            else:
+                out.append(None)
     return out
 
 
@@ -205,16 +210,25 @@ def _belongs(shape: list[int], left: int, right: int, words: list[Glyphs]) -> bo
     )
 
 
-SURE_DISTANCE = 0.5  # a single letter next to digits is taken for a digit only this close
+SURE_DISTANCE = 0.5  # a letter is taken for a digit only this close (letters: 0.79 and more)
+_OPEN_BEFORE = "(/"  # a lone digit may follow these without a space ...
+_CLOSE_AFTER = ".)/"  # ... and be followed by them ("๗.", "(๗)", "๗/๒๕๖๗")
 
 
-def _looks_like_a_digit(word: Glyphs, row: Row, ink: np.ndarray) -> bool:
-    # one letter, with the marks Tesseract put on it ("สั" for "๓")
+def _digit_shape(
+    word: Glyphs, row: Row, ink: np.ndarray, nearest: str | None = None
+) -> tuple[str, list[int]] | None:
+    """(digit, its shape) if ``word`` is one letter (with the marks Tesseract saw on it:
+    ``สั`` for ``๓``) whose ink is drawn like a digit within :data:`SURE_DISTANCE`.
+
+    ``nearest`` ``"left"`` or ``"right"``: the shape at that end of the word's box is the
+    one (next to a run of digits: Tesseract's box of a misread digit may stretch over the
+    ``/`` and the letter after it); otherwise the shape most like a digit."""
     base, marks = word.text[:1], word.text[1:]
     if not base or not ("\u0e01" <= base <= "\u0e2e" or base.isalpha()) or len(marks) > 2:
-        return False
+        return None
     if any(m not in _COMBINING for m in marks):
-        return False
+        return None
     left, _, right, _ = word.box
     shapes = [
         s
@@ -222,10 +236,59 @@ def _looks_like_a_digit(word: Glyphs, row: Row, ink: np.ndarray) -> bool:
         if min(s[2], right) - max(s[0], left) >= 0.5 * min(s[2] - s[0], right - left)
     ]
     if not shapes:
-        return False
-    biggest = max(shapes, key=lambda s: (s[2] - s[0]) * (s[3] - s[1]))
-    _, distance = classify_digit(ink[biggest[1] : biggest[3], biggest[0] : biggest[2]])
-    return distance <= SURE_DISTANCE
+        return None
+    tallest = max(s[3] - s[1] for s in shapes)
+    body = [s for s in shapes if s[3] - s[1] >= 0.5 * tallest]  # no mark above or below
+    if nearest == "left":
+        body = [min(body, key=lambda s: s[0])]
+    elif nearest == "right":
+        body = [max(body, key=lambda s: s[2])]
+    best: tuple[str, list[int]] | None = None
+    closest = SURE_DISTANCE
+    for shape in body:
+        digit, distance = classify_digit(ink[shape[1] : shape[3], shape[0] : shape[2]])
+        if distance <= closest:
+            best, closest = (digit, shape), distance
+    return best
+
+
+def _blank_beside(ink: np.ndarray, shape: list[int], side: int) -> bool:
+    """Whether the page is blank for a space's width (0.3 of the shape's height) on one
+    side of ``shape`` (``side`` -1: left, 1: right), at the shape's own height."""
+    left, top, right, bottom = shape
+    width = max(3, int(0.3 * (bottom - top)))
+    columns = (max(left - width, 0), left) if side < 0 else (right, right + width)
+    return not ink[top:bottom, columns[0] : columns[1]].any()
+
+
+def _with_box(word: Glyphs, text: str, shape: list[int]) -> Glyphs:
+    from saraban.archive.importer._ocr import Glyphs
+
+    return Glyphs(text, (shape[0], shape[1], shape[2], shape[3]), word.confidence)
+
+
+def _lone_digits(row: Row, ink: np.ndarray) -> None:
+    """A digit standing alone that Tesseract took for a letter (``ฆ`` for ``๗``, the day
+    of a date; ``ฆ.`` for the list item ``๗.``): one letter drawn like a digit within
+    :data:`SURE_DISTANCE`, a space on both sides (or a bracket, a dot, a slash). No Thai
+    letter is drawn so (``ณ``, the nearest, is 0.79 from ``๓``)."""
+    i = 0
+    while i < len(row.words):
+        word = row.words[i]
+        end = i + 1
+        while end < len(row.words) and all(c in _COMBINING for c in row.words[end].text):
+            end += 1  # marks Tesseract saw on it, given as words of their own
+        found = _digit_shape(word, row, ink)
+        if found is not None:
+            digit, shape = found
+            before = row.words[i - 1].text[-1:] if i else ""
+            after = row.words[end].text[:1] if end < len(row.words) else ""
+            spaced_before = bool(before) and before in _OPEN_BEFORE or _blank_beside(ink, shape, -1)
+            spaced_after = bool(after) and after in _CLOSE_AFTER or _blank_beside(ink, shape, 1)
+            if spaced_before and spaced_after:
+                row.words[i:end] = [_with_box(word, digit, shape)]
+                end = i + 1
+        i = end
 
 
 def reread_digits(row: Row, page: np.ndarray, ink: np.ndarray) -> None:
@@ -233,11 +296,15 @@ def reread_digits(row: Row, page: np.ndarray, ink: np.ndarray) -> None:
     word a shape, so that the spacing is decided by the ink like everywhere else."""
     from saraban.archive.importer._ocr import Glyphs
 
+    _lone_digits(row, ink)
     for first, last in reversed(_runs(row)):
-        # a digit at either end that Tesseract took for a letter ("ด" for "๐")
-        while first > 0 and _looks_like_a_digit(row.words[first - 1], row, ink):
+        # a digit at either end that Tesseract took for a letter ("ด" for "๐", "สั" for
+        # "๓"): the word's box becomes the digit's own, so that the run ends there
+        while first > 0 and (found := _digit_shape(row.words[first - 1], row, ink, "right")):
+            row.words[first - 1] = _with_box(row.words[first - 1], found[0], found[1])
             first -= 1
-        while last < len(row.words) and _looks_like_a_digit(row.words[last], row, ink):
+        while last < len(row.words) and (found := _digit_shape(row.words[last], row, ink, "left")):
+            row.words[last] = _with_box(row.words[last], found[0], found[1])
             last += 1
         # marks Tesseract saw on a digit it took for a letter ("ส" + "ั" for "๓")
         while last < len(row.words) and all(c in _COMBINING for c in row.words[last].text):
