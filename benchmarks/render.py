@@ -172,14 +172,16 @@ def typst_figures(letters: dict[str, dict], python: str, repeat: int) -> dict[st
         for name, letter in letters.items():
             path = Path(tmp) / f"{name}.typ"
             path.write_text(typst_source(letter), "utf-8")
-            sources[name] = str(path)
+            sources[name] = path.name  # under the compiler's root, the folder it runs in
         done = subprocess.run(
             [python, "-c", TYPST_CHILD],
             input=json.dumps([sources, repeat, [fonts]]),
+            cwd=tmp,
             capture_output=True,
             text=True,
-            check=True,
         )
+        if done.returncode:
+            raise SystemExit(f"typst: {done.stderr[-2000:]}")
         times = json.loads(done.stdout.splitlines()[-1])
         figures = {}
         for name, letter in letters.items():
