@@ -172,13 +172,13 @@ def typst_source(letter: dict) -> str:
             indent, first = indent - block.hang_cm, 0
         text = f"#par(justify: {justify}, first-line-indent: (amount: {first}cm, all: true))"
         text += f"[{_typst_runs(block.runs, block)}]"
+        if block.tab_cm is not None:  # the text set at a tab stop (a quantity, the sender)
+            tab = _typst_runs(block.tab_runs, block)
+            text = f"#grid(columns: ({block.tab_cm - block.indent_cm}cm, 1fr), [{text}], [{tab}])"
         if block.label:
             label = _typst_runs(block.label, block)
             column = f"{block.hang_cm}cm" if block.hang_cm else "auto"
             text = f"#grid(columns: ({column}, 1fr), [{label}], [{text}])"
-        elif block.tab_cm is not None:
-            tab = _typst_runs(block.tab_runs, block)
-            text = f"#grid(columns: ({block.tab_cm - indent}cm, 1fr), [{text}], [{tab}])"
         body = f"#pad(left: {indent}cm)[{text}]"
         if block.align in ("center", "right"):
             body = f"#align({block.align})[{body}]"
