@@ -98,6 +98,7 @@ _PIECE_RE = re.compile(
 _THAI_RUN_RE = re.compile(f"[{_THAI_LETTERS}]+")
 PAIR = "_"  # joins the two tokens of a pair
 _DIGIT_CHARS = "0123456789๐๑๒๓๔๕๖๗๘๙"
+_ARABIC_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _THOUSANDS_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
 
 
@@ -192,10 +193,13 @@ def _segmenter(engine: str) -> Callable[[str], list[str]]:
 
 
 # What a piece of text (a Thai run, a number, a word, a date) becomes: its tokens joined by
-# spaces, the pairs of adjacent tokens inside it, its first and its last token, and the
-# date it writes (yyyymmdd, or "").
+# spaces, the pairs of adjacent tokens inside it, its last token, the date it writes
+# (yyyymmdd, or ""), and its part of a chain of pairs (:func:`paired`): ``first inside
+# last_``, which ends the pair across from the piece before and starts the one to the next.
+# A piece without tokens is the empty tuple, so that ``filter(None, ...)`` drops it.
 Piece = tuple[str, str, str, str, str]
-_TOKENS, _INSIDE, _FIRST, _LAST, _DATE = (itemgetter(i) for i in range(5))
+_TOKENS, _INSIDE, _LAST, _DATE, _LINK = (itemgetter(i) for i in range(5))
+_NO_TOKENS: Piece = ()  # type: ignore[assignment]
 # The pieces seen, per engine. Letters repeat whole clauses (salutations, closings, unit
 # names, addresses), so a real archive finds most of its pieces here.
 _CACHE_SIZE = 500_000
@@ -214,6 +218,9 @@ def _tokens_of(missing: list[str], engine: str) -> list[str]:
     found: list[str] = []
     runs: list[int] = []
     for piece in missing:
+        if piece.isdigit():  # a plain number (most pieces not seen before): its digits
+            found.append(piece.translate(_ARABIC_DIGITS))
+            continue
         piece = normalize(piece)
         if _THAI_RUN_RE.fullmatch(piece):
             runs.append(len(found))
@@ -289,15 +296,16 @@ def tokens_text(text: str, *, engine: str | None = None) -> str:
 def _piece(piece: str, tokens: str) -> Piece:
     split = tokens.split()
     if not split:
-        return ("", "", "", "", "")
+        return _NO_TOKENS
     inside = " ".join(map(PAIR.join, zip(split, split[1:], strict=False)))
+    link = f"{split[0]} {inside} {split[-1]}{PAIR}" if inside else f"{split[0]} {split[-1]}{PAIR}"
     date = ""
-    if piece[0] in _DIGIT_CHARS:
+    if piece[0] in _DIGIT_CHARS and not piece.isdigit():  # every date has more than digits
         found = read_dates(piece)
         if len(found) == 1 and found[0].text == piece:
             day = found[0].date
             date = f"{day.year:04d}{day.month:02d}{day.day:02d}"
-    return tokens, inside, split[0], split[-1], date
+    return tokens, inside, split[-1], date, link
 
 
 def analyzed(text: str, *, engine: str | None = None) -> list[Piece]:
@@ -319,13 +327,13 @@ def analyzed(text: str, *, engine: str | None = None) -> list[Piece]:
     cache = _pieces.setdefault(engine, {})
     found = list(map(cache.get, pieces))
     if None not in found:
-        return list(filter(_TOKENS, cast(list[Piece], found)))
+        return list(filter(None, cast(list[Piece], found)))
     missing = list(set(compress(pieces, map(is_, found, repeat(None)))))
     if len(cache) + len(missing) > _CACHE_SIZE:  # start again, with this text's pieces
         cache.clear()
         missing = list(set(pieces))
     cache.update(zip(missing, map(_piece, missing, _tokens_of(missing, engine)), strict=True))
-    return list(filter(_TOKENS, map(cache.__getitem__, pieces)))
+    return list(filter(None, map(cache.__getitem__, pieces)))
 
 
 def dates_of(pieces: list[Piece]) -> list[str]:
@@ -340,14 +348,15 @@ def joined(pieces: list[Piece]) -> str:
 
 def paired(pieces: list[Piece]) -> str:
     """Every pair of adjacent tokens (``จิต_อา``), joined by spaces: those inside each
-    piece come from the cache, those across two pieces are made here."""
-    if not pieces:
-        return ""
-    parts = [""] * (2 * len(pieces) - 1)
-    parts[0::2] = map(_INSIDE, pieces)
-    lasts, firsts = map(_LAST, pieces[:-1]), map(_FIRST, pieces[1:])
-    parts[1::2] = map(PAIR.join, zip(lasts, firsts, strict=True))
-    return " ".join(filter(None, parts))
+    piece and those across two pieces, in one join of cached strings. Each piece's link
+    (``first inside last_``) ends the pair begun by the piece before and begins the next;
+    the first piece begins with its inside pairs, and the last link's ``last_`` is cut."""
+    if len(pieces) < 2:
+        return pieces[0][1] if pieces else ""
+    first = pieces[0]
+    chain = "".join(map(_LINK, pieces[1:]))
+    chain = chain[: -len(pieces[-1][2]) - 2]  # the last piece's " last_"
+    return f"{first[1]} {first[2]}{PAIR}{chain}" if first[1] else f"{first[2]}{PAIR}{chain}"
 
 
 def syllable_edges(run: str, engine: str | None = None) -> frozenset[int]:

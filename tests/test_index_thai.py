@@ -114,6 +114,7 @@ def _texts():
         "ก.ข.ค นายก.ข. อ.ป.ท.และ พ.ศ.๒๕๖๗ ส.ค. ๖๗ x.5 1..2 1.2.3 0019.3. ๑,๒๓๔.๕๐ 1,23 10:30",
         "ａｂｃ ＡＢＣ １２３ ΑΒΓ αβγ naïve 中文 ฯลฯ ๆ ฿ ๏ ² ٣ abc123 ว2564",
         "เเก่ น้ํา ก\u200bข ผู\uf70bนำ ด่่วน",
+        "๑๒๓๔ 5678 ๐๐๑๙ 007 ๒๕๖๗2567 ก ข ค ๑ 2 ง",  # plain numbers; pieces of one token
     ]
     return [t for t in found if t.strip()]
 
@@ -138,9 +139,13 @@ def test_pairs_of_pieces_are_the_pairs_of_the_tokens():
         pieces = analyzed(text)
         tokens = joined(pieces).split()
         assert tokens == analyze(text)
-        assert paired(pieces).split() == pairs(tokens)
+        assert paired(pieces) == " ".join(pairs(tokens))
         halves = analyzed(text[: len(text) // 2]) + analyzed(text[len(text) // 2 :])
-        assert paired(halves).split() == pairs(joined(halves).split())
+        assert paired(halves) == " ".join(pairs(joined(halves).split()))
+        for one in range(min(len(pieces), 3)):
+            assert paired(pieces[one : one + 1]) == " ".join(
+                pairs(joined(pieces[one : one + 1]).split())
+            )
     assert paired([]) == joined([]) == ""
 
 
