@@ -81,12 +81,7 @@ class ReceivedConverter(BaseConverter):
         return current_app.extensions["archive"].received_id_for(value) or NO_LETTER
 
     def to_url(self, value: Any) -> str:
-        found = getattr(value, "public_id", None)
-        if isinstance(found, str) and found:
-            return found
-        if isinstance(value, str):
-            return value
-        raise TypeError(f"a received letter or its public id, not {value!r}")
+        return _own_public_id(value, "a received letter")
 
 
 def received_url(received: Any, endpoint: str = "received.received", **values: Any) -> str:
@@ -105,9 +100,15 @@ class DraftConverter(BaseConverter):
         return current_app.extensions["saraban_store"].draft_id_for(value) or NO_LETTER
 
     def to_url(self, value: Any) -> str:
-        found = getattr(value, "public_id", None)
-        if isinstance(found, str) and found:
-            return found
-        if isinstance(value, str):
-            return value
-        raise TypeError(f"a draft or its public id, not {value!r}")
+        return _own_public_id(value, "a draft")
+
+
+def _own_public_id(value: Any, what: str) -> str:
+    """The public id of a record (or a public id itself); never a row number, which would
+    count the rows between two a user may see."""
+    found = getattr(value, "public_id", None)
+    if isinstance(found, str) and found:
+        return found
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"{what} or its public id, not {value!r}")
