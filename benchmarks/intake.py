@@ -273,8 +273,8 @@ def main(argv: list[str] | None = None) -> None:
         "--index",
         type=int,
         default=0,
-        help="generated letters in the search index (index only: the search API names hits"
-        " by the archive's public ids, which these have not; see serve_load.py)",
+        help="generated letters in the archive and its search index besides the intake's"
+        " (serve_load.py's)",
     )
     parser.add_argument("--idle", type=float, default=15.0, help="seconds measured before")
     parser.add_argument("--pause", type=float, default=0.5, help="between a client's requests")
