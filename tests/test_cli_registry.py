@@ -53,7 +53,8 @@ try:
     status = main(sys.argv[1:])
 except SystemExit as exc:
     status = exc.code
-print(json.dumps({"status": status, "loaded": sorted({m.split(".")[0] for m in sys.modules})}))
+loaded = sorted({m.split(".")[0] for m in sys.modules})
+print(json.dumps({"status": status, "loaded": loaded, "modules": sorted(sys.modules)}))
 """
 
 
@@ -153,6 +154,7 @@ def test_tracking_json_loads_the_archive_and_nothing_more(tmp_path):
     assert result["status"] == 0 and "sqlalchemy" in result["loaded"]
     heavy = [m for m in (*HEAVY, "geothai") if m in result["loaded"] and m != "sqlalchemy"]
     assert heavy == []
+    assert "sqlalchemy.dialects.postgresql" not in result["modules"]  # a SQLite archive
 
 
 def _search_json(home: Path, query: str) -> dict[str, Any]:
