@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -34,7 +35,9 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
+    cast,
     func,
     select,
 )
@@ -237,6 +240,10 @@ class DeliveryInfo:
         return (today or dt.date.today()) > self.due
 
 
+_INFO_FIELDS = tuple(f.name for f in fields(DeliveryInfo))
+_DATA_FIELDS = ("enclosures", "reply_data")
+
+
 @dataclass(frozen=True)
 class SentDelivery:
     """A delivery just made, with its link (shown once: only its hash is kept)."""
@@ -350,10 +357,14 @@ def recipients(archive: Archive, group: str | None = None) -> list[RecipientInfo
 def groups(archive: Archive) -> dict[str, int]:
     """Each group of the address book with how many recipients it has."""
     counts: dict[str, int] = {}
+    # Grouped by the stored list, read once per distinct list: the districts of a whole
+    # country share a handful of lists, and the letter page asks on every view.
+    stored = cast(Recipient.groups, Text)
     with archive._read() as s:
-        for names in s.scalars(select(Recipient.groups)):
-            for name in names or []:
-                counts[name] = counts.get(name, 0) + 1
+        rows = s.execute(select(stored, func.count()).group_by(stored)).all()
+    for text, members in rows:
+        for name in (json.loads(text) if text else None) or []:
+            counts[name] = counts.get(name, 0) + members
     return dict(sorted(counts.items()))
 
 
@@ -836,16 +847,22 @@ def deliveries(archive: Archive, letter_id: int, *, with_data: bool = False) -> 
     """The deliveries of a letter in name order; without ``with_data`` their files and
     replies' form data are left out (tracking needs neither). Callers check the letter is
     visible to the user first (``usecases._access.visible_letter``)."""
-    columns = [
-        c
-        for c in Delivery.__table__.columns
-        if with_data or c.name not in ("enclosures", "reply_data")
-    ]
-    with archive._read() as s:  # Core rows: a letter may go to every district (878)
-        rows = s.execute(
-            select(*columns).where(Delivery.letter_id == letter_id).order_by(Delivery.name)
-        ).all()
-        return [_info(r) for r in rows]
+    names = [n for n in _INFO_FIELDS if with_data or n not in _DATA_FIELDS]
+    table = Delivery.__table__
+    # Core rows read by position: a letter may go to every district (878), and the page
+    # and ``saraban tracking`` read them all (an ORM object or a named lookup each costs
+    # more than the row).
+    query = select(*(table.c[n] for n in names)).where(table.c.letter_id == letter_id)
+    with archive._read() as s:
+        rows = s.connection().execute(query.order_by(table.c.name, table.c.id)).all()
+    found = []
+    for row in rows:
+        values = dict(zip(names, row, strict=True))
+        enclosures, data = values.get("enclosures"), values.get("reply_data")
+        values["enclosures"] = [dict(e) for e in enclosures or []]
+        values["reply_data"] = dict(data) if data else None
+        found.append(DeliveryInfo(**values))
+    return found
 
 
 @dataclass(frozen=True)

@@ -341,7 +341,7 @@ def _tracking(args: argparse.Namespace) -> int:
         f"ตอบกลับ {counts['replied']} ล่าช้า {counts['late']}"
     )
     for d in found.deliveries:
-        late = " ล่าช้า" if d.late(found.today) else ""
+        late = " ล่าช้า" if d.id in found.late_ids else ""
         when = d.replied_at or d.acknowledged_at or d.opened_at or d.sent_at
         number = f" เลขรับ {d.receive_no}" if d.receive_no else ""
         print(

@@ -4,6 +4,7 @@ on SQLite. Prints the time of each step; asserts nothing. Targets (issue 15): se
 consolidating 878 replies < 5 s.
 
 Run by hand: .venv/bin/python benchmarks/circulars.py [--districts N] [--real-replies R]
+[--formats xlsx,csv] [--keep DIR] (--keep leaves the instance in DIR, for profiling)
 
 Setup: the address book is seeded from geothai and given e-mail addresses by CSV (timed
 too, not a target). R replies go through the whole reply path (form checked, filled DOCX
@@ -36,6 +37,7 @@ from saraban.settings import Settings  # noqa: E402
 from saraban.usecases import consolidating, recipients, sending  # noqa: E402
 
 UNIT = "นค ๐๐๑๙.๓"
+FLOOR = "import sqlalchemy.orm"
 
 
 def _timed(label: str, func, *args, **kwargs):
@@ -67,12 +69,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--districts", type=int, default=878)
     parser.add_argument("--real-replies", type=int, default=20)
+    parser.add_argument(
+        "--formats",
+        default=",".join(consolidating.FORMATS),
+        help="which consolidated files to write (the PDF alone takes minutes of CPU)",
+    )
+    parser.add_argument("--keep", type=Path, help="make the instance here and keep it")
     args = parser.parse_args()
+    formats = [f for f in args.formats.split(",") if f]
+    if args.keep and args.keep.exists():
+        parser.error(f"--keep {args.keep}: already there")
     import geothai
 
     print(f"load average before: {os.getloadavg()}, {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as folder:
-        home = Path(folder) / "home"
+        home = args.keep or Path(folder) / "home"
         archive = open_archive(home)
         archive.add_unit(UNIT, "ศาลากลางจังหวัดหนองคาย", actor="bench")
         provinces = [p.code for p in geothai.provinces() if p.code != recipients.BANGKOK]
@@ -139,14 +150,15 @@ def main() -> None:
         )
         env = {**os.environ, "SARABAN_HOME": str(home)}
         saraban = Path(sys.executable).with_name("saraban")
-        for label in ("saraban tracking --json (whole process)",) * 3:
+        # The floor beside the command: an interpreter that imports SQLAlchemy's ORM and
+        # does nothing else (the command reads the archive through it).
+        runs = [
+            ("saraban tracking --json (whole process)", [saraban, "tracking", letter.id, "--json"]),
+            ("  floor: python -c 'import sqlalchemy.orm'", [sys.executable, "-c", FLOOR]),
+        ]
+        for label, command in runs * 3:
             start, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-            subprocess.run(
-                [str(saraban), "tracking", str(letter.id), "--json"],
-                env=env,
-                capture_output=True,
-                check=True,
-            )
+            subprocess.run(list(map(str, command)), env=env, capture_output=True, check=True)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             used = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
             print(
@@ -162,12 +174,15 @@ def main() -> None:
             client = app.test_client()
             with client.session_transaction() as session:
                 session["sid"] = store.start_session(user.id, lifetime=dt.timedelta(hours=1))
-            client.get(f"/letters/{letter.public_id}")  # warm: templates compiled, imports done
-            for _ in range(3):
+            page = f"/letters/{letter.public_id}"
+            client.get(page)  # warm: templates compiled, imports done
+            # The page shows the counts of all and one page of rows (of all, or of those who
+            # have not replied, ...); the last page of all is the far end of the list.
+            for query in ("", "?show=waiting", "?page=9") * 3:
                 response, _t = _timed(
-                    f"tracking page GET /letters/{letter.public_id} ({len(names)} rows)",
+                    f"tracking page GET {page}{query} ({len(names)} recipients)",
                     client.get,
-                    f"/letters/{letter.public_id}",
+                    page + query,
                 )
                 assert response.status_code == 200, response.status_code
         finally:
@@ -180,15 +195,16 @@ def main() -> None:
             letter.id,
             clearance=None,
         )
-        for fmt in consolidating.FORMATS:
+        for fmt in formats:
             data, _t = _timed(f"  ... and write {fmt}", consolidating.write, found, fmt)
             print(f"      {len(data):,} bytes")
-        _timed(
-            "  ... PDF in a process of its own (the web's download)",
-            consolidating.write_apart,
-            found,
-            "pdf",
-        )
+        if "pdf" in formats:
+            _timed(
+                "  ... PDF in a process of its own (the web's download)",
+                consolidating.write_apart,
+                found,
+                "pdf",
+            )
         archive.close()
     print(f"load average after: {os.getloadavg()}")
     print(f"send target < 10 s: {send_time:.2f} s")

@@ -38,8 +38,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-import geothai
-
 from saraban.digits import digit_kinds, printed_digits
 from saraban.errors import InvalidLetter, NotFound, Problem
 from saraban.thai import (
@@ -1273,6 +1271,8 @@ class _Linter:
                 self.check_postcode(f"sender.address.{index}", match, ref_province)
 
     def check_postcode(self, field: str, match: re.Match[str], ref_province: str | None) -> None:
+        import geothai  # 30 ms to import; most who import this module check no postcode
+
         postcode = to_arabic_digits(match["postcode"])
         provinces = {}
         for subdistrict in geothai.by_postal_code(postcode):

@@ -1,7 +1,11 @@
 """Thai conventions every package shares: digits, BE dates, fiscal years, baht text, ที่ numbers.
 
-PyThaiNLP does the Thai work wherever it is right (month and weekday names, ``thai_strftime``,
-digit conversion, ``num_to_thaiword``). What is here is what it does not do for letters:
+PyThaiNLP does the Thai work wherever it is right (``thai_strftime``, ``num_to_thaiword``).
+It is imported when first needed: it takes about 0.1 s of CPU to import, and the commands
+and the archive that import this module for its names and digits (``saraban tracking
+--json`` prints no Thai date) should not pay that. The month and weekday names and the
+digit tables are written here, the same as PyThaiNLP's (``tests/test_thai.py`` compares
+them). What is here is what PyThaiNLP does not do for letters:
 reading dates as clerks print them (``thai_strptime`` fails on Thai digits and abbreviated
 months), refusing a CE year instead of shifting it silently, money through ``Decimal`` only,
 and the grammar of reference numbers (section 2 of the reference). Bad input raises an error
@@ -21,20 +25,39 @@ from functools import cache
 from importlib import resources
 from typing import NoReturn
 
-from pythainlp.util import (
-    arabic_digit_to_thai_digit,
-    num_to_thaiword,
-    thai_digit_to_arabic_digit,
-    thai_strftime,
-)
-from pythainlp.util.date import thai_abbr_months, thai_full_months, thai_full_weekdays
-
 from saraban.errors import BadRequest
 
-THAI_MONTHS: tuple[str, ...] = tuple(thai_full_months)
-THAI_MONTHS_ABBR: tuple[str, ...] = tuple(thai_abbr_months)
+# The same as pythainlp.util.date's thai_full_months, thai_abbr_months, thai_full_weekdays.
+THAI_MONTHS: tuple[str, ...] = (
+    "มกราคม",
+    "กุมภาพันธ์",
+    "มีนาคม",
+    "เมษายน",
+    "พฤษภาคม",
+    "มิถุนายน",
+    "กรกฎาคม",
+    "สิงหาคม",
+    "กันยายน",
+    "ตุลาคม",
+    "พฤศจิกายน",
+    "ธันวาคม",
+)
+THAI_MONTHS_ABBR: tuple[str, ...] = (
+    "ม.ค.",
+    "ก.พ.",
+    "มี.ค.",
+    "เม.ย.",
+    "พ.ค.",
+    "มิ.ย.",
+    "ก.ค.",
+    "ส.ค.",
+    "ก.ย.",
+    "ต.ค.",
+    "พ.ย.",
+    "ธ.ค.",
+)
 # Monday first, like date.weekday(); without the word "วัน".
-THAI_WEEKDAYS: tuple[str, ...] = tuple(w.removeprefix("วัน") for w in thai_full_weekdays)
+THAI_WEEKDAYS: tuple[str, ...] = ("จันทร์", "อังคาร", "พุธ", "พฤหัสบดี", "ศุกร์", "เสาร์", "อาทิตย์")
 
 BE_OFFSET = 543
 # A 4-digit year below this is read as CE: BE 2400 is 1857, older than any letter we keep.
@@ -42,6 +65,7 @@ MIN_BE_YEAR = 2400
 
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"  # ZWSP, ZWNJ, ZWJ, word joiner, BOM
 _TO_ARABIC = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+_TO_THAI = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 _ZERO_WIDTH_RE = re.compile(f"[{_ZERO_WIDTH}]")
 _DIGIT_PAIRS = tuple(zip("๐๑๒๓๔๕๖๗๘๙", "0123456789", strict=True))
 _THAI_CHAR = "\u0e00-\u0e7f"
@@ -69,12 +93,16 @@ class AmountError(ThaiInputError):
 
 def to_thai_digits(text: str) -> str:
     """Arabic 0-9 -> ๐-๙; nothing else changes. For generated text only, never typed text."""
-    return arabic_digit_to_thai_digit(text)
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, not {type(text).__name__}")
+    return text.translate(_TO_THAI)
 
 
 def to_arabic_digits(text: str) -> str:
     """๐-๙ -> 0-9; nothing else changes."""
-    return thai_digit_to_arabic_digit(text)
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, not {type(text).__name__}")
+    return text.translate(_TO_ARABIC)
 
 
 def be_year(ce_year: int) -> int:
@@ -138,6 +166,8 @@ def thai_date(d: datetime.date, style: str = "letter") -> str:
         raise TypeError(f"d must be a datetime.date, not {type(d).__name__}")
     if style not in _STYLES:
         raise ValueError(f"unknown date style {style!r}; choose one of {', '.join(_STYLES)}")
+    from pythainlp.util import thai_strftime
+
     # thai_strftime takes a datetime; the styles print only the date part.
     midnight = datetime.datetime.combine(d, datetime.time())
     return thai_strftime(midnight, _STYLES[style], thaidigit=True)
@@ -452,6 +482,8 @@ def baht_text(amount: Decimal | int | str) -> str:
     "ศูนย์บาทยี่สิบห้าสตางค์" for 0.25; here the same ``num_to_thaiword`` it uses is fed exact
     integers. Negative amounts raise :class:`AmountError`: a letter never states "ลบ" money.
     """
+    from pythainlp.util import num_to_thaiword
+
     baht, satang = divmod(_to_satang(amount), 100)
     if not baht and not satang:
         return "ศูนย์บาทถ้วน"

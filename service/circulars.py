@@ -19,6 +19,11 @@ from saraban.usecases import recipients, sending
 
 bp = Blueprint("circulars", __name__)
 BACKGROUND_ROWS = 100  # a DOCX or PDF of more rows than this is made in the background
+# The letter page's tracking table shows this many recipients at a time (a letter to every
+# district of the country has 878: all of them would be 400 KB of HTML and most of the
+# page's time), under the counts, with views of those who have not replied and the late.
+TRACKING_ROWS = 100
+TRACKING_VIEWS = {"all": "ทั้งหมด", "waiting": "ยังไม่ตอบ", "late": "ล่าช้า", "replied": "ตอบแล้ว"}
 
 
 def _settings() -> Settings:
@@ -36,7 +41,8 @@ def _helpers() -> dict[str, Any]:
 
 
 def circular_panel(record: Any) -> dict[str, Any] | None:
-    """What the letter page's section shows: the tracking of a sent letter, and what the
+    """What the letter page's section shows: the tracking of a sent letter (the counts,
+    and one page of one view of its recipients: ``?show=waiting&page=2``), and what the
     send form offers (groups, recipients, forms). Only for issued letters the user sees
     (the page checked that already)."""
     if record.status != "issued":
@@ -46,9 +52,30 @@ def circular_panel(record: Any) -> dict[str, Any] | None:
     found = sending.tracking(archive, record.id, clearance=user.clearance)
     from saraban.templates.forms import list_forms
 
+    counts = found.counts()
+    view = request.args.get("show", "all")
+    if view not in TRACKING_VIEWS:
+        view = "all"
+    shown = _in_view(found, view)
+    pages = max(1, -(-len(shown) // TRACKING_ROWS))
+    page = min(_web.page_number(), pages)
+    first = (page - 1) * TRACKING_ROWS
+    sizes = {
+        "all": counts["recipients"],
+        "waiting": counts["recipients"] - counts["replied"],
+        "late": counts["late"],
+        "replied": counts["replied"],
+    }
     return {
         "tracking": found,
-        "counts": found.counts(),
+        "counts": counts,
+        "rows": shown[first : first + TRACKING_ROWS],
+        "first": first,
+        "shown": len(shown),
+        "view": view,
+        "views": [(key, name, sizes[key]) for key, name in TRACKING_VIEWS.items()],
+        "page": page,
+        "pages": pages,
         "groups": circulars.groups(archive),
         "forms": list_forms(),
         "status_names": circulars.STATUS_NAMES,
@@ -56,6 +83,16 @@ def circular_panel(record: Any) -> dict[str, Any] | None:
         "secret": bool(record.secrecy),
         "mail_waits": not _settings().smtp_host,
     }
+
+
+def _in_view(found: sending.Tracking, view: str) -> list[circulars.DeliveryInfo]:
+    if view == "waiting":
+        return [d for d in found.deliveries if d.replied_at is None]
+    if view == "late":
+        return [d for d in found.deliveries if d.id in found.late_ids]
+    if view == "replied":
+        return [d for d in found.deliveries if d.replied_at is not None]
+    return found.deliveries
 
 
 def awaiting_replies() -> list[circulars.AwaitingCircular]:

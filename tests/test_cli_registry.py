@@ -53,7 +53,8 @@ try:
     status = main(sys.argv[1:])
 except SystemExit as exc:
     status = exc.code
-print(json.dumps({"status": status, "loaded": sorted({m.split(".")[0] for m in sys.modules})}))
+loaded = sorted({m.split(".")[0] for m in sys.modules})
+print(json.dumps({"status": status, "loaded": loaded, "modules": sorted(sys.modules)}))
 """
 
 
@@ -103,7 +104,7 @@ def test_python_dash_m_saraban_runs_the_command_line():
 def test_a_command_help_imports_only_its_own_module():
     result = _loaded("validate", "--help")
     assert result["status"] == 0
-    # templates._cli reads letters (saraban.letter: PyThaiNLP's Thai dates), nothing more.
+    # templates._cli reads letters (saraban.letter), nothing more.
     for package in ("sqlalchemy", "alembic", "weasyprint", "flask", "tantivy", "pyhanko"):
         assert package not in result["loaded"]
 
@@ -135,6 +136,25 @@ def test_search_loads_no_renderer_web_or_migration_package(tmp_path):
     assert waiting["status"] == 0 and "sqlalchemy" in waiting["loaded"]
     found = _search_json(tmp_path, subject_word)
     assert [hit["id"] for hit in found["hits"]] == [imported.record.id]
+
+
+def test_tracking_json_loads_the_archive_and_nothing_more(tmp_path):
+    """``saraban tracking --json`` reads the archive through SQLAlchemy and prints JSON: no
+    PyThaiNLP (no Thai date in JSON), geothai, migrations, renderer, signer or web package
+    (docs/circulars.md has what each cost at start)."""
+    from saraban.archive import open_archive
+    from saraban.usecases.importing import import_file
+
+    archive = open_archive(tmp_path)
+    try:
+        imported = import_file(archive, sorted(SEEDS.glob("*.txt"))[0], actor="tester")
+    finally:
+        archive.close()
+    result = _loaded("tracking", str(imported.record.id), "--json", home=tmp_path)
+    assert result["status"] == 0 and "sqlalchemy" in result["loaded"]
+    heavy = [m for m in (*HEAVY, "geothai") if m in result["loaded"] and m != "sqlalchemy"]
+    assert heavy == []
+    assert "sqlalchemy.dialects.postgresql" not in result["modules"]  # a SQLite archive
 
 
 def _search_json(home: Path, query: str) -> dict[str, Any]:

@@ -119,6 +119,72 @@ def test_the_recipients_page_reads_acknowledges_and_replies(app):
     assert "ตอบกลับแล้ว" in tracking and "๕๕" in tracking and "หนังสือตอบ" in tracking
 
 
+def test_the_tracking_table_shows_one_page_of_a_view_under_the_counts(app, monkeypatch):
+    """878 districts are too many rows for one page: the counts stay whole, the table shows
+    a page of all, of those who have not replied, of the late or of those who replied."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from saraban.service import circulars as circular_pages
+    from saraban.usecases import sending
+
+    monkeypatch.setattr(circular_pages, "TRACKING_ROWS", 4)
+    archive = app.extensions["archive"]
+    letter = issued(app)
+    client = app.test_client()
+    tokens = send_from_page(app, client, letter.public_id)
+    names = sorted(d.name for d in sending.tracking(archive, letter.id, clearance=None).deliveries)
+    page = f"/letters/{letter.public_id}"
+
+    def shown(query: str = "") -> tuple[str, list[str]]:
+        html = client.get(page + query).get_data(as_text=True)
+        table = html.split('class="list cards tracking"', 1)[1].split("</table>", 1)[0]
+        return html, [n for n in names if n in table]
+
+    statements: list[str] = []
+
+    def count(*args):
+        statements.append(args[2])
+
+    def public_id_queries() -> int:
+        """The page's queries that read letters' public ids (its other queries vary with
+        time: the session is touched at most once a minute)."""
+        statements.clear()
+        event.listen(Engine, "before_cursor_execute", count)
+        try:
+            assert client.get(page + "?show=replied").status_code == 200
+        finally:
+            event.remove(Engine, "before_cursor_execute", count)
+        return sum("public_id" in statement for statement in statements)
+
+    sending.reply(archive, tokens[0], data=FORM_REPLY)
+    one_reply = public_id_queries()
+    for n, token in enumerate(tokens[1:3]):
+        sending.reply(archive, token, data=FORM_REPLY | {"village": f"บ้าน {n}"})
+    assert public_id_queries() == one_reply  # a reply's link costs no query of its own
+
+    html, first = shown()
+    assert first == names[:4] and "หน้า 1 จาก 3" in html and "ผู้รับ <strong>๙</strong>" in html
+    assert "ยังไม่ตอบ (๖)" in html and "ตอบแล้ว (๓)" in html
+    assert shown("?page=3")[1] == names[8:]
+    assert shown("?page=99")[1] == names[8:]  # past the end: the last page
+    replied = {
+        d.name
+        for d in sending.tracking(archive, letter.id, clearance=None).deliveries
+        if d.replied_at
+    }
+    html, rows = shown("?show=replied")
+    assert set(rows) == replied and html.count("หนังสือตอบ</a>") == 3
+    reply_ids = sending.tracking(archive, letter.id, clearance=None).reply_public_ids.values()
+    assert all(f"/letters/{public_id}" in html for public_id in reply_ids)
+    waiting = shown("?show=waiting")[1]
+    assert not set(waiting) & replied and len(waiting) == 4
+    html, rows = shown("?show=late")
+    assert rows == [] and "ไม่มีผู้รับในรายการนี้" in html
+    html, rows = shown("?show=" + HOSTILE)
+    assert rows == names[:4] and HOSTILE not in html
+
+
 def test_the_json_twins(app):
     letter = issued(app)
     tokens = send_from_page(app, app.test_client(), letter.public_id)

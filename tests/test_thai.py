@@ -68,6 +68,21 @@ def test_month_and_weekday_names():
     assert THAI_WEEKDAYS[D(2021, 2, 25).weekday()] == "พฤหัสบดี"
 
 
+@hypothesis_settings
+@given(st.text(alphabet=st.sampled_from("0123456789๐๑๒๓๔๕๖๗๘๙ ก.,a")) | st.text())
+def test_names_and_digits_are_pythainlps(text):
+    """Written here so that importing this module does not import PyThaiNLP (0.1 s at every
+    command's start): they must stay what PyThaiNLP says."""
+    from pythainlp.util import arabic_digit_to_thai_digit, thai_digit_to_arabic_digit
+    from pythainlp.util.date import thai_abbr_months, thai_full_months, thai_full_weekdays
+
+    assert THAI_MONTHS == tuple(thai_full_months)
+    assert THAI_MONTHS_ABBR == tuple(thai_abbr_months)
+    assert THAI_WEEKDAYS == tuple(w.removeprefix("วัน") for w in thai_full_weekdays)
+    assert to_thai_digits(text) == arabic_digit_to_thai_digit(text)
+    assert to_arabic_digits(text) == thai_digit_to_arabic_digit(text)
+
+
 @pytest.mark.parametrize(
     ("arabic", "thai"),
     [

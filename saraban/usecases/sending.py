@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -280,25 +281,30 @@ class Tracking:
     today: dt.date
     reply_public_ids: dict[int, str]  # reply letter's row id -> its public id
 
+    @cached_property
+    def late_ids(self) -> frozenset[int]:
+        """The deliveries that are late (:meth:`DeliveryInfo.late`), worked out once."""
+        return frozenset(d.id for d in self.deliveries if d.late(self.today))
+
     def counts(self) -> dict[str, int]:
         found = {
             "recipients": len(self.deliveries),
             "opened": 0,
             "acknowledged": 0,
             "replied": 0,
-            "late": 0,
+            "late": len(self.late_ids),
         }
         for d in self.deliveries:
             found["opened"] += d.opened_at is not None
             found["acknowledged"] += d.acknowledged_at is not None
             found["replied"] += d.replied_at is not None
-            found["late"] += d.late(self.today)
         return found
 
     def as_dict(self) -> dict[str, Any]:
         def iso(moment: dt.datetime | None) -> str | None:
             return moment.astimezone().isoformat(timespec="seconds") if moment else None
 
+        late = self.late_ids
         return {
             "letter": self.public_id,
             "due": self.due.isoformat() if self.due else None,
@@ -311,7 +317,7 @@ class Tracking:
                     "acknowledged_at": iso(d.acknowledged_at),
                     "receive_no": d.receive_no,
                     "replied_at": iso(d.replied_at),
-                    "late": d.late(self.today),
+                    "late": d.id in late,
                     "reply_letter": self.reply_public_ids.get(d.reply_letter_id)
                     if d.reply_letter_id
                     else None,
