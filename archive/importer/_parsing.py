@@ -85,6 +85,39 @@ _SECRECY_WORDS = ("ลับที่สุด", "ลับมาก", "ลั�
 _URGENCY_WORDS = ("ด่วนที่สุด", "ด่วนมาก", "ด่วน")
 
 
+# A stamp word read with one letter or mark wrong (a scan: "ด่วนที่สด", "ลับมก"; two in the
+# longest) is still that word: the closed vocabulary of urgency and secrecy has no two
+# words so close, and only the longer words are taken so ("ด่วน" and "ลับ" are one edit
+# from ordinary words: "ด่าน", "ลบ").
+_STAMP_WORDS = _URGENCY_WORDS + _SECRECY_WORDS
+MIN_TOLERANT_STAMP = 6
+LONG_STAMP = 9  # "ด่วนที่สุด", "ลับที่สุด": two edits (a lost vowel and tone mark)
+
+
+def _stamp_word(text: str) -> str | None:
+    """The urgency or secrecy word ``text`` is: exactly, or one edit from a long one."""
+    from rapidfuzz.distance import Levenshtein
+
+    if text in _STAMP_WORDS:
+        return text
+    near = [
+        word
+        for word in _STAMP_WORDS
+        if len(word) >= MIN_TOLERANT_STAMP
+        and Levenshtein.distance(text, word) <= (2 if len(word) >= LONG_STAMP else 1)
+    ]
+    return near[0] if len(near) == 1 else None
+
+
+def _stamp_words(text: str) -> list[str] | None:
+    """The stamp words of a line above ``ที่`` ("ด่วนที่สุด", "ด่วนที่สุด ลับ"), or None if the
+    line is something else. A space OCR put inside one word ("ด่วน ทสุด") is no gap."""
+    if whole := _stamp_word(text.replace(" ", "")):
+        return [whole]
+    words = [_stamp_word(w) for w in text.split(" ")]
+    return [w for w in words if w] if words and all(words) else None
+
+
 @dataclass
 class _Line:
     text: str  # without leading/trailing whitespace; inner layout gaps kept
@@ -534,8 +567,8 @@ class Parser:
                 f"the urgency mark is '{text}' (a deadline); recorded as ด่วน",
             )
             return True
-        words = text.split(" ")
-        if not words or not all(w in _URGENCY_WORDS or w in _SECRECY_WORDS for w in words):
+        words = _stamp_words(text)
+        if not words:
             return False
         for word in words:
             if word in _URGENCY_WORDS:
@@ -543,6 +576,13 @@ class Parser:
             else:
                 self.secrecy = word
         self.found.add("stamp")
+        if " ".join(words) != text:
+            field = "urgency" if any(w in _URGENCY_WORDS for w in words) else "secrecy"
+            self.flag(
+                field,
+                f"อ่านตรา '{text}' ได้ใกล้เคียง '{' '.join(words)}' ที่สุด จึงบันทึกเป็นคำนั้น โปรดตรวจ",
+                f"the stamp '{text}' reads closest to '{' '.join(words)}'; recorded so",
+            )
         return True
 
     def read_memo_unit(self, text: str) -> None:
