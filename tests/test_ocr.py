@@ -465,6 +465,7 @@ def test_a_pdf_page_that_is_not_its_image_is_rasterised(tmp_path):
     [
         ("ด่วนที่สด", "ด่วนที่สุด", None),  # a mark lost
         ("ด่วน ทสุด", "ด่วนที่สุด", None),  # a space read inside, and ี่ lost
+        ("ด่วนทสด", "ด่วนที่สุด", None),  # the longest words: two letters off
         ("ด่วนมาก ลับมก", "ด่วนมาก", "ลับมาก"),
     ],
 )
@@ -476,7 +477,7 @@ def test_a_stamp_read_with_a_letter_wrong_is_still_the_stamp(stamp, urgency, sec
     assert any(f.startswith("urgency") or f.startswith("secrecy") for f in result.needs_review)
 
 
-@pytest.mark.parametrize("line", ["ด่าน", "ลบ", "ด่วนที่"])
+@pytest.mark.parametrize("line", ["ด่าน", "ลบ", "ด่วนที่", "ดับที่สุด", "บันทึกข้อความ"])
 def test_a_word_near_a_short_stamp_is_no_stamp(line):
     from saraban.archive.importer import parse_letter_text
 
@@ -546,3 +547,64 @@ def test_an_unsure_word_a_space_after_a_number_is_another_word():
     row.words[1].confidence = 5
     reread_digits(row, ink, ink)
     assert [w.text for w in row.words] == ["๑", "๒", "ตุลาคม"]
+
+
+def _letter_head(stamp: str | None, picture: bool = False) -> tuple[np.ndarray, list]:
+    """The head of a letter at 300 dpi: a stamp (or a round picture) above the ที่ line and
+    a subject line; and the lines Tesseract would give for it without the stamp."""
+    from saraban.archive.importer._ocr import PrintedLine
+
+    canvas = Image.new("L", (2480, 700), 255)
+    draw = ImageDraw.Draw(canvas)
+    if stamp:
+        bold = ImageFont.truetype(str(SARABUN_DIR / "Sarabun-Bold.ttf"), 110)
+        draw.text((300, 150), stamp, fill=30, font=bold)
+    if picture:
+        draw.ellipse((1050, 20, 1400, 300), outline=30, width=8)
+        for x in range(1060, 1400, 24):
+            draw.line((x, 40, x + 60, 290), fill=120, width=3)
+    regular = ImageFont.truetype(str(SARABUN_DIR / "Sarabun-Regular.ttf"), 67)
+    texts = ["ที่ นค ๐๐๑๙.๓/ว ๒๕๖๔", "เรื่อง ขอเชิญประชุม"]
+    lines = []
+    for y, text in zip((300, 480), texts, strict=True):
+        draw.text((300, y), text, fill=30, font=regular)
+        left, top, right, bottom = draw.textbbox((300, y), text, font=regular)
+        lines.append(PrintedLine(text, [(left, top, right, bottom)]))
+    return np.array(canvas), lines
+
+
+@pytest.mark.ocr
+@pytest.mark.parametrize(("stamp", "found"), [("ด่วนที่สุด", "ด่วนที่สุด"), ("ลับมาก", "ลับมาก")])
+def test_a_stamp_the_page_layout_skipped_is_read_again(stamp, found):
+    """Tesseract's page layout left the large bold ``ด่วนที่สุด`` of a photographed letter
+    out of the hOCR; the unread ink above the ที่ line is read again, for stamp words."""
+    from saraban.archive.importer._ocr import _with_unread_stamp, text_layer_hocr
+
+    page, lines = _letter_head(stamp)
+    hocr = text_layer_hocr(lines, [line.text for line in lines], page.shape[::-1])
+    got = _with_unread_stamp(lines, hocr, page, ("tha",))
+    assert [line.text for line in got] == [found, *(line.text for line in lines)]
+
+
+@pytest.mark.ocr
+def test_a_picture_above_the_ref_line_adds_nothing():
+    from saraban.archive.importer._ocr import _with_unread_stamp, text_layer_hocr
+
+    page, lines = _letter_head(None, picture=True)
+    hocr = text_layer_hocr(lines, [line.text for line in lines], page.shape[::-1])
+    assert _with_unread_stamp(lines, hocr, page, ("tha",)) == lines
+
+
+@pytest.mark.parametrize(
+    ("head", "sender"),
+    [
+        ("เซ๐", None),  # the Garuda of a scanned letter with no ที่ line, read as text
+        ("1 : หพ๐ เฉค", None),
+        ("สำนักงานจังหวัดพะเยา", "สำนักงานจังหวัดพะเยา"),
+    ],
+)
+def test_a_scrap_of_a_picture_is_no_sender(head, sender):
+    from saraban.archive.importer import parse_letter_text
+
+    text = f"{head}\n๗ กุมภาพันธ์ ๒๕๖๗\n\nเรื่อง ทดสอบ\n\nเรียน นายอำเภอ ทุกอำเภอ\n"
+    assert parse_letter_text(text).letter["sender"]["name"] == sender

@@ -666,6 +666,65 @@ def text_layer_hocr(lines: list[PrintedLine], corrected: list[str], size: tuple[
     ).encode("utf-8")
 
 
+# --------------------------------------------------------------------- the urgency stamp
+
+STAMP_BAND_ROWS = 2.5  # how far above the ที่ line an urgency or secrecy stamp is looked for
+UNREAD_INK_OF_ROW = 0.25  # ink no word covers, in square row heights, worth a second look
+
+
+def _is_ref_line(text: str) -> bool:
+    return text.startswith("ที")
+
+
+def _with_unread_stamp(
+    lines: list[PrintedLine], hocr: bytes, page: np.ndarray, languages: tuple[str, ...]
+) -> list[PrintedLine]:
+    """``lines`` with the urgency or secrecy stamp above the ``ที่`` line that Tesseract's
+    page layout left out (it skipped the large bold ``ด่วนที่สุด`` of a photographed letter
+    altogether: no word of it in the hOCR). Where ink no word covers lies just above the
+    ``ที่`` line, that band is read again as one block, and a line of it is taken only if it
+    is a stamp word (the closed vocabulary, through one wrong letter): pictures there (the
+    Garuda) read as anything else are ignored."""
+    from saraban.archive.importer._parsing import _stamp_words
+
+    at = next((i for i, line in enumerate(lines) if _is_ref_line(line.text)), None)
+    if at is None or any(_stamp_words(line.text) for line in lines[:at]):
+        return lines
+    rows = _hocr_rows(hocr)
+    ref = next((r for r in rows if _is_ref_line("".join(w.text for w in r.words[:3]))), None)
+    if ref is None:
+        return lines
+    heights = sorted(r.height for r in rows if len(r.words) >= 8) or [ref.height]
+    typical = heights[len(heights) // 2]
+    top = max(0, int(ref.top - STAMP_BAND_ROWS * typical))
+    bottom = ref.top + int(0.2 * typical)  # a stamp's ุ reaches into the ที่ line's box
+    _, ink = cv2.threshold(page, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    unread = ink.astype(bool)
+    for row in rows:
+        for word in row.words:
+            left, word_top, right, word_bottom = word.box
+            unread[max(word_top, 0) : word_bottom, max(left, 0) : right] = False
+    if unread[top:bottom].sum() < UNREAD_INK_OF_ROW * typical**2:
+        return lines
+    band = cv2.imencode(".png", page[top:bottom])[1].tobytes()
+    try:
+        done = subprocess.run(
+            ["tesseract", "stdin", "stdout", "-l", "+".join(languages), "--psm", "6"],
+            input=band,
+            capture_output=True,
+            timeout=TESSERACT_TIMEOUT_S,
+            env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return lines
+    for read in done.stdout.decode("utf-8", errors="replace").splitlines():
+        if words := _stamp_words(" ".join(read.split())):
+            stamp = PrintedLine(" ".join(words), [(0, top, page.shape[1], bottom)])
+            return [*lines[:at], stamp, *lines[at:]]
+    return lines
+
+
 # --------------------------------------------------------------------------- engine
 
 
@@ -721,7 +780,10 @@ def ocr_pages(
         confidences: list[float] = []
         for number, page in enumerate(pages, start=1):
             hocr_path = folder / f"{number:06d}_ocr_hocr.hocr"
-            lines, confidence = page_lines(hocr_path.read_bytes(), page)
+            hocr = hocr_path.read_bytes()
+            lines, confidence = page_lines(hocr, page)
+            if number == 1:
+                lines = _with_unread_stamp(lines, hocr, page, ENGINES[name])
             text = correct_text("\n".join(line.text for line in lines))
             texts.append(text)
             confidences.append(round(confidence, 1))
