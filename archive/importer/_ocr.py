@@ -15,17 +15,19 @@ The route, page by page:
 3. **Recognition**: OCRmyPDF runs Tesseract with Debian's ``tha`` data (``eng`` added
    in the ``tesseract`` engine) on the cleaned pages and gives hOCR (each character with
    its box).
-4. **Reading the hOCR** (:func:`page_text`): lines are put back together by position (the
+4. **Reading the hOCR** (:func:`page_lines`): lines are put back together by position (the
    ``ที่`` line and the sender beside it are one row, a wide gap between them), a blank
    line where the page has vertical space; **spaces are decided by the ink**, not by
    Tesseract (its Thai model splits words at random): a space is where the page has a
    blank column wider than a thin space. **Thai digits are read again** (:mod:`._digits`),
-   since the ``tha`` model takes ``๖`` for ``๐``/``๒`` and ``๙`` for ``๕``.
+   since the ``tha`` model takes ``๖`` for ``๐``/``๒`` and ``๙`` for ``๕``. On page one an
+   urgency stamp the page layout skipped is read again (:func:`_with_unread_stamp`).
 5. **Post-correction** (:mod:`._ocr_correct`): ``ํา`` -> ``ำ``, tone marks in order, and
    each Thai run checked against the letter's vocabulary (labels, months, provinces and
    districts, government terms).
 6. **PDF/A**: OCRmyPDF writes the cleaned pages with the corrected text as an invisible
-   layer, as PDF/A-2b. The original file is never changed.
+   layer (the hOCR it renders is rebuilt from the corrected lines: :func:`text_layer_hocr`),
+   as PDF/A-2b. The original file is never changed.
 
 Engines are chosen by name (:data:`ENGINES`); each is Tesseract with other trained data,
 the only Thai models this machine's package sources carry (see ``benchmarks/ocr.py``).
