@@ -10,6 +10,7 @@ fields the letter parser reads from the text; the whole corpus runs in ``benchma
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 import subprocess
 import zlib
@@ -42,6 +43,11 @@ from saraban.fonts import SARABUN_DIR
         ("องค์การบริหารส่วนดำบล", "องค์การบริหารส่วนตำบล"),  # ด for ต
         ("๑๕ ธันวาคม ๒๕๖o", "๑๕ ธันวาคม ๒๕๖๐"),  # Latin o amid Thai digits
         ("เเผนงาน", "แผนงาน"),  # two SARA E for SARA AE
+        # the era's first dot read into the พ (a scanned subject line): the year is the
+        # subject's last word, so the whole field was wrong
+        ("ประจำปีงบประมาณ พศ.๒๕๖๘", "ประจำปีงบประมาณ พ.ศ.๒๕๖๘"),
+        ("ประจำปี พ.ศ ๒๕๖๐", "ประจำปี พ.ศ. ๒๕๖๐"),
+        ("ค. ศ. 2024", "ค.ศ. 2024"),
     ],
 )
 def test_ocr_confusions_are_put_right(read, meant):
@@ -55,6 +61,8 @@ def test_ocr_confusions_are_put_right(read, meant):
         "ข้าว ช้าง ดาว ตาว",  # short words are never guessed at
         "Best practice o",  # Latin text and a lone o
         "เรื่องเล่า",  # a label word inside another word, not at a label's place
+        "ทรัพศ ๑๒๓๔",  # ศ after a word's own พ: no era
+        "พศ ๑๒",  # no year after it
         "",
     ],
 )
@@ -134,6 +142,12 @@ def test_a_scan_has_no_sheet_to_unwarp_and_a_photo_has():
     upright = prepare_page(photo)
     assert upright.shape == (3508, 2480)  # A4 at 300 dpi
     assert abs(skew_angle(upright)) <= 0.2
+    # no sliver of the desk along the edges (Tesseract read one as "๕ 4 ๕งฆ 7" at the end
+    # of each row of a photographed subject), and the text is all there
+    edges = [upright[:25], upright[-25:], upright[:, :25], upright[:, -25:]]
+    assert min(int(edge.min()) for edge in edges) > 200
+    inked = (upright < 128).any(axis=1)
+    assert int((inked[1:] & ~inked[:-1]).sum()) >= len(range(200, 1754 - 200, 60))  # bars
 
 
 # --------------------------------------------------------------------------- refused files
@@ -188,8 +202,6 @@ REGISTER_FIELDS = ("sender", "ref_no", "date", "subject", "addressee", "urgency"
 
 
 def _register_fields_right(text: str) -> list[str]:
-    import re
-
     from saraban.archive.importer import parse_letter_text
 
     def spaces(value):  # whitespace is layout, as in the importer's PDF tests
@@ -245,6 +257,11 @@ def test_a_scanned_pdf_page_reads_into_the_register_fields(tmp_path):
         ["pdftotext", str(tmp_path / "out.pdf"), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "ศาลากลางจังหวัดหนองคาย" in layer.replace(" ", "")
+    # The invisible text is the corrected text, every column of every line (OCRmyPDF
+    # writes ``ำ`` decomposed, as ``ํา``; where it puts spaces is its own)
+    squeezed = "".join(layer.replace("\u0e4d\u0e32", "\u0e33").split())
+    columns = [c for line in text.split("\n") for c in re.split(r"\s{4,}", line) if c.strip()]
+    assert columns and all("".join(c.split()) in squeezed for c in columns)
 
 
 @pytest.mark.pdf
@@ -374,3 +391,220 @@ def test_a_slash_drawn_wide_in_a_number_is_a_slash():
     ink = ink | slash.astype(bool)
     shapes = _shapes(ink, 0, 0, ink.shape[1], ink.shape[0])
     assert _read(ink, shapes) == ["๑", "๓", "/", "๑", "๕"]
+
+
+def test_a_mark_of_the_row_above_does_not_spoil_a_year():
+    """``พ.ศ. ๒๕๖๘`` of a wrapped subject: the row's box cut the tails of the row above into
+    slivers, which were taken for digits (the year came out ``๒๕๒๐๕``); and the run of
+    digits began at the era's dot, taking in the ``ศ``."""
+    from saraban.archive.importer._ocr_digits import reread_digits
+
+    ink, columns = _printed("พ.ศ. ๒๕๖๘")
+    row = _row_of(
+        ink,
+        [("พ", *columns[0]), ("ศ", *columns[2]), (".", *columns[3])]
+        + [(t, *columns[i]) for t, i in zip("๒๕๒๐๕", (5, 6, 7, 7, 8), strict=True)],
+    )
+    for left, _ in columns[5:]:  # the tips of the row above, cut by the row's box
+        ink[row.top : row.top + 2, left + 3 : left + 9] = True
+    reread_digits(row, ink, ink)
+    assert "".join(w.text for w in row.words) == "พศ.๒๕๖๘"
+
+
+# --------------------------------------------------------------------------- PDF pages
+
+
+def _scan_like_page() -> np.ndarray:
+    rng = np.random.default_rng(7)
+    page = _lines_page()
+    return np.clip(page.astype(np.float32) * 0.9 + rng.normal(0, 9, page.shape), 0, 255).astype(
+        np.uint8
+    )
+
+
+def test_a_scanned_pdf_page_is_its_own_image_pixel_for_pixel(tmp_path):
+    """A scanner's PDF holds one image a page: it is taken as it is (1240 pixels wide at
+    150 dpi), not rasterised again (poppler draws it 1241 wide, resampled and blurred: the
+    same scan read one register field worse as a PDF than as a PNG)."""
+    page = _scan_like_page()
+    pdf = scancorpus.write_scan_pdf([page, page], tmp_path / "scan.pdf")
+    pages = read_pages(pdf)
+    assert [(p.shape, dpi) for p, dpi in pages] == [(page.shape, 150.0)] * 2
+    # JPEG's loss alone: noise smoothed, no stroke moved or widened
+    smooth = [cv2.GaussianBlur(image, (0, 0), 1.0).astype(int) for image in (pages[0][0], page)]
+    assert np.abs(smooth[0] - smooth[1]).mean() < 1.5
+
+
+def test_a_pdf_page_that_is_not_its_image_is_rasterised(tmp_path):
+    """An image drawn upside down (or mirrored, or with more on the page) is read as the
+    page shows it."""
+    import pikepdf
+
+    page = _scan_like_page()
+    page[100:300, 100:400] = 0  # a dark block at the top left, to see which way is up
+    pdf = scancorpus.write_scan_pdf([page], tmp_path / "scan.pdf")
+    with pikepdf.open(pdf) as doc:
+        first = doc.pages[0]
+        width, height = (float(v) for v in first.mediabox[2:])
+        first.Contents = doc.make_stream(
+            f"q {-width} 0 0 {-height} {width} {height} cm /image Do Q".encode()
+        )
+        doc.save(tmp_path / "turned.pdf")
+    ((shown, dpi),) = read_pages(tmp_path / "turned.pdf")
+    assert dpi == 150.0
+    turned = cv2.resize(np.flipud(np.fliplr(page)), shown.shape[::-1])
+    assert np.abs(shown.astype(int) - turned).mean() < 12
+    assert shown[-250:-150, -350:-150].mean() < 80  # the block is at the bottom right
+
+
+# --------------------------------------------------------------------------- stamps
+
+
+@pytest.mark.parametrize(
+    ("stamp", "urgency", "secrecy"),
+    [
+        ("ด่วนที่สด", "ด่วนที่สุด", None),  # a mark lost
+        ("ด่วน ทสุด", "ด่วนที่สุด", None),  # a space read inside, and ี่ lost
+        ("ด่วนทสด", "ด่วนที่สุด", None),  # the longest words: two letters off
+        ("ด่วนมาก ลับมก", "ด่วนมาก", "ลับมาก"),
+    ],
+)
+def test_a_stamp_read_with_a_letter_wrong_is_still_the_stamp(stamp, urgency, secrecy):
+    from saraban.archive.importer import parse_letter_text
+
+    result = parse_letter_text(f"{stamp}\nที่ นค ๐๐๑๙.๓/ว ๒๕๖๔\n\nเรื่อง ทดสอบ\n\nเรียน นายอำเภอ\n")
+    assert (result.letter["urgency"], result.letter["secrecy"]) == (urgency, secrecy)
+    assert any(f.startswith("urgency") or f.startswith("secrecy") for f in result.needs_review)
+
+
+@pytest.mark.parametrize("line", ["ด่าน", "ลบ", "ด่วนที่", "ดับที่สุด", "บันทึกข้อความ"])
+def test_a_word_near_a_short_stamp_is_no_stamp(line):
+    from saraban.archive.importer import parse_letter_text
+
+    result = parse_letter_text(f"{line}\nที่ นค ๐๐๑๙.๓/ว ๒๕๖๔\n\nเรื่อง ทดสอบ\n\nเรียน นายอำเภอ\n")
+    assert (result.letter["urgency"], result.letter["secrecy"]) == (None, None)
+
+
+# --------------------------------------------------------------------------- the text layer
+
+
+def test_the_text_layer_is_the_corrected_text_in_its_columns(tmp_path):
+    """The PDF/A's invisible words are the corrected lines (``ที่ นค`` for Tesseract's
+    ``ทีนค``), each column in its printed place."""
+    from ocrmypdf.hocrtransform.hocr_parser import HocrParser
+
+    from saraban.archive.importer._ocr import PrintedLine, text_layer_hocr
+
+    lines = [
+        PrintedLine(
+            "ทีนค ๐๐๑๙.๓/ว ๒๕๖๔    ศาลากลาง<จังหวัด>", [(300, 700, 1000, 760), (1480, 700, 2200, 760)]
+        ),
+        PrintedLine("", []),
+        PrintedLine("เรือง การประชุม", [(300, 900, 1200, 960)]),
+    ]
+    corrected = ["ที่ นค ๐๐๑๙.๓/ว ๒๕๖๔    ศาลากลาง<จังหวัด>", "", "เรื่อง การประชุม"]
+    path = tmp_path / "page.hocr"
+    path.write_bytes(text_layer_hocr(lines, corrected, (2480, 3508)))
+    page = HocrParser(path).parse()
+    words = [
+        (w.text, w.bbox.left, w.bbox.right)
+        for par in page.children
+        for line in par.children
+        for w in line.children
+    ]
+    assert [w[0] for w in words] == [
+        "ที่", "นค", "๐๐๑๙.๓/ว", "๒๕๖๔", "ศาลากลาง<จังหวัด>", "เรื่อง", "การประชุม"
+    ]  # fmt: skip
+    assert words[0][1] == 300 and words[3][2] <= 1000  # the number's column
+    assert words[4][1:] == (1480, 2200)  # the sender's column
+
+
+def test_an_unreadable_end_of_a_number_is_read_by_its_shapes():
+    """``๐๐๑๙.๓/ว``: the urgency stamp's ``ุ`` above touched the ``/``, and Tesseract read
+    ``๓/ว`` as ``เขา``, sure of it at 5%; its shapes are a digit, a slash and the ``ว`` of a
+    circular's number."""
+    from saraban.archive.importer._ocr_digits import reread_digits
+
+    ink, columns = _printed("๐๐๑๙.๓/ว ๒๕๖๔")
+    row = _row_of(
+        ink,
+        [(t, *columns[i]) for i, t in enumerate("๐๐๑๕.")]
+        + [("เขา", columns[5][0], columns[7][1])]
+        + [(t, *columns[9 + i]) for i, t in enumerate("๒๕๒๔")],
+    )
+    row.words[5].confidence = 5
+    reread_digits(row, ink, ink)
+    assert "".join(w.text for w in row.words) == "๐๐๑๙.๓/ว๒๕๖๔"
+
+
+def test_an_unsure_word_a_space_after_a_number_is_another_word():
+    from saraban.archive.importer._ocr_digits import reread_digits
+
+    ink, columns = _printed("๑๒ ตุลาคม")
+    row = _row_of(
+        ink, [("๑๒", columns[0][0], columns[1][1]), ("ตุลาคม", columns[3][0], columns[-1][1])]
+    )
+    row.words[1].confidence = 5
+    reread_digits(row, ink, ink)
+    assert [w.text for w in row.words] == ["๑", "๒", "ตุลาคม"]
+
+
+def _letter_head(stamp: str | None, picture: bool = False) -> tuple[np.ndarray, list]:
+    """The head of a letter at 300 dpi: a stamp (or a round picture) above the ที่ line and
+    a subject line; and the lines Tesseract would give for it without the stamp."""
+    from saraban.archive.importer._ocr import PrintedLine
+
+    canvas = Image.new("L", (2480, 700), 255)
+    draw = ImageDraw.Draw(canvas)
+    if stamp:
+        bold = ImageFont.truetype(str(SARABUN_DIR / "Sarabun-Bold.ttf"), 110)
+        draw.text((300, 150), stamp, fill=30, font=bold)
+    if picture:
+        draw.ellipse((1050, 20, 1400, 300), outline=30, width=8)
+        for x in range(1060, 1400, 24):
+            draw.line((x, 40, x + 60, 290), fill=120, width=3)
+    regular = ImageFont.truetype(str(SARABUN_DIR / "Sarabun-Regular.ttf"), 67)
+    texts = ["ที่ นค ๐๐๑๙.๓/ว ๒๕๖๔", "เรื่อง ขอเชิญประชุม"]
+    lines = []
+    for y, text in zip((300, 480), texts, strict=True):
+        draw.text((300, y), text, fill=30, font=regular)
+        left, top, right, bottom = draw.textbbox((300, y), text, font=regular)
+        lines.append(PrintedLine(text, [(left, top, right, bottom)]))
+    return np.array(canvas), lines
+
+
+@pytest.mark.ocr
+@pytest.mark.parametrize(("stamp", "found"), [("ด่วนที่สุด", "ด่วนที่สุด"), ("ลับมาก", "ลับมาก")])
+def test_a_stamp_the_page_layout_skipped_is_read_again(stamp, found):
+    """Tesseract's page layout left the large bold ``ด่วนที่สุด`` of a photographed letter
+    out of the hOCR; the unread ink above the ที่ line is read again, for stamp words."""
+    from saraban.archive.importer._ocr import _with_unread_stamp, text_layer_hocr
+
+    page, lines = _letter_head(stamp)
+    hocr = text_layer_hocr(lines, [line.text for line in lines], page.shape[::-1])
+    got = _with_unread_stamp(lines, hocr, page, ("tha",))
+    assert [line.text for line in got] == [found, *(line.text for line in lines)]
+
+
+@pytest.mark.ocr
+def test_a_picture_above_the_ref_line_adds_nothing():
+    from saraban.archive.importer._ocr import _with_unread_stamp, text_layer_hocr
+
+    page, lines = _letter_head(None, picture=True)
+    hocr = text_layer_hocr(lines, [line.text for line in lines], page.shape[::-1])
+    assert _with_unread_stamp(lines, hocr, page, ("tha",)) == lines
+
+
+@pytest.mark.parametrize(
+    ("head", "sender"),
+    [
+        ("เซ๐", None),  # the Garuda of a scanned letter with no ที่ line, read as text
+        ("1 : หพ๐ เฉค", None),
+        ("สำนักงานจังหวัดพะเยา", "สำนักงานจังหวัดพะเยา"),
+    ],
+)
+def test_a_scrap_of_a_picture_is_no_sender(head, sender):
+    from saraban.archive.importer import parse_letter_text
+
+    text = f"{head}\n๗ กุมภาพันธ์ ๒๕๖๗\n\nเรื่อง ทดสอบ\n\nเรียน นายอำเภอ ทุกอำเภอ\n"
+    assert parse_letter_text(text).letter["sender"]["name"] == sender

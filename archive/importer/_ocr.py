@@ -7,24 +7,27 @@ searchable PDF/A beside the untouched original.
 
 The route, page by page:
 
-1. **Pages.** A PDF is rasterised at 300 dpi by poppler (``pdftoppm``); an image is read
-   with Pillow (EXIF orientation applied, every frame of a TIFF).
+1. **Pages.** A scanned PDF's page is its own image, taken pixel for pixel (``pdfimages``);
+   any other PDF page is rasterised by poppler (``pdftoppm``) at the scan's resolution; an
+   image is read with Pillow (EXIF orientation applied, every frame of a TIFF).
 2. **Cleaning** (:mod:`._scan`): a photo's sheet is found and unwarped (perspective),
    light is flattened (shadows, grey paper), the page is levelled (deskew) and despeckled.
 3. **Recognition**: OCRmyPDF runs Tesseract with Debian's ``tha`` data (``eng`` added
    in the ``tesseract`` engine) on the cleaned pages and gives hOCR (each character with
    its box).
-4. **Reading the hOCR** (:func:`page_text`): lines are put back together by position (the
+4. **Reading the hOCR** (:func:`page_lines`): lines are put back together by position (the
    ``ที่`` line and the sender beside it are one row, a wide gap between them), a blank
    line where the page has vertical space; **spaces are decided by the ink**, not by
    Tesseract (its Thai model splits words at random): a space is where the page has a
    blank column wider than a thin space. **Thai digits are read again** (:mod:`._digits`),
-   since the ``tha`` model takes ``๖`` for ``๐``/``๒`` and ``๙`` for ``๕``.
+   since the ``tha`` model takes ``๖`` for ``๐``/``๒`` and ``๙`` for ``๕``. On page one an
+   urgency stamp the page layout skipped is read again (:func:`_with_unread_stamp`).
 5. **Post-correction** (:mod:`._ocr_correct`): ``ํา`` -> ``ำ``, tone marks in order, and
    each Thai run checked against the letter's vocabulary (labels, months, provinces and
    districts, government terms).
 6. **PDF/A**: OCRmyPDF writes the cleaned pages with the corrected text as an invisible
-   layer, as PDF/A-2b. The original file is never changed.
+   layer (the hOCR it renders is rebuilt from the corrected lines: :func:`text_layer_hocr`),
+   as PDF/A-2b. The original file is never changed.
 
 Engines are chosen by name (:data:`ENGINES`); each is Tesseract with other trained data,
 the only Thai models this machine's package sources carry (see ``benchmarks/ocr.py``).
@@ -58,8 +61,10 @@ __all__ = [
     "OcrResult",
     "ocr_file",
     "ocr_pages",
+    "page_lines",
     "page_text",
     "read_pages",
+    "text_layer_hocr",
 ]
 
 logger = logging.getLogger("saraban.ocr")
@@ -176,7 +181,12 @@ def _frames(path: Path, image) -> list[tuple[np.ndarray, float | None]]:
 
 
 def _pdf_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
-    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=False)
+    info = subprocess.run(
+        ["pdfinfo", "-f", "1", "-l", str(MAX_PAGES + 1), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     found = re.search(r"^Pages:\s+(\d+)", info.stdout, re.M)
     if info.returncode or not found:
         raise OcrFailed(
@@ -189,45 +199,133 @@ def _pdf_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
             f"PDF มี {count} หน้า เกินขีดจำกัด {MAX_PAGES} หน้า",
             f"the PDF has {count} pages, over the limit of {MAX_PAGES}",
         )
-    from PIL import Image
-
-    dpi = _scan_dpi(path)
-    with tempfile.TemporaryDirectory(prefix="saraban-ocr-") as tmp:
-        try:
-            # PGM: no compression to spend time on; the page is read back at once
-            done = subprocess.run(
-                ["pdftoppm", "-r", str(dpi), "-gray", str(path), f"{tmp}/page"],
-                capture_output=True,
-                timeout=30 * count,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise OcrFailed(
-                path, "แปลงหน้า PDF เป็นภาพไม่ทันเวลา", "rasterising the PDF took too long"
-            ) from exc
-        if done.returncode:
-            raise OcrFailed(
-                path,
-                "แปลงหน้า PDF เป็นภาพไม่ได้",
-                f"cannot rasterise the PDF: {done.stderr.decode(errors='replace')[:200]}",
-            )
-        return [
-            (np.array(Image.open(p).convert("L")), float(dpi))
-            for p in sorted(Path(tmp).glob("page-*.pgm"))
-        ]
-
-
-def _scan_dpi(path: Path) -> int:
-    """The resolution the scanner used (its page images'), so that the page is rasterised
-    at its own resolution (cleaning scales it to 300 dpi); 300 for a PDF without images."""
     listing = subprocess.run(
         ["pdfimages", "-list", str(path)], capture_output=True, text=True, timeout=60, check=False
     ).stdout
-    found = [
-        int(m.group(1))
-        for m in re.finditer(r"^\s*\d+\s+\d+\s+image(?:\s+\S+){10}\s+(\d+)\s", listing, re.M)
-    ]
+    images = _listed_images(listing)
+    rotated = {int(n) for n, turn in _PAGE_ROT_RE.findall(info.stdout) if int(turn) % 360}
+    dpi = _scan_dpi(images)
+    pages: list[tuple[np.ndarray, float | None]] = []
+    with tempfile.TemporaryDirectory(prefix="saraban-ocr-") as tmp:
+        for number in range(1, count + 1):
+            own = None
+            if number not in rotated and len(images.get(number, [])) == 1:
+                own = _page_image(path, number, images[number][0], Path(tmp))
+            pages.append(own or (_rasterise(path, number, dpi, Path(tmp)), float(dpi)))
+    return pages
+
+
+class _Listed(NamedTuple):
+    """One row of ``pdfimages -list``: an image drawn on a page."""
+
+    kind: str  # image, mask, smask, stencil
+    width: int
+    height: int
+    ppi: tuple[float, float]  # as drawn on the page (poppler's reading of its matrix)
+
+
+_LIST_ROW_RE = re.compile(
+    r"^\s*(\d+)\s+\d+\s+(\w+)\s+(\d+)\s+(\d+)(?:\s+\S+){7}\s+([\d.]+)\s+([\d.]+)\s", re.M
+)
+_PAGE_ROT_RE = re.compile(r"^Page\s+(\d+) rot:\s+(-?\d+)", re.M)
+
+
+def _listed_images(listing: str) -> dict[int, list[_Listed]]:
+    """page number -> the images drawn on it, from ``pdfimages -list``."""
+    images: dict[int, list[_Listed]] = {}
+    for m in _LIST_ROW_RE.finditer(listing):
+        page, kind, width, height, x_ppi, y_ppi = m.groups()
+        images.setdefault(int(page), []).append(
+            _Listed(kind, int(width), int(height), (float(x_ppi), float(y_ppi)))
+        )
+    return images
+
+
+def _scan_dpi(images: dict[int, list[_Listed]]) -> int:
+    """The resolution the scanner used (its page images'), so that a page that is no plain
+    scan is rasterised at its own resolution (cleaning scales it to 300 dpi); 300 for a
+    PDF without images."""
+    found = [round(i.ppi[0]) for page in images.values() for i in page if i.kind == "image"]
     return min(max(max(found, default=OCR_DPI), 100), OCR_DPI)
+
+
+def _rasterise(path: Path, number: int, dpi: int, tmp: Path) -> np.ndarray:
+    """Page ``number`` drawn by poppler at ``dpi``, greyscale."""
+    from PIL import Image
+
+    out = tmp / f"page-{number}"
+    try:
+        # PGM: no compression to spend time on; the page is read back at once
+        done = subprocess.run(
+            ["pdftoppm", "-r", str(dpi), "-gray", "-f", str(number), "-l", str(number)]
+            + ["-singlefile", str(path), str(out)],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise OcrFailed(
+            path, "แปลงหน้า PDF เป็นภาพไม่ทันเวลา", "rasterising the PDF took too long"
+        ) from exc
+    if done.returncode:
+        raise OcrFailed(
+            path,
+            "แปลงหน้า PDF เป็นภาพไม่ได้",
+            f"cannot rasterise the PDF: {done.stderr.decode(errors='replace')[:200]}",
+        )
+    with Image.open(out.with_suffix(".pgm")) as image:
+        return np.array(image.convert("L"))
+
+
+PREVIEW_DPI = 30  # the page drawn this coarsely is compared with its own image
+PREVIEW_TOLERANCE = 10  # mean grey levels apart: JPEG and resampling stay under 3
+
+
+def _page_image(
+    path: Path, number: int, listed: _Listed, tmp: Path
+) -> tuple[np.ndarray, float] | None:
+    """The scanner's own image of page ``number``, pixel for pixel, and its resolution; or
+    None when the page is more than one upright image over the whole of it.
+
+    A scanned PDF holds one image a page, drawn over the page. Rasterising the page again
+    resamples that image (poppler draws 1241 pixels as 1242 at the image's own dpi) and
+    blurs its thin strokes: the same scan read about one register field worse as a PDF
+    than as a PNG. The image is taken only when it is the page: one plain image, square
+    pixels, and the page drawn coarsely by poppler looks the same as the image shrunk
+    (so a turned, mirrored or inverted image, or visible text over it, is rasterised as
+    before)."""
+    from PIL import Image
+
+    x_ppi, y_ppi = listed.ppi
+    if (
+        listed.kind != "image"
+        or listed.width * listed.height > MAX_IMAGE_PIXELS
+        or not x_ppi
+        or abs(x_ppi - y_ppi) > 0.02 * x_ppi
+    ):
+        return None
+    out = tmp / f"image-{number}"
+    done = subprocess.run(
+        ["pdfimages", "-f", str(number), "-l", str(number), str(path), str(out)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    written = sorted(tmp.glob(f"image-{number}-*"))
+    if done.returncode or len(written) != 1:
+        return None
+    try:
+        with Image.open(written[0]) as image:
+            page = np.array(image.convert("L"))
+    except (OSError, ValueError):
+        return None
+    if page.shape != (listed.height, listed.width):
+        return None
+    preview = _rasterise(path, number, PREVIEW_DPI, tmp)
+    shrunk = cv2.resize(page, preview.shape[::-1], interpolation=cv2.INTER_AREA)
+    if np.abs(shrunk.astype(np.int16) - preview).mean() > PREVIEW_TOLERANCE:
+        return None
+    return page, x_ppi
 
 
 # --------------------------------------------------------------------------- hOCR
@@ -394,11 +492,23 @@ def _after_dot(words: list[Glyphs], i: int) -> float:
     return 1.3
 
 
-def _row_text(row: Row, ink: np.ndarray, typical: int) -> str:
+Box = tuple[int, int, int, int]
+
+
+class PrintedLine(NamedTuple):
+    """One line of a page's text and where it is printed: the box of each of its columns
+    (the parts split by a wide gap, four spaces in the text); no columns for a blank line."""
+
+    text: str
+    columns: list[Box]
+
+
+def _row_text(row: Row, ink: np.ndarray, typical: int) -> PrintedLine:
     """One printed row as text; a space wherever the ink has a blank wide enough."""
     blanks = _blank_runs(ink, row, max(4, int(SPACE_OF_ROW * typical)))
     words = _clusters(row)
     pieces: list[str] = []
+    columns: list[Box] = []
     for i, word in enumerate(words):
         if i:
             prev = words[i - 1]
@@ -410,6 +520,7 @@ def _row_text(row: Row, ink: np.ndarray, typical: int) -> str:
             tight = word.text[0] in _NO_SPACE_BEFORE or prev.text[-1] in _NO_SPACE_AFTER
             if widest >= COLUMN_OF_ROW * typical:
                 pieces.append("    ")
+                columns.append(word.box)
             elif tight and widest < 2 * SPACE_OF_ROW * typical:
                 pass
             elif prev.text[-1] == "." and widest < _after_dot(words, i) * SPACE_OF_ROW * typical:
@@ -417,7 +528,15 @@ def _row_text(row: Row, ink: np.ndarray, typical: int) -> str:
             elif widest or not (thai or tight):
                 pieces.append(" ")
         pieces.append(word.text)
-    return "".join(pieces)
+        if not columns:
+            columns.append(word.box)
+        columns[-1] = (*columns[-1][:2], max(columns[-1][2], word.box[2]), columns[-1][3])
+    # The row's height for its text: the usual box of its letters (a box may hold the
+    # marks above and below, and reach into the next row, or the letter's body alone).
+    tops = sorted(w.box[1] for w in words)
+    bottoms = sorted(w.box[3] for w in words)
+    top, bottom = tops[len(tops) // 2], bottoms[len(bottoms) // 2]
+    return PrintedLine("".join(pieces), [(c[0], top, c[2], bottom) for c in columns])
 
 
 def _mean_confidence(row: Row) -> float:
@@ -445,7 +564,14 @@ def _is_noise(row: Row, typical: int, usual: float) -> bool:
 
 
 def page_text(hocr: bytes, page: np.ndarray) -> tuple[str, float]:
-    """The text of one page from its hOCR and its cleaned image, and the mean confidence.
+    """The text of one page from its hOCR and its cleaned image, and the mean confidence
+    (:func:`page_lines` joined)."""
+    lines, mean = page_lines(hocr, page)
+    return "\n".join(line.text for line in lines), mean
+
+
+def page_lines(hocr: bytes, page: np.ndarray) -> tuple[list[PrintedLine], float]:
+    """The lines of one page from its hOCR and its cleaned image, and the mean confidence.
 
     Spaces: a blank stretch of the row wider than :data:`SPACE_OF_ROW` of a row's height
     is a space, one wider than :data:`COLUMN_OF_ROW` a gap between columns (four spaces,
@@ -465,7 +591,7 @@ def page_text(hocr: bytes, page: np.ndarray) -> tuple[str, float]:
     typical = heights[len(heights) // 2] if heights else 100
     means = sorted(_mean_confidence(r) for r in rows)
     usual = means[len(means) // 2] if means else 0.0
-    lines: list[str] = []
+    lines: list[PrintedLine] = []
     confidences: list[int] = []
     previous_bottom: int | None = None
     for row in rows:
@@ -474,11 +600,131 @@ def page_text(hocr: bytes, page: np.ndarray) -> tuple[str, float]:
         reread_digits(row, page, ink)
         confidences.extend(w.confidence for w in row.words)
         if previous_bottom is not None and row.top - previous_bottom > 0.6 * typical:
-            lines.append("")
+            lines.append(PrintedLine("", []))
         lines.append(_row_text(row, ink, typical))
         previous_bottom = row.bottom
     mean = sum(confidences) / len(confidences) if confidences else 0.0
-    return "\n".join(lines), mean
+    return lines, mean
+
+
+_COLUMN_GAP_RE = re.compile(r"\s{4,}")
+
+
+def text_layer_hocr(lines: list[PrintedLine], corrected: list[str], size: tuple[int, int]) -> bytes:
+    """An hOCR page whose words are the corrected text, for the PDF/A's invisible layer:
+    each line's columns keep their printed boxes, and the words of a column share its width
+    by their length (the corrected words no longer match Tesseract's pieces one to one).
+    A line whose corrected text has other columns than were printed is one column."""
+    from xml.sax.saxutils import escape, quoteattr
+
+    width, height = size
+    spans: list[str] = []
+    for number, (line, text) in enumerate(zip(lines, corrected, strict=True), start=1):
+        if not line.columns or not text.strip():
+            continue
+        parts = [p for p in _COLUMN_GAP_RE.split(text.strip()) if p]
+        boxes = line.columns
+        if len(parts) != len(boxes):
+            parts = [" ".join(parts)]
+            boxes = [
+                (
+                    min(b[0] for b in boxes),
+                    min(b[1] for b in boxes),
+                    max(b[2] for b in boxes),
+                    max(b[3] for b in boxes),
+                )
+            ]
+        words: list[str] = []
+        for part, (left, top, right, bottom) in zip(parts, boxes, strict=True):
+            tokens = part.split()
+            total = sum(len(t) + 1 for t in tokens) - 1
+            x = float(left)
+            for token in tokens:
+                share = (right - left) * len(token) / max(total, 1)
+                box = f"bbox {round(x)} {top} {max(round(x + share), round(x) + 1)} {bottom}"
+                words.append(
+                    f"<span class='ocrx_word' title={quoteattr(box + '; x_wconf 90')}>"
+                    f"{escape(token)}</span>"
+                )
+                x += share + (right - left) / max(total, 1)
+        left = min(b[0] for b in boxes)
+        top = min(b[1] for b in boxes)
+        right = max(b[2] for b in boxes)
+        bottom = max(b[3] for b in boxes)
+        spans.append(
+            f"<p class='ocr_par' lang='tha' title='bbox {left} {top} {right} {bottom}'>"
+            f"<span class='ocr_line' id='line_{number}' "
+            f"title='bbox {left} {top} {right} {bottom}; baseline 0 0'>"
+            + " ".join(words)
+            + "</span></p>"
+        )
+    return (
+        "<?xml version='1.0' encoding='UTF-8'?>\n"
+        "<html xmlns='http://www.w3.org/1999/xhtml'><head><title></title>"
+        "<meta name='ocr-capabilities' content='ocr_page ocr_par ocr_line ocrx_word'/>"
+        "</head><body>"
+        f"<div class='ocr_page' id='page_1' title='bbox 0 0 {width} {height}; ppageno 0;"
+        f" scan_res {OCR_DPI} {OCR_DPI}'>" + "".join(spans) + "</div></body></html>"
+    ).encode("utf-8")
+
+
+# --------------------------------------------------------------------- the urgency stamp
+
+STAMP_BAND_ROWS = 2.5  # how far above the ที่ line an urgency or secrecy stamp is looked for
+UNREAD_INK_OF_ROW = 0.25  # ink no word covers, in square row heights, worth a second look
+
+
+def _is_ref_line(text: str) -> bool:
+    return text.startswith("ที")
+
+
+def _with_unread_stamp(
+    lines: list[PrintedLine], hocr: bytes, page: np.ndarray, languages: tuple[str, ...]
+) -> list[PrintedLine]:
+    """``lines`` with the urgency or secrecy stamp above the ``ที่`` line that Tesseract's
+    page layout left out (it skipped the large bold ``ด่วนที่สุด`` of a photographed letter
+    altogether: no word of it in the hOCR). Where ink no word covers lies just above the
+    ``ที่`` line, that band is read again as one block, and a line of it is taken only if it
+    is a stamp word (the closed vocabulary, through one wrong letter): pictures there (the
+    Garuda) read as anything else are ignored."""
+    from saraban.archive.importer._parsing import _stamp_words
+
+    at = next((i for i, line in enumerate(lines) if _is_ref_line(line.text)), None)
+    if at is None or any(_stamp_words(line.text) for line in lines[:at]):
+        return lines
+    rows = _hocr_rows(hocr)
+    ref = next((r for r in rows if _is_ref_line("".join(w.text for w in r.words[:3]))), None)
+    if ref is None:
+        return lines
+    heights = sorted(r.height for r in rows if len(r.words) >= 8) or [ref.height]
+    typical = heights[len(heights) // 2]
+    top = max(0, int(ref.top - STAMP_BAND_ROWS * typical))
+    bottom = ref.top + int(0.2 * typical)  # a stamp's ุ reaches into the ที่ line's box
+    _, ink = cv2.threshold(page, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    unread = ink.astype(bool)
+    for row in rows:
+        for word in row.words:
+            left, word_top, right, word_bottom = word.box
+            unread[max(word_top, 0) : word_bottom, max(left, 0) : right] = False
+    if unread[top:bottom].sum() < UNREAD_INK_OF_ROW * typical**2:
+        return lines
+    band = cv2.imencode(".png", page[top:bottom])[1].tobytes()
+    try:
+        done = subprocess.run(
+            ["tesseract", "stdin", "stdout", "-l", "+".join(languages), "--psm", "6"],
+            input=band,
+            capture_output=True,
+            timeout=TESSERACT_TIMEOUT_S,
+            env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return lines
+    for read in done.stdout.decode("utf-8", errors="replace").splitlines():
+        if words := _stamp_words(" ".join(read.split())):
+            stamp = PrintedLine(" ".join(words), [(0, top, page.shape[1], bottom)])
+            return [*lines[:at], stamp, *lines[at:]]
+    return lines
 
 
 # --------------------------------------------------------------------------- engine
@@ -537,9 +783,16 @@ def ocr_pages(
         for number, page in enumerate(pages, start=1):
             hocr_path = folder / f"{number:06d}_ocr_hocr.hocr"
             hocr = hocr_path.read_bytes()
-            text, confidence = page_text(hocr, page)
-            texts.append(correct_text(text))
+            lines, confidence = page_lines(hocr, page)
+            if number == 1:
+                lines = _with_unread_stamp(lines, hocr, page, ENGINES[name])
+            text = correct_text("\n".join(line.text for line in lines))
+            texts.append(text)
             confidences.append(round(confidence, 1))
+            # the PDF/A's invisible text is the corrected text, not Tesseract's raw words
+            corrected = text.split("\n")
+            if len(corrected) == len(lines):  # correction keeps the lines (else: raw words)
+                hocr_path.write_bytes(text_layer_hocr(lines, corrected, page.shape[::-1]))
         pdf_bytes = None
         if pdfa:
             output = work / "out.pdf"

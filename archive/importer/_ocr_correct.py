@@ -13,6 +13,8 @@ What Tesseract gets wrong in Thai letters, and what is done about it:
   (``indexer/data/terms.txt``). Words outside it are left as read: a wrong correction is
   worse than none, so only stretches of at least four letters (after the confusions are
   ignored) are replaced, and the parser's short labels only at the start of a line.
+- **The era** before a year: ``พศ.``, ``พ.ศ``, ``พ. ศ.`` before four digits are ``พ.ศ.`` (and
+  ``ค.ศ.``): a dot is a speck Tesseract drops or reads into the letter beside it.
 - **Digits**: Latin ``o``/``O`` amid Thai digits is ``๐``. (The digits themselves are read
   again from the image before this: :mod:`._digits`.)
 """
@@ -108,6 +110,9 @@ _FIXES = (
     (re.compile("([\u0e31\u0e34-\u0e3a])\\1+"), "\\1"),
 )
 _THAI_DIGIT_NEAR_O = re.compile("(?<=[๐-๙])[oO]|[oO](?=[๐-๙])")
+# The era before a year, พ.ศ. (or ค.ศ.), with a dot lost or read into the letter beside it
+# ("พศ.๒๕๖๘", "พ.ศ ๒๕๖๘"): no Thai word is spelt so before four digits.
+_ERA_RE = re.compile(r"(?<![\u0e01-\u0e4e])([พค]) ?\.? ?ศ(?: ?\.)?(?= ?[๐-๙0-9]{4}(?![๐-๙0-9]))")
 
 
 def normalise(text: str) -> str:
@@ -224,4 +229,5 @@ def correct_text(text: str) -> str:
     anywhere, starts = vocabulary()
     text = normalise(text)
     text = _THAI_DIGIT_NEAR_O.sub("๐", text)
+    text = _ERA_RE.sub(r"\1.ศ.", text)
     return "\n".join(_correct_line(line, anywhere, starts) for line in text.split("\n"))

@@ -40,6 +40,11 @@ _SIZE = 28
 MAX_DISTANCE = 0.9
 
 
+# A shape cut by the top or bottom of a row's box and lower than this part of the row is a
+# neighbouring row's ink (a digit fills at least 0.4 of its row).
+SLIVER_OF_ROW = 0.25
+
+
 def _normalise(shape: np.ndarray) -> np.ndarray:
     """A binary shape, cropped to its ink, centred in a square and scaled to _SIZE."""
     ys, xs = np.nonzero(shape)
@@ -56,8 +61,8 @@ def _normalise(shape: np.ndarray) -> np.ndarray:
 
 
 @cache
-def _templates() -> tuple[tuple[str, np.ndarray, float], ...]:
-    """(digit, normalised shape, height/width) for each digit in each weight."""
+def _templates(characters: str = THAI_DIGITS) -> tuple[tuple[str, np.ndarray, float], ...]:
+    """(character, normalised shape, height/width) for each character in each weight."""
     from PIL import Image, ImageDraw, ImageFont
 
     from saraban.fonts import SARABUN_DIR
@@ -65,7 +70,7 @@ def _templates() -> tuple[tuple[str, np.ndarray, float], ...]:
     out = []
     for weight in ("Regular", "Medium", "Bold"):
         font = ImageFont.truetype(str(SARABUN_DIR / f"Sarabun-{weight}.ttf"), 96)
-        for digit in THAI_DIGITS:
+        for digit in characters:
             canvas = Image.new("L", (160, 200), 0)
             ImageDraw.Draw(canvas).text((20, 20), digit, fill=255, font=font)
             shape = np.array(canvas) > 127
@@ -75,15 +80,16 @@ def _templates() -> tuple[tuple[str, np.ndarray, float], ...]:
     return tuple(out)
 
 
-def classify_digit(shape: np.ndarray) -> tuple[str, float]:
-    """The Thai digit a binary shape is most like, and how far it is from it (0 = same)."""
+def classify_digit(shape: np.ndarray, characters: str = THAI_DIGITS) -> tuple[str, float]:
+    """The Thai digit (or other of ``characters``) a binary shape is most like, and how far
+    it is from it (0 = same)."""
     ys, xs = np.nonzero(shape)
     if ys.size == 0:
         return "", 1.0
     ratio = (ys.max() - ys.min() + 1) / (xs.max() - xs.min() + 1)
     norm = _normalise(shape)
     best, distance = "", 1e9
-    for digit, template, template_ratio in _templates():
+    for digit, template, template_ratio in _templates(characters):
         d = float(np.abs(norm - template).mean()) / 0.25  # 0.25: mean ink of a digit
         d += 0.5 * abs(np.log(ratio / template_ratio))
         if d < distance:
@@ -106,8 +112,12 @@ def _runs(row: Row) -> list[tuple[int, int]]:
             j = i
             while j < len(words) and _is_digit_like(words[j].text):
                 j += 1
-            if any(c in THAI_DIGITS for w in words[i:j] for c in w.text):
-                runs.append((i, j))
+            # a dot or a slash before the first digit ends the word before it ("พ.ศ.")
+            first = i
+            while first < j and all(c in _PUNCTUATION for c in words[first].text):
+                first += 1
+            if any(c in THAI_DIGITS for w in words[first:j] for c in w.text):
+                runs.append((first, j))
             i = j
         else:
             i += 1
@@ -126,6 +136,8 @@ def _shapes(ink: np.ndarray, left: int, top: int, right: int, bottom: int) -> li
         x, y, w, h, area = stats[label]
         if area < 4:
             continue
+        if (y == 0 or y + h == crop.shape[0]) and h < SLIVER_OF_ROW * crop.shape[0]:
+            continue  # the tip of a mark of the row above or below, cut by the row's box
         boxes.append([left + x, top + y, left + x + w, top + y + h])
     boxes.sort()
     merged: list[list[int]] = []
@@ -194,9 +206,19 @@ def _read(ink: np.ndarray, shapes: list[list[int]]) -> list[str | None]:
                 out.append(digit)
             elif height > 1.2 * digit_height and width < 0.75 * height:
                 out.append("/")  # a slash leaning further than a digit is wide
+            elif out and out[-1] == "/" and _is_circular_mark(ink[top:bottom, left:right]):
+                out.append(CIRCULAR_MARK)
             else:
                 out.append(None)
     return out
+
+
+# The letter of a circular's number (หนังสือเวียน), right after the slash: ``นค ๐๐๑๙.๓/ว ๒๕๖๔``.
+CIRCULAR_MARK = "ว"
+
+
+def _is_circular_mark(shape: np.ndarray) -> bool:
+    return classify_digit(shape, CIRCULAR_MARK)[1] <= MAX_DISTANCE
 
 
 def _belongs(shape: list[int], left: int, right: int, words: list[Glyphs]) -> bool:
@@ -291,6 +313,15 @@ def _lone_digits(row: Row, ink: np.ndarray) -> None:
         i = end
 
 
+UNSURE_CONFIDENCE = 30  # Tesseract's word confidence under which its reading is a guess
+
+
+def _continues(before: Glyphs, word: Glyphs) -> bool:
+    """Whether ``word`` is an unreadable piece touching the end of a number (no space)."""
+    height = word.box[3] - word.box[1]
+    return word.confidence < UNSURE_CONFIDENCE and word.box[0] - before.box[2] < 0.1 * height
+
+
 def reread_digits(row: Row, page: np.ndarray, ink: np.ndarray) -> None:
     """Replace each run of digits in ``row`` by its shapes read again (in place); one
     word a shape, so that the spacing is decided by the ink like everywhere else."""
@@ -308,6 +339,11 @@ def reread_digits(row: Row, page: np.ndarray, ink: np.ndarray) -> None:
             last += 1
         # marks Tesseract saw on a digit it took for a letter ("ส" + "ั" for "๓")
         while last < len(row.words) and all(c in _COMBINING for c in row.words[last].text):
+            last += 1
+        # a word Tesseract could hardly read, right after the run: the end of the number
+        # (``๓/ว`` read ``เขา`` when a mark of the row above touched the slash); its
+        # shapes are read with the run's, and the run stays as read if one is no digit
+        if last < len(row.words) and _continues(row.words[last - 1], row.words[last]):
             last += 1
         words = row.words[first:last]
         left = min(w.box[0] for w in words)

@@ -85,6 +85,53 @@ _SECRECY_WORDS = ("ลับที่สุด", "ลับมาก", "ลั�
 _URGENCY_WORDS = ("ด่วนที่สุด", "ด่วนมาก", "ด่วน")
 
 
+# A stamp word read with one letter wrong once the OCR confusions are ignored (tone marks
+# lost, ``ี``/``ิ``: a scan's "ดวนทสุด", "ลับมก"; two in the longest: "ด่วนทสด") is still that
+# word: the closed vocabulary of urgency and secrecy has no other word so close (a reading
+# as close to two of them is neither), and only the longer words are taken so ("ด่วน" and
+# "ลับ" are that close to ordinary words: "ด่าน", "ลบ").
+_STAMP_WORDS = _URGENCY_WORDS + _SECRECY_WORDS
+MIN_TOLERANT_STAMP = 6
+LONG_STAMP_KEY = 8  # "ด่วนที่สุด", "ลับที่สุด" (keys ดวนทิสุด, ลับทิสุด): two letters off
+
+
+def _stamp_word(text: str) -> str | None:
+    """The urgency or secrecy word ``text`` is: exactly, or one letter off a long one."""
+    from rapidfuzz.distance import Levenshtein
+
+    from saraban.archive.importer._ocr_correct import confusion_key
+
+    if text in _STAMP_WORDS:
+        return text
+    near = [
+        word
+        for word in _STAMP_WORDS
+        if len(word) >= MIN_TOLERANT_STAMP
+        and Levenshtein.distance(confusion_key(text), confusion_key(word))
+        <= (2 if len(confusion_key(word)) >= LONG_STAMP_KEY else 1)
+    ]
+    return near[0] if len(near) == 1 else None
+
+
+_NAME_LETTERS_RE = re.compile("[ก-ฮ]")
+_NOT_IN_A_NAME_RE = re.compile(r"[^\u0e01-\u0e4e\u0e50-\u0e590-9\s.,()/\-]")
+
+
+def _could_be_a_name(text: str) -> bool:
+    """Whether a line could name a government body or its address: four Thai consonants
+    or more, and nothing but Thai, digits and the punctuation of addresses."""
+    return len(_NAME_LETTERS_RE.findall(text)) >= 4 and not _NOT_IN_A_NAME_RE.search(text)
+
+
+def _stamp_words(text: str) -> list[str] | None:
+    """The stamp words of a line above ``ที่`` ("ด่วนที่สุด", "ด่วนที่สุด ลับ"), or None if the
+    line is something else. A space OCR put inside one word ("ด่วน ทสุด") is no gap."""
+    if whole := _stamp_word(text.replace(" ", "")):
+        return [whole]
+    words = [_stamp_word(w) for w in text.split(" ")]
+    return [w for w in words if w] if words and all(words) else None
+
+
 @dataclass
 class _Line:
     text: str  # without leading/trailing whitespace; inner layout gaps kept
@@ -534,8 +581,8 @@ class Parser:
                 f"the urgency mark is '{text}' (a deadline); recorded as ด่วน",
             )
             return True
-        words = text.split(" ")
-        if not words or not all(w in _URGENCY_WORDS or w in _SECRECY_WORDS for w in words):
+        words = _stamp_words(text)
+        if not words:
             return False
         for word in words:
             if word in _URGENCY_WORDS:
@@ -543,6 +590,13 @@ class Parser:
             else:
                 self.secrecy = word
         self.found.add("stamp")
+        if " ".join(words) != text:
+            field = "urgency" if any(w in _URGENCY_WORDS for w in words) else "secrecy"
+            self.flag(
+                field,
+                f"อ่านตรา '{text}' ได้ใกล้เคียง '{' '.join(words)}' ที่สุด จึงบันทึกเป็นคำนั้น โปรดตรวจ",
+                f"the stamp '{text}' reads closest to '{' '.join(words)}'; recorded so",
+            )
         return True
 
     def read_memo_unit(self, text: str) -> None:
@@ -851,6 +905,9 @@ class Parser:
         if self.kind in ("order", "announcement"):
             between = []
         elif ref_at is None and between:
+            # a scrap of a picture read as text (the Garuda of a scan: "เซ๐", "1 : หพ๐ เฉค")
+            # is no government body's name
+            between = [(i, line) for i, line in between if _could_be_a_name(line.flat)]
             guessed = (
                 "ไม่พบบรรทัด ที่ จึงเดาว่าบรรทัดก่อนวันที่เป็นชื่อส่วนราชการ",
                 "no ที่ line; the lines above the date were taken as the sender block",
