@@ -694,7 +694,7 @@ def make_archive(home: Path, n: int, seed: int) -> None:
             return
         if held:
             raise SystemExit(f"{home} holds {held:,} letters, not {n:,}: give another --archive")
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         rows: list[dict] = []
         for doc in Generator(seed).letters(n):
             letter = letter_document(doc)
@@ -718,6 +718,7 @@ def make_archive(home: Path, n: int, seed: int) -> None:
                     s.execute(insert(Letter), rows)
                 rows.clear()
                 print(f"archive: {doc.id:,} / {n:,} letters", end="\r", file=sys.stderr)
+        print(file=sys.stderr)
     finally:
         archive.close()
 
