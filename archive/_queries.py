@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Text,
     case,
+    cast,
     false,
     func,
     select,
@@ -296,32 +298,33 @@ class Queries(ArchiveCore):
     def indexable(self, ids: Iterable[int]) -> list[IndexableLetter]:
         """What the search index keeps of each of these letters that it should hold, in
         one query: a rebuild of 100,000 letters must not make 200,000 round trips. Ids not
-        answered (no such letter, or not one the index holds) are to be removed from it."""
+        answered (no such letter, or not one the index holds) are to be removed from it.
+        Only the columns the index needs are read, as plain values: the letter document
+        as the JSON text stored (:attr:`IndexableLetter.doc` parses it), not ORM objects
+        with every column decoded, which took most of a rebuild's reading."""
         wanted = sorted({int(i) for i in ids})
         # Not correlated: the incoming register is read once for the batch (it has no
         # index on letter_id).
         received = Letter.id.in_(select(Received.letter_id).where(Received.letter_id.in_(wanted)))
+        columns = (
+            Letter.id,
+            Letter.status,
+            cast(Letter.doc, Text),
+            Letter.ref_no,
+            Letter.date,
+            Letter.secrecy,
+            Letter.subject,
+            Unit.prefix,
+            received,
+        )
         with self._read() as s:
             rows = s.execute(
-                select(Letter, Unit.prefix, received.label("received"))
+                select(*columns)
                 .outerjoin(Unit, Unit.id == Letter.unit_id)
                 .where(Letter.id.in_(wanted), Letter.status.in_(SHOWN_STATUSES))
                 .order_by(Letter.id)
             ).all()
-        return [
-            IndexableLetter(
-                id=row.id,
-                status=row.status,
-                doc=dict(row.doc or {}),
-                ref_no=row.ref_no,
-                date=row.date,
-                secrecy=row.secrecy,
-                subject=row.subject,
-                unit=prefix,
-                received=bool(was_received),
-            )
-            for row, prefix, was_received in rows
-        ]
+        return [IndexableLetter(*row[:-1], bool(row[-1])) for row in rows]
 
     def index_done(self, job_ids: list[int]) -> None:
         """Drop jobs the indexer has finished."""

@@ -4,9 +4,10 @@ register rows, what was issued or received, threads, audit events."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from saraban.thai import SECRET_SERIES, be_year, to_thai_digits
 
@@ -183,20 +184,26 @@ class AuditEntry:
     letter_id: int | None = None  # the letter it concerns (its secrecy hides the event)
 
 
-@dataclass(frozen=True)
-class IndexableLetter:
+class IndexableLetter(NamedTuple):
     """What the search index keeps of a letter; ``received``: entered in an incoming
-    register."""
+    register. The letter document stays the JSON text the database holds (``doc_json``)
+    until :attr:`doc` is asked for: a rebuild hands the rows to worker processes, which
+    parse it there (a tuple of plain values pickles fast; a parsed document does not)."""
 
     id: int
     status: str
-    doc: dict[str, Any]
+    doc_json: str | None
     ref_no: str | None
     date: dt.date | None
     secrecy: str | None
     subject: str | None
     unit: str | None
     received: bool
+
+    @property
+    def doc(self) -> dict[str, Any]:
+        found = json.loads(self.doc_json) if self.doc_json else None
+        return found if isinstance(found, dict) else {}
 
 
 def _jsonable(value: Any) -> Any:

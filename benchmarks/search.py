@@ -25,6 +25,15 @@ another version of saraban, measured in the same run on the same letters (``--ba
 default ``main``; ``--baseline none`` to skip). Its packages are taken from git (``git
 archive REF``) into a temporary folder and measured in a child process that imports them
 instead of this checkout's (for the backends in ``--baseline-backends``, default tantivy).
+
+``--reindex``: what ``saraban reindex`` costs over a real archive instead. An archive of
+``--n`` generated letters is made (once, in ``--archive`` if given), then the index is rebuilt
+from it by this checkout and by the baseline, alternately (``--rounds``): wall and CPU time
+(the process that writes the index, tantivy's threads included, and the worker processes),
+the load, and whether the topic and phrase searches answer the same (total and first ten)
+after both rebuilds.
+
+    .venv/bin/python benchmarks/search.py --reindex --n 20000 --archive /tmp/bench-archive
 """
 
 from __future__ import annotations
@@ -637,11 +646,177 @@ def measure_backends(
     return results
 
 
-def baseline_figures(args: argparse.Namespace, workdir: Path) -> dict | None:
+def letter_document(doc: IndexDoc) -> dict:
+    """A generated letter as the letter document the archive keeps (docs/letter-format.md)."""
+    signer = doc.signer.split("\n")
+    return {
+        "format": 1,
+        "kind": doc.kind,
+        "circular": "/ว" in (doc.ref_no or ""),
+        "urgency": doc.urgency,
+        "secrecy": doc.secrecy,
+        "ref_no": doc.ref_no,
+        "sender": {"name": doc.sender, "address": []},
+        "date": doc.date.isoformat() if doc.date else None,
+        "subject": doc.subject,
+        "salutation": "เรียน",
+        "addressee": doc.addressee,
+        "references": doc.references,
+        "enclosures": [],
+        "body": doc.body.split("\n"),
+        "closing": "จึงเรียนมาเพื่อโปรดพิจารณา",
+        "complimentary_close": "ขอแสดงความนับถือ",
+        "signer": {"name": signer[0], "position": signer[1:]},
+        "owner_unit": doc.owner_unit.split("\n"),
+        "contact": {},
+        "footer": None,
+        "copies_to": [],
+        "attachments_text": doc.attachments_text or None,
+    }
+
+
+def make_archive(home: Path, n: int, seed: int) -> None:
+    """An archive of ``n`` generated letters kept as imported letters, made once in ``home``
+    (a folder that already holds them is used as it is). The rows are written as
+    ``store_imported`` writes them, thousands a transaction, without the original files,
+    audit entries and index jobs, which a rebuild never reads (storing each letter on its
+    own, with its fsyncs, takes about 60 ms a letter here)."""
+    from sqlalchemy import func, insert, select
+
+    from saraban.archive import open_archive
+    from saraban.archive._models import Letter
+
+    archive = open_archive(home)
+    try:
+        with archive._read() as s:  # noqa: SLF001 - a benchmark's own archive
+            held = s.scalar(select(func.count()).select_from(Letter))
+        if held == n:
+            return
+        if held:
+            raise SystemExit(f"{home} holds {held:,} letters, not {n:,}: give another --archive")
+        now = dt.datetime.now(dt.UTC)
+        rows: list[dict] = []
+        for doc in Generator(seed).letters(n):
+            letter = letter_document(doc)
+            rows.append(
+                {
+                    "status": "stored",
+                    "circular": letter["circular"],
+                    "ref_no": doc.ref_no,
+                    "date": doc.date,
+                    "subject": doc.subject,
+                    "sender": doc.sender,
+                    "addressee": doc.addressee,
+                    "secrecy": doc.secrecy,
+                    "doc": letter,
+                    "created_at": now,
+                    "created_by": "benchmark",
+                }
+            )
+            if len(rows) == 5000 or doc.id == n:
+                with archive._write() as s:  # noqa: SLF001
+                    s.execute(insert(Letter), rows)
+                rows.clear()
+                print(f"archive: {doc.id:,} / {n:,} letters", end="\r", file=sys.stderr)
+        print(file=sys.stderr)
+    finally:
+        archive.close()
+
+
+def _load() -> float:
+    return os.getloadavg()[0]
+
+
+def reindex_figures(home: Path, args: argparse.Namespace) -> dict:
+    """``indexer.reindex`` (what ``saraban reindex`` runs) over the archive in ``home``, its
+    index removed first: wall and CPU time (this process's threads, tantivy's among them,
+    and the worker processes'), then the answers of the topic and phrase queries (total
+    and the ids of the first ten), to compare with the baseline's."""
+    from saraban.archive import open_archive
+    from saraban.indexer import reindex
+
+    shutil.rmtree(home / "index", ignore_errors=True)
+    archive = open_archive(home)
+    index = open_index(home)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = _load()
+    started, cpu = time.perf_counter(), time.process_time()
+    count = reindex(archive, index, workers=args.workers)
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    done = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers = done.ru_utime + done.ru_stime - children.ru_utime - children.ru_stime
+    answers = {}
+    for query in TOPICS + PHRASES:
+        result = index.search(query)
+        answers[query] = [result.total, [[round(h.score, 4), h.id] for h in result.hits]]
+    index.close()  # type: ignore[attr-defined]
+    archive.close()
+    figures = {"n": count, "wall": wall, "cpu": cpu, "workers_cpu": workers}
+    return figures | {"load": [load, _load()], "answers": answers}
+
+
+def reindex_benchmark(args: argparse.Namespace, workdir: Path) -> None:
+    """``--reindex``: this checkout's rebuild and the baseline's, alternately, on one archive."""
+    home = Path(args.archive) if args.archive else workdir / "archive"
+    started = time.perf_counter()
+    make_archive(home, args.n, args.seed)
+    print(f"archive of {args.n:,} letters ready ({time.perf_counter() - started:.0f} s)")
+    rounds = []
+    for _ in range(args.rounds):
+        base = None
+        if args.baseline != "none":
+            base = baseline_figures(args, workdir, extra=["--archive", str(home)])
+        rounds.append((reindex_figures(home, args), base))
+    for ours, base in rounds:
+        line = f"reindex of {ours['n']:,} letters: "
+        for name, figures in (("this checkout", ours), (args.baseline, base)):
+            if figures is None:
+                continue
+            total_cpu = figures["cpu"] + figures["workers_cpu"]
+            line += (
+                f"{name} {figures['wall']:.1f} s wall, {figures['n'] / figures['wall']:,.0f} "
+                f"letters/s, CPU {figures['cpu']:.1f} s in the process that writes + "
+                f"{figures['workers_cpu']:.1f} s in the workers = {total_cpu:.1f} s "
+                f"({figures['n'] / total_cpu * (os.cpu_count() or 1):,.0f} letters/s were "
+                f"{os.cpu_count()} cores free), load {figures['load'][0]:.1f}-"
+                f"{figures['load'][1]:.1f}; "
+            )
+        print(line.rstrip("; "), flush=True)
+        if base is not None:
+            answers = ours["answers"]
+            same = [q for q in answers if _same_answer(answers[q], base["answers"].get(q))]
+            print(
+                f"  search answers after the rebuild the same as {args.baseline}'s for "
+                f"{len(same)} of {len(answers)} queries (total, the scores of the first ten, "
+                "and their letters, which tantivy orders among equal scores by where its "
+                "indexing threads put them, run to run)"
+            )
+
+
+def _same_answer(ours: list, base: list | None) -> bool:
+    """The same total and scores, and the same letters at each score (letters of the last
+    score shown may differ: the page cuts a tie)."""
+    if base is None or ours[0] != base[0]:
+        return False
+    if [score for score, _id in ours[1]] != [score for score, _id in base[1]]:
+        return False
+    last = ours[1][-1][0] if ours[1] else None
+    groups: dict[float, list[set[int]]] = {}
+    for hits in (ours[1], base[1]):
+        for score, letter_id in hits:
+            groups.setdefault(score, [set(), set()])[hits is base[1]].add(letter_id)
+    return all(a == b for score, (a, b) in groups.items() if score != last)
+
+
+def baseline_figures(
+    args: argparse.Namespace, workdir: Path, extra: list[str] | None = None
+) -> dict | None:
     """The figures of ``args.baseline`` (a git ref), measured in a child process."""
     if args.baseline == "none":
         return None
     sources = workdir / "baseline"
+    if sources.exists():
+        shutil.rmtree(sources)
     sources.mkdir()
     packages = ("saraban", "indexer", "archive", "templates", "service")
     archived = subprocess.run(
@@ -652,7 +827,7 @@ def baseline_figures(args: argparse.Namespace, workdir: Path) -> dict | None:
     subprocess.run(["tar", "-x", "-C", str(sources)], input=archived, check=True)
     for package in packages[1:]:  # laid out as installed: saraban.indexer, ...
         (sources / package).rename(sources / "saraban" / package)
-    child = [sys.executable, __file__, "--child", *sys.argv[1:]]
+    child = [sys.executable, __file__, "--child", *sys.argv[1:], *(extra or [])]
     if args.database_url:  # the server this run started (each run empties its tables)
         child += ["--database-url", args.database_url]
     environment = os.environ | {"SARABAN_BENCH_SOURCES": str(sources)}
@@ -695,10 +870,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-backends", default="tantivy")
     parser.add_argument("--repo", default=ROOT, help="git repository of the baseline")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument(
+        "--reindex",
+        action="store_true",
+        help="measure `saraban reindex` over an archive of --n letters instead (this "
+        "checkout and --baseline alternately, --rounds times)",
+    )
+    parser.add_argument(
+        "--archive", help="with --reindex: a folder for the archive, made once and used again"
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="with --reindex: runs of each")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     workdir = Path(tempfile.mkdtemp(prefix="saraban-search-bench-"))
+    if args.child and args.reindex:  # the baseline's rebuild
+        try:
+            print(json.dumps(reindex_figures(Path(args.archive), args)))
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 0
     if args.child:  # measuring the baseline: figures as JSON on the last line
         try:
             chosen = [b for b in args.baseline_backends.split(",") if b in backends]
@@ -706,6 +897,14 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"analysis": analysis(args), "backends": figures}))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        return 0
+    if args.reindex:
+        print(f"saraban reindex benchmark: {args.n:,} letters, {os.cpu_count()} cores")
+        try:
+            reindex_benchmark(args, workdir)
+        finally:
+            if not args.keep:
+                shutil.rmtree(workdir, ignore_errors=True)
         return 0
     server = None
     if "postgres" in backends and not args.database_url:

@@ -168,7 +168,16 @@ def prepare(doc: IndexDoc, engine: str) -> Prepared:
 Render = Callable[[Prepared], None]
 
 
-def prepare_many(docs: list[IndexDoc], engine: str, render: Render | None = None) -> list[Prepared]:
+def prepare_many(
+    docs: list[Any],
+    engine: str,
+    render: Render | None = None,
+    read: Callable[[Any], IndexDoc] | None = None,
+) -> list[Prepared]:
+    """``read``: what makes each of ``docs`` an :class:`IndexDoc` (the archive's rows in a
+    rebuild, whose documents are parsed here, in the worker)."""
+    if read is not None:
+        docs = [read(doc) for doc in docs]
     prepared = [prepare(doc, engine) for doc in docs]
     if render is not None:
         for doc in prepared:
@@ -194,11 +203,14 @@ class Preparer:
         workers: int | None = None,
         expected: int = 0,
         render: Render | None = None,
+        read: Callable[[Any], IndexDoc] | None = None,
     ) -> None:
-        """``render``: the index's own work on each prepared letter (a module-level
-        function, so that it reaches the workers: :attr:`BaseIndex.render`)."""
+        """``render``: the index's own work on each prepared letter; ``read``: what makes
+        each submitted item an :class:`IndexDoc` (both module-level functions, so that they
+        reach the workers: :attr:`BaseIndex.render`, :func:`indexer._sync.index_doc`)."""
         self.engine = engine
         self.render = render
+        self.read = read
         if workers is None:
             workers = (os.cpu_count() or 1) if expected >= 2000 else 0
         self._pool = None
@@ -210,13 +222,14 @@ class Preparer:
                 workers, mp_context=multiprocessing.get_context("spawn")
             )
 
-    def submit(self, docs: list[IndexDoc]):  # noqa: ANN201 - returns a callable giving the result
+    def submit(self, docs: list[Any]):  # noqa: ANN201 - returns a callable giving the result
         """Start analyzing ``docs``; call the returned function for the Prepared list."""
         if self._pool is None:
-            return lambda: prepare_many(docs, self.engine, self.render)
+            return lambda: prepare_many(docs, self.engine, self.render, self.read)
         chunks = [docs[i : i + self.CHUNK] for i in range(0, len(docs), self.CHUNK)]
         futures = [
-            self._pool.submit(prepare_many, chunk, self.engine, self.render) for chunk in chunks
+            self._pool.submit(prepare_many, chunk, self.engine, self.render, self.read)
+            for chunk in chunks
         ]
         return lambda: [p for future in futures for p in future.result()]
 

@@ -10,16 +10,19 @@ removed, so searches keep working while it runs.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from saraban.indexer._engine import Preparer
+from saraban.indexer._engine import Prepared, Preparer
 from saraban.indexer._model import IndexDoc, SearchIndex
 
 logger = logging.getLogger("saraban.indexer")
 
 _REBUILD_BATCH = 1000
+_BATCHES_AHEAD = 2  # batches analyzed while one is written
 
 
 def _direction(status: str, received: bool) -> str:
@@ -28,23 +31,32 @@ def _direction(status: str, received: bool) -> str:
     return "received" if received else "imported"
 
 
+def index_doc(letter: Sequence[Any]) -> IndexDoc:
+    """A letter of the archive as the index sees it: an :class:`archive.IndexableLetter`, or
+    its values as a plain tuple (what a rebuild sends to its worker processes, so that they
+    need not import the archive; they parse the letter's document here)."""
+    letter_id, status, doc_json, ref_no, date, secrecy, subject, unit, received = letter
+    meta: dict[str, Any] = {"status": status, "direction": _direction(status, received)}
+    values = {"ref_no": ref_no, "date": date, "secrecy": secrecy, "subject": subject, "unit": unit}
+    meta |= {name: value for name, value in values.items() if value}
+    doc = json.loads(doc_json) if doc_json else None
+    return IndexDoc.from_letter(letter_id, doc if isinstance(doc, dict) else {}, **meta)
+
+
+def _read(archive: Any, ids: Iterable[int]) -> tuple[list[Any], list[int]]:
+    """(the letters to index, ids to remove from the index) for the given archive ids, read
+    in one query (:meth:`archive.Archive.indexable`)."""
+    ids = sorted({int(i) for i in ids})
+    letters = archive.indexable(ids)
+    found = {letter.id for letter in letters}
+    return letters, [letter_id for letter_id in ids if letter_id not in found]
+
+
 def load_docs(archive: Any, ids: Iterable[int]) -> tuple[list[IndexDoc], list[int]]:
     """(letters to index, ids to remove from the index) for the given archive ids, read in
-    one query (:meth:`archive.Archive.indexable`)."""
-    ids = sorted({int(i) for i in ids})
-    docs: list[IndexDoc] = []
-    for letter in archive.indexable(ids):
-        meta: dict[str, Any] = {
-            "status": letter.status,
-            "direction": _direction(letter.status, letter.received),
-        }
-        for name in ("ref_no", "date", "secrecy", "subject", "unit"):
-            value = getattr(letter, name)
-            if value:
-                meta[name] = value
-        docs.append(IndexDoc.from_letter(letter.id, letter.doc, **meta))
-    found = {doc.id for doc in docs}
-    return docs, [letter_id for letter_id in ids if letter_id not in found]
+    one query."""
+    letters, gone = _read(archive, ids)
+    return [index_doc(letter) for letter in letters], gone
 
 
 def sync(archive: Any, index: SearchIndex, *, batch: int = 500) -> int:
@@ -88,25 +100,28 @@ def reindex(
     gone_all: list[int] = []
     with (
         Preparer(
-            index.engine, workers=workers, expected=total, render=getattr(index, "render", None)
+            index.engine,
+            workers=workers,
+            expected=total,
+            render=getattr(index, "render", None),
+            read=index_doc,
         ) as preparer,
         index.bulk() as add,
     ):
-        # Pipelined: the next batch is analyzed while the index writes this one.
-        pending = None
-        for start in range(0, total + _REBUILD_BATCH, _REBUILD_BATCH):
-            batch = None
-            if start < total:
-                docs, gone = load_docs(archive, ids[start : start + _REBUILD_BATCH])
-                gone_all += gone
-                batch = (preparer.submit(docs), min(start + _REBUILD_BATCH, total))
-            if pending is not None:
-                prepared = pending[0]()
+        # Pipelined: the workers analyze the next batches while the index writes this one.
+        pending: deque[tuple[Callable[[], list[Prepared]], int]] = deque()
+        for start in range(0, total, _REBUILD_BATCH):
+            letters, gone = _read(archive, ids[start : start + _REBUILD_BATCH])
+            gone_all += gone
+            rows = [tuple(letter) for letter in letters]
+            pending.append((preparer.submit(rows), min(start + _REBUILD_BATCH, total)))
+            while len(pending) > _BATCHES_AHEAD or (pending and start + _REBUILD_BATCH >= total):
+                prepared_batch, upto = pending.popleft()
+                prepared = prepared_batch()
                 add(prepared)
                 done += len(prepared)
                 if progress:
-                    progress(pending[1], total)
-            pending = batch
+                    progress(upto, total)
     if gone_all:
         index.delete(gone_all)
     stale = index.ids() - set(ids) if hasattr(index, "ids") else set()

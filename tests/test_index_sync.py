@@ -84,6 +84,46 @@ def test_reindex_reports_progress_and_drops_stale_entries(archive, index):
     assert 999 not in index.ids()
 
 
+def test_searches_see_the_index_as_it_was_until_a_rebuild_commits(archive, index):
+    """A rebuild commits once, at the end: meanwhile another process's searches find every
+    letter as before (nothing half-built), and the stale entry goes only with the commit."""
+    seeds = import_seeds(archive)
+    sync(archive, index)
+    index.add([IndexDoc(id=999, subject="ไม่มีในทะเบียน")])
+    other = open_index(archive.home)  # another reader of the same index
+    during = []
+
+    def progress(done: int, total: int) -> None:
+        if done == total:  # every letter written, not yet committed
+            during.append((other.count(), 999 in other.ids()))
+            during.append(other.search("นค 0019.3/ว2564").hits[0].id)
+
+    try:
+        assert reindex(archive, index, progress=progress) == 5
+        assert during == [(6, True), seeds["002"]]
+        assert (other.count(), 999 in other.ids()) == (5, False)
+    finally:
+        other.close()
+
+
+def test_letters_reach_the_workers_as_plain_values(archive):
+    """A rebuild hands the archive's rows to worker processes as plain tuples (no class of
+    the archive to import there), and each is read as the archive's record is."""
+    import pickle
+
+    from saraban.indexer._sync import index_doc, load_docs
+
+    seeds = import_seeds(archive)
+    letters = archive.indexable(seeds.values())
+    assert letters and all(isinstance(letter.doc_json, str) for letter in letters)
+    docs, _gone = load_docs(archive, seeds.values())
+    for letter, doc in zip(letters, docs, strict=True):
+        row = tuple(letter)
+        assert b"saraban.archive" not in pickle.dumps(row)
+        assert index_doc(row) == doc
+        assert doc.subject == letter.doc["subject"]
+
+
 def test_a_batch_is_read_in_one_query(archive):
     """A rebuild of 100,000 letters must not make a round trip per letter."""
     from sqlalchemy import Engine, event
