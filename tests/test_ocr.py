@@ -231,7 +231,12 @@ def test_a_heic_with_several_images_is_several_pages(tmp_path):
     assert all(np.abs(r.astype(np.int16) - p).mean() < 8 for r, p in zip(read, pages, strict=True))
 
 
-def test_a_damaged_heic_photo_gets_a_clear_error(tmp_path):
+@pytest.mark.parametrize("weasyprint_loaded", [False, True])
+def test_a_damaged_heic_photo_gets_a_clear_error(tmp_path, monkeypatch, weasyprint_loaded):
+    from PIL import ImageFile
+
+    # WeasyPrint sets this when imported (the whole suite imports it): still refused
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", weasyprint_loaded)
     rgb = np.repeat(_asymmetric_page()[..., None], 3, axis=2)
     whole = scancorpus.write_heic(rgb, tmp_path / "whole.heic").read_bytes()
     cut = tmp_path / "cut.heic"

@@ -163,12 +163,15 @@ def read_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
     kind = _kind(path)
     if kind == "pdf":
         return _pdf_pages(path)
-    from PIL import Image
+    from PIL import Image, ImageFile
 
     if kind == "heif":
         _open_heif()
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     pages: list[tuple[np.ndarray, float | None]] = []
+    # WeasyPrint, once imported, lets Pillow fill a cut-off image with grey: a damaged
+    # photo must be refused, not read as half a page (the reading runs in worker processes)
+    truncated, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with warnings.catch_warnings():
             # over MAX_IMAGE_PIXELS Pillow only warns (up to twice that): refuse it here
@@ -186,6 +189,8 @@ def read_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
         raise OcrFailed(
             path, f"เปิดภาพไม่ได้ (ไฟล์เสียหายหรือใหญ่เกินไป): {why}", f"cannot open the image: {why}"
         ) from exc
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated
     return pages
 
 
