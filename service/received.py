@@ -423,6 +423,8 @@ def _media(data: bytes) -> tuple[str, str]:
         return "image/jpeg", ".jpg"
     if data.startswith((b"II*\x00", b"MM\x00*")):
         return "image/tiff", ".tif"
+    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"mif1", b"msf1"):
+        return "image/heic", ".heic"
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:

@@ -10,6 +10,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 import scancorpus
 from conftest import ARCHIVE_UNIT
@@ -129,8 +130,9 @@ def test_files_that_are_no_letter_get_a_clear_error(archive, tmp_path):
         intake.take_in(archive, bad, register=ARCHIVE_UNIT, actor=ACTOR)
     heic = tmp_path / "photo.heic"
     heic.write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0" + b"\0" * 64)
-    with pytest.raises(BadRequest, match="HEIC"):
+    with pytest.raises(BadRequest, match="photo.heic: เปิดภาพไม่ได้") as caught:
         intake.take_in(archive, heic, register=ARCHIVE_UNIT, actor=ACTOR)
+    assert caught.value.status == 422  # a damaged file, as a damaged PDF or PNG
     big = tmp_path / "big.txt"
     big.write_bytes(b"a" * 2048)
     with pytest.raises(BadRequest, match="big.txt"):
@@ -182,6 +184,39 @@ def test_a_scanned_page_is_received_searchable_and_stamped(archive, tmp_path):
     assert taken.received.pdfa_sha256 and taken.received.stamped_sha256
     words = [w[4] for w in _words(archive.files.read(taken.received.stamped_sha256), tmp_path)]
     assert "เลขรับที่" in words
+
+
+@pytest.mark.pdf
+@pytest.mark.ocr
+def test_a_heic_phone_photo_is_received_with_its_fields_read(archive, tmp_path):
+    """A phone's HEIC photo of page one, held sideways (EXIF orientation), goes the photo's
+    route: turned upright, unwarped, read; the original is kept as it came."""
+    clean = scancorpus.render_pages(STEM, dpi=scancorpus.PHOTO_DPI)[0]
+    photo = scancorpus.photo_page(clean, STEM, 0)
+    path = scancorpus.write_heic(photo, tmp_path / "IMG_0001.HEIC", orientation=6)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    taken = intake.take_in(archive, path, register=ARCHIVE_UNIT, actor=ACTOR, in_worker=True)
+    seed = scancorpus.seed_letter(STEM)
+    assert taken.reading.how == "ocr"
+    assert taken.received.ref_no == seed["ref_no"]
+    assert taken.received.subject == seed["subject"]
+    assert taken.reading.letter["date"] == seed["date"]
+    assert archive.get(taken.letter_id).original_sha256 == digest
+    assert archive.files.read(archive.get(taken.letter_id).original_sha256) == path.read_bytes()
+    assert taken.received.pdfa_sha256 and taken.received.stamped_sha256
+
+
+def test_a_damaged_heic_photo_is_refused_and_nothing_is_kept(archive, tmp_path):
+    photo = np.full((400, 300, 3), 255, np.uint8)
+    whole = scancorpus.write_heic(photo, tmp_path / "whole.heic").read_bytes()
+    cut = tmp_path / "IMG_0002.heic"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(BadRequest, match="IMG_0002.heic: เปิดภาพไม่ได้") as caught:
+        intake.take_in(archive, cut, register=ARCHIVE_UNIT, actor=ACTOR, in_worker=True)
+    assert caught.value.status == 422  # a damaged file, as a damaged PDF or PNG
+    assert str(cut.parent) not in caught.value.message  # no server path in the message
+    assert archive.received() == []
+    assert not archive.letters_with_original(hashlib.sha256(cut.read_bytes()).hexdigest())
 
 
 def test_consume_prints_each_received_number_and_its_link(tmp_path, monkeypatch, capsys):

@@ -171,7 +171,7 @@ def _huge_png(path: Path, width: int, height: int) -> Path:
     ("name", "content", "words"),
     [
         ("letter.txt", b"hello", "not a PDF or an image"),
-        ("photo.heic", b"\0\0\0\x18ftypheic\0\0\0\0", "HEIC"),
+        ("photo.heic", b"\0\0\0\x18ftypheic\0\0\0\0", "cannot open the image"),
         ("broken.png", b"\x89PNG\r\n\x1a\nbroken", "cannot open the image"),
         ("broken.pdf", b"%PDF-1.7\nnothing", "cannot open the PDF"),
     ],
@@ -183,6 +183,80 @@ def test_files_that_are_not_pages_get_a_clear_error(tmp_path, name, content, wor
         read_pages(path)
     assert words in str(caught.value)
     assert name in str(caught.value)
+
+
+def _asymmetric_page() -> np.ndarray:
+    """A page one can tell from its turns and mirror images: a dark block top left, a
+    bar along the bottom."""
+    page = np.full((400, 300), 255, np.uint8)
+    page[20:120, 20:100] = 0
+    page[360:380, 20:280] = 0
+    return page
+
+
+def _coded_size(heic: bytes) -> tuple[int, int]:
+    """(width, height) of the image as coded in a HEIF file (its ``ispe`` box), before the
+    turn the file asks for."""
+    at = heic.index(b"ispe") + 8  # type, then version and flags
+    return struct.unpack(">II", heic[at : at + 8])
+
+
+@pytest.mark.parametrize(
+    ("orientation", "sideways"), [(None, False), (1, False), (6, True), (3, False), (8, True)]
+)
+def test_a_heic_photo_is_read_upright(tmp_path, orientation, sideways):
+    """A phone held sideways keeps the pixels as the sensor saw them and says how to turn
+    them (EXIF orientation 6: 90 degrees clockwise, in HEIF the ``irot`` box): the page is
+    read upright and unmirrored, as a JPEG's is."""
+    page = _asymmetric_page()
+    rgb = np.repeat(page[..., None], 3, axis=2)
+    path = scancorpus.write_heic(rgb, tmp_path / "photo.heic", orientation=orientation)
+    width, height = _coded_size(path.read_bytes())
+    assert (width > height) is sideways  # kept turned: the reader has to turn it back
+    [(read, dpi)] = read_pages(path)
+    assert dpi is None
+    assert read.shape == page.shape
+    assert np.abs(read.astype(np.int16) - page).mean() < 8  # HEVC is lossy
+
+
+def test_a_heic_with_several_images_is_several_pages(tmp_path):
+    import pillow_heif
+
+    pages = [_asymmetric_page(), 255 - _asymmetric_page()]
+    heif = pillow_heif.from_pillow(Image.fromarray(pages[0]).convert("RGB"))
+    heif.add_from_pillow(Image.fromarray(pages[1]).convert("RGB"))
+    heif.save(tmp_path / "two.heic", quality=90)
+    read = [page for page, _ in read_pages(tmp_path / "two.heic")]
+    assert len(read) == 2
+    assert all(np.abs(r.astype(np.int16) - p).mean() < 8 for r, p in zip(read, pages, strict=True))
+
+
+@pytest.mark.parametrize("weasyprint_loaded", [False, True])
+def test_a_damaged_heic_photo_gets_a_clear_error(tmp_path, monkeypatch, weasyprint_loaded):
+    from PIL import ImageFile
+
+    # WeasyPrint sets this when imported (the whole suite imports it): still refused
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", weasyprint_loaded)
+    rgb = np.repeat(_asymmetric_page()[..., None], 3, axis=2)
+    whole = scancorpus.write_heic(rgb, tmp_path / "whole.heic").read_bytes()
+    cut = tmp_path / "cut.heic"
+    cut.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(OcrFailed) as caught:
+        read_pages(cut)
+    assert "เปิดภาพไม่ได้" in caught.value.th and "cannot open the image" in caught.value.en
+
+
+def test_a_heic_over_the_pixel_limit_is_refused(tmp_path, monkeypatch):
+    """The limit holds for HEIC as for PNG (checked on the size its header gives): with
+    the limit lowered, a 400 x 300 photo is what an 80-megapixel one is to the real one."""
+    from saraban.archive.importer import _ocr
+
+    rgb = np.repeat(_asymmetric_page()[..., None], 3, axis=2)
+    path = scancorpus.write_heic(rgb, tmp_path / "huge.heic")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", Image.MAX_IMAGE_PIXELS)  # put back after
+    monkeypatch.setattr(_ocr, "MAX_IMAGE_PIXELS", 50_000)
+    with pytest.raises(OcrFailed, match="cannot open the image: .*decompression bomb"):
+        read_pages(path)
 
 
 def test_an_image_bomb_is_refused_before_it_is_decoded(tmp_path):

@@ -500,6 +500,44 @@ def test_a_file_that_cannot_be_read_says_why_and_keeps_nothing(app):
     assert other.get(job_url).status_code == 404  # another user's job is not theirs to see
 
 
+def test_a_damaged_heic_upload_says_why_without_the_servers_folder(app, tmp_path):
+    import numpy as np
+    import scancorpus
+
+    whole = scancorpus.write_heic(np.full((300, 200, 3), 255, np.uint8), tmp_path / "w.heic")
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    cut = whole.read_bytes()[: whole.stat().st_size // 2]
+    response = _upload(client, csrf, cut, name="IMG_0004.HEIC")
+    job = _wait(app, response.headers["Location"].rsplit("/", 1)[1])
+    assert job.state == "failed" and "IMG_0004.HEIC: เปิดภาพไม่ได้" in job.error
+    assert app.config["SARABAN_HOME"] not in job.error and "/tmp" not in job.error
+    assert app.extensions["archive"].received() == []
+
+
+def test_a_heic_original_is_downloaded_as_heic(app, tmp_path):
+    import hashlib
+
+    import numpy as np
+    import scancorpus
+
+    from saraban.usecases import intake
+
+    photo = scancorpus.write_heic(np.full((300, 200, 3), 255, np.uint8), tmp_path / "p.heic")
+    data = photo.read_bytes()
+    reading = intake.Reading(
+        "IMG_0005.HEIC", hashlib.sha256(data).hexdigest(), "ocr", "", {"subject": "ภาพถ่าย"}, [], []
+    )
+    archive = app.extensions["archive"]
+    taken = intake.store_received(archive, reading, data, register=UNIT, actor="clerk")
+    client = app.test_client()
+    login(client, "clerk")
+    response = client.get(f"/received/{taken.received.public_id}/original")
+    assert response.status_code == 200 and response.data == data
+    assert response.mimetype == "image/heic"
+    assert ".heic" in response.headers["Content-Disposition"]
+
+
 # ---- the stamp's place, what answered it, units, delegations ----------------------------------
 
 

@@ -2,14 +2,15 @@
 searchable PDF/A beside the untouched original.
 
 >>> from saraban.archive.importer._ocr import ocr_file
->>> text, pdfa, confidence = ocr_file(Path("scan.pdf"))      # or .png .jpg .tif
+>>> text, pdfa, confidence = ocr_file(Path("scan.pdf"))      # or .png .jpg .tif .heic
 >>> parse_letter_text(text).letter["subject"]
 
 The route, page by page:
 
 1. **Pages.** A scanned PDF's page is its own image, taken pixel for pixel (``pdfimages``);
    any other PDF page is rasterised by poppler (``pdftoppm``) at the scan's resolution; an
-   image is read with Pillow (EXIF orientation applied, every frame of a TIFF).
+   image is read with Pillow, a phone's HEIC through pi-heif (EXIF orientation applied,
+   every frame of a TIFF or HEIF).
 2. **Cleaning** (:mod:`._scan`): a photo's sheet is found and unwarped (perspective),
    light is flattened (shadows, grey paper), the page is levelled (deskew) and despeckled.
 3. **Recognition**: OCRmyPDF runs Tesseract with Debian's ``tha`` data (``eng`` added
@@ -62,6 +63,8 @@ __all__ = [
     "ocr_file",
     "ocr_pages",
     "page_lines",
+    "is_heif",
+    "is_image",
     "page_text",
     "read_pages",
     "text_layer_hocr",
@@ -81,6 +84,20 @@ DEFAULT_ENGINE = "tesseract-tha"
 MAX_PAGES = 50  # a letter with its enclosures; a longer scan is refused, not half read
 MAX_IMAGE_PIXELS = 80_000_000  # a 12,000 x 6,600 photo; larger is a bomb, not a letter
 TESSERACT_TIMEOUT_S = 180  # per page
+# the major brands of HEIF files with HEVC-coded images (ISO/IEC 23008-12), which libheif
+# decodes with libde265 (both in pi-heif's wheels); an AVIF (AV1) is not among them
+HEIF_BRANDS = (
+    b"heic",
+    b"heix",
+    b"heim",
+    b"heis",
+    b"hevc",
+    b"hevx",
+    b"hevm",
+    b"hevs",
+    b"mif1",
+    b"msf1",
+)
 _IMAGE_MAGIC = {
     b"\x89PNG\r\n\x1a\n": "png",
     b"\xff\xd8\xff": "jpeg",
@@ -119,17 +136,25 @@ def _kind(path: Path) -> str:
     for magic, kind in _IMAGE_MAGIC.items():
         if head.startswith(magic):
             return kind
-    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1"):
-        raise OcrFailed(
-            path,
-            "ยังอ่านภาพ HEIC ไม่ได้ กรุณาส่งเป็น JPEG หรือ PNG",
-            "HEIC photos are not read yet: send a JPEG or PNG",
-        )
+    if is_heif(head):
+        return "heif"
     raise OcrFailed(
         path,
-        "ไฟล์นี้ไม่ใช่ PDF หรือภาพ (PNG, JPEG, TIFF)",
-        "not a PDF or an image (PNG, JPEG, TIFF)",
+        "ไฟล์นี้ไม่ใช่ PDF หรือภาพ (PNG, JPEG, TIFF, HEIC)",
+        "not a PDF or an image (PNG, JPEG, TIFF, HEIC)",
     )
+
+
+def is_heif(head: bytes) -> bool:
+    """Whether a file starting with ``head`` (16 bytes) is a HEIC/HEIF image: an ISO media
+    file whose major brand is one of HEIF's (a phone's photo: ``heic``; ``mif1`` for other
+    HEIF writers)."""
+    return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
+
+
+def is_image(head: bytes) -> bool:
+    """Whether a file starting with ``head`` (16 bytes) is an image :func:`read_pages` reads."""
+    return head.startswith(tuple(_IMAGE_MAGIC)) or is_heif(head)
 
 
 def read_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
@@ -138,10 +163,15 @@ def read_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
     kind = _kind(path)
     if kind == "pdf":
         return _pdf_pages(path)
-    from PIL import Image
+    from PIL import Image, ImageFile
 
+    if kind == "heif":
+        _open_heif()
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     pages: list[tuple[np.ndarray, float | None]] = []
+    # WeasyPrint, once imported, lets Pillow fill a cut-off image with grey: a damaged
+    # photo must be refused, not read as half a page (the reading runs in worker processes)
+    truncated, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
     try:
         with warnings.catch_warnings():
             # over MAX_IMAGE_PIXELS Pillow only warns (up to twice that): refuse it here
@@ -155,10 +185,21 @@ def read_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
         SyntaxError,
         ValueError,
     ) as exc:
+        why = str(exc).replace(str(path), path.name)  # Pillow names the file: not the folder
         raise OcrFailed(
-            path, f"เปิดภาพไม่ได้ (ไฟล์เสียหายหรือใหญ่เกินไป): {exc}", f"cannot open the image: {exc}"
+            path, f"เปิดภาพไม่ได้ (ไฟล์เสียหายหรือใหญ่เกินไป): {why}", f"cannot open the image: {why}"
         ) from exc
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated
     return pages
+
+
+def _open_heif() -> None:
+    """Pillow opens HEIC/HEIF from here on (pi-heif's plugin: libheif applies the photo's
+    own turn, and the EXIF orientation is then applied like a JPEG's)."""
+    from pi_heif import register_heif_opener
+
+    register_heif_opener()
 
 
 def _frames(path: Path, image) -> list[tuple[np.ndarray, float | None]]:

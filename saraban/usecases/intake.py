@@ -4,7 +4,7 @@ consume``, and ``saraban serve`` in the background) and e-mails dropped there (`
 each attachment taken in).
 
 1. **Read** (:func:`read_incoming`, slow: run it in a worker process, :func:`reader`): a
-   PDF with text is read by the importer; a scanned PDF or a photo (JPEG, PNG, TIFF) is
+   PDF with text is read by the importer; a scanned PDF or a photo (JPEG, PNG, TIFF, HEIC) is
    OCRed (``archive/importer/_ocr.py``) into text and a searchable PDF/A; a DOCX or TXT is
    read as it is. The letter parser fills the register fields and says which it guessed.
 2. **Duplicates** (:func:`find_duplicate`): the same file, or the same sender, number and
@@ -70,7 +70,6 @@ MAIL_SUFFIXES = (".eml",)
 UNSURE_CONFIDENCE = 80.0  # an OCR page read with less: every register field is checked
 MISSING = "(อ่านไม่ได้ โปรดตรวจแก้)"  # a required register field the parser did not find
 REGISTER_FIELDS = ("sender", "ref_no", "date", "subject", "addressee", "urgency", "secrecy")
-_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 
 
 @dataclass(frozen=True)
@@ -107,16 +106,12 @@ class AlreadyReceived(Conflict):
 # ---- reading -------------------------------------------------------------------------------
 
 
-def _is_image(head: bytes) -> bool:
-    return head.startswith(_IMAGE_MAGIC) or head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1")
-
-
 def read_incoming(
     path: Path, *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Reading:
     """Read a received file (slow for a scan or a photo: OCR). Raises an
     :class:`~saraban.archive.importer.ImportFailed` naming the file, in Thai and English."""
-    from saraban.archive.importer._ocr import OcrFailed, ocr_file
+    from saraban.archive.importer._ocr import OcrFailed, is_image, ocr_file
 
     path = Path(path)
     name = name or path.name
@@ -137,7 +132,7 @@ def read_incoming(
     confidence: list[float] = []
     how = "text"
     try:
-        if _is_image(head):
+        if is_image(head):
             text, pdfa, confidence = ocr_file(path)
             how = "ocr"
         else:
@@ -180,8 +175,8 @@ def _text_of(path: Path, name: str, max_bytes: int) -> str:
     if suffix and suffix not in SUFFIXES:
         raise UnsupportedFormat(
             name,
-            "รับได้เฉพาะ PDF, ภาพ (JPEG, PNG, TIFF), DOCX และ TXT",
-            "only PDF, images (JPEG, PNG, TIFF), DOCX and TXT are taken in",
+            "รับได้เฉพาะ PDF, ภาพ (JPEG, PNG, TIFF, HEIC), DOCX และ TXT",
+            "only PDF, images (JPEG, PNG, TIFF, HEIC), DOCX and TXT are taken in",
         )
     with tempfile.TemporaryDirectory(prefix="saraban-intake-") as folder:
         # the importer checks the name against the content: give it a name of our own
