@@ -19,6 +19,7 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from saraban.archive import Archive, ReceivedRecord
+from saraban.archive.importer._intake import image_kind
 from saraban.errors import BadRequest, Conflict, NotFound, SarabanError
 from saraban.letter import can_see
 from saraban.service import _web
@@ -409,6 +410,14 @@ def stamp_place(archive: Archive, record: ReceivedRecord, form: Any) -> tuple[An
     return left, top
 
 
+_IMAGE_MEDIA = {
+    "png": ("image/png", ".png"),
+    "jpeg": ("image/jpeg", ".jpg"),
+    "tiff": ("image/tiff", ".tif"),
+    "heif": ("image/heic", ".heic"),
+}
+
+
 def _media(data: bytes) -> tuple[str, str]:
     if data.startswith(b"%PDF-"):
         return "application/pdf", ".pdf"
@@ -417,14 +426,9 @@ def _media(data: bytes) -> tuple[str, str]:
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             ".docx",
         )
-    if data.startswith(b"\x89PNG"):
-        return "image/png", ".png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg", ".jpg"
-    if data.startswith((b"II*\x00", b"MM\x00*")):
-        return "image/tiff", ".tif"
-    if data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"mif1", b"msf1"):
-        return "image/heic", ".heic"
+    image = _IMAGE_MEDIA.get(image_kind(data[:16]) or "")
+    if image is not None:
+        return image
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:

@@ -82,6 +82,41 @@ _MAGIC = (  # (prefix, kind, Thai name, English name)
     (b"Rar!", "rar", "ไฟล์ RAR", "a RAR archive"),
     (b"7z\xbc\xaf\x27\x1c", "7z", "ไฟล์ 7z", "a 7z archive"),
 )
+# The images the OCR reads (``_ocr.read_pages``), told by their first bytes. HEIF: the major
+# brands of files with HEVC-coded images (ISO/IEC 23008-12), which libheif decodes with
+# libde265 (both in pi-heif's wheels); an AVIF (AV1) is not among them.
+HEIF_BRANDS = (
+    b"heic",
+    b"heix",
+    b"heim",
+    b"heis",
+    b"hevc",
+    b"hevx",
+    b"hevm",
+    b"hevs",
+    b"mif1",
+    b"msf1",
+)
+_IMAGE_MAGIC = {
+    b"\x89PNG\r\n\x1a\n": "png",
+    b"\xff\xd8\xff": "jpeg",
+    b"II*\x00": "tiff",
+    b"MM\x00*": "tiff",
+}
+
+
+def image_kind(head: bytes) -> str | None:
+    """``png``, ``jpeg``, ``tiff`` or ``heif`` (a phone's photo: major brand ``heic``;
+    ``mif1`` for other HEIF writers) for a file starting with ``head`` (16 bytes); None for
+    anything else. Here, not in ``_ocr``, so that telling a file's kind loads no OpenCV."""
+    for magic, kind in _IMAGE_MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    if head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS:
+        return "heif"
+    return None
+
+
 _EXTENSIONS = {".pdf": "pdf", ".docx": "docx", ".txt": "text", ".text": "text"}
 _KIND_NAMES = {
     "pdf": ("ไฟล์ PDF", "a PDF"),

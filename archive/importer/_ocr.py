@@ -52,6 +52,7 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
+from saraban.archive.importer._intake import image_kind
 from saraban.archive.importer._scan import OCR_DPI, prepare_page
 
 __all__ = [
@@ -63,7 +64,6 @@ __all__ = [
     "ocr_file",
     "ocr_pages",
     "page_lines",
-    "is_heif",
     "is_image",
     "page_text",
     "read_pages",
@@ -84,26 +84,6 @@ DEFAULT_ENGINE = "tesseract-tha"
 MAX_PAGES = 50  # a letter with its enclosures; a longer scan is refused, not half read
 MAX_IMAGE_PIXELS = 80_000_000  # a 12,000 x 6,600 photo; larger is a bomb, not a letter
 TESSERACT_TIMEOUT_S = 180  # per page
-# the major brands of HEIF files with HEVC-coded images (ISO/IEC 23008-12), which libheif
-# decodes with libde265 (both in pi-heif's wheels); an AVIF (AV1) is not among them
-HEIF_BRANDS = (
-    b"heic",
-    b"heix",
-    b"heim",
-    b"heis",
-    b"hevc",
-    b"hevx",
-    b"hevm",
-    b"hevs",
-    b"mif1",
-    b"msf1",
-)
-_IMAGE_MAGIC = {
-    b"\x89PNG\r\n\x1a\n": "png",
-    b"\xff\xd8\xff": "jpeg",
-    b"II*\x00": "tiff",
-    b"MM\x00*": "tiff",
-}
 
 
 class OcrFailed(Exception):
@@ -133,28 +113,19 @@ def _kind(path: Path) -> str:
         head = f.read(16)
     if head.startswith(b"%PDF-"):
         return "pdf"
-    for magic, kind in _IMAGE_MAGIC.items():
-        if head.startswith(magic):
-            return kind
-    if is_heif(head):
-        return "heif"
-    raise OcrFailed(
-        path,
-        "ไฟล์นี้ไม่ใช่ PDF หรือภาพ (PNG, JPEG, TIFF, HEIC)",
-        "not a PDF or an image (PNG, JPEG, TIFF, HEIC)",
-    )
-
-
-def is_heif(head: bytes) -> bool:
-    """Whether a file starting with ``head`` (16 bytes) is a HEIC/HEIF image: an ISO media
-    file whose major brand is one of HEIF's (a phone's photo: ``heic``; ``mif1`` for other
-    HEIF writers)."""
-    return head[4:8] == b"ftyp" and head[8:12] in HEIF_BRANDS
+    kind = image_kind(head)
+    if kind is None:
+        raise OcrFailed(
+            path,
+            "ไฟล์นี้ไม่ใช่ PDF หรือภาพ (PNG, JPEG, TIFF, HEIC)",
+            "not a PDF or an image (PNG, JPEG, TIFF, HEIC)",
+        )
+    return kind
 
 
 def is_image(head: bytes) -> bool:
     """Whether a file starting with ``head`` (16 bytes) is an image :func:`read_pages` reads."""
-    return head.startswith(tuple(_IMAGE_MAGIC)) or is_heif(head)
+    return image_kind(head) is not None
 
 
 def read_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
