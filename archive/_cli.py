@@ -144,6 +144,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     consume.add_argument(
         "--watch", type=float, metavar="SECONDS", help="keep watching, looking every SECONDS"
     )
+    consume.add_argument(
+        "--imap",
+        action="store_true",
+        help="first copy the unread e-mails of the mailbox SARABAN_IMAP_* names into the folder",
+    )
     consume.add_argument("--json", action="store_true")
     _add_actor(consume)
     consume.set_defaults(func=_consume)
@@ -405,12 +410,38 @@ def _receive_file(args: argparse.Namespace) -> int:
 def _consume(args: argparse.Namespace) -> int:
     import time
 
-    from saraban.usecases import intake
+    from saraban.usecases import intake, mailbox
 
     settings = Settings.load()
     inbox = settings.home / "inbox"
     inbox.mkdir(parents=True, exist_ok=True, mode=0o700)
+    imap = mailbox.ImapSettings.of(settings) if args.imap else None
+    if args.imap and imap is None:
+        raise BadRequest(
+            "ยังไม่ได้ตั้ง SARABAN_IMAP_HOST / --imap needs SARABAN_IMAP_HOST (and _USER, _PASSWORD) set"
+        )
     while True:
+        mail_failed: list[tuple[str, str]] = []
+        if imap is not None:
+            try:
+                fetched = mailbox.fetch_mail(
+                    imap,
+                    inbox,
+                    max_bytes=settings.max_upload_mb * 1024 * 1024,
+                    progress=lambda done, total: _say(f"อีเมล / e-mail {done}/{total}", err=True),
+                )
+            except mailbox.MailboxError as exc:
+                mail_failed.append(("IMAP", exc.message))
+            else:
+                mail_failed += [
+                    (
+                        f"IMAP UID {uid}",
+                        f"อีเมลใหญ่เกิน {settings.max_upload_mb} MB ({size:,} bytes): ทำเครื่องหมาย"
+                        "ไว้ในกล่องจดหมาย / larger than SARABAN_MAX_UPLOAD_MB: left in the "
+                        "mailbox, marked read and flagged",
+                    )
+                    for uid, size in fetched.too_large
+                ]
         with open_settings_archive(settings) as archive:
             result = intake.consume_inbox(
                 archive,
@@ -440,17 +471,19 @@ def _consume(args: argparse.Namespace) -> int:
                         }
                         for name, r in earlier
                     ],
-                    "failed": [{"file": name, "why": why} for name, why in result.failed],
+                    "failed": [
+                        {"file": name, "why": why} for name, why in mail_failed + result.failed
+                    ],
                 }
             )
         for taken in result.taken if not args.json else ():
             _say_received(settings, taken.received, f"รับ / taken\t{taken.reading.name}")
         for name, record in earlier if not args.json else ():
             _say_received(settings, record, f"รับไว้แล้ว / received before\t{name}")
-        for name, why in result.failed if not args.json else ():
+        for name, why in mail_failed + result.failed if not args.json else ():
             _say(f"ไม่ได้ / failed\t{name}\t{why}")
         if args.watch is None:
-            return 1 if result.failed else 0
+            return 1 if result.failed or mail_failed else 0
         time.sleep(max(args.watch, 1.0))
 
 

@@ -164,6 +164,29 @@ SETTINGS: tuple[Setting, ...] = (
         "The incoming register (a unit prefix or register name) that numbers letters taken "
         "in from the watched folder. Empty: the only register, if there is just one.",
     ),
+    Setting(
+        "SARABAN_IMAP_HOST",
+        "",
+        "IMAP server of a mailbox kept for incoming letters. Set: each look at the watched "
+        "folder (and `saraban consume --imap`) first copies the mailbox's unread e-mails into "
+        "SARABAN_HOME/inbox/ as .eml files, then marks them read; each is taken in as a "
+        "dropped .eml is (every attachment a received letter). Empty: no mailbox is read.",
+    ),
+    Setting("SARABAN_IMAP_PORT", "993", "Port of the IMAP server (993 SSL, 143 STARTTLS)."),
+    Setting(
+        "SARABAN_IMAP_TLS",
+        "ssl",
+        "How the mailbox is reached: ssl (port 993), starttls (port 143) or none (only for a "
+        "server on the same machine). The server's certificate is checked against the "
+        "system's trusted ones (or the file SSL_CERT_FILE names).",
+    ),
+    Setting("SARABAN_IMAP_USER", "", "Login name at the IMAP server."),
+    Setting("SARABAN_IMAP_PASSWORD", "", "Password of SARABAN_IMAP_USER."),
+    Setting(
+        "SARABAN_IMAP_FOLDER",
+        "INBOX",
+        "The mailbox folder whose unread e-mails are taken in (Thai names work).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -216,14 +239,25 @@ def _digit_style(value: Any) -> str:
     return style
 
 
-def _smtp_tls(value: Any) -> str:
-    mode = _text(value).lower() or "starttls"
+def _tls(name: str, value: Any, default: str) -> str:
+    mode = _text(value).lower() or default
     if mode not in ("none", "starttls", "ssl"):
         raise ConfigError(
-            f"SARABAN_SMTP_TLS: ต้องเป็น starttls, ssl หรือ none / must be starttls, ssl or none, "
-            f"not {mode!r}"
+            f"{name}: ต้องเป็น starttls, ssl หรือ none / must be starttls, ssl or none, not {mode!r}"
         )
     return mode
+
+
+def _one_line(name: str, value: Any) -> str:
+    """A value sent to a server as a command's argument: no control characters, so none can
+    end the command and start another."""
+    text = _text(value)
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ConfigError(
+            f"{name}: มีอักขระควบคุม (เช่น ขึ้นบรรทัดใหม่) / must not hold control characters "
+            "such as a line break"
+        )
+    return text
 
 
 def _mail_from(value: Any) -> str:
@@ -268,6 +302,12 @@ class Settings:
     smtp_password: str | None = None
     mail_from: str = "saraban@localhost"
     link_days: int = 120
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_tls: str = "ssl"
+    imap_user: str | None = None
+    imap_password: str | None = None
+    imap_folder: str = "INBOX"
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> Settings:
@@ -322,13 +362,21 @@ class Settings:
             smtp_port=as_int(
                 "SARABAN_SMTP_PORT", raw["SARABAN_SMTP_PORT"] or 587, minimum=1, maximum=65535
             ),
-            smtp_tls=_smtp_tls(raw["SARABAN_SMTP_TLS"]),
+            smtp_tls=_tls("SARABAN_SMTP_TLS", raw["SARABAN_SMTP_TLS"], "starttls"),
             smtp_user=_text(raw["SARABAN_SMTP_USER"]) or None,
             smtp_password=_text(raw["SARABAN_SMTP_PASSWORD"]) or None,
             mail_from=_mail_from(raw["SARABAN_MAIL_FROM"]),
             link_days=as_int(
                 "SARABAN_LINK_DAYS", raw["SARABAN_LINK_DAYS"] or 120, minimum=1, maximum=3650
             ),
+            imap_host=_one_line("SARABAN_IMAP_HOST", raw["SARABAN_IMAP_HOST"]) or None,
+            imap_port=as_int(
+                "SARABAN_IMAP_PORT", raw["SARABAN_IMAP_PORT"] or 993, minimum=1, maximum=65535
+            ),
+            imap_tls=_tls("SARABAN_IMAP_TLS", raw["SARABAN_IMAP_TLS"], "ssl"),
+            imap_user=_one_line("SARABAN_IMAP_USER", raw["SARABAN_IMAP_USER"]) or None,
+            imap_password=_one_line("SARABAN_IMAP_PASSWORD", raw["SARABAN_IMAP_PASSWORD"]) or None,
+            imap_folder=_one_line("SARABAN_IMAP_FOLDER", raw["SARABAN_IMAP_FOLDER"]) or "INBOX",
         )
 
     @classmethod

@@ -2,7 +2,8 @@
 ``SARABAN_HOME/inbox/`` every ``SARABAN_INBOX_WATCH`` seconds (0: never) in a background
 thread and takes in what was dropped there (``saraban.usecases.intake.consume_inbox``: read
 in worker processes, never in a request's thread; each file moved to ``inbox/done/`` or
-``inbox/failed/`` with the reason).
+``inbox/failed/`` with the reason). When ``SARABAN_IMAP_HOST`` is set, each look first
+copies the mailbox's unread e-mails into the folder (``saraban.usecases.mailbox``).
 
 Each look that finds files is a job of kind ``inbox`` (``service/_jobs.py``): its progress
 is written under the instance, so the received register's page shows "n of m files" from
@@ -16,6 +17,7 @@ import threading
 from typing import Any
 
 from saraban.errors import SarabanError
+from saraban.usecases import mailbox
 
 logger = logging.getLogger("saraban.inbox")
 INBOX_JOB = "inbox"
@@ -40,6 +42,7 @@ def look_once(app: Any) -> Any:
     archive = app.extensions["archive"]
     inbox = settings.home / "inbox"
     inbox.mkdir(parents=True, exist_ok=True, mode=0o700)
+    read_mailbox(settings, inbox)
     if not any(p.is_file() and not p.name.startswith(".") for p in inbox.iterdir()):
         return None
     register = inbox_register(archive, settings.inbox_register)
@@ -87,6 +90,28 @@ def look_once(app: Any) -> Any:
     if result.taken:
         app.extensions["saraban_search"].poke()
     return result
+
+
+def read_mailbox(settings: Any, inbox: Any) -> None:
+    """Copy the mailbox's unread e-mails into the folder when SARABAN_IMAP_HOST is set;
+    what fails is logged, and the folder is looked at all the same."""
+    imap = mailbox.ImapSettings.of(settings)
+    if imap is None:
+        return
+    try:
+        fetched = mailbox.fetch_mail(imap, inbox, max_bytes=settings.max_upload_mb * 1024 * 1024)
+    except mailbox.MailboxError as exc:
+        logger.warning("inbox: %s", exc.message)
+        return
+    if fetched.copied:
+        logger.info("inbox: %d e-mails copied from the mailbox", len(fetched.copied))
+    for uid, size in fetched.too_large:
+        logger.warning(
+            "inbox: e-mail UID %d (%d bytes) is larger than SARABAN_MAX_UPLOAD_MB: left in the "
+            "mailbox, marked read and flagged",
+            uid,
+            size,
+        )
 
 
 def start_watching(app: Any) -> threading.Event | None:

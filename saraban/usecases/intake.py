@@ -67,6 +67,7 @@ logger = logging.getLogger("saraban.intake")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif")
 SUFFIXES = (".pdf", ".docx", ".txt", *IMAGE_SUFFIXES)
 MAIL_SUFFIXES = (".eml",)
+NO_ATTACHMENT = "ไม่มีไฟล์แนบที่รับได้ / no attachment to take in"
 UNSURE_CONFIDENCE = 80.0  # an OCR page read with less: every register field is checked
 MISSING = "(อ่านไม่ได้ โปรดตรวจแก้)"  # a required register field the parser did not find
 REGISTER_FIELDS = ("sender", "ref_no", "date", "subject", "addressee", "urgency", "secrecy")
@@ -507,6 +508,7 @@ def consume_inbox(
     files = _files(inbox)
     with tempfile.TemporaryDirectory(prefix="saraban-inbox-") as tmp:
         jobs: list[tuple[Path, str, Path, Future[Reading]]] = []
+        failed_sources: dict[Path, str] = {}
         for n, path in enumerate(files):
             if path.suffix.lower() in MAIL_SUFFIXES:
                 try:
@@ -524,10 +526,10 @@ def consume_inbox(
                         (path, name, part, read_in_worker(part, name=name, max_bytes=max_bytes))
                     )
                 if not parts:
-                    result.failed.append((path.name, "ไม่มีไฟล์แนบที่รับได้ / no attachment to take in"))
+                    result.failed.append((path.name, NO_ATTACHMENT))
+                    failed_sources[path] = NO_ATTACHMENT
             else:
                 jobs.append((path, path.name, path, read_in_worker(path, max_bytes=max_bytes)))
-        failed_sources: dict[Path, str] = {}
         for i, (source, name, file, future) in enumerate(jobs):
             try:
                 reading = future.result()
