@@ -34,6 +34,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
+from saraban.archive._quick import BUSY_TIMEOUT_SECONDS as BUSY_TIMEOUT_SECONDS
+from saraban.archive._quick import MIGRATIONS as _MIGRATIONS
 from saraban.archive._quick import SQLITE_FILENAME as SQLITE_FILENAME
 from saraban.archive._quick import script_head as script_head
 from saraban.errors import BadRequest
@@ -41,8 +43,6 @@ from saraban.errors import BadRequest
 if TYPE_CHECKING:
     from alembic.config import Config
 
-BUSY_TIMEOUT_SECONDS = 120
-_MIGRATIONS = Path(__file__).parent / "migrations"
 # Advisory lock keys (PostgreSQL): any fixed 64-bit numbers, distinct from each other.
 MIGRATION_LOCK = 0x5A2ABA01
 AUDIT_LOCK = 0x5A2ABA02

@@ -11,7 +11,7 @@ server that does not answer), it gives None and the caller opens the archive as 
 wrong). Nothing here writes.
 
 What is read this way is tested against the ORM's answer on both databases
-(``tests/test_circulars_cli.py``).
+(``tests/test_tracking_quick.py``).
 """
 
 from __future__ import annotations
