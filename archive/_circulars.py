@@ -24,7 +24,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -56,6 +56,16 @@ from saraban.archive._models import (
     Unit,
     utcnow,
 )
+from saraban.archive._tracking import (  # noqa: F401 - the statuses, re-exported
+    ACKNOWLEDGED,
+    DATA_FIELDS,
+    INFO_FIELDS,
+    OPENED,
+    REPLIED,
+    SENT,
+    STATUS_NAMES,
+    DeliveryInfo,
+)
 from saraban.errors import BadRequest, Conflict, NotFound, SarabanError
 
 if TYPE_CHECKING:
@@ -66,14 +76,6 @@ MAX_GROUPS = 20
 MAX_EMAIL = 254
 TOKEN_BYTES = 16  # 128 random bits, 22 URL-safe characters
 DELIVERY_PATH = "/d/"
-# What a recipient sees of a delivery, in order; the tracking statuses.
-SENT, OPENED, ACKNOWLEDGED, REPLIED = "sent", "opened", "acknowledged", "replied"
-STATUS_NAMES = {
-    SENT: "ส่งแล้ว",
-    OPENED: "เปิดอ่านแล้ว",
-    ACKNOWLEDGED: "ลงรับแล้ว",
-    REPLIED: "ตอบกลับแล้ว",
-}
 
 
 class Recipient(Base):
@@ -194,54 +196,6 @@ class RecipientInfo:
             "unit": self.unit,
             "code": self.code,
         }
-
-
-@dataclass(frozen=True)
-class DeliveryInfo:
-    id: int
-    letter_id: int
-    recipient_id: int
-    name: str
-    addressee: str
-    email: str | None
-    due: dt.date | None
-    form: str | None
-    enclosures: list[dict[str, Any]]
-    linked: bool
-    sent_at: dt.datetime
-    revoked_at: dt.datetime | None
-    opened_at: dt.datetime | None
-    acknowledged_at: dt.datetime | None
-    receive_no: str | None
-    acknowledged_by: str | None
-    replied_at: dt.datetime | None
-    reply_letter_id: int | None
-    reply_received_id: int | None
-    reply_data: dict[str, Any] | None
-    reminded_at: dt.datetime | None
-    inbox_received_id: int | None
-
-    @property
-    def status(self) -> str:
-        if self.replied_at:
-            return REPLIED
-        if self.acknowledged_at:
-            return ACKNOWLEDGED
-        if self.opened_at:
-            return OPENED
-        return SENT
-
-    def late(self, today: dt.date | None = None) -> bool:
-        """Replied after the due date, or not yet replied and the due date has passed."""
-        if self.due is None:
-            return False
-        if self.replied_at is not None:
-            return self.replied_at.astimezone().date() > self.due
-        return (today or dt.date.today()) > self.due
-
-
-_INFO_FIELDS = tuple(f.name for f in fields(DeliveryInfo))
-_DATA_FIELDS = ("enclosures", "reply_data")
 
 
 @dataclass(frozen=True)
@@ -847,7 +801,7 @@ def deliveries(archive: Archive, letter_id: int, *, with_data: bool = False) -> 
     """The deliveries of a letter in name order; without ``with_data`` their files and
     replies' form data are left out (tracking needs neither). Callers check the letter is
     visible to the user first (``usecases._access.visible_letter``)."""
-    names = [n for n in _INFO_FIELDS if with_data or n not in _DATA_FIELDS]
+    names = [n for n in INFO_FIELDS if with_data or n not in DATA_FIELDS]
     table = Delivery.__table__
     # Core rows read by position: a letter may go to every district (878), and the page
     # and ``saraban tracking`` read them all (an ORM object or a named lookup each costs

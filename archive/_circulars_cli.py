@@ -322,13 +322,21 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _tracking(args: argparse.Namespace) -> int:
-    from saraban.archive import circulars
+    # Read without opening the archive when it can be (no SQLAlchemy: a command that
+    # starts at once), else the usual way; the same answer either way.
+    from saraban.archive._tracking import STATUS_NAMES
+    from saraban.settings import Settings
     from saraban.thai import thai_date
-    from saraban.usecases import sending
+    from saraban.usecases import tracking
 
-    _settings, archive = _open()
-    with archive:
-        found = sending.tracking(archive, args.letter_id, clearance=ALL_LETTERS)
+    settings = Settings.load()
+    found = tracking.quick_tracking(
+        settings.home, settings.database_url, args.letter_id, clearance=ALL_LETTERS
+    )
+    if found is None:
+        _settings, archive = _open()
+        with archive:
+            found = tracking.tracking(archive, args.letter_id, clearance=ALL_LETTERS)
     if args.json:
         _print_json({**found.as_dict(), "letter": found.letter_id})  # the id typed
         return 0
@@ -344,9 +352,7 @@ def _tracking(args: argparse.Namespace) -> int:
         late = " ล่าช้า" if d.id in found.late_ids else ""
         when = d.replied_at or d.acknowledged_at or d.opened_at or d.sent_at
         number = f" เลขรับ {d.receive_no}" if d.receive_no else ""
-        print(
-            f"{d.name}\t{circulars.STATUS_NAMES[d.status]}\t{sending.be_moment(when)}{number}{late}"
-        )
+        print(f"{d.name}\t{STATUS_NAMES[d.status]}\t{tracking.be_moment(when)}{number}{late}")
     return 0
 
 

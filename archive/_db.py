@@ -34,14 +34,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
+from saraban.archive._quick import BUSY_TIMEOUT_SECONDS as BUSY_TIMEOUT_SECONDS
+from saraban.archive._quick import MIGRATIONS as _MIGRATIONS
+from saraban.archive._quick import SQLITE_FILENAME as SQLITE_FILENAME
+from saraban.archive._quick import script_head as script_head
 from saraban.errors import BadRequest
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-SQLITE_FILENAME = "saraban.sqlite3"
-BUSY_TIMEOUT_SECONDS = 120
-_MIGRATIONS = Path(__file__).parent / "migrations"
 # Advisory lock keys (PostgreSQL): any fixed 64-bit numbers, distinct from each other.
 MIGRATION_LOCK = 0x5A2ABA01
 AUDIT_LOCK = 0x5A2ABA02
@@ -130,33 +131,6 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
     return head
-
-
-_REVISION_LINE = re.compile(
-    r"^(down_revision|revision)\b[^=\n]*=\s*(None|\"[^\"\n]+\"|'[^'\n]+')\s*$", re.MULTILINE
-)
-
-
-def script_head(migrations: Path) -> str | None:
-    """The newest revision of a straight line of migration scripts, from the scripts'
-    ``revision = "..."`` and ``down_revision = ...`` lines (read, not imported). None when
-    the line is not that simple (a merge, a branch, a line not understood): Alembic decides.
-    """
-    revisions: dict[str, str | None] = {}
-    for script in (migrations / "versions").glob("*.py"):
-        found = dict(
-            (name, None if value == "None" else value[1:-1])
-            for name, value in _REVISION_LINE.findall(script.read_text("utf-8"))
-        )
-        revision = found.get("revision")
-        if revision is None or "down_revision" not in found or revision in revisions:
-            return None
-        revisions[revision] = found["down_revision"]
-    heads = set(revisions) - set(revisions.values())
-    roots = [r for r, down in revisions.items() if down is None]
-    if len(heads) != 1 or len(roots) != 1:
-        return None
-    return heads.pop()
 
 
 def stored_revision(engine: Engine, version_table: str) -> str | None:

@@ -57,7 +57,14 @@ from saraban.thai import (
     to_arabic_digits,
     to_thai_digits,
 )
-from saraban.vocabulary import KINDS, LETTER_KINDS, SECRECIES, URGENCIES
+from saraban.vocabulary import (
+    KINDS,
+    LETTER_KINDS,
+    SECRECIES,
+    URGENCIES,
+    can_see,
+    visible_levels,
+)
 
 __all__ = [
     "FORMAT",
@@ -79,22 +86,6 @@ __all__ = [
 ]
 
 FORMAT = 1
-
-
-def visible_levels(clearance: str | None) -> tuple[str, ...]:
-    """The secrecy levels a clearance opens, lowest first."""
-    if clearance not in SECRECIES:
-        return ()
-    return SECRECIES[: SECRECIES.index(clearance) + 1]
-
-
-def can_see(clearance: str | None, secrecy: str | None) -> bool:
-    """Whether a user cleared at ``clearance`` may see a letter marked ``secrecy``: a
-    letter marked ลับ, ลับมาก or ลับที่สุด only at that level or above; an unknown marking
-    counts as the highest. (The archive's queries say the same in SQL.)"""
-    if not secrecy or clearance == SECRECIES[-1]:
-        return True
-    return secrecy in visible_levels(clearance)
 
 
 # Sane limits: far above any real letter, low enough that a runaway paste or a hostile

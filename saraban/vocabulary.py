@@ -96,6 +96,22 @@ URGENCIES = ("ด่วน", "ด่วนมาก", "ด่วนที่ส�
 SECRECIES = ("ลับ", "ลับมาก", "ลับที่สุด")  # ชั้นความลับ, lowest first
 
 
+def visible_levels(clearance: str | None) -> tuple[str, ...]:
+    """The secrecy levels a clearance opens, lowest first."""
+    if clearance not in SECRECIES:
+        return ()
+    return SECRECIES[: SECRECIES.index(clearance) + 1]
+
+
+def can_see(clearance: str | None, secrecy: str | None) -> bool:
+    """Whether a user cleared at ``clearance`` may see a letter marked ``secrecy``: a
+    letter marked ลับ, ลับมาก or ลับที่สุด only at that level or above; an unknown marking
+    counts as the highest. (The archive's queries say the same in SQL.)"""
+    if not secrecy or clearance == SECRECIES[-1]:
+        return True
+    return secrecy in visible_levels(clearance)
+
+
 def kind_label(kind: str | None) -> str:
     """The form's Thai name of a kind; an unknown kind as it is."""
     found = LETTER_KINDS.get(kind or "")

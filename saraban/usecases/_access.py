@@ -3,9 +3,13 @@ one."""
 
 from __future__ import annotations
 
-from saraban.archive import Archive, LetterRecord
+from typing import TYPE_CHECKING
+
 from saraban.errors import NotFound
-from saraban.letter import can_see
+from saraban.vocabulary import can_see
+
+if TYPE_CHECKING:  # the archive is loaded by whoever opened it (saraban tracking: never)
+    from saraban.archive import Archive, LetterRecord
 
 NO_SUCH_LETTER = "ไม่พบหนังสือที่ต้องการ / no such letter"
 

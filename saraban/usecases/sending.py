@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +25,16 @@ from saraban.archive._keys import read_unit_key
 from saraban.errors import BadRequest, Conflict, InvalidLetter, Problem
 from saraban.settings import Settings
 from saraban.thai import (
-    THAI_MONTHS_ABBR,
     ThaiDateError,
     parse_be_date,
     thai_date,
-    to_thai_digits,
 )
 from saraban.usecases._access import visible_letter
+
+# Tracking is its own module (saraban tracking reads it without the rest); its names here too.
+from saraban.usecases.tracking import Tracking as Tracking
+from saraban.usecases.tracking import be_moment as be_moment
+from saraban.usecases.tracking import tracking as tracking
 
 PDF_TYPE = "application/pdf"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -47,17 +49,6 @@ def parse_due(text: str | None) -> dt.date | None:
         return parse_be_date(text)
     except ThaiDateError as exc:
         raise InvalidLetter([Problem("due", exc.code, exc.en, exc.th)]) from None
-
-
-def be_moment(moment: dt.datetime | None) -> str:
-    """A moment as a clerk reads it: ``๑๕ ธ.ค. ๖๘ ๑๔.๓๐ น.`` (the office's clock)."""
-    if moment is None:
-        return ""
-    local = moment.astimezone()  # thai_date's "short" style, without its cost per row
-    return to_thai_digits(
-        f"{local.day} {THAI_MONTHS_ABBR[local.month - 1]} {str(local.year + 543)[-2:]} "
-        f"{local:%H.%M} น."
-    )
 
 
 # ---- sending ---------------------------------------------------------------------------------
@@ -264,91 +255,6 @@ def smtp_settings(settings: Settings) -> mail.SmtpSettings:
 def send_mail(archive: Archive, settings: Settings) -> tuple[int, int]:
     """Send what waits in the mail queue; (sent, failed)."""
     return mail.send_queued(archive, smtp_settings(settings))
-
-
-# ---- tracking --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Tracking:
-    letter_id: int
-    public_id: str  # what users see (the row id counts letters)
-    ref_no: str | None
-    subject: str | None
-    due: dt.date | None
-    form: str | None
-    deliveries: list[circulars.DeliveryInfo]
-    today: dt.date
-    reply_public_ids: dict[int, str]  # reply letter's row id -> its public id
-
-    @cached_property
-    def late_ids(self) -> frozenset[int]:
-        """The deliveries that are late (:meth:`DeliveryInfo.late`), worked out once."""
-        return frozenset(d.id for d in self.deliveries if d.late(self.today))
-
-    def counts(self) -> dict[str, int]:
-        found = {
-            "recipients": len(self.deliveries),
-            "opened": 0,
-            "acknowledged": 0,
-            "replied": 0,
-            "late": len(self.late_ids),
-        }
-        for d in self.deliveries:
-            found["opened"] += d.opened_at is not None
-            found["acknowledged"] += d.acknowledged_at is not None
-            found["replied"] += d.replied_at is not None
-        return found
-
-    def as_dict(self) -> dict[str, Any]:
-        def iso(moment: dt.datetime | None) -> str | None:
-            return moment.astimezone().isoformat(timespec="seconds") if moment else None
-
-        late = self.late_ids
-        return {
-            "letter": self.public_id,
-            "due": self.due.isoformat() if self.due else None,
-            "counts": self.counts(),
-            "recipients": [
-                {
-                    "name": d.name,
-                    "status": d.status,
-                    "opened_at": iso(d.opened_at),
-                    "acknowledged_at": iso(d.acknowledged_at),
-                    "receive_no": d.receive_no,
-                    "replied_at": iso(d.replied_at),
-                    "late": d.id in late,
-                    "reply_letter": self.reply_public_ids.get(d.reply_letter_id)
-                    if d.reply_letter_id
-                    else None,
-                    "revoked": d.revoked_at is not None,
-                }
-                for d in self.deliveries
-            ],
-        }
-
-
-def tracking(
-    archive: Archive, letter_id: int, *, clearance: str | None, today: dt.date | None = None
-) -> Tracking:
-    """Who the letter went to and what each did; NotFound, the same as for a letter that
-    does not exist, for a letter the user's clearance does not open."""
-    record = visible_letter(archive, letter_id, clearance)
-    found = circulars.deliveries(archive, letter_id)
-    due = next((d.due for d in found if d.due), None)
-    form = next((d.form for d in found if d.form), None)
-    replies = archive.public_ids(d.reply_letter_id for d in found if d.reply_letter_id)
-    return Tracking(
-        letter_id,
-        record.public_id,
-        record.ref_no,
-        record.subject,
-        due,
-        form,
-        found,
-        today or dt.date.today(),
-        replies,
-    )
 
 
 def remind(
