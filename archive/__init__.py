@@ -136,7 +136,7 @@ __all__ = [
 
 
 # Where each public name comes from: the module, and the name there (None: the same); and
-# the parts that are modules themselves. tests/test_archive_quick.py checks it against
+# the parts that are modules themselves. tests/test_tracking_quick.py checks it against
 # __all__ and against the names as they were imported eagerly.
 _MODULES = {"circulars": "saraban.archive._circulars", "mail": "saraban.archive._mail"}
 _WHERE: dict[str, tuple[str, str | None]] = {
