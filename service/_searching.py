@@ -12,6 +12,7 @@ other processes safe.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -153,7 +154,7 @@ class SearchService:
     ) -> Any:
         index = self.require()
         self.ensure_synced()
-        return searching.search(
+        result = searching.search(
             index,
             query,
             clearance=clearance,
@@ -161,6 +162,25 @@ class SearchService:
             sort=sort,
             limit=limit,
             offset=offset,
+        )
+        return self._known_only(result)
+
+    def _known_only(self, result: Any) -> Any:
+        """The hits without those the archive does not hold (an index kept from another
+        archive, or restored beside an older backup): a page could not link them. Said in
+        the log, with the cure."""
+        ids = [hit.id for hit in result.hits]
+        known = self.archive.public_ids(ids)
+        if len(known) == len(set(ids)):
+            return result
+        logger.warning(
+            "the search index holds letters the archive does not (ids %s): run "
+            "`saraban reindex` to rebuild it from the archive",
+            sorted(set(ids) - set(known))[:10],
+        )
+        hits = [hit for hit in result.hits if hit.id in known]
+        return dataclasses.replace(
+            result, hits=hits, total=max(len(hits), result.total - (len(ids) - len(hits)))
         )
 
     def reindex(self, progress: Callable[..., Any] | None = None) -> Any:
