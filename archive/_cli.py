@@ -427,7 +427,7 @@ def _consume(args: argparse.Namespace) -> int:
                 fetched = mailbox.fetch_mail(
                     imap,
                     inbox,
-                    max_bytes=settings.max_upload_mb * 1024 * 1024,
+                    max_bytes=intake.MAIL_MAX_BYTES,
                     progress=lambda done, total: _say(f"อีเมล / e-mail {done}/{total}", err=True),
                 )
             except mailbox.MailboxError as exc:
@@ -436,9 +436,9 @@ def _consume(args: argparse.Namespace) -> int:
                 mail_failed += [
                     (
                         f"IMAP UID {uid}",
-                        f"อีเมลใหญ่เกิน {settings.max_upload_mb} MB ({size:,} bytes): ทำเครื่องหมาย"
-                        "ไว้ในกล่องจดหมาย / larger than SARABAN_MAX_UPLOAD_MB: left in the "
-                        "mailbox, marked read and flagged",
+                        f"อีเมลใหญ่เกิน {intake.MAIL_MAX_BYTES // 2**20} MB ({size:,} bytes): "
+                        "ทำเครื่องหมายไว้ในกล่องจดหมาย / too large: left in the mailbox, marked "
+                        "read and flagged",
                     )
                     for uid, size in fetched.too_large
                 ]

@@ -95,11 +95,13 @@ def look_once(app: Any) -> Any:
 def read_mailbox(settings: Any, inbox: Any) -> None:
     """Copy the mailbox's unread e-mails into the folder when SARABAN_IMAP_HOST is set;
     what fails is logged, and the folder is looked at all the same."""
+    from saraban.usecases import intake
+
     imap = mailbox.ImapSettings.of(settings)
     if imap is None:
         return
     try:
-        fetched = mailbox.fetch_mail(imap, inbox, max_bytes=settings.max_upload_mb * 1024 * 1024)
+        fetched = mailbox.fetch_mail(imap, inbox, max_bytes=intake.MAIL_MAX_BYTES)
     except mailbox.MailboxError as exc:
         logger.warning("inbox: %s", exc.message)
         return
@@ -107,8 +109,8 @@ def read_mailbox(settings: Any, inbox: Any) -> None:
         logger.info("inbox: %d e-mails copied from the mailbox", len(fetched.copied))
     for uid, size in fetched.too_large:
         logger.warning(
-            "inbox: e-mail UID %d (%d bytes) is larger than SARABAN_MAX_UPLOAD_MB: left in the "
-            "mailbox, marked read and flagged",
+            "inbox: e-mail UID %d (%d bytes) is too large to take in: left in the mailbox, "
+            "marked read and flagged",
             uid,
             size,
         )

@@ -245,3 +245,48 @@ def test_consume_prints_each_received_number_and_its_link(tmp_path, monkeypatch,
     said = json.loads(capsys.readouterr().out)
     assert said["taken"] == [] and said["failed"] == []
     assert said["duplicates"] == [{"file": "again.txt", "number": f"1/{row.year}", "link": link}]
+
+
+def test_an_email_with_too_many_files_or_too_large_is_refused_whole(archive, tmp_path, monkeypatch):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    crowded = email.message.EmailMessage()
+    crowded["Subject"] = "หลายไฟล์"
+    crowded.set_content("แนบมาหลายไฟล์")
+    for n in range(intake.MAX_ATTACHMENTS + 1):
+        crowded.add_attachment(b"x", maintype="text", subtype="plain", filename=f"{n}.txt")
+    (inbox / "crowded.eml").write_bytes(crowded.as_bytes())
+    big = email.message.EmailMessage()
+    big["Subject"] = "ใหญ่"
+    big.set_content("ใหญ่")
+    big.add_attachment(
+        _seed_txt(tmp_path).read_bytes(), maintype="text", subtype="plain", filename="letter.txt"
+    )
+    (inbox / "big.eml").write_bytes(big.as_bytes())
+    monkeypatch.setattr(intake, "MAIL_MAX_BYTES", len(big.as_bytes()) - 1)
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert result.taken == [] and archive.received() == []
+    why = dict(result.failed)
+    assert f"more than {intake.MAX_ATTACHMENTS} files" in why["crowded.eml"]
+    assert "the e-mail is over" in why["big.eml"]
+    assert sorted(p.name for p in (inbox / "failed").iterdir()) == [
+        "big.eml",
+        "big.eml.txt",
+        "crowded.eml",
+        "crowded.eml.txt",
+    ]
+
+
+def test_an_email_with_nothing_to_take_in_goes_to_failed(archive, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    note = email.message.EmailMessage()
+    note["Subject"] = "แจ้งเฉย ๆ"
+    note.set_content("ไม่มีไฟล์แนบ")
+    (inbox / "note.eml").write_bytes(note.as_bytes())
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert result.failed == [("note.eml", intake.NO_ATTACHMENT)]
+    assert (inbox / "failed" / "note.eml.txt").read_text(encoding="utf-8").strip() == (
+        intake.NO_ATTACHMENT
+    )
+    assert not (inbox / "done" / "note.eml").exists()

@@ -26,7 +26,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -68,6 +68,9 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif")
 SUFFIXES = (".pdf", ".docx", ".txt", *IMAGE_SUFFIXES)
 MAIL_SUFFIXES = (".eml",)
 NO_ATTACHMENT = "ไม่มีไฟล์แนบที่รับได้ / no attachment to take in"
+# An e-mail carries its files in base64 (a third larger): room for one file at the limit.
+MAIL_MAX_BYTES = 2 * DEFAULT_MAX_BYTES
+MAX_ATTACHMENTS = 30  # files taken from one e-mail; a mail with more is refused whole
 UNSURE_CONFIDENCE = 80.0  # an OCR page read with less: every register field is checked
 MISSING = "(อ่านไม่ได้ โปรดตรวจแก้)"  # a required register field the parser did not find
 REGISTER_FIELDS = ("sender", "ref_no", "date", "subject", "addressee", "urgency", "secrecy")
@@ -459,16 +462,30 @@ def take_in(
 # ---- the watched folder and e-mail ------------------------------------------------------------
 
 
-def mail_attachments(path: Path) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) of each attachment of an ``.eml`` file that can be taken in."""
+def mail_attachments(path: Path) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each attachment of an ``.eml`` file that can be taken in; a
+    ValueError (said in Thai and English) for a mail too large or with too many files."""
+    size = path.stat().st_size
+    if size > MAIL_MAX_BYTES:
+        raise ValueError(
+            f"อีเมลใหญ่เกิน {MAIL_MAX_BYTES // (1024 * 1024)} MB / the e-mail is over "
+            f"{MAIL_MAX_BYTES // (1024 * 1024)} MB ({size:,} bytes)"
+        )
     with path.open("rb") as f:
         message = email.message_from_binary_file(f, policy=email.policy.default)
+    found: list[tuple[str, bytes]] = []
     for part in message.iter_attachments():
         filename = os.path.basename((part.get_filename() or "").replace("\\", "/"))
         if Path(filename).suffix.lower() in SUFFIXES:
+            if len(found) == MAX_ATTACHMENTS:
+                raise ValueError(
+                    f"อีเมลมีไฟล์แนบเกิน {MAX_ATTACHMENTS} ไฟล์ / the e-mail has more than "
+                    f"{MAX_ATTACHMENTS} files to take in: send them in several e-mails"
+                )
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes) and payload:
-                yield filename, payload
+                found.append((filename, payload))
+    return found
 
 
 @dataclass
@@ -512,7 +529,7 @@ def consume_inbox(
         for n, path in enumerate(files):
             if path.suffix.lower() in MAIL_SUFFIXES:
                 try:
-                    parts = list(mail_attachments(path))
+                    parts = mail_attachments(path)
                 except (OSError, ValueError) as exc:
                     result.failed.append(
                         (path.name, f"อ่านอีเมลไม่ได้ / cannot read the e-mail: {exc}")
