@@ -32,16 +32,22 @@ def _weasyprint_logs_nothing(request):
 # ---- databases for the archive tests (tests/postgres.py) --------------------------------------
 
 
+def require_found(found, what: str):
+    """``found`` (a server's binary), or skip the test when it is missing; in CI, where
+    ``scripts/setup --test`` installs every server, fail instead."""
+    if found is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} not found: run scripts/setup --test")
+        pytest.skip(f"{what} not found")
+    return found
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """A real PostgreSQL server for the whole session (initdb in a temporary folder)."""
     from postgres import PostgresServer, find_bin_dir
 
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found: run scripts/setup")
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found")
+    bin_dir = require_found(find_bin_dir(), "PostgreSQL server binaries (initdb, pg_ctl)")
     server = PostgresServer(bin_dir)
     try:
         server.start()

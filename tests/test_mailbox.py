@@ -9,10 +9,9 @@ from __future__ import annotations
 import email.message
 import email.policy
 import json
-import os
 
 import pytest
-from conftest import ARCHIVE_UNIT
+from conftest import ARCHIVE_UNIT, require_found
 from imap_server import ASCII_PASSWORD, ASCII_USER, PASSWORD, USER, ImapServer, find_dovecot
 from test_service_support import SEEDS
 
@@ -24,12 +23,7 @@ STEM = "000_e6238ec4d0848a5c"
 
 @pytest.fixture(scope="module")
 def server():
-    binary = find_dovecot()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("Dovecot (dovecot-imapd) not found: run scripts/setup --test")
-        pytest.skip("Dovecot (dovecot-imapd) not found")
-    started = ImapServer(binary)
+    started = ImapServer(require_found(find_dovecot(), "Dovecot (dovecot-imapd)"))
     try:
         started.start()
         yield started
