@@ -45,6 +45,7 @@ EVENT_NAMES = {
     "token.create": "สร้างโทเค็น API",
     "token.revoke": "เพิกถอนโทเค็น API",
     "search.reindex": "สร้างดัชนีค้นหาใหม่",
+    "intake.retry": "นำไฟล์ที่รับไม่ได้กลับไปรับใหม่",
 }
 
 DETAIL_LABELS = {

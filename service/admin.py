@@ -1,18 +1,20 @@
 """Administration (administrators only): units and registers, users and their clearance,
 API tokens, the address book and signers, rebuilding the search index and verifying the
-archive (both with progress), and the latest audit events."""
+archive (both with progress), the files the watched folder could not take in (tried again on
+request), and the latest audit events."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from saraban.errors import BadRequest, NotFound, SarabanError
 from saraban.letter import SECRECIES, can_see
 from saraban.service import _web
 from saraban.service._passwords import check_password
 from saraban.service._store import ROLES
+from saraban.usecases import intake
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 NUMBER_FORMATS_TH = {
@@ -93,7 +95,37 @@ def index() -> Any:
         sees_everything=_web.clearance() == SECRECIES[-1],
         search=_web.search_service(),
         job=request.args.get("job"),
+        intake=_intake_state(),
     )
+
+
+def _intake_state() -> dict[str, Any]:
+    """The watched folder and mailbox as the page shows them: what is set, and the files
+    not taken in. Their names and reasons go only to an administrator cleared for every
+    level (a file not taken in has no secrecy yet); others see how many."""
+    settings = current_app.extensions["saraban_settings"]
+    failed, total = intake.failed_files(settings.home / "inbox")
+    return {
+        "watch": settings.inbox_watch,
+        "imap": f"{settings.imap_folder} @ {settings.imap_host}" if settings.imap_host else None,
+        "failed": failed if _web.clearance() == SECRECIES[-1] else [],
+        "failed_total": total,
+    }
+
+
+@bp.post("/intake/retry")
+@_web.admin_required
+def retry_intake() -> Any:
+    if _web.clearance() != SECRECIES[-1]:
+        raise NotFound("ไม่พบไฟล์นี้ในรายการที่รับไม่ได้ / no such file among those not taken in")
+    name = request.form.get("name", "")
+    home = current_app.extensions["saraban_settings"].home
+    try:
+        back = intake.retry_failed(home / "inbox", name)
+    except SarabanError as exc:
+        return _failed(exc, "intake")
+    _web.archive().audit("intake.retry", actor=_web.user().name, detail={"file": back})
+    return _done(f"นำ {back} กลับเข้าโฟลเดอร์รับหนังสือแล้ว จะรับใหม่ในรอบถัดไป", "intake")
 
 
 @bp.post("/units")

@@ -803,3 +803,43 @@ def test_the_received_register_shows_the_folder_intake_running_in_another_proces
         assert 'id="inbox-progress"' in page and "๓ จาก ๑๐ ไฟล์ (๓๐%)" in page
     finally:
         go.set()
+
+
+def test_files_not_taken_in_are_listed_for_a_cleared_admin_and_tried_again(app, tmp_path):
+    from test_service_support import PASSWORD
+
+    from saraban.usecases import intake
+
+    dropped = "<img src=x onerror=alert(1)>ไม่มีแนบ.eml"
+    inbox = tmp_path / "home" / "inbox"
+    inbox.mkdir(exist_ok=True)
+    (inbox / dropped).write_bytes(b"Subject: x\r\n\r\nno files\r\n")
+    intake.consume_inbox(app.extensions["archive"], inbox, register=UNIT)
+    app.extensions["saraban_store"].add_user("chief", PASSWORD, role="admin", clearance="ลับที่สุด")
+
+    plain = app.test_client()  # an administrator not cleared for every level: a count
+    csrf = login(plain, "admin")
+    page = plain.get("/admin/").get_data(as_text=True)
+    assert "มีไฟล์ที่รับไม่ได้ ๑ ไฟล์" in page and "ไม่มีแนบ" not in page
+    refused = plain.post("/admin/intake/retry", data={"name": dropped, "csrf_token": csrf})
+    assert refused.status_code == 404
+    assert (inbox / "failed" / dropped).exists()
+
+    chief = app.test_client()
+    csrf = login(chief, "chief")
+    page = chief.get("/admin/").get_data(as_text=True)
+    assert "&lt;img src=x onerror=alert(1)&gt;ไม่มีแนบ.eml" in page and "<img src=x" not in page
+    assert "no attachment to take in" in page
+    for hostile in ("../home/saraban.sqlite3", "", ".eml.txt", "x\0.eml"):
+        chief.post("/admin/intake/retry", data={"name": hostile, "csrf_token": csrf})
+    assert sorted(p.name for p in (inbox / "failed").iterdir()) == [
+        dropped,
+        dropped + ".txt",
+    ]
+    done = chief.post("/admin/intake/retry", data={"name": dropped, "csrf_token": csrf})
+    assert done.status_code == 302
+    assert (inbox / dropped).exists()
+    assert list((inbox / "failed").iterdir()) == []
+    assert "ไม่มีไฟล์ที่รับไม่ได้" in chief.get("/admin/").get_data(as_text=True)
+    [event] = [e for e in app.extensions["archive"].events(limit=5) if e.action == "intake.retry"]
+    assert event.actor == "chief"

@@ -44,7 +44,7 @@ from saraban.archive.importer import (
     extract_text,
 )
 from saraban.archive.importer._parsing import Parser
-from saraban.errors import BadRequest, Conflict, SarabanError
+from saraban.errors import BadRequest, Conflict, NotFound, SarabanError
 from saraban.thai import thai_date, to_thai_digits
 from saraban.usecases.importing import ALL_LETTERS
 
@@ -54,6 +54,8 @@ __all__ = [
     "Intake",
     "Reading",
     "consume_inbox",
+    "failed_files",
+    "retry_failed",
     "find_duplicate",
     "read_incoming",
     "reader",
@@ -571,7 +573,47 @@ def consume_inbox(
     return result
 
 
-def _move(path: Path, folder: Path, why: str | None = None) -> None:
+@dataclass(frozen=True)
+class FailedFile:
+    """A file of the watched folder that was not taken in, kept in ``inbox/failed/``."""
+
+    name: str
+    why: str
+    at: dt.datetime  # when it failed (its note's time), UTC
+
+
+def failed_files(inbox: Path, *, limit: int = 50) -> tuple[list[FailedFile], int]:
+    """The newest ``limit`` files that were not taken in, with their reasons, and how many
+    there are in all."""
+    folder = inbox / "failed"
+    if not folder.is_dir():
+        return [], 0
+    with os.scandir(folder) as entries:
+        names = {e.name for e in entries if e.is_file() and not e.name.startswith(".")}
+    originals = [n for n in names if n + ".txt" in names]
+    newest = sorted(((folder / (n + ".txt")).stat().st_mtime, n) for n in originals)[::-1][:limit]
+    found = []
+    for moment, name in newest:
+        with open(folder / (name + ".txt"), encoding="utf-8", errors="replace") as note:
+            why = note.read(2000).strip()
+        found.append(FailedFile(name, why, dt.datetime.fromtimestamp(moment, dt.UTC)))
+    return found, len(originals)
+
+
+def retry_failed(inbox: Path, name: str) -> str:
+    """Put a file that was not taken in back into the watched folder, to be tried again
+    at the next look (after the cause was mended: a register set, a reader installed);
+    the name it has there."""
+    folder = inbox / "failed"
+    plain = name == os.path.basename(name) and not name.startswith(".") and "\0" not in name
+    if not plain or not (folder / name).is_file() or not (folder / (name + ".txt")).is_file():
+        raise NotFound("ไม่พบไฟล์นี้ในรายการที่รับไม่ได้ / no such file among those not taken in")
+    target = _move(folder / name, inbox)
+    (folder / (name + ".txt")).unlink(missing_ok=True)
+    return target.name
+
+
+def _move(path: Path, folder: Path, why: str | None = None) -> Path:
     target = folder / path.name
     stem, n = target.stem, 1
     while target.exists():
@@ -580,3 +622,4 @@ def _move(path: Path, folder: Path, why: str | None = None) -> None:
     path.replace(target)
     if why is not None:
         target.with_name(target.name + ".txt").write_text(why + "\n", encoding="utf-8")
+    return target
