@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -157,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(command_name(argv))
     args = parser.parse_args(argv)
+    previous = _stop_on_sigterm()
     try:
         return int(args.func(args) or 0)
     except SarabanError as exc:
@@ -165,6 +168,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("saraban: interrupted / ยกเลิกแล้ว", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(_signum: int, _frame: Any) -> None:
+    raise SystemExit(0)
+
+
+def _stop_on_sigterm() -> Any:
+    """SIGTERM (systemd, docker stop, a supervisor) ends a command as Ctrl-C does, through
+    its ``finally`` blocks: ``saraban serve`` closes the service (what it counted, such as
+    failed logins, is written) and the worker processes that read files and render
+    previews stop with it instead of living on. The handler it replaces (None: not the
+    main thread, where none can be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _terminated)
 
 
 if __name__ == "__main__":

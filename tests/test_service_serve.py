@@ -233,6 +233,61 @@ def test_serve_with_two_workers_runs_two_processes_that_answer(tmp_path):
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
 
 
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        children = _children(todo.pop())
+        found += children
+        todo += children
+    return found
+
+
+def _gone(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_sigterm_stops_serve_and_every_process_it_started(tmp_path):
+    """systemd and docker stop a service with SIGTERM: the reading and preview processes
+    (and their forkserver) end with it, rather than living on with nobody to serve."""
+    from test_service_support import SEEDS
+
+    from saraban.archive import open_archive
+
+    home, port = tmp_path / "home", _free_port()
+    with open_archive(home) as archive:
+        archive.add_unit(UNIT, "สำนักงานจังหวัด", actor="tester")
+    (home / "inbox").mkdir()
+    (home / "inbox" / "letter.txt").write_bytes((SEEDS / "000_e6238ec4d0848a5c.txt").read_bytes())
+    env = {**os.environ, "SARABAN_HOME": str(home), "SARABAN_INBOX_WATCH": "1"}
+    env.pop("SARABAN_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [str(SARABAN), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not (home / "inbox" / "done" / "letter.txt").exists():  # the reader pool ran
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        started = _descendants(process.pid)
+        assert len(started) >= 3  # preview and reading processes, their forkservers
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=60)[0]
+    assert process.returncode == 0, output
+    deadline = time.monotonic() + 30
+    while not all(_gone(pid) for pid in started):
+        assert time.monotonic() < deadline, [p for p in started if not _gone(p)]
+        time.sleep(0.2)
+
+
 def test_serve_refuses_a_silly_number_of_workers(tmp_path, monkeypatch, capsys):
     from saraban.cli import main
 
