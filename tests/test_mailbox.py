@@ -9,6 +9,7 @@ from __future__ import annotations
 import email.message
 import email.policy
 import json
+import time
 
 import pytest
 from conftest import ARCHIVE_UNIT, require_found
@@ -271,3 +272,40 @@ def test_folder_names_are_sent_in_modified_utf7():
     assert mailbox.imap_utf7("~peter/mail/台北/日本語") == "~peter/mail/&U,BTFw-/&ZeVnLIqe-"
     assert mailbox.imap_utf7("A&B") == "A&-B"
     assert mailbox.imap_utf7("หนังสือรับ").startswith("&") and mailbox.imap_utf7("หนังสือรับ").isascii()
+
+
+def test_serve_waits_longer_each_time_a_mailbox_refuses_it(server, folder, trusted, tmp_path):
+    """A wrong password is not tried at every look (the mail server would lock the
+    account): after a failure the next try waits, twice as long each time."""
+    from test_service_support import add_unit, make_app
+
+    from saraban.service import close_app
+    from saraban.service._inbox import read_mailbox
+
+    app = make_app(
+        tmp_path / "home",
+        SARABAN_INBOX_WATCH="0",
+        SARABAN_IMAP_HOST="localhost",
+        SARABAN_IMAP_PORT=str(server.ssl_port),
+        SARABAN_IMAP_USER=USER,
+        SARABAN_IMAP_PASSWORD="not-the-password",
+        SARABAN_IMAP_FOLDER=folder,
+    )
+    add_unit(app)
+    log = server.base / "dovecot.log"
+    try:
+        refused = log.read_text(encoding="utf-8").count("auth failed")
+        read_mailbox(app, tmp_path / "inbox")
+        until, wait = app.extensions["saraban_mailbox_backoff"]
+        assert wait == 30.0
+        read_mailbox(app, tmp_path / "inbox")  # within the wait: the server is not asked
+        deadline = time.monotonic() + 10
+        while log.read_text(encoding="utf-8").count("auth failed") == refused:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert log.read_text(encoding="utf-8").count("auth failed") == refused + 1
+        app.extensions["saraban_mailbox_backoff"] = (0.0, wait)  # the wait is over
+        read_mailbox(app, tmp_path / "inbox")
+        assert app.extensions["saraban_mailbox_backoff"][1] == 60.0
+    finally:
+        close_app(app)
