@@ -169,6 +169,10 @@ def test_the_inbox_takes_files_and_mail_attachments_and_moves_them(archive, tmp_
     assert not list(inbox.glob("*.txt")) and not (tmp_path / "etc").exists()
     names = {t.reading.name for t in result.taken}
     assert "letter.txt" in names
+    by_mail = next(t.received for t in result.taken if t.reading.name == "letter.txt")
+    assert by_mail.note == "ทางอีเมลจาก district@example.go.th"
+    dropped = next(t.received for t in result.taken if t.reading.name != "letter.txt")
+    assert dropped.note is None
 
 
 @pytest.mark.pdf
@@ -290,3 +294,23 @@ def test_an_email_with_nothing_to_take_in_goes_to_failed(archive, tmp_path):
         intake.NO_ATTACHMENT
     )
     assert not (inbox / "done" / "note.eml").exists()
+
+
+def test_an_emails_sender_is_noted_as_one_line_of_text(archive, tmp_path):
+    import base64
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    hostile = base64.b64encode("ฝ่าย\r\nX-Evil: 1\x1b[31m <script>".encode()).decode()
+    raw = (
+        f"From: =?utf-8?b?{hostile}?= <a@b.go.th>\r\nSubject: s\r\nMIME-Version: 1.0\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain;'
+        " charset=utf-8\r\n\r\nhi\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        'Content-Disposition: attachment; filename="l.txt"\r\nContent-Transfer-Encoding: base64'
+        f"\r\n\r\n{base64.b64encode(_seed_txt(tmp_path).read_bytes()).decode()}\r\n--b--\r\n"
+    )
+    (inbox / "m.eml").write_bytes(raw.encode())
+    [taken] = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT).taken
+    note = taken.received.note
+    assert note.startswith("ทางอีเมลจาก ฝ่าย")
+    assert "\n" not in note and "\r" not in note and "\x1b" not in note

@@ -115,6 +115,7 @@ def test_unread_mail_is_taken_in_once_and_marked_read(server, folder, instance, 
     with open_archive(instance) as archive:
         [row] = archive.received()
         assert row.subject
+        assert row.note.startswith("ทางอีเมลจาก saraban@district.example.go.th")
 
     assert main(["consume", "--register", ARCHIVE_UNIT, "--imap", "--json"]) == 0
     again = json.loads(capsys.readouterr().out)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import email.header
 import email.policy
 import hashlib
 import logging
@@ -308,6 +309,7 @@ def store_received(
     answers_id: int | None = None,
     received_at: dt.datetime | None = None,
     office: str | None = None,
+    note: str | None = None,
 ) -> Intake:
     """Keep a received letter read from a file: the original unchanged, the next เลขรับ,
     the searchable copy and the stamped copy of page one. ``answers_id``: the letter of
@@ -342,6 +344,7 @@ def store_received(
         secrecy=level,
         pdfa=reading.pdfa,
         answers_id=answers_id,
+        note=note,
         confirmed=False,
         actor=actor,
     )
@@ -464,9 +467,10 @@ def take_in(
 # ---- the watched folder and e-mail ------------------------------------------------------------
 
 
-def mail_attachments(path: Path) -> list[tuple[str, bytes]]:
-    """(name, bytes) of each attachment of an ``.eml`` file that can be taken in; a
-    ValueError (said in Thai and English) for a mail too large or with too many files."""
+def mail_attachments(path: Path) -> tuple[str, list[tuple[str, bytes]]]:
+    """Where an ``.eml`` file came from (a note for the register: its sender and date), and
+    (name, bytes) of each attachment that can be taken in; a ValueError (said in Thai and
+    English) for a mail too large or with too many files."""
     size = path.stat().st_size
     if size > MAIL_MAX_BYTES:
         raise ValueError(
@@ -487,7 +491,24 @@ def mail_attachments(path: Path) -> list[tuple[str, bytes]]:
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes) and payload:
                 found.append((filename, payload))
-    return found
+    return _mail_note(message), found
+
+
+def _mail_note(message: email.message.Message) -> str:
+    """``ทางอีเมลจาก ... (date)``: the sender's header as text, one line, bounded."""
+
+    def header(name: str) -> str:
+        # Decoded by hand from the raw value: the address parser refuses a hostile one (an
+        # encoded line break) outright, and its sender would be lost with it.
+        raw = next((str(v) for k, v in message.raw_items() if k.lower() == name.lower()), "")
+        try:
+            value = str(email.header.make_header(email.header.decode_header(raw)))
+        except (ValueError, LookupError, UnicodeError):
+            value = raw
+        return " ".join("".join(c if c.isprintable() else " " for c in value).split())[:200]
+
+    sender, sent = header("From"), header("Date")
+    return "ทางอีเมล" + (f"จาก {sender}" if sender else "") + (f" ({sent})" if sent else "")
 
 
 @dataclass
@@ -528,10 +549,11 @@ def consume_inbox(
     with tempfile.TemporaryDirectory(prefix="saraban-inbox-") as tmp:
         jobs: list[tuple[Path, str, Path, Future[Reading]]] = []
         failed_sources: dict[Path, str] = {}
+        notes: dict[Path, str] = {}  # an e-mail's attachment: where it came from
         for n, path in enumerate(files):
             if path.suffix.lower() in MAIL_SUFFIXES:
                 try:
-                    parts = mail_attachments(path)
+                    note, parts = mail_attachments(path)
                 except (OSError, ValueError) as exc:
                     result.failed.append(
                         (path.name, f"อ่านอีเมลไม่ได้ / cannot read the e-mail: {exc}")
@@ -544,6 +566,7 @@ def consume_inbox(
                     jobs.append(
                         (path, name, part, read_in_worker(part, name=name, max_bytes=max_bytes))
                     )
+                    notes[part] = note
                 if not parts:
                     result.failed.append((path.name, NO_ATTACHMENT))
                     failed_sources[path] = NO_ATTACHMENT
@@ -553,7 +576,13 @@ def consume_inbox(
             try:
                 reading = future.result()
                 intake = store_received(
-                    archive, reading, file.read_bytes(), register=register, actor=actor, **keep
+                    archive,
+                    reading,
+                    file.read_bytes(),
+                    register=register,
+                    actor=actor,
+                    note=notes.get(file),
+                    **keep,
                 )
                 result.taken.append(intake)
             except AlreadyReceived as exc:
