@@ -420,9 +420,10 @@ def _consume(args: argparse.Namespace) -> int:
         raise BadRequest(
             "ยังไม่ได้ตั้ง SARABAN_IMAP_HOST / --imap needs SARABAN_IMAP_HOST (and _USER, _PASSWORD) set"
         )
+    patience = mailbox.Patience()
     while True:
         mail_failed: list[tuple[str, str]] = []
-        if imap is not None:
+        if imap is not None and patience.ready():
             try:
                 fetched = mailbox.fetch_mail(
                     imap,
@@ -431,8 +432,11 @@ def _consume(args: argparse.Namespace) -> int:
                     progress=lambda done, total: _say(f"อีเมล / e-mail {done}/{total}", err=True),
                 )
             except mailbox.MailboxError as exc:
-                mail_failed.append(("IMAP", exc.message))
+                wait = patience.failed(args.watch or 0)
+                again = f" (ลองใหม่ใน {wait:.0f} วินาที / tried again in {wait:.0f} s)"
+                mail_failed.append(("IMAP", exc.message + (again if args.watch else "")))
             else:
+                patience.succeeded()
                 mail_failed += [
                     (
                         f"IMAP UID {uid}",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Any
 
 from saraban.errors import SarabanError
@@ -93,31 +92,26 @@ def look_once(app: Any) -> Any:
     return result
 
 
-MAILBOX_BACKOFF_MAX = 900.0  # seconds between tries of a mailbox that keeps failing
-
-
 def read_mailbox(app: Any, inbox: Any) -> None:
     """Copy the mailbox's unread e-mails into the folder when SARABAN_IMAP_HOST is set;
     what fails is logged, and the folder is looked at all the same. A mailbox that failed
-    is tried again after a wait that doubles each time (up to 15 minutes), so a wrong
-    password does not knock on the server every look and lock the account there."""
+    waits before it is tried again (:class:`saraban.usecases.mailbox.Patience`)."""
     from saraban.usecases import intake
 
     settings = app.extensions["saraban_settings"]
     imap = mailbox.ImapSettings.of(settings)
     if imap is None:
         return
-    wait_until, waited = app.extensions.get("saraban_mailbox_backoff", (0.0, 0.0))
-    if time.monotonic() < wait_until:
+    patience = app.extensions.setdefault("saraban_mailbox_patience", mailbox.Patience())
+    if not patience.ready():
         return
     try:
         fetched = mailbox.fetch_mail(imap, inbox, max_bytes=intake.MAIL_MAX_BYTES)
     except mailbox.MailboxError as exc:
-        wait = min(max(2 * waited, settings.inbox_watch, 30.0), MAILBOX_BACKOFF_MAX)
-        app.extensions["saraban_mailbox_backoff"] = (time.monotonic() + wait, wait)
+        wait = patience.failed(settings.inbox_watch)
         logger.warning("inbox: %s (tried again in %d s)", exc.message, wait)
         return
-    app.extensions.pop("saraban_mailbox_backoff", None)
+    patience.succeeded()
     if fetched.copied:
         logger.info("inbox: %d e-mails copied from the mailbox", len(fetched.copied))
     for uid, size in fetched.too_large:

@@ -297,16 +297,19 @@ def test_serve_waits_longer_each_time_a_mailbox_refuses_it(server, folder, trust
     try:
         refused = log.read_text(encoding="utf-8").count("auth failed")
         read_mailbox(app, tmp_path / "inbox")
-        until, wait = app.extensions["saraban_mailbox_backoff"]
-        assert wait == 30.0
+        patience = app.extensions["saraban_mailbox_patience"]
+        assert patience.wait == 30.0 and not patience.ready()
         read_mailbox(app, tmp_path / "inbox")  # within the wait: the server is not asked
         deadline = time.monotonic() + 10
         while log.read_text(encoding="utf-8").count("auth failed") == refused:
             assert time.monotonic() < deadline
             time.sleep(0.1)
         assert log.read_text(encoding="utf-8").count("auth failed") == refused + 1
-        app.extensions["saraban_mailbox_backoff"] = (0.0, wait)  # the wait is over
+        patience.until = 0.0  # the wait is over
         read_mailbox(app, tmp_path / "inbox")
-        assert app.extensions["saraban_mailbox_backoff"][1] == 60.0
+        assert patience.wait == 60.0
+        for _ in range(10):
+            patience.failed(0)
+        assert patience.wait == mailbox.Patience.LONGEST
     finally:
         close_app(app)

@@ -22,6 +22,7 @@ import imaplib
 import os
 import re
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from typing import Any
 from saraban.errors import SarabanError
 from saraban.settings import Settings
 
-__all__ = ["Fetched", "ImapSettings", "MailboxError", "fetch_mail", "imap_utf7"]
+__all__ = ["Fetched", "ImapSettings", "MailboxError", "Patience", "fetch_mail", "imap_utf7"]
 
 TIMEOUT = 60.0
 LIMIT = 200  # messages copied in one look
@@ -64,6 +65,30 @@ class ImapSettings:
             password=settings.imap_password or "",
             folder=settings.imap_folder,
         )
+
+
+class Patience:
+    """When to try again a mailbox that failed (a wrong password, a server down): after a
+    wait that doubles each time, from the look's interval (at least 30 s) up to 15 minutes,
+    so that a mail server does not lock the account for the failed logins."""
+
+    LONGEST = 900.0
+
+    def __init__(self) -> None:
+        self.until = 0.0
+        self.wait = 0.0
+
+    def ready(self) -> bool:
+        return time.monotonic() >= self.until
+
+    def failed(self, interval: float) -> float:
+        """Note a failure; the seconds until the next try."""
+        self.wait = min(max(2 * self.wait, interval, 30.0), self.LONGEST)
+        self.until = time.monotonic() + self.wait
+        return self.wait
+
+    def succeeded(self) -> None:
+        self.until = self.wait = 0.0
 
 
 @dataclass
