@@ -66,6 +66,27 @@ def _imap(server, folder: str, **overrides) -> mailbox.ImapSettings:
     return mailbox.ImapSettings(**(values | overrides))
 
 
+def _settings(server, folder: str, **overrides: str) -> dict[str, str]:
+    """The settings that name the test's mailbox folder (served over SSL)."""
+    return {
+        "SARABAN_IMAP_HOST": "localhost",
+        "SARABAN_IMAP_PORT": str(server.ssl_port),
+        "SARABAN_IMAP_USER": USER,
+        "SARABAN_IMAP_PASSWORD": PASSWORD,
+        "SARABAN_IMAP_FOLDER": folder,
+        **overrides,
+    }
+
+
+def _app(server, folder: str, home, **overrides: str):
+    """A service whose folder is looked at by hand (no watching thread)."""
+    from test_service_support import add_unit, make_app
+
+    app = make_app(home, SARABAN_INBOX_WATCH="0", **_settings(server, folder, **overrides))
+    add_unit(app)
+    return app
+
+
 @pytest.fixture
 def trusted(server, monkeypatch):
     """The run's certificate trusted as the system's would be (SSL_CERT_FILE)."""
@@ -78,14 +99,7 @@ def instance(tmp_path, monkeypatch, server, folder, trusted):
     from saraban.archive import open_archive
 
     home = tmp_path / "home"
-    for name, value in {
-        "SARABAN_HOME": str(home),
-        "SARABAN_IMAP_HOST": "localhost",
-        "SARABAN_IMAP_PORT": str(server.ssl_port),
-        "SARABAN_IMAP_USER": USER,
-        "SARABAN_IMAP_PASSWORD": PASSWORD,
-        "SARABAN_IMAP_FOLDER": folder,
-    }.items():
+    for name, value in {"SARABAN_HOME": str(home), **_settings(server, folder)}.items():
         monkeypatch.setenv(name, value)
     with open_archive(home) as archive:
         archive.add_unit(ARCHIVE_UNIT, "สำนักงานจังหวัด", actor="tester")
@@ -227,22 +241,11 @@ def test_an_unreachable_server_is_said(tmp_path):
 
 
 def test_serve_copies_the_mailbox_into_the_watched_folder(server, folder, trusted, tmp_path):
-    from test_service_support import add_unit, make_app
-
     from saraban.service import close_app
     from saraban.service._inbox import look_once
 
     server.deliver(_mail("ถึงจังหวัด", _letter()), folder)
-    app = make_app(
-        tmp_path / "home",
-        SARABAN_INBOX_WATCH="0",
-        SARABAN_IMAP_HOST="localhost",
-        SARABAN_IMAP_PORT=str(server.ssl_port),
-        SARABAN_IMAP_USER=USER,
-        SARABAN_IMAP_PASSWORD=PASSWORD,
-        SARABAN_IMAP_FOLDER=folder,
-    )
-    add_unit(app)
+    app = _app(server, folder, tmp_path / "home")
     try:
         result = look_once(app)
         assert result is not None and len(result.taken) == 1
@@ -278,21 +281,10 @@ def test_folder_names_are_sent_in_modified_utf7():
 def test_serve_waits_longer_each_time_a_mailbox_refuses_it(server, folder, trusted, tmp_path):
     """A wrong password is not tried at every look (the mail server would lock the
     account): after a failure the next try waits, twice as long each time."""
-    from test_service_support import add_unit, make_app
-
     from saraban.service import close_app
     from saraban.service._inbox import read_mailbox
 
-    app = make_app(
-        tmp_path / "home",
-        SARABAN_INBOX_WATCH="0",
-        SARABAN_IMAP_HOST="localhost",
-        SARABAN_IMAP_PORT=str(server.ssl_port),
-        SARABAN_IMAP_USER=USER,
-        SARABAN_IMAP_PASSWORD="not-the-password",
-        SARABAN_IMAP_FOLDER=folder,
-    )
-    add_unit(app)
+    app = _app(server, folder, tmp_path / "home", SARABAN_IMAP_PASSWORD="not-the-password")
     log = server.base / "dovecot.log"
     try:
         refused = log.read_text(encoding="utf-8").count("auth failed")
