@@ -195,17 +195,22 @@ def _get(port: int, path: str) -> tuple[int, str]:
         connection.close()
 
 
-def test_serve_with_two_workers_runs_two_processes_that_answer(tmp_path):
-    home, port = tmp_path / "home", _free_port()
-    env = {**os.environ, "SARABAN_HOME": str(home)}
+def _serve(home: Path, *args: str, **settings: str) -> subprocess.Popen[str]:
+    """``saraban serve`` in a process of its own on the embedded SQLite archive."""
+    env = {**os.environ, "SARABAN_HOME": str(home), **settings}
     env.pop("SARABAN_DATABASE_URL", None)
-    process = subprocess.Popen(
-        [str(SARABAN), "serve", "--workers", "2", "--port", str(port)],
+    return subprocess.Popen(
+        [str(SARABAN), "serve", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def test_serve_with_two_workers_runs_two_processes_that_answer(tmp_path):
+    home, port = tmp_path / "home", _free_port()
+    process = _serve(home, "--workers", "2", "--port", str(port))
     try:
         deadline = time.monotonic() + 180
         while True:
@@ -262,15 +267,7 @@ def test_sigterm_stops_serve_and_every_process_it_started(tmp_path):
         archive.add_unit(UNIT, "สำนักงานจังหวัด", actor="tester")
     (home / "inbox").mkdir()
     (home / "inbox" / "letter.txt").write_bytes((SEEDS / "000_e6238ec4d0848a5c.txt").read_bytes())
-    env = {**os.environ, "SARABAN_HOME": str(home), "SARABAN_INBOX_WATCH": "1"}
-    env.pop("SARABAN_DATABASE_URL", None)
-    process = subprocess.Popen(
-        [str(SARABAN), "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process = _serve(home, "--port", str(port), SARABAN_INBOX_WATCH="1")
     try:
         deadline = time.monotonic() + 180
         while not (home / "inbox" / "done" / "letter.txt").exists():  # the reader pool ran
