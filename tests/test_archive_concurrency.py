@@ -62,7 +62,9 @@ def test_eight_processes_get_gap_free_unique_numbers(tmp_path, database_url):
     ]
     try:
         for worker in workers:
-            assert worker.stdout.readline().strip() == "ready"
+            if worker.stdout.readline().strip() != "ready":
+                worker.kill()
+                raise AssertionError(f"a worker did not start: {worker.communicate()[1][-3000:]}")
         start.touch()
         started = time.monotonic()
         outputs = [worker.communicate(timeout=600) for worker in workers]
@@ -71,6 +73,7 @@ def test_eight_processes_get_gap_free_unique_numbers(tmp_path, database_url):
         for worker in workers:
             if worker.poll() is None:
                 worker.kill()
+            worker.communicate()  # its pipes closed, whatever happened
     for worker, (_out, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err
     per_worker = [out.splitlines() for out, _ in outputs]
