@@ -611,35 +611,48 @@ class FailedFile:
     at: dt.datetime  # when it failed (its note's time), UTC
 
 
+def _shown(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 (kept by the file system as lone
+    surrogates) become U+FFFD, as a page shows them."""
+    return os.fsencode(name).decode("utf-8", "replace")
+
+
+def _failed_originals(folder: Path) -> dict[str, str]:
+    """The files in ``failed/`` that have their reason beside them: shown name -> name."""
+    if not folder.is_dir():
+        return {}
+    with os.scandir(folder) as entries:
+        names = {e.name for e in entries if e.is_file() and not e.name.startswith(".")}
+    return {_shown(n): n for n in names if n + ".txt" in names}
+
+
 def failed_files(inbox: Path, *, limit: int = 50) -> tuple[list[FailedFile], int]:
     """The newest ``limit`` files that were not taken in, with their reasons, and how many
     there are in all."""
     folder = inbox / "failed"
-    if not folder.is_dir():
-        return [], 0
-    with os.scandir(folder) as entries:
-        names = {e.name for e in entries if e.is_file() and not e.name.startswith(".")}
-    originals = [n for n in names if n + ".txt" in names]
-    newest = sorted(((folder / (n + ".txt")).stat().st_mtime, n) for n in originals)[::-1][:limit]
+    originals = _failed_originals(folder)
+    newest = sorted(
+        ((folder / (n + ".txt")).stat().st_mtime, shown, n) for shown, n in originals.items()
+    )[::-1][:limit]
     found = []
-    for moment, name in newest:
+    for moment, shown, name in newest:
         with open(folder / (name + ".txt"), encoding="utf-8", errors="replace") as note:
             why = note.read(2000).strip()
-        found.append(FailedFile(name, why, dt.datetime.fromtimestamp(moment, dt.UTC)))
+        found.append(FailedFile(shown, why, dt.datetime.fromtimestamp(moment, dt.UTC)))
     return found, len(originals)
 
 
 def retry_failed(inbox: Path, name: str) -> str:
-    """Put a file that was not taken in back into the watched folder, to be tried again
-    at the next look (after the cause was mended: a register set, a reader installed);
-    the name it has there."""
+    """Put a file that was not taken in (named as :func:`failed_files` shows it) back into
+    the watched folder, to be tried again at the next look (after the cause was mended: a
+    register set, a reader installed); the name it has there."""
     folder = inbox / "failed"
-    plain = name == os.path.basename(name) and not name.startswith(".") and "\0" not in name
-    if not plain or not (folder / name).is_file() or not (folder / (name + ".txt")).is_file():
+    real = _failed_originals(folder).get(name)
+    if real is None:  # only a listed file: no path, no hidden file, nothing else
         raise NotFound("ไม่พบไฟล์นี้ในรายการที่รับไม่ได้ / no such file among those not taken in")
-    target = _move(folder / name, inbox)
-    (folder / (name + ".txt")).unlink(missing_ok=True)
-    return target.name
+    target = _move(folder / real, inbox)
+    (folder / (real + ".txt")).unlink(missing_ok=True)
+    return _shown(target.name)
 
 
 def _move(path: Path, folder: Path, why: str | None = None) -> Path:
