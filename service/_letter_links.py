@@ -65,6 +65,15 @@ def remember_public_ids(letter_ids: Iterable[int]) -> None:
         known.update(current_app.extensions["archive"].public_ids(wanted))
 
 
+def known_public_ids(letter_ids: Iterable[int]) -> dict[int, str]:
+    """The public ids of those of these rows the archive holds, remembered for the
+    request's links (one query)."""
+    wanted = list(letter_ids)
+    remember_public_ids(wanted)
+    known: dict[int, str] = g.saraban_public_ids
+    return {i: known[i] for i in wanted if i in known}
+
+
 def letter_url(letter: Any, endpoint: str = "letters.letter", **values: Any) -> str:
     """The URL of a letter's page (or of another route that names a letter)."""
     return url_for(endpoint, letter_id=letter, **values)

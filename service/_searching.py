@@ -22,6 +22,7 @@ from typing import Any
 
 from saraban.archive import Archive
 from saraban.errors import SarabanError
+from saraban.service._letter_links import known_public_ids
 from saraban.usecases import searching
 
 logger = logging.getLogger("saraban.service.search")
@@ -170,7 +171,7 @@ class SearchService:
         archive, or restored beside an older backup): a page could not link them. Said in
         the log, with the cure."""
         ids = [hit.id for hit in result.hits]
-        known = self.archive.public_ids(ids)
+        known = known_public_ids(ids)  # the page's links need them too: one query for both
         if len(known) == len(set(ids)):
             return result
         logger.warning(
