@@ -423,29 +423,15 @@ def _consume(args: argparse.Namespace) -> int:
     patience = mailbox.Patience()
     while True:
         mail_failed: list[tuple[str, str]] = []
-        if imap is not None and patience.ready():
-            try:
-                fetched = mailbox.fetch_mail(
-                    imap,
-                    inbox,
-                    max_bytes=intake.MAIL_MAX_BYTES,
-                    progress=lambda done, total: _say(f"อีเมล / e-mail {done}/{total}", err=True),
-                )
-            except mailbox.MailboxError as exc:
-                wait = patience.failed(args.watch or 0)
-                again = f" (ลองใหม่ใน {wait:.0f} วินาที / tried again in {wait:.0f} s)"
-                mail_failed.append(("IMAP", exc.message + (again if args.watch else "")))
-            else:
-                patience.succeeded()
-                mail_failed += [
-                    (
-                        f"IMAP UID {uid}",
-                        f"อีเมลใหญ่เกิน {intake.MAIL_MAX_BYTES // 2**20} MB ({size:,} bytes): "
-                        "ทำเครื่องหมายไว้ในกล่องจดหมาย / too large: left in the mailbox, marked "
-                        "read and flagged",
-                    )
-                    for uid, size in fetched.too_large
-                ]
+        if imap is not None:
+            _fetched, mail_failed = mailbox.read_into(
+                imap,
+                inbox,
+                patience,
+                max_bytes=intake.MAIL_MAX_BYTES,
+                interval=args.watch,
+                progress=lambda done, total: _say(f"อีเมล / e-mail {done}/{total}", err=True),
+            )
         with open_settings_archive(settings) as archive:
             result = intake.consume_inbox(
                 archive,

@@ -103,24 +103,13 @@ def read_mailbox(app: Any, inbox: Any) -> None:
     if imap is None:
         return
     patience = app.extensions.setdefault("saraban_mailbox_patience", mailbox.Patience())
-    if not patience.ready():
-        return
-    try:
-        fetched = mailbox.fetch_mail(imap, inbox, max_bytes=intake.MAIL_MAX_BYTES)
-    except mailbox.MailboxError as exc:
-        wait = patience.failed(settings.inbox_watch)
-        logger.warning("inbox: %s (tried again in %d s)", exc.message, wait)
-        return
-    patience.succeeded()
-    if fetched.copied:
+    fetched, problems = mailbox.read_into(
+        imap, inbox, patience, max_bytes=intake.MAIL_MAX_BYTES, interval=settings.inbox_watch
+    )
+    if fetched is not None and fetched.copied:
         logger.info("inbox: %d e-mails copied from the mailbox", len(fetched.copied))
-    for uid, size in fetched.too_large:
-        logger.warning(
-            "inbox: e-mail UID %d (%d bytes) is too large to take in: left in the mailbox, "
-            "marked read and flagged",
-            uid,
-            size,
-        )
+    for what, why in problems:
+        logger.warning("inbox: %s: %s", what, why)
 
 
 def start_watching(app: Any) -> threading.Event | None:

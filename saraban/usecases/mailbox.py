@@ -8,8 +8,8 @@ Nothing is lost on the way: a message is written whole under a hidden name, flus
 and renamed before it is marked read, so a crash in between leaves it unread and it is
 copied again on the next look; its file name (``imap-UIDVALIDITY-UID.eml``) is the same
 both times, so a copy already in the folder, in ``done/`` or in ``failed/`` is not taken
-twice. A message larger than the upload limit is not copied: it is marked read and
-flagged (``\\Flagged``) on the server, and reported, so that a person deals with it there.
+twice. A message larger than ``max_bytes`` is not copied: it is marked read and flagged
+(``\\Flagged``) on the server, and reported, so that a person deals with it there.
 
 Every cost is bounded: at most ``limit`` messages a look (the rest wait for the next),
 each at most ``max_bytes``, and every network wait has a timeout.
@@ -31,7 +31,15 @@ from typing import Any
 from saraban.errors import SarabanError
 from saraban.settings import Settings
 
-__all__ = ["Fetched", "ImapSettings", "MailboxError", "Patience", "fetch_mail", "imap_utf7"]
+__all__ = [
+    "Fetched",
+    "ImapSettings",
+    "MailboxError",
+    "Patience",
+    "fetch_mail",
+    "imap_utf7",
+    "read_into",
+]
 
 TIMEOUT = 60.0
 LIMIT = 200  # messages copied in one look
@@ -215,18 +223,12 @@ def fetch_mail(
             if _seen_before(inbox, name):
                 fetched.already += 1
             else:
-                size = _size(client, uid)
-                if size > max_bytes:
-                    client.uid("STORE", str(uid), "+FLAGS", "(\\Seen \\Flagged)")
-                    fetched.too_large.append((uid, size))
+                body = _body(client, uid, max_bytes)
+                if body is None:  # expunged meanwhile: nothing to take
                     continue
-                data = _check(client.uid("FETCH", str(uid), "(BODY.PEEK[])"), "fetch")
-                body = next((d[1] for d in data if isinstance(d, tuple) and len(d) == 2), None)
-                if not isinstance(body, bytes):  # expunged meanwhile: nothing to take
-                    continue
-                if len(body) > max_bytes:  # the server said less than it sent
+                if isinstance(body, int):  # its size, too large: left for a person
                     client.uid("STORE", str(uid), "+FLAGS", "(\\Seen \\Flagged)")
-                    fetched.too_large.append((uid, len(body)))
+                    fetched.too_large.append((uid, body))
                     continue
                 _write(inbox, name, body)
                 fetched.copied.append(name)
@@ -249,10 +251,50 @@ def fetch_mail(
     return fetched
 
 
-def _size(client: imaplib.IMAP4, uid: int) -> int:
-    data = _check(client.uid("FETCH", str(uid), "(RFC822.SIZE)"), "size")
-    for item in data:
+def _body(client: imaplib.IMAP4, uid: int, max_bytes: int) -> bytes | int | None:
+    """The message, or its size when that is over ``max_bytes`` (asked first, so a large one
+    is not downloaded; checked again on what came), or None when it is gone."""
+    size = 0
+    for item in _check(client.uid("FETCH", str(uid), "(RFC822.SIZE)"), "size"):
         line = item[0] if isinstance(item, tuple) else item
         if isinstance(line, bytes) and (m := _SIZE.search(line)):
-            return int(m.group(2) or m.group(3))
-    return 0
+            size = int(m.group(2) or m.group(3))
+    if size > max_bytes:
+        return size
+    data = _check(client.uid("FETCH", str(uid), "(BODY.PEEK[])"), "fetch")
+    body = next((d[1] for d in data if isinstance(d, tuple) and len(d) == 2), None)
+    if not isinstance(body, bytes):
+        return None
+    return len(body) if len(body) > max_bytes else body
+
+
+def read_into(
+    imap: ImapSettings,
+    inbox: Path,
+    patience: Patience,
+    *,
+    max_bytes: int,
+    interval: float | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Fetched | None, list[tuple[str, str]]]:
+    """One look at the mailbox for ``saraban serve`` and ``saraban consume --imap``: what
+    :func:`fetch_mail` copied (None when the mailbox was not read, failing or still waiting
+    out an earlier failure), and what went wrong as (what, why) lines for the clerk.
+    ``interval``: seconds between looks (None: a single look, so no next try to tell of)."""
+    if not patience.ready():
+        return None, []
+    try:
+        fetched = fetch_mail(imap, inbox, max_bytes=max_bytes, progress=progress)
+    except MailboxError as exc:
+        wait = patience.failed(interval or 0)
+        again = f" (ลองใหม่ใน {wait:.0f} วินาที / tried again in {wait:.0f} s)"
+        return None, [("IMAP", exc.message + (again if interval is not None else ""))]
+    patience.succeeded()
+    return fetched, [
+        (
+            f"IMAP UID {uid}",
+            f"อีเมลใหญ่เกิน {max_bytes // 2**20} MB ({size:,} bytes): ทำเครื่องหมายไว้ในกล่องจดหมาย"
+            " / too large: left in the mailbox, marked read and flagged",
+        )
+        for uid, size in fetched.too_large
+    ]
