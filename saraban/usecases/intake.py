@@ -632,8 +632,9 @@ def failed_files(inbox: Path, *, limit: int = 50) -> tuple[list[FailedFile], int
     folder = inbox / "failed"
     originals = _failed_originals(folder)
     newest = sorted(
-        ((folder / (n + ".txt")).stat().st_mtime, shown, n) for shown, n in originals.items()
-    )[::-1][:limit]
+        (((folder / (n + ".txt")).stat().st_mtime, shown, n) for shown, n in originals.items()),
+        reverse=True,
+    )[:limit]
     found = []
     for moment, shown, name in newest:
         with open(folder / (name + ".txt"), encoding="utf-8", errors="replace") as note:
