@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,25 +33,54 @@ from saraban.archive._models import (
     ISSUED,
     STORED,
     Letter,
+    LetterFile,
     Received,
     Reference,
     Register,
+    StoredFile,
     received_series,
     utcnow,
 )
-from saraban.archive._records import LetterRecord, ReceivedRecord
+from saraban.archive._records import LetterRecord, ReceivedRecord, StoredOriginal
 from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound
 from saraban.thai import SECRET_SERIES, be_year
 
+MAX_ENCLOSED = 50  # files kept with one letter
+_MEDIA_TYPES = {
+    ".pdf": PDF_TYPE,
+    ".docx": DOCX_TYPE,
+    ".txt": "text/plain; charset=utf-8",
+    ".json": "application/json",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".tif": "image/tiff",
+    ".tiff": "image/tiff",
+    ".heic": "image/heic",
+    ".heif": "image/heif",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".xls": "application/vnd.ms-excel",
+    ".doc": "application/msword",
+    ".odt": "application/vnd.oasis.opendocument.text",
+    ".ods": "application/vnd.oasis.opendocument.spreadsheet",
+    ".csv": "text/csv; charset=utf-8",
+}
+
 
 def _media_type(name: str) -> str:
-    suffix = Path(name).suffix.lower()
-    return {
-        ".pdf": PDF_TYPE,
-        ".docx": DOCX_TYPE,
-        ".txt": "text/plain; charset=utf-8",
-        ".json": "application/json",
-    }.get(suffix, "application/octet-stream")
+    return _MEDIA_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
+
+
+def _file_name(name: Any, fallback: str) -> str:
+    """A file's name as it is kept: its last part, one printable line, at most 200
+    characters with its suffix kept (a name is text from outside: an e-mail header, a
+    scanner's name that is not UTF-8)."""
+    text = str(name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    if len(text) > 200:
+        suffix = Path(text).suffix[:20]
+        text = text[: 200 - len(suffix)] + suffix
+    return text or fallback
 
 
 class Incoming(ArchiveCore):
@@ -69,6 +98,7 @@ class Incoming(ArchiveCore):
         clearance: str | None = _UNSET,
         idempotency_key: str | None = None,
         and_then: Callable[[Session, Letter], None] | None = None,
+        enclosed: Sequence[tuple[str, bytes]] = (),
     ) -> LetterRecord:
         """Keep an existing letter (e.g. parsed from a PDF) with its original file.
 
@@ -81,14 +111,25 @@ class Incoming(ArchiveCore):
         makes asking again answer with that letter instead of keeping the file twice.
         ``and_then(session, row)`` is run in the same transaction once the letter is
         written (a recipient's reply records itself against its delivery there): if it
-        raises, nothing of the letter is kept.
+        raises, nothing of the letter is kept. ``enclosed``: (name, bytes) of the files
+        that came with the letter (the other attachments of its e-mail), kept with it in
+        that order (:meth:`enclosed_files`).
         """
         if not isinstance(original, bytes) or not original:
             raise BadRequest(f"{original_name}: ไฟล์ว่าง / the file is empty")
+        if len(enclosed) > MAX_ENCLOSED:
+            raise BadRequest(
+                f"ไฟล์ที่มากับหนังสือเกิน {MAX_ENCLOSED} ไฟล์ / more than {MAX_ENCLOSED} files "
+                "came with the letter"
+            )
+        files = [(_file_name(n, f"file-{i}"), data) for i, (n, data) in enumerate(enclosed, 1)]
+        if any(not isinstance(data, bytes) or not data for _, data in files):
+            raise BadRequest("ไฟล์ที่มากับหนังสือว่าง / a file that came with the letter is empty")
         if idempotency_key is not None:
             earlier_letter = self.letter_by_key(idempotency_key)
             if earlier_letter is not None:
                 return earlier_letter
+        original_name = _file_name(original_name, "original")
         doc = copy.deepcopy(dict(letter))
         keep = self._retention(doc, retention_years)
         doc.pop("retention_years", None)
@@ -110,9 +151,12 @@ class Incoming(ArchiveCore):
                 f"letter {earlier} (same file, SHA-256 {sha[:12]}…)"
             )
         sha = self.files.put(original)
+        kept = [(name, self.files.put(data)) for name, data in files]
         now = utcnow()
         with self._write() as s:
             self._record_file(s, sha, _media_type(original_name))
+            for name, file_sha in kept:
+                self._record_file(s, file_sha, _media_type(name))
             row = Letter(
                 status=STORED,
                 circular=bool(doc.get("circular")),
@@ -141,13 +185,33 @@ class Incoming(ArchiveCore):
                 actor=actor,
                 action="letter.import",
                 letter_id=row.id,
-                detail={"ref_no": ref_no, "original": original_name, "sha256": sha},
+                detail={
+                    "ref_no": ref_no,
+                    "original": original_name,
+                    "sha256": sha,
+                    **({"enclosed": [{"name": n, "sha256": h} for n, h in kept]} if kept else {}),
+                },
+            )
+            s.add_all(
+                LetterFile(letter_id=row.id, position=n, name=name, sha256=file_sha)
+                for n, (name, file_sha) in enumerate(kept, start=1)
             )
             self._enqueue(s, row.id, "imported")
             _references.link_letter(s, row)
             if and_then is not None:
                 and_then(s, row)
             return self._record(s, row)
+
+    def enclosed_files(self, letter_id: int) -> list[StoredOriginal]:
+        """The files that came with a kept letter, in order (name and type as they came)."""
+        with self._read() as s:
+            rows = s.execute(
+                select(LetterFile.sha256, LetterFile.name, StoredFile.media_type)
+                .join(StoredFile, StoredFile.sha256 == LetterFile.sha256)
+                .where(LetterFile.letter_id == letter_id)
+                .order_by(LetterFile.position)
+            ).all()
+        return [StoredOriginal(*row) for row in rows]
 
     # Document keys a clerk may correct in an imported letter before confirming it (what
     # the importer reads); ``secrecy`` is not among them: a letter's tier moves its index.

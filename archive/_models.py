@@ -344,6 +344,18 @@ class Delegation(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(200))
 
 
+class LetterFile(Base):
+    """A file that came with a kept letter (another attachment of its e-mail), unchanged;
+    ``position`` orders them as they came, from 1."""
+
+    __tablename__ = "letter_files"
+
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(ForeignKey("files.sha256"))
+
+
 class Reference(Base):
     """An อ้างถึง line of a letter, linked to the archived letter it names once that is known."""
 

@@ -124,6 +124,24 @@ _ROUTES: dict[
             False,
         )
     },
+    "/letters/{letter_id}/files/{number}": {
+        "get": (
+            "A file that came with a kept letter (another attachment of its e-mail), as it"
+            " came; the letter's `enclosed` lists them, numbered from 1",
+            [
+                _LETTER_ID,
+                {
+                    "name": "number",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 1},
+                },
+            ],
+            None,
+            "file",
+            False,
+        )
+    },
     "/letters/{letter_id}/history": {
         "get": (
             "What was done with the letter, from the audit chain",

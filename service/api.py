@@ -24,7 +24,7 @@ from saraban.letter import KINDS
 from saraban.service import _web
 from saraban.service._letter_links import public_id, remember_public_ids
 from saraban.service._openapi import openapi_document
-from saraban.service.letters import send_letter_file
+from saraban.service.letters import send_enclosed_file, send_letter_file
 from saraban.service.search import parse_search
 from saraban.usecases import cancelling, drafting, importing, issuing, receiving, registers
 
@@ -175,7 +175,17 @@ def get_letter(letter_id: int) -> Any:
     return _web.json_ok(
         {
             "ok": True,
-            "letter": _letter_json(record, doc),
+            "letter": {
+                **_letter_json(record, doc),
+                "enclosed": [
+                    {
+                        "name": f.name,
+                        "type": f.media_type,
+                        "url": url_for("api.enclosed_file", letter_id=record, number=n),
+                    }
+                    for n, f in enumerate(archive.enclosed_files(letter_id), start=1)
+                ],
+            },
             "answered_by": [
                 {
                     "id": r.public_id,
@@ -193,6 +203,12 @@ def get_letter(letter_id: int) -> Any:
 @_web.login_required
 def letter_file(letter_id: int, kind: str) -> Any:
     return send_letter_file(letter_id, kind)
+
+
+@bp.get("/letters/<letter:letter_id>/files/<int:number>")
+@_web.login_required
+def enclosed_file(letter_id: int, number: int) -> Any:
+    return send_enclosed_file(letter_id, number)
 
 
 @bp.get("/letters/<letter:letter_id>/history")

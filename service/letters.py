@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote as url_quote
 
@@ -328,6 +329,7 @@ def letter(letter_id: int) -> Any:
         thread=thread.letters,
         links=set(thread.links),
         original=archive.original_file(letter_id),
+        enclosed=archive.enclosed_files(letter_id),
         review=archive.needs_review(letter_id) if record.status == "stored" else None,
         received=record.status == "stored" and archive.is_received(letter_id),
         answered_by=archive.received_answering(letter_id, clearance=user.clearance),
@@ -374,6 +376,29 @@ def send_letter_file(letter_id: int, kind: str) -> Any:
 @_web.login_required
 def download(letter_id: int, kind: str) -> Any:
     return send_letter_file(letter_id, kind)
+
+
+def send_enclosed_file(letter_id: int, number: int) -> Any:
+    """The ``number``-th file (from 1) that came with a kept letter, as it came."""
+    record = _web.visible_letter(letter_id)
+    archive = _web.archive()
+    files = archive.enclosed_files(letter_id)
+    if not 1 <= number <= len(files):
+        raise NotFound("ไม่มีไฟล์ลำดับนี้ที่มากับหนังสือ / no such file came with this letter")
+    found = files[number - 1]
+    suffix = re.sub(r"[^A-Za-z0-9.]", "", Path(found.name).suffix)[:10]
+    return _web.attachment(
+        archive.files.read(found.sha256),
+        found.media_type.split(";")[0],
+        found.name,
+        f"letter-{record.public_id}-file-{number}{suffix}",
+    )
+
+
+@bp.get("/letters/<letter:letter_id>/files/<int:number>")
+@_web.login_required
+def enclosed_file(letter_id: int, number: int) -> Any:
+    return send_enclosed_file(letter_id, number)
 
 
 @bp.post("/letters/<letter:letter_id>/cancel")

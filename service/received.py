@@ -256,6 +256,7 @@ def _page(
         review=review if record.confirmed_at is None else set(),
         notes=notes,
         files={k: FILES[k] for k, there in files.items() if there},
+        enclosed=archive.enclosed_files(letter.id) if letter else [],
         errors=errors or {},
         routings=archive.routings_of(record.id),
         orders=archive.orders_of(record.id),

@@ -50,7 +50,10 @@ UNPAGED_LISTS = {
 }
 NOT_LISTS = {"/me", "/letters/<letter:letter_id>", "/drafts/<draft:draft_id>", "/forms/<name>"}
 NOT_LISTS |= {"/jobs/<job_id>", "/drafts/<draft:draft_id>/preview"}
-NOT_LISTS |= {"/letters/<letter:letter_id>/<any(docx, pdf, original):kind>"}
+NOT_LISTS |= {
+    "/letters/<letter:letter_id>/<any(docx, pdf, original):kind>",
+    "/letters/<letter:letter_id>/files/<int:number>",
+}
 NOT_LISTS |= {
     "/received/<received:received_id>",
     "/received/<received:received_id>/<any(original, pdfa, stamped):kind>",
@@ -69,6 +72,7 @@ SAMPLE_PATH_VALUES = {
     "job_id": "x",
     "received_id": MISSING_LETTER,
     "delegation_id": MISSING_ID,
+    "number": 1,
 }
 
 

@@ -314,3 +314,108 @@ def test_an_emails_sender_is_noted_as_one_line_of_text(archive, tmp_path):
     note = taken.received.note
     assert note.startswith("ทางอีเมลจาก ฝ่าย")
     assert "\n" not in note and "\r" not in note and "\x1b" not in note
+
+
+def _mail_with(files: list[tuple[str, bytes]]) -> bytes:
+    mail = email.message.EmailMessage()
+    mail["From"] = "อำเภอเมือง <district@example.go.th>"
+    mail["Subject"] = "ส่งหนังสือพร้อมสิ่งที่ส่งมาด้วย"
+    mail.set_content("ส่งหนังสือมาตามแนบ")
+    for name, data in files:
+        mail.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    return mail.as_bytes()
+
+
+FORM_TEXT = "แบบรายงานการเลี้ยงปลานิลในกระชัง\nลำดับ ชื่อหมู่บ้าน จำนวนกระชัง\n"
+
+
+def test_an_emails_letter_keeps_the_files_that_came_with_it(archive, tmp_path):
+    """A district's e-mail: its letter, a form (text, read but not a letter), a spreadsheet
+    (kept unread), then a second letter and its own file. Two received letters, each with
+    the files after it, their text searchable with it; nothing else taken in."""
+    seeds = scancorpus.seed_stems()
+    first, second = (_seed_txt(tmp_path, stem).read_bytes() for stem in seeds[:2])
+    sheet = b"PK\x03\x04 a spreadsheet, never opened"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "district.eml").write_bytes(
+        _mail_with(
+            [
+                ("หนังสือ.txt", first),
+                ("แบบรายงาน.txt", FORM_TEXT.encode()),
+                ("../../ตาราง<script>.xlsx", sheet),
+                ("หนังสือฉบับที่สอง.txt", second),
+                ("สรุป.csv", "อำเภอ,จำนวน\nเมือง,5\n".encode()),
+            ]
+        )
+    )
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert result.failed == [] and result.duplicates == []
+    assert [t.reading.name for t in result.taken] == ["หนังสือ.txt", "หนังสือฉบับที่สอง.txt"]
+    one, two = (t.letter_id for t in result.taken)
+    kept = archive.enclosed_files(one)
+    assert [f.name for f in kept] == ["แบบรายงาน.txt", "ตาราง<script>.xlsx"]
+    assert [archive.files.read(f.sha256) for f in kept] == [FORM_TEXT.encode(), sheet]
+    assert kept[1].media_type.startswith("application/vnd.openxmlformats")
+    assert [f.name for f in archive.enclosed_files(two)] == ["สรุป.csv"]
+    assert "ปลานิลในกระชัง" in archive.letter_document(one)["attachments_text"]
+    assert "ปลานิล" not in (archive.letter_document(two)["attachments_text"] or "")
+    assert archive.verify() == []
+    [imported] = [e for e in archive.history(one) if e.action == "letter.import"]
+    assert [f["name"] for f in imported.detail["enclosed"]] == [f.name for f in kept]
+    assert (inbox / "done" / "district.eml").exists()
+
+
+def test_an_email_without_a_letter_takes_each_file_in_as_before(archive, tmp_path):
+    """No file reads as a letter (no number and subject): each file read becomes a
+    received letter to check, the unread spreadsheet kept with the first."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    sheet = b"PK\x03\x04 sheet"
+    (inbox / "m.eml").write_bytes(
+        _mail_with([("a.txt", FORM_TEXT.encode()), ("b.xlsx", sheet), ("c.txt", "บันทึก".encode())])
+    )
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert [t.reading.name for t in result.taken] == ["a.txt", "c.txt"]
+    assert [f.name for f in archive.enclosed_files(result.taken[0].letter_id)] == ["b.xlsx"]
+    assert archive.enclosed_files(result.taken[1].letter_id) == []
+
+
+def test_an_email_with_only_a_spreadsheet_has_nothing_to_take_in(archive, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "m.eml").write_bytes(_mail_with([("b.xlsx", b"PK\x03\x04")]))
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert result.taken == [] and result.failed == [("m.eml", intake.NO_ATTACHMENT)]
+
+
+def test_a_file_that_cannot_be_read_still_goes_with_its_letter(archive, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    letter = _seed_txt(tmp_path).read_bytes()
+    (inbox / "m.eml").write_bytes(
+        _mail_with([("letter.txt", letter), ("scan.pdf", b"%PDF-1.7\nbroken")])
+    )
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert result.failed == []
+    [taken] = result.taken
+    assert [f.name for f in archive.enclosed_files(taken.letter_id)] == ["scan.pdf"]
+
+
+def test_file_names_that_are_not_utf8_are_taken_in_or_refused_not_crashed_on(archive, tmp_path):
+    """Some scanners write names that are not UTF-8: the letter is kept under the name as
+    a page shows it (U+FFFD), and one that cannot be read is moved aside with its reason
+    (this crashed the whole look at the folder, the database refusing the name)."""
+    import os
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / os.fsdecode(b"ok-\xff.txt")).write_bytes(_seed_txt(tmp_path).read_bytes())
+    (inbox / os.fsdecode(b"scan-\xfe.pdf")).write_bytes(b"%PDF-1.7\nbroken")
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    [taken] = result.taken
+    assert taken.reading.name == "ok-\ufffd.txt"
+    assert archive.original_file(taken.letter_id).name == "ok-\ufffd.txt"
+    assert [name for name, _ in result.failed] == ["scan-\ufffd.pdf"]
+    [failed] = intake.failed_files(inbox)[0]
+    assert failed.name == "scan-\ufffd.pdf" and "scan-\ufffd.pdf" in failed.why

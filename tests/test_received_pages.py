@@ -843,3 +843,66 @@ def test_files_not_taken_in_are_listed_for_a_cleared_admin_and_tried_again(app, 
     assert "ไม่มีไฟล์ที่รับไม่ได้" in chief.get("/admin/").get_data(as_text=True)
     [event] = [e for e in app.extensions["archive"].events(limit=5) if e.action == "intake.retry"]
     assert event.actor == "chief"
+
+
+def test_the_files_that_came_with_an_emailed_letter_are_listed_and_downloaded(app, tmp_path):
+    """A secret letter e-mailed with a form and a spreadsheet under a hostile name: the
+    cleared clerk sees both files (names as text) on the received and letter pages and in
+    the API, downloads them as they came, and finds the letter by the form's words; an
+    uncleared clerk gets the "not found" of a letter that does not exist."""
+    import email.message
+
+    from saraban.usecases import intake
+
+    hostile = '<img src=x onerror=alert(1)>"ตาราง.xlsx'
+    form = "แบบรายงานการเลี้ยงปลานิลในกระชัง\nลำดับ หมู่บ้าน จำนวนกระชัง\n".encode()
+    mail = email.message.EmailMessage()
+    mail["From"] = "district@example.go.th"
+    mail.set_content("ส่งหนังสือมาตามแนบ")
+    for name, data in (("letter.txt", _txt()), ("form.txt", form), (hostile, b"PK\x03\x04")):
+        mail.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    inbox = tmp_path / "home" / "inbox"
+    inbox.mkdir(exist_ok=True)
+    (inbox / "m.eml").write_bytes(mail.as_bytes())
+    archive = app.extensions["archive"]
+    [taken] = intake.consume_inbox(archive, inbox, register=UNIT, secrecy="ลับ").taken
+    letter = archive.get(taken.letter_id)
+    files_url = f"/letters/{letter.public_id}/files"
+
+    cleared = app.test_client()
+    login(cleared, "secret")
+    for page in (f"/received/{taken.received.public_id}", f"/letters/{letter.public_id}"):
+        html = cleared.get(page).get_data(as_text=True)
+        assert "ไฟล์ที่มากับหนังสือ (๒ ไฟล์)" in html
+        assert "&lt;img src=x onerror=alert(1)&gt;&#34;ตาราง.xlsx" in html
+        assert "<img src=x" not in html and f'href="{files_url}/2"' in html
+    got = cleared.get(f"{files_url}/1")
+    assert got.status_code == 200 and got.get_data() == form
+    assert got.headers["Content-Disposition"].startswith(
+        f'attachment; filename="letter-{letter.public_id}-file-1.txt"'
+    )
+    sheet = cleared.get(f"{files_url}/2")
+    assert sheet.get_data() == b"PK\x03\x04" and "spreadsheetml" in sheet.content_type
+    assert sheet.headers["X-Content-Type-Options"] == "nosniff"
+    for beyond in ("0", "3", "99999999999999999999"):
+        assert cleared.get(f"{files_url}/{beyond}").status_code == 404
+    keys = tokens(app, app.extensions["test_users"])
+    answer = cleared.get(f"/api/v1/letters/{letter.public_id}", headers=bearer(keys["secret"]))
+    enclosed = answer.get_json()["letter"]["enclosed"]
+    assert [f["name"] for f in enclosed] == ["form.txt", hostile]
+    assert cleared.get(enclosed[1]["url"], headers=bearer(keys["secret"])).get_data() == (
+        b"PK\x03\x04"
+    )
+    app.extensions["saraban_search"].sync_now()
+    assert letter.public_id in cleared.get("/search?q=ปลานิล").get_data(as_text=True)
+
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    for number in ("1", "2"):
+        hidden = clerk.get(f"{files_url}/{number}")
+        absent = clerk.get(f"/letters/zzzzzzzzzzzz/files/{number}")
+        assert hidden.status_code == absent.status_code == 404
+        assert hidden.get_data() == absent.get_data()
+    api = clerk.get(f"/api/v1/letters/{letter.public_id}/files/1", headers=bearer(keys["clerk"]))
+    assert api.status_code == 404
+    assert letter.public_id not in clerk.get("/search?q=ปลานิล").get_data(as_text=True)

@@ -1,10 +1,12 @@
-"""The admin page's files not taken in, in a real browser (headless Debian Chromium through
-Playwright, against a real ``saraban serve``): hostile names and reasons are shown as text
-on a 360 px phone with no horizontal scroll, and a file whose name is not UTF-8 can be put
-back in the folder."""
+"""The folder and e-mail intake in a real browser (headless Debian Chromium through
+Playwright, against a real ``saraban serve``): the admin page's files not taken in (hostile
+names and reasons shown as text on a 360 px phone with no horizontal scroll, a file whose
+name is not UTF-8 put back in the folder), and the files that came with an e-mailed letter
+on its received page."""
 
 from __future__ import annotations
 
+import email.message
 import os
 import subprocess
 import time
@@ -93,3 +95,37 @@ def test_files_not_taken_in_show_as_text_on_a_phone_and_go_back(served, browser)
     assert section.locator("tbody tr").count() == 2
     _fits(page, "admin after a retry at 360 px")
     assert alerts == [] and errors == []
+
+
+def test_the_files_of_an_emailed_letter_show_on_a_phone_and_download(served, browser):
+    base, home = served
+    hostile = "<img src=x onerror=alert(1)>" + "ก" * 150 + ".xlsx"
+    mail = email.message.EmailMessage()
+    mail["From"] = "district@example.go.th"
+    mail.set_content("ส่งหนังสือมาตามแนบ")
+    letter = (ui.SEEDS / "000_e6238ec4d0848a5c.txt").read_bytes()
+    for name, data in (("letter.txt", letter), (hostile, b"PK\x03\x04 sheet")):
+        mail.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
+    inbox = home / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    for left in inbox.iterdir():  # what another test put back (this one consumes alone)
+        if left.is_file():
+            left.unlink()
+    (inbox / "district.eml").write_bytes(mail.as_bytes())
+    env = {**os.environ, "SARABAN_HOME": str(home), "SARABAN_INBOX_WATCH": "0"}
+    env.pop("SARABAN_DATABASE_URL", None)
+    _saraban(env, "consume", "--register", UNIT)
+
+    errors: list[str] = []
+    page = _page(browser, errors, width=ui.PHONE, height=740)
+    _login(page, base, "chief")
+    page.goto(f"{base}/registers?kind=received")
+    page.locator("a[href^='/received/']").first.click()
+    files = page.locator(".enclosed")
+    assert files.locator("h3").inner_text() == "ไฟล์ที่มากับหนังสือ (๑ ไฟล์)"
+    assert files.locator("img").count() == 0 and files.locator("li").inner_text() == hostile
+    _fits(page, "received letter with its e-mailed files at 360 px")
+    with page.expect_download() as download:
+        files.get_by_role("link").click()
+    assert download.value.path().read_bytes() == b"PK\x03\x04 sheet"
+    assert errors == []

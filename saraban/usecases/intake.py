@@ -1,7 +1,7 @@
 """Taking in a received letter from a file: one route for the web upload, the API,
 ``saraban receive --file``, the watched folder ``SARABAN_HOME/inbox/`` (``saraban
-consume``, and ``saraban serve`` in the background) and e-mails dropped there (``.eml``:
-each attachment taken in).
+consume``, and ``saraban serve`` in the background) and e-mails dropped there or read
+from a mailbox (``.eml``: each letter attached taken in, with the files that came with it).
 
 1. **Read** (:func:`read_incoming`, slow: run it in a worker process, :func:`reader`): a
    PDF with text is read by the importer; a scanned PDF or a photo (JPEG, PNG, TIFF, HEIC) is
@@ -27,7 +27,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -46,12 +46,14 @@ from saraban.archive.importer import (
 )
 from saraban.archive.importer._parsing import Parser
 from saraban.errors import BadRequest, Conflict, NotFound, SarabanError
+from saraban.letter import MAX_ATTACHMENTS_TEXT_CHARS
 from saraban.thai import thai_date, to_thai_digits
 from saraban.usecases.importing import ALL_LETTERS
 
 __all__ = [
     "SUFFIXES",
     "AlreadyReceived",
+    "Enclosed",
     "Intake",
     "Reading",
     "consume_inbox",
@@ -70,6 +72,9 @@ logger = logging.getLogger("saraban.intake")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif")
 SUFFIXES = (".pdf", ".docx", ".txt", *IMAGE_SUFFIXES)
 MAIL_SUFFIXES = (".eml",)
+# Files an e-mail may carry beside its letter that are kept with it but never read (a
+# spreadsheet or a form to fill): only a letter makes an e-mail worth taking in.
+KEPT_SUFFIXES = (".xlsx", ".xls", ".doc", ".odt", ".ods", ".csv")
 NO_ATTACHMENT = "ไม่มีไฟล์แนบที่รับได้ / no attachment to take in"
 # An e-mail carries its files in base64 (a third larger): room for one file at the limit.
 MAIL_MAX_BYTES = 2 * DEFAULT_MAX_BYTES
@@ -92,6 +97,16 @@ class Reading:
     notes: list[str]
     pdfa: bytes | None = None
     confidence: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Enclosed:
+    """A file that came with a received letter (another attachment of its e-mail): kept
+    with it unchanged, its text (if it was read) searchable with the letter."""
+
+    name: str
+    data: bytes
+    text: str = ""
 
 
 @dataclass(frozen=True)
@@ -310,11 +325,13 @@ def store_received(
     received_at: dt.datetime | None = None,
     office: str | None = None,
     note: str | None = None,
+    enclosed: Sequence[Enclosed] = (),
 ) -> Intake:
     """Keep a received letter read from a file: the original unchanged, the next เลขรับ,
     the searchable copy and the stamped copy of page one. ``answers_id``: the letter of
     ours it answers (a district's reply to a circular). A letter received before raises
-    :class:`AlreadyReceived` naming it: it is offered, never kept twice."""
+    :class:`AlreadyReceived` naming it: it is offered, never kept twice. ``enclosed``:
+    the files that came with it, kept with the letter, their text searchable with it."""
     earlier = find_duplicate(archive, reading, clearance=clearance)
     if earlier is not None:
         raise AlreadyReceived(
@@ -324,13 +341,18 @@ def store_received(
         )
     letter = reading.letter
     level = secrecy or letter.get("secrecy") or None
+    doc = {**letter, "secrecy": level}
+    if enclosed:
+        texts = [letter.get("attachments_text") or "", *(e.text for e in enclosed)]
+        doc["attachments_text"] = "\n\n".join(filter(None, texts))[:MAX_ATTACHMENTS_TEXT_CHARS]
     record = archive.store_imported(
-        {**letter, "secrecy": level},
+        doc,
         original=original,
         original_name=reading.name,
         actor=actor,
         needs_review={"fields": reading.needs_review, "notes": reading.notes},
         clearance=clearance,
+        enclosed=[(e.name, e.data) for e in enclosed],
     )
     received = archive.receive(
         register,
@@ -469,8 +491,9 @@ def take_in(
 
 def mail_attachments(path: Path) -> tuple[str, list[tuple[str, bytes]]]:
     """Where an ``.eml`` file came from (a note for the register: its sender and date), and
-    (name, bytes) of each attachment that can be taken in; a ValueError (said in Thai and
-    English) for a mail too large or with too many files."""
+    (name, bytes) of each attachment that can be taken in or kept with a letter, in the
+    e-mail's order; a ValueError (said in Thai and English) for a mail too large or with
+    too many files."""
     size = path.stat().st_size
     if size > MAIL_MAX_BYTES:
         raise ValueError(
@@ -481,8 +504,8 @@ def mail_attachments(path: Path) -> tuple[str, list[tuple[str, bytes]]]:
         message = email.message_from_binary_file(f, policy=email.policy.default)
     found: list[tuple[str, bytes]] = []
     for part in message.iter_attachments():
-        filename = os.path.basename((part.get_filename() or "").replace("\\", "/"))
-        if Path(filename).suffix.lower() in SUFFIXES:
+        filename = _shown(os.path.basename((part.get_filename() or "").replace("\\", "/")))
+        if Path(filename).suffix.lower() in (*SUFFIXES, *KEPT_SUFFIXES):
             if len(found) == MAX_ATTACHMENTS:
                 raise ValueError(
                     f"อีเมลมีไฟล์แนบเกิน {MAX_ATTACHMENTS} ไฟล์ / the e-mail has more than "
@@ -528,6 +551,56 @@ def _files(inbox: Path) -> list[Path]:
     )
 
 
+@dataclass
+class _Arrived:
+    """One file of an arrival (a dropped file, or an attachment of an e-mail): read in a
+    worker process, or only kept (``future`` None); then its reading or why it failed."""
+
+    name: str
+    path: Path
+    future: Future[Reading] | None
+    reading: Reading | None = None
+    error: str | None = None
+
+    def settle(self) -> None:
+        if self.future is not None:
+            try:
+                self.reading = self.future.result()
+            except SarabanError as exc:
+                self.error = exc.message
+
+    def enclosed(self) -> Enclosed:
+        text = self.reading.text if self.reading else ""
+        return Enclosed(self.name, self.path.read_bytes(), text)
+
+
+def _looks_like_a_letter(reading: Reading) -> bool:
+    """A file that reads as a letter of its own (its number and subject found), not as an
+    enclosure of one (a form, a list, a plan)."""
+    return bool(reading.letter.get("ref_no") and reading.letter.get("subject"))
+
+
+def _with_their_files(arrived: list[_Arrived]) -> list[tuple[_Arrived, list[_Arrived]]]:
+    """The letters among the files of one e-mail, each with the files that came with it:
+    every file that is not a letter goes with the letter before it in the e-mail (the first
+    letter, if it comes first). An e-mail in which no file reads as a letter (a scan read
+    poorly) has each file read taken in as a letter of its own, the files kept unread with
+    the first. Files that failed to be read are left out unless a letter carries them."""
+    letters = [a for a in arrived if a.reading is not None and _looks_like_a_letter(a.reading)]
+    if not letters:
+        read = [a for a in arrived if a.reading is not None]
+        unread = [a for a in arrived if a.future is None]
+        return [(a, unread if n == 0 else []) for n, a in enumerate(read)]
+    found: dict[int, list[_Arrived]] = {id(a): [] for a in letters}
+    current = letters[0]
+    for a in arrived:
+        if id(a) in found:
+            current = a
+        else:
+            found[id(current)].append(a)
+    return [(a, found[id(a)]) for a in letters]
+
+
 def consume_inbox(
     archive: Archive,
     inbox: Path,
@@ -538,67 +611,83 @@ def consume_inbox(
     progress: Callable[[int, int, str], None] | None = None,
     **keep: Any,
 ) -> Consumed:
-    """Take in every file in ``inbox`` (e-mails: each attachment), reading in worker
-    processes; each file is then moved to ``inbox/done/`` or ``inbox/failed/`` (with a
-    ``.txt`` beside it saying why), so a file is never taken in twice."""
+    """Take in every file in ``inbox`` (e-mails: each letter attached, with the files that
+    came with it: :func:`_with_their_files`), reading in worker processes; each file is then
+    moved to ``inbox/done/`` or ``inbox/failed/`` (with a ``.txt`` beside it saying why), so
+    a file is never taken in twice."""
     done_dir, failed_dir = inbox / "done", inbox / "failed"
     done_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     failed_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     result = Consumed()
     files = _files(inbox)
     with tempfile.TemporaryDirectory(prefix="saraban-inbox-") as tmp:
-        jobs: list[tuple[Path, str, Path, Future[Reading]]] = []
+        arrivals: list[tuple[Path, str | None, list[_Arrived]]] = []  # (file, note, its files)
         failed_sources: dict[Path, str] = {}
-        notes: dict[Path, str] = {}  # an e-mail's attachment: where it came from
         for n, path in enumerate(files):
-            if path.suffix.lower() in MAIL_SUFFIXES:
-                try:
-                    note, parts = mail_attachments(path)
-                except (OSError, ValueError) as exc:
-                    result.failed.append(
-                        (path.name, f"อ่านอีเมลไม่ได้ / cannot read the e-mail: {exc}")
-                    )
-                    _move(path, failed_dir, str(exc))
-                    continue
-                for m, (name, data) in enumerate(parts):
-                    part = Path(tmp) / f"{n}-{m}{Path(name).suffix.lower()}"
-                    part.write_bytes(data)
-                    jobs.append(
-                        (path, name, part, read_in_worker(part, name=name, max_bytes=max_bytes))
-                    )
-                    notes[part] = note
-                if not parts:
-                    result.failed.append((path.name, NO_ATTACHMENT))
-                    failed_sources[path] = NO_ATTACHMENT
-            else:
-                jobs.append((path, path.name, path, read_in_worker(path, max_bytes=max_bytes)))
-        for i, (source, name, file, future) in enumerate(jobs):
+            if path.suffix.lower() not in MAIL_SUFFIXES:
+                name = _shown(path.name)
+                future = read_in_worker(path, name=name, max_bytes=max_bytes)
+                arrivals.append((path, None, [_Arrived(name, path, future)]))
+                continue
             try:
-                reading = future.result()
-                intake = store_received(
-                    archive,
-                    reading,
-                    file.read_bytes(),
-                    register=register,
-                    actor=actor,
-                    note=notes.get(file),
-                    **keep,
-                )
-                result.taken.append(intake)
-            except AlreadyReceived as exc:
-                result.duplicates.append((name, exc.earlier))
-            except SarabanError as exc:
-                result.failed.append((name, exc.message))
-                failed_sources[source] = exc.message
+                note, parts = mail_attachments(path)
+            except (OSError, ValueError) as exc:
+                why = f"อ่านอีเมลไม่ได้ / cannot read the e-mail: {exc}"
+                result.failed.append((_shown(path.name), why))
+                _move(path, failed_dir, str(exc))
+                continue
+            arrived = []
+            for m, (name, data) in enumerate(parts):
+                part = Path(tmp) / f"{n}-{m}{Path(name).suffix.lower()}"
+                part.write_bytes(data)
+                readable = Path(name).suffix.lower() in SUFFIXES
+                reading = read_in_worker(part, name=name, max_bytes=max_bytes) if readable else None
+                arrived.append(_Arrived(name, part, reading))
+            if not any(a.future for a in arrived):
+                result.failed.append((_shown(path.name), NO_ATTACHMENT))
+                failed_sources[path] = NO_ATTACHMENT
+                continue
+            arrivals.append((path, note, arrived))
+        total, done = sum(len(a) for _, _, a in arrivals), 0
+        for source, came_by, arrived in arrivals:
+            for a in arrived:
+                a.settle()
+            letters = _with_their_files(arrived)
+            carried = {id(e) for _, enclosed in letters for e in enclosed}
+            for a in arrived:
+                if a.error is not None and id(a) not in carried:
+                    result.failed.append((a.name, a.error))
+                    failed_sources[source] = a.error
+            for letter, enclosed in letters:
+                assert letter.reading is not None
+                try:
+                    intake = store_received(
+                        archive,
+                        letter.reading,
+                        letter.path.read_bytes(),
+                        register=register,
+                        actor=actor,
+                        note=came_by,
+                        enclosed=[e.enclosed() for e in enclosed],
+                        **keep,
+                    )
+                    result.taken.append(intake)
+                except AlreadyReceived as exc:
+                    result.duplicates.append((letter.name, exc.earlier))
+                except SarabanError as exc:
+                    result.failed.append((letter.name, exc.message))
+                    failed_sources[source] = exc.message
             if progress is not None:
-                progress(i + 1, len(jobs), name)
+                for a in arrived:
+                    done += 1
+                    progress(done, total, a.name)
         for path in files:
             if path.exists():
-                why = failed_sources.get(path)
-                if why is None:
+                reason = failed_sources.get(path)
+                if reason is None:
                     _move(path, done_dir)
                 else:
-                    _move(path, failed_dir, why)
+                    _move(path, failed_dir, reason)
     return result
 
 
@@ -664,5 +753,6 @@ def _move(path: Path, folder: Path, why: str | None = None) -> Path:
         n += 1
     path.replace(target)
     if why is not None:
-        target.with_name(target.name + ".txt").write_text(why + "\n", encoding="utf-8")
+        # the reason names the file, whose name may not be UTF-8 (as it is shown)
+        target.with_name(target.name + ".txt").write_text(_shown(why) + "\n", encoding="utf-8")
     return target
