@@ -286,6 +286,11 @@ _ROUTES: dict[
                     "register": {"type": "string", "description": "a unit prefix or register"},
                     "secrecy": {"enum": ["", *SECRECIES]},
                     "answers": {"type": "string", "description": "public id of our letter"},
+                    "enclosures": {
+                        "type": "array",
+                        "items": {"type": "string", "format": "binary"},
+                        "description": "files that came with the letter, kept with it",
+                    },
                 },
                 "required": ["file", "register"],
             },

@@ -601,11 +601,12 @@ def _received_json(record: Any) -> dict[str, Any]:
 @_web.login_required
 def receive_file() -> Any:
     """Take a received letter in from a file (multipart: ``file``, ``register``, and
-    ``secrecy``, ``answers`` (the public id of our letter it answers) if any). Reading a
+    ``secrecy``, ``answers`` (the public id of our letter it answers), ``enclosures`` (files
+    kept with the letter, repeated) if any). Reading a
     scan takes seconds a page, so the answer is a job (202) to poll at ``progress``; its
     ``result`` names the received letter (``received``) or the earlier one it repeats
     (``duplicate``), which is then not kept twice."""
-    from saraban.service.received import start_intake
+    from saraban.service.received import start_intake, uploaded_enclosures
 
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -625,6 +626,7 @@ def receive_file() -> Any:
         register=form.get("register") or "",
         secrecy=form.get("secrecy") or None,
         answers_id=answers_id,
+        enclosures=uploaded_enclosures(),
     )
     return _web.json_ok(
         {"ok": True, "job": job.as_dict(), "progress": url_for("api.job", job_id=job.id)}, 202

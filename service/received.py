@@ -80,30 +80,50 @@ def check_intake(
     return archive.register_name(register or ""), level
 
 
+def _file_name(filename: str, fallback: str) -> str:
+    return Path(filename.replace("\\", "/")).name.strip() or fallback
+
+
 def start_intake(
-    data: bytes, filename: str, *, register: str, secrecy: str | None, answers_id: int | None = None
+    data: bytes,
+    filename: str,
+    *,
+    register: str,
+    secrecy: str | None,
+    answers_id: int | None = None,
+    enclosures: list[tuple[str, bytes]] | None = None,
 ) -> Job:
     """Keep the upload in a private folder of the instance and take it in in the
     background: read in a worker process (OCR for a scan or a photo), then numbered and
-    stamped. The job's result names the received letter, or the earlier one it repeats."""
+    stamped. ``enclosures``: (name, bytes) of files handed in with it, kept with the letter.
+    The job's result names the received letter, or the earlier one it repeats."""
     from saraban.usecases import intake
 
     if not data:
         raise BadRequest("file: ไฟล์ว่าง / the file is empty")
+    enclosed = [(_file_name(n, f"file-{i}"), d) for i, (n, d) in enumerate(enclosures or [], 1)]
+    intake.check_enclosures([n for n, _ in enclosed])
+    if any(not d for _, d in enclosed):
+        raise BadRequest("enclosures: ไฟล์ว่าง / a file is empty")
     archive, user = _web.archive(), _web.user()
     register, level = check_intake(archive, register, secrecy, user.clearance)
-    name = Path(filename.replace("\\", "/")).name.strip() or "received"
+    name = _file_name(filename, "received")
     _clean_intake_folders(_home() / "intake")
     folder = _home() / "intake" / secrets.token_hex(8)
     folder.mkdir(parents=True, mode=0o700)
     path = folder / f"upload{Path(name).suffix.lower()[:10]}"
     path.write_bytes(data)
+    beside = []
+    for n, (enclosed_name, enclosed_data) in enumerate(enclosed, 1):
+        beside.append((enclosed_name, folder / f"enclosure-{n}{Path(enclosed_name).suffix[:10]}"))
+        beside[-1][1].write_bytes(enclosed_data)
     max_bytes = current_app.config["MAX_CONTENT_LENGTH"]
 
     def work(job: Job) -> dict[str, Any]:
         try:
             job.advance(0, 3, f"กำลังอ่าน {name} (ภาพสแกนใช้เวลาหน้าละหลายวินาที)")
             reading = intake.read_in_worker(path, name=name, max_bytes=max_bytes).result()
+            kept = intake.read_enclosures(beside, max_bytes=max_bytes)
             job.advance(1, 3, "กำลังลงรับและประทับตรารับ")
             try:
                 taken = intake.store_received(
@@ -115,6 +135,7 @@ def start_intake(
                     clearance=user.clearance,
                     secrecy=level,
                     answers_id=answers_id,
+                    enclosed=kept,
                 )
             except intake.AlreadyReceived as exc:
                 earlier = archive.received_one(exc.earlier, clearance=user.clearance)
@@ -170,12 +191,18 @@ def upload() -> Any:
             upload.filename,
             register=form.get("register") or "",
             secrecy=form.get("secrecy") or None,
+            enclosures=uploaded_enclosures(),
         )
     except SarabanError as exc:
         if exc.status >= 500:
             raise
         return registers_page("received", values=form, intake_error=exc.message)
     return redirect(url_for("received.job", job_id=job.id))
+
+
+def uploaded_enclosures() -> list[tuple[str, bytes]]:
+    """The files sent as ``enclosures`` beside the letter's ``file`` (none chosen: none)."""
+    return [(f.filename, f.read()) for f in request.files.getlist("enclosures") if f.filename]
 
 
 @bp.get("/received/jobs/<job_id>")

@@ -906,3 +906,58 @@ def test_the_files_that_came_with_an_emailed_letter_are_listed_and_downloaded(ap
     api = clerk.get(f"/api/v1/letters/{letter.public_id}/files/1", headers=bearer(keys["clerk"]))
     assert api.status_code == 404
     assert letter.public_id not in clerk.get("/search?q=ปลานิล").get_data(as_text=True)
+
+
+def test_files_handed_in_with_an_upload_are_kept_with_the_letter(app):
+    """The receive form and the API take the letter's enclosures beside its file: kept
+    with it, a PDF's text searchable with it; a kind saraban does not keep is refused
+    before anything is read, naming the file as text."""
+    import io
+
+    client = app.test_client()
+    csrf = login(client, "clerk")
+    form = "แบบรายงานการเลี้ยงปลานิลในกระชัง".encode()
+    refused = client.post(
+        "/received",
+        data={
+            "csrf_token": csrf,
+            "register": UNIT,
+            "secrecy": "",
+            "file": (io.BytesIO(_txt()), "letter.txt"),
+            "enclosures": [(io.BytesIO(b"MZ"), "<b>setup<b>.exe")],
+        },
+        content_type="multipart/form-data",
+    )
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "enclosures: &lt;b&gt;setup&lt;b&gt;.exe" in page
+    assert app.extensions["archive"].received() == []
+    url = _take_in(
+        app,
+        client,
+        csrf,
+        _txt(),
+        enclosures=[(io.BytesIO(form), "form.txt"), (io.BytesIO(b"PK\x03\x04"), "t.xlsx")],
+    )
+    html = client.get(url).get_data(as_text=True)
+    assert "ไฟล์ที่มากับหนังสือ (๒ ไฟล์)" in html and "form.txt" in html and "t.xlsx" in html
+    app.extensions["saraban_search"].sync_now()
+    [record] = app.extensions["archive"].received()
+    letter = app.extensions["archive"].get(record.letter_id)
+    assert letter.public_id in client.get("/search?q=ปลานิล").get_data(as_text=True)
+
+    keys = tokens(app, app.extensions["test_users"])
+    started = client.post(
+        "/api/v1/received",
+        headers=bearer(keys["clerk"]),
+        data={
+            "register": UNIT,
+            "file": (io.BytesIO(_txt(OTHER)), "b.txt"),
+            "enclosures": [(io.BytesIO(b"a,b\n1,2\n"), "sum.csv")],
+        },
+        content_type="multipart/form-data",
+    )
+    assert started.status_code == 202, started.get_json()
+    _wait(app, started.get_json()["job"]["id"])
+    newest = max(app.extensions["archive"].received(), key=lambda r: r.serial)
+    [kept] = app.extensions["archive"].enclosed_files(newest.letter_id)
+    assert kept.name == "sum.csv" and kept.media_type.startswith("text/csv")

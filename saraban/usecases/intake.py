@@ -54,6 +54,8 @@ __all__ = [
     "SUFFIXES",
     "AlreadyReceived",
     "Enclosed",
+    "check_enclosures",
+    "read_enclosures",
     "Intake",
     "Reading",
     "consume_inbox",
@@ -572,6 +574,40 @@ class _Arrived:
     def enclosed(self) -> Enclosed:
         text = self.reading.text if self.reading else ""
         return Enclosed(self.name, self.path.read_bytes(), text)
+
+
+def check_enclosures(names: list[str]) -> None:
+    """Files a clerk hands in with a letter: at most :data:`MAX_ATTACHMENTS`, each of a
+    kind that is read or kept; the error names the file."""
+    if len(names) > MAX_ATTACHMENTS:
+        raise BadRequest(
+            f"enclosures: แนบได้ไม่เกิน {MAX_ATTACHMENTS} ไฟล์ / at most {MAX_ATTACHMENTS} files"
+        )
+    for name in names:
+        if Path(name).suffix.lower() not in (*SUFFIXES, *KEPT_SUFFIXES):
+            raise BadRequest(
+                f"enclosures: {name}: รับได้เฉพาะ PDF, ภาพ, DOCX, TXT และไฟล์สำนักงาน "
+                f"({', '.join(KEPT_SUFFIXES)}) / only PDF, images, DOCX, TXT and office files "
+                "are kept with a letter"
+            )
+
+
+def read_enclosures(files: list[tuple[str, Path]], *, max_bytes: int) -> list[Enclosed]:
+    """(name, path) of files handed in with a letter, each read for its text in a worker
+    process where saraban reads its kind (one that cannot be read is kept all the same)."""
+    arrived = [
+        _Arrived(
+            name,
+            path,
+            read_in_worker(path, name=name, max_bytes=max_bytes)
+            if Path(name).suffix.lower() in SUFFIXES
+            else None,
+        )
+        for name, path in files
+    ]
+    for a in arrived:
+        a.settle()
+    return [a.enclosed() for a in arrived]
 
 
 def _looks_like_a_letter(reading: Reading) -> bool:
