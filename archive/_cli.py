@@ -122,6 +122,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         " need be, numbered and stamped; --from/--to/--subject are then read from it",
     )
     receive.add_argument("--answers", type=int, help="with --file: the id of our letter it answers")
+    receive.add_argument(
+        "--enclosure",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="with --file: a file that came with the letter (a form, a list, a spreadsheet),"
+        " kept with it; repeat for each",
+    )
     receive.add_argument("--from", dest="sender", help="จาก")
     receive.add_argument("--to", dest="recipient", help="ถึง")
     receive.add_argument("--subject", help="เรื่อง")
@@ -349,6 +358,8 @@ def _receive(args: argparse.Namespace) -> int:
 
     if args.file is not None:
         return _receive_file(args)
+    if args.enclosure:
+        raise BadRequest("--enclosure: ใช้คู่กับ --file / goes with --file")
     missing = [
         flag
         for flag, v in (
@@ -386,6 +397,15 @@ def _receive(args: argparse.Namespace) -> int:
 def _receive_file(args: argparse.Namespace) -> int:
     from saraban.usecases import intake
 
+    intake.check_enclosures([p.name for p in args.enclosure])
+    for path in args.enclosure:
+        if not path.is_file():
+            raise BadRequest(f"--enclosure: {path}: ไม่พบไฟล์ / no such file")
+        if path.stat().st_size > intake.DEFAULT_MAX_BYTES:
+            raise BadRequest(
+                f"--enclosure: {path}: ไฟล์ใหญ่เกิน {intake.DEFAULT_MAX_BYTES // 2**20} MB / the"
+                f" file is over {intake.DEFAULT_MAX_BYTES // 2**20} MB"
+            )
     with _open() as archive:
         taken = intake.take_in(
             archive,
@@ -395,6 +415,9 @@ def _receive_file(args: argparse.Namespace) -> int:
             secrecy=args.secrecy,
             answers_id=args.answers,
             in_worker=True,
+            enclosed=intake.read_enclosures(
+                [(p.name, p) for p in args.enclosure], max_bytes=intake.DEFAULT_MAX_BYTES
+            ),
         )
     record = taken.received
     if args.json:

@@ -150,3 +150,44 @@ def test_import_reads_each_file_into_the_archive_in_order(saraban, tmp_path):
     status, out, _ = saraban("letters", "list", "--json")
     assert status == 0
     assert len(json.loads(out)) == 3  # nothing half-stored for the failures
+
+
+def test_receive_a_file_with_its_enclosures(saraban, tmp_path):
+    from scancorpus import SEEDS
+
+    letter = tmp_path / "letter.txt"
+    letter.write_bytes((SEEDS / "000_e6238ec4d0848a5c.txt").read_bytes())
+    form = tmp_path / "แบบรายงาน.txt"
+    form.write_text("แบบรายงานการเลี้ยงปลานิลในกระชัง", encoding="utf-8")
+    sheet = tmp_path / "ตาราง.xlsx"
+    sheet.write_bytes(b"PK\x03\x04")
+    for wrong, says in (
+        (tmp_path / "setup.exe", "setup.exe"),
+        (tmp_path / "missing.pdf", "ไม่พบไฟล์"),
+    ):
+        if wrong.suffix == ".exe":
+            wrong.write_bytes(b"MZ")
+        status, _out, err = saraban(
+            "receive", "--register", ARCHIVE_UNIT, "--file", str(letter),
+            "--enclosure", str(wrong),
+        )  # fmt: skip
+        assert status != 0 and says in err
+    status, _out, err = saraban(
+        "receive", "--register", ARCHIVE_UNIT, "--from", "อำเภอ", "--to", "จังหวัด",
+        "--subject", "ส่ง", "--enclosure", str(form),
+    )  # fmt: skip
+    assert status != 0 and "--file" in err
+    status, out, err = saraban(
+        "receive", "--register", ARCHIVE_UNIT, "--file", str(letter), "--enclosure", str(form),
+        "--enclosure", str(sheet), "--json",
+    )  # fmt: skip
+    assert status == 0, err
+    from saraban.archive import open_settings_archive
+    from saraban.settings import Settings
+
+    archive = open_settings_archive(Settings.load())
+    try:
+        kept = archive.enclosed_files(json.loads(out)["letter_id"])
+    finally:
+        archive.close()
+    assert [f.name for f in kept] == ["แบบรายงาน.txt", "ตาราง.xlsx"]
