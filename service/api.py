@@ -94,6 +94,18 @@ def _letter_json(record: Any, doc: dict[str, Any] | None = None) -> dict[str, An
     return data
 
 
+def _enclosed_json(letter_id: int) -> list[dict[str, Any]]:
+    """The files that came with a kept letter (its public id remembered for the links)."""
+    return [
+        {
+            "name": f.name,
+            "type": f.media_type,
+            "url": url_for("api.enclosed_file", letter_id=letter_id, number=n),
+        }
+        for n, f in enumerate(_web.archive().enclosed_files(letter_id), start=1)
+    ]
+
+
 def _draft_dict(draft: Any) -> dict[str, Any]:
     """The draft, its issued letter named by public id (the row number counts letters)."""
     data = draft.as_dict()
@@ -175,17 +187,7 @@ def get_letter(letter_id: int) -> Any:
     return _web.json_ok(
         {
             "ok": True,
-            "letter": {
-                **_letter_json(record, doc),
-                "enclosed": [
-                    {
-                        "name": f.name,
-                        "type": f.media_type,
-                        "url": url_for("api.enclosed_file", letter_id=record, number=n),
-                    }
-                    for n, f in enumerate(archive.enclosed_files(letter_id), start=1)
-                ],
-            },
+            "letter": {**_letter_json(record, doc), "enclosed": _enclosed_json(letter_id)},
             "answered_by": [
                 {
                     "id": r.public_id,
@@ -648,7 +650,10 @@ def received_letter(received_id: int) -> Any:
     return _web.json_ok(
         {
             "ok": True,
-            "received": _received_json(record),
+            "received": {
+                **_received_json(record),
+                "enclosed": _enclosed_json(record.letter_id) if record.letter_id else [],
+            },
             "answered_by": [
                 {"id": a.public_id, "ref_no": a.ref_no, "subject": a.subject} for a in answered_by
             ],

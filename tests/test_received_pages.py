@@ -893,6 +893,10 @@ def test_the_files_that_came_with_an_emailed_letter_are_listed_and_downloaded(ap
     assert cleared.get(enclosed[1]["url"], headers=bearer(keys["secret"])).get_data() == (
         b"PK\x03\x04"
     )
+    received_json = cleared.get(
+        f"/api/v1/received/{taken.received.public_id}", headers=bearer(keys["secret"])
+    ).get_json()["received"]
+    assert received_json["enclosed"] == enclosed
     app.extensions["saraban_search"].sync_now()
     assert letter.public_id in cleared.get("/search?q=ปลานิล").get_data(as_text=True)
 
