@@ -419,3 +419,38 @@ def test_file_names_that_are_not_utf8_are_taken_in_or_refused_not_crashed_on(arc
     assert [name for name, _ in result.failed] == ["scan-\ufffd.pdf"]
     [failed] = intake.failed_files(inbox)[0]
     assert failed.name == "scan-\ufffd.pdf" and "scan-\ufffd.pdf" in failed.why
+
+
+@pytest.mark.pdf
+def test_real_pdfs_a_letter_its_form_and_a_letter_without_a_number(archive, tmp_path):
+    """Rendered PDFs: seed 000, the centre report form filled, then seed 003 (its number
+    lost in extraction, its subject and addressee read): two letters, the form with the
+    first. A form that reads a line as a subject (self_development_plan) is no letter."""
+    import json
+
+    from saraban.templates.forms import fill_pdf
+
+    def form(name: str) -> bytes:
+        sample = scancorpus.SEEDS.parent / "forms" / f"{name}.json"
+        return fill_pdf(name, json.loads(sample.read_text("utf-8")))
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    letter_003 = scancorpus._rendered_pdf("003_4dc97dfab31f716a")
+    (inbox / "m.eml").write_bytes(
+        _mail_with(
+            [
+                ("หนังสือ.pdf", scancorpus._rendered_pdf(STEM)),
+                ("แบบรายงาน.pdf", form("centre_report")),
+                ("หนังสือ ๒.pdf", letter_003),
+                ("แผนพัฒนาตนเอง.pdf", form("self_development_plan")),
+            ]
+        )
+    )
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert result.failed == []
+    assert [t.reading.name for t in result.taken] == ["หนังสือ.pdf", "หนังสือ ๒.pdf"]
+    assert result.taken[1].reading.letter["ref_no"] is None
+    first, second = (archive.enclosed_files(t.letter_id) for t in result.taken)
+    assert [f.name for f in first] == ["แบบรายงาน.pdf"]
+    assert [f.name for f in second] == ["แผนพัฒนาตนเอง.pdf"]

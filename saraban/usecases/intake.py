@@ -611,9 +611,11 @@ def read_enclosures(files: list[tuple[str, Path]], *, max_bytes: int) -> list[En
 
 
 def _looks_like_a_letter(reading: Reading) -> bool:
-    """A file that reads as a letter of its own (its number and subject found), not as an
-    enclosure of one (a form, a list, a plan)."""
-    return bool(reading.letter.get("ref_no") and reading.letter.get("subject"))
+    """A file that reads as a letter of its own (its subject found, and its number or whom
+    it is to: เรียน ...), not as an enclosure of one (a form, a list, a plan: a form may
+    hold a line that reads as a subject, never a number and an addressee)."""
+    letter = reading.letter
+    return bool(letter.get("subject") and (letter.get("ref_no") or letter.get("addressee")))
 
 
 def _with_their_files(arrived: list[_Arrived]) -> list[tuple[_Arrived, list[_Arrived]]]:
