@@ -123,8 +123,10 @@ def start_intake(
         try:
             job.advance(0, 3, f"กำลังอ่าน {name} (ภาพสแกนใช้เวลาหน้าละหลายวินาที)")
             reading = intake.read_in_worker(path, name=name, max_bytes=max_bytes).result()
+            if beside:
+                job.advance(1, 3, f"กำลังอ่านสิ่งที่ส่งมาด้วย {to_thai_digits(str(len(beside)))} ไฟล์")
             kept = intake.read_enclosures(beside, max_bytes=max_bytes)
-            job.advance(1, 3, "กำลังลงรับและประทับตรารับ")
+            job.advance(2, 3, "กำลังลงรับและประทับตรารับ")
             try:
                 taken = intake.store_received(
                     archive,

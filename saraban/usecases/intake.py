@@ -613,7 +613,7 @@ def read_enclosures(files: list[tuple[str, Path]], *, max_bytes: int) -> list[En
 def _looks_like_a_letter(reading: Reading) -> bool:
     """A file that reads as a letter of its own (its subject found, and its number or whom
     it is to: เรียน ...), not as an enclosure of one (a form, a list, a plan: a form may
-    hold a line that reads as a subject, never a number and an addressee)."""
+    hold a line that reads as a subject, but neither a number nor an addressee)."""
     letter = reading.letter
     return bool(letter.get("subject") and (letter.get("ref_no") or letter.get("addressee")))
 
