@@ -2,7 +2,10 @@
 unread e-mails, each with one seed letter attached (a different date each, so none is a
 duplicate of another), read by ``saraban consume --imap`` as a whole process.
 
-    .venv/bin/python benchmarks/mailbox.py [--mails 100]
+    .venv/bin/python benchmarks/mailbox.py [--mails 100] [--enclosures]
+
+``--enclosures``: each e-mail also carries its letter's report form (text) and a spreadsheet,
+kept with the letter (one received letter an e-mail, with two files).
 
 Printed: the seconds to copy the mailbox into the folder (``fetch_mail`` alone, in this
 process) and the seconds of the whole command that copies and takes in (a second mailbox
@@ -57,18 +60,27 @@ def _letters(count: int) -> list[bytes]:
     return found
 
 
-def _mail(n: int, letter: bytes) -> bytes:
+FORM = "แบบรายงานผลการดำเนินงาน\nลำดับ หมู่บ้าน จำนวนครัวเรือน จำนวนสมาชิก\n".encode()
+SHEET = b"PK\x03\x04" + bytes(range(256)) * 40  # kept, never opened
+
+
+def _mail(n: int, letter: bytes, *, enclosures: bool) -> bytes:
     message = email.message.EmailMessage()
     message["From"] = f"district{n}@example.go.th"
     message["Subject"] = f"หนังสือฉบับที่ {n}"
     message.set_content("ส่งหนังสือมาตามแนบ")
     message.add_attachment(letter, maintype="text", subtype="plain", filename=f"letter-{n}.txt")
+    if enclosures:
+        message.add_attachment(FORM, maintype="text", subtype="plain", filename=f"form-{n}.txt")
+        sheet = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        message.add_attachment(SHEET, maintype=sheet[0], subtype=sheet[1], filename=f"{n}.xlsx")
     return message.as_bytes()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mails", type=int, default=100)
+    parser.add_argument("--enclosures", action="store_true", help="a form and a sheet each")
     args = parser.parse_args()
     binary = find_dovecot()
     if binary is None:
@@ -80,7 +92,7 @@ def main() -> None:
         letters = _letters(args.mails)
         for folder in ("fetch-only", "whole"):
             for n, letter in enumerate(letters):
-                server.deliver(_mail(n, letter), folder)
+                server.deliver(_mail(n, letter, enclosures=args.enclosures), folder)
         os.environ["SSL_CERT_FILE"] = str(server.cert)
         with tempfile.TemporaryDirectory(prefix="saraban-mailbox-bench-") as tmp:
             imap = mailbox.ImapSettings(
@@ -120,11 +132,13 @@ def main() -> None:
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
             with open_archive(home) as archive:
-                taken = len(archive.received())
+                received = archive.received()
+                files = sum(len(archive.enclosed_files(r.letter_id)) for r in received)
             print(
                 f"saraban consume --imap, {args.mails} e-mails: {wall:.1f} s wall, "
-                f"{cpu:.1f} s CPU (with its reading processes), {taken} received letters, "
-                f"{args.mails / wall:.1f} e-mails/s; exit {done.returncode}"
+                f"{cpu:.1f} s CPU (with its reading processes), {len(received)} received "
+                f"letters with {files} files kept beside them, {args.mails / wall:.1f} "
+                f"e-mails/s; exit {done.returncode}"
             )
             if done.returncode not in (0, 1):
                 print(done.stderr[-2000:])
