@@ -1045,16 +1045,18 @@ def store_reply(
     data: dict[str, Any] | None,
     register: str,
     subject: str,
+    enclosed: list[tuple[str, bytes]] | None = None,
     now: dt.datetime | None = None,
 ) -> DeliveryInfo:
     """The reply of a recipient, in one transaction: the letter kept from its file
-    (``letter``: what the importer read, or the filled form's letter), entered in the
+    (``letter``: what the importer read, or the filled form's letter) with the files sent
+    beside it (``enclosed``), entered in the
     sender's incoming register under its next เลขรับ, linked to the circular (อ้างถึง),
     with the form's data if one was filled, and the delivery marked replied. An error,
     an interruption, a crash or a second reply to the same delivery at the same moment
     leaves either all of it or nothing: never a kept letter without its register row.
 
-    The reply's file is put in the content-addressed store before the transaction (as
+    The reply's files are put in the content-addressed store before the transaction (as
     every import does); when the transaction fails, a file this reply brought and no row
     records is taken out again. Only a process killed in that moment leaves such a file,
     which ``saraban verify`` names (no letter, row or number comes with it)."""
@@ -1065,8 +1067,9 @@ def store_reply(
     def record(s: Session, reply: Letter) -> None:
         found.append(_record_reply(s, archive, token, reply, data, register, subject, now))
 
-    sha = hashlib.sha256(original).hexdigest()
-    brought = not archive.files.exists(sha)
+    files = [original, *(content for _, content in enclosed or [])]
+    shas = {hashlib.sha256(content).hexdigest() for content in files}
+    brought = [sha for sha in shas if not archive.files.exists(sha)]
     try:
         archive.store_imported(
             letter,
@@ -1076,9 +1079,10 @@ def store_reply(
             needs_review=needs_review,
             clearance=None,
             and_then=record,
+            enclosed=enclosed or [],
         )
     except BaseException:
-        if brought:
+        for sha in brought:
             _drop_unrecorded(archive, sha)
         raise
     return found[0]

@@ -193,6 +193,19 @@ def _upload() -> tuple[str, bytes] | None:
     return upload.filename, content
 
 
+def _enclosures() -> list[tuple[str, bytes]]:
+    """The files sent as ``enclosures`` beside the reply, each read to one byte past the
+    limit at most (a larger one is refused without reading it all)."""
+    found = []
+    for upload in request.files.getlist("enclosures")[: sending.MAX_REPLY_ENCLOSURES + 1]:
+        if upload.filename:
+            content = upload.stream.read(sending.MAX_REPLY_BYTES + 1)
+            if len(content) > sending.MAX_REPLY_BYTES:
+                raise BadRequest(f"enclosures: ไฟล์ใหญ่เกิน {_MB} MB / a file is larger than {_MB} MB")
+            found.append((upload.filename, content))
+    return found
+
+
 @bp.post("/d/<token>")
 def act(token: str) -> Any:
     """The page's two forms: ลงรับ (``action=acknowledge``) and ตอบกลับ (``action=reply``)."""
@@ -213,7 +226,7 @@ def act(token: str) -> Any:
             if problems:
                 reopened = sending.open_delivery(archive(), token)
                 return _page(token, reopened, data=data, problems=problems, status=400)
-            sending.reply(archive(), token, upload=_upload(), data=data)
+            sending.reply(archive(), token, upload=_upload(), data=data, enclosures=_enclosures())
             done = "ส่งหนังสือตอบกลับเรียบร้อยแล้ว"
         else:
             raise BadRequest("action: ไม่รู้จักคำสั่งนี้ / unknown action")
@@ -305,5 +318,5 @@ def reply_json(token: str) -> Response:
         _web.check_json_value(data)
         if not isinstance(data, dict):
             raise BadRequest("data: ต้องเป็นออบเจกต์ JSON / must be a JSON object")
-    sending.reply(archive(), token, upload=_upload(), data=data)
+    sending.reply(archive(), token, upload=_upload(), data=data, enclosures=_enclosures())
     return json_ok(_delivery_json(token, sending.open_delivery(archive(), token)))

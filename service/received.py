@@ -80,10 +80,6 @@ def check_intake(
     return archive.register_name(register or ""), level
 
 
-def _file_name(filename: str, fallback: str) -> str:
-    return Path(filename.replace("\\", "/")).name.strip() or fallback
-
-
 def start_intake(
     data: bytes,
     filename: str,
@@ -98,16 +94,17 @@ def start_intake(
     stamped. ``enclosures``: (name, bytes) of files handed in with it, kept with the letter.
     The job's result names the received letter, or the earlier one it repeats."""
     from saraban.usecases import intake
+    from saraban.usecases.importing import upload_name
 
     if not data:
         raise BadRequest("file: ไฟล์ว่าง / the file is empty")
-    enclosed = [(_file_name(n, f"file-{i}"), d) for i, (n, d) in enumerate(enclosures or [], 1)]
+    enclosed = [(upload_name(n, i), d) for i, (n, d) in enumerate(enclosures or [], 1)]
     intake.check_enclosures([n for n, _ in enclosed])
     if any(not d for _, d in enclosed):
         raise BadRequest("enclosures: ไฟล์ว่าง / a file is empty")
     archive, user = _web.archive(), _web.user()
     register, level = check_intake(archive, register, secrecy, user.clearance)
-    name = _file_name(filename, "received")
+    name = Path(filename.replace("\\", "/")).name.strip() or "received"
     _clean_intake_folders(_home() / "intake")
     folder = _home() / "intake" / secrets.token_hex(8)
     folder.mkdir(parents=True, mode=0o700)

@@ -628,3 +628,22 @@ def to_thai(n):
     from saraban.thai import to_thai_digits
 
     return to_thai_digits(str(n))
+
+
+def test_districts_that_answer_the_form_alike_are_each_received(archive, archive_home):
+    """Two districts fill the form with the same values: two replies, each its own file
+    saying who sent it (the same bytes twice were refused as one file kept again, and the
+    refusal named the first district's letter to the second)."""
+    import io
+
+    from docx import Document
+
+    _letter, _settings, tokens = _sent(archive, archive_home)
+    names = ["ที่ว่าการอำเภอท่าบ่อ", "ที่ว่าการอำเภอโพนพิสัย"]
+    for name in names:
+        assert sending.reply(archive, tokens[name], data=FORM_REPLY).status == "replied"
+    by = []
+    for received in archive.received():
+        original = archive.files.read(archive.get(received.letter_id).original_sha256)
+        by.append(Document(io.BytesIO(original)).core_properties.author)
+    assert sorted(by) == sorted(names)

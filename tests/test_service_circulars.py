@@ -206,6 +206,54 @@ def test_the_json_twins(app):
     assert wrong.status_code == 404 and wrong.get_json()["status"] == 404
 
 
+def test_a_reply_brings_its_files_kept_with_it_and_shown_to_the_province(app):
+    """The recipient's page and its JSON twin take files beside the reply (a spreadsheet,
+    a photo), bounded in kind and number, refused naming the file as text and keeping
+    nothing; the province's clerk finds them on the reply's received page."""
+    import io
+
+    letter = issued(app)
+    client = app.test_client()
+    tokens = send_from_page(app, client, letter.public_id)
+    recipient = app.test_client()
+    csrf = csrf_of(recipient.get(f"/d/{tokens[0]}").get_data(as_text=True))
+
+    def reply(files, via="page"):
+        fields = {"enclosures": [(io.BytesIO(data), name) for name, data in files]}
+        if via == "page":
+            return recipient.post(
+                f"/d/{tokens[0]}",
+                data={"csrf_token": csrf, "action": "reply", **FORM_REPLY, **fields},
+                content_type="multipart/form-data",
+            )
+        return recipient.post(
+            f"/d/{tokens[1]}/reply",
+            data={"data": json.dumps(FORM_REPLY), **fields},
+            content_type="multipart/form-data",
+        )
+
+    refused = reply([("<img src=x onerror=alert(1)>.html", b"<script>")])
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "&lt;img src=x onerror=alert(1)&gt;.html" in page
+    assert "<img src=x" not in page
+    crowded = reply([(f"{n}.csv", b"a,b\n") for n in range(11)], via="json")
+    assert crowded.status_code == 400 and "10" in crowded.get_json()["error"]
+    assert app.extensions["archive"].received() == []
+    done = reply([("ตารางสรุป.xlsx", b"PK\x03\x04 district 1"), ("ภาพ.jpg", b"\xff\xd8\xff")])
+    assert done.status_code == 200 and "ตอบกลับแล้ว" in done.get_data(as_text=True)
+    by_system = reply([("sum.csv", "อำเภอ,จำนวน\nเมือง,5\n".encode())], via="json")
+    assert by_system.status_code == 200, by_system.get_json()
+    archive = app.extensions["archive"]
+    kept = {
+        r.sender: [f.name for f in archive.enclosed_files(r.letter_id)] for r in archive.received()
+    }
+    assert sorted(kept.values()) == [["sum.csv"], ["ตารางสรุป.xlsx", "ภาพ.jpg"]]
+    [first] = [r for r in archive.received() if len(kept[r.sender]) == 2]
+    html = client.get(f"/received/{first.public_id}").get_data(as_text=True)
+    assert "ไฟล์ที่มากับหนังสือ (๒ ไฟล์)" in html and "ตารางสรุป.xlsx" in html
+    assert archive.verify() == []
+
+
 def test_a_token_opens_its_own_delivery_and_closed_links_say_so_in_thai(app):
     letter = issued(app)
     client = app.test_client()

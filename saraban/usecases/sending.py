@@ -40,6 +40,13 @@ PDF_TYPE = "application/pdf"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MAX_REPLY_BYTES = 20 * 1024 * 1024
 REPLY_SUFFIXES = (".pdf", ".docx")
+# Files a recipient may send beside the reply (a filled spreadsheet, a photo): kept with the
+# reply as they came, never read (a link holder is no clerk of ours: no OCR on their files).
+ENCLOSURE_SUFFIXES = (
+    *(".pdf", ".docx", ".doc", ".xlsx", ".xls", ".ods", ".odt", ".csv"),
+    *(".jpg", ".jpeg", ".png"),
+)
+MAX_REPLY_ENCLOSURES = 10
 
 
 def parse_due(text: str | None) -> dt.date | None:
@@ -319,17 +326,20 @@ def reply(
     *,
     upload: tuple[str, bytes] | None = None,
     data: dict[str, Any] | None = None,
+    enclosures: list[tuple[str, bytes]] | None = None,
     now: dt.datetime | None = None,
 ) -> circulars.DeliveryInfo:
     """A recipient's reply: a letter file (PDF or DOCX, read by the importer) and/or the
-    enclosed form's data (checked as the forms page checks it). Kept as a received letter
-    of the sender, numbered in its incoming register and linked to the circular."""
+    enclosed form's data (checked as the forms page checks it), and ``enclosures``: files
+    sent beside it, kept with it unread. Kept as a received letter of the sender, numbered
+    in its incoming register and linked to the circular."""
     from saraban.usecases import importing
 
     delivery = circulars.check_reply_allowed(archive, token)
     opened = circulars.open_token(archive, token, record_open=False)
     if upload is None and data is None:
         raise BadRequest("ส่งไฟล์หนังสือตอบกลับ หรือกรอกแบบรายงาน / send a letter file or the form")
+    enclosed = _reply_enclosures(enclosures or [])
     if data is not None:
         if not delivery.form:
             raise BadRequest("หนังสือนี้ไม่มีแบบรายงานให้กรอก / this letter has no form to fill")
@@ -360,6 +370,7 @@ def reply(
                 data=data,
                 register=opened.unit or "",
                 subject=parsed.letter.get("subject") or subject,
+                enclosed=enclosed,
                 now=now,
             )
         except circulars.AlreadyReplied:
@@ -368,8 +379,6 @@ def reply(
             raise Conflict(
                 f"{name}: สารบรรณนี้ได้รับไฟล์นี้แล้ว / this file was received here already"
             ) from None
-    from saraban.templates.forms import fill_docx
-
     assert delivery.form is not None and data is not None
     letter = {
         "kind": "external",
@@ -378,14 +387,66 @@ def reply(
         "addressee": opened.sender,
         "body": [f"รายงานตามแบบ {delivery.form} ซึ่งกรอกทางลิงก์ของหนังสือ {opened.ref_no}"],
     }
-    return circulars.store_reply(
-        archive,
-        token,
-        letter,
-        original=fill_docx(delivery.form, data),
-        original_name=f"{delivery.form}.docx",
-        data=data,
-        register=opened.unit or "",
-        subject=subject,
-        now=now,
-    )
+    try:
+        return circulars.store_reply(
+            archive,
+            token,
+            letter,
+            original=_form_reply_docx(delivery.form, data, by=delivery.name, subject=subject),
+            original_name=f"{delivery.form}.docx",
+            data=data,
+            register=opened.unit or "",
+            subject=subject,
+            enclosed=enclosed,
+            now=now,
+        )
+    except circulars.AlreadyReplied:
+        raise
+    except Conflict:  # the archive names the letter it became: not for outsiders
+        raise Conflict("สารบรรณนี้ได้รับคำตอบนี้แล้ว / this reply was received here already") from None
+
+
+def _form_reply_docx(form: str, data: dict[str, Any], *, by: str, subject: str) -> bytes:
+    """The filled form as the reply's file, its properties saying who sent it to which
+    letter: two districts that answer alike (or one that answers two circulars alike) send
+    two files, not the same bytes twice, which the archive would refuse as one file kept
+    again."""
+    import io
+
+    from docx import Document
+
+    from saraban.templates.forms import fill_docx
+
+    document = Document(io.BytesIO(fill_docx(form, data)))
+    document.core_properties.author = by[:255]
+    document.core_properties.title = subject[:255]
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _reply_enclosures(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """The files sent beside a reply, checked: at most :data:`MAX_REPLY_ENCLOSURES` of
+    :data:`ENCLOSURE_SUFFIXES`, not empty, :data:`MAX_REPLY_BYTES` in all."""
+    from saraban.usecases.importing import upload_name
+
+    if len(files) > MAX_REPLY_ENCLOSURES:
+        raise BadRequest(
+            f"enclosures: แนบได้ไม่เกิน {MAX_REPLY_ENCLOSURES} ไฟล์ / at most "
+            f"{MAX_REPLY_ENCLOSURES} files"
+        )
+    named = [(upload_name(name, n), content) for n, (name, content) in enumerate(files, 1)]
+    for name, content in named:
+        if Path(name).suffix.lower() not in ENCLOSURE_SUFFIXES:
+            raise BadRequest(
+                f"enclosures: {name}: แนบได้เฉพาะ PDF, DOCX, DOC, ไฟล์ตาราง (XLSX, XLS, ODS, CSV), "
+                "ODT และภาพ JPEG/PNG / only PDF, Word, spreadsheet, ODT and JPEG/PNG files"
+            )
+        if not content:
+            raise BadRequest(f"enclosures: {name}: ไฟล์ว่าง / the file is empty")
+    if sum(len(content) for _, content in named) > MAX_REPLY_BYTES:
+        raise BadRequest(
+            f"enclosures: รวมกันใหญ่เกิน {MAX_REPLY_BYTES // 2**20} MB / the files are over "
+            f"{MAX_REPLY_BYTES // 2**20} MB in all"
+        )
+    return named
