@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import heapq
+import itertools
 import json
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -52,8 +54,8 @@ class Prepared:
     """A letter as every backend indexes it: token lists per text field, keys, filters."""
 
     id: int
-    # Tokens of each text field, joined by spaces: one string pickles (to and from worker
-    # processes) far faster than thousands of small ones, and the engines take it as is.
+    # Tokens of each text field, joined by spaces: one string crosses from a worker process
+    # far faster than thousands of small ones (:class:`_Handed`), and the engines take it as is.
     text: dict[str, str]
     ref: list[str]
     cited: list[str]  # keys of the numbers the letter names (indexer._cited)
@@ -71,33 +73,6 @@ class Prepared:
     # What a backend makes of the letter before writing it (PostgreSQL: its tsvector
     # literals), made in the worker process beside the analysis (see :class:`Preparer`).
     rendered: dict[str, str] = field(default_factory=dict)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled (from a worker process) with its text as one UTF-16 blob: pickle would
-        write each string as UTF-8, and reading Thai back from UTF-8 costs the process that
-        writes the index many times what UTF-16, a copy of how Python holds Thai, costs."""
-        texts = [self.text.get(name, "") for name in _query.TEXT_FIELDS]
-        rendered = list(self.rendered.values())
-        blob = _PACK_SEPARATOR.join([*texts, self.stored_json, *rendered])
-        fields: tuple[Any, ...] = (self.id, self.ref, self.cited, self.dates, self.day)
-        fields += (self.year, self.kind, self.unit, self.urgency, self.direction, self.status)
-        fields += (self.secrecy, tuple(self.rendered))
-        return _unpack, (blob.encode("utf-16-le", "surrogatepass"), fields)
-
-
-_PACK_SEPARATOR = "\x00"  # never in tokens (not a token character) nor in JSON (escaped)
-
-
-def _unpack(blob: bytes, fields: tuple[Any, ...]) -> Prepared:
-    rendered_names = fields[-1]
-    fields = fields[:-1]
-    parts = blob.decode("utf-16-le", "surrogatepass").split(_PACK_SEPARATOR)
-    count = len(_query.TEXT_FIELDS)
-    texts, stored_json, rendered = parts[:count], parts[count], parts[count + 1 :]
-    prepared = Prepared(fields[0], dict(zip(_query.TEXT_FIELDS, texts, strict=True)), *fields[1:])
-    prepared.stored_json = stored_json
-    prepared.rendered = dict(zip(rendered_names, rendered, strict=True))
-    return prepared
 
 
 def _when_text(date: dt.date | None) -> str:
@@ -166,6 +141,60 @@ def prepare(doc: IndexDoc, engine: str) -> Prepared:
 
 
 Render = Callable[[Prepared], None]
+_CODEC = ("utf-16-le", "surrogatepass")  # surrogatepass: any str, even a lone surrogate
+
+
+@dataclass
+class _Handed:
+    """Prepared letters on their way back from a worker process: their long strings (the
+    texts, the stored JSON, what ``render`` made) wait in a file as UTF-16, a copy of how
+    Python holds Thai, and are read back with one read and a decoding each; the rest is
+    pickled. Pickled through the pool's pipe, the same 32 KB a letter cost the process that
+    writes the index about 65 ms a thousand letters of CPU, read back this way 25:
+    multiprocessing reads a large message in pieces of the pipe's size, each into a new
+    buffer as large as what remains, and pickle copies it again."""
+
+    path: str
+    sizes: list[int]  # bytes of each string in the file, letter after letter
+    letters: list[dict[str, Any]]  # each letter's other fields, and the names of its strings
+
+    @classmethod
+    def write(cls, prepared: list[Prepared], folder: str) -> _Handed:
+        blobs: list[bytes] = []
+        letters = []
+        for doc in prepared:
+            # What ``render`` made is what the index writes: the text stays behind.
+            text = {} if doc.rendered else doc.text
+            strings = [*text.values(), doc.stored_json, *doc.rendered.values()]
+            blobs += [string.encode(*_CODEC) for string in strings]
+            fields = {name: value for name, value in vars(doc).items() if name not in _LONG}
+            letters.append(fields | {"text": tuple(text), "rendered": tuple(doc.rendered)})
+        fd, path = tempfile.mkstemp(dir=folder)
+        with open(fd, "wb") as file:
+            file.write(b"".join(blobs))
+        return cls(path, [len(blob) for blob in blobs], letters)
+
+    def read(self) -> list[Prepared]:
+        """The letters back (the file is gone after)."""
+        try:
+            with open(self.path, "rb") as file:
+                data = memoryview(file.read())
+        finally:
+            os.unlink(self.path)
+        offsets = itertools.pairwise(itertools.accumulate(self.sizes, initial=0))
+        strings = iter([str(data[start:end], *_CODEC) for start, end in offsets])
+        prepared = []
+        for fields in self.letters:
+            text = {name: next(strings) for name in fields["text"]}
+            stored_json = next(strings)
+            rendered = {name: next(strings) for name in fields["rendered"]}
+            long = {"text": text, "stored_json": stored_json, "rendered": rendered}
+            prepared.append(Prepared(**fields | long))
+        return prepared
+
+
+# Not among a letter's other fields (``stored`` is empty: only its JSON travels on).
+_LONG = ("text", "stored", "stored_json", "rendered")
 
 
 def prepare_many(
@@ -185,13 +214,26 @@ def prepare_many(
     return prepared
 
 
+def _prepare_apart(
+    docs: list[Any],
+    engine: str,
+    render: Render | None,
+    read: Callable[[Any], IndexDoc] | None,
+    folder: str,
+) -> _Handed:
+    """:func:`prepare_many` in a worker process, the letters handed back through ``folder``."""
+    return _Handed.write(prepare_many(docs, engine, render, read), folder)
+
+
 class Preparer:
     """Analysis of many letters at once, in worker processes when it pays.
 
     Segmenting Thai is most of the cost of indexing; with ``workers`` processes (default:
     one per core, for 2,000 letters or more) batches are analyzed in parallel while the
     index writes the previous one. Workers are spawned, not forked: the parent holds index
-    writers and threads that a fork would copy half-way.
+    writers and threads that a fork would copy half-way. Their letters come back through
+    files in a temporary folder of their own (:class:`_Handed`), removed as they are read
+    and with the folder on :meth:`close`.
     """
 
     CHUNK = 250
@@ -214,6 +256,7 @@ class Preparer:
         if workers is None:
             workers = (os.cpu_count() or 1) if expected >= 2000 else 0
         self._pool = None
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
         if workers > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -221,21 +264,22 @@ class Preparer:
             self._pool = ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("spawn")
             )
+            self._folder = tempfile.TemporaryDirectory(prefix="saraban-analysis-")
 
     def submit(self, docs: list[Any]):  # noqa: ANN201 - returns a callable giving the result
-        """Start analyzing ``docs``; call the returned function for the Prepared list."""
-        if self._pool is None:
+        """Start analyzing ``docs``; call the returned function (once) for the Prepared list."""
+        if self._pool is None or self._folder is None:
             return lambda: prepare_many(docs, self.engine, self.render, self.read)
         chunks = [docs[i : i + self.CHUNK] for i in range(0, len(docs), self.CHUNK)]
-        futures = [
-            self._pool.submit(prepare_many, chunk, self.engine, self.render, self.read)
-            for chunk in chunks
-        ]
-        return lambda: [p for future in futures for p in future.result()]
+        args = (self.engine, self.render, self.read, self._folder.name)
+        futures = [self._pool.submit(_prepare_apart, chunk, *args) for chunk in chunks]
+        return lambda: [p for future in futures for p in future.result().read()]
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown()
+        if self._folder is not None:
+            self._folder.cleanup()  # what was never read back
 
     def __enter__(self) -> Preparer:
         return self

@@ -145,10 +145,17 @@ def test_a_batch_is_read_in_one_query(archive):
     assert (len(docs), gone, len(selects)) == (5, [999], 1)
 
 
-def test_reindex_in_worker_processes(archive, index):
+def test_reindex_in_worker_processes(archive, index, tmp_path, monkeypatch):
+    """The workers hand their letters back through files in a folder of their own, gone
+    after the rebuild."""
+    import tempfile
+
     seeds = import_seeds(archive)
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     assert reindex(archive, index, workers=2) == 5
     assert index.search("นค 0019.3/ว2564").hits[0].id == seeds["002"]
+    assert not list((tmp_path / "tmp").iterdir())
 
 
 def test_a_changed_schema_version_rebuilds_from_the_archive(archive, index):

@@ -171,21 +171,45 @@ def test_the_dates_of_the_pieces_are_those_read_dates_finds():
         assert dates_of(analyzed(text)) == expected
 
 
-def test_a_prepared_letter_crosses_processes_whole():
-    """Worker processes hand letters back pickled with their text as one UTF-16 blob."""
-    import dataclasses
+def test_prepared_letters_cross_processes_whole(tmp_path):
+    """Worker processes hand letters back through a file, their strings as UTF-16: Thai,
+    astral characters (one character, not two halves), a lone surrogate, empty strings."""
+    import json
     import pickle
 
     from saraban.indexer import IndexDoc
-    from saraban.indexer._engine import prepare
+    from saraban.indexer._engine import _Handed, prepare
 
-    doc = IndexDoc(
-        id=7,
-        ref_no="นค ๐๐๑๙.๓/ว ๑๒๓๔",
-        subject="ศูนย์ผู้นำจิตอาสา 😀 \ud800 x",  # an astral character, a lone surrogate
-        body='ตามหนังสือ ที่ มท ๐๔๑๐.๒/ว ๑ ลงวันที่ ๒๑ พ.ย. ๖๗\n"quoted" \\ back',
-        references=["หนังสือ ที่ นค ๐๐๑๙.๓/ว ๒๕๖๓"],
-    )
-    prepared = prepare(doc, "nlpo3")
-    back = pickle.loads(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
-    assert dataclasses.asdict(back) == dataclasses.asdict(prepared)
+    docs = [
+        IndexDoc(
+            id=7,
+            ref_no="นค ๐๐๑๙.๓/ว ๑๒๓๔",
+            subject="ศูนย์ผู้นำจิตอาสา 😀 \ud800 x",  # an astral character, a lone surrogate
+            body='ตามหนังสือ ที่ มท ๐๔๑๐.๒/ว ๑ ลงวันที่ ๒๑ พ.ย. ๖๗\n"quoted" \\ back 𠀀',
+            references=["หนังสือ ที่ นค ๐๐๑๙.๓/ว ๒๕๖๓"],
+        ),
+        IndexDoc(id=8),  # every text empty
+        IndexDoc(id=9, subject="😀", body="\x00"),
+    ]
+    prepared = [prepare(doc, "nlpo3") for doc in docs]
+    assert prepared[1].text["words"] == ""
+    handed = _Handed.write(prepared, str(tmp_path))
+    back = pickle.loads(pickle.dumps(handed)).read()
+    assert back == prepared
+    assert json.loads(back[0].stored_json)["subject"] == docs[0].subject
+    assert json.loads(back[2].stored_json)["subject"] == "😀"
+    assert not list(tmp_path.iterdir())  # the file is gone once read
+
+
+def test_rendered_letters_come_back_without_their_text(tmp_path):
+    """What a backend's ``render`` made (PostgreSQL's tsvector literals) is what it
+    writes: the text stays in the worker."""
+    from saraban.indexer import IndexDoc
+    from saraban.indexer._engine import _Handed, prepare_many
+    from saraban.indexer._postgres import render
+
+    prepared = prepare_many([IndexDoc(id=1, subject="ศูนย์ผู้นำจิตอาสา 😀")], "nlpo3", render)
+    [back] = _Handed.write(prepared, str(tmp_path)).read()
+    assert back.rendered == prepared[0].rendered and "'จิต'" in back.rendered["tsv"]
+    assert back.text == {}
+    assert back.stored_json == prepared[0].stored_json
