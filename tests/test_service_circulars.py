@@ -208,9 +208,12 @@ def test_the_json_twins(app):
 
 def test_a_reply_brings_its_files_kept_with_it_and_shown_to_the_province(app):
     """The recipient's page and its JSON twin take files beside the reply (a spreadsheet,
-    a photo), bounded in kind and number, refused naming the file as text and keeping
-    nothing; the province's clerk finds them on the reply's received page."""
+    a photo, a PDF with text and one without), bounded in kind and number, refused naming
+    the file as text and keeping nothing; the province's clerk finds them on the reply's
+    received page, and the reply by a PDF's words (its text layer; no OCR)."""
     import io
+
+    from saraban.templates import render_pdf
 
     letter = issued(app)
     client = app.test_client()
@@ -239,7 +242,14 @@ def test_a_reply_brings_its_files_kept_with_it_and_shown_to_the_province(app):
     crowded = reply([(f"{n}.csv", b"a,b\n") for n in range(11)], via="json")
     assert crowded.status_code == 400 and "10" in crowded.get_json()["error"]
     assert app.extensions["archive"].received() == []
-    done = reply([("ตารางสรุป.xlsx", b"PK\x03\x04 district 1"), ("ภาพ.jpg", b"\xff\xd8\xff")])
+    done = reply(
+        [
+            ("ตารางสรุป.xlsx", b"PK\x03\x04 district 1"),
+            ("ภาพ.jpg", b"\xff\xd8\xff"),
+            ("บันทึก.pdf", render_pdf(make_letter("รายงานการเลี้ยงปลานิลในกระชัง"))),
+            ("สแกน.pdf", b"%PDF-1.7\nno text layer"),
+        ]
+    )
     assert done.status_code == 200 and "ตอบกลับแล้ว" in done.get_data(as_text=True)
     by_system = reply([("sum.csv", "อำเภอ,จำนวน\nเมือง,5\n".encode())], via="json")
     assert by_system.status_code == 200, by_system.get_json()
@@ -247,11 +257,17 @@ def test_a_reply_brings_its_files_kept_with_it_and_shown_to_the_province(app):
     kept = {
         r.sender: [f.name for f in archive.enclosed_files(r.letter_id)] for r in archive.received()
     }
-    assert sorted(kept.values()) == [["sum.csv"], ["ตารางสรุป.xlsx", "ภาพ.jpg"]]
-    [first] = [r for r in archive.received() if len(kept[r.sender]) == 2]
+    assert sorted(kept.values()) == [
+        ["sum.csv"],
+        ["ตารางสรุป.xlsx", "ภาพ.jpg", "บันทึก.pdf", "สแกน.pdf"],
+    ]
+    [first] = [r for r in archive.received() if len(kept[r.sender]) == 4]
     html = client.get(f"/received/{first.public_id}").get_data(as_text=True)
-    assert "ไฟล์ที่มากับหนังสือ (๒ ไฟล์)" in html and "ตารางสรุป.xlsx" in html
+    assert "ไฟล์ที่มากับหนังสือ (๔ ไฟล์)" in html and "ตารางสรุป.xlsx" in html
     assert archive.verify() == []
+    app.extensions["saraban_search"].sync_now()  # the PDF's text layer is searchable
+    reply_letter = archive.get(first.letter_id)
+    assert reply_letter.public_id in client.get("/search?q=ปลานิล").get_data(as_text=True)
 
 
 def test_a_token_opens_its_own_delivery_and_closed_links_say_so_in_thai(app):

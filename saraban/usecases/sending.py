@@ -340,6 +340,7 @@ def reply(
     if upload is None and data is None:
         raise BadRequest("ส่งไฟล์หนังสือตอบกลับ หรือกรอกแบบรายงาน / send a letter file or the form")
     enclosed = _reply_enclosures(enclosures or [])
+    enclosed_text = _text_layers(enclosed)
     if data is not None:
         if not delivery.form:
             raise BadRequest("หนังสือนี้ไม่มีแบบรายงานให้กรอก / this letter has no form to fill")
@@ -363,7 +364,7 @@ def reply(
             return circulars.store_reply(
                 archive,
                 token,
-                parsed.letter,
+                _with_text(parsed.letter, enclosed_text),
                 original=content,
                 original_name=name,
                 needs_review={"fields": parsed.needs_review, "notes": parsed.notes},
@@ -391,7 +392,7 @@ def reply(
         return circulars.store_reply(
             archive,
             token,
-            letter,
+            _with_text(letter, enclosed_text),
             original=_form_reply_docx(delivery.form, data, by=delivery.name, subject=subject),
             original_name=f"{delivery.form}.docx",
             data=data,
@@ -404,6 +405,37 @@ def reply(
         raise
     except Conflict:  # the archive names the letter it became: not for outsiders
         raise Conflict("สารบรรณนี้ได้รับคำตอบนี้แล้ว / this reply was received here already") from None
+
+
+def _text_layers(files: list[tuple[str, bytes]]) -> str:
+    """The text of the PDFs and DOCX among a reply's files, for search: their text layer
+    only (the importer's checks and bounds), never OCR, which a link holder does not get."""
+    import tempfile
+
+    from saraban.archive.importer import ImportFailed, extract_text
+
+    texts = []
+    with tempfile.TemporaryDirectory(prefix="saraban-reply-") as folder:
+        for n, (name, content) in enumerate(files):
+            suffix = Path(name).suffix.lower()
+            if suffix in REPLY_SUFFIXES:
+                path = Path(folder) / f"file-{n}{suffix}"
+                path.write_bytes(content)
+                try:
+                    texts.append(extract_text(path, max_bytes=MAX_REPLY_BYTES))
+                except ImportFailed:
+                    continue  # a scan or a damaged file: kept all the same, without text
+    return "\n\n".join(texts)
+
+
+def _with_text(letter: dict[str, Any], text: str) -> dict[str, Any]:
+    """The reply's letter with its files' text searchable beside it."""
+    if not text:
+        return letter
+    from saraban.letter import MAX_ATTACHMENTS_TEXT_CHARS
+
+    joined = "\n\n".join(filter(None, [letter.get("attachments_text") or "", text]))
+    return {**letter, "attachments_text": joined[:MAX_ATTACHMENTS_TEXT_CHARS]}
 
 
 def _form_reply_docx(form: str, data: dict[str, Any], *, by: str, subject: str) -> bytes:
