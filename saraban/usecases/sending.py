@@ -41,7 +41,7 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 MAX_REPLY_BYTES = 20 * 1024 * 1024
 REPLY_SUFFIXES = (".pdf", ".docx")
 # Files a recipient may send beside the reply (a filled spreadsheet, a photo): kept with the
-# reply as they came, never read (a link holder is no clerk of ours: no OCR on their files).
+# reply as they came, only a PDF's or DOCX's text layer read (a link holder gets no OCR).
 ENCLOSURE_SUFFIXES = (
     *(".pdf", ".docx", ".doc", ".xlsx", ".xls", ".ods", ".odt", ".csv"),
     *(".jpg", ".jpeg", ".png"),
@@ -331,8 +331,8 @@ def reply(
 ) -> circulars.DeliveryInfo:
     """A recipient's reply: a letter file (PDF or DOCX, read by the importer) and/or the
     enclosed form's data (checked as the forms page checks it), and ``enclosures``: files
-    sent beside it, kept with it unread. Kept as a received letter of the sender, numbered
-    in its incoming register and linked to the circular."""
+    sent beside it, kept with it (:func:`_text_layers`). Kept as a received letter of the
+    sender, numbered in its incoming register and linked to the circular."""
     from saraban.usecases import importing
 
     delivery = circulars.check_reply_allowed(archive, token)
@@ -340,7 +340,6 @@ def reply(
     if upload is None and data is None:
         raise BadRequest("ส่งไฟล์หนังสือตอบกลับ หรือกรอกแบบรายงาน / send a letter file or the form")
     enclosed = _reply_enclosures(enclosures or [])
-    enclosed_text = _text_layers(enclosed)
     if data is not None:
         if not delivery.form:
             raise BadRequest("หนังสือนี้ไม่มีแบบรายงานให้กรอก / this letter has no form to fill")
@@ -350,6 +349,7 @@ def reply(
         if problems:
             raise InvalidFormData(problems)
     subject = f"ตอบหนังสือ {opened.ref_no} เรื่อง {opened.subject or ''}".strip()
+    enclosed_text = _text_layers(enclosed)
     if upload is not None:
         name, content = upload
         name = importing.upload_name(name, 1)
