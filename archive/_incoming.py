@@ -71,12 +71,17 @@ def _media_type(name: str) -> str:
     return _MEDIA_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
 
 
+def printable_line(text: str) -> str:
+    """Text from outside (a header, a file name) as one line of printable characters:
+    line breaks, controls and lone surrogates become spaces, runs of spaces one."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
 def _file_name(name: Any, fallback: str) -> str:
     """A file's name as it is kept: its last part, one printable line, at most 200
     characters with its suffix kept (a name is text from outside: an e-mail header, a
     scanner's name that is not UTF-8)."""
-    text = str(name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    text = printable_line(str(name or "").replace("\\", "/").rsplit("/", 1)[-1])
     if len(text) > 200:
         suffix = Path(text).suffix[:20]
         text = text[: 200 - len(suffix)] + suffix

@@ -110,10 +110,12 @@ def start_intake(
     folder.mkdir(parents=True, mode=0o700)
     path = folder / f"upload{Path(name).suffix.lower()[:10]}"
     path.write_bytes(data)
-    beside = []
-    for n, (enclosed_name, enclosed_data) in enumerate(enclosed, 1):
-        beside.append((enclosed_name, folder / f"enclosure-{n}{Path(enclosed_name).suffix[:10]}"))
-        beside[-1][1].write_bytes(enclosed_data)
+    beside = [
+        (enclosed_name, folder / f"enclosure-{n}{Path(enclosed_name).suffix.lower()[:10]}")
+        for n, (enclosed_name, _) in enumerate(enclosed, 1)
+    ]
+    for (_, beside_path), (_, content) in zip(beside, enclosed, strict=True):
+        beside_path.write_bytes(content)
     max_bytes = current_app.config["MAX_CONTENT_LENGTH"]
 
     def work(job: Job) -> dict[str, Any]:

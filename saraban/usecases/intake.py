@@ -521,6 +521,7 @@ def mail_attachments(path: Path) -> tuple[str, list[tuple[str, bytes]]]:
 
 def _mail_note(message: email.message.Message) -> str:
     """``ทางอีเมลจาก ... (date)``: the sender's header as text, one line, bounded."""
+    from saraban.archive._incoming import printable_line
 
     def header(name: str) -> str:
         # Decoded by hand from the raw value: the address parser refuses a hostile one (an
@@ -530,7 +531,7 @@ def _mail_note(message: email.message.Message) -> str:
             value = str(email.header.make_header(email.header.decode_header(raw)))
         except (ValueError, LookupError, UnicodeError):
             value = raw
-        return " ".join("".join(c if c.isprintable() else " " for c in value).split())[:200]
+        return printable_line(value)[:200]
 
     sender, sent = header("From"), header("Date")
     return "ทางอีเมล" + (f"จาก {sender}" if sender else "") + (f" ({sent})" if sent else "")
@@ -576,19 +577,22 @@ class _Arrived:
         return Enclosed(self.name, self.path.read_bytes(), text)
 
 
-def check_enclosures(names: list[str]) -> None:
-    """Files a clerk hands in with a letter: at most :data:`MAX_ATTACHMENTS`, each of a
-    kind that is read or kept; the error names the file."""
-    if len(names) > MAX_ATTACHMENTS:
-        raise BadRequest(
-            f"enclosures: แนบได้ไม่เกิน {MAX_ATTACHMENTS} ไฟล์ / at most {MAX_ATTACHMENTS} files"
-        )
+def check_enclosures(
+    names: list[str],
+    *,
+    kinds: tuple[str, ...] = (*SUFFIXES, *KEPT_SUFFIXES),
+    most: int = MAX_ATTACHMENTS,
+) -> None:
+    """Files handed in beside a letter: at most ``most``, each of one of ``kinds`` (by its
+    suffix); the error names the file."""
+    if len(names) > most:
+        raise BadRequest(f"enclosures: แนบได้ไม่เกิน {most} ไฟล์ / at most {most} files")
     for name in names:
-        if Path(name).suffix.lower() not in (*SUFFIXES, *KEPT_SUFFIXES):
+        if Path(name).suffix.lower() not in kinds:
+            allowed = ", ".join(kinds)
             raise BadRequest(
-                f"enclosures: {name}: รับได้เฉพาะ PDF, ภาพ, DOCX, TXT และไฟล์สำนักงาน "
-                f"({', '.join(KEPT_SUFFIXES)}) / only PDF, images, DOCX, TXT and office files "
-                "are kept with a letter"
+                f"enclosures: {name}: แนบได้เฉพาะไฟล์ {allowed} / only {allowed} files are kept "
+                "with a letter"
             )
 
 

@@ -461,19 +461,13 @@ def _reply_enclosures(files: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]
     """The files sent beside a reply, checked: at most :data:`MAX_REPLY_ENCLOSURES` of
     :data:`ENCLOSURE_SUFFIXES`, not empty, :data:`MAX_REPLY_BYTES` in all."""
     from saraban.usecases.importing import upload_name
+    from saraban.usecases.intake import check_enclosures
 
-    if len(files) > MAX_REPLY_ENCLOSURES:
-        raise BadRequest(
-            f"enclosures: แนบได้ไม่เกิน {MAX_REPLY_ENCLOSURES} ไฟล์ / at most "
-            f"{MAX_REPLY_ENCLOSURES} files"
-        )
     named = [(upload_name(name, n), content) for n, (name, content) in enumerate(files, 1)]
+    check_enclosures(
+        [name for name, _ in named], kinds=ENCLOSURE_SUFFIXES, most=MAX_REPLY_ENCLOSURES
+    )
     for name, content in named:
-        if Path(name).suffix.lower() not in ENCLOSURE_SUFFIXES:
-            raise BadRequest(
-                f"enclosures: {name}: แนบได้เฉพาะ PDF, DOCX, DOC, ไฟล์ตาราง (XLSX, XLS, ODS, CSV), "
-                "ODT และภาพ JPEG/PNG / only PDF, Word, spreadsheet, ODT and JPEG/PNG files"
-            )
         if not content:
             raise BadRequest(f"enclosures: {name}: ไฟล์ว่าง / the file is empty")
     if sum(len(content) for _, content in named) > MAX_REPLY_BYTES:
