@@ -413,7 +413,7 @@ def thai_fonts() -> tuple[weasyprint.CSS, FontConfiguration]:
     """Sarabun's font faces and the configuration that holds them, loaded once per process
     (letters and forms share them)."""
     _weasyprint_thai.install()
-    font_config = FontConfiguration()
+    font_config = _weasyprint_thai.font_configuration()
     fonts = weasyprint.CSS(
         string=_weasyprint_thai.font_face_css(),
         url_fetcher=_LocalOnlyFetcher([SARABUN_DIR]),
