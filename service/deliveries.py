@@ -3,8 +3,9 @@
 The private link is the credential: 128 random bits, kept only as a hash, revocable and
 expiring (``archive/_circulars.py``). The page shows the letter's number, date, subject
 and sender, and its files to read or download; the recipient acknowledges with their own
-เลขรับ (ลงรับ) and replies with a letter file (PDF or DOCX, read by the importer) and/or
-the enclosed form filled in online (the forms page's fields and checks).
+เลขรับ (ลงรับ) and replies with a letter file (PDF or DOCX read by the importer, a scan or a
+photo read by OCR) and/or the enclosed form filled in online (the forms page's fields and
+checks).
 
 JSON twins for systems: ``GET /d/<token>.json``, ``POST /d/<token>/acknowledge``
 (``{"receive_no", "by"}``) and ``POST /d/<token>/reply`` (multipart: ``file`` and/or

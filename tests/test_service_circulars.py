@@ -210,7 +210,9 @@ def test_a_reply_brings_its_files_kept_with_it_and_shown_to_the_province(app):
     """The recipient's page and its JSON twin take files beside the reply (a spreadsheet,
     a photo, a PDF with text and one without), bounded in kind and number, refused naming
     the file as text and keeping nothing; the province's clerk finds them on the reply's
-    received page, and the reply by a PDF's words (its text layer; no OCR)."""
+    received page, and the reply by a PDF's words (its text layer). A damaged photo and a
+    damaged PDF beside the reply are kept without text (tests/test_circulars_scans.py reads
+    real scans)."""
     import io
 
     from saraban.templates import render_pdf

@@ -63,6 +63,7 @@ __all__ = [
     "OcrResult",
     "ocr_file",
     "ocr_pages",
+    "page_count",
     "page_lines",
     "is_image",
     "page_text",
@@ -192,7 +193,26 @@ def _frames(path: Path, image) -> list[tuple[np.ndarray, float | None]]:
     return pages
 
 
-def _pdf_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
+def page_count(path: Path) -> int:
+    """How many pages :func:`read_pages` would give, none of them decoded: for a budget of
+    OCR pages checked before the reading starts."""
+    path = Path(path)
+    kind = _kind(path)
+    if kind == "pdf":
+        return _pdf_info(path)[0]
+    from PIL import Image
+
+    if kind == "heif":
+        _open_heif()
+    try:
+        with Image.open(path) as image:
+            return int(getattr(image, "n_frames", 1))
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise OcrFailed(path, "เปิดภาพไม่ได้ (ไฟล์เสียหาย)", "cannot open the image") from exc
+
+
+def _pdf_info(path: Path) -> tuple[int, str]:
+    """The PDF's number of pages and ``pdfinfo``'s report of its first pages."""
     info = subprocess.run(
         ["pdfinfo", "-f", "1", "-l", str(MAX_PAGES + 1), str(path)],
         capture_output=True,
@@ -204,7 +224,11 @@ def _pdf_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
         raise OcrFailed(
             path, "เปิดไฟล์ PDF ไม่ได้ (เสียหายหรือมีรหัสผ่าน)", "cannot open the PDF (damaged or encrypted)"
         )
-    count = int(found.group(1))
+    return int(found.group(1)), info.stdout
+
+
+def _pdf_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
+    count, info = _pdf_info(path)
     if count > MAX_PAGES:
         raise OcrFailed(
             path,
@@ -215,7 +239,7 @@ def _pdf_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
         ["pdfimages", "-list", str(path)], capture_output=True, text=True, timeout=60, check=False
     ).stdout
     images = _listed_images(listing)
-    rotated = {int(n) for n, turn in _PAGE_ROT_RE.findall(info.stdout) if int(turn) % 360}
+    rotated = {int(n) for n, turn in _PAGE_ROT_RE.findall(info) if int(turn) % 360}
     dpi = _scan_dpi(images)
     pages: list[tuple[np.ndarray, float | None]] = []
     with tempfile.TemporaryDirectory(prefix="saraban-ocr-") as tmp:

@@ -16,9 +16,12 @@ of a secret letter (there is none to carry).
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from saraban.archive import Archive, circulars, default_actor, mail, sign_issued
 from saraban.archive._keys import read_unit_key
@@ -36,17 +39,26 @@ from saraban.usecases.tracking import Tracking as Tracking
 from saraban.usecases.tracking import be_moment as be_moment
 from saraban.usecases.tracking import tracking as tracking
 
+if TYPE_CHECKING:
+    from saraban.archive.importer import ImportResult
+
 PDF_TYPE = "application/pdf"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 MAX_REPLY_BYTES = 20 * 1024 * 1024
-REPLY_SUFFIXES = (".pdf", ".docx")
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png")
+# The reply letter: a PDF (with text, or a scan of the signed letter), a DOCX, or a photo.
+REPLY_SUFFIXES = (".pdf", ".docx", *PHOTO_SUFFIXES)
 # Files a recipient may send beside the reply (a filled spreadsheet, a photo): kept with the
-# reply as they came, only a PDF's or DOCX's text layer read (a link holder gets no OCR).
+# reply as they came, their text searchable with it.
 ENCLOSURE_SUFFIXES = (
     *(".pdf", ".docx", ".doc", ".xlsx", ".xls", ".ods", ".odt", ".csv"),
-    *(".jpg", ".jpeg", ".png"),
+    *PHOTO_SUFFIXES,
 )
 MAX_REPLY_ENCLOSURES = 10
+# Scanned pages of one reply read by OCR (about 7 s of a core a page, in the reading
+# processes), the letter's first, then its enclosures'; a longer scan is kept unread. A
+# link replies once, and one reply at a time is read for it: a link holder's cost is bounded.
+MAX_REPLY_OCR_PAGES = 5
 
 
 def parse_due(text: str | None) -> dt.date | None:
@@ -329,10 +341,25 @@ def reply(
     enclosures: list[tuple[str, bytes]] | None = None,
     now: dt.datetime | None = None,
 ) -> circulars.DeliveryInfo:
-    """A recipient's reply: a letter file (PDF or DOCX, read by the importer) and/or the
-    enclosed form's data (checked as the forms page checks it), and ``enclosures``: files
-    sent beside it, kept with it (:func:`_text_layers`). Kept as a received letter of the
-    sender, numbered in its incoming register and linked to the circular."""
+    """A recipient's reply: a letter file (PDF or DOCX, read by the importer; a scan or a
+    photo of the signed letter read by OCR) and/or the enclosed form's data (checked as the
+    forms page checks it), and ``enclosures``: files sent beside it, kept with it
+    (:func:`_texts`). Kept as a received letter of the sender, numbered in its incoming
+    register and linked to the circular. One link's replies are read one at a time."""
+    with _one_reply_at_a_time(token):
+        return _reply(archive, token, upload=upload, data=data, enclosures=enclosures, now=now)
+
+
+def _reply(
+    archive: Archive,
+    token: str,
+    *,
+    upload: tuple[str, bytes] | None = None,
+    data: dict[str, Any] | None = None,
+    enclosures: list[tuple[str, bytes]] | None = None,
+    now: dt.datetime | None = None,
+) -> circulars.DeliveryInfo:
+    """:func:`reply`, while no other reply of the link is being read."""
     from saraban.usecases import importing
 
     delivery = circulars.check_reply_allowed(archive, token)
@@ -349,22 +376,26 @@ def reply(
         if problems:
             raise InvalidFormData(problems)
     subject = f"ตอบหนังสือ {opened.ref_no} เรื่อง {opened.subject or ''}".strip()
-    enclosed_text = _text_layers(enclosed)
+    pages = _OcrPages(MAX_REPLY_OCR_PAGES)
     if upload is not None:
         name, content = upload
         name = importing.upload_name(name, 1)
         if Path(name).suffix.lower() not in REPLY_SUFFIXES:
-            raise BadRequest("file: ส่งได้เฉพาะไฟล์ PDF หรือ DOCX / only a PDF or DOCX file")
+            raise BadRequest(
+                "file: ส่งได้เฉพาะไฟล์ PDF, DOCX หรือภาพถ่าย (JPEG, PNG) / only a PDF, DOCX, "
+                "JPEG or PNG file"
+            )
         if len(content) > MAX_REPLY_BYTES:
             raise BadRequest(
                 f"file: ไฟล์ใหญ่เกิน {MAX_REPLY_BYTES // 2**20} MB / the file is too large"
             )
+        unread = {"kind": "external", "subject": subject, "sender": {"name": delivery.name}}
         try:
-            parsed = importing.read_upload(archive, content, name, clearance=None)
+            parsed = _read_reply_letter(archive, content, name, pages, unread=unread)
             return circulars.store_reply(
                 archive,
                 token,
-                _with_text(parsed.letter, enclosed_text),
+                _with_text(parsed.letter, _texts(enclosed, pages)),
                 original=content,
                 original_name=name,
                 needs_review={"fields": parsed.needs_review, "notes": parsed.notes},
@@ -392,7 +423,7 @@ def reply(
         return circulars.store_reply(
             archive,
             token,
-            _with_text(letter, enclosed_text),
+            _with_text(letter, _texts(enclosed, pages)),
             original=_form_reply_docx(delivery.form, data, by=delivery.name, subject=subject),
             original_name=f"{delivery.form}.docx",
             data=data,
@@ -407,24 +438,128 @@ def reply(
         raise Conflict("สารบรรณนี้ได้รับคำตอบนี้แล้ว / this reply was received here already") from None
 
 
-def _text_layers(files: list[tuple[str, bytes]]) -> str:
-    """The text of the PDFs and DOCX among a reply's files, for search: their text layer
-    only (the importer's checks and bounds), never OCR, which a link holder does not get."""
+class _OcrPages:
+    """What is left of a reply's budget of pages read by OCR."""
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def take(self, path: Path, name: str) -> int | None:
+        """The pages of the scan or photo at ``path`` (sent as ``name``) if the budget still
+        holds them all (they are then spent), else None; a file that is no page is refused."""
+        from saraban.archive.importer import UnreadableFile
+        from saraban.archive.importer._ocr import OcrFailed, page_count
+
+        try:
+            count = page_count(path)
+        except OcrFailed as exc:
+            raise UnreadableFile(name, exc.th, exc.en) from exc
+        if count > self.left:
+            return None
+        self.left -= count
+        return count
+
+
+_REPLYING: set[str] = set()
+_REPLYING_LOCK = threading.Lock()
+
+
+@contextmanager
+def _one_reply_at_a_time(token: str) -> Iterator[None]:
+    """A second reply sent by one link while its first is still being read is refused (a
+    link replies once; OCR is not run twice for it)."""
+    with _REPLYING_LOCK:
+        if token in _REPLYING:
+            raise Conflict(
+                "กำลังอ่านคำตอบที่ส่งมาก่อนหน้านี้ รอสักครู่แล้วเปิดหน้านี้ใหม่ / a reply from this "
+                "link is being read: wait, then open the page again"
+            )
+        _REPLYING.add(token)
+    try:
+        yield
+    finally:
+        with _REPLYING_LOCK:
+            _REPLYING.discard(token)
+
+
+def _read_reply_letter(
+    archive: Archive, content: bytes, name: str, pages: _OcrPages, *, unread: dict[str, Any]
+) -> ImportResult:
+    """The reply letter read as the importer reads an upload; a scan or a photo of the
+    signed letter by OCR (in the reading processes) while ``pages`` holds it, else kept
+    unread as the letter ``unread``, every register field for the clerk to check against
+    the file."""
     import tempfile
 
-    from saraban.archive.importer import ImportFailed, extract_text
+    from saraban.archive.importer import EmptyFile, ImportResult
+    from saraban.usecases import importing, intake
+
+    if Path(name).suffix.lower() not in PHOTO_SUFFIXES:
+        try:
+            return importing.read_upload(archive, content, name, clearance=None)
+        except EmptyFile:
+            pass  # a scan: read below
+    with tempfile.TemporaryDirectory(prefix="saraban-reply-") as folder:
+        path = Path(folder) / f"reply{Path(name).suffix.lower()}"
+        path.write_bytes(content)
+        count = pages.take(path, name)
+        if count is None:
+            return ImportResult(
+                unread,
+                list(intake.REGISTER_FIELDS),
+                [
+                    f"ไฟล์สแกนยาวเกิน {MAX_REPLY_OCR_PAGES} หน้า ไม่ได้อ่านข้อความ กรอกจากไฟล์ / a scan "
+                    f"over {MAX_REPLY_OCR_PAGES} pages, not read: fill the fields from the file"
+                ],
+            )
+        reading = intake.read_in_worker(path, name=name, max_bytes=MAX_REPLY_BYTES).result()
+    duplicate = importing.find_duplicate(archive, reading.letter, content, name, clearance=None)
+    if duplicate is not None:
+        raise duplicate
+    return ImportResult(reading.letter, reading.needs_review, reading.notes)
+
+
+def _texts(files: list[tuple[str, bytes]], pages: _OcrPages) -> str:
+    """The text of a reply's files, for search: a PDF's or DOCX's text layer (the importer's
+    checks and bounds), a scan's or photo's by OCR while ``pages`` holds it; a file that
+    cannot be read is kept all the same, without text."""
+    import tempfile
+
+    from saraban.archive.importer import EmptyFile, ImportFailed, extract_text
+    from saraban.errors import SarabanError
+    from saraban.usecases import intake
 
     texts = []
     with tempfile.TemporaryDirectory(prefix="saraban-reply-") as folder:
+        scans = []
         for n, (name, content) in enumerate(files):
             suffix = Path(name).suffix.lower()
-            if suffix in REPLY_SUFFIXES:
-                path = Path(folder) / f"file-{n}{suffix}"
+            path = Path(folder) / f"file-{n}{suffix}"
+            if suffix in (".pdf", ".docx"):
                 path.write_bytes(content)
                 try:
                     texts.append(extract_text(path, max_bytes=MAX_REPLY_BYTES))
+                    continue
+                except EmptyFile:
+                    pass  # a scanned PDF
                 except ImportFailed:
-                    continue  # a scan or a damaged file: kept all the same, without text
+                    continue
+            elif suffix in PHOTO_SUFFIXES:
+                path.write_bytes(content)
+            else:
+                continue  # spreadsheets and office files: kept unread
+            if suffix == ".docx":
+                continue
+            try:
+                if pages.take(path, name) is not None:
+                    scans.append(intake.read_in_worker(path, name=name, max_bytes=MAX_REPLY_BYTES))
+            except SarabanError:
+                continue
+        for scan in scans:
+            try:
+                texts.append(scan.result().text)
+            except SarabanError:
+                continue
     return "\n\n".join(texts)
 
 
