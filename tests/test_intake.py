@@ -327,6 +327,36 @@ def _mail_with(files: list[tuple[str, bytes]]) -> bytes:
 
 
 FORM_TEXT = "แบบรายงานการเลี้ยงปลานิลในกระชัง\nลำดับ ชื่อหมู่บ้าน จำนวนกระชัง\n"
+MAIL = intake.MAIL_MESSAGE_NAME
+
+
+def test_an_html_emails_words_are_kept_never_its_scripts_and_bounded(archive, tmp_path):
+    """An HTML-only e-mail (a webmail's): its words a line a block, entities read, its
+    script and style left out; a huge one is cut. (Its headers are read as the register's
+    note reads them: a hostile one stays one line, see the test above.)"""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    mail = email.message.EmailMessage()
+    mail["From"] = "ฝ่ายสารบรรณ <a@b.go.th>"
+    mail["Subject"] = "ส่ง <รายงาน>"
+    markup = (
+        "<html><head><title>t</title><style>p{color:red}</style></head><body>"
+        "<p>เรียน&nbsp;จังหวัด</p><div>ส่งรายงาน &amp; แบบ<br>ตามแนบ</div>"
+        "<script>alert('x')</script>" + "<p>ยาว</p>" * 20_000 + "</body></html>"
+    )
+    mail.set_content(markup, subtype="html")
+    mail.add_attachment(
+        _seed_txt(tmp_path).read_bytes(), maintype="text", subtype="plain", filename="letter.txt"
+    )
+    (inbox / "m.eml").write_bytes(mail.as_bytes())
+    [taken] = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT).taken
+    [kept] = archive.enclosed_files(taken.letter_id)
+    said = archive.files.read(kept.sha256).decode("utf-8")
+    head, _, words = said.partition("\n\n")
+    assert head.splitlines() == ["จาก: ฝ่ายสารบรรณ <a@b.go.th>", "เรื่อง: ส่ง <รายงาน>"]
+    assert words.startswith("เรียน จังหวัด\nส่งรายงาน & แบบ\nตามแนบ\nยาว\n")
+    assert "alert" not in said and "color" not in said
+    assert len(said) <= intake.MAIL_MESSAGE_CHARS + 1
 
 
 def test_an_emails_letter_keeps_the_files_that_came_with_it(archive, tmp_path):
@@ -354,11 +384,17 @@ def test_an_emails_letter_keeps_the_files_that_came_with_it(archive, tmp_path):
     assert [t.reading.name for t in result.taken] == ["หนังสือ.txt", "หนังสือฉบับที่สอง.txt"]
     one, two = (t.letter_id for t in result.taken)
     kept = archive.enclosed_files(one)
-    assert [f.name for f in kept] == ["แบบรายงาน.txt", "ตาราง<script>.xlsx"]
-    assert [archive.files.read(f.sha256) for f in kept] == [FORM_TEXT.encode(), sheet]
+    assert [f.name for f in kept] == ["แบบรายงาน.txt", "ตาราง<script>.xlsx", MAIL]
+    assert [archive.files.read(f.sha256) for f in kept[:2]] == [FORM_TEXT.encode(), sheet]
     assert kept[1].media_type.startswith("application/vnd.openxmlformats")
-    assert [f.name for f in archive.enclosed_files(two)] == ["สรุป.csv"]
+    assert [f.name for f in archive.enclosed_files(two)] == ["สรุป.csv", MAIL]
+    # the e-mail itself, kept with each letter it brought, its words searchable
+    said = archive.files.read(kept[2].sha256).decode("utf-8")
+    assert said.startswith("จาก: อำเภอเมือง <district@example.go.th>\n")
+    assert "เรื่อง: ส่งหนังสือพร้อมสิ่งที่ส่งมาด้วย\n\nส่งหนังสือมาตามแนบ" in said
+    assert kept[2].media_type.startswith("text/plain")
     assert "ปลานิลในกระชัง" in archive.letter_document(one)["attachments_text"]
+    assert "มาตามแนบ" in archive.letter_document(two)["attachments_text"]
     assert "ปลานิล" not in (archive.letter_document(two)["attachments_text"] or "")
     assert archive.verify() == []
     [imported] = [e for e in archive.history(one) if e.action == "letter.import"]
@@ -377,8 +413,8 @@ def test_an_email_without_a_letter_takes_each_file_in_as_before(archive, tmp_pat
     )
     result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
     assert [t.reading.name for t in result.taken] == ["a.txt", "c.txt"]
-    assert [f.name for f in archive.enclosed_files(result.taken[0].letter_id)] == ["b.xlsx"]
-    assert archive.enclosed_files(result.taken[1].letter_id) == []
+    assert [f.name for f in archive.enclosed_files(result.taken[0].letter_id)] == ["b.xlsx", MAIL]
+    assert [f.name for f in archive.enclosed_files(result.taken[1].letter_id)] == [MAIL]
 
 
 def test_an_email_with_only_a_spreadsheet_has_nothing_to_take_in(archive, tmp_path):
@@ -399,7 +435,7 @@ def test_a_file_that_cannot_be_read_still_goes_with_its_letter(archive, tmp_path
     result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
     assert result.failed == []
     [taken] = result.taken
-    assert [f.name for f in archive.enclosed_files(taken.letter_id)] == ["scan.pdf"]
+    assert [f.name for f in archive.enclosed_files(taken.letter_id)] == ["scan.pdf", MAIL]
 
 
 def test_file_names_that_are_not_utf8_are_taken_in_or_refused_not_crashed_on(archive, tmp_path):
@@ -452,5 +488,5 @@ def test_real_pdfs_a_letter_its_form_and_a_letter_without_a_number(archive, tmp_
     assert [t.reading.name for t in result.taken] == ["หนังสือ.pdf", "หนังสือ ๒.pdf"]
     assert result.taken[1].reading.letter["ref_no"] is None
     first, second = (archive.enclosed_files(t.letter_id) for t in result.taken)
-    assert [f.name for f in first] == ["แบบรายงาน.pdf"]
-    assert [f.name for f in second] == ["แผนพัฒนาตนเอง.pdf"]
+    assert [f.name for f in first] == ["แบบรายงาน.pdf", MAIL]
+    assert [f.name for f in second] == ["แผนพัฒนาตนเอง.pdf", MAIL]

@@ -848,8 +848,9 @@ def test_files_not_taken_in_are_listed_for_a_cleared_admin_and_tried_again(app, 
 def test_the_files_that_came_with_an_emailed_letter_are_listed_and_downloaded(app, tmp_path):
     """A secret letter e-mailed with a form and a spreadsheet under a hostile name: the
     cleared clerk sees both files (names as text) on the received and letter pages and in
-    the API, downloads them as they came, and finds the letter by the form's words; an
-    uncleared clerk gets the "not found" of a letter that does not exist."""
+    the API, downloads them as they came, and the e-mail's own words last, and finds the
+    letter by the form's words; an uncleared clerk gets the "not found" of a letter that
+    does not exist."""
     import email.message
 
     from saraban.usecases import intake
@@ -873,7 +874,7 @@ def test_the_files_that_came_with_an_emailed_letter_are_listed_and_downloaded(ap
     login(cleared, "secret")
     for page in (f"/received/{taken.received.public_id}", f"/letters/{letter.public_id}"):
         html = cleared.get(page).get_data(as_text=True)
-        assert "ไฟล์ที่มากับหนังสือ (๒ ไฟล์)" in html
+        assert "ไฟล์ที่มากับหนังสือ (๓ ไฟล์)" in html and "ข้อความในอีเมล.txt" in html
         assert "&lt;img src=x onerror=alert(1)&gt;&#34;ตาราง.xlsx" in html
         assert "<img src=x" not in html and f'href="{files_url}/2"' in html
     got = cleared.get(f"{files_url}/1")
@@ -884,12 +885,15 @@ def test_the_files_that_came_with_an_emailed_letter_are_listed_and_downloaded(ap
     sheet = cleared.get(f"{files_url}/2")
     assert sheet.get_data() == b"PK\x03\x04" and "spreadsheetml" in sheet.content_type
     assert sheet.headers["X-Content-Type-Options"] == "nosniff"
-    for beyond in ("0", "3", "99999999999999999999"):
+    said = cleared.get(f"{files_url}/3")
+    assert said.content_type == "text/plain; charset=utf-8"
+    assert "จาก: district@example.go.th\n\nส่งหนังสือมาตามแนบ" in said.get_data(as_text=True)
+    for beyond in ("0", "4", "99999999999999999999"):
         assert cleared.get(f"{files_url}/{beyond}").status_code == 404
     keys = tokens(app, app.extensions["test_users"])
     answer = cleared.get(f"/api/v1/letters/{letter.public_id}", headers=bearer(keys["secret"]))
     enclosed = answer.get_json()["letter"]["enclosed"]
-    assert [f["name"] for f in enclosed] == ["form.txt", hostile]
+    assert [f["name"] for f in enclosed] == ["form.txt", hostile, "ข้อความในอีเมล.txt"]
     assert cleared.get(enclosed[1]["url"], headers=bearer(keys["secret"])).get_data() == (
         b"PK\x03\x04"
     )

@@ -23,6 +23,7 @@ import email
 import email.header
 import email.policy
 import hashlib
+import html.parser
 import logging
 import os
 import shutil
@@ -81,6 +82,8 @@ NO_ATTACHMENT = "ไม่มีไฟล์แนบที่รับได้
 # An e-mail carries its files in base64 (a third larger): room for one file at the limit.
 MAIL_MAX_BYTES = 2 * DEFAULT_MAX_BYTES
 MAX_ATTACHMENTS = 30  # files taken from one e-mail; a mail with more is refused whole
+MAIL_MESSAGE_NAME = "ข้อความในอีเมล.txt"  # the e-mail itself, kept with each letter it brought
+MAIL_MESSAGE_CHARS = 20_000
 UNSURE_CONFIDENCE = 80.0  # an OCR page read with less: every register field is checked
 MISSING = "(อ่านไม่ได้ โปรดตรวจแก้)"  # a required register field the parser did not find
 REGISTER_FIELDS = ("sender", "ref_no", "date", "subject", "addressee", "urgency", "secrecy")
@@ -491,11 +494,11 @@ def take_in(
 # ---- the watched folder and e-mail ------------------------------------------------------------
 
 
-def mail_attachments(path: Path) -> tuple[str, list[tuple[str, bytes]]]:
-    """Where an ``.eml`` file came from (a note for the register: its sender and date), and
+def mail_attachments(path: Path) -> tuple[str, list[tuple[str, bytes]], str]:
+    """Where an ``.eml`` file came from (a note for the register: its sender and date),
     (name, bytes) of each attachment that can be taken in or kept with a letter, in the
-    e-mail's order; a ValueError (said in Thai and English) for a mail too large or with
-    too many files."""
+    e-mail's order, and the e-mail itself as text (:func:`_mail_message`); a ValueError
+    (said in Thai and English) for a mail too large or with too many files."""
     size = path.stat().st_size
     if size > MAIL_MAX_BYTES:
         raise ValueError(
@@ -516,25 +519,81 @@ def mail_attachments(path: Path) -> tuple[str, list[tuple[str, bytes]]]:
             payload = part.get_payload(decode=True)
             if isinstance(payload, bytes) and payload:
                 found.append((filename, payload))
-    return _mail_note(message), found
+    sender, sent = _header(message, "From"), _header(message, "Date")
+    note = "ทางอีเมล" + (f"จาก {sender}" if sender else "") + (f" ({sent})" if sent else "")
+    return note, found, _mail_message(message)
 
 
-def _mail_note(message: email.message.Message) -> str:
-    """``ทางอีเมลจาก ... (date)``: the sender's header as text, one line, bounded."""
+def _header(message: email.message.Message, name: str) -> str:
+    """A header's value as text, one line, bounded."""
     from saraban.archive._incoming import printable_line
 
-    def header(name: str) -> str:
-        # Decoded by hand from the raw value: the address parser refuses a hostile one (an
-        # encoded line break) outright, and its sender would be lost with it.
-        raw = next((str(v) for k, v in message.raw_items() if k.lower() == name.lower()), "")
-        try:
-            value = str(email.header.make_header(email.header.decode_header(raw)))
-        except (ValueError, LookupError, UnicodeError):
-            value = raw
-        return printable_line(value)[:200]
+    # Decoded by hand from the raw value: the address parser refuses a hostile one (an
+    # encoded line break) outright, and its sender would be lost with it.
+    raw = next((str(v) for k, v in message.raw_items() if k.lower() == name.lower()), "")
+    try:
+        value = str(email.header.make_header(email.header.decode_header(raw)))
+    except (ValueError, LookupError, UnicodeError):
+        value = raw
+    return printable_line(value)[:200]
 
-    sender, sent = header("From"), header("Date")
-    return "ทางอีเมล" + (f"จาก {sender}" if sender else "") + (f" ({sent})" if sent else "")
+
+def _mail_message(message: email.message.EmailMessage) -> str:
+    """The e-mail as its reader saw it, kept with each letter it brought
+    (``MAIL_MESSAGE_NAME``): sender, recipients, date and subject, then its own words (the
+    plain text, or the text of its HTML), at most ``MAIL_MESSAGE_CHARS`` characters."""
+    heads = [
+        f"{label}: {value}"
+        for label, name in (("จาก", "From"), ("ถึง", "To"), ("วันที่", "Date"), ("เรื่อง", "Subject"))
+        if (value := _header(message, name))
+    ]
+    words = ""
+    body = message.get_body(preferencelist=("plain", "html"))
+    if body is not None:
+        try:
+            content = body.get_content()
+        except (LookupError, ValueError, UnicodeError, AssertionError):
+            content = ""  # a part that claims a charset or encoding it does not have
+        if isinstance(content, str):
+            words = _html_text(content) if body.get_content_subtype() == "html" else content
+    text = "\n".join(heads) + "\n\n" + words.strip()
+    return text[:MAIL_MESSAGE_CHARS].strip() + "\n"
+
+
+_BLOCKS = frozenset("p div br tr li h1 h2 h3 h4 h5 h6 table blockquote pre hr".split())
+_UNSEEN = frozenset(("script", "style", "head", "title"))
+
+
+class _HtmlWords(html.parser.HTMLParser):
+    """The words of an HTML e-mail: a line for each block, never its scripts or styles."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = [""]
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in _UNSEEN:
+            self.hidden += 1
+        elif tag in _BLOCKS:
+            self.lines.append("")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _UNSEEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _BLOCKS:
+            self.lines.append("")
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.lines[-1] += data
+
+
+def _html_text(markup: str) -> str:
+    parser = _HtmlWords()
+    parser.feed(markup[: MAIL_MESSAGE_CHARS * 20])
+    parser.close()
+    return "\n".join(line for line in (" ".join(t.split()) for t in parser.lines) if line)
 
 
 @dataclass
@@ -663,16 +722,17 @@ def consume_inbox(
     result = Consumed()
     files = _files(inbox)
     with tempfile.TemporaryDirectory(prefix="saraban-inbox-") as tmp:
-        arrivals: list[tuple[Path, str | None, list[_Arrived]]] = []  # (file, note, its files)
+        # (file, note, the e-mail as text, its files)
+        arrivals: list[tuple[Path, str | None, str | None, list[_Arrived]]] = []
         failed_sources: dict[Path, str] = {}
         for n, path in enumerate(files):
             if path.suffix.lower() not in MAIL_SUFFIXES:
                 name = _shown(path.name)
                 future = read_in_worker(path, name=name, max_bytes=max_bytes)
-                arrivals.append((path, None, [_Arrived(name, path, future)]))
+                arrivals.append((path, None, None, [_Arrived(name, path, future)]))
                 continue
             try:
-                note, parts = mail_attachments(path)
+                note, parts, said = mail_attachments(path)
             except (OSError, ValueError) as exc:
                 why = f"อ่านอีเมลไม่ได้ / cannot read the e-mail: {exc}"
                 result.failed.append((_shown(path.name), why))
@@ -689,9 +749,14 @@ def consume_inbox(
                 result.failed.append((_shown(path.name), NO_ATTACHMENT))
                 failed_sources[path] = NO_ATTACHMENT
                 continue
-            arrivals.append((path, note, arrived))
-        total, done = sum(len(a) for _, _, a in arrivals), 0
-        for source, came_by, arrived in arrivals:
+            arrivals.append((path, note, said, arrived))
+        total, done = sum(len(a) for *_, a in arrivals), 0
+        for source, came_by, mail_text, arrived in arrivals:
+            kept_mail = (
+                [Enclosed(MAIL_MESSAGE_NAME, mail_text.encode("utf-8"), mail_text)]
+                if mail_text
+                else []
+            )
             for a in arrived:
                 a.settle()
             letters = _with_their_files(arrived)
@@ -710,7 +775,7 @@ def consume_inbox(
                         register=register,
                         actor=actor,
                         note=came_by,
-                        enclosed=[e.enclosed() for e in enclosed],
+                        enclosed=[e.enclosed() for e in enclosed] + kept_mail,
                         **keep,
                     )
                     result.taken.append(intake)
