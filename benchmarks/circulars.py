@@ -4,7 +4,9 @@ on SQLite. Prints the time of each step; asserts nothing. Targets (issue 15): se
 consolidating 878 replies < 5 s.
 
 Run by hand: .venv/bin/python benchmarks/circulars.py [--districts N] [--real-replies R]
-[--formats xlsx,csv] [--keep DIR] (--keep leaves the instance in DIR, for profiling)
+[--scanned-replies S] [--formats xlsx,csv] [--keep DIR] (--keep leaves the instance in DIR,
+for profiling). S districts (at most 5) reply with a one-page scan of their signed letter,
+read by OCR in the reading processes (the time is the whole reply, as the district waits).
 
 Setup: the address book is seeded from geothai and given e-mail addresses by CSV (timed
 too, not a target). R replies go through the whole reply path (form checked, filled DOCX
@@ -72,6 +74,12 @@ def main() -> None:
     parser.add_argument("--districts", type=int, default=878)
     parser.add_argument("--real-replies", type=int, default=20)
     parser.add_argument(
+        "--scanned-replies",
+        type=int,
+        default=2,
+        help="districts that reply with a one-page scan of their signed letter (OCR)",
+    )
+    parser.add_argument(
         "--formats",
         default=",".join(consolidating.FORMATS),
         help="which consolidated files to write (the PDF alone takes minutes of CPU)",
@@ -135,6 +143,22 @@ def main() -> None:
             f"{'one acknowledge + form reply, whole path (mean of ' + str(real) + ')':<58} "
             f"{each * 1000:9.1f} ms"
         )
+        scanned = min(args.scanned_replies, len(tokens) - real, 5)
+        if scanned:
+            import scancorpus
+
+            for n, token in enumerate(tokens[real : real + scanned]):
+                stem = scancorpus.seed_stems()[n]  # a seed letter each: never one letter twice
+                page = scancorpus.scan_page(scancorpus.render_pages(stem)[0], stem, 0)
+                scan = scancorpus.write_scan_pdf([page], Path(folder) / f"scan{n}.pdf")
+                _timed(
+                    f"a reply by a one-page scan, read by OCR (reply {n + 1})",
+                    sending.reply,
+                    archive,
+                    token,
+                    upload=("หนังสือตอบ.pdf", scan.read_bytes()),
+                )
+            real += scanned
         now = dt.datetime.now(dt.UTC)
         with archive._write() as s:
             for n, delivery in enumerate(sent.deliveries[real:], start=real):
