@@ -321,6 +321,7 @@ def letter(letter_id: int) -> Any:
     except NotFound:
         doc = None
     thread = archive.thread(letter_id, clearance=user.clearance)
+    enclosed = archive.enclosed_files(letter_id)
     return render_template(
         "letter.html",
         record=record,
@@ -329,7 +330,8 @@ def letter(letter_id: int) -> Any:
         thread=thread.letters,
         links=set(thread.links),
         original=archive.original_file(letter_id),
-        enclosed=archive.enclosed_files(letter_id),
+        enclosed=enclosed,
+        previews=_web.text_previews(enclosed),
         review=archive.needs_review(letter_id) if record.status == "stored" else None,
         received=record.status == "stored" and archive.is_received(letter_id),
         answered_by=archive.received_answering(letter_id, clearance=user.clearance),

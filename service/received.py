@@ -269,6 +269,7 @@ def _page(
             answers = _web.visible_letter(record.answers_id)
         except NotFound:
             answers = None
+    enclosed = archive.enclosed_files(letter.id) if letter else []
     files = {
         "original": bool(letter and letter.original_sha256),
         "pdfa": bool(record.pdfa_sha256),
@@ -284,7 +285,8 @@ def _page(
         review=review if record.confirmed_at is None else set(),
         notes=notes,
         files={k: FILES[k] for k, there in files.items() if there},
-        enclosed=archive.enclosed_files(letter.id) if letter else [],
+        enclosed=enclosed,
+        previews=_web.text_previews(enclosed),
         errors=errors or {},
         routings=archive.routings_of(record.id),
         orders=archive.orders_of(record.id),

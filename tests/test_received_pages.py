@@ -859,7 +859,7 @@ def test_the_files_that_came_with_an_emailed_letter_are_listed_and_downloaded(ap
     form = "แบบรายงานการเลี้ยงปลานิลในกระชัง\nลำดับ หมู่บ้าน จำนวนกระชัง\n".encode()
     mail = email.message.EmailMessage()
     mail["From"] = "district@example.go.th"
-    mail.set_content("ส่งหนังสือมาตามแนบ")
+    mail.set_content("ส่งหนังสือมาตามแนบ\n</pre><script>alert(1)</script>")
     for name, data in (("letter.txt", _txt()), ("form.txt", form), (hostile, b"PK\x03\x04")):
         mail.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
     inbox = tmp_path / "home" / "inbox"
@@ -877,6 +877,11 @@ def test_the_files_that_came_with_an_emailed_letter_are_listed_and_downloaded(ap
         assert "ไฟล์ที่มากับหนังสือ (๓ ไฟล์)" in html and "ข้อความในอีเมล.txt" in html
         assert "&lt;img src=x onerror=alert(1)&gt;&#34;ตาราง.xlsx" in html
         assert "<img src=x" not in html and f'href="{files_url}/2"' in html
+        # the text files' words on the page, as text (the form, then the e-mail's own)
+        previews = re.findall(r'<details class="text-preview">.*?</details>', html, re.S)
+        assert len(previews) == 2 and "ปลานิลในกระชัง" in previews[0]
+        assert "ส่งหนังสือมาตามแนบ\n&lt;/pre&gt;&lt;script&gt;" in previews[1]
+        assert "<script>alert" not in html
     got = cleared.get(f"{files_url}/1")
     assert got.status_code == 200 and got.get_data() == form
     assert got.headers["Content-Disposition"].startswith(

@@ -102,7 +102,8 @@ def test_the_files_of_an_emailed_letter_show_on_a_phone_and_download(served, bro
     hostile = "<img src=x onerror=alert(1)>" + "ก" * 150 + ".xlsx"
     mail = email.message.EmailMessage()
     mail["From"] = "district@example.go.th"
-    mail.set_content("ส่งหนังสือมาตามแนบ")
+    said = "ส่งหนังสือมาตามแนบ " + "ข" * 300 + " https://example.go.th/" + "a" * 200
+    mail.set_content(said + "\n<script>alert(2)</script>")
     letter = (ui.SEEDS / "000_e6238ec4d0848a5c.txt").read_bytes()
     for name, data in (("letter.txt", letter), (hostile, b"PK\x03\x04 sheet")):
         mail.add_attachment(data, maintype="application", subtype="octet-stream", filename=name)
@@ -122,10 +123,16 @@ def test_the_files_of_an_emailed_letter_show_on_a_phone_and_download(served, bro
     page.goto(f"{base}/registers?kind=received")
     page.locator("a[href^='/received/']").first.click()
     files = page.locator(".enclosed")
-    assert files.locator("h3").inner_text() == "ไฟล์ที่มากับหนังสือ (๑ ไฟล์)"
-    assert files.locator("img").count() == 0 and files.locator("li").inner_text() == hostile
+    assert files.locator("h3").inner_text() == "ไฟล์ที่มากับหนังสือ (๒ ไฟล์)"
+    assert files.locator("img").count() == 0 and files.locator("li").first.inner_text() == hostile
     _fits(page, "received letter with its e-mailed files at 360 px")
+    # the e-mail's own words, opened on the page: text, wrapped to the phone's width
+    files.locator("summary").click()
+    preview = files.locator(".text-preview pre")
+    assert said in preview.inner_text() and "<script>alert(2)</script>" in preview.inner_text()
+    assert files.locator("script").count() == 0
+    _fits(page, "received letter with the e-mail's words opened at 360 px")
     with page.expect_download() as download:
-        files.get_by_role("link").click()
+        files.get_by_role("link").first.click()
     assert download.value.path().read_bytes() == b"PK\x03\x04 sheet"
     assert errors == []
