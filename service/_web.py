@@ -538,8 +538,11 @@ def text_previews(files: list[Any]) -> dict[int, str]:
     found: dict[int, str] = {}
     for number, f in enumerate(files, start=1):
         if f.media_type.startswith("text/plain") and len(found) < _TEXT_PREVIEWS:
-            with store.path(f.sha256).open("rb") as opened:
-                head = opened.read(TEXT_PREVIEW_CHARS * 4)  # UTF-8: at most 4 bytes a character
+            try:
+                with store.path(f.sha256).open("rb") as opened:
+                    head = opened.read(TEXT_PREVIEW_CHARS * 4)  # UTF-8: 4 bytes a character
+            except OSError:
+                continue  # a file gone from the store: its link says so, verify names it
             found[number] = head.decode("utf-8", "replace")[:TEXT_PREVIEW_CHARS]
     return found
 

@@ -920,6 +920,11 @@ def test_the_files_that_came_with_an_emailed_letter_are_listed_and_downloaded(ap
     assert api.status_code == 404
     assert letter.public_id not in clerk.get("/search?q=ปลานิล").get_data(as_text=True)
 
+    # a text file gone from the store (a disk restored badly): the page stands, without it
+    archive.files.path(archive.enclosed_files(letter.id)[2].sha256).unlink()
+    page = cleared.get(f"/letters/{letter.public_id}")
+    assert page.status_code == 200 and page.get_data(as_text=True).count("text-preview") == 1
+
 
 def test_files_handed_in_with_an_upload_are_kept_with_the_letter(app):
     """The receive form and the API take the letter's enclosures beside its file: kept

@@ -213,12 +213,16 @@ def page_count(path: Path) -> int:
 
 def _pdf_info(path: Path) -> tuple[int, str]:
     """The PDF's number of pages and ``pdfinfo``'s report of its first pages."""
-    info = subprocess.run(
-        ["pdfinfo", "-f", "1", "-l", str(MAX_PAGES + 1), str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    try:
+        info = subprocess.run(
+            ["pdfinfo", "-f", "1", "-l", str(MAX_PAGES + 1), str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        info = subprocess.CompletedProcess([], 1, "", "")
     found = re.search(r"^Pages:\s+(\d+)", info.stdout, re.M)
     if info.returncode or not found:
         raise OcrFailed(
