@@ -1046,11 +1046,12 @@ def store_reply(
     register: str,
     subject: str,
     enclosed: list[tuple[str, bytes]] | None = None,
+    pdfa: bytes | None = None,
     now: dt.datetime | None = None,
 ) -> DeliveryInfo:
     """The reply of a recipient, in one transaction: the letter kept from its file
     (``letter``: what the importer read, or the filled form's letter) with the files sent
-    beside it (``enclosed``), entered in the
+    beside it (``enclosed``) and the searchable copy OCR made of a scan (``pdfa``), entered in the
     sender's incoming register under its next เลขรับ, linked to the circular (อ้างถึง),
     with the form's data if one was filled, and the delivery marked replied. An error,
     an interruption, a crash or a second reply to the same delivery at the same moment
@@ -1064,13 +1065,22 @@ def store_reply(
     delivery = check_reply_allowed(archive, token)  # refused before the file is kept
     found: list[DeliveryInfo] = []
 
-    def record(s: Session, reply: Letter) -> None:
-        found.append(_record_reply(s, archive, token, reply, data, register, subject, now))
-
-    files = [original, *(content for _, content in enclosed or [])]
+    files = [original, *(content for _, content in enclosed or []), *([pdfa] if pdfa else [])]
     shas = {hashlib.sha256(content).hexdigest() for content in files}
     brought = [sha for sha in shas if not archive.files.exists(sha)]
+
+    pdfa_sha = hashlib.sha256(pdfa).hexdigest() if pdfa else None
+
+    def record(s: Session, reply: Letter) -> None:
+        if pdfa_sha is not None:
+            archive._record_file(s, pdfa_sha, "application/pdf")
+        found.append(
+            _record_reply(s, archive, token, reply, data, register, subject, now, pdfa_sha)
+        )
+
     try:
+        if pdfa:
+            archive.files.put(pdfa)
         archive.store_imported(
             letter,
             original=original,
@@ -1109,6 +1119,7 @@ def _record_reply(
     register: str,
     subject: str,
     now: dt.datetime,
+    pdfa_sha: str | None = None,
 ) -> DeliveryInfo:
     # Read again under the write turn (SQLite) or the row's lock (PostgreSQL): a second
     # reply that raced this one past check_reply_allowed stops here, and its letter with it.
@@ -1135,6 +1146,7 @@ def _record_reply(
         subject=subject,
         note=f"ตอบหนังสือ {circular.ref_no or circular.id}",
         letter_id=reply.id,
+        pdfa_sha256=pdfa_sha,
         secrecy=reply.secrecy,  # a reply marked secret stays out of uncleared eyes
         created_at=now,
         created_by=f"delivery:{delivery.id}",

@@ -5,13 +5,15 @@ pages a reply, never twice at once for one link. Real scans of a seed letter
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 import scancorpus
 from test_circulars import _sent
 
 from saraban.archive._models import Letter
 from saraban.errors import Conflict
-from saraban.usecases import sending
+from saraban.usecases import intake, sending
 from saraban.usecases.intake import REGISTER_FIELDS
 
 pytestmark = [pytest.mark.pdf, pytest.mark.ocr]
@@ -62,6 +64,17 @@ def test_a_scanned_reply_and_a_photo_beside_it_are_read_within_the_budget(
     assert _squeezed(seed["subject"])[:20] not in enclosed  # the five-page scan, not read
     kept = [f.name for f in archive.enclosed_files(replied.reply_letter_id)]
     assert kept == ["แบบรายงาน.jpg", "ภาคผนวก.pdf"]  # every file kept all the same
+    # the searchable copy OCR made, kept with the register row: the page one to stamp
+    [received] = [r for r in archive.received() if r.letter_id == replied.reply_letter_id]
+    assert received.pdfa_sha256 and intake.stampable(archive, received).startswith(b"%PDF-")
+    layer = subprocess.run(
+        ["pdftotext", "-", "-"],
+        input=archive.files.read(received.pdfa_sha256),
+        capture_output=True,
+        check=True,
+    ).stdout.decode("utf-8")
+    assert "ศาลากลางจังหวัดหนองคาย" in layer.replace(" ", "")
+    assert archive.verify() == []
 
 
 def test_a_scan_longer_than_the_budget_is_kept_unread_for_the_clerk(

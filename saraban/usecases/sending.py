@@ -391,7 +391,7 @@ def _reply(
             )
         unread = {"kind": "external", "subject": subject, "sender": {"name": delivery.name}}
         try:
-            parsed = _read_reply_letter(archive, content, name, pages, unread=unread)
+            parsed, searchable = _read_reply_letter(archive, content, name, pages, unread=unread)
             return circulars.store_reply(
                 archive,
                 token,
@@ -403,6 +403,7 @@ def _reply(
                 register=opened.unit or "",
                 subject=parsed.letter.get("subject") or subject,
                 enclosed=enclosed,
+                pdfa=searchable,
                 now=now,
             )
         except circulars.AlreadyReplied:
@@ -484,11 +485,12 @@ def _one_reply_at_a_time(token: str) -> Iterator[None]:
 
 def _read_reply_letter(
     archive: Archive, content: bytes, name: str, pages: _OcrPages, *, unread: dict[str, Any]
-) -> ImportResult:
+) -> tuple[ImportResult, bytes | None]:
     """The reply letter read as the importer reads an upload; a scan or a photo of the
-    signed letter by OCR (in the reading processes) while ``pages`` holds it, else kept
-    unread as the letter ``unread``, every register field for the clerk to check against
-    the file."""
+    signed letter by OCR (in the reading processes) while ``pages`` holds it, with the
+    searchable PDF/A copy OCR made of it (to stamp and to read as the intake's scans),
+    else kept unread as the letter ``unread``, every register field for the clerk to
+    check against the file."""
     import tempfile
 
     from saraban.archive.importer import EmptyFile, ImportResult
@@ -496,7 +498,7 @@ def _read_reply_letter(
 
     if Path(name).suffix.lower() not in PHOTO_SUFFIXES:
         try:
-            return importing.read_upload(archive, content, name, clearance=None)
+            return importing.read_upload(archive, content, name, clearance=None), None
         except EmptyFile:
             pass  # a scan: read below
     with tempfile.TemporaryDirectory(prefix="saraban-reply-") as folder:
@@ -504,7 +506,7 @@ def _read_reply_letter(
         path.write_bytes(content)
         count = pages.take(path, name)
         if count is None:
-            return ImportResult(
+            kept_unread = ImportResult(
                 unread,
                 list(intake.REGISTER_FIELDS),
                 [
@@ -512,11 +514,12 @@ def _read_reply_letter(
                     f"over {MAX_REPLY_OCR_PAGES} pages, not read: fill the fields from the file"
                 ],
             )
+            return kept_unread, None
         reading = intake.read_in_worker(path, name=name, max_bytes=MAX_REPLY_BYTES).result()
     duplicate = importing.find_duplicate(archive, reading.letter, content, name, clearance=None)
     if duplicate is not None:
         raise duplicate
-    return ImportResult(reading.letter, reading.needs_review, reading.notes)
+    return ImportResult(reading.letter, reading.needs_review, reading.notes), reading.pdfa
 
 
 def _texts(files: list[tuple[str, bytes]], pages: _OcrPages) -> str:
