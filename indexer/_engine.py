@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from saraban.errors import BadRequest
+from saraban.folders import LockedFolder
 from saraban.indexer import _query, _snippet
 from saraban.indexer._cited import cited_keys, date_key, own_keys
 from saraban.indexer._model import (
@@ -233,7 +234,8 @@ class Preparer:
     index writes the previous one. Workers are spawned, not forked: the parent holds index
     writers and threads that a fork would copy half-way. Their letters come back through
     files in a temporary folder of their own (:class:`_Handed`), removed as they are read
-    and with the folder on :meth:`close`.
+    and with the folder on :meth:`close` (a :class:`~saraban.folders.LockedFolder`: a
+    killed rebuild's folder, with the letters' words in it, goes with the next one's).
     """
 
     CHUNK = 250
@@ -256,7 +258,7 @@ class Preparer:
         if workers is None:
             workers = (os.cpu_count() or 1) if expected >= 2000 else 0
         self._pool = None
-        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._folder: LockedFolder | None = None
         if workers > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -264,14 +266,15 @@ class Preparer:
             self._pool = ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("spawn")
             )
-            self._folder = tempfile.TemporaryDirectory(prefix="saraban-analysis-")
+            # The letters' words wait there: a killed rebuild's folder goes with the next.
+            self._folder = LockedFolder("saraban-analysis-")
 
     def submit(self, docs: list[Any]):  # noqa: ANN201 - returns a callable giving the result
         """Start analyzing ``docs``; call the returned function (once) for the Prepared list."""
         if self._pool is None or self._folder is None:
             return lambda: prepare_many(docs, self.engine, self.render, self.read)
         chunks = [docs[i : i + self.CHUNK] for i in range(0, len(docs), self.CHUNK)]
-        args = (self.engine, self.render, self.read, self._folder.name)
+        args = (self.engine, self.render, self.read, str(self._folder.path))
         futures = [self._pool.submit(_prepare_apart, chunk, *args) for chunk in chunks]
         return lambda: [p for future in futures for p in future.result().read()]
 
@@ -279,7 +282,7 @@ class Preparer:
         if self._pool is not None:
             self._pool.shutdown()
         if self._folder is not None:
-            self._folder.cleanup()  # what was never read back
+            self._folder.remove()  # with what was never read back
 
     def __enter__(self) -> Preparer:
         return self

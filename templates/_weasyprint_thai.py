@@ -69,7 +69,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache, lru_cache, partial
+from functools import cache, lru_cache
 from io import BytesIO
 from math import inf
 from typing import Any, TypeVar
@@ -515,7 +515,6 @@ def _close_color_profile_files() -> None:
 
 
 FONT_FOLDER_PREFIX = "saraban-fonts-"
-_LOCK_NAME = ".in-use"
 
 
 def font_configuration() -> Any:
@@ -526,64 +525,15 @@ def font_configuration() -> Any:
     only its ``__del__`` removes, which never runs for a configuration kept for the
     process's life, in a process pool's worker (it leaves by ``os._exit``) or in one that is
     killed (a preview past its time limit): each process left ~360 KB behind, hundreds a
-    day on a busy server. Here the folder holds a file locked (``flock``) for as long as
-    the process, or a child forked from it, lives. The folder is removed at a normal exit
-    (``atexit`` and multiprocessing's own exit), and any folder whose lock nobody holds any
-    longer is removed by the next configuration made, so a killed process's folder does
-    not outlive the next start.
+    day on a busy server. Here the folder is :func:`saraban.folders.process_folder`'s.
     """
-    import atexit
-    import fcntl
-    import os
-    import tempfile
-    from multiprocessing import util
-    from pathlib import Path
-
     from weasyprint.text.fonts import FontConfiguration
 
-    _remove_abandoned_font_folders()
-    folder = Path(tempfile.mkdtemp(prefix=FONT_FOLDER_PREFIX))
-    # Locked before it bears the name the sweep looks for: a sweep never sees it unlocked.
-    lock = os.open(folder / ".new", os.O_CREAT | os.O_RDWR, 0o600)
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    os.rename(folder / ".new", folder / _LOCK_NAME)
+    from saraban.folders import process_folder
+
     config = FontConfiguration()
-    config._folder = folder  # where add_font_face writes (70.0); its __del__ removes it
-    remove = partial(_remove_own_folder, folder, os.getpid())
-    atexit.register(remove)
-    util.Finalize(None, remove, exitpriority=0)  # a pool's worker leaves without atexit
+    config._folder = process_folder(FONT_FOLDER_PREFIX)  # where add_font_face writes (70.0)
     return config
-
-
-def _remove_own_folder(folder: Any, owner: int) -> None:
-    import os
-    import shutil
-
-    if os.getpid() == owner:  # a forked child (gunicorn's workers) leaves its parent's be
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _remove_abandoned_font_folders() -> None:
-    import fcntl
-    import os
-    import shutil
-    import tempfile
-    from pathlib import Path
-
-    for folder in Path(tempfile.gettempdir()).glob(FONT_FOLDER_PREFIX + "*"):
-        try:
-            if folder.is_symlink() or folder.stat().st_uid != os.geteuid():
-                continue
-            lock = os.open(folder / _LOCK_NAME, os.O_RDWR | os.O_NOFOLLOW)
-        except OSError:
-            continue  # gone meanwhile, another user's, or still being made
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            continue  # its process lives
-        finally:
-            os.close(lock)
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _fresh_stream(stream: Any) -> Any:
