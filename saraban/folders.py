@@ -17,7 +17,8 @@ import fcntl
 import os
 import shutil
 import tempfile
-from multiprocessing import util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 _LOCK = ".in-use"
@@ -44,11 +45,24 @@ class LockedFolder:
             self._lock = -1
 
 
+@contextmanager
+def temporary_folder(prefix: str) -> Iterator[Path]:
+    """A :class:`LockedFolder` for a ``with`` block: removed at its end, or, if the process
+    is killed inside it, by the next folder made with ``prefix``."""
+    folder = LockedFolder(prefix)
+    try:
+        yield folder.path
+    finally:
+        folder.remove()
+
+
 def process_folder(prefix: str) -> Path:
     """A :class:`LockedFolder` kept for the life of this process: removed at a normal exit
     (``atexit``, and multiprocessing's own exit for a pool's worker), or else by the next
     folder made with ``prefix``. A child forked from this process keeps it locked while it
     lives, and leaves it to its parent."""
+    from multiprocessing import util
+
     folder = LockedFolder(prefix)
     owner = os.getpid()
 

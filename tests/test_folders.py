@@ -89,3 +89,20 @@ def test_a_killed_rebuilds_analysis_folder_goes_with_the_next(tmp_path):
     again = "from saraban.indexer._engine import Preparer; Preparer('tantivy', workers=2).close()"
     subprocess.run([sys.executable, "-c", again], env=env, check=True, timeout=120)
     assert list(tmp_path.glob("saraban-analysis-*")) == []
+
+
+def test_a_with_blocks_folder_is_removed_at_its_end_even_by_an_error(tmp_path, monkeypatch):
+    import tempfile
+
+    from saraban.folders import temporary_folder
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with temporary_folder("saraban-test-") as folder:
+        (folder / "page.png").write_bytes(b"x")
+    assert not folder.exists()
+    try:
+        with temporary_folder("saraban-test-") as folder:
+            raise ValueError("a page that cannot be read")
+    except ValueError:
+        pass
+    assert list(tmp_path.iterdir()) == []

@@ -42,7 +42,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 import warnings
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -54,6 +53,7 @@ import numpy as np
 
 from saraban.archive.importer._intake import image_kind
 from saraban.archive.importer._scan import OCR_DPI, prepare_page
+from saraban.folders import temporary_folder
 
 __all__ = [
     "DEFAULT_ENGINE",
@@ -246,7 +246,7 @@ def _pdf_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
     rotated = {int(n) for n, turn in _PAGE_ROT_RE.findall(info) if int(turn) % 360}
     dpi = _scan_dpi(images)
     pages: list[tuple[np.ndarray, float | None]] = []
-    with tempfile.TemporaryDirectory(prefix="saraban-ocr-") as tmp:
+    with temporary_folder("saraban-ocr-") as tmp:
         for number in range(1, count + 1):
             own = None
             if number not in rotated and len(images.get(number, [])) == 1:
@@ -803,7 +803,7 @@ def ocr_pages(
         raise ValueError(f"unknown OCR engine {name!r}; choose one of {', '.join(ENGINES)}")
     _quiet_ocrmypdf()
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # one core a page: workers run side by side
-    with tempfile.TemporaryDirectory(prefix="saraban-ocr-") as tmp:
+    with temporary_folder("saraban-ocr-") as tmp:
         work = Path(tmp)
         source = work / "pages.pdf"
         _write_page_pdf(pages, source)

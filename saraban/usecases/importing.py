@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import secrets
-import tempfile
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from saraban.archive import Archive, LetterRecord, crashpoint
 from saraban.archive.importer import DEFAULT_MAX_BYTES, ImportResult, extract_text
 from saraban.archive.importer import import_file as read_file
 from saraban.errors import BadRequest, Conflict, NotFound, SarabanError
+from saraban.folders import temporary_folder
 from saraban.letter import SECRECIES
 from saraban.thai import thai_date
 
@@ -214,7 +214,7 @@ def read_upload(archive: Archive, data: bytes, name: str, *, clearance: str | No
     """Read one uploaded file (``name``: see :func:`upload_name`) without keeping it, for a
     caller that keeps it in a transaction of its own (a recipient's reply); a file that is
     already a letter here raises :class:`AlreadyImported` (``clearance`` bounds which)."""
-    with tempfile.TemporaryDirectory(prefix="saraban-import-") as folder:
+    with temporary_folder("saraban-import-") as folder:
         path = Path(folder) / f"upload{Path(name).suffix.lower()}"
         path.write_bytes(data)
         ours = our_letter(archive, data, name, clearance=clearance)
@@ -233,7 +233,7 @@ def import_upload(
     """Read and keep one uploaded file (``name``: see :func:`upload_name`): kept under a
     name of our own while it is read (no uploaded name ever becomes a path), reported
     under its own."""
-    with tempfile.TemporaryDirectory(prefix="saraban-import-") as folder:
+    with temporary_folder("saraban-import-") as folder:
         path = Path(folder) / f"upload{Path(name).suffix.lower()}"
         path.write_bytes(data)
         return import_file(archive, path, actor=actor, clearance=clearance, name=name)

@@ -27,7 +27,6 @@ import html.parser
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -47,6 +46,7 @@ from saraban.archive.importer import (
 )
 from saraban.archive.importer._parsing import Parser
 from saraban.errors import BadRequest, Conflict, NotFound, SarabanError
+from saraban.folders import temporary_folder
 from saraban.letter import MAX_ATTACHMENTS_TEXT_CHARS
 from saraban.thai import thai_date, to_thai_digits
 from saraban.usecases.importing import ALL_LETTERS
@@ -205,7 +205,7 @@ def _text_of(path: Path, name: str, max_bytes: int) -> str:
             "รับได้เฉพาะ PDF, ภาพ (JPEG, PNG, TIFF, HEIC), DOCX และ TXT",
             "only PDF, images (JPEG, PNG, TIFF, HEIC), DOCX and TXT are taken in",
         )
-    with tempfile.TemporaryDirectory(prefix="saraban-intake-") as folder:
+    with temporary_folder("saraban-intake-") as folder:
         # the importer checks the name against the content: give it a name of our own
         copy = Path(folder) / f"received{suffix or '.txt'}"
         shutil.copyfile(path, copy)
@@ -721,7 +721,7 @@ def consume_inbox(
     failed_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     result = Consumed()
     files = _files(inbox)
-    with tempfile.TemporaryDirectory(prefix="saraban-inbox-") as tmp:
+    with temporary_folder("saraban-inbox-") as tmp:
         # (file, note, the e-mail as text, its files)
         arrivals: list[tuple[Path, str | None, str | None, list[_Arrived]]] = []
         failed_sources: dict[Path, str] = {}

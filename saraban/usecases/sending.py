@@ -491,9 +491,8 @@ def _read_reply_letter(
     searchable PDF/A copy OCR made of it (to stamp and to read as the intake's scans),
     else kept unread as the letter ``unread``, every register field for the clerk to
     check against the file."""
-    import tempfile
-
     from saraban.archive.importer import EmptyFile, ImportResult
+    from saraban.folders import temporary_folder
     from saraban.usecases import importing, intake
 
     if Path(name).suffix.lower() not in PHOTO_SUFFIXES:
@@ -501,7 +500,7 @@ def _read_reply_letter(
             return importing.read_upload(archive, content, name, clearance=None), None
         except EmptyFile:
             pass  # a scan: read below
-    with tempfile.TemporaryDirectory(prefix="saraban-reply-") as folder:
+    with temporary_folder("saraban-reply-") as folder:
         path = Path(folder) / f"reply{Path(name).suffix.lower()}"
         path.write_bytes(content)
         count = pages.take(path, name)
@@ -526,14 +525,13 @@ def _texts(files: list[tuple[str, bytes]], pages: _OcrPages) -> str:
     """The text of a reply's files, for search: a PDF's or DOCX's text layer (the importer's
     checks and bounds), a scan's or photo's by OCR while ``pages`` holds it; a file that
     cannot be read is kept all the same, without text."""
-    import tempfile
-
     from saraban.archive.importer import EmptyFile, ImportFailed, extract_text
     from saraban.errors import SarabanError
+    from saraban.folders import temporary_folder
     from saraban.usecases import intake
 
     texts = []
-    with tempfile.TemporaryDirectory(prefix="saraban-reply-") as folder:
+    with temporary_folder("saraban-reply-") as folder:
         scans = []
         for n, (name, content) in enumerate(files):
             suffix = Path(name).suffix.lower()

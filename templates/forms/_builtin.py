@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 import io
-import tempfile
 from pathlib import Path
 
 from docxtpl import DocxTemplate
 
 from saraban.errors import Problem, SarabanError
+from saraban.folders import temporary_folder
 from saraban.templates.forms import _sandbox
 from saraban.templates.forms._catalogue import FORMS, Form, FormInfo
 from saraban.templates.forms._design import (
@@ -110,7 +110,7 @@ def _render_pdf(form: Form, context: dict) -> bytes:
     photos = [
         p for item in form.schema.items if isinstance(item, Photos) for p in context[item.name]
     ]
-    with tempfile.TemporaryDirectory(prefix="saraban-photos-") as folder:
+    with temporary_folder("saraban-photos-") as folder:
         # WeasyPrint reads files only from the folder it is given: the photos are written
         # there, under names of our own
         files = {}

@@ -16,9 +16,9 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 from pathlib import Path
 
+from saraban.folders import temporary_folder
 from saraban.templates.forms._errors import ConversionFailed, PdfUnavailable
 
 SOFFICE_NAMES = ("soffice", "libreoffice")
@@ -61,7 +61,7 @@ def docx_to_pdf(docx: bytes) -> bytes:
         )
     from saraban.fonts import SARABUN_DIR
 
-    with tempfile.TemporaryDirectory(prefix="saraban-soffice-") as tmp:
+    with temporary_folder("saraban-soffice-") as tmp:
         work = Path(tmp)
         source = work / "form.docx"
         source.write_bytes(docx)
