@@ -137,7 +137,7 @@ def test_two_replies_to_one_delivery_at_once_keep_one_letter(archive, archive_ho
     monkeypatch.setattr(circulars, "check_reply_allowed", checked_together)
     # as two serving processes would (gunicorn's workers): each holds its own guard of the
     # replies it is reading, so only the archive's write turn stands between them
-    monkeypatch.setattr(sending, "_one_reply_at_a_time", lambda token: contextlib.nullcontext())
+    monkeypatch.setattr(sending, "_reply_being_read", lambda token: contextlib.nullcontext())
     outcomes: list[object] = []
 
     def reply(data):

@@ -97,7 +97,7 @@ def test_a_link_replies_one_at_a_time_and_a_damaged_photo_is_refused(
 ):
     _letter, _settings, tokens = _sent(archive, archive_home)
     token = tokens["ที่ว่าการอำเภอเฝ้าไร่"]
-    with sending._one_reply_at_a_time(token):  # its first reply is being read
+    with sending._reply_being_read(token):  # its first reply is being read
         with pytest.raises(Conflict) as caught:
             sending.reply(archive, token, upload=("ตอบ.jpg", b"\xff\xd8\xff\xe0"))
     assert "กำลังอ่าน" in caught.value.message

@@ -1,6 +1,7 @@
-"""saraban/folders.py: temporary folders that go with their process, however it ends.
-Real processes, killed for real (``kill -9``); tests/test_font_folder.py covers the fonts'
-folder of every rendering process the same way."""
+"""saraban/folders.py: temporary folders that go with their process, however it ends:
+the fonts' folder of every rendering process, the analysis workers' hand-off, the work
+folders that hold a letter for a moment. Real processes, each with its own ``TMPDIR``,
+killed for real (``kill -9``)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from saraban.folders import LockedFolder
 
+RENDER = """
+from saraban.templates._pdf import html_to_pdf
+assert html_to_pdf('<p lang="th">หนังสือ</p>').startswith(b"%PDF")
+"""
 HOLD = """
 import sys
 from pathlib import Path
@@ -24,13 +31,19 @@ input()
 """
 
 
-def _holder(parent: Path) -> tuple[subprocess.Popen, Path]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(parent)],
+def _python(tmp: Path, code: str, *args: str) -> subprocess.Popen:
+    """Python running ``code`` with ``tmp`` as its temporary folder, talking by pipes."""
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        env={**os.environ, "TMPDIR": str(tmp)},
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
+
+
+def _holder(parent: Path) -> tuple[subprocess.Popen, Path]:
+    process = _python(parent, HOLD, str(parent))
     return process, Path(process.stdout.readline().strip())  # type: ignore[union-attr]
 
 
@@ -74,13 +87,7 @@ def test_a_killed_rebuilds_analysis_folder_goes_with_the_next(tmp_path):
     input()
     """
     env = {**os.environ, "TMPDIR": str(tmp_path)}
-    with subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as killed:
+    with _python(tmp_path, code) as killed:
         assert killed.stdout.readline() == "ready\n"  # type: ignore[union-attr]
         [left] = tmp_path.glob("saraban-analysis-*")
         killed.send_signal(signal.SIGKILL)
@@ -106,3 +113,73 @@ def test_a_with_blocks_folder_is_removed_at_its_end_even_by_an_error(tmp_path, m
     except ValueError:
         pass
     assert list(tmp_path.iterdir()) == []
+
+
+# ---- the fonts of every rendering process ----------------------------------------------
+
+
+def _font_folders(tmp: Path) -> list[Path]:
+    return sorted(p for p in tmp.iterdir() if p.name.startswith(("saraban-fonts-", "weasyprint-")))
+
+
+@pytest.mark.pdf
+def test_a_process_that_ends_leaves_no_font_folder(tmp_path: Path) -> None:
+    with _python(tmp_path, RENDER) as process:
+        process.communicate(timeout=120)
+    assert process.returncode == 0
+    assert _font_folders(tmp_path) == []
+
+
+@pytest.mark.pdf
+def test_a_pool_worker_leaves_no_font_folder(tmp_path: Path) -> None:
+    # Workers of a process pool leave by os._exit: no atexit, no __del__.
+    code = """
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+    from saraban.templates._pdf import html_to_pdf
+
+    if __name__ == "__main__":
+        with ProcessPoolExecutor(2, mp_context=get_context("forkserver")) as pool:
+            pdfs = list(pool.map(html_to_pdf, ['<p lang="th">หนึ่ง</p>', '<p lang="th">สอง</p>']))
+        assert all(pdf.startswith(b"%PDF") for pdf in pdfs)
+    """
+    script = tmp_path / "pool.py"
+    script.write_text(textwrap.dedent(code), "utf-8")
+    work = tmp_path / "tmp"
+    work.mkdir()
+    done = subprocess.run(
+        [sys.executable, str(script)], env={**os.environ, "TMPDIR": str(work)}, timeout=180
+    )
+    assert done.returncode == 0
+    assert _font_folders(work) == []
+
+
+@pytest.mark.pdf
+def test_a_killed_rendering_process_fonts_go_with_the_next_and_a_living_ones_stay(
+    tmp_path: Path,
+) -> None:
+    # Each renders, says so, waits for a line, then renders again.
+    wait = RENDER + "print('ready', flush=True)\ninput()\n" + RENDER
+    killed = _python(tmp_path, wait)
+    living = _python(tmp_path, wait)
+    try:
+        assert killed.stdout.readline() == "ready\n"
+        assert living.stdout.readline() == "ready\n"
+        assert len(_font_folders(tmp_path)) == 2
+        killed.send_signal(signal.SIGKILL)
+        killed.communicate(timeout=30)
+        assert len(_font_folders(tmp_path)) == 2  # nothing ran at its end
+
+        # The next process to make its fonts removes the killed one's folder, not the
+        # living one's, which renders on with it.
+        with _python(tmp_path, RENDER) as third:
+            third.communicate(timeout=120)
+        assert third.returncode == 0
+        assert len(_font_folders(tmp_path)) == 1
+        living.communicate("\n", timeout=120)
+        assert living.returncode == 0
+        assert _font_folders(tmp_path) == []
+    finally:
+        for process in (killed, living):
+            process.kill()
+            process.communicate()
