@@ -526,37 +526,31 @@ def _texts(files: list[tuple[str, bytes]], pages: _OcrPages) -> str:
     """The text of a reply's files, for search: a PDF's or DOCX's text layer (the importer's
     checks and bounds), a scan's or photo's by OCR while ``pages`` holds it; a file that
     cannot be read is kept all the same, without text."""
-    from saraban.archive.importer import EmptyFile, ImportFailed, extract_text
+    from saraban.archive.importer import EmptyFile, extract_text
     from saraban.errors import SarabanError
     from saraban.folders import temporary_folder
     from saraban.usecases import intake
 
-    texts = []
+    texts, scans = [], []
     with temporary_folder("saraban-reply-") as folder:
-        scans = []
         for n, (name, content) in enumerate(files):
             suffix = Path(name).suffix.lower()
-            path = Path(folder) / f"file-{n}{suffix}"
-            if suffix in (".pdf", ".docx"):
-                path.write_bytes(content)
-                try:
-                    texts.append(extract_text(path, max_bytes=MAX_REPLY_BYTES))
-                    continue
-                except EmptyFile:
-                    pass  # a scanned PDF
-                except ImportFailed:
-                    continue
-            elif suffix in PHOTO_SUFFIXES:
-                path.write_bytes(content)
-            else:
+            if suffix not in (".pdf", ".docx", *PHOTO_SUFFIXES):
                 continue  # spreadsheets and office files: kept unread
-            if suffix == ".docx":
-                continue
+            path = Path(folder) / f"file-{n}{suffix}"
+            path.write_bytes(content)
             try:
-                if pages.take(path, name) is not None:
+                if suffix in (".pdf", ".docx"):
+                    try:
+                        texts.append(extract_text(path, max_bytes=MAX_REPLY_BYTES))
+                        continue
+                    except EmptyFile:
+                        if suffix == ".docx":
+                            continue
+                if pages.take(path, name) is not None:  # a scan or a photo
                     scans.append(intake.read_in_worker(path, name=name, max_bytes=MAX_REPLY_BYTES))
             except SarabanError:
-                continue
+                continue  # damaged: kept without text
         for scan in scans:
             try:
                 texts.append(scan.result().text)
