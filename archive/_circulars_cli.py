@@ -105,7 +105,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "e-mailed through the queue. Secret letters go only to units of this instance.",
     )
     send.add_argument("letter_id", type=int)
-    send.add_argument("--to", action="append", required=True, help="a group or a recipient")
+    send.add_argument(
+        "--to",
+        action="extend",
+        nargs="+",
+        required=True,
+        help="groups or recipients (--to A B, or --to A --to B)",
+    )
     send.add_argument("--due", help="reply due date in BE, e.g. 31/1/2570")
     send.add_argument("--working-days", type=int, help="reply due after N working days")
     send.add_argument("--form", help="the catalogue form recipients fill in reply")

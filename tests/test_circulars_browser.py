@@ -53,13 +53,14 @@ def sent(tmp_path_factory):
         str(issued["id"]),
         "--to",
         "ที่ว่าการอำเภอท่าบ่อ",
+        "ที่ว่าการอำเภอโพนพิสัย",
         "--form",
         "centre_report",
         "--due",
         "31/12/2599",
         "--json",
     )
-    link = json.loads(out)["deliveries"][0]["link"]
+    links = {d["name"]: d["link"] for d in json.loads(out)["deliveries"]}
     port = _free_port()
     log = (home.parent / "serve.log").open("w")
     process = subprocess.Popen(
@@ -80,7 +81,9 @@ def sent(tmp_path_factory):
             process.kill()
             pytest.fail("saraban serve did not start: " + (home.parent / "serve.log").read_text())
         time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}/d/{link.rsplit('/', 1)[1]}"
+    yield {
+        name: f"http://127.0.0.1:{port}/d/{link.rsplit('/', 1)[1]}" for name, link in links.items()
+    }
     process.terminate()
     process.wait(timeout=30)
     log.close()
@@ -99,7 +102,7 @@ def browser():
 def test_the_recipient_reads_acknowledges_and_replies_on_a_phone(sent, browser):
     errors: list[str] = []
     page = _page(browser, errors, width=PHONE, height=740)
-    page.goto(sent)
+    page.goto(sent["ที่ว่าการอำเภอท่าบ่อ"])
     assert page.get_by_role("heading", level=1).inner_text().startswith("ขอให้รายงาน")
     _fits(page, "the recipient's page")
     assert _unlabelled(page) == []
@@ -126,4 +129,41 @@ def test_the_recipient_reads_acknowledges_and_replies_on_a_phone(sent, browser):
     page.get_by_text("ส่งหนังสือตอบกลับเรียบร้อยแล้ว").wait_for()
     assert "ตอบกลับแล้วเมื่อ" in page.inner_text("body")
     _fits(page, "after replying")
+    assert errors == []
+
+
+@pytest.mark.ocr
+def test_a_district_replies_with_a_scan_of_its_signed_letter_on_a_phone(sent, browser, tmp_path):
+    """The reply is a scanned PDF: while the server reads it (OCR, seconds), the button is
+    off (one reply) and the page says why; then it says the reply arrived."""
+    import scancorpus
+
+    stem = scancorpus.seed_stems()[0]
+    page_one = scancorpus.scan_page(scancorpus.render_pages(stem)[0], stem, 0)
+    scan = scancorpus.write_scan_pdf([page_one], tmp_path / "หนังสือตอบ.pdf")
+    errors: list[str] = []
+    page = _page(browser, errors, width=PHONE, height=740)
+    page.goto(sent["ที่ว่าการอำเภอโพนพิสัย"])
+    page.locator("#reply-file").set_input_files(str(scan))
+    # The reply goes to a frame of the page, so that the page can be looked at while the
+    # server reads the scan (a navigating page cannot be).
+    page.evaluate(
+        """() => {
+          const sink = document.createElement("iframe");
+          sink.name = "sink";
+          sink.hidden = true;
+          document.body.append(sink);
+          document.querySelector("form[data-busy]").target = "sink";
+        }"""
+    )
+    button = page.get_by_role("button", name="ส่งตอบกลับ")
+    button.click()
+    page.get_by_role("status").filter(has_text="กำลังส่งและอ่านไฟล์").wait_for()
+    assert button.is_disabled()
+    _fits(page, "while the scan is read")
+    answer = page.frame_locator("iframe[name=sink]")
+    answer.get_by_text("ส่งหนังสือตอบกลับเรียบร้อยแล้ว").wait_for(state="attached", timeout=120_000)
+    page.reload()
+    assert "ตอบกลับแล้วเมื่อ" in page.inner_text("body")
+    _fits(page, "after replying with a scan")
     assert errors == []

@@ -53,15 +53,16 @@ def test_the_commands_send_track_remind_and_consolidate(saraban, tmp_path):
     letter.write_text(json.dumps(make_letter("ขอรายงาน"), ensure_ascii=False), "utf-8")
     status, out, _ = saraban("issue", str(letter), "--register", ARCHIVE_UNIT, "--json")
     letter_id = str(json.loads(out)["id"])
-    status, _out, err = saraban("send", letter_id, "--to", "ทุกอำเภอ", "--due", "1/2/2027")
-    assert status == 2 and "ค.ศ." in err
+    status, _out, err = saraban(
+        "send", letter_id, "--to", "ทุกอำเภอ", "--to", "พิเศษ", "--due", "1/2/2027"
+    )
+    assert status == 2 and "ค.ศ." in err  # read past --to given twice, refused for its year
     status, out, err = saraban(
         "send",
         letter_id,
         "--to",
         "ทุกอำเภอ",
-        "--to",
-        "พิเศษ",
+        "พิเศษ",  # as the issue writes it: --to GROUP_OR_NAME...
         "--working-days",
         "10",
         "--form",

@@ -55,6 +55,27 @@
     });
   });
 
+  /* ---- a form whose files take a while to read (OCR): sent once, and said so ---------- */
+  document.querySelectorAll("form[data-busy]").forEach((form) => {
+    const button = form.querySelector("button[type=submit]");
+    const note = document.createElement("p");
+    note.className = "busy-note";
+    note.setAttribute("role", "status");
+    form.append(note);
+    form.addEventListener("submit", (event) => {
+      // after every other listener: one that stops the sending (a field to correct) wins
+      setTimeout(() => {
+        if (event.defaultPrevented) return;
+        if (button) button.disabled = true;
+        note.textContent = form.dataset.busy;
+      }, 0);
+    });
+    window.addEventListener("pageshow", () => {  // back to the page: it may be sent again
+      if (button) button.disabled = false;
+      note.textContent = "";
+    });
+  });
+
   /* ---- progress of background jobs -------------------------------------------------- */
   document.querySelectorAll(".job[data-job]").forEach((box) => {
     const bar = box.querySelector("progress");
