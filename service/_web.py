@@ -526,7 +526,6 @@ def attachment(content: bytes, mimetype: str, name: str, fallback: str) -> Respo
     return response
 
 
-TEXT_PREVIEW_CHARS = 20_000  # what an e-mail's own words are kept to (usecases.intake)
 _TEXT_PREVIEWS = 5
 
 
@@ -534,16 +533,18 @@ def text_previews(files: list[Any]) -> dict[int, str]:
     """The opening words of the plain-text files among a letter's files (the e-mail that
     brought it), by their number from 1, for the page to show without a download: a few
     files, each read only as far as the preview goes."""
+    from saraban.usecases.intake import MAIL_MESSAGE_CHARS  # an e-mail's words, whole
+
     store = archive().files
     found: dict[int, str] = {}
     for number, f in enumerate(files, start=1):
         if f.media_type.startswith("text/plain") and len(found) < _TEXT_PREVIEWS:
             try:
                 with store.path(f.sha256).open("rb") as opened:
-                    head = opened.read(TEXT_PREVIEW_CHARS * 4)  # UTF-8: 4 bytes a character
+                    head = opened.read(MAIL_MESSAGE_CHARS * 4)  # UTF-8: at most 4 bytes a character
             except OSError:
                 continue  # a file gone from the store: its link says so, verify names it
-            found[number] = head.decode("utf-8", "replace")[:TEXT_PREVIEW_CHARS]
+            found[number] = head.decode("utf-8", "replace")[:MAIL_MESSAGE_CHARS]
     return found
 
 
