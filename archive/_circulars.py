@@ -1069,7 +1069,7 @@ def store_reply(
     shas = {hashlib.sha256(content).hexdigest() for content in files}
     brought = [sha for sha in shas if not archive.files.exists(sha)]
 
-    pdfa_sha = hashlib.sha256(pdfa).hexdigest() if pdfa else None
+    pdfa_sha: str | None = None  # set when it is stored, before the transaction
 
     def record(s: Session, reply: Letter) -> None:
         if pdfa_sha is not None:
@@ -1080,7 +1080,7 @@ def store_reply(
 
     try:
         if pdfa:
-            archive.files.put(pdfa)
+            pdfa_sha = archive.files.put(pdfa)
         archive.store_imported(
             letter,
             original=original,

@@ -401,65 +401,58 @@ def reply(
     subject = f"ตอบหนังสือ {opened.ref_no} เรื่อง {opened.subject or ''}".strip()
     pages = _OcrPages(MAX_REPLY_OCR_PAGES)
     if upload is not None:
-        name, content = upload
+        name, original = upload
         name = importing.upload_name(name, 1)
         if Path(name).suffix.lower() not in REPLY_SUFFIXES:
             raise BadRequest(
                 "file: ส่งได้เฉพาะไฟล์ PDF, DOCX หรือภาพถ่าย (JPEG, PNG) / only a PDF, DOCX, "
                 "JPEG or PNG file"
             )
-        if len(content) > MAX_REPLY_BYTES:
+        if len(original) > MAX_REPLY_BYTES:
             raise BadRequest(
                 f"file: ไฟล์ใหญ่เกิน {MAX_REPLY_BYTES // 2**20} MB / the file is too large"
             )
+        refused = f"{name}: สารบรรณนี้ได้รับไฟล์นี้แล้ว / this file was received here already"
         unread = {"kind": "external", "subject": subject, "sender": {"name": delivery.name}}
         try:
-            parsed, searchable = _read_reply_letter(archive, content, name, pages, unread=unread)
-            return circulars.store_reply(
-                archive,
-                token,
-                _with_text(parsed.letter, _texts(enclosed, pages)),
-                original=content,
-                original_name=name,
-                needs_review={"fields": parsed.needs_review, "notes": parsed.notes},
-                data=data,
-                register=opened.unit or "",
-                subject=parsed.letter.get("subject") or subject,
-                enclosed=enclosed,
-                pdfa=searchable,
-                now=now,
-            )
-        except circulars.AlreadyReplied:
-            raise
-        except Conflict:  # the archive names the letter it became: not for outsiders
-            raise Conflict(
-                f"{name}: สารบรรณนี้ได้รับไฟล์นี้แล้ว / this file was received here already"
-            ) from None
-    assert delivery.form is not None and data is not None
-    letter = {
-        "kind": "external",
-        "subject": subject,
-        "sender": {"name": delivery.name},
-        "addressee": opened.sender,
-        "body": [f"รายงานตามแบบ {delivery.form} ซึ่งกรอกทางลิงก์ของหนังสือ {opened.ref_no}"],
-    }
+            parsed, pdfa = _read_reply_letter(archive, original, name, pages, unread=unread)
+        except Conflict:  # the archive names the letter it is: not for outsiders
+            raise Conflict(refused) from None
+        letter = parsed.letter
+        review = {"fields": parsed.needs_review, "notes": parsed.notes}
+        subject = letter.get("subject") or subject
+    else:
+        assert delivery.form is not None and data is not None
+        refused = "สารบรรณนี้ได้รับคำตอบนี้แล้ว / this reply was received here already"
+        letter = {
+            "kind": "external",
+            "subject": subject,
+            "sender": {"name": delivery.name},
+            "addressee": opened.sender,
+            "body": [f"รายงานตามแบบ {delivery.form} ซึ่งกรอกทางลิงก์ของหนังสือ {opened.ref_no}"],
+        }
+        name = f"{delivery.form}.docx"
+        original = _form_reply_docx(delivery.form, data, by=delivery.name, subject=subject)
+        review, pdfa = None, None
     try:
         return circulars.store_reply(
             archive,
             token,
             _with_text(letter, _texts(enclosed, pages)),
-            original=_form_reply_docx(delivery.form, data, by=delivery.name, subject=subject),
-            original_name=f"{delivery.form}.docx",
+            original=original,
+            original_name=name,
+            needs_review=review,
             data=data,
             register=opened.unit or "",
             subject=subject,
             enclosed=enclosed,
+            pdfa=pdfa,
             now=now,
         )
     except circulars.AlreadyReplied:
         raise
     except Conflict:  # the archive names the letter it became: not for outsiders
-        raise Conflict("สารบรรณนี้ได้รับคำตอบนี้แล้ว / this reply was received here already") from None
+        raise Conflict(refused) from None
 
 
 class _OcrPages:
