@@ -4,6 +4,7 @@ confirmed; the watched folder and e-mails dropped in it."""
 
 from __future__ import annotations
 
+import base64
 import email.message
 import hashlib
 import re
@@ -328,6 +329,31 @@ def _mail_with(files: list[tuple[str, bytes]]) -> bytes:
 
 FORM_TEXT = "แบบรายงานการเลี้ยงปลานิลในกระชัง\nลำดับ ชื่อหมู่บ้าน จำนวนกระชัง\n"
 MAIL = intake.MAIL_MESSAGE_NAME
+
+
+def test_an_emails_words_in_bytes_no_charset_reads_are_kept_as_text(archive, tmp_path):
+    """A body that claims UTF-8 and is not, with a 10,000-character word and markup that
+    would close a page's tags: taken in, kept as text, the word whole."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    word = "ก" * 10_000
+    body = f"ส่งมาเพื่อทราบ </style><img src=file:///etc/passwd> {word}".encode()
+    letter = base64.encodebytes(_seed_txt(tmp_path).read_bytes())
+    raw = (
+        b"From: a@b.go.th\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        + body.replace(b" </style>", b" \xff\xfe </style>")
+        + b"\r\n--X\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Disposition: attachment; filename=letter.txt\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + letter + b"\r\n--X--\r\n"
+    )
+    (inbox / "m.eml").write_bytes(raw)
+    [taken] = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT).taken
+    [kept] = archive.enclosed_files(taken.letter_id)
+    said = archive.files.read(kept.sha256).decode("utf-8")
+    assert "ส่งมาเพื่อทราบ \ufffd\ufffd </style><img src=file:///etc/passwd>" in said
+    assert word in said
 
 
 def test_an_html_emails_words_are_kept_never_its_scripts_and_bounded(archive, tmp_path):

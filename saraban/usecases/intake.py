@@ -557,6 +557,8 @@ def _mail_message(message: email.message.EmailMessage) -> str:
         if isinstance(content, str):
             words = _html_text(content) if body.get_content_subtype() == "html" else content
     text = "\n".join(heads) + "\n\n" + words.strip()
+    # a lone surrogate (bytes no charset reads) is kept as U+FFFD: the text is UTF-8 on disk
+    text = text.encode("utf-8", "replace").decode("utf-8")
     return text[:MAIL_MESSAGE_CHARS].strip() + "\n"
 
 
