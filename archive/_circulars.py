@@ -23,7 +23,8 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ from sqlalchemy import (
     cast,
     func,
     select,
+    update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -56,6 +58,7 @@ from saraban.archive._models import (
     Unit,
     utcnow,
 )
+from saraban.archive._process import worker_alive, worker_token
 from saraban.archive._tracking import (  # noqa: F401 - the statuses, re-exported
     ACKNOWLEDGED,
     DATA_FIELDS,
@@ -130,6 +133,10 @@ class Delivery(Base):
     reply_data: Mapped[dict[str, Any] | None]  # the filled form, as validated
     reminded_at: Mapped[dt.datetime | None]
     reminders: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Since when a reply to it is being read (:func:`reading_reply`), and by which process
+    # (``host:pid:start``, :func:`~saraban.archive._process.worker_token`).
+    reading_since: Mapped[dt.datetime | None]
+    reading_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class DeliveryToken(Base):
@@ -1024,6 +1031,50 @@ def acknowledge(
 class AlreadyReplied(Conflict):
     def __init__(self) -> None:
         super().__init__("ตอบกลับหนังสือนี้แล้ว / this letter was already answered")
+
+
+# A reply is read in far less (at most a few pages of OCR, each stopped after its own
+# timeout): a hold older than this was left by a process on another machine that died.
+READING_FOR = dt.timedelta(minutes=15)
+
+
+class ReplyBeingRead(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "กำลังอ่านคำตอบที่ส่งมาก่อนหน้านี้ รอสักครู่แล้วเปิดหน้านี้ใหม่ / a reply to this "
+            "letter is being read: wait, then open the page again"
+        )
+
+
+@contextmanager
+def reading_reply(
+    archive: Archive, token: str, *, now: dt.datetime | None = None
+) -> Iterator[DeliveryInfo]:
+    """Hold the delivery while its reply is read (OCR takes seconds a page): a second
+    reply sent meanwhile, by any link of the delivery and to any serving process or
+    machine, is refused (:class:`ReplyBeingRead`) instead of being read twice. The hold is
+    the row's time and process, taken in one write and given back after; one left by a
+    killed process lapses at once on its machine, after :data:`READING_FOR` elsewhere."""
+    now, me = now or utcnow(), worker_token()
+    with archive._write() as s:
+        delivery, _link = _by_token(s, token, now=now, for_update=True)
+        if delivery.replied_at is not None:
+            raise AlreadyReplied()
+        since, by = delivery.reading_since, delivery.reading_by
+        if since is not None and now - since < READING_FOR and worker_alive(by, since, now):
+            raise ReplyBeingRead()
+        delivery.reading_since, delivery.reading_by = now, me
+        info = _info(delivery)
+    try:
+        yield info
+    finally:
+        with archive._write() as s:
+            s.execute(
+                update(Delivery)
+                .where(Delivery.id == info.id, Delivery.reading_by == me)
+                .where(Delivery.reading_since == now)
+                .values(reading_since=None, reading_by=None)
+            )
 
 
 def check_reply_allowed(archive: Archive, token: str) -> DeliveryInfo:

@@ -5,13 +5,17 @@ pages a reply, never twice at once for one link. Real scans of a seed letter
 
 from __future__ import annotations
 
+import datetime as dt
+import socket
 import subprocess
+import sys
 
 import pytest
 import scancorpus
-from test_circulars import _sent
+from test_circulars import FORM_REPLY, _sent
 
-from saraban.archive._models import Letter
+from saraban.archive import circulars, open_archive
+from saraban.archive._models import Letter, utcnow
 from saraban.errors import Conflict
 from saraban.usecases import intake, sending
 from saraban.usecases.intake import REGISTER_FIELDS
@@ -92,16 +96,68 @@ def test_a_scan_longer_than_the_budget_is_kept_unread_for_the_clerk(
     assert archive.verify() == []
 
 
-def test_a_link_replies_one_at_a_time_and_a_damaged_photo_is_refused(
-    archive, archive_home, tmp_path
+def test_a_delivery_replies_one_at_a_time_in_every_process_and_a_damaged_photo_is_refused(
+    archive, archive_home, database_url
 ):
-    _letter, _settings, tokens = _sent(archive, archive_home)
-    token = tokens["ที่ว่าการอำเภอเฝ้าไร่"]
-    with sending._reply_being_read(token):  # its first reply is being read
-        with pytest.raises(Conflict) as caught:
-            sending.reply(archive, token, upload=("ตอบ.jpg", b"\xff\xd8\xff\xe0"))
-    assert "กำลังอ่าน" in caught.value.message
+    _letter, settings, tokens = _sent(archive, archive_home)
+    name = "ที่ว่าการอำเภอเฝ้าไร่"
+    token = tokens[name]
+    reminded = sending.remind(archive, settings, _letter.id, clearance=None)
+    second_link = next(link for d, link in reminded if d.name == name)
+    other = open_archive(archive_home, database_url)  # another serving process, or machine
+    try:
+        with circulars.reading_reply(other, token):  # its first reply is being read there
+            for link in (token, second_link.rsplit("/", 1)[1]):  # by either of its links
+                with pytest.raises(Conflict) as caught:
+                    sending.reply(archive, link, upload=("ตอบ.jpg", b"\xff\xd8\xff\xe0"))
+                assert "กำลังอ่าน" in caught.value.message and caught.value.status == 409
+            # another delivery is not held by it
+            assert sending.reply(archive, tokens["ที่ว่าการอำเภอท่าบ่อ"], data=FORM_REPLY)
+    finally:
+        other.close()
     with pytest.raises(sending.BadRequest) as refused:  # free again: read, and refused
         sending.reply(archive, token, upload=("<i>ตอบ.jpg", b"\xff\xd8\xff\xe0"))
     assert "<i>ตอบ.jpg" in refused.value.message
     assert sending.open_delivery(archive, token).delivery.replied_at is None
+    # a refusal gives the delivery back too: the form is taken at once
+    assert sending.reply(archive, token, data=FORM_REPLY).status == "replied"
+    with pytest.raises(circulars.AlreadyReplied):
+        sending.reply(archive, token, data=FORM_REPLY)
+
+
+def test_a_hold_lapses_when_its_process_is_gone_or_after_a_quarter_of_an_hour(
+    archive, archive_home
+):
+    _letter, _settings, tokens = _sent(archive, archive_home)
+    token = tokens["ที่ว่าการอำเภอเฝ้าไร่"]
+    # a process of another machine (a shared PostgreSQL) left it: its lease runs on
+    other_host = "elsewhere:1:1"
+    with circulars.reading_reply(archive, token):
+        pass
+    _held_by(archive, token, other_host, utcnow() - circulars.READING_FOR / 2)
+    with pytest.raises(circulars.ReplyBeingRead):
+        sending.reply(archive, token, data=FORM_REPLY)
+    _held_by(archive, token, other_host, utcnow() - circulars.READING_FOR)
+    with circulars.reading_reply(archive, token):
+        pass  # a quarter of an hour on, it has lapsed
+    # a process of this machine that was killed (see test_circulars_reply_race): at once
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    _held_by(archive, token, f"{socket.gethostname()}:{dead}:1", utcnow())
+    assert sending.reply(archive, token, data=FORM_REPLY).status == "replied"
+
+
+def _held_by(archive, token: str, worker: str, since: dt.datetime) -> None:
+    from sqlalchemy import update
+
+    delivery = sending.open_delivery(archive, token).delivery
+    with archive._write() as s:
+        s.execute(
+            update(circulars.Delivery)
+            .where(circulars.Delivery.id == delivery.id)
+            .values(reading_since=since, reading_by=worker)
+        )

@@ -16,13 +16,9 @@ of a secret letter (there is none to carry).
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from saraban.archive import Archive, circulars, default_actor, mail, sign_issued
 from saraban.archive._keys import read_unit_key
@@ -60,8 +56,6 @@ MAX_REPLY_ENCLOSURES = 10
 # processes), the letter's first, then its enclosures'; a longer scan is kept unread. A
 # link replies once, and one reply at a time is read for it: a link holder's cost is bounded.
 MAX_REPLY_OCR_PAGES = 5
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def parse_due(text: str | None) -> dt.date | None:
@@ -335,40 +329,6 @@ def acknowledge(
     return circulars.acknowledge(archive, token, receive_no, by, now=now)
 
 
-_REPLYING: set[str] = set()
-_REPLYING_LOCK = threading.Lock()
-
-
-@contextmanager
-def _reply_being_read(token: str) -> Iterator[None]:
-    """A second reply sent by one link while its first is still being read is refused (a
-    link replies once; OCR is not run twice for it)."""
-    with _REPLYING_LOCK:
-        if token in _REPLYING:
-            raise Conflict(
-                "กำลังอ่านคำตอบที่ส่งมาก่อนหน้านี้ รอสักครู่แล้วเปิดหน้านี้ใหม่ / a reply from this "
-                "link is being read: wait, then open the page again"
-            )
-        _REPLYING.add(token)
-    try:
-        yield
-    finally:
-        with _REPLYING_LOCK:
-            _REPLYING.discard(token)
-
-
-def _one_reply_at_a_time(
-    function: Callable[Concatenate[Archive, str, P], R],
-) -> Callable[Concatenate[Archive, str, P], R]:
-    @functools.wraps(function)
-    def guarded(archive: Archive, token: str, *args: P.args, **kwargs: P.kwargs) -> R:
-        with _reply_being_read(token):
-            return function(archive, token, *args, **kwargs)
-
-    return guarded
-
-
-@_one_reply_at_a_time
 def reply(
     archive: Archive,
     token: str,
@@ -382,10 +342,23 @@ def reply(
     photo of the signed letter read by OCR) and/or the enclosed form's data (checked as the
     forms page checks it), and ``enclosures``: files sent beside it, kept with it
     (:func:`_texts`). Kept as a received letter of the sender, numbered in its incoming
-    register and linked to the circular. One link's replies are read one at a time."""
+    register and linked to the circular. A delivery's replies are read one at a time
+    (:func:`~saraban.archive.circulars.reading_reply`)."""
+    with circulars.reading_reply(archive, token) as delivery:
+        return _reply(archive, token, delivery, upload, data, enclosures, now)
+
+
+def _reply(
+    archive: Archive,
+    token: str,
+    delivery: circulars.DeliveryInfo,
+    upload: tuple[str, bytes] | None,
+    data: dict[str, Any] | None,
+    enclosures: list[tuple[str, bytes]] | None,
+    now: dt.datetime | None,
+) -> circulars.DeliveryInfo:
     from saraban.usecases import importing
 
-    delivery = circulars.check_reply_allowed(archive, token)
     opened = circulars.open_token(archive, token, record_open=False)
     if upload is None and data is None:
         raise BadRequest("ส่งไฟล์หนังสือตอบกลับ หรือกรอกแบบรายงาน / send a letter file or the form")
