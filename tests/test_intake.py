@@ -5,9 +5,12 @@ confirmed; the watched folder and e-mails dropped in it."""
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import email.message
 import hashlib
+import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -516,3 +519,47 @@ def test_real_pdfs_a_letter_its_form_and_a_letter_without_a_number(archive, tmp_
     first, second = (archive.enclosed_files(t.letter_id) for t in result.taken)
     assert [f.name for f in first] == ["แบบรายงาน.pdf", MAIL]
     assert [f.name for f in second] == ["แผนพัฒนาตนเอง.pdf", MAIL]
+
+
+def _held_until(released: str, most: float = 120.0) -> int:
+    """A reading process kept busy until the file ``released`` exists (or ``most`` s)."""
+    import time
+
+    stop = time.monotonic() + most
+    while not Path(released).exists() and time.monotonic() < stop:
+        time.sleep(0.05)
+    return os.getpid()
+
+
+def _busy(pool, released: Path) -> list:
+    """Every process of ``pool`` held (the futures of the holds, for their release)."""
+    return [pool.submit(_held_until, str(released)) for _ in range(pool._max_workers)]
+
+
+def test_the_inbox_is_read_at_a_lower_priority_by_processes_of_its_own(archive, tmp_path):
+    """A folder of a hundred scans must not stand between a clerk's upload (or a
+    district's reply) and its answer, nor a clerk's reading stop the inbox."""
+    asked = intake.reader().submit(os.nice, 0).result(60)
+    inbox_level = intake.reader(background=True).submit(os.nice, 0).result(60)
+    assert inbox_level == min(19, asked + intake.BACKGROUND_NICENESS)
+    letter = _seed_txt(tmp_path)
+    released = tmp_path / "released"
+    for busy_pool, background in ((intake.reader(background=True), False), (intake.reader(), True)):
+        released.unlink(missing_ok=True)
+        held = _busy(busy_pool, released)
+        try:
+            if background:  # the clerks' processes are all busy: the inbox goes on
+                inbox = tmp_path / "inbox"
+                inbox.mkdir()
+                shutil.copy(letter, inbox / letter.name)
+                done = concurrent.futures.ThreadPoolExecutor(1).submit(
+                    intake.consume_inbox, archive, inbox, register=ARCHIVE_UNIT
+                )
+                assert len(done.result(timeout=60).taken) == 1
+            else:  # the inbox's processes are all busy: a clerk's file is read at once
+                reading = intake.read_in_worker(letter, name=letter.name).result(timeout=60)
+                assert reading.letter["subject"]
+        finally:
+            released.touch()
+            pids = {h.result(60) for h in held}
+        assert len(pids) == busy_pool._max_workers  # every process was held

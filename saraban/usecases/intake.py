@@ -219,22 +219,27 @@ def _text_of(path: Path, name: str, max_bytes: int) -> str:
 
 # ---- worker processes ------------------------------------------------------------------------
 
-_POOL: ProcessPoolExecutor | None = None
-_POOL_WORKERS = 0
+# The pools of reading processes: one for what someone waits on (a clerk's upload, a
+# district's reply), one for the inbox (``background``), whose processes run at a lower
+# priority so that a folder of a hundred scans never stands between a page and its answer.
+_POOLS: dict[bool, ProcessPoolExecutor] = {}
+BACKGROUND_NICENESS = 10
 
 
-def reader(workers: int | None = None) -> ProcessPoolExecutor:
+def reader(*, background: bool = False) -> ProcessPoolExecutor:
     """The processes that read files (OCR takes a core a page for seconds): never a web
-    request's thread. One pool per process, started on first use (forkserver: a clean
-    child, not a copy of a threaded server)."""
-    global _POOL, _POOL_WORKERS
-    wanted = workers or max(1, min(2, os.cpu_count() or 1))
-    if _POOL is None or _POOL_WORKERS != wanted:
-        if _POOL is not None:
-            _POOL.shutdown(wait=False)
-        _POOL = ProcessPoolExecutor(max_workers=wanted, mp_context=get_context("forkserver"))
-        _POOL_WORKERS = wanted
-    return _POOL
+    request's thread. One pool of each kind per process, started on first use
+    (forkserver: a clean child, not a copy of a threaded server), as many processes as
+    cores up to two."""
+    pool = _POOLS.get(background)
+    if pool is None:
+        pool = _POOLS[background] = ProcessPoolExecutor(
+            max_workers=max(1, min(2, os.cpu_count() or 1)),
+            mp_context=get_context("forkserver"),
+            initializer=os.nice if background else None,
+            initargs=(BACKGROUND_NICENESS,) if background else (),
+        )
+    return pool
 
 
 class ReadFailed(BadRequest):
@@ -251,15 +256,20 @@ def _read_for_pool(path: Path, name: str | None, max_bytes: int) -> Reading | Re
 
 
 def read_in_worker(
-    path: Path, *, name: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+    path: Path,
+    *,
+    name: str | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    background: bool = False,
 ) -> Future[Reading]:
-    """Read a file in a worker process; the future's result raises a reading's error."""
-    global _POOL
+    """Read a file in a worker process (``background``: in the inbox's, at a lower
+    priority); the future's result raises a reading's error."""
+    args = (_read_for_pool, Path(path), name, max_bytes)
     try:
-        inner = reader().submit(_read_for_pool, Path(path), name, max_bytes)
+        inner = reader(background=background).submit(*args)
     except BrokenProcessPool:  # a worker killed (out of memory?): start afresh
-        _POOL = None
-        inner = reader().submit(_read_for_pool, Path(path), name, max_bytes)
+        _POOLS.pop(background, None)
+        inner = reader(background=background).submit(*args)
     outer: Future[Reading] = Future()
 
     def settle(done: Future[Reading | ReadFailed]) -> None:
@@ -730,7 +740,7 @@ def consume_inbox(
         for n, path in enumerate(files):
             if path.suffix.lower() not in MAIL_SUFFIXES:
                 name = _shown(path.name)
-                future = read_in_worker(path, name=name, max_bytes=max_bytes)
+                future = read_in_worker(path, name=name, max_bytes=max_bytes, background=True)
                 arrivals.append((path, None, None, [_Arrived(name, path, future)]))
                 continue
             try:
@@ -745,7 +755,11 @@ def consume_inbox(
                 part = Path(tmp) / f"{n}-{m}{Path(name).suffix.lower()}"
                 part.write_bytes(data)
                 readable = Path(name).suffix.lower() in SUFFIXES
-                reading = read_in_worker(part, name=name, max_bytes=max_bytes) if readable else None
+                reading = (
+                    read_in_worker(part, name=name, max_bytes=max_bytes, background=True)
+                    if readable
+                    else None
+                )
                 arrived.append(_Arrived(name, part, reading))
             if not any(a.future for a in arrived):
                 result.failed.append((_shown(path.name), NO_ATTACHMENT))
