@@ -233,12 +233,14 @@ def reader(*, background: bool = False) -> ProcessPoolExecutor:
     cores up to two."""
     pool = _POOLS.get(background)
     if pool is None:
-        pool = _POOLS[background] = ProcessPoolExecutor(
-            max_workers=max(1, min(2, os.cpu_count() or 1)),
-            mp_context=get_context("forkserver"),
-            initializer=os.nice if background else None,
-            initargs=(BACKGROUND_NICENESS,) if background else (),
-        )
+        workers, context = max(1, min(2, os.cpu_count() or 1)), get_context("forkserver")
+        if background:
+            pool = ProcessPoolExecutor(
+                workers, context, initializer=os.nice, initargs=(BACKGROUND_NICENESS,)
+            )
+        else:
+            pool = ProcessPoolExecutor(workers, context)
+        _POOLS[background] = pool
     return pool
 
 
@@ -264,12 +266,11 @@ def read_in_worker(
 ) -> Future[Reading]:
     """Read a file in a worker process (``background``: in the inbox's, at a lower
     priority); the future's result raises a reading's error."""
-    args = (_read_for_pool, Path(path), name, max_bytes)
     try:
-        inner = reader(background=background).submit(*args)
+        inner = reader(background=background).submit(_read_for_pool, Path(path), name, max_bytes)
     except BrokenProcessPool:  # a worker killed (out of memory?): start afresh
         _POOLS.pop(background, None)
-        inner = reader(background=background).submit(*args)
+        inner = reader(background=background).submit(_read_for_pool, Path(path), name, max_bytes)
     outer: Future[Reading] = Future()
 
     def settle(done: Future[Reading | ReadFailed]) -> None:
