@@ -21,7 +21,6 @@ import signal
 import socket
 import ssl
 import subprocess
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +28,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from saraban.folders import LockedFolder
 
 DOVECOT = "/usr/sbin/dovecot"
 USER, PASSWORD = "saraban", "รหัส-ทดสอบ-imap"  # not ASCII: logs in by AUTHENTICATE PLAIN
@@ -82,7 +83,9 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
 class ImapServer:
     def __init__(self, binary: str) -> None:
         self.binary = binary
-        self.base = Path(tempfile.mkdtemp(prefix="saraban-imap-"))
+        # held while this test process lives: one killed leaves its folder to the next
+        self._folder = LockedFolder("saraban-imap-")
+        self.base = self._folder.path
         self.base.chmod(0o755)
         self.runner = pwd.getpwnam("dovecot") if os.geteuid() == 0 else None
         account = self.runner or pwd.getpwuid(os.geteuid())
@@ -186,7 +189,7 @@ service anvil {{
                 except ProcessLookupError:
                     break
                 time.sleep(0.05)
-        shutil.rmtree(self.base, ignore_errors=True)
+        self._folder.remove()
 
     def context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.cert))
