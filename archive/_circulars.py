@@ -51,7 +51,6 @@ from saraban.archive._models import (
     ISSUED,
     Base,
     Letter,
-    Received,
     Reference,
     Register,
     StoredFile,
@@ -774,12 +773,10 @@ def _into_inbox(
     from saraban.thai import be_year
 
     year = be_year(local.date().year)
-    series, serial = archive._next_received(s, register.id, year, letter.secrecy)
-    row = Received(
-        register_id=register.id,
-        year=year,
-        series=series,
-        serial=serial,
+    row = archive._enter_received(
+        s,
+        register.id,
+        year,
         received_at=now,
         ref_no=letter.ref_no,
         ref_key=letter.ref_key,
@@ -792,14 +789,17 @@ def _into_inbox(
         created_at=now,
         created_by=actor,
     )
-    s.add(row)
-    s.flush()
     _audit.append(
         s,
         actor=actor,
         action="letter.receive",
         letter_id=letter.id,
-        detail={"register": register.name, "year": year, "serial": serial, "ref_no": letter.ref_no},
+        detail={
+            "register": register.name,
+            "year": year,
+            "serial": row.serial,
+            "ref_no": letter.ref_no,
+        },
     )
     return row.id
 
@@ -1182,12 +1182,10 @@ def _record_reply(
     from saraban.thai import be_year
 
     year = be_year(now.astimezone().date().year)
-    series, serial = archive._next_received(s, reg.id, year, reply.secrecy)
-    received = Received(
-        register_id=reg.id,
-        year=year,
-        series=series,
-        serial=serial,
+    received = archive._enter_received(
+        s,
+        reg.id,
+        year,
         received_at=now,
         ref_no=reply.ref_no,
         ref_key=reply.ref_key,
@@ -1202,7 +1200,6 @@ def _record_reply(
         created_at=now,
         created_by=f"delivery:{delivery.id}",
     )
-    s.add(received)
     position = s.scalar(select(func.count(Reference.id)).where(Reference.letter_id == reply.id))
     s.add(
         Reference(
@@ -1228,7 +1225,7 @@ def _record_reply(
         detail={
             "delivery": delivery.id,
             "reply_letter": reply.id,
-            "received": {"register": reg.name, "year": year, "serial": serial},
+            "received": {"register": reg.name, "year": year, "serial": received.serial},
             "form": bool(data),
         },
     )

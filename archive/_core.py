@@ -31,6 +31,7 @@ from saraban.archive._models import (
     Counter,
     IndexJob,
     Letter,
+    Received,
     Register,
     StoredFile,
     Unit,
@@ -339,13 +340,16 @@ class ArchiveCore:
             serial = s.execute(bump).scalar_one()
         return serial
 
-    def _next_received(
-        self, s: Session, register_id: int, year: int, secrecy: str | None
-    ) -> tuple[str, int]:
-        """The series and next เลขรับ of a received letter: the same counters as
-        :meth:`_next_serial`, a secret level in its own series (``received_series``)."""
-        series = received_series(secrecy)
-        return series, self._next_serial(s, register_id, series, year)
+    def _enter_received(self, s: Session, register_id: int, year: int, **fields: Any) -> Received:
+        """A new row of the incoming register under its next เลขรับ (the counters of
+        :meth:`_next_serial`; a secret level in its own series, ``received_series``), added
+        and flushed. ``fields``: the row's other columns."""
+        series = received_series(fields.get("secrecy"))
+        serial = self._next_serial(s, register_id, series, year)
+        row = Received(register_id=register_id, year=year, series=series, serial=serial, **fields)
+        s.add(row)
+        s.flush()
+        return row
 
     @staticmethod
     def _series(register: Register, circular: bool, secrecy: str | None = None) -> str:

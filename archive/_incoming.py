@@ -386,13 +386,11 @@ class Incoming(ArchiveCore):
                 raise NotFound(f"answers_id: ไม่พบหนังสือรายการ {answers_id} / no letter {answers_id}")
             if pdfa_sha is not None:
                 self._record_file(s, pdfa_sha, PDF_TYPE)
-            series, serial = self._next_received(s, reg.id, year, secrecy_level)
             now = utcnow()
-            row = Received(
-                register_id=reg.id,
-                year=year,
-                series=series,
-                serial=serial,
+            row = self._enter_received(
+                s,
+                reg.id,
+                year,
                 received_at=received_at,
                 ref_no=ref_text,
                 ref_key=key,
@@ -411,8 +409,6 @@ class Incoming(ArchiveCore):
                 created_at=now,
                 created_by=actor,
             )
-            s.add(row)
-            s.flush()
             if letter_id is not None:  # now a received letter: indexed as one
                 self._enqueue(s, letter_id, "received")
             _audit.append(
@@ -423,7 +419,7 @@ class Incoming(ArchiveCore):
                 detail={
                     "register": reg.name,
                     "year": year,
-                    "serial": serial,
+                    "serial": row.serial,
                     "ref_no": ref_text,
                     "from": sender_text,
                     "subject": subject_text,
