@@ -223,6 +223,7 @@ class OpenedDelivery:
     sender: str | None
     unit: str | None
     token_expires_at: dt.datetime
+    reply_being_read: bool = False  # a reply sent by one of its links is being read now
 
 
 @dataclass
@@ -939,6 +940,7 @@ def open_token(archive: Archive, token: str, *, record_open: bool = True) -> Ope
             sender=letter.sender,
             unit=unit.prefix if unit else None,
             token_expires_at=link.expires_at,
+            reply_being_read=_being_read(delivery, now),
         )
 
 
@@ -1060,8 +1062,7 @@ def reading_reply(
         delivery, _link = _by_token(s, token, now=now, for_update=True)
         if delivery.replied_at is not None:
             raise AlreadyReplied()
-        since, by = delivery.reading_since, delivery.reading_by
-        if since is not None and now - since < READING_FOR and worker_alive(by, since, now):
+        if _being_read(delivery, now):
             raise ReplyBeingRead()
         delivery.reading_since, delivery.reading_by = now, me
         info = _info(delivery)
@@ -1075,6 +1076,17 @@ def reading_reply(
                 .where(Delivery.reading_since == now)
                 .values(reading_since=None, reading_by=None)
             )
+
+
+def _being_read(delivery: Delivery, now: dt.datetime) -> bool:
+    """Whether the delivery's hold (:func:`reading_reply`) stands: its process lives, and
+    it was taken less than :data:`READING_FOR` ago."""
+    since = delivery.reading_since
+    return (
+        since is not None
+        and now - since < READING_FOR
+        and worker_alive(delivery.reading_by, since, now)
+    )
 
 
 def check_reply_allowed(archive: Archive, token: str) -> DeliveryInfo:

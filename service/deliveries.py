@@ -280,6 +280,7 @@ def _delivery_json(token: str, opened: circulars.OpenedDelivery) -> dict[str, An
             "replied_at": iso(d.replied_at),
             "late": d.late(),
             "expires_at": iso(opened.token_expires_at),
+            "reply_being_read": opened.reply_being_read,
         },
         "files": [
             {

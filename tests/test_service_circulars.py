@@ -206,6 +206,30 @@ def test_the_json_twins(app):
     assert wrong.status_code == 404 and wrong.get_json()["status"] == 404
 
 
+def test_while_a_reply_is_read_the_page_says_so_and_another_is_refused(app):
+    from saraban.archive import circulars, open_archive
+
+    letter = issued(app)
+    token = send_from_page(app, app.test_client(), letter.public_id)[2]
+    district = app.test_client()
+    page = district.get(f"/d/{token}").get_data(as_text=True)
+    assert 'name="action" value="reply"' in page and "กำลังอ่านคำตอบ" not in page
+    other = open_archive(app.config["SARABAN_HOME"])  # another serving process reads it
+    try:
+        with circulars.reading_reply(other, token):
+            page = district.get(f"/d/{token}").get_data(as_text=True)
+            assert "กำลังอ่านคำตอบที่ส่งมา" in page and 'value="reply"' not in page
+            body = district.get(f"/d/{token}.json").get_json()
+            assert body["delivery"]["reply_being_read"] is True
+            refused = district.post(f"/d/{token}/reply", data={"data": json.dumps(FORM_REPLY)})
+            assert refused.status_code == 409 and "กำลังอ่าน" in refused.get_json()["error"]
+    finally:
+        other.close()
+    assert district.get(f"/d/{token}.json").get_json()["delivery"]["reply_being_read"] is False
+    replied = district.post(f"/d/{token}/reply", data={"data": json.dumps(FORM_REPLY)})
+    assert replied.status_code == 200 and replied.get_json()["delivery"]["status"] == "replied"
+
+
 def test_a_reply_brings_its_files_kept_with_it_and_shown_to_the_province(app):
     """The recipient's page and its JSON twin take files beside the reply (a spreadsheet,
     a photo, a PDF with text and one without), bounded in kind and number, refused naming
