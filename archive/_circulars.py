@@ -1049,15 +1049,13 @@ class ReplyBeingRead(Conflict):
 
 
 @contextmanager
-def reading_reply(
-    archive: Archive, token: str, *, now: dt.datetime | None = None
-) -> Iterator[DeliveryInfo]:
+def reading_reply(archive: Archive, token: str) -> Iterator[DeliveryInfo]:
     """Hold the delivery while its reply is read (OCR takes seconds a page): a second
     reply sent meanwhile, by any link of the delivery and to any serving process or
     machine, is refused (:class:`ReplyBeingRead`) instead of being read twice. The hold is
     the row's time and process, taken in one write and given back after; one left by a
     killed process lapses at once on its machine, after :data:`READING_FOR` elsewhere."""
-    now, me = now or utcnow(), worker_token()
+    now, me = utcnow(), worker_token()
     with archive._write() as s:
         delivery, _link = _by_token(s, token, now=now, for_update=True)
         if delivery.replied_at is not None:
