@@ -118,6 +118,19 @@ def test_a_preview_renders_in_a_process_of_its_own(tmp_path):
         previews.close()
 
 
+def test_closing_the_previews_leaves_no_pool_closing_behind():
+    """``saraban serve`` closes its previews on SIGTERM, then exits: a pool still closing
+    its pipes then races the exit's wake-up of every pool (Python 3.11 reads the pipe
+    without its lock), whose "bad file descriptor" left another pool's thread unwoken and
+    the server running. So the pool's thread has ended when ``close`` returns."""
+    previews = Previews(120, size=1)
+    previews.start()
+    pool = previews._pool
+    manager = pool._executor_manager_thread  # the thread the exit would wake
+    previews.close()
+    assert manager is not None and not manager.is_alive()
+
+
 @pytest.mark.pdf
 def test_a_slow_preview_is_stopped_and_does_not_hold_up_the_next(tmp_path):
     previews = Previews(1, size=1)

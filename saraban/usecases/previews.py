@@ -149,7 +149,11 @@ class Previews:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            _stop(pool)
+            # Waited for: a pool still closing its pipes when the process exits races the
+            # exit's own wake-up of every pool (Python 3.11 takes no lock for it), and the
+            # error leaves the other pools' threads unwoken: ``saraban serve`` then never
+            # ended on SIGTERM.
+            _stop(pool, wait=True)
 
     def _current(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -170,7 +174,7 @@ class Previews:
         _stop(pool)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
+def _stop(pool: ProcessPoolExecutor, *, wait: bool = False) -> None:
     # A running task cannot be cancelled: its process is killed (the public kill_workers
     # comes with Python 3.14; before it, the pool's own table of processes).
     kill = getattr(pool, "kill_workers", None)
@@ -179,4 +183,4 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     else:
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.kill()
-    pool.shutdown(wait=False, cancel_futures=True)
+    pool.shutdown(wait=wait, cancel_futures=True)
