@@ -127,7 +127,8 @@ def start_watching(app: Any) -> threading.Event | None:
             except SarabanError as exc:
                 logger.warning("inbox: %s", exc.message)
             except Exception:  # noqa: BLE001 - reported; the next look tries again
-                logger.exception("inbox: the look at the folder failed")
+                if not stop.is_set():  # not its readings stopped as the process ends
+                    logger.exception("inbox: the look at the folder failed")
             if stop.wait(seconds):
                 return
 

@@ -8,6 +8,7 @@ import copy
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -304,3 +305,52 @@ def test_serve_refuses_a_silly_number_of_workers(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SARABAN_HOME", str(tmp_path / "home"))
     assert main(["serve", "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
+
+
+@pytest.mark.ocr
+def test_sigterm_stops_serve_at_once_while_the_inbox_reads_a_folder_of_scans(tmp_path):
+    """A folder of scans is minutes of OCR; a serving process that ended only after all of
+    them had been read was killed by systemd instead (90 s), or left Ctrl-C hanging. The
+    reading is stopped, and the files stay in the folder to be read at the next start."""
+    import scancorpus
+
+    from saraban.archive import open_archive
+
+    home, port = tmp_path / "home", _free_port()
+    with open_archive(home) as archive:
+        archive.add_unit(UNIT, "สำนักงานจังหวัด", actor="tester")
+    stem = scancorpus.seed_stems()[0]
+    page = scancorpus.scan_page(scancorpus.render_pages(stem)[0], stem, 0)
+    scan = scancorpus.write_scan_pdf([page], tmp_path / "scan.pdf")
+    (home / "inbox").mkdir()
+    names = [f"scan-{n:02d}.pdf" for n in range(16)]  # about a minute of two cores' OCR
+    for name in names:
+        shutil.copy(scan, home / "inbox" / name)
+    process = _serve(home, "--port", str(port), SARABAN_INBOX_WATCH="1")
+    try:
+        deadline = time.monotonic() + 180
+        while not any("tesseract" in _command(pid) for pid in _descendants(process.pid)):
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.2)
+        started = _descendants(process.pid)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stopping = time.monotonic()
+        output = process.communicate(timeout=120)[0]
+    took = time.monotonic() - stopping
+    assert process.returncode == 0, output
+    assert took < 20, f"SIGTERM took {took:.0f} s: the queued scans were read first"
+    assert "Traceback" not in output, output
+    deadline = time.monotonic() + 30
+    while not all(_gone(pid) for pid in started):
+        assert time.monotonic() < deadline, [p for p in started if not _gone(p)]
+        time.sleep(0.2)
+    assert sorted(p.name for p in (home / "inbox").glob("*.pdf")) == names  # none lost
+    assert not list((home / "inbox").glob("failed/*.pdf"))
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

@@ -27,8 +27,9 @@ import html.parser
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -48,6 +49,7 @@ from saraban.archive.importer._parsing import Parser
 from saraban.errors import BadRequest, Conflict, NotFound, SarabanError
 from saraban.folders import temporary_folder
 from saraban.letter import MAX_ATTACHMENTS_TEXT_CHARS
+from saraban.pools import stop_pool
 from saraban.thai import thai_date, to_thai_digits
 from saraban.usecases.importing import ALL_LETTERS
 
@@ -231,6 +233,8 @@ def reader(*, background: bool = False) -> ProcessPoolExecutor:
     request's thread. One pool of each kind per process, started on first use
     (forkserver: a clean child, not a copy of a threaded server), as many processes as
     cores up to two."""
+    if _stopped.is_set():
+        raise ReadingStopped()
     pool = _POOLS.get(background)
     if pool is None:
         workers, context = max(1, min(2, os.cpu_count() or 1)), get_context("forkserver")
@@ -242,6 +246,31 @@ def reader(*, background: bool = False) -> ProcessPoolExecutor:
             pool = ProcessPoolExecutor(workers, context)
         _POOLS[background] = pool
     return pool
+
+
+_stopped = threading.Event()
+
+
+class ReadingStopped(SarabanError):
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "หยุดอ่านไฟล์เพราะบริการกำลังปิด ไฟล์ในโฟลเดอร์รับเข้าจะอ่านใหม่เมื่อเปิดบริการอีกครั้ง / "
+            "reading stopped: the service is ending (the inbox's files are read when it "
+            "starts again)"
+        )
+
+
+def stop_readers() -> None:
+    """Stop this process's reading processes without waiting for what they read, for good
+    (a serving process that ends: SIGTERM, Ctrl-C); its exit waited for every file queued,
+    minutes for a folder of scans. What was being read ends in :class:`ReadingStopped`;
+    a file of the inbox stays in the folder until it is kept, and is read at the next
+    start."""
+    _stopped.set()
+    while _POOLS:
+        stop_pool(_POOLS.popitem()[1])
 
 
 class ReadFailed(BadRequest):
@@ -277,7 +306,8 @@ def read_in_worker(
         try:
             value = done.result()
         except BaseException as exc:  # noqa: BLE001 - handed on to the caller
-            outer.set_exception(exc)
+            stopped = _stopped.is_set() and isinstance(exc, BrokenProcessPool | CancelledError)
+            outer.set_exception(ReadingStopped() if stopped else exc)
             return
         if isinstance(value, ReadFailed):
             outer.set_exception(value)
@@ -641,6 +671,8 @@ class _Arrived:
         if self.future is not None:
             try:
                 self.reading = self.future.result()
+            except ReadingStopped:
+                raise  # not the file's fault: it stays in the folder
             except SarabanError as exc:
                 self.error = exc.message
 

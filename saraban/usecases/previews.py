@@ -25,6 +25,7 @@ from typing import Any
 
 from saraban.archive import TemplatesRenderer
 from saraban.errors import InvalidLetter, SarabanError
+from saraban.pools import stop_pool
 
 logger = logging.getLogger("saraban.service.previews")
 POOL_SIZE = 1  # per serving process: --workers N gives N render processes
@@ -149,11 +150,7 @@ class Previews:
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            # Waited for: a pool still closing its pipes when the process exits races the
-            # exit's own wake-up of every pool (Python 3.11 takes no lock for it), and the
-            # error leaves the other pools' threads unwoken: ``saraban serve`` then never
-            # ended on SIGTERM.
-            _stop(pool, wait=True)
+            stop_pool(pool)
 
     def _current(self) -> ProcessPoolExecutor:
         with self._lock:
@@ -171,16 +168,4 @@ class Previews:
         with self._lock:
             if self._pool is pool:
                 self._pool = None
-        _stop(pool)
-
-
-def _stop(pool: ProcessPoolExecutor, *, wait: bool = False) -> None:
-    # A running task cannot be cancelled: its process is killed (the public kill_workers
-    # comes with Python 3.14; before it, the pool's own table of processes).
-    kill = getattr(pool, "kill_workers", None)
-    if callable(kill):
-        kill()
-    else:
-        for process in list((getattr(pool, "_processes", None) or {}).values()):
-            process.kill()
-    pool.shutdown(wait=wait, cancel_futures=True)
+        stop_pool(pool)
