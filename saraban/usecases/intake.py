@@ -226,6 +226,7 @@ def _text_of(path: Path, name: str, max_bytes: int) -> str:
 # priority so that a folder of a hundred scans never stands between a page and its answer.
 _POOLS: dict[bool, ProcessPoolExecutor] = {}
 BACKGROUND_NICENESS = 10
+_stopped = threading.Event()  # set for good when the process ends (stop_readers)
 
 
 def reader(*, background: bool = False) -> ProcessPoolExecutor:
@@ -246,9 +247,6 @@ def reader(*, background: bool = False) -> ProcessPoolExecutor:
             pool = ProcessPoolExecutor(workers, context)
         _POOLS[background] = pool
     return pool
-
-
-_stopped = threading.Event()
 
 
 class ReadingStopped(SarabanError):
