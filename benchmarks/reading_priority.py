@@ -9,8 +9,8 @@ district's reply read it:
 1. alone (the reading processes warm);
 2. while ``consume_inbox`` reads ``--inbox`` one-page scans dropped in the inbox folder (the
    clerk's file is sent two seconds after the inbox started);
-3. the same, with every reading in one pool as before the inbox had processes of its own
-   (``--one-pool`` behaviour, measured in the same run: the baseline).
+3. the same, with every reading in one pool, as before the inbox had processes of its own
+   (measured in the same run: the baseline).
 
 Printed: the clerk's wait in each case, the inbox's time, the load average. OCR takes about
 7 s of a core a page on this machine, so the inbox's folder is minutes of work.
@@ -96,13 +96,13 @@ def main() -> None:
         archive = open_archive(home / "home")
         archive.add_unit(UNIT, "ศาลากลางจังหวัดหนองคาย", actor="bench")
         _clerk_wait(clerk)  # the processes started, Tesseract's data read once
-        intake.reader(background=True).submit(os.getpid).result()
+        intake.reader(intake.INBOX).submit(os.getpid).result()
         print(f"{'alone':<34} clerk's scan {_clerk_wait(clerk):6.1f} s", flush=True)
         separate = intake.reader
         for n in range(args.rounds):
             _beside_inbox(archive, home, clerk, scans, f"inbox apart, nice 10 ({n + 1})")
             # before: one pool read everything, the inbox's files queued before the clerk's
-            intake.reader = lambda *, background=False: separate()  # type: ignore[assignment]
+            intake.reader = lambda lane=intake.CLERK: separate()  # type: ignore[assignment]
             try:
                 _beside_inbox(archive, home, clerk, scans, f"one pool, as before ({n + 1})")
             finally:

@@ -5,6 +5,7 @@ pages a reply, never twice at once for one link. Real scans of a seed letter
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import pytest
 import scancorpus
 from test_circulars import FORM_REPLY, _sent
+from test_intake import busy
 
 from saraban.archive import circulars, open_archive
 from saraban.archive._models import Letter, utcnow
@@ -48,16 +50,27 @@ def test_a_scanned_reply_and_a_photo_beside_it_are_read_within_the_budget(
     seed = scancorpus.seed_letter(STEM)
     second = scancorpus.render_pages(STEM, dpi=scancorpus.PHOTO_DPI)[1]
     photo = scancorpus.write_jpeg(scancorpus.photo_page(second, STEM, 1), tmp_path / "p.jpg")
-    replied = sending.reply(
-        archive,
-        tokens["ที่ว่าการอำเภอท่าบ่อ"],
-        upload=("หนังสือตอบ.pdf", _scan_pdf(tmp_path, "letter.pdf")),
-        enclosures=[
-            ("แบบรายงาน.jpg", photo.read_bytes()),
-            # the letter took one page of five, the photo one: three are left, not five
-            ("ภาคผนวก.pdf", _scan_pdf(tmp_path, "long.pdf", pages=5)),
-        ],
-    )
+    released = tmp_path / "released"
+    # a district's scan has reading processes of its own: the clerks' and the inbox's all
+    # busy (a clerk's long scan, a folder of them), it is read all the same
+    held = [h for lane in (intake.CLERK, intake.INBOX) for h in busy(intake.reader(lane), released)]
+    try:
+        replying = concurrent.futures.ThreadPoolExecutor(1).submit(
+            sending.reply,
+            archive,
+            tokens["ที่ว่าการอำเภอท่าบ่อ"],
+            upload=("หนังสือตอบ.pdf", _scan_pdf(tmp_path, "letter.pdf")),
+            enclosures=[
+                ("แบบรายงาน.jpg", photo.read_bytes()),
+                # the letter took one page of five, the photo one: three are left, not five
+                ("ภาคผนวก.pdf", _scan_pdf(tmp_path, "long.pdf", pages=5)),
+            ],
+        )
+        replied = replying.result(timeout=300)  # two pages of OCR, in its own lane
+    finally:
+        released.touch()
+        for hold in held:
+            hold.result(60)
     row = _row(archive, replied.reply_letter_id)
     # the register fields read from the scan, as the importer reads a letter with text
     assert _squeezed(row.subject) == _squeezed(seed["subject"])

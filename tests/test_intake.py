@@ -521,7 +521,7 @@ def test_real_pdfs_a_letter_its_form_and_a_letter_without_a_number(archive, tmp_
     assert [f.name for f in second] == ["แผนพัฒนาตนเอง.pdf", MAIL]
 
 
-def _held_until(released: str, most: float = 120.0) -> int:
+def held_until(released: str, most: float = 120.0) -> int:
     """A reading process kept busy until the file ``released`` exists (or ``most`` s)."""
     import time
 
@@ -531,24 +531,28 @@ def _held_until(released: str, most: float = 120.0) -> int:
     return os.getpid()
 
 
-def _busy(pool, released: Path) -> list:
+def busy(pool, released: Path) -> list:
     """Every process of ``pool`` held (the futures of the holds, for their release)."""
-    return [pool.submit(_held_until, str(released)) for _ in range(pool._max_workers)]
+    return [pool.submit(held_until, str(released), 600) for _ in range(pool._max_workers)]
 
 
-def test_the_inbox_is_read_at_a_lower_priority_by_processes_of_its_own(archive, tmp_path):
-    """A folder of a hundred scans must not stand between a clerk's upload (or a
-    district's reply) and its answer, nor a clerk's reading stop the inbox."""
+def test_each_lane_reads_in_processes_of_its_own_as_nice_as_its_readers_may_wait(archive, tmp_path):
+    """Neither a folder of a hundred scans nor a flood of districts' scanned replies may
+    stand between a clerk's upload and its answer: each lane has its own processes (the
+    other lanes' all busy, it still reads), the less waited on the nicer."""
     asked = intake.reader().submit(os.nice, 0).result(60)
-    inbox_level = intake.reader(background=True).submit(os.nice, 0).result(60)
-    assert inbox_level == min(19, asked + intake.BACKGROUND_NICENESS)
+    for lane, niceness in intake.NICENESS.items():
+        assert intake.reader(lane).submit(os.nice, 0).result(60) == min(19, asked + niceness)
+    assert intake.NICENESS[intake.CLERK] < intake.NICENESS[intake.OUTSIDE]
+    assert intake.NICENESS[intake.OUTSIDE] < intake.NICENESS[intake.INBOX]
     letter = _seed_txt(tmp_path)
     released = tmp_path / "released"
-    for busy_pool, background in ((intake.reader(background=True), False), (intake.reader(), True)):
+    for lane in intake.NICENESS:
+        others = [intake.reader(other) for other in intake.NICENESS if other != lane]
         released.unlink(missing_ok=True)
-        held = _busy(busy_pool, released)
+        held = [hold for pool in others for hold in busy(pool, released)]
         try:
-            if background:  # the clerks' processes are all busy: the inbox goes on
+            if lane == intake.INBOX:
                 inbox = tmp_path / "inbox"
                 inbox.mkdir()
                 shutil.copy(letter, inbox / letter.name)
@@ -556,10 +560,10 @@ def test_the_inbox_is_read_at_a_lower_priority_by_processes_of_its_own(archive, 
                     intake.consume_inbox, archive, inbox, register=ARCHIVE_UNIT
                 )
                 assert len(done.result(timeout=60).taken) == 1
-            else:  # the inbox's processes are all busy: a clerk's file is read at once
-                reading = intake.read_in_worker(letter, name=letter.name).result(timeout=60)
-                assert reading.letter["subject"]
+            else:
+                reading = intake.read_in_worker(letter, name=letter.name, lane=lane)
+                assert reading.result(timeout=60).letter["subject"]
         finally:
             released.touch()
-            pids = {h.result(60) for h in held}
-        assert len(pids) == busy_pool._max_workers  # every process was held
+            pids = {hold.result(60) for hold in held}
+        assert len(pids) == sum(pool._max_workers for pool in others)  # all were held

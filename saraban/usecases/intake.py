@@ -221,31 +221,35 @@ def _text_of(path: Path, name: str, max_bytes: int) -> str:
 
 # ---- worker processes ------------------------------------------------------------------------
 
-# The pools of reading processes: one for what someone waits on (a clerk's upload, a
-# district's reply), one for the inbox (``background``), whose processes run at a lower
-# priority so that a folder of a hundred scans never stands between a page and its answer.
-_POOLS: dict[bool, ProcessPoolExecutor] = {}
-BACKGROUND_NICENESS = 10
+# The pools of reading processes, a lane each, its processes as nice as its readers may
+# wait: what a clerk waits on at a page (an upload), what someone outside waits on (a
+# district's reply through its link: a circular to every district may bring hundreds of
+# scans at once), and the inbox, which nobody watches. The kernel gives the cores to the
+# least nice first, so neither a folder of scans nor a flood of replies stands between a
+# clerk and the answer.
+CLERK, OUTSIDE, INBOX = "clerk", "outside", "inbox"
+NICENESS = {CLERK: 0, OUTSIDE: 5, INBOX: 10}
+_POOLS: dict[str, ProcessPoolExecutor] = {}
 _stopped = threading.Event()  # set for good when the process ends (stop_readers)
 
 
-def reader(*, background: bool = False) -> ProcessPoolExecutor:
-    """The processes that read files (OCR takes a core a page for seconds): never a web
-    request's thread. One pool of each kind per process, started on first use
+def reader(lane: str = CLERK) -> ProcessPoolExecutor:
+    """The processes that read files for ``lane`` (OCR takes a core a page for seconds):
+    never a web request's thread. One pool a lane per process, started on first use
     (forkserver: a clean child, not a copy of a threaded server), as many processes as
     cores up to two."""
     if _stopped.is_set():
         raise ReadingStopped()
-    pool = _POOLS.get(background)
+    pool = _POOLS.get(lane)
     if pool is None:
         workers, context = max(1, min(2, os.cpu_count() or 1)), get_context("forkserver")
-        if background:
+        if NICENESS[lane]:
             pool = ProcessPoolExecutor(
-                workers, context, initializer=os.nice, initargs=(BACKGROUND_NICENESS,)
+                workers, context, initializer=os.nice, initargs=(NICENESS[lane],)
             )
         else:
             pool = ProcessPoolExecutor(workers, context)
-        _POOLS[background] = pool
+        _POOLS[lane] = pool
     return pool
 
 
@@ -289,15 +293,15 @@ def read_in_worker(
     *,
     name: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
-    background: bool = False,
+    lane: str = CLERK,
 ) -> Future[Reading]:
-    """Read a file in a worker process (``background``: in the inbox's, at a lower
-    priority); the future's result raises a reading's error."""
+    """Read a file in a worker process of ``lane``; the future's result raises a
+    reading's error."""
     try:
-        inner = reader(background=background).submit(_read_for_pool, Path(path), name, max_bytes)
+        inner = reader(lane).submit(_read_for_pool, Path(path), name, max_bytes)
     except BrokenProcessPool:  # a worker killed (out of memory?): start afresh
-        _POOLS.pop(background, None)
-        inner = reader(background=background).submit(_read_for_pool, Path(path), name, max_bytes)
+        _POOLS.pop(lane, None)
+        inner = reader(lane).submit(_read_for_pool, Path(path), name, max_bytes)
     outer: Future[Reading] = Future()
 
     def settle(done: Future[Reading | ReadFailed]) -> None:
@@ -771,7 +775,7 @@ def consume_inbox(
         for n, path in enumerate(files):
             if path.suffix.lower() not in MAIL_SUFFIXES:
                 name = _shown(path.name)
-                future = read_in_worker(path, name=name, max_bytes=max_bytes, background=True)
+                future = read_in_worker(path, name=name, max_bytes=max_bytes, lane=INBOX)
                 arrivals.append((path, None, None, [_Arrived(name, path, future)]))
                 continue
             try:
@@ -787,7 +791,7 @@ def consume_inbox(
                 part.write_bytes(data)
                 readable = Path(name).suffix.lower() in SUFFIXES
                 reading = (
-                    read_in_worker(part, name=name, max_bytes=max_bytes, background=True)
+                    read_in_worker(part, name=name, max_bytes=max_bytes, lane=INBOX)
                     if readable
                     else None
                 )

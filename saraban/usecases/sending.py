@@ -481,7 +481,9 @@ def _read_reply_letter(
                 ],
             )
             return kept_unread, None
-        reading = intake.read_in_worker(path, name=name, max_bytes=MAX_REPLY_BYTES).result()
+        reading = intake.read_in_worker(
+            path, name=name, max_bytes=MAX_REPLY_BYTES, lane=intake.OUTSIDE
+        ).result()
     duplicate = importing.find_duplicate(archive, reading.letter, content, name, clearance=None)
     if duplicate is not None:
         raise duplicate
@@ -514,7 +516,11 @@ def _texts(files: list[tuple[str, bytes]], pages: _OcrPages) -> str:
                         if suffix == ".docx":
                             continue
                 if pages.take(path, name) is not None:  # a scan or a photo
-                    scans.append(intake.read_in_worker(path, name=name, max_bytes=MAX_REPLY_BYTES))
+                    scans.append(
+                        intake.read_in_worker(
+                            path, name=name, max_bytes=MAX_REPLY_BYTES, lane=intake.OUTSIDE
+                        )
+                    )
             except SarabanError:
                 continue  # damaged: kept without text
         for scan in scans:
