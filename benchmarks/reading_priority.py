@@ -9,7 +9,8 @@ district's reply read it:
 1. alone (the reading processes warm);
 2. while ``consume_inbox`` reads ``--inbox`` one-page scans dropped in the inbox folder (the
    clerk's file is sent two seconds after the inbox started);
-3. the same, with every reading in one pool, as before the inbox had processes of its own
+3. while as many districts' scanned replies are read in their lane (``intake.OUTSIDE``);
+4. both again with every reading in one pool, as before each lane had processes of its own
    (measured in the same run: the baseline).
 
 Printed: the clerk's wait in each case, the inbox's time, the load average. OCR takes about
@@ -84,6 +85,21 @@ def _beside_inbox(archive, home: Path, clerk: Path, scans: list[Path], label: st
     )
 
 
+def _beside_replies(clerk: Path, scans: list[Path], label: str) -> None:
+    """The same, the scans being districts' replies read in their own lane at once."""
+    start = time.perf_counter()
+    replies = [intake.read_in_worker(s, name=s.name, lane=intake.OUTSIDE) for s in scans]
+    time.sleep(2)
+    wait = _clerk_wait(clerk)
+    for reply in replies:
+        reply.result()
+    print(
+        f"{label:<34} clerk's scan {wait:6.1f} s; {len(scans)} replies "
+        f"{time.perf_counter() - start:6.1f} s (load {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--inbox", type=int, default=12, help="one-page scans in the inbox")
@@ -101,10 +117,12 @@ def main() -> None:
         separate = intake.reader
         for n in range(args.rounds):
             _beside_inbox(archive, home, clerk, scans, f"inbox apart, nice 10 ({n + 1})")
-            # before: one pool read everything, the inbox's files queued before the clerk's
+            _beside_replies(clerk, scans, f"replies apart, nice 5 ({n + 1})")
+            # before: one pool read everything, the others' files queued before the clerk's
             intake.reader = lambda lane=intake.CLERK: separate()  # type: ignore[assignment]
             try:
                 _beside_inbox(archive, home, clerk, scans, f"one pool, as before ({n + 1})")
+                _beside_replies(clerk, scans, f"replies, one pool ({n + 1})")
             finally:
                 intake.reader = separate
         archive.close()
