@@ -521,10 +521,12 @@ def test_real_pdfs_a_letter_its_form_and_a_letter_without_a_number(archive, tmp_
     assert [f.name for f in second] == ["แผนพัฒนาตนเอง.pdf", MAIL]
 
 
-def held_until(released: str, most: float = 120.0) -> int:
-    """A reading process kept busy until the file ``released`` exists (or ``most`` s)."""
+def held_until(released: str, started: str, most: float = 600.0) -> int:
+    """A reading process kept busy until the file ``released`` exists (or ``most`` s),
+    saying in the folder ``started`` that it is."""
     import time
 
+    (Path(started) / str(os.getpid())).touch()
     stop = time.monotonic() + most
     while not Path(released).exists() and time.monotonic() < stop:
         time.sleep(0.05)
@@ -532,8 +534,19 @@ def held_until(released: str, most: float = 120.0) -> int:
 
 
 def busy(pool, released: Path) -> list:
-    """Every process of ``pool`` held (the futures of the holds, for their release)."""
-    return [pool.submit(held_until, str(released), 600) for _ in range(pool._max_workers)]
+    """Every process of ``pool`` held, once each has started its hold (a process still
+    starting would otherwise take a hold only after another's, or none); the futures of
+    the holds, for their release."""
+    import tempfile
+    import time
+
+    started = Path(tempfile.mkdtemp(dir=released.parent))
+    holds = [pool.submit(held_until, str(released), str(started)) for _ in range(pool._max_workers)]
+    deadline = time.monotonic() + 120
+    while len(list(started.iterdir())) < pool._max_workers:
+        assert time.monotonic() < deadline, "the pool's processes did not all start a hold"
+        time.sleep(0.05)
+    return holds
 
 
 def test_each_lane_reads_in_processes_of_its_own_as_nice_as_its_readers_may_wait(archive, tmp_path):
