@@ -927,21 +927,27 @@ def open_token(archive: Archive, token: str, *, record_open: bool = True) -> Ope
                     detail={"delivery": delivery.id, "recipient": delivery.name},
                 )
     with archive._read() as s:
-        delivery, link = _by_token(s, token, now=now)
-        letter = s.get_one(Letter, delivery.letter_id)
-        if letter.secrecy:  # never linked; a guard against a row made some other way
-            raise NotFound(_NO_LINK)
-        unit = s.get(Unit, letter.unit_id) if letter.unit_id else None
-        return OpenedDelivery(
-            delivery=_info(delivery),
-            ref_no=letter.ref_no,
-            date=letter.date,
-            subject=letter.subject,
-            sender=letter.sender,
-            unit=unit.prefix if unit else None,
-            token_expires_at=link.expires_at,
-            reply_being_read=_being_read(delivery, now),
-        )
+        return _opened(s, *_by_token(s, token, now=now), now)
+
+
+def _opened(
+    s: Session, delivery: Delivery, link: DeliveryToken, now: dt.datetime
+) -> OpenedDelivery:
+    """The delivery with its letter's public face, as a token opens it."""
+    letter = s.get_one(Letter, delivery.letter_id)
+    if letter.secrecy:  # never linked; a guard against a row made some other way
+        raise NotFound(_NO_LINK)
+    unit = s.get(Unit, letter.unit_id) if letter.unit_id else None
+    return OpenedDelivery(
+        delivery=_info(delivery),
+        ref_no=letter.ref_no,
+        date=letter.date,
+        subject=letter.subject,
+        sender=letter.sender,
+        unit=unit.prefix if unit else None,
+        token_expires_at=link.expires_at,
+        reply_being_read=_being_read(delivery, now),
+    )
 
 
 DOWNLOAD_AUDIT_WINDOW = dt.timedelta(hours=1)
@@ -1049,28 +1055,29 @@ class ReplyBeingRead(Conflict):
 
 
 @contextmanager
-def reading_reply(archive: Archive, token: str) -> Iterator[DeliveryInfo]:
-    """Hold the delivery while its reply is read (OCR takes seconds a page): a second
+def reading_reply(archive: Archive, token: str) -> Iterator[OpenedDelivery]:
+    """Hold the delivery while its reply is read (OCR takes seconds a page), giving it as
+    its token opens it: a second
     reply sent meanwhile, by any link of the delivery and to any serving process or
     machine, is refused (:class:`ReplyBeingRead`) instead of being read twice. The hold is
     the row's time and process, taken in one write and given back after; one left by a
     killed process lapses at once on its machine, after :data:`READING_FOR` elsewhere."""
     now, me = utcnow(), worker_token()
     with archive._write() as s:
-        delivery, _link = _by_token(s, token, now=now, for_update=True)
+        delivery, link = _by_token(s, token, now=now, for_update=True)
         if delivery.replied_at is not None:
             raise AlreadyReplied()
         if _being_read(delivery, now):
             raise ReplyBeingRead()
+        opened = _opened(s, delivery, link, now)  # as the district opened it
         delivery.reading_since, delivery.reading_by = now, me
-        info = _info(delivery)
     try:
-        yield info
+        yield opened
     finally:
         with archive._write() as s:
             s.execute(
                 update(Delivery)
-                .where(Delivery.id == info.id, Delivery.reading_by == me)
+                .where(Delivery.id == opened.delivery.id, Delivery.reading_by == me)
                 .where(Delivery.reading_since == now)
                 .values(reading_since=None, reading_by=None)
             )

@@ -242,14 +242,12 @@ def reader(lane: str = CLERK) -> ProcessPoolExecutor:
         raise ReadingStopped()
     pool = _POOLS.get(lane)
     if pool is None:
-        workers, context = max(1, min(2, os.cpu_count() or 1)), get_context("forkserver")
-        if NICENESS[lane]:
-            pool = ProcessPoolExecutor(
-                workers, context, initializer=os.nice, initargs=(NICENESS[lane],)
-            )
-        else:
-            pool = ProcessPoolExecutor(workers, context)
-        _POOLS[lane] = pool
+        pool = _POOLS[lane] = ProcessPoolExecutor(
+            max(1, min(2, os.cpu_count() or 1)),
+            get_context("forkserver"),
+            initializer=os.nice,
+            initargs=(NICENESS[lane],),
+        )
     return pool
 
 

@@ -344,14 +344,14 @@ def reply(
     (:func:`_texts`). Kept as a received letter of the sender, numbered in its incoming
     register and linked to the circular. A delivery's replies are read one at a time
     (:func:`~saraban.archive.circulars.reading_reply`)."""
-    with circulars.reading_reply(archive, token) as delivery:
-        return _reply(archive, token, delivery, upload, data, enclosures, now)
+    with circulars.reading_reply(archive, token) as opened:
+        return _reply(archive, token, opened, upload, data, enclosures, now)
 
 
 def _reply(
     archive: Archive,
     token: str,
-    delivery: circulars.DeliveryInfo,
+    opened: circulars.OpenedDelivery,
     upload: tuple[str, bytes] | None,
     data: dict[str, Any] | None,
     enclosures: list[tuple[str, bytes]] | None,
@@ -359,7 +359,7 @@ def _reply(
 ) -> circulars.DeliveryInfo:
     from saraban.usecases import importing
 
-    opened = circulars.open_token(archive, token, record_open=False)
+    delivery = opened.delivery
     if upload is None and data is None:
         raise BadRequest("ส่งไฟล์หนังสือตอบกลับ หรือกรอกแบบรายงาน / send a letter file or the form")
     enclosed = _reply_enclosures(enclosures or [])
