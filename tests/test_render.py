@@ -651,3 +651,53 @@ def test_libreoffice_opens_the_docx(path, tmp_path):
     )
     text = pdftotext((tmp_path / "letter.pdf").read_bytes(), "-raw")
     assert squash(load(path)["subject"]) in squash(text)
+
+
+@pytest.mark.pdf
+def test_the_cycle_collector_is_paused_while_rendering_and_restored_after(monkeypatch):
+    """A render's hundreds of thousands of objects were walked by the collector again and
+    again (a quarter of a long table's time): it is paused while WeasyPrint works, and
+    comes back after, whether the render succeeds or fails."""
+    import gc
+
+    from saraban.templates._pdf import html_to_pdf
+
+    seen = []
+    write_pdf = weasyprint.Document.write_pdf
+
+    def watched(self, *args, **kwargs):
+        seen.append(gc.isenabled())
+        return write_pdf(self, *args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.Document, "write_pdf", watched)
+    assert gc.isenabled()
+    render_pdf(load(SEED_LETTERS[0]))
+    html_to_pdf("<p>ตาราง</p>")
+    assert seen == [False, False]
+    assert gc.isenabled()
+    with pytest.raises(RenderError):
+        html_to_pdf('<img src="file:///etc/passwd">')
+    assert gc.isenabled()
+
+
+def test_overlapping_pauses_restore_the_collector_as_the_first_found_it():
+    """Threads render at once: the collector comes back when the last render ends, and a
+    collector someone else turned off stays off."""
+    import gc
+
+    from saraban.templates._pdf import collector_paused
+
+    first, second = collector_paused(), collector_paused()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()  # the second render still runs
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
