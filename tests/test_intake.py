@@ -580,3 +580,90 @@ def test_each_lane_reads_in_processes_of_its_own_as_nice_as_its_readers_may_wait
             released.touch()
             pids = {hold.result(60) for hold in held}
         assert len(pids) == sum(pool._max_workers for pool in others)  # all were held
+
+
+def _kill_when_reading(pool, seconds: float = 1.0) -> None:
+    """SIGKILL every process of ``pool`` once one exists and ``seconds`` have passed (the
+    file it was handed is being read)."""
+    import signal
+    import time
+
+    deadline = time.monotonic() + 120
+    while not (pool._processes or {}):
+        assert time.monotonic() < deadline, "the pool never started a process"
+        time.sleep(0.02)
+    time.sleep(seconds)
+    for process in list(pool._processes.values()):
+        os.kill(process.pid, signal.SIGKILL)
+
+
+def test_files_in_a_pool_whose_process_died_are_read_again_alone(archive, tmp_path):
+    """A reading process that dies (killed, out of memory) fails every file of its pool:
+    each is read again in a process of its own, so nothing in the inbox is lost or held
+    up by another file's death."""
+    import time
+
+    pool = intake.reader(intake.INBOX)
+    released = tmp_path / "released"
+    holds = busy(pool, released)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    _seed_txt(inbox)
+    _seed_txt(inbox, scancorpus.seed_stems()[1])
+    done = concurrent.futures.ThreadPoolExecutor(1).submit(
+        intake.consume_inbox, archive, inbox, register=ARCHIVE_UNIT
+    )
+    deadline = time.monotonic() + 60
+    while len(pool._pending_work_items) < len(holds) + 2:  # both letters wait behind the holds
+        assert time.monotonic() < deadline, "the inbox's letters never reached the pool"
+        time.sleep(0.02)
+    _kill_when_reading(pool, 0)
+    result = done.result(timeout=120)
+    assert result.failed == []
+    assert len(result.taken) == 2
+    assert sorted(p.name for p in (inbox / "done").iterdir()) == sorted(
+        f"{stem}.txt" for stem in (STEM, scancorpus.seed_stems()[1])
+    )
+    for hold in holds:
+        with pytest.raises(concurrent.futures.process.BrokenProcessPool):
+            hold.result(10)
+    assert intake.reader(intake.INBOX) is not pool  # the lane reads on in a new pool
+    assert intake._ALONE == set()  # each file's own process is gone with it
+
+
+def test_an_unexpected_fault_reading_a_file_refuses_that_file(monkeypatch, tmp_path):
+    """A reader's fault that is none of saraban's errors (a library's ValueError on a
+    malformed image) refused the whole inbox round, every round; now it refuses that file
+    (422, in Thai), and the rest are taken in."""
+
+    def fault(path, **kwargs):
+        raise ValueError("a library's own fault")
+
+    monkeypatch.setattr(intake, "read_incoming", fault)
+    failed = intake._read_for_pool(tmp_path / "photo.png", "ภาพ.png", 1024)
+    assert isinstance(failed, intake.ReadFailed)
+    assert failed.status == 422
+    assert failed.message.startswith("อ่านไฟล์ ภาพ.png ไม่สำเร็จ")
+
+
+@pytest.mark.ocr
+def test_a_file_whose_reading_dies_twice_is_refused_and_the_others_are_read(archive, tmp_path):
+    """The file that ends its process in the pool and again alone is refused (422, its
+    name in Thai), not read a third time; the lane reads the next file."""
+    scan = scancorpus.scan_page(scancorpus.render_pages(STEM)[0], STEM, 0)
+    path = scancorpus.write_png(scan, tmp_path / "สแกน.png")
+    reading = intake.read_in_worker(path, name=path.name)
+    _kill_when_reading(intake.reader(intake.CLERK))
+    import time
+
+    deadline = time.monotonic() + 60
+    while not intake._ALONE:
+        assert time.monotonic() < deadline, "the file was never read again alone"
+        time.sleep(0.02)
+    _kill_when_reading(next(iter(intake._ALONE)))
+    with pytest.raises(intake.ReadCrashed) as refused:
+        reading.result(timeout=60)
+    assert refused.value.status == 422
+    assert refused.value.message.startswith("อ่านไฟล์ สแกน.png ไม่สำเร็จ")
+    letter = _seed_txt(tmp_path)
+    assert intake.read_in_worker(letter, name=letter.name).result(60).letter["subject"]

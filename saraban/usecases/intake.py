@@ -29,7 +29,13 @@ import os
 import shutil
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures import (
+    CancelledError,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -242,13 +248,14 @@ def reader(lane: str = CLERK) -> ProcessPoolExecutor:
         raise ReadingStopped()
     pool = _POOLS.get(lane)
     if pool is None:
-        pool = _POOLS[lane] = ProcessPoolExecutor(
-            max(1, min(2, os.cpu_count() or 1)),
-            get_context("forkserver"),
-            initializer=os.nice,
-            initargs=(NICENESS[lane],),
-        )
+        pool = _POOLS[lane] = _pool(lane, max(1, min(2, os.cpu_count() or 1)))
     return pool
+
+
+def _pool(lane: str, processes: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        processes, get_context("forkserver"), initializer=os.nice, initargs=(NICENESS[lane],)
+    )
 
 
 class ReadingStopped(SarabanError):
@@ -271,10 +278,27 @@ def stop_readers() -> None:
     _stopped.set()
     while _POOLS:
         stop_pool(_POOLS.popitem()[1])
+    with _alone_lock:
+        alone = list(_ALONE)
+    for pool in alone:
+        stop_pool(pool)
 
 
 class ReadFailed(BadRequest):
     """A file a worker process could not read: its message and status, carried back."""
+
+
+class ReadCrashed(BadRequest):
+    """A file whose reading ended its process, twice: once among others, once alone."""
+
+    status = 422
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"อ่านไฟล์ {name} ไม่สำเร็จ: โปรแกรมอ่านไฟล์หยุดทำงานกลางคันสองครั้ง ไฟล์อาจเสียหาย"
+            f"หรือใหญ่เกินไป / reading {name} ended its reading process twice: the file may "
+            "be damaged or too large"
+        )
 
 
 def _read_for_pool(path: Path, name: str | None, max_bytes: int) -> Reading | ReadFailed:
@@ -284,6 +308,20 @@ def _read_for_pool(path: Path, name: str | None, max_bytes: int) -> Reading | Re
         return read_incoming(path, name=name, max_bytes=max_bytes)
     except SarabanError as exc:
         return ReadFailed(exc.message, status=exc.status)
+    except Exception:  # a reader's own fault on this file: the file is refused, not the rest
+        logger.exception("reading %s failed", name or path.name)
+        shown = name or path.name
+        return ReadFailed(
+            f"อ่านไฟล์ {shown} ไม่สำเร็จ: ไฟล์อาจเสียหาย / could not read {shown}: the file may "
+            "be damaged",
+            status=422,
+        )
+
+
+# Processes that read one file again, alone, after its pool's process died (read_in_worker).
+_ALONE: set[ProcessPoolExecutor] = set()
+_ALONE_READERS: dict[str, ThreadPoolExecutor] = {}
+_alone_lock = threading.Lock()
 
 
 def read_in_worker(
@@ -294,19 +332,38 @@ def read_in_worker(
     lane: str = CLERK,
 ) -> Future[Reading]:
     """Read a file in a worker process of ``lane``; the future's result raises a
-    reading's error."""
+    reading's error.
+
+    A process that dies (killed, out of memory, a crash in a library) breaks its pool, and
+    every file being read there fails with it. Each is read again alone, in a process of
+    its own: the file that dies there too is refused (:class:`ReadCrashed`), the others are
+    read, so one hostile file in the inbox holds up none of the rest, round after round."""
+    arguments = (_read_for_pool, Path(path), name, max_bytes)
+    pool = reader(lane)
     try:
-        inner = reader(lane).submit(_read_for_pool, Path(path), name, max_bytes)
-    except BrokenProcessPool:  # a worker killed (out of memory?): start afresh
+        inner = pool.submit(*arguments)
+    except BrokenProcessPool:  # broken before this file: start afresh
         _POOLS.pop(lane, None)
-        inner = reader(lane).submit(_read_for_pool, Path(path), name, max_bytes)
+        pool = reader(lane)
+        inner = pool.submit(*arguments)
     outer: Future[Reading] = Future()
 
-    def settle(done: Future[Reading | ReadFailed]) -> None:
+    def settle(done: Future[Reading | ReadFailed], alone: bool) -> None:
         try:
             value = done.result()
+        except BrokenProcessPool:
+            if _stopped.is_set():
+                outer.set_exception(ReadingStopped())
+            elif not alone:
+                if _POOLS.get(lane) is pool:
+                    _POOLS.pop(lane, None)
+                _alone_reader(lane).submit(read_alone)
+            else:
+                logger.error("reading %r ended its process twice: refused", Path(path).name)
+                outer.set_exception(ReadCrashed(_shown(name or Path(path).name)))
+            return
         except BaseException as exc:  # noqa: BLE001 - handed on to the caller
-            stopped = _stopped.is_set() and isinstance(exc, BrokenProcessPool | CancelledError)
+            stopped = _stopped.is_set() and isinstance(exc, CancelledError)
             outer.set_exception(ReadingStopped() if stopped else exc)
             return
         if isinstance(value, ReadFailed):
@@ -314,8 +371,38 @@ def read_in_worker(
         else:
             outer.set_result(value)
 
-    inner.add_done_callback(settle)
+    def read_alone() -> None:
+        alone = _pool(lane, 1)  # its process starts with the file
+        with _alone_lock:
+            if _stopped.is_set():
+                outer.set_exception(ReadingStopped())
+                return
+            _ALONE.add(alone)
+        try:
+            again = alone.submit(*arguments)
+            wait([again])
+        except RuntimeError:  # shut down by stop_readers before the file went in
+            outer.set_exception(ReadingStopped())
+            return
+        finally:
+            alone.shutdown(wait=False)
+            with _alone_lock:
+                _ALONE.discard(alone)
+        settle(again, alone=True)
+
+    inner.add_done_callback(lambda done: settle(done, alone=False))
     return outer
+
+
+def _alone_reader(lane: str) -> ThreadPoolExecutor:
+    """The one thread of ``lane`` that reads files again alone, one after another: a pool
+    that dies fails every file in it, and a hundred of the inbox's, each in a process of
+    its own at once, would be the flood the pool bounds."""
+    with _alone_lock:
+        thread = _ALONE_READERS.get(lane)
+        if thread is None:
+            thread = _ALONE_READERS[lane] = ThreadPoolExecutor(1, f"saraban-read-alone-{lane}")
+        return thread
 
 
 # ---- keeping ---------------------------------------------------------------------------------
