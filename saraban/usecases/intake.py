@@ -22,6 +22,7 @@ import datetime as dt
 import email
 import email.header
 import email.policy
+import functools
 import hashlib
 import html.parser
 import logging
@@ -338,14 +339,14 @@ def read_in_worker(
     every file being read there fails with it. Each is read again alone, in a process of
     its own: the file that dies there too is refused (:class:`ReadCrashed`), the others are
     read, so one hostile file in the inbox holds up none of the rest, round after round."""
-    arguments = (_read_for_pool, Path(path), name, max_bytes)
+    read = functools.partial(_read_for_pool, Path(path), name, max_bytes)
     pool = reader(lane)
     try:
-        inner = pool.submit(*arguments)
+        inner = pool.submit(read)
     except BrokenProcessPool:  # broken before this file: start afresh
         _POOLS.pop(lane, None)
         pool = reader(lane)
-        inner = pool.submit(*arguments)
+        inner = pool.submit(read)
     outer: Future[Reading] = Future()
 
     def settle(done: Future[Reading | ReadFailed], alone: bool) -> None:
@@ -379,7 +380,7 @@ def read_in_worker(
                 return
             _ALONE.add(alone)
         try:
-            again = alone.submit(*arguments)
+            again = alone.submit(read)
             wait([again])
         except RuntimeError:  # shut down by stop_readers before the file went in
             outer.set_exception(ReadingStopped())
