@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     )
     from saraban.archive._registers import (
         Table,
+        check_printable,
         incoming_register,
         outgoing_register,
         retention_due,
@@ -132,6 +133,7 @@ __all__ = [
     "worker_alive",
     "worker_token",
     "write_table",
+    "check_printable",
 ]
 
 
@@ -182,6 +184,7 @@ _WHERE: dict[str, tuple[str, str | None]] = {
     "outgoing_register": ("saraban.archive._registers", None),
     "retention_due": ("saraban.archive._registers", None),
     "write_table": ("saraban.archive._registers", "write"),
+    "check_printable": ("saraban.archive._registers", None),
     "FileCheck": ("saraban.archive._signing", None),
     "PublicLetter": ("saraban.archive._signing", None),
     "SignatureCheck": ("saraban.archive._signing", None),

@@ -1,4 +1,4 @@
-"""Stopping a pool of worker processes at once.
+"""Worker processes: work run in a process of its own, and a pool stopped at once.
 
 ``ProcessPoolExecutor.shutdown`` waits for the task each process is running, and a process
 that ends waits at its exit for every task still queued: a folder of scans (OCR takes
@@ -7,7 +7,41 @@ seconds a page) or a preview past its time limit would hold it for minutes.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+from saraban.errors import SarabanError
+
+_T = TypeVar("_T")
+# Files made apart at once by one process (each may take a core and a gigabyte): the rest wait.
+_apart = threading.BoundedSemaphore(2)
+
+
+class RenderStopped(SarabanError):
+    status = 500
+
+    def __init__(self) -> None:
+        super().__init__(
+            "การจัดทำไฟล์หยุดกลางคัน ลองใหม่อีกครั้ง / the process making the file stopped: try again"
+        )
+
+
+def run_apart(function: Callable[..., _T], *args: object) -> _T:
+    """``function(*args)`` in a process of its own (forkserver: a clean one, never a copy
+    of the server's threads), at most two at once in this process: WeasyPrint is pure
+    Python, and a long table rendered in a thread of the serving process would hold the
+    interpreter's lock for seconds, slowing every other request. The process ends with the
+    result; if it dies, :class:`RenderStopped` says so."""
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing import get_context
+
+    with _apart, ProcessPoolExecutor(1, mp_context=get_context("forkserver")) as pool:
+        try:
+            return pool.submit(function, *args).result()
+        except BrokenProcessPool:
+            raise RenderStopped() from None
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:

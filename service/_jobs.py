@@ -32,6 +32,23 @@ _SAVE_EVERY = 0.5  # seconds between two writes of a running job's progress
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{16}")  # secrets.token_urlsafe(12)
 
 
+@dataclass(frozen=True)
+class MadeFile:
+    """A file a job made, to download (a long register's PDF). With a folder, its content
+    is kept there beside the job's record, so that any process serving the folder hands it
+    out, and goes with the record."""
+
+    content: bytes
+    media_type: str
+    name: str
+    fallback: str
+
+    def described(self) -> dict[str, Any]:
+        return {
+            "file": {"media_type": self.media_type, "name": self.name, "fallback": self.fallback}
+        }
+
+
 @dataclass
 class Job:
     id: str
@@ -72,8 +89,13 @@ class Job:
             "message": self.message,
             "error": self.error,
             "percent": round(100 * self.done / self.total) if self.total else None,
-            "result": self.result if isinstance(self.result, list | dict | str) else None,
+            "result": self._result(),
         }
+
+    def _result(self) -> Any:
+        if isinstance(self.result, MadeFile):
+            return self.result.described()
+        return self.result if isinstance(self.result, list | dict | str) else None
 
     def record(self) -> dict[str, Any]:
         """What the job's file holds: its progress and who may see it."""
@@ -137,22 +159,24 @@ class Jobs:
         thread.start()
         return job
 
-    def _path(self, job_id: str) -> Path | None:
+    def _path(self, job_id: str, suffix: str = ".json") -> Path | None:
         if self._folder is None or not _JOB_ID.fullmatch(job_id):
             return None
-        return self._folder / f"{job_id}.json"
+        return self._folder / f"{job_id}{suffix}"
+
+    def _write(self, path: Path, data: bytes) -> None:
+        part = path.with_name(f".{path.name}.{threading.get_ident()}.part")
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(part, path)  # a reader sees the old content or the new, never half
 
     def _save(self, job: Job) -> None:
         path = self._path(job.id)
         if path is None:
             return
-        part = path.with_name(f".{path.name}.{threading.get_ident()}.part")
         try:
-            data = json.dumps(job.record(), ensure_ascii=False, default=str).encode()
-            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(part, path)  # a reader sees the old progress or the new, never half
+            self._write(path, json.dumps(job.record(), ensure_ascii=False, default=str).encode())
         except OSError:  # progress is a courtesy: the work goes on
             logger.exception("could not write the progress of job %s", job.id)
 
@@ -172,12 +196,18 @@ class Jobs:
             files = sorted(self._folder.glob("*.json"), key=lambda p: p.stat().st_mtime)
             for path in files[: max(0, len(files) - _KEEP)]:
                 path.unlink(missing_ok=True)
+                path.with_suffix(".file").unlink(missing_ok=True)
         except OSError:
             logger.exception("could not prune old job files")
 
     def _run(self, job: Job, work: Callable[[Job], Any]) -> None:
         try:
-            job.result = work(job)
+            result = work(job)
+            file = self._path(job.id, ".file") if isinstance(result, MadeFile) else None
+            if file is not None:
+                self._write(file, result.content)
+                result = result.described()  # the content is on disk, not in memory
+            job.result = result
             job.state = "done"
         except SarabanError as exc:
             job.error = exc.message
@@ -195,20 +225,49 @@ class Jobs:
             found = self._jobs.get(job_id)
         return found if found is not None else self._load(job_id)
 
-    def running(self, kind: str) -> Job | None:
-        """A job of ``kind`` still running in this process or in another that shares the
-        folder."""
-        with self._lock:
-            here = next(
-                (j for j in self._jobs.values() if j.kind == kind and j.state == "running"), None
+    def running(self, kind: str, owner_id: int | None = None) -> Job | None:
+        """A job of ``kind`` (started by ``owner_id``, if given) still running in this
+        process or in another that shares the folder."""
+
+        def wanted(job: Job | None) -> bool:
+            return (
+                job is not None
+                and job.kind == kind
+                and job.state == "running"
+                and owner_id in (None, job.owner_id)
             )
+
+        with self._lock:
+            here = next((j for j in self._jobs.values() if wanted(j)), None)
         if here is not None or self._folder is None:
             return here
         for path in self._folder.glob("*.json"):
             job = self._load(path.stem)
-            if job is not None and job.kind == kind and job.state == "running":
+            if wanted(job):
                 return job
         return None
+
+    def made_file(self, job_id: str) -> MadeFile | None:
+        """The file a finished job made, from this process or the shared folder."""
+        job = self.get(job_id)
+        if job is None or job.state != "done":
+            return None
+        if isinstance(job.result, MadeFile):
+            return job.result
+        described = job.result.get("file") if isinstance(job.result, dict) else None
+        path = self._path(job_id, ".file")
+        if not isinstance(described, dict) or path is None:
+            return None
+        try:
+            content = path.read_bytes()
+        except OSError:  # pruned
+            return None
+        return MadeFile(
+            content,
+            str(described["media_type"]),
+            str(described["name"]),
+            str(described["fallback"]),
+        )
 
     def latest(self, kind: str) -> Job | None:
         """The newest job of ``kind`` started in any process that shares the folder (or

@@ -6,19 +6,18 @@ address book and holiday calendar pages (administrators). Thin: each view calls
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from saraban.archive import circulars
+from saraban.archive import check_printable, circulars
 from saraban.errors import BadRequest, SarabanError
 from saraban.service import _web
+from saraban.service.jobs import table_file
 from saraban.settings import Settings
 from saraban.usecases import recipients, sending
 
 bp = Blueprint("circulars", __name__)
-BACKGROUND_ROWS = 100  # a DOCX or PDF of more rows than this is made in the background
 # The letter page's tracking table shows this many recipients at a time (a letter to every
 # district of the country has 878: all of them would be 400 KB of HTML and most of the
 # page's time), under the counts, with views of those who have not replied and the late.
@@ -167,57 +166,28 @@ def revoke(letter_id: int) -> Any:
     return _back(letter_id)
 
 
-@dataclass(frozen=True)
-class _Export:
-    content: bytes
-    media_type: str
-    name: str
-    fallback: str
-
-
 @bp.get("/letters/<letter:letter_id>/consolidated.<any(xlsx, csv, docx, pdf):fmt>")
 @_web.login_required
 def consolidated(letter_id: int, fmt: str) -> Any:
-    """The merged replies as a download; a DOCX or PDF of many rows is made in the
-    background, in a process of its own (``consolidating.write_apart``: the serving
-    process's other requests are not slowed by it), the page shows its progress and then
-    downloads it."""
+    """The merged replies as a download (a DOCX or PDF of many rows made in the background:
+    ``jobs.table_file``)."""
     from saraban.usecases import consolidating
 
     found = consolidating.consolidate(_web.archive(), letter_id, clearance=_web.user().clearance)
-    export = _Export(
-        b"",
-        consolidating.MEDIA_TYPES[fmt],
-        f"สรุปผลการรายงาน {found.ref_no or letter_id}.{fmt}",
-        f"consolidated-{letter_id}.{fmt}",
+    rows = consolidating.printed_rows(found)
+    check_printable(rows, fmt)
+    return table_file(
+        consolidating.write,
+        (found, fmt),
+        fmt=fmt,
+        rows=rows,
+        download=(
+            consolidating.MEDIA_TYPES[fmt],
+            f"สรุปผลการรายงาน {found.ref_no or letter_id}.{fmt}",
+            f"consolidated-{letter_id}.{fmt}",
+        ),
+        shown_at=lambda job: url_for("letters.letter", letter_id=letter_id, job=job) + "#circular",
     )
-    rows = len(found.rows) + len(found.by_letter) + len(found.missing)
-    if fmt in ("docx", "pdf") and rows > BACKGROUND_ROWS:
-
-        def work(job: Any) -> _Export:
-            job.advance(0, 1, f"กำลังจัดทำ {fmt.upper()} {rows:,} แถว")
-            made = replace(export, content=consolidating.write_apart(found, fmt))
-            job.advance(1, 1, "เสร็จแล้ว")
-            return made
-
-        job = _web.jobs().start("consolidate", _web.user().id, "จัดทำสรุปผลการรายงาน", work)
-        return redirect(url_for("letters.letter", letter_id=letter_id, job=job.id) + "#circular")
-    content = consolidating.write(found, fmt)
-    return _web.attachment(content, export.media_type, export.name, export.fallback)
-
-
-@bp.get("/letters/<letter:letter_id>/consolidated/<job_id>")
-@_web.login_required
-def consolidated_file(letter_id: int, job_id: str) -> Any:
-    """The file a background consolidation made: only for the user who started it."""
-    _web.visible_letter(letter_id)
-    job = _web.jobs().get(job_id)
-    if job is None or job.owner_id != _web.user().id or job.kind != "consolidate":
-        raise SarabanError(f"ไม่พบงานรายการ {job_id} / no job {job_id}", status=404)
-    if job.state != "done" or not isinstance(job.result, _Export):
-        raise SarabanError("ยังจัดทำไม่เสร็จ กรุณารอสักครู่ / not ready yet: wait a moment", status=409)
-    found = job.result
-    return _web.attachment(found.content, found.media_type, found.name, found.fallback)
 
 
 # ---- the address book and the holiday calendar (administrators) ------------------------------

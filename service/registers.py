@@ -8,13 +8,16 @@ A letter the user is not cleared for is left out of the page and of the export a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from saraban.archive import Table, write_table
+from saraban.archive import Table, check_printable, write_table
 from saraban.errors import BadRequest, SarabanError
+from saraban.pools import run_apart
 from saraban.service import _web
+from saraban.service.jobs import BACKGROUND_ROWS, table_file
 from saraban.thai import ThaiDateError, parse_be_date, thai_date
 from saraban.usecases import receiving
 from saraban.usecases import registers as registers_usecase
@@ -55,16 +58,37 @@ def parse_period(args: Any) -> tuple[dt.date, dt.date, dict[str, str]]:
 
 
 def export_response(
-    table: Table, fmt: str, kind: str, date_from: dt.date, date_to: dt.date
+    table: Table,
+    fmt: str,
+    kind: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    shown_at: Callable[[str], str] | None = None,
 ) -> Response:
+    """The register as a file. A DOCX or PDF of many rows is made in a process of its own:
+    with ``shown_at`` (the web page) in the background (``jobs.table_file``), else (the API)
+    while the request waits."""
     if fmt not in FORMATS:
         raise BadRequest("format: ต้องเป็น csv, docx หรือ pdf / format must be csv, docx or pdf")
-    data = write_table(table, fmt)
+    check_printable(len(table.rows), fmt)
     # ทะเบียนหนังสือส่ง ๑ ตุลาคม ๒๕๖๘ ถึง ๓๑ ธันวาคม ๒๕๖๘.pdf; for old clients the same
     # period in BE, ASCII digits: register-sent-2568-10-01-2568-12-31.pdf
     name = f"{KINDS[kind]} {thai_date(date_from)} ถึง {thai_date(date_to)}.{fmt}"
     fallback = f"register-{kind}-{_be_iso(date_from)}-{_be_iso(date_to)}.{fmt}"
-    return _web.attachment(data, FORMATS[fmt], name, fallback)
+    download = (FORMATS[fmt], name, fallback)
+    if shown_at is not None:
+        return table_file(
+            write_table,
+            (table, fmt),
+            fmt=fmt,
+            rows=len(table.rows),
+            download=download,
+            shown_at=shown_at,
+        )
+    long = fmt != "csv" and len(table.rows) > BACKGROUND_ROWS
+    data = run_apart(write_table, table, fmt) if long else write_table(table, fmt)
+    return _web.attachment(data, *download)
 
 
 def _be_iso(day: dt.date) -> str:
@@ -136,7 +160,15 @@ def export() -> Any:
     table = registers_usecase.register_table(
         _web.archive(), kind, date_from, date_to, register, _web.clearance()
     )
-    return export_response(table, request.args.get("format", "csv"), kind, date_from, date_to)
+    # the page the file is asked from, showing its progress (``from`` is a Python keyword)
+    page: dict[str, Any] = {"kind": kind, "register": register or ""}
+    page.update({"from": request.args.get("from") or "", "to": request.args.get("to") or ""})
+
+    def shown_at(job: str) -> str:
+        return url_for("registers.registers", job=job, **page)
+
+    fmt = request.args.get("format", "csv")
+    return export_response(table, fmt, kind, date_from, date_to, shown_at=shown_at)
 
 
 @bp.post("/registers/receive")

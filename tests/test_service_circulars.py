@@ -409,9 +409,9 @@ def test_the_api_sends_tracks_and_reminds(app):
 def test_a_big_docx_is_made_in_the_background(app, monkeypatch):
     import time
 
-    from saraban.service import circulars as circulars_pages
+    from saraban.service import jobs
 
-    monkeypatch.setattr(circulars_pages, "BACKGROUND_ROWS", 1)
+    monkeypatch.setattr(jobs, "BACKGROUND_ROWS", 1)
     letter = issued(app)
     client = app.test_client()
     tokens = send_from_page(app, client, letter.public_id)
@@ -422,16 +422,17 @@ def test_a_big_docx_is_made_in_the_background(app, monkeypatch):
     assert started.status_code == 302
     job = re.search(r"job=([\w-]+)", started.headers["Location"]).group(1)
     page = client.get(started.headers["Location"]).get_data(as_text=True)
-    assert f"/letters/{letter.public_id}/consolidated/{job}" in page
+    assert f"/jobs/{job}/file" in page
     for _ in range(1200):  # made in a process of its own, which starts first
         if client.get(f"/jobs/{job}").get_json()["state"] != "running":
             break
         time.sleep(0.1)
-    done = client.get(f"/letters/{letter.public_id}/consolidated/{job}")
+    done = client.get(f"/jobs/{job}/file")
     assert done.status_code == 200 and done.data[:2] == b"PK"
+    assert "consolidated-" in done.headers["Content-Disposition"]
     other = app.test_client()
     login(other, "admin")
-    assert other.get(f"/letters/{letter.public_id}/consolidated/{job}").status_code == 404
+    assert other.get(f"/jobs/{job}/file").status_code == 404
 
 
 def _download_events(app):

@@ -12,6 +12,7 @@ from test_service_support import (
     UNIT,
     add_unit,
     add_users,
+    bearer,
     draft_form,
     login,
     make_app,
@@ -151,3 +152,97 @@ def test_register_export_as_a_document(app, fmt):
         assert "ทะเบียนหนังสือส่ง" in pdf_text(data)
     else:
         assert data[:2] == b"PK"
+
+
+def _received(app, count: int) -> None:
+    for n in range(count):
+        app.extensions["archive"].receive(
+            UNIT, sender=f"อำเภอที่ {n}", recipient="ผู้ว่าราชการ", subject="รายงาน", actor="t"
+        )
+
+
+def _token(app, name: str) -> str:
+    store = app.extensions["saraban_store"]
+    return store.create_token(store.user_by_name(name).id, "tests")[0]
+
+
+def _finished(client, job: str) -> dict:
+    import time
+
+    for _ in range(1200):  # made in a process of its own, which starts first
+        state = client.get(f"/jobs/{job}").get_json()
+        if state["state"] != "running":
+            return state
+        time.sleep(0.1)
+    raise AssertionError(f"job {job} still running")
+
+
+def test_a_long_registers_pdf_is_made_in_the_background_one_at_a_time(app, monkeypatch):
+    """A year's register is thousands of rows (10 ms and 0.2 MB a row in PDF): made in a
+    request's thread it held every other request of the process for a minute. It is made
+    in a process of its own, in the background, the page showing its progress; a clerk
+    whose file is still being made is shown that one rather than starting another."""
+    import re
+
+    from saraban import pools
+    from saraban.service import jobs
+
+    monkeypatch.setattr(jobs, "BACKGROUND_ROWS", 1)
+    _received(app, 3)
+    client = app.test_client()
+    login(client, "clerk")
+    for _ in range(2):  # every slot for making files taken: the job waits its turn
+        pools._apart.acquire()
+    try:
+        started = client.get("/registers/export?kind=received&format=pdf")
+        assert started.status_code == 302
+        location = started.headers["Location"]
+        assert location.startswith("/registers?") and "kind=received" in location
+        job = re.search(r"job=([\w-]+)", location).group(1)
+        page = client.get(location).get_data(as_text=True)
+        assert f"/jobs/{job}/file" in page
+        assert client.get(f"/jobs/{job}/file").status_code == 409  # not ready
+        again = client.get("/registers/export?kind=received&format=docx")
+        assert re.search(r"job=([\w-]+)", again.headers["Location"]).group(1) == job
+        assert "ยังจัดทำไม่เสร็จ" in client.get(again.headers["Location"]).get_data(as_text=True)
+    finally:
+        pools._apart.release()
+        pools._apart.release()
+    assert _finished(client, job)["state"] == "done"
+    done = client.get(f"/jobs/{job}/file")
+    assert done.status_code == 200 and done.mimetype == "application/pdf"
+    text = pdf_text(done.data)
+    assert "ทะเบียนหนังสือรับ" in text and "อำเภอที่ 2" in text
+    assert (app.extensions["saraban_jobs"]._folder / f"{job}.file").read_bytes() == done.data
+    other = app.test_client()
+    login(other, "admin")
+    assert other.get(f"/jobs/{job}/file").status_code == 404  # its rows are the clerk's
+    api = app.test_client().get(  # made apart while the client waits
+        "/api/v1/registers/received?format=pdf", headers=bearer(_token(app, "clerk"))
+    )
+    assert api.status_code == 200 and "อำเภอที่ 2" in pdf_text(api.data)
+
+
+def test_a_register_too_long_to_print_is_refused_at_once_in_thai(app, monkeypatch):
+    """Every cost is bounded: a register of the archive's whole life in PDF would take
+    gigabytes; past PRINTED_ROWS_AT_MOST rows the clerk is told to choose a shorter period
+    or CSV, before anything starts (the page, the API and the CLI's writer alike)."""
+    from saraban.archive import _registers
+
+    monkeypatch.setattr(_registers, "PRINTED_ROWS_AT_MOST", 2)
+    _received(app, 3)
+    client = app.test_client()
+    login(client, "clerk")
+    api = bearer(_token(app, "clerk"))
+    for url, headers in (
+        ("/registers/export?kind=received&format=pdf", {}),
+        ("/api/v1/registers/received?format=docx", api),
+    ):
+        refused = client.get(url, headers=headers)
+        assert refused.status_code == 413, url
+        assert "ตารางนี้มี ๓ แถว" in refused.get_data(as_text=True)
+    assert app.extensions["saraban_jobs"].running("table-file") is None
+    assert client.get("/registers/export?kind=received&format=csv").status_code == 200
+    table = _registers.Table("t", "s", ("a",), [["1"], ["2"], ["3"]])
+    with pytest.raises(_registers.TooLarge):
+        _registers.write(table, "pdf")

@@ -19,8 +19,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from saraban.archive import Archive, Table, circulars
-from saraban.archive._registers import to_csv, to_docx
-from saraban.errors import BadRequest, SarabanError
+from saraban.archive._registers import check_printable, to_csv, to_docx
+from saraban.errors import BadRequest
 from saraban.thai import thai_date, to_thai_digits
 from saraban.usecases._access import visible_letter
 
@@ -292,29 +292,20 @@ def write(found: Consolidated, fmt: str) -> bytes:
         )
     if fmt == "xlsx":
         return to_xlsx(found)
+    check_printable(printed_rows(found), fmt)
     table = as_table(found)
     if fmt == "csv":
         return to_csv(table)
     return to_docx(table) if fmt == "docx" else to_pdf(found)
 
 
+def printed_rows(found: Consolidated) -> int:
+    """The rows of the printed table: the replies, and the names listed after them."""
+    return len(found.rows) + len(found.by_letter) + len(found.missing)
+
+
 def write_apart(found: Consolidated, fmt: str) -> bytes:
-    """:func:`write` in a process of its own (forkserver: a clean one, never the
-    server's threads): WeasyPrint is pure Python, and a country's table rendered in a
-    thread of the serving process would hold the interpreter's lock for seconds, slowing
-    every other request. The process ends with the file; if it dies, the error says so."""
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-    from multiprocessing import get_context
+    """:func:`write` in a process of its own (:func:`saraban.pools.run_apart`)."""
+    from saraban.pools import run_apart
 
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("forkserver")) as pool:
-        try:
-            return pool.submit(write, found, fmt).result()
-        except BrokenProcessPool:
-            raise RenderStopped(
-                "การจัดทำไฟล์หยุดกลางคัน ลองใหม่อีกครั้ง / the process making the file stopped: try again"
-            ) from None
-
-
-class RenderStopped(SarabanError):
-    status = 500
+    return run_apart(write, found, fmt)
