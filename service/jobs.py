@@ -50,6 +50,16 @@ TABLE_FILE = "table-file"
 BACKGROUND_ROWS = 100  # a DOCX or PDF of more rows than this is made in the background
 
 
+def _long(fmt: str, rows: int) -> bool:
+    return fmt in ("docx", "pdf") and rows > BACKGROUND_ROWS
+
+
+def table_bytes(make: Callable[..., bytes], args: tuple[Any, ...], *, fmt: str, rows: int) -> bytes:
+    """``make(*args)`` while the request waits (the API's files), in a process of its own
+    when it is a long table's DOCX or PDF."""
+    return run_apart(make, *args) if _long(fmt, rows) else make(*args)
+
+
 def table_file(
     make: Callable[..., bytes],
     args: tuple[Any, ...],
@@ -65,7 +75,7 @@ def table_file(
     process's other requests are not slowed by it), one at a time for each user; the
     answer redirects to ``shown_at(job_id)``, a page that shows the progress and then
     downloads it from :func:`made_file`."""
-    if fmt not in ("docx", "pdf") or rows <= BACKGROUND_ROWS:
+    if not _long(fmt, rows):
         return _web.attachment(make(*args), *download)
     user, jobs = _web.user(), _web.jobs()
     job = jobs.running(TABLE_FILE, user.id)

@@ -15,9 +15,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from saraban.archive import Table, check_printable, write_table
 from saraban.errors import BadRequest, SarabanError
-from saraban.pools import run_apart
 from saraban.service import _web
-from saraban.service.jobs import BACKGROUND_ROWS, table_file
+from saraban.service.jobs import table_bytes, table_file
 from saraban.thai import ThaiDateError, parse_be_date, thai_date
 from saraban.usecases import receiving
 from saraban.usecases import registers as registers_usecase
@@ -86,8 +85,7 @@ def export_response(
             download=download,
             shown_at=shown_at,
         )
-    long = fmt != "csv" and len(table.rows) > BACKGROUND_ROWS
-    data = run_apart(write_table, table, fmt) if long else write_table(table, fmt)
+    data = table_bytes(write_table, (table, fmt), fmt=fmt, rows=len(table.rows))
     return _web.attachment(data, *download)
 
 

@@ -310,8 +310,8 @@ def _read_for_pool(path: Path, name: str | None, max_bytes: int) -> Reading | Re
     except SarabanError as exc:
         return ReadFailed(exc.message, status=exc.status)
     except Exception:  # a reader's own fault on this file: the file is refused, not the rest
-        logger.exception("reading %s failed", name or path.name)
-        shown = name or path.name
+        shown = _shown(name or path.name)
+        logger.exception("reading %r failed", shown)
         return ReadFailed(
             f"อ่านไฟล์ {shown} ไม่สำเร็จ: ไฟล์อาจเสียหาย / could not read {shown}: the file may "
             "be damaged",
