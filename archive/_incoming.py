@@ -11,11 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
+    Select,
     case,
     delete,
+    func,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from saraban.archive import _audit, _references
 from saraban.archive._core import (
@@ -737,30 +740,66 @@ class Incoming(ArchiveCore):
         """The incoming register, in order of เลขรับ; dates bound the (local) day received.
         With a ``clearance``, only the rows a user cleared at it may see."""
         with self._read() as s:
-            query = select(Received, Register.name).join(Register)
-            if clearance is not _UNSET:
-                query = query.where(_secrecy_clause(clearance, Received.secrecy))
-            if register is not None:
-                reg, _unit = self._resolve(s, register)
-                query = query.where(Received.register_id == reg.id)
-            if date_from is not None:
-                start = dt.datetime.combine(date_from, dt.time()).astimezone()
-                query = query.where(Received.received_at >= start)
-            if date_to is not None:
-                end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time()).astimezone()
-                query = query.where(Received.received_at < end)
-            query = query.order_by(
-                Received.register_id,
-                Received.year,
-                # the incoming series, then each secret level's own (as the sent register)
-                case(
-                    *(
-                        (Received.series == received_series(level), 1 + i)
-                        for i, level in enumerate(SECRET_SERIES)
-                    ),
-                    else_=0,
-                ),
-                Received.serial,
-                Received.id,
-            )
+            query = self._received_query(s, date_from, date_to, register, clearance)
+            query = query.order_by(*self._received_order())
             return [self._received_record(row, name) for row, name in s.execute(query)]
+
+    def received_page(
+        self,
+        date_from: dt.date,
+        date_to: dt.date,
+        *,
+        register: str | None,
+        clearance: str | None,
+        offset: int,
+        limit: int,
+        newest_first: bool = True,
+    ) -> tuple[int, list[ReceivedRecord]]:
+        """One page of the incoming register as a user cleared at ``clearance`` sees it,
+        newest เลขรับ first (or oldest), and how many rows it has (counted and cut in the
+        database, as :meth:`sent_page`)."""
+        with self._read() as s:
+            query = self._received_query(s, date_from, date_to, register, clearance)
+            total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+            order = [c.desc() if newest_first else c for c in self._received_order()]
+            rows = s.execute(query.order_by(*order).offset(offset).limit(limit))
+            return total, [self._received_record(row, name) for row, name in rows]
+
+    def _received_query(
+        self,
+        s: Session,
+        date_from: dt.date | None,
+        date_to: dt.date | None,
+        register: str | None,
+        clearance: str | None,
+    ) -> Select[Received, str]:
+        query = select(Received, Register.name).join(Register)
+        if clearance is not _UNSET:
+            query = query.where(_secrecy_clause(clearance, Received.secrecy))
+        if register is not None:
+            reg, _unit = self._resolve(s, register)
+            query = query.where(Received.register_id == reg.id)
+        if date_from is not None:
+            start = dt.datetime.combine(date_from, dt.time()).astimezone()
+            query = query.where(Received.received_at >= start)
+        if date_to is not None:
+            end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time()).astimezone()
+            query = query.where(Received.received_at < end)
+        return query
+
+    @staticmethod
+    def _received_order() -> list[ColumnElement[Any] | InstrumentedAttribute[Any]]:
+        return [
+            Received.register_id,
+            Received.year,
+            # the incoming series, then each secret level's own (as the sent register)
+            case(
+                *(
+                    (Received.series == received_series(level), 1 + i)
+                    for i, level in enumerate(SECRET_SERIES)
+                ),
+                else_=0,
+            ),
+            Received.serial,
+            Received.id,
+        ]

@@ -531,13 +531,19 @@ def register_rows(kind: str) -> Any:
         table = registers.register_table(archive, kind, date_from, date_to, register, clearance)
         return export_response(table, fmt, kind, date_from, date_to)
     page, per_page = _web.api_paging()
-    rows_of = registers.sent_rows if kind == "sent" else registers.received_rows
-    found = rows_of(archive, date_from, date_to, register=register, clearance=clearance)
-    remember_public_ids(n for r in found if (n := getattr(r, "letter_id", None)))
-    rows = [_row_json(r) for r in found]
-    return _web.json_ok(
-        _page(rows[(page - 1) * per_page : page * per_page], len(rows), page, per_page)
+    total, found = registers.register_page(
+        archive,
+        kind,
+        date_from,
+        date_to,
+        register=register,
+        clearance=clearance,
+        page=page,
+        per_page=per_page,
+        newest_first=False,
     )
+    remember_public_ids(n for r in found if (n := getattr(r, "letter_id", None)))
+    return _web.json_ok(_page([_row_json(r) for r in found], total, page, per_page))
 
 
 def _row_json(row: Any) -> dict[str, Any]:

@@ -115,17 +115,23 @@ def registers_page(
     register = (request.args.get("register") or "").strip() or None
     archive = _web.archive()
     rows: list[Any] = []
-    if not errors:
-        rows_of = registers_usecase.sent_rows if kind == "sent" else registers_usecase.received_rows
-        rows = rows_of(archive, date_from, date_to, register=register, clearance=user.clearance)
-        rows.reverse()  # newest number first on screen
-    page = _web.page_number()
-    total = len(rows)
+    page, total = _web.page_number(), 0
+    if not errors:  # newest number first on screen
+        total, rows = registers_usecase.register_page(
+            archive,
+            kind,
+            date_from,
+            date_to,
+            register=register,
+            clearance=user.clearance,
+            page=page,
+            per_page=PER_PAGE,
+        )
     return render_template(
         "registers.html",
         kind=kind,
         kinds=KINDS,
-        rows=rows[(page - 1) * PER_PAGE : page * PER_PAGE],
+        rows=rows,
         total=total,
         page=page,
         pages=max(1, -(-total // PER_PAGE)),

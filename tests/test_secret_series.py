@@ -80,6 +80,36 @@ def test_the_register_each_user_sees_runs_without_gaps(archive, clearance, shown
     _issue(archive, "หนังสือเวียน", circular=True)
     rows = registers.sent_rows(archive, DAY, DAY, register=None, clearance=clearance)
     assert [r.serial_label for r in rows] == shown
+    # The page (counted and cut in the database) holds the same rows, newest first, and
+    # counts only those: a total or a page break never tells of a letter above it.
+    for per_page in (2, 50):
+        pages = [
+            registers.register_page(
+                archive,
+                "sent",
+                DAY,
+                DAY,
+                register=None,
+                clearance=clearance,
+                page=n,
+                per_page=per_page,
+            )
+            for n in range(1, 5)
+        ]
+        assert {total for total, _rows in pages} == {len(shown)}
+        assert [r.serial_label for _t, page in pages for r in page] == shown[::-1]
+    oldest = registers.register_page(
+        archive,
+        "sent",
+        DAY,
+        DAY,
+        register=None,
+        clearance=clearance,
+        page=1,
+        per_page=50,
+        newest_first=False,
+    )
+    assert [r.serial_label for r in oldest[1]] == shown
     # The exported table (CSV, DOCX, PDF are written from it) says the same.
     table = registers.register_table(archive, "sent", DAY, DAY, None, clearance)
     assert [row[1] for row in table.rows] == shown
@@ -112,3 +142,28 @@ def test_a_secret_number_is_reserved_from_its_own_series(archive):
     )
     assert issued.ref_no == "นค ๐๐๑๙.๓/ลับ ๒"
     assert archive.serials(ARCHIVE_UNIT, year=2568) == []
+
+
+@pytest.mark.parametrize("clearance", [None, "ลับ", "ลับที่สุด"])
+def test_the_incoming_registers_page_holds_what_the_user_may_see_and_counts_only_that(
+    archive, clearance
+):
+    when = dt.datetime(2025, 3, 3, 9, 0, tzinfo=dt.UTC)
+    for n, secrecy in enumerate((None, "ลับ", None, "ลับมาก", None, "ลับ")):
+        archive.receive(
+            ARCHIVE_UNIT, sender=f"อำเภอ {n}", recipient="ผู้ว่าราชการ", subject="รายงาน",
+            actor=ACTOR, received_at=when, secrecy=secrecy,
+        )  # fmt: skip
+    day = when.astimezone().date()
+    rows = archive.received(date_from=day, date_to=day, register=None, clearance=clearance)
+    seen = [(r.register, r.year, r.serial, r.sender) for r in rows]
+    pages = [
+        registers.register_page(
+            archive, "received", day, day, register=None, clearance=clearance, page=n, per_page=2
+        )
+        for n in range(1, 5)
+    ]
+    assert {total for total, _rows in pages} == {len(seen)}
+    paged = [(r.register, r.year, r.serial, r.sender) for _t, page in pages for r in page]
+    assert paged == seen[::-1]
+    assert len(seen) == {None: 3, "ลับ": 5, "ลับที่สุด": 6}[clearance]

@@ -91,6 +91,32 @@ def sent_rows(
     return visible_sent(records, clearance)
 
 
+def register_page(
+    archive: Archive,
+    kind: str,
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    register: str | None,
+    clearance: str | None,
+    page: int,
+    per_page: int,
+    newest_first: bool = True,
+) -> tuple[int, list[LetterRecord] | list[ReceivedRecord]]:
+    """One page of the outgoing ("sent") or incoming register as the user may see it (the
+    rows of :func:`sent_rows` or :func:`received_rows`), and how many it has in all."""
+    page_of = archive.sent_page if kind == "sent" else archive.received_page
+    return page_of(
+        date_from,
+        date_to,
+        register=register,
+        clearance=clearance,
+        offset=(page - 1) * per_page,
+        limit=per_page,
+        newest_first=newest_first,
+    )
+
+
 def received_rows(
     archive: Archive,
     date_from: dt.date,
