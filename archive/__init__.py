@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     )
     from saraban.archive._registers import (
         Table,
-        check_printable,
+        check_rows,
         incoming_register,
         outgoing_register,
         retention_due,
@@ -133,7 +133,7 @@ __all__ = [
     "worker_alive",
     "worker_token",
     "write_table",
-    "check_printable",
+    "check_rows",
 ]
 
 
@@ -184,7 +184,7 @@ _WHERE: dict[str, tuple[str, str | None]] = {
     "outgoing_register": ("saraban.archive._registers", None),
     "retention_due": ("saraban.archive._registers", None),
     "write_table": ("saraban.archive._registers", "write"),
-    "check_printable": ("saraban.archive._registers", None),
+    "check_rows": ("saraban.archive._registers", None),
     "FileCheck": ("saraban.archive._signing", None),
     "PublicLetter": ("saraban.archive._signing", None),
     "SignatureCheck": ("saraban.archive._signing", None),

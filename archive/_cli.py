@@ -553,7 +553,13 @@ def _registers_export(args: argparse.Namespace) -> int:
     kind = "received" if args.incoming else "sent"
     with _open() as archive:
         table = register_table(
-            archive, kind, args.date_from, args.date_to, args.register, ALL_LETTERS
+            archive,
+            kind,
+            args.date_from,
+            args.date_to,
+            args.register,
+            ALL_LETTERS,
+            fmt=args.format,
         )
     _write_output(_registers.write(table, args.format), args.output, args.format)
     return 0

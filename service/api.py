@@ -528,7 +528,9 @@ def register_rows(kind: str) -> Any:
     fmt = request.args.get("format", "json")
     archive, clearance = _web.archive(), _web.clearance()
     if fmt != "json":
-        table = registers.register_table(archive, kind, date_from, date_to, register, clearance)
+        table = registers.register_table(
+            archive, kind, date_from, date_to, register, clearance, fmt=fmt
+        )
         return export_response(table, fmt, kind, date_from, date_to)
     page, per_page = _web.api_paging()
     total, found = registers.register_page(

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from saraban.archive import check_printable, circulars
+from saraban.archive import check_rows, circulars
 from saraban.errors import BadRequest, SarabanError
 from saraban.service import _web
 from saraban.service.jobs import table_file
@@ -175,7 +175,7 @@ def consolidated(letter_id: int, fmt: str) -> Any:
 
     found = consolidating.consolidate(_web.archive(), letter_id, clearance=_web.user().clearance)
     rows = consolidating.printed_rows(found)
-    check_printable(rows, fmt)
+    check_rows(rows, fmt)
     return table_file(
         consolidating.write,
         (found, fmt),

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from saraban.archive import Table, check_printable, write_table
+from saraban.archive import Table, check_rows, write_table
 from saraban.errors import BadRequest, SarabanError
 from saraban.service import _web
 from saraban.service.jobs import table_bytes, table_file
@@ -70,7 +70,7 @@ def export_response(
     while the request waits."""
     if fmt not in FORMATS:
         raise BadRequest("format: ต้องเป็น csv, docx หรือ pdf / format must be csv, docx or pdf")
-    check_printable(len(table.rows), fmt)
+    check_rows(len(table.rows), fmt)
     # ทะเบียนหนังสือส่ง ๑ ตุลาคม ๒๕๖๘ ถึง ๓๑ ธันวาคม ๒๕๖๘.pdf; for old clients the same
     # period in BE, ASCII digits: register-sent-2568-10-01-2568-12-31.pdf
     name = f"{KINDS[kind]} {thai_date(date_from)} ถึง {thai_date(date_to)}.{fmt}"
@@ -161,8 +161,9 @@ def export() -> Any:
     if errors:
         raise BadRequest("; ".join(f"{k}: {v}" for k, v in errors.items()))
     register = (request.args.get("register") or "").strip() or None
+    fmt = request.args.get("format", "csv")
     table = registers_usecase.register_table(
-        _web.archive(), kind, date_from, date_to, register, _web.clearance()
+        _web.archive(), kind, date_from, date_to, register, _web.clearance(), fmt=fmt
     )
     # the page the file is asked from, showing its progress (``from`` is a Python keyword)
     page: dict[str, Any] = {"kind": kind, "register": register or ""}
@@ -171,7 +172,6 @@ def export() -> Any:
     def shown_at(job: str) -> str:
         return url_for("registers.registers", job=job, **page)
 
-    fmt = request.args.get("format", "csv")
     return export_response(table, fmt, kind, date_from, date_to, shown_at=shown_at)
 
 

@@ -225,14 +225,22 @@ def test_a_long_registers_pdf_is_made_in_the_background_one_at_a_time(app, monke
 
 def test_a_register_too_long_to_print_is_refused_at_once_in_thai(app, monkeypatch):
     """Every cost is bounded: a register of the archive's whole life in PDF would take
-    gigabytes; past PRINTED_ROWS_AT_MOST rows the clerk is told to choose a shorter period
-    or CSV, before anything starts (the page, the API and the CLI's writer alike)."""
+    gigabytes; past PRINTED_ROWS_AT_MOST rows (EXPORTED_ROWS_AT_MOST for a CSV) the clerk is
+    told to choose a shorter period or CSV, from the count, before a row is read or a file
+    started (the page, the API and the CLI's writer alike)."""
     from saraban.archive import _registers
+    from saraban.usecases import registers
 
     monkeypatch.setattr(_registers, "PRINTED_ROWS_AT_MOST", 2)
     _received(app, 3)
     client = app.test_client()
     login(client, "clerk")
+    assert client.get("/registers/export?kind=received&format=csv").status_code == 200
+
+    def read_whole(*args, **kwargs):
+        raise AssertionError("the rows were read before the count refused them")
+
+    monkeypatch.setattr(registers, "incoming_register", read_whole)
     api = bearer(_token(app, "clerk"))
     for url, headers in (
         ("/registers/export?kind=received&format=pdf", {}),
@@ -240,9 +248,12 @@ def test_a_register_too_long_to_print_is_refused_at_once_in_thai(app, monkeypatc
     ):
         refused = client.get(url, headers=headers)
         assert refused.status_code == 413, url
-        assert "ตารางนี้มี ๓ แถว" in refused.get_data(as_text=True)
+        assert "ตารางนี้มี ๓ แถว ส่งออกเป็น" in refused.get_data(as_text=True)
     assert app.extensions["saraban_jobs"].running("table-file") is None
-    assert client.get("/registers/export?kind=received&format=csv").status_code == 200
+    monkeypatch.setattr(_registers, "EXPORTED_ROWS_AT_MOST", 2)  # a CSV is bounded too
+    refused = client.get("/registers/export?kind=received&format=csv")
+    assert refused.status_code == 413
+    assert "ได้ไม่เกิน ๒ แถว เลือกช่วงวันที่ให้สั้นลง /" in refused.get_data(as_text=True)
     table = _registers.Table("t", "s", ("a",), [["1"], ["2"], ["3"]])
     with pytest.raises(_registers.TooLarge):
         _registers.write(table, "pdf")

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from saraban.archive import Archive, Table, circulars
-from saraban.archive._registers import check_printable, to_csv, to_docx
+from saraban.archive._registers import check_rows, to_csv, to_docx
 from saraban.errors import BadRequest
 from saraban.thai import thai_date, to_thai_digits
 from saraban.usecases._access import visible_letter
@@ -292,7 +292,7 @@ def write(found: Consolidated, fmt: str) -> bytes:
         )
     if fmt == "xlsx":
         return to_xlsx(found)
-    check_printable(printed_rows(found), fmt)
+    check_rows(printed_rows(found), fmt)
     table = as_table(found)
     if fmt == "csv":
         return to_csv(table)

@@ -13,6 +13,7 @@ from saraban.archive import (
     LetterRecord,
     ReceivedRecord,
     Table,
+    check_rows,
     incoming_register,
     outgoing_register,
 )
@@ -64,9 +65,18 @@ def register_table(
     date_to: dt.date,
     register: str | None,
     clearance: str | None,
+    *,
+    fmt: str | None = None,
 ) -> Table:
     """The outgoing ("sent") or incoming ("received") register of the period as the
-    official table, without what ``clearance`` may not see."""
+    official table, without what ``clearance`` may not see. With ``fmt``, a register too
+    long for that file (``check_rows``) is refused from its count, before a row is read."""
+    if fmt is not None:
+        total, _first = register_page(
+            archive, kind, date_from, date_to, register=register, clearance=clearance,
+            page=1, per_page=1,
+        )  # fmt: skip
+        check_rows(total, fmt)
     if kind == "received":
         return incoming_register(
             archive, date_from, date_to, register=register, clearance=clearance
