@@ -27,6 +27,7 @@ import io
 import math
 import re
 import threading
+import time
 import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -414,6 +415,10 @@ def _furniture_html(layout: Layout, furniture: _Furniture, markers: list[str | N
 _pause_lock = threading.Lock()
 _pauses = 0
 _collector_was_enabled = True
+_collected_at = 0.0  # when the paused collector last ran (time.monotonic)
+# Renders that overlap without end (a busy server issuing letters) would keep the collector
+# paused for good, and their garbage with it: it runs at least this often all the same.
+COLLECT_EVERY_S = 10.0
 
 
 @contextmanager
@@ -424,11 +429,13 @@ def collector_paused() -> Iterator[None]:
     it ends; the collector, run every 700 allocations, walked them again and again: a
     quarter of a 58-page table's time. The garbage they leave is collected after, once.
     Threads may render at once: the last one out restores the collector as the first one
-    in found it."""
-    global _pauses, _collector_was_enabled
+    in found it, and while renders overlap, one ending runs it every
+    :data:`COLLECT_EVERY_S` seconds."""
+    global _pauses, _collector_was_enabled, _collected_at
     with _pause_lock:
         if _pauses == 0:
             _collector_was_enabled = gc.isenabled()
+            _collected_at = time.monotonic()
             gc.disable()
         _pauses += 1
     try:
@@ -436,8 +443,15 @@ def collector_paused() -> Iterator[None]:
     finally:
         with _pause_lock:
             _pauses -= 1
+            overdue = time.monotonic() - _collected_at >= COLLECT_EVERY_S
             if _pauses == 0 and _collector_was_enabled:
                 gc.enable()
+            elif overdue and _collector_was_enabled:
+                _collected_at = time.monotonic()
+            else:
+                overdue = False
+        if overdue:
+            gc.collect()
 
 
 @functools.cache

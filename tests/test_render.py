@@ -680,20 +680,38 @@ def test_the_cycle_collector_is_paused_while_rendering_and_restored_after(monkey
     assert gc.isenabled()
 
 
-def test_overlapping_pauses_restore_the_collector_as_the_first_found_it():
+def test_overlapping_pauses_restore_the_collector_as_the_first_found_it(monkeypatch):
     """Threads render at once: the collector comes back when the last render ends, and a
-    collector someone else turned off stays off."""
+    collector someone else turned off stays off. Renders that overlap without end still
+    have their garbage collected, every COLLECT_EVERY_S seconds."""
     import gc
 
+    from saraban.templates import _pdf
     from saraban.templates._pdf import collector_paused
 
-    first, second = collector_paused(), collector_paused()
-    first.__enter__()
-    second.__enter__()
-    first.__exit__(None, None, None)
-    assert not gc.isenabled()  # the second render still runs
-    second.__exit__(None, None, None)
-    assert gc.isenabled()
+    runs: list[int] = []
+
+    def count(phase, info):
+        if phase == "start":
+            runs.append(info["generation"])
+
+    gc.callbacks.append(count)
+    try:
+        first, second = collector_paused(), collector_paused()
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        assert not gc.isenabled()  # the second render still runs
+        assert runs == []  # and the collector did not: it ran a moment ago
+        monkeypatch.setattr(_pdf, "COLLECT_EVERY_S", 0.0)
+        third = collector_paused()
+        third.__enter__()
+        second.__exit__(None, None, None)  # overdue, the third still runs: collected now
+        assert runs == [2] and not gc.isenabled()
+        third.__exit__(None, None, None)
+        assert gc.isenabled()
+    finally:
+        gc.callbacks.remove(count)
     gc.disable()
     try:
         with collector_paused():
