@@ -458,7 +458,11 @@ _ROUTES: dict[
                 _query("from", "ISO date (default: 1 January this year)", format="date"),
                 _query("to", "ISO date (default: today)", format="date"),
                 _query("register", "register name or unit prefix"),
-                _query("format", "json (default), csv, docx or pdf"),
+                _query(
+                    "format",
+                    "json (default), csv, docx or pdf; a register of more rows than a file "
+                    "holds (5,000 in DOCX or PDF, 100,000 in CSV) is refused with 413",
+                ),
                 *_PAGING,
             ],
             None,
