@@ -141,6 +141,7 @@ class Jobs:
     def __init__(self, folder: Path | None = None) -> None:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self._starting = threading.Lock()  # start_once's check and start, as one step
         self._folder = private_folder(folder) if folder is not None else None
 
     def start(self, kind: str, owner_id: int, title: str, work: Callable[[Job], Any]) -> Job:
@@ -158,6 +159,17 @@ class Jobs:
         thread.name = f"saraban-{kind}-{job.id}"
         thread.start()
         return job
+
+    def start_once(
+        self, kind: str, owner_id: int, title: str, work: Callable[[Job], Any]
+    ) -> tuple[Job, bool]:
+        """:meth:`start`, unless ``owner_id`` has a job of ``kind`` running: then that one,
+        and False. Two requests at the same moment in this process start one job."""
+        with self._starting:
+            running = self.running(kind, owner_id)
+            if running is not None:
+                return running, False
+            return self.start(kind, owner_id, title, work), True
 
     def _path(self, job_id: str, suffix: str = ".json") -> Path | None:
         if self._folder is None or not _JOB_ID.fullmatch(job_id):

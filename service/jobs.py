@@ -77,15 +77,6 @@ def table_file(
     downloads it from :func:`made_file`."""
     if not _long(fmt, rows):
         return _web.attachment(make(*args), *download)
-    user, jobs = _web.user(), _web.jobs()
-    job = jobs.running(TABLE_FILE, user.id)
-    if job is not None:
-        flash(
-            "ไฟล์ที่สั่งก่อนหน้ายังจัดทำไม่เสร็จ รอให้เสร็จก่อนจึงสั่งไฟล์ใหม่ / your last file is still "
-            "being made: wait for it before asking for another",
-            "error",
-        )
-        return redirect(shown_at(job.id))
 
     def work(job: Job) -> MadeFile:
         job.advance(0, 1, f"กำลังจัดทำ {fmt.upper()} {to_thai_digits(f'{rows:,}')} แถว")
@@ -93,5 +84,12 @@ def table_file(
         job.advance(1, 1, "เสร็จแล้ว")
         return made
 
-    job = jobs.start(TABLE_FILE, user.id, f"จัดทำไฟล์ {download[1]}", work)
+    title = f"จัดทำไฟล์ {download[1]}"
+    job, started = _web.jobs().start_once(TABLE_FILE, _web.user().id, title, work)
+    if not started:
+        flash(
+            "ไฟล์ที่สั่งก่อนหน้ายังจัดทำไม่เสร็จ รอให้เสร็จก่อนจึงสั่งไฟล์ใหม่ / your last file is still "
+            "being made: wait for it before asking for another",
+            "error",
+        )
     return redirect(shown_at(job.id))

@@ -769,6 +769,37 @@ def test_jobs_of_others_are_not_found(app, client):
     assert client.get(f"/jobs/{job.id}").status_code == 404
 
 
+def test_a_user_starts_one_job_of_a_kind_at_a_time_even_at_the_same_moment(tmp_path):
+    """A long table's file is made one at a time for each clerk: eight requests at the same
+    moment start one job; the others are given it; once it is done, the next starts."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from saraban.service._jobs import Jobs
+
+    jobs = Jobs(tmp_path / "jobs")
+    release = threading.Event()
+    ready = threading.Barrier(8)
+
+    def ask(_n):
+        ready.wait()
+        return jobs.start_once("table-file", 7, "file", lambda job: release.wait(30))
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, range(8)))
+    assert sum(started for _job, started in answers) == 1
+    assert len({job.id for job, _started in answers}) == 1
+    other, started = jobs.start_once("table-file", 8, "file", lambda job: None)
+    assert started and other.id != answers[0][0].id  # another clerk's is their own
+    release.set()
+    for _ in range(300):
+        if jobs.get(answers[0][0].id).state != "running":
+            break
+        time.sleep(0.01)
+    _next, started = jobs.start_once("table-file", 7, "file", lambda job: None)
+    assert started
+
+
 def test_openapi_lists_every_api_route(app):
     document = app.test_client().get("/api/v1/openapi.json").get_json()
     for rule in app.url_map.iter_rules():
