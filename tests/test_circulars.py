@@ -23,6 +23,16 @@ from saraban.settings import Settings
 from saraban.usecases import recipients, sending
 
 TODAY = dt.date.today()
+
+
+@pytest.fixture(autouse=True)
+def _today_as_each_test_runs():
+    """TODAY when the test runs, not when the module was collected: a whole run may pass
+    midnight (tests comparing a due date with today failed so at 00:04)."""
+    global TODAY
+    TODAY = dt.date.today()
+
+
 FORM_REPLY = {
     "province": "หนองคาย",
     "district": "ท่าบ่อ",

@@ -13,6 +13,7 @@ import io
 import json
 import re
 
+import pytest
 from conftest import make_letter
 from test_circulars import Inbox
 from test_service_support import UNIT, add_unit, add_users, csrf_of, login, make_app
@@ -22,6 +23,15 @@ from saraban.usecases import recipients, sending
 
 TODAY = dt.date.today()
 DUE = TODAY + dt.timedelta(days=7)
+
+
+@pytest.fixture(autouse=True)
+def _today_as_each_test_runs():
+    """TODAY and DUE when the test runs, not when the module was collected: a whole run may
+    pass midnight (tests comparing a due date with today failed so at 00:04)."""
+    global TODAY, DUE
+    TODAY = dt.date.today()
+    DUE = TODAY + dt.timedelta(days=7)
 
 
 def _form(district: str, advisers: int) -> dict[str, object]:
