@@ -16,6 +16,7 @@ from typing import Any, Protocol, Self
 from sqlalchemy import (
     ColumnElement,
     Engine,
+    func,
     or_,
     select,
     true,
@@ -39,7 +40,7 @@ from saraban.archive._models import (
     utcnow,
 )
 from saraban.archive._private import FILE_MODE
-from saraban.archive._records import LetterRecord, UnitInfo
+from saraban.archive._records import LetterRecord, Paging, UnitInfo
 from saraban.errors import BadRequest, InvalidLetter, NotFound, Problem
 from saraban.thai import SECRET_SERIES, RefNo, RefNoError, parse_ref_no
 
@@ -374,6 +375,14 @@ class ArchiveCore:
         shown_year = year if register.number_format == "year" else None
         secret = secrecy if secrecy in SECRET_SERIES else None
         return RefNo(code, unit_digits, circular, serial, shown_year, secret).format("thai")
+
+    @staticmethod
+    def _paged(s: Session, query: Any, order: Iterable[Any], paging: Paging) -> tuple[int, Any]:
+        """How many rows ``query`` gives, counted in the database, and the query of the
+        page ``paging`` asks for, in ``order`` (reversed for newest first)."""
+        total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+        order = [c.desc() if paging.newest_first else c for c in order]
+        return total, query.order_by(*order).offset(paging.offset).limit(paging.limit)
 
     def _record(self, s: Session, row: Letter) -> LetterRecord:
         reg = s.get(Register, row.register_id) if row.register_id else None

@@ -15,7 +15,6 @@ from sqlalchemy import (
     Select,
     case,
     delete,
-    func,
     select,
 )
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -44,7 +43,7 @@ from saraban.archive._models import (
     received_series,
     utcnow,
 )
-from saraban.archive._records import LetterRecord, ReceivedRecord, StoredOriginal
+from saraban.archive._records import LetterRecord, Paging, ReceivedRecord, StoredOriginal
 from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound
 from saraban.thai import SECRET_SERIES, be_year
 
@@ -745,25 +744,15 @@ class Incoming(ArchiveCore):
             return [self._received_record(row, name) for row, name in s.execute(query)]
 
     def received_page(
-        self,
-        date_from: dt.date,
-        date_to: dt.date,
-        *,
-        register: str | None,
-        clearance: str | None,
-        offset: int,
-        limit: int,
-        newest_first: bool = True,
-    ) -> tuple[int, list[ReceivedRecord]]:
+        self, date_from: dt.date, date_to: dt.date, register: str | None, clearance: str | None,
+        paging: Paging,
+    ) -> tuple[int, list[ReceivedRecord]]:  # fmt: skip
         """One page of the incoming register as a user cleared at ``clearance`` sees it,
-        newest เลขรับ first (or oldest), and how many rows it has (counted and cut in the
-        database, as :meth:`sent_page`)."""
+        and how many rows it has (counted and cut in the database, as :meth:`sent_page`)."""
         with self._read() as s:
             query = self._received_query(s, date_from, date_to, register, clearance)
-            total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
-            order = [c.desc() if newest_first else c for c in self._received_order()]
-            rows = s.execute(query.order_by(*order).offset(offset).limit(limit))
-            return total, [self._received_record(row, name) for row, name in rows]
+            total, page = self._paged(s, query, self._received_order(), paging)
+            return total, [self._received_record(row, name) for row, name in s.execute(page)]
 
     def _received_query(
         self,

@@ -37,6 +37,7 @@ from saraban.archive._records import (
     AuditEntry,
     IndexableLetter,
     LetterRecord,
+    Paging,
     StoredOriginal,
     Thread,
 )
@@ -93,30 +94,19 @@ class Queries(ArchiveCore):
             return [self._record(s, row) for row in s.scalars(query)]
 
     def sent_page(
-        self,
-        date_from: dt.date,
-        date_to: dt.date,
-        *,
-        register: str | None,
-        clearance: str | None,
-        offset: int,
-        limit: int,
-        newest_first: bool = True,
-    ) -> tuple[int, list[LetterRecord]]:
+        self, date_from: dt.date, date_to: dt.date, register: str | None, clearance: str | None,
+        paging: Paging,
+    ) -> tuple[int, list[LetterRecord]]:  # fmt: skip
         """One page of the outgoing register as a user cleared at ``clearance`` sees it,
-        newest number first (or oldest), and how many rows it has: counted and cut in the
-        database (a busy office's year is tens of thousands of rows; reading them all for a
-        page took seconds and most of a gigabyte)."""
+        and how many rows it has: counted and cut in the database (a busy office's year is
+        tens of thousands of rows; reading them all for a page took seconds and most of a
+        gigabyte)."""
         with self._read() as s:
             query = self._letters_query(s, date_from, date_to, register).where(
-                Letter.status != "stored",
-                Letter.serial.is_not(None),
-                _secrecy_clause(clearance),
+                Letter.status != "stored", Letter.serial.is_not(None), _secrecy_clause(clearance)
             )
-            total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
-            order = [c.desc() if newest_first else c for c in self._register_order()]
-            rows = s.scalars(query.order_by(*order).offset(offset).limit(limit))
-            return total, [self._record(s, row) for row in rows]
+            total, page = self._paged(s, query, self._register_order(), paging)
+            return total, [self._record(s, row) for row in s.scalars(page)]
 
     def _letters_query(
         self,

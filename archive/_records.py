@@ -13,6 +13,15 @@ from saraban.thai import SECRET_SERIES, be_year, to_thai_digits
 
 
 @dataclass(frozen=True)
+class Paging:
+    """Which rows of a list a page shows: ``limit`` from ``offset``, newest first or not."""
+
+    offset: int
+    limit: int
+    newest_first: bool = True
+
+
+@dataclass(frozen=True)
 class UnitInfo:
     id: int
     prefix: str

@@ -35,6 +35,26 @@ def archive(archive_home, database_url):
         opened.close()
 
 
+def _every_page(archive, kind, day, clearance, per_page, *, newest_first=True):
+    """The totals every page of the register of ``day`` gave (a set), and its rows in order
+    (a page past the last is empty)."""
+    pages = [
+        registers.register_page(
+            archive,
+            kind,
+            day,
+            day,
+            register=None,
+            clearance=clearance,
+            page=n,
+            per_page=per_page,
+            newest_first=newest_first,
+        )  # fmt: skip
+        for n in range(1, 5)
+    ]
+    return {total for total, _rows in pages}, [r for _total, rows in pages for r in rows]
+
+
 def _issue(archive, subject, **fields):
     return archive.issue(make_letter(subject, **fields), ARCHIVE_UNIT, actor=ACTOR, date=DAY)
 
@@ -83,33 +103,11 @@ def test_the_register_each_user_sees_runs_without_gaps(archive, clearance, shown
     # The page (counted and cut in the database) holds the same rows, newest first, and
     # counts only those: a total or a page break never tells of a letter above it.
     for per_page in (2, 50):
-        pages = [
-            registers.register_page(
-                archive,
-                "sent",
-                DAY,
-                DAY,
-                register=None,
-                clearance=clearance,
-                page=n,
-                per_page=per_page,
-            )
-            for n in range(1, 5)
-        ]
-        assert {total for total, _rows in pages} == {len(shown)}
-        assert [r.serial_label for _t, page in pages for r in page] == shown[::-1]
-    oldest = registers.register_page(
-        archive,
-        "sent",
-        DAY,
-        DAY,
-        register=None,
-        clearance=clearance,
-        page=1,
-        per_page=50,
-        newest_first=False,
-    )
-    assert [r.serial_label for r in oldest[1]] == shown
+        totals, paged = _every_page(archive, "sent", DAY, clearance, per_page)
+        assert totals == {len(shown)}
+        assert [r.serial_label for r in paged] == shown[::-1]
+    _totals, oldest = _every_page(archive, "sent", DAY, clearance, 50, newest_first=False)
+    assert [r.serial_label for r in oldest] == shown
     # The exported table (CSV, DOCX, PDF are written from it) says the same.
     table = registers.register_table(archive, "sent", DAY, DAY, None, clearance)
     assert [row[1] for row in table.rows] == shown
@@ -157,13 +155,7 @@ def test_the_incoming_registers_page_holds_what_the_user_may_see_and_counts_only
     day = when.astimezone().date()
     rows = archive.received(date_from=day, date_to=day, register=None, clearance=clearance)
     seen = [(r.register, r.year, r.serial, r.sender) for r in rows]
-    pages = [
-        registers.register_page(
-            archive, "received", day, day, register=None, clearance=clearance, page=n, per_page=2
-        )
-        for n in range(1, 5)
-    ]
-    assert {total for total, _rows in pages} == {len(seen)}
-    paged = [(r.register, r.year, r.serial, r.sender) for _t, page in pages for r in page]
-    assert paged == seen[::-1]
+    totals, paged = _every_page(archive, "received", day, clearance, 2)
+    assert totals == {len(seen)}
+    assert [(r.register, r.year, r.serial, r.sender) for r in paged] == seen[::-1]
     assert len(seen) == {None: 3, "ลับ": 5, "ลับที่สุด": 6}[clearance]

@@ -11,6 +11,7 @@ import re
 from saraban.archive import (
     Archive,
     LetterRecord,
+    Paging,
     ReceivedRecord,
     Table,
     check_rows,
@@ -72,11 +73,8 @@ def register_table(
     official table, without what ``clearance`` may not see. With ``fmt``, a register too
     long for that file (``check_rows``) is refused from its count, before a row is read."""
     if fmt is not None:
-        total, _first = register_page(
-            archive, kind, date_from, date_to, register=register, clearance=clearance,
-            page=1, per_page=1,
-        )  # fmt: skip
-        check_rows(total, fmt)
+        page_of = archive.received_page if kind == "received" else archive.sent_page
+        check_rows(page_of(date_from, date_to, register, clearance, Paging(0, 1))[0], fmt)
     if kind == "received":
         return incoming_register(
             archive, date_from, date_to, register=register, clearance=clearance
@@ -116,15 +114,8 @@ def register_page(
     """One page of the outgoing ("sent") or incoming register as the user may see it (the
     rows of :func:`sent_rows` or :func:`received_rows`), and how many it has in all."""
     page_of = archive.sent_page if kind == "sent" else archive.received_page
-    return page_of(
-        date_from,
-        date_to,
-        register=register,
-        clearance=clearance,
-        offset=(page - 1) * per_page,
-        limit=per_page,
-        newest_first=newest_first,
-    )
+    paging = Paging((page - 1) * per_page, per_page, newest_first)
+    return page_of(date_from, date_to, register, clearance, paging)
 
 
 def received_rows(
