@@ -107,6 +107,7 @@ __all__ = [
     "UnitInfo",
     "UnitKey",
     "check_file",
+    "check_rows",
     "circulars",
     "close_up",
     "crashpoint",
@@ -134,7 +135,6 @@ __all__ = [
     "worker_alive",
     "worker_token",
     "write_table",
-    "check_rows",
 ]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from saraban.archive import Table, check_rows, write_table
+from saraban.archive import Table, write_table
 from saraban.errors import BadRequest, SarabanError
 from saraban.service import _web
 from saraban.service.jobs import table_bytes, table_file
@@ -70,7 +70,6 @@ def export_response(
     while the request waits."""
     if fmt not in FORMATS:
         raise BadRequest("format: ต้องเป็น csv, docx หรือ pdf / format must be csv, docx or pdf")
-    check_rows(len(table.rows), fmt)
     # ทะเบียนหนังสือส่ง ๑ ตุลาคม ๒๕๖๘ ถึง ๓๑ ธันวาคม ๒๕๖๘.pdf; for old clients the same
     # period in BE, ASCII digits: register-sent-2568-10-01-2568-12-31.pdf
     name = f"{KINDS[kind]} {thai_date(date_from)} ถึง {thai_date(date_to)}.{fmt}"

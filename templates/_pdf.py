@@ -443,13 +443,12 @@ def collector_paused() -> Iterator[None]:
     finally:
         with _pause_lock:
             _pauses -= 1
-            overdue = time.monotonic() - _collected_at >= COLLECT_EVERY_S
-            if _pauses == 0 and _collector_was_enabled:
+            ours = _collector_was_enabled  # not ours to run when someone else turned it off
+            overdue = ours and _pauses > 0 and time.monotonic() - _collected_at >= COLLECT_EVERY_S
+            if ours and _pauses == 0:
                 gc.enable()
-            elif overdue and _collector_was_enabled:
+            if overdue:
                 _collected_at = time.monotonic()
-            else:
-                overdue = False
         if overdue:
             gc.collect()
 

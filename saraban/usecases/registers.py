@@ -73,8 +73,11 @@ def register_table(
     official table, without what ``clearance`` may not see. With ``fmt``, a register too
     long for that file (``check_rows``) is refused from its count, before a row is read."""
     if fmt is not None:
-        page_of = archive.received_page if kind == "received" else archive.sent_page
-        check_rows(page_of(date_from, date_to, register, clearance, Paging(0, 1))[0], fmt)
+        total, _first = register_page(
+            archive, kind, date_from, date_to, register=register, clearance=clearance,
+            page=1, per_page=1,
+        )  # fmt: skip
+        check_rows(total, fmt)
     if kind == "received":
         return incoming_register(
             archive, date_from, date_to, register=register, clearance=clearance
