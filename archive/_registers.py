@@ -327,8 +327,13 @@ EXPORTED_ROWS_AT_MOST = 100_000
 
 
 def check_rows(rows: int, fmt: str) -> None:
-    """Refuse a table too long for ``fmt`` (413): a DOCX or PDF of more than
-    :data:`PRINTED_ROWS_AT_MOST` rows, any file of more than :data:`EXPORTED_ROWS_AT_MOST`."""
+    """Refuse a format other than :data:`FORMATS` (400, the value not echoed), and a table
+    too long for ``fmt`` (413): a DOCX or PDF of more than :data:`PRINTED_ROWS_AT_MOST`
+    rows, any file of more than :data:`EXPORTED_ROWS_AT_MOST`."""
+    if fmt not in FORMATS:
+        raise BadRequest(
+            f"format: ต้องเป็น {', '.join(FORMATS)} / the format must be one of {', '.join(FORMATS)}"
+        )
     most = PRINTED_ROWS_AT_MOST if fmt in ("docx", "pdf") else EXPORTED_ROWS_AT_MOST
     if rows > most:
         instead = " หรือส่งออกเป็น CSV" if fmt in ("docx", "pdf") else ""
@@ -342,10 +347,5 @@ def check_rows(rows: int, fmt: str) -> None:
 
 
 def write(table: Table, fmt: str) -> bytes:
-    if fmt not in FORMATS:
-        raise BadRequest(
-            f"--format: ต้องเป็น csv, docx หรือ pdf / format must be one of "
-            f"{', '.join(FORMATS)}, not {fmt!r}"
-        )
     check_rows(len(table.rows), fmt)
     return {"csv": to_csv, "docx": to_docx, "pdf": to_pdf}[fmt](table)

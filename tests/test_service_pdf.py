@@ -257,3 +257,31 @@ def test_a_register_too_long_to_print_is_refused_at_once_in_thai(app, monkeypatc
     table = _registers.Table("t", "s", ("a",), [["1"], ["2"], ["3"]])
     with pytest.raises(_registers.TooLarge):
         _registers.write(table, "pdf")
+
+
+def test_a_hostile_export_format_is_refused_before_a_row_is_read(app, monkeypatch):
+    """The format is checked first: one that is no format (markup, a file URL, a lone
+    surrogate, 10,000 characters) is refused with 400, the value never echoed, nothing read."""
+    from saraban.usecases import registers
+
+    def read_whole(*args, **kwargs):
+        raise AssertionError("the rows were read for a format that is none")
+
+    monkeypatch.setattr(registers, "incoming_register", read_whole)
+    _received(app, 2)
+    client = app.test_client()
+    login(client, "clerk")
+    api = bearer(_token(app, "clerk"))
+    from urllib.parse import quote
+
+    # a lone surrogate reaches the server as the bytes of one, which are no UTF-8
+    for fmt in (quote('</style><img src="file:///etc/passwd">'), "%ED%A0%80", quote("ก" * 10_000)):
+        for url, query, headers in (
+            ("/registers/export", f"kind=received&format={fmt}", {}),
+            ("/api/v1/registers/received", f"format={fmt}", api),
+        ):
+            refused = client.get(url, query_string=query, headers=headers)
+            assert refused.status_code == 400, (url, fmt[:20])
+            text = refused.get_data(as_text=True)
+            assert "ต้องเป็น csv, docx, pdf" in text
+            assert "file:///" not in text and "ก" * 100 not in text
