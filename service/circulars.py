@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
-from saraban.archive import check_rows, circulars
+from saraban.archive import circulars
 from saraban.errors import BadRequest, SarabanError
 from saraban.service import _web
 from saraban.service.jobs import table_file
@@ -174,8 +174,7 @@ def consolidated(letter_id: int, fmt: str) -> Any:
     from saraban.usecases import consolidating
 
     found = consolidating.consolidate(_web.archive(), letter_id, clearance=_web.user().clearance)
-    rows = consolidating.printed_rows(found)
-    check_rows(rows, fmt)
+    rows = consolidating.checked_rows(found, fmt)
     return table_file(
         consolidating.write,
         (found, fmt),

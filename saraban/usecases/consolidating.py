@@ -290,18 +290,22 @@ def write(found: Consolidated, fmt: str) -> bytes:
             f"format: ต้องเป็น {', '.join(FORMATS)} / the format must be one of "
             f"{', '.join(FORMATS)}, not {fmt!r}"
         )
+    checked_rows(found, fmt)
     if fmt == "xlsx":
         return to_xlsx(found)
-    check_rows(printed_rows(found), fmt)
     table = as_table(found)
     if fmt == "csv":
         return to_csv(table)
     return to_docx(table) if fmt == "docx" else to_pdf(found)
 
 
-def printed_rows(found: Consolidated) -> int:
-    """The rows of the printed table: the replies, and the names listed after them."""
-    return len(found.rows) + len(found.by_letter) + len(found.missing)
+def checked_rows(found: Consolidated, fmt: str) -> int:
+    """The rows of the table (the replies, and the names listed after them), refused (413)
+    when too many for ``fmt`` (``check_rows``; an XLSX holds them all)."""
+    rows = len(found.rows) + len(found.by_letter) + len(found.missing)
+    if fmt != "xlsx":
+        check_rows(rows, fmt)
+    return rows
 
 
 def write_apart(found: Consolidated, fmt: str) -> bytes:
