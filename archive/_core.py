@@ -48,11 +48,13 @@ logger = logging.getLogger("saraban.archive")
 
 DEFAULT_RETENTION_YEARS = 10
 _CHANGED = "saraban.index_queued"  # session.info key: this transaction queued index jobs
+_HELD = "saraban.held"  # session.info key: registers and units the records named
 NUMBER_FORMATS = ("plain", "year")
 CIRCULAR_SERIES = ("separate", "shared")
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
 _UNSET: Any = object()
+READ_BATCH = 500  # rows a long read (a register's export) holds at once
 
 
 class Renderer(Protocol):
@@ -387,6 +389,9 @@ class ArchiveCore:
     def _record(self, s: Session, row: Letter) -> LetterRecord:
         reg = s.get(Register, row.register_id) if row.register_id else None
         unit = s.get(Unit, row.unit_id) if row.unit_id else None
+        # Held while the session lives: its identity map keeps only what is referenced, so
+        # each row of a long list asked the database for its register and unit again.
+        s.info.setdefault(_HELD, set()).update(x for x in (reg, unit) if x is not None)
         return LetterRecord(
             id=row.id,
             public_id=row.public_id,

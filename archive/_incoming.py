@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from saraban.archive._core import (
     _UNSET,
     DOCX_TYPE,
     PDF_TYPE,
+    READ_BATCH,
     ArchiveCore,
     _check_secrecy,
     _clean_text,
@@ -738,10 +739,22 @@ class Incoming(ArchiveCore):
     ) -> list[ReceivedRecord]:
         """The incoming register, in order of เลขรับ; dates bound the (local) day received.
         With a ``clearance``, only the rows a user cleared at it may see."""
+        return list(self.received_register(date_from, date_to, register, clearance))
+
+    def received_register(
+        self,
+        date_from: dt.date | None,
+        date_to: dt.date | None,
+        register: str | None,
+        clearance: str | None = _UNSET,
+    ) -> Iterator[ReceivedRecord]:
+        """:meth:`received`, read from the database a batch at a time (as
+        :meth:`sent_register`)."""
         with self._read() as s:
             query = self._received_query(s, date_from, date_to, register, clearance)
             query = query.order_by(*self._received_order())
-            return [self._received_record(row, name) for row, name in s.execute(query)]
+            for row, name in s.execute(query.execution_options(yield_per=READ_BATCH)):
+                yield self._received_record(row, name)
 
     def received_page(
         self, date_from: dt.date, date_to: dt.date, register: str | None, clearance: str | None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import (
@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import InstrumentedAttribute, Session, defer
 
 from saraban.archive import _references
-from saraban.archive._core import _UNSET, ArchiveCore, _ref_key, _secrecy_clause
+from saraban.archive._core import _UNSET, READ_BATCH, ArchiveCore, _ref_key, _secrecy_clause
 from saraban.archive._models import (
     CIRCULAR,
     NORMAL,
@@ -102,11 +102,33 @@ class Queries(ArchiveCore):
         tens of thousands of rows; reading them all for a page took seconds and most of a
         gigabyte)."""
         with self._read() as s:
-            query = self._letters_query(s, date_from, date_to, register).where(
-                Letter.status != "stored", Letter.serial.is_not(None), _secrecy_clause(clearance)
-            )
+            query = self._sent_query(s, date_from, date_to, register, clearance)
             total, page = self._paged(s, query, self._register_order(), paging)
             return total, [self._record(s, row) for row in s.scalars(page)]
+
+    def sent_register(
+        self, date_from: dt.date, date_to: dt.date, register: str | None, clearance: str | None
+    ) -> Iterator[LetterRecord]:
+        """The outgoing register of the period as a user cleared at ``clearance`` sees it,
+        oldest number first, read from the database a batch at a time (an export of a
+        whole year holds only the rows, never the year's letters all at once)."""
+        with self._read() as s:
+            query = self._sent_query(s, date_from, date_to, register, clearance)
+            query = query.order_by(*self._register_order())
+            for row in s.scalars(query.execution_options(yield_per=READ_BATCH)):
+                yield self._record(s, row)
+
+    def _sent_query(
+        self,
+        s: Session,
+        date_from: dt.date,
+        date_to: dt.date,
+        register: str | None,
+        clearance: str | None,
+    ) -> Select[Letter]:
+        return self._letters_query(s, date_from, date_to, register).where(
+            Letter.status != "stored", Letter.serial.is_not(None), _secrecy_clause(clearance)
+        )
 
     def _letters_query(
         self,

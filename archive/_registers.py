@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import html
 import io
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ class Table:
     rows: list[list[str]]
 
 
+@functools.lru_cache(maxsize=4096)  # a register's rows share a few hundred days
 def _short(d: dt.date | None) -> str:
     return thai_date(d, "short") if d else ""
 
@@ -89,15 +91,18 @@ def _period(date_from: dt.date, date_to: dt.date) -> str:
 
 
 def outgoing_register(
-    archive: Archive, date_from: dt.date, date_to: dt.date, *, register: str | None = None
+    archive: Archive,
+    date_from: dt.date,
+    date_to: dt.date,
+    *,
+    register: str | None = None,
+    clearance: str | None = SECRECIES[-1],
 ) -> Table:
-    """ทะเบียนหนังสือส่ง: every number whose letter is dated in the range, in number order."""
+    """ทะเบียนหนังสือส่ง: every number whose letter is dated in the range, in number order;
+    only those a user cleared at ``clearance`` may see (default: all)."""
     subtitle = _period(date_from, date_to)
     rows = []
-    for letter in archive.letters(date_from=date_from, date_to=date_to, register=register):
-        if letter.status == "stored" or letter.serial is None:
-            continue
-        serial = letter.serial_label
+    for letter in archive.sent_register(date_from, date_to, register, clearance):
         notes = []
         if letter.status in _STATUS_NOTES:
             reason = letter.reason or letter.note
@@ -107,7 +112,7 @@ def outgoing_register(
         rows.append(
             [
                 _short(_local(letter.created_at).date()),
-                serial,
+                letter.serial_label,
                 letter.unit or "",
                 _short(letter.date),
                 letter.sender or "",
@@ -133,10 +138,7 @@ def incoming_register(
     user cleared at ``clearance`` may see (default: all)."""
     subtitle = _period(date_from, date_to)
     rows = []
-    received = archive.received(
-        date_from=date_from, date_to=date_to, register=register, clearance=clearance
-    )
-    for item in received:
+    for item in archive.received_register(date_from, date_to, register, clearance):
         when = _local(item.received_at)
         notes = [item.note] if item.note else []
         if item.secrecy:

@@ -566,32 +566,6 @@ def test_a_register_date_in_ce_is_caught(client):
     assert "ค.ศ." in response.get_data(as_text=True)
 
 
-def test_the_register_export_leaves_out_what_the_user_may_not_see(app):
-    import datetime as dt
-
-    from saraban.archive import Table
-    from saraban.usecases.registers import filter_table
-
-    class Record:
-        def __init__(self, serial, secrecy):
-            self.serial, self.secrecy, self.circular = serial, secrecy, False
-            self.serial_label = "๐๑๒๓๔"[serial]
-            self.unit, self.date = UNIT, dt.date(2025, 11, 20)
-
-    records = [Record(1, None), Record(2, "ลับ"), Record(3, "ลับที่สุด")]
-    rows = [
-        ["", "๑", UNIT, "๒๐ พ.ย. ๖๘", "", "", "เปิด", "", ""],
-        ["", "๒", UNIT, "๒๐ พ.ย. ๖๘", "", "", "ลับหนึ่ง", "", "ชั้นความลับ: ลับ"],
-        ["", "๓", UNIT, "๒๐ พ.ย. ๖๘", "", "", "ลับสุด", "", "ชั้นความลับ: ลับที่สุด"],
-        ["", "๔", UNIT, "๒๐ พ.ย. ๖๘", "", "", "ลับใหม่", "", "ชั้นความลับ: ลับมาก"],
-    ]
-    table = Table("ทะเบียน", "", tuple("abcdefghi"), rows)
-    subjects = lambda t: [r[6] for r in t.rows]  # noqa: E731
-    assert subjects(filter_table(table, records, None)) == ["เปิด"]
-    assert subjects(filter_table(table, records, "ลับ")) == ["เปิด", "ลับหนึ่ง"]
-    assert subjects(filter_table(table, records, "ลับมาก")) == ["เปิด", "ลับหนึ่ง", "ลับใหม่"]
-
-
 def test_register_csv_export(app, client):
     login(client, "clerk")
     response = client.get("/registers/export?kind=received&format=csv")
