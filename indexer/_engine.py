@@ -9,7 +9,6 @@ hits with snippets happen here, the same for every backend.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import heapq
 import itertools
 import json
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from saraban.errors import BadRequest
-from saraban.folders import LockedFolder
+from saraban.folders import LockedFolder, file_lock
 from saraban.indexer import _query, _snippet
 from saraban.indexer._cited import cited_keys, date_key, own_keys
 from saraban.indexer._model import (
@@ -402,25 +401,6 @@ def merge_pages(pages: list[Page], request: Request) -> Page:
     )
 
 
-class _FileLock:
-    """An exclusive OS lock on a file: one writer at a time across processes. The lock dies
-    with its process, so a crash never leaves it held."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def __enter__(self) -> _FileLock:
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
 class BaseIndex:
     """Shared behaviour of the backends (see the module docstring)."""
 
@@ -607,7 +587,7 @@ class BaseIndex:
 @contextmanager
 def writer_turn(lock_path: Path, thread_lock: threading.RLock) -> Iterator[None]:
     """One writer at a time: this process's threads, then other processes."""
-    with thread_lock, _FileLock(lock_path):
+    with thread_lock, file_lock(lock_path):
         yield
 
 

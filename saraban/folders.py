@@ -7,7 +7,8 @@ the hundred, some holding letters' words. A :class:`LockedFolder` holds a lock (
 on a file inside it for as long as it is in use: the kernel lets the lock go when the
 process ends, however it ends, so the next folder made with the same prefix removes every
 folder whose lock nobody holds any longer. The folders are private (0700) and named by
-``tempfile``; another user's are never touched.
+``tempfile``; another user's are never touched. :func:`file_lock` is the same kind of lock
+for one step across processes.
 """
 
 from __future__ import annotations
@@ -92,3 +93,16 @@ def remove_abandoned(prefix: str, parent: Path) -> None:
         finally:
             os.close(lock)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on the file ``path`` (made if missing) for a ``with`` block: one
+    holder at a time across processes. The lock dies with its process, so a crash never
+    leaves it held."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -19,17 +19,20 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from saraban.archive import private_folder, worker_alive, worker_token
 from saraban.errors import SarabanError
+from saraban.folders import file_lock
 
 logger = logging.getLogger("saraban.service.jobs")
 _KEEP = 200  # finished jobs remembered per process, and job files kept
 _SAVE_EVERY = 0.5  # seconds between two writes of a running job's progress
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]{16}")  # secrets.token_urlsafe(12)
+_STARTING = ".starting.lock"  # held by start_once across the processes sharing the folder
 
 
 @dataclass(frozen=True)
@@ -164,8 +167,10 @@ class Jobs:
         self, kind: str, owner_id: int, title: str, work: Callable[[Job], Any]
     ) -> tuple[Job, bool]:
         """:meth:`start`, unless ``owner_id`` has a job of ``kind`` running: then that one,
-        and False. Two requests at the same moment in this process start one job."""
-        with self._starting:
+        and False. Requests at the same moment start one job, in this process and in every
+        process that shares the folder (the check and the start hold its lock)."""
+        shared = file_lock(self._folder / _STARTING) if self._folder else nullcontext()
+        with self._starting, shared:
             running = self.running(kind, owner_id)
             if running is not None:
                 return running, False

@@ -41,6 +41,48 @@ def _long_letter() -> dict:
 # ---- jobs seen from every process ----------------------------------------------------------
 
 
+def _start_once_apart(folder: str, ready, done, answers) -> None:  # noqa: ANN001
+    """A serving process asking for a clerk's file at the same moment as the others."""
+    jobs = Jobs(Path(folder))
+    looked = jobs.running
+
+    def slow_look(*args: object) -> Job | None:
+        found = looked(*args)  # type: ignore[arg-type]
+        time.sleep(0.3)  # the others ask meanwhile
+        return found
+
+    jobs.running = slow_look  # type: ignore[method-assign]
+    ready.wait()
+    job, started = jobs.start_once("table-file", 7, "file", lambda job: done.wait(60))
+    answers.put((job.id, started))
+    done.wait(60)  # the process (and its job) lives until every answer is in
+
+
+def test_processes_sharing_the_jobs_folder_start_one_job_at_the_same_moment(tmp_path):
+    """``saraban serve --workers N``: a clerk's requests landing on several processes at
+    once start one file, not one in each process."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    ready, done, answers = context.Barrier(4), context.Event(), context.Queue()
+    folder = str(tmp_path / "jobs")
+    Jobs(Path(folder))  # the folder, made once
+    processes = [
+        context.Process(target=_start_once_apart, args=(folder, ready, done, answers))
+        for _ in range(4)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        got = [answers.get(timeout=60) for _ in processes]
+    finally:
+        done.set()
+        for process in processes:
+            process.join(30)
+    assert sum(started for _id, started in got) == 1
+    assert len({job_id for job_id, _started in got}) == 1
+
+
 def test_a_job_started_in_one_process_is_polled_from_another(tmp_path):
     here, there = Jobs(tmp_path / "jobs"), Jobs(tmp_path / "jobs")  # two processes' views
     go, started = threading.Event(), threading.Event()
