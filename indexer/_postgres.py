@@ -69,7 +69,11 @@ _COARSE = "#t"
 _MONTH = "#m"
 _FILTER_PREFIX = {"kind": "#k=", "unit": "#n=", "urgency": "#r=", "direction": "#d="}
 _MONTHS_MARKED = 36  # a date filter of more months is checked on the rows alone
-_WINDOW_MARKERS = 31  # the most days or months the newest matches are looked for one by one
+_WINDOW_MARKERS = 31  # the most days or months the newest matches are looked for in
+# Matches in at least this share of the letters: the newest are found by reading the newest
+# letters one by one (at most _WALKED_AT_MOST of them), not through the GIN index.
+_DENSE = 0.5
+_WALKED_AT_MOST = 1_000
 _TABLE = "search_letters"
 _META = "search_meta"
 LAYOUT = 5  # of the table and its lexemes: another layout is rebuilt
@@ -539,8 +543,8 @@ class PostgresIndex(BaseIndex):
                 counted = self._sampled(db, filters.tiers, rest, params, need)
             else:  # numbers or dates: few letters, counted exactly
                 condition = f"{_levels(filters.tiers)}{rest} AND {self._condition(must, params)}"
-                counted = self._exact(db, condition, params, need) + (None, False)
-            total, facets, newest, window, estimated = counted
+                counted = self._exact(db, condition, params, need) + (None, False, False)
+            total, facets, newest, window, estimated, dense = counted
             if not total or not request.limit:
                 return Page(total, [], facets, estimated)
             if request.sort == "date":
@@ -558,7 +562,10 @@ class PostgresIndex(BaseIndex):
             else:
                 params |= {"limit": request.limit, "offset": request.offset, "need": need}
                 params["newest"] = newest
-                chosen, ranked = self._ranked_sql(must, should, filters.tiers, rest, window, params)
+                where = (window, marked, dense)
+                chosen, ranked = self._ranked_sql(
+                    db, must, should, filters.tiers, rest, where, params
+                )
                 # The candidates' ids first, then their rows by the primary key (a join
                 # would read the whole partition: the planner may use no plain index scan).
                 if _keys(must) is not None and total <= need:
@@ -614,7 +621,7 @@ class PostgresIndex(BaseIndex):
 
     def _sampled(
         self, db: Any, tiers: tuple[int, ...], rest: str, params: dict[str, Any], need: int
-    ) -> tuple[int, dict[str, dict[str, int]], list[int], list[str] | None, bool]:
+    ) -> tuple[int, dict[str, dict[str, int]], list[int], list[str] | None, bool, bool]:
         """Text, or nothing but filters (``params["match_q"]``): the samples first, then
         each level counted exactly or estimated from them (see :meth:`_run`). Returns the
         total, the facets, the newest ``need`` ids, the months they were looked for in
@@ -649,7 +656,7 @@ class PostgresIndex(BaseIndex):
         matched = " AND tsv @@ CAST(:match_q AS tsquery)" if match_q else ""
         if not over:
             counted_exactly = self._exact(db, f"{_levels(exact)}{rest}{matched}", params, need)
-            return counted_exactly + (window, False)
+            return counted_exactly + (window, False, False)
         total = 0
         newest_exact: list[int] = []
         facets: dict[str, dict[str, int]] = {"year": {}, "unit": {}}
@@ -666,8 +673,13 @@ class PostgresIndex(BaseIndex):
                     facets["year"][str(row.year)] = facets["year"].get(str(row.year), 0) + n
             elif not row.not_unit and row.unit:
                 facets["unit"][row.unit] = facets["unit"].get(row.unit, 0) + n
-        newest = self._newest(db, over, rest, window, params, need)
-        if window is not None and len(newest) < need:
+        walk = self._walk(db, over, params, need, sum(sampled.get(t, 0) * rate[t] for t in over))
+        walked = self._walked(db, "tsv", "match_q", over, rest, params, need, walk)
+        if walked is not None:
+            newest = walked
+        else:
+            newest = self._newest(db, over, rest, window, params, need)
+        if walked is None and window is not None and len(newest) < need:
             window = None  # the months held fewer than the samples said: read every month
             newest = self._newest(db, over, rest, None, params, need)
         if newest_exact:
@@ -676,7 +688,7 @@ class PostgresIndex(BaseIndex):
                 {"ids": newest_exact},
             ).all()
             newest = sorted([*newest, *((r.day, r.id) for r in found)], reverse=True)[:need]
-        return total, facets, [i for _day, i in newest], window, True
+        return total, facets, [i for _day, i in newest], window, True, walked is not None
 
     def _window(
         self, db: Any, tiers: tuple[int, ...], months: dict[int, int], need: int
@@ -691,17 +703,12 @@ class PostgresIndex(BaseIndex):
         if expected_all < 2 * need:
             return None
         db.execute(text("SET LOCAL enable_indexscan = on"))  # the last entry of the day index
-        last, letters = db.execute(
-            text(
-                f"SELECT (SELECT max(day) FROM {_TABLE} WHERE {_levels(tiers)}), "
-                "(SELECT sum(reltuples) FROM pg_class WHERE relname = ANY(:names))"
-            ),
-            {"names": [f"{_TABLE}_{tier}" for tier in tiers]},
-        ).one()
+        last = db.execute(text(f"SELECT max(day) FROM {_TABLE} WHERE {_levels(tiers)}")).scalar()
         db.execute(text("SET LOCAL enable_indexscan = off"))
-        if not last or not letters or letters <= 0:
+        letters = self._letters(db, tiers)
+        if not last or letters <= 0:
             return None
-        density = expected_all / float(letters)
+        density = expected_all / letters
         if 2 * need / density > expected_all / 2:
             return None  # reading the window's letters would cost more than the matches
         day = dt.date(int(last) // 10000, int(last) // 100 % 100, int(last) % 100)
@@ -722,6 +729,59 @@ class PostgresIndex(BaseIndex):
                 day = day.replace(day=1) - dt.timedelta(days=1)
         return window
 
+    def _walk(
+        self, db: Any, tiers: tuple[int, ...], params: dict[str, Any], need: int, matches: int
+    ) -> int:
+        """How many of the newest letters of ``tiers`` to read one by one for the newest
+        ``need`` matches (:meth:`_walked`); 0 unless the samples say that most letters
+        match (``matches`` of them). A GIN query of words in most letters reads their
+        posting lists nearly whole (about 15 ms at a million letters, once more for every
+        query), where a few hundred letters checked one by one cost a few."""
+        letters = self._letters(db, tiers)
+        if letters <= 0 or not params.get("match_q") or matches < _DENSE * letters:
+            return 0
+        return min(_WALKED_AT_MOST, int(2 * need * letters / matches) + 1)
+
+    def _walked(
+        self,
+        db: Any,
+        column: str,
+        query: str,
+        tiers: tuple[int, ...],
+        rest: str,
+        params: dict[str, Any],
+        need: int,
+        walk: int,
+    ) -> list[tuple[int, int]] | None:
+        """(day, id) of the newest ``need`` letters of ``tiers`` whose ``column`` matches
+        ``params[query]``, looked for among the newest ``walk`` letters (the day index),
+        each checked. None when those hold fewer (the matches are elsewhere in time)."""
+        if not walk:
+            return None
+        db.execute(text("SET LOCAL enable_indexscan = on; SET LOCAL enable_bitmapscan = off"))
+        found = db.execute(
+            text(
+                f"""SELECT day, id FROM (
+                        SELECT day, id, {column} FROM {_TABLE} WHERE {_levels(tiers)}{rest}
+                        ORDER BY day DESC, id DESC LIMIT :walk) AS newest
+                    WHERE {column} @@ CAST(:{query} AS tsquery)
+                    ORDER BY day DESC, id DESC LIMIT :need"""
+            ),
+            params | {"walk": walk, "need": need},
+        ).all()
+        db.execute(text("SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = on"))
+        return [(r.day, r.id) for r in found] if len(found) >= need else None
+
+    @staticmethod
+    def _letters(db: Any, tiers: tuple[int, ...]) -> float:
+        """How many letters the levels ``tiers`` hold, as the planner's statistics say."""
+        names = [f"{_TABLE}_{tier}" for tier in tiers]
+        found = db.execute(
+            text("SELECT sum(reltuples) FROM pg_class WHERE relname = ANY(:names)"),
+            {"names": names},
+        ).scalar()
+        return float(found or 0)
+
     def _newest(
         self,
         db: Any,
@@ -737,19 +797,24 @@ class PostgresIndex(BaseIndex):
 
     def _ranked_sql(
         self,
+        db: Any,
         must: object | None,
         should: list[object],
         tiers: tuple[int, ...],
         rest: str,
-        window: list[str] | None,
+        where: tuple[list[str] | None, list[str], bool],
         params: dict[str, Any],
     ) -> tuple[str, str]:
         """SQL for the ids of the candidates (see :meth:`_run`) and for a page of them by
-        relevance: the candidates scored by the reference
+        relevance. ``where``: the window the newest matches were looked for in, the
+        filters' markers, and whether the matches are dense (the newest letters were
+        walked: the newest whose head matches are looked for among them first). The
+        candidates scored by the reference
         number, the date, the strict query, and ``ts_rank`` of the head and the letter.
         The head is part of the letter's ``tsv``, and the strict query holds every term of
         the wider one, so a letter that matches either matches the query (asking ``tsv``
         again would read it)."""
+        window, marked, dense = where
         filtered = f"{_levels(tiers)}{rest}"
         candidates = ["SELECT unnest(CAST(:newest AS bigint[]))"]
         keys = _keys(must)
@@ -770,9 +835,17 @@ class PostgresIndex(BaseIndex):
                     "WHEN ref && CAST(:rank_loose AS text[]) THEN 500 ELSE 40 END)"
                 )
         elif must is not None and (head_q := tsquery_literal(must, positions=False)):
-            params["head_q"] = head_q
-            head = _newest_sql("head", "head_q", tiers, rest, window, params)
-            candidates.append(f"SELECT id FROM ({head}) AS head")
+            # The filters' markers too (the head holds them): without them the rows of a
+            # filter were read one by one for their head (a fiscal year's, 600 ms).
+            params["head_q"] = " & ".join([f"({head_q})", *marked])
+            walk = _WALKED_AT_MOST if dense else 0
+            walked = self._walked(db, "head", "head_q", tiers, rest, params, params["need"], walk)
+            if walked is not None:
+                params["head_newest"] = [i for _day, i in walked]
+                candidates.append("SELECT unnest(CAST(:head_newest AS bigint[]))")
+            else:
+                head = _newest_sql("head", "head_q", tiers, rest, window, params)
+                candidates.append(f"SELECT id FROM ({head}) AS head")
         days = [
             n.item.day
             for n in should
@@ -788,7 +861,8 @@ class PostgresIndex(BaseIndex):
             # A widened query: letters the exact query finds come first (they are few: the
             # query was widened because the exact one found fewer than ten).
             params["strict_q"] = strict_q
-            params["strict_terms"] = tsquery_literal(strict[0], positions=False)
+            strict_terms = tsquery_literal(strict[0], positions=False)
+            params["strict_terms"] = " & ".join([f"({strict_terms})", *marked])
             candidates.append(
                 f"SELECT id FROM {_TABLE} WHERE {filtered} "
                 "AND tsv @@ CAST(:strict_terms AS tsquery) ORDER BY day DESC, id DESC "
@@ -823,24 +897,20 @@ def _newest_sql(
 ) -> str:
     """SQL for (day, id) of the newest ``:need`` letters of ``tiers`` whose ``column``
     matches ``params[query]`` (None: every letter), the filters ``rest`` checked on the
-    rows. With a ``window`` of time markers, marker by marker: each is one more term the
-    GIN index intersects, so a day or a month costs what its own letters cost."""
-    parts = []
-    for i, marker in enumerate(window or [None]):
-        terms = [f"({params[query]})"] if params.get(query) else []
-        if marker is not None:
-            terms.append(f"'{marker}'")
-        matched = ""
-        if terms:
-            name = f"{query}_{i}"
-            params[name] = " & ".join(terms)
-            matched = f" AND {column} @@ CAST(:{name} AS tsquery)"
-        parts.append(
-            f"(SELECT day, id FROM {_TABLE} WHERE {_levels(tiers)}{rest}{matched} "
-            "ORDER BY day DESC, id DESC LIMIT :need)"
-        )
+    rows. With a ``window`` of time markers, any of them: one more term the GIN index
+    intersects, so the rows read are the window's matches only. One query for the whole
+    window: the index reads the posting lists of the query's words once (one query a
+    marker read them once a marker, about 15 ms each for a topic in most of a million
+    letters)."""
+    terms = [f"({params[query]})"] if params.get(query) else []
+    if window:
+        terms.append("(" + " | ".join(f"'{marker}'" for marker in window) + ")")
+    matched = ""
+    if terms:
+        params[f"{query}_window"] = " & ".join(terms)
+        matched = f" AND {column} @@ CAST(:{query}_window AS tsquery)"
     return (
-        f"SELECT day, id FROM ({' UNION ALL '.join(parts)}) AS months "
+        f"SELECT day, id FROM {_TABLE} WHERE {_levels(tiers)}{rest}{matched} "
         "ORDER BY day DESC, id DESC LIMIT :need"
     )
 

@@ -757,6 +757,49 @@ def test_postgres_estimates_large_counts_from_its_sample(request, tmp_path):
         index.close()
 
 
+
+@pytest.mark.postgres
+def test_postgres_finds_the_newest_of_dense_matches_by_walking_the_newest_letters(
+    request, tmp_path, monkeypatch
+):
+    """A word in most letters: its newest matches are the newest letters checked one by one
+    (the day index), not a GIN query of its posting lists; when the letters walked hold too
+    few, the window answers. Either way the hits are those of the exact count."""
+    from sqlalchemy import event, text
+
+    from saraban.indexer import _postgres
+
+    index = _open("postgres", tmp_path / "home", request)
+    statements: list[str] = []
+    event.listen(index._db, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    try:
+        index.add(_many_letters(640))
+        with index._db.begin() as db:  # what autovacuum does: the planner's count of letters
+            db.execute(text("ANALYZE search_letters"))
+        exact = index.search("จิตอาสา")
+        by_date = index.search("จิตอาสา", sort="date", limit=20, offset=5)
+        index.exact_up_to = 100
+        statements.clear()
+        walked = index.search("จิตอาสา")
+        assert walked.estimated and any("LIMIT %(walk)s" in s for s in statements)
+        assert not any("match_q_window" in s for s in statements)  # no GIN query of the word
+        assert [h.id for h in walked.hits] == [h.id for h in exact.hits]
+        dated = index.search("จิตอาสา", sort="date", limit=20, offset=5)
+        assert [h.id for h in dated.hits] == [h.id for h in by_date.hits]
+        monkeypatch.setattr(_postgres, "_WALKED_AT_MOST", 50)  # fewer than the 200 needed
+        statements.clear()
+        fallen_back = index.search("จิตอาสา")
+        assert any("LIMIT %(walk)s" in s for s in statements)
+        assert any("match_q_window" in s for s in statements)
+        assert [h.id for h in fallen_back.hits] == [h.id for h in exact.hits]
+        monkeypatch.setattr(_postgres, "_DENSE", 1.5)  # never dense: the window alone
+        statements.clear()
+        windowed = index.search("จิตอาสา")
+        assert not any("LIMIT %(walk)s" in s for s in statements)
+        assert [h.id for h in windowed.hits] == [h.id for h in exact.hits]
+    finally:
+        index.close()
+
 @pytest.mark.postgres
 def test_postgres_rebuild_into_an_empty_table_copies_and_indexes(request, tmp_path):
     """A rebuild into an empty table is copied in and indexed at the end; one into a table
