@@ -7,9 +7,8 @@ the official table (what every export reads), and its CSV as the export writes i
 clerk without clearance and for one cleared for everything.
 
 Run by hand: .venv/bin/python benchmarks/registers.py [--n 20000] [--archive DIR]
-(--archive keeps the archive for the next run, or for another checkout's run:
-``PYTHONPATH=OTHER python OTHER/benchmarks/registers.py --archive DIR`` measures it the
-same way).
+(--archive keeps the archive for the next run; ``SARABAN_BENCH_SOURCES=DIR`` measures the
+saraban of another tree, as in benchmarks/search.py).
 """
 
 from __future__ import annotations
@@ -23,9 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+from search import fill_archive
+
 UNIT = "นค ๐๐๑๙.๓"
 YEAR = dt.date(2025, 1, 1)
 STEPS = ("page-1", "page-deep", "table", "csv", "csv-cleared")
@@ -34,53 +36,38 @@ STEPS = ("page-1", "page-deep", "table", "csv", "csv-cleared")
 def make_archive(home: Path, n: int) -> None:
     """``n`` issued letters of the year 2025 in one register, written as rows (issuing each
     one, with its files and fsyncs, would take an hour): every tenth is ลับ."""
-    from sqlalchemy import func, insert, select
+    from sqlalchemy import select
 
-    from saraban.archive import open_archive
-    from saraban.archive._models import Letter, Register
+    from saraban.archive._models import Register
 
-    archive = open_archive(home)
-    try:
-        with archive._read() as s:  # noqa: SLF001 - a benchmark's own archive
-            held = s.scalar(select(func.count()).select_from(Letter))
-        if held == n:
-            return
-        if held:
-            raise SystemExit(f"{home} holds {held:,} letters, not {n:,}: give another --archive")
+    def rows(archive: Any) -> Iterator[dict]:
         archive.add_unit(UNIT, "ศาลากลางจังหวัดหนองคาย", address=["ถนนมิตรภาพ"], actor="bench")
-        with archive._read() as s:  # noqa: SLF001
+        with archive._read() as s:  # noqa: SLF001 - a benchmark's own archive
             register_id = s.scalar(select(Register.id))
         now = dt.datetime.now(dt.UTC)
-        rows = []
         for i in range(1, n + 1):
             secret = i % 10 == 0
-            rows.append(
-                {
-                    "status": "issued",
-                    "register_id": register_id,
-                    "series": "ลับ" if secret else "normal",
-                    "year": 2568,
-                    "serial": i // 10 if secret else i - i // 10,
-                    "circular": False,
-                    "ref_no": f"{UNIT}/{i}",
-                    "date": YEAR + dt.timedelta(days=i * 365 // (n + 1)),
-                    "subject": f"ขอเชิญประชุมคณะทำงานขับเคลื่อนนโยบาย ครั้งที่ {i}",
-                    "sender": "ผู้ว่าราชการจังหวัดหนองคาย",
-                    "addressee": "นายอำเภอ ทุกอำเภอ",
-                    "secrecy": "ลับ" if secret else None,
-                    "doc": {"subject": "x" * 2000},  # a letter's document, never read here
-                    "created_at": now,
-                    "created_by": "bench",
-                    "issued_at": now,
-                    "issued_by": "bench",
-                }
-            )
-            if len(rows) == 5000 or i == n:
-                with archive._write() as s:  # noqa: SLF001
-                    s.execute(insert(Letter), rows)
-                rows.clear()
-    finally:
-        archive.close()
+            yield {
+                "status": "issued",
+                "register_id": register_id,
+                "series": "ลับ" if secret else "normal",
+                "year": 2568,
+                "serial": i // 10 if secret else i - i // 10,
+                "circular": False,
+                "ref_no": f"{UNIT}/{i}",
+                "date": YEAR + dt.timedelta(days=i * 365 // (n + 1)),
+                "subject": f"ขอเชิญประชุมคณะทำงานขับเคลื่อนนโยบาย ครั้งที่ {i}",
+                "sender": "ผู้ว่าราชการจังหวัดหนองคาย",
+                "addressee": "นายอำเภอ ทุกอำเภอ",
+                "secrecy": "ลับ" if secret else None,
+                "doc": {"subject": "x" * 2000},  # a letter's document, never read here
+                "created_at": now,
+                "created_by": "bench",
+                "issued_at": now,
+                "issued_by": "bench",
+            }
+
+    fill_archive(home, n, rows)
 
 
 def step(home: Path, name: str, n: int) -> dict[str, float]:

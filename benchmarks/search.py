@@ -58,6 +58,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -675,12 +676,10 @@ def letter_document(doc: IndexDoc) -> dict:
     }
 
 
-def make_archive(home: Path, n: int, seed: int) -> None:
-    """An archive of ``n`` generated letters kept as imported letters, made once in ``home``
-    (a folder that already holds them is used as it is). The rows are written as
-    ``store_imported`` writes them, thousands a transaction, without the original files,
-    audit entries and index jobs, which a rebuild never reads (storing each letter on its
-    own, with its fsyncs, takes about 60 ms a letter here)."""
+def fill_archive(home: Path, n: int, rows: Callable[[Any], Iterator[dict]]) -> None:
+    """An archive of ``n`` letters made once in ``home`` (a folder that already holds them is
+    used as it is; one that holds another count is refused): ``rows(archive)`` gives the
+    letters as rows of the letters table, written 5,000 a transaction."""
     from sqlalchemy import func, insert, select
 
     from saraban.archive import open_archive
@@ -694,33 +693,44 @@ def make_archive(home: Path, n: int, seed: int) -> None:
             return
         if held:
             raise SystemExit(f"{home} holds {held:,} letters, not {n:,}: give another --archive")
-        now = dt.datetime.now(dt.UTC)
-        rows: list[dict] = []
-        for doc in Generator(seed).letters(n):
-            letter = letter_document(doc)
-            rows.append(
-                {
-                    "status": "stored",
-                    "circular": letter["circular"],
-                    "ref_no": doc.ref_no,
-                    "date": doc.date,
-                    "subject": doc.subject,
-                    "sender": doc.sender,
-                    "addressee": doc.addressee,
-                    "secrecy": doc.secrecy,
-                    "doc": letter,
-                    "created_at": now,
-                    "created_by": "benchmark",
-                }
-            )
-            if len(rows) == 5000 or doc.id == n:
+        batch: list[dict] = []
+        for made, row in enumerate(rows(archive), start=1):
+            batch.append(row)
+            if len(batch) == 5000 or made == n:
                 with archive._write() as s:  # noqa: SLF001
-                    s.execute(insert(Letter), rows)
-                rows.clear()
-                print(f"archive: {doc.id:,} / {n:,} letters", end="\r", file=sys.stderr)
+                    s.execute(insert(Letter), batch)
+                batch.clear()
+                print(f"archive: {made:,} / {n:,} letters", end="\r", file=sys.stderr)
         print(file=sys.stderr)
     finally:
         archive.close()
+
+
+def make_archive(home: Path, n: int, seed: int) -> None:
+    """An archive of ``n`` generated letters kept as imported letters, made once in ``home``
+    (:func:`fill_archive`). The rows are written as ``store_imported`` writes them, without
+    the original files, audit entries and index jobs, which a rebuild never reads (storing
+    each letter on its own, with its fsyncs, takes about 60 ms a letter here)."""
+    now = dt.datetime.now(dt.UTC)
+
+    def rows(_archive: Any) -> Iterator[dict]:
+        for doc in Generator(seed).letters(n):
+            letter = letter_document(doc)
+            yield {
+                "status": "stored",
+                "circular": letter["circular"],
+                "ref_no": doc.ref_no,
+                "date": doc.date,
+                "subject": doc.subject,
+                "sender": doc.sender,
+                "addressee": doc.addressee,
+                "secrecy": doc.secrecy,
+                "doc": letter,
+                "created_at": now,
+                "created_by": "benchmark",
+            }
+
+    fill_archive(home, n, rows)
 
 
 def _load() -> float:
