@@ -398,7 +398,7 @@ def replicate(n: int, args: argparse.Namespace, workdir: Path) -> tuple[object, 
 
     base = args.copies_of
     server = args.pg_server
-    name = f"corpus_{n}_{args.seed}_copies_of_{base}"
+    name = f"corpus_{n}_{args.seed}_copies_of_{base}_resampled"
     index, _figures = build("postgres", base, args, workdir)  # the letters copied
     index.close()  # type: ignore[attr-defined]
     url = server.url(name)
@@ -416,6 +416,14 @@ def replicate(n: int, args: argparse.Namespace, workdir: Path) -> tuple[object, 
 
     serial = "(regexp_match({0}, '^(.*[^0-9])([0-9]+)$'))"
     thai = "'๐๑๒๓๔๕๖๗๘๙'"
+    # A copy's sample markers follow its own id, as a letter's do (_postgres.markers): kept
+    # from the letter copied, each sampled letter's day came twenty times over, and the
+    # samples' months were lumps where a real archive's are even.
+    s, t = _postgres.SAMPLE_EVERY, _postgres.COARSE_EVERY
+    resampled = (
+        "ts_delete({0}, ARRAY['#s', '#t']) || (CASE WHEN (id + {1}) % " + str(t) + " = 0 "
+        "THEN '#s #t' WHEN (id + {1}) % " + str(s) + " = 0 THEN '#s' ELSE '' END)::tsvector"
+    )
     with index._db.begin() as db:  # type: ignore[attr-defined]
         db.execute(text(f"DELETE FROM search_letters WHERE id > {base}"))
         for name_ in _postgres._INDEX_NAMES:
@@ -435,7 +443,9 @@ def replicate(n: int, args: argparse.Namespace, workdir: Path) -> tuple[object, 
             db.execute(
                 text(
                     f"""INSERT INTO search_letters
-                        SELECT id + {copy * base}, tsv, head, {new_ref}, cited, dates, day,
+                        SELECT id + {copy * base}, {resampled.format("tsv", copy * base)},
+                               {resampled.format("head", copy * base)}, {new_ref}, cited,
+                               dates, day,
                                year, secrecy, kind, unit, urgency, direction, status,
                                jsonb_set(jsonb_set(data, '{{id}}', to_jsonb(id + {copy * base})),
                                          '{{ref_no}}', to_jsonb({shown}))

@@ -12,8 +12,10 @@ long letter still match singly, not as phrases.
 
 Text is held as syllables and as pairs of adjacent syllables (see ``_query.py``), so a
 phrase is a phrase of rare pairs. What matches is decided by the GIN index alone: a letter
-holding every pair of each phrase (see :meth:`PostgresIndex._run`); every match is counted,
-and only a few hundred candidates are ranked with ``ts_rank``, phrases and weights included.
+holding every pair of each phrase (see :meth:`PostgresIndex._run`); matches are counted
+(or, past a few thousand, estimated from a sample), and only a few hundred candidates are
+ranked with ``ts_rank``, phrases and weights included. Where most letters match, the newest
+matches are found by checking the newest letters (:meth:`PostgresIndex._walked`).
 
 The table is partitioned by secrecy (``search_letters_0`` holds the open letters,
 ``_1`` .. ``_3`` ลับ, ลับมาก, ลับที่สุด, each with its own GIN indexes and planner
@@ -695,10 +697,10 @@ class PostgresIndex(BaseIndex):
     ) -> list[str] | None:
         """The time markers (days or months, newest first) in which to look for the newest
         ``need`` matches: from the newest letter of ``tiers`` back until they hold twice
-        ``need`` matches as the samples say (``months``: the matches a month holds). Each
-        marker is one query the GIN index answers in the time its letters cost, so days are
-        used where a month holds far more matches than needed. None (read every match) when
-        the matches are few, or so sparse that the window would cost more than they do."""
+        ``need`` matches as the samples say (``months``: the matches a month holds). The
+        window's matches are read from the table, so days are used where a month holds far
+        more matches than needed. None (read every match) when the matches are few, or so
+        sparse that the window would cost more than they do."""
         expected_all = sum(months.values())
         if expected_all < 2 * need:
             return None

@@ -757,7 +757,6 @@ def test_postgres_estimates_large_counts_from_its_sample(request, tmp_path):
         index.close()
 
 
-
 @pytest.mark.postgres
 def test_postgres_finds_the_newest_of_dense_matches_by_walking_the_newest_letters(
     request, tmp_path, monkeypatch
@@ -799,6 +798,7 @@ def test_postgres_finds_the_newest_of_dense_matches_by_walking_the_newest_letter
         assert [h.id for h in windowed.hits] == [h.id for h in exact.hits]
     finally:
         index.close()
+
 
 @pytest.mark.postgres
 def test_postgres_rebuild_into_an_empty_table_copies_and_indexes(request, tmp_path):

@@ -39,6 +39,7 @@ CHROMIUM_ARGS = [
 ]
 SEEDS = Path(__file__).parent / "data" / "seeds"
 UNIT = "นค ๐๐๑๙.๓"
+SERVED: dict[str, Path] = {}  # each served address's SARABAN_HOME
 PASSWORD = "correct horse battery"
 SUBJECT = "ขอเชิญประชุมคณะทำงานโครงการฝายมีชีวิต"
 SARABAN = Path(sys.executable).with_name("saraban")
@@ -110,6 +111,7 @@ def server(tmp_path_factory):
             process.kill()
             pytest.fail("saraban serve did not start: " + (home.parent / "serve.log").read_text())
         time.sleep(0.2)
+    SERVED[f"http://127.0.0.1:{port}"] = home
     yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=30)

@@ -125,3 +125,31 @@ def test_a_click_on_page_one_moves_the_stamp_without_javascript(server, browser,
     page.wait_for_url(url)
     assert page.get_by_label("ระยะจากขอบซ้าย (มม.)").input_value() == "130"
     context.close()
+
+
+def test_a_long_register_is_made_in_the_background_and_downloaded(server, browser, tmp_path):
+    """More rows than a request makes itself (``BACKGROUND_ROWS``): the PDF link leads to
+    the page's progress bar, and the file downloads when it is made."""
+    from saraban.archive import open_archive
+    from saraban.service.jobs import BACKGROUND_ROWS
+
+    archive = open_archive(ui.SERVED[server])
+    try:
+        for n in range(BACKGROUND_ROWS + 1):
+            archive.receive(
+                ui.UNIT, sender=f"อำเภอที่ {n}", recipient="ผู้ว่าราชการจังหวัด",
+                subject=f"รายงานผลโครงการลำดับ {n}", actor="clerk",
+            )  # fmt: skip
+    finally:
+        archive.close()
+    errors: list[str] = []
+    page = _page(browser, errors)
+    _login(page, server, "clerk")
+    page.goto(f"{server}/registers?kind=received")
+    with page.expect_download(timeout=120_000) as download:
+        page.locator("p.export").get_by_role("link", name="PDF").click()
+        page.wait_for_url(re.compile(r".*[?&]job=[A-Za-z0-9_-]{16}"))
+        assert page.locator("div.job progress").count() == 1
+    text = _pdf_text(download.value.path().read_bytes())
+    assert "ทะเบียนหนังสือรับ" in text and f"รายงานผลโครงการลำดับ {BACKGROUND_ROWS}" in text
+    assert errors == []
