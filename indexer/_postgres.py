@@ -545,8 +545,8 @@ class PostgresIndex(BaseIndex):
                 counted = self._sampled(db, filters.tiers, rest, params, need)
             else:  # numbers or dates: few letters, counted exactly
                 condition = f"{_levels(filters.tiers)}{rest} AND {self._condition(must, params)}"
-                counted = self._exact(db, condition, params, need) + (None, False, False)
-            total, facets, newest, window, estimated, dense = counted
+                counted = self._exact(db, condition, params, need) + (None, False)
+            total, facets, newest, window, estimated = counted
             if not total or not request.limit:
                 return Page(total, [], facets, estimated)
             if request.sort == "date":
@@ -564,7 +564,7 @@ class PostgresIndex(BaseIndex):
             else:
                 params |= {"limit": request.limit, "offset": request.offset, "need": need}
                 params["newest"] = newest
-                where = (window, marked, dense)
+                where = (window, marked)
                 chosen, ranked = self._ranked_sql(
                     db, must, should, filters.tiers, rest, where, params
                 )
@@ -623,7 +623,7 @@ class PostgresIndex(BaseIndex):
 
     def _sampled(
         self, db: Any, tiers: tuple[int, ...], rest: str, params: dict[str, Any], need: int
-    ) -> tuple[int, dict[str, dict[str, int]], list[int], list[str] | None, bool, bool]:
+    ) -> tuple[int, dict[str, dict[str, int]], list[int], list[str] | None, bool]:
         """Text, or nothing but filters (``params["match_q"]``): the samples first, then
         each level counted exactly or estimated from them (see :meth:`_run`). Returns the
         total, the facets, the newest ``need`` ids, the months they were looked for in
@@ -658,7 +658,7 @@ class PostgresIndex(BaseIndex):
         matched = " AND tsv @@ CAST(:match_q AS tsquery)" if match_q else ""
         if not over:
             counted_exactly = self._exact(db, f"{_levels(exact)}{rest}{matched}", params, need)
-            return counted_exactly + (window, False, False)
+            return counted_exactly + (window, False)
         total = 0
         newest_exact: list[int] = []
         facets: dict[str, dict[str, int]] = {"year": {}, "unit": {}}
@@ -676,7 +676,7 @@ class PostgresIndex(BaseIndex):
             elif not row.not_unit and row.unit:
                 facets["unit"][row.unit] = facets["unit"].get(row.unit, 0) + n
         walk = self._walk(db, over, params, need, sum(sampled.get(t, 0) * rate[t] for t in over))
-        walked = self._walked(db, "tsv", "match_q", over, rest, params, need, walk)
+        walked = self._walked(db, over, rest, params, need, walk)
         if walked is not None:
             newest = walked
         else:
@@ -690,7 +690,7 @@ class PostgresIndex(BaseIndex):
                 {"ids": newest_exact},
             ).all()
             newest = sorted([*newest, *((r.day, r.id) for r in found)], reverse=True)[:need]
-        return total, facets, [i for _day, i in newest], window, True, walked is not None
+        return total, facets, [i for _day, i in newest], window, True
 
     def _window(
         self, db: Any, tiers: tuple[int, ...], months: dict[int, int], need: int
@@ -747,26 +747,24 @@ class PostgresIndex(BaseIndex):
     def _walked(
         self,
         db: Any,
-        column: str,
-        query: str,
         tiers: tuple[int, ...],
         rest: str,
         params: dict[str, Any],
         need: int,
         walk: int,
     ) -> list[tuple[int, int]] | None:
-        """(day, id) of the newest ``need`` letters of ``tiers`` whose ``column`` matches
-        ``params[query]``, looked for among the newest ``walk`` letters (the day index),
-        each checked. None when those hold fewer (the matches are elsewhere in time)."""
+        """(day, id) of the newest ``need`` matches of ``tiers``, looked for among the
+        newest ``walk`` letters (the day index), each checked. None when those hold fewer
+        (the matches are elsewhere in time)."""
         if not walk:
             return None
         db.execute(text("SET LOCAL enable_indexscan = on; SET LOCAL enable_bitmapscan = off"))
         found = db.execute(
             text(
                 f"""SELECT day, id FROM (
-                        SELECT day, id, {column} FROM {_TABLE} WHERE {_levels(tiers)}{rest}
+                        SELECT day, id, tsv FROM {_TABLE} WHERE {_levels(tiers)}{rest}
                         ORDER BY day DESC, id DESC LIMIT :walk) AS newest
-                    WHERE {column} @@ CAST(:{query} AS tsquery)
+                    WHERE tsv @@ CAST(:match_q AS tsquery)
                     ORDER BY day DESC, id DESC LIMIT :need"""
             ),
             params | {"walk": walk, "need": need},
@@ -804,19 +802,18 @@ class PostgresIndex(BaseIndex):
         should: list[object],
         tiers: tuple[int, ...],
         rest: str,
-        where: tuple[list[str] | None, list[str], bool],
+        where: tuple[list[str] | None, list[str]],
         params: dict[str, Any],
     ) -> tuple[str, str]:
         """SQL for the ids of the candidates (see :meth:`_run`) and for a page of them by
-        relevance. ``where``: the window the newest matches were looked for in, the
-        filters' markers, and whether the matches are dense (the newest letters were
-        walked: the newest whose head matches are looked for among them first). The
-        candidates scored by the reference
+        relevance. ``where``: the window the newest matches were looked for in (the head's
+        are looked for there too), and the filters' markers. The candidates scored by the
+        reference
         number, the date, the strict query, and ``ts_rank`` of the head and the letter.
         The head is part of the letter's ``tsv``, and the strict query holds every term of
         the wider one, so a letter that matches either matches the query (asking ``tsv``
         again would read it)."""
-        window, marked, dense = where
+        window, marked = where
         filtered = f"{_levels(tiers)}{rest}"
         candidates = ["SELECT unnest(CAST(:newest AS bigint[]))"]
         keys = _keys(must)
@@ -840,14 +837,8 @@ class PostgresIndex(BaseIndex):
             # The filters' markers too (the head holds them): without them the rows of a
             # filter were read one by one for their head (a fiscal year's, 600 ms).
             params["head_q"] = " & ".join([f"({head_q})", *marked])
-            walk = _WALKED_AT_MOST if dense else 0
-            walked = self._walked(db, "head", "head_q", tiers, rest, params, params["need"], walk)
-            if walked is not None:
-                params["head_newest"] = [i for _day, i in walked]
-                candidates.append("SELECT unnest(CAST(:head_newest AS bigint[]))")
-            else:
-                head = _newest_sql("head", "head_q", tiers, rest, window, params)
-                candidates.append(f"SELECT id FROM ({head}) AS head")
+            head = _newest_sql("head", "head_q", tiers, rest, window, params)
+            candidates.append(f"SELECT id FROM ({head}) AS head")
         days = [
             n.item.day
             for n in should
