@@ -41,6 +41,34 @@ def _long_letter() -> dict:
 # ---- jobs seen from every process ----------------------------------------------------------
 
 
+def test_a_started_service_keeps_its_objects_out_of_the_cycle_collectors_passes():
+    """``start_background`` ends with :func:`settle`: what the process holds by then is
+    frozen, and garbage made before it is freed first."""
+    import gc
+    import weakref
+
+    from saraban.service._cli import settle
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+    enabled = gc.isenabled()
+    gc.disable()  # no pass of its own before settle's
+    kept = [Cycle() for _ in range(100)]
+    lost = weakref.ref(Cycle())  # garbage in a cycle: only a full pass frees it
+    try:
+        assert lost() is not None
+        settle()
+        assert lost() is None  # freed, not frozen
+        assert gc.get_freeze_count() >= len(kept)
+        assert not any(o is kept[0] for o in gc.get_objects())  # out of the collector's lists
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
+
+
 def _start_once_apart(folder: str, ready, done, answers) -> None:  # noqa: ANN001
     """A serving process asking for a clerk's file at the same moment as the others."""
     jobs = Jobs(Path(folder))
