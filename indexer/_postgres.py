@@ -565,9 +565,7 @@ class PostgresIndex(BaseIndex):
                 params |= {"limit": request.limit, "offset": request.offset, "need": need}
                 params["newest"] = newest
                 where = (window, marked)
-                chosen, ranked = self._ranked_sql(
-                    db, must, should, filters.tiers, rest, where, params
-                )
+                chosen, ranked = self._ranked_sql(must, should, filters.tiers, rest, where, params)
                 # The candidates' ids first, then their rows by the primary key (a join
                 # would read the whole partition: the planner may use no plain index scan).
                 if _keys(must) is not None and total <= need:
@@ -797,7 +795,6 @@ class PostgresIndex(BaseIndex):
 
     def _ranked_sql(
         self,
-        db: Any,
         must: object | None,
         should: list[object],
         tiers: tuple[int, ...],
@@ -807,9 +804,9 @@ class PostgresIndex(BaseIndex):
     ) -> tuple[str, str]:
         """SQL for the ids of the candidates (see :meth:`_run`) and for a page of them by
         relevance. ``where``: the window the newest matches were looked for in (the head's
-        are looked for there too), and the filters' markers. The candidates scored by the
-        reference
-        number, the date, the strict query, and ``ts_rank`` of the head and the letter.
+        are looked for there too), and the filters' markers. The candidates are scored by
+        the reference number, the date, the strict query, and ``ts_rank`` of the head and
+        the letter.
         The head is part of the letter's ``tsv``, and the strict query holds every term of
         the wider one, so a letter that matches either matches the query (asking ``tsv``
         again would read it)."""
