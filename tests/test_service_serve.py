@@ -80,10 +80,15 @@ def _start_once_apart(folder: str, ready, done, answers) -> None:  # noqa: ANN00
         return found
 
     jobs.running = slow_look  # type: ignore[method-assign]
+    # The job's thread waits on an event of this process: a thread still waiting on the
+    # shared one when its process ends can leave that event's lock held, and the other
+    # processes waiting on it hang for good.
+    release = threading.Event()
     ready.wait()
-    job, started = jobs.start_once("table-file", 7, "file", lambda job: done.wait(60))
+    job, started = jobs.start_once("table-file", 7, "file", lambda job: release.wait(60))
     answers.put((job.id, started))
     done.wait(60)  # the process (and its job) lives until every answer is in
+    release.set()
 
 
 def test_processes_sharing_the_jobs_folder_start_one_job_at_the_same_moment(tmp_path):
@@ -107,8 +112,12 @@ def test_processes_sharing_the_jobs_folder_start_one_job_at_the_same_moment(tmp_
         done.set()
         for process in processes:
             process.join(30)
+            if process.is_alive():  # never left behind to hold the test run's exit
+                process.kill()
+                process.join(5)
     assert sum(started for _id, started in got) == 1
     assert len({job_id for job_id, _started in got}) == 1
+    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
 
 
 def test_a_job_started_in_one_process_is_polled_from_another(tmp_path):
