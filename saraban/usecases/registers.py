@@ -33,10 +33,10 @@ def register_table(
     """The outgoing ("sent") or incoming ("received") register of the period as the
     official table, without what ``clearance`` may not see. With ``fmt``, a register too
     long for that file (``check_rows``) is refused from its count, before a row is read."""
-    if fmt is not None:
-        total, _first = register_page(
+    if fmt is not None:  # counted only: a page of no rows reads none
+        total, _none = register_page(
             archive, kind, date_from, date_to, register=register, clearance=clearance,
-            page=1, per_page=1,
+            page=1, per_page=0,
         )  # fmt: skip
         check_rows(total, fmt)
     table_of = incoming_register if kind == "received" else outgoing_register
