@@ -87,7 +87,7 @@ def _attribute(value: str) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def _flex_row(block: Block) -> bool:
+def _row_of_boxes(block: Block) -> bool:
     """Whether the block is a row of boxes: a label in a hanging indent, text at a tab.
 
     The text then has a box of its own, whose lines all start at its left edge: a word
@@ -98,7 +98,7 @@ def _flex_row(block: Block) -> bool:
 
 def _style(block: Block) -> str:
     rules = [f"font-size:{block.size}pt", f"margin-top:{block.space_before_pt}pt"]
-    if _flex_row(block):  # each part has its own box, no text-indent
+    if _row_of_boxes(block):  # each part has its own box, no text-indent
         start = block.indent_cm + min(block.first_line_cm, 0)
         if start:
             rules.append(f"padding-left:{start}cm")
@@ -189,31 +189,38 @@ def _memo_head_html(block: Block, emblem_url: str) -> str:
 def _block_html(block: Block, emblem_url: str) -> str:
     if block.emblem:
         return _memo_head_html(block, emblem_url)
-    inner = []
-    if block.label and block.hang_cm:
-        label = _runs_html(block.label)
-        inner.append(f'<span class="label" style="width:{block.hang_cm}cm">{label}</span>')
-    elif block.label:  # no hanging indent: the label is just the start of the line
-        inner.append(_runs_html(block.label))
     body = _runs_html(block.runs, _address_text if block.role in _ADDRESS_ROLES else _text)
-    if _flex_row(block) and not block.tab_runs:
-        inner.append(f'<span class="hung">{body}</span>')
-        cls = f"{block.role} tabs"
-    elif block.tab_runs:
-        assert block.tab_cm is not None  # the builders set the tab stop with the runs
-        start = block.indent_cm + min(block.first_line_cm, 0)
-        # The text before the tab may not run into the tab stop; it wraps instead.
-        limit = block.tab_cm - start - (block.hang_cm if block.label else 0)
-        inner.append(f'<span class="before-tab" style="width:{limit}cm">{body}</span>')
-        inner.append(f'<span class="tabbed">{_runs_html(block.tab_runs)}</span>')
-        cls = f"{block.role} tabs"
-    else:
-        inner.append(body)
-        cls = block.role
+    cls = block.role
     if block.role == "signature_space":
-        inner = ["&#160;"]
-        cls += " space"
-    return f'<p class="{_attribute(cls)}" style="{_style(block)}">{"".join(inner)}</p>'
+        body, cls = "&#160;", f"{cls} space"
+    elif not _row_of_boxes(block):
+        # no hanging indent: a label is just the start of the line
+        body = _runs_html(block.label) + body if block.label else body
+    else:
+        body, cls = _row_of_boxes_html(block, body)
+    return f'<p class="{_attribute(cls)}" style="{_style(block)}">{body}</p>'
+
+
+def _row_of_boxes_html(block: Block, body: str) -> tuple[str, str]:
+    """The inside of a row of boxes, and its classes. A label with text at a tab is a flex
+    item; a label alone is a block of no height (the text beside it starts on the same
+    line) in the hanging indent: WeasyPrint lays out a flex row several times (a seed
+    letter's subject cost 4 ms as one), and a float or a positioned box would be painted
+    out of the text's order, which the text layer keeps."""
+    hang = block.hang_cm if block.label else 0.0
+    label = f'<span class="label" style="width:{hang}cm">{_runs_html(block.label)}</span>'
+    label = label if hang else ""
+    if not block.tab_runs:
+        hung = f'<span class="hung" style="margin-left:{hang}cm">{body}</span>'
+        return label + hung, f"{block.role} hanging"
+    assert block.tab_cm is not None  # the builders set the tab stop with the runs
+    start = block.indent_cm + min(block.first_line_cm, 0)
+    # The text before the tab may not run into the tab stop; it wraps instead.
+    limit = block.tab_cm - start - hang
+    before = f'<span class="before-tab" style="width:{limit}cm">{body}</span>'
+    return f'{label}{before}<span class="tabbed">{_runs_html(block.tab_runs)}</span>', (
+        f"{block.role} tabs"
+    )
 
 
 # --------------------------------------------------------------------------------------
