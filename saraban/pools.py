@@ -7,6 +7,7 @@ seconds a page) or a preview past its time limit would hold it for minutes.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -39,9 +40,17 @@ def run_apart(function: Callable[..., _T], *args: object) -> _T:
 
     with _apart, ProcessPoolExecutor(1, mp_context=get_context("forkserver")) as pool:
         try:
-            return pool.submit(function, *args).result()
+            return pool.submit(_uncollected, function, *args).result()
         except BrokenProcessPool:
             raise RenderStopped() from None
+
+
+def _uncollected(function: Callable[..., _T], *args: object) -> _T:
+    """``function(*args)`` with the cycle collector off for good: the process ends with the
+    result (``os._exit``, nothing freed), so collecting the garbage a render leaves only
+    delays the answer (0.8 s of a 58-page table's 10 s)."""
+    gc.disable()
+    return function(*args)
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:
