@@ -424,6 +424,19 @@ def replicate(n: int, args: argparse.Namespace, workdir: Path) -> tuple[object, 
         "ts_delete({0}, ARRAY['#s', '#t']) || (CASE WHEN (id + {1}) % " + str(t) + " = 0 "
         "THEN '#s #t' WHEN (id + {1}) % " + str(s) + " = 0 THEN '#s' ELSE '' END)::tsvector"
     )
+    # ... and the twins of its lexemes (_postgres.twins) by its own id too: the letter copied
+    # loses its own (every lexeme from "#s" or "#t" on), the copy gets those of its samples.
+    stripped = (
+        f"(CASE WHEN id % {s} = 0 THEN ts_delete(tsv, ARRAY(SELECT l FROM "
+        "unnest(tsvector_to_array(tsv)) AS l WHERE l ~ '^#[st](:|$)')) ELSE tsv END)"
+    )
+    twinned = (
+        f"{stripped} || (CASE WHEN (id + {{0}}) % {t} = 0 THEN array_to_tsvector("
+        "ARRAY['#s', '#t'] || ARRAY(SELECT p || l FROM unnest(ARRAY['#s:', '#t:']) AS p, "
+        f"unnest(tsvector_to_array({stripped})) AS l)) WHEN (id + {{0}}) % {s} = 0 THEN "
+        f"array_to_tsvector(ARRAY['#s'] || ARRAY(SELECT '#s:' || l FROM "
+        f"unnest(tsvector_to_array({stripped})) AS l)) ELSE ''::tsvector END)"
+    )
     with index._db.begin() as db:  # type: ignore[attr-defined]
         db.execute(text(f"DELETE FROM search_letters WHERE id > {base}"))
         for name_ in _postgres._INDEX_NAMES:
@@ -443,7 +456,7 @@ def replicate(n: int, args: argparse.Namespace, workdir: Path) -> tuple[object, 
             db.execute(
                 text(
                     f"""INSERT INTO search_letters
-                        SELECT id + {copy * base}, {resampled.format("tsv", copy * base)},
+                        SELECT id + {copy * base}, {twinned.format(copy * base)},
                                {resampled.format("head", copy * base)}, {new_ref}, cited,
                                dates, day,
                                year, secrecy, kind, unit, urgency, direction, status,
@@ -515,6 +528,7 @@ def query_sets(
 
 def run_queries(engine: object, sets: dict, args: argparse.Namespace) -> dict[str, object]:
     out: dict[str, object] = {}
+    passes: dict[str, tuple[Callable[[], None], int]] = {}
     for kind, queries in sets.items():
         cursor = iter(queries * 3)
         if getattr(engine, "backend", "") == "fts5":
@@ -532,6 +546,12 @@ def run_queries(engine: object, sets: dict, args: argparse.Namespace) -> dict[st
         for _ in range(min(5, len(queries))):
             once()
         out[kind] = measure(once, len(queries))
+        passes[kind] = (once, len(queries))
+    # The same queries once more: each kind's first pass read what it needed from disk (a
+    # server started for the benchmark, or an index just built); this is a server that has
+    # served them, its caches warm.
+    for kind, (once, times) in passes.items():
+        out[f"{kind}_again"] = measure(once, times)
     first = 0
     for query, extra in sets["reference"]:
         if getattr(engine, "backend", "") == "fts5":
@@ -988,6 +1008,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"{_beside(stats['size'] / 1e6, other['size'] / 1e6 if other else None, ' MB')}  "
                 + "  ".join(pair(k) for k in ("topic", "phrase", "reference", "filtered"))
                 + f"  ref first {stats['ref_first']:.0%}",
+                flush=True,
+            )
+            print(
+                f"{'':9}   the same queries once more (caches warm):  "
+                + "  ".join(
+                    pair(f"{k}_again").replace("_again", "")
+                    for k in ("topic", "phrase", "reference", "filtered")
+                ),
                 flush=True,
             )
         recall(

@@ -13,7 +13,8 @@ long letter still match singly, not as phrases.
 Text is held as syllables and as pairs of adjacent syllables (see ``_query.py``), so a
 phrase is a phrase of rare pairs. What matches is decided by the GIN index alone: a letter
 holding every pair of each phrase (see :meth:`PostgresIndex._run`); matches are counted
-(or, past a few thousand, estimated from a sample), and only a few hundred candidates are
+(or, past a few thousand, estimated from a sample, whose letters carry their lexemes twice,
+the second time behind the sample's marker), and only a few hundred candidates are
 ranked with ``ts_rank``, phrases and weights included. Where most letters match, the newest
 matches are found by checking the newest letters (:meth:`PostgresIndex._walked`).
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -68,6 +70,11 @@ COARSE_EVERY = 1024
 FINE_SAMPLE_UP_TO = 3_000
 _SAMPLE = "#s"
 _COARSE = "#t"
+# A sampled letter's lexemes again, each behind its sample's marker ("#s:จิต", "#t:#k=memo"):
+# a sample's query asks for those (:func:`_in_sample`), whose posting lists hold that sample's
+# letters alone. Asked as "words & '#t'", the GIN index read the words' posting lists nearly
+# whole (their letters spread over every page): 15 ms at a million letters, for 1 in 1,024.
+_TWINNED_AT_MOST = 10_000  # lexemes a letter carries twins of (a tsvector holds 1 MB)
 _MONTH = "#m"
 _FILTER_PREFIX = {"kind": "#k=", "unit": "#n=", "urgency": "#r=", "direction": "#d="}
 _MONTHS_MARKED = 36  # a date filter of more months is checked on the rows alone
@@ -78,7 +85,7 @@ _DENSE = 0.5
 _WALKED_AT_MOST = 1_000
 _TABLE = "search_letters"
 _META = "search_meta"
-LAYOUT = 5  # of the table and its lexemes: another layout is rebuilt
+LAYOUT = 6  # of the table and its lexemes: another layout is rebuilt
 # (column, type to cast a bound text to), in the order of PostgresIndex._row.
 _COLUMNS = (
     ("id", None),
@@ -107,10 +114,32 @@ _SETUP_LOCK = 0x5A2ABA10
 _BULK_LOCK = 0x5A2ABA11
 
 
+_LEXEME_BYTES = 2046  # PostgreSQL refuses a longer lexeme ("word is too long")
+_MAYBE_TOO_LONG = re.compile(rf"\S{{{_LEXEME_BYTES // 4 + 1},}}")  # 4 bytes a character at most
+
+
+def _cut(lexeme: str) -> str:
+    """A lexeme PostgreSQL takes: a longer word (a pasted blob, a run of one letter) is cut
+    after :data:`_LEXEME_BYTES` bytes, where a character ends; a query's word is cut the same
+    way, so it still finds the letter."""
+    if len(lexeme) <= _LEXEME_BYTES // 4:
+        return lexeme
+    return lexeme.encode("utf-8", "replace")[:_LEXEME_BYTES].decode("utf-8", "ignore")
+
+
 def _quote(token: str) -> str:
+    token = _cut(token)
     if "'" in token or "\\" in token:
         token = token.replace("\\", "\\\\").replace("'", "''")
     return "'" + token + "'"
+
+
+def _unquoted(literal: str) -> str:
+    """The lexeme :func:`_quote` wrote as ``literal`` (without its quotes)."""
+    return _ESCAPED.sub(lambda m: m.group(1) or "'", literal)
+
+
+_ESCAPED = re.compile(r"\\(.)|''")
 
 
 @lru_cache(maxsize=8)
@@ -136,7 +165,11 @@ def tsvector_literal(fields: list[list[tuple[str, str]]], markers: list[str] | t
             tokens = joined_tokens.split()
             if not tokens:
                 continue
-            if "'" in joined_tokens or "\\" in joined_tokens:
+            if (
+                "'" in joined_tokens
+                or "\\" in joined_tokens
+                or (_MAYBE_TOO_LONG.search(joined_tokens))
+            ):
                 tokens = [_quote(token)[1:-1] for token in tokens]
             end = position + len(tokens)
             numbered = _numbered(label)[position:end]
@@ -203,12 +236,32 @@ def markers(doc: Prepared) -> list[str]:
     return found
 
 
+def twins(doc: Prepared, marked: list[str]) -> list[str]:
+    """The twins of the letter's lexemes (its tokens and ``marked``), one set for each sample
+    it is in: see :data:`_TWINNED_AT_MOST`."""
+    samples = [m for m in marked if m in (_SAMPLE, _COARSE)]
+    if not samples:
+        return []
+    lexemes = dict.fromkeys(t for name in _LABELS for t in doc.text.get(name, "").split())
+    lexemes.update(dict.fromkeys(m for m in marked if m not in samples))
+    kept = list(lexemes)[:_TWINNED_AT_MOST]
+    return [f"{sample}:{lexeme}" for sample in samples for lexeme in kept]
+
+
+def _in_sample(match_q: str, sample: str) -> str:
+    """``match_q`` asked of the twins of one sample's letters: each lexeme behind the marker."""
+    return _LEXEME.sub(lambda m: _quote(f"{sample}:{_unquoted(m.group(1))}"), match_q)
+
+
+_LEXEME = re.compile(r"'((?:[^']|'')*)'")  # a lexeme of a tsquery literal (see _quote)
+
+
 def render(doc: Prepared) -> None:
     """The letter's tsvector literals, made where it is analyzed (a worker process in a
     rebuild), not in the process that writes."""
     extra = markers(doc)
     doc.rendered = {
-        "tsv": tsvector_literal(letter_fields(doc.text), extra),
+        "tsv": tsvector_literal(letter_fields(doc.text), extra + twins(doc, extra)),
         "head": tsvector_literal(head_fields(doc.text), extra),
     }
 
@@ -606,7 +659,7 @@ class PostgresIndex(BaseIndex):
         """The matches among the letters marked ``marker``, counted by level and year, level
         and unit, level and month."""
         match_q = params["match_q"]
-        sample_q = f"({match_q}) & '{marker}'" if match_q else f"'{marker}'"
+        sample_q = _in_sample(match_q, marker) if match_q else f"'{marker}'"
         return db.execute(
             text(
                 f"""SELECT secrecy, GROUPING(year) AS not_year, GROUPING(unit) AS not_unit,

@@ -6,6 +6,7 @@ backend per module ("for speed", as paperless-ngx does); tests that change an in
 fresh one.
 """
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -818,5 +819,57 @@ def test_postgres_rebuild_into_an_empty_table_copies_and_indexes(request, tmp_pa
         assert index.count() == len(docs)
         assert index.search("จิตอาสา", clearance="ลับมาก").as_dict() == copied
         assert copied["total"] == 5
+    finally:
+        index.close()
+
+
+def test_a_samples_query_asks_for_the_twins_of_its_lexemes_however_they_are_quoted():
+    """A sampled letter carries its lexemes again behind the sample's marker, and a sample is
+    counted through them: a lexeme with a quote or a backslash keeps its escaping."""
+    from saraban.indexer import _postgres
+
+    query = "(('จิต_อา' & 'a''b' & 'c\\\\d') | 'มชช') & ('#m202410' | '#m202411') & '#k=memo'"
+    assert _postgres._in_sample(query, "#t") == (
+        "(('#t:จิต_อา' & '#t:a''b' & '#t:c\\\\d') | '#t:มชช') & ('#t:#m202410' | "
+        "'#t:#m202411') & '#t:#k=memo'"
+    )
+
+
+def test_only_a_sampled_letter_carries_twins_and_at_most_so_many(monkeypatch):
+    from saraban.indexer import _postgres
+    from saraban.indexer._engine import prepare
+
+    doc = IndexDoc(id=_postgres.COARSE_EVERY, subject="ประชุมจิตอาสา", kind="memo")
+    prepared = prepare(doc, "newmm")
+    marked = _postgres.markers(prepared)
+    twins = _postgres.twins(prepared, marked)
+    assert {"#s:#k=memo", "#t:#k=memo"} <= set(twins)
+    assert {t.split(":", 1)[1] for t in twins if t.startswith("#s:")} == {
+        t.split(":", 1)[1] for t in twins if t.startswith("#t:")
+    }
+    assert not any(t in ("#s:#s", "#s:#t", "#t:#s", "#t:#t") for t in twins)
+    words = set(prepared.text["words"].split())
+    assert words and all(f"#s:{w}" in twins for w in words)
+    unsampled = prepare(dataclasses.replace(doc, id=_postgres.COARSE_EVERY + 1), "newmm")
+    assert _postgres.twins(unsampled, _postgres.markers(unsampled)) == []
+    monkeypatch.setattr(_postgres, "_TWINNED_AT_MOST", 3)
+    assert len(_postgres.twins(prepared, marked)) == 2 * 3
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("doc_id", [1024, 33])  # in both samples (twins too), in none
+def test_postgres_indexes_a_letter_holding_a_word_longer_than_a_lexeme(request, tmp_path, doc_id):
+    """PostgreSQL refuses a lexeme over 2,046 bytes ("word is too long"): a pasted blob of
+    5,000 letters failed the whole batch of letters indexed with it. It is cut instead."""
+    from saraban.indexer import _postgres
+
+    index = _open("postgres", tmp_path / "home", request)
+    try:
+        blob = "a" * 5000 + " " + "ข" * 2000 + " it's \\ " + "x" * 2045
+        index.add([IndexDoc(id=doc_id, subject="ประชุมจิตอาสา", body=blob), *_many_letters(3)])
+        assert index.search("จิตอาสา").total == 4
+        index.exact_up_to, index.fine_sample_up_to = 0, 0  # from the coarse sample's twins
+        sampled = doc_id % _postgres.COARSE_EVERY == 0
+        assert index.search("จิตอาสา").total == (_postgres.COARSE_EVERY if sampled else 4)
     finally:
         index.close()
