@@ -542,6 +542,8 @@ def test_consolidation_merges_form_replies_and_never_makes_a_formula(archive, ar
     document = docx.Document(io.BytesIO(consolidating.write(found, "docx")))
     words = {cell.text for table in document.tables for row in table.rows for cell in row.cells}
     assert set(HOSTILE_CELLS) <= words and "รวม" in words and "๑๐" in words
+    # a table's rows counted in Thai digits, as the totals are
+    assert {"๑", "๒", "๓", "๔"} <= words and not {"1", "2", "3", "4"} & words
     with pytest.raises(BadRequest):
         consolidating.write(found, "xls")
     with pytest.raises(NotFound):

@@ -115,8 +115,8 @@ def consolidate(archive: Archive, letter_id: int, *, clearance: str | None) -> C
 def _shown(value: Any) -> str:
     if value is None:
         return ""
-    if isinstance(value, Decimal):
-        return to_thai_digits(f"{value.normalize():f}")
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return to_thai_digits(f"{Decimal(value).normalize():f}")
     return str(value)
 
 
