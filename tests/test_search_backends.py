@@ -802,6 +802,57 @@ def test_postgres_finds_the_newest_of_dense_matches_by_walking_the_newest_letter
 
 
 @pytest.mark.postgres
+def test_postgres_looks_for_a_past_years_newest_matches_from_the_years_end(
+    request, tmp_path, monkeypatch
+):
+    """A date filter's newest matches are looked for in a window of months back from the
+    filter's last day, not from the archive's newest letter (from there, a past year ran
+    out of markers first and every match of the year was read and sorted): the same
+    letters as counting every match, in the same order."""
+    from saraban.indexer import _postgres
+
+    index = _open("postgres", tmp_path / "home", request)
+    windows: list[list[str] | None] = []
+    looked_for = _postgres.PostgresIndex._window
+
+    def window(self, *args):
+        windows.append(looked_for(self, *args))
+        return windows[-1]
+
+    monkeypatch.setattr(_postgres.PostgresIndex, "_window", window)
+    try:
+        index.add(
+            [
+                IndexDoc(
+                    id=n,
+                    subject=f"ประชุมจิตอาสา {n}",
+                    date=dt.date(2019 + n % 72 // 12, 1 + n % 12, 1 + n % 28),
+                )
+                for n in range(1, 4001)
+            ]
+        )
+        with index._db.begin() as db:
+            db.execute(_postgres.text("ANALYZE search_letters"))
+        two_years = SearchFilters(date_from=dt.date(2020, 10, 1), date_to=dt.date(2022, 9, 30))
+
+        def both_orders() -> list:
+            return [
+                index.search("จิตอาสา", filters=two_years, sort=s) for s in ("date", "relevance")
+            ]
+
+        exact = both_orders()
+        assert not exact[0].estimated
+        index.exact_up_to = 100
+        estimated = both_orders()
+        assert estimated[0].estimated and windows[-1] is not None
+        assert windows[-1][0] == "#m202209" and len(windows[-1]) < 12
+        assert [ids(r) for r in estimated] == [ids(r) for r in exact]
+        assert max(h.date for h in estimated[0].hits) <= dt.date(2022, 9, 30)
+    finally:
+        index.close()
+
+
+@pytest.mark.postgres
 def test_postgres_rebuild_into_an_empty_table_copies_and_indexes(request, tmp_path):
     """A rebuild into an empty table is copied in and indexed at the end; one into a table
     that holds letters writes as usual. Both answer alike."""
@@ -833,6 +884,45 @@ def test_a_samples_query_asks_for_the_twins_of_its_lexemes_however_they_are_quot
         "(('#t:จิต_อา' & '#t:a''b' & '#t:c\\\\d') | '#t:มชช') & ('#t:#m202410' | "
         "'#t:#m202411') & '#t:#k=memo'"
     )
+
+
+def test_a_date_range_is_asked_with_the_fewest_time_markers():
+    """A fiscal or calendar year inside a range is one marker (one posting list for
+    PostgreSQL's GIN index, not twelve), the months around it one each."""
+    from saraban.indexer import _postgres
+
+    spans = _postgres._span_markers
+    assert spans(20231001, 20240930) == ["#f2024"]  # fiscal year 2567
+    assert spans(20240101, 20241231) == ["#m2024"]
+    assert spans(20230815, 20241103) == ["#m202308", "#m202309", "#f2024", "#m202410", "#m202411"]
+    assert spans(20231215, 20251231) == ["#m202312", "#m2024", "#m2025"]
+    assert spans(20240301, 20240330) == ["#m202403"]
+    assert spans(1, 20240330) is None and spans(20240301, 99_999_999) is None  # open ends
+    assert len(spans(19900101, 20251231) or []) == 36  # one marker a year
+    assert spans(19890101, 20251231) is None
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_year_filter_keeps_exactly_its_days(request, tmp_path, backend):
+    """The days on both sides of each edge of a fiscal and a calendar year."""
+    days = [dt.date(*d) for d in ((2023, 9, 30), (2023, 10, 1), (2024, 9, 30), (2024, 10, 1))]
+    days += [dt.date(2023, 12, 31), dt.date(2024, 1, 1), dt.date(2024, 12, 31), dt.date(2025, 1, 1)]
+    index = _open(backend, tmp_path / "home", request)
+    try:
+        index.add(
+            [
+                IndexDoc(id=n, subject="ประชุมจิตอาสา", date=day, kind="memo")
+                for n, day in enumerate(days, start=1)
+            ]
+        )
+        fiscal = index.search("จิตอาสา", filters=SearchFilters(fiscal_year=2567, kind="memo"))
+        assert sorted(ids(fiscal)) == [2, 3, 5, 6]
+        year = SearchFilters(date_from=dt.date(2024, 1, 1), date_to=dt.date(2024, 12, 31))
+        assert sorted(ids(index.search("จิตอาสา", filters=year))) == [3, 4, 6, 7]
+        both = SearchFilters(date_from=dt.date(2023, 9, 30), date_to=dt.date(2025, 1, 1))
+        assert sorted(ids(index.search("จิตอาสา", filters=both))) == list(range(1, 9))
+    finally:
+        index.close()
 
 
 def test_only_a_sampled_letter_carries_twins_and_at_most_so_many(monkeypatch):
