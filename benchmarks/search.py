@@ -355,7 +355,7 @@ def build(backend: str, n: int, args: argparse.Namespace, workdir: Path) -> tupl
     if kept and args.copies_of and n > args.copies_of:
         return replicate(n, args, workdir)
     if kept:
-        url = server.create_database(f"corpus_{n}_{args.seed}")  # kept for the next run
+        url = server.create_database(corpus_name(n, args.seed))  # kept for the next run
     index = open_index(home, backend=backend, database_url=url)
     if kept and not index.needs_rebuild and index.count() == n and _kept_figures(index):
         print(f"postgres: the {n:,} letters indexed in an earlier run are used again")
@@ -363,7 +363,7 @@ def build(backend: str, n: int, args: argparse.Namespace, workdir: Path) -> tupl
     if kept and index.count():  # another corpus, or a run that stopped half-way
         index.close()  # type: ignore[attr-defined]
         server.drop_database(url)
-        url = server.create_database(f"corpus_{n}_{args.seed}")
+        url = server.create_database(corpus_name(n, args.seed))
         index = open_index(home, backend=backend, database_url=url)
     # As indexer.reindex does it: analysis in worker processes, pipelined with writing (in
     # one writing session where the version has one).
@@ -398,7 +398,7 @@ def replicate(n: int, args: argparse.Namespace, workdir: Path) -> tuple[object, 
 
     base = args.copies_of
     server = args.pg_server
-    name = f"corpus_{n}_{args.seed}_copies_of_{base}_resampled"
+    name = corpus_name(n, args.seed, base)
     index, _figures = build("postgres", base, args, workdir)  # the letters copied
     index.close()  # type: ignore[attr-defined]
     url = server.url(name)
@@ -406,7 +406,7 @@ def replicate(n: int, args: argparse.Namespace, workdir: Path) -> tuple[object, 
         host=str(server.base), port=5432, user="saraban", dbname="postgres", autocommit=True
     ) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "corpus_{base}_{args.seed}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{corpus_name(base, args.seed)}"')
     index = open_index(workdir / "copied", backend="postgres", database_url=url)
     if index.count() == n and _kept_figures(index):
         print(f"postgres: {n:,} letters copied from {base:,} in an earlier run are used again")
@@ -476,6 +476,16 @@ def replicate(n: int, args: argparse.Namespace, workdir: Path) -> tuple[object, 
     figures = {"rate": 0.0, "size": _pg_size(index), "seconds": elapsed, "copied": base}
     _keep_figures(index, figures)
     return index, figures
+
+
+# The server of a kept corpus (--pg-data), and the corpus's database name.
+KEPT_SERVER_SETTINGS = ("shared_buffers=1GB", "work_mem=64MB")
+
+
+def corpus_name(n: int, seed: int, copies_of: int = 0) -> str:
+    if copies_of and n > copies_of:
+        return f"corpus_{n}_{seed}_copies_of_{copies_of}_resampled"
+    return f"corpus_{n}_{seed}"
 
 
 def _kept_figures(index: object) -> dict | None:
@@ -956,7 +966,7 @@ def main(argv: list[str] | None = None) -> int:
             backends.remove("postgres")
         else:
             base = Path(args.pg_data).resolve() if args.pg_data else None
-            settings = ("shared_buffers=1GB", "work_mem=64MB") if base else ()
+            settings = KEPT_SERVER_SETTINGS if base else ()
             server = PostgresServer(bin_dir, base=base, settings=settings)
             server.start()
             args.database_url = server.create_database()

@@ -66,11 +66,9 @@ def main() -> int:
     parser.add_argument("--kinds", default="topic,filtered")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    name = f"corpus_{args.n}_{args.seed}"
-    if args.copies_of:
-        name += f"_copies_of_{args.copies_of}_resampled"
+    name = bench.corpus_name(args.n, args.seed, args.copies_of)
     server = PostgresServer(
-        find_bin_dir(), base=Path(args.pg_data).resolve(), settings=("shared_buffers=1GB",)
+        find_bin_dir(), base=Path(args.pg_data).resolve(), settings=bench.KEPT_SERVER_SETTINGS
     )
     server.start()
     with tempfile.TemporaryDirectory() as folder:
@@ -82,7 +80,8 @@ def main() -> int:
                 return 1
             module = other_version(args.against, Path(folder))
             theirs = module.PostgresIndex(Path(folder) / "theirs", url)  # type: ignore[attr-defined]
-            sets = bench.query_sets(args.n, args, copied=args.copies_of if args.copies_of else 0)
+            copied = args.copies_of if args.n > args.copies_of else 0
+            sets = bench.query_sets(args.n, args, copied=copied)
             print(f"{args.n:,} letters, this checkout against {args.against}, load {_load()}")
             for kind in args.kinds.split(","):
                 report(kind, sets[kind], ours, theirs, args.rounds)

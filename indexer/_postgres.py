@@ -116,7 +116,9 @@ _BULK_LOCK = 0x5A2ABA11
 
 
 _LEXEME_BYTES = 2046  # PostgreSQL refuses a longer lexeme ("word is too long")
-_MAYBE_TOO_LONG = re.compile(rf"\S{{{_LEXEME_BYTES // 4 + 1},}}")  # 4 bytes a character at most
+# Sections :func:`_quote` must write token by token: a quote, a backslash, or a word that may
+# be longer than a lexeme (4 bytes a character at most).
+_NEEDS_QUOTING = re.compile(rf"['\\]|\S{{{_LEXEME_BYTES // 4 + 1},}}")
 
 
 def _cut(lexeme: str) -> str:
@@ -166,11 +168,7 @@ def tsvector_literal(fields: list[list[tuple[str, str]]], markers: list[str] | t
             tokens = joined_tokens.split()
             if not tokens:
                 continue
-            if (
-                "'" in joined_tokens
-                or "\\" in joined_tokens
-                or (_MAYBE_TOO_LONG.search(joined_tokens))
-            ):
+            if _NEEDS_QUOTING.search(joined_tokens):
                 tokens = [_quote(token)[1:-1] for token in tokens]
             end = position + len(tokens)
             numbered = _numbered(label)[position:end]
@@ -585,16 +583,17 @@ class PostgresIndex(BaseIndex):
         must, should, filters = request.must, request.should, request.filters
         params: dict[str, Any] = {}
         rest = ""  # the filters, checked on the rows (the markers narrow them in the index)
+        spans = _span_markers(*filters.days) if filters.days else None
         if filters.days:
             # A range the markers hold is checked on the rows the GIN index found ("day + 0"):
             # the planner ANDed the day index's entries (a year's 90,000) into the bitmap.
-            day = "day + 0" if _span_markers(*filters.days) else "day"
+            day = "day + 0" if spans else "day"
             rest += f" AND {day} BETWEEN :day_from AND :day_to"
             params["day_from"], params["day_to"] = filters.days
         for name, value in filters.keywords.items():
             rest += f" AND {name} = :{name}"  # a column of ours, never typed
             params[name] = value
-        marked = _filter_markers(filters)
+        marked = _filter_markers(filters, spans)
         need = max(_RERANK, request.offset + request.limit)
         text_q = _text_only(must)
         with self._db.connect() as db:
@@ -858,7 +857,7 @@ class PostgresIndex(BaseIndex):
             ),
             {"first": days[0], "last": days[1]},
         ).scalar()
-        return float((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
+        return float(plan[0]["Plan"]["Plan Rows"])  # a json column: read by psycopg
 
     @staticmethod
     def _letters(db: Any, tiers: tuple[int, ...]) -> float:
@@ -999,16 +998,16 @@ def _newest_sql(
     )
 
 
-def _filter_markers(filters: Filters) -> list[str]:
+def _filter_markers(filters: Filters, spans: list[str] | None) -> list[str]:
     """The filters as terms of the GIN query (:func:`markers`): each value's marker, and the
-    time markers of a date range (:func:`_span_markers`). The rows are checked as well (a
-    range's first and last month may hold days outside it)."""
+    time markers of the date range (``spans``, :func:`_span_markers`). The rows are checked
+    as well (a range's first and last month may hold days outside it)."""
     found = [
         _quote(prefix + value)
         for name, value in filters.keywords.items()
         if (prefix := _FILTER_PREFIX.get(name))
     ]
-    if filters.days and (spans := _span_markers(*filters.days)):
+    if spans:
         found.append("(" + " | ".join(f"'{span}'" for span in spans) + ")")
     return found
 

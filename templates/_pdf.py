@@ -208,8 +208,11 @@ def _row_of_boxes_html(block: Block, body: str) -> tuple[str, str]:
     letter's subject cost 4 ms as one), and a float or a positioned box would be painted
     out of the text's order, which the text layer keeps."""
     hang = block.hang_cm if block.label else 0.0
-    label = f'<span class="label" style="width:{hang}cm">{_runs_html(block.label)}</span>'
-    label = label if hang else ""
+    label = (
+        f'<span class="label" style="width:{hang}cm">{_runs_html(block.label)}</span>'
+        if hang
+        else ""
+    )
     if not block.tab_runs:
         hung = f'<span class="hung" style="margin-left:{hang}cm">{body}</span>'
         return label + hung, f"{block.role} hanging"
