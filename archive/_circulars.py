@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -239,6 +240,12 @@ class Outgoing:
 # ---- text checks ---------------------------------------------------------------------------------
 
 
+# Control characters (C0, DEL, C1), direction controls, and what XML has no place for.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+
+
 def _text(value: Any, name: str, *, limit: int = MAX_NAME, required: bool = True) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -247,6 +254,13 @@ def _text(value: Any, name: str, *, limit: int = MAX_NAME, required: bool = True
     if not isinstance(value, str):
         raise BadRequest(f"{name}: ต้องเป็นข้อความ / must be text")
     text = " ".join(value.split())  # one line: no CR/LF reaches a header or a register
+    if match := _UNPRINTABLE.search(text):
+        # A NUL failed PostgreSQL; an escape sequence reached the terminal of `saraban
+        # tracking`; a direction override turns what a clerk reads around.
+        code_point = f"U+{ord(match.group()):04X}"
+        raise BadRequest(
+            f"{name}: มีอักขระควบคุม {code_point} ที่พิมพ์ไม่ได้ / holds {code_point}, a control character"
+        )
     if len(text) > limit:
         raise BadRequest(f"{name}: ยาวเกิน {limit} ตัวอักษร / longer than {limit} characters")
     return text
@@ -853,7 +867,8 @@ def awaiting_replies(
                 func.count(Delivery.replied_at),
             )
             .join(Letter, Letter.id == Delivery.letter_id)
-            .where(Delivery.revoked_at.is_(None), _secrecy_clause(clearance))
+            .where(Delivery.revoked_at.is_(None), Letter.status == ISSUED)
+            .where(_secrecy_clause(clearance))
             .where((Delivery.due.is_not(None)) | (Delivery.form.is_not(None)))
             .group_by(Delivery.letter_id, Letter.ref_no, Letter.subject)
             .having(func.count(Delivery.replied_at) < func.count(Delivery.id))
@@ -884,8 +899,9 @@ def _by_token(
     if not isinstance(token, str) or not 16 <= len(token) <= 64:
         raise NotFound(_NO_LINK)
     query = (
-        select(Delivery, DeliveryToken)
+        select(Delivery, DeliveryToken, Letter.status)
         .join(DeliveryToken, DeliveryToken.delivery_id == Delivery.id)
+        .join(Letter, Letter.id == Delivery.letter_id)
         .where(DeliveryToken.token_sha256 == token_hash(token))
     )
     if for_update:  # PostgreSQL: the delivery's row until commit (SQLite: the write turn)
@@ -893,11 +909,16 @@ def _by_token(
     found = s.execute(query).first()
     if found is None:
         raise NotFound(_NO_LINK)
-    delivery, link = found
+    delivery, link, status = found
     if delivery.revoked_at is not None or link.revoked_at is not None:
         raise LinkClosed(
             "ลิงก์นี้ถูกยกเลิกแล้ว โปรดติดต่อหน่วยงานผู้ส่งหนังสือ / this link was revoked: "
             "ask the office that sent the letter"
+        )
+    if status != ISSUED:  # the letter was cancelled after it was sent
+        raise LinkClosed(
+            "หนังสือฉบับนี้ถูกยกเลิกแล้ว ไม่ต้องลงรับหรือตอบกลับ โปรดติดต่อหน่วยงานผู้ส่งหนังสือ / "
+            "this letter was cancelled: it needs no acknowledgement or reply"
         )
     if link.expires_at <= now:
         raise LinkClosed(
@@ -916,7 +937,7 @@ def open_token(archive: Archive, token: str, *, record_open: bool = True) -> Ope
         first_open = record_open and delivery.opened_at is None
     if first_open:
         with archive._write() as s:
-            delivery, link = _by_token(s, token, now=now)
+            delivery, link = _by_token(s, token, now=now, for_update=True)
             if delivery.opened_at is None:
                 delivery.opened_at = now
                 _audit.append(
@@ -1017,7 +1038,7 @@ def acknowledge(
     who = _text(by, "by", limit=200) or ""
     now = now or utcnow()
     with archive._write() as s:
-        delivery, _link = _by_token(s, token, now=now)
+        delivery, _link = _by_token(s, token, now=now, for_update=True)
         if delivery.acknowledged_at is not None:
             raise Conflict(
                 f"ลงรับแล้วเมื่อ เลขรับ {delivery.receive_no} / already acknowledged as "
@@ -1281,6 +1302,12 @@ def remind(
     now = utcnow()
     sent: list[tuple[DeliveryInfo, str]] = []
     with archive._write() as s:
+        letter = s.get(Letter, letter_id)
+        if letter is not None and letter.status != ISSUED:
+            raise Conflict(
+                f"หนังสือ {letter_id} ถูกยกเลิกแล้ว จึงไม่เตือนผู้รับ / letter {letter_id} was "
+                "cancelled: its recipients are not reminded"
+            )
         rows = s.scalars(
             select(Delivery)
             .where(
