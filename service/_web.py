@@ -248,8 +248,16 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-def _bad_body(th: str, en: str) -> BadRequest:
-    return BadRequest(f"body: {th} / {en}")
+class _Refused(Exception):
+    """What is wrong with a JSON text, named by whoever parsed it (``body``, ``data``)."""
+
+    def __init__(self, th: str, en: str) -> None:
+        super().__init__(en)
+        self.th, self.en = th, en
+
+
+def _bad_body(th: str, en: str) -> _Refused:
+    return _Refused(th, en)
 
 
 def _json_path(path: list[str | int]) -> str:
@@ -290,7 +298,7 @@ def _safe_int(text: str) -> int:
     return int(text)
 
 
-def check_json_value(value: Any) -> None:
+def _check_json_value(value: Any) -> None:
     """Refuse what JSON can carry but text cannot: a lone surrogate (``"\\ud800"``) in any
     key or string, and nesting deeper than :data:`MAX_JSON_DEPTH`. Iterative: no recursion
     for a hostile depth to exhaust."""
@@ -344,40 +352,50 @@ def json_body() -> dict[str, Any]:
     stored: not JSON, not UTF-8, a duplicate key, NaN or a number out of range, a lone
     surrogate, nesting deeper than :data:`MAX_JSON_DEPTH`, or not an object."""
     if not request.is_json:
-        raise _bad_body(
-            "ต้องส่งข้อมูลเป็น JSON (Content-Type: application/json)",
-            "send a JSON body with Content-Type: application/json",
+        raise BadRequest(
+            "body: ต้องส่งข้อมูลเป็น JSON (Content-Type: application/json) / "
+            "send a JSON body with Content-Type: application/json"
         )
     raw = request.get_data(cache=True)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _bad_body(
-            f"ไม่ใช่ข้อความ UTF-8 (ไบต์ที่ {exc.start + 1:,})",
-            f"not UTF-8 text (byte {exc.start + 1:,})",
+        raise BadRequest(
+            f"body: ไม่ใช่ข้อความ UTF-8 (ไบต์ที่ {exc.start + 1:,}) / "
+            f"not UTF-8 text (byte {exc.start + 1:,})"
         ) from None
+    return json_object(text, "body")
+
+
+def json_object(text: str, field: str) -> dict[str, Any]:
+    """``text`` read as a JSON object by :func:`json_body`'s rules (a form field that
+    carries JSON, such as a reply's ``data``), or 400 ``field: ...``."""
     try:
-        data = json.loads(
-            text,
-            object_pairs_hook=_no_duplicate_keys,
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float,
-            parse_int=_safe_int,
-        )
-    except RecursionError:
-        raise _bad_body(
-            f"ซ้อนกันลึกเกิน {MAX_JSON_DEPTH} ชั้น", f"nested more than {MAX_JSON_DEPTH} levels deep"
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise _bad_body(
-            f"ข้อมูล JSON ไม่ถูกต้อง (บรรทัด {exc.lineno} ตำแหน่ง {exc.colno})",
-            f"the body is not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})",
-        ) from None
-    except ValueError:  # an integer literal longer than Python converts
-        raise _bad_body("มีตัวเลขยาวเกินไป", "a number is too long") from None
-    if not isinstance(data, dict):
-        raise _bad_body("ต้องเป็นออบเจกต์ JSON", "the body must be a JSON object")
-    check_json_value(data)
+        try:
+            data = json.loads(
+                text,
+                object_pairs_hook=_no_duplicate_keys,
+                parse_constant=_refuse_constant,
+                parse_float=_finite_float,
+                parse_int=_safe_int,
+            )
+        except RecursionError:
+            raise _bad_body(
+                f"ซ้อนกันลึกเกิน {MAX_JSON_DEPTH} ชั้น",
+                f"nested more than {MAX_JSON_DEPTH} levels deep",
+            ) from None
+        except json.JSONDecodeError as exc:
+            raise _bad_body(
+                f"ข้อมูล JSON ไม่ถูกต้อง (บรรทัด {exc.lineno} ตำแหน่ง {exc.colno})",
+                f"not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})",
+            ) from None
+        except ValueError:  # an integer literal longer than Python converts
+            raise _bad_body("มีตัวเลขยาวเกินไป", "a number is too long") from None
+        if not isinstance(data, dict):
+            raise _bad_body("ต้องเป็นออบเจกต์ JSON", "must be a JSON object")
+        _check_json_value(data)
+    except _Refused as refused:
+        raise BadRequest(f"{field}: {refused.th} / {refused.en}") from None
     return data
 
 
@@ -519,7 +537,8 @@ def attachment(content: bytes, mimetype: str, name: str, fallback: str) -> Respo
     from urllib.parse import quote
 
     safe = _UNSAFE_IN_FILE_NAMES.sub("-", name).strip(" .-") or fallback
-    response = Response(content, mimetype=mimetype)
+    # Werkzeug adds "; charset=utf-8" to a text type itself: given one, it wrote it twice.
+    response = Response(content, mimetype=mimetype.split(";")[0])
     response.headers["Content-Disposition"] = (
         f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(safe, safe='')}"
     )

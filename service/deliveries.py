@@ -21,7 +21,6 @@ and every step that changes something is audited by the archive.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import deque
@@ -310,15 +309,7 @@ def acknowledge_json(token: str) -> Response:
 @bp.post("/d/<token>/reply")
 @_json_errors
 def reply_json(token: str) -> Response:
-    data = None
     raw = request.form.get("data")
-    if raw:
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise BadRequest(f"data: ไม่ใช่ JSON ที่ถูกต้อง / not valid JSON: {exc.msg}") from None
-        _web.check_json_value(data)
-        if not isinstance(data, dict):
-            raise BadRequest("data: ต้องเป็นออบเจกต์ JSON / must be a JSON object")
+    data = _web.json_object(raw, "data") if raw else None
     sending.reply(archive(), token, upload=_upload(), data=data, enclosures=_enclosures())
     return json_ok(_delivery_json(token, sending.open_delivery(archive(), token)))

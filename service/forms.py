@@ -22,6 +22,7 @@ from saraban.thai import THAI_MONTHS, ThaiDateError, to_arabic_digits, to_thai_d
 bp = Blueprint("forms", __name__)
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 _INDEX = re.compile(r"\d+")
+_ROW_DIGITS = 4  # a row number the page writes has fewer digits than this allows
 
 
 def _types(items: list[dict[str, Any]], prefix: str = "") -> dict[str, str]:
@@ -61,11 +62,21 @@ def unflatten(
     types = _types(schema["items"])
     tables = _tables(schema["items"])
     problems: list[Problem] = []
+    refused: set[str] = set()
     data: dict[str, Any] = {}
     for key, raw in form.items():
         pattern = _INDEX.sub("#", key)
         kind = types.get(pattern)
         if kind is None:
+            continue
+        long = next((m for m in _INDEX.finditer(key) if len(m.group()) > _ROW_DIGITS), None)
+        if long is not None:
+            table = key[: long.start()].rstrip(".")  # said beside the table
+            if table not in refused:  # once: a post may hold a million of them
+                refused.add(table)
+                problems.append(
+                    Problem(table, "row_number", "a row number is out of range", "เลขแถวเกินช่วง")
+                )
             continue
         value: Any = raw.replace("\r\n", "\n").strip() if isinstance(raw, str) else raw
         if value == "":
@@ -101,6 +112,8 @@ def _lists(node: Any, path: str, tables: dict[str, dict[str, Any]]) -> Any:
             preset = presets[number] if number < len(presets) else {}
             if not _empty_row(row, preset):
                 rows.append(row)
+            if len(rows) > table["max_rows"]:
+                break  # one over: the form says there are too many; no more is drawn again
         return rows
     return {key: _lists(value, f"{path}{key}.", tables) for key, value in node.items()}
 

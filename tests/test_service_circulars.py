@@ -466,3 +466,139 @@ def test_downloads_are_audited_once_per_file_and_mark_the_delivery_opened(app):
     found = sending.tracking(app.extensions["archive"], letter.id, clearance=None).as_dict()
     statuses = [r["status"] for r in found["recipients"]]
     assert statuses.count("opened") == 1 and found["counts"]["opened"] == 1
+
+
+# ---- a hostile recipient (the link needs no account) -------------------------------------------
+
+
+def _reply_page(app, token):
+    recipient = app.test_client()
+    return recipient, csrf_of(recipient.get(f"/d/{token}").get_data(as_text=True))
+
+
+def test_a_reply_of_more_rows_than_the_form_takes_is_refused_and_not_drawn_again(app):
+    """20,000 rows posted (400 KB) came back as 44 MB of page (2.1 MB: 220 MB, 1.4 GB of
+    memory): the page draws one row more than the form takes, and says there are too many;
+    a row number no page writes is one problem, however many rows carry it."""
+    letter = issued(app)
+    tokens = send_from_page(app, app.test_client(), letter.public_id)
+    recipient, csrf = _reply_page(app, tokens[0])
+    rows = {f"courses.{n}.name": "x" for n in range(9_000)}
+    page = recipient.post(
+        f"/d/{tokens[0]}", data={"csrf_token": csrf, "action": "reply", **FORM_REPLY, **rows}
+    )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and "เกินกว่า ๓๐ แถว" in html
+    assert len(page.data) < 400_000 and 'name="courses.31.name"' not in html
+    for odd_rows in (
+        {"courses." + "9" * 5000 + ".name": "x", "courses.๑๒๓๔๕.name": "x"},
+        {f"courses.{n}.name": "x" for n in range(10_000, 30_000)},
+    ):
+        odd = recipient.post(
+            f"/d/{tokens[0]}",
+            data={"csrf_token": csrf, "action": "reply", **FORM_REPLY, **odd_rows},
+        )
+        html = odd.get_data(as_text=True)
+        assert odd.status_code == 400 and "เลขแถวเกินช่วง" in html
+        assert "ไม่ถูกต้อง 1 รายการ" in html and len(odd.data) < 400_000
+
+
+def test_a_photo_sent_with_the_form_is_kept_cleaned_from_the_page_and_the_json_twin(app):
+    """From the page the reply failed (500: the cleaned photo was not JSON); from the JSON
+    twin the photo was kept as sent, its metadata (a camera's, a place's) with it."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from saraban.archive._circulars import Delivery
+
+    exif = Image.Exif()
+    exif[0x010F] = "กล้องของอำเภอ"  # Make
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buffer, "JPEG", exif=exif)
+    jpeg = buffer.getvalue()
+    letter = issued(app)
+    tokens = send_from_page(app, app.test_client(), letter.public_id)
+    recipient, csrf = _reply_page(app, tokens[0])
+    page = recipient.post(
+        f"/d/{tokens[0]}",
+        data={
+            "csrf_token": csrf,
+            "action": "reply",
+            **FORM_REPLY,
+            "photos": (io.BytesIO(jpeg), "a.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == 200, page.get_data(as_text=True)[:2000]
+    sent = {**FORM_REPLY, "photos": [base64.b64encode(jpeg).decode()]}
+    twin = app.test_client().post(f"/d/{tokens[1]}/reply", data={"data": json.dumps(sent)})
+    assert twin.status_code == 200, twin.get_json()
+    with app.extensions["archive"]._read() as s:
+        kept = s.scalars(select(Delivery.reply_data).where(Delivery.replied_at.is_not(None))).all()
+    assert len(kept) == 2
+    for data in kept:
+        [photo] = data["photos"]
+        image = Image.open(io.BytesIO(base64.b64decode(photo)))
+        assert image.size == (64, 48) and 0x010F not in image.getexif()
+        assert data["centre_name"] == FORM_REPLY["centre_name"]
+
+
+def test_a_reply_xml_cannot_hold_is_refused_and_the_summaries_still_open(app):
+    """A value with U+FFFF was kept, and from then on the province's XLSX and DOCX summary
+    of the circular failed (500) for everyone."""
+    letter = issued(app)
+    client = app.test_client()
+    tokens = send_from_page(app, client, letter.public_id)
+    for value in ("ศูนย์\uffff", "ศูนย์\ufffe", "ศูนย์\x0c"):
+        bad = app.test_client().post(
+            f"/d/{tokens[0]}/reply", data={"data": json.dumps({**FORM_REPLY, "centre_name": value})}
+        )
+        assert bad.status_code == 400 and "centre_name" in json.dumps(bad.get_json())
+    good = app.test_client().post(f"/d/{tokens[0]}/reply", data={"data": json.dumps(FORM_REPLY)})
+    assert good.status_code == 200
+    for fmt in ("xlsx", "docx", "csv"):
+        made = client.get(f"/letters/{letter.public_id}/consolidated.{fmt}")
+        assert made.status_code == 200, (fmt, made.data[:300])
+    assert made.headers["Content-Type"] == "text/csv; charset=utf-8"  # once, not twice
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        ('{"province": "a", "province": "b"}', "ซ้ำกัน"),
+        ('{"a":' * 100_000 + "1" + "}" * 100_000, "ซ้อนกันลึก"),
+        ('{"moo": ' + "9" * 5000 + "}", "ใหญ่เกินไป"),
+        ('{"moo": NaN}', "ไม่ใช่ตัวเลข"),
+        ('["province"]', "ออบเจกต์"),
+    ],
+    ids=["duplicate-key", "deep", "long-number", "nan", "not-an-object"],
+)
+def test_a_replys_form_data_is_read_by_the_apis_strict_json_rules(app, data, said):
+    """A deep nesting or a long number was a 500; a key given twice was taken silently."""
+    letter = issued(app)
+    tokens = send_from_page(app, app.test_client(), letter.public_id)
+    answer = app.test_client().post(f"/d/{tokens[0]}/reply", data={"data": data})
+    body = answer.get_json()
+    assert answer.status_code == 400 and body["ok"] is False, body
+    assert body["error"].startswith("data: ") and said in body["error"]
+
+
+def test_a_whole_number_of_thousands_of_digits_is_out_of_range_not_a_server_error(app):
+    """Python refuses to read an integer of more than 4,300 digits: it was a 500."""
+    letter = issued(app)
+    tokens = send_from_page(app, app.test_client(), letter.public_id)
+    long = "9" * 5000
+    course = {"name": "หลักสูตรจิตอาสา", "days": long}
+    answer = app.test_client().post(
+        f"/d/{tokens[0]}/reply", data={"data": json.dumps({**FORM_REPLY, "courses": [course]})}
+    )
+    said = json.dumps(answer.get_json(), ensure_ascii=False)
+    assert answer.status_code == 400 and "นอกช่วง" in said and long not in said
+    recipient, csrf = _reply_page(app, tokens[1])
+    typed = {"courses.0.name": course["name"], "courses.0.days": long}
+    page = recipient.post(
+        f"/d/{tokens[1]}", data={"csrf_token": csrf, "action": "reply", **FORM_REPLY, **typed}
+    )
+    assert page.status_code == 400 and "นอกช่วง" in page.get_data(as_text=True)

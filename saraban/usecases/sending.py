@@ -366,11 +366,9 @@ def _reply(
     if data is not None:
         if not delivery.form:
             raise BadRequest("หนังสือนี้ไม่มีแบบรายงานให้กรอก / this letter has no form to fill")
-        from saraban.templates.forms import InvalidFormData, validate_form_data
+        from saraban.templates.forms import kept_form_data
 
-        problems = validate_form_data(delivery.form, data)
-        if problems:
-            raise InvalidFormData(problems)
+        data = kept_form_data(delivery.form, data)
     subject = f"ตอบหนังสือ {opened.ref_no} เรื่อง {opened.subject or ''}".strip()
     pages = _OcrPages(MAX_REPLY_OCR_PAGES)
     if upload is not None:

@@ -28,6 +28,7 @@ from saraban.templates.forms._builtin import (
     fill_docx,
     fill_pdf,
     form_schema,
+    kept_form_data,
     list_forms,
     validate_form_data,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "form_schema",
     "inspect_template",
     "list_forms",
+    "kept_form_data",
     "validate_form_data",
 ]
 

@@ -47,6 +47,21 @@ def validate_form_data(name: str, data: object) -> list[Problem]:
     return get_form(name).schema.check(data)[1]
 
 
+def kept_form_data(name: str, data: object) -> dict:
+    """``data`` checked (:class:`InvalidFormData`) and made ready to keep as JSON (a reply's
+    form, in the archive): as sent, but each photo the cleaned one (re-encoded, its metadata
+    gone) as base64 text, whether it was uploaded or sent as base64."""
+    form = get_form(name)
+    normalised, problems = form.schema.check(data)
+    if problems:
+        raise InvalidFormData(problems)
+    kept = dict(data) if isinstance(data, dict) else {}
+    for item in form.schema.items:
+        if isinstance(item, Photos) and item.name in kept:
+            kept[item.name] = [photo.as_base64() for photo in normalised.get(item.name) or []]
+    return kept
+
+
 def _checked(form: Form, data: object) -> dict:
     normalised, problems = form.schema.check(data)
     if problems:

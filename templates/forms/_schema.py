@@ -31,14 +31,17 @@ TYPES = {
     "month": "a month number 1-12, printed as the Thai month name",
 }
 
-# Control characters other than tab and line feed cannot be stored in a .docx (XML 1.0)
-# and turn into page or paragraph breaks in docxtpl; they are refused, not stripped.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+# Control characters other than tab and line feed, and what XML 1.0 has no place for (lone
+# surrogates, U+FFFE, U+FFFF), cannot be stored in a .docx or an .xlsx (a reply's value made
+# the province's summary fail); control characters turn into page or paragraph breaks in
+# docxtpl. They are refused, not stripped.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 # What prints as nothing: spaces of every kind and the invisible joiners and break hints.
 # A required value made only of these is missing (it would print an empty line).
 _BLANK = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]*")
 _DIGITS = re.compile(r"[0-9๐-๙]+")
 MAX_TEXT = 300
+LARGEST_INTEGER = 2**53 - 1  # what every JSON reader holds exactly (I-JSON), as the API
 MAX_TEXTAREA = 3000
 
 
@@ -129,7 +132,7 @@ class Field:
                     f"{self.th} ต้องเป็นข้อความบรรทัดเดียว",
                 )
             )
-        if _CONTROL.search(value):
+        if UNPRINTABLE.search(value):
             problems.append(
                 Problem(
                     path,
@@ -192,29 +195,36 @@ class Field:
 
     def _check_number(self, value: object, path: str, problems: list[Problem]) -> int | None:
         number: int | None = None
+        shown = ""
         if isinstance(value, int) and not isinstance(value, bool):
-            number = value
+            number, shown = value, str(value)
         elif isinstance(value, str) and _DIGITS.fullmatch(value):
-            number = int(to_arabic_digits(value))
+            digits = to_arabic_digits(value).lstrip("0") or "0"
+            # Longer than the largest: out of range unread (int() refuses thousands of digits).
+            number = int(digits) if len(digits) <= len(str(LARGEST_INTEGER)) else None
+            shown = digits if number is not None else f"{digits[:20]}…"
+            number = LARGEST_INTEGER + 1 if number is None else number
         if number is None:
             problems.append(
                 Problem(
                     path,
                     "type",
-                    f"{self.en} must be a whole number, not {json_type_name(value)[0]} {value!r}",
+                    f"{self.en} must be a whole number, not {json_type_name(value)[0]} "
+                    f"{str(value)[:40]!r}",
                     f"{self.th} ต้องเป็นจำนวนเต็ม",
                 )
             )
             return None
         low, high = self._bounds()
-        if (low is not None and number < low) or (high is not None and number > high):
-            span = f"{'' if low is None else low}..{'' if high is None else high}"
+        high = LARGEST_INTEGER if high is None else high
+        if (low is not None and number < low) or number > high:
+            span = f"{'' if low is None else low}..{high}"
             problems.append(
                 Problem(
                     path,
                     "range",
-                    f"{self.en}: {number} is outside {span}",
-                    f"{self.th}: {to_thai_digits(str(number))} อยู่นอกช่วง {to_thai_digits(span)}",
+                    f"{self.en}: {shown} is outside {span}",
+                    f"{self.th}: {to_thai_digits(shown)} อยู่นอกช่วง {to_thai_digits(span)}",
                 )
             )
         return number

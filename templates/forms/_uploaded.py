@@ -34,6 +34,7 @@ from lxml.etree import XMLSyntaxError
 from saraban.errors import Problem
 from saraban.templates.forms import _sandbox
 from saraban.templates.forms._errors import InvalidFormData, InvalidTemplate, TemplateTooLarge
+from saraban.templates.forms._schema import UNPRINTABLE
 from saraban.thai import baht_text, thai_date, to_thai_digits
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the .docx as uploaded
@@ -46,7 +47,6 @@ MAX_VALUES_DEPTH = 6  # nesting of lists and objects in the values
 
 _PARAGRAPH = re.compile(r"<w:p([ >])")
 _TAGS = re.compile(r"<[^>]+>")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ def _check_value(value: object, path: str, depth: int, problems: list[Problem]) 
     if value is None or isinstance(value, (bool, int, float)):
         return
     if isinstance(value, str):
-        if _CONTROL.search(value):
+        if UNPRINTABLE.search(value):
             problems.append(
                 Problem(
                     path,
