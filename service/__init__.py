@@ -37,6 +37,7 @@ from saraban.settings import CONFIG_FILE, Settings
 from saraban.thai import to_thai_digits
 from saraban.usecases import recovery
 from saraban.usecases.previews import Previews
+from saraban.usecases.verifying import Checker
 
 __all__ = ["create_app"]
 logger = logging.getLogger("saraban.service")
@@ -94,6 +95,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         settings.preview_seconds, emblem=settings.garuda_image, digits=settings.letter_digits
     )
     app.extensions["saraban_mail"] = MailSender(opened, settings)
+    app.extensions["saraban_checker"] = Checker(opened)
 
     _web.register_error_handlers(app)
     app.url_map.converters["int"] = RowIdConverter
@@ -121,6 +123,7 @@ def close_app(app: Flask) -> None:
     if "saraban_login_audit" in app.extensions:  # the failed logins counted, not yet written
         app.extensions["saraban_login_audit"].flush(app.extensions["archive"], force=True)
     app.extensions["saraban_previews"].close()
+    app.extensions["saraban_checker"].close()
     app.extensions["saraban_mail"].close()
     app.extensions["saraban_search"].close()
     app.extensions["saraban_store"].close()

@@ -14,6 +14,9 @@ import json
 import logging
 import re
 import secrets
+import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -73,6 +76,39 @@ class Forbidden(SarabanError):
 
 class TooManyAttempts(SarabanError):
     status = 429
+
+
+class RateLimit:
+    """At most ``limit`` events per address in ``window`` seconds (a sliding window in
+    memory; one process's count, which is what bounds one process's cost). Addresses are
+    forgotten once their window is empty, and at most ``max_addresses`` are kept."""
+
+    def __init__(self, limit: int, window: float, max_addresses: int = 10_000) -> None:
+        self.limit, self.window, self.max_addresses = limit, window, max_addresses
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, address: str) -> bool:
+        """Count one event; False when the address is over its limit."""
+        now = time.monotonic()
+        with self._lock:
+            times = self._seen.get(address)
+            if times is None:
+                if len(self._seen) >= self.max_addresses:
+                    self._forget(now)
+                times = self._seen.setdefault(address, deque())
+            while times and times[0] <= now - self.window:
+                times.popleft()
+            if len(times) >= self.limit:
+                return False
+            times.append(now)
+            return True
+
+    def _forget(self, now: float) -> None:
+        for key in [k for k, t in self._seen.items() if not t or t[-1] <= now - self.window]:
+            del self._seen[key]
+        while len(self._seen) >= self.max_addresses:
+            self._seen.pop(next(iter(self._seen)))
 
 
 # ---- the app's parts ------------------------------------------------------------------------
@@ -256,10 +292,6 @@ class _Refused(Exception):
         self.th, self.en = th, en
 
 
-def _bad_body(th: str, en: str) -> _Refused:
-    return _Refused(th, en)
-
-
 def _json_path(path: list[str | int]) -> str:
     return ".".join(str(p) for p in path) or "(ทั้งก้อน / the whole body)"
 
@@ -269,7 +301,7 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     for key, value in pairs:
         if key in found:
             shown = repr(key[:40])
-            raise _bad_body(
+            raise _Refused(
                 f"มีชื่อช่อง {shown} ซ้ำกันในออบเจกต์เดียว", f"the key {shown} appears twice in one object"
             )
         found[key] = value
@@ -277,13 +309,13 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _refuse_constant(name: str) -> Any:
-    raise _bad_body(f"{name} ไม่ใช่ตัวเลขใน JSON", f"{name} is not a JSON number")
+    raise _Refused(f"{name} ไม่ใช่ตัวเลขใน JSON", f"{name} is not a JSON number")
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if value in (float("inf"), float("-inf")):
-        raise _bad_body(
+        raise _Refused(
             f"ตัวเลข {text[:40]} ใหญ่เกินกว่าที่เก็บได้", f"the number {text[:40]} is out of range"
         )
     return value
@@ -291,7 +323,7 @@ def _finite_float(text: str) -> float:
 
 def _safe_int(text: str) -> int:
     if len(text) > 17 or abs(int(text)) > SAFE_INTEGER:
-        raise _bad_body(
+        raise _Refused(
             f"จำนวนเต็ม {text[:40]} ใหญ่เกินไป (ไม่เกิน {SAFE_INTEGER:,})",
             f"the integer {text[:40]} is too large (at most {SAFE_INTEGER:,})",
         )
@@ -306,7 +338,7 @@ def _check_json_value(value: Any) -> None:
     while stack:
         item, path = stack.pop()
         if len(path) > MAX_JSON_DEPTH:
-            raise _bad_body(
+            raise _Refused(
                 f"ซ้อนกันลึกเกิน {MAX_JSON_DEPTH} ชั้น", f"nested more than {MAX_JSON_DEPTH} levels deep"
             )
         if isinstance(item, str):
@@ -321,9 +353,9 @@ def _check_json_value(value: Any) -> None:
             stack.extend((inner, [*path, index]) for index, inner in enumerate(item))
 
 
-def _surrogate_error(where: str, match: re.Match[str]) -> BadRequest:
+def _surrogate_error(where: str, match: re.Match[str]) -> _Refused:
     code_point = f"U+{ord(match.group()):04X}"
-    return _bad_body(
+    return _Refused(
         f"ช่อง {where} มีอักขระ {code_point} ที่ไม่ใช่ข้อความ Unicode ที่ถูกต้อง (surrogate เดี่ยว)",
         f"{where} holds {code_point}, a lone surrogate, which is not valid text",
     )
@@ -380,19 +412,19 @@ def json_object(text: str, field: str) -> dict[str, Any]:
                 parse_int=_safe_int,
             )
         except RecursionError:
-            raise _bad_body(
+            raise _Refused(
                 f"ซ้อนกันลึกเกิน {MAX_JSON_DEPTH} ชั้น",
                 f"nested more than {MAX_JSON_DEPTH} levels deep",
             ) from None
         except json.JSONDecodeError as exc:
-            raise _bad_body(
+            raise _Refused(
                 f"ข้อมูล JSON ไม่ถูกต้อง (บรรทัด {exc.lineno} ตำแหน่ง {exc.colno})",
                 f"not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})",
             ) from None
         except ValueError:  # an integer literal longer than Python converts
-            raise _bad_body("มีตัวเลขยาวเกินไป", "a number is too long") from None
+            raise _Refused("มีตัวเลขยาวเกินไป", "a number is too long") from None
         if not isinstance(data, dict):
-            raise _bad_body("ต้องเป็นออบเจกต์ JSON", "must be a JSON object")
+            raise _Refused("ต้องเป็นออบเจกต์ JSON", "must be a JSON object")
         _check_json_value(data)
     except _Refused as refused:
         raise BadRequest(f"{field}: {refused.th} / {refused.en}") from None

@@ -21,9 +21,6 @@ and every step that changes something is audited by the archive.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -31,7 +28,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from saraban.archive import circulars
 from saraban.errors import BadRequest, NotFound, Problem, SarabanError
 from saraban.service import _web
-from saraban.service._web import TooManyAttempts, archive, json_ok, public_json_errors
+from saraban.service._web import RateLimit, TooManyAttempts, archive, json_ok, public_json_errors
 from saraban.thai import THAI_MONTHS
 from saraban.usecases import sending
 
@@ -39,39 +36,6 @@ bp = Blueprint("deliveries", __name__)
 MAX_REQUEST = sending.MAX_REPLY_BYTES + 1024 * 1024
 JSON_ENDPOINTS = ("deliveries.acknowledge_json", "deliveries.reply_json")
 _MB = sending.MAX_REPLY_BYTES // (1024 * 1024)
-
-
-class RateLimit:
-    """At most ``limit`` events per address in ``window`` seconds (a sliding window in
-    memory; one process's count, which is what bounds one process's cost). Addresses are
-    forgotten once their window is empty, and at most ``max_addresses`` are kept."""
-
-    def __init__(self, limit: int, window: float, max_addresses: int = 10_000) -> None:
-        self.limit, self.window, self.max_addresses = limit, window, max_addresses
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, address: str) -> bool:
-        """Count one event; False when the address is over its limit."""
-        now = time.monotonic()
-        with self._lock:
-            times = self._seen.get(address)
-            if times is None:
-                if len(self._seen) >= self.max_addresses:
-                    self._forget(now)
-                times = self._seen.setdefault(address, deque())
-            while times and times[0] <= now - self.window:
-                times.popleft()
-            if len(times) >= self.limit:
-                return False
-            times.append(now)
-            return True
-
-    def _forget(self, now: float) -> None:
-        for key in [k for k, t in self._seen.items() if not t or t[-1] <= now - self.window]:
-            del self._seen[key]
-        while len(self._seen) >= self.max_addresses:
-            self._seen.pop(next(iter(self._seen)))
 
 
 REQUESTS_PER_MINUTE = 120  # a recipient reading, downloading, acknowledging, replying

@@ -94,7 +94,7 @@ def start_intake(
     stamped. ``enclosures``: (name, bytes) of files handed in with it, kept with the letter.
     The job's result names the received letter, or the earlier one it repeats."""
     from saraban.usecases import intake
-    from saraban.usecases.importing import upload_name
+    from saraban.usecases.importing import stored_suffix, upload_name
 
     if not data:
         raise BadRequest("file: ไฟล์ว่าง / the file is empty")
@@ -104,14 +104,14 @@ def start_intake(
         raise BadRequest("enclosures: ไฟล์ว่าง / a file is empty")
     archive, user = _web.archive(), _web.user()
     register, level = check_intake(archive, register, secrecy, user.clearance)
-    name = Path(filename.replace("\\", "/")).name.strip() or "received"
+    name = upload_name(filename, 1)
     _clean_intake_folders(_home() / "intake")
     folder = _home() / "intake" / secrets.token_hex(8)
     folder.mkdir(parents=True, mode=0o700)
-    path = folder / f"upload{Path(name).suffix.lower()[:10]}"
+    path = folder / f"upload{stored_suffix(name)}"
     path.write_bytes(data)
     beside = [
-        (enclosed_name, folder / f"enclosure-{n}{Path(enclosed_name).suffix.lower()[:10]}")
+        (enclosed_name, folder / f"enclosure-{n}{stored_suffix(enclosed_name)}")
         for n, (enclosed_name, _) in enumerate(enclosed, 1)
     ]
     for (_, beside_path), (_, content) in zip(beside, enclosed, strict=True):

@@ -15,12 +15,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 
-from saraban.archive import FileCheck, PublicLetter, check_file, letter_for_token
+from saraban.archive import FileCheck, PublicLetter, letter_for_token
 from saraban.archive._signing import MAX_CHECK_BYTES
 from saraban.errors import BadRequest, NotFound, SarabanError, TooLarge
-from saraban.service._web import archive, json_ok, public_json_errors
+from saraban.service._web import (
+    RateLimit,
+    TooManyAttempts,
+    archive,
+    json_ok,
+    public_json_errors,
+)
 
 bp = Blueprint("verify", __name__)
 _PDF_TYPES = ("application/pdf", "application/octet-stream")
@@ -41,6 +47,20 @@ def _not_cached(response: Response) -> Response:
 
 
 _json_errors = public_json_errors(_MB)
+CHECKS_PER_10_MINUTES = 30  # files one address may have checked
+
+
+def check_file(data: bytes, token: str | None = None) -> FileCheck:
+    """The upload checked in the checking process (:mod:`saraban.usecases.verifying`), at
+    most :data:`CHECKS_PER_10_MINUTES` from one address."""
+    limit: RateLimit = current_app.extensions.setdefault(
+        "saraban_check_limit", RateLimit(CHECKS_PER_10_MINUTES, 600.0)
+    )
+    if not limit.hit(request.remote_addr or "?"):
+        raise TooManyAttempts(
+            "ตรวจสอบไฟล์บ่อยเกินไป กรุณารอสักครู่แล้วลองใหม่ / too many files checked: wait a while"
+        )
+    return current_app.extensions["saraban_checker"].check(data, token)
 
 
 def _uploaded() -> bytes:
@@ -79,7 +99,7 @@ def verify_form() -> Any:
 @bp.post("/v")
 def verify_upload() -> Any:
     try:
-        result = check_file(archive(), _uploaded())
+        result = check_file(_uploaded())
     except SarabanError as error:
         return _page(token=None, letter=None, error=error, status=error.status)
     return _page(token=None, letter=result.letter, result=result)
@@ -101,7 +121,7 @@ def letter_upload(token: str) -> Any:
     except NotFound as error:
         return _page(token=None, letter=None, error=error, status=404)
     try:
-        result = check_file(archive(), _uploaded(), token=token)
+        result = check_file(_uploaded(), token)
     except SarabanError as error:
         return _page(token=token, letter=found, error=error, status=error.status)
     return _page(token=token, letter=found, result=result)
@@ -116,10 +136,10 @@ def letter_json(token: str) -> Response:
 @bp.post("/v.json")
 @_json_errors
 def check_json() -> Response:
-    return json_ok({"ok": True, **check_file(archive(), _uploaded()).as_dict()})
+    return json_ok({"ok": True, **check_file(_uploaded()).as_dict()})
 
 
 @bp.post("/v/<token>.json")
 @_json_errors
 def letter_check_json(token: str) -> Response:
-    return json_ok({"ok": True, **check_file(archive(), _uploaded(), token=token).as_dict()})
+    return json_ok({"ok": True, **check_file(_uploaded(), token).as_dict()})

@@ -264,6 +264,65 @@ def test_an_image_bomb_is_refused_before_it_is_decoded(tmp_path):
         read_pages(_huge_png(tmp_path / "bomb.png", 30_000, 30_000))
 
 
+def _blank_pdf(path: Path, points: int, pages: int) -> Path:
+    """A PDF of ``pages`` empty pages ``points`` wide and high (no image: it is drawn)."""
+    kids = b" ".join(b"%d 0 R" % (10 + n) for n in range(pages))
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R >>",
+        2: b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+    }
+    for n in range(pages):
+        objects[10 + n] = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] >>" % (
+            points,
+            points,
+        )
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = {}
+    for number, body in sorted(objects.items()):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    size = max(objects) + 1
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    for number in range(1, size):
+        out += (
+            b"%010d 00000 n \n" % offsets[number] if number in offsets else b"0000000000 65535 f \n"
+        )
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def test_a_page_larger_than_paper_is_drawn_no_larger_than_a_page_can_be(tmp_path, monkeypatch):
+    """A 582-byte PDF of two pages 3000 points wide was drawn at 300 dpi: 156 megapixels
+    each, held together. Each is drawn at most MAX_PAGE_PIXELS, and a PDF's pages together
+    at most MAX_PDF_PIXELS."""
+    from saraban.archive.importer import _ocr
+    from saraban.archive.importer._scan import MAX_PAGE_PIXELS
+
+    pages = read_pages(_blank_pdf(tmp_path / "big.pdf", 3000, 2))
+    assert len(pages) == 2
+    for page, dpi in pages:
+        assert page.size <= MAX_PAGE_PIXELS and dpi and dpi < 300
+    a4 = _blank_pdf(tmp_path / "a4.pdf", 600, 3)
+    [(page, dpi), *_rest] = read_pages(a4)
+    assert dpi == 300 and page.shape == (2500, 2500)  # a page of paper's size: as before
+    monkeypatch.setattr(_ocr, "MAX_PDF_PIXELS", 2 * 2500 * 2500)
+    with pytest.raises(OcrFailed, match="too large to read together"):
+        read_pages(a4)
+
+
+def test_a_thin_strip_taken_for_a_page_is_not_made_larger_than_a_page(tmp_path):
+    """An image without a resolution is taken as a page's width: a strip 100 pixels wide
+    (1 KB of PNG) was scaled to A4's width, 185 megapixels (2.6 GB while cleaning)."""
+    from saraban.archive.importer._scan import MAX_PAGE_PIXELS
+
+    strip = np.full((1500, 100), 255, np.uint8)
+    prepared = prepare_page(strip)
+    assert prepared.size <= MAX_PAGE_PIXELS * 1.01
+    assert prepared.shape[0] > prepared.shape[1]  # still the strip, upright
+
+
 def test_ocr_of_a_missing_file(tmp_path):
     with pytest.raises(OcrFailed, match="no such file"):
         ocr_file(tmp_path / "nothing.png")

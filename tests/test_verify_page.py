@@ -176,3 +176,66 @@ def test_the_page_on_a_phone(site, tmp_path):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def _field_tree_sharing_its_children(depth: int) -> bytes:
+    """A PDF whose form fields each list the same child twice (3.4 KB at depth 40): not a
+    cycle, so nothing stops pyHanko's walk of it, and the walk doubles with each level."""
+    objects = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [10 0 R] >> >>",
+        2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    }
+    for n in range(10, 10 + depth):
+        objects[n] = b"<< /T (a) /Kids [%d 0 R %d 0 R] >>" % (n + 1, n + 1)
+    objects[10 + depth] = b"<< /T (leaf) /FT /Tx >>"
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = {}
+    for number, body in sorted(objects.items()):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    size = max(objects) + 1
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    for number in range(1, size):
+        out += (
+            b"%010d 00000 n \n" % offsets[number] if number in offsets else b"0000000000 65535 f \n"
+        )
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
+    return bytes(out)
+
+
+def test_a_file_that_would_keep_the_check_busy_is_stopped_and_the_next_one_checked(
+    site, monkeypatch
+):
+    """Checked in a request thread, this upload held it past a minute (for ever, at the
+    rate it doubled), and a few of them every thread of the server: the check runs in a
+    process of its own, stopped at its time limit."""
+    app, (first, _second) = site
+    monkeypatch.setattr(app.extensions["saraban_checker"], "seconds", 3)
+    client = app.test_client()
+    hostile = _field_tree_sharing_its_children(40)
+    assert len(hostile) < 4000
+    for url in ("/v.json", f"/v/{first.token}.json"):
+        stopped = client.post(url, data=_upload(hostile))
+        body = stopped.get_json()
+        assert stopped.status_code == 503 and "หยุดตรวจ" in body["error"], body
+    page = client.post("/v", data=_upload(hostile))
+    assert page.status_code == 503 and "หยุดตรวจ" in page.get_data(as_text=True)
+    good = client.post(f"/v/{first.token}.json", data=_upload(first.path.read_bytes()))
+    assert good.status_code == 200 and good.get_json()["match"] == "signed"
+
+
+def test_one_address_has_a_bounded_number_of_files_checked(site, monkeypatch):
+    from saraban.service._web import RateLimit
+
+    app, _signed = site
+    monkeypatch.setitem(app.extensions, "saraban_check_limit", RateLimit(2, 600.0))
+    client = app.test_client()
+    answers = [client.post("/v.json", data=_upload(b"%PDF-1.7 not really")) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert "บ่อยเกินไป" in answers[-1].get_json()["error"]
+    other = app.test_client().post(
+        "/v.json", data=_upload(b"%PDF-1.7"), environ_base={"REMOTE_ADDR": "10.9.9.9"}
+    )
+    assert other.status_code == 200

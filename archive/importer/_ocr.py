@@ -52,7 +52,7 @@ import cv2
 import numpy as np
 
 from saraban.archive.importer._intake import image_kind
-from saraban.archive.importer._scan import OCR_DPI, prepare_page
+from saraban.archive.importer._scan import MAX_PAGE_PIXELS, OCR_DPI, prepare_page
 from saraban.folders import temporary_folder
 
 __all__ = [
@@ -84,6 +84,10 @@ ENGINES: dict[str, tuple[str, ...]] = {
 DEFAULT_ENGINE = "tesseract-tha"
 MAX_PAGES = 50  # a letter with its enclosures; a longer scan is refused, not half read
 MAX_IMAGE_PIXELS = 80_000_000  # a 12,000 x 6,600 photo; larger is a bomb, not a letter
+# A PDF's pages are read before any is cleaned: together at most this many pixels (50 A4
+# pages at 400 dpi; each page drawn at most MAX_PAGE_PIXELS). A 582-byte PDF of two pages
+# 3000 points wide was drawn as 312 megapixels.
+MAX_PDF_PIXELS = 600_000_000
 TESSERACT_TIMEOUT_S = 180  # per page
 
 
@@ -245,13 +249,28 @@ def _pdf_pages(path: Path) -> list[tuple[np.ndarray, float | None]]:
     images = _listed_images(listing)
     rotated = {int(n) for n, turn in _PAGE_ROT_RE.findall(info) if int(turn) % 360}
     dpi = _scan_dpi(images)
+    sizes = {int(n): (float(w), float(h)) for n, w, h in _PAGE_SIZE_RE.findall(info)}
     pages: list[tuple[np.ndarray, float | None]] = []
+    read = 0
     with temporary_folder("saraban-ocr-") as tmp:
         for number in range(1, count + 1):
             own = None
             if number not in rotated and len(images.get(number, [])) == 1:
                 own = _page_image(path, number, images[number][0], Path(tmp))
-            pages.append(own or (_rasterise(path, number, dpi, Path(tmp)), float(dpi)))
+            if own is None:
+                # A page larger than paper is drawn at a lower resolution, not larger.
+                width, height = sizes.get(number, (595.0, 842.0))
+                fits = (MAX_PAGE_PIXELS / max(width * height / 72**2, 1.0)) ** 0.5
+                drawn_at = max(1, min(dpi, int(fits)))
+                own = (_rasterise(path, number, drawn_at, Path(tmp)), float(drawn_at))
+            read += own[0].size
+            if read > MAX_PDF_PIXELS:
+                raise OcrFailed(
+                    path,
+                    "หน้าของ PDF นี้รวมกันใหญ่เกินกว่าจะอ่านได้ (สแกนที่ ๓๐๐ dpi)",
+                    "the PDF's pages are too large to read together (scan at 300 dpi)",
+                )
+            pages.append(own)
     return pages
 
 
@@ -268,6 +287,7 @@ _LIST_ROW_RE = re.compile(
     r"^\s*(\d+)\s+\d+\s+(\w+)\s+(\d+)\s+(\d+)(?:\s+\S+){7}\s+([\d.]+)\s+([\d.]+)\s", re.M
 )
 _PAGE_ROT_RE = re.compile(r"^Page\s+(\d+) rot:\s+(-?\d+)", re.M)
+_PAGE_SIZE_RE = re.compile(r"^Page\s+(\d+) size:\s+([\d.]+) x ([\d.]+) pts", re.M)
 
 
 def _listed_images(listing: str) -> dict[int, list[_Listed]]:

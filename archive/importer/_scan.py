@@ -22,6 +22,7 @@ import numpy as np
 
 __all__ = [
     "A4_MM",
+    "MAX_PAGE_PIXELS",
     "OCR_DPI",
     "clear_edges",
     "deskew",
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 OCR_DPI = 300  # Tesseract reads Thai best with an x-height of 20-30 pixels
+MAX_PAGE_PIXELS = 36_000_000  # a page read: A4 at 600 dpi, A3 at 400
 A4_MM = (210.0, 297.0)
 MAX_SKEW_DEGREES = 5.0
 EDGE_MM = 2.0  # of an unwarped sheet's edge, made white (see clear_edges)
@@ -203,7 +205,9 @@ def prepare_page(image: np.ndarray, dpi: float | None = None) -> np.ndarray:
             # landscape) and scale it to 300 dpi.
             portrait_width, landscape_width = _a4_pixels()
             dpi = OCR_DPI * width / (portrait_width if height >= width else landscape_width)
-        factor = OCR_DPI / dpi
+        # A thin strip taken as a page's width grew without end (100 x 3000 pixels, 1 KB of
+        # PNG, became 185 megapixels): the page is never made larger than a page can be.
+        factor = min(OCR_DPI / dpi, (MAX_PAGE_PIXELS / (height * width)) ** 0.5)
         if abs(factor - 1.0) > 0.05:
             gray = cv2.resize(
                 gray,

@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import secrets
 import threading
 from dataclasses import asdict, dataclass, field
@@ -204,10 +205,32 @@ def import_file(
     return Imported(record, parsed.letter, list(parsed.needs_review), list(parsed.notes))
 
 
+# Control characters, direction controls and lone surrogates: never part of a name shown.
+_UNPRINTABLE_IN_NAMES = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+MAX_UPLOAD_NAME = 200
+_STORED_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
+
+
 def upload_name(name: str, n: int) -> str:
     """The name an uploaded file is shown and kept under: its last part, whatever folders
-    the client put before it (``n``: its place in the upload, for a file without one)."""
-    return Path(name.replace("\\", "/")).name or f"file-{n}"
+    the client put before it, without control characters, at most
+    :data:`MAX_UPLOAD_NAME` characters with its suffix (``n``: its place in the upload,
+    for a file without one)."""
+    last = Path(name.replace("\\", "/")).name
+    last = " ".join(_UNPRINTABLE_IN_NAMES.sub(" ", last).split())
+    if len(last) > MAX_UPLOAD_NAME:
+        suffix = stored_suffix(last)
+        last = last[: MAX_UPLOAD_NAME - len(suffix)].rstrip() + suffix
+    return last or f"file-{n}"
+
+
+def stored_suffix(name: str) -> str:
+    """The suffix a file of ours takes from an uploaded ``name`` while it is read: a dot and
+    at most ten letters or digits, else none (a NUL in it failed the write: a 500)."""
+    suffix = Path(name).suffix.lower()
+    return suffix if _STORED_SUFFIX.fullmatch(suffix) else ""
 
 
 def read_upload(archive: Archive, data: bytes, name: str, *, clearance: str | None) -> ImportResult:
@@ -215,7 +238,7 @@ def read_upload(archive: Archive, data: bytes, name: str, *, clearance: str | No
     caller that keeps it in a transaction of its own (a recipient's reply); a file that is
     already a letter here raises :class:`AlreadyImported` (``clearance`` bounds which)."""
     with temporary_folder("saraban-import-") as folder:
-        path = Path(folder) / f"upload{Path(name).suffix.lower()}"
+        path = Path(folder) / f"upload{stored_suffix(name)}"
         path.write_bytes(data)
         ours = our_letter(archive, data, name, clearance=clearance)
         if ours is not None:
@@ -234,7 +257,7 @@ def import_upload(
     name of our own while it is read (no uploaded name ever becomes a path), reported
     under its own."""
     with temporary_folder("saraban-import-") as folder:
-        path = Path(folder) / f"upload{Path(name).suffix.lower()}"
+        path = Path(folder) / f"upload{stored_suffix(name)}"
         path.write_bytes(data)
         return import_file(archive, path, actor=actor, clearance=clearance, name=name)
 

@@ -58,7 +58,7 @@ from saraban.folders import temporary_folder
 from saraban.letter import MAX_ATTACHMENTS_TEXT_CHARS
 from saraban.pools import stop_pool
 from saraban.thai import thai_date, to_thai_digits
-from saraban.usecases.importing import ALL_LETTERS
+from saraban.usecases.importing import ALL_LETTERS, stored_suffix
 
 __all__ = [
     "SUFFIXES",
@@ -873,7 +873,7 @@ def consume_inbox(
                 continue
             arrived = []
             for m, (name, data) in enumerate(parts):
-                part = Path(tmp) / f"{n}-{m}{Path(name).suffix.lower()}"
+                part = Path(tmp) / f"{n}-{m}{stored_suffix(name)}"
                 part.write_bytes(data)
                 readable = Path(name).suffix.lower() in SUFFIXES
                 reading = (

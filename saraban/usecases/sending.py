@@ -466,7 +466,7 @@ def _read_reply_letter(
         except EmptyFile:
             pass  # a scan: read below
     with temporary_folder("saraban-reply-") as folder:
-        path = Path(folder) / f"reply{Path(name).suffix.lower()}"
+        path = Path(folder) / f"reply{importing.stored_suffix(name)}"
         path.write_bytes(content)
         count = pages.take(path, name)
         if count is None:

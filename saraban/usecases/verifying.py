@@ -1,0 +1,158 @@
+"""A file checked against the archive for the public verification page, in a process of
+its own, within a time and a memory limit.
+
+Anyone may upload a PDF there, with no account. A few kilobytes of hostile PDF kept pyHanko
+busy for as long as one liked in a request thread: a form-field tree whose fields share a
+child (its work doubles with each level; 3.4 KB ran past a minute), a maze of same-named
+certificates (every chain tried), hundreds of appended revisions (compared pairwise). A
+serving process has a few threads; a few such uploads took them all. Here the check runs in
+a checking process (one per serving process, from ``multiprocessing``'s fork server: a clean
+process, never a copy of the server's threads), at most :data:`CHECK_SECONDS`, its address
+space bounded by :data:`CHECK_MEMORY_BYTES`; a slower check is killed (the process is
+replaced) and the visitor reads why, in Thai.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from saraban.archive import Archive, FileCheck
+from saraban.errors import SarabanError
+from saraban.pools import stop_pool
+
+logger = logging.getLogger("saraban.service.verifying")
+CHECK_SECONDS = 20  # a real signed letter is checked in well under a second
+CHECK_MEMORY_BYTES = 2 * 1024**3  # the checking process's address space
+START_SECONDS = 120  # a new process importing pyHanko and opening the archive
+
+
+class CheckTooSlow(SarabanError):
+    status = 503
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(
+            f"ตรวจสอบไฟล์นี้ไม่เสร็จภายใน {seconds} วินาที จึงหยุดตรวจ ไฟล์ที่สารบรรณลงนามตรวจได้"
+            "ในไม่กี่วินาที โปรดตรวจว่าเป็นไฟล์ที่ได้รับมาจริง / the check took longer than "
+            f"{seconds} s and was stopped: a file this archive signed is checked in seconds"
+        )
+
+
+class CheckFailed(SarabanError):
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(
+            "ระบบตรวจสอบไฟล์หยุดทำงานกะทันหัน (ไฟล์อาจใช้หน่วยความจำมากเกินกำหนด) ลองอีกครั้ง / "
+            "the checking process stopped (the file may need more memory than allowed): try again"
+        )
+
+
+def _bounded_memory(limit: int) -> None:
+    """In the checking process, before anything is checked."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+@functools.cache
+def _archive(home: str, url: str) -> Archive:
+    """The archive as the checking process reads it: opened once, never repaired here."""
+    from saraban.archive import open_archive
+
+    return open_archive(Path(home), url, repair=False)
+
+
+def _check(home: str, url: str, data: bytes, token: str | None) -> tuple[str, Any]:
+    """In the checking process: ("checked", FileCheck), or the error as plain values."""
+    from saraban.archive import check_file
+
+    try:
+        return "checked", check_file(_archive(home, url), data, token=token)
+    except SarabanError as exc:
+        return "error", (exc.message, exc.status)
+
+
+def _warm(home: str, url: str) -> None:
+    """Imports pyHanko and opens the archive before the first upload (seconds), so that the
+    limit is the file's own time."""
+    import pyhanko.sign.validation  # noqa: F401
+
+    _archive(home, url)
+
+
+class Checker:
+    """The checking process of one serving process, started on the first upload."""
+
+    def __init__(
+        self,
+        archive: Archive,
+        *,
+        seconds: int = CHECK_SECONDS,
+        memory_bytes: int = CHECK_MEMORY_BYTES,
+    ) -> None:
+        self._where = (str(archive.home), archive.url)
+        self.seconds = seconds
+        self._memory = memory_bytes
+        self._pool: ProcessPoolExecutor | None = None
+        self._ready: Future[None] | None = None
+        self._lock = threading.Lock()
+
+    def check(self, data: bytes, token: str | None = None) -> FileCheck:
+        """:func:`saraban.archive.check_file` of ``data`` in the checking process."""
+        pool = self._current()
+        try:
+            if self._ready is not None:
+                self._ready.result(timeout=START_SECONDS)
+            future: Future[tuple[str, Any]] = pool.submit(_check, *self._where, data, token)
+        except (BrokenProcessPool, RuntimeError, FutureTimeout):  # broken, or replaced
+            self._replace(pool)
+            raise CheckFailed() from None
+        try:
+            kind, value = future.result(timeout=self.seconds)
+        except FutureTimeout:
+            logger.warning(
+                "a file check took longer than %s s: its process is stopped", self.seconds
+            )
+            self._replace(pool)
+            raise CheckTooSlow(self.seconds) from None
+        except BrokenProcessPool:
+            logger.warning("a file check's process died: it is replaced")
+            self._replace(pool)
+            raise CheckFailed() from None
+        if kind == "error":
+            message, status = value
+            raise SarabanError(message, status=status)
+        return value
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            stop_pool(pool)
+
+    def _current(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                context = multiprocessing.get_context("forkserver")
+                self._pool = ProcessPoolExecutor(
+                    1,
+                    mp_context=context,
+                    initializer=_bounded_memory,
+                    initargs=(self._memory,),
+                )
+                self._ready = self._pool.submit(_warm, *self._where)
+            return self._pool
+
+    def _replace(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        stop_pool(pool)
