@@ -354,6 +354,7 @@ def _cancel(args: argparse.Namespace) -> int:
 
 
 def _receive(args: argparse.Namespace) -> int:
+    from saraban.usecases.importing import ALL_LETTERS
     from saraban.usecases.receiving import receive
 
     if args.file is not None:
@@ -386,6 +387,7 @@ def _receive(args: argparse.Namespace) -> int:
             note=args.note,
             secrecy=args.secrecy,
             actor=_actor(args),
+            clearance=ALL_LETTERS,  # the instance's own operator
         )
     if args.json:
         _print_json(record.as_dict())

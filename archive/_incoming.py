@@ -426,6 +426,8 @@ class Incoming(ArchiveCore):
                     "ref_no": ref_text,
                     "from": sender_text,
                     "subject": subject_text,
+                    "received_id": row.id,
+                    **({"secrecy": secrecy_level} if secrecy_level else {}),
                 },
             )
             return self._received_record(row, reg.name)

@@ -37,9 +37,21 @@ def visible_events(archive: Any, clearance: str | None, limit: int = AUDIT_SHOWN
     subject, cancel reason or file name never shows, and the table is filled from older
     events, so the number of rows does not tell how many were left out."""
     secrecy_of: dict[int, str | None] = {}
+    received_secrecy: dict[int, str | None] = {}
 
     def visible(event: Any) -> bool:
         levels = [event.detail.get("secrecy")] if event.detail.get("secrecy") else []
+        received_id = event.detail.get("received_id")
+        if isinstance(received_id, int):  # a received letter typed in has no letter
+            if received_id not in received_secrecy:
+                try:
+                    received_secrecy[received_id] = archive.received_one(received_id).secrecy
+                except NotFound:
+                    received_secrecy[received_id] = None
+            levels.append(received_secrecy[received_id])
+        elif event.action == "letter.receive" and event.letter_id is None:
+            # Written before such events named their row: its secrecy is unknown.
+            levels.append(SECRECIES[-1])
         if event.letter_id is not None:
             if event.letter_id not in secrecy_of:
                 try:

@@ -370,7 +370,9 @@ def issue_draft(draft_id: int) -> Any:
     today), rendered, stored and audited."""
     user = _web.user()
     draft = drafting.draft_for(_web.store(), draft_id, user.id)
-    issued = issuing.issue_draft(_web.archive(), _web.store(), draft, actor=user.name)
+    issued = issuing.issue_draft(
+        _web.archive(), _web.store(), draft, actor=user.name, clearance=user.clearance
+    )
     record = _web.archive().get(issued.id)
     return _web.json_ok({"ok": True, "letter": _letter_json(record, issued.letter)}, 201)
 
@@ -580,6 +582,7 @@ def receive() -> Any:
         note=body.get("note"),
         secrecy=body.get("secrecy"),
         actor=_web.user().name,
+        clearance=_web.user().clearance,
     )
     return _web.json_ok({"ok": True, "received": _row_json(record)}, 201)
 

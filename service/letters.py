@@ -275,7 +275,9 @@ def _issue(draft_id: int, parsed: ParsedForm | None = None) -> Any:
     if draft.letter_id is not None:
         return _issued_draft(draft, 409)
     try:
-        issued = issuing.issue_draft(_web.archive(), _web.store(), draft, actor=user.name)
+        issued = issuing.issue_draft(
+            _web.archive(), _web.store(), draft, actor=user.name, clearance=user.clearance
+        )
     except InvalidLetter as exc:
         if parsed is not None:
             parsed.errors = []

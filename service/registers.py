@@ -199,6 +199,7 @@ def receive() -> Any:
             note=form.get("note") or None,
             secrecy=form.get("secrecy") or None,
             actor=user.name,
+            clearance=user.clearance,
         )
     except SarabanError as exc:
         if exc.status >= 500:

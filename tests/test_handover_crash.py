@@ -29,7 +29,8 @@ DRAFT_CHILD = textwrap.dedent(
 
     archive = open_archive(sys.argv[1], repair=False, renderer=QuickRenderer())
     store = Store(archive, password_method="pbkdf2:sha256:1000")
-    issuing.issue_draft(archive, store, store.draft(int(sys.argv[2])), actor="clerk")
+    draft = store.draft(int(sys.argv[2]))
+    issuing.issue_draft(archive, store, draft, actor="clerk", clearance=None)
     """
 )
 BATCH_CHILD = textwrap.dedent(
@@ -114,7 +115,9 @@ def test_a_draft_killed_before_its_number_committed_is_editable_again(drafted):
         assert archive.letters() == []
         from saraban.usecases import issuing
 
-        issued = issuing.issue_draft(archive, store, store.draft(draft_id), actor="clerk")
+        issued = issuing.issue_draft(
+            archive, store, store.draft(draft_id), actor="clerk", clearance=None
+        )
         assert issued.serial == 1 and archive.verify() == []
     finally:
         store.close()

@@ -66,10 +66,10 @@ def test_draft_to_issued_letter_without_the_web_service(parts):
     with pytest.raises(NotFound):
         drafting.draft_for(store, draft.id, clerk.id + 1)
 
-    issued = issuing.issue_draft(archive, store, saved, actor="clerk")
+    issued = issuing.issue_draft(archive, store, saved, actor="clerk", clearance=None)
     assert store.draft(draft.id).letter_id == issued.id
     with pytest.raises(Conflict):
-        issuing.issue_draft(archive, store, store.draft(draft.id), actor="clerk")
+        issuing.issue_draft(archive, store, store.draft(draft.id), actor="clerk", clearance=None)
 
 
 def test_a_refused_issue_gives_the_draft_back(parts):
@@ -78,7 +78,7 @@ def test_a_refused_issue_gives_the_draft_back(parts):
     archive, store, clerk = parts
     draft = drafting.create(archive, store, clerk.id, "external", unit=ARCHIVE_UNIT)
     with pytest.raises(InvalidLetter):  # no subject, body, ...: refused before a number
-        issuing.issue_draft(archive, store, draft, actor="clerk")
+        issuing.issue_draft(archive, store, draft, actor="clerk", clearance=None)
     assert store.draft(draft.id).letter_id is None
     assert archive.letters() == []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from saraban.errors import NotFound
+from saraban.errors import BadRequest, NotFound
 from saraban.vocabulary import can_see
 
 if TYPE_CHECKING:  # the archive is loaded by whoever opened it (saraban tracking: never)
@@ -25,3 +25,15 @@ def visible_letter(archive: Archive, letter_id: int, clearance: str | None) -> L
         # Neither the row number (it counts letters) nor which of the two cases it was.
         raise NotFound(NO_SUCH_LETTER)
     return record
+
+
+def check_may_number(clearance: str | None, secrecy: str | None, what: str) -> None:
+    """Refuse to number a letter (issue or receive ``what``) marked above ``clearance``:
+    each level has a register of its own, so the number given back would count the letters
+    of a level the user may not see (a clerk marked a letter ลับที่สุด and read ๔)."""
+    if secrecy and not can_see(clearance, secrecy):
+        raise BadRequest(
+            f"secrecy: {what}หนังสือชั้น{secrecy}ไม่ได้ เกินชั้นความลับของท่าน ให้ผู้มีสิทธิ์ชั้น"
+            f"{secrecy}เป็นผู้ดำเนินการ / a letter marked {secrecy} is above your clearance: "
+            "someone cleared for it must number it"
+        )

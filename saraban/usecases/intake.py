@@ -58,6 +58,7 @@ from saraban.folders import temporary_folder
 from saraban.letter import MAX_ATTACHMENTS_TEXT_CHARS
 from saraban.pools import stop_pool
 from saraban.thai import thai_date, to_thai_digits
+from saraban.usecases._access import check_may_number
 from saraban.usecases.importing import ALL_LETTERS, stored_suffix
 
 __all__ = [
@@ -475,6 +476,7 @@ def store_received(
         )
     letter = reading.letter
     level = secrecy or letter.get("secrecy") or None
+    check_may_number(clearance, level, "ลงรับ")  # the letter's own stamp too
     doc = {**letter, "secrecy": level}
     if enclosed:
         texts = [letter.get("attachments_text") or "", *(e.text for e in enclosed)]

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from saraban.archive import FOREIGN_LEASE, Archive, IssuedLetter, worker_alive, worker_token
 from saraban.errors import Conflict, InvalidLetter, Problem
 from saraban.letter import load_letter
+from saraban.usecases._access import check_may_number
 from saraban.usecases.drafting import Draft, DraftStore, date_problem
 
 
@@ -33,9 +34,13 @@ class IssuingStore(DraftStore, Protocol):
     def claimed_drafts(self) -> list[Any]: ...
 
 
-def issue_draft(archive: Archive, store: IssuingStore, draft: Draft, *, actor: str) -> IssuedLetter:
+def issue_draft(
+    archive: Archive, store: IssuingStore, draft: Draft, *, actor: str, clearance: str | None
+) -> IssuedLetter:
     """Issue the draft under its unit: number, date, DOCX and PDF/A, audit. The archive
-    checks the letter (with the unit's defaults filled in) before it takes a number."""
+    checks the letter (with the unit's defaults filled in) before it takes a number; a
+    letter marked above the user's ``clearance`` is refused (:func:`check_may_number`)."""
+    check_may_number(clearance, draft.doc.get("secrecy"), "ออกเลข")
     if draft.letter_id:
         raise Conflict("ร่างนี้ออกเลขเป็นหนังสือแล้ว / this draft was issued already")
     if not draft.unit:
