@@ -156,6 +156,9 @@ def _ref_key(ref_no: str | None) -> str | None:
         return None
 
 
+_ANY = object()  # no clearance given: every letter
+
+
 def _secrecy_clause(clearance: str | None, column: Any = Letter.secrecy) -> ColumnElement[bool]:
     """saraban.letter.can_see as SQL: the rows (letters, or received letters with
     ``column`` = Received.secrecy) a user cleared at ``clearance`` may see."""
@@ -452,14 +455,19 @@ class ArchiveCore:
         with self._read() as s:
             return s.scalar(select(Letter.id).where(Letter.public_id == public_id))
 
-    def public_ids(self, letter_ids: Iterable[int]) -> dict[int, str]:
-        """The public ids of these letters (those that exist), for links in a list."""
+    def public_ids(
+        self, letter_ids: Iterable[int], *, clearance: str | None | object = _ANY
+    ) -> dict[int, str]:
+        """The public ids of these letters (those that exist, and that ``clearance`` opens
+        when given), for links in a list."""
         wanted = sorted(set(letter_ids))
         found: dict[int, str] = {}
         with self._read() as s:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 query = select(Letter.id, Letter.public_id).where(Letter.id.in_(chunk))
+                if clearance is not _ANY:
+                    query = query.where(_secrecy_clause(clearance))  # type: ignore[arg-type]
                 found.update({row_id: public for row_id, public in s.execute(query)})
         return found
 

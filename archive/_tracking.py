@@ -104,12 +104,17 @@ def read_letter(reader: Reader, letter_id: int) -> LetterFace | None:
     return LetterFace(*found[0]) if found else None
 
 
-def read_deliveries(reader: Reader, letter_id: int) -> tuple[list[DeliveryInfo], dict[int, str]]:
+def read_deliveries(
+    reader: Reader, letter_id: int, clearance: str | None
+) -> tuple[list[DeliveryInfo], dict[int, str]]:
     """The deliveries of a letter in name order, without their files and form data (as
-    ``_circulars.deliveries`` gives them), and the public ids of the letters replied with."""
+    ``_circulars.deliveries`` gives them), and the public ids of the letters replied with
+    that ``clearance`` opens (a district may mark its reply ลับ)."""
+    from saraban.vocabulary import can_see
+
     columns = ", ".join(f"d.{n}" for n in _LIGHT_FIELDS)
     rows = reader.rows(
-        f"SELECT {columns}, r.public_id FROM deliveries d "
+        f"SELECT {columns}, r.secrecy, r.public_id FROM deliveries d "
         "LEFT JOIN letters r ON r.id = d.reply_letter_id "
         "WHERE d.letter_id = ? ORDER BY d.name, d.id",
         (letter_id,),
@@ -124,5 +129,6 @@ def read_deliveries(reader: Reader, letter_id: int) -> tuple[list[DeliveryInfo],
         values["linked"] = bool(values["linked"])
         found.append(DeliveryInfo(**values, enclosures=[], reply_data=None))
         if values["reply_letter_id"] is not None and row[-1] is not None:
-            replies[values["reply_letter_id"]] = row[-1]
+            if can_see(clearance, row[-2]):
+                replies[values["reply_letter_id"]] = row[-1]
     return found, replies

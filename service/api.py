@@ -223,11 +223,23 @@ def letter_history(letter_id: int) -> Any:
             "at": e.at.isoformat(),
             "actor": e.actor,
             "action": e.action,
-            "detail": e.detail,
+            "detail": {k: v for k, v in e.detail.items() if not _row_number(k, v)},
         }
         for e in _web.archive().history(letter_id)
     ]
     return _web.json_ok({"ok": True, "events": events})
+
+
+# Keys of an event's detail that hold the archive's row numbers (a received row, a delivery,
+# a reply's letter, ...): each counts rows, hidden letters' too, and says nothing else.
+_ROW_NUMBER_KEYS = frozenset(
+    ("id", "letter", "letter_id", "received_id", "routing_id", "delivery", "reply_letter")
+    + ("recipient", "delegation_id")
+)
+
+
+def _row_number(key: str, value: Any) -> bool:
+    return key in _ROW_NUMBER_KEYS and isinstance(value, int) and not isinstance(value, bool)
 
 
 @bp.post("/letters/<letter:letter_id>/cancel")
@@ -551,11 +563,18 @@ def register_rows(kind: str) -> Any:
 
 
 def _row_json(row: Any) -> dict[str, Any]:
-    """A register row with public ids in place of the archive's row numbers."""
+    """A register row with public ids in place of the archive's row numbers; the letter it
+    answers only when the user may see it (a row number counts letters, and a secret
+    letter's id says it exists)."""
     data = row.as_dict()
     data["id"] = data.pop("public_id")
     if data.get("letter_id"):
         data["letter_id"] = public_id(data["letter_id"])
+    if data.get("answers_id"):
+        try:
+            data["answers_id"] = public_id(_web.visible_letter(data["answers_id"]))
+        except NotFound:
+            data["answers_id"] = None
     return data
 
 
@@ -593,8 +612,6 @@ def receive() -> Any:
 def _received_json(record: Any) -> dict[str, Any]:
     """A received letter with public ids (its own, its kept letter's, what it answers)."""
     data = _row_json(record)
-    if data.get("answers_id"):
-        data["answers_id"] = public_id(data["answers_id"])
     for name in ("pdfa_sha256", "stamped_sha256"):
         data.pop(name, None)
     data["files"] = {
@@ -630,9 +647,10 @@ def receive_file() -> Any:
     answers_id = None
     if form.get("answers"):
         answers = _web.archive().letter_id_for(form["answers"])
-        if answers is None:
-            raise NotFound("answers: ไม่พบหนังสือที่ตอบ / no such letter")
-        answers_id = _web.visible_letter(answers).id
+        try:
+            answers_id = _web.visible_letter(answers or 0).id
+        except NotFound:  # the same words whether it does not exist or is hidden
+            raise NotFound("answers: ไม่พบหนังสือที่ตอบ / no such letter") from None
     job = start_intake(
         upload.read(),
         upload.filename,
@@ -1024,7 +1042,7 @@ def add_register() -> Any:
 def reindex() -> Any:
     from saraban.service.admin import start_reindex
 
-    job = start_reindex(_web.user().id)
+    job = start_reindex(_web.user().id, _web.clearance())
     _web.archive().audit("search.reindex", actor=_web.user().name)
     return _web.json_ok(
         {"ok": True, "job": job.as_dict(), "progress": url_for("api.job", job_id=job.id)}, 202

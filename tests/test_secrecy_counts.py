@@ -130,3 +130,120 @@ def test_a_letter_stamped_secret_is_not_numbered_for_a_clerk_without_clearance(w
     assert said["job"]["state"] == "failed", said
     assert "เกินชั้นความลับของท่าน" in said["job"]["error"] and not said["job"]["result"]
     assert app.extensions["archive"].received(clearance="ลับที่สุด") == []
+
+
+def _take_in(app, key, stem, answers):
+    import io
+    import time
+
+    from test_service_support import SEEDS
+
+    answer = app.test_client().post(
+        "/api/v1/received",
+        headers=bearer(key),
+        data={
+            "register": UNIT,
+            "answers": answers,
+            "file": (io.BytesIO((SEEDS / f"{stem}.txt").read_bytes()), "reply.txt"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 202, answer.get_json()
+    job = app.extensions["saraban_jobs"].get(answer.get_json()["job"]["id"])
+    deadline = time.monotonic() + 120
+    while job.state == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert job.state == "done", job.as_dict()
+
+
+def test_what_a_received_letter_answers_is_a_public_id_and_only_if_it_may_be_seen(world):
+    """The register's JSON rows gave the answered letter as the archive's row number (1, 2
+    became 1, 7 with five secret letters between), and a received letter answering a secret
+    one named it; an id of a hidden letter was refused in other words than a missing one."""
+    from conftest import make_letter
+    from test_archive_repair import QuickRenderer
+
+    app, keys = world
+    archive = app.extensions["archive"]
+    archive.renderer = QuickRenderer()
+    opened = archive.issue(make_letter("หนังสือเปิด"), UNIT, actor="clerk")
+    secret = archive.issue(make_letter("หนังสือลับ", secrecy="ลับ"), UNIT, actor="secret")
+    _take_in(app, keys["clerk"], "000_e6238ec4d0848a5c", opened.public_id)
+    _take_in(app, keys["secret"], "001_1817bd84ea7a4ec5", secret.public_id)
+    client = app.test_client()
+    rows = client.get("/api/v1/registers/received", headers=bearer(keys["clerk"])).get_json()
+    answered = {row["subject"][:10]: row["answers_id"] for row in rows["items"]}
+    assert opened.public_id in answered.values() and secret.public_id not in answered.values()
+    assert all(a is None or isinstance(a, str) for a in answered.values()), answered
+    for row in rows["items"]:
+        one = client.get(f"/api/v1/received/{row['id']}", headers=bearer(keys["clerk"]))
+        assert one.get_json()["received"]["answers_id"] in (None, opened.public_id)
+    said = set()
+    for answers in (secret.public_id, "aaaaaaaaaaaa"):
+        import io
+
+        refused = client.post(
+            "/api/v1/received",
+            headers=bearer(keys["clerk"]),
+            data={"register": UNIT, "answers": answers, "file": (io.BytesIO(b"x"), "a.txt")},
+            content_type="multipart/form-data",
+        )
+        assert refused.status_code == 404
+        said.add(refused.get_json()["error"])
+    assert len(said) == 1, said
+
+
+def test_a_letters_history_names_no_row_number(world):
+    from conftest import make_letter
+    from test_archive_repair import QuickRenderer
+
+    app, keys = world
+    archive = app.extensions["archive"]
+    archive.renderer = QuickRenderer()
+    opened = archive.issue(make_letter("หนังสือเปิด"), UNIT, actor="clerk")
+    _take_in(app, keys["clerk"], "000_e6238ec4d0848a5c", opened.public_id)
+    client = app.test_client()
+    added = client.post(
+        "/api/v1/recipients",
+        headers=bearer(keys["admin"]),
+        json={"name": "อำเภอโพนพิสัย", "email": "phon@example.org"},
+    )
+    assert added.status_code in (200, 201), added.get_json()
+    sent = client.post(
+        f"/api/v1/letters/{opened.public_id}/send",
+        headers=bearer(keys["clerk"]),
+        json={"to": ["อำเภอโพนพิสัย"]},
+    )
+    assert sent.status_code in (200, 201), sent.get_json()
+    token = sent.get_json()["deliveries"][0]["link"].rsplit("/d/", 1)[1]
+    acknowledged = app.test_client().post(
+        f"/d/{token}/acknowledge", json={"receive_no": "๑", "by": "นายสมชาย"}
+    )
+    assert acknowledged.status_code == 200, acknowledged.get_json()
+    history = app.test_client().get(
+        f"/api/v1/letters/{opened.public_id}/history", headers=bearer(keys["clerk"])
+    )
+    events = history.get_json()["events"]
+    assert any(e["action"].startswith("delivery") for e in events), events
+    for event in events:
+        for key in ("received_id", "delivery", "reply_letter", "routing_id", "letter_id"):
+            assert not isinstance(event["detail"].get(key), int), event
+
+
+def test_an_administrator_without_clearance_is_not_told_how_many_letters_a_rebuild_read(world):
+    import time
+
+    from test_service_support import secret_letter, store_letter
+
+    app, keys = world
+    store_letter(app, seed_letter())
+    store_letter(app, secret_letter("ลับมาก", "ลับหนึ่ง"))
+    client = app.test_client()
+    started = client.post("/api/v1/reindex", headers=bearer(keys["admin"])).get_json()
+    job = app.extensions["saraban_jobs"].get(started["job"]["id"])
+    deadline = time.monotonic() + 120
+    while job.state == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    said = client.get(started["progress"], headers=bearer(keys["admin"])).get_json()["job"]
+    assert said["state"] == "done", said
+    assert not re.search("[0-9๐-๙]", str(said.get("result"))) and said["total"] in (0, None)

@@ -304,7 +304,7 @@ def test_a_token_opens_its_own_delivery_and_closed_links_say_so_in_thai(app):
     second = app.test_client().get(f"/d/{tokens[1]}.json").get_json()["delivery"]["name"]
     assert first != second
     tracking_page = client.get(f"/letters/{letter.public_id}").get_data(as_text=True)
-    delivery = re.search(r'name="delivery" value="(\d+)"', tracking_page).group(1)
+    delivery = re.search(r'name="delivery" value="([0-9a-f]{24})"', tracking_page).group(1)
     csrf = csrf_of(tracking_page)
     revoke = f"/letters/{letter.public_id}/revoke"
     assert client.post(revoke, data={"csrf_token": csrf, "delivery": "99999"}).status_code == 404
@@ -602,3 +602,34 @@ def test_a_whole_number_of_thousands_of_digits_is_out_of_range_not_a_server_erro
         f"/d/{tokens[1]}", data={"csrf_token": csrf, "action": "reply", **FORM_REPLY, **typed}
     )
     assert page.status_code == 400 and "นอกช่วง" in page.get_data(as_text=True)
+
+
+def test_a_district_reply_marked_secret_is_not_linked_for_a_clerk_without_clearance(app):
+    """Tracking gave the secret reply's id (and the page a link, 404 when opened); the
+    revoke buttons named deliveries by their row numbers, which count every circular's."""
+    import io
+
+    from test_service_support import bearer, secret_letter, tokens
+
+    keys = tokens(app, {u.name: u for u in app.extensions["saraban_store"].users()})
+    letter = issued(app)
+    client = app.test_client()
+    links = send_from_page(app, client, letter.public_id)
+    reply = secret_letter("ลับ", "รายงานลับเรื่องนาคราช")
+    reply["ref_no"], reply["date"] = "นค ๐๒๑๘/๔๕๖", "2025-12-01"
+    docx = app.extensions["archive"].renderer.render_docx(reply)
+    answered = app.test_client().post(
+        f"/d/{links[0]}/reply",
+        data={"file": (io.BytesIO(docx), "reply.docx")},
+        content_type="multipart/form-data",
+    )
+    assert answered.status_code == 200, answered.get_json()
+    for name, linked in (("clerk", False), ("secret", True)):
+        tracked = app.test_client().get(
+            f"/api/v1/letters/{letter.public_id}/tracking", headers=bearer(keys[name])
+        )
+        replies = [r["reply_letter"] for r in tracked.get_json()["recipients"]]
+        assert any(replies) is linked, (name, replies)
+    page = client.get(f"/letters/{letter.public_id}").get_data(as_text=True)
+    assert "หนังสือตอบ</a>" not in page
+    assert not re.search(r'name="delivery" value="\d{1,9}"', page)

@@ -123,7 +123,8 @@ def tracking(
 
     record = visible_letter(archive, letter_id, clearance)
     found = circulars.deliveries(archive, letter_id)
-    replies = archive.public_ids(d.reply_letter_id for d in found if d.reply_letter_id)
+    replied_with = (d.reply_letter_id for d in found if d.reply_letter_id)
+    replies = archive.public_ids(replied_with, clearance=clearance)  # a reply may be secret
     return _made(letter_id, record.public_id, record.ref_no, record.subject, found, replies, today)
 
 
@@ -145,5 +146,5 @@ def quick_tracking(
         letter = _tracking.read_letter(reader, letter_id)
         if letter is None or not can_see(clearance, letter.secrecy):
             raise NotFound(NO_SUCH_LETTER)
-        found, replies = _tracking.read_deliveries(reader, letter_id)
+        found, replies = _tracking.read_deliveries(reader, letter_id, clearance)
     return _made(letter.id, letter.public_id, letter.ref_no, letter.subject, found, replies, today)
