@@ -13,11 +13,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import deque
 
-from sqlalchemy import ColumnElement, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from saraban.archive._models import CANCELLED, ISSUED, STORED, Letter, Reference
 from saraban.thai import find_ref_nos, find_thai_dates
+from saraban.vocabulary import SECRECIES, can_see
 
 # Statuses of letters that a reference may point at (a letter that exists on paper).
 LINKABLE = (ISSUED, CANCELLED, STORED)
@@ -30,14 +31,29 @@ def read_reference(text: str) -> tuple[str | None, dt.date | None]:
     return (refs[0][2].key if refs else None), (dates[0] if dates else None)
 
 
-def _find_target(session: Session, key: str, date: dt.date | None, exclude: int) -> int | None:
+def _open_to(level: str | None) -> ColumnElement[bool]:
+    """Letters at ``level`` or below (not secret, then ลับ, ลับมาก, ลับที่สุด): those every
+    reader of a letter at ``level`` may see."""
+    below = SECRECIES[: SECRECIES.index(level) + 1] if level in SECRECIES else ()
+    return or_(Letter.secrecy.is_(None), Letter.secrecy == "", Letter.secrecy.in_(below))
+
+
+def _find_target(session: Session, key: str, date: dt.date | None, citing: Letter) -> int | None:
+    """The one letter a reference of ``citing`` names. Letters every reader of ``citing``
+    may see come first, and only when none fits is a letter of a higher level linked (its
+    link is then hidden from whoever may not see it, as if there were none). Counting every
+    letter alike, a secret letter of the same number made a reference between two open
+    letters ambiguous: the thread a clerk without clearance saw changed."""
     query = select(Letter.id).where(
-        Letter.ref_key == key, Letter.status.in_(LINKABLE), Letter.id != exclude
+        Letter.ref_key == key, Letter.status.in_(LINKABLE), Letter.id != citing.id
     )
     if date is not None:
         query = query.where(Letter.date == date)
-    ids = session.scalars(query.limit(2)).all()
-    return ids[0] if len(ids) == 1 else None
+    for candidates in (query.where(_open_to(citing.secrecy)), query):
+        ids = session.scalars(candidates.limit(2)).all()
+        if ids:
+            return ids[0] if len(ids) == 1 else None
+    return None
 
 
 def link_letter(session: Session, letter: Letter) -> None:
@@ -47,7 +63,7 @@ def link_letter(session: Session, letter: Letter) -> None:
         if not isinstance(text, str):
             continue
         key, date = read_reference(text)
-        target = _find_target(session, key, date, letter.id) if key else None
+        target = _find_target(session, key, date, letter) if key else None
         session.add(
             Reference(
                 letter_id=letter.id,
@@ -58,18 +74,27 @@ def link_letter(session: Session, letter: Letter) -> None:
                 target_id=target,
             )
         )
+    session.flush()
     if letter.ref_key:
-        session.execute(
-            update(Reference)
+        # Earlier references of this number, unlinked or linked to a letter some of their
+        # readers may not see, are looked up again (this letter may be the one that fits).
+        cited = aliased(Letter)
+        rows = session.execute(
+            select(Reference, Letter, cited.secrecy)
+            .join(Letter, Letter.id == Reference.letter_id)
+            .outerjoin(cited, cited.id == Reference.target_id)
             .where(
-                Reference.target_id.is_(None),
                 Reference.ref_key == letter.ref_key,
                 Reference.letter_id != letter.id,
                 or_(Reference.ref_date.is_(None), Reference.ref_date == letter.date),
+                or_(Reference.target_id.is_(None), func.coalesce(cited.secrecy, "") != ""),
             )
-            .values(target_id=letter.id)
-            .execution_options(synchronize_session=False)
-        )
+        ).all()
+        for reference, citing, cited_secrecy in rows:
+            if reference.target_id is None or not can_see(citing.secrecy, cited_secrecy):
+                reference.target_id = _find_target(
+                    session, letter.ref_key, reference.ref_date, citing
+                )
     session.flush()
 
 

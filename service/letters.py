@@ -33,7 +33,7 @@ from saraban.service._letter_form import (
 from saraban.thai import THAI_MONTHS_ABBR, be_year, to_thai_digits
 from saraban.usecases import cancelling, drafting, issuing, routing
 from saraban.usecases.previews import PreviewFailed, PreviewTooSlow
-from saraban.vocabulary import KINDS, LETTER_KINDS, SECRECIES, URGENCIES
+from saraban.vocabulary import KINDS, LETTER_KINDS, URGENCIES, visible_levels
 
 bp = Blueprint("letters", __name__)
 PER_PAGE = 20
@@ -185,7 +185,7 @@ def _editor(
             kinds=KINDS,
             hide_for=hide_for,
             urgencies=URGENCIES,
-            secrecies=SECRECIES,
+            secrecies=visible_levels(_web.clearance()),  # what the user may number
             problems=problems_json(errors, parsed),
             warnings=problems_json(warnings, parsed),
             **extra,

@@ -20,7 +20,7 @@ from saraban.service.jobs import table_bytes, table_file
 from saraban.thai import ThaiDateError, parse_be_date, thai_date
 from saraban.usecases import receiving
 from saraban.usecases import registers as registers_usecase
-from saraban.vocabulary import SECRECIES
+from saraban.vocabulary import visible_levels
 
 bp = Blueprint("registers", __name__)
 PER_PAGE = 50
@@ -139,7 +139,7 @@ def registers_page(
         register=register or "",
         registers=archive.registers(),
         units=archive.units(),
-        secrecies=SECRECIES,
+        secrecies=visible_levels(_web.clearance()),  # what the user may number
         errors=errors,
         values=values or {},
         receive_error=receive_error,

@@ -87,7 +87,11 @@ def test_the_received_register_hides_a_secret_letter_like_the_sent_one(app):
         "recipient": "จังหวัด",
         "subject": "ขอข้อมูลบัญชีลับผู้ได้รับความช่วยเหลือ",
     }
-    made = client.post("/api/v1/registers/received", headers=clerk, json=body | {"secrecy": "ลับ"})
+    refused = client.post(
+        "/api/v1/registers/received", headers=clerk, json=body | {"secrecy": "ลับ"}
+    )
+    assert refused.status_code == 400  # its number would count the ลับ letters received
+    made = client.post("/api/v1/registers/received", headers=secret, json=body | {"secrecy": "ลับ"})
     assert made.status_code == 201 and made.get_json()["received"]["secrecy"] == "ลับ"
     client.post("/api/v1/registers/received", headers=clerk, json=body | {"subject": "เปิด"})
     bad = client.post(
@@ -118,7 +122,7 @@ def test_the_received_register_hides_a_secret_letter_like_the_sent_one(app):
 
 def test_the_receive_form_takes_secrecy(app):
     browser = app.test_client()
-    csrf = login(browser, "clerk")
+    csrf = login(browser, "topsecret")
     form = browser.get("/registers?kind=received").get_data(as_text=True)
     assert 'name="secrecy"' in form
     response = browser.post(
@@ -135,7 +139,9 @@ def test_the_receive_form_takes_secrecy(app):
     assert response.status_code == 302 and csrf
     (received,) = app.extensions["archive"].received()
     assert received.secrecy == "ลับมาก"
-    page = browser.get("/registers?kind=received").get_data(as_text=True)
+    clerk = app.test_client()
+    login(clerk, "clerk")
+    page = clerk.get("/registers?kind=received").get_data(as_text=True)
     assert "เรื่องลับมากจากกรม" not in page
 
 

@@ -247,3 +247,62 @@ def test_an_administrator_without_clearance_is_not_told_how_many_letters_a_rebui
     said = client.get(started["progress"], headers=bearer(keys["admin"])).get_json()["job"]
     assert said["state"] == "done", said
     assert not re.search("[0-9๐-๙]", str(said.get("result"))) and said["total"] in (0, None)
+
+
+@pytest.mark.parametrize("order", ["AB", "ASB", "BA", "BSA", "SBA", "BAS"])
+def test_a_secret_letter_of_the_same_number_changes_no_thread_between_open_letters(tmp_path, order):
+    """B names A's number without a date. A secret letter S of the same number made the
+    reference ambiguous (unlinked), or took it first: the clerk without clearance saw the
+    thread change, and learnt that a letter of that number exists. Whatever the order,
+    B links to A."""
+    from test_service_support import store_letter
+
+    from saraban.service import close_app
+
+    def letter(subject, ref_no, date, refs=(), secrecy=None):
+        doc = seed_letter()
+        doc.update(subject=subject, ref_no=ref_no, date=date, references=list(refs))
+        doc["secrecy"] = secrecy
+        return doc
+
+    made = {
+        "A": lambda: letter("เรื่องเปิด ก", "มท ๐๒๐๘/๑๒๓", "2024-03-01"),
+        "S": lambda: letter("เรื่องลับ", "มท ๐๒๐๘/๑๒๓", "2025-02-01", secrecy="ลับ"),
+        "B": lambda: letter(
+            "เรื่องเปิด ข", "มท ๐๒๐๘/๕๐๐", "2025-06-01", ["หนังสือกระทรวงมหาดไทย ที่ มท ๐๒๐๘/๑๒๓"]
+        ),
+    }
+    app = make_app(tmp_path / "home")
+    try:
+        add_unit(app)
+        add_users(app)
+        kept = {name: store_letter(app, made[name]()) for name in order}
+        clerk = app.test_client()
+        login(clerk, "clerk")
+        page = clerk.get(f"/letters/{kept['B'].public_id}").get_data(as_text=True)
+        assert kept["A"].public_id in page
+        if "S" in kept:
+            assert kept["S"].public_id not in page
+    finally:
+        close_app(app)
+
+
+def test_the_forms_offer_the_levels_the_user_may_number_and_keep_a_drafts_own(world):
+    app, keys = world
+    client = app.test_client()
+    draft = _draft(client, keys["clerk"], "ลับ")
+    page = app.test_client()
+    login(page, "clerk")
+    editor = page.get(f"/drafts/{draft}").get_data(as_text=True)
+    offered = re.search(r'<select id="secrecy" name="secrecy">(.*?)</select>', editor, re.S)
+    assert offered is not None
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", offered.group(1)) == ["ไม่มี", "ลับ"]
+    assert "<option selected>ลับ</option>" in offered.group(1)  # kept, not dropped on save
+    registers = page.get("/registers?kind=received").get_data(as_text=True)
+    levels = re.search(r'<select id="r-secrecy" name="secrecy">(.*?)</select>', registers, re.S)
+    assert levels is not None and "ลับ" not in levels.group(1)
+    cleared = app.test_client()
+    login(cleared, "secret")
+    registers = cleared.get("/registers?kind=received").get_data(as_text=True)
+    levels = re.search(r'<select id="r-secrecy" name="secrecy">(.*?)</select>', registers, re.S)
+    assert levels is not None and ">ลับ<" in levels.group(1) and "ลับมาก" not in levels.group(1)
