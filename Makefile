@@ -21,10 +21,10 @@ test: setup-test
 	$(BIN)/ruff format --check .
 	$(BIN)/python scripts/typecheck
 	$(BIN)/codespell
-	$(BIN)/pytest -m "" -q -n auto --maxprocesses 4
+	$(BIN)/pytest -m "" -q -n auto --maxprocesses 4 --dist loadfile
 
 test-fast: setup-test
-	$(BIN)/pytest -q -n auto --maxprocesses 4 -m "not pdf and not soffice and not browser"
+	$(BIN)/pytest -q -n auto --maxprocesses 4 --dist loadfile -m "not pdf and not soffice and not browser"
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/python scripts/typecheck && $(BIN)/codespell
