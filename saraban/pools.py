@@ -10,7 +10,10 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import get_context
 from typing import TypeVar
 
 from saraban.errors import SarabanError
@@ -67,3 +70,97 @@ def stop_pool(pool: ProcessPoolExecutor) -> None:
         for process in list((getattr(pool, "_processes", None) or {}).values()):
             process.kill()
     pool.shutdown(wait=True, cancel_futures=True)
+
+
+START_SECONDS = 120  # a new pool's processes importing what they need: not a task's time
+
+
+class TaskTooSlow(Exception):
+    """A task of a :class:`TimedPool` ran past its time: its process was stopped."""
+
+
+class TaskStopped(Exception):
+    """A :class:`TimedPool`'s process died (or its pool was replaced) under a task."""
+
+
+class TimedPool:
+    """Processes of their own for tasks that must not run for ever in a request thread
+    (a long letter's preview, a hostile PDF checked): made on first use from
+    ``multiprocessing``'s fork server (a clean process, never a copy of the server's
+    threads), each warmed by ``warm(*warm_args)`` before any task counts its time. A task
+    waits for its answer at most the seconds given; a slower one has its pool stopped
+    (:func:`stop_pool`), and the next task gets a new one."""
+
+    def __init__(
+        self,
+        size: int = 1,
+        *,
+        warm: Callable[..., object] | None = None,
+        warm_args: tuple[object, ...] = (),
+        initializer: Callable[..., object] | None = None,
+        initargs: tuple[object, ...] = (),
+        preload: tuple[str, ...] = (),
+    ) -> None:
+        self._size = size
+        self._warm, self._warm_args = warm, warm_args
+        self._initializer, self._initargs = initializer, initargs
+        self._preload = list(preload)
+        self._executor: ProcessPoolExecutor | None = None
+        self._ready: list[Future[object]] = []
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the processes now, not on the first task."""
+        self._current()
+
+    def run(self, seconds: float, function: Callable[..., _T], *args: object) -> _T:
+        """``function(*args)`` in a process of the pool, waited for at most ``seconds``."""
+        executor = self._current()
+        try:
+            for ready in list(self._ready):
+                ready.result(timeout=START_SECONDS)
+            future = executor.submit(function, *args)
+        except (BrokenProcessPool, RuntimeError, FutureTimeout):  # broken, or replaced
+            self._replace(executor)
+            raise TaskStopped() from None
+        try:
+            return future.result(timeout=seconds)
+        except FutureTimeout:
+            self._replace(executor)
+            raise TaskTooSlow() from None
+        except BrokenProcessPool:
+            self._replace(executor)
+            raise TaskStopped() from None
+
+    def close(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            stop_pool(executor)
+
+    def _current(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                context = get_context("forkserver")
+                if self._preload:
+                    context.set_forkserver_preload(self._preload)
+                self._executor = ProcessPoolExecutor(
+                    self._size,
+                    mp_context=context,
+                    initializer=self._initializer,
+                    initargs=self._initargs,  # type: ignore[arg-type]  # any initializer
+                )
+                warm = self._warm
+                self._ready = (
+                    [self._executor.submit(warm, *self._warm_args) for _ in range(self._size)]
+                    if warm is not None
+                    else []
+                )
+            return self._executor
+
+    def _replace(self, executor: ProcessPoolExecutor) -> None:
+        """Stop ``executor`` (a task in it may run on for minutes otherwise)."""
+        with self._lock:
+            if self._executor is executor:
+                self._executor = None
+        stop_pool(executor)

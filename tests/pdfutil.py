@@ -4,6 +4,7 @@
 missing Thai glyph, an unknown CSS property, a resource it could not fetch), so a broken
 font setup fails loudly instead of printing boxes. ``pdftotext()`` runs poppler's
 ``pdftotext`` (installed by ``scripts/setup`` with poppler-utils) on PDF bytes.
+``hand_made_pdf()`` writes a PDF of the objects given (hostile files for the limits' tests).
 ``page_boxes()`` gives each page's words (``pdftotext -bbox``) and images with their boxes,
 in points from the top-left corner of the sheet, for layout tests.
 """
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-__all__ = ["Box", "PageBoxes", "no_weasyprint_warnings", "page_boxes", "pdftotext"]
+__all__ = ["Box", "PageBoxes", "hand_made_pdf", "no_weasyprint_warnings", "page_boxes", "pdftotext"]
 
 
 class _Collect(logging.Handler):
@@ -115,3 +116,22 @@ def page_boxes(pdf: bytes) -> list[PageBoxes]:
 
         reader_page.extract_text(visitor_operand_before=draw)
     return pages
+
+
+def hand_made_pdf(objects: dict[int, bytes]) -> bytes:
+    """A PDF of ``objects`` (number: dictionary), object 1 its catalog, with a classic
+    cross-reference table."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = {}
+    for number, body in sorted(objects.items()):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    size = max(objects) + 1
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
+    for number in range(1, size):
+        out += (
+            b"%010d 00000 n \n" % offsets[number] if number in offsets else b"0000000000 65535 f \n"
+        )
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
+    return bytes(out)

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import pytest
 import scancorpus
+from pdfutil import hand_made_pdf
 from PIL import Image, ImageDraw, ImageFont
 
 from saraban.archive.importer._ocr import OcrFailed, ocr_file, read_pages
@@ -276,20 +277,7 @@ def _blank_pdf(path: Path, points: int, pages: int) -> Path:
             points,
             points,
         )
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = {}
-    for number, body in sorted(objects.items()):
-        offsets[number] = len(out)
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    size = max(objects) + 1
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
-    for number in range(1, size):
-        out += (
-            b"%010d 00000 n \n" % offsets[number] if number in offsets else b"0000000000 65535 f \n"
-        )
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
-    path.write_bytes(bytes(out))
+    path.write_bytes(hand_made_pdf(objects))
     return path
 
 

@@ -20,6 +20,17 @@ from test_service_support import (
 )
 
 
+def _finished(app, job_id):
+    """The background job, once it has ended (two minutes at most)."""
+    import time
+
+    job = app.extensions["saraban_jobs"].get(job_id)
+    deadline = time.monotonic() + 120
+    while job.state == "running" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return job
+
+
 @pytest.fixture
 def world(tmp_path):
     from saraban.service import close_app
@@ -108,7 +119,6 @@ def test_a_letter_stamped_secret_is_not_numbered_for_a_clerk_without_clearance(w
     """No level chosen: the letter's own ลับ stamp gave the level, and the job handed the
     clerk the next number of the ลับ register."""
     import io
-    import time
 
     from test_service_support import secret_letter
 
@@ -122,10 +132,7 @@ def test_a_letter_stamped_secret_is_not_numbered_for_a_clerk_without_clearance(w
         content_type="multipart/form-data",
     )
     assert started.status_code == 202, started.get_json()
-    job = app.extensions["saraban_jobs"].get(started.get_json()["job"]["id"])
-    deadline = time.monotonic() + 120
-    while job.state == "running" and time.monotonic() < deadline:
-        time.sleep(0.1)
+    _finished(app, started.get_json()["job"]["id"])
     said = client.get(started.get_json()["progress"], headers=bearer(keys["clerk"])).get_json()
     assert said["job"]["state"] == "failed", said
     assert "เกินชั้นความลับของท่าน" in said["job"]["error"] and not said["job"]["result"]
@@ -134,7 +141,6 @@ def test_a_letter_stamped_secret_is_not_numbered_for_a_clerk_without_clearance(w
 
 def _take_in(app, key, stem, answers):
     import io
-    import time
 
     from test_service_support import SEEDS
 
@@ -149,10 +155,7 @@ def _take_in(app, key, stem, answers):
         content_type="multipart/form-data",
     )
     assert answer.status_code == 202, answer.get_json()
-    job = app.extensions["saraban_jobs"].get(answer.get_json()["job"]["id"])
-    deadline = time.monotonic() + 120
-    while job.state == "running" and time.monotonic() < deadline:
-        time.sleep(0.1)
+    job = _finished(app, answer.get_json()["job"]["id"])
     assert job.state == "done", job.as_dict()
 
 
@@ -231,7 +234,6 @@ def test_a_letters_history_names_no_row_number(world):
 
 
 def test_an_administrator_without_clearance_is_not_told_how_many_letters_a_rebuild_read(world):
-    import time
 
     from test_service_support import secret_letter, store_letter
 
@@ -240,10 +242,7 @@ def test_an_administrator_without_clearance_is_not_told_how_many_letters_a_rebui
     store_letter(app, secret_letter("ลับมาก", "ลับหนึ่ง"))
     client = app.test_client()
     started = client.post("/api/v1/reindex", headers=bearer(keys["admin"])).get_json()
-    job = app.extensions["saraban_jobs"].get(started["job"]["id"])
-    deadline = time.monotonic() + 120
-    while job.state == "running" and time.monotonic() < deadline:
-        time.sleep(0.1)
+    _finished(app, started["job"]["id"])
     said = client.get(started["progress"], headers=bearer(keys["admin"])).get_json()["job"]
     assert said["state"] == "done", said
     assert not re.search("[0-9๐-๙]", str(said.get("result"))) and said["total"] in (0, None)

@@ -205,7 +205,8 @@ def test_closing_the_previews_leaves_no_pool_closing_behind():
     the server running. So the pool's thread has ended when ``close`` returns."""
     previews = Previews(120, size=1)
     previews.start()
-    pool = previews._pool
+    pool = previews._pool._executor
+    assert pool is not None
     manager = pool._executor_manager_thread  # the thread the exit would wake
     previews.close()
     assert manager is not None and not manager.is_alive()

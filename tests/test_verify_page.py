@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ARCHIVE_UNIT, make_letter
+from pdfutil import hand_made_pdf
 
 from saraban.archive import create_self_signed_key, open_archive, sign_letter
 from saraban.archive._signing import MAX_CHECK_BYTES
@@ -189,20 +190,7 @@ def _field_tree_sharing_its_children(depth: int) -> bytes:
     for n in range(10, 10 + depth):
         objects[n] = b"<< /T (a) /Kids [%d 0 R %d 0 R] >>" % (n + 1, n + 1)
     objects[10 + depth] = b"<< /T (leaf) /FT /Tx >>"
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = {}
-    for number, body in sorted(objects.items()):
-        offsets[number] = len(out)
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    size = max(objects) + 1
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % size
-    for number in range(1, size):
-        out += (
-            b"%010d 00000 n \n" % offsets[number] if number in offsets else b"0000000000 65535 f \n"
-        )
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref)
-    return bytes(out)
+    return hand_made_pdf(objects)
 
 
 def test_a_file_that_would_keep_the_check_busy_is_stopped_and_the_next_one_checked(

@@ -15,22 +15,16 @@ renderer a test puts in its place renders where it is called.
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 from saraban.archive import TemplatesRenderer
 from saraban.errors import InvalidLetter, SarabanError
-from saraban.pools import stop_pool
+from saraban.pools import TaskStopped, TaskTooSlow, TimedPool
 
 logger = logging.getLogger("saraban.service.previews")
 POOL_SIZE = 1  # per serving process: --workers N gives N render processes
-START_SECONDS = 120  # a new pool's processes importing WeasyPrint: not the preview's time
-_PRELOAD = ["saraban.templates", "saraban.usecases.previews"]
+_PRELOAD = ("saraban.templates", "saraban.usecases.previews")
 
 
 class PreviewTooSlow(SarabanError):
@@ -109,63 +103,27 @@ class Previews:
         size: int = POOL_SIZE,
     ) -> None:
         self.seconds = seconds
-        self._warm_with = (emblem, digits)  # as the letters will be rendered
-        self._size = size
-        self._pool: ProcessPoolExecutor | None = None
-        self._ready: list[Future[None]] = []
-        self._lock = threading.Lock()
+        # warmed as the letters will be rendered
+        self._pool = TimedPool(size, warm=_warm, warm_args=(emblem, digits), preload=_PRELOAD)
 
     def start(self) -> None:
         """Start the render processes now (``saraban serve`` does), not on the first preview."""
-        self._current()
+        self._pool.start()
 
     def render(self, renderer: Any, doc: dict[str, Any]) -> bytes:
         if type(renderer) is not TemplatesRenderer:
             return bytes(renderer.render_pdf(doc))
-        pool = self._current()
         try:
-            for ready in list(self._ready):
-                ready.result(timeout=START_SECONDS)
-            future: Future[tuple[str, Any]] = pool.submit(
-                _render, doc, renderer.emblem, renderer.digits
-            )
-        except (BrokenProcessPool, RuntimeError, FutureTimeout):  # broken, or replaced
-            self._replace(pool)
-            raise PreviewFailed() from None
-        try:
-            outcome = future.result(timeout=self.seconds)
-        except FutureTimeout:
+            outcome = self._pool.run(self.seconds, _render, doc, renderer.emblem, renderer.digits)
+        except TaskTooSlow:
             logger.warning(
                 "a preview took longer than %s s: its render process is stopped", self.seconds
             )
-            self._replace(pool)
             raise PreviewTooSlow(self.seconds) from None
-        except BrokenProcessPool:
+        except TaskStopped:
             logger.warning("a preview's render process died: the pool is replaced")
-            self._replace(pool)
             raise PreviewFailed() from None
         return _answer(outcome)
 
     def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            stop_pool(pool)
-
-    def _current(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(_PRELOAD)
-                self._pool = ProcessPoolExecutor(self._size, mp_context=context)
-                emblem, digits = self._warm_with
-                self._ready = [self._pool.submit(_warm, emblem, digits) for _ in range(self._size)]
-            return self._pool
-
-    def _replace(self, pool: ProcessPoolExecutor) -> None:
-        """Stop ``pool`` (a render in it may run on for minutes otherwise); the next
-        preview starts a new one."""
-        with self._lock:
-            if self._pool is pool:
-                self._pool = None
-        stop_pool(pool)
+        self._pool.close()

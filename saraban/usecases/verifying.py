@@ -16,22 +16,16 @@ from __future__ import annotations
 
 import functools
 import logging
-import multiprocessing
-import threading
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 from saraban.archive import Archive, FileCheck
 from saraban.errors import SarabanError
-from saraban.pools import stop_pool
+from saraban.pools import TaskStopped, TaskTooSlow, TimedPool
 
 logger = logging.getLogger("saraban.service.verifying")
 CHECK_SECONDS = 20  # a real signed letter is checked in well under a second
 CHECK_MEMORY_BYTES = 2 * 1024**3  # the checking process's address space
-START_SECONDS = 120  # a new process importing pyHanko and opening the archive
 
 
 class CheckTooSlow(SarabanError):
@@ -100,32 +94,24 @@ class Checker:
     ) -> None:
         self._where = (str(archive.home), archive.url)
         self.seconds = seconds
-        self._memory = memory_bytes
-        self._pool: ProcessPoolExecutor | None = None
-        self._ready: Future[None] | None = None
-        self._lock = threading.Lock()
+        self._pool = TimedPool(
+            warm=_warm,
+            warm_args=self._where,
+            initializer=_bounded_memory,
+            initargs=(memory_bytes,),
+        )
 
     def check(self, data: bytes, token: str | None = None) -> FileCheck:
         """:func:`saraban.archive.check_file` of ``data`` in the checking process."""
-        pool = self._current()
         try:
-            if self._ready is not None:
-                self._ready.result(timeout=START_SECONDS)
-            future: Future[tuple[str, Any]] = pool.submit(_check, *self._where, data, token)
-        except (BrokenProcessPool, RuntimeError, FutureTimeout):  # broken, or replaced
-            self._replace(pool)
-            raise CheckFailed() from None
-        try:
-            kind, value = future.result(timeout=self.seconds)
-        except FutureTimeout:
+            kind, value = self._pool.run(self.seconds, _check, *self._where, data, token)
+        except TaskTooSlow:
             logger.warning(
                 "a file check took longer than %s s: its process is stopped", self.seconds
             )
-            self._replace(pool)
             raise CheckTooSlow(self.seconds) from None
-        except BrokenProcessPool:
+        except TaskStopped:
             logger.warning("a file check's process died: it is replaced")
-            self._replace(pool)
             raise CheckFailed() from None
         if kind == "error":
             message, status = value
@@ -133,26 +119,4 @@ class Checker:
         return value
 
     def close(self) -> None:
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            stop_pool(pool)
-
-    def _current(self) -> ProcessPoolExecutor:
-        with self._lock:
-            if self._pool is None:
-                context = multiprocessing.get_context("forkserver")
-                self._pool = ProcessPoolExecutor(
-                    1,
-                    mp_context=context,
-                    initializer=_bounded_memory,
-                    initargs=(self._memory,),
-                )
-                self._ready = self._pool.submit(_warm, *self._where)
-            return self._pool
-
-    def _replace(self, pool: ProcessPoolExecutor) -> None:
-        with self._lock:
-            if self._pool is pool:
-                self._pool = None
-        stop_pool(pool)
+        self._pool.close()
