@@ -49,11 +49,15 @@ class CheckFailed(SarabanError):
         )
 
 
-def _bounded_memory(limit: int) -> None:
-    """In the checking process, before anything is checked."""
+def _checking_process(memory_limit: int) -> None:
+    """In the checking process, before anything is checked: its memory bounded, and
+    pyHanko's account of each signature it cannot trust (a traceback a file, for anyone's
+    upload) kept out of the server's log; the answer says why."""
     import resource
 
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    for name in ("pyhanko", "pyhanko_certvalidator"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 @functools.cache
@@ -97,7 +101,7 @@ class Checker:
         self._pool = TimedPool(
             warm=_warm,
             warm_args=self._where,
-            initializer=_bounded_memory,
+            initializer=_checking_process,
             initargs=(memory_bytes,),
         )
 
