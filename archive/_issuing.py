@@ -629,6 +629,7 @@ class Issuing(ArchiveCore):
                 )
             _close(s, row, CANCELLED, reason, actor=actor, action="letter.cancel")
             self._enqueue(s, letter_id, "cancelled")
+            _drop_unsent_mail(s, letter_id)
         return self.get(letter_id)
 
     def repair(self, *, actor: str = "saraban-repair") -> list[str]:
@@ -754,3 +755,26 @@ class Issuing(ArchiveCore):
             )
             return [f"letter {row.id}: {failed.message}"]
         return [f"letter {row.id} ({issued.ref_no}): issue finished after a crash"]
+
+
+def _drop_unsent_mail(s: Session, letter_id: int) -> None:
+    """The e-mails of a cancelled letter's deliveries not sent yet (the SMTP server was
+    away, or the queue behind) are not sent: their link would only say it was cancelled."""
+    from saraban.archive._circulars import Delivery
+    from saraban.archive._mail import OutgoingMail
+
+    s.execute(
+        update(OutgoingMail)
+        .where(
+            OutgoingMail.sent_at.is_(None),
+            OutgoingMail.failed_at.is_(None),
+            OutgoingMail.delivery_id.in_(
+                select(Delivery.id).where(Delivery.letter_id == letter_id)
+            ),
+        )
+        .values(
+            failed_at=utcnow(),
+            last_error="หนังสือถูกยกเลิก จึงไม่ส่ง / the letter was cancelled: not sent",
+        )
+        .execution_options(synchronize_session=False)
+    )

@@ -9,9 +9,11 @@ import threading
 import time
 
 import pytest
+from sqlalchemy import select
 from test_circulars import _sent
 
 from saraban.archive import _circulars, circulars
+from saraban.archive._mail import OutgoingMail
 from saraban.errors import BadRequest, Conflict
 from saraban.usecases import sending, tracking
 
@@ -58,6 +60,9 @@ def test_a_cancelled_circular_closes_its_links_and_reminds_nobody(archive, archi
         sending.remind(archive, settings, letter.id, actor="clerk", clearance=None)
     assert sending.awaiting(archive, None) == []
     assert archive.received() == []
+    with archive._read() as s:  # the e-mails still queued go nowhere
+        mails = s.execute(select(OutgoingMail.sent_at, OutgoingMail.failed_at)).all()
+    assert mails and all(failed for _sent_at, failed in mails), mails
 
 
 def test_two_acknowledgements_at_the_same_moment_keep_the_first(archive, archive_home, monkeypatch):
