@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -70,6 +69,7 @@ from saraban.archive._tracking import (  # noqa: F401 - the statuses, re-exporte
     DeliveryInfo,
 )
 from saraban.errors import BadRequest, Conflict, NotFound, SarabanError
+from saraban.vocabulary import UNPRINTABLE_IN_A_LINE
 
 if TYPE_CHECKING:
     from saraban.archive._archive import Archive
@@ -240,12 +240,6 @@ class Outgoing:
 # ---- text checks ---------------------------------------------------------------------------------
 
 
-# Control characters (C0, DEL, C1), direction controls, and what XML has no place for.
-_UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
-)
-
-
 def _text(value: Any, name: str, *, limit: int = MAX_NAME, required: bool = True) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -254,7 +248,7 @@ def _text(value: Any, name: str, *, limit: int = MAX_NAME, required: bool = True
     if not isinstance(value, str):
         raise BadRequest(f"{name}: ต้องเป็นข้อความ / must be text")
     text = " ".join(value.split())  # one line: no CR/LF reaches a header or a register
-    if match := _UNPRINTABLE.search(text):
+    if match := UNPRINTABLE_IN_A_LINE.search(text):
         # A NUL failed PostgreSQL; an escape sequence reached the terminal of `saraban
         # tracking`; a direction override turns what a clerk reads around.
         code_point = f"U+{ord(match.group()):04X}"

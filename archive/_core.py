@@ -156,9 +156,6 @@ def _ref_key(ref_no: str | None) -> str | None:
         return None
 
 
-_ANY = object()  # no clearance given: every letter
-
-
 def _secrecy_clause(clearance: str | None, column: Any = Letter.secrecy) -> ColumnElement[bool]:
     """saraban.letter.can_see as SQL: the rows (letters, or received letters with
     ``column`` = Received.secrecy) a user cleared at ``clearance`` may see."""
@@ -456,7 +453,7 @@ class ArchiveCore:
             return s.scalar(select(Letter.id).where(Letter.public_id == public_id))
 
     def public_ids(
-        self, letter_ids: Iterable[int], *, clearance: str | None | object = _ANY
+        self, letter_ids: Iterable[int], *, clearance: str | None = _UNSET
     ) -> dict[int, str]:
         """The public ids of these letters (those that exist, and that ``clearance`` opens
         when given), for links in a list."""
@@ -466,8 +463,8 @@ class ArchiveCore:
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]
                 query = select(Letter.id, Letter.public_id).where(Letter.id.in_(chunk))
-                if clearance is not _ANY:
-                    query = query.where(_secrecy_clause(clearance))  # type: ignore[arg-type]
+                if clearance is not _UNSET:
+                    query = query.where(_secrecy_clause(clearance))
                 found.update({row_id: public for row_id, public in s.execute(query)})
         return found
 

@@ -7,6 +7,7 @@ and the API all read these; none keeps a list of its own.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -116,3 +117,11 @@ def kind_label(kind: str | None) -> str:
     """The form's Thai name of a kind; an unknown kind as it is."""
     found = LETTER_KINDS.get(kind or "")
     return found.label if found else kind or ""
+
+
+# What is never part of a name or a line of text: control characters (C0, DEL, C1),
+# direction controls (they turn what a clerk reads around), lone surrogates, and U+FFFE and
+# U+FFFF (no XML holds them).
+UNPRINTABLE_IN_A_LINE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)

@@ -27,6 +27,7 @@ from saraban.service._jobs import Job
 from saraban.service._letter_form import parse_be_date, show_be_date
 from saraban.templates._stamp import PREVIEW_WIDTH_PX
 from saraban.thai import ThaiDateError, to_thai_digits
+from saraban.usecases._access import check_may_number
 from saraban.vocabulary import SECRECIES
 
 bp = Blueprint("received", __name__)
@@ -65,18 +66,14 @@ def check_intake(
     archive: Archive, register: str, secrecy: str | None, clearance: str | None
 ) -> tuple[str, str | None]:
     """The register and secrecy of an upload, checked before any slow work starts: a
-    secrecy above the user's own clearance is refused (they could not open the letter)."""
+    secrecy above the user's own clearance is refused (:func:`check_may_number`)."""
     level = secrecy or None
     if level is not None and level not in SECRECIES:
         raise BadRequest(
             f"secrecy: ชั้นความลับต้องเป็น {', '.join(SECRECIES)} หรือเว้นว่าง / secrecy must be "
             f"one of {', '.join(SECRECIES)} or empty"
         )
-    if not can_see(clearance, level):
-        raise BadRequest(
-            f"secrecy: ลงรับหนังสือชั้น{level} ไม่ได้ เกินชั้นความลับของท่าน / a letter {level} is "
-            "above your clearance"
-        )
+    check_may_number(clearance, level, "ลงรับ")
     return archive.register_name(register or ""), level
 
 

@@ -30,6 +30,7 @@ from saraban.errors import BadRequest, Conflict, NotFound, SarabanError
 from saraban.folders import temporary_folder
 from saraban.letter import SECRECIES
 from saraban.thai import thai_date
+from saraban.vocabulary import UNPRINTABLE_IN_A_LINE
 
 ALL_LETTERS = SECRECIES[-1]  # the clearance of a command run on the instance itself
 
@@ -205,10 +206,6 @@ def import_file(
     return Imported(record, parsed.letter, list(parsed.needs_review), list(parsed.notes))
 
 
-# Control characters, direction controls and lone surrogates: never part of a name shown.
-_UNPRINTABLE_IN_NAMES = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
-)
 MAX_UPLOAD_NAME = 200
 _STORED_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
 
@@ -219,7 +216,7 @@ def upload_name(name: str, n: int) -> str:
     :data:`MAX_UPLOAD_NAME` characters with its suffix (``n``: its place in the upload,
     for a file without one)."""
     last = Path(name.replace("\\", "/")).name
-    last = " ".join(_UNPRINTABLE_IN_NAMES.sub(" ", last).split())
+    last = " ".join(UNPRINTABLE_IN_A_LINE.sub(" ", last).split())
     if len(last) > MAX_UPLOAD_NAME:
         suffix = stored_suffix(last)
         last = last[: MAX_UPLOAD_NAME - len(suffix)].rstrip() + suffix
