@@ -667,3 +667,52 @@ def test_a_file_whose_reading_dies_twice_is_refused_and_the_others_are_read(arch
     assert refused.value.message.startswith("อ่านไฟล์ สแกน.png ไม่สำเร็จ")
     letter = _seed_txt(tmp_path)
     assert intake.read_in_worker(letter, name=letter.name).result(60).letter["subject"]
+
+
+@pytest.mark.ocr
+def test_a_file_read_past_its_time_is_refused_and_its_process_reads_the_next(tmp_path):
+    """A scan the OCR cannot finish held one of the lane's two processes for as long as it
+    took (Tesseract: up to three minutes a page, fifty pages a file): two such files and the
+    inbox stopped for hours. Past its time a file is refused (422, in Thai), and the same
+    process reads the next file at once."""
+    import time
+
+    scan = scancorpus.scan_page(scancorpus.render_pages(STEM)[0], STEM, 0)
+    path = scancorpus.write_png(scan, tmp_path / "สแกน.png")
+    pool = intake.reader(intake.CLERK)
+    with pytest.raises(intake.ReadFailed) as refused:
+        intake.read_in_worker(path, name=path.name, seconds=0.3).result(60)
+    assert refused.value.status == 422
+    assert refused.value.message.startswith("อ่านไฟล์ สแกน.png นานเกิน ๑ นาที จึงหยุดอ่าน")
+    letter = _seed_txt(tmp_path)
+    assert intake.read_in_worker(letter, name=letter.name, seconds=2).result(60).letter
+    time.sleep(2.5)  # the timer stopped with the file: it does not go off in the idle process
+    assert intake.reader(intake.CLERK) is pool and intake._ALONE == set()
+    assert intake.read_in_worker(path, name=path.name).result(120).how == "ocr"
+
+
+def test_a_reading_stuck_where_it_cannot_be_stopped_ends_its_process(tmp_path):
+    """A reading inside a library's C code never sees its time is up; the process ends
+    (the file, read again alone, is then refused as ReadCrashed), so it holds no process."""
+    script = f"""
+import signal, sys, time
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from saraban.usecases import intake
+def stuck(path, **kwargs):
+    signal.pthread_sigmask(signal.SIG_BLOCK, {{signal.SIGALRM}})  # as if in C: no handler runs
+    time.sleep(60)
+intake.read_incoming = stuck
+intake._STUCK_GRACE_SECONDS = 0.5
+intake._read_for_pool(__import__("pathlib").Path("x.png"), "x.png", 1024, 0.2)
+print("read on")
+"""
+    import sys
+    import time
+
+    started = time.monotonic()
+    ended = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=50, check=False
+    )
+    assert time.monotonic() - started < 30
+    assert ended.returncode != 0 and "read on" not in ended.stdout
+    assert "Timeout" in ended.stderr  # faulthandler's dump says where it was stuck

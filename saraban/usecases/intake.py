@@ -22,12 +22,14 @@ import datetime as dt
 import email
 import email.header
 import email.policy
+import faulthandler
 import functools
 import hashlib
 import html.parser
 import logging
 import os
 import shutil
+import signal
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import (
@@ -303,11 +305,52 @@ class ReadCrashed(BadRequest):
         )
 
 
-def _read_for_pool(path: Path, name: str | None, max_bytes: int) -> Reading | ReadFailed:
+# The longest one file is read: a scan of MAX_PAGES pages OCRed at some ten seconds a page
+# fits, a file that keeps a reading process for longer is refused and the process goes on
+# to the next (one scan the OCR cannot finish must not hold a lane's processes for hours:
+# Tesseract may take minutes a page, and a file may hold fifty).
+READ_SECONDS = 15 * 60
+# A reading stuck inside a library's C code does not see its time is up: the process is
+# ended that much later, and the file, read again alone, is refused (ReadCrashed).
+_STUCK_GRACE_SECONDS = 30
+
+
+class _OutOfTime(BaseException):
+    """Raised into a reading whose time is up: a BaseException, so that no ``except
+    Exception`` on the way (a reader's fallback) takes it for a file's fault and reads on."""
+
+
+def _too_slow(name: str, seconds: float) -> ReadFailed:
+    minutes = max(1, round(seconds / 60))
+    return ReadFailed(
+        f"อ่านไฟล์ {name} นานเกิน {to_thai_digits(str(minutes))} นาที จึงหยุดอ่าน "
+        "แยกไฟล์เป็นหลายไฟล์ที่มีหน้าน้อยลง หรือสแกนใหม่ให้ชัดขึ้น แล้วส่งอีกครั้ง / reading "
+        f"{name} took over {minutes} minutes and was stopped: split it into shorter files, "
+        "or scan it again more clearly",
+        status=422,
+    )
+
+
+def _read_for_pool(
+    path: Path, name: str | None, max_bytes: int, seconds: float = READ_SECONDS
+) -> Reading | ReadFailed:
     # An error crosses back to the caller's process pickled: the importer's errors take
     # more than a message to build, so they come back as plain ones (message, status).
+    reading = True
+
+    def out_of_time(signum: int, frame: object) -> None:
+        if reading:  # not once the file is read (the signal may come as the timer stops)
+            raise _OutOfTime()
+
+    previous = signal.signal(signal.SIGALRM, out_of_time)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    faulthandler.dump_traceback_later(seconds + _STUCK_GRACE_SECONDS, exit=True, file=2)
     try:
         return read_incoming(path, name=name, max_bytes=max_bytes)
+    except _OutOfTime:
+        shown = _shown(name or path.name)
+        logger.warning("reading %r stopped after %s s", shown, seconds)
+        return _too_slow(shown, seconds)
     except SarabanError as exc:
         return ReadFailed(exc.message, status=exc.status)
     except Exception:  # a reader's own fault on this file: the file is refused, not the rest
@@ -318,6 +361,11 @@ def _read_for_pool(path: Path, name: str | None, max_bytes: int) -> Reading | Re
             "be damaged",
             status=422,
         )
+    finally:
+        reading = False
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        faulthandler.cancel_dump_traceback_later()
+        signal.signal(signal.SIGALRM, previous)
 
 
 # Processes that read one file again, alone, after its pool's process died (read_in_worker).
@@ -332,6 +380,7 @@ def read_in_worker(
     name: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     lane: str = CLERK,
+    seconds: float = READ_SECONDS,
 ) -> Future[Reading]:
     """Read a file in a worker process of ``lane``; the future's result raises a
     reading's error.
@@ -340,7 +389,7 @@ def read_in_worker(
     every file being read there fails with it. Each is read again alone, in a process of
     its own: the file that dies there too is refused (:class:`ReadCrashed`), the others are
     read, so one hostile file in the inbox holds up none of the rest, round after round."""
-    read = functools.partial(_read_for_pool, Path(path), name, max_bytes)
+    read = functools.partial(_read_for_pool, Path(path), name, max_bytes, seconds)
     pool = reader(lane)
     try:
         inner = pool.submit(read)
