@@ -658,8 +658,9 @@ def sendable(archive: Archive, letter_id: int) -> Letter:
             raise NotFound(f"ไม่พบหนังสือรายการ {letter_id} / no letter {letter_id}")
         if row.status != ISSUED or not row.pdf_sha256:
             raise Conflict(
-                f"หนังสือ {letter_id} ยังไม่ได้ออกเลขหรือถูกยกเลิกแล้ว จึงส่งไม่ได้ / letter "
-                f"{letter_id} is not issued and in force (status {row.status}): it cannot be sent"
+                f"หนังสือ {row.public_id} ยังไม่ได้ออกเลขหรือถูกยกเลิกแล้ว จึงส่งไม่ได้ / letter "
+                f"{row.public_id} is not issued and in force (status {row.status}): it cannot "
+                "be sent"
             )
         s.expunge(row)
         return row
@@ -1299,7 +1300,8 @@ def remind(
         letter = s.get(Letter, letter_id)
         if letter is not None and letter.status != ISSUED:
             raise Conflict(
-                f"หนังสือ {letter_id} ถูกยกเลิกแล้ว จึงไม่เตือนผู้รับ / letter {letter_id} was "
+                f"หนังสือ {letter.public_id} ถูกยกเลิกแล้ว จึงไม่เตือนผู้รับ / letter "
+                f"{letter.public_id} was "
                 "cancelled: its recipients are not reminded"
             )
         rows = s.scalars(

@@ -7,6 +7,7 @@ import copy
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from saraban.archive._models import (
     Letter,
     LetterFile,
     Received,
+    ReceivedOrder,
     Reference,
     Register,
     StoredFile,
@@ -46,6 +48,7 @@ from saraban.archive._models import (
 )
 from saraban.archive._records import LetterRecord, Paging, ReceivedRecord, StoredOriginal
 from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound
+from saraban.letter import MAX_SUBJECT_CHARS
 from saraban.thai import SECRET_SERIES, be_year
 
 MAX_ENCLOSED = 50  # files kept with one letter
@@ -89,6 +92,22 @@ def _file_name(name: Any, fallback: str) -> str:
         suffix = Path(text).suffix[:20]
         text = text[: 200 - len(suffix)] + suffix
     return text or fallback
+
+
+@dataclass(frozen=True)
+class StampState:
+    """What a stamped copy prints beside the stamp: the orders (their ids) and the place."""
+
+    orders: tuple[int, ...]
+    position: tuple[float, float] | None
+
+
+class StampOutdated(Conflict):
+    def __init__(self) -> None:
+        super().__init__(
+            "มีผู้สั่งการหรือย้ายตราพร้อมกัน ลองอีกครั้ง / an order was written or the stamp moved "
+            "meanwhile: try again"
+        )
 
 
 class Incoming(ArchiveCore):
@@ -375,7 +394,7 @@ class Incoming(ArchiveCore):
             received_at = received_at.astimezone()
         sender_text = _clean_text(sender, "sender") or ""
         recipient_text = _clean_text(recipient, "recipient") or ""
-        subject_text = _clean_text(subject, "subject") or ""
+        subject_text = _clean_text(subject, "subject", limit=MAX_SUBJECT_CHARS) or ""
         ref_text = _clean_text(ref_no, "ref_no", required=False)
         secrecy_level = _check_secrecy(secrecy)
         key = _ref_key(ref_text)
@@ -401,8 +420,8 @@ class Incoming(ArchiveCore):
                 sender=sender_text,
                 recipient=recipient_text,
                 subject=subject_text,
-                action=_clean_text(action, "action", required=False),
-                note=_clean_text(note, "note", required=False),
+                action=_clean_text(action, "action", required=False, lines=True),
+                note=_clean_text(note, "note", required=False, lines=True),
                 letter_id=letter_id,
                 secrecy=secrecy_level,
                 pdfa_sha256=pdfa_sha,
@@ -589,15 +608,25 @@ class Incoming(ArchiveCore):
         *,
         actor: str,
         position: tuple[float, float] | None = None,
+        drawn: StampState | None = None,
     ) -> ReceivedRecord:
         """Keep the stamped copy of page one (stamped again: the newer copy; the original
         and every earlier copy stay in the file store). ``position``: where the clerk put
-        the stamp (mm from the top left), kept for the copies made after this one."""
+        the stamp (mm from the top left), kept for the copies made after this one.
+        ``drawn``: the orders and place the copy was drawn with (:meth:`stamp_state`); if
+        either changed since, :class:`StampOutdated` is raised and nothing is kept (a copy
+        drawn before an order was written, kept after it, dropped the order)."""
         sha = self.files.put(stamped)
         with self._write() as s:
             row = s.get(Received, received_id, with_for_update=True)
             if row is None:
                 raise NotFound(f"ไม่พบเลขรับรายการ {received_id} / no received letter {received_id}")
+            if drawn is not None:
+                now = self._stamp_state(s, row)
+                if now.orders != drawn.orders or (
+                    position is None and now.position != drawn.position
+                ):
+                    raise StampOutdated()
             self._record_file(s, sha, PDF_TYPE)
             row.stamped_sha256 = sha
             detail: dict[str, Any] = {"received_id": received_id, "sha256": sha}
@@ -609,6 +638,30 @@ class Incoming(ArchiveCore):
                 s, actor=actor, action="received.stamp", letter_id=row.letter_id, detail=detail
             )
             return self._received_record(row, s.get_one(Register, row.register_id).name)
+
+    def stamp_state(self, received_id: int) -> StampState:
+        """What a stamped copy of the letter prints now: its orders and the stamp's place."""
+        with self._read() as s:
+            row = s.get(Received, received_id)
+            if row is None:
+                raise NotFound(f"ไม่พบเลขรับรายการ {received_id} / no received letter {received_id}")
+            return self._stamp_state(s, row)
+
+    @staticmethod
+    def _stamp_state(s: Any, row: Received) -> StampState:
+        orders = tuple(
+            s.scalars(
+                select(ReceivedOrder.id)
+                .where(ReceivedOrder.received_id == row.id)
+                .order_by(ReceivedOrder.id)
+            )
+        )
+        position = (
+            (row.stamp_left_mm, row.stamp_top_mm)
+            if row.stamp_left_mm is not None and row.stamp_top_mm is not None
+            else None
+        )
+        return StampState(orders, position)
 
     def stamp_position(self, received_id: int) -> tuple[float, float] | None:
         """Where a clerk put the receipt stamp (mm from the top left), or None: the default."""
@@ -645,7 +698,9 @@ class Incoming(ArchiveCore):
                 elif name == "ref_no":
                     new = _clean_text(value, name, required=False)
                 else:
-                    new = _clean_text(value, name)
+                    new = _clean_text(
+                        value, name, limit=MAX_SUBJECT_CHARS if name == "subject" else None
+                    )
                 old = getattr(row, name)
                 if old != new:
                     before[name], after[name] = old, new
@@ -713,14 +768,14 @@ class Incoming(ArchiveCore):
         self, received_id: int, action: str, *, actor: str, note: str | None = None
     ) -> ReceivedRecord:
         """Write what was done with a received letter (การปฏิบัติ); the number never changes."""
-        action_text = _clean_text(action, "action") or ""
+        action_text = _clean_text(action, "action", lines=True) or ""
         with self._write() as s:
             row = s.get(Received, received_id, with_for_update=True)
             if row is None:
                 raise NotFound(f"ไม่พบเลขรับรายการ {received_id} / no received letter {received_id}")
             row.action = action_text
             if note is not None:
-                row.note = _clean_text(note, "note", required=False)
+                row.note = _clean_text(note, "note", required=False, lines=True)
             s.flush()
             _audit.append(
                 s,

@@ -114,7 +114,7 @@ def _check_form_enclosures(doc: dict[str, Any]) -> None:
 
 
 def _check_reason(reason: Any) -> str:
-    text = _clean_text(reason, "reason", required=False)
+    text = _clean_text(reason, "reason", required=False, lines=True)
     if text is None:
         raise BadRequest("reason: ต้องระบุเหตุผล / a reason is required")
     return text
@@ -156,10 +156,9 @@ def _key_taken(key: str, reason: str | None = None) -> Conflict:
     )
 
 
-def _taken_over(letter_id: int) -> Conflict:
+def _taken_over() -> Conflict:
     return Conflict(
-        f"letter {letter_id}: ถูกดำเนินการโดยกระบวนการอื่นแล้ว / another process took over "
-        "this pending letter"
+        "หนังสือนี้ถูกดำเนินการโดยกระบวนการอื่นแล้ว / another process took over this pending letter"
     )
 
 
@@ -321,8 +320,8 @@ class Issuing(ArchiveCore):
                 return self._issued_letter(row, register.name if register else "")
         if row.status == PENDING:
             raise Conflict(
-                f"หนังสือนี้กำลังออกเลขอยู่ (รายการ {row.id}) / this letter is being issued "
-                f"(letter {row.id})"
+                f"หนังสือนี้กำลังออกเลขอยู่ (รายการ {row.public_id}) / this letter is being "
+                f"issued (letter {row.public_id})"
             )
         raise _key_taken(key, row.reason)
 
@@ -415,7 +414,7 @@ class Issuing(ArchiveCore):
                     .execution_options(synchronize_session=False),
                 )
             if claimed != 1:
-                raise _taken_over(letter_id)
+                raise _taken_over()
             crashpoint("recorded")
             for data in enclosure_blobs:
                 self.files.put(data)
@@ -431,7 +430,7 @@ class Issuing(ArchiveCore):
                 self._record_file(s, sha, DOCX_TYPE if kind == "docx" else PDF_TYPE)
             row = s.get_one(Letter, letter_id, with_for_update=True)
             if row.status != PENDING or row.worker != worker:
-                raise _taken_over(letter_id)
+                raise _taken_over()
             row.docx_sha256 = hashes["docx"]
             row.pdf_sha256 = hashes["pdf"]
             row.doc = doc
@@ -589,7 +588,7 @@ class Issuing(ArchiveCore):
                 ref_key=parse_ref_no(ref_no).key,
                 date=date,
                 secrecy=secrecy if series == secrecy else None,
-                note=_clean_text(note, "note", required=False),
+                note=_clean_text(note, "note", required=False, lines=True),
                 created_at=utcnow(),
                 created_by=actor,
             )
@@ -610,7 +609,8 @@ class Issuing(ArchiveCore):
         with self._read() as s:
             row = s.get(Letter, letter_id)
             if row is None or row.status != RESERVED:
-                raise Conflict(f"letter {letter_id}: ไม่ใช่เลขที่จองไว้ / is not a reserved number")
+                shown = row.public_id if row is not None else letter_id
+                raise Conflict(f"letter {shown}: ไม่ใช่เลขที่จองไว้ / is not a reserved number")
         self._mark_unused(letter_id, reason, actor=actor, worker=None)
         return self.get(letter_id)
 
@@ -623,7 +623,7 @@ class Issuing(ArchiveCore):
                 raise NotFound(f"ไม่พบหนังสือรายการ {letter_id} / no letter {letter_id}")
             if row.status != ISSUED:
                 raise Conflict(
-                    f"letter {letter_id} ({row.ref_no}): ยกเลิกได้เฉพาะหนังสือที่ออกแล้ว สถานะ"
+                    f"letter {row.public_id} ({row.ref_no}): ยกเลิกได้เฉพาะหนังสือที่ออกแล้ว สถานะ"
                     f"ตอนนี้คือ {row.status} / only an issued letter can be cancelled; this one "
                     f"is {row.status}"
                 )

@@ -133,7 +133,7 @@ class Organisation(ArchiveCore):
                 phone=_clean_text(phone, "phone", required=False),
                 fax=_clean_text(fax, "fax", required=False),
                 email=_clean_text(email, "email", required=False),
-                footer=_clean_text(footer, "footer", required=False),
+                footer=_clean_text(footer, "footer", required=False, lines=True),
                 signer=dict(signer) if signer else None,
                 register_id=reg.id,
                 created_at=utcnow(),

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from saraban.archive import _audit
 from saraban.archive._core import (
@@ -41,6 +41,10 @@ from saraban.archive._records import LetterRecord, ReceivedRecord, _jsonable
 from saraban.errors import BadRequest, Conflict, NotFound
 
 WAITING = "รอดำเนินการ"
+# An order (สั่งการ) is printed on the stamped copy, every order under the receipt stamp:
+# a few lines each (300,000 characters took 56 s to print, in the request), a few orders.
+MAX_ORDER_CHARS = 1_000
+MAX_ORDERS = 20
 DONE = "ดำเนินการแล้ว"
 
 
@@ -143,19 +147,34 @@ class Routings(ArchiveCore):
         units: list[str] | None = None,
     ) -> list[RoutingRecord]:
         """Send a received letter to each of ``assignees`` and each of ``units`` (unit
-        prefixes: every member sees it, one marks it done); a name twice: once."""
+        prefixes: every member sees it, one marks it done); a name twice: once. Someone
+        (or a unit) the letter already waits for keeps that routing: no second one, which
+        their "done" would have left waiting."""
         names = list(dict.fromkeys(_clean_text(a, "to") or "" for a in assignees))
         wanted_units = list(dict.fromkeys(_clean_text(u, "units") or "" for u in units or []))
         if not names and not wanted_units:
             raise BadRequest("to: ต้องระบุผู้รับอย่างน้อยหนึ่งคน / name at least one person")
-        note_text = _clean_text(note, "note", required=False)
+        note_text = _clean_text(note, "note", required=False, lines=True)
         now = utcnow()
         with self._write() as s:
-            received = s.get(Received, received_id)
+            # the letter's row held: two routings at once see each other's waiting rows
+            received = s.get(Received, received_id, with_for_update=True)
             if received is None:
                 raise NotFound(f"ไม่พบเลขรับรายการ {received_id} / no received letter {received_id}")
             found_units = [self._unit_named(s, u) for u in wanted_units]
             found_units = list({u.id: u for u in found_units}.values())
+            waiting = s.scalars(
+                select(Routing).where(Routing.received_id == received_id, Routing.done_at.is_(None))
+            ).all()
+            person_waiting = {r.assignee: r for r in waiting if r.unit_id is None}
+            unit_waiting = {r.unit_id: r for r in waiting if r.unit_id is not None}
+            kept = [person_waiting[n] for n in names if n in person_waiting] + [
+                unit_waiting[u.id] for u in found_units if u.id in unit_waiting
+            ]
+            names = [n for n in names if n not in person_waiting]
+            found_units = [u for u in found_units if u.id not in unit_waiting]
+            if not names and not found_units:
+                return [_routing(r) for r in kept]
             rows = [
                 Routing(
                     received_id=received_id,
@@ -193,7 +212,7 @@ class Routings(ArchiveCore):
                     "due": due.isoformat() if due else None,
                 },
             )
-            return [_routing(r) for r in rows]
+            return [_routing(r) for r in [*rows, *kept]]
 
     @staticmethod
     def _unit_named(s: Any, prefix: str) -> Unit:
@@ -203,7 +222,8 @@ class Routings(ArchiveCore):
             key = None
         unit = s.scalar(select(Unit).where(Unit.prefix_key == key)) if key else None
         if unit is None:
-            raise NotFound(f"ไม่พบส่วนราชการ {prefix!r} / no unit {prefix!r}")
+            shown = repr(prefix if len(prefix) <= 60 else prefix[:60] + "…")
+            raise NotFound(f"ไม่พบส่วนราชการ {shown} / no unit {shown}")
         return unit
 
     # ---- units' members ---------------------------------------------------------------------
@@ -297,7 +317,7 @@ class Routings(ArchiveCore):
         self, routing_id: int, *, actor: str, acting_for: str | None = None, note: str | None = None
     ) -> RoutingRecord:
         """The assignee (or ``actor`` acting for them) did what was asked: "X แทน Y"."""
-        note_text = _clean_text(note, "note", required=False)
+        note_text = _clean_text(note, "note", required=False, lines=True)
         who = f"{actor} แทน {acting_for}" if acting_for and acting_for != actor else actor
         with self._write() as s:
             row = s.get(Routing, routing_id, with_for_update=True)
@@ -328,39 +348,79 @@ class Routings(ArchiveCore):
         clearance: str | None = _UNSET,
         include_done: bool = False,
         unit_ids: list[int] | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[InboxItem]:
         """What waits for these people and these units (done ones too if
-        ``include_done``), due first."""
+        ``include_done``), due first (then undated, then done), at most ``limit`` of them
+        from ``offset``."""
         if not assignees and not unit_ids:
             return []
         with self._read() as s:
-            query = (
+            query = self._inbox_where(
                 select(Routing, Received, Register.name)
                 .join(Received, Routing.received_id == Received.id)
-                .join(Register, Received.register_id == Register.id)
-                .where(
-                    or_(
-                        and_(Routing.assignee.in_(assignees), Routing.unit_id.is_(None)),
-                        Routing.unit_id.in_(unit_ids or []),
-                    )
-                )
-            )
-            if clearance is not _UNSET:
-                query = query.where(_secrecy_clause(clearance, Received.secrecy))
-            if not include_done:
-                query = query.where(Routing.done_at.is_(None))
-            rows = s.execute(query.order_by(Routing.done_at.isnot(None), Routing.id))
-            items = [
+                .join(Register, Received.register_id == Register.id),
+                assignees,
+                clearance,
+                include_done,
+                unit_ids,
+            ).order_by(Routing.done_at.isnot(None), Routing.due.is_(None), Routing.due, Routing.id)
+            if limit is not None:
+                query = query.limit(limit).offset(offset)
+            return [
                 InboxItem(_routing(r), Incoming._received_record(rec, name))
-                for r, rec, name in rows
+                for r, rec, name in s.execute(query)
             ]
-        far = dt.date.max
-        return sorted(items, key=lambda i: (i.routing.done_at is not None, i.routing.due or far))
+
+    def inbox_counts(
+        self,
+        assignees: list[str],
+        *,
+        today: dt.date,
+        clearance: str | None = _UNSET,
+        include_done: bool = False,
+        unit_ids: list[int] | None = None,
+    ) -> tuple[int, int]:
+        """How many routings :meth:`inbox` lists in all, and how many of them are late."""
+        if not assignees and not unit_ids:
+            return 0, 0
+        late = and_(Routing.done_at.is_(None), Routing.due < today)
+        with self._read() as s:
+            query = self._inbox_where(
+                select(func.count(Routing.id), func.count(case((late, 1)))).join(
+                    Received, Routing.received_id == Received.id
+                ),
+                assignees,
+                clearance,
+                include_done,
+                unit_ids,
+            )
+            total, late_count = s.execute(query).one()
+            return int(total or 0), int(late_count or 0)
+
+    @staticmethod
+    def _inbox_where(
+        query: Any,
+        assignees: list[str],
+        clearance: str | None,
+        include_done: bool,
+        unit_ids: list[int] | None,
+    ) -> Any:
+        query = query.where(
+            or_(
+                and_(Routing.assignee.in_(assignees), Routing.unit_id.is_(None)),
+                Routing.unit_id.in_(unit_ids or []),
+            )
+        )
+        if clearance is not _UNSET:
+            query = query.where(_secrecy_clause(clearance, Received.secrecy))
+        if not include_done:
+            query = query.where(Routing.done_at.is_(None))
+        return query
 
     def waiting_count(self, *, clearance: str | None = _UNSET) -> int:
         """Received letters routed and not yet done by everyone (for the dashboard)."""
-        from sqlalchemy import func
-
         with self._read() as s:
             query = (
                 select(func.count(func.distinct(Routing.received_id)))
@@ -373,8 +433,6 @@ class Routings(ArchiveCore):
 
     def unconfirmed_count(self, *, clearance: str | None = _UNSET) -> int:
         """Received letters taken in from files whose fields no clerk has confirmed yet."""
-        from sqlalchemy import func
-
         with self._read() as s:
             query = select(func.count(Received.id)).where(Received.confirmed_at.is_(None))
             if clearance is not _UNSET:
@@ -384,11 +442,20 @@ class Routings(ArchiveCore):
     # ---- orders (สั่งการ) -----------------------------------------------------------------
 
     def add_order(self, received_id: int, text: str, *, actor: str) -> OrderRecord:
-        order_text = _clean_text(text, "order") or ""
+        order_text = _clean_text(text, "order", lines=True, limit=MAX_ORDER_CHARS) or ""
         with self._write() as s:
-            received = s.get(Received, received_id)
+            received = s.get(Received, received_id, with_for_update=True)
             if received is None:
                 raise NotFound(f"ไม่พบเลขรับรายการ {received_id} / no received letter {received_id}")
+            written = s.scalar(
+                select(func.count(ReceivedOrder.id)).where(ReceivedOrder.received_id == received_id)
+            )
+            if (written or 0) >= MAX_ORDERS:
+                raise Conflict(
+                    f"order: สั่งการได้ไม่เกิน {MAX_ORDERS} ครั้งต่อหนังสือ (ฉบับประทับตรารับพิมพ์ทุกครั้ง"
+                    f"ไว้ใต้ตรารับ) / at most {MAX_ORDERS} orders a letter: the stamped copy "
+                    "prints them all"
+                )
             row = ReceivedOrder(
                 received_id=received_id, text=order_text, written_at=utcnow(), written_by=actor
             )

@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     inbox = sub.add_parser("inbox", help="received letters waiting for a user / รอดำเนินการ")
     inbox.add_argument("--user", help="account name (default: your login)")
     inbox.add_argument("--all", action="store_true", help="the done ones too")
+    inbox.add_argument(
+        "--page", type=int, default=1, help="page N of the list, 50 a page (default 1)"
+    )
     inbox.add_argument("--json", action="store_true")
     inbox.set_defaults(func=_inbox)
 
@@ -145,8 +148,13 @@ def _inbox(args: argparse.Namespace) -> int:
     today = dt.date.today()
     with _opened() as (archive, store):
         box = routing.inbox(
-            archive, user, clearance=_user_clearance(store, user), include_done=args.all
+            archive,
+            user,
+            clearance=_user_clearance(store, user),
+            include_done=args.all,
+            page=max(1, args.page),
         )
+    pages = max(1, -(-box.total // routing.INBOX_PAGE))
     if args.json:
         rows = [
             {
@@ -165,7 +173,14 @@ def _inbox(args: argparse.Namespace) -> int:
         ]
         print(
             json.dumps(
-                {"user": user, "acting_for": box.acting_for, "items": rows},
+                {
+                    "user": user,
+                    "acting_for": box.acting_for,
+                    "items": rows,
+                    "total": box.total,
+                    "page": max(1, args.page),
+                    "pages": pages,
+                },
                 ensure_ascii=False,
                 indent=2,
             )
@@ -179,6 +194,12 @@ def _inbox(args: argparse.Namespace) -> int:
             f"{i.received.public_id}\t{i.received.number}\t"
             f"{i.routing.status}\t{i.routing.due or '-'}\t{i.routing.assignee}\t"
             f"{i.received.subject}{late}"
+        )
+    if pages > 1:
+        print(
+            f"หน้า {max(1, args.page)} จาก {pages} ({box.total} ฉบับ; --page N) / page "
+            f"{max(1, args.page)} of {pages} ({box.total} letters; --page N)",
+            file=sys.stderr,
         )
     return 0
 

@@ -840,6 +840,8 @@ def inbox() -> Any:
         user.name,
         clearance=user.clearance,
         include_done=request.args.get("done") == "1",
+        page=page,
+        per_page=per_page,
     )
     items = [
         {
@@ -857,7 +859,7 @@ def inbox() -> Any:
         }
         for i in box.items
     ]
-    body = _page(items[(page - 1) * per_page : page * per_page], len(items), page, per_page)
+    body = _page(items, box.total, page, per_page)
     return _web.json_ok({**body, "acting_for": box.acting_for, "units": box.units})
 
 

@@ -3,7 +3,6 @@ preview), issuing, the letter page (details, downloads, history, thread, cancel)
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -55,13 +54,12 @@ def dashboard() -> Any:
         for d, n in months
     ]
     units = archive.counts_by_unit(user.clearance)[:8]
-    mine = routing.inbox(archive, user.name, clearance=user.clearance).items
-    today = dt.date.today()
+    mine = routing.inbox(archive, user.name, clearance=user.clearance, per_page=0)
     return render_template(
         "dashboard.html",
         received_waiting={
-            "mine": len(mine),
-            "late": sum(1 for i in mine if i.routing.late(today)),
+            "mine": mine.total,
+            "late": mine.late,
             "office": archive.waiting_count(clearance=user.clearance),
             "unconfirmed": archive.unconfirmed_count(clearance=user.clearance),
         },

@@ -560,10 +560,15 @@ def inbox() -> Any:
     user = _web.user()
     archive = _web.archive()
     show_done = request.args.get("done") == "1"
-    box = routing.inbox(archive, user.name, clearance=user.clearance, include_done=show_done)
+    page = _web.page_number()
+    box = routing.inbox(
+        archive, user.name, clearance=user.clearance, include_done=show_done, page=page
+    )
     return render_template(
         "inbox.html",
         box=box,
+        page=page,
+        pages=max(1, -(-box.total // routing.INBOX_PAGE)),
         today=dt.date.today(),
         show_done=show_done,
         delegations=archive.delegations(user.name),

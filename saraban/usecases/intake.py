@@ -567,6 +567,9 @@ def store_received(
     return Intake(received, record.id, reading)
 
 
+_STAMP_ATTEMPTS = 3
+
+
 def stamp_received(
     archive: Archive,
     received: ReceivedRecord,
@@ -576,13 +579,13 @@ def stamp_received(
     actor: str,
     left_mm: float | None = None,
     top_mm: float | None = None,
-    orders: list[str] | None = None,
 ) -> ReceivedRecord:
     """Draw the receipt stamp on a copy of page one (of ``pdf``, or of the searchable copy
     or the original PDF already kept) and keep that copy; the received file never changes.
     ``left_mm``/``top_mm``: where the clerk puts the stamp (kept for the copies made after);
     without them, where a clerk put it before, or else the default place. The orders
-    written so far are printed with it (``orders``: these lines instead)."""
+    written so far are printed with it."""
+    from saraban.archive._incoming import StampOutdated
     from saraban.templates._stamp import StampText, stamp_first_page
 
     if pdf is None:
@@ -592,24 +595,33 @@ def stamp_received(
         if left_mm is None or top_mm is None:
             raise BadRequest("ต้องระบุทั้งระยะจากซ้ายและจากบน / give both left_mm and top_mm")
         moved = (_millimetres(left_mm, "left_mm"), _millimetres(top_mm, "top_mm"))
-    position = moved or archive.stamp_position(received.id)
-    if orders is None:
-        orders = order_lines(archive, received.id)
     local = received.received_at.astimezone()
-    text = StampText(
-        office=office or received.register,
-        number=_number(received),
-        date=thai_date(local.date(), "short"),
-        time=to_thai_digits(local.strftime("%H.%M")) + " น.",
-        orders=orders,
-    )
-    stamped = stamp_first_page(
-        pdf,
-        text,
-        left_mm=position[0] if position else None,
-        top_mm=position[1] if position else None,
-    )
-    return archive.attach_stamped(received.id, stamped, actor=actor, position=moved)
+    for attempt in range(_STAMP_ATTEMPTS):
+        # drawn from what the letter holds now, kept only if that still holds: an order
+        # written or the stamp moved meanwhile draws it again
+        state = archive.stamp_state(received.id)
+        position = moved or state.position
+        text = StampText(
+            office=office or received.register,
+            number=_number(received),
+            date=thai_date(local.date(), "short"),
+            time=to_thai_digits(local.strftime("%H.%M")) + " น.",
+            orders=order_lines(archive, received.id),
+        )
+        stamped = stamp_first_page(
+            pdf,
+            text,
+            left_mm=position[0] if position else None,
+            top_mm=position[1] if position else None,
+        )
+        try:
+            return archive.attach_stamped(
+                received.id, stamped, actor=actor, position=moved, drawn=state
+            )
+        except StampOutdated:
+            if attempt == _STAMP_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _millimetres(value: Any, name: str) -> float:
