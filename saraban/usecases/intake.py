@@ -57,11 +57,12 @@ from saraban.archive.importer import (
 from saraban.archive.importer._parsing import Parser
 from saraban.errors import BadRequest, Conflict, NotFound, SarabanError
 from saraban.folders import temporary_folder
-from saraban.letter import MAX_ATTACHMENTS_TEXT_CHARS
+from saraban.letter import MAX_ATTACHMENTS_TEXT_CHARS, MAX_LINE_CHARS, MAX_SUBJECT_CHARS
 from saraban.pools import stop_pool
 from saraban.thai import thai_date, to_thai_digits
 from saraban.usecases._access import check_may_number
 from saraban.usecases.importing import ALL_LETTERS, stored_suffix
+from saraban.vocabulary import UNPRINTABLE_IN_A_LINE
 
 __all__ = [
     "SUFFIXES",
@@ -462,6 +463,14 @@ def _alone_reader(lane: str) -> ThreadPoolExecutor:
 # ---- keeping ---------------------------------------------------------------------------------
 
 
+def _register_line(value: Any, limit: int = MAX_LINE_CHARS) -> str:
+    """A field read from a file as the register keeps it: one line, without the control
+    characters a typed field is refused for (the file's own text keeps them), cut to the
+    field's length (the clerk corrects it against the file)."""
+    line = " ".join(UNPRINTABLE_IN_A_LINE.sub(" ", str(value or "")).split())
+    return line[:limit].rstrip()
+
+
 def _sender_name(letter: dict[str, Any]) -> str:
     sender = letter.get("sender")
     if isinstance(sender, dict):
@@ -544,10 +553,10 @@ def store_received(
     )
     received = archive.receive(
         register,
-        sender=_sender_name(letter) or MISSING,
-        recipient=(letter.get("addressee") or "").strip() or MISSING,
-        subject=(letter.get("subject") or "").strip() or MISSING,
-        ref_no=letter.get("ref_no") or None,
+        sender=_register_line(_sender_name(letter)) or MISSING,
+        recipient=_register_line(letter.get("addressee")) or MISSING,
+        subject=_register_line(letter.get("subject"), MAX_SUBJECT_CHARS) or MISSING,
+        ref_no=_register_line(letter.get("ref_no")) or None,
         letter_date=_letter_date(letter),
         received_at=received_at,
         letter_id=record.id,
