@@ -741,3 +741,17 @@ print("read on")
     assert time.monotonic() - started < 30
     assert ended.returncode != 0 and "read on" not in ended.stdout
     assert "Timeout" in ended.stderr  # faulthandler's dump says where it was stuck
+
+
+def test_a_files_control_characters_stay_in_the_file_not_in_the_register(archive, tmp_path):
+    """A typed register field refuses control and direction characters; a field read from
+    a file is entered without them (one printable line), and the file keeps its text."""
+    source = (scancorpus.SEEDS / f"{STEM}.txt").read_text(encoding="utf-8")
+    path = tmp_path / "letter.txt"
+    path.write_text(
+        source.replace("เรื่อง การขับเคลื่อน", "เรื่อง การขับ\u202eเคลื่อน\u2066"), encoding="utf-8"
+    )
+    taken = intake.take_in(archive, path, register=ARCHIVE_UNIT, actor=ACTOR)
+    assert taken.received.subject.startswith("การขับ เคลื่อน")
+    kept = archive.files.read(archive.get(taken.letter_id).original_sha256)
+    assert "การขับ\u202eเคลื่อน".encode() in kept
