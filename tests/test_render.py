@@ -719,3 +719,23 @@ def test_overlapping_pauses_restore_the_collector_as_the_first_found_it(monkeypa
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize(
+    "run", ["ก" * 200_000, "1." * 100_000, "1-" * 100_000, "ก" * 200_000 + "@", "a1" * 100_000]
+)
+def test_the_digits_of_a_long_run_without_spaces_are_found_in_one_pass(run):
+    """Every draft save and every file read lints the digits: an e-mail or a Latin word was
+    tried at each character of a run without spaces, each try scanning to the run's end
+    and back, and a 100,000-character subject took 66 s (200,000: 272 s). Run apart, with
+    room to spare a thousand times over: the quadratic would take hours."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; from saraban.digits import digit_kinds, printed_digits; "
+        "t = sys.stdin.read(); digit_kinds(t); printed_digits(t, 'thai')"
+    )
+    subprocess.run([sys.executable, "-c", script], input=run, text=True, timeout=60, check=True)
+    mixed = "ติดต่อsaraban@x.go.th COVID-19 2564ABC ข้อ 2.1 1.A4 ที่1A"
+    assert printed_digits(mixed, "thai") == ("ติดต่อsaraban@x.go.th COVID-19 2564ABC ข้อ ๒.๑ 1.A4 ที่1A")

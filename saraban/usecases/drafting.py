@@ -183,6 +183,8 @@ def findings(
     problem = date_problem(doc, date_text)
     if problem is not None:
         errors.insert(0, problem)
+    if any(e.code in ("too_long", "too_many") for e in errors):
+        return errors, []  # the advice can wait until the draft is within its bounds
     return errors, lint(doc)
 
 
