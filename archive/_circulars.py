@@ -1257,7 +1257,11 @@ def _record_reply(
         letter_id=delivery.letter_id,
         detail={
             "delivery": delivery.id,
-            "reply_letter": reply.id,
+            # the reply's own level and row, so that the audit table leaves a secret reply
+            # out for those not cleared for it; its public id, never a row number
+            "reply_letter": reply.public_id,
+            "received_id": received.id,
+            "secrecy": reply.secrecy,
             "received": {"register": reg.name, "year": year, "serial": received.serial},
             "form": bool(data),
         },

@@ -144,14 +144,28 @@ def detail_value(key: str, value: Any) -> str:
 _ORDER = {key: place for place, key in enumerate(DETAIL_LABELS)}
 
 
+# Keys of an event's detail that hold the archive's row numbers (a received row, a delivery,
+# a reply's letter, ...): each counts rows, hidden letters' too, and says nothing else.
+_ROW_NUMBER_KEYS = frozenset(
+    ("id", "letter", "letter_id", "received_id", "routing_id", "delivery", "reply_letter")
+    + ("recipient", "delegation_id")
+)
+
+
+def row_number(key: str, value: Any) -> bool:
+    """Whether an event's detail ``key`` holds a row number: never shown, on a page or in
+    JSON."""
+    return key in _ROW_NUMBER_KEYS and isinstance(value, int) and not isinstance(value, bool)
+
+
 def event_details(detail: dict[str, Any] | None) -> list[tuple[str, str]]:
     """The event's details as (Thai label, value) pairs, the letter's number first (the
-    chain stores them in key order), without empty values and the file hashes a person has
-    no use for."""
+    chain stores them in key order), without empty values, row numbers and the file hashes
+    a person has no use for."""
     shown = [
         (key, value)
         for key, value in (detail or {}).items()
-        if key not in _HIDDEN and value not in (None, "", [], {})
+        if key not in _HIDDEN and value not in (None, "", [], {}) and not row_number(key, value)
     ]
     shown.sort(key=lambda item: _ORDER.get(item[0], len(_ORDER)))
     return [(DETAIL_LABELS.get(key, key), detail_value(key, value)) for key, value in shown]

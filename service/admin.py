@@ -49,7 +49,9 @@ def visible_events(archive: Any, clearance: str | None, limit: int = AUDIT_SHOWN
                 except NotFound:
                     received_secrecy[received_id] = None
             levels.append(received_secrecy[received_id])
-        elif event.action == "letter.receive" and event.letter_id is None:
+        elif (event.action == "letter.receive" and event.letter_id is None) or (
+            event.action == "delivery.reply"
+        ):
             # Written before such events named their row: its secrecy is unknown.
             levels.append(SECRECIES[-1])
         if event.letter_id is not None:
@@ -346,6 +348,14 @@ def reindex() -> Any:
 @bp.post("/verify")
 @_web.admin_required
 def verify() -> Any:
+    # Its findings name letters, numbers and series gaps of every level: told only to an
+    # administrator cleared for all of them (the operator runs `saraban verify` as well).
+    if _web.clearance() != SECRECIES[-1]:
+        raise _web.Forbidden(
+            "การตรวจความครบถ้วนของคลังรายงานหนังสือทุกชั้นความลับ ต้องเป็นผู้ดูแลระบบที่มีชั้นความลับสูงสุด "
+            f"({SECRECIES[-1]}) / checking the archive reports letters of every level: it "
+            "takes an administrator cleared for all of them"
+        )
     archive = _web.archive()
 
     def work(job: Any) -> Any:

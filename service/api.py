@@ -22,6 +22,7 @@ from saraban.archive import SHOWN_STATUSES
 from saraban.errors import BadRequest, NotFound, SarabanError
 from saraban.letter import KINDS
 from saraban.service import _web
+from saraban.service._clerk_text import row_number
 from saraban.service._letter_links import public_id, remember_public_ids
 from saraban.service._openapi import openapi_document
 from saraban.service.letters import send_enclosed_file, send_letter_file
@@ -223,23 +224,11 @@ def letter_history(letter_id: int) -> Any:
             "at": e.at.isoformat(),
             "actor": e.actor,
             "action": e.action,
-            "detail": {k: v for k, v in e.detail.items() if not _row_number(k, v)},
+            "detail": {k: v for k, v in e.detail.items() if not row_number(k, v)},
         }
         for e in _web.archive().history(letter_id)
     ]
     return _web.json_ok({"ok": True, "events": events})
-
-
-# Keys of an event's detail that hold the archive's row numbers (a received row, a delivery,
-# a reply's letter, ...): each counts rows, hidden letters' too, and says nothing else.
-_ROW_NUMBER_KEYS = frozenset(
-    ("id", "letter", "letter_id", "received_id", "routing_id", "delivery", "reply_letter")
-    + ("recipient", "delegation_id")
-)
-
-
-def _row_number(key: str, value: Any) -> bool:
-    return key in _ROW_NUMBER_KEYS and isinstance(value, int) and not isinstance(value, bool)
 
 
 @bp.post("/letters/<letter:letter_id>/cancel")
