@@ -20,12 +20,25 @@ class FormNotFound(NotFound):
         return {**super().as_dict(), "known": self.known}
 
 
+MAX_PROBLEMS = 50  # told at once: 100,000 unknown keys made a 62 MB answer
+
+
 class _WithProblems(BadRequest):
     th = ""
     en = ""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = list(problems)
+        self.problems = list(problems[:MAX_PROBLEMS])
+        if len(problems) > MAX_PROBLEMS:
+            more = len(problems) - MAX_PROBLEMS
+            self.problems.append(
+                Problem(
+                    "",
+                    "more_problems",
+                    f"and {more:,} more problems",
+                    f"และปัญหาอื่นอีก {more:,} รายการ",
+                )
+            )
         lines = "; ".join(str(p) for p in self.problems)
         super().__init__(f"{self.th} / {self.en}: {lines}")
 
