@@ -25,6 +25,18 @@ from saraban.archive._models import (
 from saraban.archive._records import RegisterInfo, UnitInfo
 from saraban.errors import BadRequest, Conflict, NotFound
 
+MAX_LINES = 8  # an address or a signer's position: a few lines
+
+
+def _lines(lines: Any, field_name: str) -> list[str]:
+    """Lines of text (an address, a position), each one line of text, empty ones dropped."""
+    if isinstance(lines, str) or not isinstance(lines, list | tuple):
+        raise BadRequest(f"{field_name}: ต้องเป็นรายการบรรทัด / must be a list of lines")
+    if len(lines) > MAX_LINES:
+        raise BadRequest(f"{field_name}: ไม่เกิน {MAX_LINES} บรรทัด / at most {MAX_LINES} lines")
+    kept = [_clean_text(line, field_name, required=False) for line in lines]
+    return [line for line in kept if line]
+
 
 class Organisation(ArchiveCore):
     """Units, registers, and the audit events of the organisation."""
@@ -96,7 +108,7 @@ class Organisation(ArchiveCore):
         prefix = " ".join((_clean_text(prefix, "prefix") or "").split())
         key = _prefix_key(prefix)
         name = _clean_text(name, "name") or ""
-        address = [line.strip() for line in address if line and line.strip()]
+        address = _lines(address, "address")
         if signer is not None:
             if not isinstance(signer.get("name"), str) or not isinstance(
                 signer.get("position"), list
@@ -105,7 +117,16 @@ class Organisation(ArchiveCore):
                     "signer: ต้องมี name และ position (รายการบรรทัด) / needs name and a list "
                     "of position lines"
                 )
-            signer = {"name": signer["name"], "position": list(signer["position"])}
+            signer = {
+                "name": _clean_text(signer["name"], "signer.name"),
+                "position": _lines(signer["position"], "signer.position"),
+            }
+        with self._read() as s:
+            # before a register is made for it: a refused unit left its new register behind
+            if s.scalar(select(Unit.id).where(Unit.prefix_key == key)) is not None:
+                raise Conflict(
+                    f"มีส่วนราชการเลข {prefix} แล้ว / a unit with prefix {prefix} exists already"
+                )
         if register is None:
             with self._read() as s:
                 exists = s.scalar(select(Register.id).where(Register.name == prefix))

@@ -65,8 +65,27 @@ def test_bad_prefix_is_refused(archive, prefix):
 
 
 def test_prefix_in_another_spelling_is_the_same_unit(archive):
+    registers = [r.name for r in archive.registers()]
     with pytest.raises(Conflict):
         archive.add_unit("นค 0019.3", "ซ้ำ", actor=ACTOR)
+    assert [r.name for r in archive.registers()] == registers  # no register left behind
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("address", ["ศาลากลาง\x1b[31m"]),
+        ("address", ["\u202eบรรทัด"]),
+        ("address", "ไม่ใช่รายการ"),
+        ("address", ["บรรทัด"] * 9),
+        ("signer", {"name": "นาย ก", "position": [1, {"x": [2]}, None]}),
+        ("signer", {"name": "นาย\x00ก", "position": ["นายอำเภอ"]}),
+    ],
+)
+def test_a_units_address_and_signer_are_lines_of_text(archive, field, value):
+    with pytest.raises(BadRequest, match=field):
+        archive.add_unit("นค ๐๐๒๐.๑", "หน่วย", actor=ACTOR, **{field: value})
+    assert all(u.prefix != "นค ๐๐๒๐.๑" for u in archive.units())
 
 
 def test_units_sharing_one_register_share_its_counter(archive):
