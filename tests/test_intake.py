@@ -755,3 +755,23 @@ def test_a_files_control_characters_stay_in_the_file_not_in_the_register(archive
     assert taken.received.subject.startswith("การขับ เคลื่อน")
     kept = archive.files.read(archive.get(taken.letter_id).original_sha256)
     assert "การขับ\u202eเคลื่อน".encode() in kept
+
+
+def test_a_failed_files_reason_never_takes_the_name_of_another_failed_file(tmp_path):
+    """A failed ``รายงาน.pdf`` wrote its reason over ``รายงาน.pdf.txt``, a failed letter
+    kept there before: the letter was lost, and "รับใหม่" offered the note in its place."""
+    failed = tmp_path / "inbox" / "failed"
+    failed.mkdir(parents=True)
+    first = tmp_path / "inbox" / "รายงาน.pdf.txt"
+    first.write_text("the first letter", encoding="utf-8")
+    intake._move(first, failed, "reason one")
+    second = tmp_path / "inbox" / "รายงาน.pdf"
+    second.write_bytes(b"%PDF-1.4 broken")
+    intake._move(second, failed, "reason two")
+    assert (failed / "รายงาน.pdf.txt").read_text(encoding="utf-8") == "the first letter"
+    listed, total = intake.failed_files(tmp_path / "inbox")
+    assert total == 2
+    assert {(f.name, f.why) for f in listed} == {
+        ("รายงาน.pdf.txt", "reason one"),
+        ("รายงาน-1.pdf", "reason two"),
+    }

@@ -1074,9 +1074,17 @@ def retry_failed(inbox: Path, name: str) -> str:
 
 
 def _move(path: Path, folder: Path, why: str | None = None) -> Path:
+    """Move ``path`` into ``folder`` under a name free there, with the reason ``why`` beside
+    it as NAME.txt, also free: a failed ``รายงาน.pdf`` wrote its reason over a failed
+    ``รายงาน.pdf.txt`` kept there before."""
+
+    def taken(target: Path) -> bool:
+        note = target.with_name(target.name + ".txt")
+        return target.exists() or (why is not None and note.exists())
+
     target = folder / path.name
     stem, n = target.stem, 1
-    while target.exists():
+    while taken(target):
         target = folder / f"{stem}-{n}{path.suffix}"
         n += 1
     path.replace(target)
