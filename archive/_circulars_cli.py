@@ -196,7 +196,8 @@ def _recipients_import(args: argparse.Namespace) -> int:
     from saraban.usecases import recipients
 
     try:
-        data = args.file.read_bytes()
+        with args.file.open("rb") as file:  # one byte past the limit: enough to refuse it
+            data = file.read(recipients.MAX_CSV_BYTES + 1)
     except OSError as exc:
         raise BadRequest(f"{args.file}: อ่านไฟล์ไม่ได้ / cannot read: {exc.strerror}") from None
     _settings, archive = _open()
@@ -258,8 +259,15 @@ def _holidays_list(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from saraban.archive import circulars
+    from saraban.errors import BadRequest
     from saraban.thai import thai_date
 
+    if args.year and not 2400 <= args.year <= 9999:
+        raise BadRequest(
+            f"--year: ต้องเป็นปี พ.ศ. 2400-9999 ไม่ใช่ {args.year} / a Buddhist-era year "
+            f"2400-9999, not {args.year}"
+            + (f" (CE {args.year} is BE {args.year + 543})" if 1857 <= args.year < 2400 else "")
+        )
     year = (args.year - 543) if args.year else dt.date.today().year
     _settings, archive = _open()
     with archive:

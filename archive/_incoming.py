@@ -94,6 +94,17 @@ def _file_name(name: Any, fallback: str) -> str:
     return text or fallback
 
 
+# Days a period may name: no letter was received before the first or after the last, and
+# the clock's zone cannot place the year 1 or 9999 (a period "from 0001-01-01" was a 500).
+_FIRST_DAY, _LAST_DAY = dt.date(1800, 1, 1), dt.date(9000, 1, 1)
+
+
+def _day_start(day: dt.date, *, after: bool = False) -> dt.datetime:
+    """The local start of ``day`` (of the day after it), a period's bound."""
+    day = min(max(day, _FIRST_DAY), _LAST_DAY)
+    return dt.datetime.combine(day + dt.timedelta(days=1 if after else 0), dt.time()).astimezone()
+
+
 @dataclass(frozen=True)
 class StampState:
     """What a stamped copy prints beside the stamp: the orders (their ids) and the place."""
@@ -839,11 +850,9 @@ class Incoming(ArchiveCore):
             reg, _unit = self._resolve(s, register)
             query = query.where(Received.register_id == reg.id)
         if date_from is not None:
-            start = dt.datetime.combine(date_from, dt.time()).astimezone()
-            query = query.where(Received.received_at >= start)
+            query = query.where(Received.received_at >= _day_start(date_from))
         if date_to is not None:
-            end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time()).astimezone()
-            query = query.where(Received.received_at < end)
+            query = query.where(Received.received_at < _day_start(date_to, after=True))
         return query
 
     @staticmethod

@@ -97,6 +97,8 @@ def _load_json(path: Path) -> object:
         return json.loads(_read(path, "ไฟล์ข้อมูล").decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"{path}: ไม่ใช่ JSON ที่ถูกต้อง / not valid JSON: {exc}") from None
+    except RecursionError:
+        raise BadRequest(f"{path}: JSON ซ้อนกันลึกเกินไป / the JSON is nested too deeply") from None
 
 
 def _write(output: Path, data: bytes) -> int:

@@ -1202,3 +1202,16 @@ def test_a_file_name_with_a_nul_or_a_long_suffix_is_kept_under_a_clean_name(tmp_
         assert received.status_code == 202, received.get_data(as_text=True)[:300]
     finally:
         close_app(app)
+
+
+@pytest.mark.parametrize(
+    "period", ["from=0001-01-01", "from=0001-01-01&to=2026-12-31", "from=0001-12-31&to=0002-01-01"]
+)
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_register_period_of_any_valid_dates_is_answered(world, period, fmt):
+    """A period from the year 1 was a 500: the clock's zone cannot place it."""
+    app, _users, keys, _letters = world
+    answered = app.test_client().get(
+        f"/api/v1/registers/received?format={fmt}&{period}", headers=bearer(keys["clerk"])
+    )
+    assert answered.status_code == 200, answered.data[:300]

@@ -122,3 +122,19 @@ def test_recipients_import_keeps_nothing_of_a_file_with_a_bad_line(saraban, tmp_
     book.write_text("name,email\nสำนักงานหนึ่ง,one@example.go.th\n", "utf-8")
     status, out, _ = saraban("recipients", "import", str(book), "--json")
     assert status == 0 and [r["name"] for r in json.loads(out)["saved"]] == ["สำนักงานหนึ่ง"]
+
+
+def test_bad_years_and_endless_files_are_refused_in_words(saraban, tmp_path):
+    """`holidays list --year 1` and a CE year ended in a traceback or listed nothing;
+    `recipients import /dev/zero` never ended; nested JSON was a RecursionError."""
+    for year, said in (("1", "not 1"), ("2026", "CE 2026 is BE 2569"), ("99999", "not 99999")):
+        status, _out, err = saraban("holidays", "list", "--year", year)
+        assert status == 2 and said in err
+    status, _out, err = saraban("recipients", "import", "/dev/zero")
+    assert status == 2 and "the CSV file is too large" in err
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    status, _out, err = saraban(
+        "forms", "fill", "centre_report", str(deep), "-o", str(tmp_path / "x.docx")
+    )
+    assert status == 2 and "nested too deeply" in err
