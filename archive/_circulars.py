@@ -69,7 +69,7 @@ from saraban.archive._tracking import (  # noqa: F401 - the statuses, re-exporte
     DeliveryInfo,
 )
 from saraban.errors import BadRequest, Conflict, NotFound, SarabanError
-from saraban.vocabulary import UNPRINTABLE_IN_A_LINE
+from saraban.vocabulary import typed_text
 
 if TYPE_CHECKING:
     from saraban.archive._archive import Archive
@@ -240,30 +240,10 @@ class Outgoing:
 # ---- text checks ---------------------------------------------------------------------------------
 
 
-def _text(value: Any, name: str, *, limit: int = MAX_NAME, required: bool = True) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise BadRequest(f"{name}: ต้องระบุ / required")
-        return None
-    if not isinstance(value, str):
-        raise BadRequest(f"{name}: ต้องเป็นข้อความ / must be text")
-    text = " ".join(value.split())  # one line: no CR/LF reaches a header or a register
-    if match := UNPRINTABLE_IN_A_LINE.search(text):
-        # A NUL failed PostgreSQL; an escape sequence reached the terminal of `saraban
-        # tracking`; a direction override turns what a clerk reads around.
-        code_point = f"U+{ord(match.group()):04X}"
-        raise BadRequest(
-            f"{name}: มีอักขระควบคุม {code_point} ที่พิมพ์ไม่ได้ / holds {code_point}, a control character"
-        )
-    if len(text) > limit:
-        raise BadRequest(f"{name}: ยาวเกิน {limit} ตัวอักษร / longer than {limit} characters")
-    return text
-
-
 def check_email(value: Any) -> str | None:
     """An e-mail address of one mailbox (``name@domain``), or None when empty; anything
     that could become a second header or a second address is refused."""
-    text = _text(value, "email", limit=MAX_EMAIL, required=False)
+    text = typed_text(value, "email", limit=MAX_EMAIL, required=False)
     if text is None:
         return None
     local, at, domain = text.rpartition("@")
@@ -282,7 +262,7 @@ def check_email(value: Any) -> str | None:
 def _groups(value: Iterable[Any] | None) -> list[str]:
     found: list[str] = []
     for item in value or []:
-        text = _text(item, "group", limit=100, required=False)
+        text = typed_text(item, "group", limit=100, required=False)
         if text and text not in found:
             found.append(text)
     if len(found) > MAX_GROUPS:
@@ -395,13 +375,13 @@ class _Checked:
 
 def _check_entry(entry: RecipientEntry) -> _Checked:
     return _Checked(
-        name=_text(entry.name, "name") or "",
-        addressee=_text(entry.addressee, "addressee", required=False),
+        name=typed_text(entry.name, "name", limit=MAX_NAME) or "",
+        addressee=typed_text(entry.addressee, "addressee", limit=MAX_NAME, required=False),
         email=check_email(entry.email),
         email_given=entry.email is not None,
         groups=None if entry.groups is None else _groups(entry.groups),
         unit=entry.unit or None,
-        code=_text(entry.code, "code", limit=20, required=False),
+        code=typed_text(entry.code, "code", limit=20, required=False),
     )
 
 
@@ -536,7 +516,7 @@ def resolve(archive: Archive, names: Sequence[str]) -> list[RecipientInfo]:
     chosen: set[int] = set()
     missing = []
     for raw in names:
-        name = _text(raw, "to") or ""
+        name = typed_text(raw, "to", limit=MAX_NAME) or ""
         members = [r.id for r in book if name in r.groups or r.name == name]
         if not members:
             missing.append(name)
@@ -581,7 +561,7 @@ def holidays(archive: Archive, year: int) -> list[tuple[dt.date, str, str]]:
 
 
 def set_holiday(archive: Archive, day: dt.date, name: str, *, actor: str) -> None:
-    name_text = _text(name, "name") or ""
+    name_text = typed_text(name, "name", limit=MAX_NAME) or ""
     with archive._write() as s:
         _seed_year(s, day.year)
         row = s.get(Holiday, day)
@@ -1029,8 +1009,8 @@ def acknowledge(
 ) -> DeliveryInfo:
     """The recipient's ลงรับ: their own เลขรับ and who received it; once. ``now``: the
     moment it happens (tests of lateness give one; otherwise the clock's)."""
-    number = _text(receive_no, "receive_no", limit=100) or ""
-    who = _text(by, "by", limit=200) or ""
+    number = typed_text(receive_no, "receive_no", limit=100) or ""
+    who = typed_text(by, "by", limit=200) or ""
     now = now or utcnow()
     with archive._write() as s:
         delivery, _link = _by_token(s, token, now=now, for_update=True)

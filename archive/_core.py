@@ -42,9 +42,7 @@ from saraban.archive._models import (
 from saraban.archive._private import FILE_MODE
 from saraban.archive._records import LetterRecord, Paging, UnitInfo
 from saraban.errors import BadRequest, InvalidLetter, NotFound, Problem
-from saraban.letter import MAX_LINE_CHARS
 from saraban.thai import SECRET_SERIES, RefNo, RefNoError, parse_ref_no
-from saraban.vocabulary import UNPRINTABLE_IN_A_LINE
 
 logger = logging.getLogger("saraban.archive")
 
@@ -135,46 +133,6 @@ def _prefix_key(prefix: str) -> str:
             f"prefix: {prefix!r} ต้องมีรหัสพยัญชนะ ๒ ตัว / a prefix needs its 2-letter code"
         )
     return f"{ref.code}{ref.unit}"
-
-
-MAX_NOTE_CHARS = 2_000  # a note, a reason, an action: a paragraph, not a file
-
-
-def _clean_text(
-    value: Any,
-    field_name: str,
-    *,
-    required: bool = True,
-    lines: bool = False,
-    limit: int | None = None,
-) -> str | None:
-    """Text a person typed into one field: one line (its runs of white space, line breaks
-    included, made one space), or with ``lines`` its line breaks kept; at most ``limit``
-    characters (a line MAX_LINE_CHARS, lines MAX_NOTE_CHARS). A control character, a
-    direction control, a lone surrogate, U+FFFE or U+FFFF is refused, naming it: a NUL
-    failed PostgreSQL (a 500), an escape sequence reached the terminal of ``saraban inbox``,
-    and a direction override printed an order backwards on the stamped copy."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise BadRequest(f"{field_name}: ต้องระบุ / required")
-        return None
-    if not isinstance(value, str):
-        raise BadRequest(f"{field_name}: ต้องเป็นข้อความ / must be text")
-    if lines:
-        typed = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-        text = "\n".join(line.rstrip() for line in typed.strip().split("\n"))
-    else:
-        text = " ".join(value.split())
-    if match := UNPRINTABLE_IN_A_LINE.search(text.replace("\n", " ")):
-        code_point = f"U+{ord(match.group()):04X}"
-        raise BadRequest(
-            f"{field_name}: มีอักขระควบคุม {code_point} ที่พิมพ์ไม่ได้ / holds {code_point}, "
-            "a control character"
-        )
-    most = limit if limit is not None else MAX_NOTE_CHARS if lines else MAX_LINE_CHARS
-    if len(text) > most:
-        raise BadRequest(f"{field_name}: ยาวเกิน {most:,} ตัวอักษร / longer than {most:,} characters")
-    return text
 
 
 def _ref_key(ref_no: str | None) -> str | None:

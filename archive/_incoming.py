@@ -28,7 +28,6 @@ from saraban.archive._core import (
     READ_BATCH,
     ArchiveCore,
     _check_secrecy,
-    _clean_text,
     _ref_key,
     _secrecy_clause,
 )
@@ -50,6 +49,7 @@ from saraban.archive._records import LetterRecord, Paging, ReceivedRecord, Store
 from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound
 from saraban.letter import MAX_SUBJECT_CHARS
 from saraban.thai import SECRET_SERIES, be_year
+from saraban.vocabulary import typed_text
 
 MAX_ENCLOSED = 50  # files kept with one letter
 _MEDIA_TYPES = {
@@ -403,10 +403,10 @@ class Incoming(ArchiveCore):
         received_at = received_at or dt.datetime.now().astimezone()
         if received_at.tzinfo is None:
             received_at = received_at.astimezone()
-        sender_text = _clean_text(sender, "sender") or ""
-        recipient_text = _clean_text(recipient, "recipient") or ""
-        subject_text = _clean_text(subject, "subject", limit=MAX_SUBJECT_CHARS) or ""
-        ref_text = _clean_text(ref_no, "ref_no", required=False)
+        sender_text = typed_text(sender, "sender") or ""
+        recipient_text = typed_text(recipient, "recipient") or ""
+        subject_text = typed_text(subject, "subject", limit=MAX_SUBJECT_CHARS) or ""
+        ref_text = typed_text(ref_no, "ref_no", required=False)
         secrecy_level = _check_secrecy(secrecy)
         key = _ref_key(ref_text)
         year = be_year(received_at.date().year)
@@ -431,8 +431,8 @@ class Incoming(ArchiveCore):
                 sender=sender_text,
                 recipient=recipient_text,
                 subject=subject_text,
-                action=_clean_text(action, "action", required=False, lines=True),
-                note=_clean_text(note, "note", required=False, lines=True),
+                action=typed_text(action, "action", required=False, lines=True),
+                note=typed_text(note, "note", required=False, lines=True),
                 letter_id=letter_id,
                 secrecy=secrecy_level,
                 pdfa_sha256=pdfa_sha,
@@ -707,9 +707,9 @@ class Incoming(ArchiveCore):
                         raise BadRequest("letter_date: ต้องเป็นวันที่ / must be a date")
                     new = value
                 elif name == "ref_no":
-                    new = _clean_text(value, name, required=False)
+                    new = typed_text(value, name, required=False)
                 else:
-                    new = _clean_text(
+                    new = typed_text(
                         value, name, limit=MAX_SUBJECT_CHARS if name == "subject" else None
                     )
                 old = getattr(row, name)
@@ -779,14 +779,14 @@ class Incoming(ArchiveCore):
         self, received_id: int, action: str, *, actor: str, note: str | None = None
     ) -> ReceivedRecord:
         """Write what was done with a received letter (การปฏิบัติ); the number never changes."""
-        action_text = _clean_text(action, "action", lines=True) or ""
+        action_text = typed_text(action, "action", lines=True) or ""
         with self._write() as s:
             row = s.get(Received, received_id, with_for_update=True)
             if row is None:
                 raise NotFound(f"ไม่พบเลขรับรายการ {received_id} / no received letter {received_id}")
             row.action = action_text
             if note is not None:
-                row.note = _clean_text(note, "note", required=False, lines=True)
+                row.note = typed_text(note, "note", required=False, lines=True)
             s.flush()
             _audit.append(
                 s,

@@ -47,7 +47,6 @@ from saraban.archive._core import (
     DOCX_TYPE,
     PDF_TYPE,
     ArchiveCore,
-    _clean_text,
     _form_enclosure_files,
     _letter_problem,
     with_unit_defaults,
@@ -67,6 +66,7 @@ from saraban.archive._process import crashpoint, pid_alive, worker_alive, worker
 from saraban.archive._records import IssuedLetter, LetterRecord, Reservation
 from saraban.errors import BadRequest, Conflict, NotFound, Problem, SarabanError
 from saraban.thai import be_year, parse_ref_no
+from saraban.vocabulary import typed_text
 
 if TYPE_CHECKING:  # saraban.letter is slow to import; not every use of the archive needs it
     from saraban.letter import CheckedLetter
@@ -114,7 +114,7 @@ def _check_form_enclosures(doc: dict[str, Any]) -> None:
 
 
 def _check_reason(reason: Any) -> str:
-    text = _clean_text(reason, "reason", required=False, lines=True)
+    text = typed_text(reason, "reason", required=False, lines=True)
     if text is None:
         raise BadRequest("reason: ต้องระบุเหตุผล / a reason is required")
     return text
@@ -588,7 +588,7 @@ class Issuing(ArchiveCore):
                 ref_key=parse_ref_no(ref_no).key,
                 date=date,
                 secrecy=secrecy if series == secrecy else None,
-                note=_clean_text(note, "note", required=False, lines=True),
+                note=typed_text(note, "note", required=False, lines=True),
                 created_at=utcnow(),
                 created_by=actor,
             )

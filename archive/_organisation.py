@@ -14,7 +14,6 @@ from saraban.archive._core import (
     CIRCULAR_SERIES,
     NUMBER_FORMATS,
     ArchiveCore,
-    _clean_text,
     _prefix_key,
 )
 from saraban.archive._models import (
@@ -24,6 +23,7 @@ from saraban.archive._models import (
 )
 from saraban.archive._records import RegisterInfo, UnitInfo
 from saraban.errors import BadRequest, Conflict, NotFound
+from saraban.vocabulary import typed_text
 
 MAX_LINES = 8  # an address or a signer's position: a few lines
 
@@ -34,7 +34,7 @@ def _lines(lines: Any, field_name: str) -> list[str]:
         raise BadRequest(f"{field_name}: ต้องเป็นรายการบรรทัด / must be a list of lines")
     if len(lines) > MAX_LINES:
         raise BadRequest(f"{field_name}: ไม่เกิน {MAX_LINES} บรรทัด / at most {MAX_LINES} lines")
-    kept = [_clean_text(line, field_name, required=False) for line in lines]
+    kept = [typed_text(line, field_name, required=False) for line in lines]
     return [line for line in kept if line]
 
 
@@ -52,7 +52,7 @@ class Organisation(ArchiveCore):
         """A new numbering book. ``circular_series``: "separate" (ว letters have their own
         series) or "shared" (one counter for both); ``number_format``: "plain"
         (``/๒๗๕๒๘``) or "year" (``/๖๑๙/๒๕๖๕``)."""
-        name = _clean_text(name, "name") or ""
+        name = typed_text(name, "name") or ""
         if circular_series not in CIRCULAR_SERIES:
             raise BadRequest(
                 f"circular_series: ต้องเป็น separate หรือ shared / must be one of "
@@ -105,9 +105,9 @@ class Organisation(ArchiveCore):
         """A unit issuing under ``prefix`` (e.g. ``นค ๐๐๑๙.๓``) into ``register`` (a register
         name: shared with the units already in it). Without ``register`` a new register
         named after the prefix is made with ``circular_series`` and ``number_format``."""
-        prefix = " ".join((_clean_text(prefix, "prefix") or "").split())
+        prefix = " ".join((typed_text(prefix, "prefix") or "").split())
         key = _prefix_key(prefix)
-        name = _clean_text(name, "name") or ""
+        name = typed_text(name, "name") or ""
         address = _lines(address, "address")
         if signer is not None:
             if not isinstance(signer.get("name"), str) or not isinstance(
@@ -118,7 +118,7 @@ class Organisation(ArchiveCore):
                     "of position lines"
                 )
             signer = {
-                "name": _clean_text(signer["name"], "signer.name"),
+                "name": typed_text(signer["name"], "signer.name"),
                 "position": _lines(signer["position"], "signer.position"),
             }
         with self._read() as s:
@@ -151,10 +151,10 @@ class Organisation(ArchiveCore):
                 prefix_key=key,
                 name=name,
                 address=address,
-                phone=_clean_text(phone, "phone", required=False),
-                fax=_clean_text(fax, "fax", required=False),
-                email=_clean_text(email, "email", required=False),
-                footer=_clean_text(footer, "footer", required=False, lines=True),
+                phone=typed_text(phone, "phone", required=False),
+                fax=typed_text(fax, "fax", required=False),
+                email=typed_text(email, "email", required=False),
+                footer=typed_text(footer, "footer", required=False, lines=True),
                 signer=dict(signer) if signer else None,
                 register_id=reg.id,
                 created_at=utcnow(),

@@ -18,7 +18,6 @@ from saraban.archive import _audit
 from saraban.archive._core import (
     _UNSET,
     ArchiveCore,
-    _clean_text,
     _prefix_key,
     _ref_key,
     _secrecy_clause,
@@ -39,6 +38,7 @@ from saraban.archive._models import (
 )
 from saraban.archive._records import LetterRecord, ReceivedRecord, _jsonable
 from saraban.errors import BadRequest, Conflict, NotFound
+from saraban.vocabulary import typed_text
 
 WAITING = "รอดำเนินการ"
 # An order (สั่งการ) is printed on the stamped copy, every order under the receipt stamp:
@@ -150,11 +150,11 @@ class Routings(ArchiveCore):
         prefixes: every member sees it, one marks it done); a name twice: once. Someone
         (or a unit) the letter already waits for keeps that routing: no second one, which
         their "done" would have left waiting."""
-        names = list(dict.fromkeys(_clean_text(a, "to") or "" for a in assignees))
-        wanted_units = list(dict.fromkeys(_clean_text(u, "units") or "" for u in units or []))
+        names = list(dict.fromkeys(typed_text(a, "to") or "" for a in assignees))
+        wanted_units = list(dict.fromkeys(typed_text(u, "units") or "" for u in units or []))
         if not names and not wanted_units:
             raise BadRequest("to: ต้องระบุผู้รับอย่างน้อยหนึ่งคน / name at least one person")
-        note_text = _clean_text(note, "note", required=False, lines=True)
+        note_text = typed_text(note, "note", required=False, lines=True)
         now = utcnow()
         with self._write() as s:
             # the letter's row held: two routings at once see each other's waiting rows
@@ -231,7 +231,7 @@ class Routings(ArchiveCore):
     def add_member(self, unit: str, member: str, *, actor: str) -> list[str]:
         """``member`` works in ``unit`` from now on (sees what is routed to it); the unit's
         members after the change. Adding a member twice changes nothing."""
-        name = _clean_text(member, "member") or ""
+        name = typed_text(member, "member") or ""
         with self._write() as s:
             found = self._unit_named(s, unit)
             if name not in self._members(s, found.id):
@@ -317,7 +317,7 @@ class Routings(ArchiveCore):
         self, routing_id: int, *, actor: str, acting_for: str | None = None, note: str | None = None
     ) -> RoutingRecord:
         """The assignee (or ``actor`` acting for them) did what was asked: "X แทน Y"."""
-        note_text = _clean_text(note, "note", required=False, lines=True)
+        note_text = typed_text(note, "note", required=False, lines=True)
         who = f"{actor} แทน {acting_for}" if acting_for and acting_for != actor else actor
         with self._write() as s:
             row = s.get(Routing, routing_id, with_for_update=True)
@@ -442,7 +442,7 @@ class Routings(ArchiveCore):
     # ---- orders (สั่งการ) -----------------------------------------------------------------
 
     def add_order(self, received_id: int, text: str, *, actor: str) -> OrderRecord:
-        order_text = _clean_text(text, "order", lines=True, limit=MAX_ORDER_CHARS) or ""
+        order_text = typed_text(text, "order", lines=True, limit=MAX_ORDER_CHARS) or ""
         with self._write() as s:
             received = s.get(Received, received_id, with_for_update=True)
             if received is None:
@@ -494,8 +494,8 @@ class Routings(ArchiveCore):
     ) -> DelegationRecord:
         if date_to < date_from:
             raise BadRequest("to: วันสิ้นสุดอยู่ก่อนวันเริ่ม / the end date is before the start")
-        a = _clean_text(delegator, "delegator") or ""
-        b = _clean_text(delegate, "delegate") or ""
+        a = typed_text(delegator, "delegator") or ""
+        b = typed_text(delegate, "delegate") or ""
         if a == b:
             raise BadRequest("delegate: รักษาการแทนตนเองไม่ได้ / one cannot act for oneself")
         with self._write() as s:

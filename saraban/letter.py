@@ -60,6 +60,7 @@ from saraban.thai import (
 from saraban.vocabulary import (
     KINDS,
     LETTER_KINDS,
+    MAX_LINE_CHARS,
     SECRECIES,
     URGENCIES,
     can_see,
@@ -92,7 +93,6 @@ FORMAT = 1
 # request is refused with a clear message instead of a 300-page PDF. Each is matched to a
 # measured cost (benchmarks/letter_size.py; figures in docs/security.md): the largest letter
 # they accept renders its PDF in under 10 s and 500 MB on a 2-core server.
-MAX_LINE_CHARS = 500  # one-line text: names, salutation, addressee, position lines, contact
 MAX_SUBJECT_CHARS = 1_000
 MAX_PARAGRAPH_CHARS = 10_000  # one body paragraph or item, the closing, the footer
 MAX_LETTER_CHARS = 100_000  # everything a letter prints, together (about 55 A4 pages)
