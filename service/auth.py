@@ -71,7 +71,7 @@ _WAIT = "กรุณารอ ๑๕ นาทีแล้วลองใหม
 
 class LoginThrottle:
     """Failed logins per key (a name from an address, an address, a name, a device) within
-    the window, kept in the service's database (:meth:`Store.count_failure`), so every
+    the window, kept in the service's database (:meth:`Store.take_attempt`), so every
     process of ``saraban serve --workers N`` counts the same tries; bounded there (expired
     rows deleted, at most ``MAX_LOGIN_FAILURES`` kept)."""
 
@@ -82,14 +82,18 @@ class LoginThrottle:
     def _hash(key: tuple[str, ...]) -> str:
         return hashlib.sha256("\x1f".join(key).encode("utf-8", "replace")).hexdigest()
 
-    def blocked(self, limits: list[tuple[tuple[str, ...], int]]) -> tuple[str, ...] | None:
-        """The first key that reached its limit, or None."""
+    def attempt(
+        self, limits: list[tuple[tuple[str, ...], int]]
+    ) -> tuple[tuple[str, ...] | None, list[int]]:
+        """(the first key that reached its limit, []), or (None, the attempt counted as a
+        failure until :meth:`succeeded` takes it back): counted before the password is
+        checked, so that guesses sent at once cannot all pass the count."""
         hashed = [(self._hash(key), limit) for key, limit in limits]
-        position = self._store.failures_reached(hashed, WINDOW)
-        return None if position is None else limits[position][0]
+        position, rows = self._store.take_attempt(hashed, WINDOW)
+        return (None if position is None else limits[position][0]), rows
 
-    def fail(self, limits: list[tuple[tuple[str, ...], int]]) -> None:
-        self._store.count_failure([self._hash(key) for key, _limit in limits], WINDOW)
+    def succeeded(self, rows: list[int]) -> None:
+        self._store.forget_attempt(rows)
 
     def clear(self, key: tuple[str, ...]) -> None:
         self._store.clear_failures(self._hash(key))
@@ -290,7 +294,7 @@ def login() -> Any:
     address = (request.remote_addr or "-")[:64]
     archive = _web.archive()
     limits = _limits(name, address)
-    blocked = _throttle().blocked(limits)
+    blocked, attempt = _throttle().attempt(limits)
     if blocked is not None:
         login_audit(current_app).failed(archive, name, address, refused=True)
         th, en = _BLOCKED_MESSAGES[blocked[0]]
@@ -307,7 +311,6 @@ def login() -> Any:
         )
     user = _web.store().authenticate(name, password) if name else None
     if user is None:
-        _throttle().fail(limits)
         login_audit(current_app).failed(archive, name, address, refused=False)
         return (
             render_template(
@@ -318,6 +321,7 @@ def login() -> Any:
             ),
             401,
         )
+    _throttle().succeeded(attempt)
     _throttle().clear(limits[0][0])
     _web.start_session(user)
     _web.csrf_token()
@@ -342,12 +346,13 @@ def _confirm_password(user: Any, field: str = "current_password") -> None:
     """The signed-in user's password typed again (a session left open must not be enough
     to change it or to make a token), throttled like a login."""
     limits: list[tuple[tuple[str, ...], int]] = [(("confirm", str(user.id)), MAX_FAILURES)]
-    if _throttle().blocked(limits) is not None:
+    blocked, attempt = _throttle().attempt(limits)
+    if blocked is not None:
         th, en = _BLOCKED_MESSAGES["device"]
         raise _web.TooManyAttempts(f"{th} / {en}")
     if _web.store().authenticate(user.name, request.form.get(field) or "") is None:
-        _throttle().fail(limits)
         raise BadRequest(f"{field}: รหัสผ่านเดิมไม่ถูกต้อง / wrong current password")
+    _throttle().succeeded(attempt)
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -183,3 +183,43 @@ def test_the_shared_throttle_stays_bounded(app, monkeypatch):
         s.execute(update(_store.LoginFailure).values(at=_store.utcnow() - dt.timedelta(minutes=16)))
     _try_login(app, "invented", "wrong!", "10.3.0.1")
     assert rows() == 3  # this failure's three keys; the old ones are gone
+
+
+def test_guesses_sent_at_once_check_no_more_passwords_than_the_limit(tmp_path, database_url):
+    """Each attempt was counted only after its (slow) password check, so 40 guesses sent
+    at once had 17 passwords checked against a limit of 10. Now an attempt is counted
+    before the check, in one turn with the count it is measured against."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from saraban.service import _store, close_app, create_app
+
+    config = {"SARABAN_HOME": str(tmp_path / "home"), "TESTING": True}
+    if database_url:
+        config["SARABAN_DATABASE_URL"] = database_url
+    # production's slow hash, so that the guesses overlap as they do in a real server
+    app = create_app(config)
+    try:
+        add_unit(app)
+        add_users(app)
+        checked = []
+        real = _store.Store.authenticate
+
+        def counting(self, name, password):
+            checked.append(name)
+            return real(self, name, password)
+
+        _store.Store.authenticate = counting
+        try:
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(
+                    pool.map(lambda _n: _try_login(app, "clerk", "wrong!", "10.0.0.5"), range(40))
+                )
+        finally:
+            _store.Store.authenticate = real
+        assert len(checked) == answers.count(401) <= 10
+        assert answers.count(429) == 40 - answers.count(401) >= 30
+        # a right password counts nothing: the owner's own logins never lock them out
+        for _ in range(12):
+            assert _try_login(app, "secret", PASSWORD, "10.0.0.6") == 302
+    finally:
+        close_app(app)
