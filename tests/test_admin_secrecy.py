@@ -113,3 +113,46 @@ def test_the_archive_check_is_for_an_administrator_cleared_for_every_level(app):
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert any("pending" in problem for problem in state["result"])
+
+
+def test_a_rebuild_that_counts_every_letter_is_not_handed_to_the_uncleared(app):
+    """An uncleared administrator asking for a rebuild while a cleared one's ran was handed
+    that job, and read its count of every letter, secret ones included."""
+    import threading
+
+    from test_service_support import bearer, secret_letter, seed_letter
+
+    for n in range(3):
+        store_letter(app, {**secret_letter("ลับที่สุด", f"ลับ {n}"), "ref_no": f"นค ๐๐๑๙.๓/{900 + n}"})
+    store_letter(app, seed_letter())
+    service = app.extensions["saraban_search"]
+    real, release = service.reindex, threading.Event()
+
+    def held(progress=None):
+        done = real(progress=progress)
+        release.wait(30)  # a large archive: the rebuild is still running when asked again
+        return done
+
+    service.reindex = held
+    chief = app.test_client()
+    started = chief.post("/admin/reindex", data={"csrf_token": login(chief, "chief")})
+    job_id = re.search(r"job=([A-Za-z0-9_-]+)", started.headers["Location"]).group(1)
+    try:
+        admin = app.test_client()
+        asked = admin.post("/admin/reindex", data={"csrf_token": login(admin, "admin")})
+        assert asked.status_code == 302 and job_id not in asked.headers["Location"]
+        assert "กำลังสร้างดัชนีค้นหาใหม่อยู่" in admin.get("/admin/").get_data(as_text=True)
+        store = app.extensions["saraban_store"]
+        token = store.create_token(store.user_by_name("admin").id)[0]
+        api = admin.post("/api/v1/reindex", headers=bearer(token))
+        assert api.status_code == 409 and job_id not in api.get_data(as_text=True)
+        again = chief.post(
+            "/admin/reindex", data={"csrf_token": csrf_of(chief.get("/admin/").get_data(True))}
+        )
+        assert job_id in again.headers["Location"]  # the cleared one follows it as before
+    finally:
+        release.set()
+    deadline = time.monotonic() + 60
+    while app.extensions["saraban_jobs"].get(job_id).state == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
