@@ -27,7 +27,6 @@ import hashlib
 import re
 import secrets
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,10 +68,6 @@ _TOUCH_EVERY = dt.timedelta(minutes=1)
 # PRUNE_EVERY rows, so a failed login pays for it rarely.
 MAX_LOGIN_FAILURES = 300_000
 PRUNE_EVERY = 500
-# How long this process trusts a token it has checked: an API call must not pay a database
-# round trip just to learn who it is. Revoking a token or changing its user here clears the
-# cache at once; another process sees the change within this time.
-TOKEN_CACHE_SECONDS = 5.0
 # Ended and expired login sessions are kept this long (the account page lists the recent
 # ones), then deleted when someone signs in.
 SESSIONS_KEPT = dt.timedelta(days=30)
@@ -360,7 +355,6 @@ class Store:
         self._hash_method = password_method or "scrypt"
         self._touched: dict[int, dt.datetime] = {}
         self._touch_lock = threading.Lock()
-        self._token_cache: dict[str, tuple[float, int, UserInfo]] = {}
         self.upgrade()
 
     def close(self) -> None:
@@ -464,7 +458,6 @@ class Store:
                 )
             s.flush()
             changed = _user_info(row)
-        self._token_cache.clear()
         return changed
 
     def set_password(self, user_id: int, password: str, *, keep_session: str | None = None) -> None:
@@ -653,12 +646,9 @@ class Store:
         """The active user a live token belongs to, or None."""
         if not token or len(token) > 200:
             return None
+        # Read on every request, not kept per process: a token revoked or an account
+        # disabled in one process of `serve --workers N` answered for 5 s in the others.
         digest = hash_token(token)
-        now = time.monotonic()
-        cached = self._token_cache.get(digest)
-        if cached is not None and now - cached[0] < TOKEN_CACHE_SECONDS:
-            self._touch_token(cached[1])
-            return cached[2]
         with self._read() as s:
             found = s.execute(
                 select(ApiToken.id, User)
@@ -666,14 +656,9 @@ class Store:
                 .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
             ).first()
         if found is None or not found[1].active:
-            self._token_cache.pop(digest, None)
             return None
-        user = _user_info(found[1])
-        if len(self._token_cache) > 10_000:
-            self._token_cache.clear()
-        self._token_cache[digest] = (now, found[0], user)
         self._touch_token(found[0])
-        return user
+        return _user_info(found[1])
 
     def _touch_token(self, token_id: int) -> None:
         """Record when a token was last used, at most once a minute (a write per request
@@ -708,7 +693,6 @@ class Store:
             if row is None:
                 raise NotFound(f"ไม่พบโทเค็นรายการ {token_id} / no token {token_id}")
             row.revoked_at = row.revoked_at or utcnow()
-        self._token_cache.clear()
 
     # ---- drafts -------------------------------------------------------------------------------
 

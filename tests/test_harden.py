@@ -223,3 +223,25 @@ def test_guesses_sent_at_once_check_no_more_passwords_than_the_limit(tmp_path, d
             assert _try_login(app, "secret", PASSWORD, "10.0.0.6") == 302
     finally:
         close_app(app)
+
+
+def test_a_revoked_token_or_a_disabled_account_is_refused_at_once_by_every_process(app, home):
+    """Each process trusted a token it had checked for 5 s: revoked, or its account
+    disabled, in one worker of ``saraban serve --workers N``, it still answered in the
+    others."""
+    from saraban.service import close_app
+
+    other = make_app(home)
+    try:
+        store = app.extensions["saraban_store"]
+        users = {u.name: u for u in store.users()}
+        keys = tokens(app, {"clerk": users["clerk"], "secret": users["secret"]})
+        for key in keys.values():
+            assert other.test_client().get("/api/v1/me", headers=bearer(key)).status_code == 200
+        [clerk_token] = [t for t in store.tokens(users["clerk"].id) if not t.revoked]
+        store.revoke_token(clerk_token.id)
+        store.update_user(users["secret"].id, active=False)
+        for key in keys.values():
+            assert other.test_client().get("/api/v1/me", headers=bearer(key)).status_code == 401
+    finally:
+        close_app(other)
