@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from test_service_support import (
     PASSWORD,
     UNIT,
+    add_districts,
     add_unit,
     add_users,
     csrf_of,
@@ -25,7 +26,6 @@ from test_service_support import (
 )
 
 from saraban.archive._mail import OutgoingMail
-from saraban.usecases import recipients
 
 
 @pytest.fixture
@@ -36,12 +36,7 @@ def app(tmp_path):
     add_unit(app)
     add_users(app)
     app.extensions["saraban_store"].add_user("chief", PASSWORD, role="admin", clearance="ลับที่สุด")
-    archive = app.extensions["archive"]
-    recipients.seed_province(archive, "หนองคาย", actor="admin")
-    rows = ["name,email"] + [
-        f"{r.name},{r.code}@example.go.th" for r in recipients.listing(archive)
-    ]
-    recipients.import_csv(archive, "\n".join(rows).encode(), actor="admin")
+    add_districts(app)
     yield app
     close_app(app)
 

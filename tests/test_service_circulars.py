@@ -10,10 +10,9 @@ import re
 import pytest
 from conftest import make_letter
 from sqlalchemy import select
-from test_service_support import UNIT, add_unit, add_users, csrf_of, login, make_app
+from test_service_support import UNIT, add_districts, add_unit, add_users, csrf_of, login, make_app
 
 from saraban.archive._mail import OutgoingMail
-from saraban.usecases import recipients
 
 HOSTILE = '<script>alert("x")</script>'
 FORM_REPLY = {
@@ -32,12 +31,7 @@ def app(tmp_path):
     app = make_app(tmp_path / "home", SARABAN_BASE_URL="https://saraban.example.go.th")
     add_unit(app)
     add_users(app)
-    archive = app.extensions["archive"]
-    recipients.seed_province(archive, "หนองคาย", actor="admin")
-    rows = ["name,email"] + [
-        f"{r.name},{r.code}@example.go.th" for r in recipients.listing(archive)
-    ]
-    recipients.import_csv(archive, "\n".join(rows).encode(), actor="admin")
+    add_districts(app)
     yield app
     close_app(app)
 

@@ -146,3 +146,15 @@ def draft_form(csrf: str, **fields: Any) -> dict[str, Any]:
     }
     form.update(fields)
     return form
+
+
+def add_districts(app: Any) -> None:
+    """Nong Khai's districts in the address book, each with an e-mail address."""
+    from saraban.usecases import recipients
+
+    archive = app.extensions["archive"]
+    recipients.seed_province(archive, "หนองคาย", actor="admin")
+    rows = ["name,email"] + [
+        f"{r.name},{r.code}@example.go.th" for r in recipients.listing(archive)
+    ]
+    recipients.import_csv(archive, "\n".join(rows).encode(), actor="admin")
