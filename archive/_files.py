@@ -14,13 +14,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from saraban.archive._private import FILE_MODE, STORED_FILE_MODE, private_folder
 
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
-_TMP_RE = re.compile(r"\.(?P<sha>[0-9a-f]{64})\.(?P<pid>[0-9]+)\.tmp")
+# .SHA.PID.THREAD.tmp: one writer each (two threads storing the same bytes at once
+# truncated and renamed each other's file: a 500); .SHA.PID.tmp from before
+_TMP_RE = re.compile(r"\.(?P<sha>[0-9a-f]{64})\.(?P<pid>[0-9]+)(?:\.[0-9]+)?\.tmp")
 _CHUNK = 1 << 20
 
 
@@ -62,7 +65,7 @@ class FileStore:
         if target.exists() and self.check(sha256) is None:
             return sha256
         private_folder(target.parent)
-        tmp = target.parent / f".{sha256}.{os.getpid()}.tmp"
+        tmp = target.parent / f".{sha256}.{os.getpid()}.{threading.get_ident()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
         with os.fdopen(fd, "wb") as f:
             f.write(data)

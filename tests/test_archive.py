@@ -493,3 +493,34 @@ def test_settings_name_the_database_url():
     from saraban.settings import SETTINGS
 
     assert "SARABAN_DATABASE_URL" in {s.name for s in SETTINGS}
+
+
+def test_threads_storing_the_same_bytes_at_once_each_keep_them(tmp_path):
+    """Two clerks confirming the same file at once: their threads wrote one temporary file
+    (named by the process), truncated and renamed each other's, and one answered a 500."""
+    import os
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from saraban.archive._files import FileStore
+
+    store = FileStore(tmp_path / "files")
+    data = os.urandom(4 * 1024 * 1024)
+    start = threading.Barrier(8)
+
+    def put(_n):
+        start.wait()
+        return store.put(data)
+
+    with ThreadPoolExecutor(8) as pool:
+        stored = set(pool.map(put, range(8)))
+    [sha] = stored
+    assert store.check(sha) is None and store.read(sha) == data
+    # a temporary file left by a crash is still found and deleted (both names)
+    folder = store.path(sha).parent
+    for name in (f".{sha}.999999.tmp", f".{sha}.999999.12345.tmp"):
+        (folder / name).write_bytes(b"partial")
+    removed = store.remove_stale_temporaries(lambda pid: pid != 999999)
+    assert sorted(p.name for p in removed) == sorted(
+        (f".{sha}.999999.tmp", f".{sha}.999999.12345.tmp")
+    )
