@@ -47,7 +47,7 @@ from saraban.archive._models import (
 )
 from saraban.archive._records import LetterRecord, Paging, ReceivedRecord, StoredOriginal
 from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound
-from saraban.letter import MAX_SUBJECT_CHARS
+from saraban.letter import MAX_ATTACHMENTS_TEXT_CHARS, MAX_SUBJECT_CHARS
 from saraban.thai import SECRET_SERIES, be_year
 from saraban.vocabulary import typed_text
 
@@ -169,6 +169,8 @@ class Incoming(ArchiveCore):
                 return earlier_letter
         original_name = _file_name(original_name, "original")
         doc = copy.deepcopy(dict(letter))
+        if isinstance(doc.get("attachments_text"), str):  # searched, never printed: bounded
+            doc["attachments_text"] = doc["attachments_text"][:MAX_ATTACHMENTS_TEXT_CHARS]
         keep = self._retention(doc, retention_years)
         doc.pop("retention_years", None)
         ref_no = doc.get("ref_no")

@@ -255,6 +255,13 @@ def test_memory_bombs_are_refused(expression):
     refused(make_template(expression), {"big": "a" * 90_000})
 
 
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_constant_jinja_folds_into_its_code_is_a_template_error(value):
+    """``'nan'|float`` is folded into the code Jinja makes as the name ``nan``: a
+    NameError, which ended `saraban forms fill-template` with a traceback."""
+    refused(make_template(f"{{{{ '{value}'|float|baht_text }}}}"), {})
+
+
 def test_output_size_is_capped():
     template = make_template("{% for i in rows %}{{ big }}{% endfor %}")
     error = refused(template, {"rows": list(range(2000)), "big": "ก" * 90_000})

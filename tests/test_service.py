@@ -626,6 +626,8 @@ def test_import_upload_review_and_confirm(app, client):
         "date": "๒๑ พฤศจิกายน ๒๕๖๗",
         "subject": "แนวทางการดำเนินงานศูนย์ผู้นำจิตอาสาพัฒนาชุมชน (ตรวจแล้ว)",
         "kind": "external",
+        "addressee": "ผู้ว่าราชการจังหวัดหนองคาย",  # the page shows them filled in as read
+        "signer.name": "นายไพโรจน์ โสภาพร",
     }
     stored = client.post(review_url, data=form)
     assert stored.status_code == 302
@@ -651,6 +653,62 @@ def test_import_confirm_all_in_the_background(app, client):
     job = _wait_for_job(app, response.headers["Location"].split("job=")[1])
     assert job.state == "done" and job.result["stored"] == 3
     assert len(app.extensions["archive"].letters()) == 3
+
+
+def _batch(app, client, csrf, *files):
+    import io
+
+    response = client.post(
+        "/imports",
+        data={"csrf_token": csrf, "files": [(io.BytesIO(d), n) for n, d in files]},
+        content_type="multipart/form-data",
+    )
+    _wait_for_job(app, response.headers["Location"].split("job=")[1])
+    return response.headers["Location"].split("?")[0]
+
+
+def test_an_import_review_checks_what_the_clerk_typed_and_their_clearance(app, client):
+    """The review page stored a 300,000-character subject ending in a control character
+    unchecked; an uncleared clerk kept a letter marked ลับที่สุด and then could neither see,
+    correct nor confirm it; a second confirmation with other corrections was dropped
+    while the page said it was stored."""
+    csrf = login(client, "clerk")
+    seed = SEEDS / "001_1817bd84ea7a4ec5.txt"
+    batch_url = _batch(app, client, csrf, (seed.name, seed.read_bytes()))
+    form = {
+        "csrf_token": csrf,
+        "ref_no": "ลป ๐๐๑๙.๓/๒๗๕๒๘",
+        "date": "๒๑ พฤศจิกายน ๒๕๖๗",
+        "subject": "ก" * 300_000 + "\x07",
+        "kind": "external",
+        "addressee": "ผู้ว่าราชการจังหวัดหนองคาย",
+        "signer.name": "นายไพโรจน์ โสภาพร",
+    }
+    refused = client.post(f"{batch_url}/1", data=form)
+    assert refused.status_code == 400 and "subject" in refused.get_data(as_text=True)
+    secret = client.post(f"{batch_url}/1", data={**form, "subject": "ตรวจแล้ว", "secrecy": "ลับที่สุด"})
+    assert secret.status_code == 400 and "someone cleared for it must import it" in secret.get_data(
+        as_text=True
+    )
+    assert app.extensions["archive"].letters() == []
+    assert client.post(f"{batch_url}/1", data={**form, "subject": "ตรวจแล้ว"}).status_code == 302
+    again = client.post(f"{batch_url}/1", data={**form, "subject": "ตรวจอีกครั้ง"})
+    assert again.status_code == 409 and "stored already" in again.get_data(as_text=True)
+    [letter] = app.extensions["archive"].letters()
+    assert letter.subject == "ตรวจแล้ว"
+
+
+def test_an_imported_letters_searched_text_is_bounded(app):
+    from saraban.letter import MAX_ATTACHMENTS_TEXT_CHARS
+
+    archive = app.extensions["archive"]
+    doc = {**seed_letter(), "attachments_text": "ก" * (MAX_ATTACHMENTS_TEXT_CHARS + 5_000)}
+    record = archive.store_imported(doc, original=b"text", original_name="a.txt", actor="t")
+    with archive._read() as s:
+        from saraban.archive._models import Letter
+
+        kept = s.get(Letter, record.id).doc
+    assert len(kept["attachments_text"]) == MAX_ATTACHMENTS_TEXT_CHARS
 
 
 def test_an_upload_over_the_limit_is_refused_clearly(tmp_path):

@@ -19,6 +19,9 @@ DEFAULT_MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200  # XML compresses 5-20x; a zero-filled bomb reaches 1000x
 _RATIO_FLOOR_BYTES = 1024 * 1024  # tiny members may compress oddly; judge the ratio above 1 MB
 MAX_ZIP_MEMBERS = 10_000
+# The XML of a .docx that is parsed: 60 MB of it took python-docx 114 s and 1.3 GB. A letter
+# holds tens of kilobytes; a hundred pages of tables a few megabytes.
+MAX_DOCX_XML_BYTES = 10 * 1024 * 1024
 PDFTOTEXT_TIMEOUT_S = 120
 
 
@@ -222,6 +225,15 @@ def check_docx_zip(path: Path, max_unpacked_bytes: int) -> None:
                         f"the part {info.filename} is compressed {ratio:,.0f}x (over"
                         f" {MAX_COMPRESSION_RATIO}x): a zip bomb?",
                     )
+            xml = sum(i.file_size for i in infos if i.filename.lower().endswith(".xml"))
+            if xml > MAX_DOCX_XML_BYTES:  # what python-docx parses (pictures it only carries)
+                raise FileTooLarge(
+                    path,
+                    f"ข้อความและรูปแบบในไฟล์ .docx มีขนาด {_mb(xml)} เกินขีดจำกัด"
+                    f" {_mb(MAX_DOCX_XML_BYTES)} แยกเป็นหลายไฟล์",
+                    f"the .docx holds {_mb(xml)} of text and markup, over the limit of"
+                    f" {_mb(MAX_DOCX_XML_BYTES)}: split it",
+                )
             names = {info.filename for info in infos}
             types = b""
             listing = next((i for i in infos if i.filename == "[Content_Types].xml"), None)

@@ -27,13 +27,17 @@ def visible_letter(archive: Archive, letter_id: int, clearance: str | None) -> L
     return record
 
 
-def check_may_number(clearance: str | None, secrecy: str | None, what: str) -> None:
+def check_may_number(
+    clearance: str | None, secrecy: str | None, what: str, what_en: str = "number it"
+) -> None:
     """Refuse to number a letter (issue or receive ``what``) marked above ``clearance``:
     each level has a register of its own, so the number given back would count the letters
-    of a level the user may not see (a clerk marked a letter ลับที่สุด and read ๔)."""
+    of a level the user may not see (a clerk marked a letter ลับที่สุด and read ๔). Keeping
+    an imported letter is refused alike: kept, it was hidden from the clerk who imported it,
+    who could then neither correct nor confirm it."""
     if secrecy and not can_see(clearance, secrecy):
         raise BadRequest(
             f"secrecy: {what}หนังสือชั้น{secrecy}ไม่ได้ เกินชั้นความลับของท่าน ให้ผู้มีสิทธิ์ชั้น"
             f"{secrecy}เป็นผู้ดำเนินการ / a letter marked {secrecy} is above your clearance: "
-            "someone cleared for it must number it"
+            f"someone cleared for it must {what_en}"
         )

@@ -26,10 +26,11 @@ from typing import Any
 from saraban.archive import Archive, LetterRecord, crashpoint
 from saraban.archive.importer import DEFAULT_MAX_BYTES, ImportResult, extract_text
 from saraban.archive.importer import import_file as read_file
-from saraban.errors import BadRequest, Conflict, NotFound, SarabanError
+from saraban.errors import BadRequest, Conflict, InvalidLetter, NotFound, SarabanError
 from saraban.folders import temporary_folder
 from saraban.letter import SECRECIES
 from saraban.thai import thai_date
+from saraban.usecases._access import check_may_number
 from saraban.vocabulary import UNPRINTABLE_IN_A_LINE
 
 ALL_LETTERS = SECRECIES[-1]  # the clearance of a command run on the instance itself
@@ -173,6 +174,7 @@ def store_parsed(
         earlier = archive.letter_by_key(key)
         if earlier is not None:
             return earlier
+    check_may_number(clearance, parsed.letter.get("secrecy"), "นำเข้า", "import it")
     duplicate = find_duplicate(archive, parsed.letter, original, name, clearance=clearance)
     if duplicate is not None:
         raise duplicate
@@ -460,12 +462,19 @@ def store_item(
         batch = load(home, batch_id, owner_id)
         item = get_item(batch, n)
         if item.status == "stored":
+            if letter is not None and letter != item.letter:
+                raise Conflict(
+                    f"{item.name}: เก็บเข้าระบบแล้ว แก้ไขที่หน้าตรวจทานของหนังสือ / stored "
+                    "already: correct it on the letter's own review page"
+                )
             return item
         if item.status != "parsed" or item.letter is None:
             raise BadRequest(
                 f"{item.name}: ไฟล์นี้อ่านเป็นหนังสือไม่ได้ จึงเก็บเข้าระบบไม่ได้ / this file "
                 "could not be read as a letter and cannot be stored"
             )
+        if letter is not None:
+            check_corrections(item.letter, letter)
         doc = copy.deepcopy(letter if letter is not None else item.letter)
         parsed = ImportResult(doc, list(item.needs_review), list(item.notes))
         original = item_path(home, batch, item).read_bytes()
@@ -542,6 +551,18 @@ def repair_batches(archive: Archive, home: Path) -> list[str]:
             if changed:
                 save(home, batch)
     return done
+
+
+def check_corrections(read: dict[str, Any], corrected: dict[str, Any]) -> None:
+    """The fields a clerk changed from what the importer read, checked by the letter
+    format's rules (as a kept letter's correction is): the review page stored a subject of
+    300,000 characters ending in a control character."""
+    from saraban.letter import validate
+
+    changed = {name for name in corrected if corrected.get(name) != read.get(name)}
+    problems = [p for p in validate(corrected) if p.field.split(".")[0] in changed or p.field == ""]
+    if problems:
+        raise InvalidLetter(problems)
 
 
 def store_all(

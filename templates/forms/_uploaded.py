@@ -377,7 +377,8 @@ def render_untrusted(template: DocxTemplate, context: dict, env) -> bytes:
                 )
             ]
         ) from None
-    except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError) as exc:
+    # NameError: Jinja folds constants into the code it makes ('nan'|float becomes a name)
+    except (TemplateError, TypeError, ValueError, ArithmeticError, LookupError, NameError) as exc:
         raise InvalidTemplate(
             [
                 _render_problem(
