@@ -391,3 +391,30 @@ def test_not_a_word_document(data):
         inspect_template(data)
     assert caught.value.problems[0].code == "not_docx"
     assert "ไม่ใช่เอกสาร Word" in caught.value.message
+
+
+def test_a_picture_linked_from_outside_the_file_is_refused():
+    """LibreOffice fetched a linked picture from any address while making the PDF (the
+    server's own network included) and printed what came back; a hyperlink and the Word
+    template the file was made from are only named, and stay allowed."""
+    from docx import Document
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    document = Document()
+    document.add_paragraph("{{ name }}")
+    part = document.part
+    part.relate_to("https://example.org/", RT.HYPERLINK, is_external=True)
+    settings = part.part_related_by(RT.SETTINGS)
+    settings.relate_to(
+        "file:///C:/Users/clerk/Templates/letter.dotx",
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate",
+        is_external=True,
+    )
+    allowed = io.BytesIO()
+    document.save(allowed)
+    assert fill_uploaded(allowed.getvalue(), {"name": "x"})
+    part.relate_to("http://169.254.169.254/latest/picture.png", RT.IMAGE, is_external=True)
+    linked = io.BytesIO()
+    document.save(linked)
+    error = refused(linked.getvalue(), {"name": "x"})
+    assert "169.254.169.254" in error.message and "embed pictures" in error.message

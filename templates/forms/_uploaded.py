@@ -127,7 +127,40 @@ def _open(data: bytes) -> DocxTemplate:
         template.init_docx()
     except (PackageNotFoundError, KeyError, ValueError, XMLSyntaxError) as exc:
         raise _not_docx(str(exc) or type(exc).__name__) from None
+    _refuse_external(template)
     return template
+
+
+# Links to outside the file that are only named, never fetched: a hyperlink, and the Word
+# template a document was made from (Word writes it as a path on the author's machine).
+_NAMED_ONLY = ("/hyperlink", "/attachedTemplate")
+
+
+def _refuse_external(template: DocxTemplate) -> None:
+    """A picture, a frame or a sub-document linked from outside the file: LibreOffice
+    fetched a linked picture from any address while making the PDF, and put what came
+    back in it."""
+    linked = sorted(
+        {
+            rel.target_ref
+            for part in template.docx.part.package.iter_parts()
+            for rel in part.rels.values()
+            if rel.is_external and not rel.reltype.endswith(_NAMED_ONLY)
+        }
+    )
+    if linked:
+        shown = ", ".join(ref[:80] for ref in linked[:3])
+        raise InvalidTemplate(
+            [
+                Problem(
+                    "template",
+                    "linked_content",
+                    f"the template links content from outside the file ({shown}): embed "
+                    "pictures instead of linking them",
+                    f"แม่แบบเชื่อมโยงเนื้อหาจากนอกไฟล์ ({shown}) ให้แทรกรูปลงในไฟล์แทนการลิงก์",
+                )
+            ]
+        )
 
 
 def _parts(template: DocxTemplate) -> list[tuple[str, str]]:
