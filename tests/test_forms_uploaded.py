@@ -288,6 +288,25 @@ def test_a_2000_row_table_is_rendered():
     assert [c.text for c in table.rows[2000].cells] == ["2000", "สมาชิก 1999", "กรรมการ"]
 
 
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "{{ [[1]*1000000]*1000000 }}",  # a million references to one list: 82 s, 2.6 GB
+        "{% set a = 10**1000 %}" + "{% set a = a*a %}" * 22 + "{{ a }}",  # ran past 100 s
+    ],
+)
+def test_what_a_value_holds_is_bounded_not_only_its_length(expression):
+    message = refused(make_template(expression), {}).message
+    assert "too large" in message or "exceed" in message
+
+
+def test_chained_filters_are_held_to_the_time_limit():
+    """Filters are no calls: thirty chains over a million items ran 78 s past 20 s."""
+    chain = "{{ ([1]*1000000)|map('string')|unique|list|length }}" * 30
+    with pytest.raises(InvalidTemplate, match="took longer than 0.5 seconds"):
+        fill_uploaded(make_template(chain), {}, limits=Limits(seconds=0.5))
+
+
 def test_limits_can_be_tightened():
     template = make_template("{% for i in range(50) %}{{ i }}{% endfor %}")
     with pytest.raises(InvalidTemplate, match="loops ran more than 10"):
