@@ -437,3 +437,27 @@ def test_a_picture_linked_from_outside_the_file_is_refused():
     document.save(linked)
     error = refused(linked.getvalue(), {"name": "x"})
     assert "169.254.169.254" in error.message and "embed pictures" in error.message
+
+
+def test_a_header_named_over_and_over_is_refused_before_it_is_read():
+    """docxtpl reads and fills a header once for each reference to it: a 38 KB file that
+    named its header 200 times took 61 s to inspect and 79 s more to fill."""
+    import re
+
+    from saraban.templates.forms import TemplateTooLarge
+
+    data = make_template("{{ a }}", header="{{ h }}")
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            blob = source.read(info)
+            if info.filename == "word/_rels/document.xml.rels":
+                text = blob.decode()
+                one = re.search(r'<Relationship [^>]*relationships/header"[^>]*/>', text)[0]
+                rid = re.search(r'Id="([^"]+)"', one)[1]
+                copies = "".join(one.replace(f'Id="{rid}"', f'Id="rX{n}"') for n in range(200))
+                blob = text.replace(one, one + copies).encode()
+            target.writestr(info, blob)
+    with pytest.raises(TemplateTooLarge, match="201 times"):
+        inspect_template(out.getvalue())
+    assert inspect_template(data).variables == ["a", "h"]
