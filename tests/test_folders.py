@@ -6,9 +6,11 @@ killed for real (``kill -9``)."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -145,13 +147,17 @@ def test_a_pool_worker_leaves_no_font_folder(tmp_path: Path) -> None:
     """
     script = tmp_path / "pool.py"
     script.write_text(textwrap.dedent(code), "utf-8")
-    work = tmp_path / "tmp"
-    work.mkdir()
-    done = subprocess.run(
-        [sys.executable, str(script)], env={**os.environ, "TMPDIR": str(work)}, timeout=180
-    )
-    assert done.returncode == 0
-    assert _font_folders(work) == []
+    # a short folder: the fork server's socket lives in it, and a socket's path holds at
+    # most 107 bytes (pytest's own folders grow past it as their counter does)
+    work = Path(tempfile.mkdtemp(prefix="sb-"))
+    try:
+        done = subprocess.run(
+            [sys.executable, str(script)], env={**os.environ, "TMPDIR": str(work)}, timeout=180
+        )
+        assert done.returncode == 0
+        assert _font_folders(work) == []
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.mark.pdf
