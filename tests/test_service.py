@@ -626,8 +626,6 @@ def test_import_upload_review_and_confirm(app, client):
         "date": "๒๑ พฤศจิกายน ๒๕๖๗",
         "subject": "แนวทางการดำเนินงานศูนย์ผู้นำจิตอาสาพัฒนาชุมชน (ตรวจแล้ว)",
         "kind": "external",
-        "addressee": "ผู้ว่าราชการจังหวัดหนองคาย",  # the page shows them filled in as read
-        "signer.name": "นายไพโรจน์ โสภาพร",
     }
     stored = client.post(review_url, data=form)
     assert stored.status_code == 302
@@ -681,8 +679,6 @@ def test_an_import_review_checks_what_the_clerk_typed_and_their_clearance(app, c
         "date": "๒๑ พฤศจิกายน ๒๕๖๗",
         "subject": "ก" * 300_000 + "\x07",
         "kind": "external",
-        "addressee": "ผู้ว่าราชการจังหวัดหนองคาย",
-        "signer.name": "นายไพโรจน์ โสภาพร",
     }
     refused = client.post(f"{batch_url}/1", data=form)
     assert refused.status_code == 400 and "subject" in refused.get_data(as_text=True)

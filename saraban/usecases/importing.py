@@ -560,7 +560,12 @@ def check_corrections(read: dict[str, Any], corrected: dict[str, Any]) -> None:
     from saraban.letter import validate
 
     changed = {name for name in corrected if corrected.get(name) != read.get(name)}
-    problems = [p for p in validate(corrected) if p.field.split(".")[0] in changed or p.field == ""]
+    problems = [
+        p
+        for p in validate(corrected)
+        # a part left empty may stay so: an imported letter keeps what its file had
+        if (p.field.split(".")[0] in changed or p.field == "") and p.code != "required"
+    ]
     if problems:
         raise InvalidLetter(problems)
 
