@@ -55,6 +55,14 @@ def event_hash(
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 
 
+def hold(session: Session) -> None:
+    """Take the chain's turn now (PostgreSQL: its advisory lock, held to commit; SQLite's
+    write transaction holds it already): what the transaction reads next, no other writer
+    of the chain changes before it commits."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
+
+
 def append(
     session: Session,
     *,
@@ -64,8 +72,7 @@ def append(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Add one event at the end of the chain, inside the caller's write transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_LOCK})
+    hold(session)
     last = session.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()

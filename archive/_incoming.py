@@ -94,6 +94,13 @@ def _file_name(name: Any, fallback: str) -> str:
     return text or fallback
 
 
+def _imported_already(name: str, earlier: str, sha: str) -> Conflict:
+    return Conflict(
+        f"{name}: นำเข้าแล้วเป็นหนังสือรายการ {earlier} / already imported as letter {earlier} "
+        f"(same file, SHA-256 {sha[:12]}…)"
+    )
+
+
 # Days a period may name: no letter was received before the first or after the last, and
 # the clock's zone cannot place the year 1 or 9999 (a period "from 0001-01-01" was a 500).
 _FIRST_DAY, _LAST_DAY = dt.date(1800, 1, 1), dt.date(9000, 1, 1)
@@ -180,20 +187,23 @@ class Incoming(ArchiveCore):
         except (TypeError, ValueError):
             date = None
         sha = hashlib.sha256(original).hexdigest()
+        same_file = select(Letter.public_id).where(Letter.original_sha256 == sha)
+        if clearance is not _UNSET:
+            same_file = same_file.where(_secrecy_clause(clearance))
         with self._read() as s:
-            same_file = select(Letter.public_id).where(Letter.original_sha256 == sha)
-            if clearance is not _UNSET:
-                same_file = same_file.where(_secrecy_clause(clearance))
             earlier = s.scalar(same_file.limit(1))
         if earlier is not None:
-            raise Conflict(
-                f"{original_name}: นำเข้าแล้วเป็นหนังสือรายการ {earlier} / already imported as "
-                f"letter {earlier} (same file, SHA-256 {sha[:12]}…)"
-            )
+            raise _imported_already(original_name, earlier, sha)
         sha = self.files.put(original)
         kept = [(name, self.files.put(data)) for name, data in files]
         now = utcnow()
         with self._write() as s:
+            # asked again in the write's turn: two clerks confirming one file at the same
+            # moment both passed the first look, and the file was kept twice
+            _audit.hold(s)
+            earlier = s.scalar(same_file.limit(1))
+            if earlier is not None:
+                raise _imported_already(original_name, earlier, sha)
             self._record_file(s, sha, _media_type(original_name))
             for name, file_sha in kept:
                 self._record_file(s, file_sha, _media_type(name))

@@ -164,3 +164,32 @@ def test_processes_receiving_at_once_number_each_secrecy_level_without_gaps(tmp_
         assert archive.verify() == []
     finally:
         archive.close()
+
+
+def test_one_file_imported_by_two_at_the_same_moment_is_kept_once(archive, tmp_path):
+    """Two clerks confirming one file at the same moment both passed the look for it (a
+    read before the write), and the file was kept twice."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import make_letter
+
+    from saraban.errors import Conflict
+
+    original = b"the same letter, scanned once " * 1000
+    start = threading.Barrier(6)
+
+    def keep(n):
+        start.wait()
+        try:
+            return archive.store_imported(
+                make_letter(f"นำเข้า {n}"), original=original, original_name="a.txt", actor=f"c{n}"
+            ).public_id
+        except Conflict as refused:
+            assert "already imported" in refused.message
+            return None
+
+    with ThreadPoolExecutor(6) as pool:
+        kept = [k for k in pool.map(keep, range(6)) if k is not None]
+    assert len(kept) == 1
+    assert [r.public_id for r in archive.letters()] == kept
