@@ -700,8 +700,6 @@ def test_a_file_read_past_its_time_is_refused_and_its_process_reads_the_next(tmp
     took (Tesseract: up to three minutes a page, fifty pages a file): two such files and the
     inbox stopped for hours. Past its time a file is refused (422, in Thai), and the same
     process reads the next file at once."""
-    import time
-
     scan = scancorpus.scan_page(scancorpus.render_pages(STEM)[0], STEM, 0)
     path = scancorpus.write_png(scan, tmp_path / "สแกน.png")
     pool = intake.reader(intake.CLERK)
@@ -710,10 +708,21 @@ def test_a_file_read_past_its_time_is_refused_and_its_process_reads_the_next(tmp
     assert refused.value.status == 422
     assert refused.value.message.startswith("อ่านไฟล์ สแกน.png นานเกิน ๑ นาที จึงหยุดอ่าน")
     letter = _seed_txt(tmp_path)
-    assert intake.read_in_worker(letter, name=letter.name, seconds=2).result(60).letter
-    time.sleep(2.5)  # the timer stopped with the file: it does not go off in the idle process
+    assert intake.read_in_worker(letter, name=letter.name).result(60).letter
     assert intake.reader(intake.CLERK) is pool and intake._ALONE == set()
     assert intake.read_in_worker(path, name=path.name).result(120).how == "ocr"
+
+
+def test_a_files_timer_stops_with_it(monkeypatch, tmp_path):
+    """The timer and the watchdog of a file read in time are stopped with it, and the
+    signal's handler put back: left armed, either would end the idle process later."""
+    import signal
+
+    monkeypatch.setattr(intake, "read_incoming", lambda path, **kwargs: "read")
+    before = signal.getsignal(signal.SIGALRM)
+    assert intake._read_for_pool(tmp_path / "a.txt", "a.txt", 1024, 0.2) == "read"
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    assert signal.getsignal(signal.SIGALRM) is before
 
 
 def test_a_reading_stuck_where_it_cannot_be_stopped_ends_its_process(tmp_path):
