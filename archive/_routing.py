@@ -38,7 +38,7 @@ from saraban.archive._models import (
 )
 from saraban.archive._records import LetterRecord, ReceivedRecord, _jsonable
 from saraban.errors import BadRequest, Conflict, NotFound
-from saraban.vocabulary import typed_text
+from saraban.vocabulary import cut, typed_text
 
 WAITING = "รอดำเนินการ"
 # An order (สั่งการ) is printed on the stamped copy, every order under the receipt stamp:
@@ -222,7 +222,7 @@ class Routings(ArchiveCore):
             key = None
         unit = s.scalar(select(Unit).where(Unit.prefix_key == key)) if key else None
         if unit is None:
-            shown = repr(prefix if len(prefix) <= 60 else prefix[:60] + "…")
+            shown = repr(cut(prefix))
             raise NotFound(f"ไม่พบส่วนราชการ {shown} / no unit {shown}")
         return unit
 

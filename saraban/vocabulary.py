@@ -129,6 +129,18 @@ UNPRINTABLE_IN_A_LINE = re.compile(
     "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
 )
 
+
+def one_line(text: str) -> str:
+    """Text from outside (a file, a name sent) as one line: what :func:`typed_text` refuses
+    from a person, and runs of white space, line breaks included, become one space."""
+    return " ".join(UNPRINTABLE_IN_A_LINE.sub(" ", text).split())
+
+
+def cut(text: str, limit: int = 60) -> str:
+    """Text a person sent, as a message repeats it: at most ``limit`` characters."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 MAX_LINE_CHARS = 500  # one-line text: names, salutation, addressee, position lines, contact
 MAX_NOTE_CHARS = 2_000  # a note, a reason, an action: a paragraph, not a file
 

@@ -31,7 +31,7 @@ from saraban.folders import temporary_folder
 from saraban.letter import SECRECIES
 from saraban.thai import thai_date
 from saraban.usecases._access import check_may_number
-from saraban.vocabulary import UNPRINTABLE_IN_A_LINE
+from saraban.vocabulary import one_line
 
 ALL_LETTERS = SECRECIES[-1]  # the clearance of a command run on the instance itself
 
@@ -218,7 +218,7 @@ def upload_name(name: str, n: int) -> str:
     :data:`MAX_UPLOAD_NAME` characters with its suffix (``n``: its place in the upload,
     for a file without one)."""
     last = Path(name.replace("\\", "/")).name
-    last = " ".join(UNPRINTABLE_IN_A_LINE.sub(" ", last).split())
+    last = one_line(last)
     if len(last) > MAX_UPLOAD_NAME:
         suffix = stored_suffix(last)
         last = last[: MAX_UPLOAD_NAME - len(suffix)].rstrip() + suffix

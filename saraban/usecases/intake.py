@@ -62,7 +62,7 @@ from saraban.pools import stop_pool
 from saraban.thai import thai_date, to_thai_digits
 from saraban.usecases._access import check_may_number
 from saraban.usecases.importing import ALL_LETTERS, stored_suffix
-from saraban.vocabulary import UNPRINTABLE_IN_A_LINE
+from saraban.vocabulary import one_line
 
 __all__ = [
     "SUFFIXES",
@@ -467,8 +467,7 @@ def _register_line(value: Any, limit: int = MAX_LINE_CHARS) -> str:
     """A field read from a file as the register keeps it: one line, without the control
     characters a typed field is refused for (the file's own text keeps them), cut to the
     field's length (the clerk corrects it against the file)."""
-    line = " ".join(UNPRINTABLE_IN_A_LINE.sub(" ", str(value or "")).split())
-    return line[:limit].rstrip()
+    return one_line(str(value or ""))[:limit].rstrip()
 
 
 def _sender_name(letter: dict[str, Any]) -> str:
@@ -605,7 +604,8 @@ def stamp_received(
             raise BadRequest("ต้องระบุทั้งระยะจากซ้ายและจากบน / give both left_mm and top_mm")
         moved = (_millimetres(left_mm, "left_mm"), _millimetres(top_mm, "top_mm"))
     local = received.received_at.astimezone()
-    for attempt in range(_STAMP_ATTEMPTS):
+    attempts = _STAMP_ATTEMPTS
+    while True:
         # drawn from what the letter holds now, kept only if that still holds: an order
         # written or the stamp moved meanwhile draws it again
         state = archive.stamp_state(received.id)
@@ -628,9 +628,9 @@ def stamp_received(
                 received.id, stamped, actor=actor, position=moved, drawn=state
             )
         except StampOutdated:
-            if attempt == _STAMP_ATTEMPTS - 1:
+            attempts -= 1
+            if not attempts:
                 raise
-    raise AssertionError("unreachable")
 
 
 def _millimetres(value: Any, name: str) -> float:

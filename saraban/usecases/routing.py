@@ -22,6 +22,7 @@ from saraban.archive._routing import DelegationRecord, InboxItem, OrderRecord, R
 from saraban.errors import BadRequest, NotFound, SarabanError
 from saraban.letter import can_see
 from saraban.thai import thai_date, to_thai_digits
+from saraban.vocabulary import cut
 
 logger = logging.getLogger("saraban.routing")
 NOT_FOUND = "ไม่พบหนังสือรับนี้ / no such received letter"
@@ -79,41 +80,28 @@ def route(
     for unit in unit_names:
         try:
             members = archive.members(unit)
-        except NotFound:
-            raise BadRequest(
-                f"units: ไม่พบส่วนราชการ {_shown(unit)} / no unit {_shown(unit)}"
-            ) from None
-        # a member whose account was closed sees no inbox: not asked about, not in the way
-        active = {
-            m: their
-            for m in members
-            if (their := _active_clearance(m, clearance_of)) is not _CLOSED
-        }
+        except NotFound as exc:
+            raise BadRequest(f"units: {exc.message}") from None
+        active: dict[str, str | None] = {}
+        for member in members:
+            try:
+                active[member] = clearance_of(member)
+            except NotFound:  # a closed account sees no inbox: not asked about, not in the way
+                continue
         if not active:
             raise BadRequest(
                 f"units: {_shown(unit)} ยังไม่มีสมาชิก ไม่มีผู้ใดเห็นหนังสือ / "
                 f"{_shown(unit)} has no members yet"
             )
         for name, their in active.items():
-            _check_may_see(name, their, received, unit=unit)  # type: ignore[arg-type]
+            _check_may_see(name, their, received, unit=unit)
     return archive.route_received(
         received.id, names, actor=actor, note=note, due=due, units=unit_names
     )
 
 
-_CLOSED = object()
-
-
-def _active_clearance(name: str, clearance_of: ClearanceOf) -> object:
-    try:
-        return clearance_of(name)
-    except NotFound:
-        return _CLOSED
-
-
 def _shown(text: str) -> str:
-    """A name typed by the user, as an error message repeats it: at most 60 characters."""
-    return repr(text if len(text) <= 60 else text[:60] + "…")
+    return repr(cut(text))
 
 
 def _check_cleared(name: str, received: ReceivedRecord, clearance_of: ClearanceOf) -> None:
@@ -191,13 +179,17 @@ def inbox(
     total, late = archive.inbox_counts(
         people, today=day, clearance=clearance, include_done=include_done, unit_ids=unit_ids
     )
-    items = archive.inbox(
-        people,
-        clearance=clearance,
-        include_done=include_done,
-        unit_ids=unit_ids,
-        limit=per_page,
-        offset=(max(page, 1) - 1) * per_page,
+    items = (
+        archive.inbox(
+            people,
+            clearance=clearance,
+            include_done=include_done,
+            unit_ids=unit_ids,
+            limit=per_page,
+            offset=(max(page, 1) - 1) * per_page,
+        )
+        if per_page
+        else []  # the counts only (the dashboard)
     )
     return Inbox(user, others, items, [prefix for _i, prefix in units], total, late)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from saraban.errors import Problem
 from saraban.letter import json_type_name
 from saraban.thai import to_arabic_digits, to_thai_digits
+from saraban.vocabulary import cut
 
 #: Field types, with what each accepts in JSON and how the form prints it.
 TYPES = {
@@ -448,7 +449,7 @@ def _check_group(
     unknown = [key for key in data if key not in known]
     listed = ", ".join(sorted(known))
     for key in unknown[:UNKNOWN_NAMED]:  # the rest counted: 100,000 named made a 62 MB answer
-        shown = str(key) if len(str(key)) <= 60 else str(key)[:60] + "…"
+        shown = cut(str(key))
         problems.append(
             Problem(
                 _join(path, shown),
