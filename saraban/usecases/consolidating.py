@@ -192,96 +192,47 @@ def to_xlsx(found: Consolidated) -> bytes:
 # The consolidated PDF in the official table style, laid out for a country: a row per
 # reply in a table whose columns are as wide as what they hold (the recipient's name wide,
 # numbers narrow), then those who replied by letter and those who did not as numbered
-# lists in three columns (a borderless table: WeasyPrint's multi-column layout and list
-# markers cost more), not as table rows of empty cells. WeasyPrint lays out a table
-# row by row, every cell a Thai line-breaking paragraph: 878 names as rows of 19 narrow
-# cells made 210 pages and took a minute or more; as a list they take a few pages.
-# What the table's properties cost (instructions counted by callgrind for 60 rows of the
-# country's table, 4,260 million in all): the collapsed 0.5pt borders 9.8%; separate
-# borders drawn once each (right and bottom of every cell, left and top of the table)
-# twice that, 20% (WeasyPrint draws a separate cell's border with more operations than a
-# collapsed segment); ``overflow-wrap: anywhere`` 2.7%, of which 0.6% in the numbers,
-# which never wrap anyway; ``vertical-align``, ``break-inside``, ``text-align``, the
-# padding and the repeated header nothing measurable (under 0.2% each). The rest is
-# WeasyPrint laying out and drawing each cell.
-_PDF_CSS = """
-@page { size: A4 landscape; margin: 1.2cm 1.2cm 1.5cm 1.2cm;
-        @bottom-center { font-family: Sarabun; font-size: 12pt;
-                         content: "หน้า " counter(page, thai); } }
-html { font-family: Sarabun; font-size: 12pt; line-height: 1.2; }
-h1 { font-size: 16pt; text-align: center; margin: 0; }
-h2 { font-size: 13pt; margin: 0.4cm 0 0.1cm 0; }
-p.subtitle { text-align: center; margin: 0 0 0.3cm 0; }
-table { width: 100%; border-collapse: collapse; table-layout: fixed; }
-table.wide { font-size: 10pt; }
-th, td { border: 0.5pt solid #000; padding: 1pt 2pt; vertical-align: top;
-         overflow-wrap: anywhere; }
-th { font-weight: bold; text-align: center; }
-td.n { text-align: right; white-space: nowrap; overflow-wrap: normal; }
-table.wide th { font-size: 9pt; line-height: 1.1; }
-tr.total td { font-weight: bold; }
-thead { display: table-header-group; }
-tr { break-inside: avoid; }
-table.names td { border: none; width: 33.3%; padding: 0 4pt; }
-"""
+# lists in three columns, not as table rows of empty cells. Typeset by Typst
+# (``templates/_typeset.py``): WeasyPrint took about a millisecond of CPU a cell, 15 s for
+# the country's 878 replies in 18 columns (docs/circulars.md).
 WIDE_TABLE = 8  # more form columns than this: the table's text is 10 pt
 
 
 def to_pdf(found: Consolidated) -> bytes:
-    import html
+    from saraban.templates._typeset import TypesetTable, table_pdf
 
-    from saraban.templates._pdf import html_to_pdf
-
-    def esc(value: Any) -> str:
-        return html.escape(_shown(value))
-
-    widths = [0.7, 3.0] + [1.0 if c.numeric else 1.6 for c in found.columns]
-    cols = "".join(f'<col style="width:{100 * w / sum(widths):.2f}%">' for w in widths)
-    labels = ("ลำดับ", "หน่วยงาน", *(c.label for c in found.columns))
-    head = "".join(f"<th>{html.escape(label)}</th>" for label in labels)
-    numeric = [False, False] + [c.numeric for c in found.columns]
-
-    def row(values: list[Any], css: str = "") -> str:
-        cells = "".join(
-            f'<td class="n">{esc(v)}</td>' if numeric[n] else f"<td>{esc(v)}</td>"
-            for n, v in enumerate(values)
-        )
-        return f'<tr class="{css}">{cells}</tr>' if css else f"<tr>{cells}</tr>"
-
-    body = [
-        row([to_thai_digits(str(n)), name, *values])
+    rows = [
+        [to_thai_digits(str(n)), name, *(_shown(v) for v in values)]
         for n, (name, values) in enumerate(found.rows, start=1)
     ]
     if any(t is not None for t in found.totals):
-        body.append(row(["", "รวม", *found.totals], "total"))
+        rows.append(["", "รวม", *(_shown(t) for t in found.totals)])
+    wide = len(found.columns) > WIDE_TABLE
     table = as_table(found)
-    parts = [
-        f"<h1>{html.escape(table.title)}</h1>",
-        f'<p class="subtitle">{html.escape(table.subtitle)}</p>',
-    ]
-    if body:
-        wide = ' class="wide"' if len(found.columns) > WIDE_TABLE else ""
-        parts.append(
-            f"<table{wide}><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>"
+    return table_pdf(
+        TypesetTable(
+            title=table.title,
+            subtitle=table.subtitle,
+            columns=("ลำดับ", "หน่วยงาน", *(c.label for c in found.columns)),
+            widths=[0.7, 3.0] + [1.0 if c.numeric else 1.6 for c in found.columns],
+            numeric=[False, False] + [c.numeric for c in found.columns],
+            rows=rows,
+            strong_rows=[len(found.rows)] if len(rows) > len(found.rows) else [],
+            lists=[
+                (
+                    f"{heading} ({to_thai_digits(str(len(names)))})",
+                    [f"{to_thai_digits(str(n))}. {name}" for n, name in enumerate(names, 1)],
+                )
+                for heading, names in (
+                    ("ตอบเป็นหนังสือ", found.by_letter),
+                    ("ยังไม่ตอบ", found.missing),
+                )
+                if names
+            ],
+            size=10.0 if wide else 12.0,
+            header_size=9.0 if wide else 12.0,
         )
-    for heading, names in (("ตอบเป็นหนังสือ", found.by_letter), ("ยังไม่ตอบ", found.missing)):
-        if names:
-            numbered = [
-                f"{to_thai_digits(str(n))}. {html.escape(name)}"
-                for n, name in enumerate(names, start=1)
-            ]
-            rows = "".join(
-                "<tr>" + "".join(f"<td>{item}</td>" for item in numbered[i : i + 3]) + "</tr>"
-                for i in range(0, len(numbered), 3)
-            )
-            count = to_thai_digits(str(len(names)))
-            parts.append(f'<h2>{heading} ({count})</h2><table class="names">{rows}</table>')
-    document = (
-        f'<html lang="th"><head><meta charset="utf-8"><title>{html.escape(table.title)}'
-        f"</title></head><body>{''.join(parts)}</body></html>"
     )
-    return html_to_pdf(document, css=_PDF_CSS)
 
 
 def write(found: Consolidated, fmt: str) -> bytes:

@@ -1,0 +1,166 @@
+"""Long tables to PDF with Typst, a compiled typesetter (``templates/table.typ``).
+
+WeasyPrint lays out and draws every cell as a Thai paragraph, about a millisecond of CPU a
+cell whatever the cell holds: a circular's 878 replies in 18 columns took 15 s. Typst lays
+out the same table in about 1.5 s. Letters stay WeasyPrint's (their layout rules, PDF/A-3
+and the stamp are built on it); this is for tables of many rows.
+
+Everything printed is handed to Typst as one JSON document (``sys.inputs``), read there as
+data: a typed ``#``, ``$`` or ``]`` is text, never markup, and nothing is fetched.
+
+Typst would break Thai lines at ICU's word boundaries (``อำเภอรัตนวา|ปี``), and never inside
+a word. A cell that may wrap is sent in runs that saraban's Thai line breaker keeps whole
+(``_thai_breaks``, as in letters), which the template boxes; a run that may be wider than
+its column (estimated here from the font's advance widths, generously) is sent as its
+grapheme clusters, and the template cuts it where it overflows, measured.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from saraban.fonts import SARABUN_DIR
+from saraban.templates import RenderError
+from saraban.templates._thai_breaks import NEVER, break_classes
+
+TEMPLATE = Path(__file__).parent / "table.typ"
+
+# A4 landscape less the template's margins (1.2 cm each side) and a cell's insets (2 pt).
+_LINE_WIDTH_PT = 841.89 - 2 * 34.016
+_INSET_PT = 4.0
+# A word is sent to be measured when its estimate reaches this share of its column: the
+# estimate sums advances without kerning or Thai substitutions, which differ by a few
+# per cent, so a word near the edge is measured rather than guessed.
+_MEASURE_FROM = 0.8
+# A character and the marks drawn on it (Thai vowels and tones above and below, Latin
+# accents): where a word too wide for its column may be cut.
+_CLUSTER = re.compile(r".[\u0300-\u036F\u0E31\u0E34-\u0E3A\u0E47-\u0E4E]*", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class TypesetTable:
+    """What :func:`table_pdf` prints: a title and subtitle, a table (``columns`` labels,
+    relative ``widths``, ``numeric`` columns aligned right, ``strong_rows`` in bold), then
+    ``lists``: headed lists of names in three columns. Text size ``size`` pt, the header's
+    ``header_size``."""
+
+    title: str
+    subtitle: str
+    columns: Sequence[str]
+    widths: Sequence[float]
+    numeric: Sequence[bool]
+    rows: Sequence[Sequence[str]]
+    strong_rows: Sequence[int] = ()
+    lists: Sequence[tuple[str, Sequence[str]]] = ()
+    size: float = 12.0
+    header_size: float = 12.0
+
+
+@cache
+def _advances(bold: bool) -> tuple[dict[int, float], float]:
+    """Each character's advance in em of Sarabun (regular or bold), and the widest."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(SARABUN_DIR / ("Sarabun-Bold.ttf" if bold else "Sarabun-Regular.ttf"))
+    per_em = font["head"].unitsPerEm
+    metrics = font["hmtx"].metrics
+    advances = {code: metrics[name][0] / per_em for code, name in font.getBestCmap().items()}
+    return advances, max(advances.values())
+
+
+def _estimate(word: str, size: float, bold: bool) -> float:
+    advances, widest = _advances(bold)
+    return size * sum(advances.get(ord(char), widest) for char in word)
+
+
+# Where Unicode's line breaking keeps a line from ending or starting (after an opening
+# bracket or quote, before a closing one or a stop); Typst does not apply it between boxes.
+_NO_BREAK_AFTER = frozenset("([{“‘\"'<")
+_NO_BREAK_BEFORE = frozenset(")]}”’\"'>.,:;!?%")
+
+
+def _may_break(text: str, at: int, classes: tuple[int, ...]) -> bool:
+    return (
+        classes[at] != NEVER
+        and text[at - 1] not in _NO_BREAK_AFTER
+        and text[at] not in _NO_BREAK_BEFORE
+    )
+
+
+def _cell(text: str, width: float, size: float, bold: bool) -> str | list[str | list[str]]:
+    """The text as is when it fits on one line of ``width`` points, else its parts: spaces,
+    the runs saraban's Thai line breaker keeps on one line, and, as a list of grapheme
+    clusters, each run that may be wider than ``width`` (cut by the template if it is)."""
+    if _estimate(text, size, bold) < _MEASURE_FROM * width:
+        return text
+    classes = break_classes(text)
+    starts = [0, *(i for i in range(1, len(text)) if _may_break(text, i, classes)), len(text)]
+    parts: list[str | list[str]] = []
+    for start, end in itertools.pairwise(starts):
+        run = text[start:end]
+        word = run.rstrip()
+        if word and _estimate(word, size, bold) >= _MEASURE_FROM * width:
+            parts.append(_CLUSTER.findall(word))
+        elif word:
+            parts.append(word)
+        if len(word) < len(run):
+            parts.append(run[len(word) :])
+    return parts
+
+
+def _document(table: TypesetTable) -> dict[str, object]:
+    total = sum(table.widths)
+    widths = [_LINE_WIDTH_PT * w / total - _INSET_PT for w in table.widths]
+    strong = set(table.strong_rows)
+    rows = [
+        [
+            value if table.numeric[n] else _cell(value, widths[n], table.size, r in strong)
+            for n, value in enumerate(row)
+        ]
+        for r, row in enumerate(table.rows)
+    ]
+    third = (_LINE_WIDTH_PT - 16) / 3
+    return {
+        "title": table.title,
+        "subtitle": table.subtitle,
+        "columns": [
+            _cell(c, w, table.header_size, True) for c, w in zip(table.columns, widths, strict=True)
+        ],
+        "widths": list(table.widths),
+        "numeric": list(table.numeric),
+        "rows": rows,
+        "strong_rows": sorted(strong),
+        "lists": [
+            [heading, [_cell(name, third, table.size, False) for name in names]]
+            for heading, names in table.lists
+        ],
+        "size": table.size,
+        "header_size": table.header_size,
+    }
+
+
+def table_pdf(table: TypesetTable) -> bytes:
+    """The table as a PDF/A-3b file, as the archive keeps letters (untagged: poppler read
+    Typst's structure tree with a syntax error). A failure inside Typst is a
+    :class:`RenderError`."""
+    import typst
+
+    data = json.dumps(_document(table), ensure_ascii=False)
+    try:
+        return typst.compile(
+            str(TEMPLATE),
+            root=str(TEMPLATE.parent),
+            font_paths=[str(SARABUN_DIR)],
+            ignore_system_fonts=True,
+            sys_inputs={"table": data},
+            pdf_standards=["a-3b"],
+            pdf_tags=False,
+        )
+    except typst.TypstError as error:
+        raise RenderError(f"พิมพ์ตารางไม่สำเร็จ / the table could not be typeset: {error}") from error

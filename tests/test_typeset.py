@@ -1,0 +1,105 @@
+"""Long tables typeset by Typst (templates/_typeset.py), read back with pdftotext."""
+
+from __future__ import annotations
+
+import pytest
+from pdfa import pdfa_problems
+from pdfutil import page_boxes, pdftotext
+
+from saraban.templates._typeset import TypesetTable, table_pdf
+
+pytestmark = pytest.mark.pdf
+
+HOSTILE = [
+    '#panic("x")',
+    "$x^2$ *ตัวหนา* _เอียง_",
+    "] ) } [ #let a = 1",
+    '#read("/etc/passwd")',
+    '#image("/etc/hostname")',
+    "<label> @ref // ความเห็น /* ปิด */",
+    "\\ \\u{41} `code` = หัวข้อ",
+    "#set page(width: 1cm)",
+]
+
+
+def _table(**changes) -> TypesetTable:
+    base = {
+        "title": "สรุปผลการรายงาน",
+        "subtitle": "ตามหนังสือที่ นค ๐๐๑๗.๒/ว ๑๒๓",
+        "columns": ["ลำดับ", "หน่วยงาน", "ข้อความ", "จำนวน"],
+        "widths": [0.7, 3.0, 3.0, 1.0],
+        "numeric": [False, False, False, True],
+        "rows": [["๑", "อำเภอท่าบ่อ", "ดี", "๑๒"]],
+    }
+    return TypesetTable(**(base | changes))
+
+
+def _squeezed(pdf: bytes) -> str:
+    return "".join(pdftotext(pdf).split())
+
+
+def test_text_typed_anywhere_is_printed_as_typed_never_read_as_markup():
+    pdf = table_pdf(
+        _table(
+            title=HOSTILE[0],
+            subtitle=HOSTILE[1],
+            columns=["ลำดับ", *HOSTILE[2:4]],
+            widths=[0.7, 3.0, 3.0],
+            numeric=[False, False, False],
+            rows=[["๑", *HOSTILE[4:6]], ["๒", *HOSTILE[6:8]]],
+            lists=[(HOSTILE[7], HOSTILE)],
+        )
+    )
+    text = _squeezed(pdf)
+    for hostile in HOSTILE:
+        assert "".join(hostile.split()) in text
+    assert "root:" not in text  # nothing was read from the machine
+    assert page_boxes(pdf)[0].width > 800  # A4 landscape: the page setting was not changed
+
+
+def test_thai_text_layer_is_exact_with_marks_above_upper_vowels():
+    # Typst writes a mark drawn apart from its consonant as a second copy of the cluster
+    # (ตะกั่กั่ว) unless the font's mark positioning is off.
+    words = "ตะกั่ว โพธิ์ ผึ้ง ปั้น สั่ง ชั้น ที่ น้ำ ญี่ปุ่น ฎีกา ฐาน ป่า ฟื้น"
+    pdf = table_pdf(_table(rows=[["๑", words, words, "๑"]], lists=[("รายชื่อ", [words])]))
+    assert _squeezed(pdf).count("".join(words.split())) == 3
+    for doubled in ("กั่กั่", "ธิ์ธิ์", "ผึ้ผึ้"):
+        assert doubled not in pdftotext(pdf)
+
+
+def test_a_name_is_not_cut_inside_and_an_overlong_run_stays_in_its_column():
+    long_run = "ก" * 300 + "https://example.org/" + "a" * 200
+    pdf = table_pdf(
+        _table(
+            widths=[0.7, 0.8, 3.0, 1.0],
+            rows=[["๑", "ที่ว่าการอำเภอรัตนวาปี", long_run, "๑"]],
+        )
+    )
+    page = page_boxes(pdf)[0]
+    lines = [w.text for w in page.words]
+    assert "รัตนวาปี" in lines or "ที่ว่าการอำเภอรัตนวาปี" in lines  # never รัตนวา|ปี
+    assert "".join(long_run.split()) in _squeezed(pdf)
+    pieces = [w for w in page.words if set(w.text) <= set(long_run)]
+    left = min(w.x0 for w in pieces)
+    column = (page.width - 2 * 34) * 3.0 / 5.5
+    assert len(pieces) > 3  # cut over several lines
+    assert all(w.x1 - left < column for w in pieces)  # within its column
+
+
+def test_a_long_table_repeats_its_header_numbers_pages_in_thai_and_is_pdfa():
+    rows = [[str(n), f"อำเภอ {n}", "ข้อความ", str(n)] for n in range(1, 121)]
+    pdf = table_pdf(_table(rows=rows, strong_rows=[119]))
+    pages = page_boxes(pdf)
+    assert len(pages) >= 3
+    for n, page in enumerate(pages, start=1):
+        words = [w.text for w in page.words]
+        assert "หน่วยงาน" in words
+        assert "๐๑๒๓๔๕๖๗๘๙"[n] in words  # หน้า ๑, ๒, ...
+    assert pdfa_problems(pdf) == []
+
+
+def test_an_empty_table_prints_the_lists_alone():
+    pdf = table_pdf(_table(rows=[], lists=[("ยังไม่ตอบ (๒)", ["๑. อำเภอ ก", "๒. อำเภอ ข"])]))
+    text = pdftotext(pdf)
+    assert "ยังไม่ตอบ" in text and "อำเภอ ข" in text
+    assert "หน่วยงาน" not in text
