@@ -7,8 +7,9 @@
 
 Each comes as a :class:`Table` (title, columns, rows of strings) that is written as CSV
 (UTF-8 with a byte-order mark, so spreadsheet programs read the Thai), DOCX (python-docx,
-A4 landscape) or PDF (WeasyPrint, the bundled Sarabun font). Generated numbers and dates are
-in Thai digits with short Thai dates (``๑๕ ธ.ค. ๖๕``); text a clerk typed is left as typed.
+A4 landscape) or PDF (Typst with the bundled Sarabun font, ``templates._typeset``). Generated
+numbers and dates are in Thai digits with short Thai dates (``๑๕ ธ.ค. ๖๕``); text a clerk
+typed is left as typed.
 Every number of the outgoing register appears, cancelled and unused ones with their reason,
 so the printed register accounts for each number.
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-import html
 import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -280,50 +280,29 @@ def to_docx(table: Table) -> bytes:
     return out.getvalue()
 
 
-_PDF_CSS = """
-@page { size: A4 landscape; margin: 1.5cm;
-        @bottom-center { font-family: Sarabun; font-size: 12pt;
-                         content: "หน้า " counter(page, thai); } }
-html { font-family: Sarabun; font-size: 12pt; line-height: 1.25; }
-h1 { font-size: 18pt; text-align: center; margin: 0; }
-p.subtitle { text-align: center; margin: 0 0 0.3cm 0; }
-table { width: 100%; border-collapse: collapse; table-layout: fixed; }
-th, td { border: 0.5pt solid #000; padding: 2pt 3pt; vertical-align: top;
-         overflow-wrap: anywhere; }
-th { font-weight: bold; text-align: center; }
-thead { display: table-header-group; }
-tr { break-inside: avoid; }
-"""
-
-
 def to_pdf(table: Table) -> bytes:
-    from saraban.templates._pdf import html_to_pdf
+    """The register in the official table style, typeset by Typst (``templates/_typeset``)."""
+    from saraban.templates._typeset import TypesetTable, table_pdf
 
-    widths = _WIDTHS.get(table.columns) or (1,) * len(table.columns)
-    cols = "".join(f'<col style="width:{100 * w / sum(widths):.2f}%">' for w in widths)
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.columns)
-    body = (
-        "".join(
-            "<tr>"
-            + "".join(f"<td>{html.escape(v).replace(chr(10), '<br>')}</td>" for v in row)
-            + "</tr>"
-            for row in table.rows
+    return table_pdf(
+        TypesetTable(
+            title=table.title,
+            subtitle=table.subtitle,
+            columns=table.columns,
+            widths=_WIDTHS.get(table.columns) or (1,) * len(table.columns),
+            numeric=[False] * len(table.columns),
+            rows=table.rows,
+            empty="ไม่มีรายการ",
+            title_size=18.0,
+            margin=1.5,
         )
-        or f'<tr><td colspan="{len(table.columns)}">ไม่มีรายการ</td></tr>'
     )
-    document = (
-        f'<html lang="th"><head><meta charset="utf-8"><title>{html.escape(table.title)}</title>'
-        f"</head><body><h1>{html.escape(table.title)}</h1>"
-        f'<p class="subtitle">{html.escape(table.subtitle)}</p>'
-        f"<table><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>"
-        f"<tbody>{body}</tbody></table></body></html>"
-    )
-    return html_to_pdf(document, css=_PDF_CSS)
 
 
-# A printed table costs about 10 ms and 0.2 MB a row in PDF (a 5,000-row register: 45 s and
-# 1 GB); more rows are a shorter period's, or a CSV's. A CSV's rows are read whole too
-# (20,000 in 3 s and 150 MB): past 100,000, a shorter period.
+# A printed table costs about 2.5 ms and 0.3 MB a row in PDF (a 5,000-row register: 12 s and
+# 1.4 GB, where WeasyPrint took 85 s and 1.1 GB); more rows are a shorter period's, or a
+# CSV's. A CSV's rows are read whole too (20,000 in 3 s and 150 MB): past 100,000, a shorter
+# period.
 PRINTED_ROWS_AT_MOST = 5000
 EXPORTED_ROWS_AT_MOST = 100_000
 

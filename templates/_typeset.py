@@ -31,9 +31,9 @@ from saraban.templates._thai_breaks import NEVER, break_classes
 
 TEMPLATE = Path(__file__).parent / "table.typ"
 
-# A4 landscape less the template's margins (1.2 cm each side) and a cell's insets (2 pt).
-_LINE_WIDTH_PT = 841.89 - 2 * 34.016
-_INSET_PT = 4.0
+_A4_LONG_SIDE_PT = 841.89
+_PT_PER_CM = 72 / 2.54
+_INSET_PT = 4.0  # a cell's insets, 2 pt each side
 # A word is sent to be measured when its estimate reaches this share of its column: the
 # estimate sums advances without kerning or Thai substitutions, which differ by a few
 # per cent, so a word near the edge is measured rather than guessed.
@@ -47,8 +47,10 @@ _CLUSTER = re.compile(r".[\u0300-\u036F\u0E31\u0E34-\u0E3A\u0E47-\u0E4E]*", re.D
 class TypesetTable:
     """What :func:`table_pdf` prints: a title and subtitle, a table (``columns`` labels,
     relative ``widths``, ``numeric`` columns aligned right, ``strong_rows`` in bold), then
-    ``lists``: headed lists of names in three columns. Text size ``size`` pt, the header's
-    ``header_size``."""
+    ``lists``: headed lists of names in three columns. A table without rows prints
+    ``empty`` under its header (nothing when it is empty). Text size ``size`` pt, the
+    header's ``header_size``, the title's ``title_size``; ``margin`` cm at the sides and
+    top of an A4 landscape page. A value's newlines are line breaks."""
 
     title: str
     subtitle: str
@@ -58,8 +60,11 @@ class TypesetTable:
     rows: Sequence[Sequence[str]]
     strong_rows: Sequence[int] = ()
     lists: Sequence[tuple[str, Sequence[str]]] = ()
+    empty: str = ""
     size: float = 12.0
     header_size: float = 12.0
+    title_size: float = 16.0
+    margin: float = 1.2
 
 
 @cache
@@ -115,8 +120,9 @@ def _cell(text: str, width: float, size: float, bold: bool) -> str | list[str | 
 
 
 def _document(table: TypesetTable) -> dict[str, object]:
+    line = _A4_LONG_SIDE_PT - 2 * table.margin * _PT_PER_CM
     total = sum(table.widths)
-    widths = [_LINE_WIDTH_PT * w / total - _INSET_PT for w in table.widths]
+    widths = [line * w / total - _INSET_PT for w in table.widths]
     strong = set(table.strong_rows)
     rows = [
         [
@@ -125,7 +131,7 @@ def _document(table: TypesetTable) -> dict[str, object]:
         ]
         for r, row in enumerate(table.rows)
     ]
-    third = (_LINE_WIDTH_PT - 16) / 3
+    third = (line - 16) / 3
     return {
         "title": table.title,
         "subtitle": table.subtitle,
@@ -140,8 +146,11 @@ def _document(table: TypesetTable) -> dict[str, object]:
             [heading, [_cell(name, third, table.size, False) for name in names]]
             for heading, names in table.lists
         ],
+        "empty": table.empty,
         "size": table.size,
         "header_size": table.header_size,
+        "title_size": table.title_size,
+        "margin": table.margin,
     }
 
 

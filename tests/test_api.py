@@ -1129,7 +1129,7 @@ def test_an_issued_secret_letter_is_left_out_of_lists_search_and_registers(
     response = app.test_client().get(path, headers=bearer(keys[who]))
     if "format=" in query:
         text = _export_text(response)
-        assert OPEN_WORD in text and "ทะเบียนส่ง" in text
+        assert OPEN_WORD in text and "เลขทะเบียน" in text
     else:
         body = response.get_json()
         items = body.get("items", body.get("hits"))
