@@ -103,3 +103,9 @@ def test_an_empty_table_prints_the_lists_alone():
     text = pdftotext(pdf)
     assert "ยังไม่ตอบ" in text and "อำเภอ ข" in text
     assert "หน่วยงาน" not in text
+
+
+def test_a_table_without_rows_says_so_under_its_header():
+    pdf = table_pdf(_table(rows=[], empty="ไม่มีรายการ"))
+    text = pdftotext(pdf)
+    assert "หน่วยงาน" in text and "ไม่มีรายการ" in text
