@@ -61,11 +61,13 @@ TOKEN_PREFIX = "sbn_"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _NAME_RE = re.compile(r"[^\s\x00-\x1f\x7f]{2,64}")
 _MIGRATION_LOCK = 0x5A2ABA10  # PostgreSQL advisory lock key, distinct from the archive's
-_ATTEMPT_LOCK = 0x5A2ABA11  # login attempts counted one at a time
+_ATTEMPT_LOCK = 0x5A2ABA11  # attempts (logins, public pages' requests) counted one at a time
 _TOUCH_EVERY = dt.timedelta(minutes=1)
-# The failed logins kept (login_failures): enough for 100,000 throttle keys at their limits'
-# worth of recent failures; past it the oldest are forgotten first. Checked every
-# PRUNE_EVERY rows, so a failed login pays for it rarely.
+# The longest window a limit counts over (a login's 15 minutes): older attempts are deleted.
+ATTEMPTS_KEPT = dt.timedelta(minutes=15)
+# The attempts kept (login_failures): enough for 100,000 throttle keys at their limits'
+# worth of recent attempts; past it the oldest are forgotten first. Checked every
+# PRUNE_EVERY rows, so an attempt pays for it rarely.
 MAX_LOGIN_FAILURES = 300_000
 PRUNE_EVERY = 500
 # Ended and expired login sessions are kept this long (the account page lists the recent
@@ -148,11 +150,13 @@ class Draft(Base):
 
 
 class LoginFailure(Base):
-    """One failed login counted against one throttle key (a name from an address, an
-    address, a name, a device), by every process of the service alike. The key is kept as
-    its SHA-256: the names typed at the login form are not stored. Rows older than the
-    window are deleted as new ones come, and the table never holds more than
-    :data:`MAX_LOGIN_FAILURES` rows (the oldest go first)."""
+    """One attempt counted against one throttle key, by every process of the service alike:
+    a failed login (a name from an address, an address, a name, a device), or a request, a
+    wrong link or a file checked at the public pages (``/d``, ``/v``) from an address. The
+    key is kept as its SHA-256 (:func:`attempt_key`): the names typed at the login form are
+    not stored. A key's rows older than its window, and every row older than
+    :data:`ATTEMPTS_KEPT`, are deleted as new ones come, and the table never holds more
+    than :data:`MAX_LOGIN_FAILURES` rows (the oldest go first)."""
 
     __tablename__ = "login_failures"
     __table_args__ = (
@@ -325,6 +329,12 @@ def check_clearance(clearance: object) -> str | None:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def attempt_key(*parts: str) -> str:
+    """The throttle key :meth:`Store.take_attempt` counts under: the SHA-256 of its parts,
+    the first naming what is counted (``"address"``, ``"d.miss"``, ...)."""
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "replace")).hexdigest()
 
 
 def _user_info(row: User) -> UserInfo:
@@ -569,12 +579,19 @@ class Store:
                 for r in rows
             ]
 
-    # ---- failed logins (the throttle every process shares) -----------------------------------
+    # ---- attempts: failed logins, the public pages' requests (the throttle every process
+    # shares) ------------------------------------------------------------------------------------
 
     @staticmethod
     def _count_failure(s: Session, keys: list[str], window: dt.timedelta) -> list[int]:
         now = utcnow()
-        s.execute(delete(LoginFailure).where(LoginFailure.at <= now - window))
+        s.execute(delete(LoginFailure).where(LoginFailure.at <= now - ATTEMPTS_KEPT))
+        if window < ATTEMPTS_KEPT:  # these keys' rows count no more: at most a limit's worth
+            s.execute(
+                delete(LoginFailure).where(
+                    LoginFailure.key_hash.in_(keys), LoginFailure.at <= now - window
+                )
+            )
         rows = [LoginFailure(key_hash=key, at=now) for key in keys]
         s.add_all(rows)
         s.flush()
@@ -597,7 +614,10 @@ class Store:
         (None, the rows counted, which :meth:`forget_attempt` takes back when the password
         was right). Checked and counted in one turn (SQLite's write lock, PostgreSQL's
         advisory lock): 40 guesses sent at once had 17 passwords checked of a limit of 10,
-        each one counted only after its slow check."""
+        each one counted only after its slow check. ``window`` is at most
+        :data:`ATTEMPTS_KEPT`."""
+        if window > ATTEMPTS_KEPT:
+            raise ValueError(f"a window of {window} is longer than the {ATTEMPTS_KEPT} kept")
         since = utcnow() - window
         keys = [key for key, _limit in limits]
         with self._write() as s:
@@ -614,6 +634,18 @@ class Store:
                 if counts.get(key, 0) >= limit:
                     return position, []
             return None, self._count_failure(s, keys, window)
+
+    def attempts(self, key: str, window: dt.timedelta) -> int:
+        """How many attempts ``key`` has within ``window``, read without the write lock."""
+        with self._read() as s:
+            return int(
+                s.scalar(
+                    select(func.count()).where(
+                        LoginFailure.key_hash == key, LoginFailure.at > utcnow() - window
+                    )
+                )
+                or 0
+            )
 
     def forget_attempt(self, rows: list[int]) -> None:
         """Take back an attempt :meth:`take_attempt` counted (its password was right)."""

@@ -29,7 +29,6 @@ add audit rows without end.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 import threading
 import time
@@ -51,7 +50,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from saraban.archive import Archive
 from saraban.errors import BadRequest, NotFound
 from saraban.service import _passwords, _web
-from saraban.service._store import Store
+from saraban.service._store import Store, attempt_key
 
 bp = Blueprint("auth", __name__)
 
@@ -78,17 +77,13 @@ class LoginThrottle:
     def __init__(self, store: Store) -> None:
         self._store = store
 
-    @staticmethod
-    def _hash(key: tuple[str, ...]) -> str:
-        return hashlib.sha256("\x1f".join(key).encode("utf-8", "replace")).hexdigest()
-
     def attempt(
         self, limits: list[tuple[tuple[str, ...], int]]
     ) -> tuple[tuple[str, ...] | None, list[int]]:
         """(the first key that reached its limit, []), or (None, the attempt counted as a
         failure until :meth:`succeeded` takes it back): counted before the password is
         checked, so that guesses sent at once cannot all pass the count."""
-        hashed = [(self._hash(key), limit) for key, limit in limits]
+        hashed = [(attempt_key(*key), limit) for key, limit in limits]
         position, rows = self._store.take_attempt(hashed, WINDOW)
         return (None if position is None else limits[position][0]), rows
 
@@ -96,7 +91,7 @@ class LoginThrottle:
         self._store.forget_attempt(rows)
 
     def clear(self, key: tuple[str, ...]) -> None:
-        self._store.clear_failures(self._hash(key))
+        self._store.clear_failures(attempt_key(*key))
 
 
 class FailedLoginAudit:
