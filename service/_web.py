@@ -8,15 +8,13 @@ that breaks the format) for the API and the page's own fetches, or as a Thai err
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hmac
 import json
 import logging
 import re
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -41,7 +39,7 @@ from saraban.errors import BadRequest, SarabanError
 from saraban.letter import can_see
 from saraban.service._jobs import Jobs
 from saraban.service._searching import SearchService
-from saraban.service._store import Store, UserInfo
+from saraban.service._store import Store, UserInfo, attempt_key
 from saraban.usecases._access import visible_letter as usecase_visible_letter
 from saraban.usecases.previews import Previews
 
@@ -78,37 +76,17 @@ class TooManyAttempts(SarabanError):
     status = 429
 
 
-class RateLimit:
-    """At most ``limit`` events per address in ``window`` seconds (a sliding window in
-    memory; one process's count, which is what bounds one process's cost). Addresses are
-    forgotten once their window is empty, and at most ``max_addresses`` are kept."""
-
-    def __init__(self, limit: int, window: float, max_addresses: int = 10_000) -> None:
-        self.limit, self.window, self.max_addresses = limit, window, max_addresses
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, address: str) -> bool:
-        """Count one event; False when the address is over its limit."""
-        now = time.monotonic()
-        with self._lock:
-            times = self._seen.get(address)
-            if times is None:
-                if len(self._seen) >= self.max_addresses:
-                    self._forget(now)
-                times = self._seen.setdefault(address, deque())
-            while times and times[0] <= now - self.window:
-                times.popleft()
-            if len(times) >= self.limit:
-                return False
-            times.append(now)
-            return True
-
-    def _forget(self, now: float) -> None:
-        for key in [k for k, t in self._seen.items() if not t or t[-1] <= now - self.window]:
-            del self._seen[key]
-        while len(self._seen) >= self.max_addresses:
-            self._seen.pop(next(iter(self._seen)))
+def within_limit(kind: str, limit: int, window: dt.timedelta) -> bool:
+    """Count one ``kind`` of event (``"d.request"``, ``"d.miss"``, ``"v.check"``) from the
+    request's address; False, and nothing counted, when the address had ``limit`` of them
+    in the last ``window``. Counted in the service's database as failed logins are
+    (:meth:`Store.take_attempt`: one short write), so every process of ``saraban serve
+    --workers N`` counts the same events; an address already at its limit is told so from a
+    read, without taking the write lock."""
+    key = attempt_key(kind, request.remote_addr or "?")
+    if store().attempts(key, window) >= limit:
+        return False
+    return store().take_attempt([(key, limit)], window)[0] is None
 
 
 # ---- the app's parts ------------------------------------------------------------------------

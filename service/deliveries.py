@@ -21,14 +21,21 @@ and every step that changes something is audited by the archive.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 
 from saraban.archive import circulars
 from saraban.errors import BadRequest, NotFound, Problem, SarabanError
 from saraban.service import _web
-from saraban.service._web import RateLimit, TooManyAttempts, archive, json_ok, public_json_errors
+from saraban.service._web import (
+    TooManyAttempts,
+    archive,
+    json_ok,
+    public_json_errors,
+    within_limit,
+)
 from saraban.thai import THAI_MONTHS
 from saraban.usecases import sending
 
@@ -38,18 +45,12 @@ JSON_ENDPOINTS = ("deliveries.acknowledge_json", "deliveries.reply_json")
 _MB = sending.MAX_REPLY_BYTES // (1024 * 1024)
 
 
+# Per client address, counted in the service's database by every serving process alike
+# (_web.within_limit): every request, and besides, each wrong or closed link.
 REQUESTS_PER_MINUTE = 120  # a recipient reading, downloading, acknowledging, replying
 MISSES_PER_10_MINUTES = 20  # wrong or closed links: someone guessing tokens
-
-
-def _limits() -> tuple[RateLimit, RateLimit]:
-    """This app's two limits (kept with the app, so each app counts its own)."""
-    limits: tuple[RateLimit, RateLimit] = current_app.extensions.setdefault(
-        "saraban_delivery_limits",
-        (RateLimit(REQUESTS_PER_MINUTE, 60.0), RateLimit(MISSES_PER_10_MINUTES, 600.0)),
-    )
-    return limits
-
+_MINUTE = dt.timedelta(minutes=1)
+_TEN_MINUTES = dt.timedelta(minutes=10)
 
 _SLOW_DOWN = "มีการเรียกหน้านี้บ่อยเกินไป กรุณารอสักครู่แล้วลองใหม่ / too many requests: wait a while"
 
@@ -57,8 +58,7 @@ _SLOW_DOWN = "มีการเรียกหน้านี้บ่อยเ
 @bp.before_request
 def _bounded() -> None:
     request.max_content_length = MAX_REQUEST
-    address = request.remote_addr or "?"
-    if not _limits()[0].hit(address):
+    if not within_limit("d.request", REQUESTS_PER_MINUTE, _MINUTE):
         raise TooManyAttempts(_SLOW_DOWN)
 
 
@@ -71,7 +71,9 @@ def _private(response: Response) -> Response:
 
 
 def _counted(error: SarabanError) -> None:
-    if error.status in (404, 410) and not _limits()[1].hit(request.remote_addr or "?"):
+    if error.status in (404, 410) and not within_limit(
+        "d.miss", MISSES_PER_10_MINUTES, _TEN_MINUTES
+    ):
         raise TooManyAttempts(_SLOW_DOWN) from None
 
 

@@ -13,6 +13,7 @@ hook skips this blueprint); what they accept is bounded (one file of at most 20 
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request
@@ -21,11 +22,11 @@ from saraban.archive import FileCheck, PublicLetter, letter_for_token
 from saraban.archive._signing import MAX_CHECK_BYTES
 from saraban.errors import BadRequest, NotFound, SarabanError, TooLarge
 from saraban.service._web import (
-    RateLimit,
     TooManyAttempts,
     archive,
     json_ok,
     public_json_errors,
+    within_limit,
 )
 
 bp = Blueprint("verify", __name__)
@@ -53,10 +54,7 @@ CHECKS_PER_10_MINUTES = 30  # files one address may have checked
 def check_file(data: bytes, token: str | None = None) -> FileCheck:
     """The upload checked in the checking process (:mod:`saraban.usecases.verifying`), at
     most :data:`CHECKS_PER_10_MINUTES` from one address."""
-    limit: RateLimit = current_app.extensions.setdefault(
-        "saraban_check_limit", RateLimit(CHECKS_PER_10_MINUTES, 600.0)
-    )
-    if not limit.hit(request.remote_addr or "?"):
+    if not within_limit("v.check", CHECKS_PER_10_MINUTES, dt.timedelta(minutes=10)):
         raise TooManyAttempts(
             "ตรวจสอบไฟล์บ่อยเกินไป กรุณารอสักครู่แล้วลองใหม่ / too many files checked: wait a while"
         )
