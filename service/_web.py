@@ -604,8 +604,11 @@ def public_json_errors(
             try:
                 return view(*args, **kwargs)
             except SarabanError as error:
-                if on_error is not None:
-                    on_error(error)
+                try:
+                    if on_error is not None:
+                        on_error(error)
+                except SarabanError as instead:  # e.g. too many misses: a 429, as JSON too
+                    error = instead
                 return json_ok(error_body(error), error.status)
             except HTTPException as error:
                 status = error.code or 400

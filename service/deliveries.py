@@ -32,6 +32,7 @@ from saraban.service import _web
 from saraban.service._web import (
     TooManyAttempts,
     archive,
+    error_body,
     json_ok,
     public_json_errors,
     within_limit,
@@ -41,7 +42,6 @@ from saraban.usecases import sending
 
 bp = Blueprint("deliveries", __name__)
 MAX_REQUEST = sending.MAX_REPLY_BYTES + 1024 * 1024
-JSON_ENDPOINTS = ("deliveries.acknowledge_json", "deliveries.reply_json")
 _MB = sending.MAX_REPLY_BYTES // (1024 * 1024)
 
 
@@ -55,11 +55,19 @@ _TEN_MINUTES = dt.timedelta(minutes=10)
 _SLOW_DOWN = "มีการเรียกหน้านี้บ่อยเกินไป กรุณารอสักครู่แล้วลองใหม่ / too many requests: wait a while"
 
 
+# The JSON twins for systems: their errors, the limits' 429 included, are in the one error
+# shape whatever the request accepts.
+_JSON_VIEWS = ("deliveries.delivery_json", "deliveries.acknowledge_json", "deliveries.reply_json")
+
+
 @bp.before_request
-def _bounded() -> None:
+def _bounded() -> Response | None:
     request.max_content_length = MAX_REQUEST
-    if not within_limit("d.request", REQUESTS_PER_MINUTE, _MINUTE):
-        raise TooManyAttempts(_SLOW_DOWN)
+    if within_limit("d.request", REQUESTS_PER_MINUTE, _MINUTE):
+        return None
+    if request.endpoint in _JSON_VIEWS:
+        return json_ok(error_body(TooManyAttempts(_SLOW_DOWN)), TooManyAttempts.status)
+    raise TooManyAttempts(_SLOW_DOWN)
 
 
 @bp.after_request

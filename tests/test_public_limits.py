@@ -72,6 +72,34 @@ def test_two_workers_share_the_recipient_pages_limits(workers, monkeypatch):
     assert _get(first, f"/d/{WRONG}", "10.1.0.3").status_code == 404
 
 
+def test_the_json_twins_refuse_in_the_one_error_shape_whatever_is_accepted(workers, monkeypatch):
+    """A system reading /d/<token>.json is refused by either limit as JSON, not a page."""
+    first, _second = workers
+    monkeypatch.setattr(deliveries, "REQUESTS_PER_MINUTE", 3)
+    monkeypatch.setattr(deliveries, "MISSES_PER_10_MINUTES", 1)
+    html = {"Accept": "text/html"}
+    client = first.test_client()
+    for path, address in (
+        (f"/d/{WRONG}.json", "10.3.0.1"),
+        (f"/d/{WRONG}/acknowledge", "10.3.0.2"),
+    ):
+        answers = [
+            client.open(
+                path,
+                method="GET" if path.endswith(".json") else "POST",
+                headers=html,
+                json=None if path.endswith(".json") else {"receive_no": "๑", "by": "สมชาย"},
+                environ_base={"REMOTE_ADDR": address},
+            )
+            for _ in range(4)
+        ]
+        assert [a.status_code for a in answers] == [404, 429, 429, 429]
+        for answer in answers:
+            body = answer.get_json()  # every one JSON: the miss, the misses' 429, the requests'
+            assert body["ok"] is False and body["status"] == answer.status_code
+        assert "บ่อยเกินไป" in answers[-1].get_json()["error"]
+
+
 def test_two_workers_share_the_verification_pages_limit(workers, monkeypatch):
     first, second = workers
     monkeypatch.setattr(verify, "CHECKS_PER_10_MINUTES", 4)
