@@ -546,6 +546,46 @@ def test_real_pdfs_a_letter_its_form_and_a_letter_without_a_number(archive, tmp_
     assert [f.name for f in second] == ["แผนพัฒนาตนเอง.pdf", MAIL]
 
 
+def test_hostile_nesting_is_refused_before_it_costs_and_other_mail_is_taken_in(archive, tmp_path):
+    """What anyone may mail to the office: a forward nested 10,000 deep (32 KB; Python's
+    parser spent seconds and failed with RecursionError, which stopped the whole look at
+    the folder, every time), MIME parts nested 990 deep (within the delimiters' bound: the
+    same), and a delivery report of 200,000 header blocks, each a part without a delimiter
+    (1.6 MB; 20 s and hundreds of MB). Each is refused as it is parsed, in Thai and
+    English; the letter beside them is taken in."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    chain = b"Content-Type: text/plain\r\nContent-Disposition: attachment; filename=a.txt\r\n\r\nx"
+    for _ in range(10_000):
+        chain = b"Content-Type: message/rfc822\r\n\r\n" + chain
+    (inbox / "deep.eml").write_bytes(b"From: a@example.org\r\nMIME-Version: 1.0\r\n" + chain)
+    parts = b"From: a@example.org\r\nMIME-Version: 1.0\r\n" + b"".join(
+        b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n" % (n, n) for n in range(990)
+    )
+    (inbox / "parts.eml").write_bytes(parts)
+    (inbox / "report.eml").write_bytes(
+        b"From: a@example.org\r\nMIME-Version: 1.0\r\nContent-Type: message/delivery-status\r\n"
+        b"\r\n" + b"Status: 5.0.0\r\n\r\n" * 200_000
+    )
+    (inbox / "letter.eml").write_bytes(
+        _mail_with([("letter.txt", _seed_txt(tmp_path).read_bytes())])
+    )
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert [t.reading.name for t in result.taken] == ["letter.txt"]
+    why = dict(result.failed)
+    assert sorted(why) == ["deep.eml", "parts.eml", "report.eml"]
+    nested = f"nested too deep (over {intake.MAX_MAIL_NESTING} levels)"
+    assert nested in why["deep.eml"] and nested in why["parts.eml"]
+    assert f"holds too many parts (over {intake.MAX_MAIL_PARTS:,})" in why["report.eml"]
+    assert "ซ้อนกันลึกเกินไป" in why["deep.eml"]
+    assert sorted(p.name for p in (inbox / "failed").iterdir() if p.suffix == ".eml") == [
+        "deep.eml",
+        "parts.eml",
+        "report.eml",
+    ]
+    assert (inbox / "done" / "letter.eml").exists()
+
+
 def held_until(released: str, started: str, most: float = 600.0) -> int:
     """A reading process kept busy until the file ``released`` exists (or ``most`` s),
     saying in the folder ``started`` that it is."""

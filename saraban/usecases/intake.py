@@ -21,6 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.header
+import email.message
+import email.parser
 import email.policy
 import faulthandler
 import functools
@@ -43,7 +45,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from saraban.archive import Archive, ReceivedRecord
 from saraban.archive.importer import (
@@ -98,6 +100,11 @@ MAX_ATTACHMENTS = 30  # files taken from one e-mail; a mail with more is refused
 # Lines that open or close a MIME part ("--boundary"): 30 files, their wrappings, and lines
 # of text that begin "--" (a signature) fit many times over.
 MAX_MAIL_DELIMITERS = 1_000
+# Parts made as the e-mail is parsed, and how deep in one another: a forwarded e-mail
+# (message/rfc822) or a delivery report's block is a part made without a delimiter line, and
+# Python's parser recurses a level for each (10,000 levels: seconds, then RecursionError).
+MAX_MAIL_PARTS = 1_000
+MAX_MAIL_NESTING = 100
 MAIL_MESSAGE_NAME = "ข้อความในอีเมล.txt"  # the e-mail itself, kept with each letter it brought
 MAIL_MESSAGE_CHARS = 20_000
 UNSURE_CONFIDENCE = 80.0  # an OCR page read with less: every register field is checked
@@ -702,24 +709,15 @@ def mail_attachments(path: Path) -> tuple[str, list[tuple[str, bytes]], str]:
     """Where an ``.eml`` file came from (a note for the register: its sender and date),
     (name, bytes) of each attachment that can be taken in or kept with a letter, in the
     e-mail's order, and the e-mail itself as text (:func:`_mail_message`); a ValueError
-    (said in Thai and English) for a mail too large or with too many files."""
+    (said in Thai and English) for a mail too large, split into too many parts or nested
+    too deep (:class:`_MailParser`), or with too many files."""
     size = path.stat().st_size
     if size > MAIL_MAX_BYTES:
         raise ValueError(
             f"อีเมลใหญ่เกิน {MAIL_MAX_BYTES // (1024 * 1024)} MB / the e-mail is over "
             f"{MAIL_MAX_BYTES // (1024 * 1024)} MB ({size:,} bytes)"
         )
-    data = path.read_bytes()
-    # Python's parser spends 0.14 ms and some kilobytes on each MIME part: a 100 MB e-mail
-    # of empty parts (anyone may send one to the mailbox) held the intake for half an hour
-    # and took gigabytes. Every part opens with a line starting "--": counted first.
-    delimiters = data.count(b"\n--") + data.startswith(b"--")
-    if delimiters > MAX_MAIL_DELIMITERS:
-        raise ValueError(
-            f"อีเมลแบ่งเป็นส่วนย่อยมากเกินไป (เกิน {MAX_MAIL_DELIMITERS:,} ส่วน) / the e-mail is "
-            f"split into too many parts (over {MAX_MAIL_DELIMITERS:,})"
-        )
-    message = email.message_from_bytes(data, policy=email.policy.default)
+    message = _MailParser().parse(path.read_bytes())
     found: list[tuple[str, bytes]] = []
     for part in message.iter_attachments():
         filename = _shown(os.path.basename((part.get_filename() or "").replace("\\", "/")))
@@ -735,6 +733,69 @@ def mail_attachments(path: Path) -> tuple[str, list[tuple[str, bytes]], str]:
     sender, sent = _header(message, "From"), _header(message, "Date")
     note = "ทางอีเมล" + (f"จาก {sender}" if sender else "") + (f" ({sent})" if sent else "")
     return note, found, _mail_message(message)
+
+
+class _MailParser:
+    """Parses an e-mail within bounds: ``MAX_MAIL_DELIMITERS`` lines that open or close a part,
+    counted before each is parsed (Python's parser spends 0.14 ms and some kilobytes on each
+    MIME part: a 100 MB e-mail of empty parts, which anyone may send to the mailbox, held
+    the intake for half an hour and took gigabytes), then ``MAX_MAIL_PARTS`` parts nested at
+    most ``MAX_MAIL_NESTING`` deep, counted as the parser makes them (a forwarded e-mail
+    nested 10,000 deep has no delimiter to count). A ValueError past a bound."""
+
+    def __init__(self) -> None:
+        self.delimiters = 0
+        self.parts = 0
+
+    def parse(self, data: bytes) -> email.message.EmailMessage:
+        self.delimiters += data.count(b"\n--") + data.startswith(b"--")
+        if self.delimiters > MAX_MAIL_DELIMITERS:
+            raise ValueError(
+                f"อีเมลแบ่งเป็นส่วนย่อยมากเกินไป (เกิน {MAX_MAIL_DELIMITERS:,} ส่วน) / the e-mail "
+                f"is split into too many parts (over {MAX_MAIL_DELIMITERS:,})"
+            )
+
+        def part(policy: email.policy.Policy | None = None) -> _CountedPart:
+            return _CountedPart(policy, counter=self)
+
+        message = email.parser.BytesParser(part, policy=email.policy.default).parsebytes(data)
+        assert isinstance(message, email.message.EmailMessage)
+        return message
+
+    def made(self, depth: int) -> None:
+        self.parts += 1
+        if self.parts > MAX_MAIL_PARTS:
+            raise ValueError(
+                f"อีเมลมีส่วนย่อยมากเกินไป (เกิน {MAX_MAIL_PARTS:,} ส่วน) / the e-mail holds too "
+                f"many parts (over {MAX_MAIL_PARTS:,})"
+            )
+        if depth > MAX_MAIL_NESTING:
+            raise ValueError(
+                f"อีเมลซ้อนกันลึกเกินไป (เกิน {MAX_MAIL_NESTING} ชั้น) / the e-mail's parts are "
+                f"nested too deep (over {MAX_MAIL_NESTING} levels)"
+            )
+
+
+class _CountedPart(email.message.EmailMessage):
+    """A part of an e-mail as :class:`_MailParser` parses it: the parser attaches each part
+    it makes to the one that holds it, and the part counts it there."""
+
+    def __init__(
+        self,
+        policy: email.policy.Policy | None = None,
+        *,
+        counter: _MailParser | None = None,
+        depth: int = 0,
+    ) -> None:
+        super().__init__(policy=policy)
+        self._counter = counter
+        self._depth = depth
+
+    def attach(self, payload: Self) -> None:  # type: ignore[override]  # as MIMEPart's
+        payload._depth = self._depth + 1
+        if self._counter is not None:
+            self._counter.made(payload._depth)
+        super().attach(payload)
 
 
 def _header(message: email.message.Message, name: str) -> str:
