@@ -546,6 +546,191 @@ def test_real_pdfs_a_letter_its_form_and_a_letter_without_a_number(archive, tmp_
     assert [f.name for f in second] == ["แผนพัฒนาตนเอง.pdf", MAIL]
 
 
+def _forward(
+    inner: email.message.EmailMessage, sender: str = "สารบรรณ <clerk@example.go.th>", **files
+) -> email.message.EmailMessage:
+    """``inner`` forwarded as an attachment (message/rfc822), as mail clients do it, with
+    ``files`` (name=bytes) attached beside it."""
+    outer = email.message.EmailMessage()
+    outer["From"] = sender
+    outer["Subject"] = "Fwd: " + str(inner["Subject"] or "")
+    outer.set_content("ส่งต่อเพื่อลงรับ")
+    outer.add_attachment(inner)
+    for name, data in files.items():
+        outer.add_attachment(data, maintype="text", subtype="plain", filename=name)
+    return outer
+
+
+def _sent(sender: str, subject: str, **files: bytes) -> email.message.EmailMessage:
+    mail = email.message.EmailMessage()
+    mail["From"] = sender
+    mail["Subject"] = subject
+    mail.set_content(f"{subject}: ส่งมาตามแนบ")
+    for name, data in files.items():
+        maintype, subtype = ("application", "pdf") if name.endswith(".pdf") else ("text", "plain")
+        mail.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    return mail
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize("times", [1, 2])
+def test_a_forwarded_emails_pdf_is_registered_as_if_attached(archive, tmp_path, times):
+    """A district's e-mail with its letter (a real PDF), forwarded as an attachment by the
+    clerk who got it (and that forward forwarded again): the letter is read and registered,
+    its note naming who sent it to the office; the kept e-mail says who first sent it."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    pdf = scancorpus._rendered_pdf(STEM)
+    mail = _sent("อำเภอเมือง <district@example.go.th>", "ส่งหนังสือ", **{"หนังสือ.pdf": pdf})
+    for n in range(times):
+        mail = _forward(mail, sender=f"clerk{n}@example.go.th")
+    (inbox / "fwd.eml").write_bytes(mail.as_bytes())
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert result.failed == [] and result.duplicates == []
+    [taken] = result.taken
+    assert taken.reading.name == "หนังสือ.pdf" and taken.reading.how == "text"
+    assert taken.received.ref_no == scancorpus.seed_letter(STEM)["ref_no"]
+    assert archive.original_file(taken.letter_id).sha256 == hashlib.sha256(pdf).hexdigest()
+    assert taken.received.note == f"ทางอีเมลจาก clerk{times - 1}@example.go.th"
+    [kept] = archive.enclosed_files(taken.letter_id)
+    said = archive.files.read(kept.sha256).decode("utf-8")
+    assert said.count(intake.FORWARDED_HEADING) == times
+    assert "จาก: อำเภอเมือง <district@example.go.th>\nเรื่อง: ส่งหนังสือ\n\n" in said
+    assert (inbox / "done" / "fwd.eml").exists()
+
+
+def test_a_forwarded_letter_keeps_its_place_among_the_files(archive, tmp_path):
+    """Files in a forward go where the forward sits: the forwarded letter, then its form,
+    then the form attached to the outer e-mail after the forward, all with the one letter;
+    a forward holding nothing but text brings nothing and costs nothing."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    letter = _seed_txt(tmp_path).read_bytes()
+    inner = _sent("district@example.go.th", "หนังสือ", **{"หนังสือ.txt": letter})
+    inner.add_attachment(FORM_TEXT.encode(), maintype="text", subtype="plain", filename="แบบ.txt")
+    outer = _forward(inner, **{"ตาราง.csv": "อำเภอ,จำนวน\n".encode()})
+    outer.add_attachment(_sent("a@example.go.th", "ข้อความเฉย ๆ"))  # text only
+    (inbox / "m.eml").write_bytes(outer.as_bytes())
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert result.failed == []
+    [taken] = result.taken
+    assert taken.reading.name == "หนังสือ.txt"
+    kept = [f.name for f in archive.enclosed_files(taken.letter_id)]
+    assert kept == ["แบบ.txt", "ตาราง.csv", MAIL]
+
+
+def test_an_email_that_is_one_file_is_taken_in_and_so_is_its_forward(archive, tmp_path):
+    """A scanner's e-mail that is its file and nothing else (one part, no text) is taken in
+    as an attachment is, directly or forwarded."""
+    seeds = scancorpus.seed_stems()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    lone = []
+    for stem in seeds[:2]:
+        mail = email.message.EmailMessage()
+        mail["From"] = "scanner@example.go.th"
+        mail.set_content(
+            _seed_txt(tmp_path, stem).read_bytes(),
+            maintype="text",
+            subtype="plain",
+            disposition="attachment",
+            filename=f"{stem}.txt",
+        )
+        lone.append(mail)
+    (inbox / "scan.eml").write_bytes(lone[0].as_bytes())
+    (inbox / "fwd.eml").write_bytes(_forward(lone[1]).as_bytes())
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert result.failed == []
+    assert sorted(t.reading.name for t in result.taken) == sorted(f"{s}.txt" for s in seeds[:2])
+
+
+def test_a_forward_nested_too_deep_is_left_out_and_said_the_rest_taken_in(archive, tmp_path):
+    """A letter forwarded five levels deep is taken in; one six levels deep is left out with
+    the reason, in Thai and English, and the e-mail goes to failed/ with it, the letters it
+    did bring registered. An e-mail whose only letter is too deep says why, not 'nothing'."""
+    seeds = scancorpus.seed_stems()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    deepest, too_deep = (
+        _sent(
+            "district@example.go.th",
+            stem,
+            **{f"{stem}.txt": _seed_txt(tmp_path, stem).read_bytes()},
+        )
+        for stem in seeds[:2]
+    )
+    for _ in range(intake.MAX_FORWARD_DEPTH - 1):  # then attached: five levels deep
+        deepest = _forward(deepest)
+    for _ in range(intake.MAX_FORWARD_DEPTH):  # then attached: six levels deep
+        too_deep = _forward(too_deep)
+    outer = _forward(too_deep, **{"หนังสือ.txt": _seed_txt(tmp_path, seeds[2]).read_bytes()})
+    outer.add_attachment(deepest)
+    (inbox / "mail.eml").write_bytes(outer.as_bytes())
+    (inbox / "only.eml").write_bytes(_forward(too_deep).as_bytes())
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert sorted(t.reading.name for t in result.taken) == sorted(["หนังสือ.txt", f"{seeds[0]}.txt"])
+    assert sorted(result.failed) == [
+        ("mail.eml", intake.FORWARD_TOO_DEEP),
+        ("only.eml", intake.FORWARD_TOO_DEEP),
+    ]
+    assert "nested over 5 deep" in intake.FORWARD_TOO_DEEP and "ชั้น" in intake.FORWARD_TOO_DEEP
+    failed = inbox / "failed"
+    assert sorted(p.name for p in failed.iterdir()) == [
+        "mail.eml",
+        "mail.eml.txt",
+        "only.eml",
+        "only.eml.txt",
+    ]
+    assert (failed / "mail.eml.txt").read_text(encoding="utf-8").strip() == intake.FORWARD_TOO_DEEP
+
+
+def _raw_forward(inner: bytes, *, ctype: str = "message/rfc822", cte: str = "7bit") -> bytes:
+    """An e-mail that forwards ``inner`` in a part saying ``ctype`` and ``cte``, as they
+    stand: ``inner`` is written as given (encode it first for a part that tells the truth)."""
+    return (
+        b"From: clerk@example.go.th\r\nSubject: Fwd\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nforwarded\r\n--X\r\n"
+        + f"Content-Type: {ctype}\r\nContent-Transfer-Encoding: {cte}\r\n\r\n".encode()
+        + inner.rstrip(b"\r\n")
+        + b"\r\n--X--\r\n"
+    )
+
+
+def test_forwards_whose_transfer_encoding_lies_or_is_base64(archive, tmp_path):
+    """A forwarded e-mail is parsed as it stands (RFC 2046 gives message/rfc822 no
+    encoding): one that says base64 but is not is read all the same; one in base64 (which
+    RFC 6532 allows message/global, and some mailers use for any forward) is decoded and
+    read; one in base64 that says 7bit reads as no e-mail: left out and said, and the
+    e-mail's other files are taken in."""
+    seeds = scancorpus.seed_stems()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+
+    def letter(n: int) -> bytes:
+        stem = seeds[n]
+        return _sent(
+            "d@example.go.th", stem, **{f"{n}.txt": _seed_txt(tmp_path, stem).read_bytes()}
+        ).as_bytes()
+
+    (inbox / "says-base64.eml").write_bytes(_raw_forward(letter(0), cte="base64"))
+    for n, ctype in ((1, "message/rfc822"), (2, "message/global")):
+        encoded = base64.encodebytes(letter(n))
+        (inbox / f"base64-{n}.eml").write_bytes(_raw_forward(encoded, ctype=ctype, cte="base64"))
+    lying = _raw_forward(base64.encodebytes(letter(3))).replace(
+        b"--X--",
+        b"--X\r\nContent-Type: text/plain\r\n"
+        b"Content-Disposition: attachment; filename=4.txt\r\n\r\n"
+        + _seed_txt(tmp_path, seeds[4]).read_bytes()
+        + b"\r\n--X--",
+    )
+    (inbox / "lying.eml").write_bytes(lying)
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert sorted(t.reading.name for t in result.taken) == ["0.txt", "1.txt", "2.txt", "4.txt"]
+    assert result.failed == [("lying.eml", intake.FORWARD_UNREADABLE)]
+    assert (inbox / "failed" / "lying.eml").exists()
+
+
 def test_hostile_nesting_is_refused_before_it_costs_and_other_mail_is_taken_in(archive, tmp_path):
     """What anyone may mail to the office: a forward nested 10,000 deep (32 KB; Python's
     parser spent seconds and failed with RecursionError, which stopped the whole look at

@@ -138,6 +138,36 @@ def test_unread_mail_is_taken_in_once_and_marked_read(server, folder, instance, 
         assert len(archive.received()) == 1
 
 
+def test_a_letter_forwarded_as_an_attachment_is_taken_in_from_the_mailbox(
+    server, folder, instance, capsys
+):
+    """A clerk forwards the district's e-mail to the office's mailbox as an attachment
+    (message/rfc822, Outlook's and Thunderbird's "forward as attachment"): its letter is
+    registered, the register's note naming the clerk who sent it to the office."""
+    from saraban.archive import open_archive
+    from saraban.cli import main
+
+    forward = email.message.EmailMessage()
+    forward["From"] = "clerk@amphoe.example.go.th"
+    forward["To"] = "saraban@province.example.go.th"
+    forward["Subject"] = "Fwd: หนังสือจากอำเภอ"
+    forward.set_content("ส่งต่อเพื่อลงรับ")
+    forward.add_attachment(
+        email.message_from_bytes(_mail("หนังสือจากอำเภอ", _letter()), policy=email.policy.default)
+    )
+    server.deliver(forward.as_bytes(), folder)
+
+    assert main(["consume", "--register", ARCHIVE_UNIT, "--imap", "--json"]) == 0
+    said = json.loads(capsys.readouterr().out)
+    assert [t["file"] for t in said["taken"]] == ["letter.txt"] and said["failed"] == []
+    with open_archive(instance) as archive:
+        [row] = archive.received()
+        assert row.note.startswith("ทางอีเมลจาก clerk@amphoe.example.go.th")
+        [kept] = archive.enclosed_files(row.letter_id)
+        text = archive.files.read(kept.sha256).decode("utf-8")
+        assert "จาก: saraban@district.example.go.th" in text
+
+
 def test_a_thai_folder_over_starttls_with_an_ascii_login(server, trusted, tmp_path):
     thai = "หนังสือรับ & ตอบกลับ"
     server.deliver(_mail("ของเสมียน", _letter()), thai, user=ASCII_USER)

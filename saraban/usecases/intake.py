@@ -105,6 +105,19 @@ MAX_MAIL_DELIMITERS = 1_000
 # Python's parser recurses a level for each (10,000 levels: seconds, then RecursionError).
 MAX_MAIL_PARTS = 1_000
 MAX_MAIL_NESTING = 100
+# E-mails forwarded as attachments: their files are taken in as if attached directly, down
+# to a forward of a forward this many levels deep; a deeper one's files are left out, said.
+FORWARDED = ("message/rfc822", "message/global")
+MAX_FORWARD_DEPTH = 5
+FORWARD_TOO_DEEP = (
+    f"อีเมลที่ส่งต่อซ้อนกันเกิน {MAX_FORWARD_DEPTH} ชั้น ไม่ได้รับไฟล์ในชั้นที่ลึกกว่านั้น / forwarded "
+    f"e-mails nested over {MAX_FORWARD_DEPTH} deep: the files of deeper ones were not taken in"
+)
+FORWARD_UNREADABLE = (
+    "อ่านอีเมลที่ส่งต่อมาไม่ได้ ไม่ได้รับไฟล์ในนั้น / a forwarded e-mail could not be read as an "
+    "e-mail: its files were not taken in"
+)
+FORWARDED_HEADING = "---------- อีเมลที่ส่งต่อมา / forwarded e-mail ----------"
 MAIL_MESSAGE_NAME = "ข้อความในอีเมล.txt"  # the e-mail itself, kept with each letter it brought
 MAIL_MESSAGE_CHARS = 20_000
 UNSURE_CONFIDENCE = 80.0  # an OCR page read with less: every register field is checked
@@ -705,21 +718,55 @@ def take_in(
 # ---- the watched folder and e-mail ------------------------------------------------------------
 
 
-def mail_attachments(path: Path) -> tuple[str, list[tuple[str, bytes]], str]:
+@dataclass(frozen=True)
+class Mail:
+    """What an ``.eml`` file brings (:func:`mail_attachments`)."""
+
+    note: str  # where it came from, for the register: its sender and date
+    files: list[tuple[str, bytes]]  # (name, bytes), in the e-mail's order
+    said: str  # the e-mail itself as text (:func:`_mail_message`)
+    left_out: list[str] = field(default_factory=list)  # why some files were not taken
+
+
+def mail_attachments(path: Path) -> Mail:
     """Where an ``.eml`` file came from (a note for the register: its sender and date),
     (name, bytes) of each attachment that can be taken in or kept with a letter, in the
-    e-mail's order, and the e-mail itself as text (:func:`_mail_message`); a ValueError
-    (said in Thai and English) for a mail too large, split into too many parts or nested
-    too deep (:class:`_MailParser`), or with too many files."""
+    e-mail's order, and the e-mail itself as text (:func:`_mail_message`). The files of an
+    e-mail forwarded as an attachment (``message/rfc822``) are taken where it sits, as if
+    attached directly, down to ``MAX_FORWARD_DEPTH`` levels (deeper: left out, said in
+    ``left_out``); the register's note names the outer e-mail's sender, who sent it to the
+    office. A ValueError (said in Thai and English) for a mail too large, split into too
+    many parts or nested too deep (:class:`_MailParser`), or with too many files (forwarded
+    ones' counted with the rest)."""
     size = path.stat().st_size
     if size > MAIL_MAX_BYTES:
         raise ValueError(
             f"อีเมลใหญ่เกิน {MAIL_MAX_BYTES // (1024 * 1024)} MB / the e-mail is over "
             f"{MAIL_MAX_BYTES // (1024 * 1024)} MB ({size:,} bytes)"
         )
-    message = _MailParser().parse(path.read_bytes())
+    parser = _MailParser()
+    message = parser.parse(path.read_bytes())
     found: list[tuple[str, bytes]] = []
-    for part in message.iter_attachments():
+    forwarded: list[email.message.EmailMessage] = []
+    left_out: list[str] = []
+    # depth first, each forwarded e-mail's files where it sits; no recursion
+    stack = [(iter(_attachments_of(message)), 0)]
+    while stack:
+        parts, depth = stack[-1]
+        part = next(parts, None)
+        if part is None:
+            stack.pop()
+            continue
+        if part.get_content_type() in FORWARDED:
+            inner = None if depth == MAX_FORWARD_DEPTH else _forwarded(part, parser)
+            if inner is None:
+                why = FORWARD_TOO_DEEP if depth == MAX_FORWARD_DEPTH else FORWARD_UNREADABLE
+                if why not in left_out:
+                    left_out.append(why)
+                continue
+            forwarded.append(inner)
+            stack.append((iter(_attachments_of(inner)), depth + 1))
+            continue
         filename = _shown(os.path.basename((part.get_filename() or "").replace("\\", "/")))
         if Path(filename).suffix.lower() in (*SUFFIXES, *KEPT_SUFFIXES):
             if len(found) == MAX_ATTACHMENTS:
@@ -732,11 +779,12 @@ def mail_attachments(path: Path) -> tuple[str, list[tuple[str, bytes]], str]:
                 found.append((filename, payload))
     sender, sent = _header(message, "From"), _header(message, "Date")
     note = "ทางอีเมล" + (f"จาก {sender}" if sender else "") + (f" ({sent})" if sent else "")
-    return note, found, _mail_message(message)
+    return Mail(note, found, _mail_message(message, forwarded), left_out)
 
 
 class _MailParser:
-    """Parses an e-mail within bounds: ``MAX_MAIL_DELIMITERS`` lines that open or close a part,
+    """Parses an e-mail, and the forwarded e-mails encoded inside it, within bounds counted
+    for all of them together: ``MAX_MAIL_DELIMITERS`` lines that open or close a part,
     counted before each is parsed (Python's parser spends 0.14 ms and some kilobytes on each
     MIME part: a 100 MB e-mail of empty parts, which anyone may send to the mailbox, held
     the intake for half an hour and took gigabytes), then ``MAX_MAIL_PARTS`` parts nested at
@@ -747,7 +795,7 @@ class _MailParser:
         self.delimiters = 0
         self.parts = 0
 
-    def parse(self, data: bytes) -> email.message.EmailMessage:
+    def parse(self, data: bytes, depth: int = 0) -> email.message.EmailMessage:
         self.delimiters += data.count(b"\n--") + data.startswith(b"--")
         if self.delimiters > MAX_MAIL_DELIMITERS:
             raise ValueError(
@@ -756,7 +804,7 @@ class _MailParser:
             )
 
         def part(policy: email.policy.Policy | None = None) -> _CountedPart:
-            return _CountedPart(policy, counter=self)
+            return _CountedPart(policy, counter=self, depth=depth)
 
         message = email.parser.BytesParser(part, policy=email.policy.default).parsebytes(data)
         assert isinstance(message, email.message.EmailMessage)
@@ -798,6 +846,43 @@ class _CountedPart(email.message.EmailMessage):
         super().attach(payload)
 
 
+def _attachments_of(message: email.message.EmailMessage) -> list[email.message.EmailMessage]:
+    """A message's attachments (its text and HTML left out), or the message itself when it
+    is a lone file (a forwarded e-mail that is a PDF and nothing else)."""
+    if message.is_multipart():
+        if message.get_content_type() in FORWARDED:
+            return [message]  # an e-mail that is a forwarded one and nothing else
+        return list(message.iter_attachments())
+    return [message] if message.get_filename() else []
+
+
+def _forwarded(
+    part: email.message.EmailMessage, parser: _MailParser
+) -> email.message.EmailMessage | None:
+    """The e-mail a ``message/rfc822`` (or ``message/global``) part holds, or None if it
+    holds none. Such a part is parsed as it stands, whatever its Content-Transfer-Encoding
+    says (RFC 2046 allows none for message/rfc822), so a part that does say base64 or
+    quoted-printable and reads as no e-mail (no header at all) is decoded and parsed
+    (RFC 6532 allows it for message/global), counted with the e-mail holding it."""
+    held = part.get_payload()
+    inner = held[0] if isinstance(held, list) and held else None
+    if not isinstance(inner, _CountedPart):
+        return None
+    if len(inner) or inner.is_multipart():
+        return inner
+    cte = str(part.get("content-transfer-encoding", "")).strip().lower()
+    if cte not in ("base64", "quoted-printable"):
+        return None
+    carrier = email.message.Message()
+    carrier["Content-Transfer-Encoding"] = cte
+    carrier.set_payload(inner.get_payload())
+    data = carrier.get_payload(decode=True)
+    if not isinstance(data, bytes) or not data:
+        return None
+    decoded = parser.parse(data, depth=inner._depth)
+    return decoded if len(decoded) else None
+
+
 def _header(message: email.message.Message, name: str) -> str:
     """A header's value as text, one line, bounded."""
     from saraban.archive._incoming import printable_line
@@ -812,10 +897,28 @@ def _header(message: email.message.Message, name: str) -> str:
     return printable_line(value)[:200]
 
 
-def _mail_message(message: email.message.EmailMessage) -> str:
+def _mail_message(
+    message: email.message.EmailMessage, forwarded: Sequence[email.message.EmailMessage] = ()
+) -> str:
     """The e-mail as its reader saw it, kept with each letter it brought
     (``MAIL_MESSAGE_NAME``): sender, recipients, date and subject, then its own words (the
-    plain text, or the text of its HTML), at most ``MAIL_MESSAGE_CHARS`` characters."""
+    plain text, or the text of its HTML), then the same of each e-mail forwarded in it
+    (who first sent the letter, and what they wrote), at most ``MAIL_MESSAGE_CHARS``
+    characters in all."""
+    markup = [MAIL_MESSAGE_CHARS * 20]  # HTML read for all of them together
+    text = _said(message, markup)
+    for inner in forwarded:
+        if len(text) >= MAIL_MESSAGE_CHARS:
+            break
+        text += "\n\n" + FORWARDED_HEADING + "\n" + _said(inner, markup)
+    # a lone surrogate (bytes no charset reads) is kept as U+FFFD: the text is UTF-8 on disk
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text[:MAIL_MESSAGE_CHARS].strip() + "\n"
+
+
+def _said(message: email.message.EmailMessage, markup: list[int]) -> str:
+    """One message's sender, recipients, date and subject, and its own words; its HTML
+    read as far as ``markup[0]`` characters, which it uses up."""
     heads = [
         f"{label}: {value}"
         for label, name in (("จาก", "From"), ("ถึง", "To"), ("วันที่", "Date"), ("เรื่อง", "Subject"))
@@ -829,11 +932,12 @@ def _mail_message(message: email.message.EmailMessage) -> str:
         except (LookupError, ValueError, UnicodeError, AssertionError):
             content = ""  # a part that claims a charset or encoding it does not have
         if isinstance(content, str):
-            words = _html_text(content) if body.get_content_subtype() == "html" else content
-    text = "\n".join(heads) + "\n\n" + words.strip()
-    # a lone surrogate (bytes no charset reads) is kept as U+FFFD: the text is UTF-8 on disk
-    text = text.encode("utf-8", "replace").decode("utf-8")
-    return text[:MAIL_MESSAGE_CHARS].strip() + "\n"
+            if body.get_content_subtype() == "html":
+                words = _html_text(content[: markup[0]])
+                markup[0] -= min(len(content), markup[0])
+            else:
+                words = content
+    return "\n".join(heads) + "\n\n" + words.strip()
 
 
 _BLOCKS = frozenset("p div br tr li h1 h2 h3 h4 h5 h6 table blockquote pre hr".split())
@@ -1010,14 +1114,20 @@ def consume_inbox(
                 arrivals.append((path, None, None, [_Arrived(name, path, future)]))
                 continue
             try:
-                note, parts, said = mail_attachments(path)
+                mail = mail_attachments(path)
             except (OSError, ValueError) as exc:
                 why = f"อ่านอีเมลไม่ได้ / cannot read the e-mail: {exc}"
                 result.failed.append((_shown(path.name), why))
                 _move(path, failed_dir, str(exc))
                 continue
+            # files left out (a forward nested too deep): said, and the e-mail goes to
+            # failed/ for it once the files it did bring are taken in
+            for why in mail.left_out:
+                result.failed.append((_shown(path.name), why))
+            if mail.left_out:
+                failed_sources[path] = "; ".join(mail.left_out)
             arrived = []
-            for m, (name, data) in enumerate(parts):
+            for m, (name, data) in enumerate(mail.files):
                 part = Path(tmp) / f"{n}-{m}{stored_suffix(name)}"
                 part.write_bytes(data)
                 readable = Path(name).suffix.lower() in SUFFIXES
@@ -1028,10 +1138,11 @@ def consume_inbox(
                 )
                 arrived.append(_Arrived(name, part, reading))
             if not any(a.future for a in arrived):
-                result.failed.append((_shown(path.name), NO_ATTACHMENT))
-                failed_sources[path] = NO_ATTACHMENT
+                if not mail.left_out:  # else the reason is said above
+                    result.failed.append((_shown(path.name), NO_ATTACHMENT))
+                    failed_sources[path] = NO_ATTACHMENT
                 continue
-            arrivals.append((path, note, said, arrived))
+            arrivals.append((path, mail.note, mail.said, arrived))
         total, done = sum(len(a) for *_, a in arrivals), 0
         for source, came_by, mail_text, arrived in arrivals:
             kept_mail = (
