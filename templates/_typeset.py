@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from saraban.errors import TooLarge
 from saraban.fonts import SARABUN_DIR
 from saraban.templates import RenderError
 from saraban.templates._thai_breaks import NEVER, break_classes
+from saraban.thai import to_thai_digits
 
 TEMPLATE = Path(__file__).parent / "table.typ"
 
@@ -41,6 +43,24 @@ _MEASURE_FROM = 0.8
 # A character and the marks drawn on it (Thai vowels and tones above and below, Latin
 # accents): where a word too wide for its column may be cut.
 _CLUSTER = re.compile(r".[\u0300-\u036F\u0E31\u0E34-\u0E3A\u0E47-\u0E4E]*", re.DOTALL)
+
+
+# The text one table prints at most. Typst lays out about 0.2 million characters a second
+# and keeps some 350 bytes a character until the file is written: 878 replies of four
+# 3,000-character answers (10.5 million) took 54 s and 3.9 GB (WeasyPrint: 227 s for 20 of
+# them). Two million is ten times a country's real replies: about 10 s and 0.8 GB.
+MAX_PRINTED_CHARS = 2_000_000
+
+
+def check_printed_chars(count: int) -> None:
+    """Refuse (413) a table that would print more than :data:`MAX_PRINTED_CHARS`."""
+    if count > MAX_PRINTED_CHARS:
+        raise TooLarge(
+            f"ข้อความในตารางยาว {to_thai_digits(f'{count:,}')} ตัวอักษร พิมพ์เป็น PDF ได้ไม่เกิน "
+            f"{to_thai_digits(f'{MAX_PRINTED_CHARS:,}')} ตัวอักษร ส่งออกเป็น XLSX หรือ CSV แทน / "
+            f"the table holds {count:,} characters: a PDF prints at most "
+            f"{MAX_PRINTED_CHARS:,}; export it as XLSX or CSV"
+        )
 
 
 @dataclass(frozen=True)
@@ -160,6 +180,10 @@ def table_pdf(table: TypesetTable) -> bytes:
     :class:`RenderError`."""
     import typst
 
+    check_printed_chars(
+        sum(len(value) for row in table.rows for value in row)
+        + sum(len(name) for _heading, names in table.lists for name in names)
+    )
     data = json.dumps(_document(table), ensure_ascii=False)
     try:
         return typst.compile(

@@ -636,6 +636,23 @@ def test_the_consolidated_pdf_lists_replies_totals_and_who_has_not_replied(archi
     assert consolidating.write(found, "pdf")[:5] == b"%PDF-"
 
 
+def test_replies_of_more_text_than_a_pdf_prints_are_refused_before_the_job(
+    archive, archive_home, monkeypatch
+):
+    from saraban.errors import TooLarge
+    from saraban.templates import _typeset
+    from saraban.usecases import consolidating
+
+    letter, _settings, tokens = _sent(archive, archive_home)
+    for name in sorted(tokens)[:2]:
+        sending.reply(archive, tokens[name], data=FORM_REPLY | {"village": "ก" * 80})
+    found = consolidating.consolidate(archive, letter.id, clearance=None)
+    monkeypatch.setattr(_typeset, "MAX_PRINTED_CHARS", 150)
+    with pytest.raises(TooLarge, match="XLSX"):
+        consolidating.checked_rows(found, "pdf")
+    assert consolidating.checked_rows(found, "xlsx") == len(tokens)  # the XLSX holds them
+
+
 def to_thai(n):
     from saraban.thai import to_thai_digits
 

@@ -109,3 +109,15 @@ def test_a_table_without_rows_says_so_under_its_header():
     pdf = table_pdf(_table(rows=[], empty="ไม่มีรายการ"))
     text = pdftotext(pdf)
     assert "หน่วยงาน" in text and "ไม่มีรายการ" in text
+
+
+def test_a_table_of_more_text_than_a_pdf_prints_is_refused_before_typst_sees_it(monkeypatch):
+    from saraban.errors import TooLarge
+    from saraban.templates import _typeset
+
+    monkeypatch.setattr(_typeset, "MAX_PRINTED_CHARS", 1_000)
+    rows = [["๑", "อำเภอ", "ก" * 300, "๑"] for _ in range(4)]
+    with pytest.raises(TooLarge, match="XLSX หรือ CSV") as refused:
+        table_pdf(_table(rows=rows))
+    assert refused.value.status == 413
+    table_pdf(_table(rows=rows[:3]))  # 918 characters: printed

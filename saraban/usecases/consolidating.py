@@ -252,10 +252,18 @@ def write(found: Consolidated, fmt: str) -> bytes:
 
 def checked_rows(found: Consolidated, fmt: str) -> int:
     """The rows of the table (the replies, and the names listed after them), refused (413)
-    when too many for ``fmt`` (``check_rows``; an XLSX holds them all)."""
+    when too many for ``fmt`` (``check_rows``; an XLSX holds them all), or, for a PDF, when
+    they hold more text than one prints (``check_printed_chars``)."""
     rows = len(found.rows) + len(found.by_letter) + len(found.missing)
     if fmt != "xlsx":
         check_rows(rows, fmt)
+    if fmt == "pdf":
+        from saraban.templates._typeset import check_printed_chars
+
+        check_printed_chars(
+            sum(len(_shown(v)) for _name, values in found.rows for v in values)
+            + sum(len(n) for n in (*(n for n, _v in found.rows), *found.by_letter, *found.missing))
+        )
     return rows
 
 
