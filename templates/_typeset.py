@@ -48,7 +48,7 @@ _CLUSTER = re.compile(r".[\u0300-\u036F\u0E31\u0E34-\u0E3A\u0E47-\u0E4E]*", re.D
 # The text one table prints at most. Typst lays out about 0.2 million characters a second
 # and keeps some 350 bytes a character until the file is written: 878 replies of four
 # 3,000-character answers (10.5 million) took 54 s and 3.9 GB (WeasyPrint: 227 s for 20 of
-# them). Two million is ten times a country's real replies: about 10 s and 0.8 GB.
+# them). Two million is ten times a country's real replies: 12 s and 1.2 GB at worst.
 MAX_PRINTED_CHARS = 2_000_000
 
 
