@@ -175,9 +175,12 @@ def _document(table: TypesetTable) -> dict[str, object]:
 
 
 def table_pdf(table: TypesetTable) -> bytes:
-    """The table as a PDF/A-3b file, as the archive keeps letters (untagged: poppler read
-    Typst's structure tree with a syntax error). A failure inside Typst is a
-    :class:`RenderError`."""
+    """The table as a PDF/A-3b file, as the archive keeps letters; as a plain PDF when it
+    holds a character Sarabun does not draw (PDF/A wants every character drawn: a reply's
+    emoji or Chinese name would otherwise refuse the whole table), that character shown as
+    the font's empty box (and perhaps missing from the text layer: the XLSX has it).
+    Untagged: poppler read Typst's structure tree with a syntax error. A failure inside
+    Typst is a :class:`RenderError`."""
     import typst
 
     check_printed_chars(
@@ -185,15 +188,24 @@ def table_pdf(table: TypesetTable) -> bytes:
         + sum(len(name) for _heading, names in table.lists for name in names)
     )
     data = json.dumps(_document(table), ensure_ascii=False)
-    try:
+
+    def compiled(pdfa: bool) -> bytes:
         return typst.compile(
             str(TEMPLATE),
             root=str(TEMPLATE.parent),
             font_paths=[str(SARABUN_DIR)],
             ignore_system_fonts=True,
             sys_inputs={"table": data},
-            pdf_standards=["a-3b"],
+            pdf_standards=["a-3b"] if pdfa else None,
             pdf_tags=False,
         )
+
+    try:
+        try:
+            return compiled(pdfa=True)
+        except typst.TypstError as error:
+            if "could not be displayed" not in str(error):
+                raise
+            return compiled(pdfa=False)
     except typst.TypstError as error:
         raise RenderError(f"พิมพ์ตารางไม่สำเร็จ / the table could not be typeset: {error}") from error

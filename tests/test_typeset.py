@@ -121,3 +121,11 @@ def test_a_table_of_more_text_than_a_pdf_prints_is_refused_before_typst_sees_it(
         table_pdf(_table(rows=rows))
     assert refused.value.status == 413
     table_pdf(_table(rows=rows[:3]))  # 918 characters: printed
+
+
+def test_a_character_sarabun_does_not_draw_prints_the_table_anyway():
+    # PDF/A wants every character drawn: Typst refused the whole table for one emoji
+    pdf = table_pdf(_table(rows=[["๑", "อำเภอ 王小明 ﷽", "ตอบแล้ว 👍", "๑"]]))
+    text = pdftotext(pdf)
+    assert "อำเภอ" in text and "小明" in text and "ตอบแล้ว" in text
+    assert pdfa_problems(table_pdf(_table())) == []  # a table Sarabun draws stays PDF/A
