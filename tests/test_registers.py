@@ -13,6 +13,7 @@ import subprocess
 import pytest
 from conftest import ARCHIVE_UNIT, make_letter
 from docx import Document
+from pdfa import pdfa_problems
 
 from saraban.archive import incoming_register, outgoing_register, retention_due, write_table
 from saraban.archive._registers import DESTRUCTION_COLUMNS, INCOMING_COLUMNS, OUTGOING_COLUMNS
@@ -134,6 +135,8 @@ def test_register_as_pdf(filled, tmp_path):
     archive, _ = filled
     path = tmp_path / "register.pdf"
     path.write_bytes(write_table(outgoing_register(archive, *JAN), "pdf"))
+    # PDF/A only when Sarabun draws every character (templates/_typeset.table_pdf)
+    assert pdfa_problems(path.read_bytes()) == []
     text = subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
