@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import concurrent.futures
 import email.message
+import email.policy
 import hashlib
 import os
 import re
@@ -769,6 +770,99 @@ def test_hostile_nesting_is_refused_before_it_costs_and_other_mail_is_taken_in(a
         "report.eml",
     ]
     assert (inbox / "done" / "letter.eml").exists()
+
+
+# What a real e-mail carries above its words after a few hops: Received lines, DKIM
+# signatures and an ARC set per relay, Exchange's own (folded lines: each line counts).
+RELAYED = (
+    "".join(
+        f"Received: from mx{n}.example.go.th (mx{n}.example.go.th [10.0.{n}.1])\r\n"
+        f"\tby mx{n + 1}.example.go.th (Postfix) with ESMTPS id 4Xy{n:04d}\r\n"
+        f"\tfor <saraban@example.go.th>; Thu, 5 Dec 2026 10:{n % 60:02d}:00 +0700\r\n"
+        for n in range(60)
+    )
+    + "".join(
+        f"{name}: i={n}; a=rsa-sha256; d=example.go.th; s=sel{n};\r\n"
+        + "".join(f"\tb=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789+/{k}\r\n" for k in range(6))
+        for n in range(1, 4)
+        for name in ("ARC-Seal", "ARC-Message-Signature", "DKIM-Signature")
+    )
+    + "".join(f"X-MS-Exchange-Organization-Header-{n}: value {n}\r\n" for n in range(60))
+)
+
+
+def _headed(relayed: str, header_lines: int, name: str, letter: bytes) -> bytes:
+    """An e-mail carrying ``letter`` as ``name``, ``relayed`` above its own headers, then
+    ``X-Relay`` lines up to ``header_lines`` header lines in all (its part's included)."""
+    own = (
+        "From: a@example.org\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n"
+    )
+    part = (
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"
+        f"Content-Disposition: attachment; filename={name}\r\n"
+    )
+    counted = (relayed + own + part).count("\n")
+    padding = "".join(f"X-Relay: {n}\r\n" for n in range(header_lines - counted))
+    return (
+        (relayed + own + padding + "\r\n--B\r\n" + part + "\r\n").encode()
+        + letter
+        + b"\r\n--B--\r\n"
+    )
+
+
+def test_an_email_made_of_header_lines_is_refused_before_it_costs_the_rest_taken_in(
+    archive, tmp_path
+):
+    """Anyone may mail the office 100 MB of header lines (18 s and 2 GB of Python's parser);
+    header lines are counted as the parser reads them, for the e-mail, its parts and its
+    forwards together, and past 10,000 the e-mail is refused whole, in Thai and English.
+    A real e-mail's hundreds (long Received, DKIM and ARC chains, forwarded with its own)
+    are taken in, as is one of exactly 10,000; lines like headers in its words are not
+    counted."""
+    seeds = scancorpus.seed_stems()
+    bound = intake.MAX_MAIL_HEADER_LINES
+    assert RELAYED.count("\n") > 300
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+
+    def letter(n: int) -> bytes:
+        return _seed_txt(tmp_path, seeds[n]).read_bytes()
+
+    relayed = email.message_from_bytes(
+        RELAYED.encode() + _mail_with([("0.txt", letter(0))]), policy=email.policy.default
+    )
+    forward = _forward(relayed, **{"1.txt": letter(1)})
+    real = RELAYED.encode() + forward.as_bytes()
+    (inbox / "real.eml").write_bytes(real)
+    (inbox / "at-bound.eml").write_bytes(_headed(RELAYED, bound, "2.txt", letter(2)))
+    (inbox / "over.eml").write_bytes(_headed(RELAYED, bound + 1, "3.txt", letter(3)))
+    flood = _headed("", 200, "4.txt", letter(4)).replace(
+        b"\r\n\r\n", b"\r\n" + b"X-Flood: x\r\n" * 1_000_000 + b"\r\n", 1
+    )
+    (inbox / "flood.eml").write_bytes(flood)  # 12 MB: parsed, 3.4 s and 270 MB
+    spread = email.message.EmailMessage()  # six parts of 2,000 lines: each within the bound
+    spread["From"] = "a@example.org"
+    spread.set_content("ส่งหนังสือ")
+    for n in range(6):
+        spread.add_attachment(
+            letter(4) if n == 0 else b"x", maintype="text", subtype="plain", filename=f"{n + 5}.txt"
+        )
+        for k in range(2_000):
+            spread.get_payload()[-1][f"X-Part-{k}"] = "x"
+    (inbox / "spread.eml").write_bytes(spread.as_bytes())
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert sorted(t.reading.name for t in result.taken) == ["0.txt", "1.txt", "2.txt"]
+    why = dict(result.failed)
+    assert sorted(why) == ["flood.eml", "over.eml", "spread.eml"]
+    for name in why:
+        assert f"the e-mail has too many header lines (over {bound:,})" in why[name]
+        assert "อีเมลมีบรรทัดส่วนหัวมากเกินไป" in why[name]
+    assert sorted(p.name for p in (inbox / "failed").iterdir() if p.suffix == ".eml") == [
+        "flood.eml",
+        "over.eml",
+        "spread.eml",
+    ]
+    assert sorted(p.name for p in (inbox / "done").iterdir()) == ["at-bound.eml", "real.eml"]
 
 
 def held_until(released: str, started: str, most: float = 600.0) -> int:
