@@ -685,6 +685,99 @@ def test_a_forward_nested_too_deep_is_left_out_and_said_the_rest_taken_in(archiv
     assert (failed / "mail.eml.txt").read_text(encoding="utf-8").strip() == intake.FORWARD_TOO_DEEP
 
 
+def _as_file(
+    inner: email.message.EmailMessage, ctype: str = "application/octet-stream", **files
+) -> email.message.EmailMessage:
+    """``inner`` forwarded as a file named ``.eml`` of type ``ctype``, as some mail clients
+    forward, with ``files`` (name=bytes) attached beside it."""
+    outer = email.message.EmailMessage()
+    outer["From"] = "สารบรรณ <clerk@example.go.th>"
+    outer["Subject"] = "Fwd: " + str(inner["Subject"] or "")
+    outer.set_content("ส่งต่อเพื่อลงรับ")
+    maintype, subtype = ctype.split("/")
+    name = f"{inner['Subject'] or 'อีเมล'}.eml"
+    outer.add_attachment(inner.as_bytes(), maintype=maintype, subtype=subtype, filename=name)
+    for name, data in files.items():
+        outer.add_attachment(data, maintype="text", subtype="plain", filename=name)
+    return outer
+
+
+@pytest.mark.pdf
+@pytest.mark.parametrize("ctype", ["application/octet-stream", "text/plain"])
+def test_an_eml_file_attached_is_taken_in_as_a_forward(archive, tmp_path, ctype):
+    """A district's e-mail with its letter (a real PDF), forwarded by a clerk whose mail
+    client attaches it as a file ``….eml`` (application/octet-stream, or text/plain): the
+    letter is read and registered as from a forward, the form beside it kept with it."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    pdf = scancorpus._rendered_pdf(STEM)
+    mail = _sent("อำเภอเมือง <district@example.go.th>", "ส่งหนังสือ", **{"หนังสือ.pdf": pdf})
+    (inbox / "fwd.eml").write_bytes(
+        _as_file(mail, ctype, **{"แบบ.txt": FORM_TEXT.encode()}).as_bytes()
+    )
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert result.failed == [] and result.duplicates == []
+    [taken] = result.taken
+    assert taken.reading.name == "หนังสือ.pdf" and taken.reading.how == "text"
+    assert taken.received.ref_no == scancorpus.seed_letter(STEM)["ref_no"]
+    assert archive.original_file(taken.letter_id).sha256 == hashlib.sha256(pdf).hexdigest()
+    assert taken.received.note == "ทางอีเมลจาก สารบรรณ <clerk@example.go.th>"
+    kept = archive.enclosed_files(taken.letter_id)
+    assert [f.name for f in kept] == ["แบบ.txt", MAIL]
+    said = archive.files.read(kept[-1].sha256).decode("utf-8")
+    assert intake.FORWARDED_HEADING + "\nจาก: อำเภอเมือง <district@example.go.th>" in said
+    assert (inbox / "done" / "fwd.eml").exists()
+
+
+def test_an_eml_file_that_is_no_email_or_too_deep_is_said_and_counted_with_the_rest(
+    archive, tmp_path
+):
+    """A file named ``.eml`` that reads as no e-mail (a PDF named so) is left out and said,
+    as a forward that reads as none is, the e-mail's other file taken in; one forwarded as a
+    file in a forward of a forward ... six deep is left out as too deep, five deep taken in;
+    and an ``.eml`` file's header lines count with the e-mail's: past the bound, the e-mail
+    is refused whole."""
+    seeds = scancorpus.seed_stems()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+
+    def sent(n: int) -> email.message.EmailMessage:
+        stem = seeds[n]
+        return _sent(
+            "d@example.go.th", stem, **{f"{n}.txt": _seed_txt(tmp_path, stem).read_bytes()}
+        )
+
+    junk = _sent(
+        "clerk@example.go.th", "ส่งต่อ", **{"0.txt": _seed_txt(tmp_path, seeds[0]).read_bytes()}
+    )
+    junk.add_attachment(
+        b"%PDF-1.4\n%\xe2\xe3\n1 0 obj\n",
+        maintype="application",
+        subtype="octet-stream",
+        filename="หนังสือ.eml",
+    )
+    (inbox / "junk.eml").write_bytes(junk.as_bytes())
+    deepest, too_deep = sent(1), sent(2)
+    for level in range(intake.MAX_FORWARD_DEPTH):  # five levels deep
+        deepest = _as_file(deepest) if level % 2 else _forward(deepest)
+    for level in range(intake.MAX_FORWARD_DEPTH + 1):  # six levels deep
+        too_deep = _as_file(too_deep) if level % 2 else _forward(too_deep)
+    (inbox / "deepest.eml").write_bytes(deepest.as_bytes())
+    (inbox / "too-deep.eml").write_bytes(too_deep.as_bytes())
+    headed = sent(3)
+    for k in range(intake.MAX_MAIL_HEADER_LINES):
+        headed[f"X-Relay-{k}"] = "x"
+    (inbox / "headed.eml").write_bytes(_as_file(headed, "text/plain").as_bytes())
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert sorted(t.reading.name for t in result.taken) == ["0.txt", "1.txt"]
+    why = dict(result.failed)
+    assert sorted(why) == ["headed.eml", "junk.eml", "too-deep.eml"]
+    assert why["junk.eml"] == intake.FORWARD_UNREADABLE
+    assert why["too-deep.eml"] == intake.FORWARD_TOO_DEEP
+    assert "too many header lines" in why["headed.eml"]
+    assert (inbox / "failed" / "junk.eml").exists() and (inbox / "done" / "deepest.eml").exists()
+
+
 def _raw_forward(inner: bytes, *, ctype: str = "message/rfc822", cte: str = "7bit") -> bytes:
     """An e-mail that forwards ``inner`` in a part saying ``ctype`` and ``cte``, as they
     stand: ``inner`` is written as given (encode it first for a part that tells the truth)."""

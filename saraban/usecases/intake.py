@@ -736,11 +736,12 @@ def mail_attachments(path: Path) -> Mail:
     """Where an ``.eml`` file came from (a note for the register: its sender and date),
     (name, bytes) of each attachment that can be taken in or kept with a letter, in the
     e-mail's order, and the e-mail itself as text (:func:`_mail_message`). The files of an
-    e-mail forwarded as an attachment (``message/rfc822``) are taken where it sits, as if
-    attached directly, down to ``MAX_FORWARD_DEPTH`` levels (deeper: left out, said in
-    ``left_out``); the register's note names the outer e-mail's sender, who sent it to the
-    office. A ValueError (said in Thai and English) for a mail too large, split into too
-    many parts or nested too deep (:class:`_MailParser`), or with too many files (forwarded
+    e-mail forwarded as an attachment (``message/rfc822``, or a file named ``.eml``) are
+    taken where it sits, as if attached directly, down to ``MAX_FORWARD_DEPTH`` levels
+    (deeper, or one that reads as no e-mail: left out, said in ``left_out``); the register's
+    note names the outer e-mail's sender, who sent it to the office. A ValueError (said in
+    Thai and English) for a mail too large, split into too many parts, nested too deep or
+    with too many header lines (:class:`_MailParser`), or with too many files (forwarded
     ones' counted with the rest)."""
     size = path.stat().st_size
     if size > MAIL_MAX_BYTES:
@@ -761,8 +762,11 @@ def mail_attachments(path: Path) -> Mail:
         if part is None:
             stack.pop()
             continue
-        if part.get_content_type() in FORWARDED:
-            inner = None if depth == MAX_FORWARD_DEPTH else _forwarded(part, parser)
+        forward = part.get_content_type() in FORWARDED
+        if forward or _mail_file(part):
+            inner = None
+            if depth < MAX_FORWARD_DEPTH:
+                inner = _forwarded(part, parser) if forward else _attached_mail(part, parser)
             if inner is None:
                 why = FORWARD_TOO_DEEP if depth == MAX_FORWARD_DEPTH else FORWARD_UNREADABLE
                 if why not in left_out:
@@ -927,6 +931,25 @@ def _forwarded(
         return None
     decoded = parser.parse(data, depth=inner._depth)
     return decoded if len(decoded) else None
+
+
+def _mail_file(part: email.message.EmailMessage) -> bool:
+    """Whether a part is a file named as an e-mail (``.eml``), whatever its type: some mail
+    clients forward an e-mail so, as ``application/octet-stream`` or ``text/plain``."""
+    name = os.path.basename((part.get_filename() or "").replace("\\", "/"))
+    return Path(name).suffix.lower() in MAIL_SUFFIXES
+
+
+def _attached_mail(
+    part: email.message.EmailMessage, parser: _MailParser
+) -> email.message.EmailMessage | None:
+    """The e-mail a file named ``.eml`` holds, decoded and parsed with the counters of the
+    e-mail holding it, or None if it holds none (no header: not an e-mail)."""
+    data = part.get_payload(decode=True)
+    if not isinstance(data, bytes) or not data or not isinstance(part, _CountedPart):
+        return None
+    inner = parser.parse(data, depth=part._depth + 1)
+    return inner if len(inner) else None
 
 
 def _header(message: email.message.Message, name: str) -> str:
