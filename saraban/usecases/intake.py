@@ -105,10 +105,11 @@ MAX_MAIL_DELIMITERS = 1_000
 # Python's parser recurses a level for each (10,000 levels: seconds, then RecursionError).
 MAX_MAIL_PARTS = 1_000
 MAX_MAIL_NESTING = 100
-# Header lines the parser reads, of the e-mail, its parts and its forwarded e-mails together:
-# real mail has a few hundred a part at most (long Received, DKIM and ARC chains included),
-# and Python's parser spends hundreds of bytes on each (100 MB of them took 18 s and 2 GB).
-MAX_MAIL_HEADER_LINES = 10_000
+# Lines of the e-mail and its forwarded e-mails together: Python's parser spends about 250
+# bytes on a header line and 100 on a body line (100 MB of header lines took 18 s and 2 GB,
+# of two-byte lines 4.3 GB). A 100 MB e-mail of base64 is 1.3 million lines; two million
+# cost at worst 4 s and 520 MB (all header lines).
+MAX_MAIL_LINES = 2_000_000
 # E-mails forwarded as attachments: their files are taken in as if attached directly, down
 # to a forward of a forward this many levels deep; a deeper one's files are left out, said.
 FORWARDED = ("message/rfc822", "message/global")
@@ -740,8 +741,8 @@ def mail_attachments(path: Path) -> Mail:
     taken where it sits, as if attached directly, down to ``MAX_FORWARD_DEPTH`` levels
     (deeper, or one that reads as no e-mail: left out, said in ``left_out``); the register's
     note names the outer e-mail's sender, who sent it to the office. A ValueError (said in
-    Thai and English) for a mail too large, split into too many parts, nested too deep or
-    with too many header lines (:class:`_MailParser`), or with too many files (forwarded
+    Thai and English) for a mail too large, split into too many parts or lines, or nested
+    too deep (:class:`_MailParser`), or with too many files (forwarded
     ones' counted with the rest)."""
     size = path.stat().st_size
     if size > MAIL_MAX_BYTES:
@@ -797,14 +798,13 @@ class _MailParser:
     MIME part: a 100 MB e-mail of empty parts, which anyone may send to the mailbox, held
     the intake for half an hour and took gigabytes), then ``MAX_MAIL_PARTS`` parts nested at
     most ``MAX_MAIL_NESTING`` deep, counted as the parser makes them (a forwarded e-mail
-    nested 10,000 deep has no delimiter to count), and ``MAX_MAIL_HEADER_LINES`` header
-    lines, counted as the parser reads them (:class:`_HeaderLines`), before it keeps a
-    block of them. A ValueError past a bound."""
+    nested 10,000 deep has no delimiter to count), and ``MAX_MAIL_LINES`` lines, counted
+    before each is parsed. A ValueError past a bound."""
 
     def __init__(self) -> None:
         self.delimiters = 0
+        self.lines = 0
         self.parts = 0
-        self.header_lines = 0
 
     def parse(self, data: bytes, depth: int = 0) -> email.message.EmailMessage:
         self.delimiters += data.count(b"\n--") + data.startswith(b"--")
@@ -813,15 +813,17 @@ class _MailParser:
                 f"อีเมลแบ่งเป็นส่วนย่อยมากเกินไป (เกิน {MAX_MAIL_DELIMITERS:,} ส่วน) / the e-mail "
                 f"is split into too many parts (over {MAX_MAIL_DELIMITERS:,})"
             )
-        lines = _HeaderLines(self)
+        self.lines += data.count(b"\n") + 1
+        if self.lines > MAX_MAIL_LINES:
+            raise ValueError(
+                f"อีเมลมีบรรทัดมากเกินไป (เกิน {MAX_MAIL_LINES:,} บรรทัด) / the e-mail has too "
+                f"many lines (over {MAX_MAIL_LINES:,})"
+            )
 
         def part(policy: email.policy.Policy | None = None) -> _CountedPart:
-            lines.heading = True  # the parser makes a part, then reads its headers
             return _CountedPart(policy, counter=self, depth=depth)
 
         feed = email.feedparser.BytesFeedParser(part, policy=email.policy.default)
-        assert isinstance(feed._input, email.feedparser.BufferedSubFile)  # type: ignore[attr-defined]
-        feed._input = lines  # type: ignore[attr-defined]  # the lines it reads, counted
         # fed piece by piece (BytesParser first decodes the whole e-mail: another copy, twice
         # as large for 8-bit text)
         for start in range(0, len(data), 1 << 16):
@@ -829,14 +831,6 @@ class _MailParser:
         message = feed.close()
         assert isinstance(message, email.message.EmailMessage)
         return message
-
-    def header_line(self) -> None:
-        self.header_lines += 1
-        if self.header_lines > MAX_MAIL_HEADER_LINES:
-            raise ValueError(
-                f"อีเมลมีบรรทัดส่วนหัวมากเกินไป (เกิน {MAX_MAIL_HEADER_LINES:,} บรรทัด) / the "
-                f"e-mail has too many header lines (over {MAX_MAIL_HEADER_LINES:,})"
-            )
 
     def made(self, depth: int) -> None:
         self.parts += 1
@@ -872,28 +866,6 @@ class _CountedPart(email.message.EmailMessage):
         if self._counter is not None:
             self._counter.made(payload._depth)
         super().attach(payload)
-
-
-class _HeaderLines(email.feedparser.BufferedSubFile):  # type: ignore[name-defined]
-    """The lines the feed parser reads, each header line counted by :class:`_MailParser` as
-    it is read: once the parser has made a part it reads the part's header lines until one
-    is not a header line (``email.feedparser.headerRE``, the parser's own test) or the part
-    ends, then keeps them all at once, so a block of a million is counted before it is
-    kept."""
-
-    def __init__(self, counter: _MailParser) -> None:
-        super().__init__()
-        self.counter = counter
-        self.heading = False
-
-    def readline(self) -> Any:
-        line = super().readline()
-        if self.heading and line is not email.feedparser.NeedMoreData:  # type: ignore[attr-defined]
-            if line and email.feedparser.headerRE.match(line):  # type: ignore[attr-defined]
-                self.counter.header_line()
-            else:
-                self.heading = False
-        return line
 
 
 def _attachments_of(message: email.message.EmailMessage) -> list[email.message.EmailMessage]:
