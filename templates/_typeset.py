@@ -139,10 +139,66 @@ def _cell(text: str, width: float, size: float, bold: bool) -> str | list[str | 
     return parts
 
 
+# No column's least width counts a run wider than this share of the line: a long address or
+# number typed in one piece is cut inside its column rather than starving the others.
+_WIDEST_RUN_SHARE = 0.3
+
+
+def _column_widths(table: TypesetTable, line: float) -> list[float]:
+    """Each column's width in points, as a browser lays out a table whose columns are sized
+    by what they hold: every column at least as wide as its widest word, name or number
+    (label and cells alike, so nothing is cut that need not be), the room left shared in
+    proportion to how much wider each column's longest text is than that; ``table.widths``
+    share what is left when every text fits on one line."""
+    n_columns = len(table.columns)
+    least = [0.0] * n_columns
+    most = [0.0] * n_columns
+    cap = _WIDEST_RUN_SHARE * line
+    cells = [(label, table.header_size, True) for label in table.columns]
+    strong = set(table.strong_rows)
+    for r, row in enumerate(table.rows):
+        for n in range(n_columns):
+            cells.append((row[n], table.size, r in strong))
+    for k, (text, size, bold) in enumerate(cells):
+        n = k % n_columns
+        if not text:
+            continue
+        whole = _estimate(text, size, bold)
+        most[n] = max(most[n], whole)
+        if whole > least[n] and least[n] < cap:
+            widest = (
+                whole
+                if table.numeric[n] and k >= n_columns
+                else max((_estimate(run, size, bold) for run in _runs(text)), default=0.0)
+            )
+            least[n] = max(least[n], min(widest, cap))
+    least = [w * 1.04 + _INSET_PT for w in least]
+    most = [max(w * 1.04 + _INSET_PT, low) for w, low in zip(most, least, strict=True)]
+    if sum(least) >= line:  # too many columns for their words: as weighed, words cut
+        return [line * w / sum(table.widths) for w in table.widths]
+    if sum(most) <= line:
+        weight = sum(table.widths)
+        return [
+            w + (line - sum(most)) * share / weight
+            for w, share in zip(most, table.widths, strict=True)
+        ]
+    stretch = sum(m - low for m, low in zip(most, least, strict=True))
+    return [
+        low + (line - sum(least)) * (m - low) / stretch for m, low in zip(most, least, strict=True)
+    ]
+
+
+def _runs(text: str) -> list[str]:
+    """The runs of ``text`` a line keeps whole (its words, names, dates, numbers)."""
+    classes = break_classes(text)
+    starts = [0, *(i for i in range(1, len(text)) if _may_break(text, i, classes)), len(text)]
+    return [text[a:b].strip() for a, b in itertools.pairwise(starts)]
+
+
 def _document(table: TypesetTable) -> dict[str, object]:
     line = _A4_LONG_SIDE_PT - 2 * table.margin * _PT_PER_CM
-    total = sum(table.widths)
-    widths = [line * w / total - _INSET_PT for w in table.widths]
+    columns = _column_widths(table, line)
+    widths = [w - _INSET_PT for w in columns]
     strong = set(table.strong_rows)
     rows = [
         [
@@ -158,7 +214,7 @@ def _document(table: TypesetTable) -> dict[str, object]:
         "columns": [
             _cell(c, w, table.header_size, True) for c, w in zip(table.columns, widths, strict=True)
         ],
-        "widths": list(table.widths),
+        "widths": columns,
         "numeric": list(table.numeric),
         "rows": rows,
         "strong_rows": sorted(strong),

@@ -35,7 +35,7 @@ def _table(**changes) -> TypesetTable:
 
 
 def _squeezed(pdf: bytes) -> str:
-    return "".join(pdftotext(pdf).split())
+    return "".join(pdftotext(pdf, "-raw").split())  # as drawn: a cell's lines together
 
 
 def test_text_typed_anywhere_is_printed_as_typed_never_read_as_markup():
@@ -80,10 +80,9 @@ def test_a_name_is_not_cut_inside_and_an_overlong_run_stays_in_its_column():
     assert "รัตนวาปี" in lines or "ที่ว่าการอำเภอรัตนวาปี" in lines  # never รัตนวา|ปี
     assert "".join(long_run.split()) in _squeezed(pdf)
     pieces = [w for w in page.words if set(w.text) <= set(long_run)]
-    left = min(w.x0 for w in pieces)
-    column = (page.width - 2 * 34) * 3.0 / 5.5
+    next_column = min(w.x0 for w in page.words if w.text == "จำนวน")
     assert len(pieces) > 3  # cut over several lines
-    assert all(w.x1 - left < column for w in pieces)  # within its column
+    assert all(w.x1 < next_column for w in pieces)  # within its column
 
 
 def test_a_long_table_repeats_its_header_numbers_pages_in_thai_and_is_pdfa():
@@ -129,3 +128,28 @@ def test_a_character_sarabun_does_not_draw_prints_the_table_anyway():
     text = pdftotext(pdf)
     assert "อำเภอ" in text and "小明" in text and "ตอบแล้ว" in text
     assert pdfa_problems(table_pdf(_table())) == []  # a table Sarabun draws stays PDF/A
+
+
+def test_columns_are_as_wide_as_their_words_so_numbers_are_not_cut():
+    # weighed alone, the register's columns cut `เลขทะเบียน|ส่ง` and `นค ๐๐๑๗./๒/1`
+    from saraban.archive._registers import _WIDTHS, OUTGOING_COLUMNS
+
+    rows = [
+        [f"{n} ม.ค. ๖๙", f"นค ๐๐๑๗.๒/{n}", f"นค ๐๐๑๗.๒/ว {n}", f"{n} ม.ค. ๒๕๖๙",
+         "ที่ทำการปกครองจังหวัดหนองคาย", "นายอำเภอทุกอำเภอ",
+         f"ขอเชิญประชุมคณะกรรมการพัฒนาจังหวัด ครั้งที่ {n}", "กลุ่มงานบริหารทั่วไป", ""]
+        for n in range(1, 6)
+    ]  # fmt: skip
+    pdf = table_pdf(
+        _table(
+            columns=OUTGOING_COLUMNS,
+            widths=_WIDTHS[OUTGOING_COLUMNS],
+            numeric=[False] * len(OUTGOING_COLUMNS),
+            rows=rows,
+            margin=1.5,
+        )
+    )
+    words = [w.text for w in page_boxes(pdf)[0].words]
+    assert "เลขทะเบียนส่ง" in words
+    for n in range(1, 6):
+        assert f"๐๐๑๗.๒/{n}" in words and "๐๐๑๗.๒/ว" in words
