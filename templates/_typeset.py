@@ -159,8 +159,12 @@ def _column_widths(table: TypesetTable, line: float) -> list[float]:
     for r, row in enumerate(table.rows):
         for n in range(n_columns):
             cells.append((row[n], table.size, r in strong))
+    weighed = [line * w / sum(table.widths) for w in table.widths]
+    room = (line - n_columns * _INSET_PT) / 1.04
     for k, (text, size, bold) in enumerate(cells):
         n = k % n_columns
+        if n == 0 and sum(least) >= room:
+            return weighed  # too many columns for their words: as weighed, words cut
         if not text:
             continue
         whole = _estimate(text, size, bold)
@@ -174,8 +178,8 @@ def _column_widths(table: TypesetTable, line: float) -> list[float]:
             least[n] = max(least[n], min(widest, cap))
     least = [w * 1.04 + _INSET_PT for w in least]
     most = [max(w * 1.04 + _INSET_PT, low) for w, low in zip(most, least, strict=True)]
-    if sum(least) >= line:  # too many columns for their words: as weighed, words cut
-        return [line * w / sum(table.widths) for w in table.widths]
+    if sum(least) >= line:
+        return weighed
     if sum(most) <= line:
         weight = sum(table.widths)
         return [
