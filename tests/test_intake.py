@@ -573,6 +573,17 @@ def _sent(sender: str, subject: str, **files: bytes) -> email.message.EmailMessa
     return mail
 
 
+def _the_forwarded_letter(archive, inbox, pdf: bytes):
+    """The one letter the inbox's forwarded e-mail brought: the seed's PDF, read as text."""
+    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
+    assert result.failed == [] and result.duplicates == []
+    [taken] = result.taken
+    assert taken.reading.name == "หนังสือ.pdf" and taken.reading.how == "text"
+    assert taken.received.ref_no == scancorpus.seed_letter(STEM)["ref_no"]
+    assert archive.original_file(taken.letter_id).sha256 == hashlib.sha256(pdf).hexdigest()
+    return taken
+
+
 @pytest.mark.pdf
 @pytest.mark.parametrize("times", [1, 2])
 def test_a_forwarded_emails_pdf_is_registered_as_if_attached(archive, tmp_path, times):
@@ -586,12 +597,7 @@ def test_a_forwarded_emails_pdf_is_registered_as_if_attached(archive, tmp_path, 
     for n in range(times):
         mail = _forward(mail, sender=f"clerk{n}@example.go.th")
     (inbox / "fwd.eml").write_bytes(mail.as_bytes())
-    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
-    assert result.failed == [] and result.duplicates == []
-    [taken] = result.taken
-    assert taken.reading.name == "หนังสือ.pdf" and taken.reading.how == "text"
-    assert taken.received.ref_no == scancorpus.seed_letter(STEM)["ref_no"]
-    assert archive.original_file(taken.letter_id).sha256 == hashlib.sha256(pdf).hexdigest()
+    taken = _the_forwarded_letter(archive, inbox, pdf)
     assert taken.received.note == f"ทางอีเมลจาก clerk{times - 1}@example.go.th"
     [kept] = archive.enclosed_files(taken.letter_id)
     said = archive.files.read(kept.sha256).decode("utf-8")
@@ -715,12 +721,7 @@ def test_an_eml_file_attached_is_taken_in_as_a_forward(archive, tmp_path, ctype)
     (inbox / "fwd.eml").write_bytes(
         _as_file(mail, ctype, **{"แบบ.txt": FORM_TEXT.encode()}).as_bytes()
     )
-    result = intake.consume_inbox(archive, inbox, register=ARCHIVE_UNIT)
-    assert result.failed == [] and result.duplicates == []
-    [taken] = result.taken
-    assert taken.reading.name == "หนังสือ.pdf" and taken.reading.how == "text"
-    assert taken.received.ref_no == scancorpus.seed_letter(STEM)["ref_no"]
-    assert archive.original_file(taken.letter_id).sha256 == hashlib.sha256(pdf).hexdigest()
+    taken = _the_forwarded_letter(archive, inbox, pdf)
     assert taken.received.note == "ทางอีเมลจาก สารบรรณ <clerk@example.go.th>"
     kept = archive.enclosed_files(taken.letter_id)
     assert [f.name for f in kept] == ["แบบ.txt", MAIL]
