@@ -308,7 +308,10 @@ def test_serve_with_two_workers_runs_two_processes_that_answer(tmp_path):
     try:
         deadline = time.monotonic() + 180
         while True:
-            assert process.poll() is None and time.monotonic() < deadline
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                output = process.communicate()[0]  # why it ended, in the failure
+                raise AssertionError(f"saraban serve ended ({process.returncode}): {output}")
             try:
                 status, page = _get(port, "/login")
                 break
@@ -324,8 +327,9 @@ def test_serve_with_two_workers_runs_two_processes_that_answer(tmp_path):
             assert _get(port, "/login")[0] == 200
         assert (home / "jobs").is_dir() and (home / ".serve-leader.lock").exists()
     finally:
-        process.send_signal(signal.SIGTERM)
-        output = process.communicate(timeout=60)[0]
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            output = process.communicate(timeout=60)[0]
     assert process.returncode == 0, output
     assert "serving on" in output
     for pid in workers:
