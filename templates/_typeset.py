@@ -118,17 +118,22 @@ def _may_break(text: str, at: int, classes: tuple[int, ...]) -> bool:
     )
 
 
+def _runs(text: str) -> list[str]:
+    """The runs of ``text`` a line keeps whole (its words, names, dates, numbers), each with
+    the spaces after it."""
+    classes = break_classes(text)
+    starts = [0, *(i for i in range(1, len(text)) if _may_break(text, i, classes)), len(text)]
+    return [text[a:b] for a, b in itertools.pairwise(starts)]
+
+
 def _cell(text: str, width: float, size: float, bold: bool) -> str | list[str | list[str]]:
     """The text as is when it fits on one line of ``width`` points, else its parts: spaces,
     the runs saraban's Thai line breaker keeps on one line, and, as a list of grapheme
     clusters, each run that may be wider than ``width`` (cut by the template if it is)."""
     if _estimate(text, size, bold) < _MEASURE_FROM * width:
         return text
-    classes = break_classes(text)
-    starts = [0, *(i for i in range(1, len(text)) if _may_break(text, i, classes)), len(text)]
     parts: list[str | list[str]] = []
-    for start, end in itertools.pairwise(starts):
-        run = text[start:end]
+    for run in _runs(text):
         word = run.rstrip()
         if word and _estimate(word, size, bold) >= _MEASURE_FROM * width:
             parts.append(_CLUSTER.findall(word))
@@ -139,6 +144,9 @@ def _cell(text: str, width: float, size: float, bold: bool) -> str | list[str | 
     return parts
 
 
+# What a width estimated from advances is widened by, for the kerning and Thai
+# substitutions it leaves out.
+_SLACK = 1.04
 # No column's least width counts a run wider than this share of the line: a long address or
 # number typed in one piece is cut inside its column rather than starving the others.
 _WIDEST_RUN_SHARE = 0.3
@@ -160,7 +168,7 @@ def _column_widths(table: TypesetTable, line: float) -> list[float]:
         for n in range(n_columns):
             cells.append((row[n], table.size, r in strong))
     weighed = [line * w / sum(table.widths) for w in table.widths]
-    room = (line - n_columns * _INSET_PT) / 1.04
+    room = (line - n_columns * _INSET_PT) / _SLACK
     for k, (text, size, bold) in enumerate(cells):
         n = k % n_columns
         if n == 0 and sum(least) >= room:
@@ -173,11 +181,11 @@ def _column_widths(table: TypesetTable, line: float) -> list[float]:
             widest = (
                 whole
                 if table.numeric[n] and k >= n_columns
-                else max((_estimate(run, size, bold) for run in _runs(text)), default=0.0)
+                else max((_estimate(run.strip(), size, bold) for run in _runs(text)), default=0.0)
             )
             least[n] = max(least[n], min(widest, cap))
-    least = [w * 1.04 + _INSET_PT for w in least]
-    most = [max(w * 1.04 + _INSET_PT, low) for w, low in zip(most, least, strict=True)]
+    least = [w * _SLACK + _INSET_PT for w in least]
+    most = [max(w * _SLACK + _INSET_PT, low) for w, low in zip(most, least, strict=True)]
     if sum(least) >= line:
         return weighed
     if sum(most) <= line:
@@ -190,13 +198,6 @@ def _column_widths(table: TypesetTable, line: float) -> list[float]:
     return [
         low + (line - sum(least)) * (m - low) / stretch for m, low in zip(most, least, strict=True)
     ]
-
-
-def _runs(text: str) -> list[str]:
-    """The runs of ``text`` a line keeps whole (its words, names, dates, numbers)."""
-    classes = break_classes(text)
-    starts = [0, *(i for i in range(1, len(text)) if _may_break(text, i, classes)), len(text)]
-    return [text[a:b].strip() for a, b in itertools.pairwise(starts)]
 
 
 def _document(table: TypesetTable) -> dict[str, object]:

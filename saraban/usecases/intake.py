@@ -776,7 +776,7 @@ def mail_attachments(path: Path) -> Mail:
             forwarded.append(inner)
             stack.append((iter(_attachments_of(inner)), depth + 1))
             continue
-        filename = _shown(os.path.basename((part.get_filename() or "").replace("\\", "/")))
+        filename = _shown(_file_name(part))
         if Path(filename).suffix.lower() in (*SUFFIXES, *KEPT_SUFFIXES):
             if len(found) == MAX_ATTACHMENTS:
                 raise ValueError(
@@ -898,18 +898,18 @@ def _forwarded(
     carrier = email.message.Message()
     carrier["Content-Transfer-Encoding"] = cte
     carrier.set_payload(inner.get_payload())
-    data = carrier.get_payload(decode=True)
-    if not isinstance(data, bytes) or not data:
-        return None
-    decoded = parser.parse(data, depth=inner._depth)
-    return decoded if len(decoded) else None
+    return _mail_in(carrier.get_payload(decode=True), parser, inner._depth)
+
+
+def _file_name(part: email.message.EmailMessage) -> str:
+    """A part's file name without the folders a sender put before it."""
+    return os.path.basename((part.get_filename() or "").replace("\\", "/"))
 
 
 def _mail_file(part: email.message.EmailMessage) -> bool:
     """Whether a part is a file named as an e-mail (``.eml``), whatever its type: some mail
     clients forward an e-mail so, as ``application/octet-stream`` or ``text/plain``."""
-    name = os.path.basename((part.get_filename() or "").replace("\\", "/"))
-    return Path(name).suffix.lower() in MAIL_SUFFIXES
+    return Path(_file_name(part)).suffix.lower() in MAIL_SUFFIXES
 
 
 def _attached_mail(
@@ -917,10 +917,17 @@ def _attached_mail(
 ) -> email.message.EmailMessage | None:
     """The e-mail a file named ``.eml`` holds, decoded and parsed with the counters of the
     e-mail holding it, or None if it holds none (no header: not an e-mail)."""
-    data = part.get_payload(decode=True)
-    if not isinstance(data, bytes) or not data or not isinstance(part, _CountedPart):
+    if not isinstance(part, _CountedPart):
         return None
-    inner = parser.parse(data, depth=part._depth + 1)
+    return _mail_in(part.get_payload(decode=True), parser, part._depth + 1)
+
+
+def _mail_in(data: object, parser: _MailParser, depth: int) -> email.message.EmailMessage | None:
+    """``data`` parsed as an e-mail with ``parser``'s counters, or None when it is no bytes
+    or no e-mail (not one header)."""
+    if not isinstance(data, bytes) or not data:
+        return None
+    inner = parser.parse(data, depth=depth)
     return inner if len(inner) else None
 
 
