@@ -180,3 +180,12 @@ def typed_text(
     if len(text) > most:
         raise BadRequest(f"{field_name}: ยาวเกิน {most:,} ตัวอักษร / longer than {most:,} characters")
     return text
+
+
+_LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def scrub_surrogates(text: str) -> str:
+    """Text safe to send or print: each lone surrogate (stored before it was refused)
+    becomes U+FFFD, as a page shows it."""
+    return _LONE_SURROGATE_RE.sub("\ufffd", text) if _LONE_SURROGATE_RE.search(text) else text

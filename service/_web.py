@@ -42,6 +42,7 @@ from saraban.service._searching import SearchService
 from saraban.service._store import Store, UserInfo, attempt_key
 from saraban.usecases._access import visible_letter as usecase_visible_letter
 from saraban.usecases.previews import Previews
+from saraban.vocabulary import scrub_surrogates
 
 logger = logging.getLogger("saraban.service")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -422,11 +423,6 @@ def check_text_input() -> None:
                         f"พิมพ์ใหม่ / the {source} field holds {code_point}, a lone surrogate, "
                         "which is not valid text"
                     )
-
-
-def scrub_surrogates(text: str) -> str:
-    """Text safe to send: each lone surrogate (stored before it was refused) becomes U+FFFD."""
-    return _SURROGATE_RE.sub("\ufffd", text) if _SURROGATE_RE.search(text) else text
 
 
 class _TextSafeJSONProvider(DefaultJSONProvider):

@@ -21,7 +21,7 @@ import itertools
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -30,10 +30,13 @@ from saraban.fonts import SARABUN_DIR
 from saraban.templates import RenderError
 from saraban.templates._thai_breaks import NEVER, break_classes
 from saraban.thai import to_thai_digits
+from saraban.vocabulary import scrub_surrogates
 
 TEMPLATE = Path(__file__).parent / "table.typ"
 
 _A4_LONG_SIDE_PT = 841.89
+_A4_SHORT_SIDE_PT = 595.28
+_FOOT_CM = 1.5  # the template's bottom margin
 _PT_PER_CM = 72 / 2.54
 _INSET_PT = 4.0  # a cell's insets, 2 pt each side
 # A word is sent to be measured when its estimate reaches this share of its column: the
@@ -206,13 +209,27 @@ def _document(table: TypesetTable) -> dict[str, object]:
     widths = [w - _INSET_PT for w in columns]
     strong = set(table.strong_rows)
     rows = [
-        [
-            value if table.numeric[n] else _cell(value, widths[n], table.size, r in strong)
-            for n, value in enumerate(row)
-        ]
+        [_cell(value, widths[n], table.size, r in strong) for n, value in enumerate(row)]
         for r, row in enumerate(table.rows)
     ]
     third = (line - 16) / 3
+    # Rows that may be taller than half a page: lines estimated from each cell's width
+    # (line height about 1.4 of the text's size).
+    page = _A4_SHORT_SIDE_PT - (table.margin + _FOOT_CM) * _PT_PER_CM
+    tall = [
+        r
+        for r, row in enumerate(table.rows)
+        if max(
+            (
+                (value.count("\n") + _estimate(value, table.size, r in strong) * _SLACK / widths[n])
+                for n, value in enumerate(row)
+            ),
+            default=0.0,
+        )
+        * table.size
+        * 1.4
+        > page / 2
+    ]
     return {
         "title": table.title,
         "subtitle": table.subtitle,
@@ -223,6 +240,7 @@ def _document(table: TypesetTable) -> dict[str, object]:
         "numeric": list(table.numeric),
         "rows": rows,
         "strong_rows": sorted(strong),
+        "tall_rows": tall,
         "lists": [
             [heading, [_cell(name, third, table.size, False) for name in names]]
             for heading, names in table.lists
@@ -233,6 +251,21 @@ def _document(table: TypesetTable) -> dict[str, object]:
         "title_size": table.title_size,
         "margin": table.margin,
     }
+
+
+def _scrubbed(table: TypesetTable) -> TypesetTable:
+    """The table with each lone surrogate (text stored before it was refused) as U+FFFD, as
+    a page shows it: Typst and the Thai segmenter take UTF-8 only, and refused the table."""
+    s = scrub_surrogates
+    return replace(
+        table,
+        title=s(table.title),
+        subtitle=s(table.subtitle),
+        columns=[s(label) for label in table.columns],
+        rows=[[s(value) for value in row] for row in table.rows],
+        lists=[(s(heading), [s(name) for name in names]) for heading, names in table.lists],
+        empty=s(table.empty),
+    )
 
 
 def table_pdf(table: TypesetTable) -> bytes:
@@ -248,7 +281,7 @@ def table_pdf(table: TypesetTable) -> bytes:
         sum(len(value) for row in table.rows for value in row)
         + sum(len(name) for _heading, names in table.lists for name in names)
     )
-    data = json.dumps(_document(table), ensure_ascii=False)
+    data = json.dumps(_document(_scrubbed(table)), ensure_ascii=False)
 
     def compiled(pdfa: bool) -> bytes:
         return typst.compile(

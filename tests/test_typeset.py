@@ -153,3 +153,13 @@ def test_columns_are_as_wide_as_their_words_so_numbers_are_not_cut():
     assert "เลขทะเบียนส่ง" in words
     for n in range(1, 6):
         assert f"๐๐๑๗.๒/{n}" in words and "๐๐๑๗.๒/ว" in words
+
+
+def test_hostile_text_stored_before_it_was_refused_prints_as_a_page_shows_it():
+    # a lone surrogate stopped the Thai segmenter and Typst (UTF-8 only): a 500 for the table
+    surrogate = "ก\ud800" + "ข" * 300
+    rows = [["๑", "</style><img src=file:///etc/passwd>", surrogate, "ก" * 10_000]]
+    pdf = table_pdf(_table(columns=["ลำดับ", "หน่วยงาน", "ข้อความ", "ยาว"], rows=rows))
+    text = _squeezed(pdf)
+    assert "</style><imgsrc=file:///etc/passwd>" in text and "root:" not in text
+    assert "ก\ufffdข" in text and text.count("ก") >= 10_000  # the word over several pages
