@@ -153,44 +153,69 @@ _SLACK = 1.04
 # No column's least width counts a run wider than this share of the line: a long address or
 # number typed in one piece is cut inside its column rather than starving the others.
 _WIDEST_RUN_SHARE = 0.3
+# The smallest text a table too wide for its words is shrunk to (:func:`_fitting_scale`).
+_SMALLEST_PT = 7.0
 
 
-def _column_widths(table: TypesetTable, line: float) -> list[float]:
-    """Each column's width in points, as a browser lays out a table whose columns are sized
-    by what they hold: every column at least as wide as its widest word, name or number
-    (label and cells alike, so nothing is cut that need not be), the room left shared in
-    proportion to how much wider each column's longest text is than that; ``table.widths``
-    share what is left when every text fits on one line."""
+def _extents(table: TypesetTable) -> tuple[list[float], list[float]]:
+    """Each column's widest word, name or number (label and cells alike; a number cell
+    whole) and its longest text, in points at the table's sizes, before any slack."""
     n_columns = len(table.columns)
     least = [0.0] * n_columns
     most = [0.0] * n_columns
-    cap = _WIDEST_RUN_SHARE * line
     cells = [(label, table.header_size, True) for label in table.columns]
     strong = set(table.strong_rows)
     for r, row in enumerate(table.rows):
         for n in range(n_columns):
             cells.append((row[n], table.size, r in strong))
-    weighed = [line * w / sum(table.widths) for w in table.widths]
-    room = (line - n_columns * _INSET_PT) / _SLACK
     for k, (text, size, bold) in enumerate(cells):
-        n = k % n_columns
-        if n == 0 and sum(least) >= room:
-            return weighed  # too many columns for their words: as weighed, words cut
         if not text:
             continue
+        n = k % n_columns
         whole = _estimate(text, size, bold)
         most[n] = max(most[n], whole)
-        if whole > least[n] and least[n] < cap:
+        if whole > least[n]:
             widest = (
                 whole
                 if table.numeric[n] and k >= n_columns
                 else max((_estimate(run.strip(), size, bold) for run in _runs(text)), default=0.0)
             )
-            least[n] = max(least[n], min(widest, cap))
-    least = [w * _SLACK + _INSET_PT for w in least]
+            least[n] = max(least[n], widest)
+    return least, most
+
+
+def _fitting_scale(table: TypesetTable, least: list[float], line: float) -> float:
+    """What the table's text is scaled by: 1, or less when only that fits every word in its
+    column (``least``, :func:`_extents`), as a spreadsheet prints a wide sheet fitted to
+    the page (the country's 18-column form printed its labels cut, ``ลำดั|บ``,
+    ``ผู้ประส|านงาน``, at 10 and 9 pt). Never below :data:`_SMALLEST_PT`: a table that
+    needs less keeps its size, its columns as weighed and its words cut."""
+    cap = _WIDEST_RUN_SHARE * line
+    room = (line - len(table.columns) * _INSET_PT) / _SLACK
+    if sum(min(w, cap) for w in least) < room:
+        return 1.0
+    # A run wider than the cap keeps the cap's width however small the text: the others
+    # share what is left.
+    capped = sum(cap for w in least if w > cap)
+    free = sum(w for w in least if w <= cap)
+    scale = (room - capped) / free * 0.99 if free and room > capped else 0.0
+    return scale if min(table.size, table.header_size) * scale >= _SMALLEST_PT else 1.0
+
+
+def _column_widths(
+    table: TypesetTable, least: list[float], most: list[float], line: float
+) -> list[float]:
+    """Each column's width in points, as a browser lays out a table whose columns are sized
+    by what they hold (``least`` and ``most``, :func:`_extents`): every column at least as
+    wide as its widest word, name or number (so nothing is cut that need not be), the room
+    left shared in proportion to how much wider each column's longest text is than that;
+    ``table.widths`` share what is left when every text fits on one line, and share the
+    whole line when the words cannot all fit."""
+    cap = _WIDEST_RUN_SHARE * line
+    least = [min(w, cap) * _SLACK + _INSET_PT for w in least]
     most = [max(w * _SLACK + _INSET_PT, low) for w, low in zip(most, least, strict=True)]
     if sum(least) >= line:
-        return weighed
+        return [line * w / sum(table.widths) for w in table.widths]
     if sum(most) <= line:
         weight = sum(table.widths)
         return [
@@ -205,11 +230,14 @@ def _column_widths(table: TypesetTable, line: float) -> list[float]:
 
 def _document(table: TypesetTable) -> dict[str, object]:
     line = _A4_LONG_SIDE_PT - 2 * table.margin * _PT_PER_CM
-    columns = _column_widths(table, line)
+    least, most = _extents(table)
+    scale = _fitting_scale(table, least, line)
+    size, header_size = table.size * scale, table.header_size * scale
+    columns = _column_widths(table, [w * scale for w in least], [w * scale for w in most], line)
     widths = [w - _INSET_PT for w in columns]
     strong = set(table.strong_rows)
     rows = [
-        [_cell(value, widths[n], table.size, r in strong) for n, value in enumerate(row)]
+        [_cell(value, widths[n], size, r in strong) for n, value in enumerate(row)]
         for r, row in enumerate(table.rows)
     ]
     third = (line - 16) / 3
@@ -221,12 +249,12 @@ def _document(table: TypesetTable) -> dict[str, object]:
         for r, row in enumerate(table.rows)
         if max(
             (
-                (value.count("\n") + _estimate(value, table.size, r in strong) * _SLACK / widths[n])
+                (value.count("\n") + _estimate(value, size, r in strong) * _SLACK / widths[n])
                 for n, value in enumerate(row)
             ),
             default=0.0,
         )
-        * table.size
+        * size
         * 1.4
         > page / 2
     ]
@@ -234,7 +262,7 @@ def _document(table: TypesetTable) -> dict[str, object]:
         "title": table.title,
         "subtitle": table.subtitle,
         "columns": [
-            _cell(c, w, table.header_size, True) for c, w in zip(table.columns, widths, strict=True)
+            _cell(c, w, header_size, True) for c, w in zip(table.columns, widths, strict=True)
         ],
         "widths": columns,
         "numeric": list(table.numeric),
@@ -247,7 +275,8 @@ def _document(table: TypesetTable) -> dict[str, object]:
         ],
         "empty": table.empty,
         "size": table.size,
-        "header_size": table.header_size,
+        "cell_size": size,
+        "header_size": header_size,
         "title_size": table.title_size,
         "margin": table.margin,
     }

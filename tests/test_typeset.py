@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+from dataclasses import replace
+
 import pytest
 from pdfa import pdfa_problems
 from pdfutil import page_boxes, pdftotext
@@ -153,6 +156,66 @@ def test_columns_are_as_wide_as_their_words_so_numbers_are_not_cut():
     assert "เลขทะเบียนส่ง" in words
     for n in range(1, 6):
         assert f"๐๐๑๗.๒/{n}" in words and "๐๐๑๗.๒/ว" in words
+
+
+def _country_form(rows: int = 3) -> TypesetTable:
+    """The consolidated table of the form with the most columns: 18 with ลำดับ, หน่วยงาน."""
+    from saraban.templates.forms import form_schema
+
+    labels = [item["label"]["th"] for item in form_schema("centre_report")["items"]]
+    name = "ศูนย์จิตอาสาบ้านหนองคาย"
+    return _table(
+        columns=["ลำดับ", "หน่วยงาน", *labels],
+        widths=[0.7, 3.0] + [1.6] * len(labels),
+        numeric=[False] * (2 + len(labels)),
+        rows=[[str(n), f"ที่ทำการปกครองอำเภอเมือง {n}", *[name] * len(labels)] for n in range(rows)],
+        size=10.0,
+        header_size=9.0,
+    )
+
+
+def _sizes(pdf: bytes) -> set[float]:
+    """The text sizes the PDF sets (its ``Tf`` operators)."""
+    from pypdf import PdfReader
+
+    found: set[float] = set()
+
+    def seen(operator, operands, cm, tm) -> None:
+        if operator == b"Tf":
+            found.add(float(operands[1]))
+
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        page.extract_text(visitor_operand_before=seen)
+    return found
+
+
+def test_a_table_too_wide_for_its_words_is_set_smaller_so_no_word_is_cut():
+    # at 10 and 9 pt the 18 columns printed `ลำดั|บ`, `ผู้ประส|านงาน`, `วิทยาก|ร`
+    table = _country_form()
+    pdf = table_pdf(table)
+    words = {w.text for w in page_boxes(pdf)[0].words}
+    for label in ("ลำดับ", "ผู้ประสานงาน", "คณะที่ปรึกษา", "ความโดดเด่น", "หลักสูตร", "วิทยากร"):
+        assert label in words
+    assert "ศูนย์จิตอาสา" in words or "ศูนย์จิตอาสาบ้านหนองคาย" in words
+    cells = _sizes(pdf) - {table.title_size, table.size, 12.0}  # the title, subtitle, page
+    assert len(cells) == 2 and all(7.0 <= size < table.header_size for size in cells)
+    assert table.size in _sizes(pdf)  # the subtitle is not made smaller
+    assert _sizes(table_pdf(_table())) == {16.0, 12.0}  # a table whose words fit: its sizes
+
+
+def test_a_table_that_would_need_tiny_text_keeps_its_size_and_cuts_words_in_columns():
+    wide = _country_form(rows=2)
+    columns = [*wide.columns, *wide.columns[2:]]
+    table = replace(
+        wide,
+        columns=columns,
+        widths=[1.0] * len(columns),
+        numeric=[False] * len(columns),
+        rows=[[*row, *row[2:]] for row in wide.rows],
+    )
+    pdf = table_pdf(table)
+    assert min(_sizes(pdf)) == table.header_size  # 4.3 pt would have fitted its words
+    assert "ผู้ประสานงาน" in _squeezed(pdf)  # every label printed, cut over lines
 
 
 def test_hostile_text_stored_before_it_was_refused_prints_as_a_page_shows_it():
