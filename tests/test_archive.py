@@ -169,6 +169,22 @@ def test_issue_sets_number_date_files_audit_and_index(archive):
     assert archive.verify() == []
 
 
+def test_letter_documents_are_kept_as_thai_text_not_escapes(archive):
+    # json.dumps wrote each Thai character as a six-byte \u0e01: twice the document's size
+    issued = issue(archive, subject="ทดสอบการเก็บข้อความไทย")
+    (stored,) = raw(archive, "SELECT CAST(doc AS TEXT) FROM letters WHERE id = :id", id=issued.id)[0]
+    assert "ทดสอบการเก็บข้อความไทย" in stored and "\\u0e" not in stored
+    assert archive.letter_document(issued.id)["subject"] == "ทดสอบการเก็บข้อความไทย"
+
+
+def test_a_lone_surrogate_in_a_json_value_is_kept_escaped():
+    from saraban.archive._db import json_text
+
+    assert json_text({"a": "ก\ud800"}) == '{"a": "\\u0e01\\ud800"}'  # UTF-8 cannot hold it
+    assert json_text({"a": "ก"}) == '{"a": "ก"}'
+    assert json.loads(json_text({"a": "ก\ud800"})) == {"a": "ก\ud800"}
+
+
 @pytest.mark.pdf
 def test_archived_pdf_carries_the_letter(archive):
     import io
