@@ -172,7 +172,8 @@ def test_issue_sets_number_date_files_audit_and_index(archive):
 def test_letter_documents_are_kept_as_thai_text_not_escapes(archive):
     # json.dumps wrote each Thai character as a six-byte \u0e01: twice the document's size
     issued = issue(archive, subject="ทดสอบการเก็บข้อความไทย")
-    (stored,) = raw(archive, "SELECT CAST(doc AS TEXT) FROM letters WHERE id = :id", id=issued.id)[0]
+    sql = "SELECT CAST(doc AS TEXT) FROM letters WHERE id = :id"
+    ((stored,),) = raw(archive, sql, id=issued.id)
     assert "ทดสอบการเก็บข้อความไทย" in stored and "\\u0e" not in stored
     assert archive.letter_document(issued.id)["subject"] == "ทดสอบการเก็บข้อความไทย"
 
