@@ -19,7 +19,10 @@ Python threads (``http.client``), for a bounded time:
    times; printed: issues/second, p50/p95 of one issue, and the check that the numbers are
    unique and run 1..N with no gap (the archive's own ``verify`` too);
 3. a long letter's preview (about 40 pages) requested while one client searches: the
-   search's p50/p95 during the preview beside the preview's own time and status.
+   search's p50/p95 during the preview beside the preview's own time and status;
+4. five large .docx (about 8 MB of XML each, a few seconds each to read) imported in one
+   ``POST /api/v1/imports`` while one client searches: the search's p50/p95 during the
+   import beside its p50/p95 just before, and the import's own time.
 
 Each number in ``--workers`` (``saraban serve --workers N``: 1 is waitress, more gunicorn)
 runs all three on its own copy of the prepared instance, one after the other.
@@ -300,19 +303,11 @@ def preview_stall(port: int, token: str, queries: list[tuple[str, str]]) -> None
         outcome.update(status=answer.status, seconds=time.perf_counter() - started, size=len(data))
         own.close()
 
+    connection.close()
     thread = threading.Thread(target=preview)
     thread.start()
-    times: list[float] = []
-    k = 0
-    while thread.is_alive():
-        _kind, query = queries[k % len(queries)]
-        k += 1
-        started = time.perf_counter()
-        connection.request("GET", f"/api/v1/search?{query}", headers=headers)
-        connection.getresponse().read()
-        times.append(time.perf_counter() - started)
+    times = _searches_until(port, token, queries, lambda: not thread.is_alive())
     thread.join()
-    connection.close()
     if times:
         print(
             f"preview of a long letter: {outcome['status']} in {outcome['seconds']:.1f} s "
@@ -320,6 +315,90 @@ def preview_stall(port: int, token: str, queries: list[tuple[str, str]]) -> None
             f"p50 {statistics.median(times) * 1000:.0f} ms, "
             f"p95 {percentile(times, 95) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms"
         )
+
+
+def _large_docx(n: int) -> bytes:
+    """A .docx of 3,000 paragraphs of a seed's text (about 8 MB of XML), numbered ``n``."""
+    import io
+
+    from docx import Document
+
+    letter = json.loads(
+        (ROOT / "tests" / "data" / "seeds" / "001_1817bd84ea7a4ec5.letter.json").read_text("utf-8")
+    )
+    paragraph = " ".join(text for text in letter["body"] if isinstance(text, str))[:800]
+    document = Document()
+    for line in (f"ที่ นค ๐๐๑๗.๒/ว {n}", f"เรื่อง ทดสอบนำเข้าไฟล์ใหญ่ ฉบับที่ {n}", "เรียน นายอำเภอ"):
+        document.add_paragraph(line)
+    for _ in range(3000):
+        document.add_paragraph(paragraph)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _searches_until(port: int, token: str, queries: list[tuple[str, str]], done: Any) -> list:
+    """One client's searches, one after another, until ``done()``: each one's seconds."""
+    headers = {"Authorization": f"Bearer {token}"}
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    times: list[float] = []
+    k = 0
+    while not done():
+        _kind, query = queries[k % len(queries)]
+        k += 1
+        started = time.perf_counter()
+        connection.request("GET", f"/api/v1/search?{query}", headers=headers)
+        connection.getresponse().read()
+        times.append(time.perf_counter() - started)
+    connection.close()
+    return times
+
+
+def import_stall(port: int, token: str, queries: list[tuple[str, str]]) -> None:
+    """Searches by one client while five large .docx are imported in one request."""
+    boundary = secrets.token_hex(16)
+    body = (
+        b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+            f'filename="large{n}.docx"\r\nContent-Type: application/octet-stream\r\n\r\n'.encode()
+            + _large_docx(n)
+            + b"\r\n"
+            for n in range(5)
+        )
+        + f"--{boundary}--\r\n".encode()
+    )
+    quiet_until = time.perf_counter() + 5
+    quiet = _searches_until(port, token, queries, lambda: time.perf_counter() > quiet_until)
+    outcome: dict[str, Any] = {}
+
+    def upload() -> None:
+        own = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        started = time.perf_counter()
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        }
+        own.request("POST", "/api/v1/imports", body=body, headers=headers)
+        answer = own.getresponse()
+        results = json.loads(answer.read()).get("results", [])
+        outcome.update(
+            status=answer.status,
+            seconds=time.perf_counter() - started,
+            kept=sum(bool(r.get("ok")) for r in results),
+        )
+        own.close()
+
+    thread = threading.Thread(target=upload)
+    thread.start()
+    during = _searches_until(port, token, queries, lambda: not thread.is_alive())
+    thread.join()
+    print(
+        f"import of 5 large .docx: {outcome['status']} in {outcome['seconds']:.1f} s "
+        f"({outcome['kept']} kept); meanwhile {len(during)} searches, p50 "
+        f"{statistics.median(during) * 1000:.0f} ms, p95 {percentile(during, 95) * 1000:.0f} ms, "
+        f"max {max(during) * 1000:.0f} ms (before it: p50 {statistics.median(quiet) * 1000:.0f} "
+        f"ms, p95 {percentile(quiet, 95) * 1000:.0f} ms)"
+    )
 
 
 def archive_rows(archive: Any, docs: list[Any]) -> None:
@@ -412,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
                     search_load(port, token, queries, clients, args.seconds)
                 numbers = issue_load(port, token, args.issuers, args.issues)
                 preview_stall(port, token, queries)
+                import_stall(port, token, queries)
             finally:
                 server.terminate()
                 server.wait(timeout=60)

@@ -52,6 +52,7 @@ from saraban.archive.importer import (
     DEFAULT_MAX_BYTES,
     EmptyFile,
     FileTooLarge,
+    ImportResult,
     UnreadableFile,
     UnsupportedFormat,
     extract_text,
@@ -63,7 +64,7 @@ from saraban.letter import MAX_ATTACHMENTS_TEXT_CHARS, MAX_LINE_CHARS, MAX_SUBJE
 from saraban.pools import stop_pool
 from saraban.thai import thai_date, to_thai_digits
 from saraban.usecases._access import check_may_number
-from saraban.usecases.importing import ALL_LETTERS, stored_suffix
+from saraban.usecases.importing import ALL_LETTERS, read_letter, stored_suffix
 from saraban.vocabulary import one_line
 
 __all__ = [
@@ -318,7 +319,11 @@ def stop_readers() -> None:
 
 
 class ReadFailed(BadRequest):
-    """A file a worker process could not read: its message and status, carried back."""
+    """A file a worker process could not read: its message and status, carried back;
+    ``empty``: the (Thai, English) reasons of an importer's ``EmptyFile`` (a file without
+    text: a scan, to a caller that reads those by OCR)."""
+
+    empty: tuple[str, str] | None = None
 
 
 class ReadCrashed(BadRequest):
@@ -361,8 +366,12 @@ def _too_slow(name: str, seconds: float) -> ReadFailed:
 
 
 def _read_for_pool(
-    path: Path, name: str | None, max_bytes: int, seconds: float = READ_SECONDS
-) -> Reading | ReadFailed:
+    path: Path,
+    name: str | None,
+    max_bytes: int,
+    seconds: float = READ_SECONDS,
+    letter: bool = False,
+) -> Reading | ImportResult | ReadFailed:
     # An error crosses back to the caller's process pickled: the importer's errors take
     # more than a message to build, so they come back as plain ones (message, status).
     reading = True
@@ -375,13 +384,18 @@ def _read_for_pool(
     signal.setitimer(signal.ITIMER_REAL, seconds)
     faulthandler.dump_traceback_later(seconds + _STUCK_GRACE_SECONDS, exit=True, file=2)
     try:
+        if letter:
+            return read_letter(path, name=name)
         return read_incoming(path, name=name, max_bytes=max_bytes)
     except _OutOfTime:
         shown = _shown(name or path.name)
         logger.warning("reading %r stopped after %s s", shown, seconds)
         return _too_slow(shown, seconds)
     except SarabanError as exc:
-        return ReadFailed(exc.message, status=exc.status)
+        failed = ReadFailed(exc.message, status=exc.status)
+        if isinstance(exc, EmptyFile):
+            failed.empty = (exc.th, exc.en)
+        return failed
     except Exception:  # a reader's own fault on this file: the file is refused, not the rest
         shown = _shown(name or path.name)
         logger.exception("reading %r failed", shown)
@@ -410,15 +424,18 @@ def read_in_worker(
     max_bytes: int = DEFAULT_MAX_BYTES,
     lane: str = CLERK,
     seconds: float = READ_SECONDS,
-) -> Future[Reading]:
-    """Read a file in a worker process of ``lane``; the future's result raises a
-    reading's error.
+    letter: bool = False,
+) -> Future[Any]:
+    """Read a file in a worker process of ``lane``: a :class:`Reading` (a received
+    letter's register fields), or with ``letter`` an ``ImportResult`` (the importer's letter
+    document, :func:`~saraban.usecases.importing.read_letter`); the future's result raises
+    a reading's error.
 
     A process that dies (killed, out of memory, a crash in a library) breaks its pool, and
     every file being read there fails with it. Each is read again alone, in a process of
     its own: the file that dies there too is refused (:class:`ReadCrashed`), the others are
     read, so one hostile file in the inbox holds up none of the rest, round after round."""
-    read = functools.partial(_read_for_pool, Path(path), name, max_bytes, seconds)
+    read = functools.partial(_read_for_pool, Path(path), name, max_bytes, seconds, letter)
     pool = reader(lane)
     try:
         inner = pool.submit(read)
@@ -426,9 +443,9 @@ def read_in_worker(
         _POOLS.pop(lane, None)
         pool = reader(lane)
         inner = pool.submit(read)
-    outer: Future[Reading] = Future()
+    outer: Future[Any] = Future()
 
-    def settle(done: Future[Reading | ReadFailed], alone: bool) -> None:
+    def settle(done: Future[Any], alone: bool) -> None:
         try:
             value = done.result()
         except BrokenProcessPool:
