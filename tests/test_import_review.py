@@ -504,7 +504,7 @@ def _slow_docx(paragraphs: int = 1500) -> bytes:
 
 def test_an_uploaded_file_is_read_in_a_reading_process_with_a_time_limit(app, monkeypatch):
     """A large .docx read in the serving thread held the interpreter for seconds (searches
-    beside an API import of five: p95 670 ms, 14 ms quiet); it is read in a reading
+    beside an API import of five: p95 761 ms, 14 ms before); it is read in a reading
     process, stopped past its time, and the file refused in Thai."""
     import io
 
