@@ -518,6 +518,7 @@ def test_an_uploaded_file_is_read_in_a_reading_process_with_a_time_limit(app, mo
     assert answer.status_code == 400
     (result,) = answer.get_json()["results"]
     assert result["status"] == 422 and result["error"].startswith("อ่านไฟล์ ยาว.docx นานเกิน")
+    assert "แยกเป็นหลายไฟล์ที่เล็กลง" in result["error"] and "สแกน" not in result["error"]
     assert _count(app.extensions["archive"]) == 0  # nothing kept
     monkeypatch.setattr(importing, "IMPORT_READ_SECONDS", 120)
     kept = importing.import_upload(

@@ -354,13 +354,19 @@ class _OutOfTime(BaseException):
     Exception`` on the way (a reader's fallback) takes it for a file's fault and reads on."""
 
 
-def _too_slow(name: str, seconds: float) -> ReadFailed:
+def _too_slow(name: str, seconds: float, *, scan: bool = True) -> ReadFailed:
+    """``scan``: the file may be a scan (the advice is to scan it again), else a letter's
+    text (an import)."""
     minutes = max(1, round(seconds / 60))
+    th, en = (
+        ("แยกไฟล์เป็นหลายไฟล์ที่มีหน้าน้อยลง หรือสแกนใหม่ให้ชัดขึ้น แล้วส่งอีกครั้ง", "split it into "
+         "shorter files, or scan it again more clearly")
+        if scan
+        else ("แยกเป็นหลายไฟล์ที่เล็กลง แล้วนำเข้าอีกครั้ง", "split it into smaller files and import them")
+    )  # fmt: skip
     return ReadFailed(
-        f"อ่านไฟล์ {name} นานเกิน {to_thai_digits(str(minutes))} นาที จึงหยุดอ่าน "
-        "แยกไฟล์เป็นหลายไฟล์ที่มีหน้าน้อยลง หรือสแกนใหม่ให้ชัดขึ้น แล้วส่งอีกครั้ง / reading "
-        f"{name} took over {minutes} minutes and was stopped: split it into shorter files, "
-        "or scan it again more clearly",
+        f"อ่านไฟล์ {name} นานเกิน {to_thai_digits(str(minutes))} นาที จึงหยุดอ่าน {th} / reading "
+        f"{name} took over {minutes} minutes and was stopped: {en}",
         status=422,
     )
 
@@ -390,7 +396,7 @@ def _read_for_pool(
     except _OutOfTime:
         shown = _shown(name or path.name)
         logger.warning("reading %r stopped after %s s", shown, seconds)
-        return _too_slow(shown, seconds)
+        return _too_slow(shown, seconds, scan=not letter)
     except SarabanError as exc:
         failed = ReadFailed(exc.message, status=exc.status)
         if isinstance(exc, EmptyFile):
