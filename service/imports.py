@@ -54,6 +54,8 @@ def _home() -> Path:
 
 
 def start_parsing(batch: importing.Batch) -> Any:
+    """The job reading the batch's waiting files: started, or the one already reading them
+    (in any serving process)."""
     home, owner = _home(), batch.owner_id
 
     def work(job: Any) -> Any:
@@ -62,7 +64,9 @@ def start_parsing(batch: importing.Batch) -> Any:
 
         return importing.parse_all(home, batch.id, owner, progress).counts()
 
-    return _web.jobs().start("import-parse", owner, "อ่านไฟล์ที่นำเข้า", work)
+    kind = f"import-parse-{batch.id}"
+    job, _started = _web.jobs().start_once(kind, owner, "อ่านไฟล์ที่นำเข้า", work)
+    return job
 
 
 @bp.get("/imports")
@@ -97,11 +101,15 @@ def upload() -> Any:
 def batch(batch_id: str) -> Any:
     user = _web.user()
     found = importing.load(_home(), batch_id, user.id)
+    job = request.args.get("job")
+    if found.counts()["waiting"] and not job:
+        # files left unread when the service stopped half-way are read now
+        job = start_parsing(found).id
     return render_template(
         "import_batch.html",
         batch=found,
         counts=found.counts(),
-        job=request.args.get("job"),
+        job=job,
     )
 
 

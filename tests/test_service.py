@@ -6,6 +6,7 @@ secrecy on every page, registers, import and forms. Real SQLite, real files, no 
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -584,6 +585,22 @@ def _wait_for_job(app, job_id, timeout=60):
         assert time.monotonic() < deadline, "the job did not finish"
         time.sleep(0.05)
     return job
+
+
+def test_a_batch_left_unread_when_the_service_stopped_is_read_when_its_page_opens(app, client):
+    from saraban.usecases import importing
+
+    login(client, "clerk")
+    clerk = app.extensions["saraban_store"].user_by_name("clerk")
+    seed = SEEDS / "001_1817bd84ea7a4ec5.txt"
+    home = Path(app.config["SARABAN_HOME"])
+    batch = importing.create(home, clerk.id, [(seed.name, seed.read_bytes())])  # no job read it
+    page = client.get(f"/imports/{batch.id}").get_data(as_text=True)
+    job_id = re.search(r"/jobs/([\w-]+)", page)[1]
+    assert _wait_for_job(app, job_id).state == "done"
+    assert importing.load(home, batch.id, clerk.id).counts()["parsed"] == 1
+    again = client.get(f"/imports/{batch.id}").get_data(as_text=True)
+    assert "ลป ๐๐๑๙.๓/๒๗๕๒๘" in again and "/jobs/" not in again  # nothing left to read
 
 
 def test_import_upload_review_and_confirm(app, client):

@@ -19,6 +19,9 @@ import os
 import re
 import secrets
 import threading
+import time
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,13 +77,24 @@ def read_letter_apart(path: Path, *, name: str | None = None, lane: str = "clerk
     :data:`IMPORT_READ_SECONDS` is stopped and refused, and a file whose reading ends its
     process is refused, without taking the server with it. A file without text raises
     ``EmptyFile``, as here."""
+    return _read(_start_reading(path, name, lane), path, name)
+
+
+def _start_reading(path: Path, name: str | None, lane: str = "clerk") -> Future[Any]:
+    from saraban.usecases import intake
+
+    return intake.read_in_worker(
+        path, name=name, lane=lane, seconds=IMPORT_READ_SECONDS, letter=True
+    )
+
+
+def _read(reading: Future[Any], path: Path, name: str | None) -> ImportResult:
+    """What :func:`_start_reading` read, or its error (``EmptyFile`` as the importer's)."""
     from saraban.archive.importer import EmptyFile
     from saraban.usecases import intake
 
     try:
-        return intake.read_in_worker(
-            path, name=name, lane=lane, seconds=IMPORT_READ_SECONDS, letter=True
-        ).result()
+        return reading.result()
     except intake.ReadFailed as exc:
         if exc.empty is not None:
             raise EmptyFile(name or path.name, *exc.empty) from None
@@ -432,32 +446,65 @@ def get_item(batch: Batch, n: int) -> Item:
     raise NotFound(f"ไม่พบไฟล์ลำดับ {n} ในชุดนำเข้านี้ / no file {n} in this batch")
 
 
+# Files of a batch read at once (the clerk's lane has two reading processes; more would
+# queue before a clerk's own upload), and how often what was read is saved.
+_READ_AHEAD = 2
+_SAVE_EVERY_SECONDS = 1.0
+
+
 def parse_all(home: Path, batch_id: str, owner_id: int, progress: Any = None) -> Batch:
-    """Parse every waiting file of the batch (the background job of an upload), each in a
-    reading process (:func:`read_letter_apart`)."""
+    """Parse every waiting file of the batch (the background job of an upload), two at a
+    time in reading processes (:func:`read_letter_apart`), what was read saved to the
+    batch about once a second: saved after each file, the manifest (every parsed letter)
+    was read and written again for each, and 400 files took 39 s where 100 took 2.9."""
+    from saraban.usecases import intake
+
     batch = load(home, batch_id, owner_id)
     waiting = [item for item in batch.items if item.status == "waiting"]
     if progress:
         progress(0, len(waiting), "")
-    for count, item in enumerate(waiting, start=1):
+    read: list[tuple[int, ImportResult | str]] = []  # (item, what it says or why not)
+
+    def keep() -> None:
+        with _lock(batch_id):
+            current = load(home, batch_id, owner_id)
+            for n, outcome in read:
+                target = get_item(current, n)
+                if isinstance(outcome, str):
+                    target.status, target.error = "failed", outcome
+                else:
+                    target.status = "parsed"
+                    target.letter = outcome.letter
+                    target.needs_review = list(outcome.needs_review)
+                    target.notes = list(outcome.notes)
+            save(home, current)
+        read.clear()
+
+    queued = iter(waiting)
+    reading: deque[tuple[Item, Path, Future[Any]]] = deque()
+
+    def read_next() -> None:
+        item = next(queued, None)
+        if item is not None:
+            path = item_path(home, batch, item)
+            reading.append((item, path, _start_reading(path, item.name)))
+
+    for _ in range(_READ_AHEAD):
+        read_next()
+    kept_at = time.monotonic()
+    for count in range(1, len(waiting) + 1):
+        item, path, future = reading.popleft()
+        read_next()
         try:
-            result = read_letter_apart(item_path(home, batch, item), name=item.name)
+            read.append((item.n, _read(future, path, item.name)))
+        except intake.ReadingStopped:
+            keep()  # what was read; the rest waits for the next start (repair_batches)
+            raise
         except SarabanError as exc:
-            error = exc.message
-            with _lock(batch_id):
-                current = load(home, batch_id, owner_id)
-                target = get_item(current, item.n)
-                target.status, target.error = "failed", error
-                save(home, current)
-        else:
-            with _lock(batch_id):
-                current = load(home, batch_id, owner_id)
-                target = get_item(current, item.n)
-                target.status = "parsed"
-                target.letter = result.letter
-                target.needs_review = list(result.needs_review)
-                target.notes = list(result.notes)
-                save(home, current)
+            read.append((item.n, exc.message))
+        if not reading or time.monotonic() - kept_at >= _SAVE_EVERY_SECONDS:
+            keep()
+            kept_at = time.monotonic()
         if progress:
             progress(count, len(waiting), item.name)
     return load(home, batch_id, owner_id)
