@@ -579,3 +579,32 @@ def test_a_batch_whose_reading_stops_keeps_what_was_read_and_the_rest_waits(tmp_
         importing.parse_all(home, batch.id, 7)
     counts = importing.load(home, batch.id, 7).counts()
     assert counts["parsed"] == 3 and counts["waiting"] == 3 and counts["failed"] == 0
+
+
+def test_confirm_all_saves_the_batch_as_it_goes_not_once_a_letter(archive, tmp_path, monkeypatch):
+    # saved after each letter, 400 letters took 83 s where 100 took 6.7
+    home, batch = _batch(tmp_path, 5)
+    importing.parse_all(home, batch.id, 7)
+    saved = []
+    real_save = importing.save
+    monkeypatch.setattr(importing, "save", lambda *a: saved.append(1) or real_save(*a))
+    monkeypatch.setattr(importing, "_SAVE_EVERY_SECONDS", 3600)
+    done = importing.store_all(archive, home, batch.id, 7, actor=ACTOR, clearance=None)
+    assert done.counts()["stored"] == 5 and len(saved) == 1
+    assert len({item.letter_id for item in done.items}) == 5
+
+
+def test_a_correction_of_a_letter_confirm_all_kept_but_not_yet_saved_is_refused(archive, tmp_path):
+    home, batch = _batch(tmp_path, 1)
+    importing.parse_all(home, batch.id, 7)
+    running = importing.load(home, batch.id, 7)  # "confirm all", its batch not saved yet
+    importing._store(archive, home, running, running.items[0], actor=ACTOR, clearance=None)
+    corrected = running.items[0].letter | {"subject": "แก้ไขหลังเก็บแล้ว"}
+    with pytest.raises(Conflict, match="เก็บเข้าระบบแล้ว"):
+        importing.store_item(
+            archive, home, batch.id, 7, 1, actor=ACTOR, clearance=None, letter=corrected
+        )
+    item = importing.load(home, batch.id, 7).items[0]
+    assert item.status == "stored" and item.letter_id == running.items[0].letter_id
+    assert archive.letter_document(item.letter_id)["subject"] != "แก้ไขหลังเก็บแล้ว"
+    assert _count(archive) == 1

@@ -537,45 +537,69 @@ def store_item(
     with _lock(batch_id):
         batch = load(home, batch_id, owner_id)
         item = get_item(batch, n)
-        if item.status == "stored":
-            if letter is not None and letter != item.letter:
-                raise Conflict(
-                    f"{item.name}: เก็บเข้าระบบแล้ว แก้ไขที่หน้าตรวจทานของหนังสือ / stored "
-                    "already: correct it on the letter's own review page"
-                )
-            return item
-        if item.status != "parsed" or item.letter is None:
-            raise BadRequest(
-                f"{item.name}: ไฟล์นี้อ่านเป็นหนังสือไม่ได้ จึงเก็บเข้าระบบไม่ได้ / this file "
-                "could not be read as a letter and cannot be stored"
-            )
-        if letter is not None:
-            check_corrections(item.letter, letter)
-        doc = copy.deepcopy(letter if letter is not None else item.letter)
-        parsed = ImportResult(doc, list(item.needs_review), list(item.notes))
-        original = item_path(home, batch, item).read_bytes()
         try:
-            record = store_parsed(
-                archive,
-                parsed,
-                original,
-                item.name,
-                actor=actor,
-                clearance=clearance,
-                key=item_key(batch_id, n),
-            )
-        except AlreadyImported as exc:
-            item.error = exc.message
-            item.duplicate_of, item.duplicate_ours = exc.earlier.public_id, exc.ours
-            save(home, batch)
+            _store(archive, home, batch, item, actor=actor, clearance=clearance, letter=letter)
+        except SarabanError:
+            save(home, batch)  # what was learnt of the item: the letter it already is
             raise
-        crashpoint("imported")  # stored in the archive, the manifest not yet saved
-        item.letter = doc
-        item.status = "stored"
-        item.letter_id = record.id
-        item.error = None
         save(home, batch)
         return item
+
+
+def _store(
+    archive: Archive,
+    home: Path,
+    batch: Batch,
+    item: Item,
+    *,
+    actor: str,
+    clearance: str | None,
+    letter: dict[str, Any] | None = None,
+) -> None:
+    """Keep ``item`` of ``batch`` in the archive and mark it so (the caller saves the
+    batch; on :class:`AlreadyImported` too, which the item then names). An item the
+    archive kept under its key already (a "confirm all" not yet saved to the batch, or a
+    crash between the two) is that letter: a correction of it is refused."""
+    kept = archive.letter_by_key(item_key(batch.id, item.n))
+    if kept is not None and item.status != "stored":
+        item.status, item.letter_id, item.error = "stored", kept.id, None
+        item.letter = archive.letter_document(kept.id)
+    if item.status == "stored":
+        if letter is not None and letter != item.letter:
+            raise Conflict(
+                f"{item.name}: เก็บเข้าระบบแล้ว แก้ไขที่หน้าตรวจทานของหนังสือ / stored "
+                "already: correct it on the letter's own review page"
+            )
+        return
+    if item.status != "parsed" or item.letter is None:
+        raise BadRequest(
+            f"{item.name}: ไฟล์นี้อ่านเป็นหนังสือไม่ได้ จึงเก็บเข้าระบบไม่ได้ / this file "
+            "could not be read as a letter and cannot be stored"
+        )
+    if letter is not None:
+        check_corrections(item.letter, letter)
+    doc = copy.deepcopy(letter if letter is not None else item.letter)
+    parsed = ImportResult(doc, list(item.needs_review), list(item.notes))
+    original = item_path(home, batch, item).read_bytes()
+    try:
+        record = store_parsed(
+            archive,
+            parsed,
+            original,
+            item.name,
+            actor=actor,
+            clearance=clearance,
+            key=item_key(batch.id, item.n),
+        )
+    except AlreadyImported as exc:
+        item.error = exc.message
+        item.duplicate_of, item.duplicate_ours = exc.earlier.public_id, exc.ours
+        raise
+    crashpoint("imported")  # stored in the archive, the manifest not yet saved
+    item.letter = doc
+    item.status = "stored"
+    item.letter_id = record.id
+    item.error = None
 
 
 def item_duplicate(
@@ -656,20 +680,36 @@ def store_all(
     clearance: str | None,
     progress: Any = None,
 ) -> Batch:
-    """Keep every parsed file of the batch (the background job of "confirm all")."""
+    """Keep every parsed file of the batch (the background job of "confirm all"), what
+    was kept saved to the batch about once a second: saved after each letter, the
+    manifest was read and written again for each, and 400 letters took 83 s where 100
+    took 6.7. A letter the clerk kept on its own page meanwhile stays as they kept it."""
     batch = load(home, batch_id, owner_id)
-    todo = [item.n for item in batch.items if item.status == "parsed"]
-    for count, n in enumerate(todo, start=1):
+    todo = [item for item in batch.items if item.status == "parsed"]
+    done: list[Item] = []
+
+    def keep() -> None:
+        with _lock(batch_id):
+            current = load(home, batch_id, owner_id)
+            for item in done:
+                target = get_item(current, item.n)
+                if target.status != "stored":
+                    current.items[current.items.index(target)] = item
+            save(home, current)
+        done.clear()
+
+    kept_at = time.monotonic()
+    for count, item in enumerate(todo, start=1):
         try:
-            store_item(archive, home, batch_id, owner_id, n, actor=actor, clearance=clearance)
+            _store(archive, home, batch, item, actor=actor, clearance=clearance)
         except SarabanError as exc:
-            with _lock(batch_id):
-                current = load(home, batch_id, owner_id)
-                target = get_item(current, n)
-                target.error = exc.message
-                save(home, current)
+            item.error = exc.message
+        done.append(item)
+        if count == len(todo) or time.monotonic() - kept_at >= _SAVE_EVERY_SECONDS:
+            keep()
+            kept_at = time.monotonic()
         if progress:
-            progress(count, len(todo), str(n))
+            progress(count, len(todo), str(item.n))
     return load(home, batch_id, owner_id)
 
 
