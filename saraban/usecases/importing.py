@@ -4,9 +4,10 @@ demo) or in batches that a clerk reviews first (the import pages).
 
 :func:`store_parsed` is the one place a parsed letter is handed to the archive, with what
 the clerk should review. A batch lives in ``<home>/imports/<id>/``: the uploaded files
-(named by their position, so no uploaded name ever becomes a path) and ``manifest.json``,
-rewritten atomically after each step. Nothing of a batch reaches the archive before a clerk
-confirms it.
+(named by their position, so no uploaded name ever becomes a path), ``manifest.json``
+(every file's state and the letter read from it) and ``summary.json`` (its counts, for the
+list of batches), each rewritten atomically as the batch is read, reviewed and kept.
+Nothing of a batch reaches the archive before a clerk confirms it.
 """
 
 from __future__ import annotations
@@ -399,10 +400,32 @@ def create(home: Path, owner_id: int, files: list[tuple[str, bytes]]) -> Batch:
 
 def save(home: Path, batch: Batch) -> None:
     folder = _folder(home, batch.id)
-    data = json.dumps(asdict(batch), ensure_ascii=False, indent=1).encode()
-    tmp = folder / f".manifest.{os.getpid()}.{threading.get_ident()}.tmp"
+    _replace(folder / "manifest.json", json.dumps(asdict(batch), ensure_ascii=False).encode())
+    summary = Summary(batch.id, batch.owner_id, batch.created_at, len(batch.items), batch.counts())
+    _replace(folder / "summary.json", json.dumps(asdict(summary)).encode())
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """``path`` holds ``data``: a reader sees the old content or the new, never half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_bytes(data)
-    os.replace(tmp, folder / "manifest.json")
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the list of a clerk's batches shows of one: its manifest holds every letter
+    read (some 20 KB a file), and the list read ten whole manifests, 0.5 s for ten
+    batches of 400 files."""
+
+    id: str
+    owner_id: int
+    created_at: str
+    files: int
+    counted: dict[str, int]
+
+    def counts(self) -> dict[str, int]:
+        return self.counted
 
 
 def load(home: Path, batch_id: str, owner_id: int) -> Batch:
@@ -418,21 +441,35 @@ def load(home: Path, batch_id: str, owner_id: int) -> Batch:
     return Batch(raw["id"], raw["owner_id"], raw["created_at"], items)
 
 
-def recent(home: Path, owner_id: int, limit: int = 10) -> list[Batch]:
+def recent(home: Path, owner_id: int, limit: int = 10) -> list[Summary]:
+    """The owner's latest batches, newest first (a batch saved before summaries were kept
+    is summed up from its manifest)."""
     folder = root(home)
     if not folder.is_dir():
         return []
-    found = []
+    found: list[Summary] = []
     for manifest in sorted(
         folder.glob("*/manifest.json"), key=lambda p: p.stat().st_mtime, reverse=True
     ):
-        try:
-            found.append(load(home, manifest.parent.name, owner_id))
-        except NotFound:
-            continue
+        summary = _summary(home, manifest.parent.name, owner_id)
+        if summary is not None:
+            found.append(summary)
         if len(found) >= limit:
             break
     return found
+
+
+def _summary(home: Path, batch_id: str, owner_id: int) -> Summary | None:
+    try:
+        raw = json.loads((_folder(home, batch_id) / "summary.json").read_text("utf-8"))
+        summary = Summary(**raw)
+    except (OSError, ValueError, TypeError):
+        try:
+            batch = load(home, batch_id, owner_id)
+        except NotFound:
+            return None
+        return Summary(batch.id, batch.owner_id, batch.created_at, len(batch.items), batch.counts())
+    return summary if summary.owner_id == owner_id else None
 
 
 def item_path(home: Path, batch: Batch, item: Item) -> Path:
