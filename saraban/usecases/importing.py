@@ -728,10 +728,10 @@ def store_all(
     def keep() -> None:
         with _lock(batch_id):
             current = load(home, batch_id, owner_id)
+            place = {target.n: k for k, target in enumerate(current.items)}
             for item in done:
-                target = get_item(current, item.n)
-                if target.status != "stored":
-                    current.items[current.items.index(target)] = item
+                if current.items[place[item.n]].status != "stored":
+                    current.items[place[item.n]] = item
             save(home, current)
         done.clear()
 
