@@ -217,11 +217,16 @@ def search_load(
             )
 
 
-def issue_load(port: int, token: str, issuers: int, issues: int) -> list[str]:
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    letter = json.loads(
+def _seed_letter() -> dict:
+    """Seed 001 (three pages) as a letter document: what the clients issue and import."""
+    return json.loads(
         (ROOT / "tests" / "data" / "seeds" / "001_1817bd84ea7a4ec5.letter.json").read_text("utf-8")
     )
+
+
+def issue_load(port: int, token: str, issuers: int, issues: int) -> list[str]:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    letter = _seed_letter()
     letter.update({"ref_no": None, "date": None, "circular": True})
     numbers: list[str] = []
     times: list[float] = []
@@ -283,9 +288,7 @@ def issue_load(port: int, token: str, issuers: int, issues: int) -> list[str]:
 def preview_stall(port: int, token: str, queries: list[tuple[str, str]]) -> None:
     """Searches by one client while a long letter's preview renders."""
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    letter = json.loads(
-        (ROOT / "tests" / "data" / "seeds" / "001_1817bd84ea7a4ec5.letter.json").read_text("utf-8")
-    )
+    letter = _seed_letter()
     paragraph = " ".join(text for text in letter["body"] if isinstance(text, str))
     letter.update({"ref_no": None, "date": None, "body": [paragraph[:1500]] * 60})
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
@@ -323,9 +326,7 @@ def _large_docx(n: int) -> bytes:
 
     from docx import Document
 
-    letter = json.loads(
-        (ROOT / "tests" / "data" / "seeds" / "001_1817bd84ea7a4ec5.letter.json").read_text("utf-8")
-    )
+    letter = _seed_letter()
     paragraph = " ".join(text for text in letter["body"] if isinstance(text, str))[:800]
     document = Document()
     for line in (f"ที่ นค ๐๐๑๗.๒/ว {n}", f"เรื่อง ทดสอบนำเข้าไฟล์ใหญ่ ฉบับที่ {n}", "เรียน นายอำเภอ"):

@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from saraban.errors import TooLarge
@@ -103,8 +103,21 @@ def _advances(bold: bool) -> tuple[dict[int, float], float]:
 
 
 def _estimate(word: str, size: float, bold: bool) -> float:
+    if len(word) <= _REMEMBERED_CHARS:
+        return size * _em_width(word, bold)
     advances, widest = _advances(bold)
     return size * sum(advances.get(ord(char), widest) for char in word)
+
+
+# A table measures each cell and its runs three times (column widths, line parts, tall
+# rows), and its words recur row after row: the width of a short text is remembered.
+_REMEMBERED_CHARS = 64
+
+
+@lru_cache(maxsize=16_384)
+def _em_width(word: str, bold: bool) -> float:
+    advances, widest = _advances(bold)
+    return sum(advances.get(ord(char), widest) for char in word)
 
 
 # Where Unicode's line breaking keeps a line from ending or starting (after an opening
